@@ -1,0 +1,51 @@
+// Value types for what a job hands back (DESIGN.md, "What a job hands back").
+// Parsers live in core/junit.h, core/metrics_json.h and core/predictions.h; the gate engine reads
+// these types. Pure data: no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlgate::core {
+
+enum class TestStatus { passed, failed, error, skipped };
+
+struct TestCase {
+  std::string name;       // pytest test function name, e.g. "test_schema[row0]"
+  std::string classname;  // e.g. "tests.data.test_schema"
+  TestStatus status = TestStatus::passed;
+  double time_seconds = 0.0;
+  std::string message;              // failure/error/skipped message, empty when passed
+  std::vector<std::string> mltest;  // rubric ids from <property name="mltest" value="data-1"/>
+};
+
+// One reported number. A global metric has empty slice_key/slice_value; a slice metric carries the
+// slicing attribute (slice_key, e.g. "age_group"), the group ("<30") and its size n when reported.
+struct Metric {
+  std::string name;
+  std::string slice_key;
+  std::string slice_value;
+  std::optional<std::int64_t> n;
+  double value = 0.0;  // may be NaN/inf when the job reported NaN/Infinity: the gate fails those
+};
+
+// One line of predictions.jsonl. The label is kept as its JSON text (so 1, "1" and true differ);
+// score is optional.
+struct Prediction {
+  std::string id;
+  std::string label;
+  std::optional<double> score;
+};
+
+struct JobResults {
+  std::vector<TestCase> tests;
+  std::vector<Metric> metrics;
+  std::vector<Prediction> predictions;
+};
+
+std::string to_string(TestStatus s);
+std::optional<TestStatus> test_status_from_string(const std::string& s);
+
+}  // namespace mlgate::core
