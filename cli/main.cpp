@@ -1,1 +1,37 @@
-int main() { return 0; }
+// mlgate: one binary, subcommands (DESIGN.md, "cli/").
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.h"
+
+#ifndef MLGATE_VERSION
+#define MLGATE_VERSION "dev"
+#endif
+
+namespace mlgate::cli {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+}  // namespace mlgate::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlgate: regression-gated deployments for ML models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("mlgate ") + MLGATE_VERSION);
+  mlgate::cli::ExitCode exit_code;
+  mlgate::cli::add_serve_command(app, exit_code);
+  mlgate::cli::add_migrate_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "mlgate: " << e.what() << "\n";
+    return 2;
+  }
+  return exit_code.value;
+}

@@ -4,10 +4,14 @@ namespace mlgate::core {
 
 std::string to_string(TestStatus s) {
   switch (s) {
-    case TestStatus::passed: return "passed";
-    case TestStatus::failed: return "failed";
-    case TestStatus::error: return "error";
-    case TestStatus::skipped: return "skipped";
+    case TestStatus::passed:
+      return "passed";
+    case TestStatus::failed:
+      return "failed";
+    case TestStatus::error:
+      return "error";
+    case TestStatus::skipped:
+      return "skipped";
   }
   return "unknown";
 }

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 extern char** environ;
 
@@ -55,7 +56,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   int out_fd = -1, err_fd = -1;
   if (!options.stdout_path.empty()) {
     out_fd = open_output(options.stdout_path);
-    if (out_fd < 0) throw std::runtime_error("cannot open " + options.stdout_path + ": " + strerror(errno));
+    if (out_fd < 0)
+      throw std::runtime_error("cannot open " + options.stdout_path + ": " + strerror(errno));
   }
   if (!options.stderr_path.empty() && options.stderr_path != "=stdout") {
     err_fd = open_output(options.stderr_path);
@@ -65,7 +67,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
     }
   }
   int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+  if (pipe2(pipefd, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe: ") + strerror(errno));
   std::string user_name;
   if (options.uid) {
     if (passwd* pw = getpwuid(*options.uid)) user_name = pw->pw_name;
@@ -94,8 +97,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
     }
     if (options.gid && setgid(*options.gid) != 0) child_fail(pipefd[1], "setgid");
     if (options.uid) {
-      if (!user_name.empty() && options.gid &&
-          initgroups(user_name.c_str(), *options.gid) != 0) {
+      if (!user_name.empty() && options.gid && initgroups(user_name.c_str(), *options.gid) != 0) {
         child_fail(pipefd[1], "initgroups");
       }
       if (setuid(*options.uid) != 0) child_fail(pipefd[1], "setuid");
@@ -124,7 +126,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   if (n > 0) {
     wait();
     pid_ = -1;
-    throw std::runtime_error("cannot start " + argv[0] + ": " + std::string(buf, static_cast<size_t>(n)));
+    throw std::runtime_error("cannot start " + argv[0] + ": " +
+                             std::string(buf, static_cast<size_t>(n)));
   }
 }
 
@@ -197,12 +200,14 @@ pid_t ChildProcess::release() {
 std::string describe_wait_status(int status) {
   if (WIFEXITED(status)) return "exited with " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
   }
   return "ended with status " + std::to_string(status);
 }
 
-int run_capture(const std::vector<std::string>& argv, std::string& output, const ChildOptions& options) {
+int run_capture(const std::vector<std::string>& argv, std::string& output,
+                const ChildOptions& options) {
   char tmpl[] = "/tmp/mlgate-capture-XXXXXX";
   int fd = mkstemp(tmpl);
   if (fd < 0) throw std::runtime_error(std::string("mkstemp: ") + strerror(errno));

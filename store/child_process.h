@@ -13,14 +13,14 @@
 namespace mlgate::store {
 
 struct ChildOptions {
-  std::string working_dir;                   // empty: inherit
-  std::optional<uid_t> uid;                  // run as this user (setgid/initgroups/setuid before exec)
+  std::string working_dir;   // empty: inherit
+  std::optional<uid_t> uid;  // run as this user (setgid/initgroups/setuid before exec)
   std::optional<gid_t> gid;
-  std::map<std::string, std::string> env;    // added to (or overriding) the inherited environment
-  std::string stdout_path;                   // empty: inherit; else appended to this file
-  std::string stderr_path;                   // empty: inherit; "=stdout" joins stdout
-  bool die_with_parent = true;               // PR_SET_PDEATHSIG: the child gets parent_death_signal
-  int parent_death_signal = 15;              // SIGTERM
+  std::map<std::string, std::string> env;  // added to (or overriding) the inherited environment
+  std::string stdout_path;                 // empty: inherit; else appended to this file
+  std::string stderr_path;                 // empty: inherit; "=stdout" joins stdout
+  bool die_with_parent = true;             // PR_SET_PDEATHSIG: the child gets parent_death_signal
+  int parent_death_signal = 15;            // SIGTERM
   bool new_process_group = false;
 };
 
@@ -57,7 +57,8 @@ class ChildProcess {
 // "exited with 3", "killed by signal 9 (Killed)".
 std::string describe_wait_status(int status);
 
-// Runs a program to completion and returns its wait status; stdout+stderr are captured into `output`.
+// Runs a program to completion and returns its wait status; stdout+stderr are captured into
+// `output`.
 int run_capture(const std::vector<std::string>& argv, std::string& output,
                 const ChildOptions& options = {});
 

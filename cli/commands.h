@@ -1,0 +1,18 @@
+// Each subcommand registers itself on the CLI11 app; its callback stores the exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mlgate::cli {
+
+struct ExitCode {
+  int value = 0;
+};
+
+void add_serve_command(CLI::App& app, ExitCode& exit_code);
+void add_migrate_command(CLI::App& app, ExitCode& exit_code);
+
+// Environment variable or fallback.
+std::string env_or(const char* name, const std::string& fallback);
+
+}  // namespace mlgate::cli

@@ -1,0 +1,72 @@
+#include <signal.h>
+
+#include <thread>
+
+#include "cli/commands.h"
+#include "server/json_log.h"
+#include "server/serve.h"
+
+namespace mlgate::cli {
+
+void add_serve_command(CLI::App& app, ExitCode& exit_code) {
+  auto opts = std::make_shared<server::ServeOptions>();
+  opts->database_url = env_or("MLGATE_DATABASE_URL", "");
+  opts->data_dir = env_or("MLGATE_DATA_DIR", "mlgate-data");
+  opts->listen = env_or("MLGATE_LISTEN", "127.0.0.1:8080");
+  auto* cmd = app.add_subcommand("serve", "Run the mlgate server (HTTP API, webhooks, scheduler)");
+  cmd->add_option("--listen", opts->listen, "Address to listen on, host:port (port 0: any)")
+      ->capture_default_str();
+  cmd->add_option("--data-dir", opts->data_dir,
+                  "Data directory: embedded PostgreSQL, spool, mirrors, admin token")
+      ->capture_default_str();
+  cmd->add_option(
+      "--database-url", opts->database_url,
+      "PostgreSQL URL or conninfo ($MLGATE_DATABASE_URL); empty runs an embedded cluster");
+  cmd->add_option(
+      "--pg-user", opts->pg_user,
+      "OS user for the embedded cluster when started as root (default: postgres, else nobody)");
+  cmd->add_option("--admin-token-file", opts->admin_token_file,
+                  "File holding the admin token to accept (else one is generated on first start)");
+  cmd->add_option("--http-threads", opts->app.http.threads, "HTTP worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--keep-alive-max", opts->app.http.keep_alive_max,
+                  "Requests served on one keep-alive connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--tcp-nodelay", opts->app.http.tcp_nodelay, "Disable Nagle's algorithm")
+      ->capture_default_str();
+  cmd->add_option("--db-pool", opts->db_pool, "PostgreSQL connections in the pool")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--shutdown-timeout", opts->shutdown_timeout_seconds,
+                  "Seconds in-flight requests get to finish on shutdown")
+      ->capture_default_str();
+  cmd->add_flag("--public-read", opts->app.public_read,
+                "Allow anonymous read access to pages and API");
+  cmd->add_flag("--test-endpoints", opts->app.test_endpoints, "Add /debug/* routes (tests only)")
+      ->group("");
+  cmd->callback([opts, &exit_code] {
+    server::install_json_logger();
+    // Signals are handled by one thread with sigwait; every other thread blocks them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    server::StopSignal stop;
+    std::thread signals([set, &stop] {
+      int sig = 0;
+      while (sigwait(&set, &sig) == 0) {
+        if (sig == SIGINT || sig == SIGTERM) {
+          stop.request(sig == SIGINT ? "SIGINT" : "SIGTERM");
+          return;
+        }
+      }
+    });
+    signals.detach();
+    exit_code.value = server::run_serve(*opts, stop);
+  });
+}
+
+}  // namespace mlgate::cli

@@ -1,0 +1,32 @@
+// Small helpers shared by every route: JSON answers and errors, listen addresses.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace mlgate::server {
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+// {"error": {"code": code, "message": message}} with the status.
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message);
+
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+};
+// "127.0.0.1:8080", "[::1]:8080", ":8080" (all interfaces), "8080". Throws std::invalid_argument.
+ListenAddress parse_listen_address(const std::string& text);
+
+struct HttpTuning {
+  bool tcp_nodelay = true;    // Nagle off: otherwise each answer waits ~40 ms for a delayed ACK
+  int threads = 64;           // worker pool size (cpp-httplib's default is 8)
+  int keep_alive_max = 1000;  // requests per connection (cpp-httplib's default is 5)
+  int read_timeout_seconds = 30;
+  size_t payload_max_bytes = 25u << 20;
+};
+void apply_tuning(httplib::Server& http, const HttpTuning& tuning);
+
+}  // namespace mlgate::server

@@ -1,0 +1,259 @@
+#include "store/embedded_postgres.h"
+
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <deque>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace mlgate::store {
+namespace fs = std::filesystem;
+
+namespace {
+
+// libpq's conninfo quoting: single quotes, backslash-escaped.
+std::string quote(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+bool is_executable(const fs::path& p) {
+  return ::access(p.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+fs::path find_postgres_bindir() {
+  if (const char* env = std::getenv("MLGATE_PG_BINDIR"); env && *env) {
+    if (is_executable(fs::path(env) / "postgres")) return env;
+    throw std::runtime_error(std::string("MLGATE_PG_BINDIR=") + env + " holds no postgres binary");
+  }
+  std::vector<std::pair<int, fs::path>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    fs::path bin = entry.path() / "bin";
+    if (is_executable(bin / "postgres") && is_executable(bin / "initdb")) {
+      int version = std::atoi(entry.path().filename().c_str());
+      found.emplace_back(version, bin);
+    }
+  }
+  if (!found.empty()) {
+    std::sort(found.begin(), found.end());
+    return found.back().second;
+  }
+  if (const char* path = std::getenv("PATH")) {
+    std::string p = path;
+    size_t start = 0;
+    while (start <= p.size()) {
+      size_t end = p.find(':', start);
+      if (end == std::string::npos) end = p.size();
+      fs::path dir = p.substr(start, end - start);
+      if (!dir.empty() && is_executable(dir / "postgres") && is_executable(dir / "initdb")) {
+        return fs::canonical(dir / "postgres").parent_path();
+      }
+      start = end + 1;
+    }
+  }
+  throw std::runtime_error(
+      "PostgreSQL server binaries not found (looked in $MLGATE_PG_BINDIR, "
+      "/usr/lib/postgresql/*/bin "
+      "and PATH); install the postgresql package (scripts/deps does) or pass --database-url");
+}
+
+EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgresOptions options) : options_(std::move(options)) {
+  fs::create_directories(options_.data_dir);
+  options_.data_dir = fs::absolute(options_.data_dir);
+  cluster_dir_ = options_.data_dir / "postgres";
+  log_path_ = options_.data_dir / "postgres.log";
+  // A unix socket path is limited to 107 bytes.
+  if ((cluster_dir_ / ".s.PGSQL.5432").string().size() > 100) {
+    throw std::runtime_error("data dir path too long for a unix socket: " +
+                             options_.data_dir.string() + " (use a shorter --data-dir)");
+  }
+  bindir_ = find_postgres_bindir();
+  if (::geteuid() == 0) {
+    std::string user = options_.os_user;
+    passwd* pw = nullptr;
+    if (user.empty()) {
+      pw = getpwnam("postgres");
+      if (!pw) pw = getpwnam("nobody");
+    } else {
+      pw = getpwnam(user.c_str());
+    }
+    if (!pw) {
+      throw std::runtime_error("running as root, and no unprivileged user to run PostgreSQL as (" +
+                               (user.empty() ? std::string("postgres or nobody") : user) + ")");
+    }
+    uid_ = pw->pw_uid;
+    gid_ = pw->pw_gid;
+    // The cluster's user must be able to reach its directory.
+    ::chmod(options_.data_dir.c_str(), 0711);
+  }
+  init_cluster();
+  start();
+}
+
+EmbeddedPostgres::~EmbeddedPostgres() {
+  try {
+    stop();
+  } catch (const std::exception&) {
+    // Destructors must not throw; stop() already escalated to SIGKILL.
+  }
+}
+
+std::string EmbeddedPostgres::conninfo(const std::string& database) const {
+  return "host=" + quote(cluster_dir_.string()) + " port=5432 user=" + quote(options_.superuser) +
+         " dbname=" + quote(database.empty() ? options_.database : database) +
+         " connect_timeout=10";
+}
+
+void EmbeddedPostgres::init_cluster() {
+  if (fs::exists(cluster_dir_ / "PG_VERSION")) return;
+  // A half-made cluster from an interrupted initdb is removed and made again.
+  std::error_code ec;
+  fs::remove_all(cluster_dir_, ec);
+  fs::create_directories(cluster_dir_);
+  ::chmod(cluster_dir_.c_str(), 0700);
+  if (uid_ && ::chown(cluster_dir_.c_str(), *uid_, *gid_) != 0) {
+    throw std::runtime_error("cannot give " + cluster_dir_.string() + " to the PostgreSQL user");
+  }
+  ChildOptions opts;
+  opts.uid = uid_;
+  opts.gid = gid_;
+  opts.working_dir = cluster_dir_.string();
+  opts.env = {{"LC_ALL", "C"}, {"LANG", "C"}};
+  std::string output;
+  int status =
+      run_capture({(bindir_ / "initdb").string(), "-D", cluster_dir_.string(), "-U",
+                   options_.superuser, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"},
+                  output, opts);
+  if (status != 0) {
+    throw std::runtime_error("initdb failed (" + describe_wait_status(status) + "):\n" + output);
+  }
+}
+
+void EmbeddedPostgres::start() {
+  if (child_.running()) return;
+  if (!fs::exists(log_path_)) {
+    std::ofstream(log_path_).flush();
+  }
+  if (uid_) (void)!::chown(log_path_.c_str(), *uid_, *gid_);
+  std::vector<std::string> argv = {(bindir_ / "postgres").string(),
+                                   "-D",
+                                   cluster_dir_.string(),
+                                   "-c",
+                                   "listen_addresses=",
+                                   "-c",
+                                   "unix_socket_directories=" + cluster_dir_.string(),
+                                   "-c",
+                                   "unix_socket_permissions=0700",
+                                   "-c",
+                                   "port=5432",
+                                   "-c",
+                                   "max_connections=" + std::to_string(options_.max_connections),
+                                   "-c",
+                                   "logging_collector=off"};
+  if (!options_.durable) {
+    for (const char* setting : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
+      argv.push_back("-c");
+      argv.push_back(setting);
+    }
+  }
+  ChildOptions opts;
+  opts.uid = uid_;
+  opts.gid = gid_;
+  opts.working_dir = cluster_dir_.string();
+  opts.stdout_path = log_path_.string();
+  opts.stderr_path = "=stdout";
+  opts.env = {{"LC_ALL", "C"}, {"LANG", "C"}};
+  // If mlgate dies, the cluster gets a fast shutdown instead of lingering.
+  opts.die_with_parent = true;
+  opts.parent_death_signal = SIGINT;
+  child_ = ChildProcess(argv, opts);
+  wait_ready();
+  create_database();
+}
+
+void EmbeddedPostgres::wait_ready() {
+  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  std::string info = conninfo("postgres");
+  while (true) {
+    if (!child_.running()) {
+      throw std::runtime_error("postgres " + exit_reason() + " while starting; its log ends:\n" +
+                               log_tail());
+    }
+    if (PQping(info.c_str()) == PQPING_OK) return;
+    if (std::chrono::steady_clock::now() > deadline) {
+      child_.stop(SIGQUIT, std::chrono::seconds(5));
+      throw std::runtime_error("postgres did not accept connections within " +
+                               std::to_string(options_.start_timeout.count()) +
+                               " s; its log ends:\n" + log_tail());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+void EmbeddedPostgres::create_database() {
+  PGconn* conn = PQconnectdb(conninfo("postgres").c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string err = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("cannot connect to the embedded cluster: " + err);
+  }
+  const char* params[] = {options_.database.c_str()};
+  PGresult* r = PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr,
+                             params, nullptr, nullptr, 0);
+  bool exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+  PQclear(r);
+  if (!exists) {
+    char* ident = PQescapeIdentifier(conn, options_.database.c_str(), options_.database.size());
+    std::string sql = std::string("CREATE DATABASE ") + ident;
+    PQfreemem(ident);
+    r = PQexec(conn, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    std::string err = ok ? "" : PQresultErrorMessage(r);
+    PQclear(r);
+    // Another process may have created it at the same moment.
+    if (!ok && err.find("already exists") == std::string::npos) {
+      PQfinish(conn);
+      throw std::runtime_error("cannot create database " + options_.database + ": " + err);
+    }
+  }
+  PQfinish(conn);
+}
+
+void EmbeddedPostgres::stop() {
+  if (!child_.valid()) return;
+  child_.stop(SIGINT, std::chrono::seconds(30));
+}
+
+std::string EmbeddedPostgres::exit_reason() const {
+  if (auto st = child_.exit_status()) return describe_wait_status(*st);
+  return "is running";
+}
+
+std::string EmbeddedPostgres::log_tail(size_t lines) const {
+  std::ifstream in(log_path_);
+  std::deque<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    tail.push_back(line);
+    if (tail.size() > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& l : tail) out += "  " + l + "\n";
+  return out;
+}
+
+}  // namespace mlgate::store

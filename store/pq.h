@@ -1,0 +1,28 @@
+// libpqxx 6.4 glue: small row helpers. (libpqxx 6.4 already passes an empty std::optional as NULL.)
+// Every query in store/ is parameterised; nothing is ever spliced into SQL text.
+#pragma once
+
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+namespace mlgate::store {
+
+template <typename T>
+std::optional<T> get_optional(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<T>();
+}
+
+// A Postgres text[] literal for an array parameter: '{"a","b"}' with quotes and backslashes
+// escaped.
+std::string to_pg_array(const std::vector<std::string>& items);
+// Parses a text[] value as libpq returns it ({a,"b c",NULL}); NULL elements are skipped.
+std::vector<std::string> from_pg_array(const pqxx::field& f);
+
+// bytea in both directions: a binary parameter, and the bytes of a bytea field.
+pqxx::binarystring to_bytea(const std::string& bytes);
+std::string from_bytea(const pqxx::field& f);
+
+}  // namespace mlgate::store

@@ -1,0 +1,227 @@
+// `mlgate serve` as a real process: embedded PostgreSQL (started as root in CI), readiness,
+// the admin token, graceful shutdown, and no stray postgres left behind.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <thread>
+
+#include "store/crypto.h"
+#include "store/embedded_postgres.h"
+#include "tests/support/mlgate_process.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/support/temp_dir.h"
+
+namespace mlgate {
+namespace {
+
+using testing::eventually;
+using testing::http_get;
+using testing::processes_matching;
+using testing::ServeProcess;
+using testing::TempDir;
+
+// The postmaster of a data dir: the first line of postmaster.pid.
+pid_t postmaster_pid(const std::filesystem::path& data_dir) {
+  std::ifstream in(data_dir / "postgres" / "postmaster.pid");
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
+}
+
+uid_t process_uid(pid_t pid) {
+  struct stat st {};
+  if (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0) return static_cast<uid_t>(-1);
+  return st.st_uid;
+}
+
+bool alive(pid_t pid) {
+  return pid > 0 && ::kill(pid, 0) == 0;
+}
+
+TEST(Serve, EmbeddedPostgresAnswersReadyAndStopsCleanly) {
+  TempDir dir("mlgate-serve");
+  pid_t pg_pid = 0;
+  {
+    ServeProcess serve({.data_dir = dir.path()});
+    auto ready = http_get(serve.host_port(), "/readyz");
+    EXPECT_EQ(ready.status, 200) << ready.body;
+    EXPECT_NE(ready.body.find("\"ready\""), std::string::npos);
+    EXPECT_EQ(http_get(serve.host_port(), "/healthz").status, 200);
+    pg_pid = postmaster_pid(dir.path());
+    ASSERT_TRUE(alive(pg_pid));
+    // As root, the cluster must run as an unprivileged user (initdb and postgres refuse root).
+    if (::geteuid() == 0) {
+      EXPECT_NE(process_uid(pg_pid), 0u);
+    }
+    int st = serve.stop(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        << store::describe_wait_status(st) << serve.log();
+  }
+  EXPECT_FALSE(alive(pg_pid)) << "postgres left running after serve stopped";
+  EXPECT_TRUE(processes_matching(dir.str()).empty()) << "a process still uses " << dir.str();
+}
+
+TEST(Serve, FirstStartWritesAnAdminTokenOnlyItsOwnerCanReadAndStoresOnlyItsHash) {
+  TempDir dir("mlgate-serve");
+  std::string conninfo = testing::PgCluster::instance().create_database("tok");
+  {
+    ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+    auto token_file = dir.path() / "admin-token";
+    ASSERT_TRUE(std::filesystem::exists(token_file)) << serve.log();
+    struct stat st {};
+    ASSERT_EQ(::stat(token_file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::string token = testing::read_file(token_file);
+    while (!token.empty() && token.back() == '\n') token.pop_back();
+    EXPECT_GE(token.size(), 32u);
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec("SELECT token_hash, scopes::text FROM api_tokens");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0][0].as<std::string>(), store::sha256_hex(token));
+    EXPECT_EQ(r[0][1].as<std::string>(), "{admin}");
+    EXPECT_EQ(tx.exec_params("SELECT count(*) FROM api_tokens WHERE token_hash = $1", token)[0][0]
+                  .as<int>(),
+              0);
+  }
+  // A second start keeps the existing token and does not write a new one.
+  std::filesystem::remove(dir.path() / "admin-token");
+  {
+    ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "admin-token"));
+  }
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+TEST(Serve, ReadyzIs503WhilePostgresIsDownAnd200AfterItRestarts) {
+  TempDir pgdir("mlgate-ext-pg");
+  store::EmbeddedPostgresOptions o;
+  o.data_dir = pgdir.path();
+  o.durable = false;
+  store::EmbeddedPostgres external(o);
+  TempDir dir("mlgate-serve");
+  ServeProcess serve({.data_dir = dir.path(), .database_url = external.conninfo()});
+  ASSERT_EQ(http_get(serve.host_port(), "/readyz").status, 200);
+  external.stop();
+  auto down = http_get(serve.host_port(), "/readyz");
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_NE(down.body.find("reason"), std::string::npos);
+  EXPECT_EQ(http_get(serve.host_port(), "/healthz").status, 200) << "the process itself is up";
+  external.start();
+  EXPECT_TRUE(eventually([&] { return http_get(serve.host_port(), "/readyz").status == 200; }))
+      << serve.log();
+}
+
+TEST(Serve, StartsWithPostgresDownAndMigratesWhenItComesUp) {
+  TempDir pgdir("mlgate-ext-pg");
+  store::EmbeddedPostgresOptions o;
+  o.data_dir = pgdir.path();
+  o.durable = false;
+  store::EmbeddedPostgres external(o);
+  std::string conninfo = external.conninfo();
+  external.stop();
+  TempDir dir("mlgate-serve");
+  ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo, .wait_ready = false});
+  EXPECT_EQ(http_get(serve.host_port(), "/readyz").status, 503);
+  external.start();
+  EXPECT_TRUE(eventually([&] { return http_get(serve.host_port(), "/readyz").status == 200; }))
+      << serve.log();
+}
+
+TEST(Serve, SigtermDuringASlowRequestStillAnswersIt) {
+  TempDir dir("mlgate-serve");
+  std::string conninfo = testing::PgCluster::instance().create_database("slow");
+  ServeProcess serve(
+      {.data_dir = dir.path(), .database_url = conninfo, .extra_args = {"--test-endpoints"}});
+  testing::HttpResult slow;
+  std::thread client([&] { slow = http_get(serve.host_port(), "/debug/sleep?ms=2500"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto started = std::chrono::steady_clock::now();
+  serve.process().signal(SIGTERM);
+  client.join();
+  EXPECT_EQ(slow.status, 200) << serve.log();
+  int st = serve.process().wait();
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << store::describe_wait_status(st);
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_EQ(http_get(serve.host_port(), "/healthz").status, -1) << "still accepting after shutdown";
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+TEST(Serve, ExitsNonZeroWhenItsEmbeddedPostgresDies) {
+  TempDir dir("mlgate-serve");
+  ServeProcess serve({.data_dir = dir.path()});
+  pid_t pg_pid = postmaster_pid(dir.path());
+  ASSERT_TRUE(alive(pg_pid));
+  ::kill(pg_pid, SIGKILL);
+  auto st = serve.process().wait_for(std::chrono::seconds(15));
+  ASSERT_TRUE(st.has_value()) << "serve kept running without its database";
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) != 0) << store::describe_wait_status(*st);
+  EXPECT_NE(serve.log().find("embedded PostgreSQL stopped unexpectedly"), std::string::npos)
+      << serve.log();
+  EXPECT_TRUE(
+      eventually([&] { return processes_matching(dir.str()).empty(); }, std::chrono::seconds(15)))
+      << "postgres backends left behind";
+}
+
+TEST(Serve, KilledServeLeavesNoStrayPostgres) {
+  TempDir dir("mlgate-serve");
+  ServeProcess serve({.data_dir = dir.path()});
+  pid_t pg_pid = postmaster_pid(dir.path());
+  ASSERT_TRUE(alive(pg_pid));
+  serve.process().signal(SIGKILL);
+  serve.process().wait();
+  EXPECT_TRUE(eventually([&] { return !alive(pg_pid); }, std::chrono::seconds(30)))
+      << "postgres outlived a SIGKILLed serve";
+  // And the next start on the same data dir works (no stale lock).
+  ServeProcess again({.data_dir = dir.path()});
+  EXPECT_EQ(http_get(again.host_port(), "/readyz").status, 200);
+}
+
+TEST(Serve, RefusesToStartWhenAnAppliedMigrationChanged) {
+  std::string conninfo = testing::PgCluster::instance().create_database("chk");
+  {
+    pqxx::connection c(conninfo);
+    pqxx::work tx(c);
+    tx.exec("UPDATE schema_migrations SET checksum = 'deadbeef' WHERE name = '0001_init'");
+    tx.commit();
+  }
+  TempDir dir("mlgate-serve");
+  std::string output;
+  int st = store::run_capture({MLGATE_BINARY, "serve", "--data-dir", dir.str(), "--listen",
+                               "127.0.0.1:0", "--database-url", conninfo},
+                              output);
+  EXPECT_NE(st, 0);
+  EXPECT_NE(output.find("0001_init was changed after it was applied"), std::string::npos) << output;
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+TEST(Serve, LogsAreJsonLines) {
+  TempDir dir("mlgate-serve");
+  std::string conninfo = testing::PgCluster::instance().create_database("log");
+  {
+    ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+    http_get(serve.host_port(), "/no/such/route");
+    serve.stop();
+    std::istringstream lines(serve.log());
+    std::string line;
+    bool saw_404 = false;
+    while (std::getline(lines, line)) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      ASSERT_TRUE(j.is_object()) << "not JSON: " << line;
+      EXPECT_TRUE(j.contains("ts") && j.contains("level") && j.contains("msg")) << line;
+      if (j.value("path", "") == "/no/such/route" && j.value("status", 0) == 404) saw_404 = true;
+    }
+    EXPECT_TRUE(saw_404) << "no access log line for the 404";
+  }
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+}  // namespace
+}  // namespace mlgate

@@ -1,0 +1,120 @@
+// The schema's constraints keep invalid states out of the database.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "tests/support/pg_cluster.h"
+
+namespace mlgate {
+namespace {
+
+class SchemaTest : public testing::DbTest {
+ protected:
+  void exec(const std::string& sql) {
+    db().with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      tx.exec(sql);
+      tx.commit();
+    });
+  }
+  void SetUp() override {
+    DbTest::SetUp();
+    exec(
+        "INSERT INTO repos (id, forge, full_name, clone_url, webhook_secret) VALUES "
+        "(1, 'github', 'acme/model', 'https://example.invalid/acme/model.git', 'secret-123')");
+    exec(
+        "INSERT INTO pipelines (id, repo_id, trigger, ref, branch, sha) VALUES (1, 1, 'push', "
+        "'refs/heads/main', 'main', '" +
+        std::string(40, 'a') + "')");
+    exec("INSERT INTO runners (id, name, token_hash, executor) VALUES (1, 'r1', 'h1', 'docker')");
+  }
+  std::string job(const std::string& state, const std::string& extra_cols = "",
+                  const std::string& extra_vals = "") {
+    return "INSERT INTO jobs (pipeline_id, tier, priority, state, image, command, timeout_seconds" +
+           extra_cols + ") VALUES (1, 'functionality', 0, '" + state + "', 'img', 'true', 300" +
+           extra_vals + ")";
+  }
+};
+
+TEST_F(SchemaTest, RejectsUnknownJobStates) {
+  EXPECT_NO_THROW(exec(job("queued")));
+  EXPECT_THROW(exec("UPDATE jobs SET state = 'exploded'"), pqxx::check_violation);
+}
+
+TEST_F(SchemaTest, ARunningJobNeedsARunnerAndALease) {
+  EXPECT_THROW(exec(job("running")), pqxx::check_violation);
+  EXPECT_THROW(exec(job("running", ", lease_expires_at", ", now()")), pqxx::check_violation);
+  EXPECT_NO_THROW(exec(job("running", ", runner_id, lease_expires_at", ", 1, now()")));
+  EXPECT_THROW(exec("UPDATE jobs SET state = 'queued'"),
+               pqxx::check_violation);  // lease left behind
+}
+
+TEST_F(SchemaTest, OneJobPerTierPerPipeline) {
+  exec(job("queued"));
+  EXPECT_THROW(exec(job("queued")), pqxx::unique_violation);
+}
+
+TEST_F(SchemaTest, ShasMustBeFullLowercaseHex) {
+  EXPECT_THROW(
+      exec("INSERT INTO pipelines (repo_id, trigger, ref, sha) VALUES (1, 'push', 'x', 'HEAD')"),
+      pqxx::check_violation);
+  EXPECT_THROW(exec("INSERT INTO pipelines (repo_id, trigger, ref, sha) VALUES (1, 'push', 'x', '" +
+                    std::string(40, 'A') + "')"),
+               pqxx::check_violation);
+}
+
+TEST_F(SchemaTest, AnAcceptedDeliveryIdIsUniquePerRepoButRejectedOnesDoNotClaimIt) {
+  auto delivery = [&](const std::string& verdict) {
+    exec(
+        "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, body, verdict, http_status) "
+        "VALUES (1, 'github', 'd-1', '\\x00', '" +
+        verdict + "', 202)");
+  };
+  EXPECT_NO_THROW(delivery("rejected"));
+  EXPECT_NO_THROW(delivery("accepted"));
+  EXPECT_THROW(delivery("accepted"), pqxx::unique_violation);
+  EXPECT_NO_THROW(delivery("duplicate"));
+}
+
+TEST_F(SchemaTest, AScheduledRunCanOnlyFireOnce) {
+  auto fire = [&] {
+    exec(
+        "INSERT INTO schedules (repo_id, tier, cron, scheduled_for) VALUES "
+        "(1, 'training', '0 2 * * *', '2026-11-23 02:00:00+00')");
+  };
+  fire();
+  EXPECT_THROW(fire(), pqxx::unique_violation);
+}
+
+TEST_F(SchemaTest, AForcedDeploymentNeedsAReason) {
+  std::string sha(40, 'b');
+  EXPECT_THROW(exec("INSERT INTO deployments (repo_id, environment, sha, forced, actor) VALUES "
+                    "(1, 'production', '" +
+                    sha + "', true, 'alice')"),
+               pqxx::check_violation);
+  EXPECT_NO_THROW(
+      exec("INSERT INTO deployments (repo_id, environment, sha, forced, reason, actor) "
+           "VALUES (1, 'production', '" +
+           sha + "', true, 'hotfix', 'alice')"));
+}
+
+TEST_F(SchemaTest, TokensHaveKnownScopesOnly) {
+  EXPECT_THROW(
+      exec("INSERT INTO api_tokens (name, token_hash, scopes) VALUES ('t', 'h', '{root}')"),
+      pqxx::check_violation);
+  EXPECT_NO_THROW(
+      exec("INSERT INTO api_tokens (name, token_hash, scopes) VALUES ('t', 'h', '{read,deploy}')"));
+}
+
+TEST_F(SchemaTest, DeletingARepoRemovesItsPipelinesAndJobs) {
+  exec(job("queued"));
+  exec("DELETE FROM repos WHERE id = 1");
+  int jobs = db().with([](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    return tx.exec1("SELECT count(*) FROM jobs")[0].as<int>();
+  });
+  EXPECT_EQ(jobs, 0);
+}
+
+}  // namespace
+}  // namespace mlgate
