@@ -1,8 +1,11 @@
 // mlgate: one binary, subcommands (DESIGN.md, "cli/").
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/client.h"
 #include "cli/commands.h"
 
 #ifndef MLGATE_VERSION
@@ -19,12 +22,16 @@ std::string env_or(const char* name, const std::string& fallback) {
 }  // namespace mlgate::cli
 
 int main(int argc, char** argv) {
+  // A peer that closes its socket must give a write error, not kill the process.
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mlgate: regression-gated deployments for ML models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("mlgate ") + MLGATE_VERSION);
   mlgate::cli::ExitCode exit_code;
   mlgate::cli::add_serve_command(app, exit_code);
   mlgate::cli::add_migrate_command(app, exit_code);
+  mlgate::cli::add_repo_commands(app, exit_code.value);
+  mlgate::cli::add_webhook_commands(app, exit_code.value);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,9 +12,10 @@ CREATE TABLE repos (
   webhook_secret   text NOT NULL CHECK (length(webhook_secret) >= 8),
   forge_token      text,                          -- never returned by any API or page
   api_base_url     text,                          -- GitHub Enterprise / self-hosted GitLab
-  created_at       timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (forge, full_name)
+  created_at       timestamptz NOT NULL DEFAULT now()
 );
+-- Forges treat repository names case-insensitively.
+CREATE UNIQUE INDEX repos_forge_name ON repos (forge, lower(full_name));
 
 CREATE TABLE runners (
   id            bigserial PRIMARY KEY,

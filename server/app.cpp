@@ -2,7 +2,10 @@
 
 #include <chrono>
 
+#include "server/intake.h"
 #include "server/json_log.h"
+#include "server/spool.h"
+#include "store/deliveries.h"
 
 namespace mlgate::server {
 namespace {
@@ -13,6 +16,10 @@ thread_local std::chrono::steady_clock::time_point request_start;
 
 App::App(AppConfig config, store::Database& db, const std::vector<store::Migration>& migrations)
     : config_(std::move(config)), db_(db), migrations_(migrations) {
+  mirrors_ = std::make_unique<vcs::MirrorCache>(config_.data_dir / "mirrors");
+  spool_ = std::make_unique<Spool>(config_.data_dir / "spool", config_.spool_max_bytes);
+  planner_ = std::make_unique<Planner>(db_, *mirrors_, config_.planner);
+  intake_ = std::make_unique<Intake>(db_, *spool_, planner_.get());
   apply_tuning(http_, config_.http);
   http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_start = std::chrono::steady_clock::now();
@@ -51,6 +58,65 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
     }
   });
   register_health_routes(*this);
+  register_webhook_routes(*this);
+  register_repo_routes(*this);
+}
+
+App::~App() {
+  stop_background();
+}
+
+void App::start_background() {
+  planner_->start();
+  bg_stop_ = false;
+  bg_thread_ = std::thread([this] {
+    std::unique_lock lock(bg_mu_);
+    while (!bg_stop_) {
+      lock.unlock();
+      maintenance_tick();
+      lock.lock();
+      bg_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return bg_stop_; });
+    }
+  });
+}
+
+void App::stop_background() {
+  {
+    std::lock_guard lock(bg_mu_);
+    bg_stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  if (planner_) planner_->stop();
+}
+
+void App::maintenance_tick() {
+  auto now = std::chrono::steady_clock::now();
+  try {
+    if (spool_->has_pending()) {
+      size_t n = intake_->drain_spool();
+      if (n) log_event(spdlog::level::info, "spool drained", {{"deliveries", n}});
+    }
+    if (now - last_pending_sweep_ > std::chrono::seconds(10)) {
+      planner_->enqueue_pending();
+      last_pending_sweep_ = now;
+    }
+    if (now - last_retention_ > std::chrono::hours(1)) {
+      auto deleted = db_.with([&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        auto n = store::delete_old_deliveries(tx, config_.delivery_retention_days);
+        tx.commit();
+        return n;
+      });
+      if (deleted) log_event(spdlog::level::info, "old deliveries deleted", {{"count", deleted}});
+      last_retention_ = now;
+    }
+  } catch (const store::DatabaseUnavailable&) {
+    // Next tick; deliveries keep going to the spool meanwhile.
+  } catch (const pqxx::broken_connection&) {
+  } catch (const std::exception& e) {
+    log_event(spdlog::level::err, "maintenance failed", {{"error", e.what()}});
+  }
 }
 
 int App::bind(const ListenAddress& address) {

@@ -4,11 +4,17 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "server/http_util.h"
+#include "server/planner.h"
 #include "store/database.h"
 #include "store/migrations.h"
 
@@ -20,14 +26,29 @@ struct AppConfig {
   bool public_read = false;
   // Adds GET /debug/sleep?ms=N, used by the graceful-shutdown test. Never on in production.
   bool test_endpoints = false;
+  size_t webhook_max_bytes = 25u << 20;  // larger deliveries get 413
+  std::uint64_t spool_max_bytes = 1ull << 30;
+  int delivery_retention_days = 14;
+  PlannerOptions planner;
 };
+
+class Intake;
+class Spool;
 
 class App {
  public:
   App(AppConfig config, store::Database& db,
       const std::vector<store::Migration>& migrations = store::embedded_migrations());
+  ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
+
+  // Starts the planner workers and the maintenance loop (spool drain, pending deliveries,
+  // retention). Stopped by stop_background() or the destructor.
+  void start_background();
+  void stop_background();
+  // One pass of the maintenance loop (tests call it directly).
+  void maintenance_tick();
 
   // Binds the listening socket; returns the bound port (useful with port 0).
   int bind(const ListenAddress& address);
@@ -39,14 +60,30 @@ class App {
   store::Database& db() { return db_; }
   const AppConfig& config() const { return config_; }
   const std::vector<store::Migration>& migrations() const { return migrations_; }
+  Intake& intake() { return *intake_; }
+  Planner& planner() { return *planner_; }
+  Spool& spool() { return *spool_; }
+  vcs::MirrorCache& mirrors() { return *mirrors_; }
 
  private:
   AppConfig config_;
   store::Database& db_;
   const std::vector<store::Migration>& migrations_;
+  std::unique_ptr<vcs::MirrorCache> mirrors_;
+  std::unique_ptr<Spool> spool_;
+  std::unique_ptr<Planner> planner_;
+  std::unique_ptr<Intake> intake_;
   httplib::Server http_;
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool bg_stop_ = false;
+  std::thread bg_thread_;
+  std::chrono::steady_clock::time_point last_pending_sweep_{};
+  std::chrono::steady_clock::time_point last_retention_{};
 };
 
 void register_health_routes(App& app);
+void register_webhook_routes(App& app);
+void register_repo_routes(App& app);
 
 }  // namespace mlgate::server

@@ -147,6 +147,7 @@ int run_serve(ServeOptions options, StopSignal& stop) {
   log_event(spdlog::level::info, "listening", {{"address", bound}, {"url", "http://" + bound}});
 
   std::thread http_thread([&] { app.run(); });
+  app.start_background();
   int exit_code = 0;
   while (!stop.wait_for(std::chrono::milliseconds(200))) {
     if (pg && !pg->running()) {
@@ -190,6 +191,7 @@ int run_serve(ServeOptions options, StopSignal& stop) {
   });
   app.stop();
   http_thread.join();
+  app.stop_background();
   {
     std::lock_guard lock(done_mu);
     done = true;

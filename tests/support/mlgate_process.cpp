@@ -66,6 +66,8 @@ int ServeProcess::stop(int sig) {
 namespace {
 
 httplib::Headers to_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
+  // A server that answers before reading the whole body (413) closes the socket under us.
+  ::signal(SIGPIPE, SIG_IGN);
   httplib::Headers h;
   for (const auto& [k, v] : headers) h.emplace(k, v);
   return h;

@@ -1,0 +1,147 @@
+// mlgate repo add|list, mlgate webhooks list|replay.
+#include <fstream>
+#include <iostream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+
+namespace mlgate::cli {
+namespace {
+
+std::string read_secret(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw ClientError(std::string("cannot read ") + what + " file " + path, 2);
+  std::string s;
+  std::getline(in, s);
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  if (s.empty()) throw ClientError(std::string(what) + " file " + path + " is empty", 2);
+  return s;
+}
+
+std::string str(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return "-";
+  if (j[key].is_string()) return j[key].get<std::string>();
+  return j[key].dump();
+}
+
+}  // namespace
+
+void add_repo_commands(CLI::App& app, int& exit_code) {
+  auto* repo = app.add_subcommand("repo", "Register and list repositories");
+  repo->require_subcommand(1);
+
+  struct AddOptions {
+    ClientOptions client;
+    std::string forge, name, clone_url, secret_file, token_file, default_branch, api_base_url;
+  };
+  auto add = std::make_shared<AddOptions>();
+  auto* add_cmd = repo->add_subcommand("add", "Register a repository (admin token)");
+  add_client_options(add_cmd, add->client);
+  add_cmd->add_option("--forge", add->forge, "github or gitlab")
+      ->required()
+      ->check(CLI::IsMember({"github", "gitlab"}));
+  add_cmd->add_option("--name", add->name, "owner/name (GitLab: group/project)")->required();
+  add_cmd->add_option("--clone-url", add->clone_url, "HTTPS (or file://) clone URL")->required();
+  add_cmd->add_option("--secret-file", add->secret_file, "File holding the webhook secret")
+      ->required();
+  add_cmd->add_option("--forge-token-file", add->token_file,
+                      "File holding a forge API token (fetches, statuses)");
+  add_cmd->add_option("--default-branch", add->default_branch, "Default branch (default main)");
+  add_cmd->add_option("--api-base-url", add->api_base_url,
+                      "GitHub Enterprise / self-hosted GitLab API URL");
+  add_cmd->callback([add, &exit_code] {
+    exit_code = run_client([&] {
+      nlohmann::json body = {{"forge", add->forge},
+                             {"name", add->name},
+                             {"clone_url", add->clone_url},
+                             {"secret", read_secret(add->secret_file, "secret")}};
+      if (!add->token_file.empty()) body["token"] = read_secret(add->token_file, "token");
+      if (!add->default_branch.empty()) body["default_branch"] = add->default_branch;
+      if (!add->api_base_url.empty()) body["api_base_url"] = add->api_base_url;
+      auto r = api_request(add->client, "POST", "/api/v1/repos", &body);
+      if (add->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+      } else {
+        std::cout << "registered " << str(r.body, "forge") << " repository " << str(r.body, "name")
+                  << " (id " << str(r.body, "id") << ")\n";
+      }
+    });
+  });
+
+  auto list = std::make_shared<ClientOptions>();
+  auto* list_cmd = repo->add_subcommand("list", "List registered repositories");
+  add_client_options(list_cmd, *list);
+  list_cmd->callback([list, &exit_code] {
+    exit_code = run_client([&] {
+      auto r = api_request(*list, "GET", "/api/v1/repos");
+      if (list->json) {
+        std::cout << r.body.dump(2) << "\n";
+        return;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& repo : r.body["repos"]) {
+        rows.push_back({str(repo, "id"), str(repo, "forge"), str(repo, "name"),
+                        str(repo, "default_branch"), str(repo, "clone_url")});
+      }
+      print_table({"ID", "FORGE", "NAME", "BRANCH", "CLONE URL"}, rows);
+    });
+  });
+}
+
+void add_webhook_commands(CLI::App& app, int& exit_code) {
+  auto* hooks =
+      app.add_subcommand("webhooks", "Inspect and replay webhook deliveries (admin token)");
+  hooks->require_subcommand(1);
+  struct ListOptions {
+    ClientOptions client;
+    int limit = 20;
+  };
+  auto list = std::make_shared<ListOptions>();
+  auto* list_cmd = hooks->add_subcommand("list", "Recent deliveries with their verdicts");
+  add_client_options(list_cmd, list->client);
+  list_cmd->add_option("--limit", list->limit, "How many")->capture_default_str();
+  list_cmd->callback([list, &exit_code] {
+    exit_code = run_client([&] {
+      auto r = api_request(list->client, "GET",
+                           "/api/v1/webhooks/deliveries?limit=" + std::to_string(list->limit));
+      if (list->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+        return;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& d : r.body["deliveries"]) {
+        std::string reason = str(d, "reason");
+        if (reason.size() > 60) reason = reason.substr(0, 57) + "...";
+        rows.push_back({str(d, "id"), str(d, "received_at"), str(d, "forge"), str(d, "repo"),
+                        str(d, "event"), str(d, "verdict"), str(d, "http_status"),
+                        str(d, "plan_state"), str(d, "pipeline"), reason});
+      }
+      print_table({"ID", "RECEIVED", "FORGE", "REPO", "EVENT", "VERDICT", "HTTP", "PLAN",
+                   "PIPELINE", "REASON"},
+                  rows);
+    });
+  });
+  struct ReplayOptions {
+    ClientOptions client;
+    long long id = 0;
+  };
+  auto replay = std::make_shared<ReplayOptions>();
+  auto* replay_cmd =
+      hooks->add_subcommand("replay", "Run a stored delivery again as a new delivery");
+  add_client_options(replay_cmd, replay->client);
+  replay_cmd->add_option("id", replay->id, "Delivery id (from 'mlgate webhooks list')")->required();
+  replay_cmd->callback([replay, &exit_code] {
+    exit_code = run_client([&] {
+      auto r = api_request(replay->client, "POST",
+                           "/api/v1/webhooks/deliveries/" + std::to_string(replay->id) + "/replay");
+      if (replay->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+      } else {
+        std::cout << "replayed delivery " << replay->id << " as delivery "
+                  << str(r.body, "delivery") << " (" << str(r.body, "status") << ")\n";
+      }
+    });
+  });
+}
+
+}  // namespace mlgate::cli

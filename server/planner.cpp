@@ -1,0 +1,313 @@
+#include "server/planner.h"
+
+#include <nlohmann/json.hpp>
+
+#include "server/json_log.h"
+#include "store/deliveries.h"
+#include "store/pipelines.h"
+#include "store/pq.h"
+#include "store/repos.h"
+#include "webhooks/normalise.h"
+
+namespace mlgate::server {
+namespace {
+
+using webhooks::EventKind;
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string resources_json(const core::Resources& r) {
+  nlohmann::json j = nlohmann::json::object();
+  if (r.cpus) j["cpus"] = *r.cpus;
+  if (r.memory_bytes) j["memory_bytes"] = *r.memory_bytes;
+  if (r.gpus) j["gpus"] = *r.gpus;
+  if (r.pids) j["pids"] = *r.pids;
+  return j.dump();
+}
+
+// What the pipeline records of the config: tiers and gates by name, enough to explain a plan.
+std::string config_summary(const core::Config& c) {
+  nlohmann::json tiers = nlohmann::json::array();
+  for (const auto& t : c.tiers) {
+    tiers.push_back({{"name", t.name},
+                     {"image", t.image},
+                     {"on", t.on},
+                     {"branches", t.branches},
+                     {"needs", t.needs},
+                     {"timeout_seconds", t.timeout_seconds},
+                     {"network", t.network},
+                     {"run", t.run}});
+  }
+  nlohmann::json gates = nlohmann::json::array();
+  for (const auto& g : c.gates) gates.push_back(g.name);
+  return nlohmann::json{{"version", c.version}, {"tiers", tiers}, {"gates", gates}}.dump();
+}
+
+std::string trigger_of(EventKind kind) {
+  switch (kind) {
+    case EventKind::tag:
+      return "tag";
+    case EventKind::pull_request_open:
+    case EventKind::pull_request_update:
+      return "pull_request";
+    default:
+      return "push";
+  }
+}
+
+void finish_delivery(pqxx::work& tx, std::int64_t id, const std::string& state,
+                     const std::string& note) {
+  tx.exec_params(
+      "UPDATE webhook_deliveries SET plan_state = $2, planned_at = now(), plan_error = $3 WHERE id "
+      "= $1",
+      id, state, note.empty() ? std::optional<std::string>() : std::optional<std::string>(note));
+}
+
+}  // namespace
+
+std::string mirror_key(const std::string& forge, const std::string& full_name) {
+  return forge + "/" + lower(full_name);
+}
+
+Planner::Planner(store::Database& db, vcs::MirrorCache& mirrors, PlannerOptions options)
+    : db_(db), mirrors_(mirrors), options_(std::move(options)) {}
+
+Planner::~Planner() {
+  stop();
+}
+
+void Planner::start() {
+  std::lock_guard lock(mu_);
+  stopping_ = false;
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { work(); });
+}
+
+void Planner::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Planner::enqueue(std::int64_t id) {
+  {
+    std::lock_guard lock(mu_);
+    if (std::find(queue_.begin(), queue_.end(), id) != queue_.end()) return;
+    queue_.push_back(id);
+  }
+  cv_.notify_one();
+}
+
+void Planner::enqueue_pending() {
+  auto ids = db_.with([](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::pending_deliveries(tx, 1000);
+  });
+  for (auto id : ids) enqueue(id);
+}
+
+void Planner::wait_idle() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
+}
+
+void Planner::work() {
+  while (true) {
+    std::int64_t id;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      id = queue_.front();
+      queue_.pop_front();
+      ++busy_;
+    }
+    try {
+      auto outcome = plan(id);
+      if (outcome.state != "skipped") {
+        log_event(spdlog::level::info, "delivery planned",
+                  {{"delivery", id},
+                   {"state", outcome.state},
+                   {"note", outcome.note},
+                   {"pipeline", outcome.pipeline_id ? nlohmann::json(*outcome.pipeline_id)
+                                                    : nlohmann::json()}});
+      }
+    } catch (const std::exception& e) {
+      // The delivery stays pending; the periodic sweep retries it.
+      log_event(spdlog::level::err, "planning failed; will retry",
+                {{"delivery", id}, {"error", e.what()}});
+    }
+    {
+      std::lock_guard lock(mu_);
+      --busy_;
+    }
+    idle_cv_.notify_all();
+  }
+}
+
+PlanOutcome Planner::plan(std::int64_t id) {
+  return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
+    pqxx::work tx(conn);
+    auto r = tx.exec_params(
+        "SELECT repo_id, forge, headers::text, body FROM webhook_deliveries "
+        "WHERE id = $1 AND plan_state = 'pending' FOR UPDATE SKIP LOCKED",
+        id);
+    if (r.empty()) return {"skipped", std::nullopt, "not pending, or being planned elsewhere"};
+    auto repo = store::find_repo_by_id(tx, r[0][0].as<std::int64_t>());
+    if (!repo) {
+      finish_delivery(tx, id, "failed", "repository no longer registered");
+      tx.commit();
+      return {"failed", std::nullopt, "repository no longer registered"};
+    }
+    webhooks::Headers headers;
+    auto hj = nlohmann::json::parse(r[0][2].as<std::string>(), nullptr, false);
+    if (hj.is_object()) {
+      for (auto it = hj.begin(); it != hj.end(); ++it) {
+        if (it.value().is_string()) headers[it.key()] = it.value().get<std::string>();
+      }
+    }
+    std::string body = store::from_bytea(r[0][3]);
+    auto forge = webhooks::forge_from_string(r[0][1].as<std::string>());
+    auto normalised = webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, body);
+    if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
+      finish_delivery(tx, id, "failed", err->message);
+      tx.commit();
+      return {"failed", std::nullopt, err->message};
+    }
+    const auto& event = std::get<webhooks::Event>(normalised);
+
+    switch (event.kind) {
+      case EventKind::pull_request_close: {
+        int n =
+            event.pr_number ? store::cancel_pull_request_jobs(tx, repo->id, *event.pr_number) : 0;
+        std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
+        finish_delivery(tx, id, "planned", note);
+        tx.commit();
+        return {"planned", std::nullopt, note};
+      }
+      case EventKind::push:
+      case EventKind::tag:
+      case EventKind::pull_request_open:
+      case EventKind::pull_request_update:
+        break;
+      case EventKind::deployment_protection_rule: {
+        std::string note = "deployment protection rule recorded; gate evaluation not available yet";
+        finish_delivery(tx, id, "planned", note);
+        tx.commit();
+        return {"planned", std::nullopt, note};
+      }
+      default: {
+        std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
+        finish_delivery(tx, id, "planned", note);
+        tx.commit();
+        return {"planned", std::nullopt, note};
+      }
+    }
+
+    store::NewPipeline p;
+    p.repo_id = repo->id;
+    p.delivery_row_id = id;
+    p.trigger = trigger_of(event.kind);
+    p.ref = event.ref;
+    p.branch = event.kind == EventKind::tag ? "" : event.branch;
+    p.sha = event.sha;
+    p.before_sha = event.before;
+    p.pr_number = event.pr_number;
+    p.commit_message = event.commit_message;
+    p.author = event.author;
+
+    vcs::RepoRemote remote;
+    remote.key = mirror_key(repo->forge, repo->full_name);
+    remote.clone_url = repo->clone_url;
+    remote.token = repo->forge_token;
+    remote.token_user = repo->forge == "gitlab" ? "oauth2" : "x-access-token";
+    if (event.pr_number) {
+      remote.fetch_ref = event.ref;  // refs/pull/N/head or refs/merge-requests/N/head
+      if (event.from_fork) remote.fetch_url_override = event.head_clone_url;
+    }
+    std::optional<std::string> config_text;
+    try {
+      mirrors_.ensure_commit(remote, event.sha);
+      config_text =
+          mirrors_.read_file(remote, event.sha, options_.config_path, core::kMaxConfigBytes + 1);
+      if (p.commit_message.empty() || p.author.empty()) {
+        auto info = mirrors_.commit_info(remote, event.sha);
+        if (p.commit_message.empty()) p.commit_message = info.message;
+        if (p.author.empty()) p.author = info.author_name;
+      }
+    } catch (const std::exception& e) {
+      p.state = "error";
+      p.error = std::string("cannot read the commit: ") + e.what();
+    }
+    std::optional<core::Config> config;
+    if (!p.error) {
+      if (!config_text) {
+        p.state = "failed";
+        p.error = "no " + options_.config_path + " at " + event.sha.substr(0, 12);
+      } else {
+        auto parsed = core::parse_config(*config_text, options_.ceilings);
+        if (!parsed.ok()) {
+          p.state = "failed";
+          p.error = options_.config_path + " is invalid:\n" +
+                    core::format_errors(parsed.errors, options_.config_path);
+        } else {
+          config = std::move(parsed.config);
+          p.config_json = config_summary(*config);
+        }
+      }
+    }
+    if (config) {
+      std::string event_name = p.trigger;
+      std::string branch = event.kind == EventKind::push ? event.branch : event.base_branch;
+      for (const auto& tier_name : core::tiers_for_event(*config, event_name, branch)) {
+        const auto* tier = core::find_tier(*config, tier_name);
+        store::NewJob job;
+        job.tier = tier->name;
+        // Needs on tiers this event does not run are dropped: nothing would ever unblock them.
+        auto planned = core::tiers_for_event(*config, event_name, branch);
+        for (const auto& need : tier->needs) {
+          if (std::find(planned.begin(), planned.end(), need) != planned.end())
+            job.needs.push_back(need);
+        }
+        job.image = tier->image;
+        job.command = tier->run;
+        job.timeout_seconds =
+            std::min(tier->timeout_seconds, options_.ceilings.ceiling_for(tier->name));
+        job.resources_json = resources_json(tier->resources);
+        job.network = tier->network;
+        job.env = tier->env;
+        job.cancel_superseded = tier->cancel_superseded;
+        p.jobs.push_back(std::move(job));
+      }
+      if (p.jobs.empty()) {
+        std::string note =
+            "no tier runs on " + event_name + (branch.empty() ? "" : " to " + branch);
+        finish_delivery(tx, id, "planned", note);
+        tx.commit();
+        return {"planned", std::nullopt, note};
+      }
+    }
+    auto pipeline_id = store::create_pipeline(tx, p);
+    int superseded = 0;
+    if (!p.jobs.empty()) {
+      superseded =
+          store::cancel_superseded(tx, repo->id, p.trigger, p.branch, p.pr_number, pipeline_id);
+      store::notify_jobs(tx);
+    }
+    std::string note =
+        p.error ? *p.error
+                : std::to_string(p.jobs.size()) + " job(s) planned" +
+                      (superseded ? ", " + std::to_string(superseded) + " superseded" : "");
+    finish_delivery(tx, id, p.error ? "failed" : "planned", p.error ? note : "");
+    tx.commit();
+    return {p.error ? "failed" : "planned", pipeline_id, note};
+  });
+}
+
+}  // namespace mlgate::server

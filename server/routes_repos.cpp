@@ -1,0 +1,226 @@
+// Repositories (POST admin, GET read), webhook deliveries (admin: list, show, replay) and
+// pipelines (read).
+#include <regex>
+
+#include "server/app.h"
+#include "server/auth.h"
+#include "server/http_util.h"
+#include "server/intake.h"
+#include "server/json_log.h"
+#include "store/deliveries.h"
+#include "store/pipelines.h"
+#include "store/repos.h"
+
+namespace mlgate::server {
+namespace {
+
+nlohmann::json repo_json(const store::RepoSummary& r) {
+  return {{"id", r.id},
+          {"forge", r.forge},
+          {"name", r.full_name},
+          {"clone_url", r.clone_url},
+          {"default_branch", r.default_branch},
+          {"api_base_url", r.api_base_url},
+          {"has_forge_token", r.has_forge_token}};
+}
+
+nlohmann::json delivery_json(const store::DeliveryRow& d) {
+  auto opt = [](const std::optional<std::int64_t>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
+  return {{"id", d.id},
+          {"repo", d.repo_name},
+          {"forge", d.forge},
+          {"delivery_id", d.delivery_id},
+          {"event", d.event},
+          {"verdict", d.verdict},
+          {"http_status", d.http_status},
+          {"reason", d.reason},
+          {"received_at", d.received_at},
+          {"answered_ms", d.answered_ms},
+          {"spooled", d.spooled},
+          {"plan_state", d.plan_state},
+          {"plan_note", d.plan_error},
+          {"pipeline", opt(d.pipeline_id)},
+          {"replay_of", opt(d.replay_of)}};
+}
+
+nlohmann::json pipeline_json(const store::PipelineRow& p) {
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& j : p.jobs) {
+    jobs.push_back({{"id", j.id},
+                    {"tier", j.tier},
+                    {"state", j.state},
+                    {"needs", j.needs},
+                    {"timeout_seconds", j.timeout_seconds},
+                    {"image", j.image},
+                    {"network", j.network},
+                    {"attempt", j.attempt}});
+  }
+  return {{"id", p.id},
+          {"repo", p.repo_name},
+          {"trigger", p.trigger},
+          {"ref", p.ref},
+          {"branch", p.branch},
+          {"sha", p.sha},
+          {"pr_number", p.pr_number ? nlohmann::json(*p.pr_number) : nlohmann::json()},
+          {"state", p.state},
+          {"error", p.error},
+          {"commit_message", p.commit_message},
+          {"author", p.author},
+          {"created_at", p.created_at},
+          {"jobs", jobs}};
+}
+
+std::string read_string(const nlohmann::json& body, const char* key, bool required,
+                        std::string& error) {
+  if (!body.contains(key) || body[key].is_null()) {
+    if (required && error.empty()) error = std::string("missing field '") + key + "'";
+    return "";
+  }
+  if (!body[key].is_string()) {
+    if (error.empty()) error = std::string("field '") + key + "' must be a string";
+    return "";
+  }
+  return body[key].get<std::string>();
+}
+
+int limit_param(const httplib::Request& req, int fallback) {
+  if (!req.has_param("limit")) return fallback;
+  try {
+    return std::clamp(std::stoi(req.get_param_value("limit")), 1, 1000);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
+void register_repo_routes(App& app) {
+  app.http().Post("/api/v1/repos", [&app](const httplib::Request& req, httplib::Response& res) {
+    auto caller = authorize(app, req, res, "admin");
+    if (!caller) return;
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return send_error(res, 400, "bad_request", "body must be a JSON object");
+    std::string error;
+    store::NewRepo repo;
+    repo.forge = read_string(body, "forge", true, error);
+    repo.full_name = read_string(body, "name", true, error);
+    repo.clone_url = read_string(body, "clone_url", true, error);
+    repo.webhook_secret = read_string(body, "secret", true, error);
+    repo.forge_token = read_string(body, "token", false, error);
+    repo.default_branch = read_string(body, "default_branch", false, error);
+    repo.api_base_url = read_string(body, "api_base_url", false, error);
+    if (error.empty() && repo.forge != "github" && repo.forge != "gitlab") {
+      error = "forge must be 'github' or 'gitlab'";
+    }
+    static const std::regex name_re("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$");
+    if (error.empty() && !std::regex_match(repo.full_name, name_re)) {
+      error = "name must look like owner/name (GitLab: group/subgroup/name)";
+    }
+    static const std::regex url_re("^(https?|file)://.+");
+    if (error.empty() && !std::regex_match(repo.clone_url, url_re)) {
+      error = "clone_url must be an https://, http:// or file:// URL";
+    }
+    if (error.empty() && repo.webhook_secret.size() < 8)
+      error = "secret must be at least 8 characters";
+    if (!error.empty()) return send_error(res, 400, "bad_request", error);
+    try {
+      auto id = app.db().with([&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        auto id = store::insert_repo(tx, repo);
+        tx.exec_params(
+            "INSERT INTO audit_log (actor, action, repo_id, details) VALUES ($1, 'repo.add', $2, "
+            "$3::jsonb)",
+            caller->name(), id,
+            nlohmann::json{{"name", repo.full_name}, {"forge", repo.forge}}.dump());
+        tx.commit();
+        return id;
+      });
+      auto row = app.db().with([&](pqxx::connection& c) {
+        pqxx::read_transaction tx(c);
+        return store::find_repo_by_id(tx, id);
+      });
+      log_event(spdlog::level::info, "repo registered",
+                {{"repo", repo.full_name}, {"forge", repo.forge}});
+      send_json(res, 201, repo_json(*row));
+    } catch (const pqxx::unique_violation&) {
+      send_error(res, 409, "exists",
+                 repo.forge + " repository " + repo.full_name + " is already registered");
+    }
+  });
+  app.http().Get("/api/v1/repos", [&app](const httplib::Request& req, httplib::Response& res) {
+    if (!authorize(app, req, res, "read")) return;
+    auto repos = app.db().with([](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      return store::list_repos(tx);
+    });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : repos) out.push_back(repo_json(r));
+    send_json(res, 200, {{"repos", out}});
+  });
+
+  app.http().Get("/api/v1/webhooks/deliveries",
+                 [&app](const httplib::Request& req, httplib::Response& res) {
+                   if (!authorize(app, req, res, "admin")) return;
+                   int limit = limit_param(req, 50);
+                   auto rows = app.db().with([&](pqxx::connection& c) {
+                     pqxx::read_transaction tx(c);
+                     return store::list_deliveries(tx, limit);
+                   });
+                   nlohmann::json out = nlohmann::json::array();
+                   for (const auto& d : rows) out.push_back(delivery_json(d));
+                   send_json(res, 200, {{"deliveries", out}});
+                 });
+  app.http().Get(R"(/api/v1/webhooks/deliveries/(\d+))",
+                 [&app](const httplib::Request& req, httplib::Response& res) {
+                   if (!authorize(app, req, res, "admin")) return;
+                   auto id = std::stoll(req.matches[1]);
+                   auto d = app.db().with([&](pqxx::connection& c) {
+                     pqxx::read_transaction tx(c);
+                     return store::get_delivery(tx, id);
+                   });
+                   if (!d)
+                     return send_error(res, 404, "not_found", "no delivery " + std::to_string(id));
+                   auto j = delivery_json(*d);
+                   j["headers"] = d->headers;
+                   j["body"] = d->body;
+                   send_json(res, 200, j);
+                 });
+  app.http().Post(R"(/api/v1/webhooks/deliveries/(\d+)/replay)", [&app](const httplib::Request& req,
+                                                                        httplib::Response& res) {
+    auto caller = authorize(app, req, res, "admin");
+    if (!caller) return;
+    auto id = std::stoll(req.matches[1]);
+    auto answer = app.intake().replay(id);
+    log_event(spdlog::level::info, "delivery replayed",
+              {{"delivery", id}, {"by", caller->name()}, {"status", answer.status}});
+    send_json(res, answer.status, answer.body);
+  });
+
+  app.http().Get("/api/v1/pipelines", [&app](const httplib::Request& req, httplib::Response& res) {
+    if (!authorize(app, req, res, "read")) return;
+    int limit = limit_param(req, 50);
+    auto rows = app.db().with([&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      return store::list_pipelines(tx, std::nullopt, limit);
+    });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : rows) out.push_back(pipeline_json(p));
+    send_json(res, 200, {{"pipelines", out}});
+  });
+  app.http().Get(R"(/api/v1/pipelines/(\d+))",
+                 [&app](const httplib::Request& req, httplib::Response& res) {
+                   if (!authorize(app, req, res, "read")) return;
+                   auto id = std::stoll(req.matches[1]);
+                   auto p = app.db().with([&](pqxx::connection& c) {
+                     pqxx::read_transaction tx(c);
+                     return store::get_pipeline(tx, id);
+                   });
+                   if (!p)
+                     return send_error(res, 404, "not_found", "no pipeline " + std::to_string(id));
+                   send_json(res, 200, pipeline_json(*p));
+                 });
+}
+
+}  // namespace mlgate::server

@@ -1,0 +1,130 @@
+#include "store/deliveries.h"
+
+#include <nlohmann/json.hpp>
+
+#include "store/pq.h"
+
+namespace mlgate::store {
+namespace {
+
+std::string headers_json(const std::map<std::string, std::string>& headers) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : headers) j[k] = v;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+constexpr const char* kListColumns =
+    "d.id, d.repo_id, coalesce(r.full_name, ''), d.forge, d.delivery_id, d.event, d.verdict, "
+    "d.http_status, d.reason, to_char(d.received_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), coalesce(d.answered_ms, 0), d.spooled, d.plan_state, "
+    "coalesce(d.plan_error, ''), p.id, d.replay_of";
+
+DeliveryRow to_row(const pqxx::row& r) {
+  DeliveryRow d;
+  d.id = r[0].as<std::int64_t>();
+  d.repo_id = get_optional<std::int64_t>(r[1]);
+  d.repo_name = r[2].as<std::string>();
+  d.forge = r[3].as<std::string>();
+  d.delivery_id = r[4].as<std::string>();
+  d.event = r[5].as<std::string>();
+  d.verdict = r[6].as<std::string>();
+  d.http_status = r[7].as<int>();
+  d.reason = r[8].as<std::string>();
+  d.received_at = r[9].as<std::string>();
+  d.answered_ms = r[10].as<double>();
+  d.spooled = r[11].as<bool>();
+  d.plan_state = r[12].as<std::string>();
+  d.plan_error = r[13].as<std::string>();
+  d.pipeline_id = get_optional<std::int64_t>(r[14]);
+  d.replay_of = get_optional<std::int64_t>(r[15]);
+  return d;
+}
+
+const char* kFrom =
+    " FROM webhook_deliveries d LEFT JOIN repos r ON r.id = d.repo_id "
+    "LEFT JOIN LATERAL (SELECT id FROM pipelines WHERE delivery_id = d.id ORDER BY id LIMIT 1) p "
+    "ON true";
+
+}  // namespace
+
+std::int64_t insert_delivery(pqxx::work& tx, const NewDelivery& d) {
+  return tx
+      .exec_params1(
+          "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, event, headers, body, "
+          "verdict,"
+          " http_status, reason, answered_ms, spooled, plan_state, replay_of) "
+          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+          d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers), to_bytea(d.body),
+          d.verdict, d.http_status, d.reason, d.answered_ms, d.spooled, d.plan_state,
+          d.replay_of)[0]
+      .as<std::int64_t>();
+}
+
+std::optional<std::int64_t> insert_accepted_once(pqxx::work& tx, const NewDelivery& d) {
+  auto r = tx.exec_params(
+      "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, event, headers, body, verdict,"
+      " http_status, reason, answered_ms, spooled, plan_state, replay_of) "
+      "VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'accepted', $7, $8, $9, $10, $11, $12) "
+      "ON CONFLICT (repo_id, delivery_id) WHERE verdict = 'accepted' DO NOTHING RETURNING id",
+      d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers), to_bytea(d.body),
+      d.http_status, d.reason, d.answered_ms, d.spooled, d.plan_state, d.replay_of);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
+std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                         const std::string& delivery_id) {
+  auto r = tx.exec_params(
+      "SELECT d.id, (SELECT id FROM pipelines WHERE delivery_id = d.id ORDER BY id LIMIT 1), "
+      "d.plan_state FROM webhook_deliveries d "
+      "WHERE d.repo_id = $1 AND d.delivery_id = $2 AND d.verdict = 'accepted'",
+      repo_id, delivery_id);
+  if (r.empty()) return std::nullopt;
+  return AcceptedRef{r[0][0].as<std::int64_t>(), get_optional<std::int64_t>(r[0][1]),
+                     r[0][2].as<std::string>()};
+}
+
+std::vector<DeliveryRow> list_deliveries(pqxx::transaction_base& tx, int limit,
+                                         std::optional<std::int64_t> repo_id) {
+  std::vector<DeliveryRow> out;
+  auto r = tx.exec_params(
+      std::string("SELECT ") + kListColumns + kFrom +
+          " WHERE ($2::bigint IS NULL OR d.repo_id = $2) ORDER BY d.id DESC LIMIT $1",
+      limit, repo_id);
+  for (const auto& row : r) out.push_back(to_row(row));
+  return out;
+}
+
+std::optional<DeliveryRow> get_delivery(pqxx::transaction_base& tx, std::int64_t id) {
+  auto r = tx.exec_params(std::string("SELECT ") + kListColumns + ", d.headers::text, d.body" +
+                              kFrom + " WHERE d.id = $1",
+                          id);
+  if (r.empty()) return std::nullopt;
+  DeliveryRow d = to_row(r[0]);
+  auto headers = nlohmann::json::parse(r[0][16].as<std::string>(), nullptr, false);
+  if (headers.is_object()) {
+    for (auto it = headers.begin(); it != headers.end(); ++it) {
+      if (it.value().is_string()) d.headers[it.key()] = it.value().get<std::string>();
+    }
+  }
+  d.body = from_bytea(r[0][17]);
+  return d;
+}
+
+std::vector<std::int64_t> pending_deliveries(pqxx::transaction_base& tx, int limit) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT id FROM webhook_deliveries WHERE plan_state = 'pending' ORDER BY id LIMIT $1",
+           limit)) {
+    out.push_back(r[0].as<std::int64_t>());
+  }
+  return out;
+}
+
+std::int64_t delete_old_deliveries(pqxx::work& tx, int days) {
+  auto r = tx.exec_params(
+      "DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(days => $1)", days);
+  return static_cast<std::int64_t>(r.affected_rows());
+}
+
+}  // namespace mlgate::store

@@ -1,0 +1,216 @@
+#include "store/pipelines.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "store/pq.h"
+
+namespace mlgate::store {
+namespace {
+
+std::optional<std::string> non_empty(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+void record_change(pqxx::work& tx, std::int64_t pipeline_id, std::optional<std::int64_t> job_id,
+                   const std::optional<std::string>& from, const std::string& to,
+                   const std::string& detail) {
+  tx.exec_params(
+      "INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      pipeline_id, job_id, from, to, detail);
+}
+
+// Cancels the jobs `ids_sql` selects (a query returning job ids), recording each change.
+int cancel_jobs(pqxx::work& tx, const pqxx::result& rows, const std::string& detail) {
+  std::vector<std::int64_t> pipelines;
+  for (const auto& r : rows) {
+    auto job_id = r[0].as<std::int64_t>();
+    auto pipeline_id = r[1].as<std::int64_t>();
+    auto from = r[2].as<std::string>();
+    tx.exec_params(
+        "UPDATE jobs SET state = 'cancelled', finished_at = now(), message = $2 WHERE id = $1",
+        job_id, detail);
+    record_change(tx, pipeline_id, job_id, from, "cancelled", detail);
+    pipelines.push_back(pipeline_id);
+  }
+  std::sort(pipelines.begin(), pipelines.end());
+  pipelines.erase(std::unique(pipelines.begin(), pipelines.end()), pipelines.end());
+  for (auto id : pipelines) refresh_pipeline_state(tx, id);
+  return static_cast<int>(rows.size());
+}
+
+}  // namespace
+
+int tier_priority(const std::string& tier) {
+  if (tier == "functionality") return 0;
+  if (tier == "validation") return 1;
+  return 2;
+}
+
+std::int64_t create_pipeline(pqxx::work& tx, const NewPipeline& p) {
+  auto id =
+      tx.exec_params1(
+            "INSERT INTO pipelines (repo_id, delivery_id, trigger, ref, branch, sha, before_sha,"
+            " pr_number, commit_message, author, state, error, config, finished_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb,"
+            " CASE WHEN $11 IN ('failed', 'error', 'passed') THEN now() END) RETURNING id",
+            p.repo_id, p.delivery_row_id, p.trigger, p.ref, p.branch, p.sha,
+            non_empty(p.before_sha), p.pr_number, p.commit_message, p.author, p.state, p.error,
+            non_empty(p.config_json))[0]
+          .as<std::int64_t>();
+  record_change(tx, id, std::nullopt, std::nullopt, p.state, p.error.value_or("planned"));
+  for (const auto& j : p.jobs) {
+    nlohmann::json env = nlohmann::json::object();
+    for (const auto& [k, v] : j.env) env[k] = v;
+    std::string state = j.needs.empty() ? "queued" : "blocked";
+    auto job_id =
+        tx.exec_params1(
+              "INSERT INTO jobs (pipeline_id, tier, priority, state, needs, image, command,"
+              " timeout_seconds, resources, network, env, cancel_superseded, queued_at) "
+              "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12,"
+              " CASE WHEN $4 = 'queued' THEN now() END) RETURNING id",
+              id, j.tier, tier_priority(j.tier), state, to_pg_array(j.needs), j.image, j.command,
+              j.timeout_seconds, j.resources_json, j.network, env.dump(), j.cancel_superseded)[0]
+            .as<std::int64_t>();
+    record_change(tx, id, job_id, std::nullopt, state, "planned");
+  }
+  return id;
+}
+
+int cancel_superseded(pqxx::work& tx, std::int64_t repo_id, const std::string& trigger,
+                      const std::string& branch, std::optional<std::int64_t> pr_number,
+                      std::int64_t newer_pipeline_id) {
+  auto rows = tx.exec_params(
+      "SELECT j.id, j.pipeline_id, j.state FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
+      "WHERE p.repo_id = $1 AND p.id < $2 AND p.trigger = $3 AND j.cancel_superseded "
+      "AND j.state IN ('queued', 'blocked') "
+      "AND (CASE WHEN $3 = 'pull_request' THEN p.pr_number = $5 ELSE p.branch = $4 END) "
+      "ORDER BY j.id FOR UPDATE OF j",
+      repo_id, newer_pipeline_id, trigger, branch, pr_number);
+  return cancel_jobs(tx, rows, "superseded by pipeline " + std::to_string(newer_pipeline_id));
+}
+
+int cancel_pull_request_jobs(pqxx::work& tx, std::int64_t repo_id, std::int64_t pr_number) {
+  auto rows = tx.exec_params(
+      "SELECT j.id, j.pipeline_id, j.state FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
+      "WHERE p.repo_id = $1 AND p.trigger = 'pull_request' AND p.pr_number = $2 "
+      "AND j.state IN ('queued', 'blocked') ORDER BY j.id FOR UPDATE OF j",
+      repo_id, pr_number);
+  return cancel_jobs(tx, rows, "pull request " + std::to_string(pr_number) + " closed");
+}
+
+std::string refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
+  auto r = tx.exec_params1(
+      "SELECT p.state, count(j.*), "
+      "count(*) FILTER (WHERE j.state = 'running'), "
+      "count(*) FILTER (WHERE j.state IN ('queued', 'blocked')), "
+      "count(*) FILTER (WHERE j.state IN ('failed', 'timed_out', 'error')), "
+      "count(*) FILTER (WHERE j.state = 'cancelled') "
+      "FROM pipelines p LEFT JOIN jobs j ON j.pipeline_id = p.id WHERE p.id = $1 GROUP BY p.state",
+      pipeline_id);
+  std::string current = r[0].as<std::string>();
+  auto total = r[1].as<long>(), running = r[2].as<long>(), waiting = r[3].as<long>(),
+       failed = r[4].as<long>(), cancelled = r[5].as<long>();
+  if (current == "error" || total == 0) return current;
+  std::string next;
+  if (running > 0) {
+    next = "running";
+  } else if (waiting > 0) {
+    // Some jobs ran already: the pipeline is under way.
+    next = (current == "running" || failed + cancelled > 0) ? "running" : "pending";
+  } else if (failed > 0) {
+    next = "failed";
+  } else if (cancelled > 0) {
+    next = "cancelled";
+  } else {
+    next = "passed";
+  }
+  if (next != current) {
+    bool finished = next == "passed" || next == "failed" || next == "cancelled";
+    tx.exec_params(
+        "UPDATE pipelines SET state = $2, "
+        "started_at = coalesce(started_at, CASE WHEN $2 = 'running' THEN now() END), "
+        "finished_at = CASE WHEN $3 THEN now() END WHERE id = $1",
+        pipeline_id, next, finished);
+    record_change(tx, pipeline_id, std::nullopt, current, next, "");
+  }
+  return next;
+}
+
+void notify_jobs(pqxx::work& tx) {
+  tx.exec(std::string("NOTIFY ") + kJobsChannel);
+}
+
+namespace {
+
+constexpr const char* kPipelineColumns =
+    "p.id, p.repo_id, r.full_name, p.trigger, p.ref, p.branch, p.sha, p.pr_number, p.state, "
+    "coalesce(p.error, ''), p.commit_message, p.author, "
+    "to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
+PipelineRow to_pipeline(const pqxx::row& r) {
+  PipelineRow p;
+  p.id = r[0].as<std::int64_t>();
+  p.repo_id = r[1].as<std::int64_t>();
+  p.repo_name = r[2].as<std::string>();
+  p.trigger = r[3].as<std::string>();
+  p.ref = r[4].as<std::string>();
+  p.branch = r[5].as<std::string>();
+  p.sha = r[6].as<std::string>();
+  p.pr_number = get_optional<std::int64_t>(r[7]);
+  p.state = r[8].as<std::string>();
+  p.error = r[9].as<std::string>();
+  p.commit_message = r[10].as<std::string>();
+  p.author = r[11].as<std::string>();
+  p.created_at = r[12].as<std::string>();
+  return p;
+}
+
+void load_jobs(pqxx::transaction_base& tx, PipelineRow& p) {
+  for (const auto& r : tx.exec_params(
+           "SELECT id, tier, state, needs, timeout_seconds, image, command, network, attempt "
+           "FROM jobs WHERE pipeline_id = $1 ORDER BY priority, id",
+           p.id)) {
+    JobRow j;
+    j.id = r[0].as<std::int64_t>();
+    j.tier = r[1].as<std::string>();
+    j.state = r[2].as<std::string>();
+    j.needs = from_pg_array(r[3]);
+    j.timeout_seconds = r[4].as<std::int64_t>();
+    j.image = r[5].as<std::string>();
+    j.command = r[6].as<std::string>();
+    j.network = r[7].as<std::string>();
+    j.attempt = r[8].as<int>();
+    p.jobs.push_back(std::move(j));
+  }
+}
+
+}  // namespace
+
+std::optional<PipelineRow> get_pipeline(pqxx::transaction_base& tx, std::int64_t id) {
+  auto r = tx.exec_params(std::string("SELECT ") + kPipelineColumns +
+                              " FROM pipelines p JOIN repos r ON r.id = p.repo_id WHERE p.id = $1",
+                          id);
+  if (r.empty()) return std::nullopt;
+  PipelineRow p = to_pipeline(r[0]);
+  load_jobs(tx, p);
+  return p;
+}
+
+std::vector<PipelineRow> list_pipelines(pqxx::transaction_base& tx,
+                                        std::optional<std::int64_t> repo_id, int limit) {
+  std::vector<PipelineRow> out;
+  for (const auto& r : tx.exec_params(std::string("SELECT ") + kPipelineColumns +
+                                          " FROM pipelines p JOIN repos r ON r.id = p.repo_id "
+                                          "WHERE ($1::bigint IS NULL OR p.repo_id = $1) "
+                                          "ORDER BY p.id DESC LIMIT $2",
+                                      repo_id, limit)) {
+    out.push_back(to_pipeline(r));
+  }
+  for (auto& p : out) load_jobs(tx, p);
+  return out;
+}
+
+}  // namespace mlgate::store

@@ -1,0 +1,96 @@
+// Pipelines and their jobs: created in one transaction by the planner; superseded and cancelled
+// jobs; a pipeline's state follows its jobs. Every state change is recorded in state_changes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+namespace mlgate::store {
+
+struct NewJob {
+  std::string tier;
+  std::vector<std::string> needs;
+  std::string image;
+  std::string command;
+  std::int64_t timeout_seconds = 300;
+  std::string resources_json = "{}";
+  std::string network = "none";
+  std::map<std::string, std::string> env;
+  bool cancel_superseded = false;
+};
+
+struct NewPipeline {
+  std::int64_t repo_id = 0;
+  std::optional<std::int64_t> delivery_row_id;
+  std::string trigger;  // push | tag | pull_request | schedule | manual
+  std::string ref;
+  std::string branch;
+  std::string sha;
+  std::string before_sha;
+  std::optional<std::int64_t> pr_number;
+  std::string commit_message;
+  std::string author;
+  std::string state = "pending";     // "failed" for a config error, "error" when planning broke
+  std::optional<std::string> error;  // the message shown on the pipeline
+  std::string config_json;           // the parsed config, for the record ("" = none)
+  std::vector<NewJob> jobs;
+};
+
+// The priority that orders claims: functionality before validation before training.
+int tier_priority(const std::string& tier);
+
+// Inserts the pipeline and its jobs (queued when they need nothing, else blocked); returns its id.
+std::int64_t create_pipeline(pqxx::work& tx, const NewPipeline& p);
+
+// Cancels the queued and blocked jobs, of tiers with cancel_superseded, of older pipelines of the
+// same repo and branch (for pull requests: the same PR). Returns how many jobs were cancelled.
+int cancel_superseded(pqxx::work& tx, std::int64_t repo_id, const std::string& trigger,
+                      const std::string& branch, std::optional<std::int64_t> pr_number,
+                      std::int64_t newer_pipeline_id);
+
+// Cancels every queued or blocked job of a closed pull request's pipelines; returns the count.
+int cancel_pull_request_jobs(pqxx::work& tx, std::int64_t repo_id, std::int64_t pr_number);
+
+// Recomputes a pipeline's state from its jobs (recording the change when it changes).
+std::string refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id);
+
+// Wakes runners waiting for jobs (delivered when the transaction commits).
+void notify_jobs(pqxx::work& tx);
+inline constexpr const char* kJobsChannel = "mlgate_jobs";
+
+struct JobRow {
+  std::int64_t id = 0;
+  std::string tier;
+  std::string state;
+  std::vector<std::string> needs;
+  std::int64_t timeout_seconds = 0;
+  std::string image;
+  std::string command;
+  std::string network;
+  int attempt = 0;
+};
+struct PipelineRow {
+  std::int64_t id = 0;
+  std::int64_t repo_id = 0;
+  std::string repo_name;
+  std::string trigger;
+  std::string ref;
+  std::string branch;
+  std::string sha;
+  std::optional<std::int64_t> pr_number;
+  std::string state;
+  std::string error;
+  std::string commit_message;
+  std::string author;
+  std::string created_at;
+  std::vector<JobRow> jobs;
+};
+std::optional<PipelineRow> get_pipeline(pqxx::transaction_base& tx, std::int64_t id);
+std::vector<PipelineRow> list_pipelines(pqxx::transaction_base& tx,
+                                        std::optional<std::int64_t> repo_id, int limit);
+
+}  // namespace mlgate::store

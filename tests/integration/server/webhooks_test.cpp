@@ -1,0 +1,433 @@
+// Webhook intake end to end: the real mlgate binary, real PostgreSQL, real git repositories, and
+// the real payloads from tests/fixtures/webhooks rewritten to point at the test repository and
+// signed with the test secret.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "store/crypto.h"
+#include "store/embedded_postgres.h"
+#include "tests/support/git_fixture.h"
+#include "tests/support/mlgate_process.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/support/temp_dir.h"
+#include "webhooks/signature.h"
+
+namespace mlgate {
+namespace {
+
+using nlohmann::json;
+using testing::eventually;
+using testing::http_get;
+using testing::http_post;
+
+const std::string kSecret = "test-webhook-secret";
+
+const char* kConfig = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: echo functionality
+  validation:
+    needs: [functionality]
+    run: echo validation
+)";
+
+json fixture(const std::string& name) {
+  return json::parse(testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/" + name));
+}
+
+// Sends raw bytes and reads what comes back until the server closes or 5 s pass.
+std::string raw_request(int port, const std::string& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void)!::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+std::string strip(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+class WebhookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = testing::PgCluster::instance().create_database("wh");
+    serve_ = std::make_unique<testing::ServeProcess>(
+        testing::ServeProcessOptions{.data_dir = dir_.path(), .database_url = conninfo_});
+    admin_ = strip(testing::read_file(dir_.path() / "admin-token"));
+    sha1_ = repo_.commit({{".mlgate.yml", kConfig}, {"model.py", "print(1)\n"}}, "first model");
+  }
+  void TearDown() override {
+    serve_.reset();
+    testing::PgCluster::instance().drop_database(conninfo_);
+  }
+
+  std::vector<std::pair<std::string, std::string>> admin_headers() const {
+    return {{"Authorization", "Bearer " + admin_}};
+  }
+  void register_repo(const std::string& forge, const std::string& name,
+                     const std::string& clone_url) {
+    json body = {{"forge", forge}, {"name", name}, {"clone_url", clone_url}, {"secret", kSecret}};
+    auto r = http_post(serve_->host_port(), "/api/v1/repos", body.dump(), "application/json",
+                       admin_headers());
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  json github_push(const std::string& sha, const std::string& branch = "main") {
+    json p = fixture("github/push.json");
+    p["ref"] = "refs/heads/" + branch;
+    p["after"] = sha;
+    p["head_commit"]["id"] = sha;
+    p["repository"]["full_name"] = "acme/model";
+    p["repository"]["name"] = "model";
+    p["repository"]["default_branch"] = "main";
+    return p;
+  }
+  testing::HttpResult post_github(const std::string& body, const std::string& event,
+                                  const std::string& delivery,
+                                  const std::string& secret = kSecret) {
+    return http_post(
+        serve_->host_port(), "/webhooks/github", body, "application/json",
+        {{"X-GitHub-Event", event},
+         {"X-GitHub-Delivery", delivery},
+         {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}});
+  }
+  json get_json(const std::string& path) {
+    auto r = http_get(serve_->host_port(), path, admin_headers());
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+  json pipelines() { return get_json("/api/v1/pipelines")["pipelines"]; }
+  int count(const std::string& sql) {
+    pqxx::connection c(conninfo_);
+    pqxx::nontransaction tx(c);
+    return tx.exec1(sql)[0].as<int>();
+  }
+
+  testing::TempDir dir_{"mlgate-wh"};
+  testing::GitRepoFixture repo_;
+  std::string conninfo_;
+  std::unique_ptr<testing::ServeProcess> serve_;
+  std::string admin_;
+  std::string sha1_;
+};
+
+TEST_F(WebhookTest, ASignedPushPlansOnePipelineWithItsTiers) {
+  register_repo("github", "acme/model", repo_.file_url());
+  auto r = post_github(github_push(sha1_).dump(), "push", "d-1");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(json::parse(r.body)["status"], "accepted");
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 1; })) << serve_->log();
+  json p = pipelines()[0];
+  EXPECT_EQ(p["sha"], sha1_);
+  EXPECT_EQ(p["branch"], "main");
+  EXPECT_EQ(p["state"], "pending");
+  ASSERT_EQ(p["jobs"].size(), 2u);
+  EXPECT_EQ(p["jobs"][0]["tier"], "functionality");
+  EXPECT_EQ(p["jobs"][0]["state"], "queued");
+  EXPECT_EQ(p["jobs"][0]["timeout_seconds"], 300);
+  EXPECT_EQ(p["jobs"][1]["tier"], "validation");
+  EXPECT_EQ(p["jobs"][1]["state"], "blocked");
+  EXPECT_EQ(p["jobs"][1]["timeout_seconds"], 3600);
+}
+
+TEST_F(WebhookTest, AWrongOrMissingSignatureIs401AndLogged) {
+  register_repo("github", "acme/model", repo_.file_url());
+  std::string body = github_push(sha1_).dump();
+  auto wrong = post_github(body, "push", "d-bad", "not-the-secret");
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  auto missing = http_post(serve_->host_port(), "/webhooks/github", body, "application/json",
+                           {{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", "d-none"}});
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_NE(serve_->log().find("webhook rejected"), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE verdict = 'rejected'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM pipelines"), 0);
+  // The rejected delivery id does not block the real one.
+  EXPECT_EQ(post_github(body, "push", "d-bad").status, 202);
+}
+
+TEST_F(WebhookTest, ARedeliveryAnswersTheOriginalPipelineAndPlansNothing) {
+  register_repo("github", "acme/model", repo_.file_url());
+  std::string body = github_push(sha1_).dump();
+  ASSERT_EQ(post_github(body, "push", "same-guid").status, 202);
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 1; }));
+  auto pipeline_id = pipelines()[0]["id"];
+  auto again = post_github(body, "push", "same-guid");
+  ASSERT_EQ(again.status, 200) << again.body;
+  auto j = json::parse(again.body);
+  EXPECT_EQ(j["status"], "duplicate");
+  EXPECT_EQ(j["pipeline"], pipeline_id);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(pipelines().size(), 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE verdict = 'duplicate'"), 1);
+}
+
+TEST_F(WebhookTest, BadInputGetsAClearStatusAndJsonError) {
+  register_repo("github", "acme/model", repo_.file_url());
+  auto malformed = post_github("{not json", "push", "m-1");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_TRUE(json::parse(malformed.body, nullptr, false).contains("error")) << malformed.body;
+  json other = github_push(sha1_);
+  other["repository"]["full_name"] = "someone/else";
+  auto unknown = post_github(other.dump(), "push", "u-1");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  json suite = fixture("github/check_suite.requested.json");
+  suite["repository"]["full_name"] = "acme/model";
+  auto ignored = post_github(suite.dump(), "check_suite", "i-1");
+  EXPECT_EQ(ignored.status, 202) << ignored.body;
+  EXPECT_EQ(json::parse(ignored.body)["status"], "ignored");
+  json ping_body = fixture("github/ping.json");
+  ping_body["repository"]["full_name"] = "acme/model";
+  auto ping = post_github(ping_body.dump(), "ping", "p-1");
+  EXPECT_EQ(ping.status, 200) << ping.body;
+  // Declares 26 MiB but sends only the headers: the answer must come without the body.
+  std::string answer =
+      raw_request(serve_->port(),
+                  "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 27262976\r\n\r\n{");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+  EXPECT_NE(answer.find("too_large"), std::string::npos) << answer;
+  EXPECT_EQ(count("SELECT count(*) FROM pipelines"), 0);
+}
+
+TEST_F(WebhookTest, AnInvalidConfigFailsThePipelineWithLineAndColumn) {
+  register_repo("github", "acme/model", repo_.file_url());
+  std::string bad = repo_.commit(
+      {{".mlgate.yml",
+        "version: 1\nimage: x\ntiers:\n  functionality:\n    run: t\n    timout: 5m\n"}},
+      "typo");
+  ASSERT_EQ(post_github(github_push(bad).dump(), "push", "c-1").status, 202);
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 1; })) << serve_->log();
+  json p = pipelines()[0];
+  EXPECT_EQ(p["state"], "failed");
+  std::string error = p["error"];
+  EXPECT_NE(error.find(".mlgate.yml:6:5"), std::string::npos) << error;
+  EXPECT_NE(error.find("timout"), std::string::npos) << error;
+  EXPECT_TRUE(p["jobs"].empty());
+}
+
+TEST_F(WebhookTest, ANewerPushCancelsTheQueuedFunctionalityJobOfTheOlderOne) {
+  register_repo("github", "acme/model", repo_.file_url());
+  ASSERT_EQ(post_github(github_push(sha1_).dump(), "push", "s-1").status, 202);
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 1; }));
+  std::string sha2 = repo_.commit({{"model.py", "print(2)\n"}}, "second");
+  ASSERT_EQ(post_github(github_push(sha2).dump(), "push", "s-2").status, 202);
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 2; }));
+  json older = get_json("/api/v1/pipelines/" + pipelines()[1]["id"].dump());
+  EXPECT_EQ(older["sha"], sha1_);
+  EXPECT_EQ(older["jobs"][0]["tier"], "functionality");
+  EXPECT_EQ(older["jobs"][0]["state"], "cancelled");
+  EXPECT_EQ(older["jobs"][1]["state"], "blocked")
+      << "validation does not cancel_superseded by default";
+  EXPECT_EQ(pipelines()[0]["jobs"][0]["state"], "queued");
+}
+
+TEST_F(WebhookTest, GitlabPushWithTheTokenPlansAndAWrongTokenIs401) {
+  register_repo("gitlab", "acme/model", repo_.file_url());
+  json p = fixture("gitlab/push.json");
+  p["ref"] = "refs/heads/main";
+  p["after"] = sha1_;
+  p["checkout_sha"] = sha1_;
+  p["project"]["path_with_namespace"] = "acme/model";
+  p["commits"] = json::array();
+  std::string body = p.dump();
+  auto bad = http_post(serve_->host_port(), "/webhooks/gitlab", body, "application/json",
+                       {{"X-Gitlab-Event", "Push Hook"}, {"X-Gitlab-Token", "wrong"}});
+  EXPECT_EQ(bad.status, 401);
+  auto ok = http_post(serve_->host_port(), "/webhooks/gitlab", body, "application/json",
+                      {{"X-Gitlab-Event", "Push Hook"},
+                       {"X-Gitlab-Token", kSecret},
+                       {"X-Gitlab-Event-UUID", "uuid-1"}});
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 1; })) << serve_->log();
+  EXPECT_EQ(pipelines()[0]["sha"], sha1_);
+  // The token is the secret: it is never stored.
+  EXPECT_EQ(
+      count("SELECT count(*) FROM webhook_deliveries WHERE headers::text LIKE '%" + kSecret + "%'"),
+      0);
+}
+
+TEST_F(WebhookTest, ReplayRunsAStoredDeliveryAgain) {
+  register_repo("github", "acme/model", repo_.file_url());
+  auto first = post_github(github_push(sha1_).dump(), "push", "r-1");
+  ASSERT_EQ(first.status, 202);
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 1; }));
+  auto delivery = json::parse(first.body)["delivery"].get<long>();
+  std::string output;
+  int st =
+      store::run_capture({MLGATE_BINARY, "webhooks", "replay", std::to_string(delivery), "--url",
+                          serve_->url(), "--token-file", (dir_.path() / "admin-token").string()},
+                         output);
+  EXPECT_EQ(st, 0) << output;
+  EXPECT_TRUE(eventually([&] { return pipelines().size() == 2; })) << serve_->log();
+  st = store::run_capture({MLGATE_BINARY, "webhooks", "list", "--url", serve_->url(),
+                           "--token-file", (dir_.path() / "admin-token").string()},
+                          output);
+  EXPECT_EQ(st, 0) << output;
+  EXPECT_NE(output.find("accepted"), std::string::npos) << output;
+}
+
+TEST(WebhookDurability,
+     DeliveriesArrivingWhilePostgresIsDownAreSpooledAndPlannedOnceWhenItReturns) {
+  testing::TempDir pgdir("mlgate-ext-pg");
+  store::EmbeddedPostgresOptions o;
+  o.data_dir = pgdir.path();
+  o.durable = false;
+  store::EmbeddedPostgres pg(o);
+  testing::GitRepoFixture repo;
+  std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
+  testing::TempDir dir("mlgate-wh");
+  testing::ServeProcess serve({.data_dir = dir.path(), .database_url = pg.conninfo()});
+  std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
+  json reg = {{"forge", "github"},
+              {"name", "acme/model"},
+              {"clone_url", repo.file_url()},
+              {"secret", kSecret}};
+  ASSERT_EQ(http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
+                      {{"Authorization", "Bearer " + admin}})
+                .status,
+            201);
+  json p = fixture("github/push.json");
+  p["ref"] = "refs/heads/main";
+  p["after"] = sha;
+  p["head_commit"]["id"] = sha;
+  p["repository"]["full_name"] = "acme/model";
+  std::string body = p.dump();
+  auto post = [&](const std::string& delivery, const std::string& secret) {
+    return http_post(
+        serve.host_port(), "/webhooks/github", body, "application/json",
+        {{"X-GitHub-Event", "push"},
+         {"X-GitHub-Delivery", delivery},
+         {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}});
+  };
+  // Prime the server's secret cache with one lookup, then take PostgreSQL away.
+  ASSERT_EQ(
+      http_get(serve.host_port(), "/api/v1/repos", {{"Authorization", "Bearer " + admin}}).status,
+      200);
+  pg.stop();
+  auto spooled = post("down-1", kSecret);
+  EXPECT_EQ(spooled.status, 202) << spooled.body;
+  EXPECT_EQ(json::parse(spooled.body, nullptr, false)["status"], "spooled") << spooled.body;
+  auto again = post("down-1", kSecret);  // the forge retried: still only one pipeline later
+  EXPECT_EQ(again.status, 202);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "spool" / "webhooks.spool"));
+  pg.start();
+  auto pipelines = [&] {
+    pqxx::connection c(pg.conninfo());
+    pqxx::nontransaction tx(c);
+    return tx.exec1("SELECT count(*) FROM pipelines")[0].as<int>();
+  };
+  ASSERT_TRUE(eventually([&] { return pipelines() == 1; }, std::chrono::seconds(30)))
+      << serve.log();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(pipelines(), 1);
+  pqxx::connection c(pg.conninfo());
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(
+      tx.exec1("SELECT count(*) FROM webhook_deliveries WHERE spooled AND verdict = 'accepted'")[0]
+          .as<int>(),
+      1);
+}
+
+TEST(WebhookDurability, AnAcceptedDeliveryNotYetPlannedIsPlannedAtTheNextStart) {
+  std::string conninfo = testing::PgCluster::instance().create_database("wk");
+  testing::GitRepoFixture repo;
+  std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
+  json p = fixture("github/push.json");
+  p["ref"] = "refs/heads/main";
+  p["after"] = sha;
+  p["head_commit"]["id"] = sha;
+  p["repository"]["full_name"] = "acme/model";
+  {
+    // What a serve killed right after answering 202 leaves behind: an accepted, pending delivery.
+    pqxx::connection c(conninfo);
+    pqxx::work tx(c);
+    tx.exec_params(
+        "INSERT INTO repos (id, forge, full_name, clone_url, webhook_secret) VALUES "
+        "(1, 'github', 'acme/model', $1, $2)",
+        repo.file_url(), kSecret);
+    tx.exec_params(
+        "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, event, headers, body, "
+        "verdict,"
+        " http_status, plan_state) VALUES (1, 'github', 'k-1', 'push', $1::jsonb, $2, 'accepted', "
+        "202, 'pending')",
+        json{{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", "k-1"}}.dump(),
+        pqxx::binarystring(p.dump()));
+    tx.commit();
+  }
+  testing::TempDir dir("mlgate-wh");
+  testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+  auto planned = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx
+        .exec1(
+            "SELECT count(*) FROM pipelines p JOIN webhook_deliveries d ON d.id = p.delivery_id "
+            "WHERE d.plan_state = 'planned'")[0]
+        .as<int>();
+  };
+  EXPECT_TRUE(eventually(planned, std::chrono::seconds(30))) << serve.log();
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+TEST(WebhookGit, PlansFromARepositoryServedOverSmartHttp) {
+  testing::GitHttpServer git_server;
+  auto bare = git_server.create_bare_repo("model.git");
+  testing::GitRepoFixture repo;
+  std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
+  repo.push(bare.string());
+  std::string conninfo = testing::PgCluster::instance().create_database("gh");
+  testing::TempDir dir("mlgate-wh");
+  testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+  std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
+  json reg = {{"forge", "github"},
+              {"name", "acme/model"},
+              {"clone_url", git_server.url("model.git")},
+              {"secret", kSecret}};
+  ASSERT_EQ(http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
+                      {{"Authorization", "Bearer " + admin}})
+                .status,
+            201);
+  json p = fixture("github/push.json");
+  p["ref"] = "refs/heads/main";
+  p["after"] = sha;
+  p["head_commit"]["id"] = sha;
+  p["repository"]["full_name"] = "acme/model";
+  std::string body = p.dump();
+  auto r =
+      http_post(serve.host_port(), "/webhooks/github", body, "application/json",
+                {{"X-GitHub-Event", "push"},
+                 {"X-GitHub-Delivery", "h-1"},
+                 {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto jobs = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx.exec1("SELECT count(*) FROM jobs")[0].as<int>();
+  };
+  EXPECT_TRUE(eventually([&] { return jobs() == 2; }, std::chrono::seconds(30))) << serve.log();
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+}  // namespace
+}  // namespace mlgate
