@@ -42,6 +42,26 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--shutdown-timeout", opts->shutdown_timeout_seconds,
                   "Seconds in-flight requests get to finish on shutdown")
       ->capture_default_str();
+  cmd->add_option("--delivery-retention-days", opts->app.delivery_retention_days,
+                  "Days webhook deliveries are kept")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
+  cmd->add_option("--planner-workers", opts->app.planner.workers, "Threads planning deliveries")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--max-timeout-functionality",
+                  opts->app.planner.ceilings.functionality_timeout_seconds,
+                  "Ceiling of the functionality tier's budget, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 300));
+  cmd->add_option("--max-timeout-validation", opts->app.planner.ceilings.validation_timeout_seconds,
+                  "Ceiling of the validation tier's budget, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--max-timeout-training", opts->app.planner.ceilings.training_timeout_seconds,
+                  "Ceiling of the training tier's budget, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   cmd->add_flag("--public-read", opts->app.public_read,
                 "Allow anonymous read access to pages and API");
   cmd->add_flag("--test-endpoints", opts->app.test_endpoints, "Add /debug/* routes (tests only)")

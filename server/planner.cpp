@@ -251,7 +251,8 @@ PlanOutcome Planner::plan(std::int64_t id) {
         p.state = "failed";
         p.error = "no " + options_.config_path + " at " + event.sha.substr(0, 12);
       } else {
-        auto parsed = core::parse_config(*config_text, options_.ceilings);
+        // The config is validated against the design's budgets; the server's own ceilings then cap.
+        auto parsed = core::parse_config(*config_text);
         if (!parsed.ok()) {
           p.state = "failed";
           p.error = options_.config_path + " is invalid:\n" +

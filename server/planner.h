@@ -22,7 +22,8 @@ namespace mlgate::server {
 
 struct PlannerOptions {
   int workers = 2;
-  // Server ceilings on the tiers' budgets: a config's timeout is capped by them.
+  // Server ceilings on the tiers' budgets (default: the design's 5 m / 1 h / 24 h). A config may
+  // lower a budget; a server may lower the ceiling, which caps every job's timeout.
   core::ConfigLimits ceilings;
   std::string config_path = ".mlgate.yml";
 };

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -285,6 +286,147 @@ TEST_F(WebhookTest, ReplayRunsAStoredDeliveryAgain) {
                           output);
   EXPECT_EQ(st, 0) << output;
   EXPECT_NE(output.find("accepted"), std::string::npos) << output;
+}
+
+TEST_F(WebhookTest, ReposAreRegisteredFromTheCliAndTheirSecretsNeverComeBack) {
+  testing::TempDir files;
+  testing::write_file(files.path() / "secret", "cli-secret-value\n");
+  testing::write_file(files.path() / "token", "forge-token-value\n");
+  std::string token_file = (dir_.path() / "admin-token").string();
+  std::string output;
+  int st = store::run_capture(
+      {MLGATE_BINARY, "repo", "add", "--url", serve_->url(), "--token-file", token_file, "--forge",
+       "gitlab", "--name", "group/sub/model", "--clone-url", repo_.file_url(), "--secret-file",
+       (files.path() / "secret").string(), "--forge-token-file", (files.path() / "token").string()},
+      output);
+  ASSERT_EQ(st, 0) << output;
+  st = store::run_capture(
+      {MLGATE_BINARY, "repo", "list", "--url", serve_->url(), "--token-file", token_file}, output);
+  ASSERT_EQ(st, 0) << output;
+  EXPECT_NE(output.find("group/sub/model"), std::string::npos) << output;
+  st = store::run_capture(
+      {MLGATE_BINARY, "repo", "list", "--json", "--url", serve_->url(), "--token-file", token_file},
+      output);
+  EXPECT_EQ(output.find("cli-secret-value"), std::string::npos) << output;
+  EXPECT_EQ(output.find("forge-token-value"), std::string::npos) << output;
+  auto listed = json::parse(output);
+  EXPECT_EQ(listed["repos"][0]["has_forge_token"], true);
+  // Registering it twice (names are case-insensitive) is a conflict.
+  st = store::run_capture(
+      {MLGATE_BINARY, "repo", "add", "--url", serve_->url(), "--token-file", token_file, "--forge",
+       "gitlab", "--name", "GROUP/sub/model", "--clone-url", repo_.file_url(), "--secret-file",
+       (files.path() / "secret").string()},
+      output);
+  EXPECT_NE(st, 0);
+  EXPECT_NE(output.find("already registered"), std::string::npos) << output;
+  EXPECT_EQ(http_get(serve_->host_port(), "/api/v1/repos").status, 401);
+  EXPECT_EQ(http_post(serve_->host_port(), "/api/v1/repos", "{}", "application/json",
+                      {{"Authorization", "Bearer wrong"}})
+                .status,
+            401);
+  st = store::run_capture({MLGATE_BINARY, "repo", "list", "--url", "http://127.0.0.1:1"}, output);
+  EXPECT_EQ(st >> 8, 3) << output;
+  EXPECT_NE(output.find("cannot reach mlgate"), std::string::npos) << output;
+}
+
+TEST_F(WebhookTest, ClosingAPullRequestCancelsItsQueuedJobs) {
+  register_repo("github", "acme/model", repo_.file_url());
+  repo_.update_ref("refs/pull/7/head", sha1_);
+  json open = fixture("github/pull_request.opened.json");
+  open["pull_request"]["head"]["sha"] = sha1_;
+  open["pull_request"]["head"]["repo"]["full_name"] = "acme/model";
+  open["pull_request"]["head"]["repo"]["clone_url"] = repo_.file_url();
+  open["pull_request"]["base"]["ref"] = "main";
+  open["pull_request"]["base"]["repo"]["full_name"] = "acme/model";
+  open["pull_request"]["number"] = 7;
+  open["number"] = 7;
+  open["repository"]["full_name"] = "acme/model";
+  ASSERT_EQ(post_github(open.dump(), "pull_request", "pr-open").status, 202);
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 1; })) << serve_->log();
+  EXPECT_EQ(pipelines()[0]["trigger"], "pull_request");
+  EXPECT_EQ(pipelines()[0]["pr_number"], 7);
+  json close = open;
+  close["action"] = "closed";
+  ASSERT_EQ(post_github(close.dump(), "pull_request", "pr-close").status, 202);
+  EXPECT_TRUE(eventually([&] { return pipelines()[0]["state"] == "cancelled"; }))
+      << pipelines().dump();
+  for (const auto& j : pipelines()[0]["jobs"]) EXPECT_EQ(j["state"], "cancelled");
+}
+
+TEST(WebhookRetention, DeliveriesOlderThanTheRetentionAreDeleted) {
+  std::string conninfo = testing::PgCluster::instance().create_database("ret");
+  {
+    pqxx::connection c(conninfo);
+    pqxx::work tx(c);
+    for (const char* age : {"20 days", "3 days"}) {
+      tx.exec_params(
+          "INSERT INTO webhook_deliveries (forge, delivery_id, body, verdict, http_status, "
+          "received_at) "
+          "VALUES ('github', $1::text, '\\x7b7d', 'rejected', 404, now() - $1::text::interval)",
+          std::string(age));
+    }
+    tx.commit();
+  }
+  testing::TempDir dir("mlgate-wh");
+  testing::ServeProcess serve({.data_dir = dir.path(),
+                               .database_url = conninfo,
+                               .extra_args = {"--delivery-retention-days", "14"}});
+  auto left = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx.exec1("SELECT coalesce(string_agg(delivery_id, ','), '') FROM webhook_deliveries")[0]
+        .as<std::string>();
+  };
+  EXPECT_TRUE(eventually([&] { return left() == "3 days"; })) << left();
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+TEST(WebhookDurability, SigkillOfServeRightAfterAcceptingStillPlansEachDeliveryOnce) {
+  std::string conninfo = testing::PgCluster::instance().create_database("kill");
+  testing::GitRepoFixture repo;
+  std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
+  testing::TempDir dir("mlgate-wh");
+  json p = fixture("github/push.json");
+  p["ref"] = "refs/heads/main";
+  p["after"] = sha;
+  p["head_commit"]["id"] = sha;
+  p["repository"]["full_name"] = "acme/model";
+  std::string body = p.dump();
+  {
+    testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+    std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
+    json reg = {{"forge", "github"},
+                {"name", "acme/model"},
+                {"clone_url", repo.file_url()},
+                {"secret", kSecret}};
+    ASSERT_EQ(http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
+                        {{"Authorization", "Bearer " + admin}})
+                  .status,
+              201);
+    for (int i = 0; i < 5; ++i) {
+      auto r = http_post(
+          serve.host_port(), "/webhooks/github", body, "application/json",
+          {{"X-GitHub-Event", "push"},
+           {"X-GitHub-Delivery", "kill-" + std::to_string(i)},
+           {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+      ASSERT_EQ(r.status, 202) << r.body;
+    }
+    serve.process().signal(SIGKILL);
+    serve.process().wait();
+  }
+  testing::ServeProcess again({.data_dir = dir.path(), .database_url = conninfo});
+  auto counts = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec1(
+        "SELECT (SELECT count(*) FROM pipelines), "
+        "(SELECT count(*) FROM webhook_deliveries WHERE plan_state = 'pending')");
+    return std::make_pair(r[0].as<int>(), r[1].as<int>());
+  };
+  EXPECT_TRUE(
+      eventually([&] { return counts() == std::make_pair(5, 0); }, std::chrono::seconds(30)))
+      << counts().first << " pipelines, " << counts().second << " pending";
+  testing::PgCluster::instance().drop_database(conninfo);
 }
 
 TEST(WebhookDurability,
