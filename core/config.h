@@ -1,0 +1,187 @@
+// The `.mlgate.yml` model (DESIGN.md "Config") and its validation. Pure: the caller reads the file
+// and hands its text in. The reference for every key is docs/config.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/cron.h"
+
+namespace mlgate::core {
+
+inline constexpr std::string_view kTierFunctionality = "functionality";
+inline constexpr std::string_view kTierValidation = "validation";
+inline constexpr std::string_view kTierTraining = "training";
+// The only tier names, in their fixed order (Config::tiers keeps this order).
+inline constexpr std::string_view kTierNames[] = {kTierFunctionality, kTierValidation,
+                                                  kTierTraining};
+// The only events a tier can run on.
+inline constexpr std::string_view kEventNames[] = {"push", "pull_request", "tag", "schedule"};
+
+inline constexpr std::size_t kMaxConfigBytes = 256 * 1024;
+
+// Hard-kill budgets. A tier's timeout defaults to its ceiling and may only be lowered.
+struct ConfigLimits {
+  std::int64_t functionality_timeout_seconds = 5 * 60;
+  std::int64_t validation_timeout_seconds = 60 * 60;
+  std::int64_t training_timeout_seconds = 24 * 60 * 60;
+
+  // The ceiling of a tier name; 0 for a name that is not a tier.
+  std::int64_t ceiling_for(std::string_view tier) const;
+};
+
+struct Resources {
+  std::optional<double> cpus;                // > 0, e.g. 2 or 0.5 (docker --cpus)
+  std::optional<std::int64_t> memory_bytes;  // from "4g", "512m", "1024k", "4Gi", plain bytes
+  std::optional<int> gpus;                   // >= 0 (docker --gpus N)
+  std::optional<int> pids;                   // >= 1 (docker --pids-limit)
+
+  friend bool operator==(const Resources&, const Resources&) = default;
+};
+
+struct TierConfig {
+  std::string name;                   // functionality | validation | training
+  std::string image;                  // the tier's image, else the top-level one
+  std::vector<std::string> on;        // events, subset of kEventNames, in file order
+  std::vector<std::string> branches;  // glob filters (core/glob.h); empty = every branch
+  std::vector<std::string> needs;     // tier names that must pass first
+  std::int64_t timeout_seconds = 0;   // <= the tier's ceiling
+  Resources resources;
+  std::string network = "none";         // "none" | "bridge"
+  std::string run;                      // the command, non-empty
+  std::optional<std::string> schedule;  // cron text; set iff `on` contains "schedule"
+  std::optional<CronExpr> cron;         // parsed `schedule`
+  bool cancel_superseded = false;       // default: true for functionality only
+  std::map<std::string, std::string> env;
+  int line = 0;  // 1-based line of the tier's key in the file
+};
+
+// A change threshold: `value` is an absolute amount, or, when `percent` is true, a FRACTION of the
+// baseline ("10%" -> value 0.10, percent true; allowed change = value * |baseline|).
+struct Threshold {
+  double value = 0.0;
+  bool percent = false;
+
+  friend bool operator==(const Threshold&, const Threshold&) = default;
+};
+
+struct MetricCheck {
+  std::string name;
+  std::optional<double> min;
+  std::optional<double> max;
+  std::optional<Threshold> max_drop;      // only when higher is better (lower_is_better false)
+  std::optional<Threshold> max_increase;  // only when lower_is_better is true
+  bool lower_is_better = false;
+  bool optional = false;
+  int line = 0;  // 1-based source position of the check
+  int column = 0;
+};
+
+struct SliceCheck {
+  std::string metric;
+  std::string by;  // the slicing attribute, e.g. "age_group"
+  std::optional<double> min;
+  std::optional<double> max;
+  std::optional<double> max_gap;  // best slice minus worst slice
+  std::int64_t min_n = 30;        // slices with a reported n below this are not judged
+  bool optional = false;
+  int line = 0;
+  int column = 0;
+};
+
+inline constexpr std::string_view kReferenceMajority = "majority";
+
+struct FairnessCheck {
+  std::string metric;
+  std::string by;
+  std::string reference = std::string(kReferenceMajority);  // "majority" = the largest group
+  double lo = 0.8;                                          // disparity: [lo, hi]
+  double hi = 1.25;
+  std::int64_t min_n = 30;  // groups (and the reference) with a reported n below this are skipped
+  bool optional = false;
+  int line = 0;
+  int column = 0;
+};
+
+struct PredictionsCheck {
+  std::optional<double> max_flip_rate;    // a fraction 0..1 ("2%" -> 0.02)
+  std::optional<double> max_score_delta;  // largest |score - baseline score|, >= 0
+  bool optional = false;
+  int line = 0;
+  int column = 0;
+};
+
+struct RubricGate {
+  double min_score = 0.0;  // 0..7
+  int line = 0;
+  int column = 0;
+};
+
+struct GateConfig {
+  std::string name;                  // the environment, e.g. "production"
+  std::vector<std::string> require;  // tier names that must have passed
+  std::vector<MetricCheck> metrics;
+  std::vector<SliceCheck> slices;
+  std::vector<FairnessCheck> fairness;
+  std::optional<PredictionsCheck> predictions;
+  std::optional<RubricGate> rubric;
+  int line = 0;
+};
+
+struct RubricMapping {
+  // rubric id -> glob patterns over test ids ("classname::name" style; see docs/config.md).
+  std::map<std::string, std::vector<std::string>> automated;
+  // rubric id -> path of an evidence file in the repository (relative, no "..").
+  std::map<std::string, std::string> manual;
+};
+
+struct Config {
+  int version = 1;
+  std::string image;              // top-level default image; may be empty
+  std::vector<TierConfig> tiers;  // functionality, validation, training order; only those declared
+  std::vector<GateConfig> gates;  // file order
+  RubricMapping rubric;
+};
+
+struct ConfigError {
+  int line = 1;  // 1-based
+  int column = 1;
+  std::string message;
+
+  friend bool operator==(const ConfigError&, const ConfigError&) = default;
+};
+
+// Either a valid Config or a non-empty list of errors (sorted by position); never both.
+struct ConfigParseResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+
+  bool ok() const { return config.has_value(); }
+  explicit operator bool() const { return ok(); }
+};
+
+// Parses and validates the text of a .mlgate.yml. Collects every error it can find (up to 100).
+// Never throws; hostile input (deep nesting, aliases, junk, > kMaxConfigBytes) yields errors.
+ConfigParseResult parse_config(std::string_view yaml, const ConfigLimits& limits = {});
+
+// "  .mlgate.yml:12:5: message\n" per error.
+std::string format_errors(const std::vector<ConfigError>& errors,
+                          std::string_view filename = ".mlgate.yml");
+
+const TierConfig* find_tier(const Config& config, std::string_view name);
+const GateConfig* find_gate(const Config& config, std::string_view name);
+
+// The tiers (in Config order) that an event starts. `event` is push, pull_request, tag or
+// schedule (anything else: none). `branch` is the short branch name ("main", not
+// "refs/heads/main"): the pushed branch for push, the PR's TARGET branch for pull_request; it is
+// ignored for tag and schedule. A tier runs when `on` contains the event and, for
+// push/pull_request, `branches` is empty or one of its globs matches.
+std::vector<std::string> tiers_for_event(const Config& config, std::string_view event,
+                                         std::string_view branch);
+
+}  // namespace mlgate::core

@@ -1,0 +1,1323 @@
+// parse_config: .mlgate.yml text -> Config, collecting every error with its position.
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <set>
+#include <span>
+#include <sstream>
+#include <system_error>
+
+#include "core/config.h"
+#include "core/duration.h"
+#include "core/rubric.h"
+
+namespace mlgate::core {
+namespace {
+
+constexpr std::size_t kMaxErrors = 100;
+
+struct Pos {
+  int line = 1;
+  int column = 1;
+};
+
+Pos pos_of(const YAML::Mark& mark, Pos fallback) {
+  if (mark.is_null() || mark.line < 0 || mark.column < 0) return fallback;
+  return Pos{mark.line + 1, mark.column + 1};
+}
+
+// Text of user input inside a message: bounded and without control characters.
+std::string show(std::string_view text) {
+  std::string out;
+  constexpr std::size_t kMax = 60;
+  for (char c : text.substr(0, kMax)) {
+    auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  if (text.size() > kMax) out += "...";
+  return "'" + out + "'";
+}
+
+std::string join(std::span<const std::string_view> names) {
+  std::string out;
+  for (std::string_view n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+std::string normalized(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 64)) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += c == '-' ? '_' : c;
+  }
+  return out;
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The candidate closest to `word` when it is close enough to be a likely typo.
+std::optional<std::string_view> nearest(std::string_view word,
+                                        std::span<const std::string_view> candidates) {
+  if (word.size() > 64) return std::nullopt;
+  std::string w = normalized(word);
+  std::optional<std::string_view> best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  for (std::string_view c : candidates) {
+    std::size_t d = edit_distance(w, normalized(c));
+    std::size_t longer = std::max(w.size(), c.size());
+    std::size_t allowed = longer <= 4 ? 1 : longer <= 9 ? 2 : 3;
+    if (d <= allowed && d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {
+  if (auto n = nearest(word, candidates)) return " (did you mean '" + std::string(*n) + "'?)";
+  return "";
+}
+
+std::vector<std::string_view> rubric_ids() {
+  std::vector<std::string_view> ids;
+  for (const RubricItem& item : rubric_items()) ids.push_back(item.id);
+  return ids;
+}
+
+bool is_string_tag(const YAML::Node& node) {
+  return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str";
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return is_string_tag(node) ? "the quoted string " + show(node.Scalar()) : show(node.Scalar());
+    case YAML::NodeType::Undefined:
+      return "nothing";
+  }
+  return "something else";
+}
+
+std::optional<double> to_double(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty() || text.size() > 64) return std::nullopt;
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::int64_t> to_int(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return std::nullopt;
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::string format_number(double v) {
+  std::array<char, 64> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  if (ec != std::errc{}) return "?";
+  return std::string(buf.data(), end);
+}
+
+// "4g", "512m", "1024k", "4Gi", "2GB", "1.5g", plain bytes. Units are binary (like Docker).
+std::optional<std::int64_t> parse_memory(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+    ++i;
+  }
+  auto number = to_double(text.substr(0, i));
+  if (!number || *number < 0) return std::nullopt;
+  std::string unit = normalized(text.substr(i));
+  double scale = 1;
+  static const std::array<std::pair<std::string_view, double>, 5> kScales{{
+      {"k", 1024.0},
+      {"m", 1024.0 * 1024},
+      {"g", 1024.0 * 1024 * 1024},
+      {"t", 1024.0 * 1024 * 1024 * 1024},
+      {"p", 1024.0 * 1024 * 1024 * 1024 * 1024},
+  }};
+  if (!unit.empty() && unit != "b") {
+    bool found = false;
+    for (const auto& [prefix, s] : kScales) {
+      if (unit == prefix || unit == std::string(prefix) + "b" ||
+          unit == std::string(prefix) + "i" || unit == std::string(prefix) + "ib") {
+        scale = s;
+        found = true;
+      }
+    }
+    if (!found) return std::nullopt;
+  }
+  double bytes = std::floor(*number * scale);
+  if (bytes >= 9.0e18) return std::nullopt;
+  return static_cast<std::int64_t>(bytes);
+}
+
+bool valid_env_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+bool has_control_or_space(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+bool has_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\t' && c != '\r') || u == 0x7f;
+  });
+}
+
+std::string what_tier(std::string_view name) {
+  return "tier '" + std::string(name) + "'";
+}
+std::string what_gate(std::string_view name) {
+  return "gate " + show(name);
+}
+
+struct Item {
+  std::string text;
+  Pos pos;
+};
+
+struct Entry {
+  std::string key;
+  YAML::Node value;
+  Pos key_pos;
+  Pos value_pos;  // the key's position when the value is missing (null)
+};
+
+constexpr std::array<std::string_view, 5> kTopKeys{"version", "image", "tiers", "gates", "rubric"};
+constexpr std::array<std::string_view, 11> kTierKeys{
+    "image",   "on",  "branches", "needs", "timeout",          "resources",
+    "network", "run", "schedule", "env",   "cancel_superseded"};
+constexpr std::array<std::string_view, 4> kResourceKeys{"cpus", "memory", "gpus", "pids"};
+constexpr std::array<std::string_view, 6> kGateKeys{"require",  "metrics",     "slices",
+                                                    "fairness", "predictions", "rubric"};
+constexpr std::array<std::string_view, 7> kMetricKeys{
+    "name", "min", "max", "max_drop", "max_increase", "lower_is_better", "optional"};
+constexpr std::array<std::string_view, 7> kSliceKeys{"metric",  "by",    "min",     "max",
+                                                     "max_gap", "min_n", "optional"};
+constexpr std::array<std::string_view, 6> kFairnessKeys{"metric",    "by",    "reference",
+                                                        "disparity", "min_n", "optional"};
+constexpr std::array<std::string_view, 3> kPredictionKeys{"max_flip_rate", "max_score_delta",
+                                                          "optional"};
+constexpr std::array<std::string_view, 1> kRubricGateKeys{"min_score"};
+constexpr std::array<std::string_view, 2> kRubricKeys{"automated", "manual"};
+constexpr std::array<std::string_view, 2> kNetworks{"none", "bridge"};
+
+// Records where each document starts; nothing else. Used to count documents, because
+// YAML::LoadAll loops forever (allocating) on some inputs such as "," in yaml-cpp 0.7.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> start;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+class Parser {
+ public:
+  explicit Parser(const ConfigLimits& limits) : limits_(limits) {}
+
+  ConfigParseResult run(std::string_view yaml);
+
+ private:
+  void error(Pos pos, std::string message) {
+    if (errors_.size() >= kMaxErrors) {
+      truncated_ = true;
+      return;
+    }
+    errors_.push_back(ConfigError{pos.line, pos.column, std::move(message)});
+  }
+
+  Pos pos(const YAML::Node& node, Pos fallback) const { return pos_of(node.Mark(), fallback); }
+
+  // The entries of a mapping, in file order. Reports non-mapping values, non-string and duplicate
+  // keys, and (when `allowed` is given) unknown keys, which are then left out.
+  std::optional<std::vector<Entry>> entries(
+      const YAML::Node& node, Pos at, const std::string& where,
+      std::optional<std::span<const std::string_view>> allowed);
+
+  std::optional<std::string> string_value(const Entry& e, const std::string& where);
+  std::optional<std::vector<Item>> string_items(const Entry& e, const std::string& where);
+  std::optional<std::vector<std::string>> string_list(const Entry& e, const std::string& where);
+  std::optional<double> number_value(const Entry& e, const std::string& where);
+  std::optional<std::int64_t> int_value(const Entry& e, const std::string& where);
+  std::optional<bool> bool_value(const Entry& e, const std::string& where);
+  std::optional<Threshold> threshold_value(const Entry& e, const std::string& where);
+  std::optional<double> fraction_value(const Entry& e, const std::string& where);
+
+  void parse_top(const YAML::Node& root);
+  void parse_tiers(const Entry& tiers_entry);
+  std::optional<TierConfig> parse_tier(const Entry& e,
+                                       std::vector<std::pair<std::string, Pos>>& needs);
+  void parse_resources(const Entry& e, const std::string& where, Resources& out);
+  void check_needs(const std::map<std::string, Pos>& tier_pos,
+                   const std::map<std::string, std::vector<std::pair<std::string, Pos>>>& needs);
+  void parse_gates(const Entry& gates_entry);
+  std::optional<GateConfig> parse_gate(const Entry& e);
+  std::optional<MetricCheck> parse_metric(const YAML::Node& node, Pos at, const std::string& where);
+  std::optional<SliceCheck> parse_slice(const YAML::Node& node, Pos at, const std::string& where);
+  std::optional<FairnessCheck> parse_fairness(const YAML::Node& node, Pos at,
+                                              const std::string& where);
+  std::optional<PredictionsCheck> parse_predictions(const Entry& e, const std::string& where);
+  std::optional<RubricGate> parse_rubric_gate(const Entry& e, const std::string& where);
+  void parse_rubric(const Entry& e);
+  bool check_rubric_id(const Entry& e, const std::string& where);
+  bool check_image(const std::string& image, Pos at, const std::string& where);
+
+  template <typename Check, typename Fn>
+  void parse_check_list(const Entry& e, const std::string& where, std::vector<Check>& out, Fn fn);
+
+  const ConfigLimits& limits_;
+  std::vector<ConfigError> errors_;
+  bool truncated_ = false;
+  Config config_;
+  std::set<std::string> declared_tiers_;
+  bool top_image_given_ = false;  // a bad top-level image is reported once, not once per tier
+};
+
+std::optional<std::vector<Entry>> Parser::entries(
+    const YAML::Node& node, Pos at, const std::string& where,
+    std::optional<std::span<const std::string_view>> allowed) {
+  if (!node.IsMap()) {
+    error(pos(node, at), where + " must be a mapping (key: value), not " + describe(node));
+    return std::nullopt;
+  }
+  std::vector<Entry> out;
+  std::map<std::string, Pos> seen;
+  for (const auto& pair : node) {
+    // Copies: yaml-cpp's iterator proxies are temporaries, references into them would dangle.
+    YAML::Node key = pair.first;
+    Pos key_pos = pos(key, pos(node, at));
+    if (!key.IsScalar()) {
+      error(key_pos, "keys in " + where + " must be plain strings, not " + describe(key));
+      continue;
+    }
+    std::string name = key.Scalar();
+    if (auto [first, inserted] = seen.emplace(name, key_pos); !inserted) {
+      error(key_pos, "duplicate key " + show(name) + " in " + where + " (first at line " +
+                         std::to_string(first->second.line) + ")");
+      continue;
+    }
+    if (allowed) {
+      bool known = std::find(allowed->begin(), allowed->end(), name) != allowed->end();
+      if (!known) {
+        std::string hint = did_you_mean(name, *allowed);
+        error(key_pos, "unknown key " + show(name) + " in " + where +
+                           (hint.empty() ? "; allowed keys: " + join(*allowed) : hint));
+        continue;
+      }
+    }
+    YAML::Node value = pair.second;
+    Pos value_pos = value.IsNull() ? key_pos : pos(value, key_pos);
+    out.push_back(Entry{std::move(name), value, key_pos, value_pos});
+  }
+  return out;
+}
+
+std::optional<std::string> Parser::string_value(const Entry& e, const std::string& where) {
+  if (!e.value.IsScalar()) {
+    error(e.value_pos,
+          "'" + e.key + "' in " + where + " must be a string, not " + describe(e.value));
+    return std::nullopt;
+  }
+  return e.value.Scalar();
+}
+
+std::optional<std::vector<Item>> Parser::string_items(const Entry& e, const std::string& where) {
+  if (e.value.IsScalar()) return std::vector<Item>{Item{e.value.Scalar(), e.value_pos}};
+  if (!e.value.IsSequence()) {
+    error(e.value_pos, "'" + e.key + "' in " + where +
+                           " must be a string or a list of strings, not " + describe(e.value));
+    return std::nullopt;
+  }
+  std::vector<Item> out;
+  bool ok = true;
+  for (const YAML::Node& item : e.value) {
+    Pos at = pos(item, e.value_pos);
+    if (!item.IsScalar()) {
+      error(at, "'" + e.key + "' in " + where + " must list strings; found " + describe(item));
+      ok = false;
+      continue;
+    }
+    out.push_back(Item{item.Scalar(), at});
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::vector<std::string>> Parser::string_list(const Entry& e,
+                                                            const std::string& where) {
+  auto items = string_items(e, where);
+  if (!items) return std::nullopt;
+  std::vector<std::string> out;
+  for (Item& item : *items) out.push_back(std::move(item.text));
+  return out;
+}
+
+std::optional<double> Parser::number_value(const Entry& e, const std::string& where) {
+  if (e.value.IsScalar() && !is_string_tag(e.value)) {
+    if (auto v = to_double(e.value.Scalar())) return v;
+  }
+  error(e.value_pos,
+        "'" + e.key + "' in " + where + " must be a finite number, not " + describe(e.value));
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> Parser::int_value(const Entry& e, const std::string& where) {
+  if (e.value.IsScalar() && !is_string_tag(e.value)) {
+    if (auto v = to_int(e.value.Scalar())) return v;
+  }
+  error(e.value_pos,
+        "'" + e.key + "' in " + where + " must be a whole number, not " + describe(e.value));
+  return std::nullopt;
+}
+
+std::optional<bool> Parser::bool_value(const Entry& e, const std::string& where) {
+  if (e.value.IsScalar() && !is_string_tag(e.value)) {
+    const std::string& s = e.value.Scalar();
+    if (s == "true" || s == "True" || s == "TRUE") return true;
+    if (s == "false" || s == "False" || s == "FALSE") return false;
+  }
+  error(e.value_pos,
+        "'" + e.key + "' in " + where + " must be true or false, not " + describe(e.value));
+  return std::nullopt;
+}
+
+// 0.01, "0.01" or "10%" (a percentage of the baseline). Never negative.
+std::optional<Threshold> Parser::threshold_value(const Entry& e, const std::string& where) {
+  std::string prefix = "'" + e.key + "' in " + where;
+  if (!e.value.IsScalar()) {
+    error(e.value_pos,
+          prefix + " must be a number or a percentage like 10%, not " + describe(e.value));
+    return std::nullopt;
+  }
+  std::string_view text = e.value.Scalar();
+  Threshold t;
+  if (!text.empty() && text.back() == '%') {
+    t.percent = true;
+    text.remove_suffix(1);
+  }
+  auto v = to_double(text);
+  if (!v) {
+    error(e.value_pos,
+          prefix + " must be a number or a percentage like 10%, not " + show(e.value.Scalar()));
+    return std::nullopt;
+  }
+  if (*v < 0) {
+    error(e.value_pos, prefix + " must not be negative (it bounds the size of the change)");
+    return std::nullopt;
+  }
+  t.value = t.percent ? *v / 100.0 : *v;
+  return t;
+}
+
+// A rate: a fraction 0..1 (0.02) or a percentage 0%..100% ("2%").
+std::optional<double> Parser::fraction_value(const Entry& e, const std::string& where) {
+  std::string prefix = "'" + e.key + "' in " + where;
+  if (!e.value.IsScalar()) {
+    error(e.value_pos, prefix + " must be a fraction like 0.02 or a percentage like 2%, not " +
+                           describe(e.value));
+    return std::nullopt;
+  }
+  std::string_view text = e.value.Scalar();
+  bool percent = !text.empty() && text.back() == '%';
+  if (percent) text.remove_suffix(1);
+  auto v = to_double(text);
+  if (!v) {
+    error(e.value_pos, prefix + " must be a fraction like 0.02 or a percentage like 2%, not " +
+                           show(e.value.Scalar()));
+    return std::nullopt;
+  }
+  if (*v < 0) {
+    error(e.value_pos, prefix + " must not be negative");
+    return std::nullopt;
+  }
+  if (percent) {
+    if (*v > 100) {
+      error(e.value_pos, prefix + " is over 100%");
+      return std::nullopt;
+    }
+    return *v / 100.0;
+  }
+  if (*v > 1) {
+    error(e.value_pos, prefix + " is a fraction between 0 and 1 and " + format_number(*v) +
+                           " is over 1; write " + format_number(*v) + "% for a percentage");
+    return std::nullopt;
+  }
+  return *v;
+}
+
+bool Parser::check_image(const std::string& image, Pos at, const std::string& where) {
+  if (image.empty()) {
+    error(at, "'image' in " + where + " is empty");
+    return false;
+  }
+  if (image.size() > 255 || has_control_or_space(image) || image.front() == '-') {
+    error(at, "'image' in " + where + " is not a valid image reference: " + show(image));
+    return false;
+  }
+  return true;
+}
+
+ConfigParseResult Parser::run(std::string_view yaml) {
+  if (yaml.size() > kMaxConfigBytes) {
+    error(Pos{}, "the file is " + std::to_string(yaml.size()) + " bytes; the limit is " +
+                     std::to_string(kMaxConfigBytes) + " bytes");
+    return ConfigParseResult{std::nullopt, errors_};
+  }
+  const std::string text(yaml);
+  YAML::Node root;
+  try {
+    // First pass, events only: syntax errors, and whether a second document follows. Stops after
+    // the second document, and treats a "document" that does not advance the input as an error.
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts first;
+    if (parser.HandleNextDocument(first)) {
+      DocumentStarts second;
+      if (parser.HandleNextDocument(second) && second.start) {
+        auto at = static_cast<std::size_t>(std::max(0, second.start->pos));
+        std::string_view rest = std::string_view(text).substr(std::min(at, text.size()));
+        if (rest.substr(0, 3) != "---") {
+          // Not a "---" document: content yaml-cpp could not place (e.g. a stray ',' or text
+          // after a closing bracket). It may not even advance the input.
+          error(pos_of(*second.start, Pos{}),
+                "YAML syntax error: unexpected " + show(rest.substr(0, 1)));
+        } else {
+          error(pos_of(*second.start, Pos{}),
+                "the file holds more than one YAML document (---); .mlgate.yml must hold exactly "
+                "one");
+        }
+      }
+    }
+    if (errors_.empty()) root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    error(pos_of(e.mark, Pos{}),
+          "YAML nesting is too deep (over " + std::to_string(e.depth() - 1) + " levels)");
+  } catch (const YAML::Exception& e) {
+    std::string message = e.msg.empty() ? std::string(e.what()) : e.msg;
+    error(pos_of(e.mark, Pos{}), "YAML syntax error: " + message);
+  } catch (const std::exception& e) {
+    error(Pos{}, std::string("YAML could not be read: ") + e.what());
+  }
+  if (errors_.empty()) {
+    if (!root.IsDefined() || root.IsNull()) {
+      error(Pos{}, "the config is empty; it needs at least 'version: 1' and 'tiers'");
+    } else {
+      try {
+        parse_top(root);
+      } catch (const std::exception& e) {
+        error(Pos{}, std::string("the config could not be read: ") + e.what());
+      }
+    }
+  }
+  std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  if (truncated_) {
+    errors_.push_back(ConfigError{errors_.back().line, errors_.back().column,
+                                  "too many errors; stopped after " + std::to_string(kMaxErrors)});
+  }
+  if (!errors_.empty()) return ConfigParseResult{std::nullopt, std::move(errors_)};
+  return ConfigParseResult{std::move(config_), {}};
+}
+
+void Parser::parse_top(const YAML::Node& root) {
+  if (!root.IsMap()) {
+    error(pos(root, Pos{}),
+          "the config must be a mapping (key: value) with 'version: 1' and "
+          "'tiers', not " +
+              describe(root));
+    return;
+  }
+  auto top = entries(root, Pos{}, "the top level", kTopKeys);
+  if (!top) return;
+  const Entry* tiers = nullptr;
+  const Entry* gates = nullptr;
+  const Entry* rubric = nullptr;
+  bool has_version = false;
+  for (const Entry& e : *top) {
+    if (e.key == "version") {
+      has_version = true;
+      if (e.value.IsScalar() && !is_string_tag(e.value) && to_int(e.value.Scalar()) == 1) {
+        config_.version = 1;
+      } else {
+        error(e.value_pos,
+              "unsupported version " + describe(e.value) + "; this mlgate reads 'version: 1'");
+      }
+    } else if (e.key == "image") {
+      top_image_given_ = true;
+      if (auto s = string_value(e, "the top level")) {
+        if (check_image(*s, e.value_pos, "the top level")) config_.image = *s;
+      }
+    } else if (e.key == "tiers") {
+      tiers = &e;
+    } else if (e.key == "gates") {
+      gates = &e;
+    } else if (e.key == "rubric") {
+      rubric = &e;
+    }
+  }
+  if (!has_version) error(pos(root, Pos{}), "missing 'version: 1' at the top level");
+  if (tiers != nullptr) {
+    parse_tiers(*tiers);
+  } else {
+    error(pos(root, Pos{}), "missing 'tiers': declare at least one of " + join(kTierNames));
+  }
+  if (gates != nullptr) parse_gates(*gates);
+  if (rubric != nullptr) parse_rubric(*rubric);
+}
+
+void Parser::parse_tiers(const Entry& tiers_entry) {
+  auto list = entries(tiers_entry.value, tiers_entry.value_pos, "'tiers'", std::nullopt);
+  if (!list) return;
+  if (list->empty()) {
+    error(tiers_entry.value_pos, "'tiers' is empty; declare at least one of " + join(kTierNames));
+    return;
+  }
+  std::map<std::string, Pos> tier_pos;
+  std::map<std::string, std::vector<std::pair<std::string, Pos>>> needs;
+  std::vector<TierConfig> parsed;
+  for (const Entry& e : *list) {
+    if (std::find(std::begin(kTierNames), std::end(kTierNames), e.key) == std::end(kTierNames)) {
+      error(e.key_pos, "unknown tier " + show(e.key) + did_you_mean(e.key, kTierNames) +
+                           "; the tiers are " + join(kTierNames));
+      continue;
+    }
+    declared_tiers_.insert(e.key);
+    tier_pos[e.key] = e.key_pos;
+  }
+  for (const Entry& e : *list) {
+    if (declared_tiers_.count(e.key) == 0) continue;
+    if (auto tier = parse_tier(e, needs[e.key])) parsed.push_back(std::move(*tier));
+  }
+  check_needs(tier_pos, needs);
+  for (std::string_view name : kTierNames) {
+    for (TierConfig& t : parsed) {
+      if (t.name == name) config_.tiers.push_back(std::move(t));
+    }
+  }
+}
+
+std::optional<TierConfig> Parser::parse_tier(const Entry& tier_entry,
+                                             std::vector<std::pair<std::string, Pos>>& needs) {
+  const std::string where = what_tier(tier_entry.key);
+  TierConfig tier;
+  tier.name = tier_entry.key;
+  tier.line = tier_entry.key_pos.line;
+  tier.timeout_seconds = limits_.ceiling_for(tier.name);
+  tier.cancel_superseded = tier.name == kTierFunctionality;
+  if (tier.name == kTierTraining) {
+    tier.on = {"schedule"};
+  } else {
+    tier.on = {"push", "pull_request"};
+  }
+  if (tier_entry.value.IsNull()) {
+    error(tier_entry.key_pos, where + " is empty; it needs at least 'run'");
+    return std::nullopt;
+  }
+  auto fields = entries(tier_entry.value, tier_entry.value_pos, where, kTierKeys);
+  if (!fields) return std::nullopt;
+  std::size_t errors_before = errors_.size();
+  bool has_run = false;
+  bool has_image = false;
+  const Entry* schedule_entry = nullptr;
+  const Entry* branches_entry = nullptr;
+  Pos on_pos = tier_entry.key_pos;
+  for (const Entry& e : *fields) {
+    if (e.key == "image") {
+      if (auto s = string_value(e, where)) {
+        if (check_image(*s, e.value_pos, where)) {
+          tier.image = *s;
+          has_image = true;
+        }
+      }
+    } else if (e.key == "on") {
+      on_pos = e.value_pos;
+      auto events = string_items(e, where);
+      if (!events) continue;
+      tier.on.clear();
+      for (const auto& [ev, at] : *events) {
+        if (std::find(std::begin(kEventNames), std::end(kEventNames), ev) ==
+            std::end(kEventNames)) {
+          error(at, "unknown event " + show(ev) + " in 'on' of " + where +
+                        did_you_mean(ev, kEventNames) + "; events are " + join(kEventNames));
+        } else if (std::find(tier.on.begin(), tier.on.end(), ev) != tier.on.end()) {
+          error(at, "event '" + ev + "' is listed twice in 'on' of " + where);
+        } else {
+          tier.on.push_back(ev);
+        }
+      }
+    } else if (e.key == "branches") {
+      branches_entry = &e;
+      if (auto list = string_list(e, where)) {
+        for (const std::string& b : *list) {
+          if (b.empty() || b.size() > 255 || has_control(b)) {
+            error(e.value_pos, "bad branch pattern " + show(b) + " in " + where);
+          } else {
+            tier.branches.push_back(b);
+          }
+        }
+      }
+    } else if (e.key == "needs") {
+      if (auto items = string_items(e, where)) {
+        for (const Item& item : *items) {
+          tier.needs.push_back(item.text);
+          needs.emplace_back(item.text, item.pos);
+        }
+      }
+    } else if (e.key == "timeout") {
+      if (!e.value.IsScalar()) {
+        error(e.value_pos,
+              "'timeout' in " + where + " must be a duration like 30m, not " + describe(e.value));
+        continue;
+      }
+      auto d = parse_duration(e.value.Scalar());
+      if (!d) {
+        error(e.value_pos, "bad 'timeout' in " + where + ": " + d.error);
+        continue;
+      }
+      std::int64_t ceiling = limits_.ceiling_for(tier.name);
+      if (*d.seconds > ceiling) {
+        error(e.value_pos, "'timeout' " + format_duration(*d.seconds) + " of " + where +
+                               " is over the ceiling of " + format_duration(ceiling) +
+                               " for this tier; timeouts can only be lowered");
+        continue;
+      }
+      tier.timeout_seconds = *d.seconds;
+    } else if (e.key == "resources") {
+      parse_resources(e, where, tier.resources);
+    } else if (e.key == "network") {
+      if (auto s = string_value(e, where)) {
+        if (std::find(kNetworks.begin(), kNetworks.end(), *s) == kNetworks.end()) {
+          error(e.value_pos, "'network' in " + where + " must be none or bridge, not " + show(*s));
+        } else {
+          tier.network = *s;
+        }
+      }
+    } else if (e.key == "run") {
+      has_run = true;
+      if (auto s = string_value(e, where)) {
+        bool blank = std::all_of(s->begin(), s->end(), [](char c) {
+          return std::isspace(static_cast<unsigned char>(c));
+        });
+        if (blank) {
+          error(e.value_pos, "'run' in " + where + " is empty");
+        } else if (s->find('\0') != std::string::npos) {
+          error(e.value_pos, "'run' in " + where + " contains a NUL byte");
+        } else {
+          tier.run = *s;
+        }
+      }
+    } else if (e.key == "schedule") {
+      schedule_entry = &e;
+      if (auto s = string_value(e, where)) {
+        auto cron = parse_cron(*s);
+        if (!cron) {
+          error(e.value_pos, "bad 'schedule' in " + where + ": " + cron.error);
+        } else if (!can_fire(*cron.expr)) {
+          error(e.value_pos,
+                "'schedule' " + show(*s) + " of " + where + " never fires: no such date exists");
+        } else {
+          tier.schedule = *s;
+          tier.cron = std::move(cron.expr);
+        }
+      }
+    } else if (e.key == "cancel_superseded") {
+      if (auto b = bool_value(e, where)) tier.cancel_superseded = *b;
+    } else if (e.key == "env") {
+      auto vars = entries(e.value, e.value_pos, "'env' of " + where, std::nullopt);
+      if (!vars) continue;
+      for (const Entry& v : *vars) {
+        if (!valid_env_name(v.key)) {
+          error(v.key_pos, "bad environment variable name " + show(v.key) + " in " + where +
+                               " (letters, digits and _, not starting with a digit)");
+        } else if (v.key.rfind("MLGATE_", 0) == 0) {
+          error(v.key_pos, "environment variable " + show(v.key) + " in " + where +
+                               " is reserved: mlgate sets MLGATE_* itself");
+        } else if (!v.value.IsScalar()) {
+          error(v.value_pos, "environment variable " + show(v.key) + " in " + where +
+                                 " must have a string value, not " + describe(v.value) +
+                                 (v.value.IsNull() ? " (write \"\" for an empty value)" : ""));
+        } else if (v.value.Scalar().find('\0') != std::string::npos) {
+          error(v.value_pos, "environment variable " + show(v.key) + " contains a NUL byte");
+        } else {
+          tier.env[v.key] = v.value.Scalar();
+        }
+      }
+    }
+  }
+  if (!has_run) error(tier_entry.key_pos, where + " has no 'run' command");
+  if (!has_image) {
+    if (config_.image.empty() && !top_image_given_) {
+      error(tier_entry.key_pos,
+            where + " has no image: set 'image' on the tier or at the top level");
+    }
+    tier.image = config_.image;
+  }
+  const bool on_schedule = std::find(tier.on.begin(), tier.on.end(), "schedule") != tier.on.end();
+  if (on_schedule && schedule_entry == nullptr) {
+    error(on_pos, where + " runs on schedule but has no 'schedule' (a 5-field cron, UTC)");
+  }
+  if (!on_schedule && schedule_entry != nullptr) {
+    error(schedule_entry->key_pos, where + " has a 'schedule' but 'on' does not include schedule");
+  }
+  if (branches_entry != nullptr) {
+    bool filterable = std::any_of(tier.on.begin(), tier.on.end(), [](const std::string& ev) {
+      return ev == "push" || ev == "pull_request";
+    });
+    if (!filterable) {
+      error(branches_entry->key_pos, "'branches' only filters push and pull_request events, and " +
+                                         where + " runs on neither");
+    }
+  }
+  if (errors_.size() != errors_before) return std::nullopt;
+  return tier;
+}
+
+void Parser::parse_resources(const Entry& res, const std::string& tier_where, Resources& out) {
+  const std::string where = "'resources' of " + tier_where;
+  auto fields = entries(res.value, res.value_pos, where, kResourceKeys);
+  if (!fields) return;
+  for (const Entry& e : *fields) {
+    if (e.key == "cpus") {
+      if (auto v = number_value(e, where)) {
+        if (*v <= 0) {
+          error(e.value_pos, "'cpus' in " + where + " must be positive");
+        } else {
+          out.cpus = *v;
+        }
+      }
+    } else if (e.key == "memory") {
+      std::optional<std::int64_t> bytes;
+      if (e.value.IsScalar()) bytes = parse_memory(e.value.Scalar());
+      if (!bytes) {
+        error(e.value_pos, "'memory' in " + where +
+                               " must be a size like 512m, 4g or 4Gi (or bytes), not " +
+                               describe(e.value));
+      } else if (*bytes < 6 * 1024 * 1024) {
+        error(e.value_pos, "'memory' in " + where + " is below Docker's minimum of 6m");
+      } else {
+        out.memory_bytes = *bytes;
+      }
+    } else if (e.key == "gpus" || e.key == "pids") {
+      auto v = int_value(e, where);
+      if (!v) continue;
+      const std::int64_t low = e.key == "gpus" ? 0 : 1;
+      const std::int64_t high = e.key == "gpus" ? 1024 : std::numeric_limits<int>::max();
+      if (*v < low || *v > high) {
+        error(e.value_pos, "'" + e.key + "' in " + where + " must be between " +
+                               std::to_string(low) + " and " + std::to_string(high));
+      } else if (e.key == "gpus") {
+        out.gpus = static_cast<int>(*v);
+      } else {
+        out.pids = static_cast<int>(*v);
+      }
+    }
+  }
+}
+
+void Parser::check_needs(
+    const std::map<std::string, Pos>& tier_pos,
+    const std::map<std::string, std::vector<std::pair<std::string, Pos>>>& needs) {
+  std::map<std::string, std::vector<std::string>> graph;
+  for (const auto& [tier, list] : needs) {
+    std::set<std::string> seen;
+    for (const auto& [need, at] : list) {
+      const std::string where = what_tier(tier);
+      if (std::find(std::begin(kTierNames), std::end(kTierNames), need) == std::end(kTierNames)) {
+        error(at, where + " needs unknown tier " + show(need) + did_you_mean(need, kTierNames));
+      } else if (tier_pos.count(need) == 0) {
+        error(at, where + " needs tier '" + need + "', which is not declared under 'tiers'");
+      } else if (need == tier) {
+        error(at, where + " needs itself");
+      } else if (!seen.insert(need).second) {
+        error(at, "tier '" + need + "' is listed twice in 'needs' of " + where);
+      } else {
+        graph[tier].push_back(need);
+      }
+    }
+  }
+  // Three nodes at most: a cycle is a path that returns to its start.
+  std::set<std::string> reported;
+  for (std::string_view start : kTierNames) {
+    std::string s(start);
+    if (reported.count(s) != 0) continue;
+    std::vector<std::string> path{s};
+    std::function<bool(const std::string&)> dfs = [&](const std::string& node) -> bool {
+      for (const std::string& next : graph[node]) {
+        if (next == s) {
+          path.push_back(next);
+          return true;
+        }
+        if (std::find(path.begin(), path.end(), next) != path.end()) continue;
+        path.push_back(next);
+        if (dfs(next)) return true;
+        path.pop_back();
+      }
+      return false;
+    };
+    if (dfs(s)) {
+      std::string chain;
+      for (const std::string& p : path) {
+        if (!chain.empty()) chain += " -> ";
+        chain += p;
+        reported.insert(p);
+      }
+      error(tier_pos.at(s), "'needs' form a cycle: " + chain);
+    }
+  }
+}
+
+void Parser::parse_gates(const Entry& gates_entry) {
+  if (gates_entry.value.IsNull()) return;
+  auto list = entries(gates_entry.value, gates_entry.value_pos, "'gates'", std::nullopt);
+  if (!list) return;
+  for (const Entry& e : *list) {
+    if (e.key.empty() || e.key.size() > 255 || has_control(e.key) ||
+        e.key.find_first_of("\n\r\t") != std::string::npos) {
+      error(e.key_pos, "bad gate (environment) name " + show(e.key));
+      continue;
+    }
+    if (auto gate = parse_gate(e)) config_.gates.push_back(std::move(*gate));
+  }
+}
+
+template <typename Check, typename Fn>
+void Parser::parse_check_list(const Entry& e, const std::string& where, std::vector<Check>& out,
+                              Fn fn) {
+  if (!e.value.IsSequence()) {
+    error(e.value_pos,
+          "'" + e.key + "' in " + where + " must be a list of checks, not " + describe(e.value));
+    return;
+  }
+  std::size_t i = 0;
+  for (const YAML::Node& item : e.value) {
+    std::string item_where = e.key + "[" + std::to_string(i++) + "] of " + where;
+    if (auto check = (this->*fn)(item, pos(item, e.value_pos), item_where)) {
+      out.push_back(std::move(*check));
+    }
+  }
+}
+
+std::optional<GateConfig> Parser::parse_gate(const Entry& gate_entry) {
+  const std::string where = what_gate(gate_entry.key);
+  GateConfig gate;
+  gate.name = gate_entry.key;
+  gate.line = gate_entry.key_pos.line;
+  if (gate_entry.value.IsNull()) {
+    error(gate_entry.key_pos, where + " has no checks");
+    return std::nullopt;
+  }
+  auto fields = entries(gate_entry.value, gate_entry.value_pos, where, kGateKeys);
+  if (!fields) return std::nullopt;
+  std::size_t errors_before = errors_.size();
+  bool any_key = false;
+  for (const Entry& e : *fields) {
+    any_key = true;
+    if (e.key == "require") {
+      auto items = string_items(e, where);
+      if (!items) continue;
+      for (const auto& [t, at] : *items) {
+        if (std::find(std::begin(kTierNames), std::end(kTierNames), t) == std::end(kTierNames)) {
+          error(at, where + " requires unknown tier " + show(t) + did_you_mean(t, kTierNames));
+        } else if (declared_tiers_.count(t) == 0) {
+          error(at, where + " requires tier '" + t + "', which is not declared under 'tiers'");
+        } else if (std::find(gate.require.begin(), gate.require.end(), t) != gate.require.end()) {
+          error(at, "tier '" + t + "' is listed twice in 'require' of " + where);
+        } else {
+          gate.require.push_back(t);
+        }
+      }
+    } else if (e.key == "metrics") {
+      parse_check_list(e, where, gate.metrics, &Parser::parse_metric);
+    } else if (e.key == "slices") {
+      parse_check_list(e, where, gate.slices, &Parser::parse_slice);
+    } else if (e.key == "fairness") {
+      parse_check_list(e, where, gate.fairness, &Parser::parse_fairness);
+    } else if (e.key == "predictions") {
+      gate.predictions = parse_predictions(e, where);
+    } else if (e.key == "rubric") {
+      gate.rubric = parse_rubric_gate(e, where);
+    }
+  }
+  if (errors_.size() != errors_before) return std::nullopt;
+  if (gate.require.empty() && gate.metrics.empty() && gate.slices.empty() &&
+      gate.fairness.empty() && !gate.predictions && !gate.rubric) {
+    error(any_key ? gate_entry.value_pos : gate_entry.key_pos,
+          where +
+              " has no checks: give it 'require' or at least one of metrics, slices, "
+              "fairness, predictions, rubric");
+    return std::nullopt;
+  }
+  return gate;
+}
+
+std::optional<MetricCheck> Parser::parse_metric(const YAML::Node& node, Pos at,
+                                                const std::string& where) {
+  auto fields = entries(node, at, where, kMetricKeys);
+  if (!fields) return std::nullopt;
+  std::size_t errors_before = errors_.size();
+  MetricCheck check;
+  check.line = at.line;
+  check.column = at.column;
+  const Entry* drop = nullptr;
+  const Entry* increase = nullptr;
+  Pos max_pos = at;
+  for (const Entry& e : *fields) {
+    if (e.key == "name") {
+      if (auto s = string_value(e, where)) {
+        if (s->empty()) {
+          error(e.value_pos, "'name' in " + where + " is empty");
+        } else {
+          check.name = *s;
+        }
+      }
+    } else if (e.key == "min") {
+      check.min = number_value(e, where);
+    } else if (e.key == "max") {
+      check.max = number_value(e, where);
+      max_pos = e.value_pos;
+    } else if (e.key == "max_drop") {
+      drop = &e;
+      check.max_drop = threshold_value(e, where);
+    } else if (e.key == "max_increase") {
+      increase = &e;
+      check.max_increase = threshold_value(e, where);
+    } else if (e.key == "lower_is_better") {
+      if (auto b = bool_value(e, where)) check.lower_is_better = *b;
+    } else if (e.key == "optional") {
+      if (auto b = bool_value(e, where)) check.optional = *b;
+    }
+  }
+  if (std::none_of(fields->begin(), fields->end(),
+                   [](const Entry& e) { return e.key == "name"; })) {
+    error(at, where + " has no 'name' (the metric to check)");
+  }
+  if (errors_.size() != errors_before) return std::nullopt;
+  if (!check.min && !check.max && !check.max_drop && !check.max_increase) {
+    error(at, "metric check " + show(check.name) + " (" + where +
+                  ") has no threshold: give it min, max, max_drop or max_increase");
+  }
+  if (check.min && check.max && *check.min > *check.max) {
+    error(max_pos, "metric check " + show(check.name) + " can never pass: min " +
+                       format_number(*check.min) + " is above max " + format_number(*check.max));
+  }
+  if (drop != nullptr && check.lower_is_better) {
+    error(drop->key_pos, "'max_drop' in " + where +
+                             " bounds a drop, which is an improvement when lower_is_better is "
+                             "true; use 'max_increase'");
+  }
+  if (increase != nullptr && !check.lower_is_better) {
+    error(increase->key_pos, "'max_increase' in " + where +
+                                 " bounds an increase, which is an improvement unless "
+                                 "'lower_is_better: true'; use 'max_drop' or set lower_is_better");
+  }
+  if (errors_.size() != errors_before) return std::nullopt;
+  return check;
+}
+
+std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
+                                              const std::string& where) {
+  auto fields = entries(node, at, where, kSliceKeys);
+  if (!fields) return std::nullopt;
+  std::size_t errors_before = errors_.size();
+  SliceCheck check;
+  check.line = at.line;
+  check.column = at.column;
+  bool has_metric = false;
+  bool has_by = false;
+  Pos max_pos = at;
+  for (const Entry& e : *fields) {
+    if (e.key == "metric" || e.key == "by") {
+      (e.key == "metric" ? has_metric : has_by) = true;
+      if (auto s = string_value(e, where)) {
+        if (s->empty()) error(e.value_pos, "'" + e.key + "' in " + where + " is empty");
+        (e.key == "metric" ? check.metric : check.by) = *s;
+      }
+    } else if (e.key == "min") {
+      check.min = number_value(e, where);
+    } else if (e.key == "max") {
+      check.max = number_value(e, where);
+      max_pos = e.value_pos;
+    } else if (e.key == "max_gap") {
+      if (auto v = number_value(e, where)) {
+        if (*v < 0) {
+          error(e.value_pos, "'max_gap' in " + where + " must not be negative");
+        } else {
+          check.max_gap = *v;
+        }
+      }
+    } else if (e.key == "min_n") {
+      if (auto v = int_value(e, where)) {
+        if (*v < 0) {
+          error(e.value_pos, "'min_n' in " + where + " must not be negative");
+        } else {
+          check.min_n = *v;
+        }
+      }
+    } else if (e.key == "optional") {
+      if (auto b = bool_value(e, where)) check.optional = *b;
+    }
+  }
+  if (!has_metric) error(at, where + " has no 'metric'");
+  if (!has_by) error(at, where + " has no 'by' (the slicing attribute, e.g. age_group)");
+  if (errors_.size() != errors_before) return std::nullopt;
+  if (!check.min && !check.max && !check.max_gap) {
+    error(at, "slice check " + show(check.metric) + " by " + show(check.by) +
+                  " has no threshold: give it min, max or max_gap");
+  }
+  if (check.min && check.max && *check.min > *check.max) {
+    error(max_pos, "slice check " + show(check.metric) + " can never pass: min " +
+                       format_number(*check.min) + " is above max " + format_number(*check.max));
+  }
+  if (errors_.size() != errors_before) return std::nullopt;
+  return check;
+}
+
+std::optional<FairnessCheck> Parser::parse_fairness(const YAML::Node& node, Pos at,
+                                                    const std::string& where) {
+  auto fields = entries(node, at, where, kFairnessKeys);
+  if (!fields) return std::nullopt;
+  std::size_t errors_before = errors_.size();
+  FairnessCheck check;
+  check.line = at.line;
+  check.column = at.column;
+  bool has_metric = false;
+  bool has_by = false;
+  for (const Entry& e : *fields) {
+    if (e.key == "metric" || e.key == "by" || e.key == "reference") {
+      if (e.key == "metric") has_metric = true;
+      if (e.key == "by") has_by = true;
+      if (auto s = string_value(e, where)) {
+        if (s->empty()) error(e.value_pos, "'" + e.key + "' in " + where + " is empty");
+        (e.key == "metric" ? check.metric : e.key == "by" ? check.by : check.reference) = *s;
+      }
+    } else if (e.key == "disparity") {
+      if (!e.value.IsSequence() || e.value.size() != 2) {
+        error(e.value_pos, "'disparity' in " + where +
+                               " must be a list of two ratios [lo, hi], e.g. [0.8, 1.25], not " +
+                               describe(e.value));
+        continue;
+      }
+      std::array<std::optional<double>, 2> bounds;
+      for (std::size_t i = 0; i < 2; ++i) {
+        YAML::Node item = e.value[i];
+        Entry bound{"disparity[" + std::to_string(i) + "]", item, e.value_pos,
+                    pos(item, e.value_pos)};
+        bounds[i] = number_value(bound, where);
+      }
+      if (!bounds[0] || !bounds[1]) continue;
+      if (*bounds[0] <= 0) {
+        error(e.value_pos, "'disparity' in " + where + ": the lower ratio " +
+                               format_number(*bounds[0]) + " must be above 0");
+      } else if (*bounds[0] > *bounds[1]) {
+        error(e.value_pos, "'disparity' in " + where +
+                               " can never pass: " + format_number(*bounds[0]) + " is above " +
+                               format_number(*bounds[1]));
+      } else {
+        check.lo = *bounds[0];
+        check.hi = *bounds[1];
+      }
+    } else if (e.key == "min_n") {
+      if (auto v = int_value(e, where)) {
+        if (*v < 0) {
+          error(e.value_pos, "'min_n' in " + where + " must not be negative");
+        } else {
+          check.min_n = *v;
+        }
+      }
+    } else if (e.key == "optional") {
+      if (auto b = bool_value(e, where)) check.optional = *b;
+    }
+  }
+  if (!has_metric) error(at, where + " has no 'metric'");
+  if (!has_by) error(at, where + " has no 'by' (the group attribute, e.g. sex)");
+  if (errors_.size() != errors_before) return std::nullopt;
+  return check;
+}
+
+std::optional<PredictionsCheck> Parser::parse_predictions(const Entry& pe,
+                                                          const std::string& gate_where) {
+  const std::string where = "'predictions' of " + gate_where;
+  auto fields = entries(pe.value, pe.value_pos, where, kPredictionKeys);
+  if (!fields) return std::nullopt;
+  std::size_t errors_before = errors_.size();
+  PredictionsCheck check;
+  check.line = pe.key_pos.line;
+  check.column = pe.key_pos.column;
+  for (const Entry& e : *fields) {
+    if (e.key == "max_flip_rate") {
+      check.max_flip_rate = fraction_value(e, where);
+    } else if (e.key == "max_score_delta") {
+      if (auto v = number_value(e, where)) {
+        if (*v < 0) {
+          error(e.value_pos, "'max_score_delta' in " + where + " must not be negative");
+        } else {
+          check.max_score_delta = *v;
+        }
+      }
+    } else if (e.key == "optional") {
+      if (auto b = bool_value(e, where)) check.optional = *b;
+    }
+  }
+  if (errors_.size() != errors_before) return std::nullopt;
+  if (!check.max_flip_rate && !check.max_score_delta) {
+    error(pe.key_pos, where + " has no threshold: give it max_flip_rate or max_score_delta");
+    return std::nullopt;
+  }
+  return check;
+}
+
+std::optional<RubricGate> Parser::parse_rubric_gate(const Entry& re,
+                                                    const std::string& gate_where) {
+  const std::string where = "'rubric' of " + gate_where;
+  auto fields = entries(re.value, re.value_pos, where, kRubricGateKeys);
+  if (!fields) return std::nullopt;
+  for (const Entry& e : *fields) {
+    auto v = number_value(e, where);
+    if (!v) return std::nullopt;
+    if (*v < 0 || *v > kRubricItemsPerSection) {
+      error(e.value_pos, "'min_score' in " + where +
+                             " must be between 0 and 7 (the score is the "
+                             "lowest of the four section sums), not " +
+                             format_number(*v));
+      return std::nullopt;
+    }
+    return RubricGate{*v, re.key_pos.line, re.key_pos.column};
+  }
+  error(re.key_pos, where + " has no 'min_score'");
+  return std::nullopt;
+}
+
+bool Parser::check_rubric_id(const Entry& e, const std::string& where) {
+  if (is_rubric_id(e.key)) return true;
+  auto ids = rubric_ids();
+  error(e.key_pos, "unknown rubric id " + show(e.key) + " in " + where + did_you_mean(e.key, ids) +
+                       "; ids are data-1..7, model-1..7, infra-1..7, monitor-1..7");
+  return false;
+}
+
+void Parser::parse_rubric(const Entry& re) {
+  if (re.value.IsNull()) return;
+  auto fields = entries(re.value, re.value_pos, "'rubric'", kRubricKeys);
+  if (!fields) return;
+  for (const Entry& f : *fields) {
+    const std::string where = "'rubric." + f.key + "'";
+    if (f.value.IsNull()) continue;
+    auto items = entries(f.value, f.value_pos, where, std::nullopt);
+    if (!items) continue;
+    for (const Entry& e : *items) {
+      if (!check_rubric_id(e, where)) continue;
+      const std::string item_where = where + " for " + e.key;
+      if (f.key == "automated") {
+        auto patterns = string_list(e, item_where);
+        if (!patterns) continue;
+        if (patterns->empty()) {
+          error(e.value_pos, "'" + e.key + "' in " + where + " lists no test patterns");
+          continue;
+        }
+        bool ok = true;
+        for (const std::string& p : *patterns) {
+          if (p.empty() || has_control(p)) {
+            error(e.value_pos, "bad test pattern " + show(p) + " in " + item_where);
+            ok = false;
+          }
+        }
+        if (ok) config_.rubric.automated[e.key] = *patterns;
+      } else {
+        auto path = string_value(e, where);
+        if (!path) continue;
+        bool bad = path->empty() || path->front() == '/' || path->find('\\') != std::string::npos ||
+                   has_control(*path) || path->size() > 1024;
+        std::size_t start = 0;
+        while (!bad && start <= path->size()) {
+          std::size_t slash = path->find('/', start);
+          std::string part =
+              path->substr(start, slash == std::string::npos ? slash : slash - start);
+          if (part == "..") bad = true;
+          if (slash == std::string::npos) break;
+          start = slash + 1;
+        }
+        if (bad) {
+          error(e.value_pos, "evidence path " + show(*path) + " in " + item_where +
+                                 " must be a relative path inside the repository (no leading /, "
+                                 "no ..)");
+          continue;
+        }
+        config_.rubric.manual[e.key] = *path;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+ConfigParseResult parse_config(std::string_view yaml, const ConfigLimits& limits) {
+  try {
+    return Parser(limits).run(yaml);
+  } catch (const std::exception& e) {
+    return ConfigParseResult{std::nullopt,
+                             {ConfigError{1, 1, std::string("internal error: ") + e.what()}}};
+  }
+}
+
+}  // namespace mlgate::core
