@@ -97,8 +97,26 @@ EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgresOptions options) : options_(s
     }
     uid_ = pw->pw_uid;
     gid_ = pw->pw_gid;
-    // The cluster's user must be able to reach its directory.
+    // The cluster's user must be able to reach its directory: the data dir is made traversable,
+    // its parents are not touched (silently opening up /root would be worse than a clear error).
     ::chmod(options_.data_dir.c_str(), 0711);
+    for (fs::path p = options_.data_dir.parent_path(); !p.empty(); p = p.parent_path()) {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) == 0) {
+        bool ok = st.st_uid == *uid_   ? (st.st_mode & S_IXUSR)
+                  : st.st_gid == *gid_ ? (st.st_mode & S_IXGRP)
+                                       : (st.st_mode & S_IXOTH);
+        if (!ok) {
+          throw std::runtime_error(
+              "the PostgreSQL user '" + std::string(pw->pw_name) + "' cannot reach " +
+              options_.data_dir.string() + ": " + p.string() +
+              " is not traversable for it; choose a --data-dir under a traversable "
+              "directory (e.g. /var/lib/mlgate) or chmod o+x " +
+              p.string());
+        }
+      }
+      if (p == p.root_path()) break;
+    }
   }
   init_cluster();
   start();

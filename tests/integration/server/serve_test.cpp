@@ -225,3 +225,21 @@ TEST(Serve, LogsAreJsonLines) {
 
 }  // namespace
 }  // namespace mlgate
+
+namespace mlgate {
+namespace {
+
+TEST(Serve, AsRootADataDirThePostgresUserCannotReachIsAClearError) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root runs the cluster as another user";
+  TempDir outer("mlgate-private");  // mkdtemp: mode 0700, owned by root
+  std::string output;
+  int st = store::run_capture({MLGATE_BINARY, "serve", "--data-dir",
+                               (outer.path() / "data").string(), "--listen", "127.0.0.1:0"},
+                              output);
+  EXPECT_NE(st, 0);
+  EXPECT_NE(output.find("is not traversable for it"), std::string::npos) << output;
+  EXPECT_NE(output.find(outer.str()), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace mlgate

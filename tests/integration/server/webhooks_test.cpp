@@ -133,8 +133,18 @@ class WebhookTest : public ::testing::Test {
   std::string sha1_;
 };
 
+// Records NOTIFYs on the runners' channel.
+class JobsListener : public pqxx::notification_receiver {
+ public:
+  explicit JobsListener(pqxx::connection& c) : pqxx::notification_receiver(c, "mlgate_jobs") {}
+  void operator()(const std::string&, int) override { ++count; }
+  int count = 0;
+};
+
 TEST_F(WebhookTest, ASignedPushPlansOnePipelineWithItsTiers) {
   register_repo("github", "acme/model", repo_.file_url());
+  pqxx::connection listen_conn(conninfo_);
+  JobsListener listener(listen_conn);
   auto r = post_github(github_push(sha1_).dump(), "push", "d-1");
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(json::parse(r.body)["status"], "accepted");
@@ -150,6 +160,9 @@ TEST_F(WebhookTest, ASignedPushPlansOnePipelineWithItsTiers) {
   EXPECT_EQ(p["jobs"][1]["tier"], "validation");
   EXPECT_EQ(p["jobs"][1]["state"], "blocked");
   EXPECT_EQ(p["jobs"][1]["timeout_seconds"], 3600);
+  // Runners waiting for work are woken.
+  for (int i = 0; i < 50 && listener.count == 0; ++i) listen_conn.await_notification(0, 100000);
+  EXPECT_GE(listener.count, 1);
 }
 
 TEST_F(WebhookTest, AWrongOrMissingSignatureIs401AndLogged) {
