@@ -65,6 +65,18 @@ std::string raw_request(int port, const std::string& bytes) {
   return out;
 }
 
+// The real GitHub push payload, pointed at the test repository's commit on main.
+json push_payload(const std::string& sha, const std::string& branch = "main") {
+  json p = fixture("github/push.json");
+  p["ref"] = "refs/heads/" + branch;
+  p["after"] = sha;
+  p["head_commit"]["id"] = sha;
+  p["repository"]["full_name"] = "acme/model";
+  p["repository"]["name"] = "model";
+  p["repository"]["default_branch"] = "main";
+  return p;
+}
+
 std::string strip(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
@@ -95,14 +107,7 @@ class WebhookTest : public ::testing::Test {
     ASSERT_EQ(r.status, 201) << r.body;
   }
   json github_push(const std::string& sha, const std::string& branch = "main") {
-    json p = fixture("github/push.json");
-    p["ref"] = "refs/heads/" + branch;
-    p["after"] = sha;
-    p["head_commit"]["id"] = sha;
-    p["repository"]["full_name"] = "acme/model";
-    p["repository"]["name"] = "model";
-    p["repository"]["default_branch"] = "main";
-    return p;
+    return push_payload(sha, branch);
   }
   testing::HttpResult post_github(const std::string& body, const std::string& event,
                                   const std::string& delivery,
@@ -399,11 +404,7 @@ TEST(WebhookDurability, SigkillOfServeRightAfterAcceptingStillPlansEachDeliveryO
   testing::GitRepoFixture repo;
   std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
   testing::TempDir dir("mlgate-wh");
-  json p = fixture("github/push.json");
-  p["ref"] = "refs/heads/main";
-  p["after"] = sha;
-  p["head_commit"]["id"] = sha;
-  p["repository"]["full_name"] = "acme/model";
+  json p = push_payload(sha);
   std::string body = p.dump();
   {
     testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
@@ -462,11 +463,7 @@ TEST(WebhookDurability,
                       {{"Authorization", "Bearer " + admin}})
                 .status,
             201);
-  json p = fixture("github/push.json");
-  p["ref"] = "refs/heads/main";
-  p["after"] = sha;
-  p["head_commit"]["id"] = sha;
-  p["repository"]["full_name"] = "acme/model";
+  json p = push_payload(sha);
   std::string body = p.dump();
   auto post = [&](const std::string& delivery, const std::string& secret) {
     return http_post(
@@ -508,11 +505,7 @@ TEST(WebhookDurability, AnAcceptedDeliveryNotYetPlannedIsPlannedAtTheNextStart) 
   std::string conninfo = testing::PgCluster::instance().create_database("wk");
   testing::GitRepoFixture repo;
   std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
-  json p = fixture("github/push.json");
-  p["ref"] = "refs/heads/main";
-  p["after"] = sha;
-  p["head_commit"]["id"] = sha;
-  p["repository"]["full_name"] = "acme/model";
+  json p = push_payload(sha);
   {
     // What a serve killed right after answering 202 leaves behind: an accepted, pending delivery.
     pqxx::connection c(conninfo);
@@ -563,11 +556,7 @@ TEST(WebhookGit, PlansFromARepositoryServedOverSmartHttp) {
                       {{"Authorization", "Bearer " + admin}})
                 .status,
             201);
-  json p = fixture("github/push.json");
-  p["ref"] = "refs/heads/main";
-  p["after"] = sha;
-  p["head_commit"]["id"] = sha;
-  p["repository"]["full_name"] = "acme/model";
+  json p = push_payload(sha);
   std::string body = p.dump();
   auto r =
       http_post(serve.host_port(), "/webhooks/github", body, "application/json",
