@@ -138,18 +138,26 @@ size_t Spool::drain(const std::function<void(const SpooledDelivery&)>& deliver) 
   } catch (...) {
     // Keep what was not delivered: rewrite the draining file with the remainder.
     fs::path rest = dir_ / "webhooks.spool.rest";
+    std::string remainder;
     {
-      std::ofstream out(rest, std::ios::binary | std::ios::trunc);
       std::ifstream in(draining_, std::ios::binary);
       std::string line;
       size_t i = 0;
       while (std::getline(in, line)) {
         auto j = nlohmann::json::parse(line, nullptr, false);
         if (!j.is_object()) continue;
-        if (i++ >= done) out << line << "\n";
+        if (i++ >= done) remainder += line + "\n";
       }
     }
-    fs::rename(rest, draining_);
+    // Written and fsync'd before it replaces the draining file: a crash keeps one or the other.
+    int fd = ::open(rest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      bool ok = ::write(fd, remainder.data(), remainder.size()) ==
+                    static_cast<ssize_t>(remainder.size()) &&
+                ::fdatasync(fd) == 0;
+      ::close(fd);
+      if (ok) fs::rename(rest, draining_);
+    }
     fsync_dir(dir_);
     throw;
   }
