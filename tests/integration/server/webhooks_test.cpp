@@ -371,6 +371,90 @@ TEST_F(WebhookTest, ClosingAPullRequestCancelsItsQueuedJobs) {
   for (const auto& j : pipelines()[0]["jobs"]) EXPECT_EQ(j["state"], "cancelled");
 }
 
+TEST_F(WebhookTest, AnAnnotatedTagPlansTheTaggedCommit) {
+  register_repo("github", "acme/model", repo_.file_url());
+  std::string config = std::string(kConfig);
+  config.replace(config.find("  functionality:\n"), std::string("  functionality:\n").size(),
+                 "  functionality:\n    on: [push, tag]\n");
+  std::string sha = repo_.commit({{".mlgate.yml", config}}, "release");
+  repo_.tag("v1.0", /*annotated=*/true);
+  std::string tag_object = repo_.rev_parse("refs/tags/v1.0");
+  ASSERT_NE(tag_object, sha);
+  json p = fixture("github/push.tag.json");
+  p["ref"] = "refs/tags/v1.0";
+  p["after"] = tag_object;
+  p["head_commit"]["id"] = sha;
+  p["repository"]["full_name"] = "acme/model";
+  ASSERT_EQ(post_github(p.dump(), "push", "tag-1").status, 202);
+  ASSERT_TRUE(eventually([&] { return pipelines().size() == 1; })) << serve_->log();
+  json pipeline = pipelines()[0];
+  EXPECT_EQ(pipeline["sha"], sha);
+  EXPECT_EQ(pipeline["trigger"], "tag");
+  ASSERT_EQ(pipeline["jobs"].size(), 1u) << "validation does not run on tags";
+  EXPECT_EQ(pipeline["jobs"][0]["tier"], "functionality");
+}
+
+TEST_F(WebhookTest, ABranchDeletionAndADeploymentProtectionRuleAreRecordedButPlanNoPipeline) {
+  register_repo("github", "acme/model", repo_.file_url());
+  json del = fixture("github/push.branch_delete.json");
+  del["repository"]["full_name"] = "acme/model";
+  auto r1 = post_github(del.dump(), "push", "del-1");
+  EXPECT_EQ(r1.status, 202) << r1.body;
+  json rule = fixture("github/deployment_protection_rule.requested.json");
+  rule["repository"]["full_name"] = "acme/model";
+  auto r2 = post_github(rule.dump(), "deployment_protection_rule", "dpr-1");
+  EXPECT_EQ(r2.status, 202) << r2.body;
+  EXPECT_TRUE(eventually([&] {
+    return count(
+               "SELECT count(*) FROM webhook_deliveries WHERE verdict = 'accepted' AND plan_state "
+               "= 'planned'") == 2;
+  })) << serve_->log();
+  EXPECT_EQ(
+      count("SELECT count(*) FROM webhook_deliveries WHERE event = 'deployment_protection_rule' "
+            "AND plan_error LIKE '%deployment protection rule recorded%'"),
+      1);
+  EXPECT_EQ(count("SELECT count(*) FROM pipelines"), 0);
+}
+
+TEST(WebhookCeilings, TheServersCeilingCapsATiersBudget) {
+  std::string conninfo = testing::PgCluster::instance().create_database("cap");
+  testing::GitRepoFixture repo;
+  std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
+  testing::TempDir dir("mlgate-wh");
+  testing::ServeProcess serve({.data_dir = dir.path(),
+                               .database_url = conninfo,
+                               .extra_args = {"--max-timeout-validation", "600"}});
+  std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
+  json reg = {{"forge", "github"},
+              {"name", "acme/model"},
+              {"clone_url", repo.file_url()},
+              {"secret", kSecret}};
+  ASSERT_EQ(http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
+                      {{"Authorization", "Bearer " + admin}})
+                .status,
+            201);
+  std::string body = push_payload(sha).dump();
+  ASSERT_EQ(
+      http_post(serve.host_port(), "/webhooks/github", body, "application/json",
+                {{"X-GitHub-Event", "push"},
+                 {"X-GitHub-Delivery", "cap-1"},
+                 {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}})
+          .status,
+      202);
+  auto timeouts = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx
+        .exec1(
+            "SELECT coalesce(string_agg(tier || '=' || timeout_seconds, ',' ORDER BY priority), "
+            "'') FROM jobs")[0]
+        .as<std::string>();
+  };
+  EXPECT_TRUE(eventually([&] { return timeouts() == "functionality=300,validation=600"; }))
+      << timeouts();
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
 TEST(WebhookRetention, DeliveriesOlderThanTheRetentionAreDeleted) {
   std::string conninfo = testing::PgCluster::instance().create_database("ret");
   {
