@@ -52,6 +52,7 @@ PgCluster::PgCluster() {
 }
 
 PgCluster::~PgCluster() {
+  pools_.clear();
   reset_connections_.clear();
   pg_.reset();
   std::error_code ec;
@@ -90,7 +91,8 @@ void PgCluster::return_database(const std::string& conninfo) {
     // Other sessions (a server under test) must be gone first.
     tx.exec(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND application_name <> 'mlgate_test_pool'");
     // DELETE with triggers (and so foreign key checks) off is much cheaper than TRUNCATE for the
     // handful of rows a test writes.
     tx.exec("SET LOCAL session_replication_role = replica");
@@ -108,17 +110,25 @@ void PgCluster::return_database(const std::string& conninfo) {
   } catch (const std::exception&) {
     // A test that broke its database (dropped tables, changed schema) loses it.
     reset_connections_.erase(conninfo);
+    pools_.erase(conninfo);
     drop_database(conninfo);
   }
 }
 
+store::Database& PgCluster::pool_for(const std::string& conninfo) {
+  auto& pool = pools_[conninfo];
+  if (!pool)
+    pool = std::make_unique<store::Database>(conninfo + " application_name=mlgate_test_pool", 8);
+  return *pool;
+}
+
 void DbTest::SetUp() {
   conninfo_ = PgCluster::instance().checkout_database();
-  db_ = std::make_unique<store::Database>(conninfo_, 8);
+  db_ = &PgCluster::instance().pool_for(conninfo_);
 }
 
 void DbTest::TearDown() {
-  db_.reset();
+  db_ = nullptr;
   PgCluster::instance().return_database(conninfo_);
 }
 

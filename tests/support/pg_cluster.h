@@ -31,6 +31,9 @@ class PgCluster {
   // ~300 ms here, a reset a few ms.
   std::string checkout_database();
   void return_database(const std::string& conninfo);
+  // The connection pool of a checked-out database, kept open across the tests that reuse it
+  // (its sessions are named mlgate_test_pool and survive the reset).
+  store::Database& pool_for(const std::string& conninfo);
   // A new empty database (no migrations); returns its conninfo.
   std::string create_empty_database(const std::string& prefix = "e");
   void drop_database(const std::string& conninfo);
@@ -44,6 +47,7 @@ class PgCluster {
   std::vector<std::string> recycled_;
   // One open connection per recycled database: connecting costs ~50 ms on this machine.
   std::map<std::string, std::unique_ptr<pqxx::connection>> reset_connections_;
+  std::map<std::string, std::unique_ptr<store::Database>> pools_;
 };
 
 // A test with its own freshly migrated database.
@@ -56,7 +60,7 @@ class DbTest : public ::testing::Test {
 
  private:
   std::string conninfo_;
-  std::unique_ptr<store::Database> db_;
+  store::Database* db_ = nullptr;
 };
 
 // dbname=... out of a conninfo made by PgCluster.
