@@ -299,6 +299,10 @@ class Parser {
   std::optional<std::vector<std::string>> string_list(const Entry& e, const std::string& where);
   std::optional<double> number_value(const Entry& e, const std::string& where);
   std::optional<std::int64_t> int_value(const Entry& e, const std::string& where);
+  // number_value / int_value that also refuse a negative value ("'<key>' in <where> must not be
+  // negative").
+  std::optional<double> non_negative_number(const Entry& e, const std::string& where);
+  std::optional<std::int64_t> non_negative_int(const Entry& e, const std::string& where);
   std::optional<bool> bool_value(const Entry& e, const std::string& where);
   std::optional<Threshold> threshold_value(const Entry& e, const std::string& where);
   std::optional<double> fraction_value(const Entry& e, const std::string& where);
@@ -428,6 +432,24 @@ std::optional<std::int64_t> Parser::int_value(const Entry& e, const std::string&
   error(e.value_pos,
         "'" + e.key + "' in " + where + " must be a whole number, not " + describe(e.value));
   return std::nullopt;
+}
+
+std::optional<double> Parser::non_negative_number(const Entry& e, const std::string& where) {
+  auto v = number_value(e, where);
+  if (v && *v < 0) {
+    error(e.value_pos, "'" + e.key + "' in " + where + " must not be negative");
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<std::int64_t> Parser::non_negative_int(const Entry& e, const std::string& where) {
+  auto v = int_value(e, where);
+  if (v && *v < 0) {
+    error(e.value_pos, "'" + e.key + "' in " + where + " must not be negative");
+    return std::nullopt;
+  }
+  return v;
 }
 
 std::optional<bool> Parser::bool_value(const Entry& e, const std::string& where) {
@@ -1099,21 +1121,9 @@ std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
       check.max = number_value(e, where);
       max_pos = e.value_pos;
     } else if (e.key == "max_gap") {
-      if (auto v = number_value(e, where)) {
-        if (*v < 0) {
-          error(e.value_pos, "'max_gap' in " + where + " must not be negative");
-        } else {
-          check.max_gap = *v;
-        }
-      }
+      if (auto v = non_negative_number(e, where)) check.max_gap = *v;
     } else if (e.key == "min_n") {
-      if (auto v = int_value(e, where)) {
-        if (*v < 0) {
-          error(e.value_pos, "'min_n' in " + where + " must not be negative");
-        } else {
-          check.min_n = *v;
-        }
-      }
+      if (auto v = non_negative_int(e, where)) check.min_n = *v;
     } else if (e.key == "optional") {
       if (auto b = bool_value(e, where)) check.optional = *b;
     }
@@ -1178,13 +1188,7 @@ std::optional<FairnessCheck> Parser::parse_fairness(const YAML::Node& node, Pos 
         check.hi = *bounds[1];
       }
     } else if (e.key == "min_n") {
-      if (auto v = int_value(e, where)) {
-        if (*v < 0) {
-          error(e.value_pos, "'min_n' in " + where + " must not be negative");
-        } else {
-          check.min_n = *v;
-        }
-      }
+      if (auto v = non_negative_int(e, where)) check.min_n = *v;
     } else if (e.key == "optional") {
       if (auto b = bool_value(e, where)) check.optional = *b;
     }
@@ -1208,13 +1212,7 @@ std::optional<PredictionsCheck> Parser::parse_predictions(const Entry& pe,
     if (e.key == "max_flip_rate") {
       check.max_flip_rate = fraction_value(e, where);
     } else if (e.key == "max_score_delta") {
-      if (auto v = number_value(e, where)) {
-        if (*v < 0) {
-          error(e.value_pos, "'max_score_delta' in " + where + " must not be negative");
-        } else {
-          check.max_score_delta = *v;
-        }
-      }
+      if (auto v = non_negative_number(e, where)) check.max_score_delta = *v;
     } else if (e.key == "optional") {
       if (auto b = bool_value(e, where)) check.optional = *b;
     }
