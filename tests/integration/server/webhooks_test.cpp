@@ -82,6 +82,28 @@ std::string strip(std::string s) {
   return s;
 }
 
+// A signed GitHub delivery to a running serve.
+testing::HttpResult post_signed(const std::string& host_port, const std::string& body,
+                                const std::string& event, const std::string& delivery,
+                                const std::string& secret = kSecret) {
+  return http_post(host_port, "/webhooks/github", body, "application/json",
+                   {{"X-GitHub-Event", event},
+                    {"X-GitHub-Delivery", delivery},
+                    {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}});
+}
+
+// Registers github acme/model with the test secret, using the admin token serve wrote in its data
+// dir; returns the HTTP status.
+int register_acme(const testing::ServeProcess& serve, const std::filesystem::path& data_dir,
+                  const std::string& clone_url) {
+  std::string admin = strip(testing::read_file(data_dir / "admin-token"));
+  json reg = {
+      {"forge", "github"}, {"name", "acme/model"}, {"clone_url", clone_url}, {"secret", kSecret}};
+  return http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
+                   {{"Authorization", "Bearer " + admin}})
+      .status;
+}
+
 class WebhookTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -112,11 +134,7 @@ class WebhookTest : public ::testing::Test {
   testing::HttpResult post_github(const std::string& body, const std::string& event,
                                   const std::string& delivery,
                                   const std::string& secret = kSecret) {
-    return http_post(
-        serve_->host_port(), "/webhooks/github", body, "application/json",
-        {{"X-GitHub-Event", event},
-         {"X-GitHub-Delivery", delivery},
-         {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}});
+    return post_signed(serve_->host_port(), body, event, delivery, secret);
   }
   json get_json(const std::string& path) {
     auto r = http_get(serve_->host_port(), path, admin_headers());
@@ -424,23 +442,9 @@ TEST(WebhookCeilings, TheServersCeilingCapsATiersBudget) {
   testing::ServeProcess serve({.data_dir = dir.path(),
                                .database_url = conninfo,
                                .extra_args = {"--max-timeout-validation", "600"}});
-  std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
-  json reg = {{"forge", "github"},
-              {"name", "acme/model"},
-              {"clone_url", repo.file_url()},
-              {"secret", kSecret}};
-  ASSERT_EQ(http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
-                      {{"Authorization", "Bearer " + admin}})
-                .status,
-            201);
+  ASSERT_EQ(register_acme(serve, dir.path(), repo.file_url()), 201);
   std::string body = push_payload(sha).dump();
-  ASSERT_EQ(
-      http_post(serve.host_port(), "/webhooks/github", body, "application/json",
-                {{"X-GitHub-Event", "push"},
-                 {"X-GitHub-Delivery", "cap-1"},
-                 {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}})
-          .status,
-      202);
+  ASSERT_EQ(post_signed(serve.host_port(), body, "push", "cap-1", kSecret).status, 202);
   auto timeouts = [&] {
     pqxx::connection c(conninfo);
     pqxx::nontransaction tx(c);
@@ -492,21 +496,9 @@ TEST(WebhookDurability, SigkillOfServeRightAfterAcceptingStillPlansEachDeliveryO
   std::string body = p.dump();
   {
     testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
-    std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
-    json reg = {{"forge", "github"},
-                {"name", "acme/model"},
-                {"clone_url", repo.file_url()},
-                {"secret", kSecret}};
-    ASSERT_EQ(http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
-                        {{"Authorization", "Bearer " + admin}})
-                  .status,
-              201);
+    ASSERT_EQ(register_acme(serve, dir.path(), repo.file_url()), 201);
     for (int i = 0; i < 5; ++i) {
-      auto r = http_post(
-          serve.host_port(), "/webhooks/github", body, "application/json",
-          {{"X-GitHub-Event", "push"},
-           {"X-GitHub-Delivery", "kill-" + std::to_string(i)},
-           {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+      auto r = post_signed(serve.host_port(), body, "push", "kill-" + std::to_string(i), kSecret);
       ASSERT_EQ(r.status, 202) << r.body;
     }
     serve.process().signal(SIGKILL);
@@ -538,25 +530,15 @@ TEST(WebhookDurability,
   std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
   testing::TempDir dir("mlgate-wh");
   testing::ServeProcess serve({.data_dir = dir.path(), .database_url = pg.conninfo()});
-  std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
-  json reg = {{"forge", "github"},
-              {"name", "acme/model"},
-              {"clone_url", repo.file_url()},
-              {"secret", kSecret}};
-  ASSERT_EQ(http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
-                      {{"Authorization", "Bearer " + admin}})
-                .status,
-            201);
+  ASSERT_EQ(register_acme(serve, dir.path(), repo.file_url()), 201);
   json p = push_payload(sha);
   std::string body = p.dump();
   auto post = [&](const std::string& delivery, const std::string& secret) {
-    return http_post(
-        serve.host_port(), "/webhooks/github", body, "application/json",
-        {{"X-GitHub-Event", "push"},
-         {"X-GitHub-Delivery", delivery},
-         {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}});
+    return post_signed(serve.host_port(), body, "push", delivery, secret);
   };
-  // Prime the server's secret cache with one lookup, then take PostgreSQL away.
+  // The server works against PostgreSQL; then PostgreSQL goes away. (The repo's secret is not
+  // cached yet, so the delivery is spooled unverified and verified when drained.)
+  std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
   ASSERT_EQ(
       http_get(serve.host_port(), "/api/v1/repos", {{"Authorization", "Bearer " + admin}}).status,
       200);
@@ -631,22 +613,10 @@ TEST(WebhookGit, PlansFromARepositoryServedOverSmartHttp) {
   std::string conninfo = testing::PgCluster::instance().create_database("gh");
   testing::TempDir dir("mlgate-wh");
   testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
-  std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
-  json reg = {{"forge", "github"},
-              {"name", "acme/model"},
-              {"clone_url", git_server.url("model.git")},
-              {"secret", kSecret}};
-  ASSERT_EQ(http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json",
-                      {{"Authorization", "Bearer " + admin}})
-                .status,
-            201);
+  ASSERT_EQ(register_acme(serve, dir.path(), git_server.url("model.git")), 201);
   json p = push_payload(sha);
   std::string body = p.dump();
-  auto r =
-      http_post(serve.host_port(), "/webhooks/github", body, "application/json",
-                {{"X-GitHub-Event", "push"},
-                 {"X-GitHub-Delivery", "h-1"},
-                 {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+  auto r = post_signed(serve.host_port(), body, "push", "h-1", kSecret);
   ASSERT_EQ(r.status, 202) << r.body;
   auto jobs = [&] {
     pqxx::connection c(conninfo);
