@@ -266,12 +266,12 @@ PlanOutcome Planner::plan(std::int64_t id) {
     if (config) {
       std::string event_name = p.trigger;
       std::string branch = event.kind == EventKind::push ? event.branch : event.base_branch;
-      for (const auto& tier_name : core::tiers_for_event(*config, event_name, branch)) {
+      const auto planned = core::tiers_for_event(*config, event_name, branch);
+      for (const auto& tier_name : planned) {
         const auto* tier = core::find_tier(*config, tier_name);
         store::NewJob job;
         job.tier = tier->name;
         // Needs on tiers this event does not run are dropped: nothing would ever unblock them.
-        auto planned = core::tiers_for_event(*config, event_name, branch);
         for (const auto& need : tier->needs) {
           if (std::find(planned.begin(), planned.end(), need) != planned.end())
             job.needs.push_back(need);
