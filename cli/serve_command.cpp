@@ -62,6 +62,31 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
                   "Ceiling of the training tier's budget, seconds")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  cmd->add_option("--lease-seconds", opts->app.runners.lease_seconds,
+                  "How long a claim or heartbeat holds a job for its runner")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 3600));
+  cmd->add_option("--heartbeat-seconds", opts->app.runners.heartbeat_seconds,
+                  "How often runners are told to heartbeat (keep it under a third of the lease)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1200));
+  cmd->add_option("--max-claim-wait", opts->app.runners.max_claim_wait_seconds,
+                  "Longest long poll of a runner's job request, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 300));
+  cmd->add_option("--max-log-bytes", opts->app.runners.log_max_bytes,
+                  "Most log bytes kept per job attempt (runners cap their own at 4 MiB)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 34));
+  cmd->add_option("--max-junit-bytes", opts->app.runners.junit_max_bytes,
+                  "Largest junit.xml a job may hand back")
+      ->capture_default_str();
+  cmd->add_option("--max-metrics-bytes", opts->app.runners.metrics_max_bytes,
+                  "Largest metrics.json a job may hand back")
+      ->capture_default_str();
+  cmd->add_option("--max-predictions-bytes", opts->app.runners.predictions_max_bytes,
+                  "Largest predictions.jsonl a job may hand back")
+      ->capture_default_str();
   cmd->add_flag("--public-read", opts->app.public_read,
                 "Allow anonymous read access to pages and API");
   cmd->add_flag("--test-endpoints", opts->app.test_endpoints, "Add /debug/* routes (tests only)")

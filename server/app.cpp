@@ -1,11 +1,14 @@
 #include "server/app.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "server/intake.h"
+#include "server/job_wakeup.h"
 #include "server/json_log.h"
 #include "server/spool.h"
 #include "store/deliveries.h"
+#include "store/job_queue.h"
 
 namespace mlgate::server {
 namespace {
@@ -20,6 +23,12 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   spool_ = std::make_unique<Spool>(config_.data_dir / "spool", config_.spool_max_bytes);
   planner_ = std::make_unique<Planner>(db_, *mirrors_, config_.planner);
   intake_ = std::make_unique<Intake>(db_, *spool_, planner_.get());
+  wakeup_ = std::make_unique<JobWakeup>(db_);
+  // Results uploads may be larger than webhooks; each route checks its own limit and says which.
+  config_.http.payload_max_bytes =
+      std::max({config_.http.payload_max_bytes, config_.runners.junit_max_bytes + (1u << 20),
+                config_.runners.metrics_max_bytes + (1u << 20),
+                config_.runners.predictions_max_bytes + (1u << 20)});
   apply_tuning(http_, config_.http);
   http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_start = std::chrono::steady_clock::now();
@@ -60,6 +69,8 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   register_health_routes(*this);
   register_webhook_routes(*this);
   register_repo_routes(*this);
+  register_runner_routes(*this);
+  register_job_routes(*this);
 }
 
 App::~App() {
@@ -68,6 +79,7 @@ App::~App() {
 
 void App::start_background() {
   planner_->start();
+  wakeup_->start();
   bg_stop_ = false;
   bg_thread_ = std::thread([this] {
     std::unique_lock lock(bg_mu_);
@@ -88,6 +100,7 @@ void App::stop_background() {
   bg_cv_.notify_all();
   if (bg_thread_.joinable()) bg_thread_.join();
   if (planner_) planner_->stop();
+  if (wakeup_) wakeup_->stop();
 }
 
 void App::maintenance_tick() {
@@ -96,6 +109,16 @@ void App::maintenance_tick() {
     if (spool_->has_pending()) {
       size_t n = intake_->drain_spool();
       if (n) log_event(spdlog::level::info, "spool drained", {{"deliveries", n}});
+    }
+    if (now - last_lease_sweep_ >= std::chrono::seconds(1)) {
+      auto expired = db_.with([&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        auto n = store::expire_leases(tx);
+        tx.commit();
+        return n;
+      });
+      if (expired) log_event(spdlog::level::warn, "job leases expired", {{"jobs", expired}});
+      last_lease_sweep_ = now;
     }
     if (now - last_pending_sweep_ > std::chrono::seconds(10)) {
       planner_->enqueue_pending();
@@ -138,6 +161,7 @@ void App::run() {
 }
 
 void App::stop() {
+  wakeup_->stop();  // long-polling runners get their answer now, not in 30 s
   http_.stop();
 }
 

@@ -20,6 +20,17 @@
 
 namespace mlgate::server {
 
+// The runner protocol's timing and limits (docs/runners.md).
+struct RunnerProtocolConfig {
+  int lease_seconds = 60;      // a claim or heartbeat holds the job this long
+  int heartbeat_seconds = 20;  // runners are told to heartbeat this often
+  int max_claim_wait_seconds = 30;
+  std::int64_t log_max_bytes = 8 << 20;  // the server's ceiling per attempt (runners cap at 4 MiB)
+  std::size_t junit_max_bytes = std::size_t{16} << 20;
+  std::size_t metrics_max_bytes = std::size_t{4} << 20;
+  std::size_t predictions_max_bytes = std::size_t{64} << 20;
+};
+
 struct AppConfig {
   HttpTuning http;
   std::filesystem::path data_dir;
@@ -30,9 +41,11 @@ struct AppConfig {
   std::uint64_t spool_max_bytes = 1ull << 30;
   int delivery_retention_days = 14;
   PlannerOptions planner;
+  RunnerProtocolConfig runners;
 };
 
 class Intake;
+class JobWakeup;
 class Spool;
 
 class App {
@@ -64,6 +77,7 @@ class App {
   Planner& planner() { return *planner_; }
   Spool& spool() { return *spool_; }
   vcs::MirrorCache& mirrors() { return *mirrors_; }
+  JobWakeup& job_wakeup() { return *wakeup_; }
 
  private:
   AppConfig config_;
@@ -73,6 +87,7 @@ class App {
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<Planner> planner_;
   std::unique_ptr<Intake> intake_;
+  std::unique_ptr<JobWakeup> wakeup_;
   httplib::Server http_;
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
@@ -80,10 +95,13 @@ class App {
   std::thread bg_thread_;
   std::chrono::steady_clock::time_point last_pending_sweep_{};
   std::chrono::steady_clock::time_point last_retention_{};
+  std::chrono::steady_clock::time_point last_lease_sweep_{};
 };
 
 void register_health_routes(App& app);
 void register_webhook_routes(App& app);
 void register_repo_routes(App& app);
+void register_runner_routes(App& app);
+void register_job_routes(App& app);
 
 }  // namespace mlgate::server

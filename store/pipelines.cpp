@@ -13,15 +13,6 @@ std::optional<std::string> non_empty(const std::string& s) {
   return s;
 }
 
-void record_change(pqxx::work& tx, std::int64_t pipeline_id, std::optional<std::int64_t> job_id,
-                   const std::optional<std::string>& from, const std::string& to,
-                   const std::string& detail) {
-  tx.exec_params(
-      "INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
-      "VALUES ($1, $2, $3, $4, $5)",
-      pipeline_id, job_id, from, to, detail);
-}
-
 // Cancels the jobs `ids_sql` selects (a query returning job ids), recording each change.
 int cancel_jobs(pqxx::work& tx, const pqxx::result& rows, const std::string& detail) {
   std::vector<std::int64_t> pipelines;
@@ -32,16 +23,69 @@ int cancel_jobs(pqxx::work& tx, const pqxx::result& rows, const std::string& det
     tx.exec_params(
         "UPDATE jobs SET state = 'cancelled', finished_at = now(), message = $2 WHERE id = $1",
         job_id, detail);
-    record_change(tx, pipeline_id, job_id, from, "cancelled", detail);
+    record_state_change(tx, pipeline_id, job_id, from, "cancelled", detail);
     pipelines.push_back(pipeline_id);
   }
   std::sort(pipelines.begin(), pipelines.end());
   pipelines.erase(std::unique(pipelines.begin(), pipelines.end()), pipelines.end());
-  for (auto id : pipelines) refresh_pipeline_state(tx, id);
+  for (auto id : pipelines) {
+    advance_blocked_jobs(tx, id);
+    refresh_pipeline_state(tx, id);
+  }
   return static_cast<int>(rows.size());
 }
 
 }  // namespace
+
+void record_state_change(pqxx::work& tx, std::int64_t pipeline_id,
+                         std::optional<std::int64_t> job_id, const std::optional<std::string>& from,
+                         const std::string& to, const std::string& detail) {
+  tx.exec_params(
+      "INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      pipeline_id, job_id, from, to, detail);
+}
+
+int advance_blocked_jobs(pqxx::work& tx, std::int64_t pipeline_id) {
+  int moved = 0;
+  // A skipped job can block another one in turn: repeat until nothing moves (needs form a DAG
+  // over at most three tiers, so this ends after a few rounds).
+  for (bool again = true; again;) {
+    again = false;
+    auto rows = tx.exec_params(
+        "SELECT b.id, "
+        "  (SELECT coalesce(bool_and(n.state = 'passed'), true) FROM jobs n "
+        "    WHERE n.pipeline_id = b.pipeline_id AND n.tier = ANY (b.needs)), "
+        "  (SELECT string_agg(n.tier || ' ' || n.state, ', ' ORDER BY n.tier) FROM jobs n "
+        "    WHERE n.pipeline_id = b.pipeline_id AND n.tier = ANY (b.needs) "
+        "    AND n.state IN ('failed', 'timed_out', 'cancelled', 'error', 'skipped')) "
+        "FROM jobs b WHERE b.pipeline_id = $1 AND b.state = 'blocked' ORDER BY b.id "
+        "FOR UPDATE OF b",
+        pipeline_id);
+    for (const auto& r : rows) {
+      auto job_id = r[0].as<std::int64_t>();
+      bool all_passed = r[1].as<bool>();
+      auto ended = get_optional<std::string>(r[2]);
+      if (ended) {
+        std::string detail = "a need did not pass: " + *ended;
+        tx.exec_params(
+            "UPDATE jobs SET state = 'skipped', finished_at = now(), message = $2 WHERE id = $1",
+            job_id, detail);
+        record_state_change(tx, pipeline_id, job_id, "blocked", "skipped", detail);
+      } else if (all_passed) {
+        tx.exec_params("UPDATE jobs SET state = 'queued', queued_at = now() WHERE id = $1",
+                       job_id);
+        record_state_change(tx, pipeline_id, job_id, "blocked", "queued", "needs passed");
+        notify_jobs(tx);
+      } else {
+        continue;
+      }
+      ++moved;
+      again = true;
+    }
+  }
+  return moved;
+}
 
 int tier_priority(const std::string& tier) {
   if (tier == "functionality") return 0;
@@ -60,7 +104,7 @@ std::int64_t create_pipeline(pqxx::work& tx, const NewPipeline& p) {
             non_empty(p.before_sha), p.pr_number, p.commit_message, p.author, p.state, p.error,
             non_empty(p.config_json))[0]
           .as<std::int64_t>();
-  record_change(tx, id, std::nullopt, std::nullopt, p.state, p.error.value_or("planned"));
+  record_state_change(tx, id, std::nullopt, std::nullopt, p.state, p.error.value_or("planned"));
   for (const auto& j : p.jobs) {
     nlohmann::json env = nlohmann::json::object();
     for (const auto& [k, v] : j.env) env[k] = v;
@@ -74,7 +118,7 @@ std::int64_t create_pipeline(pqxx::work& tx, const NewPipeline& p) {
               id, j.tier, tier_priority(j.tier), state, to_pg_array(j.needs), j.image, j.command,
               j.timeout_seconds, j.resources_json, j.network, env.dump(), j.cancel_superseded)[0]
             .as<std::int64_t>();
-    record_change(tx, id, job_id, std::nullopt, state, "planned");
+    record_state_change(tx, id, job_id, std::nullopt, state, "planned");
   }
   return id;
 }
@@ -134,7 +178,7 @@ std::string refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
         "started_at = coalesce(started_at, CASE WHEN $2 = 'running' THEN now() END), "
         "finished_at = CASE WHEN $3 THEN now() END WHERE id = $1",
         pipeline_id, next, finished);
-    record_change(tx, pipeline_id, std::nullopt, current, next, "");
+    record_state_change(tx, pipeline_id, std::nullopt, current, next, "");
   }
   return next;
 }

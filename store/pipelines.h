@@ -55,6 +55,16 @@ int cancel_superseded(pqxx::work& tx, std::int64_t repo_id, const std::string& t
 // Cancels every queued or blocked job of a closed pull request's pipelines; returns the count.
 int cancel_pull_request_jobs(pqxx::work& tx, std::int64_t repo_id, std::int64_t pr_number);
 
+// Records a pipeline's (job_id empty) or a job's state change, timestamped.
+void record_state_change(pqxx::work& tx, std::int64_t pipeline_id,
+                         std::optional<std::int64_t> job_id, const std::optional<std::string>& from,
+                         const std::string& to, const std::string& detail);
+
+// Moves the pipeline's blocked jobs on: queued when every need passed, skipped (with the reason)
+// when a need ended without passing; repeats so that a skip reaches jobs further down. Returns
+// how many jobs moved.
+int advance_blocked_jobs(pqxx::work& tx, std::int64_t pipeline_id);
+
 // Recomputes a pipeline's state from its jobs (recording the change when it changes).
 std::string refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id);
 

@@ -1,0 +1,145 @@
+// mlgate runner (the agent) and mlgate runner-token create (a registration token, admin).
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "runners/agent.h"
+
+#ifndef MLGATE_VERSION
+#define MLGATE_VERSION "dev"
+#endif
+
+namespace mlgate::cli {
+namespace {
+
+std::string read_token_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ClientError("cannot read token file " + path, 2);
+  std::string s;
+  std::getline(in, s);
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\n')) s.pop_back();
+  return s;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string default_work_dir() {
+  if (::geteuid() == 0) return "/var/lib/mlgate-runner";
+  return env_or("HOME", "/tmp") + "/.mlgate-runner";
+}
+
+}  // namespace
+
+void add_runner_commands(CLI::App& app, ExitCode& exit_code) {
+  struct Options {
+    runners::AgentOptions agent;
+    std::string token_file;
+    std::string tiers = "functionality,validation,training";
+    std::string work_dir;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("runner", "Run jobs for a server (Docker, or local processes)");
+  cmd->add_option("--server", opts->agent.server_url, "The server's URL, e.g. http://mlgate:8080")
+      ->required();
+  cmd->add_option("--token-file", opts->token_file,
+                  "File holding a runner registration token (needed on the first start)");
+  cmd->add_option("--name", opts->agent.name, "Name shown on the pages (default: host name)");
+  cmd->add_option("--tiers", opts->tiers, "Tiers this runner takes, comma-separated")
+      ->capture_default_str();
+  cmd->add_option("--capacity", opts->agent.capacity, "Jobs run at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--executor", opts->agent.executor, "docker, or local (no isolation)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"docker", "local"}));
+  cmd->add_option("--work-dir", opts->work_dir,
+                  "Identity, mirrors and workspaces (default /var/lib/mlgate-runner as root, "
+                  "else ~/.mlgate-runner)");
+  cmd->add_option("--log-max-bytes", opts->agent.log_max_bytes,
+                  "Job output kept per attempt; the rest is dropped with a marker")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 32));
+  cmd->add_option("--claim-wait", opts->agent.claim_wait_seconds,
+                  "Seconds one job request waits for a job (long poll)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 300));
+  cmd->add_option("--max-jobs", opts->agent.max_jobs, "Exit after this many jobs (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--docker", opts->agent.docker.docker, "The docker CLI to use")
+      ->capture_default_str();
+  cmd->add_option("--default-memory", opts->agent.docker.defaults.memory_bytes,
+                  "Memory limit, bytes, for tiers that set none");
+  cmd->add_option("--default-cpus", opts->agent.docker.defaults.cpus,
+                  "CPU limit for tiers that set none");
+  cmd->add_option("--default-pids", opts->agent.docker.defaults.pids,
+                  "Process limit for tiers that set none");
+  cmd->callback([opts, &exit_code] {
+    try {
+      auto agent = opts->agent;
+      agent.tiers = split_commas(opts->tiers);
+      agent.work_dir = opts->work_dir.empty() ? default_work_dir() : opts->work_dir;
+      if (!opts->token_file.empty()) agent.registration_token = read_token_file(opts->token_file);
+      agent.local.defaults.memory_bytes = agent.docker.defaults.memory_bytes;
+      agent.version = MLGATE_VERSION;
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &set, nullptr);
+      static std::atomic<bool> stop{false};
+      std::thread signals([set] {
+        int sig = 0;
+        while (sigwait(&set, &sig) == 0) {
+          if (sig == SIGINT || sig == SIGTERM) {
+            std::cerr << "mlgate runner: stopping (running jobs are handed back to the queue)"
+                      << std::endl;
+            stop = true;
+            return;
+          }
+        }
+      });
+      signals.detach();
+      exit_code.value = runners::run_agent(agent, stop);
+    } catch (const ClientError& e) {
+      std::cerr << "mlgate: " << e.what() << "\n";
+      exit_code.value = e.code();
+    }
+  });
+
+  auto* tokens = app.add_subcommand("runner-token", "Runner registration tokens (admin)");
+  tokens->require_subcommand(1);
+  struct CreateOptions {
+    ClientOptions client;
+    std::string name = "runners";
+  };
+  auto create = std::make_shared<CreateOptions>();
+  auto* create_cmd = tokens->add_subcommand(
+      "create", "Create a token runners register with (printed once; only its hash is kept)");
+  add_client_options(create_cmd, create->client);
+  create_cmd->add_option("--name", create->name, "What the token is for")->capture_default_str();
+  create_cmd->callback([create, &exit_code] {
+    exit_code.value = run_client([&] {
+      nlohmann::json body = {{"name", create->name}};
+      auto r = api_request(create->client, "POST", "/api/v1/runner-tokens", &body);
+      if (create->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+      } else {
+        std::cout << r.body.value("token", std::string()) << "\n";
+      }
+    });
+  });
+}
+
+}  // namespace mlgate::cli

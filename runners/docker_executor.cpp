@@ -1,0 +1,478 @@
+#include "runners/docker_executor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+namespace mlgate::runners {
+
+namespace bp = boost::process;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+// How often the run loop wakes up when the job is quiet: cancel_requested() must be polled at
+// least every 250 ms, and a deadline should not be overshot by much.
+constexpr auto kPollInterval = 100ms;
+// After the docker CLI exited, how long to wait for the last of its output (the pipe's write end
+// is close-on-exec, so EOF normally follows the exit at once).
+constexpr auto kDrainAfterExit = 500ms;
+// `docker kill` is repeated this often until the CLI exits: a kill sent while `docker run` was
+// still creating the container finds nothing to kill.
+constexpr auto kKillRetry = 1s;
+// Upper bound for one short docker command (kill, rm, ps, inspect, version).
+constexpr auto kShortCommandTimeout = 30s;
+constexpr auto kKillCommandTimeout = 3s;
+// The end of the output kept to find the docker CLI's own error line ("docker: ...").
+constexpr std::size_t kTailBytes = 4096;
+
+// Run in the child between fork and exec. The runner may block or ignore signals in its threads
+// (a server commonly ignores SIGPIPE); an exec'd program inherits both, so they are reset here.
+// PR_SET_PDEATHSIG: a docker CLI does not outlive the runner (its container is an orphan that the
+// next start of the runner removes).
+struct ChildSetup : bp::extend::handler {
+  template <typename Executor>
+  void on_exec_setup(Executor&) const {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  }
+};
+
+// A pipe whose ends are both close-on-exec: only the child gets it (as fds 1 and 2, which dup2
+// makes inheritable), not a process that another thread of the runner starts at the same moment,
+// which would hold the write end open and keep EOF from ever arriving.
+bp::pipe cloexec_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw std::system_error(errno, std::generic_category(), "pipe2");
+  }
+  return bp::pipe(fds[0], fds[1]);
+}
+
+// A child with its stdout and stderr on one pipe, of which the parent holds the read end. Not
+// movable: bp::pipe's move assignment would leak descriptors, so it is only ever constructed in
+// place. Destroying it while the child runs kills (SIGKILL) and reaps the child.
+class PipedChild {
+ public:
+  // Throws (boost::process::process_error, std::system_error) when the child cannot start.
+  PipedChild(const std::string& exe, const std::vector<std::string>& args)
+      : out_(cloexec_pipe()),
+        child_(bp::exe = exe, bp::args = args, (bp::std_in < bp::null),
+               ((bp::std_out & bp::std_err) > out_), ChildSetup{}) {}
+  PipedChild(const PipedChild&) = delete;
+  PipedChild& operator=(const PipedChild&) = delete;
+
+  bp::child& child() { return child_; }
+  int fd() const { return out_.native_source(); }
+
+ private:
+  bp::pipe out_;  // before child_: the child is started with it
+  bp::child child_;
+};
+
+enum class ReadState { data, idle, eof };
+
+// Waits up to `timeout` for output on fd and appends what there is to `buf`.
+ReadState read_some(int fd, std::chrono::milliseconds timeout, std::string& buf) {
+  pollfd p{fd, POLLIN, 0};
+  int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  if (r <= 0) return ReadState::idle;  // timeout or EINTR
+  char chunk[65536];
+  ssize_t n = ::read(fd, chunk, sizeof chunk);
+  if (n > 0) {
+    buf.append(chunk, static_cast<std::size_t>(n));
+    return ReadState::data;
+  }
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return ReadState::idle;
+  return ReadState::eof;
+}
+
+// The docker CLI as a path: a name is looked up in PATH (once per call; cheap next to a docker
+// round trip). Empty when it cannot be found.
+std::string resolve_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  return bp::search_path(program).string();
+}
+
+struct Captured {
+  bool started = false;
+  int exit_code = -1;  // -1 when it did not start or was killed at the timeout
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a short docker command to its end, or kills it after `timeout`.
+Captured run_docker(const std::string& docker, const std::vector<std::string>& args,
+                    std::chrono::milliseconds timeout = kShortCommandTimeout) {
+  Captured c;
+  const std::string exe = resolve_program(docker);
+  if (exe.empty()) {
+    c.output = "docker CLI '" + docker + "' not found in PATH";
+    return c;
+  }
+  std::optional<PipedChild> s;
+  try {
+    s.emplace(exe, args);
+  } catch (const std::exception& e) {
+    c.output = "could not start " + exe + ": " + e.what();
+    return c;
+  }
+  c.started = true;
+  const auto deadline = Clock::now() + timeout;
+  bool eof = false;
+  while (true) {
+    std::error_code ec;
+    if (Clock::now() >= deadline) {
+      s->child().terminate(ec);  // SIGKILL and reap
+      c.output += "\n(docker " + (args.empty() ? std::string() : args[0]) + " timed out)";
+      return c;
+    }
+    if (!eof) {
+      if (read_some(s->fd(), 50ms, c.output) == ReadState::eof) eof = true;
+      continue;
+    }
+    if (!s->child().running(ec)) break;
+    ::poll(nullptr, 0, 5);
+  }
+  c.exit_code = s->child().exit_code();
+  return c;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string last_line(const std::string& text) {
+  auto lines = lines_of(text);
+  return lines.empty() ? std::string() : lines.back();
+}
+
+// "2", "0.5", "1.25": docker parses --cpus as a decimal.
+std::string format_cpus(double cpus) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", cpus);
+  return buf;
+}
+
+// A bind-mount source for `-v SRC:DST`: absolute (docker reads a relative one as a volume name),
+// and free of ':' which would end it early.
+std::string mount_source(const std::filesystem::path& p, const char* what) {
+  std::string s = std::filesystem::absolute(p).lexically_normal().string();
+  if (s.size() > 1 && s.back() == '/') s.pop_back();
+  if (s.find(':') != std::string::npos || s.find(',') != std::string::npos) {
+    throw std::invalid_argument(std::string(what) + " path '" + s +
+                                "' contains ':' or ',' and cannot be bind-mounted");
+  }
+  return s;
+}
+
+// The docker CLI's own complaint in the output ("docker: Error response from daemon: ..."), if
+// the last lines hold one.
+std::optional<std::string> docker_error_line(const std::string& tail) {
+  auto lines = lines_of(tail);
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (it->rfind("docker: ", 0) == 0) return *it;
+  }
+  return std::nullopt;
+}
+
+// Whatever way run() is left once `docker run` was started (a hook that throws included), the
+// container is killed and removed and the CLI reaped.
+class ContainerGuard {
+ public:
+  ContainerGuard(std::string docker, std::string name, bp::child& cli)
+      : docker_(std::move(docker)), name_(std::move(name)), cli_(cli) {}
+  ~ContainerGuard() {
+    if (!armed_) return;
+    try {
+      std::error_code ec;
+      if (cli_.running(ec)) {
+        run_docker(docker_, {"kill", name_}, kKillCommandTimeout);
+        cli_.terminate(ec);
+      }
+      remove();
+    } catch (...) {
+      // Destructor: nothing more can be done; orphan cleanup at the next start catches it.
+    }
+  }
+  ContainerGuard(const ContainerGuard&) = delete;
+  ContainerGuard& operator=(const ContainerGuard&) = delete;
+
+  // `docker rm -f`: the container is gone afterwards whether it was running, stopped, or never
+  // there.
+  void remove() {
+    auto rm = run_docker(docker_, {"rm", "-f", name_});
+    if (rm.exit_code != 0 && rm.output.find("No such container") == std::string::npos &&
+        rm.output.find("already in progress") == std::string::npos) {
+      spdlog::warn("docker rm -f {}: {}", name_, last_line(rm.output));
+    }
+  }
+  void disarm() { armed_ = false; }
+
+ private:
+  std::string docker_;
+  std::string name_;
+  bp::child& cli_;
+  bool armed_ = true;
+};
+
+RunResult error_result(std::string message) {
+  return RunResult{.outcome = Outcome::error, .exit_code = -1, .message = std::move(message)};
+}
+
+}  // namespace
+
+bool valid_image_reference(const std::string& image) {
+  if (image.empty() || image.size() > 255) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(image[0])) return false;
+  for (char c : image) {
+    if (!alnum(c) && c != '.' && c != '_' && c != '/' && c != ':' && c != '@' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string container_name(std::int64_t runner_id, const JobSpec& job) {
+  return "mlgate-r" + std::to_string(runner_id) + "-j" + std::to_string(job.job_id) + "-a" +
+         std::to_string(job.attempt);
+}
+
+std::vector<std::string> docker_run_argv(const JobSpec& job, const RunPaths& paths,
+                                         const DockerOptions& options,
+                                         const std::string& container_name) {
+  if (!valid_image_reference(job.image)) {
+    throw std::invalid_argument("image reference '" + job.image + "' is not valid");
+  }
+  const JobResources& want = job.resources;
+  const JobResources& dflt = options.defaults;
+  std::vector<std::string> argv = {options.docker, "run", "--rm", "--name", container_name};
+  // Runners never pull: an image is built or pulled by the operator (run() checks that it is
+  // present first; this closes the gap if it is removed in between).
+  argv.insert(argv.end(), {"--pull", "never"});
+  argv.insert(argv.end(), {"--label", "mlgate.job=" + std::to_string(job.job_id)});
+  argv.insert(argv.end(), {"--label", "mlgate.runner=" + std::to_string(options.runner_id)});
+  // Network is opt-in: anything but an explicit "bridge" means none.
+  argv.insert(argv.end(), {"--network", job.network == "bridge" ? "bridge" : "none"});
+  argv.insert(argv.end(), {"--cap-drop", "ALL", "--security-opt", "no-new-privileges"});
+  if (auto mem = want.memory_bytes ? want.memory_bytes : dflt.memory_bytes) {
+    const std::string bytes = std::to_string(*mem);
+    // --memory-swap equal to --memory: the limit is a hard one, not "memory plus as much swap".
+    argv.insert(argv.end(), {"--memory", bytes, "--memory-swap", bytes});
+  }
+  if (auto cpus = want.cpus ? want.cpus : dflt.cpus) {
+    argv.insert(argv.end(), {"--cpus", format_cpus(*cpus)});
+  }
+  if (auto pids = want.pids ? want.pids : dflt.pids) {
+    argv.insert(argv.end(), {"--pids-limit", std::to_string(*pids)});
+  }
+  if (want.gpus && *want.gpus > 0) {
+    argv.insert(argv.end(), {"--gpus", std::to_string(*want.gpus)});
+  }
+  const std::string user = options.user.empty()
+                               ? std::to_string(::getuid()) + ":" + std::to_string(::getgid())
+                               : options.user;
+  argv.insert(argv.end(), {"--user", user});
+  argv.insert(argv.end(), {"-v", mount_source(paths.workspace, "workspace") + ":/workspace"});
+  argv.insert(argv.end(), {"-v", mount_source(paths.results, "results") + ":/results"});
+  argv.insert(argv.end(), {"-w", "/workspace"});
+  // The job runs as a uid that has no home in the image: HOME=/tmp gives tools (pip, matplotlib,
+  // pytest's cache) somewhere writable. The tier's env may set its own.
+  std::map<std::string, std::string> env = {{"HOME", "/tmp"}};
+  for (auto& [k, v] : job_environment(job, "/workspace", "/results")) env[k] = v;
+  for (const auto& [k, v] : env) argv.insert(argv.end(), {"-e", k + "=" + v});
+  argv.insert(argv.end(), {job.image, "sh", "-c", job.command});
+  return argv;
+}
+
+std::optional<std::string> docker_unavailable_reason(const std::string& docker) {
+  if (resolve_program(docker).empty()) return "docker CLI '" + docker + "' not found in PATH";
+  auto v = run_docker(docker, {"version", "--format", "{{.Server.Version}}"}, 15s);
+  if (v.exit_code == 0 && !last_line(v.output).empty()) return std::nullopt;
+  std::string why = last_line(v.output);
+  if (why.empty()) why = "`" + docker + " version` exited with " + std::to_string(v.exit_code);
+  return why;
+}
+
+bool docker_image_present(const std::string& docker, const std::string& image) {
+  if (!valid_image_reference(image)) return false;
+  return run_docker(docker, {"image", "inspect", "--format", "{{.Id}}", image}).exit_code == 0;
+}
+
+int remove_orphan_containers(const std::string& docker, std::int64_t runner_id) {
+  const std::string label = "label=mlgate.runner=" + std::to_string(runner_id);
+  auto ps = run_docker(docker, {"ps", "--all", "--quiet", "--no-trunc", "--filter", label});
+  if (ps.exit_code != 0) {
+    spdlog::warn("could not list the containers of runner {}: {}", runner_id, last_line(ps.output));
+    return 0;
+  }
+  auto ids = lines_of(ps.output);
+  if (ids.empty()) return 0;
+  std::vector<std::string> args = {"rm", "--force"};
+  args.insert(args.end(), ids.begin(), ids.end());
+  auto rm = run_docker(docker, args);
+  // `docker rm` prints each container it removed, as it was named on the command line.
+  const std::set<std::string> asked(ids.begin(), ids.end());
+  int removed = 0;
+  for (const auto& line : lines_of(rm.output)) {
+    if (asked.count(line) != 0) {
+      ++removed;
+    } else {
+      spdlog::warn("removing an orphan container of runner {}: {}", runner_id, line);
+    }
+  }
+  return removed;
+}
+
+DockerExecutor::DockerExecutor(DockerOptions options) : options_(std::move(options)) {}
+
+RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
+  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
+  if (!valid_image_reference(job.image)) {
+    return error_result("image reference '" + job.image + "' is not valid");
+  }
+  const std::string exe = resolve_program(options_.docker);
+  if (exe.empty()) return error_result("docker CLI '" + options_.docker + "' not found in PATH");
+  if (!docker_image_present(exe, job.image)) {
+    if (auto why = docker_unavailable_reason(exe)) {
+      return error_result("Docker is not available on this runner: " + *why);
+    }
+    return error_result("image '" + job.image +
+                        "' is not present on this runner's Docker host (build it with "
+                        "scripts/images or docker pull it)");
+  }
+  const std::string name = container_name(options_.runner_id, job);
+  std::vector<std::string> argv;
+  try {
+    argv = docker_run_argv(job, paths, options_, name);
+  } catch (const std::exception& e) {
+    return error_result(e.what());
+  }
+  if (cancel_requested()) {
+    return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
+  }
+
+  std::optional<PipedChild> cli;
+  try {
+    cli.emplace(exe, std::vector<std::string>(argv.begin() + 1, argv.end()));
+  } catch (const std::exception& e) {
+    return error_result("could not start " + exe + ": " + e.what());
+  }
+  ContainerGuard guard(exe, name, cli->child());
+
+  const auto deadline = Clock::now() + job.timeout;
+  std::optional<Outcome> stopped;  // timed_out or cancelled, once the container was killed
+  Clock::time_point kill_started{};
+  Clock::time_point last_kill{};
+  bool cli_killed = false;
+  bool eof = false;
+  std::optional<Clock::time_point> exited_at;
+  std::string buf;
+  std::string tail;
+  auto kill_container = [&] {
+    run_docker(exe, {"kill", name}, kKillCommandTimeout);
+    last_kill = Clock::now();
+  };
+
+  while (true) {
+    auto now = Clock::now();
+    std::error_code ec;
+    if (!exited_at) {
+      if (!stopped) {
+        if (now >= deadline) {
+          stopped = Outcome::timed_out;
+        } else if (cancel_requested()) {
+          stopped = Outcome::cancelled;
+        }
+        if (stopped) {
+          kill_started = now;
+          kill_container();
+        }
+      } else if (now - kill_started >= options_.kill_grace) {
+        // The CLI did not follow its container: kill it; the container is removed below.
+        cli->child().terminate(ec);
+        cli_killed = true;
+      } else if (now - last_kill >= kKillRetry) {
+        kill_container();
+      }
+      if (cli_killed || !cli->child().running(ec)) exited_at = Clock::now();
+    }
+    if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
+
+    if (eof) {
+      ::poll(nullptr, 0, 20);  // the pipe is done; only waiting for the CLI to exit
+      continue;
+    }
+    auto wait = exited_at ? std::chrono::milliseconds(50) : kPollInterval;
+    if (!stopped) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      wait = std::clamp(left, std::chrono::milliseconds(1), wait);
+    }
+    buf.clear();
+    auto state = read_some(cli->fd(), wait, buf);
+    if (state == ReadState::eof) eof = true;
+    if (!buf.empty()) {
+      tail += buf;
+      if (tail.size() > kTailBytes) tail.erase(0, tail.size() - kTailBytes);
+      if (hooks.on_output) hooks.on_output(buf);
+    }
+  }
+
+  if (stopped) {
+    guard.remove();
+    guard.disarm();
+    if (*stopped == Outcome::timed_out) {
+      return RunResult{.outcome = Outcome::timed_out,
+                       .message = "timed out after " + std::to_string(job.timeout.count()) +
+                                  "s (the tier's timeout); the container was killed"};
+    }
+    return RunResult{.outcome = Outcome::cancelled,
+                     .message = "cancelled; the container was killed"};
+  }
+
+  const int code = cli->child().exit_code();
+  // 125: docker itself failed (bad flag, daemon error); 126/127: the command could not be
+  // started in the container. A job's own exit code can be any of these too, so it only counts as
+  // docker's failure when docker said so.
+  if (code >= 125 && code <= 127) {
+    if (auto line = docker_error_line(tail)) {
+      guard.remove();
+      guard.disarm();
+      return error_result(*line);
+    }
+  }
+  guard.disarm();  // `docker run --rm` returns only after the container is removed
+  return RunResult{.outcome = Outcome::exited,
+                   .exit_code = code,
+                   .message = "exited with " + std::to_string(code)};
+}
+
+}  // namespace mlgate::runners

@@ -1,0 +1,72 @@
+// The docker executor: one `docker run --rm` per job attempt, started through Boost.Process from
+// an argv vector (never a shell on the runner host), sandboxed by default (no network, no
+// capabilities, no new privileges, memory/cpu/pids limits, only the workspace and results
+// mounted, never the Docker socket), named and labelled so that a restarted runner can find and
+// remove what a previous run of it left behind.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runners/executor.h"
+
+namespace mlgate::runners {
+
+struct DockerOptions {
+  std::string docker = "docker";  // the CLI: a name looked up in PATH, or a path
+  std::int64_t runner_id = 0;     // goes into the container name and the mlgate.runner label
+  // Used for every limit a tier does not set. gpus here is ignored: a job gets GPUs only when its
+  // tier asks for them.
+  JobResources defaults{.cpus = 2.0, .memory_bytes = std::int64_t{4} << 30, .pids = 1024};
+  // How long the docker CLI may take to exit after `docker kill` before it is killed itself and
+  // the container removed with `docker rm -f`.
+  std::chrono::milliseconds kill_grace{4000};
+  // `--user` of the job. Empty: the uid:gid of this process, so that what the job writes into
+  // the bind mounts belongs to the runner's user.
+  std::string user;
+};
+
+class DockerExecutor : public Executor {
+ public:
+  explicit DockerExecutor(DockerOptions options = {});
+  std::string name() const override { return "docker"; }
+  RunResult run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) override;
+  const DockerOptions& options() const { return options_; }
+
+ private:
+  DockerOptions options_;
+};
+
+// "mlgate-r<runner>-j<job>-a<attempt>": unique per runner and attempt, so a retried attempt
+// never collides with a container of an earlier one that is still being removed.
+std::string container_name(std::int64_t runner_id, const JobSpec& job);
+
+// The full argv of the job's `docker run` (argv[0] is options.docker). Pure: no Docker, no I/O
+// except getuid()/getgid() when options.user is empty. Every value is its own element, so nothing
+// in the job (ref, command, env) is ever parsed by a shell on the host. Throws
+// std::invalid_argument when job.image is not a plausible image reference (one starting with
+// '-' would be read by docker as a flag).
+std::vector<std::string> docker_run_argv(const JobSpec& job, const RunPaths& paths,
+                                         const DockerOptions& options,
+                                         const std::string& container_name);
+
+// Whether `image` has the shape of an image reference: [A-Za-z0-9] first, then
+// [A-Za-z0-9._/:@-], at most 255 characters.
+bool valid_image_reference(const std::string& image);
+
+// nullopt when `docker version` reaches the daemon; else one line saying why not ("docker CLI
+// 'docker' not found in PATH", "Cannot connect to the Docker daemon at ...").
+std::optional<std::string> docker_unavailable_reason(const std::string& docker);
+
+// Kills and removes every container, running or not, labelled mlgate.runner=<runner_id>: what a
+// previous run of this runner left behind when it died. Returns how many were removed. Never
+// throws: a Docker failure is logged and counts as nothing removed.
+int remove_orphan_containers(const std::string& docker, std::int64_t runner_id);
+
+// Whether the Docker host has `image` locally (runners never pull).
+bool docker_image_present(const std::string& docker, const std::string& image);
+
+}  // namespace mlgate::runners

@@ -1,0 +1,534 @@
+// The runner protocol and the runner agent end to end: the real `mlgate serve` (on a throwaway
+// PostgreSQL), real `mlgate runner` processes with the local and the Docker executor, real git
+// repositories, signed webhooks. Crash paths are real too: runners are SIGKILLed.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "store/child_process.h"
+#include "store/pipelines.h"
+#include "tests/support/git_fixture.h"
+#include "tests/support/mlgate_process.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/support/temp_dir.h"
+#include "webhooks/signature.h"
+
+namespace mlgate {
+namespace {
+
+using nlohmann::json;
+using testing::eventually;
+using testing::http_get;
+using testing::http_post;
+namespace fs = std::filesystem;
+
+const std::string kSecret = "runner-test-secret";
+
+std::string strip(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+json fixture(const std::string& name) {
+  return json::parse(testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/" + name));
+}
+
+// A server on its own database, an admin token, a registered repo and a runner registration
+// token; runners are started on demand.
+class RunnerEnv {
+ public:
+  explicit RunnerEnv(std::vector<std::string> serve_args = {}) {
+    conninfo_ = testing::PgCluster::instance().create_database("rn");
+    serve_ = std::make_unique<testing::ServeProcess>(testing::ServeProcessOptions{
+        .data_dir = dir_.path() / "server", .database_url = conninfo_, .extra_args = serve_args});
+    admin_ = strip(testing::read_file(dir_.path() / "server" / "admin-token"));
+    json reg = {{"forge", "github"},
+                {"name", "acme/model"},
+                {"clone_url", repo_.file_url()},
+                {"secret", kSecret}};
+    auto r = http_post(host(), "/api/v1/repos", reg.dump(), "application/json", admin());
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto t = http_post(host(), "/api/v1/runner-tokens", R"({"name":"test runners"})",
+                       "application/json", admin());
+    EXPECT_EQ(t.status, 201) << t.body;
+    registration_token_ = json::parse(t.body)["token"];
+    testing::write_file(dir_.path() / "registration-token", registration_token_ + "\n");
+  }
+  ~RunnerEnv() {
+    runners_.clear();
+    serve_.reset();
+    testing::PgCluster::instance().drop_database(conninfo_);
+  }
+
+  std::string host() const { return serve_->host_port(); }
+  std::vector<std::pair<std::string, std::string>> admin() const {
+    return {{"Authorization", "Bearer " + admin_}};
+  }
+  testing::GitRepoFixture& repo() { return repo_; }
+  const fs::path& dir() const { return dir_.path(); }
+  const std::string& registration_token() const { return registration_token_; }
+  testing::ServeProcess& serve() { return *serve_; }
+
+  // Pushes a commit with this .mlgate.yml (and files) and sends the signed push; returns the sha.
+  std::string push(const std::string& config, std::map<std::string, std::string> files = {},
+                   const std::string& delivery = "") {
+    files[".mlgate.yml"] = config;
+    std::string sha = repo_.commit(files, "commit " + std::to_string(++commits_));
+    json p = fixture("github/push.json");
+    p["ref"] = "refs/heads/main";
+    p["after"] = sha;
+    p["head_commit"]["id"] = sha;
+    p["repository"]["full_name"] = "acme/model";
+    p["repository"]["name"] = "model";
+    std::string body = p.dump();
+    auto r = http_post(host(), "/webhooks/github", body, "application/json",
+                       {{"X-GitHub-Event", "push"},
+                        {"X-GitHub-Delivery", delivery.empty() ? "d-" + sha : delivery},
+                        {"X-Hub-Signature-256",
+                         "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+    EXPECT_EQ(r.status, 202) << r.body;
+    return sha;
+  }
+
+  // Starts `mlgate runner` with its own work dir; returns its index.
+  size_t start_runner(const std::string& name, std::vector<std::string> extra = {},
+                      const std::string& executor = "local") {
+    fs::path work = dir_.path() / ("runner-" + name);
+    fs::create_directories(work);
+    std::vector<std::string> argv = {MLGATE_BINARY,     "runner",     "--server",
+                                     serve_->url(),     "--token-file",
+                                     (dir_.path() / "registration-token").string(),
+                                     "--work-dir",      work.string(), "--name",
+                                     name,              "--executor", executor,
+                                     "--claim-wait",    "2"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    store::ChildOptions o;
+    o.stdout_path = (work / "runner.log").string();
+    o.stderr_path = "=stdout";
+    o.die_with_parent = true;
+    o.parent_death_signal = SIGKILL;
+    runners_.push_back(std::make_unique<store::ChildProcess>(argv, o));
+    return runners_.size() - 1;
+  }
+  store::ChildProcess& runner(size_t i) { return *runners_.at(i); }
+  std::string runner_log(const std::string& name) const {
+    return testing::read_file(dir_.path() / ("runner-" + name) / "runner.log");
+  }
+
+  json get(const std::string& path) {
+    auto r = http_get(host(), path, admin());
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+  json pipeline_of(const std::string& sha) {
+    const json all = get("/api/v1/pipelines?limit=200");
+    for (const auto& p : all["pipelines"])
+      if (p["sha"] == sha) return get("/api/v1/pipelines/" + std::to_string(p["id"].get<long>()));
+    return json();
+  }
+  // Waits until the pipeline of `sha` exists and has ended (passed, failed, cancelled, error).
+  json wait_pipeline_end(const std::string& sha, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    json p;
+    eventually(
+        [&] {
+          p = pipeline_of(sha);
+          if (p.is_null()) return false;
+          auto s = p["state"].get<std::string>();
+          return s == "passed" || s == "failed" || s == "cancelled" || s == "error";
+        },
+        timeout);
+    return p;
+  }
+  json job(const json& pipeline, const std::string& tier) {
+    for (const auto& j : pipeline["jobs"])
+      if (j["tier"] == tier) return get("/api/v1/jobs/" + std::to_string(j["id"].get<long>()));
+    return json();
+  }
+  std::string log_of(long job_id) {
+    return http_get(host(), "/api/v1/jobs/" + std::to_string(job_id) + "/log", admin()).body;
+  }
+  long sql_long(const std::string& sql) {
+    pqxx::connection c(conninfo_);
+    pqxx::nontransaction tx(c);
+    return tx.exec1(sql)[0].as<long>();
+  }
+  const std::string& conninfo() const { return conninfo_; }
+
+ private:
+  testing::TempDir dir_{"mlgate-rn"};
+  testing::GitRepoFixture repo_;
+  std::string conninfo_;
+  std::unique_ptr<testing::ServeProcess> serve_;
+  std::string admin_;
+  std::string registration_token_;
+  std::vector<std::unique_ptr<store::ChildProcess>> runners_;
+  int commits_ = 0;
+};
+
+// A tier command that hands back results in every supported form.
+const char* kResultsConfig = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: sh write_results.sh
+  validation:
+    needs: [functionality]
+    run: echo "validation on $MLGATE_SHA"
+)";
+
+const char* kWriteResults = R"(set -e
+echo "functionality of $MLGATE_REPO at $MLGATE_SHA, tier $MLGATE_TIER"
+cat > "$MLGATE_RESULTS/metrics.json" <<'JSON'
+{"metrics": {"accuracy": 0.93, "latency_p95_ms": 41.5},
+ "slices": {"age_group": {"<30": {"recall": 0.85, "n": 412}, "30+": {"recall": 0.81, "n": 280}}}}
+JSON
+cat > "$MLGATE_RESULTS/junit.xml" <<'XML'
+<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="2" failures="1">
+<testcase classname="tests.test_schema" name="test_schema" time="0.01">
+<properties><property name="mltest" value="data-1"/></properties></testcase>
+<testcase classname="tests.test_model" name="test_slice" time="0.2"><failure message="recall too low">assert 0.7 &gt; 0.8</failure></testcase>
+</testsuite></testsuites>
+XML
+printf '{"id": "a", "label": 1, "score": 0.9}\n{"id": "b", "label": 0, "score": 0.2}\n' > "$MLGATE_RESULTS/predictions.jsonl"
+)";
+
+TEST(RunnerProtocol, RegistrationNeedsARegistrationTokenAndGivesARunnerCredential) {
+  RunnerEnv env;
+  // No token, a wrong token, and a read-only token are refused.
+  EXPECT_EQ(http_post(env.host(), "/api/v1/runner/register", R"({"name":"r"})").status, 401);
+  EXPECT_EQ(http_post(env.host(), "/api/v1/runner/register", R"({"name":"r"})", "application/json",
+                      {{"Authorization", "Bearer mlg_wrong"}})
+                .status,
+            401);
+  auto reg = http_post(env.host(), "/api/v1/runner/register",
+                       R"({"name":"gpu-1","tiers":["validation"],"capacity":2,"executor":"local"})",
+                       "application/json",
+                       {{"Authorization", "Bearer " + env.registration_token()}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  auto body = json::parse(reg.body);
+  std::string credential = body["token"];
+  EXPECT_EQ(credential.rfind("mlgr_", 0), 0u);
+  EXPECT_EQ(body["lease_seconds"], 60);
+  EXPECT_EQ(body["heartbeat_seconds"], 20);
+  // The registration token is not a runner credential, and a bad body is a 400.
+  EXPECT_EQ(http_post(env.host(), "/api/v1/runner/jobs/request", R"({"wait_seconds":0})",
+                      "application/json", {{"Authorization", "Bearer " + env.registration_token()}})
+                .status,
+            401);
+  EXPECT_EQ(http_post(env.host(), "/api/v1/runner/register", R"({"name":"x","capacity":0})",
+                      "application/json",
+                      {{"Authorization", "Bearer " + env.registration_token()}})
+                .status,
+            400);
+  // The credential works: nothing queued → 204 after the wait.
+  auto poll = http_post(env.host(), "/api/v1/runner/jobs/request", R"({"wait_seconds":0})",
+                        "application/json", {{"Authorization", "Bearer " + credential}});
+  EXPECT_EQ(poll.status, 204) << poll.body;
+  auto runners = env.get("/api/v1/runners")["runners"];
+  ASSERT_EQ(runners.size(), 1u);
+  EXPECT_EQ(runners[0]["name"], "gpu-1");
+  EXPECT_EQ(runners[0]["tiers"], json({"validation"}));
+  EXPECT_EQ(runners[0]["online"], true);
+}
+
+TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent) {
+  RunnerEnv env;
+  auto reg = http_post(env.host(), "/api/v1/runner/register", R"({"name":"p","executor":"local"})",
+                       "application/json",
+                       {{"Authorization", "Bearer " + env.registration_token()}});
+  ASSERT_EQ(reg.status, 201);
+  const std::vector<std::pair<std::string, std::string>> auth = {
+      {"Authorization", "Bearer " + json::parse(reg.body)["token"].get<std::string>()}};
+
+  // A long poll of up to 25 s is answered as soon as the push is planned.
+  testing::HttpResult claim;
+  auto started = std::chrono::steady_clock::now();
+  std::thread poller([&] {
+    claim = http_post(env.host(), "/api/v1/runner/jobs/request", R"({"wait_seconds":25})",
+                      "application/json", auth);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto sha = env.push(kResultsConfig, {{"write_results.sh", kWriteResults}});
+  poller.join();
+  auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(claim.status, 200) << claim.body;
+  EXPECT_LT(waited, std::chrono::seconds(15)) << "the claim waited for the poll's end, not the NOTIFY";
+  auto c = json::parse(claim.body);
+  auto job = c["job"];
+  EXPECT_EQ(job["tier"], "functionality");  // validation waits for it
+  EXPECT_EQ(job["sha"], sha);
+  EXPECT_EQ(job["attempt"], 1);
+  EXPECT_EQ(job["repo"], "acme/model");
+  EXPECT_EQ(job["image"], "mlgate/busybox:test");
+  EXPECT_EQ(job["command"], "sh write_results.sh");
+  const std::string base = "/api/v1/runner/jobs/" + std::to_string(job["id"].get<long>());
+
+  // Heartbeat and lease check; a wrong attempt has lost its lease.
+  auto hb = http_post(env.host(), base + "/heartbeat", R"({"attempt":1})", "application/json", auth);
+  EXPECT_EQ(hb.status, 200) << hb.body;
+  EXPECT_EQ(json::parse(hb.body)["cancel"], false);
+  EXPECT_EQ(http_post(env.host(), base + "/heartbeat", R"({"attempt":2})", "application/json", auth)
+                .status,
+            409);
+
+  // Log chunks by offset: a retried chunk is stored once; a gap is refused with the stored size.
+  EXPECT_EQ(http_post(env.host(), base + "/log?attempt=1&offset=0", "hello ", "text/plain", auth).status, 200);
+  EXPECT_EQ(http_post(env.host(), base + "/log?attempt=1&offset=0", "hello ", "text/plain", auth).status, 200);
+  EXPECT_EQ(http_post(env.host(), base + "/log?attempt=1&offset=6", "world\n", "text/plain", auth).status, 200);
+  auto gap = http_post(env.host(), base + "/log?attempt=1&offset=100", "x", "text/plain", auth);
+  EXPECT_EQ(gap.status, 409);
+  EXPECT_EQ(json::parse(gap.body)["log_bytes"], 12);
+  EXPECT_EQ(env.log_of(job["id"]), "hello world\n");
+
+  // A malformed metrics.json is refused with its position, and fails the job although it exits 0.
+  testing::HttpResult bad;
+  {
+    httplib::Client cli("127.0.0.1", env.serve().port());
+    httplib::Headers h = {{"Authorization", auth[0].second}};
+    auto r = cli.Put((base + "/results/metrics.json?attempt=1").c_str(), h,
+                     "{\"metrics\": {\"accuracy\": 0.9,\n  \"f1\": }}", "application/json");
+    ASSERT_TRUE(r);
+    bad = {r->status, r->body};
+    auto ok = cli.Put((base + "/results/junit.xml?attempt=1").c_str(), h,
+                      R"(<testsuite><testcase name="t" classname="c"/></testsuite>)",
+                      "application/xml");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200) << ok->body;
+    auto unknown = cli.Put((base + "/results/secrets.txt?attempt=1").c_str(), h, "x", "text/plain");
+    ASSERT_TRUE(unknown);
+    EXPECT_EQ(unknown->status, 404);
+  }
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("metrics.json:2:"), std::string::npos) << bad.body;
+
+  auto fin = http_post(env.host(), base + "/finish",
+                       R"({"attempt":1,"outcome":"exited","exit_code":0})", "application/json",
+                       auth);
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  EXPECT_EQ(json::parse(fin.body)["state"], "failed");
+  // A second finish of the same attempt is refused: no double finish.
+  EXPECT_EQ(http_post(env.host(), base + "/finish",
+                      R"({"attempt":1,"outcome":"exited","exit_code":0})", "application/json", auth)
+                .status,
+            409);
+  auto j = env.get("/api/v1/jobs/" + std::to_string(job["id"].get<long>()));
+  EXPECT_EQ(j["state"], "failed");
+  EXPECT_NE(j["message"].get<std::string>().find("metrics.json:2:"), std::string::npos) << j;
+  EXPECT_EQ(j["tests"].size(), 1u);
+  // The failed need skips validation, and the pipeline fails.
+  auto p = env.wait_pipeline_end(sha);
+  EXPECT_EQ(p["state"], "failed");
+  EXPECT_EQ(env.job(p, "validation")["state"], "skipped");
+}
+
+TEST(RunnerAgent, ALocalRunnerRunsThePipelineAndStoresEveryKindOfResult) {
+  RunnerEnv env;
+  auto sha = env.push(kResultsConfig, {{"write_results.sh", kWriteResults}});
+  env.start_runner("local-1");
+  auto p = env.wait_pipeline_end(sha);
+  ASSERT_EQ(p["state"], "passed") << p.dump(2) << env.runner_log("local-1");
+  auto f = env.job(p, "functionality");
+  EXPECT_EQ(f["state"], "passed");
+  EXPECT_EQ(f["exit_code"], 0);
+  EXPECT_EQ(f["attempt"], 1);
+  // metrics: 2 global + 2 slice values
+  ASSERT_EQ(f["metrics"].size(), 4u) << f["metrics"];
+  bool found_slice = false;
+  for (const auto& m : f["metrics"]) {
+    if (m.value("slice_value", "") == "<30") {
+      found_slice = true;
+      EXPECT_EQ(m["slice_key"], "age_group");
+      EXPECT_EQ(m["n"], 412);
+      EXPECT_DOUBLE_EQ(m["value"].get<double>(), 0.85);
+    }
+  }
+  EXPECT_TRUE(found_slice);
+  ASSERT_EQ(f["tests"].size(), 2u);
+  EXPECT_EQ(f["tests"][0]["mltest"], json({"data-1"}));
+  EXPECT_EQ(f["tests"][1]["status"], "failed");
+  EXPECT_EQ(f["predictions"], 2);
+  EXPECT_TRUE(f["results_files"].contains("metrics.json"));
+  auto log = env.log_of(f["id"]);
+  EXPECT_NE(log.find("functionality of acme/model at " + sha + ", tier functionality"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("exited with 0"), std::string::npos) << log;
+  // validation ran after functionality passed, with the job's environment.
+  auto v = env.job(p, "validation");
+  EXPECT_EQ(v["state"], "passed");
+  EXPECT_NE(env.log_of(v["id"]).find("validation on " + sha), std::string::npos);
+  // State changes are recorded in order with timestamps.
+  EXPECT_GE(env.sql_long("SELECT count(*) FROM state_changes WHERE job_id = " +
+                         std::to_string(f["id"].get<long>())),
+            3);
+  // The workspace is gone after the job.
+  EXPECT_TRUE(fs::is_empty(env.dir() / "runner-local-1" / "jobs"));
+}
+
+TEST(RunnerAgent, WithoutDockerTheRunnerRefusesToStartAndNamesTheLocalExecutor) {
+  testing::TempDir dir("mlgate-nodocker");
+  testing::write_file(dir.path() / "t", "mlg_x\n");
+  auto out = dir.path() / "out.log";
+  store::ChildOptions o;
+  o.stdout_path = out.string();
+  o.stderr_path = "=stdout";
+  store::ChildProcess p({MLGATE_BINARY, "runner", "--server", "http://127.0.0.1:1", "--token-file",
+                         (dir.path() / "t").string(), "--work-dir", (dir.path() / "w").string(),
+                         "--docker", "/nonexistent/docker"},
+                        o);
+  int status = p.wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << store::describe_wait_status(status);
+  auto text = testing::read_file(out);
+  EXPECT_NE(text.find("Docker is not available"), std::string::npos) << text;
+  EXPECT_NE(text.find("--executor local"), std::string::npos) << text;
+}
+
+TEST(RunnerAgent, TimeoutLogCapAndCancelEndTheJobTheWayTheySay) {
+  RunnerEnv env;
+  // Functionality prints 200 KB and passes; validation overruns its 2 s budget.
+  const char* config = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: "head -c 200000 /dev/zero | tr '\\0' x; echo; echo still running after the cap"
+  validation:
+    needs: [functionality]
+    timeout: 2s
+    run: sleep 60
+)";
+  auto sha = env.push(config);
+  env.start_runner("caps", {"--log-max-bytes", "4096"});
+  auto p = env.wait_pipeline_end(sha);
+  auto f = env.job(p, "functionality");
+  EXPECT_EQ(f["state"], "passed") << f;
+  EXPECT_EQ(f["log_truncated"], true);
+  auto log = env.log_of(f["id"]);
+  EXPECT_LT(log.size(), 4096u + 1024u);
+  EXPECT_NE(log.find("log truncated"), std::string::npos);
+  auto v = env.job(p, "validation");
+  EXPECT_EQ(v["state"], "timed_out") << v;
+  EXPECT_LT(v["duration_seconds"].get<double>(), 20.0);
+
+  // Cancel: a running job stops within seconds of the request.
+  const char* slow = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: echo started; sleep 120
+)";
+  auto sha2 = env.push(slow);
+  json running;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p2 = env.pipeline_of(sha2);
+        if (p2.is_null()) return false;
+        running = env.job(p2, "functionality");
+        return running["state"] == "running" && env.log_of(running["id"]).find("started") != std::string::npos;
+      },
+      std::chrono::seconds(30)));
+  auto cancel_at = std::chrono::steady_clock::now();
+  auto c = http_post(env.host(), "/api/v1/jobs/" + std::to_string(running["id"].get<long>()) + "/cancel",
+                     "{}", "application/json", env.admin());
+  ASSERT_EQ(c.status, 202) << c.body;
+  auto p2 = env.wait_pipeline_end(sha2, std::chrono::seconds(30));
+  EXPECT_LT(std::chrono::steady_clock::now() - cancel_at, std::chrono::seconds(8));
+  EXPECT_EQ(p2["state"], "cancelled");
+  EXPECT_EQ(env.job(p2, "functionality")["state"], "cancelled");
+}
+
+TEST(RunnerAgent, ASigkilledRunnersJobIsRequeuedAsANewAttemptAndRunsElsewhere) {
+  RunnerEnv env({"--lease-seconds", "3", "--heartbeat-seconds", "1"});
+  const char* config = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: if [ "$MLGATE_ATTEMPT" = 1 ]; then echo first; sleep 120; else echo "attempt $MLGATE_ATTEMPT"; fi
+)";
+  auto sha = env.push(config);
+  auto doomed = env.start_runner("doomed");
+  json job;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = env.pipeline_of(sha);
+        if (p.is_null()) return false;
+        job = env.job(p, "functionality");
+        return job["state"] == "running";
+      },
+      std::chrono::seconds(30)));
+  env.runner(doomed).signal(SIGKILL);
+  env.runner(doomed).wait();
+  env.start_runner("survivor");
+  auto p = env.wait_pipeline_end(sha);
+  auto j = env.job(p, "functionality");
+  EXPECT_EQ(j["state"], "passed") << j;
+  EXPECT_EQ(j["id"], job["id"]);  // same job, new attempt
+  EXPECT_EQ(j["attempt"], 2);
+  ASSERT_EQ(j["attempts"].size(), 2u);
+  EXPECT_EQ(j["attempts"][0]["outcome"], "lease_expired");
+  EXPECT_EQ(j["attempts"][1]["outcome"], "passed");
+  EXPECT_NE(env.log_of(j["id"]).find("attempt 2"), std::string::npos);
+}
+
+// The issue's crash test: 3 runners, 1,000 queued no-op jobs, one runner SIGKILLed halfway; every
+// job runs to completion exactly once and none is lost.
+TEST(RunnerAgent, ThreeRunnersAThousandJobsOneKilledHalfwayEveryJobCompletesExactlyOnce) {
+  RunnerEnv env({"--lease-seconds", "3", "--heartbeat-seconds", "1"});
+  const std::string sha = env.repo().commit({{"README", "x\n"}}, "no-op");
+  constexpr int kJobs = 1000;
+  {
+    pqxx::connection c(env.conninfo());
+    pqxx::work tx(c);
+    auto repo_id = tx.exec1("SELECT id FROM repos")[0].as<std::int64_t>();
+    for (int i = 0; i < kJobs; ++i) {
+      store::NewPipeline p;
+      p.repo_id = repo_id;
+      p.trigger = "manual";
+      p.ref = "refs/heads/main";
+      p.branch = "main";
+      p.sha = sha;
+      store::NewJob j;
+      j.tier = "functionality";
+      j.image = "none";
+      j.command = "true";
+      p.jobs.push_back(j);
+      store::create_pipeline(tx, p);
+    }
+    store::notify_jobs(tx);
+    tx.commit();
+  }
+  std::vector<size_t> runners;
+  for (const char* name : {"a", "b", "c"})
+    runners.push_back(env.start_runner(name, {"--capacity", "2"}));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return env.sql_long("SELECT count(*) FROM jobs WHERE state NOT IN ('queued')") >=
+               kJobs / 2;
+      },
+      std::chrono::seconds(120)));
+  env.runner(runners[1]).signal(SIGKILL);
+  env.runner(runners[1]).wait();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return env.sql_long("SELECT count(*) FROM jobs WHERE finished_at IS NOT NULL") == kJobs;
+      },
+      std::chrono::seconds(240)))
+      << env.sql_long("SELECT count(*) FROM jobs WHERE finished_at IS NOT NULL") << " finished";
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM jobs WHERE state = 'passed'"), kJobs);
+  // Exactly one completed attempt per job; the only other attempts are the killed runner's.
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM job_attempts WHERE outcome = 'passed'"), kJobs);
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM (SELECT job_id FROM job_attempts "
+                         "WHERE outcome = 'passed' GROUP BY job_id HAVING count(*) > 1) d"),
+            0);
+  EXPECT_LE(env.sql_long("SELECT count(*) FROM job_attempts WHERE outcome = 'lease_expired'"), 2);
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM job_attempts WHERE ended_at IS NULL"), 0);
+  // The surviving runners shared the work.
+  EXPECT_GT(env.sql_long("SELECT count(DISTINCT runner_id) FROM job_attempts"), 2);
+}
+
+}  // namespace
+}  // namespace mlgate
