@@ -87,6 +87,18 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--max-predictions-bytes", opts->app.runners.predictions_max_bytes,
                   "Largest predictions.jsonl a job may hand back")
       ->capture_default_str();
+  cmd->add_option("--default-job-cpus", opts->app.runners.default_cpus,
+                  "CPUs a job gets when its tier sets none")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1024.0));
+  cmd->add_option("--default-job-memory", opts->app.runners.default_memory_bytes,
+                  "Memory limit, bytes, of a job whose tier sets none")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{4} << 20, std::int64_t{1} << 42));
+  cmd->add_option("--default-job-pids", opts->app.runners.default_pids,
+                  "Process limit of a job whose tier sets none")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 22));
   cmd->add_flag("--public-read", opts->app.public_read,
                 "Allow anonymous read access to pages and API");
   cmd->add_flag("--test-endpoints", opts->app.test_endpoints, "Add /debug/* routes (tests only)")

@@ -29,6 +29,10 @@ struct RunnerProtocolConfig {
   std::size_t junit_max_bytes = std::size_t{16} << 20;
   std::size_t metrics_max_bytes = std::size_t{4} << 20;
   std::size_t predictions_max_bytes = std::size_t{64} << 20;
+  // Limits a job gets when its tier sets none (sent with every claim; a tier's own value wins).
+  double default_cpus = 2.0;
+  std::int64_t default_memory_bytes = std::int64_t{4} << 30;
+  std::int64_t default_pids = 1024;
 };
 
 struct AppConfig {

@@ -191,8 +191,13 @@ void handle_request(App& app, const httplib::Request& req, httplib::Response& re
     });
     if (!authorised) return;
     if (job) {
+      auto described = claimed_json(*job);
+      auto& resources = described["resources"];
+      if (!resources.contains("cpus")) resources["cpus"] = cfg.default_cpus;
+      if (!resources.contains("memory_bytes")) resources["memory_bytes"] = cfg.default_memory_bytes;
+      if (!resources.contains("pids")) resources["pids"] = cfg.default_pids;
       send_json(res, 200,
-                {{"job", claimed_json(*job)},
+                {{"job", described},
                  {"lease_seconds", cfg.lease_seconds},
                  {"heartbeat_seconds", cfg.heartbeat_seconds},
                  {"log_max_bytes", cfg.log_max_bytes},

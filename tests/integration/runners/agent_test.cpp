@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <sstream>
 #include <thread>
 
 #include "store/child_process.h"
@@ -266,6 +267,8 @@ TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent
   EXPECT_EQ(job["repo"], "acme/model");
   EXPECT_EQ(job["image"], "mlgate/busybox:test");
   EXPECT_EQ(job["command"], "sh write_results.sh");
+  // A tier without resources gets the server's defaults.
+  EXPECT_EQ(job["resources"], json({{"cpus", 2.0}, {"memory_bytes", 4294967296}, {"pids", 1024}}));
   const std::string base = "/api/v1/runner/jobs/" + std::to_string(job["id"].get<long>());
 
   // Heartbeat and lease check; a wrong attempt has lost its lease.
@@ -436,7 +439,7 @@ tiers:
                      "{}", "application/json", env.admin());
   ASSERT_EQ(c.status, 202) << c.body;
   auto p2 = env.wait_pipeline_end(sha2, std::chrono::seconds(30));
-  EXPECT_LT(std::chrono::steady_clock::now() - cancel_at, std::chrono::seconds(8));
+  EXPECT_LT(std::chrono::steady_clock::now() - cancel_at, std::chrono::seconds(5));
   EXPECT_EQ(p2["state"], "cancelled");
   EXPECT_EQ(env.job(p2, "functionality")["state"], "cancelled");
 }
@@ -528,6 +531,130 @@ TEST(RunnerAgent, ThreeRunnersAThousandJobsOneKilledHalfwayEveryJobCompletesExac
   EXPECT_EQ(env.sql_long("SELECT count(*) FROM job_attempts WHERE ended_at IS NULL"), 0);
   // The surviving runners shared the work.
   EXPECT_GT(env.sql_long("SELECT count(DISTINCT runner_id) FROM job_attempts"), 2);
+}
+
+std::vector<std::string> containers_labelled(const std::string& label) {
+  std::string out;
+  store::run_capture({"docker", "ps", "-aq", "--filter", "label=" + label}, out);
+  std::vector<std::string> ids;
+  std::stringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) ids.push_back(line);
+  return ids;
+}
+
+TEST(RunnerDocker, ADockerRunnerRunsThePipelineInContainersAndStoresEveryKindOfResult) {
+  RunnerEnv env;
+  auto sha = env.push(kResultsConfig, {{"write_results.sh", kWriteResults}});
+  env.start_runner("docker-1", {}, "docker");
+  auto p = env.wait_pipeline_end(sha, std::chrono::seconds(90));
+  ASSERT_EQ(p["state"], "passed") << p.dump(2) << env.runner_log("docker-1");
+  auto f = env.job(p, "functionality");
+  EXPECT_EQ(f["metrics"].size(), 4u);
+  EXPECT_EQ(f["tests"].size(), 2u);
+  EXPECT_EQ(f["predictions"], 2);
+  EXPECT_NE(env.log_of(f["id"]).find("tier functionality"), std::string::npos);
+  // Containers are removed after their job.
+  EXPECT_TRUE(containers_labelled("mlgate.job=" + std::to_string(f["id"].get<long>())).empty());
+}
+
+TEST(RunnerDocker, ARestartedRunnerRemovesTheContainersOfItsEarlierLifeAndRequeuesItsJobs) {
+  RunnerEnv env;
+  const char* config = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: if [ "$MLGATE_ATTEMPT" = 1 ]; then echo first; sleep 300; else echo "attempt $MLGATE_ATTEMPT"; fi
+)";
+  auto sha = env.push(config);
+  auto first = env.start_runner("phoenix", {}, "docker");
+  json job;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = env.pipeline_of(sha);
+        if (p.is_null()) return false;
+        job = env.job(p, "functionality");
+        return job["state"] == "running" &&
+               !containers_labelled("mlgate.job=" + std::to_string(job["id"].get<long>())).empty();
+      },
+      std::chrono::seconds(60)));
+  const std::string runner_label = "mlgate.runner=" + std::to_string(job["runner"].get<long>());
+  env.runner(first).signal(SIGKILL);
+  env.runner(first).wait();
+  // The container outlives the runner...
+  EXPECT_EQ(containers_labelled(runner_label).size(), 1u);
+  // ...until the same runner (same work dir, same id) starts again: it removes the orphan and
+  // hands the job back at once instead of after the lease.
+  auto started = std::chrono::steady_clock::now();
+  env.start_runner("phoenix", {}, "docker");
+  auto p = env.wait_pipeline_end(sha, std::chrono::seconds(60));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(45));
+  EXPECT_TRUE(containers_labelled(runner_label).empty());
+  auto j = env.job(p, "functionality");
+  EXPECT_EQ(j["state"], "passed") << j;
+  EXPECT_EQ(j["attempt"], 2);
+  EXPECT_NE(env.runner_log("phoenix").find("removed 1 container"), std::string::npos)
+      << env.runner_log("phoenix");
+}
+
+std::string inspect(const std::string& container, const std::string& format) {
+  std::string out;
+  store::run_capture({"docker", "inspect", "--format", format, container}, out);
+  return strip(out);
+}
+
+TEST(RunnerDocker, ARunningJobsContainerIsIsolatedAsTheTierSaysAndAPipelineCancelStopsIt) {
+  RunnerEnv env;
+  const char* config = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    resources: {cpus: 1, memory: 256m, pids: 64}
+    run: echo up; sleep 300
+)";
+  auto sha = env.push(config);
+  env.start_runner("iso", {}, "docker");
+  json job;
+  std::vector<std::string> ids;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = env.pipeline_of(sha);
+        if (p.is_null()) return false;
+        job = env.job(p, "functionality");
+        ids = containers_labelled("mlgate.job=" + std::to_string(job["id"].get<long>()));
+        return job["state"] == "running" && ids.size() == 1 &&
+               inspect(ids[0], "{{.State.Running}}") == "true";
+      },
+      std::chrono::seconds(60)));
+  const auto& c = ids[0];
+  EXPECT_EQ(inspect(c, "{{.HostConfig.NetworkMode}}"), "none");
+  EXPECT_EQ(inspect(c, "{{json .HostConfig.CapDrop}}"), R"(["ALL"])");
+  EXPECT_EQ(inspect(c, "{{json .HostConfig.SecurityOpt}}"), R"(["no-new-privileges"])");
+  EXPECT_EQ(inspect(c, "{{.HostConfig.Memory}}"), "268435456");
+  EXPECT_EQ(inspect(c, "{{.HostConfig.NanoCpus}}"), "1000000000");
+  EXPECT_EQ(inspect(c, "{{.HostConfig.PidsLimit}}"), "64");
+  EXPECT_EQ(inspect(c, "{{index .Config.Labels \"mlgate.runner\"}}"),
+            std::to_string(job["runner"].get<long>()));
+  auto mounts = inspect(c, "{{range .Mounts}}{{.Destination}} {{end}}");
+  EXPECT_NE(mounts.find("/workspace"), std::string::npos);
+  EXPECT_NE(mounts.find("/results"), std::string::npos);
+  EXPECT_EQ(mounts.find("docker.sock"), std::string::npos);
+  EXPECT_EQ(std::count(mounts.begin(), mounts.end(), '/'), 2) << mounts;
+
+  auto cancel_at = std::chrono::steady_clock::now();
+  auto r = http_post(env.host(),
+                     "/api/v1/pipelines/" + std::to_string(job["pipeline_id"].get<long>()) + "/cancel",
+                     "{}", "application/json", env.admin());
+  ASSERT_EQ(r.status, 202) << r.body;
+  ASSERT_TRUE(eventually([&] { return containers_labelled("mlgate.job=" +
+                                                         std::to_string(job["id"].get<long>()))
+                                   .empty(); },
+                         std::chrono::seconds(10)));
+  EXPECT_LT(std::chrono::steady_clock::now() - cancel_at, std::chrono::seconds(5));
+  auto p = env.wait_pipeline_end(sha, std::chrono::seconds(20));
+  EXPECT_EQ(p["state"], "cancelled");
+  // The cancel is audited.
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM audit_log WHERE action = 'pipeline.cancel'"), 1);
 }
 
 }  // namespace

@@ -1,0 +1,265 @@
+// A job's results (test cases, metrics, predictions) against real PostgreSQL: they round-trip,
+// NaN and infinities are kept for the gate to fail, and storing a kind replaces the earlier one.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "store/pipelines.h"
+#include "store/repos.h"
+#include "store/results.h"
+#include "tests/support/pg_cluster.h"
+
+namespace mlgate {
+namespace {
+
+using core::Metric;
+using core::Prediction;
+using core::TestCase;
+using core::TestStatus;
+
+// A repo and a pipeline with one job per tier; returns the job ids by tier.
+std::map<std::string, std::int64_t> make_jobs(pqxx::work& tx) {
+  store::NewRepo repo;
+  repo.forge = "gitlab";
+  repo.full_name = "acme/churn-model";
+  repo.clone_url = "https://gitlab.example.invalid/acme/churn-model.git";
+  repo.webhook_secret = "webhook-secret-123";
+  store::NewPipeline p;
+  p.repo_id = store::insert_repo(tx, repo);
+  p.trigger = "push";
+  p.ref = "refs/heads/main";
+  p.branch = "main";
+  p.sha = std::string(40, 'c');
+  for (const std::string tier : {"functionality", "validation", "training"}) {
+    store::NewJob j;
+    j.tier = tier;
+    j.image = "mlgate/python-ml:bookworm";
+    j.command = "pytest";
+    p.jobs.push_back(j);
+  }
+  auto id = store::create_pipeline(tx, p);
+  std::map<std::string, std::int64_t> out;
+  for (const auto& r : tx.exec_params("SELECT tier, id FROM jobs WHERE pipeline_id = $1", id)) {
+    out[r[0].as<std::string>()] = r[1].as<std::int64_t>();
+  }
+  return out;
+}
+
+Metric metric(const std::string& name, double value, const std::string& key = "",
+              const std::string& group = "", std::optional<std::int64_t> n = std::nullopt) {
+  Metric m;
+  m.name = name;
+  m.slice_key = key;
+  m.slice_value = group;
+  m.n = n;
+  m.value = value;
+  return m;
+}
+
+class ResultsStoreTest : public testing::DbTest {
+ protected:
+  void SetUp() override {
+    DbTest::SetUp();
+    jobs_ = db().with([&](pqxx::connection& c) {
+      pqxx::work t(c);
+      auto jobs = make_jobs(t);
+      t.commit();
+      return jobs;
+    });
+    job_ = jobs_["validation"];
+  }
+  template <typename F>
+  void tx(F&& fn) {
+    db().with([&](pqxx::connection& c) {
+      pqxx::work t(c);
+      fn(t);
+      t.commit();
+    });
+  }
+  core::JobResults load(std::int64_t job) {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::nontransaction t(c);
+      return store::load_results(t, job);
+    });
+  }
+  // The metric named `name` for slice (key, group); fails the test when absent.
+  static const Metric* find(const std::vector<Metric>& ms, const std::string& name,
+                            const std::string& key = "", const std::string& group = "") {
+    for (const auto& m : ms) {
+      if (m.name == name && m.slice_key == key && m.slice_value == group) return &m;
+    }
+    ADD_FAILURE() << "no metric " << name << " [" << key << "=" << group << "]";
+    return nullptr;
+  }
+
+  std::map<std::string, std::int64_t> jobs_;
+  std::int64_t job_ = 0;
+};
+
+TEST_F(ResultsStoreTest, MetricsRoundTripGlobalAndSliced) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  tx([&](pqxx::work& t) {
+    store::replace_metrics(t, job_,
+                           {
+                               metric("accuracy", 0.9312),
+                               metric("recall", 0.81, "age_group", "<30", 120),
+                               metric("recall", 0.77, "age_group", "30-60", 0),
+                               metric("recall", 0.5, "region", "EU"),
+                               metric("loss", nan),
+                               metric("perplexity", inf),
+                               metric("log_likelihood", -inf),
+                           });
+  });
+
+  auto r = load(job_);
+  ASSERT_EQ(r.metrics.size(), 7u);
+  if (auto m = find(r.metrics, "accuracy")) {
+    EXPECT_DOUBLE_EQ(m->value, 0.9312);
+    EXPECT_FALSE(m->n.has_value());
+  }
+  if (auto m = find(r.metrics, "recall", "age_group", "<30")) {
+    EXPECT_DOUBLE_EQ(m->value, 0.81);
+    EXPECT_EQ(m->n, std::optional<std::int64_t>(120));
+  }
+  if (auto m = find(r.metrics, "recall", "age_group", "30-60")) {
+    EXPECT_DOUBLE_EQ(m->value, 0.77);
+    EXPECT_EQ(m->n, std::optional<std::int64_t>(0));  // an empty group is not "n unknown"
+  }
+  if (auto m = find(r.metrics, "recall", "region", "EU")) {
+    EXPECT_DOUBLE_EQ(m->value, 0.5);
+    EXPECT_FALSE(m->n.has_value());
+  }
+  if (auto m = find(r.metrics, "loss")) {
+    EXPECT_TRUE(std::isnan(m->value)) << m->value;
+  }
+  if (auto m = find(r.metrics, "perplexity")) {
+    EXPECT_TRUE(std::isinf(m->value) && m->value > 0) << m->value;
+  }
+  if (auto m = find(r.metrics, "log_likelihood")) {
+    EXPECT_TRUE(std::isinf(m->value) && m->value < 0) << m->value;
+  }
+}
+
+TEST_F(ResultsStoreTest, StoringMetricsAgainReplacesTheEarlierOnes) {
+  tx([&](pqxx::work& t) {
+    store::replace_metrics(
+        t, job_, {metric("accuracy", 0.5), metric("recall", 0.4, "age_group", "<30", 10)});
+  });
+  tx([&](pqxx::work& t) { store::replace_metrics(t, job_, {metric("accuracy", 0.95)}); });
+
+  auto r = load(job_);
+  ASSERT_EQ(r.metrics.size(), 1u);
+  EXPECT_EQ(r.metrics[0].name, "accuracy");
+  EXPECT_DOUBLE_EQ(r.metrics[0].value, 0.95);
+
+  tx([&](pqxx::work& t) { store::replace_metrics(t, job_, {}); });
+  EXPECT_TRUE(load(job_).metrics.empty());
+}
+
+TEST_F(ResultsStoreTest, ReplacingOneKindOrOneJobLeavesTheOthers) {
+  auto other = jobs_["training"];
+  tx([&](pqxx::work& t) {
+    TestCase tc;
+    tc.name = "test_schema";
+    store::replace_test_cases(t, job_, {tc});
+    store::replace_predictions(t, job_, {Prediction{"ex-1", "1", 0.9}});
+    store::replace_metrics(t, job_, {metric("accuracy", 0.5)});
+    store::replace_metrics(t, other, {metric("accuracy", 0.7)});
+  });
+  tx([&](pqxx::work& t) { store::replace_metrics(t, job_, {metric("f1", 0.6)}); });
+
+  auto r = load(job_);
+  ASSERT_EQ(r.metrics.size(), 1u);
+  EXPECT_EQ(r.metrics[0].name, "f1");
+  EXPECT_EQ(r.tests.size(), 1u);
+  EXPECT_EQ(r.predictions.size(), 1u);
+  auto o = load(other);
+  ASSERT_EQ(o.metrics.size(), 1u);
+  EXPECT_DOUBLE_EQ(o.metrics[0].value, 0.7);
+  EXPECT_TRUE(o.tests.empty());
+  EXPECT_TRUE(o.predictions.empty());
+}
+
+TEST_F(ResultsStoreTest, TestCasesRoundTripWithTheirRubricIdsAndStatuses) {
+  std::vector<TestCase> in(4);
+  in[0] = {"test_schema[row0]", "tests.data.test_schema", TestStatus::passed, 0.25, "",
+           {"data-1", "data-2"}};
+  in[1] = {"test_no_leakage",
+           "tests.data.test_split",
+           TestStatus::failed,
+           1.5,
+           "AssertionError: 12 ids in both train and test",
+           {"data-5"}};
+  in[2] = {"test_gpu", "tests.model.test_train", TestStatus::skipped, 0.0, "no GPU", {}};
+  in[3] = {"test_loader",
+           "tests.infra.test_io",
+           TestStatus::error,
+           0.01,
+           "FileNotFoundError: data/train.csv",
+           {"infra-1"}};
+  tx([&](pqxx::work& t) { store::replace_test_cases(t, job_, in); });
+
+  auto r = load(job_);
+  ASSERT_EQ(r.tests.size(), in.size());
+  for (const auto& want : in) {
+    SCOPED_TRACE(want.name);
+    auto it = std::find_if(r.tests.begin(), r.tests.end(),
+                           [&](const TestCase& t) { return t.name == want.name; });
+    ASSERT_NE(it, r.tests.end());
+    EXPECT_EQ(it->classname, want.classname);
+    EXPECT_EQ(it->status, want.status);
+    EXPECT_DOUBLE_EQ(it->time_seconds, want.time_seconds);
+    EXPECT_EQ(it->message, want.message);
+    EXPECT_EQ(it->mltest, want.mltest);
+  }
+
+  // A re-run attempt's tests replace these.
+  TestCase rerun;
+  rerun.name = "test_no_leakage";
+  rerun.status = TestStatus::passed;
+  tx([&](pqxx::work& t) { store::replace_test_cases(t, job_, {rerun}); });
+  auto again = load(job_);
+  ASSERT_EQ(again.tests.size(), 1u);
+  EXPECT_EQ(again.tests[0].status, TestStatus::passed);
+  EXPECT_TRUE(again.tests[0].mltest.empty());
+}
+
+TEST_F(ResultsStoreTest, PredictionsRoundTripWithAndWithoutScore) {
+  std::vector<Prediction> in = {
+      {"ex-1", "1", 0.93},
+      {"ex-2", "\"1\"", std::nullopt},
+      {"ex-3", "true", 0.0},
+      {"ex-4", "{\"class\":\"cat\",\"p\":[0.1,0.9]}", std::nullopt},
+  };
+  tx([&](pqxx::work& t) { store::replace_predictions(t, job_, in); });
+
+  auto r = load(job_);
+  ASSERT_EQ(r.predictions.size(), in.size());
+  for (const auto& want : in) {
+    SCOPED_TRACE(want.id);
+    auto it = std::find_if(r.predictions.begin(), r.predictions.end(),
+                           [&](const Prediction& p) { return p.id == want.id; });
+    ASSERT_NE(it, r.predictions.end());
+    EXPECT_EQ(it->label, want.label);  // 1, "1" and true stay different
+    ASSERT_EQ(it->score.has_value(), want.score.has_value());
+    if (want.score) {
+      EXPECT_DOUBLE_EQ(*it->score, *want.score);
+    }
+  }
+
+  tx([&](pqxx::work& t) { store::replace_predictions(t, job_, {{"ex-9", "0", 0.1}}); });
+  auto again = load(job_);
+  ASSERT_EQ(again.predictions.size(), 1u);
+  EXPECT_EQ(again.predictions[0].id, "ex-9");
+}
+
+}  // namespace
+}  // namespace mlgate
