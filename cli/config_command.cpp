@@ -1,0 +1,47 @@
+// mlgate config validate [FILE]: checks a .mlgate.yml offline, with the same parser and limits the
+// server plans with. Exit 0 valid, 1 invalid (every error with line and column), 2 unreadable.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "core/config.h"
+
+namespace mlgate::cli {
+
+void add_config_commands(CLI::App& app, ExitCode& exit_code) {
+  auto* config = app.add_subcommand("config", "Work with .mlgate.yml files");
+  config->require_subcommand(1);
+  auto file = std::make_shared<std::string>(".mlgate.yml");
+  auto* validate = config->add_subcommand(
+      "validate", "Check a .mlgate.yml offline: every error with its line and column");
+  validate->add_option("file", *file, "The file to check")->capture_default_str();
+  validate->callback([file, &exit_code] {
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) {
+      std::cerr << "mlgate: cannot read " << *file << "\n";
+      exit_code.value = 2;
+      return;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto result = core::parse_config(text.str());
+    if (!result) {
+      std::cerr << core::format_errors(result.errors, *file);
+      std::cerr << *file << ": " << result.errors.size() << " error"
+                << (result.errors.size() == 1 ? "" : "s") << "\n";
+      exit_code.value = 1;
+      return;
+    }
+    const auto& c = *result.config;
+    std::cout << *file << ": valid (" << c.tiers.size() << " tier"
+              << (c.tiers.size() == 1 ? "" : "s");
+    for (const auto& t : c.tiers) std::cout << (&t == &c.tiers.front() ? ": " : ", ") << t.name;
+    std::cout << "; " << c.gates.size() << " gate" << (c.gates.size() == 1 ? "" : "s");
+    for (const auto& g : c.gates) std::cout << (&g == &c.gates.front() ? ": " : ", ") << g.name;
+    std::cout << ")\n";
+    exit_code.value = 0;
+  });
+}
+
+}  // namespace mlgate::cli
