@@ -106,7 +106,8 @@ JobSpec to_spec(const nlohmann::json& j) {
     s.resources.gpus = res["gpus"].get<int>();
   if (res.contains("pids") && res["pids"].is_number_integer())
     s.resources.pids = res["pids"].get<std::int64_t>();
-  for (const auto& [k, v] : j.value("env", nlohmann::json::object()).items()) {
+  const auto env = j.value("env", nlohmann::json::object());
+  for (const auto& [k, v] : env.items()) {
     if (v.is_string()) s.env[k] = v.get<std::string>();
   }
   return s;

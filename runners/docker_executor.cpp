@@ -369,6 +369,14 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
                         "' is not present on this runner's Docker host (build it with "
                         "scripts/images or docker pull it)");
   }
+  // docker would create a missing bind-mount source itself, as root: refuse instead.
+  for (const auto* dir : {&paths.workspace, &paths.results}) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(*dir, ec)) {
+      return error_result((dir == &paths.workspace ? "workspace " : "results directory ") +
+                          dir->string() + " is not a directory");
+    }
+  }
   const std::string name = container_name(options_.runner_id, job);
   std::vector<std::string> argv;
   try {
