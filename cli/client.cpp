@@ -101,7 +101,8 @@ int run_client(const std::function<void()>& fn) {
     fn();
     return 0;
   } catch (const ClientError& e) {
-    std::cerr << "mlgate: " << e.what() << "\n";
+    // An empty message is an exit code alone: the output already said why (e.g. a gate's deny).
+    if (*e.what()) std::cerr << "mlgate: " << e.what() << "\n";
     return e.code();
   } catch (const std::exception& e) {
     std::cerr << "mlgate: " << e.what() << "\n";

@@ -1,0 +1,156 @@
+// mlgate gate evaluate: the gate, offline, on result files from any CI or a laptop. Same engine
+// (core/gate.h) the server uses; tier checks are skipped offline. Exit 0 allow, 1 deny, 2 error
+// (bad config or input) or pending.
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "core/config.h"
+#include "core/gate.h"
+#include "core/junit.h"
+#include "core/metrics_json.h"
+#include "core/predictions.h"
+
+namespace mlgate::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> read_whole(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The results files a job hands back, read from a directory; a missing file is no results of that
+// kind, a malformed one is an error with its position.
+core::JobResults read_results_dir(const fs::path& dir) {
+  if (!fs::is_directory(dir)) throw ClientError("results directory " + dir.string() + " not found", 2);
+  core::JobResults out;
+  auto fail = [&](const core::ParseError& e) {
+    auto copy = e;
+    copy.file = (dir / e.file).string();
+    throw ClientError(copy.to_string(), 2);
+  };
+  if (auto text = read_whole(dir / "junit.xml")) {
+    auto r = core::parse_junit(*text);
+    if (!r) fail(r.error());
+    out.tests = std::move(r.value());
+  }
+  if (auto text = read_whole(dir / "metrics.json")) {
+    auto r = core::parse_metrics_json(*text);
+    if (!r) fail(r.error());
+    out.metrics = std::move(r.value());
+  }
+  if (auto text = read_whole(dir / "predictions.jsonl")) {
+    auto r = core::parse_predictions_jsonl(*text);
+    if (!r) fail(r.error());
+    out.predictions = std::move(r.value());
+  }
+  return out;
+}
+
+std::string number(const std::optional<double>& v) {
+  if (!v) return "-";
+  std::ostringstream s;
+  s << std::setprecision(6) << *v;
+  return s.str();
+}
+
+void print_result(const core::GateResult& r, const std::string& environment) {
+  std::vector<std::vector<std::string>> rows;
+  // Failing checks first: what a person has to act on.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& c : r.checks) {
+      if ((pass == 0) != core::blocks(c)) continue;
+      rows.push_back({std::string(core::to_string(c.status)), std::string(core::to_string(c.kind)),
+                      c.name, number(c.value), number(c.baseline), c.threshold, c.reason});
+    }
+  }
+  print_table({"STATUS", "KIND", "CHECK", "VALUE", "BASELINE", "THRESHOLD", "REASON"}, rows);
+  std::cout << "\nrubric: score " << r.rubric.score << " (";
+  bool first = true;
+  for (const auto& [section, points] : r.rubric.sections) {
+    std::cout << (first ? "" : ", ") << section << " " << points;
+    first = false;
+  }
+  std::cout << ") — " << r.rubric.band << "\n";
+  std::cout << environment << ": " << r.summary << "\n";
+}
+
+}  // namespace
+
+void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
+  auto* gate = app.add_subcommand("gate", "Ask the gate whether a commit may be deployed");
+  gate->require_subcommand(1);
+  struct Options {
+    std::string config = ".mlgate.yml";
+    std::string environment;
+    std::string candidate;
+    std::string baseline;
+    std::string repo_dir;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* eval = gate->add_subcommand(
+      "evaluate", "Evaluate a gate offline on results directories (junit.xml, metrics.json, "
+                  "predictions.jsonl); exit 0 allow, 1 deny, 2 error");
+  eval->add_option("--config", opts->config, "The .mlgate.yml")->capture_default_str();
+  eval->add_option("--environment", opts->environment, "The gate's environment, e.g. production")
+      ->required();
+  eval->add_option("--candidate", opts->candidate, "Results of the commit to deploy")->required();
+  eval->add_option("--baseline", opts->baseline,
+                   "Results of the commit deployed now (without it, change checks are skipped)");
+  eval->add_option("--repo-dir", opts->repo_dir,
+                   "The candidate's work tree, for the rubric's manual evidence files");
+  eval->add_flag("--json", opts->json, "Print the decision as JSON");
+  eval->callback([opts, &exit_code] {
+    exit_code.value = run_client([&] {
+      auto text = read_whole(opts->config);
+      if (!text) throw ClientError("cannot read " + opts->config, 2);
+      auto parsed = core::parse_config(*text);
+      if (!parsed) {
+        std::cerr << core::format_errors(parsed.errors, opts->config);
+        throw ClientError(opts->config + " is not valid", 2);
+      }
+      const auto* gate_config = core::find_gate(*parsed.config, opts->environment);
+      if (!gate_config) {
+        std::string known;
+        for (const auto& g : parsed.config->gates) known += (known.empty() ? "" : ", ") + g.name;
+        throw ClientError("no gate for environment '" + opts->environment + "' in " +
+                              opts->config + (known.empty() ? " (it has none)" : " (it has " + known + ")"),
+                          2);
+      }
+      const auto candidate = read_results_dir(opts->candidate);
+      std::optional<core::JobResults> baseline;
+      if (!opts->baseline.empty()) baseline = read_results_dir(opts->baseline);
+      core::PathExists exists;
+      if (!opts->repo_dir.empty()) {
+        const fs::path root = fs::weakly_canonical(opts->repo_dir);
+        exists = [root](std::string_view rel) {
+          const fs::path p = fs::weakly_canonical(root / fs::path(rel));
+          auto [end, _] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
+          return end == root.end() && fs::exists(p);  // never outside the tree
+        };
+      }
+      core::GateInput input{*gate_config, parsed.config->rubric, candidate,
+                            baseline ? &*baseline : nullptr, nullptr, exists};
+      const auto result = core::evaluate_gate(input);
+      if (opts->json) {
+        std::cout << core::gate_result_json(result, 2) << "\n";
+      } else {
+        print_result(result, opts->environment);
+      }
+      if (result.decision == core::Decision::deny) throw ClientError("", 1);
+      if (result.decision == core::Decision::pending) throw ClientError("", 2);
+    });
+  });
+}
+
+}  // namespace mlgate::cli

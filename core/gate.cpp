@@ -1,0 +1,997 @@
+#include "core/gate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <utility>
+
+#include "core/glob.h"
+#include "core/rubric.h"
+
+namespace mlgate::core {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Number text
+
+std::string num(double v, int precision = 6) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+  return buf;
+}
+
+// Both numbers with enough digits that different values never print the same ("0.8999999 < min
+// 0.9" rather than "0.9 < min 0.9").
+std::pair<std::string, std::string> nums(double a, double b) {
+  for (int p = 6; p < 17; ++p) {
+    std::string sa = num(a, p), sb = num(b, p);
+    if (a == b || sa != sb) return {sa, sb};
+  }
+  return {num(a, 17), num(b, 17)};
+}
+
+std::string pct(double fraction) {
+  return num(fraction * 100) + "%";
+}
+
+std::string threshold_text(const Threshold& t) {
+  return t.percent ? pct(t.value) : num(t.value);
+}
+
+// Tolerance for quantities the engine computes (differences, ratios): 0.93 - 0.92 is
+// 0.010000000000000009 in binary floating point, and must still count as a drop of 0.01.
+double tol(double a, double b) {
+  return 1e-9 * std::max(std::fabs(a), std::fabs(b));
+}
+
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+// "min 0.8", "max 50", "min 0.8, max 1"; empty when neither.
+std::string bounds_text(const std::optional<double>& min, const std::optional<double>& max) {
+  std::vector<std::string> parts;
+  if (min) parts.push_back("min " + num(*min));
+  if (max) parts.push_back("max " + num(*max));
+  return join(parts, ", ");
+}
+
+// Failures of `v` against inclusive bounds, each naming its threshold; empty when within.
+std::vector<std::string> bound_failures(double v, const std::optional<double>& min,
+                                        const std::optional<double>& max) {
+  std::vector<std::string> out;
+  if (min && v < *min) {
+    auto [a, b] = nums(v, *min);
+    out.push_back(a + " < min " + b);
+  }
+  if (max && v > *max) {
+    auto [a, b] = nums(v, *max);
+    out.push_back(a + " > max " + b);
+  }
+  return out;
+}
+
+std::string within_text(double v, const std::optional<double>& min,
+                        const std::optional<double>& max) {
+  if (min && max) return num(v) + " within [" + num(*min) + ", " + num(*max) + "]";
+  if (min) {
+    auto [a, b] = nums(v, *min);
+    return a + " >= min " + b;
+  }
+  if (max) {
+    auto [a, b] = nums(v, *max);
+    return a + " <= max " + b;
+  }
+  return num(v);
+}
+
+std::string non_finite_text(double v) {
+  return std::isnan(v) ? "is NaN" : (v > 0 ? "is infinite" : "is -infinite");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Result lookups
+
+using MetricIndex = std::unordered_map<std::string_view, const Metric*>;
+
+MetricIndex global_metrics(const std::vector<Metric>& metrics) {
+  MetricIndex out;
+  for (const Metric& m : metrics) {
+    if (m.slice_key.empty()) out[m.name] = &m;  // last wins
+  }
+  return out;
+}
+
+const Metric* find(const MetricIndex& index, std::string_view name) {
+  auto it = index.find(name);
+  return it == index.end() ? nullptr : it->second;
+}
+
+// The slice values of `key` that report `metric`, in order of first appearance; a repeated slice
+// value keeps its place and takes the last reported number.
+std::vector<const Metric*> slice_entries(const std::vector<Metric>& metrics,
+                                         std::string_view metric, std::string_view key) {
+  std::vector<const Metric*> out;
+  if (key.empty()) return out;
+  for (const Metric& m : metrics) {
+    if (m.slice_key != key || m.name != metric) continue;
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const Metric* e) { return e->slice_value == m.slice_value; });
+    if (it != out.end()) {
+      *it = &m;
+    } else {
+      out.push_back(&m);
+    }
+  }
+  return out;
+}
+
+const Metric* find_slice(const std::vector<const Metric*>& entries, std::string_view value) {
+  for (const Metric* m : entries) {
+    if (m->slice_value == value) return m;
+  }
+  return nullptr;
+}
+
+std::string n_text(const Metric& m) {
+  return m.n ? "n=" + std::to_string(*m.n) : "n not reported";
+}
+
+bool under_min_n(const Metric& m, std::int64_t min_n) {
+  return m.n && *m.n < min_n;
+}
+
+CheckResult missing_result(CheckKind kind, std::string name, std::string threshold,
+                           std::string reason, bool optional, int line) {
+  CheckResult r{.kind = kind,
+                .name = std::move(name),
+                .status = CheckStatus::missing,
+                .threshold = std::move(threshold),
+                .reason = std::move(reason),
+                .optional = optional,
+                .line = line};
+  if (optional) r.reason += " (optional: does not fail)";
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiers
+
+void check_tiers(const GateInput& in, std::vector<CheckResult>& out) {
+  for (const std::string& tier : in.gate.require) {
+    CheckResult r{
+        .kind = CheckKind::tier, .name = tier, .threshold = "passed", .line = in.gate.line};
+    if (!in.tiers) {
+      r.status = CheckStatus::skipped;
+      r.reason = "not known offline";
+      out.push_back(std::move(r));
+      continue;
+    }
+    const TierState* latest = nullptr;
+    for (const TierState& t : *in.tiers) {
+      if (t.tier == tier) latest = &t;  // the last entry is the latest attempt
+    }
+    if (!latest) {
+      r.status = CheckStatus::pending;
+      r.reason = "has not run for this commit yet";
+    } else if (latest->state == "passed") {
+      r.status = CheckStatus::pass;
+      r.reason = "passed";
+    } else if (latest->state == "queued" || latest->state == "running" ||
+               latest->state == "blocked") {
+      r.status = CheckStatus::pending;
+      r.reason = "is " + latest->state;
+    } else if (latest->state == "failed" || latest->state == "timed_out" ||
+               latest->state == "cancelled" || latest->state == "error" ||
+               latest->state == "skipped") {
+      r.status = CheckStatus::fail;
+      r.reason = latest->state;
+    } else {
+      r.status = CheckStatus::fail;
+      r.reason = "is in an unknown state '" + latest->state + "'";
+    }
+    out.push_back(std::move(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+std::string change_threshold_text(const MetricCheck& c) {
+  std::vector<std::string> parts;
+  if (c.max_drop) parts.push_back("max_drop " + threshold_text(*c.max_drop));
+  if (c.max_increase) parts.push_back("max_increase " + threshold_text(*c.max_increase));
+  return join(parts, ", ");
+}
+
+// One change threshold against a finite value and baseline. Returns the failure text, or nullopt
+// with `ok` filled in when within.
+std::optional<std::string> change_failure(std::string_view key, const Threshold& t, double delta,
+                                          double v, double b, std::string& ok) {
+  const bool drop = key == "max_drop";
+  const std::string word = drop ? "drop" : "increase";
+  const double allowed = t.percent ? t.value * std::fabs(b) : t.value;
+  std::string limit = std::string(key) + " " + threshold_text(t);
+  if (t.percent) {
+    limit += b == 0 ? " of baseline 0, so none allowed" : " (" + num(allowed) + ")";
+  }
+  std::string shown = delta > 0 ? num(delta) : "0";
+  if (t.percent && delta > 0 && b != 0) shown += " (" + pct(delta / std::fabs(b)) + ")";
+  if (delta > allowed + tol(v, b)) {
+    return word + " " + shown + " > " + limit;
+  }
+  ok = word + " " + shown + " <= " + limit;
+  return std::nullopt;
+}
+
+void check_metric(const MetricCheck& c, const MetricIndex& cand, const MetricIndex* base,
+                  std::vector<CheckResult>& out) {
+  const bool has_bounds = c.min || c.max;
+  const bool has_change = c.max_drop || c.max_increase;
+  std::vector<std::string> all;
+  if (has_bounds) all.push_back(bounds_text(c.min, c.max));
+  if (has_change) all.push_back(change_threshold_text(c));
+  const std::string all_text = join(all, ", ");
+
+  const Metric* m = find(cand, c.name);
+  if (!m) {
+    out.push_back(
+        missing_result(CheckKind::metric, c.name, all_text, "not reported", c.optional, c.line));
+    return;
+  }
+  const double v = m->value;
+  const Metric* bm = base ? find(*base, c.name) : nullptr;
+  std::optional<double> bv = bm ? std::optional<double>(bm->value) : std::nullopt;
+  CheckResult proto{.kind = CheckKind::metric,
+                    .name = c.name,
+                    .value = v,
+                    .baseline = bv,
+                    .optional = c.optional,
+                    .line = c.line};
+  if (!std::isfinite(v)) {
+    CheckResult r = proto;
+    r.status = CheckStatus::fail;
+    r.threshold = all_text;
+    r.reason = non_finite_text(v);
+    out.push_back(std::move(r));
+    return;
+  }
+  if (has_bounds) {
+    CheckResult r = proto;
+    r.threshold = bounds_text(c.min, c.max);
+    std::vector<std::string> failures = bound_failures(v, c.min, c.max);
+    r.status = failures.empty() ? CheckStatus::pass : CheckStatus::fail;
+    r.reason = failures.empty() ? within_text(v, c.min, c.max) : join(failures, "; ");
+    out.push_back(std::move(r));
+  }
+  if (has_change) {
+    CheckResult r = proto;
+    r.threshold = change_threshold_text(c);
+    if (!base) {
+      r.status = CheckStatus::skipped;
+      r.reason = "no deployed baseline: change not checked";
+    } else if (!bm) {
+      r.status = CheckStatus::skipped;
+      r.reason = "the deployed baseline did not report " + c.name + ": change not checked";
+    } else if (!std::isfinite(bm->value)) {
+      r.status = CheckStatus::skipped;
+      r.reason =
+          "the deployed baseline's value " + non_finite_text(bm->value) + ": change not checked";
+    } else {
+      const double b = bm->value;
+      std::vector<std::string> failures, oks;
+      auto one = [&](std::string_view key, const Threshold& t, double delta) {
+        std::string ok;
+        if (auto f = change_failure(key, t, delta, v, b, ok)) {
+          failures.push_back(std::move(*f));
+        } else {
+          oks.push_back(std::move(ok));
+        }
+      };
+      if (c.max_drop) one("max_drop", *c.max_drop, b - v);
+      if (c.max_increase) one("max_increase", *c.max_increase, v - b);
+      auto [vs, bs] = nums(v, b);
+      r.status = failures.empty() ? CheckStatus::pass : CheckStatus::fail;
+      r.reason = vs + " vs baseline " + bs + ": " + join(failures.empty() ? oks : failures, "; ");
+    }
+    out.push_back(std::move(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slices
+
+void check_slice(const SliceCheck& c, const JobResults& cand, const JobResults* base,
+                 std::vector<CheckResult>& out) {
+  const std::string key_name = c.metric + "[" + c.by + "]";
+  std::vector<std::string> all;
+  if (c.min || c.max) all.push_back(bounds_text(c.min, c.max));
+  if (c.max_gap) all.push_back("max_gap " + num(*c.max_gap));
+  std::vector<const Metric*> entries = slice_entries(cand.metrics, c.metric, c.by);
+  if (entries.empty()) {
+    out.push_back(missing_result(CheckKind::slice, key_name, join(all, ", "),
+                                 "no slice of " + c.by + " reports " + c.metric, c.optional,
+                                 c.line));
+    return;
+  }
+  std::vector<const Metric*> base_entries;
+  if (base) base_entries = slice_entries(base->metrics, c.metric, c.by);
+  const std::string min_n_text = " < min_n " + std::to_string(c.min_n) + ": not judged";
+
+  std::vector<const Metric*> judged;
+  std::vector<std::string> small;
+  for (const Metric* m : entries) {
+    if (under_min_n(*m, c.min_n)) {
+      small.push_back(m->slice_value);
+    } else {
+      judged.push_back(m);
+    }
+    if (!c.min && !c.max) continue;
+    CheckResult r{.kind = CheckKind::slice,
+                  .name = c.metric + "[" + c.by + "=" + m->slice_value + "]",
+                  .value = m->value,
+                  .threshold = bounds_text(c.min, c.max),
+                  .optional = c.optional,
+                  .line = c.line};
+    if (const Metric* bm = find_slice(base_entries, m->slice_value)) r.baseline = bm->value;
+    if (under_min_n(*m, c.min_n)) {
+      r.status = CheckStatus::skipped;
+      r.reason = n_text(*m) + min_n_text;
+    } else if (!std::isfinite(m->value)) {
+      r.status = CheckStatus::fail;
+      r.reason = non_finite_text(m->value) + " (" + n_text(*m) + ")";
+    } else {
+      std::vector<std::string> failures = bound_failures(m->value, c.min, c.max);
+      r.status = failures.empty() ? CheckStatus::pass : CheckStatus::fail;
+      r.reason = (failures.empty() ? within_text(m->value, c.min, c.max) : join(failures, "; ")) +
+                 " (" + n_text(*m) + ")";
+    }
+    out.push_back(std::move(r));
+  }
+  if (!c.max_gap) return;
+
+  CheckResult r{.kind = CheckKind::slice,
+                .name = key_name + " gap",
+                .threshold = "max_gap " + num(*c.max_gap),
+                .optional = c.optional,
+                .line = c.line};
+  const std::string small_note = small.empty() ? ""
+                                               : " (" + plural(small.size(), "slice", "slices") +
+                                                     " under min_n " + std::to_string(c.min_n) +
+                                                     " not judged: " + join(small, ", ") + ")";
+  auto bad = std::find_if(judged.begin(), judged.end(),
+                          [](const Metric* m) { return !std::isfinite(m->value); });
+  if (bad != judged.end()) {
+    r.status = CheckStatus::fail;
+    r.value = std::nan("");
+    r.reason = "slice " + (*bad)->slice_value + " " + non_finite_text((*bad)->value);
+  } else if (judged.size() < 2) {
+    r.status = CheckStatus::skipped;
+    r.reason = "fewer than 2 slices to compare" + small_note;
+  } else {
+    auto [lo, hi] =
+        std::minmax_element(judged.begin(), judged.end(),
+                            [](const Metric* a, const Metric* b) { return a->value < b->value; });
+    const double gap = (*hi)->value - (*lo)->value;
+    r.value = gap;
+    // The baseline's gap over the same slice values, when it reports them all.
+    if (!base_entries.empty()) {
+      std::optional<double> bmin, bmax;
+      bool all_there = true;
+      for (const Metric* m : judged) {
+        const Metric* bm = find_slice(base_entries, m->slice_value);
+        if (!bm || !std::isfinite(bm->value)) {
+          all_there = false;
+          break;
+        }
+        bmin = bmin ? std::min(*bmin, bm->value) : bm->value;
+        bmax = bmax ? std::max(*bmax, bm->value) : bm->value;
+      }
+      if (all_there) r.baseline = *bmax - *bmin;
+    }
+    const bool fails = gap > *c.max_gap + tol((*hi)->value, (*lo)->value);
+    r.status = fails ? CheckStatus::fail : CheckStatus::pass;
+    r.reason = num(gap) + " (" + (*hi)->slice_value + " " + num((*hi)->value) + " - " +
+               (*lo)->slice_value + " " + num((*lo)->value) + ") " + (fails ? ">" : "<=") +
+               " max_gap " + num(*c.max_gap) + small_note;
+  }
+  out.push_back(std::move(r));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fairness
+
+// The reference group: for "majority", the largest reported n (ties: the byte-wise smallest group
+// name), else the named group. Sets `why` when there is none.
+const Metric* reference_group(const FairnessCheck& c, const std::vector<const Metric*>& groups,
+                              std::string& why) {
+  if (c.reference != kReferenceMajority) {
+    const Metric* m = find_slice(groups, c.reference);
+    if (!m) why = "reference group " + c.reference + " is not reported";
+    return m;
+  }
+  const Metric* best = nullptr;
+  for (const Metric* m : groups) {
+    if (!m->n) continue;
+    if (!best || *m->n > *best->n || (*m->n == *best->n && m->slice_value < best->slice_value)) {
+      best = m;
+    }
+  }
+  if (!best) why = "no group of " + c.by + " reports n, so the majority group is not known";
+  return best;
+}
+
+void check_fairness(const FairnessCheck& c, const JobResults& cand, const JobResults* base,
+                    std::vector<CheckResult>& out) {
+  const std::string key_name = c.metric + "[" + c.by + "]";
+  const std::string thr = "disparity [" + num(c.lo) + ", " + num(c.hi) + "]";
+  CheckResult whole{.kind = CheckKind::fairness,
+                    .name = key_name,
+                    .threshold = thr,
+                    .optional = c.optional,
+                    .line = c.line};
+  std::vector<const Metric*> groups = slice_entries(cand.metrics, c.metric, c.by);
+  if (groups.empty()) {
+    out.push_back(missing_result(CheckKind::fairness, key_name, thr,
+                                 "no group of " + c.by + " reports " + c.metric, c.optional,
+                                 c.line));
+    return;
+  }
+  std::string why;
+  const Metric* ref = reference_group(c, groups, why);
+  if (!ref) {
+    out.push_back(missing_result(CheckKind::fairness, key_name, thr, why, c.optional, c.line));
+    return;
+  }
+  const std::string ref_desc = ref->slice_value + " (reference, " + n_text(*ref) + ")";
+  whole.value = ref->value;
+  if (under_min_n(*ref, c.min_n)) {
+    whole.status = CheckStatus::skipped;
+    whole.reason = "reference group " + ref->slice_value + " has " + n_text(*ref) + " < min_n " +
+                   std::to_string(c.min_n) + ": not judged";
+    out.push_back(std::move(whole));
+    return;
+  }
+  if (!std::isfinite(ref->value) || ref->value < 0) {
+    whole.status = CheckStatus::fail;
+    whole.reason = "reference group " + ref->slice_value + "'s " + c.metric + " " +
+                   (std::isfinite(ref->value)
+                        ? "is negative (" + num(ref->value) + "): ratios are not meaningful"
+                        : non_finite_text(ref->value));
+    out.push_back(std::move(whole));
+    return;
+  }
+  if (groups.size() == 1) {
+    whole.status = CheckStatus::skipped;
+    whole.reason = "only the reference group " + ref->slice_value + " is reported";
+    out.push_back(std::move(whole));
+    return;
+  }
+  std::vector<const Metric*> base_groups;
+  if (base) base_groups = slice_entries(base->metrics, c.metric, c.by);
+  const Metric* base_ref = find_slice(base_groups, ref->slice_value);
+  const double r0 = ref->value;
+  for (const Metric* g : groups) {
+    if (g == ref) continue;
+    CheckResult r{
+        .kind = CheckKind::fairness,
+        .name = c.metric + "[" + c.by + "=" + g->slice_value + " vs " + ref->slice_value + "]",
+        .threshold = thr,
+        .optional = c.optional,
+        .line = c.line};
+    if (const Metric* bg = find_slice(base_groups, g->slice_value);
+        bg && base_ref && std::isfinite(bg->value) && std::isfinite(base_ref->value) &&
+        base_ref->value > 0 && bg->value >= 0) {
+      r.baseline = bg->value / base_ref->value;
+    }
+    const std::string g_desc = g->slice_value + " (" + n_text(*g) + ")";
+    if (under_min_n(*g, c.min_n)) {
+      r.status = CheckStatus::skipped;
+      r.reason = g->slice_value + " has " + n_text(*g) + " < min_n " + std::to_string(c.min_n) +
+                 ": not judged";
+    } else if (!std::isfinite(g->value)) {
+      r.status = CheckStatus::fail;
+      r.value = g->value;
+      r.reason = g->slice_value + "'s " + c.metric + " " + non_finite_text(g->value);
+    } else if (g->value < 0) {
+      r.status = CheckStatus::fail;
+      r.reason = g->slice_value + "'s " + c.metric + " is negative (" + num(g->value) +
+                 "): ratios are not meaningful";
+    } else if (r0 == 0) {
+      if (g->value == 0) {
+        r.status = CheckStatus::pass;
+        r.value = 1.0;
+        r.reason =
+            c.metric + " is 0 for both " + g_desc + " and " + ref_desc + ": ratio taken as 1";
+      } else {
+        r.status = CheckStatus::fail;
+        r.reason = c.metric + " " + num(g->value) + " for " + g_desc + " against 0 for " +
+                   ref_desc + ": the ratio is infinite";
+      }
+    } else {
+      const double ratio = g->value / r0;
+      r.value = ratio;
+      const double t = 1e-9 * std::max(1.0, ratio);
+      const bool low = ratio<c.lo - t, high = ratio> c.hi + t;
+      r.status = low || high ? CheckStatus::fail : CheckStatus::pass;
+      r.reason = c.metric + " " + num(g->value) + " for " + g_desc + " / " + num(r0) + " for " +
+                 ref_desc + " = " + num(ratio) +
+                 (low    ? " < " + num(c.lo)
+                  : high ? " > " + num(c.hi)
+                         : " within [" + num(c.lo) + ", " + num(c.hi) + "]");
+    }
+    out.push_back(std::move(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Predictions
+
+// Ids and labels are the job's text: long ones are cut so that a reason stays one short line.
+std::string clip(std::string_view text) {
+  constexpr std::size_t kMax = 40;
+  if (text.size() <= kMax) return std::string(text);
+  std::size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
+std::string label_text(std::string_view label) {
+  return label.empty() ? "(no label)" : clip(label);
+}
+
+// The baseline's predictions by id (the last of a repeated id wins), each marked once a candidate
+// prediction has been compared with it.
+struct BaselineEntry {
+  const Prediction* prediction;
+  bool compared;
+};
+using PredictionIndex = std::unordered_map<std::string_view, BaselineEntry>;
+
+PredictionIndex index_predictions(const std::vector<Prediction>& preds) {
+  PredictionIndex out;
+  out.reserve(preds.size());
+  for (const Prediction& p : preds) out[p.id] = BaselineEntry{&p, false};
+  return out;
+}
+
+void check_predictions(const PredictionsCheck& c, const JobResults& cand, const JobResults* base,
+                       std::vector<CheckResult>& out) {
+  std::vector<std::string> all;
+  if (c.max_flip_rate) all.push_back("max_flip_rate " + pct(*c.max_flip_rate));
+  if (c.max_score_delta) all.push_back("max_score_delta " + num(*c.max_score_delta));
+  CheckResult whole{.kind = CheckKind::predictions,
+                    .name = "predictions",
+                    .threshold = join(all, ", "),
+                    .optional = c.optional,
+                    .line = c.line};
+  if (cand.predictions.empty()) {
+    out.push_back(missing_result(CheckKind::predictions, "predictions", whole.threshold,
+                                 "not reported (no predictions.jsonl)", c.optional, c.line));
+    return;
+  }
+  if (!base) {
+    whole.status = CheckStatus::skipped;
+    whole.reason = "no deployed baseline: predictions not compared";
+    out.push_back(std::move(whole));
+    return;
+  }
+  if (base->predictions.empty()) {
+    whole.status = CheckStatus::skipped;
+    whole.reason = "the deployed baseline reported no predictions: not compared";
+    out.push_back(std::move(whole));
+    return;
+  }
+  PredictionIndex base_index = index_predictions(base->predictions);
+
+  std::size_t common = 0, flips = 0, scored = 0;
+  const Prediction* first_flip = nullptr;
+  const Prediction* worst = nullptr;  // candidate side of the largest score change
+  const Prediction* worst_base = nullptr;
+  double max_delta = 0;
+  const Prediction* non_finite = nullptr;
+  const Prediction* non_finite_base = nullptr;
+  // Backwards, so that of a repeated candidate id the last one is compared and the earlier ones
+  // are skipped; "first" and "largest" keep the earliest candidate position on ties.
+  for (auto it = cand.predictions.rbegin(); it != cand.predictions.rend(); ++it) {
+    const Prediction& p = *it;
+    auto bi = base_index.find(p.id);
+    if (bi == base_index.end() || bi->second.compared) continue;
+    bi->second.compared = true;
+    const Prediction& b = *bi->second.prediction;
+    ++common;
+    if (p.label != b.label) {
+      ++flips;
+      first_flip = &p;
+    }
+    if (p.score && b.score) {
+      ++scored;
+      if (!std::isfinite(*p.score) || !std::isfinite(*b.score)) {
+        non_finite = &p;
+        non_finite_base = &b;
+        continue;
+      }
+      const double d = std::fabs(*p.score - *b.score);
+      if (!worst || d >= max_delta) {
+        max_delta = d;
+        worst = &p;
+        worst_base = &b;
+      }
+    }
+  }
+  const std::size_t base_count = base_index.size();
+  if (common * 2 < base_count) {
+    out.push_back(missing_result(
+        CheckKind::predictions, "predictions", whole.threshold,
+        "only " + std::to_string(common) + " of the baseline's " + std::to_string(base_count) +
+            " ids are in the candidate's predictions (at least half are needed)",
+        c.optional, c.line));
+    return;
+  }
+  if (c.max_flip_rate) {
+    const double rate = static_cast<double>(flips) / static_cast<double>(common);
+    CheckResult r{.kind = CheckKind::predictions,
+                  .name = "flip_rate",
+                  .value = rate,
+                  .threshold = "max_flip_rate " + pct(*c.max_flip_rate),
+                  .optional = c.optional,
+                  .line = c.line};
+    const bool fails = rate > *c.max_flip_rate + 1e-12;
+    r.status = fails ? CheckStatus::fail : CheckStatus::pass;
+    r.reason = std::to_string(flips) + " of " + std::to_string(common) +
+               " common ids changed label (" + pct(rate) + ") " + (fails ? ">" : "<=") +
+               " max_flip_rate " + pct(*c.max_flip_rate);
+    if (first_flip) {
+      r.reason += ", e.g. id " + clip(first_flip->id) + ": " +
+                  label_text(base_index.at(first_flip->id).prediction->label) + " -> " +
+                  label_text(first_flip->label);
+    }
+    out.push_back(std::move(r));
+  }
+  if (c.max_score_delta) {
+    CheckResult r{.kind = CheckKind::predictions,
+                  .name = "score_delta",
+                  .threshold = "max_score_delta " + num(*c.max_score_delta),
+                  .optional = c.optional,
+                  .line = c.line};
+    if (non_finite) {
+      r.status = CheckStatus::fail;
+      r.value = std::nan("");
+      const double bad =
+          std::isfinite(*non_finite->score) ? *non_finite_base->score : *non_finite->score;
+      r.reason = "id " + clip(non_finite->id) + ": " +
+                 (std::isfinite(*non_finite->score) ? "baseline score " : "score ") +
+                 non_finite_text(bad);
+    } else if (scored == 0) {
+      r = missing_result(CheckKind::predictions, "score_delta", r.threshold,
+                         "no common id has a score in both", c.optional, c.line);
+    } else {
+      r.value = max_delta;
+      const bool fails = max_delta > *c.max_score_delta + tol(*worst->score, *worst_base->score);
+      r.status = fails ? CheckStatus::fail : CheckStatus::pass;
+      r.reason = "largest score change " + num(max_delta) + " (id " + clip(worst->id) + ": " +
+                 num(*worst_base->score) + " -> " + num(*worst->score) + ") " +
+                 (fails ? ">" : "<=") + " max_score_delta " + num(*c.max_score_delta) + " over " +
+                 plural(scored, "scored id", "scored ids");
+    }
+    out.push_back(std::move(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rubric
+
+std::string test_display_id(const TestCase& t) {
+  return t.classname.empty() ? t.name : t.classname + "::" + t.name;
+}
+
+CheckResult check_rubric(const RubricGate& g, const RubricScore& s) {
+  CheckResult r{.kind = CheckKind::rubric,
+                .name = "ml_test_score",
+                .value = s.score,
+                .threshold = "min_score " + num(g.min_score),
+                .line = g.line};
+  std::vector<std::string> parts;
+  std::string weakest;
+  double weakest_score = 0;
+  for (RubricSection sec : kRubricSections) {
+    const std::string id(section_id(sec));
+    const double v = s.sections.at(id);
+    parts.push_back(id + " " + num(v));
+    if (weakest.empty() || v < weakest_score) {
+      weakest = id;
+      weakest_score = v;
+    }
+  }
+  const bool ok = s.score >= g.min_score;
+  r.status = ok ? CheckStatus::pass : CheckStatus::fail;
+  r.reason = num(s.score) + (ok ? " >= " : " < ") + "min_score " + num(g.min_score) + " (" +
+             join(parts, ", ") + ")";
+  if (!ok) r.reason += "; weakest section: " + weakest;
+  return r;
+}
+
+std::string summarise(const GateResult& g, const GateInput& in) {
+  std::string out(to_string(g.decision));
+  out += ": ";
+  if (g.decision == Decision::deny) {
+    std::vector<std::string> failed;
+    for (const CheckResult& c : g.checks) {
+      if (blocks(c)) {
+        // "slice recall[age_group=<30] 0.71 < min 0.8"; the name is left out where it only
+        // repeats the kind ("predictions not reported ...").
+        std::string kind(to_string(c.kind));
+        failed.push_back(kind + " " + (c.name == kind ? "" : c.name + " ") + c.reason);
+      }
+    }
+    out += plural(failed.size(), "check", "checks") + " failed: " + join(failed, "; ");
+  } else if (g.decision == Decision::pending) {
+    std::vector<std::string> waiting;
+    for (const CheckResult& c : g.checks) {
+      if (c.status == CheckStatus::pending) waiting.push_back(c.name + " " + c.reason);
+    }
+    out += "waiting for tier " + join(waiting, ", ");
+  } else {
+    std::size_t passed = 0, skipped = 0, missing = 0;
+    for (const CheckResult& c : g.checks) {
+      passed += c.status == CheckStatus::pass;
+      skipped += c.status == CheckStatus::skipped;
+      missing += c.status == CheckStatus::missing;
+    }
+    if (g.checks.empty()) {
+      out += "no checks";
+    } else {
+      out += plural(passed, "check", "checks") + " passed";
+      if (skipped) out += ", " + std::to_string(skipped) + " skipped";
+      if (missing) out += ", " + std::to_string(missing) + " optional missing";
+    }
+  }
+  if (!in.baseline) out += " (no deployed baseline: only absolute thresholds apply)";
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(Decision d) {
+  switch (d) {
+    case Decision::allow:
+      return "allow";
+    case Decision::deny:
+      return "deny";
+    case Decision::pending:
+      return "pending";
+  }
+  return "deny";
+}
+
+std::string_view to_string(CheckKind k) {
+  switch (k) {
+    case CheckKind::tier:
+      return "tier";
+    case CheckKind::metric:
+      return "metric";
+    case CheckKind::slice:
+      return "slice";
+    case CheckKind::fairness:
+      return "fairness";
+    case CheckKind::predictions:
+      return "predictions";
+    case CheckKind::rubric:
+      return "rubric";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(CheckStatus s) {
+  switch (s) {
+    case CheckStatus::pass:
+      return "pass";
+    case CheckStatus::fail:
+      return "fail";
+    case CheckStatus::missing:
+      return "missing";
+    case CheckStatus::skipped:
+      return "skipped";
+    case CheckStatus::pending:
+      return "pending";
+  }
+  return "fail";
+}
+
+bool blocks(const CheckResult& check) {
+  return check.status == CheckStatus::fail ||
+         (check.status == CheckStatus::missing && !check.optional);
+}
+
+std::vector<std::string> rubric_test_ids(const TestCase& test) {
+  std::vector<std::string> ids;
+  if (test.classname.empty()) {
+    ids.push_back(test.name);
+    return ids;
+  }
+  ids.push_back(test.classname + "::" + test.name);
+  std::vector<std::string_view> parts;
+  std::string_view rest = test.classname;
+  while (true) {
+    std::size_t dot = rest.find('.');
+    parts.push_back(rest.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  for (std::size_t k = 1; k <= parts.size(); ++k) {
+    std::string id;
+    for (std::size_t i = 0; i < k; ++i) {
+      if (i > 0) id += '/';
+      id += parts[i];
+    }
+    id += ".py";
+    for (std::size_t i = k; i < parts.size(); ++i) {
+      id += "::";
+      id += parts[i];
+    }
+    id += "::";
+    id += test.name;
+    ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+RubricScore score_rubric(const RubricMapping& mapping, const std::vector<TestCase>& tests,
+                         const PathExists& path_exists) {
+  RubricScore out;
+  std::vector<std::vector<std::string>> ids;  // per test, built only when globs are configured
+  if (!mapping.automated.empty()) {
+    ids.reserve(tests.size());
+    for (const TestCase& t : tests) ids.push_back(rubric_test_ids(t));
+  }
+  for (RubricSection sec : kRubricSections) out.sections[std::string(section_id(sec))] = 0;
+
+  for (const RubricItem& item : rubric_items()) {
+    RubricItemScore s{.id = std::string(item.id)};
+    auto patterns = mapping.automated.find(s.id);
+    std::size_t mapped = 0, passed = 0;
+    const TestCase* first_bad = nullptr;
+    const TestCase* first_ok = nullptr;
+    for (std::size_t i = 0; i < tests.size(); ++i) {
+      const TestCase& t = tests[i];
+      bool is_mapped = std::find(t.mltest.begin(), t.mltest.end(), s.id) != t.mltest.end();
+      if (!is_mapped && patterns != mapping.automated.end()) {
+        for (const std::string& p : patterns->second) {
+          for (const std::string& id : ids[i]) {
+            if (glob_match(p, id)) {
+              is_mapped = true;
+              break;
+            }
+          }
+          if (is_mapped) break;
+        }
+      }
+      if (!is_mapped) continue;
+      ++mapped;
+      if (t.status == TestStatus::passed) {
+        ++passed;
+        if (!first_ok) first_ok = &t;
+      } else if (!first_bad) {
+        first_bad = &t;
+      }
+    }
+    std::vector<std::string> evidence;
+    double automated = 0;
+    if (mapped == 0) {
+      evidence.push_back("no mapped test");
+    } else if (passed == mapped) {
+      automated = 1;
+      evidence.push_back(mapped == 1 ? test_display_id(*first_ok) + " passed"
+                                     : plural(mapped, "mapped test", "mapped tests") + " passed (" +
+                                           test_display_id(*first_ok) + ", ...)");
+    } else {
+      evidence.push_back(test_display_id(*first_bad) + " " + to_string(first_bad->status) + " (" +
+                         std::to_string(mapped - passed) + " of " +
+                         plural(mapped, "mapped test", "mapped tests") + " did not pass)");
+    }
+    double manual = 0;
+    if (auto m = mapping.manual.find(s.id); m != mapping.manual.end()) {
+      if (!path_exists) {
+        evidence.push_back("no repository tree to look for " + m->second);
+      } else if (path_exists(m->second)) {
+        manual = 0.5;
+        evidence.push_back(m->second + " exists");
+      } else {
+        evidence.push_back(m->second + " not found");
+      }
+    }
+    s.points = std::max(automated, manual);
+    s.evidence = join(evidence, "; ");
+    out.sections[std::string(section_id(item.section))] += s.points;
+    out.items.push_back(std::move(s));
+  }
+  bool first = true;
+  for (RubricSection sec : kRubricSections) {
+    const double v = out.sections[std::string(section_id(sec))];
+    out.score = first ? v : std::min(out.score, v);
+    first = false;
+  }
+  out.band = std::string(score_band(out.score));
+  return out;
+}
+
+GateResult evaluate_gate(const GateInput& in) {
+  GateResult g;
+  const JobResults& cand = in.candidate;
+  const JobResults* base = in.baseline;
+
+  check_tiers(in, g.checks);
+
+  if (!in.gate.metrics.empty()) {
+    const MetricIndex cand_index = global_metrics(cand.metrics);
+    std::optional<MetricIndex> base_index;
+    if (base) base_index = global_metrics(base->metrics);
+    for (const MetricCheck& c : in.gate.metrics) {
+      check_metric(c, cand_index, base_index ? &*base_index : nullptr, g.checks);
+    }
+  }
+  for (const SliceCheck& c : in.gate.slices) check_slice(c, cand, base, g.checks);
+  for (const FairnessCheck& c : in.gate.fairness) check_fairness(c, cand, base, g.checks);
+  if (in.gate.predictions) check_predictions(*in.gate.predictions, cand, base, g.checks);
+
+  g.rubric = score_rubric(in.rubric, cand.tests, in.path_exists);
+  if (in.gate.rubric) g.checks.push_back(check_rubric(*in.gate.rubric, g.rubric));
+
+  const bool deny = std::any_of(g.checks.begin(), g.checks.end(), blocks);
+  const bool pending = std::any_of(g.checks.begin(), g.checks.end(), [](const CheckResult& c) {
+    return c.status == CheckStatus::pending;
+  });
+  g.decision = deny ? Decision::deny : pending ? Decision::pending : Decision::allow;
+  g.summary = summarise(g, in);
+  return g;
+}
+
+std::string gate_result_json(const GateResult& result, int indent) {
+  using Json = nlohmann::ordered_json;
+  auto number = [](const std::optional<double>& v) -> Json {
+    if (!v || !std::isfinite(*v)) return nullptr;
+    return *v;
+  };
+  Json checks = Json::array();
+  for (const CheckResult& c : result.checks) {
+    checks.push_back(Json{{"kind", std::string(to_string(c.kind))},
+                          {"name", c.name},
+                          {"status", std::string(to_string(c.status))},
+                          {"value", number(c.value)},
+                          {"baseline", number(c.baseline)},
+                          {"threshold", c.threshold},
+                          {"reason", c.reason}});
+  }
+  Json sections = Json::object();
+  for (RubricSection sec : kRubricSections) {
+    const std::string id(section_id(sec));
+    auto it = result.rubric.sections.find(id);
+    sections[id] = it == result.rubric.sections.end() ? 0.0 : it->second;
+  }
+  Json items = Json::array();
+  for (const RubricItemScore& i : result.rubric.items) {
+    items.push_back(Json{{"id", i.id}, {"points", i.points}, {"evidence", i.evidence}});
+  }
+  Json out{{"decision", std::string(to_string(result.decision))},
+           {"checks", std::move(checks)},
+           {"rubric", Json{{"score", number(result.rubric.score)},
+                           {"sections", std::move(sections)},
+                           {"band", result.rubric.band},
+                           {"items", std::move(items)}}}};
+  return out.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace mlgate::core

@@ -1,0 +1,114 @@
+// The gate engine (DESIGN.md "Gate semantics", issue 5 point 1): may this candidate's results go to
+// an environment, and if not, exactly why not? docs/gate.md documents the semantics, with worked
+// examples and every decision taken here. Pure: no I/O, no threads, no clocks. The repository tree
+// is reached only through the caller's PathExists callback.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "core/results.h"
+
+namespace mlgate::core {
+
+enum class Decision { allow, deny, pending };
+enum class CheckKind { tier, metric, slice, fairness, predictions, rubric };
+// `pending` is only ever used for a tier check (a required tier that has not finished yet).
+enum class CheckStatus { pass, fail, missing, skipped, pending };
+
+std::string_view to_string(Decision d);
+std::string_view to_string(CheckKind k);
+std::string_view to_string(CheckStatus s);
+
+struct CheckResult {
+  CheckKind kind = CheckKind::metric;
+  // "accuracy" (metric), "recall[age_group=<30]" / "recall[age_group] gap" (slice),
+  // "fpr[sex=female vs male]" (fairness, group vs reference), "flip_rate" / "score_delta" /
+  // "predictions" (predictions), "ml_test_score" (rubric), the tier name (tier).
+  std::string name;
+  CheckStatus status = CheckStatus::pass;
+  std::optional<double> value;     // may be NaN/inf (the check then fails)
+  std::optional<double> baseline;  // the deployed commit's value, when there is one
+  std::string threshold;           // "min 0.9", "max_drop 1%", "disparity [0.8, 1.25]", ...
+  std::string reason;              // one line; reads after "<kind> <name> ", e.g. "0.71 < min 0.8"
+  bool optional = false;           // the config's `optional: true`: `missing` does not fail
+  int line = 0;                    // 1-based source line of the check in .mlgate.yml (0: not known)
+};
+
+// True when the check stops the gate: status fail, or missing without optional.
+bool blocks(const CheckResult& check);
+
+// The latest job of one tier for the candidate commit. state is a jobs.state value: blocked,
+// queued, running, passed, failed, timed_out, cancelled, error, skipped. A required tier that has
+// no entry has not been created yet (pending).
+struct TierState {
+  std::string tier;
+  std::string state;
+};
+
+struct RubricItemScore {
+  std::string id;        // "data-1"
+  double points = 0;     // 0, 0.5 or 1
+  std::string evidence;  // why: "2 mapped tests passed (…)", "docs/model_card.md exists", ...
+};
+
+struct RubricScore {
+  std::vector<RubricItemScore> items;      // all 28, in rubric_items() order
+  std::map<std::string, double> sections;  // "data", "model", "infra", "monitor" -> sum
+  double score = 0;                        // the minimum section sum
+  std::string band;                        // score_band(score)
+};
+
+// Whether a relative path exists in the candidate's repository tree. An empty function means "no
+// tree available": manual rubric items then score 0 and say so.
+using PathExists = std::function<bool(std::string_view path)>;
+
+// A non-owning view of everything one evaluation needs; the referenced objects must outlive the
+// call.
+struct GateInput {
+  const GateConfig& gate;
+  const RubricMapping& rubric;
+  // Every result of the candidate commit's pipeline, all tiers merged. When a global metric, a
+  // slice metric or a prediction id appears more than once, the LAST occurrence counts.
+  const JobResults& candidate;
+  const JobResults* baseline = nullptr;  // the deployed commit's results; nullptr: none deployed
+  const std::vector<TierState>* tiers = nullptr;  // nullptr: offline, tier checks are skipped
+  PathExists path_exists;                         // for rubric.manual evidence
+};
+
+struct GateResult {
+  Decision decision = Decision::allow;
+  std::vector<CheckResult> checks;  // tier, metric, slice, fairness, predictions, rubric; config
+                                    // order within each kind
+  RubricScore rubric;               // always computed, also when the gate has no rubric check
+  std::string summary;              // one line: "deny: 2 checks failed: slice recall[...] ...; ..."
+};
+
+GateResult evaluate_gate(const GateInput& input);
+
+// The ML Test Score of a candidate (usable alone: status pages, `mlgate rubric`).
+RubricScore score_rubric(const RubricMapping& mapping, const std::vector<TestCase>& tests,
+                         const PathExists& path_exists);
+
+// The ids a test case is known by, which rubric.automated globs are matched against (a test
+// matches when any of them matches): "classname::name" as JUnit has it, and every pytest node id
+// the dotted classname can stand for, since JUnit loses the boundary between module path and
+// class: classname "tests.data.test_schema.TestX", name "test_y" gives
+// "tests.data.test_schema.TestX::test_y", "tests.py::data::test_schema::TestX::test_y", ...,
+// "tests/data/test_schema.py::TestX::test_y", "tests/data/test_schema/TestX.py::test_y".
+// A test without classname is known by its name alone.
+std::vector<std::string> rubric_test_ids(const TestCase& test);
+
+// {"decision", "checks": [{"kind", "name", "status", "value", "baseline", "threshold", "reason"}],
+//  "rubric": {"score", "sections": {"data", "model", "infra", "monitor"}, "band",
+//             "items": [{"id", "points", "evidence"}]}}
+// value/baseline are numbers, or null when absent or not finite (NaN/inf: the reason says which).
+// indent < 0: one line; otherwise pretty-printed with that indent. Invalid UTF-8 is replaced.
+std::string gate_result_json(const GateResult& result, int indent = -1);
+
+}  // namespace mlgate::core

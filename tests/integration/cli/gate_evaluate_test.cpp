@@ -1,0 +1,123 @@
+// `mlgate gate evaluate`: the offline gate on real result files, through the real binary.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "store/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mlgate {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kConfig = R"(version: 1
+image: x
+tiers:
+  functionality:
+    run: pytest
+gates:
+  production:
+    require: [functionality]
+    metrics:
+      - {name: accuracy, min: 0.90, max_drop: 0.01}
+    slices:
+      - {metric: recall, by: age_group, min: 0.80}
+    predictions: {max_flip_rate: 2%}
+)";
+
+const char* kBaselineMetrics =
+    R"({"metrics": {"accuracy": 0.93}, "slices": {"age_group": {"<30": {"recall": 0.85, "n": 412}, "30+": {"recall": 0.84, "n": 300}}}})";
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;
+};
+
+class GateEvaluate : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::write_file(dir_.path() / ".mlgate.yml", kConfig);
+    fs::create_directories(dir_.path() / "base");
+    fs::create_directories(dir_.path() / "cand");
+    testing::write_file(dir_.path() / "base" / "metrics.json", kBaselineMetrics);
+    std::string preds;
+    for (int i = 0; i < 100; ++i)
+      preds += R"({"id": ")" + std::to_string(i) + R"(", "label": 1, "score": 0.9})" "\n";
+    testing::write_file(dir_.path() / "base" / "predictions.jsonl", preds);
+    testing::write_file(dir_.path() / "cand" / "predictions.jsonl", preds);
+  }
+  CliRun evaluate(std::vector<std::string> extra, const std::string& environment = "production") {
+    std::vector<std::string> argv = {MLGATE_BINARY,  "gate",         "evaluate",
+                                     "--config",     (dir_.path() / ".mlgate.yml").string(),
+                                     "--environment", environment, "--candidate",
+                                     (dir_.path() / "cand").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    CliRun r;
+    int status = store::run_capture(argv, r.output);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  }
+  std::string base() const { return (dir_.path() / "base").string(); }
+  testing::TempDir dir_{"mlgate-gate"};
+};
+
+TEST_F(GateEvaluate, ARegressedSliceDeniesWithExitOneAndIsNamedFirst) {
+  testing::write_file(
+      dir_.path() / "cand" / "metrics.json",
+      R"({"metrics": {"accuracy": 0.925}, "slices": {"age_group": {"<30": {"recall": 0.71, "n": 412}, "30+": {"recall": 0.84, "n": 300}}}})");
+  auto r = evaluate({"--baseline", base()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  // The failing check is the first row under the header.
+  auto first_row = r.output.substr(r.output.find('\n') + 1);
+  first_row = first_row.substr(0, first_row.find('\n'));
+  EXPECT_NE(first_row.find("fail"), std::string::npos) << r.output;
+  EXPECT_NE(first_row.find("recall[age_group=<30]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("production: deny"), std::string::npos) << r.output;
+}
+
+TEST_F(GateEvaluate, AGoodCandidateIsAllowedAndTheJsonHasTheDocumentedShape) {
+  testing::write_file(dir_.path() / "cand" / "metrics.json", kBaselineMetrics);
+  auto r = evaluate({"--baseline", base(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["decision"], "allow");
+  ASSERT_FALSE(j["checks"].empty());
+  for (const auto& c : j["checks"]) {
+    for (const char* key : {"kind", "name", "status", "value", "baseline", "threshold", "reason"})
+      EXPECT_TRUE(c.contains(key)) << key << " in " << c;
+    if (c["kind"] == "tier") EXPECT_EQ(c["status"], "skipped");  // offline
+  }
+  EXPECT_TRUE(j["rubric"].contains("score"));
+  EXPECT_TRUE(j["rubric"].contains("sections"));
+  EXPECT_TRUE(j["rubric"].contains("band"));
+}
+
+TEST_F(GateEvaluate, WithoutABaselineOnlyAbsoluteThresholdsApply) {
+  testing::write_file(dir_.path() / "cand" / "metrics.json", kBaselineMetrics);
+  auto r = evaluate({"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  int skipped_changes = 0;
+  for (const auto& c : j["checks"])
+    if (c["status"] == "skipped" && c["kind"] != "tier") ++skipped_changes;
+  EXPECT_GE(skipped_changes, 2);  // max_drop and the flip rate
+}
+
+TEST_F(GateEvaluate, AMalformedResultsFileIsExitTwoWithItsPosition) {
+  testing::write_file(dir_.path() / "cand" / "metrics.json", "{\"metrics\": {\n  \"accuracy\": }");
+  auto r = evaluate({});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("metrics.json:2:"), std::string::npos) << r.output;
+}
+
+TEST_F(GateEvaluate, AnUnknownEnvironmentIsExitTwoNamingTheGatesThereAre) {
+  testing::write_file(dir_.path() / "cand" / "metrics.json", kBaselineMetrics);
+  auto r = evaluate({}, "staging");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no gate for environment 'staging'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("production"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace mlgate
