@@ -19,6 +19,8 @@
 #include <system_error>
 #include <utility>
 
+#include "runners/child_io.h"
+
 namespace mlgate::runners {
 
 namespace bp = boost::process;
@@ -49,24 +51,9 @@ constexpr std::size_t kTailBytes = 4096;
 struct ChildSetup : bp::extend::handler {
   template <typename Executor>
   void on_exec_setup(Executor&) const {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    reset_child_signals();
   }
 };
-
-// A pipe whose ends are both close-on-exec: only the child gets it (as fds 1 and 2, which dup2
-// makes inheritable), not a process that another thread of the runner starts at the same moment,
-// which would hold the write end open and keep EOF from ever arriving.
-bp::pipe cloexec_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    throw std::system_error(errno, std::generic_category(), "pipe2");
-  }
-  return bp::pipe(fds[0], fds[1]);
-}
 
 // A child with its stdout and stderr on one pipe, of which the parent holds the read end. Not
 // movable: bp::pipe's move assignment would leak descriptors, so it is only ever constructed in
@@ -88,23 +75,6 @@ class PipedChild {
   bp::pipe out_;  // before child_: the child is started with it
   bp::child child_;
 };
-
-enum class ReadState { data, idle, eof };
-
-// Waits up to `timeout` for output on fd and appends what there is to `buf`.
-ReadState read_some(int fd, std::chrono::milliseconds timeout, std::string& buf) {
-  pollfd p{fd, POLLIN, 0};
-  int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
-  if (r <= 0) return ReadState::idle;  // timeout or EINTR
-  char chunk[65536];
-  ssize_t n = ::read(fd, chunk, sizeof chunk);
-  if (n > 0) {
-    buf.append(chunk, static_cast<std::size_t>(n));
-    return ReadState::data;
-  }
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return ReadState::idle;
-  return ReadState::eof;
-}
 
 // The docker CLI as a path: a name is looked up in PATH (once per call; cheap next to a docker
 // round trip). Empty when it cannot be found.
@@ -240,10 +210,6 @@ class ContainerGuard {
   bp::child& cli_;
   bool armed_ = true;
 };
-
-RunResult error_result(std::string message) {
-  return RunResult{.outcome = Outcome::error, .exit_code = -1, .message = std::move(message)};
-}
 
 }  // namespace
 

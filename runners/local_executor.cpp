@@ -19,6 +19,8 @@
 #include <system_error>
 #include <utility>
 
+#include "runners/child_io.h"
+
 namespace mlgate::runners {
 
 namespace bp = boost::process;
@@ -48,23 +50,9 @@ struct LocalChildSetup : bp::extend::handler {
     }
     rlimit core{0, 0};  // a crashing job must not drop gigabytes of core into the workspace
     ::setrlimit(RLIMIT_CORE, &core);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    reset_child_signals();
   }
 };
-
-// Both ends close-on-exec: only the job gets the write end (as fds 1 and 2), not a process that
-// another thread of the runner starts at the same moment (which would delay EOF).
-bp::pipe cloexec_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    throw std::system_error(errno, std::generic_category(), "pipe2");
-  }
-  return bp::pipe(fds[0], fds[1]);
-}
 
 // The job's shell with stdout and stderr on one pipe. Constructed in place only (bp::pipe's move
 // assignment leaks descriptors). Destroying it while the shell runs kills its whole group and
@@ -107,26 +95,6 @@ class JobProcess {
   bp::pipe out_;  // before child_: the child is started with it
   bp::child child_;
 };
-
-enum class ReadState { data, idle, eof };
-
-ReadState read_some(int fd, std::chrono::milliseconds timeout, std::string& buf) {
-  pollfd p{fd, POLLIN, 0};
-  int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
-  if (r <= 0) return ReadState::idle;
-  char chunk[65536];
-  ssize_t n = ::read(fd, chunk, sizeof chunk);
-  if (n > 0) {
-    buf.append(chunk, static_cast<std::size_t>(n));
-    return ReadState::data;
-  }
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return ReadState::idle;
-  return ReadState::eof;
-}
-
-RunResult error_result(std::string message) {
-  return RunResult{.outcome = Outcome::error, .exit_code = -1, .message = std::move(message)};
-}
 
 }  // namespace
 
