@@ -5,9 +5,9 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -87,11 +87,11 @@ class RunnerEnv {
     p["repository"]["full_name"] = "acme/model";
     p["repository"]["name"] = "model";
     std::string body = p.dump();
-    auto r = http_post(host(), "/webhooks/github", body, "application/json",
-                       {{"X-GitHub-Event", "push"},
-                        {"X-GitHub-Delivery", delivery.empty() ? "d-" + sha : delivery},
-                        {"X-Hub-Signature-256",
-                         "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+    auto r =
+        http_post(host(), "/webhooks/github", body, "application/json",
+                  {{"X-GitHub-Event", "push"},
+                   {"X-GitHub-Delivery", delivery.empty() ? "d-" + sha : delivery},
+                   {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
     EXPECT_EQ(r.status, 202) << r.body;
     return sha;
   }
@@ -101,12 +101,13 @@ class RunnerEnv {
                       const std::string& executor = "local") {
     fs::path work = dir_.path() / ("runner-" + name);
     fs::create_directories(work);
-    std::vector<std::string> argv = {MLGATE_BINARY,     "runner",     "--server",
-                                     serve_->url(),     "--token-file",
-                                     (dir_.path() / "registration-token").string(),
-                                     "--work-dir",      work.string(), "--name",
-                                     name,              "--executor", executor,
-                                     "--claim-wait",    "2"};
+    std::vector<std::string> argv = {MLGATE_BINARY,  "runner",
+                                     "--server",     serve_->url(),
+                                     "--token-file", (dir_.path() / "registration-token").string(),
+                                     "--work-dir",   work.string(),
+                                     "--name",       name,
+                                     "--executor",   executor,
+                                     "--claim-wait", "2"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     store::ChildOptions o;
     o.stdout_path = (work / "runner.log").string();
@@ -133,7 +134,8 @@ class RunnerEnv {
     return json();
   }
   // Waits until the pipeline of `sha` exists and has ended (passed, failed, cancelled, error).
-  json wait_pipeline_end(const std::string& sha, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  json wait_pipeline_end(const std::string& sha,
+                         std::chrono::seconds timeout = std::chrono::seconds(60)) {
     json p;
     eventually(
         [&] {
@@ -144,6 +146,22 @@ class RunnerEnv {
         },
         timeout);
     return p;
+  }
+  // Waits until the functionality job of `sha`'s pipeline is running and `also(job)` holds;
+  // returns the job (null when it never happened).
+  json wait_functionality_running(const std::string& sha,
+                                  const std::function<bool(const json&)>& also = {},
+                                  std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    json found;
+    bool ok = eventually(
+        [&] {
+          auto p = pipeline_of(sha);
+          if (p.is_null()) return false;
+          found = job(p, "functionality");
+          return found["state"] == "running" && (!also || also(found));
+        },
+        timeout);
+    return ok ? found : json();
   }
   json job(const json& pipeline, const std::string& tier) {
     for (const auto& j : pipeline["jobs"])
@@ -207,10 +225,10 @@ TEST(RunnerProtocol, RegistrationNeedsARegistrationTokenAndGivesARunnerCredentia
                       {{"Authorization", "Bearer mlg_wrong"}})
                 .status,
             401);
-  auto reg = http_post(env.host(), "/api/v1/runner/register",
-                       R"({"name":"gpu-1","tiers":["validation"],"capacity":2,"executor":"local"})",
-                       "application/json",
-                       {{"Authorization", "Bearer " + env.registration_token()}});
+  auto reg =
+      http_post(env.host(), "/api/v1/runner/register",
+                R"({"name":"gpu-1","tiers":["validation"],"capacity":2,"executor":"local"})",
+                "application/json", {{"Authorization", "Bearer " + env.registration_token()}});
   ASSERT_EQ(reg.status, 201) << reg.body;
   auto body = json::parse(reg.body);
   std::string credential = body["token"];
@@ -223,8 +241,7 @@ TEST(RunnerProtocol, RegistrationNeedsARegistrationTokenAndGivesARunnerCredentia
                 .status,
             401);
   EXPECT_EQ(http_post(env.host(), "/api/v1/runner/register", R"({"name":"x","capacity":0})",
-                      "application/json",
-                      {{"Authorization", "Bearer " + env.registration_token()}})
+                      "application/json", {{"Authorization", "Bearer " + env.registration_token()}})
                 .status,
             400);
   // The credential works: nothing queued → 204 after the wait.
@@ -240,9 +257,9 @@ TEST(RunnerProtocol, RegistrationNeedsARegistrationTokenAndGivesARunnerCredentia
 
 TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent) {
   RunnerEnv env;
-  auto reg = http_post(env.host(), "/api/v1/runner/register", R"({"name":"p","executor":"local"})",
-                       "application/json",
-                       {{"Authorization", "Bearer " + env.registration_token()}});
+  auto reg =
+      http_post(env.host(), "/api/v1/runner/register", R"({"name":"p","executor":"local"})",
+                "application/json", {{"Authorization", "Bearer " + env.registration_token()}});
   ASSERT_EQ(reg.status, 201);
   const std::vector<std::pair<std::string, std::string>> auth = {
       {"Authorization", "Bearer " + json::parse(reg.body)["token"].get<std::string>()}};
@@ -259,7 +276,8 @@ TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent
   poller.join();
   auto waited = std::chrono::steady_clock::now() - started;
   ASSERT_EQ(claim.status, 200) << claim.body;
-  EXPECT_LT(waited, std::chrono::seconds(15)) << "the claim waited for the poll's end, not the NOTIFY";
+  EXPECT_LT(waited, std::chrono::seconds(15))
+      << "the claim waited for the poll's end, not the NOTIFY";
   auto c = json::parse(claim.body);
   auto job = c["job"];
   EXPECT_EQ(job["tier"], "functionality");  // validation waits for it
@@ -273,7 +291,8 @@ TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent
   const std::string base = "/api/v1/runner/jobs/" + std::to_string(job["id"].get<long>());
 
   // Heartbeat and lease check; a wrong attempt has lost its lease.
-  auto hb = http_post(env.host(), base + "/heartbeat", R"({"attempt":1})", "application/json", auth);
+  auto hb =
+      http_post(env.host(), base + "/heartbeat", R"({"attempt":1})", "application/json", auth);
   EXPECT_EQ(hb.status, 200) << hb.body;
   EXPECT_EQ(json::parse(hb.body)["cancel"], false);
   EXPECT_EQ(http_post(env.host(), base + "/heartbeat", R"({"attempt":2})", "application/json", auth)
@@ -281,9 +300,15 @@ TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent
             409);
 
   // Log chunks by offset: a retried chunk is stored once; a gap is refused with the stored size.
-  EXPECT_EQ(http_post(env.host(), base + "/log?attempt=1&offset=0", "hello ", "text/plain", auth).status, 200);
-  EXPECT_EQ(http_post(env.host(), base + "/log?attempt=1&offset=0", "hello ", "text/plain", auth).status, 200);
-  EXPECT_EQ(http_post(env.host(), base + "/log?attempt=1&offset=6", "world\n", "text/plain", auth).status, 200);
+  EXPECT_EQ(
+      http_post(env.host(), base + "/log?attempt=1&offset=0", "hello ", "text/plain", auth).status,
+      200);
+  EXPECT_EQ(
+      http_post(env.host(), base + "/log?attempt=1&offset=0", "hello ", "text/plain", auth).status,
+      200);
+  EXPECT_EQ(
+      http_post(env.host(), base + "/log?attempt=1&offset=6", "world\n", "text/plain", auth).status,
+      200);
   auto gap = http_post(env.host(), base + "/log?attempt=1&offset=100", "x", "text/plain", auth);
   EXPECT_EQ(gap.status, 409);
   EXPECT_EQ(json::parse(gap.body)["log_bytes"], 12);
@@ -298,9 +323,9 @@ TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent
                      "{\"metrics\": {\"accuracy\": 0.9,\n  \"f1\": }}", "application/json");
     ASSERT_TRUE(r);
     bad = {r->status, r->body};
-    auto ok = cli.Put((base + "/results/junit.xml?attempt=1").c_str(), h,
-                      R"(<testsuite><testcase name="t" classname="c"/></testsuite>)",
-                      "application/xml");
+    auto ok =
+        cli.Put((base + "/results/junit.xml?attempt=1").c_str(), h,
+                R"(<testsuite><testcase name="t" classname="c"/></testsuite>)", "application/xml");
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->status, 200) << ok->body;
     auto unknown = cli.Put((base + "/results/secrets.txt?attempt=1").c_str(), h, "x", "text/plain");
@@ -310,9 +335,9 @@ TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent
   EXPECT_EQ(bad.status, 422) << bad.body;
   EXPECT_NE(bad.body.find("metrics.json:2:"), std::string::npos) << bad.body;
 
-  auto fin = http_post(env.host(), base + "/finish",
-                       R"({"attempt":1,"outcome":"exited","exit_code":0})", "application/json",
-                       auth);
+  auto fin =
+      http_post(env.host(), base + "/finish", R"({"attempt":1,"outcome":"exited","exit_code":0})",
+                "application/json", auth);
   ASSERT_EQ(fin.status, 200) << fin.body;
   EXPECT_EQ(json::parse(fin.body)["state"], "failed");
   // A second finish of the same attempt is refused: no double finish.
@@ -399,7 +424,8 @@ tiers:
   auto v = env.job(p, "validation");
   EXPECT_EQ(v["state"], "failed") << v;
   EXPECT_EQ(v["exit_code"], 0);
-  EXPECT_NE(v["message"].get<std::string>().find("junit.xml:3:"), std::string::npos) << v["message"];
+  EXPECT_NE(v["message"].get<std::string>().find("junit.xml:3:"), std::string::npos)
+      << v["message"];
   EXPECT_EQ(p["state"], "failed");
 }
 
@@ -455,18 +481,14 @@ tiers:
     run: echo started; sleep 120
 )";
   auto sha2 = env.push(slow);
-  json running;
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto p2 = env.pipeline_of(sha2);
-        if (p2.is_null()) return false;
-        running = env.job(p2, "functionality");
-        return running["state"] == "running" && env.log_of(running["id"]).find("started") != std::string::npos;
-      },
-      std::chrono::seconds(30)));
+  json running = env.wait_functionality_running(sha2, [&](const json& j) {
+    return env.log_of(j["id"]).find("started") != std::string::npos;
+  });
+  ASSERT_FALSE(running.is_null());
   auto cancel_at = std::chrono::steady_clock::now();
-  auto c = http_post(env.host(), "/api/v1/jobs/" + std::to_string(running["id"].get<long>()) + "/cancel",
-                     "{}", "application/json", env.admin());
+  auto c =
+      http_post(env.host(), "/api/v1/jobs/" + std::to_string(running["id"].get<long>()) + "/cancel",
+                "{}", "application/json", env.admin());
   ASSERT_EQ(c.status, 202) << c.body;
   auto p2 = env.wait_pipeline_end(sha2, std::chrono::seconds(30));
   EXPECT_LT(std::chrono::steady_clock::now() - cancel_at, std::chrono::seconds(5));
@@ -484,15 +506,8 @@ tiers:
 )";
   auto sha = env.push(config);
   auto doomed = env.start_runner("doomed");
-  json job;
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto p = env.pipeline_of(sha);
-        if (p.is_null()) return false;
-        job = env.job(p, "functionality");
-        return job["state"] == "running";
-      },
-      std::chrono::seconds(30)));
+  json job = env.wait_functionality_running(sha);
+  ASSERT_FALSE(job.is_null());
   env.runner(doomed).signal(SIGKILL);
   env.runner(doomed).wait();
   env.start_runner("survivor");
@@ -539,8 +554,7 @@ TEST(RunnerAgent, ThreeRunnersAThousandJobsOneKilledHalfwayEveryJobCompletesExac
     runners.push_back(env.start_runner(name, {"--capacity", "2"}));
   ASSERT_TRUE(eventually(
       [&] {
-        return env.sql_long("SELECT count(*) FROM jobs WHERE state NOT IN ('queued')") >=
-               kJobs / 2;
+        return env.sql_long("SELECT count(*) FROM jobs WHERE state NOT IN ('queued')") >= kJobs / 2;
       },
       std::chrono::seconds(120)));
   env.runner(runners[1]).signal(SIGKILL);
@@ -609,16 +623,10 @@ tiers:
 )";
   auto sha = env.push(config);
   auto first = env.start_runner("phoenix", {}, "docker");
-  json job;
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto p = env.pipeline_of(sha);
-        if (p.is_null()) return false;
-        job = env.job(p, "functionality");
-        return job["state"] == "running" &&
-               !containers_labelled("mlgate.job=" + std::to_string(job["id"].get<long>())).empty();
-      },
-      std::chrono::seconds(60)));
+  json job = env.wait_functionality_running(sha, [](const json& j) {
+    return !containers_labelled("mlgate.job=" + std::to_string(j["id"].get<long>())).empty();
+  });
+  ASSERT_FALSE(job.is_null());
   const std::string runner_label = "mlgate.runner=" + std::to_string(job["runner"].get<long>());
   env.runner(first).signal(SIGKILL);
   env.runner(first).wait();
@@ -655,18 +663,12 @@ tiers:
 )";
   auto sha = env.push(config);
   env.start_runner("iso", {}, "docker");
-  json job;
   std::vector<std::string> ids;
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto p = env.pipeline_of(sha);
-        if (p.is_null()) return false;
-        job = env.job(p, "functionality");
-        ids = containers_labelled("mlgate.job=" + std::to_string(job["id"].get<long>()));
-        return job["state"] == "running" && ids.size() == 1 &&
-               inspect(ids[0], "{{.State.Running}}") == "true";
-      },
-      std::chrono::seconds(60)));
+  json job = env.wait_functionality_running(sha, [&](const json& j) {
+    ids = containers_labelled("mlgate.job=" + std::to_string(j["id"].get<long>()));
+    return ids.size() == 1 && inspect(ids[0], "{{.State.Running}}") == "true";
+  });
+  ASSERT_FALSE(job.is_null());
   const auto& c = ids[0];
   EXPECT_EQ(inspect(c, "{{.HostConfig.NetworkMode}}"), "none");
   EXPECT_EQ(inspect(c, "{{json .HostConfig.CapDrop}}"), R"(["ALL"])");
@@ -683,14 +685,15 @@ tiers:
   EXPECT_EQ(std::count(mounts.begin(), mounts.end(), '/'), 2) << mounts;
 
   auto cancel_at = std::chrono::steady_clock::now();
-  auto r = http_post(env.host(),
-                     "/api/v1/pipelines/" + std::to_string(job["pipeline_id"].get<long>()) + "/cancel",
-                     "{}", "application/json", env.admin());
+  auto r = http_post(
+      env.host(), "/api/v1/pipelines/" + std::to_string(job["pipeline_id"].get<long>()) + "/cancel",
+      "{}", "application/json", env.admin());
   ASSERT_EQ(r.status, 202) << r.body;
-  ASSERT_TRUE(eventually([&] { return containers_labelled("mlgate.job=" +
-                                                         std::to_string(job["id"].get<long>()))
-                                   .empty(); },
-                         std::chrono::seconds(10)));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return containers_labelled("mlgate.job=" + std::to_string(job["id"].get<long>())).empty();
+      },
+      std::chrono::seconds(10)));
   EXPECT_LT(std::chrono::steady_clock::now() - cancel_at, std::chrono::seconds(5));
   auto p = env.wait_pipeline_end(sha, std::chrono::seconds(20));
   EXPECT_EQ(p["state"], "cancelled");
