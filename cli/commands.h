@@ -14,6 +14,7 @@ void add_migrate_command(CLI::App& app, ExitCode& exit_code);
 void add_runner_commands(CLI::App& app, ExitCode& exit_code);
 void add_config_commands(CLI::App& app, ExitCode& exit_code);
 void add_gate_commands(CLI::App& app, ExitCode& exit_code);
+void add_deploy_commands(CLI::App& app, ExitCode& exit_code);
 
 // Environment variable or fallback.
 std::string env_or(const char* name, const std::string& fallback);

@@ -1,14 +1,15 @@
 // mlgate gate evaluate: the gate, offline, on result files from any CI or a laptop. Same engine
 // (core/gate.h) the server uses; tier checks are skipped offline. Exit 0 allow, 1 deny, 2 error
-// (bad config or input) or pending.
+// (bad config or input) or pending. mlgate gate --repo R --sha S --environment E: the same, asked
+// of the server (GET …/gate, with tier checks and the deployed baseline), same output and codes.
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <iostream>
 #include <sstream>
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/gate_output.h"
 #include "core/config.h"
 #include "core/gate.h"
 #include "core/junit.h"
@@ -31,7 +32,8 @@ std::optional<std::string> read_whole(const fs::path& path) {
 // The results files a job hands back, read from a directory; a missing file is no results of that
 // kind, a malformed one is an error with its position.
 core::JobResults read_results_dir(const fs::path& dir) {
-  if (!fs::is_directory(dir)) throw ClientError("results directory " + dir.string() + " not found", 2);
+  if (!fs::is_directory(dir))
+    throw ClientError("results directory " + dir.string() + " not found", 2);
   core::JobResults out;
   auto fail = [&](const core::ParseError& e) {
     auto copy = e;
@@ -56,39 +58,64 @@ core::JobResults read_results_dir(const fs::path& dir) {
   return out;
 }
 
-std::string number(const std::optional<double>& v) {
-  if (!v) return "-";
-  std::ostringstream s;
-  s << std::setprecision(6) << *v;
-  return s.str();
+// The table of an offline decision: the engine's JSON with what only the engine knows (whether a
+// check blocks: `missing` of an optional check does not) and the summary.
+void print_result(const core::GateResult& r, const std::string& environment) {
+  auto body = nlohmann::json::parse(core::gate_result_json(r));
+  for (std::size_t i = 0; i < r.checks.size(); ++i)
+    body["checks"][i]["blocks"] = core::blocks(r.checks[i]);
+  body["summary"] = r.summary;
+  print_gate_table(body, environment);
 }
 
-void print_result(const core::GateResult& r, const std::string& environment) {
-  std::vector<std::vector<std::string>> rows;
-  // Failing checks first: what a person has to act on.
-  for (int pass = 0; pass < 2; ++pass) {
-    for (const auto& c : r.checks) {
-      if ((pass == 0) != core::blocks(c)) continue;
-      rows.push_back({std::string(core::to_string(c.status)), std::string(core::to_string(c.kind)),
-                      c.name, number(c.value), number(c.baseline), c.threshold, c.reason});
+struct OnlineOptions {
+  ClientOptions client;
+  std::string repo;
+  std::string sha;
+  std::string environment;
+};
+
+// mlgate gate --repo R --sha S --environment E: the server's decision (GET …/gate).
+void run_online(const OnlineOptions& o, ExitCode& exit_code) {
+  exit_code.value = run_client([&] {
+    if (o.repo.empty() || o.sha.empty() || o.environment.empty())
+      throw ClientError(
+          "gate: --repo, --sha and --environment are needed (or use `mlgate gate evaluate` "
+          "offline)",
+          2);
+    auto r = api_request(
+        o.client, "GET",
+        "/api/v1/repos/" + o.repo + "/gate?sha=" + o.sha + "&environment=" + o.environment, nullptr,
+        true);
+    if (r.status >= 400) {
+      std::string message = r.body.is_object() && r.body.contains("error")
+                                ? r.body["error"].value("message", r.body.dump())
+                                : r.body.dump();
+      throw ClientError(message + " (HTTP " + std::to_string(r.status) + ")", 2);
     }
-  }
-  print_table({"STATUS", "KIND", "CHECK", "VALUE", "BASELINE", "THRESHOLD", "REASON"}, rows);
-  std::cout << "\nrubric: score " << r.rubric.score << " (";
-  bool first = true;
-  for (const auto& [section, points] : r.rubric.sections) {
-    std::cout << (first ? "" : ", ") << section << " " << points;
-    first = false;
-  }
-  std::cout << ") — " << r.rubric.band << "\n";
-  std::cout << environment << ": " << r.summary << "\n";
+    if (o.client.json) {
+      std::cout << r.body.dump(2) << "\n";
+    } else {
+      print_gate_table(r.body, o.environment);
+    }
+    const int code = gate_exit_code(r.body);
+    if (code != 0) throw ClientError("", code);
+  });
 }
 
 }  // namespace
 
 void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
-  auto* gate = app.add_subcommand("gate", "Ask the gate whether a commit may be deployed");
-  gate->require_subcommand(1);
+  auto* gate = app.add_subcommand(
+      "gate",
+      "Ask the gate whether a commit may be deployed: online with --repo, --sha and --environment "
+      "(exit 0 allow, 1 deny, 2 pending or error), or offline with `gate evaluate`");
+  gate->require_subcommand(0, 1);
+  auto online = std::make_shared<OnlineOptions>();
+  gate->add_option("--repo", online->repo, "The repository, e.g. acme/model");
+  gate->add_option("--sha", online->sha, "The full commit sha to deploy");
+  gate->add_option("--environment", online->environment, "The gate's environment, e.g. production");
+  add_client_options(gate, online->client);
   struct Options {
     std::string config = ".mlgate.yml";
     std::string environment;
@@ -99,8 +126,9 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
   };
   auto opts = std::make_shared<Options>();
   auto* eval = gate->add_subcommand(
-      "evaluate", "Evaluate a gate offline on results directories (junit.xml, metrics.json, "
-                  "predictions.jsonl); exit 0 allow, 1 deny, 2 error");
+      "evaluate",
+      "Evaluate a gate offline on results directories (junit.xml, metrics.json, "
+      "predictions.jsonl); exit 0 allow, 1 deny, 2 error");
   eval->add_option("--config", opts->config, "The .mlgate.yml")->capture_default_str();
   eval->add_option("--environment", opts->environment, "The gate's environment, e.g. production")
       ->required();
@@ -123,8 +151,8 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
       if (!gate_config) {
         std::string known;
         for (const auto& g : parsed.config->gates) known += (known.empty() ? "" : ", ") + g.name;
-        throw ClientError("no gate for environment '" + opts->environment + "' in " +
-                              opts->config + (known.empty() ? " (it has none)" : " (it has " + known + ")"),
+        throw ClientError("no gate for environment '" + opts->environment + "' in " + opts->config +
+                              (known.empty() ? " (it has none)" : " (it has " + known + ")"),
                           2);
       }
       const auto candidate = read_results_dir(opts->candidate);
@@ -139,8 +167,9 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
           return end == root.end() && fs::exists(p);  // never outside the tree
         };
       }
-      core::GateInput input{*gate_config, parsed.config->rubric, candidate,
-                            baseline ? &*baseline : nullptr, nullptr, exists};
+      core::GateInput input{*gate_config, parsed.config->rubric,
+                            candidate,    baseline ? &*baseline : nullptr,
+                            nullptr,      exists};
       const auto result = core::evaluate_gate(input);
       if (opts->json) {
         std::cout << core::gate_result_json(result, 2) << "\n";
@@ -150,6 +179,10 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
       if (result.decision == core::Decision::deny) throw ClientError("", 1);
       if (result.decision == core::Decision::pending) throw ClientError("", 2);
     });
+  });
+  gate->callback([eval, online, &exit_code] {
+    if (eval->parsed()) return;  // the offline form ran
+    run_online(*online, exit_code);
   });
 }
 

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   mlgate::cli::add_runner_commands(app, exit_code);
   mlgate::cli::add_config_commands(app, exit_code);
   mlgate::cli::add_gate_commands(app, exit_code);
+  mlgate::cli::add_deploy_commands(app, exit_code);
   mlgate::cli::add_repo_commands(app, exit_code.value);
   mlgate::cli::add_webhook_commands(app, exit_code.value);
   try {

@@ -71,6 +71,7 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   register_repo_routes(*this);
   register_runner_routes(*this);
   register_job_routes(*this);
+  register_gate_routes(*this);
 }
 
 App::~App() {

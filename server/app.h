@@ -107,5 +107,6 @@ void register_webhook_routes(App& app);
 void register_repo_routes(App& app);
 void register_runner_routes(App& app);
 void register_job_routes(App& app);
+void register_gate_routes(App& app);
 
 }  // namespace mlgate::server

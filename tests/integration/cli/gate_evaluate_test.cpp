@@ -84,9 +84,13 @@ TEST_F(GateEvaluate, AGoodCandidateIsAllowedAndTheJsonHasTheDocumentedShape) {
   EXPECT_EQ(j["decision"], "allow");
   ASSERT_FALSE(j["checks"].empty());
   for (const auto& c : j["checks"]) {
-    for (const char* key : {"kind", "name", "status", "value", "baseline", "threshold", "reason"})
+    for (const char* key :
+         {"kind", "name", "status", "value", "baseline", "threshold", "reason"}) {
       EXPECT_TRUE(c.contains(key)) << key << " in " << c;
-    if (c["kind"] == "tier") EXPECT_EQ(c["status"], "skipped");  // offline
+    }
+    if (c["kind"] == "tier") {
+      EXPECT_EQ(c["status"], "skipped");  // offline
+    }
   }
   EXPECT_TRUE(j["rubric"].contains("score"));
   EXPECT_TRUE(j["rubric"].contains("sections"));

@@ -1,0 +1,133 @@
+// mlgate deploy, mlgate rollback, mlgate deployments: the deployment API (docs/gate.md, "The gate
+// API"). deploy exits 1 when the gate refuses (the failing checks are printed).
+#include <iostream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+
+namespace mlgate::cli {
+namespace {
+
+std::string str(const nlohmann::json& o, const char* key) {
+  if (!o.contains(key) || o[key].is_null()) return "";
+  if (o[key].is_string()) return o[key].get<std::string>();
+  return o[key].dump();
+}
+
+std::string short_sha(const std::string& sha) {
+  return sha.substr(0, 12);
+}
+
+}  // namespace
+
+void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
+  struct DeployOptions {
+    ClientOptions client;
+    std::string repo;
+    std::string sha;
+    std::string environment;
+    bool force = false;
+    std::string reason;
+  };
+  auto d = std::make_shared<DeployOptions>();
+  auto* deploy = app.add_subcommand(
+      "deploy",
+      "Record a deployment of a commit; refused (exit 1) unless the gate allows it, or "
+      "--force with a --reason (audited)");
+  deploy->add_option("--repo", d->repo, "The repository, e.g. acme/model")->required();
+  deploy->add_option("--sha", d->sha, "The full commit sha deployed")->required();
+  deploy->add_option("--environment", d->environment, "e.g. production")->required();
+  deploy->add_flag("--force", d->force, "Record it although the gate denies or is pending");
+  deploy->add_option("--reason", d->reason, "Why it is forced (required with --force)");
+  add_client_options(deploy, d->client);
+  deploy->callback([d, &exit_code] {
+    exit_code.value = run_client([&] {
+      nlohmann::json body = {{"sha", d->sha}, {"environment", d->environment}};
+      if (d->force) body["force"] = true;
+      if (!d->reason.empty()) body["reason"] = d->reason;
+      auto r =
+          api_request(d->client, "POST", "/api/v1/repos/" + d->repo + "/deployments", &body, true);
+      if (d->client.json) std::cout << r.body.dump(2) << "\n";
+      if (r.status == 409 && r.body.contains("reasons")) {
+        if (!d->client.json) {
+          std::cout << "refused: the gate says " << str(r.body, "decision") << "\n";
+          for (const auto& reason : r.body["reasons"])
+            std::cout << "  " << reason.get<std::string>() << "\n";
+        }
+        throw ClientError("deployment refused (use --force --reason TEXT to override)", 1);
+      }
+      if (r.status >= 400) {
+        std::string message = r.body.is_object() && r.body.contains("error")
+                                  ? r.body["error"].value("message", r.body.dump())
+                                  : r.body.dump();
+        throw ClientError(message + " (HTTP " + std::to_string(r.status) + ")", 1);
+      }
+      if (!d->client.json) {
+        std::cout << "deployed " << short_sha(str(r.body, "sha")) << " to "
+                  << str(r.body, "environment") << " (deployment " << str(r.body, "id") << ", gate "
+                  << str(r.body, "decision")
+                  << (r.body.value("forced", false) ? ", FORCED: " + str(r.body, "reason") : "")
+                  << ")\n";
+      }
+    });
+  });
+
+  struct RollbackOptions {
+    ClientOptions client;
+    std::string repo;
+    std::string environment;
+  };
+  auto rb = std::make_shared<RollbackOptions>();
+  auto* rollback = app.add_subcommand(
+      "rollback", "Make the previous deployment of an environment current again (audited)");
+  rollback->add_option("--repo", rb->repo, "The repository, e.g. acme/model")->required();
+  rollback->add_option("--environment", rb->environment, "e.g. production")->required();
+  add_client_options(rollback, rb->client);
+  rollback->callback([rb, &exit_code] {
+    exit_code.value = run_client([&] {
+      nlohmann::json body = {{"environment", rb->environment}};
+      auto r = api_request(rb->client, "POST",
+                           "/api/v1/repos/" + rb->repo + "/deployments/rollback", &body);
+      if (rb->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+      } else {
+        std::cout << "rolled back " << str(r.body, "environment") << ": "
+                  << short_sha(str(r.body, "sha")) << " is current again (deployment "
+                  << str(r.body, "id") << ")\n";
+      }
+    });
+  });
+
+  struct ListOptions {
+    ClientOptions client;
+    std::string repo;
+    std::string environment;
+  };
+  auto ls = std::make_shared<ListOptions>();
+  auto* list = app.add_subcommand("deployments", "List a repository's deployments, newest first");
+  list->add_option("--repo", ls->repo, "The repository, e.g. acme/model")->required();
+  list->add_option("--environment", ls->environment, "Only this environment");
+  add_client_options(list, ls->client);
+  list->callback([ls, &exit_code] {
+    exit_code.value = run_client([&] {
+      std::string path = "/api/v1/repos/" + ls->repo + "/deployments";
+      if (!ls->environment.empty()) path += "?environment=" + ls->environment;
+      auto r = api_request(ls->client, "GET", path);
+      if (ls->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+        return;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& dep : r.body["deployments"]) {
+        rows.push_back({str(dep, "id"), str(dep, "environment"), short_sha(str(dep, "sha")),
+                        str(dep, "kind"), dep.value("current", false) ? "*" : "",
+                        dep.value("forced", false) ? "forced" : "", str(dep, "actor"),
+                        str(dep, "created_at"), str(dep, "reason")});
+      }
+      print_table(
+          {"ID", "ENVIRONMENT", "SHA", "KIND", "CURRENT", "FORCED", "ACTOR", "AT", "REASON"}, rows);
+    });
+  });
+}
+
+}  // namespace mlgate::cli

@@ -1,0 +1,76 @@
+#include "cli/gate_output.h"
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli/client.h"
+
+namespace mlgate::cli {
+namespace {
+
+std::string number(const nlohmann::json& v) {
+  if (!v.is_number()) return "-";
+  std::ostringstream s;
+  s << std::setprecision(6) << v.get<double>();
+  return s.str();
+}
+
+// o[key] when o is an object holding it, else null (no temporaries: GCC's -Wmaybe-uninitialized
+// trips over nlohmann's value() with a default).
+const nlohmann::json& field(const nlohmann::json& o, const char* key) {
+  static const nlohmann::json null_value;
+  if (!o.is_object()) return null_value;
+  auto it = o.find(key);
+  return it == o.end() ? null_value : *it;
+}
+
+std::string text(const nlohmann::json& o, const char* key) {
+  return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : "";
+}
+
+bool blocks(const nlohmann::json& c) {
+  if (c.contains("blocks") && c["blocks"].is_boolean()) return c["blocks"].get<bool>();
+  const auto status = text(c, "status");
+  return status == "fail" || status == "missing";
+}
+
+}  // namespace
+
+void print_gate_table(const nlohmann::json& result, const std::string& environment) {
+  std::vector<std::vector<std::string>> rows;
+  const auto& checks = field(result, "checks");
+  // Failing checks first: what a person has to act on.
+  for (int pass = 0; pass < 2 && checks.is_array(); ++pass) {
+    for (const auto& c : checks) {
+      if ((pass == 0) != blocks(c)) continue;
+      rows.push_back({text(c, "status"), text(c, "kind"), text(c, "name"),
+                      number(field(c, "value")), number(field(c, "baseline")), text(c, "threshold"),
+                      text(c, "reason")});
+    }
+  }
+  print_table({"STATUS", "KIND", "CHECK", "VALUE", "BASELINE", "THRESHOLD", "REASON"}, rows);
+  const auto& rubric = field(result, "rubric");
+  std::cout << "\nrubric: score " << number(field(rubric, "score")) << " (";
+  bool first = true;
+  const auto& sections = field(rubric, "sections");
+  if (sections.is_object()) {
+    for (auto it = sections.begin(); it != sections.end(); ++it) {
+      std::cout << (first ? "" : ", ") << it.key() << " " << number(it.value());
+      first = false;
+    }
+  }
+  std::cout << ") — " << text(rubric, "band") << "\n";
+  const auto summary = text(result, "summary");
+  std::cout << environment << ": " << (summary.empty() ? text(result, "decision") : summary)
+            << "\n";
+}
+
+int gate_exit_code(const nlohmann::json& result) {
+  const auto decision = text(result, "decision");
+  if (decision == "allow") return 0;
+  if (decision == "deny") return 1;
+  return 2;
+}
+
+}  // namespace mlgate::cli

@@ -1,0 +1,53 @@
+#include "store/gate_inputs.h"
+
+#include "store/results.h"
+
+namespace mlgate::store {
+
+std::optional<GatePipeline> latest_pipeline_for_sha(pqxx::transaction_base& tx,
+                                                    std::int64_t repo_id, const std::string& sha) {
+  auto p = tx.exec_params(
+      "SELECT id, state FROM pipelines WHERE repo_id = $1 AND sha = $2 ORDER BY id DESC LIMIT 1",
+      repo_id, sha);
+  if (p.empty()) return std::nullopt;
+  GatePipeline out;
+  out.id = p[0][0].as<std::int64_t>();
+  out.state = p[0][1].as<std::string>();
+  std::string marker = "p" + std::to_string(out.id) + ":" + out.state;
+  for (const auto& j : tx.exec_params("SELECT id, tier, state, attempt, results_files::text, "
+                                      "xmin::text FROM jobs WHERE pipeline_id = $1 "
+                                      "ORDER BY priority, id",
+                                      out.id)) {
+    out.job_ids.push_back(j[0].as<std::int64_t>());
+    out.tiers.push_back({j[1].as<std::string>(), j[2].as<std::string>()});
+    marker += "|j" + j[0].as<std::string>() + ":" + j[2].as<std::string>() + ":" +
+              j[3].as<std::string>() + ":" + j[4].as<std::string>() + ":x" + j[5].as<std::string>();
+  }
+  // Result rows get new ids whenever a kind is replaced (store/results.h); the state changes
+  // cover retries and ends; a job row's xmin changes with every update of it, and every result
+  // upload updates it (results_files) in the transaction that stores the results.
+  auto m = tx.exec_params1(
+      "SELECT (SELECT coalesce(max(id), 0) FROM state_changes WHERE pipeline_id = $1), "
+      "(SELECT coalesce(max(m.id), 0) FROM metrics m JOIN jobs j ON j.id = m.job_id "
+      " WHERE j.pipeline_id = $1), "
+      "(SELECT coalesce(max(t.id), 0) FROM test_cases t JOIN jobs j ON j.id = t.job_id "
+      " WHERE j.pipeline_id = $1)",
+      out.id);
+  marker +=
+      "|s" + m[0].as<std::string>() + "|m" + m[1].as<std::string>() + "|t" + m[2].as<std::string>();
+  out.marker = std::move(marker);
+  return out;
+}
+
+core::JobResults load_pipeline_results(pqxx::transaction_base& tx, const GatePipeline& pipeline) {
+  core::JobResults merged;
+  for (auto job_id : pipeline.job_ids) {
+    auto r = load_results(tx, job_id);
+    for (auto& t : r.tests) merged.tests.push_back(std::move(t));
+    for (auto& m : r.metrics) merged.metrics.push_back(std::move(m));
+    for (auto& p : r.predictions) merged.predictions.push_back(std::move(p));
+  }
+  return merged;
+}
+
+}  // namespace mlgate::store

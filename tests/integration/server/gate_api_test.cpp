@@ -1,0 +1,439 @@
+// The gate API end to end: the real `mlgate serve` on a throwaway PostgreSQL, a real `mlgate
+// runner` (local executor) running the tiers of real pushed commits, whose results the gate judges
+// against the deployed baseline. Deployments, refusals, force with audit, rollback, the decision
+// cache and scopes.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "store/child_process.h"
+#include "store/tokens.h"
+#include "tests/support/git_fixture.h"
+#include "tests/support/mlgate_process.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/support/temp_dir.h"
+#include "webhooks/signature.h"
+
+namespace mlgate {
+namespace {
+
+using nlohmann::json;
+using testing::eventually;
+using testing::http_get;
+using testing::http_post;
+namespace fs = std::filesystem;
+
+const std::string kSecret = "gate-api-test-secret";
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+std::string strip(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// A server on its own database, an admin token, the repo acme/model, and local runners on demand
+// (a trimmed copy of tests/integration/runners/agent_test.cpp's RunnerEnv).
+class GateEnv {
+ public:
+  GateEnv() {
+    conninfo_ = testing::PgCluster::instance().create_database("gate");
+    serve_ = std::make_unique<testing::ServeProcess>(testing::ServeProcessOptions{
+        .data_dir = dir_.path() / "server", .database_url = conninfo_});
+    admin_ = strip(testing::read_file(dir_.path() / "server" / "admin-token"));
+    json reg = {{"forge", "github"},
+                {"name", "acme/model"},
+                {"clone_url", repo_.file_url()},
+                {"secret", kSecret}};
+    auto r = http_post(host(), "/api/v1/repos", reg.dump(), "application/json", admin());
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto t = http_post(host(), "/api/v1/runner-tokens", R"({"name":"test runners"})",
+                       "application/json", admin());
+    EXPECT_EQ(t.status, 201) << t.body;
+    testing::write_file(dir_.path() / "registration-token",
+                        json::parse(t.body)["token"].get<std::string>() + "\n");
+  }
+  ~GateEnv() {
+    runners_.clear();
+    serve_.reset();
+    testing::PgCluster::instance().drop_database(conninfo_);
+  }
+
+  std::string host() const { return serve_->host_port(); }
+  Headers admin() const { return {{"Authorization", "Bearer " + admin_}}; }
+  testing::GitRepoFixture& repo() { return repo_; }
+
+  // A token with these scopes, inserted as `mlgate token create` would.
+  Headers token(const std::vector<std::string>& scopes, const std::string& name) {
+    const auto t = store::generate_token();
+    pqxx::connection c(conninfo_);
+    pqxx::work tx(c);
+    store::insert_api_token(tx, name, t, scopes);
+    tx.commit();
+    return {{"Authorization", "Bearer " + t}};
+  }
+
+  std::string push(const std::string& config, std::map<std::string, std::string> files) {
+    files[".mlgate.yml"] = config;
+    std::string sha = repo_.commit(files, "commit " + std::to_string(++commits_));
+    json p = json::parse(
+        testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/github/push.json"));
+    p["ref"] = "refs/heads/main";
+    p["after"] = sha;
+    p["head_commit"]["id"] = sha;
+    p["repository"]["full_name"] = "acme/model";
+    p["repository"]["name"] = "model";
+    std::string body = p.dump();
+    auto r =
+        http_post(host(), "/webhooks/github", body, "application/json",
+                  {{"X-GitHub-Event", "push"},
+                   {"X-GitHub-Delivery", "d-" + sha},
+                   {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+    EXPECT_EQ(r.status, 202) << r.body;
+    return sha;
+  }
+
+  void start_runner(const std::string& name) {
+    fs::path work = dir_.path() / ("runner-" + name);
+    fs::create_directories(work);
+    std::vector<std::string> argv = {MLGATE_BINARY,  "runner",
+                                     "--server",     serve_->url(),
+                                     "--token-file", (dir_.path() / "registration-token").string(),
+                                     "--work-dir",   work.string(),
+                                     "--name",       name,
+                                     "--executor",   "local",
+                                     "--claim-wait", "2"};
+    store::ChildOptions o;
+    o.stdout_path = (work / "runner.log").string();
+    o.stderr_path = "=stdout";
+    o.die_with_parent = true;
+    o.parent_death_signal = SIGKILL;
+    runners_.push_back(std::make_unique<store::ChildProcess>(argv, o));
+  }
+
+  json get(const std::string& path) {
+    auto r = http_get(host(), path, admin());
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+  json pipeline_of(const std::string& sha) {
+    const json all = get("/api/v1/pipelines?limit=200");
+    for (const auto& p : all["pipelines"])
+      if (p["sha"] == sha) return get("/api/v1/pipelines/" + std::to_string(p["id"].get<long>()));
+    return json();
+  }
+  json wait_pipeline_end(const std::string& sha) {
+    json p;
+    eventually(
+        [&] {
+          p = pipeline_of(sha);
+          if (p.is_null()) return false;
+          auto s = p["state"].get<std::string>();
+          return s == "passed" || s == "failed" || s == "cancelled" || s == "error";
+        },
+        std::chrono::seconds(90));
+    return p;
+  }
+  long sql_long(const std::string& sql) {
+    pqxx::connection c(conninfo_);
+    pqxx::nontransaction tx(c);
+    return tx.exec1(sql)[0].as<long>();
+  }
+
+  testing::HttpResult gate(const std::string& sha, const std::string& env = "production",
+                           const Headers& auth = {}) {
+    return http_get(host(), "/api/v1/repos/acme/model/gate?sha=" + sha + "&environment=" + env,
+                    auth.empty() ? admin() : auth);
+  }
+  testing::HttpResult deploy(const json& body, const Headers& auth = {}) {
+    return http_post(host(), "/api/v1/repos/acme/model/deployments", body.dump(),
+                     "application/json", auth.empty() ? admin() : auth);
+  }
+  testing::HttpResult rollback(const std::string& env) {
+    return http_post(host(), "/api/v1/repos/acme/model/deployments/rollback",
+                     json{{"environment", env}}.dump(), "application/json", admin());
+  }
+
+ private:
+  testing::TempDir dir_{"mlgate-gate"};
+  testing::GitRepoFixture repo_;
+  std::string conninfo_;
+  std::unique_ptr<testing::ServeProcess> serve_;
+  std::string admin_;
+  std::vector<std::unique_ptr<store::ChildProcess>> runners_;
+  int commits_ = 0;
+};
+
+// Both tiers required; functionality writes the metrics, validation runs `validate.sh`.
+const char* kConfig = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: sh results.sh
+  validation:
+    needs: [functionality]
+    run: sh validate.sh
+gates:
+  production:
+    require: [functionality, validation]
+    metrics:
+      - {name: accuracy, min: 0.90, max_drop: 0.01}
+    slices:
+      - {metric: recall, by: age_group, min: 0.80}
+  staging:
+    metrics:
+      - {name: accuracy, min: 0.5}
+)";
+
+std::string results_script(double accuracy, double young_recall) {
+  return "cat > \"$MLGATE_RESULTS/metrics.json\" <<'JSON'\n"
+         "{\"metrics\": {\"accuracy\": " +
+         std::to_string(accuracy) +
+         "},\n"
+         " \"slices\": {\"age_group\": {\"<30\": {\"recall\": " +
+         std::to_string(young_recall) +
+         ", \"n\": 412}, \"30+\": {\"recall\": 0.84, \"n\": 300}}}}\n"
+         "JSON\n";
+}
+
+const json* find_check(const json& gate, const std::string& kind, const std::string& name,
+                       const std::string& status = "") {
+  for (const auto& c : gate["checks"])
+    if (c["kind"] == kind && c["name"] == name && (status.empty() || c["status"] == status))
+      return &c;
+  return nullptr;
+}
+
+TEST(GateApi, DecidesAgainstTheDeployedBaselineDeploysForcesAndRollsBack) {
+  GateEnv env;
+  env.start_runner("r1");
+
+  // Commit 1: good metrics, both tiers pass.
+  const auto sha1 =
+      env.push(kConfig, {{"results.sh", results_script(0.93, 0.85)}, {"validate.sh", "echo ok\n"}});
+  ASSERT_EQ(env.wait_pipeline_end(sha1)["state"], "passed");
+
+  auto g = env.gate(sha1);
+  ASSERT_EQ(g.status, 200) << g.body;
+  auto gate = json::parse(g.body);
+  EXPECT_EQ(gate["decision"], "allow") << gate.dump(2);
+  EXPECT_EQ(gate["sha"], sha1);
+  EXPECT_EQ(gate["environment"], "production");
+  EXPECT_TRUE(gate["baseline_sha"].is_null());
+  EXPECT_EQ(gate["cached"], false);
+  EXPECT_NE(gate["summary"].get<std::string>().find("no deployed baseline"), std::string::npos);
+  ASSERT_TRUE(find_check(gate, "tier", "functionality", "pass")) << gate.dump(2);
+  ASSERT_TRUE(find_check(gate, "tier", "validation", "pass")) << gate.dump(2);
+  ASSERT_TRUE(find_check(gate, "metric", "accuracy", "skipped")) << gate.dump(2);  // no baseline
+  ASSERT_TRUE(find_check(gate, "slice", "recall[age_group=<30]", "pass")) << gate.dump(2);
+  EXPECT_TRUE(gate["rubric"].contains("score"));
+  const long first_decision = gate["decision_id"];
+
+  // The same question again is answered from the cache, without a new decision row.
+  auto again = json::parse(env.gate(sha1).body);
+  EXPECT_EQ(again["cached"], true);
+  EXPECT_EQ(again["decision_id"], first_decision);
+  EXPECT_EQ(again["decision"], "allow");
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM gate_decisions"), 1);
+  // The decision is stored with its inputs.
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM gate_decisions WHERE decision = 'allow' AND "
+                         "baseline_sha IS NULL AND inputs->>'gate' = 'production' AND "
+                         "(inputs->>'candidate_pipeline')::bigint = " +
+                         std::to_string(gate["pipeline_id"].get<long>()) +
+                         " AND jsonb_array_length(checks) > 0"),
+            1);
+
+  // Deploy commit 1: allowed, recorded, audited.
+  auto d1 = env.deploy({{"sha", sha1}, {"environment", "production"}});
+  ASSERT_EQ(d1.status, 201) << d1.body;
+  EXPECT_EQ(json::parse(d1.body)["forced"], false);
+  EXPECT_EQ(json::parse(d1.body)["decision"], "allow");
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM audit_log WHERE action = 'deployment.create' AND "
+                         "details->>'sha' = '" +
+                         sha1 + "'"),
+            1);
+
+  // The deployment invalidated the cache: commit 1 now has itself as baseline.
+  auto after = json::parse(env.gate(sha1).body);
+  EXPECT_EQ(after["cached"], false);
+  EXPECT_EQ(after["baseline_sha"], sha1);
+  EXPECT_TRUE(find_check(after, "metric", "accuracy", "pass") != nullptr) << after.dump(2);
+
+  // Commit 2: the <30 slice regresses.
+  const auto sha2 =
+      env.push(kConfig, {{"results.sh", results_script(0.93, 0.71)}, {"validate.sh", "echo ok\n"}});
+  ASSERT_EQ(env.wait_pipeline_end(sha2)["state"], "passed");
+  auto g2 = env.gate(sha2);
+  ASSERT_EQ(g2.status, 200) << g2.body;
+  auto deny = json::parse(g2.body);
+  EXPECT_EQ(deny["decision"], "deny") << deny.dump(2);
+  EXPECT_EQ(deny["baseline_sha"], sha1);
+  const json* slice = find_check(deny, "slice", "recall[age_group=<30]", "fail");
+  ASSERT_TRUE(slice) << deny.dump(2);
+  EXPECT_EQ((*slice)["blocks"], true);
+  EXPECT_NE(deny["summary"].get<std::string>().find("recall[age_group=<30]"), std::string::npos);
+
+  // Refused without force, 400 with force but no reason, 201 forced with a reason (audited).
+  auto refused = env.deploy({{"sha", sha2}, {"environment", "production"}});
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  auto rb = json::parse(refused.body);
+  EXPECT_EQ(rb["error"]["code"], "gate_deny");
+  EXPECT_EQ(rb["decision"], "deny");
+  ASSERT_FALSE(rb["reasons"].empty());
+  EXPECT_NE(rb["reasons"].dump().find("recall[age_group=<30]"), std::string::npos) << rb.dump(2);
+  EXPECT_EQ(env.deploy({{"sha", sha2}, {"environment", "production"}, {"force", true}}).status,
+            400);
+  EXPECT_EQ(
+      env.deploy({{"sha", sha2}, {"environment", "production"}, {"force", true}, {"reason", "   "}})
+          .status,
+      400);
+  auto forced = env.deploy({{"sha", sha2},
+                            {"environment", "production"},
+                            {"force", true},
+                            {"reason", "hotfix, approved by the on-call lead"}});
+  ASSERT_EQ(forced.status, 201) << forced.body;
+  auto fb = json::parse(forced.body);
+  EXPECT_EQ(fb["forced"], true);
+  EXPECT_EQ(fb["decision"], "deny");
+  EXPECT_EQ(fb["reason"], "hotfix, approved by the on-call lead");
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM audit_log WHERE action = 'deployment.force' AND "
+                         "details->>'sha' = '" +
+                         sha2 +
+                         "' AND details->>'reason' = 'hotfix, approved by the on-call lead' AND "
+                         "details->>'decision' = 'deny' AND actor LIKE 'token:%'"),
+            1);
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM deployments WHERE forced AND gate_decision_id IS "
+                         "NOT NULL"),
+            1);
+  EXPECT_EQ(json::parse(env.gate(sha1).body)["baseline_sha"], sha2);
+
+  // Rollback: commit 1 is current again, audited; there is nothing before it.
+  auto back = env.rollback("production");
+  ASSERT_EQ(back.status, 201) << back.body;
+  auto bb = json::parse(back.body);
+  EXPECT_EQ(bb["sha"], sha1);
+  EXPECT_EQ(bb["kind"], "rollback");
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM audit_log WHERE action = 'deployment.rollback' AND "
+                         "details->>'sha' = '" +
+                         sha1 + "' AND details->>'rolled_back_sha' = '" + sha2 + "'"),
+            1);
+  EXPECT_EQ(json::parse(env.gate(sha2).body)["baseline_sha"], sha1);
+  auto none = env.rollback("production");
+  EXPECT_EQ(none.status, 409) << none.body;
+  EXPECT_EQ(env.rollback("staging").status, 409);
+
+  // The history, newest first, the rollback current.
+  auto list = env.get("/api/v1/repos/acme/model/deployments?environment=production");
+  ASSERT_EQ(list["deployments"].size(), 3u) << list.dump(2);
+  EXPECT_EQ(list["deployments"][0]["kind"], "rollback");
+  EXPECT_EQ(list["deployments"][0]["sha"], sha1);
+  EXPECT_EQ(list["deployments"][0]["current"], true);
+  EXPECT_EQ(list["deployments"][1]["sha"], sha2);
+  EXPECT_EQ(list["deployments"][1]["forced"], true);
+  EXPECT_EQ(list["deployments"][1]["current"], false);
+  EXPECT_EQ(list["deployments"][2]["sha"], sha1);
+  EXPECT_EQ(list["current"]["production"], sha1);
+  EXPECT_EQ(
+      env.get("/api/v1/repos/acme/model/deployments?environment=staging")["deployments"].size(),
+      0u);
+
+  // Environments are independent: staging has no baseline and its own gate.
+  auto staging = json::parse(env.gate(sha2, "staging").body);
+  EXPECT_EQ(staging["decision"], "allow") << staging.dump(2);
+  EXPECT_TRUE(staging["baseline_sha"].is_null());
+
+  // Errors: an unknown environment names the gates there are; unknown repo, commit, bad input.
+  auto unknown = env.gate(sha1, "qa");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("production, staging"), std::string::npos) << unknown.body;
+  EXPECT_EQ(
+      http_get(env.host(), "/api/v1/repos/acme/other/gate?sha=" + sha1 + "&environment=production",
+               env.admin())
+          .status,
+      404);
+  EXPECT_EQ(env.gate(std::string(40, 'a')).status, 404);
+  EXPECT_EQ(env.gate("abc").status, 400);
+  EXPECT_EQ(env.gate(sha1, "bad env").status, 400);
+  EXPECT_EQ(env.deploy({{"sha", sha1}}).status, 400);
+}
+
+TEST(GateApi, ScopesReadCanAskButNotDeploy) {
+  GateEnv env;
+  const auto sha = env.repo().commit({{".mlgate.yml", kConfig}}, "not pushed");
+  auto reader = env.token({"read"}, "reader");
+  auto deployer = env.token({"deploy"}, "deployer");
+  EXPECT_EQ(env.gate(sha, "production", reader).status, 200);
+  EXPECT_EQ(http_get(env.host(), "/api/v1/repos/acme/model/deployments", reader).status, 200);
+  EXPECT_EQ(
+      http_get(env.host(), "/api/v1/repos/acme/model/gate?sha=" + sha + "&environment=production")
+          .status,
+      401);
+  auto r = env.deploy({{"sha", sha}, {"environment", "staging"}}, reader);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(http_post(env.host(), "/api/v1/repos/acme/model/deployments/rollback",
+                      R"({"environment":"staging"})", "application/json", reader)
+                .status,
+            403);
+  // The deploy scope may: forced, since a commit without a pipeline is pending.
+  auto f = env.deploy({{"sha", sha}, {"environment", "staging"}, {"force", true}, {"reason", "r"}},
+                      deployer);
+  EXPECT_EQ(f.status, 201) << f.body;
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM audit_log WHERE actor = 'token:deployer' AND "
+                         "action = 'deployment.force'"),
+            1);
+}
+
+TEST(GateApi, PendingWithoutAPipelineAndWhileARequiredTierRuns) {
+  GateEnv env;
+  // A commit the server has never seen a push for: pending, the required tiers not created yet.
+  const auto unpushed = env.repo().commit({{".mlgate.yml", kConfig}}, "not pushed");
+  auto g0 = env.gate(unpushed);
+  ASSERT_EQ(g0.status, 200) << g0.body;
+  auto p0 = json::parse(g0.body);
+  EXPECT_EQ(p0["decision"], "pending") << p0.dump(2);
+  EXPECT_NE(p0["summary"].get<std::string>().find("no pipeline"), std::string::npos);
+  EXPECT_TRUE(p0["pipeline_id"].is_null());
+
+  env.start_runner("r1");
+  const auto sha = env.push(kConfig, {{"results.sh", results_script(0.95, 0.9)},
+                                      {"validate.sh", "echo started; sleep 8\n"}});
+  json running;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = env.pipeline_of(sha);
+        if (p.is_null()) return false;
+        for (const auto& j : p["jobs"])
+          if (j["tier"] == "validation" && j["state"] == "running") return true;
+        return false;
+      },
+      std::chrono::seconds(60)));
+  auto g = env.gate(sha);
+  ASSERT_EQ(g.status, 200) << g.body;
+  auto pending = json::parse(g.body);
+  EXPECT_EQ(pending["decision"], "pending") << pending.dump(2);
+  EXPECT_TRUE(find_check(pending, "tier", "validation", "pending")) << pending.dump(2);
+  EXPECT_TRUE(find_check(pending, "tier", "functionality", "pass")) << pending.dump(2);
+  auto refused = env.deploy({{"sha", sha}, {"environment", "production"}});
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(json::parse(refused.body)["error"]["code"], "gate_pending");
+  // Staging requires no tier: its metrics are in, so it allows already.
+  EXPECT_EQ(json::parse(env.gate(sha, "staging").body)["decision"], "allow");
+  // The pending decision is cached until the tier ends: the end invalidates it.
+  auto hit =
+      http_get(env.host(), "/api/v1/repos/acme/model/gate?sha=" + sha + "&environment=production",
+               env.admin());
+  auto hit_body = json::parse(hit.body);
+  if (hit_body["decision"] == "pending") {  // (unless validation ended just now)
+    EXPECT_EQ(hit_body["cached"], true) << hit.body;
+    EXPECT_EQ(hit_body["decision_id"], pending["decision_id"]);
+  }
+  ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed");
+  auto done = json::parse(env.gate(sha).body);
+  EXPECT_EQ(done["cached"], false);
+  EXPECT_EQ(done["decision"], "allow") << done.dump(2);
+  EXPECT_TRUE(find_check(done, "tier", "validation", "pass")) << done.dump(2);
+}
+
+}  // namespace
+}  // namespace mlgate
