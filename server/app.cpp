@@ -1,5 +1,7 @@
 #include "server/app.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -153,6 +155,9 @@ int App::bind(const ListenAddress& address) {
   if (port <= 0) {
     throw std::runtime_error("cannot listen on " + address.host + ":" +
                              std::to_string(address.port) + " (address in use, or not allowed)");
+  }
+  if (!raise_listen_backlog(port, SOMAXCONN)) {
+    log_event(spdlog::level::warn, "could not raise the listen backlog", {{"port", port}});
   }
   return port;
 }

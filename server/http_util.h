@@ -29,4 +29,11 @@ struct HttpTuning {
 };
 void apply_tuning(httplib::Server& http, const HttpTuning& tuning);
 
+// cpp-httplib 0.11 (a compiled library in Debian, so its CPPHTTPLIB_LISTEN_BACKLOG cannot be set)
+// listens with a backlog of 5: a burst of new connections (runners open one per call) overflows
+// it and clients wait for SYN retransmits (1 s, 3 s, ...). Linux lets listen() be called again on
+// a listening socket to change its backlog: this finds this process's listening socket on `port`
+// and does that. Returns false when no such socket was found.
+bool raise_listen_backlog(int port, int backlog);
+
 }  // namespace mlgate::server

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "store/child_process.h"
 #include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "tests/support/mlgate_process.h"
@@ -65,6 +66,22 @@ TEST(Serve, EmbeddedPostgresAnswersReadyAndStopsCleanly) {
   }
   EXPECT_FALSE(alive(pg_pid)) << "postgres left running after serve stopped";
   EXPECT_TRUE(processes_matching(dir.str()).empty()) << "a process still uses " << dir.str();
+}
+
+// cpp-httplib listens with a backlog of 5; serve raises it so that a burst of runner and client
+// connections is not dropped (each drop costs the client a 1 s SYN retransmit).
+TEST(Serve, TheListenBacklogIsRaisedAboveCppHttplibsFive) {
+  TempDir dir("mlgate-backlog");
+  ServeProcess serve({.data_dir = dir.path(),
+                      .database_url = testing::PgCluster::instance().create_database("bl")});
+  std::string out;
+  store::run_capture({"ss", "-ltnH", "sport = :" + std::to_string(serve.port())}, out);
+  // ss -l: Recv-Q is the current queue, Send-Q the backlog.
+  std::istringstream in(out);
+  std::string state, recv_q, send_q;
+  in >> state >> recv_q >> send_q;
+  ASSERT_EQ(state, "LISTEN") << out;
+  EXPECT_GE(std::stoi(send_q), 128) << out;
 }
 
 TEST(Serve, FirstStartWritesAnAdminTokenOnlyItsOwnerCanReadAndStoresOnlyItsHash) {
