@@ -65,9 +65,10 @@ ApiResponse api_request(const ClientOptions& options, const std::string& method,
   ApiResponse out;
   out.status = r->status;
   out.body = nlohmann::json::parse(r->body, nullptr, false);
-  std::string message = out.body.is_object() && out.body.contains("error")
-                            ? out.body["error"].value("message", r->body)
-                            : r->body;
+  std::string message =
+      out.body.is_object() && out.body.contains("error") && out.body["error"].is_object()
+          ? out.body["error"].value("message", r->body)
+          : r->body;
   if (r->status == 401)
     throw ClientError("not authorised: " + message + " (set MLGATE_TOKEN or --token-file)", 4);
   if (r->status == 403) throw ClientError("forbidden: " + message, 4);

@@ -15,6 +15,8 @@ void add_runner_commands(CLI::App& app, ExitCode& exit_code);
 void add_config_commands(CLI::App& app, ExitCode& exit_code);
 void add_gate_commands(CLI::App& app, ExitCode& exit_code);
 void add_deploy_commands(CLI::App& app, ExitCode& exit_code);
+void add_trigger_command(CLI::App& app, ExitCode& exit_code);
+void add_status_commands(CLI::App& app, ExitCode& exit_code);
 
 // Environment variable or fallback.
 std::string env_or(const char* name, const std::string& fallback);

@@ -99,6 +99,23 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
                   "Process limit of a job whose tier sets none")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 22));
+  cmd->add_option("--public-url", opts->app.forge.public_url,
+                  "URL people reach this server at; commit statuses link to its pages "
+                  "(default http://<listen address>)");
+  cmd->add_flag("--no-forge-feedback", [opts](std::int64_t) { opts->app.forge.enabled = false; },
+                "Send no commit statuses or protection-rule answers");
+  cmd->add_option_function<double>(
+         "--forge-retry-seconds",
+         [opts](double s) {
+           opts->app.forge.retry.first_delay =
+               std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+         },
+         "First retry delay of a failed forge request; it doubles up to 15 minutes (default 5)")
+      ->check(CLI::Range(0.01, 3600.0));
+  cmd->add_option("--forge-max-attempts", opts->app.forge.retry.max_attempts,
+                  "Attempts before a forge request is given up")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   cmd->add_flag("--public-read", opts->app.public_read,
                 "Allow anonymous read access to pages and API");
   cmd->add_flag("--test-endpoints", opts->app.test_endpoints, "Add /debug/* routes (tests only)")

@@ -950,9 +950,14 @@ GateResult evaluate_gate(const GateInput& in) {
   g.rubric = score_rubric(in.rubric, cand.tests, in.path_exists);
   if (in.gate.rubric) g.checks.push_back(check_rubric(*in.gate.rubric, g.rubric));
 
-  const bool deny = std::any_of(g.checks.begin(), g.checks.end(), blocks);
   const bool pending = std::any_of(g.checks.begin(), g.checks.end(), [](const CheckResult& c) {
     return c.status == CheckStatus::pending;
+  });
+  // While a required tier has not finished, what it has not reported yet (a missing metric, the
+  // rubric's tests) may still come: only a value that already fails, or a failed tier, denies.
+  const bool deny = std::any_of(g.checks.begin(), g.checks.end(), [&](const CheckResult& c) {
+    if (!blocks(c)) return false;
+    return !pending || (c.status == CheckStatus::fail && c.kind != CheckKind::rubric);
   });
   g.decision = deny ? Decision::deny : pending ? Decision::pending : Decision::allow;
   g.summary = summarise(g, in);

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <chrono>
 
+#include "server/forge_feedback.h"
+#include "server/gate_service.h"
 #include "server/intake.h"
 #include "server/job_wakeup.h"
 #include "server/json_log.h"
+#include "server/metrics.h"
 #include "server/spool.h"
 #include "store/deliveries.h"
 #include "store/job_queue.h"
@@ -26,6 +29,9 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   planner_ = std::make_unique<Planner>(db_, *mirrors_, config_.planner);
   intake_ = std::make_unique<Intake>(db_, *spool_, planner_.get());
   wakeup_ = std::make_unique<JobWakeup>(db_);
+  scheduler_ = std::make_unique<Scheduler>(db_, *mirrors_, config_.planner, config_.scheduler);
+  gate_ = std::make_unique<GateService>(db_, *mirrors_, config_.planner.config_path);
+  feedback_ = std::make_unique<ForgeFeedback>(db_, *gate_, config_.forge);
   // Results uploads may be larger than webhooks; each route checks its own limit and says which.
   config_.http.payload_max_bytes =
       std::max({config_.http.payload_max_bytes, config_.runners.junit_max_bytes + (1u << 20),
@@ -37,6 +43,7 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
     return httplib::Server::HandlerResponse::Unhandled;
   });
   http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    count_http_request(req, res.status);
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - request_start)
             .count();
@@ -74,6 +81,11 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   register_runner_routes(*this);
   register_job_routes(*this);
   register_gate_routes(*this);
+  register_trigger_routes(*this);
+  register_metrics_routes(*this);
+  register_badge_routes(*this);
+  register_status_routes(*this);
+  register_page_routes(*this);
 }
 
 App::~App() {
@@ -83,6 +95,8 @@ App::~App() {
 void App::start_background() {
   planner_->start();
   wakeup_->start();
+  scheduler_->start();
+  feedback_->start();
   bg_stop_ = false;
   bg_thread_ = std::thread([this] {
     std::unique_lock lock(bg_mu_);
@@ -102,6 +116,8 @@ void App::stop_background() {
   }
   bg_cv_.notify_all();
   if (bg_thread_.joinable()) bg_thread_.join();
+  if (scheduler_) scheduler_->stop();
+  if (feedback_) feedback_->stop();
   if (planner_) planner_->stop();
   if (wakeup_) wakeup_->stop();
 }
@@ -113,21 +129,24 @@ void App::maintenance_tick() {
       size_t n = intake_->drain_spool();
       if (n) log_event(spdlog::level::info, "spool drained", {{"deliveries", n}});
     }
-    if (now - last_lease_sweep_ >= std::chrono::seconds(1)) {
+    if (!last_lease_sweep_ || now - *last_lease_sweep_ >= std::chrono::seconds(1)) {
+      std::vector<JobEnd> lost;
       auto expired = db_.with([&](pqxx::connection& c) {
         pqxx::work tx(c);
         auto n = store::expire_leases(tx);
+        if (n) lost = jobs_lost_in_this_transaction(tx);
         tx.commit();
         return n;
       });
+      observe_job_ends(lost);
       if (expired) log_event(spdlog::level::warn, "job leases expired", {{"jobs", expired}});
       last_lease_sweep_ = now;
     }
-    if (now - last_pending_sweep_ > std::chrono::seconds(10)) {
+    if (!last_pending_sweep_ || now - *last_pending_sweep_ > std::chrono::seconds(10)) {
       planner_->enqueue_pending();
       last_pending_sweep_ = now;
     }
-    if (now - last_retention_ > std::chrono::hours(1)) {
+    if (!last_retention_ || now - *last_retention_ > std::chrono::hours(1)) {
       auto deleted = db_.with([&](pqxx::connection& c) {
         pqxx::work tx(c);
         auto n = store::delete_old_deliveries(tx, config_.delivery_retention_days);
@@ -158,6 +177,15 @@ int App::bind(const ListenAddress& address) {
   }
   if (!raise_listen_backlog(port, SOMAXCONN)) {
     log_event(spdlog::level::warn, "could not raise the listen backlog", {{"port", port}});
+  }
+  if (config_.forge.public_url.empty()) {
+    const bool any = address.host.empty() || address.host == "0.0.0.0" || address.host == "::";
+    const std::string host = any ? "127.0.0.1" : address.host;
+    const bool v6 = host.find(':') != std::string::npos;
+    feedback_->set_public_url("http://" + (v6 ? "[" + host + "]" : host) + ":" +
+                              std::to_string(port));
+  } else {
+    feedback_->set_public_url(config_.forge.public_url);
   }
   return port;
 }

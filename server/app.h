@@ -10,11 +10,14 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "server/forge_feedback.h"
 #include "server/http_util.h"
 #include "server/planner.h"
+#include "server/scheduler.h"
 #include "store/database.h"
 #include "store/migrations.h"
 
@@ -46,8 +49,15 @@ struct AppConfig {
   int delivery_retention_days = 14;
   PlannerOptions planner;
   RunnerProtocolConfig runners;
+  // The nightly scheduler (docs/schedules.md); tests inject its clock.
+  SchedulerOptions scheduler;
+  // Commit statuses and protection-rule answers (docs/forge-feedback.md). An empty public_url
+  // becomes http://<listen address> once bound.
+  ForgeFeedbackOptions forge;
 };
 
+class ForgeFeedback;
+class GateService;
 class Intake;
 class JobWakeup;
 class Spool;
@@ -82,6 +92,9 @@ class App {
   Spool& spool() { return *spool_; }
   vcs::MirrorCache& mirrors() { return *mirrors_; }
   JobWakeup& job_wakeup() { return *wakeup_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  GateService& gate() { return *gate_; }
+  ForgeFeedback& forge_feedback() { return *feedback_; }
 
  private:
   AppConfig config_;
@@ -92,14 +105,19 @@ class App {
   std::unique_ptr<Planner> planner_;
   std::unique_ptr<Intake> intake_;
   std::unique_ptr<JobWakeup> wakeup_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<GateService> gate_;
+  std::unique_ptr<ForgeFeedback> feedback_;
   httplib::Server http_;
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
   bool bg_stop_ = false;
   std::thread bg_thread_;
-  std::chrono::steady_clock::time_point last_pending_sweep_{};
-  std::chrono::steady_clock::time_point last_retention_{};
-  std::chrono::steady_clock::time_point last_lease_sweep_{};
+  // Empty until the first run: the first maintenance tick does everything (the steady clock counts
+  // from boot, so a zero time point would hold retention back for an hour after a boot).
+  std::optional<std::chrono::steady_clock::time_point> last_pending_sweep_;
+  std::optional<std::chrono::steady_clock::time_point> last_retention_;
+  std::optional<std::chrono::steady_clock::time_point> last_lease_sweep_;
 };
 
 void register_health_routes(App& app);
@@ -108,5 +126,10 @@ void register_repo_routes(App& app);
 void register_runner_routes(App& app);
 void register_job_routes(App& app);
 void register_gate_routes(App& app);
+void register_trigger_routes(App& app);
+void register_metrics_routes(App& app);
+void register_badge_routes(App& app);
+void register_status_routes(App& app);
+void register_page_routes(App& app);  // status pages (server/routes_pages.cpp)
 
 }  // namespace mlgate::server

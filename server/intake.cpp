@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "server/json_log.h"
+#include "server/metrics.h"
 #include "store/crypto.h"
 #include "store/deliveries.h"
 #include "store/repos.h"
@@ -86,6 +87,7 @@ IntakeAnswer Intake::spool_or_reject(const IntakeRequest& request, const std::st
     return error_answer(503, "unavailable",
                         "database unreachable and spool unavailable; retry later");
   }
+  count_webhook_delivery(d.forge, "spooled");
   log_event(spdlog::level::warn, "database unreachable: delivery spooled",
             {{"forge", webhooks::to_string(request.forge)}, {"repo", name}, {"error", why}});
   return {202, {{"status", "spooled"}}};
@@ -110,12 +112,14 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     row.http_status = status;
     row.reason = reason;
     row.answered_ms = elapsed_ms(request.started);
-    return db_.with([&](pqxx::connection& c) {
+    const auto id = db_.with([&](pqxx::connection& c) {
       pqxx::work tx(c);
       auto id = store::insert_delivery(tx, row);
       tx.commit();
       return id;
     });
+    count_webhook_delivery(forge_name, verdict);
+    return id;
   };
   auto reject = [&](int status, const std::string& verdict, const std::string& code,
                     const std::string& message) {
@@ -198,6 +202,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     tx.commit();
     return res;
   });
+  count_webhook_delivery(forge_name, result.id ? "accepted" : "duplicate");
   if (!result.id) {
     nlohmann::json body = {{"status", "duplicate"}, {"delivery", result.duplicate_row}};
     if (result.original) {

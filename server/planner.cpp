@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/tier_selection.h"
 #include "server/json_log.h"
+#include "server/protection_rules.h"
+#include "server/repo_remote.h"
 #include "store/deliveries.h"
 #include "store/pipelines.h"
 #include "store/pq.h"
@@ -197,10 +200,10 @@ PlanOutcome Planner::plan(std::int64_t id) {
       case EventKind::pull_request_update:
         break;
       case EventKind::deployment_protection_rule: {
-        std::string note = "deployment protection rule recorded; gate evaluation not available yet";
-        finish_delivery(tx, id, "planned", note);
+        auto intake = record_protection_rule(tx, *repo, event, id);
+        finish_delivery(tx, id, intake.recorded ? "planned" : "failed", intake.note);
         tx.commit();
-        return {"planned", std::nullopt, note};
+        return {intake.recorded ? "planned" : "failed", std::nullopt, intake.note};
       }
       default: {
         std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
@@ -210,105 +213,163 @@ PlanOutcome Planner::plan(std::int64_t id) {
       }
     }
 
-    store::NewPipeline p;
-    p.repo_id = repo->id;
-    p.delivery_row_id = id;
-    p.trigger = trigger_of(event.kind);
-    p.ref = event.ref;
-    p.branch = event.kind == EventKind::tag ? "" : event.branch;
-    p.sha = event.sha;
-    p.before_sha = event.before;
-    p.pr_number = event.pr_number;
-    p.commit_message = event.commit_message;
-    p.author = event.author;
+    CommitRequest request;
+    request.delivery_row_id = id;
+    request.trigger = trigger_of(event.kind);
+    request.ref = event.ref;
+    request.branch = event.kind == EventKind::tag ? "" : event.branch;
+    request.sha = event.sha;
+    request.before_sha = event.before;
+    request.pr_number = event.pr_number;
+    request.commit_message = event.commit_message;
+    request.author = event.author;
+    request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
 
-    vcs::RepoRemote remote;
-    remote.key = mirror_key(repo->forge, repo->full_name);
-    remote.clone_url = repo->clone_url;
-    remote.token = repo->forge_token;
-    remote.token_user = repo->forge == "gitlab" ? "oauth2" : "x-access-token";
+    vcs::RepoRemote remote = repo_remote(*repo);
     if (event.pr_number) {
       remote.fetch_ref = event.ref;  // refs/pull/N/head or refs/merge-requests/N/head
       if (event.from_fork) remote.fetch_url_override = event.head_clone_url;
     }
-    std::optional<std::string> config_text;
-    try {
-      mirrors_.ensure_commit(remote, event.sha);
-      config_text =
-          mirrors_.read_file(remote, event.sha, options_.config_path, core::kMaxConfigBytes + 1);
-      if (p.commit_message.empty() || p.author.empty()) {
-        auto info = mirrors_.commit_info(remote, event.sha);
-        if (p.commit_message.empty()) p.commit_message = info.message;
-        if (p.author.empty()) p.author = info.author_name;
-      }
-    } catch (const std::exception& e) {
-      p.state = "error";
-      p.error = std::string("cannot read the commit: ") + e.what();
+    const CommitPlan plan = plan_commit(mirrors_, remote, repo->id, request, options_);
+    if (plan.problem == PlanProblem::nothing_to_run) {
+      finish_delivery(tx, id, "planned", plan.message);
+      tx.commit();
+      return {"planned", std::nullopt, plan.message};
     }
-    std::optional<core::Config> config;
-    if (!p.error) {
-      if (!config_text) {
-        p.state = "failed";
-        p.error = "no " + options_.config_path + " at " + event.sha.substr(0, 12);
-      } else {
-        // The config is validated against the design's budgets; the server's own ceilings then cap.
-        auto parsed = core::parse_config(*config_text);
-        if (!parsed.ok()) {
-          p.state = "failed";
-          p.error = options_.config_path + " is invalid:\n" +
-                    core::format_errors(parsed.errors, options_.config_path);
-        } else {
-          config = std::move(parsed.config);
-          p.config_json = config_summary(*config);
-        }
-      }
-    }
-    if (config) {
-      std::string event_name = p.trigger;
-      std::string branch = event.kind == EventKind::push ? event.branch : event.base_branch;
-      const auto planned = core::tiers_for_event(*config, event_name, branch);
-      for (const auto& tier_name : planned) {
-        const auto* tier = core::find_tier(*config, tier_name);
-        store::NewJob job;
-        job.tier = tier->name;
-        // Needs on tiers this event does not run are dropped: nothing would ever unblock them.
-        for (const auto& need : tier->needs) {
-          if (std::find(planned.begin(), planned.end(), need) != planned.end())
-            job.needs.push_back(need);
-        }
-        job.image = tier->image;
-        job.command = tier->run;
-        job.timeout_seconds =
-            std::min(tier->timeout_seconds, options_.ceilings.ceiling_for(tier->name));
-        job.resources_json = resources_json(tier->resources);
-        job.network = tier->network;
-        job.env = tier->env;
-        job.cancel_superseded = tier->cancel_superseded;
-        p.jobs.push_back(std::move(job));
-      }
-      if (p.jobs.empty()) {
-        std::string note =
-            "no tier runs on " + event_name + (branch.empty() ? "" : " to " + branch);
-        finish_delivery(tx, id, "planned", note);
-        tx.commit();
-        return {"planned", std::nullopt, note};
-      }
-    }
-    auto pipeline_id = store::create_pipeline(tx, p);
-    int superseded = 0;
-    if (!p.jobs.empty()) {
-      superseded =
-          store::cancel_superseded(tx, repo->id, p.trigger, p.branch, p.pr_number, pipeline_id);
-      store::notify_jobs(tx);
-    }
+    const StoredPlan stored = store_plan(tx, plan);
+    const bool failed = plan.problem != PlanProblem::none;
     std::string note =
-        p.error ? *p.error
-                : std::to_string(p.jobs.size()) + " job(s) planned" +
-                      (superseded ? ", " + std::to_string(superseded) + " superseded" : "");
-    finish_delivery(tx, id, p.error ? "failed" : "planned", p.error ? note : "");
+        failed ? plan.message
+               : std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
+                     (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded"
+                                        : "");
+    finish_delivery(tx, id, failed ? "failed" : "planned", failed ? note : "");
     tx.commit();
-    return {p.error ? "failed" : "planned", pipeline_id, note};
+    return {failed ? "failed" : "planned", stored.pipeline_id, note};
   });
+}
+
+CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                                const std::string& sha, const std::string& config_path) {
+  CommitConfig out;
+  std::optional<std::string> text;
+  try {
+    mirrors.ensure_commit(remote, sha);
+    text = mirrors.read_file(remote, sha, config_path, core::kMaxConfigBytes + 1);
+    auto info = mirrors.commit_info(remote, sha);
+    out.commit_message = info.message;
+    out.author = info.author_name;
+  } catch (const std::exception& e) {
+    out.problem = PlanProblem::unreadable_commit;
+    out.message = std::string("cannot read the commit: ") + e.what();
+    return out;
+  }
+  if (!text) {
+    out.problem = PlanProblem::no_config;
+    out.message = "no " + config_path + " at " + sha.substr(0, 12);
+    return out;
+  }
+  // The config is validated against the design's budgets; the server's own ceilings then cap.
+  auto parsed = core::parse_config(*text);
+  if (!parsed.ok()) {
+    out.problem = PlanProblem::invalid_config;
+    out.message = config_path + " is invalid:\n" + core::format_errors(parsed.errors, config_path);
+    out.errors = std::move(parsed.errors);
+    return out;
+  }
+  out.config = std::move(parsed.config);
+  return out;
+}
+
+CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
+                            const CommitConfig& commit, const PlannerOptions& options) {
+  CommitPlan plan;
+  store::NewPipeline& p = plan.pipeline;
+  p.repo_id = repo_id;
+  p.delivery_row_id = request.delivery_row_id;
+  p.trigger = request.trigger;
+  p.ref = request.ref;
+  p.branch = request.branch;
+  p.sha = request.sha;
+  p.before_sha = request.before_sha;
+  p.pr_number = request.pr_number;
+  p.commit_message =
+      request.commit_message.empty() ? commit.commit_message : request.commit_message;
+  p.author = request.author.empty() ? commit.author : request.author;
+  if (!commit.config) {
+    plan.problem = commit.problem;
+    plan.message = commit.message;
+    plan.config_errors = commit.errors;
+    p.state = commit.problem == PlanProblem::unreadable_commit ? "error" : "failed";
+    p.error = commit.message;
+    return plan;
+  }
+  const core::Config& config = *commit.config;
+  p.config_json = config_summary(config);
+
+  const bool by_event = request.tiers.empty();
+  if (by_event) {
+    plan.tiers = core::tiers_for_event(config, request.trigger, request.filter_branch);
+  } else {
+    auto selection = core::tiers_with_needs(config, request.tiers);
+    if (!selection.unknown.empty()) {
+      std::string declared;
+      for (const auto& t : config.tiers) declared += (declared.empty() ? "" : ", ") + t.name;
+      plan.problem = PlanProblem::unknown_tier;
+      plan.message = "tier '" + selection.unknown.front() + "' is not declared in " +
+                     options.config_path + " at " + request.sha.substr(0, 12) + " (it declares " +
+                     (declared.empty() ? "none" : declared) + ")";
+      return plan;
+    }
+    plan.tiers = std::move(selection.tiers);
+  }
+  for (const auto& tier_name : plan.tiers) {
+    const auto* tier = core::find_tier(config, tier_name);
+    store::NewJob job;
+    job.tier = tier->name;
+    // Needs on tiers this event does not run are dropped: nothing would ever unblock them.
+    for (const auto& need : tier->needs) {
+      if (std::find(plan.tiers.begin(), plan.tiers.end(), need) != plan.tiers.end())
+        job.needs.push_back(need);
+    }
+    job.image = tier->image;
+    job.command = tier->run;
+    job.timeout_seconds = std::min(tier->timeout_seconds, options.ceilings.ceiling_for(tier->name));
+    job.resources_json = resources_json(tier->resources);
+    job.network = tier->network;
+    job.env = tier->env;
+    job.cancel_superseded = tier->cancel_superseded;
+    p.jobs.push_back(std::move(job));
+  }
+  if (p.jobs.empty()) {
+    plan.problem = PlanProblem::nothing_to_run;
+    plan.message = "no tier runs on " + request.trigger +
+                   (request.filter_branch.empty() ? "" : " to " + request.filter_branch);
+  }
+  return plan;
+}
+
+CommitPlan plan_commit(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                       std::int64_t repo_id, const CommitRequest& request,
+                       const PlannerOptions& options) {
+  return plan_from_config(repo_id, request,
+                          read_commit_config(mirrors, remote, request.sha, options.config_path),
+                          options);
+}
+
+StoredPlan store_plan(pqxx::work& tx, const CommitPlan& plan) {
+  if (plan.problem == PlanProblem::unknown_tier || plan.problem == PlanProblem::nothing_to_run)
+    throw std::logic_error("store_plan: nothing to store (" + plan.message + ")");
+  const auto& p = plan.pipeline;
+  StoredPlan out;
+  out.pipeline_id = store::create_pipeline(tx, p);
+  if (!p.jobs.empty()) {
+    if (p.trigger != "manual")
+      out.superseded = store::cancel_superseded(tx, p.repo_id, p.trigger, p.branch, p.pr_number,
+                                                out.pipeline_id);
+    store::notify_jobs(tx);
+  }
+  return out;
 }
 
 }  // namespace mlgate::server

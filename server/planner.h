@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "store/database.h"
+#include "store/pipelines.h"
 #include "vcs/mirror.h"
 
 namespace mlgate::server {
@@ -27,6 +28,78 @@ struct PlannerOptions {
   core::ConfigLimits ceilings;
   std::string config_path = ".mlgate.yml";
 };
+
+// What a pipeline is planned for: one commit, the event that asks for it, and which tiers run.
+// Shared by the three ways a pipeline starts: a webhook delivery, a schedule and a trigger.
+struct CommitRequest {
+  std::string trigger;  // push | tag | pull_request | schedule | manual
+  std::string ref;
+  std::string branch;  // "" for a tag or a bare sha
+  std::string sha;
+  std::string before_sha;
+  std::optional<std::int64_t> pr_number;
+  std::string commit_message;  // "" = read from the commit
+  std::string author;          // "" = read from the commit
+  std::optional<std::int64_t> delivery_row_id;
+  // Which tiers run. Empty: the tiers whose `on` has `trigger` (push, pull_request, tag), with
+  // `branches` matched against filter_branch; a need on a tier that does not run is dropped. Else
+  // exactly these tiers and, transitively, every tier they need (schedule, manual).
+  std::vector<std::string> tiers;
+  std::string filter_branch;  // the pushed branch, or a pull request's target branch
+};
+
+enum class PlanProblem {
+  none,
+  unreadable_commit,  // fetching or reading the commit failed: the pipeline is `error`
+  no_config,          // no config file at the commit: the pipeline is `failed`
+  invalid_config,     // the config has errors (line and column): the pipeline is `failed`
+  unknown_tier,       // an asked tier is not declared in the config: no pipeline
+  nothing_to_run,     // no tier runs on this event: no pipeline
+};
+
+// The config at a commit, read and validated, and the commit's message and author.
+struct CommitConfig {
+  std::optional<core::Config> config;
+  PlanProblem problem = PlanProblem::none;  // none, unreadable_commit, no_config, invalid_config
+  std::string message;                      // the problem, for people
+  std::vector<core::ConfigError> errors;    // invalid_config: every error with line and column
+  std::string commit_message;
+  std::string author;
+};
+
+// A pipeline ready to be stored. With a problem, `pipeline` records it (state and error) and has
+// no jobs; unknown_tier and nothing_to_run are not stored at all.
+struct CommitPlan {
+  store::NewPipeline pipeline;
+  PlanProblem problem = PlanProblem::none;
+  std::string message;
+  std::vector<core::ConfigError> config_errors;
+  std::vector<std::string> tiers;  // the tiers planned, in config order
+};
+
+// Fetches the commit when the mirror lacks it and reads and validates `config_path` there.
+CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                                const std::string& sha, const std::string& config_path);
+
+// The pipeline and its jobs for `request` from the commit's config (no I/O). Budgets are capped by
+// the server's ceilings.
+CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
+                            const CommitConfig& commit, const PlannerOptions& options);
+
+// read_commit_config, then plan_from_config.
+CommitPlan plan_commit(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                       std::int64_t repo_id, const CommitRequest& request,
+                       const PlannerOptions& options);
+
+struct StoredPlan {
+  std::int64_t pipeline_id = 0;
+  int superseded = 0;  // older jobs cancelled by this pipeline
+};
+
+// Creates the plan's pipeline and jobs, cancels the jobs it supersedes (not for `manual`: a person
+// asked for each of those) and wakes the runners, all in `tx`. The plan must not be unknown_tier
+// or nothing_to_run.
+StoredPlan store_plan(pqxx::work& tx, const CommitPlan& plan);
 
 struct PlanOutcome {
   std::string state;  // planned | failed | skipped (already planned, or locked by another planner)

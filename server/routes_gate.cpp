@@ -1,23 +1,16 @@
 // The gate API (docs/gate.md, "The gate API"; issue 5 point 3): the decision for (repo, sha,
 // environment) against the commit deployed there now (read), deployments refused for a denied or
 // pending commit unless forced with a reason (deploy; audited), rollback (deploy; audited), and the
-// deployment history (read). Decisions are stored with their inputs, and served from an in-process
-// cache whose key is read from the database, so that any new result, job state change or
-// deployment (on any replica) misses it.
+// deployment history (read). The decisions themselves come from GateService (gate_service.h).
 #include <cctype>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <unordered_map>
 
-#include "core/config.h"
-#include "core/gate.h"
 #include "server/app.h"
 #include "server/auth.h"
+#include "server/gate_service.h"
 #include "server/http_util.h"
-#include "server/planner.h"
 #include "store/deployments.h"
-#include "store/gate_inputs.h"
 #include "store/repos.h"
 
 namespace mlgate::server {
@@ -27,38 +20,6 @@ using nlohmann::json;
 
 // A repository's full name: owner/name, or group/subgroup/name on GitLab.
 constexpr const char* kRepoPattern = R"(/api/v1/repos/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+))";
-constexpr std::size_t kCacheMaxEntries = 4096;
-
-struct GateCache {
-  std::mutex mu;
-  std::unordered_map<std::string, json> entries;  // key -> response body (without "cached")
-
-  std::optional<json> get(const std::string& key) {
-    std::lock_guard lock(mu);
-    auto it = entries.find(key);
-    if (it == entries.end()) return std::nullopt;
-    return it->second;
-  }
-  void put(const std::string& key, const json& body) {
-    std::lock_guard lock(mu);
-    if (entries.size() >= kCacheMaxEntries) entries.clear();  // keys never come back: no LRU
-    entries[key] = body;
-  }
-};
-
-// An answer that is not a decision: status, error code and message.
-struct Refusal {
-  int status = 400;
-  std::string code;
-  std::string message;
-};
-
-struct GateOutcome {
-  std::optional<Refusal> refusal;
-  json body;  // the response, with "decision", "summary", "decision_id"
-  bool cached = false;
-  std::optional<std::int64_t> latest_deployment_id;  // the deployment state it was decided on
-};
 
 bool valid_sha(const std::string& s) {
   static const std::regex re("^[0-9a-f]{40}([0-9a-f]{24})?$");
@@ -112,157 +73,7 @@ std::optional<store::RepoRow> find_repo(App& app, const httplib::Request& req,
   return repo;
 }
 
-// Evaluates the gate of `env` for `sha` (or serves the cached decision), storing a new decision.
-GateOutcome evaluate(App& app, GateCache& cache, const store::RepoRow& repo, const std::string& sha,
-                     const std::string& env) {
-  GateOutcome out;
-  // One snapshot: the deployment state, both pipelines, the cache key and the results.
-  struct Snapshot {
-    store::DeploymentState deployment;
-    std::optional<store::GatePipeline> candidate;
-    std::optional<store::GatePipeline> baseline;
-    std::string key;
-    std::optional<json> hit;
-    core::JobResults candidate_results;
-    core::JobResults baseline_results;
-  };
-  auto snap = app.db().with([&](pqxx::connection& c) {
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
-    Snapshot s;
-    s.deployment = store::deployment_state(tx, repo.id, env);
-    s.candidate = store::latest_pipeline_for_sha(tx, repo.id, sha);
-    if (s.deployment.current_sha)
-      s.baseline = store::latest_pipeline_for_sha(tx, repo.id, *s.deployment.current_sha);
-    s.key = std::to_string(repo.id) + "\n" + sha + "\n" + env + "\n" +
-            (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
-            s.deployment.current_sha.value_or("-") + "\n" +
-            (s.candidate ? s.candidate->marker : "-") + "\n" +
-            (s.baseline ? s.baseline->marker : "-");
-    s.hit = cache.get(s.key);
-    if (s.hit) return s;
-    if (s.candidate) s.candidate_results = store::load_pipeline_results(tx, *s.candidate);
-    if (s.baseline) s.baseline_results = store::load_pipeline_results(tx, *s.baseline);
-    return s;
-  });
-  out.latest_deployment_id = snap.deployment.latest
-                                 ? std::optional<std::int64_t>(snap.deployment.latest->id)
-                                 : std::nullopt;
-  if (snap.hit) {
-    out.body = std::move(*snap.hit);
-    out.cached = true;
-    return out;
-  }
-
-  // The gate config is the candidate commit's own .mlgate.yml.
-  vcs::RepoRemote remote;
-  remote.key = mirror_key(repo.forge, repo.full_name);
-  remote.clone_url = repo.clone_url;
-  remote.token = repo.forge_token;
-  remote.token_user = repo.forge == "gitlab" ? "oauth2" : "x-access-token";
-  const std::string& config_path = app.config().planner.config_path;
-  std::optional<std::string> text;
-  try {
-    app.mirrors().ensure_commit(remote, sha);
-    text = app.mirrors().read_file(remote, sha, config_path, core::kMaxConfigBytes + 1);
-  } catch (const std::exception& e) {
-    out.refusal = Refusal{404, "unknown_commit",
-                          "cannot read commit " + sha + " of " + repo.full_name + ": " + e.what()};
-    return out;
-  }
-  if (!text) {
-    out.refusal = Refusal{422, "no_config", "no " + config_path + " at " + sha.substr(0, 12)};
-    return out;
-  }
-  auto parsed = core::parse_config(*text);
-  if (!parsed) {
-    out.refusal = Refusal{422, "invalid_config",
-                          config_path + " at " + sha.substr(0, 12) + " is invalid:\n" +
-                              core::format_errors(parsed.errors, config_path)};
-    return out;
-  }
-  const auto* gate = core::find_gate(*parsed.config, env);
-  if (!gate) {
-    std::string known;
-    for (const auto& g : parsed.config->gates) known += (known.empty() ? "" : ", ") + g.name;
-    out.refusal = Refusal{404, "unknown_environment",
-                          "no gate for environment '" + env + "' in " + config_path + " at " +
-                              sha.substr(0, 12) +
-                              (known.empty() ? " (it has none)" : " (it has " + known + ")")};
-    return out;
-  }
-
-  std::vector<core::TierState> tiers;
-  if (snap.candidate) tiers = snap.candidate->tiers;
-  auto& mirrors = app.mirrors();
-  core::PathExists exists = [&mirrors, remote, sha](std::string_view path) {
-    try {
-      return mirrors.path_exists(remote, sha, path);
-    } catch (const std::exception&) {
-      return false;
-    }
-  };
-  core::GateInput input{*gate,
-                        parsed.config->rubric,
-                        snap.candidate_results,
-                        snap.deployment.current_sha ? &snap.baseline_results : nullptr,
-                        &tiers,
-                        exists};
-  auto result = core::evaluate_gate(input);
-  if (!snap.candidate) {
-    // No pipeline yet: nothing to judge but the (pending) required tiers.
-    std::vector<core::CheckResult> kept;
-    for (auto& c : result.checks)
-      if (c.kind == core::CheckKind::tier) kept.push_back(std::move(c));
-    result.checks = std::move(kept);
-    result.decision = core::Decision::pending;
-    result.summary = "pending: no pipeline for " + sha.substr(0, 12) +
-                     " yet (it is created when the push reaches mlgate)";
-  }
-
-  json body = json::parse(core::gate_result_json(result));
-  for (std::size_t i = 0; i < result.checks.size(); ++i)
-    body["checks"][i]["blocks"] = core::blocks(result.checks[i]);
-  body["summary"] = result.summary;
-  body["repo"] = repo.full_name;
-  body["sha"] = sha;
-  body["environment"] = env;
-  body["baseline_sha"] = snap.deployment.current_sha ? json(*snap.deployment.current_sha) : json();
-  body["pipeline_id"] = snap.candidate ? json(snap.candidate->id) : json();
-  body["pipeline_state"] = snap.candidate ? json(snap.candidate->state) : json();
-
-  json tiers_json = json::array();
-  for (const auto& t : tiers) tiers_json.push_back({{"tier", t.tier}, {"state", t.state}});
-  json inputs = {{"gate", gate->name},
-                 {"config_path", config_path},
-                 {"candidate_pipeline", body["pipeline_id"]},
-                 {"candidate_tiers", tiers_json},
-                 {"candidate_marker", snap.candidate ? json(snap.candidate->marker) : json()},
-                 {"baseline_sha", body["baseline_sha"]},
-                 {"baseline_pipeline", snap.baseline ? json(snap.baseline->id) : json()},
-                 {"baseline_deployment_id",
-                  out.latest_deployment_id ? json(*out.latest_deployment_id) : json()},
-                 {"summary", result.summary},
-                 {"rubric", body["rubric"]}};
-  auto id = app.db().with([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    auto r = tx.exec_params1(
-        "INSERT INTO gate_decisions (repo_id, sha, environment, decision, baseline_sha, "
-        "baseline_deployment_id, checks, inputs, source) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, 'api') RETURNING id",
-        repo.id, sha, env, std::string(core::to_string(result.decision)),
-        snap.deployment.current_sha, out.latest_deployment_id,
-        body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
-        inputs.dump(-1, ' ', false, json::error_handler_t::replace));
-    tx.commit();
-    return r[0].as<std::int64_t>();
-  });
-  body["decision_id"] = id;
-  cache.put(snap.key, body);
-  out.body = std::move(body);
-  return out;
-}
-
-void send_outcome_refusal(httplib::Response& res, const Refusal& r) {
+void send_outcome_refusal(httplib::Response& res, const GateRefusal& r) {
   send_error(res, r.status, r.code, r.message);
 }
 
@@ -287,7 +98,7 @@ void audit(pqxx::work& tx, const Caller& caller, const std::string& action, std:
                  caller.name(), action, repo_id, details.dump());
 }
 
-void get_gate(App& app, GateCache& cache, const httplib::Request& req, httplib::Response& res) {
+void get_gate(App& app, const httplib::Request& req, httplib::Response& res) {
   auto caller = authorize(app, req, res, "read");
   if (!caller) return;
   const std::string sha = lower(req.get_param_value("sha"));
@@ -298,15 +109,14 @@ void get_gate(App& app, GateCache& cache, const httplib::Request& req, httplib::
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
   auto repo = find_repo(app, req, res, *caller);
   if (!repo) return;
-  auto outcome = evaluate(app, cache, *repo, sha, env);
+  auto outcome = app.gate().evaluate(*repo, sha, env);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
   outcome.body["cached"] = outcome.cached;
   res.set_header("X-Mlgate-Cache", outcome.cached ? "hit" : "miss");
   send_json(res, 200, outcome.body);
 }
 
-void create_deployment(App& app, GateCache& cache, const httplib::Request& req,
-                       httplib::Response& res) {
+void create_deployment(App& app, const httplib::Request& req, httplib::Response& res) {
   auto caller = authorize(app, req, res, "deploy");
   if (!caller) return;
   auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
@@ -333,7 +143,7 @@ void create_deployment(App& app, GateCache& cache, const httplib::Request& req,
     return send_error(res, 400, "bad_request", "reason: at most 2000 characters");
   auto repo = find_repo(app, req, res, *caller);
   if (!repo) return;
-  auto outcome = evaluate(app, cache, *repo, sha, env);
+  auto outcome = app.gate().evaluate(*repo, sha, env);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
   const std::string decision = outcome.body["decision"];
   if (decision != "allow" && !force) {
@@ -461,16 +271,14 @@ void list(App& app, const httplib::Request& req, httplib::Response& res) {
 }  // namespace
 
 void register_gate_routes(App& app) {
-  auto cache = std::make_shared<GateCache>();  // lives as long as the routes, i.e. the App
   auto& http = app.http();
   const std::string repo = kRepoPattern;
-  http.Get(repo + "/gate", [&app, cache](const httplib::Request& q, httplib::Response& s) {
-    get_gate(app, *cache, q, s);
-  });
+  http.Get(repo + "/gate",
+           [&app](const httplib::Request& q, httplib::Response& s) { get_gate(app, q, s); });
   http.Post(repo + "/deployments/rollback",
             [&app](const httplib::Request& q, httplib::Response& s) { rollback(app, q, s); });
-  http.Post(repo + "/deployments", [&app, cache](const httplib::Request& q, httplib::Response& s) {
-    create_deployment(app, *cache, q, s);
+  http.Post(repo + "/deployments", [&app](const httplib::Request& q, httplib::Response& s) {
+    create_deployment(app, q, s);
   });
   http.Get(repo + "/deployments",
            [&app](const httplib::Request& q, httplib::Response& s) { list(app, q, s); });

@@ -1,5 +1,5 @@
-// Repositories (POST admin, GET read), webhook deliveries (admin: list, show, replay) and
-// pipelines (read).
+// Repositories (POST admin, GET read) and webhook deliveries (admin: list, show, replay).
+// Pipelines are read through routes_status.cpp.
 #include <regex>
 
 #include "server/app.h"
@@ -8,7 +8,6 @@
 #include "server/intake.h"
 #include "server/json_log.h"
 #include "store/deliveries.h"
-#include "store/pipelines.h"
 #include "store/repos.h"
 
 namespace mlgate::server {
@@ -43,33 +42,6 @@ nlohmann::json delivery_json(const store::DeliveryRow& d) {
           {"plan_note", d.plan_error},
           {"pipeline", opt(d.pipeline_id)},
           {"replay_of", opt(d.replay_of)}};
-}
-
-nlohmann::json pipeline_json(const store::PipelineRow& p) {
-  nlohmann::json jobs = nlohmann::json::array();
-  for (const auto& j : p.jobs) {
-    jobs.push_back({{"id", j.id},
-                    {"tier", j.tier},
-                    {"state", j.state},
-                    {"needs", j.needs},
-                    {"timeout_seconds", j.timeout_seconds},
-                    {"image", j.image},
-                    {"network", j.network},
-                    {"attempt", j.attempt}});
-  }
-  return {{"id", p.id},
-          {"repo", p.repo_name},
-          {"trigger", p.trigger},
-          {"ref", p.ref},
-          {"branch", p.branch},
-          {"sha", p.sha},
-          {"pr_number", p.pr_number ? nlohmann::json(*p.pr_number) : nlohmann::json()},
-          {"state", p.state},
-          {"error", p.error},
-          {"commit_message", p.commit_message},
-          {"author", p.author},
-          {"created_at", p.created_at},
-          {"jobs", jobs}};
 }
 
 std::string read_string(const nlohmann::json& body, const char* key, bool required,
@@ -197,30 +169,7 @@ void register_repo_routes(App& app) {
               {{"delivery", id}, {"by", caller->name()}, {"status", answer.status}});
     send_json(res, answer.status, answer.body);
   });
-
-  app.http().Get("/api/v1/pipelines", [&app](const httplib::Request& req, httplib::Response& res) {
-    if (!authorize(app, req, res, "read")) return;
-    int limit = limit_param(req, 50);
-    auto rows = app.db().with([&](pqxx::connection& c) {
-      pqxx::read_transaction tx(c);
-      return store::list_pipelines(tx, std::nullopt, limit);
-    });
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& p : rows) out.push_back(pipeline_json(p));
-    send_json(res, 200, {{"pipelines", out}});
-  });
-  app.http().Get(R"(/api/v1/pipelines/(\d+))",
-                 [&app](const httplib::Request& req, httplib::Response& res) {
-                   if (!authorize(app, req, res, "read")) return;
-                   auto id = std::stoll(req.matches[1]);
-                   auto p = app.db().with([&](pqxx::connection& c) {
-                     pqxx::read_transaction tx(c);
-                     return store::get_pipeline(tx, id);
-                   });
-                   if (!p)
-                     return send_error(res, 404, "not_found", "no pipeline " + std::to_string(id));
-                   send_json(res, 200, pipeline_json(*p));
-                 });
+  // The pipeline GET routes are in routes_status.cpp.
 }
 
 }  // namespace mlgate::server

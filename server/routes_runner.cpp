@@ -11,6 +11,7 @@
 #include "server/http_util.h"
 #include "server/job_wakeup.h"
 #include "server/json_log.h"
+#include "server/metrics.h"
 #include "store/job_queue.h"
 #include "store/results.h"
 #include "store/runners.h"
@@ -385,8 +386,10 @@ void handle_finish(App& app, const httplib::Request& req, httplib::Response& res
   f.log_truncated = body->value("log_truncated", false);
   with_runner(app, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
     auto r = store::finish_job(tx, path_job_id(req), runner.id, *attempt, f);
+    const auto ended = r.held ? job_end(tx, path_job_id(req)) : std::nullopt;
     tx.commit();
     if (!r.held) return lease_lost(res);
+    if (ended) observe_job_end(*ended);
     app.job_wakeup().bump();  // dependants may have become claimable
     log_event(spdlog::level::info, "job finished",
               {{"job", path_job_id(req)}, {"attempt", *attempt}, {"state", r.state}});

@@ -424,15 +424,18 @@ TEST_F(WebhookTest, ABranchDeletionAndADeploymentProtectionRuleAreRecordedButPla
   rule["repository"]["full_name"] = "acme/model";
   auto r2 = post_github(rule.dump(), "deployment_protection_rule", "dpr-1");
   EXPECT_EQ(r2.status, 202) << r2.body;
+  // The branch deletion plans nothing; the protection rule cannot be answered without a forge
+  // token, and its record says so (forge_feedback_test.cpp answers them).
   EXPECT_TRUE(eventually([&] {
     return count(
                "SELECT count(*) FROM webhook_deliveries WHERE verdict = 'accepted' AND plan_state "
-               "= 'planned'") == 2;
+               "IN ('planned', 'failed')") == 2;
   })) << serve_->log();
   EXPECT_EQ(
       count("SELECT count(*) FROM webhook_deliveries WHERE event = 'deployment_protection_rule' "
-            "AND plan_error LIKE '%deployment protection rule recorded%'"),
+            "AND plan_state = 'failed' AND plan_error LIKE '%has no forge token to answer with%'"),
       1);
+  EXPECT_EQ(count("SELECT count(*) FROM protection_requests"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM pipelines"), 0);
 }
 

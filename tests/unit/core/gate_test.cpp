@@ -1296,6 +1296,26 @@ TEST(GateTier, DenyWinsOverPending) {
   EXPECT_EQ(m.run().decision, Decision::deny);
 }
 
+TEST(GateTier, WhatAnUnfinishedTierHasNotReportedYetDoesNotDeny) {
+  // Right after a push nothing is reported: missing metrics, an empty rubric. Waiting will change
+  // that, so the gate is pending, not deny; the checks still say what is missing.
+  Eval e =
+      tier_eval({"functionality", "validation"},
+                std::vector<TierState>{{"functionality", "queued"}, {"validation", "blocked"}});
+  e.gate.metrics = {{.name = "accuracy", .min = 0.9}};
+  e.gate.rubric = RubricGate{.min_score = 1};
+  auto r = e.run();
+  EXPECT_EQ(r.decision, Decision::pending);
+  EXPECT_EQ(named(r, "accuracy").status, CheckStatus::missing);
+  EXPECT_EQ(only(r, CheckKind::rubric).status, CheckStatus::fail);
+  // Once every required tier finished, the same missing metric denies.
+  Eval done =
+      tier_eval({"functionality", "validation"},
+                std::vector<TierState>{{"functionality", "passed"}, {"validation", "passed"}});
+  done.gate.metrics = {{.name = "accuracy", .min = 0.9}};
+  EXPECT_EQ(done.run().decision, Decision::deny);
+}
+
 TEST(GateTier, PendingWithOtherwisePassingChecks) {
   Eval e = tier_eval({"validation"}, std::vector<TierState>{{"validation", "queued"}});
   e.gate.metrics = {{.name = "accuracy", .min = 0.9}};

@@ -1,0 +1,1 @@
+"""Breast-cancer screening classifier: the example model repository gated by mlgate."""

@@ -1,0 +1,69 @@
+// Gate decisions for (repo, sha, environment) against the commit deployed there now, shared by the
+// gate API (routes_gate.cpp), commit statuses and deployment protection rules (forge_reporter.cpp).
+// Every decision is stored in gate_decisions with its inputs and a source (api, status,
+// protection_rule). Decisions are served from an in-process cache whose key is read from the
+// database, so that any new result, job state change or deployment (on any replica) misses it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/config.h"
+#include "store/database.h"
+#include "store/repos.h"
+#include "vcs/mirror.h"
+
+namespace mlgate::server {
+
+// An answer that is not a decision: HTTP status, error code and message.
+struct GateRefusal {
+  int status = 400;
+  std::string code;
+  std::string message;
+};
+
+struct GateAnswer {
+  std::optional<GateRefusal> refusal;
+  // The decision as the API returns it: "decision", "checks" (each with "blocks"), "rubric",
+  // "summary", "repo", "sha", "environment", "baseline_sha", "pipeline_id", "pipeline_state",
+  // "decision_id".
+  nlohmann::json body;
+  bool cached = false;
+  std::optional<std::int64_t> latest_deployment_id;  // the deployment state it was decided on
+};
+
+// The gate environments a commit's config declares, or a refusal (unreadable commit, no config,
+// invalid config).
+struct GateEnvironments {
+  std::optional<GateRefusal> refusal;
+  std::vector<std::string> names;
+};
+
+class GateService {
+ public:
+  GateService(store::Database& db, vcs::MirrorCache& mirrors, std::string config_path);
+  ~GateService();
+  GateService(const GateService&) = delete;
+  GateService& operator=(const GateService&) = delete;
+
+  // source: "api", "status" or "protection_rule" (stored with the decision).
+  GateAnswer evaluate(const store::RepoRow& repo, const std::string& sha, const std::string& env,
+                      const std::string& source = "api");
+  GateEnvironments environments(const store::RepoRow& repo, const std::string& sha);
+
+ private:
+  struct Cache;
+  std::variant<core::Config, GateRefusal> read_config(const store::RepoRow& repo,
+                                                      const std::string& sha);
+  store::Database& db_;
+  vcs::MirrorCache& mirrors_;
+  std::string config_path_;
+  std::unique_ptr<Cache> cache_;
+};
+
+}  // namespace mlgate::server

@@ -1,0 +1,209 @@
+// On-demand runs (issue 6 points 3 and 4; docs/schedules.md): POST
+// /api/v1/repos/{owner}/{name}/trigger {"tier": T, "ref": REF} (scope deploy) resolves the ref to
+// a commit through the mirror and creates a pipeline with trigger `manual` running tier T and,
+// transitively, what it needs. Audited.
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/config.h"
+#include "server/app.h"
+#include "server/auth.h"
+#include "server/http_util.h"
+#include "server/planner.h"
+#include "server/repo_remote.h"
+#include "store/pipelines.h"
+#include "store/repos.h"
+
+namespace mlgate::server {
+namespace {
+
+using nlohmann::json;
+
+// A repository's full name: owner/name, or group/subgroup/name on GitLab.
+constexpr const char* kRepoPattern = R"(/api/v1/repos/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+))";
+constexpr std::size_t kMaxRefBytes = 1024;
+
+// The repo named in the path (case-insensitive; ?forge= picks one when the name exists on both
+// forges). Answers 404/409/403 itself and returns nullopt.
+std::optional<store::RepoRow> find_repo(App& app, const httplib::Request& req,
+                                        httplib::Response& res, const Caller& caller) {
+  const std::string name = req.matches[1].str();
+  const std::string forge = req.has_param("forge") ? req.get_param_value("forge") : "";
+  auto repos = app.db().with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    std::vector<store::RepoRow> out;
+    for (const auto& r : tx.exec_params(
+             "SELECT id FROM repos WHERE lower(full_name) = lower($1) AND ($2 = '' OR forge = $2) "
+             "ORDER BY id",
+             name, forge)) {
+      if (auto row = store::find_repo_by_id(tx, r[0].as<std::int64_t>()))
+        out.push_back(std::move(*row));
+    }
+    return out;
+  });
+  if (repos.empty()) {
+    send_error(res, 404, "not_found", "no repository " + name);
+    return std::nullopt;
+  }
+  if (repos.size() > 1) {
+    send_error(res, 409, "ambiguous_repo",
+               name + " is registered for more than one forge: add ?forge=github or ?forge=gitlab");
+    return std::nullopt;
+  }
+  if (caller.token && caller.token->repo_id && *caller.token->repo_id != repos[0].id) {
+    send_error(res, 403, "forbidden", "this token is restricted to another repository");
+    return std::nullopt;
+  }
+  return std::move(repos[0]);
+}
+
+bool is_full_sha(const std::string& s) {
+  static const std::regex re("^[0-9a-f]{40}([0-9a-f]{24})?$");
+  return std::regex_match(s, re);
+}
+
+struct ResolvedRef {
+  std::string ref;     // what the pipeline records: a full ref, or the sha itself
+  std::string branch;  // "" unless the ref is a branch
+  std::string sha;
+};
+
+// No ref: the default branch. A full ref ("refs/heads/x", "refs/tags/v1", "refs/pull/3/head")
+// as it is; a full sha as it is; a short name is a branch first, then a tag. Throws with git's
+// message when nothing matches.
+ResolvedRef resolve_ref(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                        const store::RepoRow& repo, const std::string& ref) {
+  const std::string heads = "refs/heads/";
+  if (ref.empty()) {
+    const std::string full = heads + repo.default_branch;
+    return {full, repo.default_branch, mirrors.resolve(remote, full, true)};
+  }
+  if (ref.rfind("refs/", 0) == 0) {
+    vcs::RepoRemote with_ref = remote;
+    if (ref.rfind(heads, 0) != 0 && ref.rfind("refs/tags/", 0) != 0) with_ref.fetch_ref = ref;
+    std::string sha = mirrors.resolve(with_ref, ref, true);
+    return {ref, ref.rfind(heads, 0) == 0 ? ref.substr(heads.size()) : "", sha};
+  }
+  if (is_full_sha(ref)) {
+    mirrors.ensure_commit(remote, ref);
+    return {ref, "", ref};
+  }
+  try {
+    return {heads + ref, ref, mirrors.resolve(remote, heads + ref, true)};
+  } catch (const std::exception&) {
+    // Not a branch: a tag, looked up in the mirror that was just refreshed.
+  }
+  return {"refs/tags/" + ref, "", mirrors.resolve(remote, "refs/tags/" + ref, false)};
+}
+
+json config_errors_json(const std::vector<core::ConfigError>& errors) {
+  json out = json::array();
+  for (const auto& e : errors)
+    out.push_back({{"line", e.line}, {"column", e.column}, {"message", e.message}});
+  return out;
+}
+
+void trigger(App& app, const httplib::Request& req, httplib::Response& res) {
+  auto caller = authorize(app, req, res, "deploy");
+  if (!caller) return;
+  auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (!body.is_object())
+    return send_error(res, 400, "bad_request", "the body must be a JSON object");
+  if (!body.contains("tier") || !body["tier"].is_string() || body["tier"].get<std::string>() == "")
+    return send_error(res, 400, "bad_request",
+                      "tier: the tier to run (functionality, validation or training)");
+  if (body.contains("ref") && !body["ref"].is_null() && !body["ref"].is_string())
+    return send_error(res, 400, "bad_request", "ref: a branch, tag, full ref or full commit sha");
+  const std::string tier = body["tier"];
+  const std::string ref = body.contains("ref") && body["ref"].is_string() ? body["ref"] : "";
+  if (ref.size() > kMaxRefBytes)
+    return send_error(res, 400, "bad_request", "ref: at most 1024 bytes");
+  auto repo = find_repo(app, req, res, *caller);
+  if (!repo) return;
+  bool known_name = false;
+  for (auto name : core::kTierNames) known_name = known_name || name == tier;
+  if (!known_name)
+    return send_error(
+        res, 422, "unknown_tier",
+        "unknown tier '" + tier + "' (tiers are functionality, validation, training)");
+
+  const vcs::RepoRemote remote = repo_remote(*repo);
+  ResolvedRef resolved;
+  try {
+    resolved = resolve_ref(app.mirrors(), remote, *repo, ref);
+  } catch (const std::exception& e) {
+    const std::string shown = ref.empty() ? "default branch " + repo->default_branch : ref;
+    return send_error(res, 404, "unknown_ref",
+                      "cannot resolve " + shown + " in " + repo->full_name + ": " + e.what());
+  }
+
+  CommitRequest request;
+  request.trigger = "manual";
+  request.ref = resolved.ref;
+  request.branch = resolved.branch;
+  request.sha = resolved.sha;
+  request.tiers = {tier};
+  const auto& options = app.config().planner;
+  const CommitPlan plan = plan_commit(app.mirrors(), remote, repo->id, request, options);
+  switch (plan.problem) {
+    case PlanProblem::none:
+      break;
+    case PlanProblem::unreadable_commit:
+      return send_error(res, 404, "unknown_commit", plan.message);
+    case PlanProblem::no_config:
+      return send_error(res, 422, "no_config", plan.message);
+    case PlanProblem::invalid_config:
+      return send_json(res, 422,
+                       {{"error", {{"code", "invalid_config"}, {"message", plan.message}}},
+                        {"errors", config_errors_json(plan.config_errors)}});
+    case PlanProblem::unknown_tier:
+      return send_error(res, 422, "unknown_tier", plan.message);
+    case PlanProblem::nothing_to_run:
+      return send_error(res, 422, "nothing_to_run", plan.message);
+  }
+
+  auto row = app.db().with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    const StoredPlan stored = store_plan(tx, plan);
+    json details = {{"pipeline", stored.pipeline_id},
+                    {"tier", tier},
+                    {"tiers", plan.tiers},
+                    {"ref", resolved.ref},
+                    {"sha", resolved.sha},
+                    {"requested_ref", ref}};
+    tx.exec_params(
+        "INSERT INTO audit_log (actor, action, repo_id, details) VALUES ($1, $2, $3, $4::jsonb)",
+        caller->name(), "pipeline.trigger", repo->id, details.dump());
+    auto out = store::get_pipeline(tx, stored.pipeline_id);
+    tx.commit();
+    return out;
+  });
+  if (!row) return send_error(res, 500, "internal", "the new pipeline vanished");
+  json jobs = json::array();
+  for (const auto& j : row->jobs)
+    jobs.push_back({{"id", j.id}, {"tier", j.tier}, {"state", j.state}, {"needs", j.needs}});
+  const std::string id = std::to_string(row->id);
+  send_json(res, 201,
+            {{"id", row->id},
+             {"repo", repo->full_name},
+             {"trigger", row->trigger},
+             {"tier", tier},
+             {"tiers", plan.tiers},
+             {"ref", row->ref},
+             {"branch", row->branch},
+             {"sha", row->sha},
+             {"state", row->state},
+             {"commit_message", row->commit_message},
+             {"jobs", jobs},
+             {"url", "/api/v1/pipelines/" + id},
+             {"web_url", "/pipelines/" + id}});
+}
+
+}  // namespace
+
+void register_trigger_routes(App& app) {
+  app.http().Post(std::string(kRepoPattern) + "/trigger",
+                  [&app](const httplib::Request& q, httplib::Response& s) { trigger(app, q, s); });
+}
+
+}  // namespace mlgate::server

@@ -1,0 +1,276 @@
+#include "server/scheduler.h"
+
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "core/schedule.h"
+#include "server/json_log.h"
+#include "server/repo_remote.h"
+#include "store/pq.h"
+#include "store/repos.h"
+
+namespace mlgate::server {
+namespace {
+
+using std::chrono::sys_seconds;
+
+std::int64_t epoch(sys_seconds t) {
+  return t.time_since_epoch().count();
+}
+
+sys_seconds from_epoch(std::int64_t s) {
+  return sys_seconds{std::chrono::seconds{s}};
+}
+
+std::string iso(sys_seconds t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(store::Database& db, vcs::MirrorCache& mirrors, PlannerOptions planner,
+                     SchedulerOptions options)
+    : db_(db), mirrors_(mirrors), planner_(std::move(planner)), options_(std::move(options)) {}
+
+Scheduler::~Scheduler() {
+  stop();
+}
+
+std::chrono::sys_seconds Scheduler::now() const {
+  auto t = options_.clock ? options_.clock() : std::chrono::system_clock::now();
+  return std::chrono::floor<std::chrono::seconds>(t);
+}
+
+void Scheduler::start() {
+  if (!options_.enabled || thread_.joinable()) return;
+  {
+    std::lock_guard lock(loop_mu_);
+    stopping_ = false;
+  }
+  stop_requested_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Scheduler::stop() {
+  {
+    std::lock_guard lock(loop_mu_);
+    stopping_ = true;
+  }
+  stop_requested_ = true;
+  loop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  resign();
+}
+
+void Scheduler::run() {
+  std::unique_lock lock(loop_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    try {
+      auto report = tick();
+      for (const auto& p : report.problems)
+        log_event(spdlog::level::warn, "schedule skipped", {{"problem", p}});
+    } catch (const store::DatabaseUnavailable& e) {
+      log_event(spdlog::level::warn, "scheduler: database unavailable", {{"error", e.what()}});
+    } catch (const std::exception& e) {
+      log_event(spdlog::level::err, "scheduler tick failed", {{"error", e.what()}});
+    }
+    lock.lock();
+    // The start of the next minute on the real clock (a little after it, so that the minute has
+    // begun on every replica's clock too).
+    auto next = std::chrono::ceil<std::chrono::minutes>(std::chrono::system_clock::now() +
+                                                        std::chrono::milliseconds(1)) +
+                std::chrono::milliseconds(500);
+    loop_cv_.wait_until(lock, next, [&] { return stopping_; });
+  }
+}
+
+bool Scheduler::leader() {
+  std::lock_guard lock(tick_mu_);
+  return leader_;
+}
+
+void Scheduler::resign() {
+  std::lock_guard lock(tick_mu_);
+  if (leader_) log_event(spdlog::level::info, "scheduler leadership released");
+  leader_conn_.reset();  // closing the session releases its advisory lock
+  leader_ = false;
+}
+
+// Called with tick_mu_ held.
+bool Scheduler::hold_leadership() {
+  try {
+    if (!leader_conn_) leader_conn_ = db_.connect_dedicated();
+    pqxx::nontransaction tx(*leader_conn_);
+    if (leader_) {
+      tx.exec("SELECT 1");  // a live session still holds its lock
+      return true;
+    }
+    leader_ =
+        tx.exec_params1("SELECT pg_try_advisory_lock($1)", options_.leader_lock_key)[0].as<bool>();
+    if (leader_) log_event(spdlog::level::info, "scheduler leadership taken");
+    return leader_;
+  } catch (const std::exception& e) {
+    if (leader_) log_event(spdlog::level::warn, "scheduler leadership lost", {{"error", e.what()}});
+    leader_conn_.reset();
+    leader_ = false;
+    return false;
+  }
+}
+
+TickReport Scheduler::tick() {
+  std::lock_guard lock(tick_mu_);
+  if (!options_.enabled || !hold_leadership()) return {};
+  TickReport report = fire_due(now());
+  report.leader = true;
+  return report;
+}
+
+TickReport Scheduler::fire_due(std::chrono::sys_seconds now) {
+  TickReport report;
+  auto repos = db_.with([](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::list_repos(tx);
+  });
+  for (const auto& repo : repos) {
+    if (stop_requested_) break;  // shutting down: the next leader's tick does the rest
+    try {
+      fire_repo(repo.id, now, report);
+    } catch (const store::DatabaseUnavailable&) {
+      throw;
+    } catch (const std::exception& e) {
+      report.problems.push_back(repo.full_name + ": " + e.what());
+    }
+  }
+  for (const auto& run : report.fired) {
+    log_event(spdlog::level::info, "schedule fired",
+              {{"repo", run.repo},
+               {"tier", run.tier},
+               {"scheduled_for", iso(run.scheduled_for)},
+               {"sha", run.sha},
+               {"pipeline", run.pipeline_id}});
+  }
+  return report;
+}
+
+void Scheduler::fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, TickReport& report) {
+  auto repo = db_.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::find_repo_by_id(tx, repo_id);
+  });
+  if (!repo) return;  // deleted meanwhile
+  const vcs::RepoRemote remote = repo_remote(*repo);
+  const std::string branch_ref = "refs/heads/" + repo->default_branch;
+  std::string sha;
+  try {
+    sha = mirrors_.resolve(remote, branch_ref, true);
+  } catch (const std::exception& e) {
+    report.problems.push_back(repo->full_name + ": cannot resolve the default branch " +
+                              repo->default_branch + ": " + e.what());
+    return;
+  }
+  const CommitConfig commit = read_commit_config(mirrors_, remote, sha, planner_.config_path);
+  if (commit.problem == PlanProblem::unreadable_commit ||
+      commit.problem == PlanProblem::invalid_config) {
+    // What the schedules are is unknown: keep what is remembered, fire nothing.
+    report.problems.push_back(repo->full_name + " at " + sha.substr(0, 12) + ": " + commit.message);
+    return;
+  }
+  std::vector<const core::TierConfig*> scheduled;  // none when the branch has no config
+  if (commit.config) {
+    for (const auto& tier : commit.config->tiers)
+      if (tier.cron) scheduled.push_back(&tier);
+  }
+
+  std::vector<ScheduledRun> fired;
+  db_.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    std::map<std::string, core::ScheduleCursor> cursors;
+    for (const auto& r : tx.exec_params(
+             "SELECT tier, cron, extract(epoch FROM known_since)::bigint FROM schedule_cursors "
+             "WHERE repo_id = $1",
+             repo->id)) {
+      cursors[r[0].as<std::string>()] = {r[1].as<std::string>(),
+                                         from_epoch(r[2].as<std::int64_t>()), std::nullopt};
+    }
+    std::map<std::string, sys_seconds> last_fired;
+    for (const auto& r : tx.exec_params(
+             "SELECT tier, extract(epoch FROM max(scheduled_for))::bigint FROM schedules "
+             "WHERE repo_id = $1 GROUP BY tier",
+             repo->id)) {
+      last_fired[r[0].as<std::string>()] = from_epoch(r[1].as<std::int64_t>());
+    }
+
+    struct Due {
+      const core::TierConfig* tier;
+      sys_seconds at;
+      std::int64_t schedule_id = 0;
+    };
+    std::vector<Due> due;
+    for (const auto* tier : scheduled) {
+      std::optional<core::ScheduleCursor> cursor;
+      if (auto it = cursors.find(tier->name); it != cursors.end()) {
+        cursor = it->second;
+        if (auto f = last_fired.find(tier->name); f != last_fired.end())
+          cursor->last_fired = f->second;
+      }
+      const auto decision = core::due_schedule(*tier->cron, cursor, now);
+      if (decision.restart_cursor) {
+        tx.exec_params(
+            "INSERT INTO schedule_cursors (repo_id, tier, cron, known_since, sha) "
+            "VALUES ($1, $2, $3, to_timestamp($4), $5) ON CONFLICT (repo_id, tier) DO UPDATE "
+            "SET cron = EXCLUDED.cron, known_since = EXCLUDED.known_since, sha = EXCLUDED.sha, "
+            "updated_at = now()",
+            repo->id, tier->name, tier->cron->text, epoch(now), sha);
+      }
+      if (decision.fire) due.push_back({tier, *decision.fire});
+      cursors.erase(tier->name);
+    }
+    // Tiers no longer scheduled at the head are forgotten: scheduled again later, they start anew.
+    for (const auto& [tier, cursor] : cursors) {
+      tx.exec_params("DELETE FROM schedule_cursors WHERE repo_id = $1 AND tier = $2", repo->id,
+                     tier);
+    }
+
+    // Claim each due minute; another instance that claimed it first wins (and fires it).
+    std::vector<Due> claimed;
+    for (auto& d : due) {
+      auto r = tx.exec_params(
+          "INSERT INTO schedules (repo_id, tier, cron, scheduled_for) "
+          "VALUES ($1, $2, $3, to_timestamp($4)) "
+          "ON CONFLICT (repo_id, tier, scheduled_for) DO NOTHING RETURNING id",
+          repo->id, d.tier->name, d.tier->cron->text, epoch(d.at));
+      if (r.empty()) continue;
+      d.schedule_id = r[0][0].as<std::int64_t>();
+      claimed.push_back(d);
+    }
+    if (!claimed.empty()) {
+      CommitRequest request;
+      request.trigger = "schedule";
+      request.ref = branch_ref;
+      request.branch = repo->default_branch;
+      request.sha = sha;
+      for (const auto& d : claimed) request.tiers.push_back(d.tier->name);
+      const CommitPlan plan = plan_from_config(repo->id, request, commit, planner_);
+      if (plan.problem != PlanProblem::none)
+        throw std::runtime_error("cannot plan the scheduled run: " + plan.message);
+      const StoredPlan stored = store_plan(tx, plan);
+      for (const auto& d : claimed) {
+        tx.exec_params("UPDATE schedules SET pipeline_id = $2 WHERE id = $1", d.schedule_id,
+                       stored.pipeline_id);
+        fired.push_back({repo->id, repo->full_name, d.tier->name, d.at, sha, stored.pipeline_id});
+      }
+    }
+    tx.commit();
+  });
+  report.fired.insert(report.fired.end(), fired.begin(), fired.end());
+}
+
+}  // namespace mlgate::server

@@ -1,0 +1,90 @@
+#include "store/feedback.h"
+
+namespace mlgate::store {
+
+std::vector<DuePipeline> due_feedback(pqxx::transaction_base& tx, int limit) {
+  std::vector<DuePipeline> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT pipeline_id, seq FROM feedback_due ORDER BY since, pipeline_id LIMIT $1", limit))
+    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>()});
+  return out;
+}
+
+void done_feedback(pqxx::work& tx, const DuePipeline& due) {
+  tx.exec_params("DELETE FROM feedback_due WHERE pipeline_id = $1 AND seq = $2", due.pipeline_id,
+                 due.seq);
+}
+
+std::optional<FeedbackPipeline> feedback_pipeline(pqxx::transaction_base& tx,
+                                                  std::int64_t pipeline_id) {
+  auto p = tx.exec_params(
+      "SELECT id, repo_id, sha, state, coalesce(error, ''), NOT EXISTS (SELECT 1 FROM pipelines n "
+      "WHERE n.repo_id = p.repo_id AND n.sha = p.sha AND n.id > p.id) FROM pipelines p "
+      "WHERE id = $1",
+      pipeline_id);
+  if (p.empty()) return std::nullopt;
+  FeedbackPipeline out;
+  out.id = p[0][0].as<std::int64_t>();
+  out.repo_id = p[0][1].as<std::int64_t>();
+  out.sha = p[0][2].as<std::string>();
+  out.state = p[0][3].as<std::string>();
+  out.error = p[0][4].as<std::string>();
+  out.latest_for_sha = p[0][5].as<bool>();
+  for (const auto& r :
+       tx.exec_params("SELECT tier, state, coalesce(message, '') FROM jobs WHERE pipeline_id = $1 "
+                      "ORDER BY priority, id",
+                      pipeline_id))
+    out.jobs.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()});
+  return out;
+}
+
+std::int64_t record_protection_request(pqxx::work& tx, const NewProtectionRequest& r) {
+  auto ins = tx.exec_params(
+      "INSERT INTO protection_requests (repo_id, delivery_id, sha, environment, callback_url, "
+      "deployment_id) VALUES ($1, $2, $3, $4, $5, $6) "
+      "ON CONFLICT (repo_id, callback_url) DO NOTHING RETURNING id",
+      r.repo_id, r.delivery_id, r.sha, r.environment, r.callback_url, r.deployment_id);
+  if (!ins.empty()) return ins[0][0].as<std::int64_t>();
+  return tx
+      .exec_params1("SELECT id FROM protection_requests WHERE repo_id = $1 AND callback_url = $2",
+                    r.repo_id, r.callback_url)[0]
+      .as<std::int64_t>();
+}
+
+std::vector<ProtectionRequest> due_protection_requests(pqxx::work& tx, int limit) {
+  std::vector<ProtectionRequest> out;
+  for (const auto& r :
+       tx.exec_params("SELECT id, repo_id, sha, environment, callback_url FROM protection_requests "
+                      "WHERE state = 'waiting' AND check_after <= now() ORDER BY id LIMIT $1 "
+                      "FOR UPDATE SKIP LOCKED",
+                      limit))
+    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
+                   r[3].as<std::string>(), r[4].as<std::string>()});
+  return out;
+}
+
+void recheck_protection_requests(pqxx::work& tx, std::int64_t repo_id, const std::string& sha) {
+  tx.exec_params(
+      "UPDATE protection_requests SET check_after = now() WHERE repo_id = $1 AND sha = $2 AND "
+      "state = 'waiting'",
+      repo_id, sha);
+}
+
+void defer_protection_request(pqxx::work& tx, std::int64_t id, std::optional<double> seconds) {
+  tx.exec_params(
+      "UPDATE protection_requests SET check_after = CASE WHEN $2::float8 IS NULL THEN NULL "
+      "ELSE now() + make_interval(secs => $2::float8) END WHERE id = $1",
+      id, seconds);
+}
+
+bool answer_protection_request(pqxx::work& tx, std::int64_t id, bool approved,
+                               std::optional<std::int64_t> gate_decision_id,
+                               const std::string& comment) {
+  return tx.exec_params(
+      "UPDATE protection_requests SET state = 'answered', answer = $2, gate_decision_id = $3, "
+      "comment = $4, answered_at = now(), check_after = NULL WHERE id = $1 AND state = 'waiting'",
+             id, approved ? "approved" : "rejected", gate_decision_id, comment)
+             .affected_rows() == 1;
+}
+
+}  // namespace mlgate::store

@@ -1,0 +1,70 @@
+// What the forge reporter works from (docs/forge-feedback.md): pipelines whose state changed
+// (`feedback_due`, kept by a trigger on state_changes) and GitHub deployment protection rules
+// waiting for the gate (`protection_requests`).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+namespace mlgate::store {
+
+struct DuePipeline {
+  std::int64_t pipeline_id = 0;
+  std::int64_t seq = 0;  // changes seen; done_feedback() removes the row only if unchanged
+};
+std::vector<DuePipeline> due_feedback(pqxx::transaction_base& tx, int limit);
+// Removes the pipeline from feedback_due unless it changed again since `seq` was read.
+void done_feedback(pqxx::work& tx, const DuePipeline& due);
+
+// A pipeline's jobs as the reporter needs them.
+struct FeedbackJob {
+  std::string tier;
+  std::string state;
+  std::string message;
+};
+struct FeedbackPipeline {
+  std::int64_t id = 0;
+  std::int64_t repo_id = 0;
+  std::string sha;
+  std::string state;
+  std::string error;
+  bool latest_for_sha = true;  // no newer pipeline of the same repo and sha
+  std::vector<FeedbackJob> jobs;
+};
+std::optional<FeedbackPipeline> feedback_pipeline(pqxx::transaction_base& tx,
+                                                  std::int64_t pipeline_id);
+
+struct NewProtectionRequest {
+  std::int64_t repo_id = 0;
+  std::optional<std::int64_t> delivery_id;
+  std::string sha;
+  std::string environment;
+  std::string callback_url;
+  std::optional<std::int64_t> deployment_id;
+};
+// Records a request once per (repo, callback URL): a redelivery returns the existing id.
+std::int64_t record_protection_request(pqxx::work& tx, const NewProtectionRequest& r);
+
+struct ProtectionRequest {
+  std::int64_t id = 0;
+  std::int64_t repo_id = 0;
+  std::string sha;
+  std::string environment;
+  std::string callback_url;
+};
+// Waiting requests whose check time has come, oldest first. Each is leased for two minutes
+// (check_after moves on) so that another replica does not take it meanwhile.
+std::vector<ProtectionRequest> due_protection_requests(pqxx::work& tx, int limit);
+// Marks every waiting request for (repo, sha) to be checked now (the commit's pipeline changed).
+void recheck_protection_requests(pqxx::work& tx, std::int64_t repo_id, const std::string& sha);
+// Waits for the pipeline to change (check_after NULL), or until `seconds` from now.
+void defer_protection_request(pqxx::work& tx, std::int64_t id, std::optional<double> seconds);
+// False when it was answered already.
+bool answer_protection_request(pqxx::work& tx, std::int64_t id, bool approved,
+                               std::optional<std::int64_t> gate_decision_id,
+                               const std::string& comment);
+
+}  // namespace mlgate::store

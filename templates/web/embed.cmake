@@ -1,0 +1,22 @@
+# Generates a C++ source holding every templates/web/*.tpl and style.css, so that the mlgate
+# binary carries its own pages (docs/pages.md). Run at build time:
+#   cmake -DWEB_DIR=... -DOUTPUT=... -P embed.cmake
+file(GLOB files ${WEB_DIR}/*.tpl ${WEB_DIR}/*.css)
+list(SORT files)
+set(body "// Generated from templates/web by templates/web/embed.cmake. Do not edit.\n")
+string(APPEND body "#include \"server/pages.h\"\n\nnamespace mlgate::server::pages {\n\n")
+string(APPEND body "const std::vector<EmbeddedFile>& embedded_web_files() {\n")
+string(APPEND body "  static const std::vector<EmbeddedFile> files = {\n")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} text)
+  string(FIND "${text}" ")mlgate_web\"" bad)
+  if(NOT bad EQUAL -1)
+    message(FATAL_ERROR "${f} contains the raw string delimiter")
+  endif()
+  string(APPEND body "      {\"${name}\", R\"mlgate_web(${text})mlgate_web\"},\n")
+endforeach()
+string(APPEND body "  };\n  return files;\n}\n\n}  // namespace mlgate::server::pages\n")
+file(WRITE ${OUTPUT}.tmp "${body}")
+file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)
+file(REMOVE ${OUTPUT}.tmp)

@@ -1,0 +1,262 @@
+// The exact shape of what mlgate sends to GitHub and GitLab, and the outbox's retry policy.
+#include "server/forge_requests.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace mlgate::server {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
+
+TEST(ForgeApiBase, DefaultsPerForgeAndDropsTrailingSlashes) {
+  EXPECT_EQ(forge_api_base("github", ""), "https://api.github.com");
+  EXPECT_EQ(forge_api_base("gitlab", ""), "https://gitlab.com/api/v4");
+  EXPECT_EQ(forge_api_base("github", "https://ghe.example.com/api/v3/"),
+            "https://ghe.example.com/api/v3");
+}
+
+TEST(TierStatus, MapsEveryJobState) {
+  struct Case {
+    const char* job;
+    const char* state;
+  } cases[] = {{"blocked", "pending"},   {"queued", "pending"},     {"running", "running"},
+               {"passed", "success"},    {"failed", "failure"},     {"timed_out", "failure"},
+               {"error", "error"},       {"cancelled", "cancelled"}, {"skipped", "cancelled"}};
+  for (const auto& c : cases) {
+    auto s = tier_status("validation", c.job, "", "http://m/pipelines/7");
+    EXPECT_EQ(s.state, c.state) << c.job;
+    EXPECT_EQ(s.context, "mlgate/validation");
+    EXPECT_EQ(s.target_url, "http://m/pipelines/7");
+    EXPECT_FALSE(s.description.empty()) << c.job;
+  }
+  EXPECT_EQ(tier_status("functionality", "failed", "exit code 1", "").description,
+            "failed: exit code 1");
+}
+
+TEST(GitHubStatus, RequestShapeAndStates) {
+  auto s = tier_status("functionality", "running", "", "https://mlgate.example/pipelines/3");
+  auto r = commit_status_request("github", "https://api.github.com", "acme/model", "", kSha, s);
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.url, "https://api.github.com/repos/acme/model/statuses/" + kSha);
+  EXPECT_EQ(r.body, (json{{"state", "pending"},  // GitHub has no "running"
+                          {"context", "mlgate/functionality"},
+                          {"description", "running"},
+                          {"target_url", "https://mlgate.example/pipelines/3"}}));
+  // Only GitHub's four states ever leave.
+  for (const char* job : {"blocked", "queued", "running", "passed", "failed", "timed_out", "error",
+                          "cancelled", "skipped"}) {
+    auto b = commit_status_request("github", "https://api.github.com", "a/b", "", kSha,
+                                   tier_status("validation", job, "", ""))
+                 .body;
+    const std::string st = b["state"];
+    EXPECT_TRUE(st == "pending" || st == "success" || st == "failure" || st == "error") << st;
+    EXPECT_FALSE(b.contains("target_url"));
+  }
+}
+
+TEST(GitLabStatus, RequestShapeStatesAndProjectId) {
+  auto s = gate_status("production", "deny", "deny: metric accuracy below 0.9", "");
+  auto r = commit_status_request("gitlab", "https://gitlab.example/api/v4", "group/sub/model", "",
+                                 kSha, s);
+  EXPECT_EQ(r.url, "https://gitlab.example/api/v4/projects/group%2Fsub%2Fmodel/statuses/" + kSha);
+  EXPECT_EQ(r.body["state"], "failed");
+  EXPECT_EQ(r.body["name"], "mlgate/gate/production");
+  EXPECT_FALSE(r.body.contains("context"));
+  auto by_id = commit_status_request("gitlab", "https://gitlab.com/api/v4", "g/m", "4242", kSha, s);
+  EXPECT_EQ(by_id.url, "https://gitlab.com/api/v4/projects/4242/statuses/" + kSha);
+  for (const char* job : {"blocked", "queued", "running", "passed", "failed", "timed_out", "error",
+                          "cancelled", "skipped"}) {
+    const std::string st = commit_status_request("gitlab", "https://gitlab.com/api/v4", "a/b", "",
+                                                 kSha, tier_status("validation", job, "", ""))
+                               .body["state"];
+    EXPECT_TRUE(st == "pending" || st == "running" || st == "success" || st == "failed" ||
+                st == "canceled")
+        << job << " -> " << st;
+  }
+  EXPECT_EQ(commit_status_request("gitlab", "x", "a/b", "", kSha,
+                                  tier_status("t", "running", "", ""))
+                .body["state"],
+            "running");
+  EXPECT_EQ(commit_status_request("gitlab", "x", "a/b", "", kSha,
+                                  tier_status("t", "cancelled", "", ""))
+                .body["state"],
+            "canceled");
+}
+
+TEST(GateStatus, DecisionsAndLongSummariesAreCut) {
+  EXPECT_EQ(gate_status("prod", "allow", "allow", "").state, "success");
+  EXPECT_EQ(gate_status("prod", "deny", "x", "").state, "failure");
+  EXPECT_EQ(gate_status("prod", "pending", "x", "").state, "pending");
+  EXPECT_EQ(gate_status("prod", "error", "no gate", "").state, "error");
+  std::string longer(300, 'x');
+  auto s = gate_status("prod", "deny", longer, "");
+  EXPECT_LE(s.description.size(), 140u);
+  EXPECT_EQ(s.description.substr(s.description.size() - 3), "\xE2\x80\xA6");
+}
+
+TEST(ConfigStatus, OneLineNamingTheProblem) {
+  auto s = config_status("failed", ".mlgate.yml is invalid:\n.mlgate.yml:3:5: unknown key", "");
+  EXPECT_EQ(s.context, "mlgate/config");
+  EXPECT_EQ(s.state, "failure");
+  EXPECT_EQ(s.description.find('\n'), std::string::npos);
+  EXPECT_EQ(s.description.find("  "), std::string::npos);
+  EXPECT_EQ(s.description, ".mlgate.yml is invalid: .mlgate.yml:3:5: unknown key");
+  EXPECT_NE(s.description.find(":3:5"), std::string::npos);
+  EXPECT_EQ(config_status("error", "cannot read the commit", "").state, "error");
+}
+
+TEST(CutUtf8, NeverSplitsACharacter) {
+  EXPECT_EQ(cut_utf8("short", 10), "short");
+  std::string s = "ab\xC3\xA9\xC3\xA9\xC3\xA9";  // ab + 3 x é (2 bytes each) = 8 bytes
+  for (std::size_t limit = 3; limit < s.size(); ++limit) {
+    std::string cut = cut_utf8(s, limit);
+    EXPECT_LE(cut.size(), limit);
+    // Valid UTF-8: no continuation byte right after the ASCII prefix without its lead byte.
+    for (std::size_t i = 0; i + 3 < cut.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(cut[i]);
+      if (c == 0xC3) {
+        EXPECT_EQ(static_cast<unsigned char>(cut[i + 1]) & 0xC0, 0x80);
+      }
+    }
+    EXPECT_EQ(cut.substr(cut.size() - 3), "\xE2\x80\xA6");
+    // The part before the ellipsis is a prefix of whole characters, as long as fits.
+    std::string body = cut.substr(0, cut.size() - 3);
+    EXPECT_EQ(body, s.substr(0, body.size()));
+    const std::size_t boundaries[] = {0, 1, 2, 4, 6};
+    EXPECT_NE(std::find(std::begin(boundaries), std::end(boundaries), body.size()),
+              std::end(boundaries))
+        << body.size();
+    EXPECT_GT(body.size() + 2, limit - 3) << "cut more than one character short";
+  }
+}
+
+TEST(ProtectionCallback, BodyShape) {
+  auto r = protection_callback_request(
+      "https://api.github.com/repos/acme/model/actions/runs/1/deployment_protection_rule",
+      "production", true, "fine");
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.body, (json{{"environment_name", "production"},
+                          {"state", "approved"},
+                          {"comment", "fine"}}));
+  auto rej = protection_callback_request("u", "staging", false, std::string(5000, 'y'));
+  EXPECT_EQ(rej.body["state"], "rejected");
+  EXPECT_LE(rej.body["comment"].get<std::string>().size(), 1024u);
+}
+
+TEST(ProtectionComment, ListsTheBlockingChecksWithinTheLimit) {
+  json gate = {{"decision", "deny"},
+               {"sha", kSha},
+               {"baseline_sha", "fedcba9876543210fedcba9876543210fedcba98"},
+               {"summary", "deny: 2 checks fail"},
+               {"checks",
+                {{{"kind", "metric"},
+                  {"name", "accuracy"},
+                  {"status", "fail"},
+                  {"blocks", true},
+                  {"reason", "0.85 < min 0.9"}},
+                 {{"kind", "slice"},
+                  {"name", "recall by age_group=<30"},
+                  {"status", "fail"},
+                  {"blocks", true},
+                  {"reason", "0.7 < min 0.8"}},
+                 {{"kind", "metric"},
+                  {"name", "f1"},
+                  {"status", "pass"},
+                  {"blocks", false},
+                  {"reason", "ok"}}}}};
+  std::string c = protection_comment(gate);
+  EXPECT_NE(c.find("deny"), std::string::npos);
+  EXPECT_NE(c.find("0123456789ab"), std::string::npos);
+  EXPECT_NE(c.find("against fedcba987654"), std::string::npos);
+  EXPECT_NE(c.find("metric accuracy: 0.85 < min 0.9"), std::string::npos);
+  EXPECT_NE(c.find("slice recall by age_group=<30: 0.7 < min 0.8"), std::string::npos);
+  EXPECT_EQ(c.find("f1"), std::string::npos);  // passing checks are not listed
+  // Many failing checks: cut to 1024 bytes.
+  for (int i = 0; i < 100; ++i)
+    gate["checks"].push_back({{"kind", "slice"},
+                              {"name", "recall by region=r" + std::to_string(i)},
+                              {"blocks", true},
+                              {"reason", "0.1 < min 0.8"}});
+  std::string many = protection_comment(gate);
+  EXPECT_LE(many.size(), 1024u);
+  EXPECT_EQ(many.substr(many.size() - 3), "\xE2\x80\xA6");
+  json allow = {{"decision", "allow"}, {"sha", kSha}, {"summary", "allow: 12 checks pass"},
+                {"checks", json::array()}};
+  std::string a = protection_comment(allow);
+  EXPECT_NE(a.find("allow"), std::string::npos);
+  EXPECT_NE(a.find("no deployed baseline"), std::string::npos);
+  EXPECT_NE(a.find("12 checks pass"), std::string::npos);
+}
+
+TEST(ForgeHeaders, GitHubAndGitLabAuth) {
+  auto gh = forge_headers("github", "ghs_abc");
+  auto has = [](const HeaderList& h, const std::string& k, const std::string& v) {
+    for (const auto& [hk, hv] : h)
+      if (hk == k && hv == v) return true;
+    return false;
+  };
+  EXPECT_TRUE(has(gh, "Authorization", "Bearer ghs_abc"));
+  EXPECT_TRUE(has(gh, "Accept", "application/vnd.github+json"));
+  EXPECT_TRUE(has(gh, "X-GitHub-Api-Version", "2022-11-28"));
+  auto gl = forge_headers("gitlab", "glpat-x");
+  EXPECT_TRUE(has(gl, "PRIVATE-TOKEN", "glpat-x"));
+  for (const auto& [k, v] : gl) EXPECT_NE(k, "Authorization");
+  for (const auto& h : {gh, gl}) {
+    bool ua = false;
+    for (const auto& [k, v] : h) ua = ua || (k == "User-Agent" && v.rfind("mlgate/", 0) == 0);
+    EXPECT_TRUE(ua);
+  }
+}
+
+TEST(SameOrigin, TheTokenOnlyGoesToTheForgeApi) {
+  EXPECT_TRUE(same_origin("https://api.github.com/repos/a/b/actions/runs/1/x",
+                          "https://api.github.com"));
+  EXPECT_TRUE(same_origin("https://API.GitHub.com:443/x", "https://api.github.com"));
+  EXPECT_TRUE(same_origin("http://127.0.0.1:8000/api/v3/x", "http://127.0.0.1:8000/api/v3"));
+  EXPECT_FALSE(same_origin("https://evil.example/x", "https://api.github.com"));
+  EXPECT_FALSE(same_origin("http://api.github.com/x", "https://api.github.com"));
+  EXPECT_FALSE(same_origin("https://api.github.com:8443/x", "https://api.github.com"));
+  EXPECT_FALSE(same_origin("https://api.github.com.evil.example/x", "https://api.github.com"));
+  EXPECT_FALSE(same_origin("https://user@api.github.com/x", "https://api.github.com"));
+  EXPECT_FALSE(same_origin("ftp://api.github.com/x", "ftp://api.github.com"));
+  EXPECT_FALSE(same_origin("not a url", "https://api.github.com"));
+}
+
+TEST(JudgeAttempt, SentRetriedWithBackoffOrGivenUp) {
+  RetryPolicy p{milliseconds(1000), milliseconds(8000), 6};
+  EXPECT_EQ(judge_attempt(201, "", {}, {}, 1, p).kind, SendVerdict::Kind::sent);
+  // No answer, 5xx, 408, 429: retried, doubling, capped.
+  auto r1 = judge_attempt(0, "connection refused", {}, {}, 1, p);
+  EXPECT_EQ(r1.kind, SendVerdict::Kind::retry);
+  EXPECT_EQ(r1.delay, milliseconds(1000));
+  EXPECT_NE(r1.error.find("connection refused"), std::string::npos);
+  EXPECT_EQ(judge_attempt(502, "", {}, {}, 2, p).delay, milliseconds(2000));
+  EXPECT_EQ(judge_attempt(503, "", {}, {}, 3, p).delay, milliseconds(4000));
+  EXPECT_EQ(judge_attempt(500, "", {}, {}, 5, p).delay, milliseconds(8000));  // capped
+  EXPECT_EQ(judge_attempt(408, "", {}, {}, 1, p).kind, SendVerdict::Kind::retry);
+  // Retry-After wins when given (capped).
+  EXPECT_EQ(judge_attempt(429, "", std::string("3"), {}, 1, p).delay, milliseconds(3000));
+  EXPECT_EQ(judge_attempt(429, "", std::string("3600"), {}, 1, p).delay, milliseconds(8000));
+  EXPECT_EQ(judge_attempt(429, "", std::string("soon"), {}, 2, p).delay, milliseconds(2000));
+  // A 403 for an exhausted rate limit is retried; any other 4xx is given up at once.
+  EXPECT_EQ(judge_attempt(403, "", {}, std::string("0"), 1, p).kind, SendVerdict::Kind::retry);
+  auto bad = judge_attempt(403, "Resource not accessible by integration", {}, std::string("42"), 1,
+                           p);
+  EXPECT_EQ(bad.kind, SendVerdict::Kind::give_up);
+  EXPECT_NE(bad.error.find("HTTP 403"), std::string::npos);
+  EXPECT_EQ(judge_attempt(422, "validation failed", {}, {}, 1, p).kind,
+            SendVerdict::Kind::give_up);
+  EXPECT_EQ(judge_attempt(401, "", {}, {}, 1, p).kind, SendVerdict::Kind::give_up);
+  // Out of attempts.
+  auto last = judge_attempt(503, "", {}, {}, 6, p);
+  EXPECT_EQ(last.kind, SendVerdict::Kind::give_up);
+  EXPECT_NE(last.error.find("6 attempts"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mlgate::server
