@@ -15,6 +15,7 @@ void add_runner_commands(CLI::App& app, ExitCode& exit_code);
 void add_config_commands(CLI::App& app, ExitCode& exit_code);
 void add_gate_commands(CLI::App& app, ExitCode& exit_code);
 void add_deploy_commands(CLI::App& app, ExitCode& exit_code);
+void add_token_commands(CLI::App& app, ExitCode& exit_code);
 void add_trigger_command(CLI::App& app, ExitCode& exit_code);
 void add_status_commands(CLI::App& app, ExitCode& exit_code);
 

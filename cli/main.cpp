@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   mlgate::cli::add_config_commands(app, exit_code);
   mlgate::cli::add_gate_commands(app, exit_code);
   mlgate::cli::add_deploy_commands(app, exit_code);
+  mlgate::cli::add_token_commands(app, exit_code);
   mlgate::cli::add_trigger_command(app, exit_code);
   mlgate::cli::add_status_commands(app, exit_code);
   mlgate::cli::add_repo_commands(app, exit_code.value);

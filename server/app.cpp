@@ -85,6 +85,7 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   register_metrics_routes(*this);
   register_badge_routes(*this);
   register_status_routes(*this);
+  register_token_routes(*this);
   register_page_routes(*this);
 }
 

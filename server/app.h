@@ -130,6 +130,7 @@ void register_trigger_routes(App& app);
 void register_metrics_routes(App& app);
 void register_badge_routes(App& app);
 void register_status_routes(App& app);
+void register_token_routes(App& app);
 void register_page_routes(App& app);  // status pages (server/routes_pages.cpp)
 
 }  // namespace mlgate::server

@@ -6,6 +6,7 @@
 
 #include "core/config.h"
 #include "core/gate.h"
+#include "server/metrics.h"
 #include "server/repo_remote.h"
 #include "store/deployments.h"
 #include "store/gate_inputs.h"
@@ -201,6 +202,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     return r[0].as<std::int64_t>();
   });
   body["decision_id"] = id;
+  count_gate_decision(env, std::string(core::to_string(result.decision)));
   cache_->put(snap.key, body);
   out.body = std::move(body);
   return out;

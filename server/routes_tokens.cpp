@@ -1,0 +1,165 @@
+// API tokens (issue 5 point 3; docs/api-tokens.md): admins create bearer tokens with scopes read,
+// deploy and admin, optionally restricted to one repository and given an expiry; the token is
+// answered once and only its SHA-256 is stored. Listing never shows a token; revoking is audited.
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "server/app.h"
+#include "server/auth.h"
+#include "server/http_util.h"
+#include "store/pq.h"
+#include "store/tokens.h"
+
+namespace mlgate::server {
+namespace {
+
+using nlohmann::json;
+
+void audit(pqxx::work& tx, const Caller& caller, const std::string& action,
+           std::optional<std::int64_t> repo_id, const json& details) {
+  tx.exec_params("INSERT INTO audit_log (actor, action, repo_id, details) VALUES ($1, $2, $3, $4)",
+                 caller.name(), action, repo_id, details.dump());
+}
+
+json token_json(const pqxx::row& r) {
+  auto text = [&](int i) { return r[i].is_null() ? json() : json(r[i].as<std::string>()); };
+  json scopes = store::from_pg_array(r[2]);
+  return {{"id", r[0].as<std::int64_t>()},
+          {"name", r[1].as<std::string>()},
+          {"scopes", scopes},
+          {"repo", text(3)},
+          {"created_at", text(4)},
+          {"last_used_at", text(5)},
+          {"expires_at", text(6)},
+          {"revoked_at", text(7)}};
+}
+
+constexpr const char* kTokenColumns =
+    "t.id, t.name, t.scopes, r.full_name, "
+    "to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "to_char(t.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "to_char(t.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+    "FROM api_tokens t LEFT JOIN repos r ON r.id = t.repo_id";
+
+void create_token(App& app, const httplib::Request& req, httplib::Response& res) {
+  auto caller = authorize(app, req, res, "admin");
+  if (!caller) return;
+  auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (!body.is_object())
+    return send_error(res, 400, "bad_request", "the body must be a JSON object");
+  const std::string name =
+      body.contains("name") && body["name"].is_string() ? body["name"].get<std::string>() : "";
+  if (name.empty() || name.size() > 200)
+    return send_error(res, 400, "bad_request", "name: 1 to 200 characters");
+  std::vector<std::string> scopes;
+  if (!body.contains("scopes") || !body["scopes"].is_array() || body["scopes"].empty())
+    return send_error(res, 400, "bad_request", "scopes: a non-empty list of read, deploy, admin");
+  for (const auto& s : body["scopes"]) {
+    if (!s.is_string() || (s != "read" && s != "deploy" && s != "admin"))
+      return send_error(res, 400, "bad_request",
+                        "scopes: each one of read, deploy, admin (got " + s.dump() + ")");
+    if (std::find(scopes.begin(), scopes.end(), s.get<std::string>()) == scopes.end())
+      scopes.push_back(s.get<std::string>());
+  }
+  std::optional<int> expires_days;
+  if (body.contains("expires_in_days") && !body["expires_in_days"].is_null()) {
+    if (!body["expires_in_days"].is_number_integer() || body["expires_in_days"].get<long>() < 1 ||
+        body["expires_in_days"].get<long>() > 3650)
+      return send_error(res, 400, "bad_request", "expires_in_days: an integer from 1 to 3650");
+    expires_days = body["expires_in_days"].get<int>();
+  }
+  std::string repo_name;
+  if (body.contains("repo") && !body["repo"].is_null()) {
+    if (!body["repo"].is_string()) return send_error(res, 400, "bad_request", "repo: owner/name");
+    repo_name = body["repo"].get<std::string>();
+  }
+  const std::string forge = body.value("forge", std::string());
+  const auto token = store::generate_token();
+  struct Created {
+    int status = 201;
+    std::string code, message;
+    json row;
+  };
+  auto out = app.db().with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    Created created;
+    std::optional<std::int64_t> repo_id;
+    if (!repo_name.empty()) {
+      auto ids = tx.exec_params(
+          "SELECT id FROM repos WHERE lower(full_name) = lower($1) AND ($2 = '' OR forge = $2)",
+          repo_name, forge);
+      if (ids.empty()) return Created{404, "not_found", "no repository " + repo_name, {}};
+      if (ids.size() > 1)
+        return Created{409,
+                       "ambiguous_repo",
+                       repo_name + " is registered for more than one forge: add \"forge\"",
+                       {}};
+      repo_id = ids[0][0].as<std::int64_t>();
+    }
+    auto id = store::insert_api_token(tx, name, token, scopes, repo_id);
+    if (expires_days)
+      tx.exec_params(
+          "UPDATE api_tokens SET expires_at = now() + make_interval(days => $2) WHERE id = $1", id,
+          *expires_days);
+    audit(tx, *caller, "token.create", repo_id,
+          {{"token_id", id},
+           {"name", name},
+           {"scopes", scopes},
+           {"expires_in_days", expires_days ? json(*expires_days) : json()}});
+    created.row = token_json(
+        tx.exec_params1(std::string("SELECT ") + kTokenColumns + " WHERE t.id = $1", id));
+    tx.commit();
+    return created;
+  });
+  if (out.status != 201) return send_error(res, out.status, out.code, out.message);
+  out.row["token"] = token;
+  send_json(res, 201, out.row);
+}
+
+void list_tokens(App& app, const httplib::Request& req, httplib::Response& res) {
+  if (!authorize(app, req, res, "admin")) return;
+  auto rows = app.db().with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    json out = json::array();
+    for (const auto& r : tx.exec(std::string("SELECT ") + kTokenColumns +
+                                 " WHERE NOT ('runner-register' = ANY (t.scopes)) ORDER BY t.id"))
+      out.push_back(token_json(r));
+    return out;
+  });
+  send_json(res, 200, {{"tokens", rows}});
+}
+
+void revoke_token(App& app, const httplib::Request& req, httplib::Response& res) {
+  auto caller = authorize(app, req, res, "admin");
+  if (!caller) return;
+  const auto id = std::stoll(req.matches[1]);
+  bool revoked = app.db().with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto r = tx.exec_params(
+        "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL "
+        "RETURNING name",
+        id);
+    if (r.empty()) return false;
+    audit(tx, *caller, "token.revoke", std::nullopt,
+          {{"token_id", id}, {"name", r[0][0].as<std::string>()}});
+    tx.commit();
+    return true;
+  });
+  if (!revoked) return send_error(res, 404, "not_found", "no live token " + std::to_string(id));
+  send_json(res, 200, {{"id", id}, {"revoked", true}});
+}
+
+}  // namespace
+
+void register_token_routes(App& app) {
+  auto& http = app.http();
+  http.Post("/api/v1/tokens",
+            [&app](const httplib::Request& q, httplib::Response& s) { create_token(app, q, s); });
+  http.Get("/api/v1/tokens",
+           [&app](const httplib::Request& q, httplib::Response& s) { list_tokens(app, q, s); });
+  http.Post(R"(/api/v1/tokens/(\d{1,18})/revoke)",
+            [&app](const httplib::Request& q, httplib::Response& s) { revoke_token(app, q, s); });
+}
+
+}  // namespace mlgate::server
