@@ -10,6 +10,7 @@
 #include "server/auth.h"
 #include "server/gate_service.h"
 #include "server/http_util.h"
+#include "server/repo_lookup.h"
 #include "store/deployments.h"
 #include "store/repos.h"
 
@@ -18,8 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-// A repository's full name: owner/name, or group/subgroup/name on GitLab.
-constexpr const char* kRepoPattern = R"(/api/v1/repos/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+))";
+constexpr const char* kRepoPattern = kApiRepoPattern;
 
 bool valid_sha(const std::string& s) {
   static const std::regex re("^[0-9a-f]{40}([0-9a-f]{24})?$");
@@ -34,43 +34,6 @@ bool valid_environment(const std::string& s) {
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-// The repo named in the path (case-insensitive; ?forge= picks one when the name exists on both
-// forges). Answers 404/409/403 itself and returns nullopt.
-std::optional<store::RepoRow> find_repo(App& app, const httplib::Request& req,
-                                        httplib::Response& res, const Caller& caller) {
-  const std::string name = req.matches[1].str();
-  const std::string forge = req.has_param("forge") ? req.get_param_value("forge") : "";
-  auto ids = app.db().with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    std::vector<std::int64_t> out;
-    for (const auto& r : tx.exec_params(
-             "SELECT id FROM repos WHERE lower(full_name) = lower($1) AND ($2 = '' OR forge = $2) "
-             "ORDER BY id",
-             name, forge))
-      out.push_back(r[0].as<std::int64_t>());
-    return out;
-  });
-  if (ids.empty()) {
-    send_error(res, 404, "not_found", "no repository " + name);
-    return std::nullopt;
-  }
-  if (ids.size() > 1) {
-    send_error(res, 409, "ambiguous_repo",
-               name + " is registered for more than one forge: add ?forge=github or ?forge=gitlab");
-    return std::nullopt;
-  }
-  if (caller.token && caller.token->repo_id && *caller.token->repo_id != ids[0]) {
-    send_error(res, 403, "forbidden", "this token is restricted to another repository");
-    return std::nullopt;
-  }
-  auto repo = app.db().with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    return store::find_repo_by_id(tx, ids[0]);
-  });
-  if (!repo) send_error(res, 404, "not_found", "no repository " + name);
-  return repo;
 }
 
 void send_outcome_refusal(httplib::Response& res, const GateRefusal& r) {
@@ -107,7 +70,7 @@ void get_gate(App& app, const httplib::Request& req, httplib::Response& res) {
     return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
   if (!valid_environment(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
-  auto repo = find_repo(app, req, res, *caller);
+  auto repo = find_repo_in_path(app, req, res, *caller);
   if (!repo) return;
   auto outcome = app.gate().evaluate(*repo, sha, env);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
@@ -141,7 +104,7 @@ void create_deployment(App& app, const httplib::Request& req, httplib::Response&
                       "force needs a non-empty reason (it is audited)");
   if (reason.size() > 2000)
     return send_error(res, 400, "bad_request", "reason: at most 2000 characters");
-  auto repo = find_repo(app, req, res, *caller);
+  auto repo = find_repo_in_path(app, req, res, *caller);
   if (!repo) return;
   auto outcome = app.gate().evaluate(*repo, sha, env);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
@@ -213,7 +176,7 @@ void rollback(App& app, const httplib::Request& req, httplib::Response& res) {
           : "";
   if (!valid_environment(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
-  auto repo = find_repo(app, req, res, *caller);
+  auto repo = find_repo_in_path(app, req, res, *caller);
   if (!repo) return;
   auto row = app.db().with([&](pqxx::connection& c) -> std::optional<store::DeploymentRow> {
     pqxx::work tx(c);
@@ -252,7 +215,7 @@ void list(App& app, const httplib::Request& req, httplib::Response& res) {
   const std::string env = req.get_param_value("environment");
   if (!env.empty() && !valid_environment(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
-  auto repo = find_repo(app, req, res, *caller);
+  auto repo = find_repo_in_path(app, req, res, *caller);
   if (!repo) return;
   auto rows = app.db().with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);

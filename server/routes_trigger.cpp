@@ -10,6 +10,7 @@
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "server/planner.h"
+#include "server/repo_lookup.h"
 #include "server/repo_remote.h"
 #include "store/pipelines.h"
 #include "store/repos.h"
@@ -19,43 +20,8 @@ namespace {
 
 using nlohmann::json;
 
-// A repository's full name: owner/name, or group/subgroup/name on GitLab.
-constexpr const char* kRepoPattern = R"(/api/v1/repos/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+))";
+constexpr const char* kRepoPattern = kApiRepoPattern;
 constexpr std::size_t kMaxRefBytes = 1024;
-
-// The repo named in the path (case-insensitive; ?forge= picks one when the name exists on both
-// forges). Answers 404/409/403 itself and returns nullopt.
-std::optional<store::RepoRow> find_repo(App& app, const httplib::Request& req,
-                                        httplib::Response& res, const Caller& caller) {
-  const std::string name = req.matches[1].str();
-  const std::string forge = req.has_param("forge") ? req.get_param_value("forge") : "";
-  auto repos = app.db().with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    std::vector<store::RepoRow> out;
-    for (const auto& r : tx.exec_params(
-             "SELECT id FROM repos WHERE lower(full_name) = lower($1) AND ($2 = '' OR forge = $2) "
-             "ORDER BY id",
-             name, forge)) {
-      if (auto row = store::find_repo_by_id(tx, r[0].as<std::int64_t>()))
-        out.push_back(std::move(*row));
-    }
-    return out;
-  });
-  if (repos.empty()) {
-    send_error(res, 404, "not_found", "no repository " + name);
-    return std::nullopt;
-  }
-  if (repos.size() > 1) {
-    send_error(res, 409, "ambiguous_repo",
-               name + " is registered for more than one forge: add ?forge=github or ?forge=gitlab");
-    return std::nullopt;
-  }
-  if (caller.token && caller.token->repo_id && *caller.token->repo_id != repos[0].id) {
-    send_error(res, 403, "forbidden", "this token is restricted to another repository");
-    return std::nullopt;
-  }
-  return std::move(repos[0]);
-}
 
 bool is_full_sha(const std::string& s) {
   static const std::regex re("^[0-9a-f]{40}([0-9a-f]{24})?$");
@@ -118,7 +84,7 @@ void trigger(App& app, const httplib::Request& req, httplib::Response& res) {
   const std::string ref = body.contains("ref") && body["ref"].is_string() ? body["ref"] : "";
   if (ref.size() > kMaxRefBytes)
     return send_error(res, 400, "bad_request", "ref: at most 1024 bytes");
-  auto repo = find_repo(app, req, res, *caller);
+  auto repo = find_repo_in_path(app, req, res, *caller);
   if (!repo) return;
   bool known_name = false;
   for (auto name : core::kTierNames) known_name = known_name || name == tier;
