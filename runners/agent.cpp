@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "runners/log_limit.h"
@@ -36,7 +38,20 @@ struct Identity {
   std::string server;
   std::int64_t id = 0;
   std::string token;
+  // "r<id>-<16 random hex digits>": names this runner's containers and labels them. Runner ids
+  // start at 1 on every server, so the id alone would let runners of two servers sharing a
+  // Docker host kill each other's containers.
+  std::string key;
 };
+
+std::string new_runner_key(std::int64_t id) {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint64_t> dist;
+  const std::uint64_t a = dist(rd);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(a));
+  return "r" + std::to_string(id) + "-" + hex;
+}
 
 std::optional<Identity> load_identity(const fs::path& file) {
   std::ifstream in(file);
@@ -44,7 +59,7 @@ std::optional<Identity> load_identity(const fs::path& file) {
   auto j = nlohmann::json::parse(in, nullptr, false);
   if (!j.is_object() || !j.contains("id") || !j.contains("token")) return std::nullopt;
   return Identity{j.value("server", std::string()), j.value("id", std::int64_t{0}),
-                  j.value("token", std::string())};
+                  j.value("token", std::string()), j.value("key", std::string())};
 }
 
 void save_identity(const fs::path& file, const Identity& id) {
@@ -52,7 +67,9 @@ void save_identity(const fs::path& file, const Identity& id) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp.string());
   const std::string text =
-      nlohmann::json{{"server", id.server}, {"id", id.id}, {"token", id.token}}.dump(2) + "\n";
+      nlohmann::json{{"server", id.server}, {"id", id.id}, {"token", id.token}, {"key", id.key}}
+          .dump(2) +
+      "\n";
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ok = ::fsync(fd) == 0 && ok;
   ::close(fd);
@@ -296,7 +313,8 @@ class Agent {
   int run() {
     std::error_code ec;
     fs::create_directories(options_.work_dir / "jobs", ec);
-    if (ec) return fail("cannot create " + (options_.work_dir / "jobs").string() + ": " + ec.message());
+    if (ec)
+      return fail("cannot create " + (options_.work_dir / "jobs").string() + ": " + ec.message());
     std::optional<WorkDirLock> lock;
     try {
       lock.emplace(options_.work_dir);
@@ -317,9 +335,10 @@ class Agent {
     if (int rc = identify(); rc != 0) return rc;
     client_.emplace(options_.server_url, identity_.token);
     if (options_.executor == "docker") {
-      options_.docker.runner_id = identity_.id;
-      int removed = remove_orphan_containers(options_.docker.docker, identity_.id);
-      if (removed) say("removed " + std::to_string(removed) + " container(s) left by an earlier run");
+      options_.docker.runner_key = identity_.key;
+      int removed = remove_orphan_containers(options_.docker.docker, identity_.key);
+      if (removed)
+        say("removed " + std::to_string(removed) + " container(s) left by an earlier run");
       executor_ = std::make_unique<DockerExecutor>(options_.docker);
     } else {
       executor_ = std::make_unique<LocalExecutor>(options_.local);
@@ -353,6 +372,10 @@ class Agent {
     const fs::path file = options_.work_dir / "runner.json";
     if (auto id = load_identity(file); id && id->server == options_.server_url) {
       identity_ = *id;
+      if (identity_.key.empty()) {  // written by an older runner: give it a key once
+        identity_.key = new_runner_key(identity_.id);
+        save_identity(file, identity_);
+      }
       return 0;
     }
     if (options_.registration_token.empty()) {
@@ -363,8 +386,9 @@ class Agent {
     try {
       RegisterRequest req{options_.name, options_.tiers, options_.capacity, options_.executor,
                           options_.version};
-      auto reg = RunnerClient::register_runner(options_.server_url, options_.registration_token, req);
-      identity_ = {options_.server_url, reg.id, reg.token};
+      auto reg =
+          RunnerClient::register_runner(options_.server_url, options_.registration_token, req);
+      identity_ = {options_.server_url, reg.id, reg.token, new_runner_key(reg.id)};
       save_identity(file, identity_);
       say("registered as runner " + std::to_string(reg.id));
       return 0;
@@ -377,7 +401,8 @@ class Agent {
     for (int i = 0;; ++i) {
       try {
         int n = client_->reset();
-        if (n) say("handed " + std::to_string(n) + " unfinished attempt(s) back to the queue " + when);
+        if (n)
+          say("handed " + std::to_string(n) + " unfinished attempt(s) back to the queue " + when);
         return 0;
       } catch (const RunnerClientError& e) {
         if (e.status() == 401 || e.status() == 403) {
@@ -501,8 +526,8 @@ class Agent {
     const auto give_up = Clock::now() + std::chrono::minutes(5);
     for (int delay = 1;; delay = std::min(delay * 2, 30)) {
       try {
-        auto r = client_->finish(job.job_id, job.attempt, outcome, result.exit_code,
-                                 result.message, log_truncated);
+        auto r = client_->finish(job.job_id, job.attempt, outcome, result.exit_code, result.message,
+                                 log_truncated);
         if (!r.held) {
           say("job " + std::to_string(job.job_id) + ": finish refused, the lease was lost");
         }
@@ -512,7 +537,8 @@ class Agent {
           say("job " + std::to_string(job.job_id) + ": giving up reporting its end: " + e.what());
           return;
         }
-        say(std::string("finish failed: ") + e.what() + "; retrying in " + std::to_string(delay) + " s");
+        say(std::string("finish failed: ") + e.what() + "; retrying in " + std::to_string(delay) +
+            " s");
         std::this_thread::sleep_for(std::chrono::seconds(delay));
       }
     }

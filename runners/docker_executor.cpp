@@ -227,8 +227,8 @@ bool valid_image_reference(const std::string& image) {
   return true;
 }
 
-std::string container_name(std::int64_t runner_id, const JobSpec& job) {
-  return "mlgate-r" + std::to_string(runner_id) + "-j" + std::to_string(job.job_id) + "-a" +
+std::string container_name(const std::string& runner_key, const JobSpec& job) {
+  return "mlgate-" + runner_key + "-j" + std::to_string(job.job_id) + "-a" +
          std::to_string(job.attempt);
 }
 
@@ -245,7 +245,7 @@ std::vector<std::string> docker_run_argv(const JobSpec& job, const RunPaths& pat
   // present first; this closes the gap if it is removed in between).
   argv.insert(argv.end(), {"--pull", "never"});
   argv.insert(argv.end(), {"--label", "mlgate.job=" + std::to_string(job.job_id)});
-  argv.insert(argv.end(), {"--label", "mlgate.runner=" + std::to_string(options.runner_id)});
+  argv.insert(argv.end(), {"--label", "mlgate.runner=" + options.runner_key});
   // Network is opt-in: anything but an explicit "bridge" means none.
   argv.insert(argv.end(), {"--network", job.network == "bridge" ? "bridge" : "none"});
   argv.insert(argv.end(), {"--cap-drop", "ALL", "--security-opt", "no-new-privileges"});
@@ -293,11 +293,12 @@ bool docker_image_present(const std::string& docker, const std::string& image) {
   return run_docker(docker, {"image", "inspect", "--format", "{{.Id}}", image}).exit_code == 0;
 }
 
-int remove_orphan_containers(const std::string& docker, std::int64_t runner_id) {
-  const std::string label = "label=mlgate.runner=" + std::to_string(runner_id);
+int remove_orphan_containers(const std::string& docker, const std::string& runner_key) {
+  const std::string label = "label=mlgate.runner=" + runner_key;
   auto ps = run_docker(docker, {"ps", "--all", "--quiet", "--no-trunc", "--filter", label});
   if (ps.exit_code != 0) {
-    spdlog::warn("could not list the containers of runner {}: {}", runner_id, last_line(ps.output));
+    spdlog::warn("could not list the containers of runner {}: {}", runner_key,
+                 last_line(ps.output));
     return 0;
   }
   auto ids = lines_of(ps.output);
@@ -312,7 +313,7 @@ int remove_orphan_containers(const std::string& docker, std::int64_t runner_id) 
     if (asked.count(line) != 0) {
       ++removed;
     } else {
-      spdlog::warn("removing an orphan container of runner {}: {}", runner_id, line);
+      spdlog::warn("removing an orphan container of runner {}: {}", runner_key, line);
     }
   }
   return removed;
@@ -343,7 +344,7 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
                           dir->string() + " is not a directory");
     }
   }
-  const std::string name = container_name(options_.runner_id, job);
+  const std::string name = container_name(options_.runner_key, job);
   std::vector<std::string> argv;
   try {
     argv = docker_run_argv(job, paths, options_, name);

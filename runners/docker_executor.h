@@ -17,7 +17,7 @@ namespace mlgate::runners {
 
 struct DockerOptions {
   std::string docker = "docker";  // the CLI: a name looked up in PATH, or a path
-  std::int64_t runner_id = 0;     // goes into the container name and the mlgate.runner label
+  std::string runner_key = "r0";  // the runner's key: the container name and mlgate.runner label
   // Used for every limit a tier does not set. gpus here is ignored: a job gets GPUs only when its
   // tier asks for them.
   JobResources defaults{.cpus = 2.0, .memory_bytes = std::int64_t{4} << 30, .pids = 1024};
@@ -40,9 +40,10 @@ class DockerExecutor : public Executor {
   DockerOptions options_;
 };
 
-// "mlgate-r<runner>-j<job>-a<attempt>": unique per runner and attempt, so a retried attempt
-// never collides with a container of an earlier one that is still being removed.
-std::string container_name(std::int64_t runner_id, const JobSpec& job);
+// "mlgate-<runner key>-j<job>-a<attempt>" (the key is "r<id>-<16 hex>", see agent.cpp): unique per
+// runner, across servers sharing a Docker host, and per attempt, so a retried attempt never
+// collides with a container of an earlier one that is still being removed.
+std::string container_name(const std::string& runner_key, const JobSpec& job);
 
 // The full argv of the job's `docker run` (argv[0] is options.docker). Pure: no Docker, no I/O
 // except getuid()/getgid() when options.user is empty. Every value is its own element, so nothing
@@ -61,10 +62,10 @@ bool valid_image_reference(const std::string& image);
 // 'docker' not found in PATH", "Cannot connect to the Docker daemon at ...").
 std::optional<std::string> docker_unavailable_reason(const std::string& docker);
 
-// Kills and removes every container, running or not, labelled mlgate.runner=<runner_id>: what a
+// Kills and removes every container, running or not, labelled mlgate.runner=<runner_key>: what a
 // previous run of this runner left behind when it died. Returns how many were removed. Never
 // throws: a Docker failure is logged and counts as nothing removed.
-int remove_orphan_containers(const std::string& docker, std::int64_t runner_id);
+int remove_orphan_containers(const std::string& docker, const std::string& runner_key);
 
 // Whether the Docker host has `image` locally (runners never pull).
 bool docker_image_present(const std::string& docker, const std::string& image);

@@ -13,3 +13,6 @@ build_mlgate() {
   fi
   ninja -C "$MLGATE_BUILD" -j"$(nproc)" "$@"
 }
+
+# True when something accepts TCP connections on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

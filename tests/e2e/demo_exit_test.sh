@@ -1,21 +1,124 @@
 #!/usr/bin/env bash
-# scripts/demo --exit: starts serve on the embedded PostgreSQL, gets 200 from /readyz, stops, and
-# leaves no process behind. Prints 'demo: 1 passed, 0 failed' or exits non-zero.
+# scripts/demo --exit, end to end (issue 7 point 3): the real server on its embedded PostgreSQL,
+# a real Docker runner, the local smart-HTTP git server, the example model pushed twice through
+# signed webhooks. Asserts, from the demo's output and the JSON answers it saved
+# (`mlgate gate --json`, `mlgate deployments --json`):
+#   - commit 1 (the example) is allowed for production and deployed there (the deployment record);
+#   - commit 2 (demo/regression.patch) is denied against it, naming the failing size_band slices;
+#   - nothing is left running afterwards.
+# Needs Docker and the image mlgate/python-ml:bookworm (scripts/test builds both).
+# Prints 'demo: N passed, 0 failed' or exits non-zero with the reasons and the demo's output.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dir="$(mktemp -d /tmp/mlgate-demo-XXXXXX)"
-chmod 711 "$dir"  # as root, the embedded cluster runs as the postgres user, which must reach it
-trap 'rm -rf "$dir"' EXIT
-port=$((20000 + RANDOM % 20000))
+chmod 711 "$dir" # as root, the embedded cluster runs as the postgres user, which must reach it
+trap 'rm -rf --one-file-system "$dir"' EXIT
+demo="$dir/demo"
 out="$dir/demo.out"
-if ! MLGATE_DEMO_DIR="$dir/data" MLGATE_DEMO_PORT="$port" "$root/scripts/demo" --exit >"$out" 2>&1; then
-  echo "scripts/demo --exit failed:"; cat "$out"; exit 1
+port=$((20000 + RANDOM % 20000))
+
+rc=0
+MLGATE_DEMO_DIR="$demo" "$root/scripts/demo" --exit --port="$port" >"$out" 2>&1 || rc=$?
+if [ "$rc" != 0 ]; then
+  echo "scripts/demo --exit failed (exit $rc):"
+  cat "$out"
+  exit 1
 fi
-grep -q 'GET /readyz -> .*"ready".*(HTTP 200)' "$out" || { echo "no 200 from /readyz:"; cat "$out"; exit 1; }
-grep -q "admin token: $dir/data/admin-token" "$out" || { echo "admin token path not printed:"; cat "$out"; exit 1; }
-[ -f "$dir/data/admin-token" ] || { echo "no admin token written"; exit 1; }
+
+passed=0
+failed=0
+check() { # check DESCRIPTION COMMAND...
+  local what="$1"
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $what"
+  fi
+}
+
+# The two commits, from the demo's own checkout (what it pushed to its git server).
+sha1="$(git -C "$demo/work" rev-parse HEAD~1 2>/dev/null || true)"
+sha2="$(git -C "$demo/work" rev-parse HEAD 2>/dev/null || true)"
+check "the demo's checkout has two commits" test -n "$sha1" -a -n "$sha2"
+check "commit 2 is demo/regression.patch" \
+  grep -qF 'not c.startswith("worst ")' <(git -C "$demo/work" show "$sha2" -- screening/features.py)
+check "the git server received both commits" \
+  test "$(git -C "$demo/git/repos/cancer-screening.git" rev-parse main 2>/dev/null)" = "$sha2"
+
+# The decisions and the deployment record, as the API answered them.
+json_checks() {
+  node - "$demo/results" "$sha1" "$sha2" <<'EOF'
+const fs = require('fs');
+const path = require('path');
+const [dir, sha1, sha2] = process.argv.slice(2);
+const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+let bad = 0;
+const expect = (what, ok, detail) => {
+  console.log(`${ok ? 'ok' : 'FAILED'}: ${what}${ok ? '' : ` (${detail})`}`);
+  if (!ok) bad++;
+};
+const g1 = read('gate-1.json');
+const g2 = read('gate-2.json');
+const d = read('deployments.json');
+const failing = (g, kind) => g.checks.filter((c) => c.kind === kind && c.status === 'fail').map((c) => c.name);
+
+expect('commit 1: production gate allow', g1.decision === 'allow', g1.decision);
+expect('commit 1: no baseline (nothing deployed yet)', g1.baseline_sha === null, g1.baseline_sha);
+expect('commit 1: no failing check', g1.checks.every((c) => c.status !== 'fail'),
+  JSON.stringify(g1.checks.filter((c) => c.status === 'fail')));
+expect('commit 1: both tiers passed', ['functionality', 'validation'].every((t) =>
+  g1.checks.some((c) => c.kind === 'tier' && c.name === t && c.status === 'pass')), JSON.stringify(g1.checks));
+
+expect('the deployment record: one deployment', d.deployments.length === 1, JSON.stringify(d));
+const dep = d.deployments[0] || {};
+expect('the deployment: commit 1 to production, current, not forced',
+  dep.sha === sha1 && dep.environment === 'production' && dep.current === true &&
+  dep.forced === false && dep.kind === 'deploy', JSON.stringify(dep));
+expect('the deployment refers to the allow decision', dep.gate_decision_id === g1.decision_id,
+  `${dep.gate_decision_id} vs ${g1.decision_id}`);
+expect('production is at commit 1', d.current && d.current.production === sha1, JSON.stringify(d.current));
+
+expect('commit 2: production gate deny', g2.decision === 'deny', g2.decision);
+expect('commit 2: judged against commit 1, the deployed baseline', g2.baseline_sha === sha1, g2.baseline_sha);
+const slices = failing(g2, 'slice');
+for (const s of ['recall[size_band=small]', 'recall[size_band=medium]'])
+  expect(`commit 2: slice ${s} fails`, slices.includes(s), JSON.stringify(slices));
+expect('commit 2: slice recall[size_band=large] passes',
+  g2.checks.some((c) => c.kind === 'slice' && c.name === 'recall[size_band=large]' && c.status === 'pass'),
+  JSON.stringify(g2.checks.filter((c) => c.kind === 'slice')));
+expect('commit 2: both tiers passed (the code is fine; the model is not)',
+  g2.checks.filter((c) => c.kind === 'tier' && c.status === 'pass').length === 2, JSON.stringify(g2.checks));
+process.exit(bad ? 1 : 0);
+EOF
+}
+check "the gate decisions and the deployment record" json_checks
+
+# What a person reads in the demo's output.
+check "the output shows the allow" grep -q '^production: allow' "$out"
+check "the output shows the deny" grep -q '^production: deny: ' "$out"
+check "the deny's table names the small slice" grep -Eq '^fail +slice +recall\[size_band=small\] ' "$out"
+check "the summary names the failing slices" \
+  grep -q "gate deny, failing slices: .*recall\[size_band=small\]" "$out"
+check "the deploy was printed" grep -q "^deployed ${sha1:0:12} to production" "$out"
+check "the pages' URLs are printed" grep -q "http://127.0.0.1:$port/repos/demo/cancer-screening" "$out"
+check "the admin token's path is printed" grep -q "admin token: $demo/server/admin-token" "$out"
+check "the admin token exists" test -s "$demo/server/admin-token"
+
+# Nothing left running: serve, its PostgreSQL, the runner and lighttpd all name the demo dir.
 sleep 1
-if pgrep -f -- "$dir/data" >/dev/null; then
-  echo "processes left behind:"; pgrep -af -- "$dir/data"; exit 1
+if pgrep -f -- "$demo" >/dev/null; then
+  echo "FAILED: processes left behind:"
+  pgrep -af -- "$demo"
+  failed=$((failed + 1))
+else
+  passed=$((passed + 1))
 fi
-echo "demo: 1 passed, 0 failed"
+
+if [ "$failed" != 0 ]; then
+  echo "--- the demo's output"
+  cat "$out"
+fi
+echo "demo: $passed passed, $failed failed"
+[ "$failed" = 0 ]

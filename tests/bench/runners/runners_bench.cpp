@@ -275,9 +275,9 @@ class Env {
     registration_token_ = json::parse(t.body)["token"].get<std::string>();
     testing::write_file(dir_.path() / "registration-token", registration_token_ + "\n");
     db_ = std::make_unique<pqxx::connection>(conninfo_);
-    // Container names are mlgate-r<runner id>-j<job id>-a<attempt>, and the Docker daemon (and
-    // so the docker events stream) may be shared with other mlgate tests whose ids start at 1:
-    // ids of this run start at a large number of its own.
+    // Container names are mlgate-<runner key>-j<job id>-a<attempt>; the key is random, and the
+    // Docker daemon (and so the docker events stream) may be shared with other mlgate tests whose
+    // job ids start at 1: ids of this run start at a large number of its own.
     const std::int64_t base = 100'000'000 + (now_ns() / 1000) % 800'000'000;
     pqxx::nontransaction tx(*db_);
     tx.exec("SELECT setval('runners_id_seq', " + std::to_string(base) +
@@ -507,7 +507,7 @@ class PushBench {
     }
     events_.reset();
     // Nothing may be left behind: the runner removes its job containers, --rm the bare ones.
-    size_t left = runner_id_ ? remove_containers("mlgate-r" + std::to_string(runner_id_) + "-") : 0;
+    size_t left = runner_key_.empty() ? 0 : remove_containers("mlgate-" + runner_key_ + "-");
     left += remove_containers(name_prefix_);
     if (left)
       failures_.push_back(std::to_string(left) + " container(s) were left behind (removed now)");
@@ -547,8 +547,11 @@ class PushBench {
       {
         pqxx::nontransaction tx(env_.db());
         auto r = tx.exec("SELECT id FROM runners WHERE name = 'bench-docker'");
-        if (!r.empty()) {
+        // Registered, and its key (the name part of its containers) written to runner.json.
+        auto identity = json::parse(read_or_empty(work / "runner.json"), nullptr, false);
+        if (!r.empty() && identity.is_object() && !identity.value("key", "").empty()) {
           runner_id_ = r[0][0].as<std::int64_t>();
+          runner_key_ = identity.value("key", "");
           break;
         }
       }
@@ -577,7 +580,7 @@ class PushBench {
     job.image = kImage;
     job.command = "true";
     runners::DockerOptions o;
-    o.runner_id = 0;  // no runner has id 0: the label matches nobody's orphans
+    o.runner_key = "r0-bench";  // no runner has this key: the label matches nobody's orphans
     return runners::docker_run_argv(job, job_paths_, o, name);
   }
 
@@ -673,7 +676,7 @@ class PushBench {
                           job_state + " at attempt " + std::to_string(attempt));
     // The job's container, by its exact name (the ids are unique to this run, see Env). The
     // daemon stamped its start; the stream may deliver it a little after the pipeline ended.
-    const std::string runner_prefix = "mlgate-r" + std::to_string(runner_id_) + "-";
+    const std::string runner_prefix = "mlgate-" + runner_key_ + "-";
     const std::string expected =
         runner_prefix + "j" + std::to_string(job_id) + "-a" + std::to_string(attempt);
     expected_.insert(expected);
@@ -704,6 +707,7 @@ class PushBench {
   runners::RunPaths job_paths_;
   store::ChildProcess runner_;
   std::int64_t runner_id_ = 0;
+  std::string runner_key_;
   std::unique_ptr<DockerEvents> events_;
   std::set<std::string> expected_, unexpected_;
   bool all_runs_done_ = false;

@@ -121,6 +121,12 @@ class RunnerEnv {
   std::string runner_log(const std::string& name) const {
     return testing::read_file(dir_.path() / ("runner-" + name) / "runner.log");
   }
+  // The key a runner keeps in its runner.json: its containers' name part and mlgate.runner label.
+  std::string runner_key(const std::string& name) const {
+    auto j = json::parse(testing::read_file(dir_.path() / ("runner-" + name) / "runner.json"),
+                         nullptr, false);
+    return j.is_object() ? j.value("key", std::string()) : std::string();
+  }
 
   json get(const std::string& path) {
     auto r = http_get(host(), path, admin());
@@ -627,7 +633,10 @@ tiers:
     return !containers_labelled("mlgate.job=" + std::to_string(j["id"].get<long>())).empty();
   });
   ASSERT_FALSE(job.is_null());
-  const std::string runner_label = "mlgate.runner=" + std::to_string(job["runner"].get<long>());
+  const std::string key = env.runner_key("phoenix");
+  EXPECT_EQ(key.rfind("r" + std::to_string(job["runner"].get<long>()) + "-", 0), 0u) << key;
+  EXPECT_EQ(key.size(), 1 + std::to_string(job["runner"].get<long>()).size() + 1 + 16) << key;
+  const std::string runner_label = "mlgate.runner=" + key;
   env.runner(first).signal(SIGKILL);
   env.runner(first).wait();
   // The container outlives the runner...
@@ -676,8 +685,7 @@ tiers:
   EXPECT_EQ(inspect(c, "{{.HostConfig.Memory}}"), "268435456");
   EXPECT_EQ(inspect(c, "{{.HostConfig.NanoCpus}}"), "1000000000");
   EXPECT_EQ(inspect(c, "{{.HostConfig.PidsLimit}}"), "64");
-  EXPECT_EQ(inspect(c, "{{index .Config.Labels \"mlgate.runner\"}}"),
-            std::to_string(job["runner"].get<long>()));
+  EXPECT_EQ(inspect(c, "{{index .Config.Labels \"mlgate.runner\"}}"), env.runner_key("iso"));
   auto mounts = inspect(c, "{{range .Mounts}}{{.Destination}} {{end}}");
   EXPECT_NE(mounts.find("/workspace"), std::string::npos);
   EXPECT_NE(mounts.find("/results"), std::string::npos);

@@ -103,16 +103,16 @@ class DockerExecutorTest : public ::testing::Test {
   void SetUp() override {
     std::string problem = docker_problem();
     ASSERT_TRUE(problem.empty()) << problem;
-    options_.runner_id = runner_id();
+    options_.runner_key = runner_key();
   }
 
   void TearDown() override {
     // Whatever a failed test left behind.
-    remove_orphan_containers("docker", options_.runner_id);
+    remove_orphan_containers("docker", options_.runner_key);
   }
 
   // Unique per test binary run (pid) so that two test runs at once do not share names.
-  static std::int64_t runner_id() { return 700000000 + getpid(); }
+  static std::string runner_key() { return "r7-test" + std::to_string(getpid()); }
 
   JobSpec job(const std::string& command) {
     static std::int64_t next = 1;
@@ -141,7 +141,7 @@ TEST_F(DockerExecutorTest, IsolationFlagsOnARunningContainer) {
   auto j = job("sleep 30");
   j.resources = {.cpus = 0.5, .memory_bytes = 256 * 1024 * 1024, .pids = 100};
   j.env = {{"SEED", "7"}};
-  const std::string name = container_name(options_.runner_id, j);
+  const std::string name = container_name(options_.runner_key, j);
   DockerExecutor executor(options_);
   Output out;
   std::atomic<bool> cancel{false};
@@ -171,7 +171,7 @@ TEST_F(DockerExecutorTest, IsolationFlagsOnARunningContainer) {
   EXPECT_EQ(host.at("AutoRemove"), true);
   EXPECT_TRUE(host.at("DeviceRequests").is_null() || host.at("DeviceRequests").empty());
   EXPECT_EQ(config.at("Labels").at("mlgate.job"), std::to_string(j.job_id));
-  EXPECT_EQ(config.at("Labels").at("mlgate.runner"), std::to_string(options_.runner_id));
+  EXPECT_EQ(config.at("Labels").at("mlgate.runner"), options_.runner_key);
   EXPECT_EQ(config.at("User"), std::to_string(getuid()) + ":" + std::to_string(getgid()));
   EXPECT_EQ(config.at("WorkingDir"), "/workspace");
   EXPECT_EQ(config.at("Image"), kImage);
@@ -252,7 +252,7 @@ TEST_F(DockerExecutorTest, ResultsLandOnTheHostOwnedByTheRunnerUser) {
 TEST_F(DockerExecutorTest, TimeoutKillsTheContainer) {
   auto j = job("echo started; sleep 60");
   j.timeout = 2s;
-  const std::string name = container_name(options_.runner_id, j);
+  const std::string name = container_name(options_.runner_key, j);
   DockerExecutor executor(options_);
   Output out;
   const auto start = Clock::now();
@@ -268,7 +268,7 @@ TEST_F(DockerExecutorTest, TimeoutKillsTheContainer) {
 
 TEST_F(DockerExecutorTest, CancelStopsTheContainerWithinFiveSeconds) {
   auto j = job("sleep 60");
-  const std::string name = container_name(options_.runner_id, j);
+  const std::string name = container_name(options_.runner_key, j);
   DockerExecutor executor(options_);
   Output out;
   std::atomic<bool> cancel{false};
@@ -290,7 +290,7 @@ TEST_F(DockerExecutorTest, CancelWhileTheContainerIsStillStartingLeavesNothing) 
   // The cancel lands while `docker run` is creating the container: the first `docker kill` finds
   // nothing, a later one must.
   auto j = job("sleep 60");
-  const std::string name = container_name(options_.runner_id, j);
+  const std::string name = container_name(options_.runner_key, j);
   DockerExecutor executor(options_);
   Output out;
   const auto start = Clock::now();
@@ -337,7 +337,7 @@ TEST_F(DockerExecutorTest, DockerRefusingTheRunIsAnError) {
   auto result = executor.run(j, paths(), out.hooks());
   EXPECT_EQ(result.outcome, Outcome::error) << result.message;
   EXPECT_NE(result.message.find("docker: "), std::string::npos) << result.message;
-  EXPECT_FALSE(container_exists(container_name(options_.runner_id, j)));
+  EXPECT_FALSE(container_exists(container_name(options_.runner_key, j)));
 }
 
 TEST_F(DockerExecutorTest, MissingWorkspaceIsAnErrorAndIsNotCreated) {
@@ -377,7 +377,7 @@ esac
   DockerExecutor executor(o);
   Output out;
   auto j = job("sleep 60");
-  const std::string name = container_name(o.runner_id, j);
+  const std::string name = container_name(o.runner_key, j);
   const auto start = Clock::now();
   auto result = executor.run(j, paths(), out.hooks([&] { return out.get() == "started\n"; }));
   const auto took = Clock::now() - start;
@@ -393,19 +393,18 @@ esac
 }
 
 TEST_F(DockerExecutorTest, RemoveOrphanContainersOnlyTouchesItsRunner) {
-  const std::int64_t mine = 4242000000 + getpid();  // "runner 4242", unique per test run
-  const std::int64_t other = mine + 1;
+  // Two runners whose keys share the id part (two servers' runner 4242): only the key counts.
+  const std::string mine = "r4242-mine" + std::to_string(getpid());
+  const std::string other = "r4242-other" + std::to_string(getpid());
   const std::string pid = std::to_string(getpid());
   std::string out;
-  ASSERT_EQ(
-      docker({"run", "--detach", "--name", "mlgate-orphan-mine-" + pid, "--label",
-              "mlgate.runner=" + std::to_string(mine), "--network", "none", kImage, "sleep", "300"},
-             out),
-      0)
+  ASSERT_EQ(docker({"run", "--detach", "--name", "mlgate-orphan-mine-" + pid, "--label",
+                    "mlgate.runner=" + mine, "--network", "none", kImage, "sleep", "300"},
+                   out),
+            0)
       << out;
   ASSERT_EQ(docker({"create", "--name", "mlgate-orphan-other-" + pid, "--label",
-                    "mlgate.runner=" + std::to_string(other), "--network", "none", kImage, "sleep",
-                    "300"},
+                    "mlgate.runner=" + other, "--network", "none", kImage, "sleep", "300"},
                    out),
             0)
       << out;

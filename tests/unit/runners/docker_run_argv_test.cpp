@@ -37,12 +37,12 @@ RunPaths sample_paths() {
 
 DockerOptions sample_options() {
   DockerOptions o;
-  o.runner_id = 9;
+  o.runner_key = "r9-0123456789abcdef";
   return o;
 }
 
 Argv argv_for(const JobSpec& job, const DockerOptions& o = sample_options()) {
-  return docker_run_argv(job, sample_paths(), o, container_name(o.runner_id, job));
+  return docker_run_argv(job, sample_paths(), o, container_name(o.runner_key, job));
 }
 
 // The value after the first occurrence of `flag`, if any.
@@ -66,7 +66,8 @@ bool has(const Argv& argv, const std::string& element) {
 }
 
 TEST(ContainerName, NamesRunnerJobAndAttempt) {
-  EXPECT_EQ(container_name(9, sample_job()), "mlgate-r9-j42-a2");
+  EXPECT_EQ(container_name("r9-0123456789abcdef", sample_job()),
+            "mlgate-r9-0123456789abcdef-j42-a2");
 }
 
 TEST(DockerRunArgv, StartsWithTheCliAndRunRm) {
@@ -82,8 +83,9 @@ TEST(DockerRunArgv, StartsWithTheCliAndRunRm) {
 
 TEST(DockerRunArgv, NameAndLabels) {
   auto argv = argv_for(sample_job());
-  EXPECT_EQ(value_of(argv, "--name"), "mlgate-r9-j42-a2");
-  EXPECT_EQ(values_of(argv, "--label"), (Argv{"mlgate.job=42", "mlgate.runner=9"}));
+  EXPECT_EQ(value_of(argv, "--name"), "mlgate-r9-0123456789abcdef-j42-a2");
+  EXPECT_EQ(values_of(argv, "--label"),
+            (Argv{"mlgate.job=42", "mlgate.runner=r9-0123456789abcdef"}));
 }
 
 TEST(DockerRunArgv, SandboxFlags) {
