@@ -12,6 +12,7 @@
 #include "server/http_util.h"
 #include "server/repo_lookup.h"
 #include "store/deployments.h"
+#include "store/feedback.h"
 #include "store/repos.h"
 
 namespace mlgate::server {
@@ -144,6 +145,7 @@ void create_deployment(App& app, const httplib::Request& req, httplib::Response&
     d.reason = blank ? "" : reason;
     d.actor = caller->name();
     auto id = store::insert_deployment(tx, d);
+    store::mark_heads_due(tx, repo->id);  // the baseline changed: gate statuses are judged again
     audit(tx, *caller, forced ? "deployment.force" : "deployment.create", repo->id,
           {{"deployment", id},
            {"environment", env},
@@ -191,6 +193,7 @@ void rollback(App& app, const httplib::Request& req, httplib::Response& res) {
     d.rolled_back_from = state.top_deploy_id;
     d.actor = caller->name();
     auto id = store::insert_deployment(tx, d);
+    store::mark_heads_due(tx, repo->id);  // the baseline changed: gate statuses are judged again
     audit(tx, *caller, "deployment.rollback", repo->id,
           {{"deployment", id},
            {"environment", env},

@@ -2,6 +2,16 @@
 
 namespace mlgate::store {
 
+int mark_heads_due(pqxx::work& tx, std::int64_t repo_id) {
+  return static_cast<int>(
+      tx.exec_params("INSERT INTO feedback_due (pipeline_id) "
+                     "SELECT max(id) FROM pipelines WHERE repo_id = $1 "
+                     "AND created_at > now() - interval '30 days' GROUP BY branch, pr_number "
+                     "ON CONFLICT (pipeline_id) DO UPDATE SET seq = feedback_due.seq + 1",
+                     repo_id)
+          .affected_rows());
+}
+
 std::vector<DuePipeline> due_feedback(pqxx::transaction_base& tx, int limit) {
   std::vector<DuePipeline> out;
   for (const auto& r : tx.exec_params(
@@ -81,9 +91,11 @@ bool answer_protection_request(pqxx::work& tx, std::int64_t id, bool approved,
                                std::optional<std::int64_t> gate_decision_id,
                                const std::string& comment) {
   return tx.exec_params(
-      "UPDATE protection_requests SET state = 'answered', answer = $2, gate_decision_id = $3, "
-      "comment = $4, answered_at = now(), check_after = NULL WHERE id = $1 AND state = 'waiting'",
-             id, approved ? "approved" : "rejected", gate_decision_id, comment)
+               "UPDATE protection_requests SET state = 'answered', answer = $2, gate_decision_id = "
+               "$3, "
+               "comment = $4, answered_at = now(), check_after = NULL WHERE id = $1 AND state = "
+               "'waiting'",
+               id, approved ? "approved" : "rejected", gate_decision_id, comment)
              .affected_rows() == 1;
 }
 

@@ -11,6 +11,11 @@
 
 namespace mlgate::store {
 
+// Marks the newest pipeline of every branch and pull request of the repo (of the last 30 days)
+// due, so that their gate statuses are judged again: a deployment changed the baseline.
+// Returns how many were marked.
+int mark_heads_due(pqxx::work& tx, std::int64_t repo_id);
+
 struct DuePipeline {
   std::int64_t pipeline_id = 0;
   std::int64_t seq = 0;  // changes seen; done_feedback() removes the row only if unchanged

@@ -110,7 +110,7 @@ gates:
   production:
     require: [functionality, validation]
     metrics:
-      - {name: accuracy, min: 0.90}
+      - {name: accuracy, min: 0.90, max_drop: 0.01}
   staging:
     metrics:
       - {name: accuracy, min: 0.5}
@@ -186,9 +186,27 @@ TEST(ForgeFeedback, GitHubStatusesPerTierAndPerGateWithTheDocumentedShape) {
   // The production gate waited for its required tiers.
   EXPECT_EQ(forge.states("mlgate/gate/production").front(), "pending");
 
-  // Deploy it; a regressing commit gets a failing production gate naming the metric, while
-  // staging (a lower bar) still passes.
+  // A slightly worse commit passes while nothing is deployed (only absolute thresholds apply)...
+  const std::string close = env.push(kConfig, {{"results.sh", results(0.93)}});
+  ASSERT_EQ(env.wait_pipeline_end(close)["state"], "passed");
+  auto close_gate = [&] {
+    std::string last;
+    for (const auto& r : forge.requests())
+      if (r.path == "/repos/acme/model/statuses/" + close &&
+          r.body.value("context", "") == "mlgate/gate/production")
+        last = r.body.value("state", "");
+    return last;
+  };
+  ASSERT_TRUE(eventually_long([&] { return close_gate() == "success"; }))
+      << forge.dump() << env.serve().log();
+  // ...and deploying `good` makes it a drop of 0.02 against the new baseline: its production gate
+  // status turns to failure without a new pipeline.
   ASSERT_EQ(env.deploy({{"sha", good}, {"environment", "production"}}).status, 201);
+  ASSERT_TRUE(eventually_long([&] { return close_gate() == "failure"; }))
+      << forge.dump() << env.serve().log();
+
+  // A regressing commit gets a failing production gate naming the metric, while staging (a lower
+  // bar) still passes.
   const std::string bad = env.push(kConfig, {{"results.sh", results(0.80)}});
   ASSERT_EQ(env.wait_pipeline_end(bad)["state"], "passed");
   ASSERT_TRUE(eventually_long([&] {
