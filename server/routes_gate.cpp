@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "server/app.h"
+#include "server/audit.h"
 #include "server/auth.h"
 #include "server/gate_service.h"
 #include "server/http_util.h"
@@ -14,6 +15,7 @@
 #include "store/deployments.h"
 #include "store/feedback.h"
 #include "store/repos.h"
+#include "vcs/validate.h"
 
 namespace mlgate::server {
 namespace {
@@ -21,11 +23,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kRepoPattern = kApiRepoPattern;
-
-bool valid_sha(const std::string& s) {
-  static const std::regex re("^[0-9a-f]{40}([0-9a-f]{24})?$");
-  return std::regex_match(s, re);
-}
 
 bool valid_environment(const std::string& s) {
   static const std::regex re("^[A-Za-z0-9_.-]{1,100}$");
@@ -56,18 +53,12 @@ json deployment_json(const store::DeploymentRow& d, bool current) {
           {"current", current}};
 }
 
-void audit(pqxx::work& tx, const Caller& caller, const std::string& action, std::int64_t repo_id,
-           const json& details) {
-  tx.exec_params("INSERT INTO audit_log (actor, action, repo_id, details) VALUES ($1, $2, $3, $4)",
-                 caller.name(), action, repo_id, details.dump());
-}
-
 void get_gate(App& app, const httplib::Request& req, httplib::Response& res) {
   auto caller = authorize(app, req, res, "read");
   if (!caller) return;
   const std::string sha = lower(req.get_param_value("sha"));
   const std::string env = req.get_param_value("environment");
-  if (!valid_sha(sha))
+  if (!vcs::is_valid_sha(sha))
     return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
   if (!valid_environment(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
@@ -95,7 +86,7 @@ void create_deployment(App& app, const httplib::Request& req, httplib::Response&
   if (body.contains("force") && !body["force"].is_boolean())
     return send_error(res, 400, "bad_request", "force: true or false");
   const bool force = body.value("force", false);
-  if (!valid_sha(sha))
+  if (!vcs::is_valid_sha(sha))
     return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
   if (!valid_environment(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");

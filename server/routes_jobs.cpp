@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/app.h"
+#include "server/audit.h"
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "server/job_wakeup.h"
@@ -15,12 +16,6 @@
 
 namespace mlgate::server {
 namespace {
-
-void audit(pqxx::work& tx, const Caller& caller, const std::string& action,
-           std::optional<std::int64_t> repo_id, const nlohmann::json& details) {
-  tx.exec_params("INSERT INTO audit_log (actor, action, repo_id, details) VALUES ($1, $2, $3, $4)",
-                 caller.name(), action, repo_id, details.dump());
-}
 
 nlohmann::json metric_value(double v) {
   if (std::isfinite(v)) return v;
@@ -44,7 +39,8 @@ void create_runner_token(App& app, const httplib::Request& req, httplib::Respons
     tx.commit();
     return id;
   });
-  send_json(res, 201, {{"id", id}, {"name", name}, {"token", token}, {"scopes", {"runner-register"}}});
+  send_json(res, 201,
+            {{"id", id}, {"name", name}, {"token", token}, {"scopes", {"runner-register"}}});
 }
 
 void list_runners(App& app, const httplib::Request& req, httplib::Response& res) {
@@ -52,10 +48,10 @@ void list_runners(App& app, const httplib::Request& req, httplib::Response& res)
   auto rows = app.db().with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     auto runners = store::list_runners(tx);
-    auto online = tx.exec(
-        "SELECT id, last_seen_at > now() - interval '90 seconds' FROM runners ORDER BY id");
-    auto running = tx.exec(
-        "SELECT runner_id, count(*) FROM jobs WHERE state = 'running' GROUP BY runner_id");
+    auto online =
+        tx.exec("SELECT id, last_seen_at > now() - interval '90 seconds' FROM runners ORDER BY id");
+    auto running =
+        tx.exec("SELECT runner_id, count(*) FROM jobs WHERE state = 'running' GROUP BY runner_id");
     nlohmann::json out = nlohmann::json::array();
     for (size_t i = 0; i < runners.size(); ++i) {
       long jobs = 0;
@@ -91,11 +87,11 @@ void get_job(App& app, const httplib::Request& req, httplib::Response& res) {
     if (r.empty()) return std::nullopt;
     const auto& row = r[0];
     nlohmann::json attempts = nlohmann::json::array();
-    for (const auto& a : tx.exec_params(
-             "SELECT attempt, runner_id, coalesce(outcome, ''), "
-             "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-             "FROM job_attempts WHERE job_id = $1 ORDER BY attempt",
-             id)) {
+    for (const auto& a :
+         tx.exec_params("SELECT attempt, runner_id, coalesce(outcome, ''), "
+                        "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                        "FROM job_attempts WHERE job_id = $1 ORDER BY attempt",
+                        id)) {
       attempts.push_back({{"attempt", a[0].as<int>()},
                           {"runner", store::get_optional<std::int64_t>(a[1]).value_or(0)},
                           {"outcome", a[2].as<std::string>()},
@@ -230,8 +226,9 @@ void register_job_routes(App& app) {
            [&app](const httplib::Request& q, httplib::Response& s) { get_job_log(app, q, s); });
   http.Post(R"(/api/v1/jobs/(\d{1,18})/cancel)",
             [&app](const httplib::Request& q, httplib::Response& s) { cancel_job(app, q, s); });
-  http.Post(R"(/api/v1/pipelines/(\d{1,18})/cancel)",
-            [&app](const httplib::Request& q, httplib::Response& s) { cancel_pipeline(app, q, s); });
+  http.Post(
+      R"(/api/v1/pipelines/(\d{1,18})/cancel)",
+      [&app](const httplib::Request& q, httplib::Response& s) { cancel_pipeline(app, q, s); });
 }
 
 }  // namespace mlgate::server

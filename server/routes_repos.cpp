@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "server/app.h"
+#include "server/audit.h"
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "server/intake.h"
@@ -101,11 +102,7 @@ void register_repo_routes(App& app) {
       auto id = app.db().with([&](pqxx::connection& c) {
         pqxx::work tx(c);
         auto id = store::insert_repo(tx, repo);
-        tx.exec_params(
-            "INSERT INTO audit_log (actor, action, repo_id, details) VALUES ($1, 'repo.add', $2, "
-            "$3::jsonb)",
-            caller->name(), id,
-            nlohmann::json{{"name", repo.full_name}, {"forge", repo.forge}}.dump());
+        audit(tx, *caller, "repo.add", id, {{"name", repo.full_name}, {"forge", repo.forge}});
         tx.commit();
         return id;
       });

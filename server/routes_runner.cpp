@@ -119,8 +119,8 @@ void handle_register(App& app, const httplib::Request& req, httplib::Response& r
     }
     r.tiers.clear();
     for (const auto& t : (*body)["tiers"]) {
-      if (!t.is_string() || std::find(kTiers.begin(), kTiers.end(), t.get<std::string>()) ==
-                                kTiers.end()) {
+      if (!t.is_string() ||
+          std::find(kTiers.begin(), kTiers.end(), t.get<std::string>()) == kTiers.end()) {
         send_error(res, 400, "bad_request",
                    "tiers: each must be functionality, validation or training");
         return;
@@ -294,9 +294,12 @@ void handle_results(App& app, const httplib::Request& req, httplib::Response& re
     return;
   }
   std::size_t cap = 0;
-  if (file == "junit.xml") cap = cfg.junit_max_bytes;
-  else if (file == "metrics.json") cap = cfg.metrics_max_bytes;
-  else if (file == "predictions.jsonl") cap = cfg.predictions_max_bytes;
+  if (file == "junit.xml")
+    cap = cfg.junit_max_bytes;
+  else if (file == "metrics.json")
+    cap = cfg.metrics_max_bytes;
+  else if (file == "predictions.jsonl")
+    cap = cfg.predictions_max_bytes;
   else {
     send_error(res, 404, "unknown_results_file",
                "results files are junit.xml, metrics.json and predictions.jsonl");
@@ -313,28 +316,34 @@ void handle_results(App& app, const httplib::Request& req, httplib::Response& re
   core::JobResults parsed;
   int status = 200;
   if (size > cap) {
-    error = core::ParseError{file, 0, 0,
-                             "is " + std::to_string(size) + " bytes, over the " +
-                                 std::to_string(cap) + "-byte cap"};
+    error = core::ParseError{
+        file, 0, 0,
+        "is " + std::to_string(size) + " bytes, over the " + std::to_string(cap) + "-byte cap"};
     status = 413;
   } else if (file == "junit.xml") {
     core::JunitOptions o;
     o.max_bytes = cap;
     auto r = core::parse_junit(req.body, o);
-    if (r) parsed.tests = std::move(r.value());
-    else error = r.error();
+    if (r)
+      parsed.tests = std::move(r.value());
+    else
+      error = r.error();
   } else if (file == "metrics.json") {
     core::MetricsJsonOptions o;
     o.max_bytes = cap;
     auto r = core::parse_metrics_json(req.body, o);
-    if (r) parsed.metrics = std::move(r.value());
-    else error = r.error();
+    if (r)
+      parsed.metrics = std::move(r.value());
+    else
+      error = r.error();
   } else {
     core::PredictionsOptions o;
     o.max_bytes = cap;
     auto r = core::parse_predictions_jsonl(req.body, o);
-    if (r) parsed.predictions = std::move(r.value());
-    else error = r.error();
+    if (r)
+      parsed.predictions = std::move(r.value());
+    else
+      error = r.error();
   }
   if (error) {
     if (error->file.empty()) error->file = file;
@@ -414,14 +423,16 @@ void handle_reset(App& app, const httplib::Request& req, httplib::Response& res)
 void register_runner_routes(App& app) {
   auto& http = app.http();
   const std::string base = "/api/v1/runner";
-  http.Post(base + "/register",
-            [&app](const httplib::Request& q, httplib::Response& s) { handle_register(app, q, s); });
+  http.Post(base + "/register", [&app](const httplib::Request& q, httplib::Response& s) {
+    handle_register(app, q, s);
+  });
   http.Post(base + "/reset",
             [&app](const httplib::Request& q, httplib::Response& s) { handle_reset(app, q, s); });
   http.Post(base + "/jobs/request",
             [&app](const httplib::Request& q, httplib::Response& s) { handle_request(app, q, s); });
-  http.Post(base + R"(/jobs/(\d{1,18})/heartbeat)",
-            [&app](const httplib::Request& q, httplib::Response& s) { handle_heartbeat(app, q, s); });
+  http.Post(
+      base + R"(/jobs/(\d{1,18})/heartbeat)",
+      [&app](const httplib::Request& q, httplib::Response& s) { handle_heartbeat(app, q, s); });
   http.Get(base + R"(/jobs/(\d{1,18})/lease)",
            [&app](const httplib::Request& q, httplib::Response& s) { handle_lease(app, q, s); });
   http.Post(base + R"(/jobs/(\d{1,18})/log)",

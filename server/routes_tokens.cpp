@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "server/app.h"
+#include "server/audit.h"
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "store/pq.h"
@@ -14,12 +15,6 @@ namespace mlgate::server {
 namespace {
 
 using nlohmann::json;
-
-void audit(pqxx::work& tx, const Caller& caller, const std::string& action,
-           std::optional<std::int64_t> repo_id, const json& details) {
-  tx.exec_params("INSERT INTO audit_log (actor, action, repo_id, details) VALUES ($1, $2, $3, $4)",
-                 caller.name(), action, repo_id, details.dump());
-}
 
 json token_json(const pqxx::row& r) {
   auto text = [&](int i) { return r[i].is_null() ? json() : json(r[i].as<std::string>()); };

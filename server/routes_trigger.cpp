@@ -3,10 +3,10 @@
 // a commit through the mirror and creates a pipeline with trigger `manual` running tier T and,
 // transitively, what it needs. Audited.
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "core/config.h"
 #include "server/app.h"
+#include "server/audit.h"
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "server/planner.h"
@@ -14,6 +14,7 @@
 #include "server/repo_remote.h"
 #include "store/pipelines.h"
 #include "store/repos.h"
+#include "vcs/validate.h"
 
 namespace mlgate::server {
 namespace {
@@ -22,11 +23,6 @@ using nlohmann::json;
 
 constexpr const char* kRepoPattern = kApiRepoPattern;
 constexpr std::size_t kMaxRefBytes = 1024;
-
-bool is_full_sha(const std::string& s) {
-  static const std::regex re("^[0-9a-f]{40}([0-9a-f]{24})?$");
-  return std::regex_match(s, re);
-}
 
 struct ResolvedRef {
   std::string ref;     // what the pipeline records: a full ref, or the sha itself
@@ -50,7 +46,7 @@ ResolvedRef resolve_ref(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote
     std::string sha = mirrors.resolve(with_ref, ref, true);
     return {ref, ref.rfind(heads, 0) == 0 ? ref.substr(heads.size()) : "", sha};
   }
-  if (is_full_sha(ref)) {
+  if (vcs::is_valid_sha(ref)) {
     mirrors.ensure_commit(remote, ref);
     return {ref, "", ref};
   }
@@ -137,9 +133,7 @@ void trigger(App& app, const httplib::Request& req, httplib::Response& res) {
                     {"ref", resolved.ref},
                     {"sha", resolved.sha},
                     {"requested_ref", ref}};
-    tx.exec_params(
-        "INSERT INTO audit_log (actor, action, repo_id, details) VALUES ($1, $2, $3, $4::jsonb)",
-        caller->name(), "pipeline.trigger", repo->id, details.dump());
+    audit(tx, *caller, "pipeline.trigger", repo->id, details);
     auto out = store::get_pipeline(tx, stored.pipeline_id);
     tx.commit();
     return out;

@@ -73,8 +73,7 @@ int advance_blocked_jobs(pqxx::work& tx, std::int64_t pipeline_id) {
             job_id, detail);
         record_state_change(tx, pipeline_id, job_id, "blocked", "skipped", detail);
       } else if (all_passed) {
-        tx.exec_params("UPDATE jobs SET state = 'queued', queued_at = now() WHERE id = $1",
-                       job_id);
+        tx.exec_params("UPDATE jobs SET state = 'queued', queued_at = now() WHERE id = $1", job_id);
         record_state_change(tx, pipeline_id, job_id, "blocked", "queued", "needs passed");
         notify_jobs(tx);
       } else {
@@ -241,20 +240,6 @@ std::optional<PipelineRow> get_pipeline(pqxx::transaction_base& tx, std::int64_t
   PipelineRow p = to_pipeline(r[0]);
   load_jobs(tx, p);
   return p;
-}
-
-std::vector<PipelineRow> list_pipelines(pqxx::transaction_base& tx,
-                                        std::optional<std::int64_t> repo_id, int limit) {
-  std::vector<PipelineRow> out;
-  for (const auto& r : tx.exec_params(std::string("SELECT ") + kPipelineColumns +
-                                          " FROM pipelines p JOIN repos r ON r.id = p.repo_id "
-                                          "WHERE ($1::bigint IS NULL OR p.repo_id = $1) "
-                                          "ORDER BY p.id DESC LIMIT $2",
-                                      repo_id, limit)) {
-    out.push_back(to_pipeline(r));
-  }
-  for (auto& p : out) load_jobs(tx, p);
-  return out;
 }
 
 }  // namespace mlgate::store

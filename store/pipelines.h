@@ -99,8 +99,8 @@ struct PipelineRow {
   std::string created_at;
   std::vector<JobRow> jobs;
 };
+// One pipeline with its jobs (what the planner made). The status views (durations, attempts,
+// runners, test counts) are in store/pipeline_queries.h.
 std::optional<PipelineRow> get_pipeline(pqxx::transaction_base& tx, std::int64_t id);
-std::vector<PipelineRow> list_pipelines(pqxx::transaction_base& tx,
-                                        std::optional<std::int64_t> repo_id, int limit);
 
 }  // namespace mlgate::store
