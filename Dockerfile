@@ -3,7 +3,7 @@
 #   runtime  the binary plus only the shared libraries it links, run as the user `mlgate`.
 # No registry is reachable where mlgate is developed, so the base is made locally:
 #   scripts/images base        # mlgate/debian:bookworm (debootstrap + docker import)
-#   DOCKER_BUILDKIT=0 docker build -t mlgate/server .
+#   scripts/images server      # = DOCKER_BUILDKIT=0 docker build -t mlgate/server:local .
 # Any Debian bookworm image should do as the base (e.g. debian:bookworm-slim; not tried here).
 # The image has no PostgreSQL server: give it --database-url or MLGATE_DATABASE_URL.
 ARG BASE_IMAGE=mlgate/debian:bookworm
@@ -23,7 +23,7 @@ ARG JOBS=
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLGATE_WERROR=OFF \
-      -DMLGATE_BUILD_TESTS=OFF \
+      -DMLGATE_BUILD_TESTS=OFF -DMLGATE_PCH=ON \
  && ninja -C /build -j"${JOBS:-$(nproc)}" mlgate \
  && strip /build/mlgate
 

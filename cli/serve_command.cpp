@@ -46,6 +46,17 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
                   "Days webhook deliveries are kept")
       ->capture_default_str()
       ->check(CLI::Range(1, 3650));
+  cmd->add_option("--pipeline-retention-days", opts->app.retention.pipeline_days,
+                  "Days finished pipelines (with their results) and gate decisions are kept; "
+                  "deployed commits, branch heads and decisions deployments name are kept for "
+                  "ever; 0: keep everything")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 36500));
+  cmd->add_option("--log-retention-days", opts->app.retention.log_days,
+                  "Days job logs and per-example predictions of finished pipelines are kept "
+                  "(same exceptions); 0: keep them")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 36500));
   cmd->add_option("--planner-workers", opts->app.planner.workers, "Threads planning deliveries")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -102,8 +113,9 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--public-url", opts->app.forge.public_url,
                   "URL people reach this server at; commit statuses link to its pages "
                   "(default http://<listen address>)");
-  cmd->add_flag("--no-forge-feedback", [opts](std::int64_t) { opts->app.forge.enabled = false; },
-                "Send no commit statuses or protection-rule answers");
+  cmd->add_flag(
+      "--no-forge-feedback", [opts](std::int64_t) { opts->app.forge.enabled = false; },
+      "Send no commit statuses or protection-rule answers");
   cmd->add_option_function<double>(
          "--forge-retry-seconds",
          [opts](double s) {

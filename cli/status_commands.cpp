@@ -364,6 +364,11 @@ void run_logs(const LogsOptions& o) {
     attempt = field(r.body, "attempt").get<int>();
     offset = field(r.body, "next_offset").get<long long>();
     if (!data.empty()) continue;  // there may be more at once
+    if (offset == 0 && field(r.body, "logs_deleted_at").is_string()) {
+      std::cerr << "mlgate: job " << id << ": the log was deleted by the retention policy on "
+                << str(r.body, "logs_deleted_at") << "\n";
+      break;
+    }
     const int current = field(r.body, "current_attempt").get<int>();
     if (current > attempt) {  // this attempt was given up (its lease expired): on to the next
       ++attempt;

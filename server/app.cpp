@@ -155,6 +155,13 @@ void App::maintenance_tick() {
         return n;
       });
       if (deleted) log_event(spdlog::level::info, "old deliveries deleted", {{"count", deleted}});
+      auto aged = store::apply_retention(db_, config_.retention);
+      if (aged.any()) {
+        log_event(spdlog::level::info, "retention applied",
+                  {{"pipelines_deleted", aged.pipelines},
+                   {"jobs_logs_deleted", aged.jobs_emptied},
+                   {"gate_decisions_deleted", aged.gate_decisions}});
+      }
       last_retention_ = now;
     }
   } catch (const store::DatabaseUnavailable&) {

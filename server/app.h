@@ -20,6 +20,7 @@
 #include "server/scheduler.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/retention.h"
 
 namespace mlgate::server {
 
@@ -47,6 +48,7 @@ struct AppConfig {
   size_t webhook_max_bytes = 25u << 20;  // larger deliveries get 413
   std::uint64_t spool_max_bytes = 1ull << 30;
   int delivery_retention_days = 14;
+  store::RetentionPolicy retention;  // pipelines, logs, gate decisions: kept for ever by default
   PlannerOptions planner;
   RunnerProtocolConfig runners;
   // The nightly scheduler (docs/schedules.md); tests inject its clock.

@@ -36,7 +36,8 @@ void job_page(App& app, const httplib::Request& req, httplib::Response& res) {
         "j.max_attempts, coalesce(rn.name, ''), j.exit_code, coalesce(j.message, ''), "
         "coalesce(j.results_error, ''), results_files::text, j.log_bytes, j.log_truncated, "
         "extract(epoch FROM coalesce(j.finished_at, now()) - j.started_at), j.timeout_seconds, "
-        "p.repo_id "
+        "p.repo_id, "
+        "to_char(j.logs_deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
         "FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repos rp ON rp.id = p.repo_id "
         "LEFT JOIN runners rn ON rn.id = coalesce(j.runner_id, (SELECT a.runner_id FROM "
         "  job_attempts a WHERE a.job_id = j.id ORDER BY a.attempt DESC LIMIT 1)) "
@@ -94,6 +95,10 @@ void job_page(App& app, const httplib::Request& req, httplib::Response& res) {
     }
     c.SetValue("LOG_BYTES", format_bytes(row[13].as<std::int64_t>()));
     if (row[14].as<bool>()) c.ShowSection("TRUNCATED");
+    if (!row[18].is_null()) {
+      c.AddSectionDictionary("LOGS_DELETED")
+          ->SetValue("AT", format_time(row[18].as<std::string>()));
+    }
     c.SetValue("DURATION", format_duration(store::get_optional<double>(row[15])));
     c.SetValue("TIMEOUT", format_duration(row[16].as<double>()));
     c.SetValue("RAW_URL", job_url(id) + "/log.txt");

@@ -81,7 +81,8 @@ void get_job(App& app, const httplib::Request& req, httplib::Response& res) {
         "SELECT j.id, j.pipeline_id, j.tier, j.state, j.attempt, j.max_attempts, j.runner_id, "
         "j.exit_code, coalesce(j.message, ''), j.log_bytes, j.log_truncated, "
         "j.results_files::text, coalesce(j.results_error, ''), j.image, j.timeout_seconds, "
-        "extract(epoch FROM j.finished_at - j.started_at) "
+        "extract(epoch FROM j.finished_at - j.started_at), "
+        "to_char(j.logs_deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
         "FROM jobs j WHERE j.id = $1",
         id);
     if (r.empty()) return std::nullopt;
@@ -131,6 +132,8 @@ void get_job(App& app, const httplib::Request& req, httplib::Response& res) {
         {"message", row[8].as<std::string>()},
         {"log_bytes", row[9].as<std::int64_t>()},
         {"log_truncated", row[10].as<bool>()},
+        // Set when the retention pass deleted the log and predictions (--log-retention-days).
+        {"logs_deleted_at", row[16].is_null() ? nlohmann::json() : nlohmann::json(row[16].c_str())},
         {"results_files", nlohmann::json::parse(row[11].as<std::string>())},
         {"results_error", row[12].as<std::string>()},
         {"image", row[13].as<std::string>()},

@@ -283,7 +283,10 @@ void get_log_chunk(App& app, const httplib::Request& req, httplib::Response& res
              {"attempt", chunk->attempt},
              {"offset", chunk->offset},
              {"next_offset", chunk->offset + static_cast<std::int64_t>(chunk->data.size())},
-             {"data_base64", base64(chunk->data)}});
+             {"data_base64", base64(chunk->data)},
+             {"logs_deleted_at", chunk->logs_deleted_at.empty()
+                                     ? nlohmann::json()
+                                     : nlohmann::json(chunk->logs_deleted_at)}});
 }
 
 }  // namespace

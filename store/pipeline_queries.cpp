@@ -182,11 +182,15 @@ std::vector<std::int64_t> repo_ids_by_name(pqxx::transaction_base& tx, const std
 LogChunk read_log_chunk(pqxx::transaction_base& tx, std::int64_t job_id, int attempt,
                         std::int64_t offset, std::int64_t max_bytes) {
   LogChunk out;
-  auto job = tx.exec_params("SELECT state, attempt FROM jobs WHERE id = $1", job_id);
+  auto job = tx.exec_params(
+      "SELECT state, attempt, coalesce(to_char(logs_deleted_at AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM jobs WHERE id = $1",
+      job_id);
   if (job.empty()) return out;
   out.found = true;
   out.state = job[0][0].as<std::string>();
   out.current_attempt = job[0][1].as<int>();
+  out.logs_deleted_at = job[0][2].as<std::string>();
   out.attempt = attempt > 0 ? attempt : out.current_attempt;
   out.offset = std::max<std::int64_t>(offset, 0);
   if (out.attempt == 0 || max_bytes <= 0) return out;

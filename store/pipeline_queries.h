@@ -112,7 +112,8 @@ struct LogChunk {
   int current_attempt = 0;
   int attempt = 0;  // the attempt these bytes belong to (0: the job never started)
   std::int64_t offset = 0;
-  std::string data;  // at most max_bytes from offset
+  std::string data;             // at most max_bytes from offset
+  std::string logs_deleted_at;  // when retention deleted the log (ISO 8601 UTC); "" if it did not
 };
 // The bytes of an attempt's log (the current one when attempt is 0) from `offset` on. The job's
 // state is read first, so a chunk read with an ended state holds everything up to the log's end.

@@ -23,5 +23,6 @@
 {{/HAS_FILES}}
 <h2>Log</h2>
 <p><a id="raw-log" href="{{RAW_URL}}">Raw log</a> <span class="muted">({{LOG_BYTES}}{{#TRUNCATED}}, truncated at the server's limit{{/TRUNCATED}})</span></p>
-{{#LOG_TAIL}}<p class="muted">Showing the last {{SHOWN}} of the log.</p>
+{{#LOGS_DELETED}}<p class="muted" id="logs-deleted">The log and the predictions were deleted by the retention policy on {{AT}}.</p>
+{{/LOGS_DELETED}}{{#LOG_TAIL}}<p class="muted">Showing the last {{SHOWN}} of the log.</p>
 {{/LOG_TAIL}}<pre class="log" id="log">{{LOG:pre_escape}}</pre>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The server's container image (Dockerfile, issue 7 point 4), built and run for real:
-#   - builds mlgate/debian:bookworm if missing (scripts/images base), then the Dockerfile with the
-#     legacy builder as mlgate/server:test (a full Release compile inside Docker: slow);
+#   - builds the Dockerfile as mlgate/server:local with `scripts/images server` (the base image
+#     mlgate/debian:bookworm first if missing; a full Release compile inside Docker unless the
+#     build cache has it);
 #   - starts a throwaway PostgreSQL OUTSIDE the container, on 127.0.0.1 and the docker0 bridge
 #     address, password authentication for the bridge;
 #   - runs the image as a user would: its default command (serve on 0.0.0.0:8080, data in
@@ -15,7 +16,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 source "$root/scripts/lib.sh"
-image=mlgate/server:test
+image=mlgate/server:local
 base=mlgate/debian:bookworm
 
 for tool in docker curl; do
@@ -43,23 +44,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$root/scripts/images" base
-
-log "docker build $image (a full Release compile of mlgate; many minutes on a small machine)"
-old_id="$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)"
+# The same build as `scripts/images server`, whose lock makes this wait for a build that
+# scripts/test started early and then reuse its cached layers.
 started=$SECONDS
-if ! DOCKER_BUILDKIT=0 docker build --force-rm --build-arg BASE_IMAGE="$base" -t "$image" "$root" \
-  >"$dir/build.log" 2>&1; then
-  echo "server image test: docker build failed:"
+if ! "$root/scripts/images" server >"$dir/build.log" 2>&1; then
+  echo "server image test: building $image failed:"
   tail -60 "$dir/build.log"
   exit 1
 fi
 build_seconds=$((SECONDS - started))
-new_id="$(docker image inspect -f '{{.Id}}' "$image")"
-# The previous test image, now untagged, is not kept (the build cache keeps the layers that matter).
-if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then docker rmi "$old_id" >/dev/null 2>&1 || true; fi
 size_mb() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.0f", $1 / 1e6 }'; }
-echo "built $image in ${build_seconds}s: $(size_mb "$image") MB (base $base: $(size_mb "$base") MB)"
+echo "$image ready in ${build_seconds}s: $(size_mb "$image") MB (base $base: $(size_mb "$base") MB)"
 
 free_port() {
   local p
