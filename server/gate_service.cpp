@@ -93,9 +93,9 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     Snapshot s;
     s.deployment = store::deployment_state(tx, repo.id, env);
-    s.candidate = store::latest_pipeline_for_sha(tx, repo.id, sha);
+    s.candidate = store::gate_view_of_commit(tx, repo.id, sha);
     if (s.deployment.current_sha)
-      s.baseline = store::latest_pipeline_for_sha(tx, repo.id, *s.deployment.current_sha);
+      s.baseline = store::gate_view_of_commit(tx, repo.id, *s.deployment.current_sha);
     s.key = std::to_string(repo.id) + "\n" + sha + "\n" + env + "\n" +
             (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
             s.deployment.current_sha.value_or("-") + "\n" +

@@ -341,7 +341,7 @@ void pipeline_page(App& app, const httplib::Request& req, httplib::Response& res
       auto* b = c.AddSectionDictionary("BASELINE");
       b->SetValue("SHORT_SHA", short_sha(*baseline_sha));
       b->SetValue("ENVIRONMENT", env);
-      if (auto bp = store::latest_pipeline_for_sha(tx, p.repo_id, *baseline_sha)) {
+      if (auto bp = store::gate_view_of_commit(tx, p.repo_id, *baseline_sha)) {
         baseline = store::load_pipeline_results(tx, *bp);
         auto* pd = b->AddSectionDictionary("PIPELINE");
         pd->SetIntValue("ID", bp->id);

@@ -4,8 +4,8 @@
 
 namespace mlgate::store {
 
-std::optional<GatePipeline> latest_pipeline_for_sha(pqxx::transaction_base& tx,
-                                                    std::int64_t repo_id, const std::string& sha) {
+std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                                const std::string& sha) {
   auto p = tx.exec_params(
       "SELECT id, state FROM pipelines WHERE repo_id = $1 AND sha = $2 ORDER BY id DESC LIMIT 1",
       repo_id, sha);
@@ -14,10 +14,17 @@ std::optional<GatePipeline> latest_pipeline_for_sha(pqxx::transaction_base& tx,
   out.id = p[0][0].as<std::int64_t>();
   out.state = p[0][1].as<std::string>();
   std::string marker = "p" + std::to_string(out.id) + ":" + out.state;
-  for (const auto& j : tx.exec_params("SELECT id, tier, state, attempt, results_files::text, "
-                                      "xmin::text FROM jobs WHERE pipeline_id = $1 "
-                                      "ORDER BY priority, id",
-                                      out.id)) {
+  // Per tier, the newest job among all of the commit's pipelines; a cancelled or skipped one only
+  // when the tier has nothing else (a run that never happened does not hide one that did).
+  for (const auto& j :
+       tx.exec_params("SELECT id, tier, state, attempt, results_files, x FROM ("
+                      "  SELECT DISTINCT ON (j.tier) j.id, j.tier, j.priority, j.state, j.attempt, "
+                      "    j.results_files::text AS results_files, j.xmin::text AS x "
+                      "  FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
+                      "  WHERE p.repo_id = $1 AND p.sha = $2 "
+                      "  ORDER BY j.tier, j.state IN ('cancelled', 'skipped'), j.id DESC) newest "
+                      "ORDER BY priority, id",
+                      repo_id, sha)) {
     out.job_ids.push_back(j[0].as<std::int64_t>());
     out.tiers.push_back({j[1].as<std::string>(), j[2].as<std::string>()});
     marker += "|j" + j[0].as<std::string>() + ":" + j[2].as<std::string>() + ":" +
@@ -27,12 +34,13 @@ std::optional<GatePipeline> latest_pipeline_for_sha(pqxx::transaction_base& tx,
   // cover retries and ends; a job row's xmin changes with every update of it, and every result
   // upload updates it (results_files) in the transaction that stores the results.
   auto m = tx.exec_params1(
-      "SELECT (SELECT coalesce(max(id), 0) FROM state_changes WHERE pipeline_id = $1), "
+      "SELECT (SELECT coalesce(max(s.id), 0) FROM state_changes s JOIN pipelines p "
+      "        ON p.id = s.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
       "(SELECT coalesce(max(m.id), 0) FROM metrics m JOIN jobs j ON j.id = m.job_id "
-      " WHERE j.pipeline_id = $1), "
+      " JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
       "(SELECT coalesce(max(t.id), 0) FROM test_cases t JOIN jobs j ON j.id = t.job_id "
-      " WHERE j.pipeline_id = $1)",
-      out.id);
+      " JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2)",
+      repo_id, sha);
   marker +=
       "|s" + m[0].as<std::string>() + "|m" + m[1].as<std::string>() + "|t" + m[2].as<std::string>();
   out.marker = std::move(marker);

@@ -1,5 +1,6 @@
-// What the gate reads from the database for one commit (docs/gate.md, "The gate API"): the latest
-// pipeline of (repo, sha), its jobs' states, its results with every tier merged, and a marker that
+// What the gate reads from the database for one commit (docs/gate.md, "What the gate reads"): per
+// tier, the newest job of that tier among all of the commit's pipelines (a push, a pull request, a
+// nightly run, a manual trigger), its state and results, every tier merged, and a marker that
 // changes whenever any of that changes (the key of the server's decision cache).
 #pragma once
 
@@ -15,19 +16,23 @@
 namespace mlgate::store {
 
 struct GatePipeline {
-  std::int64_t id = 0;
-  std::string state;
-  std::vector<core::TierState> tiers;  // the pipeline's jobs, in tier order
+  std::int64_t id = 0;                 // the commit's newest pipeline
+  std::string state;                   // its state
+  std::vector<core::TierState> tiers;  // the jobs judged, one per tier, in tier order
   std::vector<std::int64_t> job_ids;   // same order
   // Changes with any state change, result upload or retry of the pipeline's jobs.
   std::string marker;
 };
 
-// The latest pipeline (highest id) of the commit; nullopt when none was created.
-std::optional<GatePipeline> latest_pipeline_for_sha(pqxx::transaction_base& tx,
-                                                    std::int64_t repo_id, const std::string& sha);
+// The commit as the gate judges it: per tier, the newest job of that tier among all of the
+// commit's pipelines, a cancelled or skipped one only when the tier has no other. A nightly run of
+// the training tier alone therefore does not hide the push's functionality and validation results,
+// and a re-run of a tier replaces the earlier run of that tier. nullopt when the commit has no
+// pipeline.
+std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                                const std::string& sha);
 
-// Every stored result of the pipeline's jobs (each job's latest attempt), merged in tier order
+// Every stored result of the judged jobs (each job's latest attempt), merged in tier order
 // (functionality, validation, training): for a metric or prediction reported by two tiers, the
 // later tier's wins (the engine takes the last occurrence).
 core::JobResults load_pipeline_results(pqxx::transaction_base& tx, const GatePipeline& pipeline);

@@ -84,7 +84,7 @@ double time_load_results(pqxx::connection& db, const std::string& candidate,
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(db);
     const auto repo_id = tx.exec1("SELECT id FROM repos")[0].as<std::int64_t>();
     for (const auto* sha : {&candidate, &baseline}) {
-      auto p = store::latest_pipeline_for_sha(tx, repo_id, *sha);
+      auto p = store::gate_view_of_commit(tx, repo_id, *sha);
       if (!p) throw std::runtime_error("no pipeline for " + *sha);
       if (store::load_pipeline_results(tx, *p).predictions.empty())
         throw std::runtime_error("no predictions stored for " + *sha);

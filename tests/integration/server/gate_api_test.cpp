@@ -299,5 +299,45 @@ TEST(GateApi, PendingWithoutAPipelineAndWhileARequiredTierRuns) {
   EXPECT_TRUE(find_check(done, "tier", "validation", "pass")) << done.dump(2);
 }
 
+// A nightly (or manual) run of the training tier alone is a second pipeline on the same commit:
+// the gate still judges the push's functionality and validation jobs and their metrics, and the
+// training job's state joins them. It used to look at the newest pipeline only and turned pending.
+TEST(GateApi, ATrainingRunOnTheSameCommitDoesNotHideThePushResults) {
+  const std::string config = std::string(kConfig).replace(
+      std::string(kConfig).find("gates:"), 6,
+      "  training:\n    on: [schedule]\n    schedule: \"0 2 * * *\"\n    run: echo trained\n"
+      "gates:\n  research:\n    require: [training]\n");
+  GateEnv env;
+  env.start_runner("r1");
+  const auto sha =
+      env.push(config, {{"results.sh", results_script(0.93, 0.85)}, {"validate.sh", "echo ok\n"}});
+  ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed");
+  ASSERT_EQ(json::parse(env.gate(sha).body)["decision"], "allow");
+  // Before the training tier ran, a gate that requires it is pending.
+  EXPECT_EQ(json::parse(env.gate(sha, "research").body)["decision"], "pending");
+
+  auto t =
+      http_post(env.host(), "/api/v1/repos/acme/model/trigger",
+                json{{"tier", "training"}, {"ref", sha}}.dump(), "application/json", env.admin());
+  ASSERT_EQ(t.status, 201) << t.body;
+  const long manual = json::parse(t.body)["id"];
+  auto p = env.wait_pipeline_end(sha);
+  ASSERT_EQ(p["id"], manual) << p.dump(2);
+  ASSERT_EQ(p["state"], "passed") << p.dump(2);
+  ASSERT_EQ(p["jobs"].size(), 1u) << p.dump(2);  // training alone: it needs nothing
+
+  auto g = env.gate(sha);
+  ASSERT_EQ(g.status, 200) << g.body;
+  auto gate = json::parse(g.body);
+  EXPECT_EQ(gate["decision"], "allow") << gate.dump(2);
+  EXPECT_EQ(gate["pipeline_id"], manual);  // the commit's newest pipeline
+  EXPECT_TRUE(find_check(gate, "tier", "functionality", "pass")) << gate.dump(2);
+  EXPECT_TRUE(find_check(gate, "tier", "validation", "pass")) << gate.dump(2);
+  EXPECT_TRUE(find_check(gate, "slice", "recall[age_group=<30]", "pass")) << gate.dump(2);
+  auto research = json::parse(env.gate(sha, "research").body);
+  EXPECT_EQ(research["decision"], "allow") << research.dump(2);
+  EXPECT_TRUE(find_check(research, "tier", "training", "pass")) << research.dump(2);
+}
+
 }  // namespace
 }  // namespace mlgate
