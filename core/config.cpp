@@ -35,6 +35,33 @@ const GateConfig* find_gate(const Config& config, std::string_view name) {
   return nullptr;
 }
 
+bool is_environment_name(std::string_view name) {
+  if (name.empty() || name.size() > 100) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+std::string gate_for_environment(const std::vector<std::string>& gate_names,
+                                 std::string_view name) {
+  for (const auto& g : gate_names)
+    if (g == name) return g;
+  for (const auto& g : gate_names)
+    if (equal_ignoring_case(g, name)) return g;
+  return std::string(name);
+}
+
 std::vector<std::string> tiers_for_event(const Config& config, std::string_view event,
                                          std::string_view branch) {
   std::vector<std::string> out;

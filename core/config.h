@@ -176,6 +176,16 @@ std::string format_errors(const std::vector<ConfigError>& errors,
 const TierConfig* find_tier(const Config& config, std::string_view name);
 const GateConfig* find_gate(const Config& config, std::string_view name);
 
+// What a gate (environment) name may be: 1 to 100 of [A-Za-z0-9_.-], as the API's paths and
+// the deployments table take it.
+bool is_environment_name(std::string_view name);
+bool equal_ignoring_case(std::string_view a, std::string_view b);  // ASCII
+// The gate name among `gate_names` for an environment named by a forge: the exact name, else the
+// one that equals it ignoring case (GitHub's environment names are not case-sensitive:
+// "Production" is the gate `production`; the parser refuses two gates that differ only by case).
+// `name` itself when none matches.
+std::string gate_for_environment(const std::vector<std::string>& gate_names, std::string_view name);
+
 // The tiers (in Config order) that an event starts. `event` is push, pull_request, tag or
 // schedule (anything else: none). `branch` is the short branch name ("main", not
 // "refs/heads/main"): the pushed branch for push, the PR's TARGET branch for pull_request; it is

@@ -954,11 +954,23 @@ void Parser::parse_gates(const Entry& gates_entry) {
   auto list = entries(gates_entry.value, gates_entry.value_pos, "'gates'", std::nullopt);
   if (!list) return;
   for (const Entry& e : *list) {
-    if (e.key.empty() || e.key.size() > 255 || has_control(e.key) ||
-        e.key.find_first_of("\n\r\t") != std::string::npos) {
-      error(e.key_pos, "bad gate (environment) name " + show(e.key));
+    // The name is the environment in the gate API's URLs, the deployments and the commit status
+    // contexts (mlgate/gate/<name>): the characters the API accepts, and unique ignoring case
+    // (GitHub's environment names are).
+    if (!is_environment_name(e.key)) {
+      error(e.key_pos, "bad gate (environment) name " + show(e.key) +
+                           ": use 1 to 100 letters, digits, '_', '.' or '-'");
       continue;
     }
+    bool duplicate = false;
+    for (const auto& g : config_.gates) {
+      if (equal_ignoring_case(g.name, e.key)) {
+        error(e.key_pos, "gate " + show(e.key) + " differs from gate " + show(g.name) +
+                             " only by case (environment names are not case-sensitive)");
+        duplicate = true;
+      }
+    }
+    if (duplicate) continue;
     if (auto gate = parse_gate(e)) config_.gates.push_back(std::move(*gate));
   }
 }

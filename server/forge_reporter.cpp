@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config.h"
 #include "server/forge_requests.h"
 #include "server/gate_service.h"
 #include "server/json_log.h"
@@ -155,7 +156,11 @@ int answer_due_protection_rules(store::Database& db, GateService& gate, int limi
       defer(std::nullopt);  // nothing to answer with; the planner refuses such requests anyway
       continue;
     }
-    auto answer = gate.evaluate(target->repo, req.sha, req.environment, "protection_rule");
+    // GitHub's environment names are not case-sensitive: "Production" asks the gate `production`.
+    std::string environment = req.environment;
+    if (auto gates = gate.environments(target->repo, req.sha); !gates.refusal)
+      environment = core::gate_for_environment(gates.names, req.environment);
+    auto answer = gate.evaluate(target->repo, req.sha, environment, "protection_rule");
     bool approved = false;
     std::optional<std::int64_t> decision_id;
     std::string comment;

@@ -8,9 +8,9 @@
 // repo when its name exists on both forges. Badges follow the API's auth: anonymous only with
 // --public-read, else a bearer token with the read scope. An unknown repository still answers an
 // SVG ("not found", 404) so that a README shows something readable.
-#include <regex>
 
 #include "core/badge.h"
+#include "core/config.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/http_util.h"
@@ -32,11 +32,6 @@ bool valid_branch(const std::string& b) {
   for (unsigned char c : b)
     if (c < 0x20 || c == 0x7F) return false;
   return true;
-}
-
-bool valid_environment(const std::string& s) {
-  static const std::regex re("^[A-Za-z0-9_.-]{1,100}$");
-  return std::regex_match(s, re);
 }
 
 struct Head {
@@ -109,7 +104,7 @@ void pipeline_badge(App& app, const httplib::Request& req, httplib::Response& re
 
 void gate_badge(App& app, const httplib::Request& req, httplib::Response& res) {
   const std::string env = req.get_param_value("environment");
-  if (!valid_environment(env))
+  if (!core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
   auto head = find_head(app, req, res, "gate: " + env);
   if (!head) return;

@@ -4,8 +4,8 @@
 // deployment history (read). The decisions themselves come from GateService (gate_service.h).
 #include <cctype>
 #include <nlohmann/json.hpp>
-#include <regex>
 
+#include "core/config.h"
 #include "server/app.h"
 #include "server/audit.h"
 #include "server/auth.h"
@@ -23,11 +23,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kRepoPattern = kApiRepoPattern;
-
-bool valid_environment(const std::string& s) {
-  static const std::regex re("^[A-Za-z0-9_.-]{1,100}$");
-  return std::regex_match(s, re);
-}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -60,7 +55,7 @@ void get_gate(App& app, const httplib::Request& req, httplib::Response& res) {
   const std::string env = req.get_param_value("environment");
   if (!vcs::is_valid_sha(sha))
     return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
-  if (!valid_environment(env))
+  if (!core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
   auto repo = find_repo_in_path(app, req, res, *caller);
   if (!repo) return;
@@ -88,7 +83,7 @@ void create_deployment(App& app, const httplib::Request& req, httplib::Response&
   const bool force = body.value("force", false);
   if (!vcs::is_valid_sha(sha))
     return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
-  if (!valid_environment(env))
+  if (!core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
   bool blank = reason.find_first_not_of(" \t\r\n") == std::string::npos;
   if (force && blank)
@@ -167,7 +162,7 @@ void rollback(App& app, const httplib::Request& req, httplib::Response& res) {
       body.is_object() && body.contains("environment") && body["environment"].is_string()
           ? body["environment"].get<std::string>()
           : "";
-  if (!valid_environment(env))
+  if (!core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
   auto repo = find_repo_in_path(app, req, res, *caller);
   if (!repo) return;
@@ -207,7 +202,7 @@ void list(App& app, const httplib::Request& req, httplib::Response& res) {
   auto caller = authorize(app, req, res, "read");
   if (!caller) return;
   const std::string env = req.get_param_value("environment");
-  if (!env.empty() && !valid_environment(env))
+  if (!env.empty() && !core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
   auto repo = find_repo_in_path(app, req, res, *caller);
   if (!repo) return;

@@ -434,6 +434,16 @@ TEST(ForgeFeedback, DeploymentProtectionRulesAreAnsweredWhenTheGateDecides) {
   std::this_thread::sleep_for(std::chrono::seconds(2));  // time for a wrong second answer
   EXPECT_EQ(callbacks().size(), 3u);
   EXPECT_EQ(env.sql_long("SELECT count(*) FROM protection_requests"), 3);
+
+  // 5. GitHub's environment names are not case-sensitive: "Production" is the gate `production`
+  // (the deployed `good` against itself: approved), answered with GitHub's own spelling.
+  env.deliver_github("deployment_protection_rule", "dpr-5",
+                     protection_rule(good, "Production", forge.base(), 5).dump());
+  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 4; })) << env.serve().log();
+  auto cased = callbacks()[3];
+  EXPECT_EQ(cased.path, "/repos/acme/model/actions/runs/5/deployment_protection_rule");
+  EXPECT_EQ(cased.body["environment_name"], "Production");
+  EXPECT_EQ(cased.body["state"], "approved") << cased.body.dump();
 }
 
 }  // namespace

@@ -461,6 +461,40 @@ TEST(ConfigErrors, EmptyGateIsAnError) {
   EXPECT_EQ(e.column, 3);
 }
 
+TEST(ConfigErrors, GateNamesAreWhatTheApiAndTheForgesTake) {
+  const std::string checks = "    metrics: [{name: accuracy, min: 0.5}]\n";
+  auto named = [&](const std::string& name) {
+    return with_base("gates:\n  " + name + ":\n" + checks);
+  };
+  auto e = find_error(parse_errors(named("Production EU")), "bad gate (environment) name");
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.column, 3);
+  EXPECT_NE(e.message.find("letters, digits"), std::string::npos) << e.message;
+  EXPECT_TRUE(has_error(named("prod/eu"), "bad gate (environment) name"));
+  EXPECT_TRUE(has_error(named(std::string(101, 'p')), "bad gate (environment) name"));
+  EXPECT_TRUE(parse_config(named(std::string(100, 'p'))).ok());
+  EXPECT_TRUE(parse_config(named("prod-eu_2.v1")).ok());
+  auto twice =
+      parse_errors(with_base("gates:\n  production:\n" + checks + "  Production:\n" + checks));
+  auto d = find_error(twice, "only by case");
+  EXPECT_EQ(d.line, 8);
+  EXPECT_NE(d.message.find("'Production' differs from gate 'production'"), std::string::npos)
+      << d.message;
+}
+
+TEST(ConfigLookups, AForgeEnvironmentFindsItsGateIgnoringCase) {
+  const std::vector<std::string> gates = {"staging", "production", "Canary"};
+  EXPECT_EQ(core::gate_for_environment(gates, "production"), "production");
+  EXPECT_EQ(core::gate_for_environment(gates, "Production"), "production");
+  EXPECT_EQ(core::gate_for_environment(gates, "CANARY"), "Canary");
+  EXPECT_EQ(core::gate_for_environment(gates, "qa"), "qa");  // none: asked as given (404 later)
+  EXPECT_EQ(core::gate_for_environment({"prod", "Prod"}, "Prod"), "Prod");  // exact first
+  EXPECT_TRUE(core::is_environment_name("a"));
+  EXPECT_FALSE(core::is_environment_name(""));
+  EXPECT_FALSE(core::is_environment_name("a b"));
+  EXPECT_FALSE(core::is_environment_name("caf\xc3\xa9"));
+}
+
 TEST(ConfigErrors, WrongTypes) {
   EXPECT_TRUE(has_error(with_base("  validation: {run: v, timeout: [5m]}\n"),
                         "'timeout' in tier 'validation' must be a duration like 30m, not a list"));
