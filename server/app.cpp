@@ -61,6 +61,14 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
         } catch (const store::DatabaseUnavailable& e) {
           send_error(res, 503, "database_unavailable", e.what());
           return;
+        } catch (const nlohmann::json::type_error& e) {
+          // A field of the request's JSON body with the wrong type (a number where a string
+          // goes, ...) that a handler read without checking: the client's error, not ours.
+          log_event(spdlog::level::info, "request with a wrongly typed field",
+                    {{"path", req.path}, {"error", e.what()}});
+          send_error(res, 400, "bad_request",
+                     std::string("a field of the request has the wrong type: ") + e.what());
+          return;
         } catch (const std::exception& e) {
           what = e.what();
         }

@@ -339,5 +339,26 @@ TEST(GateApi, ATrainingRunOnTheSameCommitDoesNotHideThePushResults) {
   EXPECT_TRUE(find_check(research, "tier", "training", "pass")) << research.dump(2);
 }
 
+// A request body whose field has the wrong type is the client's mistake: 400 with the reason,
+// never a 500 (the server stays up and logs no error).
+TEST(GateApi, WronglyTypedFieldsAreA400NotAServerError) {
+  GateEnv env;
+  const auto sha = env.repo().commit({{".mlgate.yml", kConfig}}, "not pushed");
+  auto forced = env.deploy({{"sha", sha}, {"environment", "production"}, {"force", "yes"}});
+  EXPECT_EQ(forced.status, 400) << forced.body;
+  EXPECT_EQ(json::parse(forced.body)["error"]["code"], "bad_request");
+  auto token = http_post(env.host(), "/api/v1/tokens",
+                         json{{"name", "ci"}, {"scopes", {"read"}}, {"forge", 5}}.dump(),
+                         "application/json", env.admin());
+  EXPECT_EQ(token.status, 400) << token.body;
+  EXPECT_NE(json::parse(token.body)["error"]["message"].get<std::string>().find("wrong type"),
+            std::string::npos)
+      << token.body;
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM api_tokens WHERE name = 'ci'"), 0);
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM deployments"), 0);
+  EXPECT_EQ(http_get(env.host(), "/healthz").status, 200);
+  EXPECT_EQ(env.serve().log().find("\"level\":\"error\""), std::string::npos) << env.serve().log();
+}
+
 }  // namespace
 }  // namespace mlgate
