@@ -20,6 +20,17 @@ struct Where {
   int column = 0;
 };
 
+// A label's text: its compact JSON, except that a finite whole number written as a decimal (1.0,
+// 1e2, what numpy's float64 labels print as) reads as that integer, so 1 and 1.0 are one label.
+std::string label_text(const Node& label) {
+  if (label.kind == Node::Kind::floating && std::isfinite(label.floating) &&
+      std::trunc(label.floating) == label.floating &&
+      std::fabs(label.floating) < 9.007199254740992e15) {
+    return std::to_string(static_cast<std::int64_t>(label.floating));
+  }
+  return label.scalar_text();
+}
+
 int to_int(std::size_t v) {
   return v > static_cast<std::size_t>(INT32_MAX) ? INT32_MAX : static_cast<int>(v);
 }
@@ -99,7 +110,7 @@ class LineReader {
                      "\"label\" must be a JSON scalar (string, number, boolean or null), got " +
                          label->type_name());
       }
-      p.label = label->scalar_text();
+      p.label = label_text(*label);
     }
     const Node* score = root.find("score");
     if (score != nullptr && score->kind != Node::Kind::null) {

@@ -3,7 +3,8 @@
 //
 // - id: a non-empty string or an integer, stored as text; 7 and "7" are the same id, so having
 //   both is a duplicate-id error.
-// - label: optional, any JSON scalar, kept as its compact JSON text (1, "1" and true differ);
+// - label: optional, any JSON scalar, kept as its compact JSON text (1, "1" and true differ),
+//   a whole number written as a decimal as that integer (1.0 and 1e2 read as 1 and 100);
 //   absent -> "" (which no JSON text equals).
 // - score: optional number (NaN/Infinity/-Infinity accepted); null or absent -> nullopt.
 // - a line needs a label or a score; other members are ignored.

@@ -58,7 +58,7 @@ TEST(PredictionsJsonl, FixtureFromPython) {
   EXPECT_EQ(p[5].score, 1e-7);  // "features" is ignored
 }
 
-TEST(PredictionsJsonl, LabelsKeepTheirJsonText) {
+TEST(PredictionsJsonl, LabelsKeepTheirJsonTextButWholeDecimalsAreIntegers) {
   const auto p = parse_ok(
       "{\"id\": 1, \"label\": 1}\n"
       "{\"id\": 2, \"label\": \"1\"}\n"
@@ -72,9 +72,20 @@ TEST(PredictionsJsonl, LabelsKeepTheirJsonText) {
       "{\"id\": 10, \"label\": null}\n"
       "{\"id\": 11, \"label\": \"\"}\n"
       "{\"id\": 12, \"label\": 18446744073709551615}\n");
-  EXPECT_EQ(labels(p),
-            (Strings{"1", "\"1\"", "true", "1.0", "100.0", "\"caf\xC3\xA9 \\\"x\\\"\\n\"", "0",
-                     "NaN", "false", "null", "\"\"", "18446744073709551615"}));
+  EXPECT_EQ(labels(p), (Strings{"1", "\"1\"", "true", "1", "100", "\"caf\xC3\xA9 \\\"x\\\"\\n\"",
+                                "0", "NaN", "false", "null", "\"\"", "18446744073709551615"}));
+}
+
+TEST(PredictionsJsonl, NumericLabelsAreComparedByValueNotBySpelling) {
+  // numpy's float64 labels print as 1.0; the baseline wrote 1: the same label, no flip.
+  const auto p = parse_ok(
+      "{\"id\": 1, \"label\": 1.0}\n"
+      "{\"id\": 2, \"label\": -2.0}\n"
+      "{\"id\": 3, \"label\": 0.5}\n"
+      "{\"id\": 4, \"label\": -0.0}\n"
+      "{\"id\": 5, \"label\": 1e300}\n"
+      "{\"id\": 6, \"label\": Infinity}\n");
+  EXPECT_EQ(labels(p), (Strings{"1", "-2", "0.5", "0", "1e+300", "Infinity"}));
 }
 
 TEST(PredictionsJsonl, LabelMustBeAScalar) {
