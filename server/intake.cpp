@@ -137,6 +137,13 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   };
 
   std::string name = webhooks::peek_repo_name(forge, request.body);
+  if (name.empty() && forge == webhooks::Forge::github && event == "ping") {
+    // An organization webhook's ping names no repository, so no repository's secret can verify
+    // it; it carries nothing to act on either. Its pushes name their repository and are verified
+    // with that repository's secret like any other.
+    auto id = record("ignored", 200, "ping without a repository (an organization webhook)");
+    return {200, {{"status", "pong"}, {"delivery", id}}};
+  }
   if (name.empty()) {
     auto n = webhooks::normalise(forge, request.headers, request.body);
     std::string message = std::holds_alternative<webhooks::NormaliseError>(n)

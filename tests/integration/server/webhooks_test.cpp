@@ -237,6 +237,16 @@ TEST_F(WebhookTest, BadInputGetsAClearStatusAndJsonError) {
   ping_body["repository"]["full_name"] = "acme/model";
   auto ping = post_github(ping_body.dump(), "ping", "p-1");
   EXPECT_EQ(ping.status, 200) << ping.body;
+  // An organization webhook's ping has no repository: pong too, recorded, nothing planned.
+  json org_ping = fixture("github/ping.json");
+  org_ping.erase("repository");
+  org_ping["organization"] = {{"login", "acme"}, {"id", 1}};
+  auto pong = post_github(org_ping.dump(), "ping", "p-org");
+  EXPECT_EQ(pong.status, 200) << pong.body;
+  EXPECT_EQ(json::parse(pong.body)["status"], "pong");
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE delivery_id = 'p-org' AND "
+                  "verdict = 'ignored' AND repo_id IS NULL"),
+            1);
   // Declares 26 MiB but sends only the headers: the answer must come without the body.
   std::string answer =
       raw_request(serve_->port(),
