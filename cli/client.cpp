@@ -106,8 +106,9 @@ int run_client(const std::function<void()>& fn) {
     if (*e.what()) std::cerr << "mlgate: " << e.what() << "\n";
     return e.code();
   } catch (const std::exception& e) {
+    // Not a failure of the thing asked about (1): an error, like the usage errors.
     std::cerr << "mlgate: " << e.what() << "\n";
-    return 1;
+    return 2;
   }
 }
 

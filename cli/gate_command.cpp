@@ -75,14 +75,30 @@ struct OnlineOptions {
   std::string environment;
 };
 
-// mlgate gate --repo R --sha S --environment E: the server's decision (GET …/gate).
+bool is_full_sha(const std::string& s) {
+  if (s.size() != 40 && s.size() != 64) return false;
+  return s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+}
+
+// mlgate gate --repo R --sha S --environment E: the server's decision (GET …/gate). The exit codes
+// are the offline ones: 0 allow, 1 deny, 2 anything else -- pending, and every error (a bad
+// argument, the server unreachable, a refused token, an unknown repo), so that a deploy script
+// can read 1 as "denied" and 2 as "no answer".
 void run_online(const OnlineOptions& o, ExitCode& exit_code) {
-  exit_code.value = run_client([&] {
+  const int code = run_client([&] {
     if (o.repo.empty() || o.sha.empty() || o.environment.empty())
       throw ClientError(
           "gate: --repo, --sha and --environment are needed (or use `mlgate gate evaluate` "
           "offline)",
           2);
+    if (!is_full_sha(o.sha))
+      throw ClientError("gate: --sha must be a full 40 (or 64) hex digit commit id, not '" +
+                            o.sha.substr(0, 80) + "'",
+                        2);
+    if (!core::is_environment_name(o.environment))
+      throw ClientError("gate: --environment must be 1 to 100 letters, digits, '_', '.' or '-'", 2);
+    if (o.repo.find_first_of("?#&% ") != std::string::npos)
+      throw ClientError("gate: --repo must be owner/name", 2);
     auto r = api_request(
         o.client, "GET",
         "/api/v1/repos/" + o.repo + "/gate?sha=" + o.sha + "&environment=" + o.environment, nullptr,
@@ -98,9 +114,10 @@ void run_online(const OnlineOptions& o, ExitCode& exit_code) {
     } else {
       print_gate_table(r.body, o.environment);
     }
-    const int code = gate_exit_code(r.body);
-    if (code != 0) throw ClientError("", code);
+    const int decision = gate_exit_code(r.body);
+    if (decision != 0) throw ClientError("", decision);
   });
+  exit_code.value = code == 0 || code == 1 ? code : 2;
 }
 
 }  // namespace

@@ -299,6 +299,27 @@ TEST(GateOnline, GateDeployRollbackAndDeploymentsThroughTheCli) {
   EXPECT_NE(unknown.output.find("production"), std::string::npos) << unknown.output;
   auto missing = cli({"gate", "--repo", "acme/model"});
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  // ... and so does every other way of getting no decision: a short or odd sha or environment
+  // (refused before any request), a refused token, an unreachable server. Never 1 (deny).
+  auto short_sha = gate(sha1.substr(0, 12));
+  EXPECT_EQ(short_sha.exit_code, 2) << short_sha.output;
+  EXPECT_NE(short_sha.output.find("full 40"), std::string::npos) << short_sha.output;
+  auto odd_env = gate(sha1, "prod&x=1");
+  EXPECT_EQ(odd_env.exit_code, 2) << odd_env.output;
+  const auto bad_token = tmp.path() / "bad-token";
+  testing::write_file(bad_token, "not-a-token\n");
+  auto no_token = cli(
+      {"gate", "--repo", "acme/model", "--sha", sha1, "--environment", "production"}, bad_token);
+  EXPECT_EQ(no_token.exit_code, 2) << no_token.output;
+  EXPECT_NE(no_token.output.find("not authorised"), std::string::npos) << no_token.output;
+  std::string unreachable;
+  const int unreachable_status = store::run_capture(
+      {MLGATE_BINARY, "gate", "--url", "http://127.0.0.1:9", "--token-file", admin_file.string(),
+       "--repo", "acme/model", "--sha", sha1, "--environment", "production"},
+      unreachable);
+  EXPECT_TRUE(WIFEXITED(unreachable_status) && WEXITSTATUS(unreachable_status) == 2)
+      << unreachable_status << unreachable;
+  EXPECT_NE(unreachable.find("cannot reach"), std::string::npos) << unreachable;
 }
 
 }  // namespace
