@@ -289,10 +289,18 @@ class Parser {
   Pos pos(const YAML::Node& node, Pos fallback) const { return pos_of(node.Mark(), fallback); }
 
   // The entries of a mapping, in file order. Reports non-mapping values, non-string and duplicate
-  // keys, and (when `allowed` is given) unknown keys, which are then left out.
+  // keys, and (when `allowed` is given) unknown keys, which are then left out. YAML merge keys
+  // (`<<: *defaults`, or a list of aliases) bring in the keys of the mappings they name that the
+  // mapping does not set itself, the first mapping of a list winning. With `extensions`, keys
+  // starting with "x-" are left out without an error (a place for anchors, as in Compose files).
   std::optional<std::vector<Entry>> entries(
       const YAML::Node& node, Pos at, const std::string& where,
-      std::optional<std::span<const std::string_view>> allowed);
+      std::optional<std::span<const std::string_view>> allowed, bool extensions = false);
+  // The key/value pairs of `node` with its merge keys expanded (explicit keys first, then merged
+  // ones); false after reporting a malformed merge.
+  bool expand_merges(const YAML::Node& node, Pos at, const std::string& where,
+                     std::vector<std::pair<YAML::Node, YAML::Node>>& out, int depth,
+                     size_t& budget);
 
   std::optional<std::string> string_value(const Entry& e, const std::string& where);
   std::optional<std::vector<Item>> string_items(const Entry& e, const std::string& where);
@@ -337,24 +345,81 @@ class Parser {
   bool top_image_given_ = false;  // a bad top-level image is reported once, not once per tier
 };
 
+bool is_merge_key(const YAML::Node& key) {
+  return key.IsScalar() && key.Scalar() == "<<" && key.Tag() != "!";  // "<<" quoted is a key
+}
+
+bool Parser::expand_merges(const YAML::Node& node, Pos at, const std::string& where,
+                           std::vector<std::pair<YAML::Node, YAML::Node>>& out, int depth,
+                           size_t& budget) {
+  std::vector<std::pair<YAML::Node, YAML::Node>> merged;
+  for (const auto& pair : node) {
+    YAML::Node key = pair.first;
+    YAML::Node value = pair.second;
+    const Pos key_pos = pos(key, pos(node, at));
+    // Aliases share nodes, so merges of merges could expand exponentially ("billion laughs").
+    if (budget == 0) {
+      error(key_pos, "merge keys ('<<') in " + where + " expand to too many keys");
+      return false;
+    }
+    --budget;
+    if (!is_merge_key(key)) {
+      out.emplace_back(key, value);
+      continue;
+    }
+    if (depth > 16) {
+      error(key_pos, "merge keys ('<<') in " + where + " nest too deep");
+      return false;
+    }
+    std::vector<YAML::Node> sources;
+    if (value.IsMap()) {
+      sources.push_back(value);
+    } else if (value.IsSequence()) {
+      for (const auto& item : value) sources.push_back(item);
+    }
+    if (sources.empty() || std::any_of(sources.begin(), sources.end(),
+                                       [](const YAML::Node& n) { return !n.IsMap(); })) {
+      error(key_pos, "the merge key '<<' in " + where +
+                         " must name a mapping (<<: *anchor) or a list of them, not " +
+                         describe(value));
+      return false;
+    }
+    for (const auto& source : sources) {
+      if (!expand_merges(source, key_pos, where, merged, depth + 1, budget)) return false;
+    }
+  }
+  // Merged keys come after the mapping's own, so that its own win (see entries()).
+  for (auto& m : merged) out.push_back(std::move(m));
+  return true;
+}
+
 std::optional<std::vector<Entry>> Parser::entries(
     const YAML::Node& node, Pos at, const std::string& where,
-    std::optional<std::span<const std::string_view>> allowed) {
+    std::optional<std::span<const std::string_view>> allowed, bool extensions) {
   if (!node.IsMap()) {
     error(pos(node, at), where + " must be a mapping (key: value), not " + describe(node));
     return std::nullopt;
   }
+  std::vector<std::pair<YAML::Node, YAML::Node>> pairs;
+  size_t budget = 10000;
+  if (!expand_merges(node, at, where, pairs, 0, budget)) return std::nullopt;
   std::vector<Entry> out;
   std::map<std::string, Pos> seen;
-  for (const auto& pair : node) {
+  size_t own_count = 0;  // the mapping's own keys come first in `pairs`, then the merged ones
+  for (const auto& pair : node) own_count += is_merge_key(pair.first) ? 0 : 1;
+  size_t index = 0;
+  for (const auto& pair : pairs) {
     // Copies: yaml-cpp's iterator proxies are temporaries, references into them would dangle.
     YAML::Node key = pair.first;
+    const bool merged = index++ >= own_count;
     Pos key_pos = pos(key, pos(node, at));
     if (!key.IsScalar()) {
       error(key_pos, "keys in " + where + " must be plain strings, not " + describe(key));
       continue;
     }
     std::string name = key.Scalar();
+    if (extensions && name.rfind("x-", 0) == 0) continue;
+    if (merged && seen.count(name)) continue;  // set by the mapping itself, or merged before
     if (auto [first, inserted] = seen.emplace(name, key_pos); !inserted) {
       error(key_pos, "duplicate key " + show(name) + " in " + where + " (first at line " +
                          std::to_string(first->second.line) + ")");
@@ -610,7 +675,7 @@ void Parser::parse_top(const YAML::Node& root) {
               describe(root));
     return;
   }
-  auto top = entries(root, Pos{}, "the top level", kTopKeys);
+  auto top = entries(root, Pos{}, "the top level", kTopKeys, /*extensions=*/true);
   if (!top) return;
   const Entry* tiers = nullptr;
   const Entry* gates = nullptr;

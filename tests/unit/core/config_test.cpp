@@ -495,6 +495,60 @@ TEST(ConfigLookups, AForgeEnvironmentFindsItsGateIgnoringCase) {
   EXPECT_FALSE(core::is_environment_name("caf\xc3\xa9"));
 }
 
+TEST(ConfigYaml, MergeKeysBringInAnAnchorsKeysAndTheMappingsOwnWin) {
+  Config c = parse_ok(R"(version: 1
+x-defaults: &defaults
+  timeout: 3m
+  resources: {cpus: 2}
+  run: echo default
+image: mlgate/busybox:test
+tiers:
+  functionality: &func
+    <<: *defaults
+    run: pytest
+  validation:
+    <<: [{timeout: 20m, env: {A: first}}, *func, {env: {A: second}}]
+    needs: [functionality]
+    run: python validate.py
+)");
+  ASSERT_EQ(c.tiers.size(), 2u);
+  const TierConfig& f = c.tiers[0];
+  EXPECT_EQ(f.timeout_seconds, 180);
+  EXPECT_EQ(f.resources.cpus, 2.0);
+  EXPECT_EQ(f.run, "pytest");  // its own key wins over the merged one
+  const TierConfig& v = c.tiers[1];
+  EXPECT_EQ(v.timeout_seconds, 1200);  // the first mapping of the list wins
+  EXPECT_EQ(v.resources.cpus, 2.0);    // through *func, which merged *defaults
+  EXPECT_EQ(v.env.at("A"), "first");
+  EXPECT_EQ(v.run, "python validate.py");
+}
+
+TEST(ConfigYaml, MergedKeysAreCheckedLikeOwnOnesAtTheirOwnPosition) {
+  auto errors = parse_errors(R"(version: 1
+x-defaults: &defaults
+  timout: 3m
+image: x
+tiers:
+  functionality:
+    <<: *defaults
+    run: t
+)");
+  auto e = find_error(errors, "unknown key 'timout'");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.column, 3);
+  auto bad = find_error(parse_errors("version: 1\nimage: x\ntiers:\n  functionality:\n"
+                                     "    <<: [5]\n    run: t\n"),
+                        "the merge key '<<'");
+  EXPECT_EQ(bad.line, 5);
+  EXPECT_EQ(bad.column, 5);
+  // Quoted, "<<" is an ordinary (unknown) key; x- keys are extensions at the top level only.
+  EXPECT_TRUE(has_error(
+      "version: 1\nimage: x\ntiers:\n  functionality:\n    \"<<\": {run: t}\n    run: t\n",
+      "unknown key '<<'"));
+  EXPECT_TRUE(has_error(with_base("  validation: {run: v, x-note: hi}\n"), "unknown key 'x-note'"));
+  EXPECT_TRUE(parse_config("x-anything: [1, 2]\n" + std::string(kBase)).ok());
+}
+
 TEST(ConfigErrors, WrongTypes) {
   EXPECT_TRUE(has_error(with_base("  validation: {run: v, timeout: [5m]}\n"),
                         "'timeout' in tier 'validation' must be a duration like 30m, not a list"));
@@ -913,14 +967,17 @@ tiers:
   // A self-referencing alias.
   EXPECT_FALSE(parse_config("version: 1\ntiers: &t {functionality: *t}\n").ok());
   EXPECT_FALSE(parse_config("version: 1\ntiers: &t [*t]\nimage: i\n").ok());
-  // Merge keys are not supported: "<<" is an unknown key.
-  EXPECT_TRUE(has_error(R"(version: 1
-image: i
-tiers:
-  functionality: &f {run: a}
-  validation: {<<: *f, timeout: 5m}
-)",
-                        "unknown key '<<'"));
+  // Merge keys work (ConfigYaml above) but cannot blow up either: eight merges of eight merges
+  // of ... is refused, not expanded.
+  std::string merges = "version: 1\nimage: i\nx-m0: &m0 {run: a}\n";
+  for (int i = 1; i < 30; ++i) {
+    std::string prev = "*m" + std::to_string(i - 1);
+    merges += "x-m" + std::to_string(i) + ": &m" + std::to_string(i) + " {<<: [" + prev + ", " +
+              prev + ", " + prev + ", " + prev + ", " + prev + ", " + prev + ", " + prev + ", " +
+              prev + "]}\n";
+  }
+  merges += "tiers:\n  functionality: {<<: *m29}\n";
+  EXPECT_TRUE(has_error(merges, "merge keys"));
 }
 
 TEST(ConfigHostile, InputsThatHangYamlCppLoadAll) {
