@@ -15,7 +15,7 @@
 #include "server/pages.h"
 #include "store/deployments.h"
 #include "store/gate_inputs.h"
-#include "store/pipelines.h"
+#include "store/pipeline_queries.h"
 #include "store/pq.h"
 
 namespace mlgate::server::pages {
@@ -271,7 +271,7 @@ void pipeline_page(App& app, const httplib::Request& req, httplib::Response& res
   const std::string wanted_env = req.get_param_value("environment");
   auto pipeline = app.db().with([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
-    return store::get_pipeline(tx, id);
+    return store::get_pipeline_status(tx, id);
   });
   if (!pipeline)
     return send_message(res, &*caller, 404, "Not found", "No pipeline " + std::to_string(id) + ".",
@@ -295,13 +295,9 @@ void pipeline_page(App& app, const httplib::Request& req, httplib::Response& res
   c.SetValue("MESSAGE", p.commit_message);
   if (!p.error.empty()) c.AddSectionDictionary("PIPELINE_ERROR")->SetValue("TEXT", p.error);
 
+  c.SetValue("DURATION", format_duration(p.duration_seconds));
   app.db().with([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
-    auto dur = tx.exec_params1(
-        "SELECT extract(epoch FROM coalesce(finished_at, now()) - started_at) FROM pipelines "
-        "WHERE id = $1",
-        id);
-    c.SetValue("DURATION", format_duration(store::get_optional<double>(dur[0])));
     add_jobs(tx, c, id);
     add_tests(tx, c, id);
     const auto decisions = latest_decisions(tx, p.repo_id, p.sha);

@@ -12,7 +12,7 @@
 #include "server/planner.h"
 #include "server/repo_lookup.h"
 #include "server/repo_remote.h"
-#include "store/pipelines.h"
+#include "store/pipeline_queries.h"
 #include "store/repos.h"
 #include "vcs/validate.h"
 
@@ -134,7 +134,7 @@ void trigger(App& app, const httplib::Request& req, httplib::Response& res) {
                     {"sha", resolved.sha},
                     {"requested_ref", ref}};
     audit(tx, *caller, "pipeline.trigger", repo->id, details);
-    auto out = store::get_pipeline(tx, stored.pipeline_id);
+    auto out = store::get_pipeline_status(tx, stored.pipeline_id);
     tx.commit();
     return out;
   });

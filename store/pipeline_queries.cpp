@@ -64,7 +64,8 @@ void load_jobs(pqxx::transaction_base& tx, std::vector<PipelineStatus>& pipeline
       "(SELECT count(*) FROM test_cases t WHERE t.job_id = j.id AND t.status = 'passed'), "
       "(SELECT count(*) FROM test_cases t WHERE t.job_id = j.id AND t.status IN "
       "('failed', 'error')), "
-      "(SELECT count(*) FROM test_cases t WHERE t.job_id = j.id AND t.status = 'skipped') "
+      "(SELECT count(*) FROM test_cases t WHERE t.job_id = j.id AND t.status = 'skipped'), "
+      "j.command "
       "FROM jobs j LEFT JOIN runners ru ON ru.id = j.runner_id "
       "WHERE j.pipeline_id = ANY ($1::bigint[]) ORDER BY j.pipeline_id, j.priority, j.id";
   for (const auto& r : tx.exec_params(sql, to_pg_array(ids))) {
@@ -89,6 +90,7 @@ void load_jobs(pqxx::transaction_base& tx, std::vector<PipelineStatus>& pipeline
     j.tests.passed = r[18].as<int>();
     j.tests.failed = r[19].as<int>();
     j.tests.skipped = r[20].as<int>();
+    j.command = r[21].as<std::string>();
     by_id.at(r[0].as<std::int64_t>())->jobs.push_back(std::move(j));
   }
 }

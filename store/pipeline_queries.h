@@ -25,6 +25,7 @@ struct JobStatus {
   std::string state;
   std::vector<std::string> needs;
   std::string image;
+  std::string command;
   std::string network;
   std::int64_t timeout_seconds = 0;
   int attempt = 0;

@@ -72,35 +72,4 @@ std::string refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id);
 void notify_jobs(pqxx::work& tx);
 inline constexpr const char* kJobsChannel = "mlgate_jobs";
 
-struct JobRow {
-  std::int64_t id = 0;
-  std::string tier;
-  std::string state;
-  std::vector<std::string> needs;
-  std::int64_t timeout_seconds = 0;
-  std::string image;
-  std::string command;
-  std::string network;
-  int attempt = 0;
-};
-struct PipelineRow {
-  std::int64_t id = 0;
-  std::int64_t repo_id = 0;
-  std::string repo_name;
-  std::string trigger;
-  std::string ref;
-  std::string branch;
-  std::string sha;
-  std::optional<std::int64_t> pr_number;
-  std::string state;
-  std::string error;
-  std::string commit_message;
-  std::string author;
-  std::string created_at;
-  std::vector<JobRow> jobs;
-};
-// One pipeline with its jobs (what the planner made). The status views (durations, attempts,
-// runners, test counts) are in store/pipeline_queries.h.
-std::optional<PipelineRow> get_pipeline(pqxx::transaction_base& tx, std::int64_t id);
-
 }  // namespace mlgate::store

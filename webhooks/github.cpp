@@ -8,30 +8,19 @@ namespace mlgate::webhooks {
 namespace {
 
 using detail::FieldError;
+using detail::ignore;
 using detail::Json;
+using detail::kHeads;
+using detail::kTags;
 
-constexpr std::string_view kHeads = "refs/heads/";
-constexpr std::string_view kTags = "refs/tags/";
-
-// repository.* and sender.login. `required`: the event plans something and must name its
-// repository; otherwise (ping, ignored events) the repository is filled in when present.
+// repository.* and sender.login (detail::read_repo says what `required` means).
 void read_repository(const Json& root, bool required, Event& ev) {
-  if (required) {
-    ev.repo = detail::req_string(root, "repository.full_name");
-    if (ev.repo.empty()) throw FieldError("field repository.full_name must not be empty");
-    ev.repo_forge_id = detail::req_id(root, "repository.id");
-  } else {
-    ev.repo = detail::opt_string(root, "repository.full_name");
-    ev.repo_forge_id = detail::opt_id(root, "repository.id");
-  }
-  ev.default_branch = detail::opt_string(root, "repository.default_branch");
-  ev.clone_url = detail::opt_string(root, "repository.clone_url");
+  static const detail::RepoFields kFields{"repository.full_name",
+                                          "repository.id",
+                                          "repository.default_branch",
+                                          {"repository.clone_url"}};
+  detail::read_repo(root, kFields, required, ev);
   ev.sender = detail::opt_string(root, "sender.login");
-}
-
-void ignore(Event& ev, std::string reason) {
-  ev.kind = EventKind::ignored;
-  ev.ignored_reason = std::move(reason);
 }
 
 std::int64_t positive(std::int64_t n, std::string_view field) {

@@ -8,29 +8,18 @@ namespace mlgate::webhooks {
 namespace {
 
 using detail::FieldError;
+using detail::ignore;
 using detail::Json;
+using detail::kHeads;
+using detail::kTags;
 
-constexpr std::string_view kHeads = "refs/heads/";
-constexpr std::string_view kTags = "refs/tags/";
-
-// project.* ; `required` as in github.cpp.
+// project.* (detail::read_repo says what `required` means).
 void read_project(const Json& root, bool required, Event& ev) {
-  if (required) {
-    ev.repo = detail::req_string(root, "project.path_with_namespace");
-    if (ev.repo.empty()) throw FieldError("field project.path_with_namespace must not be empty");
-    ev.repo_forge_id = detail::req_id(root, "project.id");
-  } else {
-    ev.repo = detail::opt_string(root, "project.path_with_namespace");
-    ev.repo_forge_id = detail::opt_id(root, "project.id");
-  }
-  ev.default_branch = detail::opt_string(root, "project.default_branch");
-  ev.clone_url = detail::opt_string(root, "project.git_http_url");
-  if (ev.clone_url.empty()) ev.clone_url = detail::opt_string(root, "project.http_url");
-}
-
-void ignore(Event& ev, std::string reason) {
-  ev.kind = EventKind::ignored;
-  ev.ignored_reason = std::move(reason);
+  static const detail::RepoFields kFields{"project.path_with_namespace",
+                                          "project.id",
+                                          "project.default_branch",
+                                          {"project.git_http_url", "project.http_url"}};
+  detail::read_repo(root, kFields, required, ev);
 }
 
 // Push Hook and Tag Push Hook: the same payload shape; the ref says branch or tag.

@@ -192,4 +192,26 @@ std::string req_ref(const Json& root, std::string_view path, std::string_view pr
   return s;
 }
 
+void read_repo(const Json& root, const RepoFields& fields, bool required, Event& ev) {
+  if (required) {
+    ev.repo = req_string(root, fields.full_name);
+    if (ev.repo.empty())
+      throw FieldError("field " + std::string(fields.full_name) + " must not be empty");
+    ev.repo_forge_id = req_id(root, fields.id);
+  } else {
+    ev.repo = opt_string(root, fields.full_name);
+    ev.repo_forge_id = opt_id(root, fields.id);
+  }
+  ev.default_branch = opt_string(root, fields.default_branch);
+  for (const auto& path : fields.clone_urls) {
+    ev.clone_url = opt_string(root, path);
+    if (!ev.clone_url.empty()) break;
+  }
+}
+
+void ignore(Event& ev, std::string reason) {
+  ev.kind = EventKind::ignored;
+  ev.ignored_reason = std::move(reason);
+}
+
 }  // namespace mlgate::webhooks::detail

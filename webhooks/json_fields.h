@@ -11,6 +11,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "webhooks/event.h"
 
 namespace mlgate::webhooks::detail {
 
@@ -54,6 +57,23 @@ std::string opt_sha(const Json& root, std::string_view path, std::string_view pr
 std::string req_ref(const Json& root, std::string_view path, std::string_view prefix = "");
 
 bool is_zero_sha(std::string_view sha);
+
+inline constexpr std::string_view kHeads = "refs/heads/";
+inline constexpr std::string_view kTags = "refs/tags/";
+
+// Where a forge's payload names the repository (GitHub: repository.*, GitLab: project.*).
+struct RepoFields {
+  std::string_view full_name;
+  std::string_view id;
+  std::string_view default_branch;
+  std::vector<std::string_view> clone_urls;  // the first present one is taken
+};
+// Reads the repository fields into ev. `required`: the event plans something and must name its
+// repository (full name and id); otherwise (ping, ignored events) they are filled in when present.
+void read_repo(const Json& root, const RepoFields& fields, bool required, Event& ev);
+
+// Marks ev as an event mlgate acknowledges and does nothing with, saying why.
+void ignore(Event& ev, std::string reason);
 
 // s made safe to put into a log line or an ignored_reason: control characters become '?', and
 // anything past 100 bytes is cut with "...".

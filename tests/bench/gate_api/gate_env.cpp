@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "store/pipeline_queries.h"
 #include "store/pipelines.h"
 #include "store/results.h"
 #include "store/tokens.h"
@@ -161,12 +162,12 @@ std::vector<std::string> GateBenchEnv::clone_candidates(const std::string& templ
                                                         int count) {
   // The template pipeline, its jobs (in tier order) and their stored results.
   struct TemplateJob {
-    store::JobRow row;
+    store::JobStatus row;
     std::string results_files;
     core::JobResults results;
   };
   std::vector<TemplateJob> jobs;
-  store::PipelineRow pipeline;
+  store::PipelineStatus pipeline;
   {
     pqxx::work tx(*db_);
     auto id =
@@ -174,7 +175,7 @@ std::vector<std::string> GateBenchEnv::clone_candidates(const std::string& templ
               "SELECT id FROM pipelines WHERE repo_id = $1 AND sha = $2 ORDER BY id DESC LIMIT 1",
               repo_id_, template_sha)[0]
             .as<std::int64_t>();
-    auto p = store::get_pipeline(tx, id);
+    auto p = store::get_pipeline_status(tx, id);
     if (!p || p->state != "passed")
       throw std::runtime_error("the template pipeline of " + template_sha + " has not passed");
     pipeline = *p;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "server/app.h"
+#include "store/pipeline_queries.h"
 #include "store/repos.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
@@ -142,7 +143,7 @@ TEST_F(SchedulerTest, FiresAtTheScheduledMinuteNotBeforeAndOnlyOnce) {
   // The pipeline: trigger schedule, on main's head, training and what it needs.
   auto p = db().with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    return store::get_pipeline(tx, report.fired[0].pipeline_id);
+    return store::get_pipeline_status(tx, report.fired[0].pipeline_id);
   });
   ASSERT_TRUE(p);
   EXPECT_EQ(p->trigger, "schedule");
