@@ -9,11 +9,8 @@
 
 #include "store/child_process.h"
 #include "store/tokens.h"
-#include "tests/support/git_fixture.h"
-#include "tests/support/mlgate_process.h"
-#include "tests/support/pg_cluster.h"
+#include "tests/integration/server/gate_env.h"
 #include "tests/support/temp_dir.h"
-#include "webhooks/signature.h"
 
 namespace mlgate {
 namespace {
@@ -24,177 +21,10 @@ using testing::http_get;
 using testing::http_post;
 namespace fs = std::filesystem;
 
-const std::string kSecret = "gate-api-test-secret";
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-std::string strip(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-// A server on its own database, an admin token, the repo acme/model, and local runners on demand
-// (a trimmed copy of tests/integration/runners/agent_test.cpp's RunnerEnv).
-class GateEnv {
- public:
-  GateEnv() {
-    conninfo_ = testing::PgCluster::instance().create_database("gate");
-    serve_ = std::make_unique<testing::ServeProcess>(testing::ServeProcessOptions{
-        .data_dir = dir_.path() / "server", .database_url = conninfo_});
-    admin_ = strip(testing::read_file(dir_.path() / "server" / "admin-token"));
-    json reg = {{"forge", "github"},
-                {"name", "acme/model"},
-                {"clone_url", repo_.file_url()},
-                {"secret", kSecret}};
-    auto r = http_post(host(), "/api/v1/repos", reg.dump(), "application/json", admin());
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto t = http_post(host(), "/api/v1/runner-tokens", R"({"name":"test runners"})",
-                       "application/json", admin());
-    EXPECT_EQ(t.status, 201) << t.body;
-    testing::write_file(dir_.path() / "registration-token",
-                        json::parse(t.body)["token"].get<std::string>() + "\n");
-  }
-  ~GateEnv() {
-    runners_.clear();
-    serve_.reset();
-    testing::PgCluster::instance().drop_database(conninfo_);
-  }
-
-  std::string host() const { return serve_->host_port(); }
-  Headers admin() const { return {{"Authorization", "Bearer " + admin_}}; }
-  testing::GitRepoFixture& repo() { return repo_; }
-
-  // A token with these scopes, inserted as `mlgate token create` would.
-  Headers token(const std::vector<std::string>& scopes, const std::string& name) {
-    const auto t = store::generate_token();
-    pqxx::connection c(conninfo_);
-    pqxx::work tx(c);
-    store::insert_api_token(tx, name, t, scopes);
-    tx.commit();
-    return {{"Authorization", "Bearer " + t}};
-  }
-
-  std::string push(const std::string& config, std::map<std::string, std::string> files) {
-    files[".mlgate.yml"] = config;
-    std::string sha = repo_.commit(files, "commit " + std::to_string(++commits_));
-    json p = json::parse(
-        testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/github/push.json"));
-    p["ref"] = "refs/heads/main";
-    p["after"] = sha;
-    p["head_commit"]["id"] = sha;
-    p["repository"]["full_name"] = "acme/model";
-    p["repository"]["name"] = "model";
-    std::string body = p.dump();
-    auto r =
-        http_post(host(), "/webhooks/github", body, "application/json",
-                  {{"X-GitHub-Event", "push"},
-                   {"X-GitHub-Delivery", "d-" + sha},
-                   {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
-    EXPECT_EQ(r.status, 202) << r.body;
-    return sha;
-  }
-
-  void start_runner(const std::string& name) {
-    fs::path work = dir_.path() / ("runner-" + name);
-    fs::create_directories(work);
-    std::vector<std::string> argv = {MLGATE_BINARY,  "runner",
-                                     "--server",     serve_->url(),
-                                     "--token-file", (dir_.path() / "registration-token").string(),
-                                     "--work-dir",   work.string(),
-                                     "--name",       name,
-                                     "--executor",   "local",
-                                     "--claim-wait", "2"};
-    store::ChildOptions o;
-    o.stdout_path = (work / "runner.log").string();
-    o.stderr_path = "=stdout";
-    o.die_with_parent = true;
-    o.parent_death_signal = SIGKILL;
-    runners_.push_back(std::make_unique<store::ChildProcess>(argv, o));
-  }
-
-  json get(const std::string& path) {
-    auto r = http_get(host(), path, admin());
-    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
-    return json::parse(r.body, nullptr, false);
-  }
-  json pipeline_of(const std::string& sha) {
-    const json all = get("/api/v1/pipelines?limit=200");
-    for (const auto& p : all["pipelines"])
-      if (p["sha"] == sha) return get("/api/v1/pipelines/" + std::to_string(p["id"].get<long>()));
-    return json();
-  }
-  json wait_pipeline_end(const std::string& sha) {
-    json p;
-    eventually(
-        [&] {
-          p = pipeline_of(sha);
-          if (p.is_null()) return false;
-          auto s = p["state"].get<std::string>();
-          return s == "passed" || s == "failed" || s == "cancelled" || s == "error";
-        },
-        std::chrono::seconds(90));
-    return p;
-  }
-  long sql_long(const std::string& sql) {
-    pqxx::connection c(conninfo_);
-    pqxx::nontransaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
-
-  testing::HttpResult gate(const std::string& sha, const std::string& env = "production",
-                           const Headers& auth = {}) {
-    return http_get(host(), "/api/v1/repos/acme/model/gate?sha=" + sha + "&environment=" + env,
-                    auth.empty() ? admin() : auth);
-  }
-  testing::HttpResult deploy(const json& body, const Headers& auth = {}) {
-    return http_post(host(), "/api/v1/repos/acme/model/deployments", body.dump(),
-                     "application/json", auth.empty() ? admin() : auth);
-  }
-  testing::HttpResult rollback(const std::string& env) {
-    return http_post(host(), "/api/v1/repos/acme/model/deployments/rollback",
-                     json{{"environment", env}}.dump(), "application/json", admin());
-  }
-
- private:
-  testing::TempDir dir_{"mlgate-gate-cli"};
-  testing::GitRepoFixture repo_;
-  std::string conninfo_;
-  std::unique_ptr<testing::ServeProcess> serve_;
-  std::string admin_;
-  std::vector<std::unique_ptr<store::ChildProcess>> runners_;
-  int commits_ = 0;
-};
-
-// Both tiers required; functionality writes the metrics, validation runs `validate.sh`.
-const char* kConfig = R"(version: 1
-image: mlgate/busybox:test
-tiers:
-  functionality:
-    run: sh results.sh
-  validation:
-    needs: [functionality]
-    run: sh validate.sh
-gates:
-  production:
-    require: [functionality, validation]
-    metrics:
-      - {name: accuracy, min: 0.90, max_drop: 0.01}
-    slices:
-      - {metric: recall, by: age_group, min: 0.80}
-  staging:
-    metrics:
-      - {name: accuracy, min: 0.5}
-)";
-
-std::string results_script(double accuracy, double young_recall) {
-  return "cat > \"$MLGATE_RESULTS/metrics.json\" <<'JSON'\n"
-         "{\"metrics\": {\"accuracy\": " +
-         std::to_string(accuracy) +
-         "},\n"
-         " \"slices\": {\"age_group\": {\"<30\": {\"recall\": " +
-         std::to_string(young_recall) +
-         ", \"n\": 412}, \"30+\": {\"recall\": 0.84, \"n\": 300}}}}\n"
-         "JSON\n";
-}
+using testing::gate_results_script;
+using testing::GateEnv;
+using testing::kGateTestConfig;
+using Headers = testing::HeaderPairs;
 
 struct CliRun {
   int exit_code = -1;
@@ -227,14 +57,14 @@ TEST(GateOnline, GateDeployRollbackAndDeploymentsThroughTheCli) {
   };
 
   // Pending (no pipeline yet) exits 2.
-  const auto unpushed = env.repo().commit({{".mlgate.yml", kConfig}}, "not pushed");
+  const auto unpushed = env.repo().commit({{".mlgate.yml", kGateTestConfig}}, "not pushed");
   auto pending = gate(unpushed);
   EXPECT_EQ(pending.exit_code, 2) << pending.output;
   EXPECT_NE(pending.output.find("production: pending"), std::string::npos) << pending.output;
 
   env.start_runner("r1");
-  const auto sha1 =
-      env.push(kConfig, {{"results.sh", results_script(0.93, 0.85)}, {"validate.sh", "echo ok\n"}});
+  const auto sha1 = env.push(kGateTestConfig, {{"results.sh", gate_results_script(0.93, 0.85)},
+                                               {"validate.sh", "echo ok\n"}});
   ASSERT_EQ(env.wait_pipeline_end(sha1)["state"], "passed");
   auto allow = gate(sha1);
   EXPECT_EQ(allow.exit_code, 0) << allow.output;
@@ -251,8 +81,8 @@ TEST(GateOnline, GateDeployRollbackAndDeploymentsThroughTheCli) {
   EXPECT_EQ(d1.exit_code, 0) << d1.output;
   EXPECT_NE(d1.output.find("deployed " + sha1.substr(0, 12)), std::string::npos) << d1.output;
 
-  const auto sha2 =
-      env.push(kConfig, {{"results.sh", results_script(0.93, 0.71)}, {"validate.sh", "echo ok\n"}});
+  const auto sha2 = env.push(kGateTestConfig, {{"results.sh", gate_results_script(0.93, 0.71)},
+                                               {"validate.sh", "echo ok\n"}});
   ASSERT_EQ(env.wait_pipeline_end(sha2)["state"], "passed");
   auto deny = gate(sha2);
   EXPECT_EQ(deny.exit_code, 1) << deny.output;

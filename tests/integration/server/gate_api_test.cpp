@@ -29,37 +29,8 @@ namespace fs = std::filesystem;
 using testing::GateEnv;
 using Headers = testing::HeaderPairs;
 
-// Both tiers required; functionality writes the metrics, validation runs `validate.sh`.
-const char* kConfig = R"(version: 1
-image: mlgate/busybox:test
-tiers:
-  functionality:
-    run: sh results.sh
-  validation:
-    needs: [functionality]
-    run: sh validate.sh
-gates:
-  production:
-    require: [functionality, validation]
-    metrics:
-      - {name: accuracy, min: 0.90, max_drop: 0.01}
-    slices:
-      - {metric: recall, by: age_group, min: 0.80}
-  staging:
-    metrics:
-      - {name: accuracy, min: 0.5}
-)";
-
-std::string results_script(double accuracy, double young_recall) {
-  return "cat > \"$MLGATE_RESULTS/metrics.json\" <<'JSON'\n"
-         "{\"metrics\": {\"accuracy\": " +
-         std::to_string(accuracy) +
-         "},\n"
-         " \"slices\": {\"age_group\": {\"<30\": {\"recall\": " +
-         std::to_string(young_recall) +
-         ", \"n\": 412}, \"30+\": {\"recall\": 0.84, \"n\": 300}}}}\n"
-         "JSON\n";
-}
+using testing::gate_results_script;
+using testing::kGateTestConfig;
 
 const json* find_check(const json& gate, const std::string& kind, const std::string& name,
                        const std::string& status = "") {
@@ -74,8 +45,8 @@ TEST(GateApi, DecidesAgainstTheDeployedBaselineDeploysForcesAndRollsBack) {
   env.start_runner("r1");
 
   // Commit 1: good metrics, both tiers pass.
-  const auto sha1 =
-      env.push(kConfig, {{"results.sh", results_script(0.93, 0.85)}, {"validate.sh", "echo ok\n"}});
+  const auto sha1 = env.push(kGateTestConfig, {{"results.sh", gate_results_script(0.93, 0.85)},
+                                               {"validate.sh", "echo ok\n"}});
   ASSERT_EQ(env.wait_pipeline_end(sha1)["state"], "passed");
 
   auto g = env.gate(sha1);
@@ -125,8 +96,8 @@ TEST(GateApi, DecidesAgainstTheDeployedBaselineDeploysForcesAndRollsBack) {
   EXPECT_TRUE(find_check(after, "metric", "accuracy", "pass") != nullptr) << after.dump(2);
 
   // Commit 2: the <30 slice regresses.
-  const auto sha2 =
-      env.push(kConfig, {{"results.sh", results_script(0.93, 0.71)}, {"validate.sh", "echo ok\n"}});
+  const auto sha2 = env.push(kGateTestConfig, {{"results.sh", gate_results_script(0.93, 0.71)},
+                                               {"validate.sh", "echo ok\n"}});
   ASSERT_EQ(env.wait_pipeline_end(sha2)["state"], "passed");
   auto g2 = env.gate(sha2);
   ASSERT_EQ(g2.status, 200) << g2.body;
@@ -224,7 +195,7 @@ TEST(GateApi, DecidesAgainstTheDeployedBaselineDeploysForcesAndRollsBack) {
 
 TEST(GateApi, ScopesReadCanAskButNotDeploy) {
   GateEnv env;
-  const auto sha = env.repo().commit({{".mlgate.yml", kConfig}}, "not pushed");
+  const auto sha = env.repo().commit({{".mlgate.yml", kGateTestConfig}}, "not pushed");
   auto reader = env.token({"read"}, "reader");
   auto deployer = env.token({"deploy"}, "deployer");
   EXPECT_EQ(env.gate(sha, "production", reader).status, 200);
@@ -251,7 +222,7 @@ TEST(GateApi, ScopesReadCanAskButNotDeploy) {
 TEST(GateApi, PendingWithoutAPipelineAndWhileARequiredTierRuns) {
   GateEnv env;
   // A commit the server has never seen a push for: pending, the required tiers not created yet.
-  const auto unpushed = env.repo().commit({{".mlgate.yml", kConfig}}, "not pushed");
+  const auto unpushed = env.repo().commit({{".mlgate.yml", kGateTestConfig}}, "not pushed");
   auto g0 = env.gate(unpushed);
   ASSERT_EQ(g0.status, 200) << g0.body;
   auto p0 = json::parse(g0.body);
@@ -260,8 +231,8 @@ TEST(GateApi, PendingWithoutAPipelineAndWhileARequiredTierRuns) {
   EXPECT_TRUE(p0["pipeline_id"].is_null());
 
   env.start_runner("r1");
-  const auto sha = env.push(kConfig, {{"results.sh", results_script(0.95, 0.9)},
-                                      {"validate.sh", "echo started; sleep 8\n"}});
+  const auto sha = env.push(kGateTestConfig, {{"results.sh", gate_results_script(0.95, 0.9)},
+                                              {"validate.sh", "echo started; sleep 8\n"}});
   json running;
   ASSERT_TRUE(eventually(
       [&] {
@@ -303,14 +274,15 @@ TEST(GateApi, PendingWithoutAPipelineAndWhileARequiredTierRuns) {
 // the gate still judges the push's functionality and validation jobs and their metrics, and the
 // training job's state joins them. It used to look at the newest pipeline only and turned pending.
 TEST(GateApi, ATrainingRunOnTheSameCommitDoesNotHideThePushResults) {
-  const std::string config = std::string(kConfig).replace(
-      std::string(kConfig).find("gates:"), 6,
-      "  training:\n    on: [schedule]\n    schedule: \"0 2 * * *\"\n    run: echo trained\n"
-      "gates:\n  research:\n    require: [training]\n");
+  const std::string config = std::string(kGateTestConfig)
+                                 .replace(std::string(kGateTestConfig).find("gates:"), 6,
+                                          "  training:\n    on: [schedule]\n    schedule: \"0 2 * "
+                                          "* *\"\n    run: echo trained\n"
+                                          "gates:\n  research:\n    require: [training]\n");
   GateEnv env;
   env.start_runner("r1");
-  const auto sha =
-      env.push(config, {{"results.sh", results_script(0.93, 0.85)}, {"validate.sh", "echo ok\n"}});
+  const auto sha = env.push(
+      config, {{"results.sh", gate_results_script(0.93, 0.85)}, {"validate.sh", "echo ok\n"}});
   ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed");
   ASSERT_EQ(json::parse(env.gate(sha).body)["decision"], "allow");
   // Before the training tier ran, a gate that requires it is pending.
@@ -343,7 +315,7 @@ TEST(GateApi, ATrainingRunOnTheSameCommitDoesNotHideThePushResults) {
 // never a 500 (the server stays up and logs no error).
 TEST(GateApi, WronglyTypedFieldsAreA400NotAServerError) {
   GateEnv env;
-  const auto sha = env.repo().commit({{".mlgate.yml", kConfig}}, "not pushed");
+  const auto sha = env.repo().commit({{".mlgate.yml", kGateTestConfig}}, "not pushed");
   auto forced = env.deploy({{"sha", sha}, {"environment", "production"}, {"force", "yes"}});
   EXPECT_EQ(forced.status, 400) << forced.body;
   EXPECT_EQ(json::parse(forced.body)["error"]["code"], "bad_request");

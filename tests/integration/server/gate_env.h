@@ -31,6 +31,40 @@ inline std::string strip_newlines(std::string s) {
   return s;
 }
 
+// A repo config for the gate tests: both tiers required by production; functionality writes the
+// metrics (results.sh, see gate_results_script), validation runs `validate.sh`.
+inline const char* const kGateTestConfig = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: sh results.sh
+  validation:
+    needs: [functionality]
+    run: sh validate.sh
+gates:
+  production:
+    require: [functionality, validation]
+    metrics:
+      - {name: accuracy, min: 0.90, max_drop: 0.01}
+    slices:
+      - {metric: recall, by: age_group, min: 0.80}
+  staging:
+    metrics:
+      - {name: accuracy, min: 0.5}
+)";
+
+// results.sh for kGateTestConfig: writes metrics.json with accuracy and the age_group slices.
+inline std::string gate_results_script(double accuracy, double young_recall) {
+  return "cat > \"$MLGATE_RESULTS/metrics.json\" <<'JSON'\n"
+         "{\"metrics\": {\"accuracy\": " +
+         std::to_string(accuracy) +
+         "},\n"
+         " \"slices\": {\"age_group\": {\"<30\": {\"recall\": " +
+         std::to_string(young_recall) +
+         ", \"n\": 412}, \"30+\": {\"recall\": 0.84, \"n\": 300}}}}\n"
+         "JSON\n";
+}
+
 struct GateEnvOptions {
   std::string forge = "github";
   std::string forge_token;   // empty: none (no forge feedback)
