@@ -1,30 +1,12 @@
-// What every part of bench_gate_api shares: the interrupt flag (SIGINT/SIGTERM/SIGHUP end the run
-// through the normal path, so that destructors stop serve, the runner and the cluster), progress
-// lines on stderr, and the options.
+// What every part of bench_gate_api shares: its options, and (tests/bench/common/bench_run.h) the
+// interrupt flag and progress lines of every benchmark.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <stdexcept>
-#include <string>
 #include <vector>
 
+#include "tests/bench/common/bench_run.h"
+
 namespace mlgate::bench {
-
-inline std::atomic<bool> g_interrupted{false};
-
-struct Interrupted : std::runtime_error {
-  Interrupted() : std::runtime_error("interrupted") {}
-};
-
-inline void check_interrupted() {
-  if (g_interrupted) throw Interrupted();
-}
-
-// Sleeps in small steps so that a signal ends the wait at once.
-void nap(std::chrono::milliseconds d);
-
-void progress(const std::string& s);
 
 struct Options {
   std::vector<int> concurrency = {1, 4, 16};

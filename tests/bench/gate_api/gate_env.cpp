@@ -40,21 +40,10 @@ GateBenchEnv::GateBenchEnv() {
 
   // The repository starts with one commit so that it can be registered and fetched.
   repo_.commit({{"README.md", "bench model\n"}}, "start");
-  json reg = {{"forge", "github"},
-              {"name", kRepoName},
-              {"clone_url", repo_.file_url()},
-              {"secret", kSecret}};
-  auto r = testing::http_post(host(), "/api/v1/repos", reg.dump(), "application/json", admin());
-  if (r.status != 201)
-    throw std::runtime_error("registering the repository answered " + std::to_string(r.status) +
-                             ": " + r.body);
-  auto t = testing::http_post(host(), "/api/v1/runner-tokens", R"({"name":"bench runner"})",
-                              "application/json", admin());
-  if (t.status != 201)
-    throw std::runtime_error("creating a runner registration token answered " +
-                             std::to_string(t.status) + ": " + t.body);
-  testing::write_file(dir_.path() / "registration-token",
-                      json::parse(t.body)["token"].get<std::string>() + "\n");
+  testing::write_file(
+      dir_.path() / "registration-token",
+      register_bench_repo(host(), admin(), kRepoName, repo_.file_url(), kSecret, "bench runner") +
+          "\n");
 
   db_ = std::make_unique<pqxx::connection>(conninfo_);
   pqxx::work tx(*db_);

@@ -333,29 +333,5 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   using namespace mlgate::bench;
   const Options o = parse_options(argc, argv);
-  // SIGINT/SIGTERM/SIGHUP end the run through the normal path: one thread takes them, every other
-  // thread blocks them. Children get an empty mask (store::ChildProcess).
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  std::thread([set] {
-    int sig = 0;
-    while (sigwait(&set, &sig) == 0) {
-      if (!g_interrupted.exchange(true))
-        std::cerr << "bench_gate_api: signal " << sig << ", stopping" << std::endl;
-    }
-  }).detach();
-  try {
-    return run(o);
-  } catch (const Interrupted&) {
-    std::cerr << "bench_gate_api: interrupted; everything it started is stopped" << std::endl;
-    return 130;
-  } catch (const std::exception& e) {
-    std::cerr << "bench_gate_api: FAIL: " << e.what() << std::endl;
-    return g_interrupted ? 130 : 1;
-  }
+  return run_bench("bench_gate_api", [&] { return run(o); });
 }

@@ -1,5 +1,4 @@
-// The command line of bench_gate_api (scripts/bench gate passes it), and the small helpers of
-// common.h.
+// The command line of bench_gate_api (scripts/bench gate passes it).
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -19,31 +18,12 @@ namespace {
 }
 
 int int_arg(const std::string& name, const std::string& v, int lo, int hi) {
-  try {
-    size_t used = 0;
-    int n = std::stoi(v, &used);
-    if (used == v.size() && n >= lo && n <= hi) return n;
-  } catch (const std::exception&) {
-  }
+  if (auto n = int_in(v, lo, hi)) return *n;
   usage_error(name + " must be an integer from " + std::to_string(lo) + " to " +
               std::to_string(hi) + " (got '" + v + "')");
 }
 
 }  // namespace
-
-void nap(std::chrono::milliseconds d) {
-  using namespace std::chrono_literals;
-  const auto end = std::chrono::steady_clock::now() + d;
-  while (std::chrono::steady_clock::now() < end) {
-    check_interrupted();
-    std::this_thread::sleep_for(
-        std::min<std::chrono::nanoseconds>(end - std::chrono::steady_clock::now(), 20ms));
-  }
-}
-
-void progress(const std::string& s) {
-  std::cerr << "\033[1m==> " << s << "\033[0m" << std::endl;
-}
 
 Options parse_options(int argc, char** argv) {
   Options o;

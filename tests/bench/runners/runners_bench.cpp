@@ -49,6 +49,7 @@
 #include "store/child_process.h"
 #include "store/embedded_postgres.h"
 #include "store/pipelines.h"
+#include "tests/bench/common/bench_run.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
@@ -66,29 +67,6 @@ using namespace std::chrono_literals;
 const std::string kImage = "mlgate/busybox:test";
 const std::string kSecret = "bench-runners-secret";
 const std::string kRepoName = "bench/model";
-
-std::atomic<bool> g_interrupted{false};
-
-struct Interrupted : std::runtime_error {
-  Interrupted() : std::runtime_error("interrupted") {}
-};
-
-void check_interrupted() {
-  if (g_interrupted) throw Interrupted();
-}
-
-// Sleeps in small steps so that SIGINT/SIGTERM end a wait at once.
-void nap(std::chrono::milliseconds d) {
-  const auto end = SteadyClock::now() + d;
-  while (SteadyClock::now() < end) {
-    check_interrupted();
-    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(end - SteadyClock::now(), 20ms));
-  }
-}
-
-void progress(const std::string& s) {
-  std::cerr << "\033[1m==> " << s << "\033[0m" << std::endl;
-}
 
 // Wall-clock nanoseconds: the clock the Docker daemon stamps its events with (same host).
 std::int64_t now_ns() {
@@ -178,12 +156,7 @@ struct Options {
 }
 
 int int_arg(const std::string& name, const std::string& v, int lo, int hi) {
-  try {
-    size_t used = 0;
-    int n = std::stoi(v, &used);
-    if (used == v.size() && n >= lo && n <= hi) return n;
-  } catch (const std::exception&) {
-  }
+  if (auto n = int_in(v, lo, hi)) return *n;
   usage_error(name + " must be an integer from " + std::to_string(lo) + " to " +
               std::to_string(hi) + " (got '" + v + "')");
 }
@@ -259,20 +232,8 @@ class Env {
     repo_.commit({{".mlgate.yml", "version: 1\nimage: " + kImage +
                                       "\ntiers:\n  functionality:\n    run: \"true\"\n"}},
                  "bench model");
-    json reg = {{"forge", "github"},
-                {"name", kRepoName},
-                {"clone_url", repo_.file_url()},
-                {"secret", kSecret}};
-    auto r = testing::http_post(host(), "/api/v1/repos", reg.dump(), "application/json", admin());
-    if (r.status != 201)
-      throw std::runtime_error("registering the repository answered " + std::to_string(r.status) +
-                               ": " + r.body);
-    auto t = testing::http_post(host(), "/api/v1/runner-tokens", R"({"name":"bench runners"})",
-                                "application/json", admin());
-    if (t.status != 201)
-      throw std::runtime_error("creating a runner registration token answered " +
-                               std::to_string(t.status) + ": " + t.body);
-    registration_token_ = json::parse(t.body)["token"].get<std::string>();
+    registration_token_ =
+        register_bench_repo(host(), admin(), kRepoName, repo_.file_url(), kSecret, "bench runners");
     testing::write_file(dir_.path() / "registration-token", registration_token_ + "\n");
     db_ = std::make_unique<pqxx::connection>(conninfo_);
     // Container names are mlgate-<runner key>-j<job id>-a<attempt>; the key is random, and the
@@ -1204,30 +1165,7 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   using namespace mlgate::bench;
   const Options o = parse_options(argc, argv);
-  // SIGINT/SIGTERM/SIGHUP end the run through the normal path (destructors stop serve, the runner,
-  // docker events and the cluster, and remove the temporary directories): one thread takes them,
-  // every other thread blocks them. Children get an empty mask (store::ChildProcess).
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  std::thread([set] {
-    int sig = 0;
-    while (sigwait(&set, &sig) == 0) {
-      if (!g_interrupted.exchange(true))
-        std::cerr << "bench_runners: signal " << sig << ", stopping" << std::endl;
-    }
-  }).detach();
-  try {
-    return run(o);
-  } catch (const Interrupted&) {
-    std::cerr << "bench_runners: interrupted; everything it started is stopped" << std::endl;
-    return 130;
-  } catch (const std::exception& e) {
-    std::cerr << "bench_runners: FAIL: " << e.what() << std::endl;
-    return g_interrupted ? 130 : 1;
-  }
+  // The stop signals end the run through the normal path: destructors stop serve, the runner,
+  // docker events and the cluster, and remove the temporary directories.
+  return run_bench("bench_runners", [&] { return run(o); });
 }
