@@ -199,7 +199,13 @@ Parsed<std::vector<TestCase>> parse_junit(std::string_view xml, const JunitOptio
   const pugi::xml_node root = doc.document_element();
   if (!named(root, "testsuites") && !named(root, "testsuite")) {
     std::ptrdiff_t offset = root.offset_debug();  // the name, after '<'
-    if (offset > 0 && xml[static_cast<std::size_t>(offset) - 1] == '<') --offset;
+    // Only a UTF-8 document's offsets index `xml`: after a conversion (UTF-16, ...) they point
+    // into pugixml's copy and may lie past the end of the input.
+    if (result.encoding == pugi::encoding_utf8 && offset > 0 &&
+        static_cast<std::size_t>(offset) <= xml.size() &&
+        xml[static_cast<std::size_t>(offset) - 1] == '<') {
+      --offset;
+    }
     return at(offset, "expected a <testsuites> or <testsuite> root element, got <" +
                           clean_utf8(root.name()) + ">");
   }

@@ -435,6 +435,26 @@ TEST(JunitHostile, Utf16WithBom) {
   EXPECT_EQ(cases[0].name, "u16");
 }
 
+// Found by tests/fuzz (corpus/junit/crash-utf16-root-offset-past-input): pugixml's offsets in a
+// converted (UTF-16) document point into its UTF-8 copy, which is longer than the input when the
+// text is mostly non-ASCII; the wrong-root error must not index the input with them.
+TEST(JunitHostile, Utf16WrongRootAfterManyWideCharacters) {
+  std::string utf16 = "\xFF\xFE";
+  const auto ascii = [&](std::string_view s) {
+    for (char c : s) {
+      utf16 += c;
+      utf16 += '\0';
+    }
+  };
+  ascii("<!--");
+  for (int i = 0; i < 1000; ++i) utf16 += "\xAC\x20";  // U+20AC: 2 bytes here, 3 in UTF-8
+  ascii("--><root/>");
+  const ParseError e = parse_fail(utf16);
+  EXPECT_EQ(e.message, "expected a <testsuites> or <testsuite> root element, got <root>");
+  EXPECT_EQ(e.line, 0);  // a converted document's errors carry no position (docs/results.md)
+  EXPECT_EQ(e.column, 0);
+}
+
 TEST(JunitHostile, ManyTestCasesAreBoundedByTheSizeCap) {
   std::string xml = "<testsuite>";
   while (xml.size() < 15 * 1024 * 1024) xml += "<testcase name=\"t\"/>";
