@@ -16,3 +16,16 @@ build_mlgate() {
 
 # True when something accepts TCP connections on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A port (and the one after it) nothing listens on, picked at random below the kernel's ephemeral
+# range, where the port-0 listeners and the outgoing connections of everything else running here
+# get theirs. Another process can still take it before it is bound.
+free_port_pair() {
+  local low p
+  low="$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+  [ "$low" -gt 12000 ] 2>/dev/null || low=32768
+  while :; do
+    p=$((10000 + RANDOM % (low - 10002)))
+    port_in_use "$p" || port_in_use $((p + 1)) || { echo "$p"; return; }
+  done
+}

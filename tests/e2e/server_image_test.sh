@@ -56,15 +56,8 @@ build_seconds=$((SECONDS - started))
 size_mb() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.0f", $1 / 1e6 }'; }
 echo "$image ready in ${build_seconds}s: $(size_mb "$image") MB (base $base: $(size_mb "$base") MB)"
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
-pg_port="$(free_port)"
-http_port="$(free_port)"
+pg_port="$(free_port_pair)"
+http_port=$((pg_port + 1))
 password="pw-$RANDOM$RANDOM"
 printf '%s\n' "$password" >"$dir/pwfile"
 chmod 644 "$dir/pwfile"
