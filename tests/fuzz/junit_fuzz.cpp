@@ -60,17 +60,6 @@ bool space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-void check_error(const mlgate::core::ParseError& e, std::string_view text,
-                 const std::string& file) {
-  FUZZ_CHECK(e.file == file);
-  FUZZ_CHECK(!e.message.empty());
-  FUZZ_CHECK((e.line == 0 && e.column == 0) || (e.line >= 1 && e.column >= 1));
-  if (e.line >= 1) {
-    const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-    FUZZ_CHECK(static_cast<std::size_t>(e.line) <= lines);
-  }
-}
-
 void check_case(const TestCase& tc, std::size_t max_message_bytes) {
   FUZZ_CHECK(tc.status == TestStatus::passed || tc.status == TestStatus::failed ||
              tc.status == TestStatus::error || tc.status == TestStatus::skipped);
@@ -100,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (result.ok()) {
     for (const TestCase& tc : result.value()) check_case(tc, options.max_message_bytes);
   } else {
-    check_error(result.error(), xml, options.file_name);
+    check_parse_error(result.error(), xml, options.file_name);
   }
 
   // A tiny cap (0 to 15 bytes) changes the messages only.

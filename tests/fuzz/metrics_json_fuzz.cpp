@@ -20,17 +20,6 @@
 
 namespace {
 
-void check_error(const mlgate::core::ParseError& e, std::string_view text,
-                 const std::string& file) {
-  FUZZ_CHECK(e.file == file);
-  FUZZ_CHECK(!e.message.empty());
-  FUZZ_CHECK((e.line == 0 && e.column == 0) || (e.line >= 1 && e.column >= 1));
-  if (e.line >= 1) {
-    const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-    FUZZ_CHECK(static_cast<std::size_t>(e.line) <= lines);
-  }
-}
-
 // Shortest text that reads back as the same double (NaN, Infinity, -Infinity for the others).
 void check_format_number(double v) {
   const std::string s = mlgate::core::json_detail::format_number(v);
@@ -74,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (result.ok()) {
     check_rows(result.value());
   } else {
-    check_error(result.error(), text, options.file_name);
+    check_parse_error(result.error(), text, options.file_name);
   }
   return 0;
 }

@@ -21,17 +21,6 @@ namespace {
 
 using mlgate::core::Prediction;
 
-void check_error(const mlgate::core::ParseError& e, std::string_view text,
-                 const std::string& file) {
-  FUZZ_CHECK(e.file == file);
-  FUZZ_CHECK(!e.message.empty());
-  FUZZ_CHECK((e.line == 0 && e.column == 0) || (e.line >= 1 && e.column >= 1));
-  if (e.line >= 1) {
-    const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-    FUZZ_CHECK(static_cast<std::size_t>(e.line) <= lines);
-  }
-}
-
 // A label that reads as a finite whole number below 2^53 is written as an integer: no '.', 'e'.
 void check_label(const std::string& label) {
   if (label.empty()) return;
@@ -67,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (result.ok()) {
     check_rows(result.value(), options.max_lines);
   } else {
-    check_error(result.error(), text, options.file_name);
+    check_parse_error(result.error(), text, options.file_name);
   }
 
   // The line cap: at most 3 predictions.
@@ -84,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(a.score.has_value() == b.score.has_value());
     }
   } else {
-    check_error(small.error(), text, capped.file_name);
+    check_parse_error(small.error(), text, capped.file_name);
     FUZZ_CHECK(!result.ok() || result.value().size() > capped.max_lines);
   }
   return 0;
