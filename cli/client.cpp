@@ -112,4 +112,11 @@ int run_client(const std::function<void()>& fn) {
   }
 }
 
+std::string json_text(const nlohmann::json& o, const char* key, const std::string& none) {
+  if (!o.is_object()) return none;
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return none;
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
 }  // namespace mlgate::cli

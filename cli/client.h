@@ -48,6 +48,10 @@ void print_table(const std::vector<std::string>& header,
 // Runs fn, turning ClientError and std::exception into a message on stderr and an exit code.
 int run_client(const std::function<void()>& fn);
 
+// o[key] as text for printing: a string as it is, another value as JSON, `none` when o is not an
+// object or the key is absent or null.
+std::string json_text(const nlohmann::json& o, const char* key, const std::string& none = "");
+
 void add_repo_commands(CLI::App& app, int& exit_code);
 void add_webhook_commands(CLI::App& app, int& exit_code);
 

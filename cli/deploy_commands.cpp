@@ -8,12 +8,6 @@
 namespace mlgate::cli {
 namespace {
 
-std::string str(const nlohmann::json& o, const char* key) {
-  if (!o.contains(key) || o[key].is_null()) return "";
-  if (o[key].is_string()) return o[key].get<std::string>();
-  return o[key].dump();
-}
-
 std::string short_sha(const std::string& sha) {
   return sha.substr(0, 12);
 }
@@ -50,7 +44,7 @@ void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
       if (d->client.json) std::cout << r.body.dump(2) << "\n";
       if (r.status == 409 && r.body.contains("reasons")) {
         if (!d->client.json) {
-          std::cout << "refused: the gate says " << str(r.body, "decision") << "\n";
+          std::cout << "refused: the gate says " << json_text(r.body, "decision") << "\n";
           for (const auto& reason : r.body["reasons"])
             std::cout << "  " << reason.get<std::string>() << "\n";
         }
@@ -63,10 +57,11 @@ void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
         throw ClientError(message + " (HTTP " + std::to_string(r.status) + ")", 1);
       }
       if (!d->client.json) {
-        std::cout << "deployed " << short_sha(str(r.body, "sha")) << " to "
-                  << str(r.body, "environment") << " (deployment " << str(r.body, "id") << ", gate "
-                  << str(r.body, "decision")
-                  << (r.body.value("forced", false) ? ", FORCED: " + str(r.body, "reason") : "")
+        std::cout << "deployed " << short_sha(json_text(r.body, "sha")) << " to "
+                  << json_text(r.body, "environment") << " (deployment " << json_text(r.body, "id")
+                  << ", gate " << json_text(r.body, "decision")
+                  << (r.body.value("forced", false) ? ", FORCED: " + json_text(r.body, "reason")
+                                                    : "")
                   << ")\n";
       }
     });
@@ -91,9 +86,9 @@ void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
       if (rb->client.json) {
         std::cout << r.body.dump(2) << "\n";
       } else {
-        std::cout << "rolled back " << str(r.body, "environment") << ": "
-                  << short_sha(str(r.body, "sha")) << " is current again (deployment "
-                  << str(r.body, "id") << ")\n";
+        std::cout << "rolled back " << json_text(r.body, "environment") << ": "
+                  << short_sha(json_text(r.body, "sha")) << " is current again (deployment "
+                  << json_text(r.body, "id") << ")\n";
       }
     });
   });
@@ -119,10 +114,11 @@ void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& dep : r.body["deployments"]) {
-        rows.push_back({str(dep, "id"), str(dep, "environment"), short_sha(str(dep, "sha")),
-                        str(dep, "kind"), dep.value("current", false) ? "*" : "",
-                        dep.value("forced", false) ? "forced" : "", str(dep, "actor"),
-                        str(dep, "created_at"), str(dep, "reason")});
+        rows.push_back({json_text(dep, "id"), json_text(dep, "environment"),
+                        short_sha(json_text(dep, "sha")), json_text(dep, "kind"),
+                        dep.value("current", false) ? "*" : "",
+                        dep.value("forced", false) ? "forced" : "", json_text(dep, "actor"),
+                        json_text(dep, "created_at"), json_text(dep, "reason")});
       }
       print_table(
           {"ID", "ENVIRONMENT", "SHA", "KIND", "CURRENT", "FORCED", "ACTOR", "AT", "REASON"}, rows);

@@ -2,6 +2,8 @@
 // (core/gate.h) the server uses; tier checks are skipped offline. Exit 0 allow, 1 deny, 2 error
 // (bad config or input) or pending. mlgate gate --repo R --sha S --environment E: the same, asked
 // of the server (GET …/gate, with tier checks and the deployed baseline), same output and codes.
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -15,6 +17,7 @@
 #include "core/junit.h"
 #include "core/metrics_json.h"
 #include "core/predictions.h"
+#include "vcs/validate.h"
 
 namespace mlgate::cli {
 namespace {
@@ -75,11 +78,6 @@ struct OnlineOptions {
   std::string environment;
 };
 
-bool is_full_sha(const std::string& s) {
-  if (s.size() != 40 && s.size() != 64) return false;
-  return s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
-}
-
 // mlgate gate --repo R --sha S --environment E: the server's decision (GET …/gate). The exit codes
 // are the offline ones: 0 allow, 1 deny, 2 anything else -- pending, and every error (a bad
 // argument, the server unreachable, a refused token, an unknown repo), so that a deploy script
@@ -91,7 +89,10 @@ void run_online(const OnlineOptions& o, ExitCode& exit_code) {
           "gate: --repo, --sha and --environment are needed (or use `mlgate gate evaluate` "
           "offline)",
           2);
-    if (!is_full_sha(o.sha))
+    std::string sha = o.sha;
+    std::transform(sha.begin(), sha.end(), sha.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!vcs::is_valid_sha(sha))
       throw ClientError("gate: --sha must be a full 40 (or 64) hex digit commit id, not '" +
                             o.sha.substr(0, 80) + "'",
                         2);
@@ -101,7 +102,7 @@ void run_online(const OnlineOptions& o, ExitCode& exit_code) {
       throw ClientError("gate: --repo must be owner/name", 2);
     auto r = api_request(
         o.client, "GET",
-        "/api/v1/repos/" + o.repo + "/gate?sha=" + o.sha + "&environment=" + o.environment, nullptr,
+        "/api/v1/repos/" + o.repo + "/gate?sha=" + sha + "&environment=" + o.environment, nullptr,
         true);
     if (r.status >= 400) {
       std::string message = r.body.is_object() && r.body.contains("error")

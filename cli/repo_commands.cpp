@@ -19,9 +19,7 @@ std::string read_secret(const std::string& path, const char* what) {
 }
 
 std::string str(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "-";
-  if (j[key].is_string()) return j[key].get<std::string>();
-  return j[key].dump();
+  return json_text(j, key, "-");
 }
 
 }  // namespace

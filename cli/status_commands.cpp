@@ -25,11 +25,10 @@ const json& field(const json& o, const char* key) {
   return it == o.end() ? null_value : *it;
 }
 
+// As json_text, and an empty string is `none` too.
 std::string str(const json& o, const char* key, const std::string& none = "-") {
-  const auto& v = field(o, key);
-  if (v.is_null()) return none;
-  if (v.is_string()) return v.get<std::string>().empty() ? none : v.get<std::string>();
-  return v.dump();
+  const std::string s = json_text(o, key, none);
+  return s.empty() ? none : s;
 }
 
 // At most `max` bytes of the first line, cut on a UTF-8 character boundary.

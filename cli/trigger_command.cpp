@@ -10,12 +10,6 @@
 namespace mlgate::cli {
 namespace {
 
-std::string str(const nlohmann::json& o, const char* key) {
-  if (!o.is_object() || !o.contains(key) || o[key].is_null()) return "";
-  if (o[key].is_string()) return o[key].get<std::string>();
-  return o[key].dump();
-}
-
 std::string server_base(const ClientOptions& options) {
   std::string url =
       options.url.empty() ? env_or("MLGATE_URL", "http://127.0.0.1:8080") : options.url;
@@ -51,11 +45,11 @@ void add_trigger_command(CLI::App& app, ExitCode& exit_code) {
       if (r.status >= 400) {
         if (t->client.json) std::cout << r.body.dump(2) << "\n";
         std::string message = r.body.is_object() && r.body.contains("error")
-                                  ? str(r.body["error"], "message")
+                                  ? json_text(r.body["error"], "message")
                                   : r.body.dump();
         throw ClientError(message + " (HTTP " + std::to_string(r.status) + ")", 1);
       }
-      const std::string url = server_base(t->client) + str(r.body, "web_url");
+      const std::string url = server_base(t->client) + json_text(r.body, "web_url");
       if (t->client.json) {
         auto out = r.body;
         out["web_url"] = url;
@@ -65,10 +59,10 @@ void add_trigger_command(CLI::App& app, ExitCode& exit_code) {
       std::string tiers;
       for (const auto& tier : r.body["tiers"])
         tiers += (tiers.empty() ? "" : ", ") + tier.get<std::string>();
-      const std::string sha = str(r.body, "sha");
-      std::cout << "pipeline " << str(r.body, "id") << " created: " << tiers << " on "
-                << str(r.body, "repo") << " at " << sha.substr(0, 12) << " (" << str(r.body, "ref")
-                << ")\n"
+      const std::string sha = json_text(r.body, "sha");
+      std::cout << "pipeline " << json_text(r.body, "id") << " created: " << tiers << " on "
+                << json_text(r.body, "repo") << " at " << sha.substr(0, 12) << " ("
+                << json_text(r.body, "ref") << ")\n"
                 << url << "\n";
     });
   });

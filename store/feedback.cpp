@@ -65,8 +65,7 @@ std::vector<ProtectionRequest> due_protection_requests(pqxx::work& tx, int limit
   std::vector<ProtectionRequest> out;
   for (const auto& r :
        tx.exec_params("SELECT id, repo_id, sha, environment, callback_url FROM protection_requests "
-                      "WHERE state = 'waiting' AND check_after <= now() ORDER BY id LIMIT $1 "
-                      "FOR UPDATE SKIP LOCKED",
+                      "WHERE state = 'waiting' AND check_after <= now() ORDER BY id LIMIT $1",
                       limit))
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
                    r[3].as<std::string>(), r[4].as<std::string>()});

@@ -60,8 +60,8 @@ struct ProtectionRequest {
   std::string environment;
   std::string callback_url;
 };
-// Waiting requests whose check time has come, oldest first. Each is leased for two minutes
-// (check_after moves on) so that another replica does not take it meanwhile.
+// Waiting requests whose check time has come, oldest first. Replicas may read the same request;
+// answer_protection_request lets only one of them answer it.
 std::vector<ProtectionRequest> due_protection_requests(pqxx::work& tx, int limit);
 // Marks every waiting request for (repo, sha) to be checked now (the commit's pipeline changed).
 void recheck_protection_requests(pqxx::work& tx, std::int64_t repo_id, const std::string& sha);

@@ -87,29 +87,4 @@ void mark_forge_request_given_up(pqxx::work& tx, std::int64_t id, int http_statu
       id, status_or_null(http_status), error);
 }
 
-std::vector<OutboxRow> list_forge_requests(pqxx::transaction_base& tx, std::int64_t repo_id,
-                                           int limit) {
-  std::vector<OutboxRow> out;
-  for (const auto& r : tx.exec_params(
-           "SELECT id, kind, sha, context, url, body::text, attempts, "
-           "CASE WHEN sent_at IS NOT NULL THEN 'sent' WHEN gave_up_at IS NOT NULL THEN 'given_up' "
-           "ELSE 'waiting' END, last_status, coalesce(last_error, '') "
-           "FROM forge_outbox WHERE repo_id = $1 ORDER BY id DESC LIMIT $2",
-           repo_id, limit)) {
-    OutboxRow row;
-    row.id = r[0].as<std::int64_t>();
-    row.kind = r[1].as<std::string>();
-    row.sha = r[2].as<std::string>();
-    row.context = r[3].as<std::string>();
-    row.url = r[4].as<std::string>();
-    row.body_json = r[5].as<std::string>();
-    row.attempts = r[6].as<int>();
-    row.state = r[7].as<std::string>();
-    if (!r[8].is_null()) row.last_status = r[8].as<int>();
-    row.last_error = r[9].as<std::string>();
-    out.push_back(std::move(row));
-  }
-  return out;
-}
-
 }  // namespace mlgate::store

@@ -52,20 +52,4 @@ void mark_forge_request_retry(pqxx::work& tx, std::int64_t id, int http_status,
 void mark_forge_request_given_up(pqxx::work& tx, std::int64_t id, int http_status,
                                  const std::string& error);
 
-struct OutboxRow {
-  std::int64_t id = 0;
-  std::string kind;
-  std::string sha;
-  std::string context;
-  std::string url;
-  std::string body_json;
-  int attempts = 0;
-  std::string state;  // waiting | sent | given_up
-  std::optional<int> last_status;
-  std::string last_error;
-};
-// A repo's requests, newest first (for the API, pages and tests).
-std::vector<OutboxRow> list_forge_requests(pqxx::transaction_base& tx, std::int64_t repo_id,
-                                           int limit);
-
 }  // namespace mlgate::store

@@ -56,8 +56,8 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
         "WHERE job_id = $1 AND attempt = $2",
         job_id, attempt);
     if (attempt >= max_attempts) {
-      std::string msg = "runner lost: " + why + " on all " + std::to_string(max_attempts) +
-                        " attempts" + on;
+      std::string msg =
+          "runner lost: " + why + " on all " + std::to_string(max_attempts) + " attempts" + on;
       tx.exec_params(
           "UPDATE jobs SET state = 'failed', lease_expires_at = NULL, finished_at = now(), "
           "message = $2 WHERE id = $1",
@@ -130,9 +130,9 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
   }
   tx.exec_params("INSERT INTO job_attempts (job_id, attempt, runner_id) VALUES ($1, $2, $3)",
                  job.job_id, job.attempt, runner_id);
-  record_state_change(tx, job.pipeline_id, job.job_id, "queued", "running",
-                      "attempt " + std::to_string(job.attempt) + " on runner " +
-                          std::to_string(runner_id));
+  record_state_change(
+      tx, job.pipeline_id, job.job_id, "queued", "running",
+      "attempt " + std::to_string(job.attempt) + " on runner " + std::to_string(runner_id));
   refresh_pipeline_state(tx, job.pipeline_id);
   return job;
 }
@@ -192,11 +192,11 @@ LogAppend append_log(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id
 
 std::string read_log(pqxx::transaction_base& tx, std::int64_t job_id, int attempt) {
   std::string out;
-  for (const auto& r : tx.exec_params(
-           "SELECT data FROM job_logs WHERE job_id = $1 AND attempt = "
-           "CASE WHEN $2 > 0 THEN $2 ELSE (SELECT attempt FROM jobs WHERE id = $1) END "
-           "ORDER BY byte_offset",
-           job_id, attempt)) {
+  for (const auto& r :
+       tx.exec_params("SELECT data FROM job_logs WHERE job_id = $1 AND attempt = "
+                      "CASE WHEN $2 > 0 THEN $2 ELSE (SELECT attempt FROM jobs WHERE id = $1) END "
+                      "ORDER BY byte_offset",
+                      job_id, attempt)) {
     out += from_bytea(r[0]);
   }
   return out;
@@ -240,8 +240,8 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
   return out;
 }
 
-bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id,
-                          int attempt, const std::string& message) {
+bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
+                          const std::string& message) {
   auto r = tx.exec_params(
       std::string("UPDATE jobs SET results_error = "
                   "CASE WHEN results_error IS NULL THEN $4 ELSE results_error || '; ' || $4 END "

@@ -59,10 +59,10 @@ LeaseState lease_state(pqxx::transaction_base& tx, std::int64_t job_id, std::int
                        int attempt);
 
 struct LogAppend {
-  bool held = false;               // false: not this runner's attempt any more; nothing stored
-  bool gap = false;                // offset past the end: nothing stored, resend from `log_bytes`
-  std::int64_t log_bytes = 0;      // bytes stored for this attempt after the call
-  bool truncated = false;          // the server's cap was reached
+  bool held = false;           // false: not this runner's attempt any more; nothing stored
+  bool gap = false;            // offset past the end: nothing stored, resend from `log_bytes`
+  std::int64_t log_bytes = 0;  // bytes stored for this attempt after the call
+  bool truncated = false;      // the server's cap was reached
 };
 
 // Appends `data` written at byte `offset` of the attempt's log. A chunk (or the part of it) that
@@ -97,8 +97,8 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
 
 // Marks a held attempt's results as unusable (a malformed or oversized file); finish_job then
 // fails the job with this message even when the command exited 0.
-bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id,
-                          int attempt, const std::string& message);
+bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
+                          const std::string& message);
 
 // Notes that a held attempt uploaded results file `name` of `bytes` bytes (listed on the pages).
 bool record_results_file(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,

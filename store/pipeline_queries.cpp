@@ -60,13 +60,13 @@ void load_jobs(pqxx::transaction_base& tx, std::vector<PipelineStatus>& pipeline
       "j.timeout_seconds, j.attempt, j.max_attempts, j.runner_id, coalesce(ru.name, ''), " +
       iso("j.started_at") + ", " + iso("j.finished_at") + ", " + duration("j") +
       ", j.exit_code, coalesce(j.message, ''), "
-      "(SELECT count(*) FROM test_cases t WHERE t.job_id = j.id), "
-      "(SELECT count(*) FROM test_cases t WHERE t.job_id = j.id AND t.status = 'passed'), "
-      "(SELECT count(*) FROM test_cases t WHERE t.job_id = j.id AND t.status IN "
-      "('failed', 'error')), "
-      "(SELECT count(*) FROM test_cases t WHERE t.job_id = j.id AND t.status = 'skipped'), "
-      "j.command "
+      "tc.total, tc.passed, tc.failed, tc.skipped, j.command "
       "FROM jobs j LEFT JOIN runners ru ON ru.id = j.runner_id "
+      "CROSS JOIN LATERAL (SELECT count(*) AS total, "
+      "  count(*) FILTER (WHERE t.status = 'passed') AS passed, "
+      "  count(*) FILTER (WHERE t.status IN ('failed', 'error')) AS failed, "
+      "  count(*) FILTER (WHERE t.status = 'skipped') AS skipped "
+      "  FROM test_cases t WHERE t.job_id = j.id) tc "
       "WHERE j.pipeline_id = ANY ($1::bigint[]) ORDER BY j.pipeline_id, j.priority, j.id";
   for (const auto& r : tx.exec_params(sql, to_pg_array(ids))) {
     JobStatus j;
@@ -185,8 +185,7 @@ LogChunk read_log_chunk(pqxx::transaction_base& tx, std::int64_t job_id, int att
                         std::int64_t offset, std::int64_t max_bytes) {
   LogChunk out;
   auto job = tx.exec_params(
-      "SELECT state, attempt, coalesce(to_char(logs_deleted_at AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM jobs WHERE id = $1",
+      "SELECT state, attempt, coalesce(" + iso("logs_deleted_at") + ", '') FROM jobs WHERE id = $1",
       job_id);
   if (job.empty()) return out;
   out.found = true;

@@ -41,7 +41,8 @@ void replace_test_cases(pqxx::work& tx, std::int64_t job_id,
   out.complete();
 }
 
-void replace_metrics(pqxx::work& tx, std::int64_t job_id, const std::vector<core::Metric>& metrics) {
+void replace_metrics(pqxx::work& tx, std::int64_t job_id,
+                     const std::vector<core::Metric>& metrics) {
   tx.exec_params("DELETE FROM metrics WHERE job_id = $1", job_id);
   if (metrics.empty()) return;
   pqxx::stream_to out(
@@ -76,7 +77,8 @@ core::JobResults load_results(pqxx::transaction_base& tx, std::int64_t job_id) {
     core::TestCase t;
     t.name = r[0].as<std::string>();
     t.classname = r[1].as<std::string>();
-    t.status = core::test_status_from_string(r[2].as<std::string>()).value_or(core::TestStatus::error);
+    t.status =
+        core::test_status_from_string(r[2].as<std::string>()).value_or(core::TestStatus::error);
     t.time_seconds = float_value(r[3]);
     t.message = r[4].as<std::string>();
     t.mltest = from_pg_array(r[5]);

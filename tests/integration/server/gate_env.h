@@ -140,13 +140,8 @@ class GateEnv {
       EXPECT_EQ(r.status, 202) << r.body;
       return;
     }
-    nlohmann::json p = fixture("github/push.json");
-    p["ref"] = "refs/heads/main";
-    p["after"] = sha;
-    p["head_commit"]["id"] = sha;
-    p["repository"]["full_name"] = "acme/model";
-    p["repository"]["name"] = "model";
-    deliver_github("push", "d-" + sha, p.dump());
+    auto r = send_github_push(sha, "main", "d-" + sha);
+    EXPECT_EQ(r.status, 202) << r.body;
   }
   // A signed GitHub delivery; returns the answer.
   HttpResult deliver_github(const std::string& event, const std::string& delivery_id,
@@ -158,6 +153,36 @@ class GateEnv {
          {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kGateEnvSecret, body)}});
     EXPECT_EQ(r.status, 202) << r.body;
     return r;
+  }
+  // The real GitHub push fixture for `sha` on `branch` of acme/model, signed with `secret`, sent
+  // with `delivery_id`; returns the answer whatever it is.
+  HttpResult send_github_push(const std::string& sha, const std::string& branch,
+                              const std::string& delivery_id,
+                              const std::string& secret = kGateEnvSecret) {
+    nlohmann::json p = fixture("github/push.json");
+    p["ref"] = "refs/heads/" + branch;
+    p["after"] = sha;
+    p["head_commit"]["id"] = sha;
+    p["repository"]["full_name"] = "acme/model";
+    p["repository"]["name"] = "model";
+    const std::string body = p.dump();
+    return http_post(
+        host(), "/webhooks/github", body, "application/json",
+        {{"X-GitHub-Event", "push"},
+         {"X-GitHub-Delivery", delivery_id},
+         {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}});
+  }
+  // Registers a runner through the protocol (executor local, nothing started); returns its
+  // Authorization header.
+  HeaderPairs register_runner(const std::string& name) {
+    auto r =
+        http_post(host(), "/api/v1/runner/register",
+                  nlohmann::json{{"name", name}, {"executor", "local"}}.dump(), "application/json",
+                  {{"Authorization",
+                    "Bearer " + strip_newlines(read_file(dir_.path() / "registration-token"))}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return {
+        {"Authorization", "Bearer " + nlohmann::json::parse(r.body)["token"].get<std::string>()}};
   }
   static nlohmann::json fixture(const std::string& name) {
     return nlohmann::json::parse(
@@ -209,6 +234,11 @@ class GateEnv {
     pqxx::connection c(conninfo_);
     pqxx::nontransaction tx(c);
     return tx.exec1(sql)[0].as<long>();
+  }
+  void sql(const std::string& statement) {
+    pqxx::connection c(conninfo_);
+    pqxx::nontransaction tx(c);
+    tx.exec0(statement);
   }
   std::string sql_text(const std::string& sql) {
     pqxx::connection c(conninfo_);

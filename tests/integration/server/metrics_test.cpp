@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "server/app.h"
+#include "tests/integration/server/gate_env.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
@@ -28,18 +29,13 @@ using testing::http_get;
 using testing::http_post;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-const std::string kSecret = "metrics-test-secret";
+const std::string& kSecret = testing::kGateEnvSecret;
 const char* kConfig = R"(version: 1
 image: mlgate/busybox:test
 tiers:
   functionality:
     run: "true"
 )";
-
-std::string strip(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
 
 // The value of one series ("name{labels}") in an exposition; nullopt when absent.
 std::optional<double> sample(const std::string& text, const std::string& series) {
@@ -52,64 +48,28 @@ std::optional<double> sample(const std::string& text, const std::string& series)
   return std::nullopt;
 }
 
-// A server on its own database with the repo acme/model registered, and a runner credential.
+// A server on its own database with the repo acme/model registered (testing::GateEnv), pushes of
+// kConfig, runners speaking the protocol from the test, and scrapes.
 class MetricsEnv {
  public:
-  explicit MetricsEnv(std::vector<std::string> serve_args = {}) {
-    conninfo_ = testing::PgCluster::instance().create_database("metrics");
-    serve_ = std::make_unique<testing::ServeProcess>(testing::ServeProcessOptions{
-        .data_dir = dir_.path() / "server", .database_url = conninfo_, .extra_args = serve_args});
-    admin_ = strip(testing::read_file(dir_.path() / "server" / "admin-token"));
-    json reg = {{"forge", "github"},
-                {"name", "acme/model"},
-                {"clone_url", repo_.file_url()},
-                {"secret", kSecret}};
-    EXPECT_EQ(http_post(host(), "/api/v1/repos", reg.dump(), "application/json", admin()).status,
-              201);
-  }
-  ~MetricsEnv() {
-    serve_.reset();
-    testing::PgCluster::instance().drop_database(conninfo_);
-  }
+  explicit MetricsEnv(std::vector<std::string> serve_args = {})
+      : env_(testing::GateEnvOptions{.serve_args = std::move(serve_args)}) {}
 
-  std::string host() const { return serve_->host_port(); }
-  Headers admin() const { return {{"Authorization", "Bearer " + admin_}}; }
+  std::string host() const { return env_.host(); }
+  Headers admin() const { return env_.admin(); }
 
   // Commits and sends the signed push; returns the sha and the answer's status.
   std::pair<std::string, int> push(const std::string& delivery = "",
                                    const std::string& secret = kSecret) {
-    sha_ = repo_.commit({{".mlgate.yml", kConfig}}, "commit " + std::to_string(++commits_));
-    return {sha_, send_push(sha_, delivery.empty() ? "d-" + sha_ : delivery, secret)};
+    const std::string sha =
+        env_.repo().commit({{".mlgate.yml", kConfig}}, "commit " + std::to_string(++commits_));
+    return {sha, send_push(sha, delivery.empty() ? "d-" + sha : delivery, secret)};
   }
   int send_push(const std::string& sha, const std::string& delivery,
                 const std::string& secret = kSecret) {
-    json p = json::parse(
-        testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/github/push.json"));
-    p["ref"] = "refs/heads/main";
-    p["after"] = sha;
-    p["head_commit"]["id"] = sha;
-    p["repository"]["full_name"] = "acme/model";
-    p["repository"]["name"] = "model";
-    const std::string body = p.dump();
-    return http_post(host(), "/webhooks/github", body, "application/json",
-                     {{"X-GitHub-Event", "push"},
-                      {"X-GitHub-Delivery", delivery},
-                      {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}})
-        .status;
+    return env_.send_github_push(sha, "main", delivery, secret).status;
   }
-
-  // Registers a runner through the protocol; returns its Authorization header.
-  Headers register_runner(const std::string& name) {
-    auto t =
-        http_post(host(), "/api/v1/runner-tokens", R"({"name":"t"})", "application/json", admin());
-    EXPECT_EQ(t.status, 201) << t.body;
-    auto r =
-        http_post(host(), "/api/v1/runner/register",
-                  json{{"name", name}, {"executor", "local"}}.dump(), "application/json",
-                  {{"Authorization", "Bearer " + json::parse(t.body)["token"].get<std::string>()}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return {{"Authorization", "Bearer " + json::parse(r.body)["token"].get<std::string>()}};
-  }
+  Headers register_runner(const std::string& name) { return env_.register_runner(name); }
   json claim(const Headers& runner) {
     auto c = http_post(host(), "/api/v1/runner/jobs/request", R"({"wait_seconds":10})",
                        "application/json", runner);
@@ -122,24 +82,11 @@ class MetricsEnv {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.body;
   }
-  long sql_long(const std::string& sql) {
-    pqxx::connection c(conninfo_);
-    pqxx::nontransaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
-  void sql(const std::string& statement) {
-    pqxx::connection c(conninfo_);
-    pqxx::nontransaction tx(c);
-    tx.exec0(statement);
-  }
+  long sql_long(const std::string& sql) { return env_.sql_long(sql); }
+  void sql(const std::string& statement) { env_.sql(statement); }
 
  private:
-  testing::TempDir dir_{"mlgate-metrics"};
-  testing::GitRepoFixture repo_;
-  std::string conninfo_;
-  std::unique_ptr<testing::ServeProcess> serve_;
-  std::string admin_;
-  std::string sha_;
+  testing::GateEnv env_;
   int commits_ = 0;
 };
 
