@@ -10,6 +10,7 @@
 #include "server/app.h"
 #include "server/pages.h"
 #include "store/deployments.h"
+#include "store/pipeline_queries.h"
 #include "store/pq.h"
 #include "store/repos.h"
 
@@ -85,12 +86,9 @@ void repo_page(App& app, const httplib::Request& req, httplib::Response& res) {
   const std::string forge = req.get_param_value("forge");
   auto repo = app.db().with([&](pqxx::connection& conn) -> std::optional<store::RepoRow> {
     pqxx::read_transaction tx(conn);
-    auto r = tx.exec_params(
-        "SELECT id FROM repos WHERE lower(full_name) = lower($1) AND ($2 = '' OR forge = $2) "
-        "ORDER BY id LIMIT 1",
-        name, forge);
-    if (r.empty()) return std::nullopt;
-    return store::find_repo_by_id(tx, r[0][0].as<std::int64_t>());
+    const auto ids = store::repo_ids_by_name(tx, name, forge);
+    if (ids.empty()) return std::nullopt;
+    return store::find_repo_by_id(tx, ids[0]);
   });
   if (!repo)
     return send_message(res, &*caller, 404, "Not found", "No repository " + name + ".", true);

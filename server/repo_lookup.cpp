@@ -2,6 +2,7 @@
 
 #include "server/app.h"
 #include "server/http_util.h"
+#include "store/pipeline_queries.h"
 
 namespace mlgate::server {
 
@@ -9,32 +10,31 @@ std::optional<store::RepoRow> find_repo_in_path(App& app, const httplib::Request
                                                 httplib::Response& res, const Caller& caller) {
   const std::string name = req.matches[1].str();
   const std::string forge = req.has_param("forge") ? req.get_param_value("forge") : "";
-  auto repos = app.db().with([&](pqxx::connection& c) {
+  struct Found {
+    std::size_t matches = 0;
+    std::optional<store::RepoRow> repo;  // read only when the name is unambiguous
+  };
+  auto found = app.db().with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    std::vector<store::RepoRow> out;
-    for (const auto& r : tx.exec_params(
-             "SELECT id FROM repos WHERE lower(full_name) = lower($1) AND ($2 = '' OR forge = $2) "
-             "ORDER BY id",
-             name, forge)) {
-      if (auto row = store::find_repo_by_id(tx, r[0].as<std::int64_t>()))
-        out.push_back(std::move(*row));
-    }
-    return out;
+    const auto ids = store::repo_ids_by_name(tx, name, forge);
+    Found f{ids.size(), std::nullopt};
+    if (ids.size() == 1) f.repo = store::find_repo_by_id(tx, ids[0]);
+    return f;
   });
-  if (repos.empty()) {
-    send_error(res, 404, "not_found", "no repository " + name);
-    return std::nullopt;
-  }
-  if (repos.size() > 1) {
+  if (found.matches > 1) {
     send_error(res, 409, "ambiguous_repo",
                name + " is registered for more than one forge: add ?forge=github or ?forge=gitlab");
     return std::nullopt;
   }
-  if (caller.token && caller.token->repo_id && *caller.token->repo_id != repos[0].id) {
+  if (!found.repo) {
+    send_error(res, 404, "not_found", "no repository " + name);
+    return std::nullopt;
+  }
+  if (caller.token && caller.token->repo_id && *caller.token->repo_id != found.repo->id) {
     send_error(res, 403, "forbidden", "this token is restricted to another repository");
     return std::nullopt;
   }
-  return std::move(repos[0]);
+  return found.repo;
 }
 
 }  // namespace mlgate::server

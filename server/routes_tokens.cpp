@@ -8,6 +8,7 @@
 #include "server/audit.h"
 #include "server/auth.h"
 #include "server/http_util.h"
+#include "store/pipeline_queries.h"
 #include "store/pq.h"
 #include "store/tokens.h"
 
@@ -81,16 +82,14 @@ void create_token(App& app, const httplib::Request& req, httplib::Response& res)
     Created created;
     std::optional<std::int64_t> repo_id;
     if (!repo_name.empty()) {
-      auto ids = tx.exec_params(
-          "SELECT id FROM repos WHERE lower(full_name) = lower($1) AND ($2 = '' OR forge = $2)",
-          repo_name, forge);
+      const auto ids = store::repo_ids_by_name(tx, repo_name, forge);
       if (ids.empty()) return Created{404, "not_found", "no repository " + repo_name, {}};
       if (ids.size() > 1)
         return Created{409,
                        "ambiguous_repo",
                        repo_name + " is registered for more than one forge: add \"forge\"",
                        {}};
-      repo_id = ids[0][0].as<std::int64_t>();
+      repo_id = ids[0];
     }
     auto id = store::insert_api_token(tx, name, token, scopes, repo_id);
     if (expires_days)
