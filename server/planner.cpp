@@ -250,15 +250,18 @@ PlanOutcome Planner::plan(std::int64_t id) {
 }
 
 CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
-                                const std::string& sha, const std::string& config_path) {
+                                const std::string& sha, const std::string& config_path,
+                                bool with_commit_info) {
   CommitConfig out;
   std::optional<std::string> text;
   try {
     mirrors.ensure_commit(remote, sha);
     text = mirrors.read_file(remote, sha, config_path, core::kMaxConfigBytes + 1);
-    auto info = mirrors.commit_info(remote, sha);
-    out.commit_message = info.message;
-    out.author = info.author_name;
+    if (with_commit_info) {
+      auto info = mirrors.commit_info(remote, sha);
+      out.commit_message = info.message;
+      out.author = info.author_name;
+    }
   } catch (const std::exception& e) {
     out.problem = PlanProblem::unreadable_commit;
     out.message = std::string("cannot read the commit: ") + e.what();
@@ -352,9 +355,11 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
 CommitPlan plan_commit(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
                        std::int64_t repo_id, const CommitRequest& request,
                        const PlannerOptions& options) {
-  return plan_from_config(repo_id, request,
-                          read_commit_config(mirrors, remote, request.sha, options.config_path),
-                          options);
+  return plan_from_config(
+      repo_id, request,
+      read_commit_config(mirrors, remote, request.sha, options.config_path,
+                         request.commit_message.empty() || request.author.empty()),
+      options);
 }
 
 StoredPlan store_plan(pqxx::work& tx, const CommitPlan& plan) {

@@ -77,9 +77,11 @@ struct CommitPlan {
   std::vector<std::string> tiers;  // the tiers planned, in config order
 };
 
-// Fetches the commit when the mirror lacks it and reads and validates `config_path` there.
+// Fetches the commit when the mirror lacks it and reads and validates `config_path` there; with
+// `with_commit_info`, also its message and author (a webhook usually brings both).
 CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
-                                const std::string& sha, const std::string& config_path);
+                                const std::string& sha, const std::string& config_path,
+                                bool with_commit_info);
 
 // The pipeline and its jobs for `request` from the commit's config (no I/O). Budgets are capped by
 // the server's ceilings.

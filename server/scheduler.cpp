@@ -176,7 +176,8 @@ void Scheduler::fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, Ti
                               repo->default_branch + ": " + e.what());
     return;
   }
-  const CommitConfig commit = read_commit_config(mirrors_, remote, sha, planner_.config_path);
+  const CommitConfig commit = read_commit_config(mirrors_, remote, sha, planner_.config_path,
+                                                 /*with_commit_info=*/false);
   if (commit.problem == PlanProblem::unreadable_commit ||
       commit.problem == PlanProblem::invalid_config) {
     // What the schedules are is unknown: keep what is remembered, fire nothing.
@@ -257,6 +258,10 @@ void Scheduler::fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, Ti
       request.ref = branch_ref;
       request.branch = repo->default_branch;
       request.sha = sha;
+      // Read only when a run fires: the config is read every minute.
+      const auto info = mirrors_.commit_info(remote, sha);
+      request.commit_message = info.message;
+      request.author = info.author_name;
       for (const auto& d : claimed) request.tiers.push_back(d.tier->name);
       const CommitPlan plan = plan_from_config(repo->id, request, commit, planner_);
       if (plan.problem != PlanProblem::none)
