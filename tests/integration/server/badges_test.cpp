@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 #include <pugixml.hpp>
 
+#include "tests/integration/server/gate_env.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
@@ -23,7 +24,6 @@ using testing::http_get;
 using testing::http_post;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-const std::string kSecret = "badges-test-secret";
 const char* kConfig = R"(version: 1
 image: mlgate/busybox:test
 tiers:
@@ -34,11 +34,6 @@ gates:
     require: [functionality]
 )";
 
-std::string strip(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 struct BadgeSeen {
   int status = -1;
   std::string content_type;
@@ -48,55 +43,23 @@ struct BadgeSeen {
   std::string color;
 };
 
-// A server on its own database, the repo acme/model, and a runner credential.
+// A server on its own database with the repo acme/model (testing::GateEnv), and a runner
+// credential.
 class BadgeEnv {
  public:
-  explicit BadgeEnv(std::vector<std::string> serve_args = {"--public-read"}) {
-    conninfo_ = testing::PgCluster::instance().create_database("badges");
-    serve_ = std::make_unique<testing::ServeProcess>(testing::ServeProcessOptions{
-        .data_dir = dir_.path() / "server", .database_url = conninfo_, .extra_args = serve_args});
-    admin_ = strip(testing::read_file(dir_.path() / "server" / "admin-token"));
-    json reg = {{"forge", "github"},
-                {"name", "acme/model"},
-                {"clone_url", repo_.file_url()},
-                {"secret", kSecret}};
-    EXPECT_EQ(http_post(host(), "/api/v1/repos", reg.dump(), "application/json", admin()).status,
-              201);
-    auto t =
-        http_post(host(), "/api/v1/runner-tokens", R"({"name":"t"})", "application/json", admin());
-    EXPECT_EQ(t.status, 201) << t.body;
-    auto r = http_post(
-        host(), "/api/v1/runner/register", R"({"name":"r","executor":"local"})", "application/json",
-        {{"Authorization", "Bearer " + json::parse(t.body)["token"].get<std::string>()}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    runner_ = {{"Authorization", "Bearer " + json::parse(r.body)["token"].get<std::string>()}};
-  }
-  ~BadgeEnv() {
-    serve_.reset();
-    testing::PgCluster::instance().drop_database(conninfo_);
-  }
+  explicit BadgeEnv(std::vector<std::string> serve_args = {"--public-read"})
+      : env_(testing::GateEnvOptions{.serve_args = std::move(serve_args)}),
+        runner_(env_.register_runner("r")) {}
 
-  std::string host() const { return serve_->host_port(); }
-  Headers admin() const { return {{"Authorization", "Bearer " + admin_}}; }
+  std::string host() const { return env_.host(); }
+  Headers admin() const { return env_.admin(); }
 
   // Commits on `branch` and sends the signed push; waits until its pipeline is planned.
   std::string push(const std::string& branch = "main") {
     const std::string sha =
-        repo_.commit({{".mlgate.yml", kConfig}}, "commit " + std::to_string(++commits_));
-    json p = json::parse(
-        testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/github/push.json"));
-    p["ref"] = "refs/heads/" + branch;
-    p["after"] = sha;
-    p["head_commit"]["id"] = sha;
-    p["repository"]["full_name"] = "acme/model";
-    p["repository"]["name"] = "model";
-    const std::string body = p.dump();
-    if (branch != "main") repo_.update_ref("refs/heads/" + branch, sha);
-    auto r =
-        http_post(host(), "/webhooks/github", body, "application/json",
-                  {{"X-GitHub-Event", "push"},
-                   {"X-GitHub-Delivery", "d-" + sha + branch},
-                   {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+        env_.repo().commit({{".mlgate.yml", kConfig}}, "commit " + std::to_string(++commits_));
+    if (branch != "main") env_.repo().update_ref("refs/heads/" + branch, sha);
+    auto r = env_.send_github_push(sha, branch, "d-" + sha + branch);
     EXPECT_EQ(r.status, 202) << r.body;
     EXPECT_TRUE(eventually([&] {
       return sql_long(
@@ -142,18 +105,10 @@ class BadgeEnv {
     return b;
   }
 
-  long sql_long(const std::string& sql) {
-    pqxx::connection c(conninfo_);
-    pqxx::nontransaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
+  long sql_long(const std::string& sql) { return env_.sql_long(sql); }
 
  private:
-  testing::TempDir dir_{"mlgate-badges"};
-  testing::GitRepoFixture repo_;
-  std::string conninfo_;
-  std::unique_ptr<testing::ServeProcess> serve_;
-  std::string admin_;
+  testing::GateEnv env_;
   Headers runner_;
   int commits_ = 0;
 };
