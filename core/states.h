@@ -1,0 +1,53 @@
+// The lifecycle states of pipelines, jobs, attempts and webhook deliveries, as types. The database
+// keeps them as text (CHECKed in migrations/0001_init.sql); the strings below are the one place
+// where a state is spelled, used by the store at its boundary and by the API when it writes JSON
+// (docs/architecture.md, "States").
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace mlgate::core {
+
+enum class PipelineState { pending, running, passed, failed, cancelled, error };
+
+enum class JobState {
+  blocked,
+  queued,
+  running,
+  passed,
+  failed,
+  timed_out,
+  cancelled,
+  error,
+  skipped
+};
+
+// How one attempt at a job ended (job_attempts.outcome); lease_expired is an attempt whose runner
+// went silent, which re-queues the job.
+enum class AttemptOutcome { passed, failed, timed_out, cancelled, error, lease_expired };
+
+// What intake answered a webhook delivery.
+enum class DeliveryVerdict { accepted, duplicate, rejected, ignored, invalid };
+
+// How far a delivery got towards a pipeline (webhook_deliveries.plan_state).
+enum class PlanState { none, pending, planned, failed };
+
+std::string_view to_string(PipelineState s);
+std::string_view to_string(JobState s);
+std::string_view to_string(AttemptOutcome s);
+std::string_view to_string(DeliveryVerdict s);
+std::string_view to_string(PlanState s);
+
+// The inverse: nullopt for a string that is not a state of that kind.
+std::optional<PipelineState> parse_pipeline_state(std::string_view s);
+std::optional<JobState> parse_job_state(std::string_view s);
+std::optional<AttemptOutcome> parse_attempt_outcome(std::string_view s);
+std::optional<DeliveryVerdict> parse_delivery_verdict(std::string_view s);
+std::optional<PlanState> parse_plan_state(std::string_view s);
+
+// A finished pipeline or job no longer changes.
+bool is_finished(PipelineState s);
+bool is_finished(JobState s);
+
+}  // namespace mlgate::core
