@@ -43,14 +43,21 @@ class GateEvaluate : public ::testing::Test {
     testing::write_file(dir_.path() / "base" / "metrics.json", kBaselineMetrics);
     std::string preds;
     for (int i = 0; i < 100; ++i)
-      preds += R"({"id": ")" + std::to_string(i) + R"(", "label": 1, "score": 0.9})" "\n";
+      preds += R"({"id": ")" + std::to_string(i) +
+               R"(", "label": 1, "score": 0.9})"
+               "\n";
     testing::write_file(dir_.path() / "base" / "predictions.jsonl", preds);
     testing::write_file(dir_.path() / "cand" / "predictions.jsonl", preds);
   }
   CliRun evaluate(std::vector<std::string> extra, const std::string& environment = "production") {
-    std::vector<std::string> argv = {MLGATE_BINARY,  "gate",         "evaluate",
-                                     "--config",     (dir_.path() / ".mlgate.yml").string(),
-                                     "--environment", environment, "--candidate",
+    std::vector<std::string> argv = {MLGATE_BINARY,
+                                     "gate",
+                                     "evaluate",
+                                     "--config",
+                                     (dir_.path() / ".mlgate.yml").string(),
+                                     "--environment",
+                                     environment,
+                                     "--candidate",
                                      (dir_.path() / "cand").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     CliRun r;
@@ -84,8 +91,7 @@ TEST_F(GateEvaluate, AGoodCandidateIsAllowedAndTheJsonHasTheDocumentedShape) {
   EXPECT_EQ(j["decision"], "allow");
   ASSERT_FALSE(j["checks"].empty());
   for (const auto& c : j["checks"]) {
-    for (const char* key :
-         {"kind", "name", "status", "value", "baseline", "threshold", "reason"}) {
+    for (const char* key : {"kind", "name", "status", "value", "baseline", "threshold", "reason"}) {
       EXPECT_TRUE(c.contains(key)) << key << " in " << c;
     }
     if (c["kind"] == "tier") {

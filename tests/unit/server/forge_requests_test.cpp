@@ -24,9 +24,9 @@ TEST(TierStatus, MapsEveryJobState) {
   struct Case {
     const char* job;
     const char* state;
-  } cases[] = {{"blocked", "pending"},   {"queued", "pending"},     {"running", "running"},
-               {"passed", "success"},    {"failed", "failure"},     {"timed_out", "failure"},
-               {"error", "error"},       {"cancelled", "cancelled"}, {"skipped", "cancelled"}};
+  } cases[] = {{"blocked", "pending"}, {"queued", "pending"},      {"running", "running"},
+               {"passed", "success"},  {"failed", "failure"},      {"timed_out", "failure"},
+               {"error", "error"},     {"cancelled", "cancelled"}, {"skipped", "cancelled"}};
   for (const auto& c : cases) {
     auto s = tier_status("validation", c.job, "", "http://m/pipelines/7");
     EXPECT_EQ(s.state, c.state) << c.job;
@@ -78,14 +78,14 @@ TEST(GitLabStatus, RequestShapeStatesAndProjectId) {
                 st == "canceled")
         << job << " -> " << st;
   }
-  EXPECT_EQ(commit_status_request("gitlab", "x", "a/b", "", kSha,
-                                  tier_status("t", "running", "", ""))
-                .body["state"],
-            "running");
-  EXPECT_EQ(commit_status_request("gitlab", "x", "a/b", "", kSha,
-                                  tier_status("t", "cancelled", "", ""))
-                .body["state"],
-            "canceled");
+  EXPECT_EQ(
+      commit_status_request("gitlab", "x", "a/b", "", kSha, tier_status("t", "running", "", ""))
+          .body["state"],
+      "running");
+  EXPECT_EQ(
+      commit_status_request("gitlab", "x", "a/b", "", kSha, tier_status("t", "cancelled", "", ""))
+          .body["state"],
+      "canceled");
 }
 
 TEST(GateStatus, DecisionsAndLongSummariesAreCut) {
@@ -140,9 +140,8 @@ TEST(ProtectionCallback, BodyShape) {
       "https://api.github.com/repos/acme/model/actions/runs/1/deployment_protection_rule",
       "production", true, "fine");
   EXPECT_EQ(r.method, "POST");
-  EXPECT_EQ(r.body, (json{{"environment_name", "production"},
-                          {"state", "approved"},
-                          {"comment", "fine"}}));
+  EXPECT_EQ(r.body,
+            (json{{"environment_name", "production"}, {"state", "approved"}, {"comment", "fine"}}));
   auto rej = protection_callback_request("u", "staging", false, std::string(5000, 'y'));
   EXPECT_EQ(rej.body["state"], "rejected");
   EXPECT_LE(rej.body["comment"].get<std::string>().size(), 1024u);
@@ -185,7 +184,9 @@ TEST(ProtectionComment, ListsTheBlockingChecksWithinTheLimit) {
   std::string many = protection_comment(gate);
   EXPECT_LE(many.size(), 1024u);
   EXPECT_EQ(many.substr(many.size() - 3), "\xE2\x80\xA6");
-  json allow = {{"decision", "allow"}, {"sha", kSha}, {"summary", "allow: 12 checks pass"},
+  json allow = {{"decision", "allow"},
+                {"sha", kSha},
+                {"summary", "allow: 12 checks pass"},
                 {"checks", json::array()}};
   std::string a = protection_comment(allow);
   EXPECT_NE(a.find("allow"), std::string::npos);
@@ -214,8 +215,8 @@ TEST(ForgeHeaders, GitHubAndGitLabAuth) {
 }
 
 TEST(SameOrigin, TheTokenOnlyGoesToTheForgeApi) {
-  EXPECT_TRUE(same_origin("https://api.github.com/repos/a/b/actions/runs/1/x",
-                          "https://api.github.com"));
+  EXPECT_TRUE(
+      same_origin("https://api.github.com/repos/a/b/actions/runs/1/x", "https://api.github.com"));
   EXPECT_TRUE(same_origin("https://API.GitHub.com:443/x", "https://api.github.com"));
   EXPECT_TRUE(same_origin("http://127.0.0.1:8000/api/v3/x", "http://127.0.0.1:8000/api/v3"));
   EXPECT_FALSE(same_origin("https://evil.example/x", "https://api.github.com"));
@@ -245,12 +246,11 @@ TEST(JudgeAttempt, SentRetriedWithBackoffOrGivenUp) {
   EXPECT_EQ(judge_attempt(429, "", std::string("soon"), {}, 2, p).delay, milliseconds(2000));
   // A 403 for an exhausted rate limit is retried; any other 4xx is given up at once.
   EXPECT_EQ(judge_attempt(403, "", {}, std::string("0"), 1, p).kind, SendVerdict::Kind::retry);
-  auto bad = judge_attempt(403, "Resource not accessible by integration", {}, std::string("42"), 1,
-                           p);
+  auto bad =
+      judge_attempt(403, "Resource not accessible by integration", {}, std::string("42"), 1, p);
   EXPECT_EQ(bad.kind, SendVerdict::Kind::give_up);
   EXPECT_NE(bad.error.find("HTTP 403"), std::string::npos);
-  EXPECT_EQ(judge_attempt(422, "validation failed", {}, {}, 1, p).kind,
-            SendVerdict::Kind::give_up);
+  EXPECT_EQ(judge_attempt(422, "validation failed", {}, {}, 1, p).kind, SendVerdict::Kind::give_up);
   EXPECT_EQ(judge_attempt(401, "", {}, {}, 1, p).kind, SendVerdict::Kind::give_up);
   // Out of attempts.
   auto last = judge_attempt(503, "", {}, {}, 6, p);
