@@ -9,9 +9,12 @@
 #include <algorithm>
 #include <deque>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "store/crypto.h"
 
 namespace mlgate::store {
 namespace fs = std::filesystem;
@@ -32,7 +35,26 @@ bool is_executable(const fs::path& p) {
   return ::access(p.c_str(), X_OK) == 0;
 }
 
+// Whether the user uid/gid may traverse the directory p (as the kernel decides for non-root).
+bool traversable_by(const fs::path& p, uid_t uid, gid_t gid) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return true;  // not there yet: created by us, reachable
+  return st.st_uid == uid   ? (st.st_mode & S_IXUSR) != 0
+         : st.st_gid == gid ? (st.st_mode & S_IXGRP) != 0
+                            : (st.st_mode & S_IXOTH) != 0;
+}
+
 }  // namespace
+
+std::optional<fs::path> first_blocking_ancestor(const fs::path& dir, uid_t uid, gid_t gid) {
+  for (fs::path p = dir.parent_path(); !p.empty(); p = p.parent_path()) {
+    if (!traversable_by(p, uid, gid)) return p;
+    if (p == p.root_path()) break;
+  }
+  return std::nullopt;
+}
+
+namespace {}  // namespace
 
 fs::path find_postgres_bindir() {
   if (const char* env = std::getenv("MLGATE_PG_BINDIR"); env && *env) {
@@ -97,29 +119,48 @@ EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgresOptions options) : options_(s
     }
     uid_ = pw->pw_uid;
     gid_ = pw->pw_gid;
-    // The cluster's user must be able to reach its directory: the data dir is made traversable,
-    // its parents are not touched (silently opening up /root would be worse than a clear error).
+    // The cluster's user must be able to reach its directory: the data dir is made traversable.
+    // Its parents are not touched (silently opening up /root would be worse): when one of them
+    // keeps the user out, the cluster lives under cluster_home instead (docs/operations.md,
+    // "Where the embedded cluster lives").
     ::chmod(options_.data_dir.c_str(), 0711);
-    for (fs::path p = options_.data_dir.parent_path(); !p.empty(); p = p.parent_path()) {
-      struct stat st {};
-      if (::stat(p.c_str(), &st) == 0) {
-        bool ok = st.st_uid == *uid_   ? (st.st_mode & S_IXUSR)
-                  : st.st_gid == *gid_ ? (st.st_mode & S_IXGRP)
-                                       : (st.st_mode & S_IXOTH);
-        if (!ok) {
-          throw std::runtime_error(
-              "the PostgreSQL user '" + std::string(pw->pw_name) + "' cannot reach " +
-              options_.data_dir.string() + ": " + p.string() +
-              " is not traversable for it; choose a --data-dir under a traversable "
-              "directory (e.g. /var/lib/mlgate) or chmod o+x " +
-              p.string());
-        }
-      }
-      if (p == p.root_path()) break;
+    if (auto blocker = first_blocking_ancestor(options_.data_dir, *uid_, *gid_)) {
+      cluster_dir_ = relocated_cluster_dir(pw->pw_name, *blocker);
     }
   }
   init_cluster();
   start();
+}
+
+fs::path EmbeddedPostgres::relocated_cluster_dir(const std::string& user, const fs::path& blocker) {
+  const fs::path home =
+      options_.cluster_home / sha256_hex(options_.data_dir.string()).substr(0, 16);
+  fs::create_directories(home);
+  ::chmod(options_.cluster_home.c_str(), 0711);
+  ::chmod(home.c_str(), 0711);
+  if (auto b = first_blocking_ancestor(home / "postgres", *uid_, *gid_)) {
+    throw std::runtime_error(
+        "the PostgreSQL user '" + user + "' cannot reach " + options_.data_dir.string() + " (" +
+        blocker.string() + " is not traversable for it) nor " + home.string() + " (" + b->string() +
+        " is not); choose a --data-dir under a traversable "
+        "directory (e.g. /var/lib/mlgate)");
+  }
+  // data_dir/postgres points at it, so that the data dir still says where its cluster is.
+  const fs::path link = options_.data_dir / "postgres";
+  std::error_code ec;
+  if (fs::is_symlink(link, ec)) return home / "postgres";  // made by an earlier start
+  if (fs::exists(link / "PG_VERSION", ec)) {
+    throw std::runtime_error("the PostgreSQL user '" + user + "' cannot reach the cluster in " +
+                             link.string() + ": " + blocker.string() +
+                             " is not traversable for it; move the data dir under a traversable "
+                             "directory (e.g. /var/lib/mlgate) or chmod o+x " +
+                             blocker.string());
+  }
+  // A data dir without the link is a new one (or was deleted to start afresh): so is its cluster.
+  fs::remove_all(link, ec);
+  fs::remove_all(home / "postgres", ec);
+  fs::create_directory_symlink(home / "postgres", link);
+  return home / "postgres";
 }
 
 EmbeddedPostgres::~EmbeddedPostgres() {

@@ -1,12 +1,14 @@
 // Embedded PostgreSQL: a real cluster in a data directory, run as a child process that listens only
-// on a unix socket inside that directory (DESIGN.md, "Start-up and scale"). initdb runs the first
-// time. As root, the cluster runs as an unprivileged user (initdb and postgres refuse root).
+// on a unix socket inside that directory (docs/foundation.md, "Embedded PostgreSQL"). initdb runs
+// the first time. As root, the cluster runs as an unprivileged user (initdb and postgres refuse
+// root).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "store/child_process.h"
@@ -24,6 +26,10 @@ struct EmbeddedPostgresOptions {
   // false turns off fsync and synchronous commit: for throwaway test clusters only.
   bool durable = true;
   std::chrono::seconds start_timeout{60};
+  // As root, when a parent of data_dir keeps the cluster's user out (a data dir under /root, or in
+  // a 0700 temporary directory), the cluster lives in cluster_home/<hash of data_dir>/postgres and
+  // data_dir/postgres is a symbolic link to it.
+  std::filesystem::path cluster_home = "/var/lib/mlgate/clusters";
   int max_connections = 100;
 };
 
@@ -49,6 +55,8 @@ class EmbeddedPostgres {
   std::string log_tail(size_t lines = 20) const;
 
  private:
+  std::filesystem::path relocated_cluster_dir(const std::string& user,
+                                              const std::filesystem::path& blocker);
   void init_cluster();
   void wait_ready();
   void create_database();
@@ -61,6 +69,10 @@ class EmbeddedPostgres {
   std::optional<gid_t> gid_;
   ChildProcess child_;
 };
+
+// The first parent of dir that the user uid/gid cannot traverse, if any.
+std::optional<std::filesystem::path> first_blocking_ancestor(const std::filesystem::path& dir,
+                                                             uid_t uid, gid_t gid);
 
 // The directory holding initdb and postgres: $MLGATE_PG_BINDIR, else the newest
 // /usr/lib/postgresql/<version>/bin, else the directory of `postgres` on PATH. Throws when none.
