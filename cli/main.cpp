@@ -1,4 +1,4 @@
-// mlgate: one binary, subcommands (DESIGN.md, "cli/").
+// mlgate: one binary, subcommands (docs/architecture.md, "The layers").
 #include <signal.h>
 
 #include <CLI/CLI.hpp>

@@ -1,6 +1,6 @@
 # mlgate_library(<folder> [PUBLIC deps...])
 # One static library per top-level folder, named mlgate_<folder>, built from the folder's *.cpp.
-# Dependencies point one way (DESIGN.md): list only the folders and packages the table allows.
+# Dependencies point one way (docs/architecture.md): list only the folders and packages the table allows.
 function(mlgate_library folder)
   cmake_parse_arguments(ARG "" "" "PUBLIC" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)

@@ -1,4 +1,4 @@
-// The `.mlgate.yml` model (DESIGN.md "Config") and its validation. Pure: the caller reads the file
+// The `.mlgate.yml` model (docs/config.md) and its validation. Pure: the caller reads the file
 // and hands its text in. The reference for every key is docs/config.md.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The gate engine (DESIGN.md "Gate semantics", issue 5 point 1): may this candidate's results go to
+// The gate engine (docs/gate.md): may this candidate's results go to
 // an environment, and if not, exactly why not? docs/gate.md documents the semantics, with worked
 // examples and every decision taken here. Pure: no I/O, no threads, no clocks. The repository tree
 // is reached only through the caller's PathExists callback.

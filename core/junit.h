@@ -1,4 +1,4 @@
-// junit.xml -> TestCase rows (DESIGN.md "What a job hands back"; the contract is docs/results.md).
+// junit.xml -> TestCase rows (the contract is docs/results.md).
 //
 // Reads JUnit XML as pytest --junitxml writes it (a <testsuites> root since pytest 5.1, a
 // <testsuite> root before) and as JUnit/Surefire and Go's junit reporters write it: every

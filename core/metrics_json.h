@@ -1,4 +1,4 @@
-// metrics.json -> Metric rows (DESIGN.md "What a job hands back"; the contract is docs/results.md).
+// metrics.json -> Metric rows (the contract is docs/results.md).
 //
 //   nested: {"metrics": {"accuracy": 0.93},
 //            "slices": {"age_group": {"<30": {"recall": 0.85, "n": 412}}},

@@ -1,5 +1,5 @@
-// predictions.jsonl -> Prediction rows (DESIGN.md "What a job hands back"; the contract is
-// docs/results.md). One JSON object a line: {"id": "a7", "label": 1, "score": 0.93}.
+// predictions.jsonl -> Prediction rows (the contract is docs/results.md). One JSON object a line:
+// {"id": "a7", "label": 1, "score": 0.93}.
 //
 // - id: a non-empty string or an integer, stored as text; 7 and "7" are the same id, so having
 //   both is a duplicate-id error.

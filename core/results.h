@@ -1,4 +1,4 @@
-// Value types for what a job hands back (DESIGN.md, "What a job hands back").
+// Value types for what a job hands back (docs/results.md).
 // Parsers live in core/junit.h, core/metrics_json.h and core/predictions.h; the gate engine reads
 // these types. Pure data: no I/O.
 #pragma once

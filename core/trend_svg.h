@@ -1,5 +1,5 @@
 // A metric's trend across the last commits of a branch, as a small inline SVG line plot for the
-// repository page (issue 6 point 1). Pure: values in, markup out. Every text that reaches the
+// repository page (docs/pages.md). Pure: values in, markup out. Every text that reaches the
 // markup (metric name, labels, marks) is XML-escaped here, so the caller may insert the result
 // into an HTML page unescaped.
 #pragma once

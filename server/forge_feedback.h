@@ -1,4 +1,4 @@
-// Forge feedback (issue 5 point 5; docs/forge-feedback.md): a background worker that turns
+// Forge feedback (docs/forge-feedback.md): a background worker that turns
 // pipeline changes into commit statuses (one per tier, one per gate environment, and
 // mlgate/config for a commit whose config is unusable), answers GitHub deployment protection rules
 // once the gate decides, and sends everything through forge_outbox with retries and backoff. Every

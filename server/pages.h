@@ -1,4 +1,4 @@
-// Server-rendered status pages (issue 6 point 1; docs/pages.md): dashboard, repository, pipeline,
+// Server-rendered status pages (docs/pages.md): dashboard, repository, pipeline,
 // job and deliveries, rendered with ctemplate from templates/web/*.tpl (compiled into the binary)
 // with HTML auto-escaping. This header holds what the page files share: authorisation of a page
 // request, the page renderer and small formatting helpers.

@@ -1,4 +1,4 @@
-// Status badges (docs/badges.md; issue 6 point 2), shields-style SVG from core/badge.h:
+// Status badges (docs/badges.md), shields-style SVG from core/badge.h:
 //   GET /badge/{owner}/{name}.svg?branch=B            the state of B's latest pipeline (pushes,
 //                                                      schedules and manual runs; not pull
 //                                                      requests)

@@ -1,4 +1,4 @@
-// The gate API (docs/gate.md, "The gate API"; issue 5 point 3): the decision for (repo, sha,
+// The gate API (docs/gate.md, "The gate API"): the decision for (repo, sha,
 // environment) against the commit deployed there now (read), deployments refused for a denied or
 // pending commit unless forced with a reason (deploy; audited), rollback (deploy; audited), and the
 // deployment history (read). The decisions themselves come from GateService (gate_service.h).

@@ -1,4 +1,4 @@
-// API tokens (issue 5 point 3; docs/api-tokens.md): admins create bearer tokens with scopes read,
+// API tokens (docs/cli.md, tokens): admins create bearer tokens with scopes read,
 // deploy and admin, optionally restricted to one repository and given an expiry; the token is
 // answered once and only its SHA-256 is stored. Listing never shows a token; revoking is audited.
 #include <nlohmann/json.hpp>

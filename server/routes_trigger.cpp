@@ -1,4 +1,4 @@
-// On-demand runs (issue 6 points 3 and 4; docs/schedules.md): POST
+// On-demand runs (docs/schedules.md): POST
 // /api/v1/repos/{owner}/{name}/trigger {"tier": T, "ref": REF} (scope deploy) resolves the ref to
 // a commit through the mirror and creates a pipeline with trigger `manual` running tier T and,
 // transitively, what it needs. Audited.

@@ -1,4 +1,4 @@
-// The nightly scheduler (issue 6 point 4; docs/schedules.md). Once a minute, on the leader replica
+// The nightly scheduler (docs/schedules.md). Once a minute, on the leader replica
 // only (the one whose dedicated session holds a PostgreSQL advisory lock; when that session ends,
 // another replica takes the lock at its next tick), for each repository: fetch the default branch
 // head through the mirror, read the config there, and for each tier with a `schedule` fire the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/demo --exit, end to end (issue 7 point 3): the real server on its embedded PostgreSQL,
+# scripts/demo --exit, end to end: the real server on its embedded PostgreSQL,
 # a real Docker runner, the local smart-HTTP git server, the example model pushed twice through
 # signed webhooks. Asserts, from the demo's output and the JSON answers it saved
 # (`mlgate gate --json`, `mlgate deployments --json`):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The server's container image (Dockerfile, issue 7 point 4), built and run for real:
+# The server's container image (Dockerfile; docs/operations.md, "Container image"), built and run for real:
 #   - builds the Dockerfile as mlgate/server:local with `scripts/images server` (the base image
 #     mlgate/debian:bookworm first if missing; a full Release compile inside Docker unless the
 #     build cache has it);

@@ -1,4 +1,4 @@
-// The status pages end to end in headless Chromium (issue 6 point 6; docs/pages.md).
+// The status pages end to end in headless Chromium (docs/pages.md).
 //
 // Starts a real `mlgate serve --public-read` on its embedded PostgreSQL and a real `mlgate runner`
 // (local executor), pushes two commits of a small model repository through signed GitHub webhooks

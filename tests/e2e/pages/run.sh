@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The status pages in headless Chromium (issue 6 point 6): installs playwright-core from the lock
+# The status pages in headless Chromium: installs playwright-core from the lock
 # file (npm ci; no browser download: Debian's /usr/bin/chromium is used), then runs
 # pages.test.mjs against a real `mlgate serve --public-read` on its embedded PostgreSQL, with real
 # pipelines run by a real `mlgate runner`. Screenshots go to tests/e2e/out/.

@@ -1,7 +1,7 @@
-// Forge feedback end to end (issue 5 point 5): real `mlgate serve` and `mlgate runner` processes
-// on a throwaway PostgreSQL, real pushed commits, and a local HTTP server standing in for the
-// GitHub and GitLab REST APIs that records every request (method, path, headers, auth, body) and
-// answers as told, so that retries and give-ups are exercised too.
+// Forge feedback end to end (docs/forge-feedback.md): real `mlgate serve` and `mlgate runner`
+// processes on a throwaway PostgreSQL, real pushed commits, and a local HTTP server standing in for
+// the GitHub and GitLab REST APIs that records every request (method, path, headers, auth, body)
+// and answers as told, so that retries and give-ups are exercised too.
 #include <gtest/gtest.h>
 #include <httplib.h>
 

@@ -8,7 +8,7 @@
 namespace mlgate::core {
 namespace {
 
-// The example of DESIGN.md, "Config", verbatim.
+// The example config of the product design, verbatim.
 constexpr std::string_view kDesignExample = R"(version: 1
 image: mlgate/python-ml:bookworm          # default image for every tier
 tiers:
@@ -96,7 +96,7 @@ std::string gate(std::string_view body) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The DESIGN.md example and defaults
+// The design example and defaults
 
 TEST(Config, DesignExampleParsesFully) {
   Config c = parse_ok(kDesignExample);

@@ -1397,7 +1397,8 @@ TEST(Gate, KindsInFixedOrder) {
   EXPECT_EQ(r.summary, "allow: 6 checks passed");
 }
 
-// The gate of DESIGN.md, parsed by the real config parser, against parsed result files.
+// The example gate of the product design, parsed by the real config parser, against parsed result
+// files.
 constexpr std::string_view kDesignConfig = R"(version: 1
 image: mlgate/python-ml:bookworm
 tiers:

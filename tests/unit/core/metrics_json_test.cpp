@@ -253,7 +253,7 @@ TEST(MetricsJsonNumbers, IntegersAndHugeNumbers) {
 }
 
 TEST(MetricsJsonNumbers, WrongTypesNameThePathAndPosition) {
-  // The DESIGN example of a message, to the column.
+  // The documented example of a message, to the column.
   const std::string text =
       "{\"slices\": {\"age_group\": {\n"
       "  \"<30\": {\"n\": 4,\n"
