@@ -12,9 +12,8 @@ std::string short_sha(const std::string& sha) {
   return sha.substr(0, 12);
 }
 
-}  // namespace
-
-void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
+// mlgate deploy: exits 1 when the gate refuses, printing the checks that block.
+void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
   struct DeployOptions {
     ClientOptions client;
     std::string repo;
@@ -66,7 +65,10 @@ void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
       }
     });
   });
+}
 
+// mlgate rollback.
+void add_rollback_command(CLI::App& app, ExitCode& exit_code) {
   struct RollbackOptions {
     ClientOptions client;
     std::string repo;
@@ -92,7 +94,10 @@ void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
       }
     });
   });
+}
 
+// mlgate deployments: a table, or the JSON with --json.
+void add_deployments_command(CLI::App& app, ExitCode& exit_code) {
   struct ListOptions {
     ClientOptions client;
     std::string repo;
@@ -124,6 +129,14 @@ void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
           {"ID", "ENVIRONMENT", "SHA", "KIND", "CURRENT", "FORCED", "ACTOR", "AT", "REASON"}, rows);
     });
   });
+}
+
+}  // namespace
+
+void add_deploy_commands(CLI::App& app, ExitCode& exit_code) {
+  add_deploy_command(app, exit_code);
+  add_rollback_command(app, exit_code);
+  add_deployments_command(app, exit_code);
 }
 
 }  // namespace mlgate::cli

@@ -40,16 +40,45 @@ std::string default_work_dir() {
   return env_or("HOME", "/tmp") + "/.mlgate-runner";
 }
 
-}  // namespace
+struct RunnerOptions {
+  runners::AgentOptions agent;
+  std::string token_file;
+  std::string tiers = "functionality,validation,training";
+  std::string work_dir;
+};
 
-void add_runner_commands(CLI::App& app, ExitCode& exit_code) {
-  struct Options {
-    runners::AgentOptions agent;
-    std::string token_file;
-    std::string tiers = "functionality,validation,training";
-    std::string work_dir;
-  };
-  auto opts = std::make_shared<Options>();
+// Runs the agent until SIGINT or SIGTERM (handled by one thread; every other thread blocks them).
+int run_runner(const RunnerOptions& opts) {
+  auto agent = opts.agent;
+  agent.tiers = split_commas(opts.tiers);
+  agent.work_dir = opts.work_dir.empty() ? default_work_dir() : opts.work_dir;
+  if (!opts.token_file.empty()) agent.registration_token = read_token_file(opts.token_file);
+  agent.local.defaults.memory_bytes = agent.docker.defaults.memory_bytes;
+  agent.version = MLGATE_VERSION;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  static std::atomic<bool> stop{false};
+  std::thread signals([set] {
+    int sig = 0;
+    while (sigwait(&set, &sig) == 0) {
+      if (sig == SIGINT || sig == SIGTERM) {
+        std::cerr << "mlgate runner: stopping (running jobs are handed back to the queue)"
+                  << std::endl;
+        stop = true;
+        return;
+      }
+    }
+  });
+  signals.detach();
+  return runners::run_agent(agent, stop);
+}
+
+// mlgate runner.
+void add_runner_command(CLI::App& app, ExitCode& exit_code) {
+  auto opts = std::make_shared<RunnerOptions>();
   auto* cmd = app.add_subcommand("runner", "Run jobs for a server (Docker, or local processes)");
   cmd->add_option("--server", opts->agent.server_url, "The server's URL, e.g. http://mlgate:8080")
       ->required();
@@ -87,37 +116,16 @@ void add_runner_commands(CLI::App& app, ExitCode& exit_code) {
                   "Process limit for tiers that set none");
   cmd->callback([opts, &exit_code] {
     try {
-      auto agent = opts->agent;
-      agent.tiers = split_commas(opts->tiers);
-      agent.work_dir = opts->work_dir.empty() ? default_work_dir() : opts->work_dir;
-      if (!opts->token_file.empty()) agent.registration_token = read_token_file(opts->token_file);
-      agent.local.defaults.memory_bytes = agent.docker.defaults.memory_bytes;
-      agent.version = MLGATE_VERSION;
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &set, nullptr);
-      static std::atomic<bool> stop{false};
-      std::thread signals([set] {
-        int sig = 0;
-        while (sigwait(&set, &sig) == 0) {
-          if (sig == SIGINT || sig == SIGTERM) {
-            std::cerr << "mlgate runner: stopping (running jobs are handed back to the queue)"
-                      << std::endl;
-            stop = true;
-            return;
-          }
-        }
-      });
-      signals.detach();
-      exit_code.value = runners::run_agent(agent, stop);
+      exit_code.value = run_runner(*opts);
     } catch (const ClientError& e) {
       std::cerr << "mlgate: " << e.what() << "\n";
       exit_code.value = e.code();
     }
   });
+}
 
+// mlgate runner-token create.
+void add_runner_token_command(CLI::App& app, ExitCode& exit_code) {
   auto* tokens = app.add_subcommand("runner-token", "Runner registration tokens (admin)");
   tokens->require_subcommand(1);
   struct CreateOptions {
@@ -140,6 +148,13 @@ void add_runner_commands(CLI::App& app, ExitCode& exit_code) {
       }
     });
   });
+}
+
+}  // namespace
+
+void add_runner_commands(CLI::App& app, ExitCode& exit_code) {
+  add_runner_command(app, exit_code);
+  add_runner_token_command(app, exit_code);
 }
 
 }  // namespace mlgate::cli

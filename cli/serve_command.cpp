@@ -8,12 +8,12 @@
 
 namespace mlgate::cli {
 
-void add_serve_command(CLI::App& app, ExitCode& exit_code) {
-  auto opts = std::make_shared<server::ServeOptions>();
-  opts->database_url = env_or("MLGATE_DATABASE_URL", "");
-  opts->data_dir = env_or("MLGATE_DATA_DIR", "mlgate-data");
-  opts->listen = env_or("MLGATE_LISTEN", "127.0.0.1:8080");
-  auto* cmd = app.add_subcommand("serve", "Run the mlgate server (HTTP API, webhooks, scheduler)");
+namespace {
+
+using ServeOptionsPtr = std::shared_ptr<server::ServeOptions>;
+
+// Where it listens, its data and database, the HTTP server.
+void add_server_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--listen", opts->listen, "Address to listen on, host:port (port 0: any)")
       ->capture_default_str();
   cmd->add_option("--data-dir", opts->data_dir,
@@ -42,6 +42,10 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--shutdown-timeout", opts->shutdown_timeout_seconds,
                   "Seconds in-flight requests get to finish on shutdown")
       ->capture_default_str();
+}
+
+// How long deliveries, pipelines and logs are kept.
+void add_retention_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--delivery-retention-days", opts->app.delivery_retention_days,
                   "Days webhook deliveries are kept")
       ->capture_default_str()
@@ -57,6 +61,10 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
                   "(same exceptions); 0: keep them")
       ->capture_default_str()
       ->check(CLI::Range(0, 36500));
+}
+
+// The planner and the tiers' budget ceilings.
+void add_planner_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--planner-workers", opts->app.planner.workers, "Threads planning deliveries")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -73,6 +81,10 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
                   "Ceiling of the training tier's budget, seconds")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+}
+
+// Leases, long polls, results caps and job resource defaults.
+void add_runner_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--lease-seconds", opts->app.runners.lease_seconds,
                   "How long a claim or heartbeat holds a job for its runner")
       ->capture_default_str()
@@ -110,6 +122,10 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
                   "Process limit of a job whose tier sets none")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 22));
+}
+
+// Commit statuses and protection-rule answers sent to the forge.
+void add_forge_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--public-url", opts->app.forge.public_url,
                   "URL people reach this server at; commit statuses link to its pages "
                   "(default http://<listen address>)");
@@ -128,31 +144,49 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
                   "Attempts before a forge request is given up")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
+}
+
+// Runs the server until SIGINT or SIGTERM.
+int serve_until_signalled(const server::ServeOptions& opts) {
+  server::install_json_logger();
+  // Signals are handled by one thread with sigwait; every other thread blocks them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  server::StopSignal stop;
+  std::thread signals([set, &stop] {
+    int sig = 0;
+    while (sigwait(&set, &sig) == 0) {
+      if (sig == SIGINT || sig == SIGTERM) {
+        stop.request(sig == SIGINT ? "SIGINT" : "SIGTERM");
+        return;
+      }
+    }
+  });
+  signals.detach();
+  return server::run_serve(opts, stop);
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, ExitCode& exit_code) {
+  auto opts = std::make_shared<server::ServeOptions>();
+  opts->database_url = env_or("MLGATE_DATABASE_URL", "");
+  opts->data_dir = env_or("MLGATE_DATA_DIR", "mlgate-data");
+  opts->listen = env_or("MLGATE_LISTEN", "127.0.0.1:8080");
+  auto* cmd = app.add_subcommand("serve", "Run the mlgate server (HTTP API, webhooks, scheduler)");
+  add_server_options(cmd, opts);
+  add_retention_options(cmd, opts);
+  add_planner_options(cmd, opts);
+  add_runner_options(cmd, opts);
+  add_forge_options(cmd, opts);
   cmd->add_flag("--public-read", opts->app.public_read,
                 "Allow anonymous read access to pages and API");
   cmd->add_flag("--test-endpoints", opts->app.test_endpoints, "Add /debug/* routes (tests only)")
       ->group("");
-  cmd->callback([opts, &exit_code] {
-    server::install_json_logger();
-    // Signals are handled by one thread with sigwait; every other thread blocks them.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    server::StopSignal stop;
-    std::thread signals([set, &stop] {
-      int sig = 0;
-      while (sigwait(&set, &sig) == 0) {
-        if (sig == SIGINT || sig == SIGTERM) {
-          stop.request(sig == SIGINT ? "SIGINT" : "SIGTERM");
-          return;
-        }
-      }
-    });
-    signals.detach();
-    exit_code.value = server::run_serve(*opts, stop);
-  });
+  cmd->callback([opts, &exit_code] { exit_code.value = serve_until_signalled(*opts); });
 }
 
 }  // namespace mlgate::cli

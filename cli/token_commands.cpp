@@ -8,10 +8,10 @@
 
 namespace mlgate::cli {
 
-void add_token_commands(CLI::App& app, ExitCode& exit_code) {
-  auto* tokens = app.add_subcommand("token", "API tokens: read, deploy, admin (admin only)");
-  tokens->require_subcommand(1);
+namespace {
 
+// mlgate token create: prints the token (or the JSON with --json).
+void add_create_command(CLI::App* tokens, ExitCode& exit_code) {
   struct CreateOptions {
     ClientOptions client;
     std::string name;
@@ -43,7 +43,10 @@ void add_token_commands(CLI::App& app, ExitCode& exit_code) {
       }
     });
   });
+}
 
+// mlgate token list: a table, or the JSON with --json.
+void add_list_command(CLI::App* tokens, ExitCode& exit_code) {
   auto list_opts = std::make_shared<ClientOptions>();
   auto* list_cmd = tokens->add_subcommand("list", "List API tokens (never the tokens themselves)");
   add_client_options(list_cmd, *list_opts);
@@ -69,7 +72,10 @@ void add_token_commands(CLI::App& app, ExitCode& exit_code) {
       print_table({"ID", "NAME", "SCOPES", "REPO", "EXPIRES", "LAST USED", "STATE"}, rows);
     });
   });
+}
 
+// mlgate token revoke ID.
+void add_revoke_command(CLI::App* tokens, ExitCode& exit_code) {
   struct RevokeOptions {
     ClientOptions client;
     long id = 0;
@@ -88,6 +94,16 @@ void add_token_commands(CLI::App& app, ExitCode& exit_code) {
         std::cout << "token " << revoke->id << " revoked\n";
     });
   });
+}
+
+}  // namespace
+
+void add_token_commands(CLI::App& app, ExitCode& exit_code) {
+  auto* tokens = app.add_subcommand("token", "API tokens: read, deploy, admin (admin only)");
+  tokens->require_subcommand(1);
+  add_create_command(tokens, exit_code);
+  add_list_command(tokens, exit_code);
+  add_revoke_command(tokens, exit_code);
 }
 
 }  // namespace mlgate::cli

@@ -232,24 +232,101 @@ struct Entry {
   Pos value_pos;  // the key's position when the value is missing (null)
 };
 
-constexpr std::array<std::string_view, 5> kTopKeys{"version", "image", "tiers", "gates", "rubric"};
-constexpr std::array<std::string_view, 11> kTierKeys{
-    "image",   "on",  "branches", "needs", "timeout",          "resources",
-    "network", "run", "schedule", "env",   "cancel_superseded"};
-constexpr std::array<std::string_view, 4> kResourceKeys{"cpus", "memory", "gpus", "pids"};
-constexpr std::array<std::string_view, 6> kGateKeys{"require",  "metrics",     "slices",
-                                                    "fairness", "predictions", "rubric"};
-constexpr std::array<std::string_view, 7> kMetricKeys{
-    "name", "min", "max", "max_drop", "max_increase", "lower_is_better", "optional"};
-constexpr std::array<std::string_view, 7> kSliceKeys{"metric",  "by",    "min",     "max",
-                                                     "max_gap", "min_n", "optional"};
-constexpr std::array<std::string_view, 6> kFairnessKeys{"metric",    "by",    "reference",
-                                                        "disparity", "min_n", "optional"};
-constexpr std::array<std::string_view, 3> kPredictionKeys{"max_flip_rate", "max_score_delta",
-                                                          "optional"};
 constexpr std::array<std::string_view, 1> kRubricGateKeys{"min_score"};
-constexpr std::array<std::string_view, 2> kRubricKeys{"automated", "manual"};
 constexpr std::array<std::string_view, 2> kNetworks{"none", "bridge"};
+
+class Parser;
+
+// One allowed key of a mapping and the Parser member that reads its value into `Fields`, what is
+// known so far about the mapping being read. A mapping's table of handlers is also its list of
+// allowed keys, in the order the unknown-key error lists them.
+template <typename Fields>
+struct KeyHandler {
+  std::string_view key;
+  void (Parser::*read)(const Entry&, Fields&);
+};
+
+template <typename Fields, std::size_t N>
+constexpr std::array<std::string_view, N> keys_of(const std::array<KeyHandler<Fields>, N>& table) {
+  std::array<std::string_view, N> keys{};
+  for (std::size_t i = 0; i < N; ++i) keys[i] = table[i].key;
+  return keys;
+}
+
+struct TopFields {
+  const Entry* tiers = nullptr;
+  const Entry* gates = nullptr;
+  const Entry* rubric = nullptr;
+  bool has_version = false;
+};
+
+struct TierFields {
+  TierConfig& tier;
+  const std::string& where;
+  std::vector<std::pair<std::string, Pos>>& needs;
+  Pos on_pos;
+  bool has_run = false;
+  bool has_image = false;
+  const Entry* schedule = nullptr;
+  const Entry* branches = nullptr;
+};
+
+struct ResourceFields {
+  Resources& out;
+  const std::string& where;
+};
+
+struct GateFields {
+  GateConfig& gate;
+  const std::string& where;
+};
+
+struct MetricFields {
+  MetricCheck& check;
+  const std::string& where;
+  Pos max_pos;
+  bool has_name = false;
+  const Entry* drop = nullptr;
+  const Entry* increase = nullptr;
+};
+
+struct SliceFields {
+  SliceCheck& check;
+  const std::string& where;
+  Pos max_pos;
+  bool has_metric = false;
+  bool has_by = false;
+};
+
+struct FairnessFields {
+  FairnessCheck& check;
+  const std::string& where;
+  bool has_metric = false;
+  bool has_by = false;
+};
+
+struct PredictionFields {
+  PredictionsCheck& check;
+  const std::string& where;
+};
+
+// The rubric's sections write straight into the config.
+struct RubricFields {};
+
+// No leading '/', no '\\', no control characters, no ".." part, 1 to 1024 bytes.
+bool is_relative_path_inside(const std::string& path) {
+  bool bad = path.empty() || path.front() == '/' || path.find('\\') != std::string::npos ||
+             has_control(path) || path.size() > 1024;
+  std::size_t start = 0;
+  while (!bad && start <= path.size()) {
+    std::size_t slash = path.find('/', start);
+    std::string part = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    if (part == "..") bad = true;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return !bad;
+}
 
 // Records where each document starts; nothing else. Used to count documents, because
 // YAML::LoadAll loops forever (allocating) on some inputs such as "," in yaml-cpp 0.7.
@@ -315,22 +392,110 @@ class Parser {
   std::optional<Threshold> threshold_value(const Entry& e, const std::string& where);
   std::optional<double> fraction_value(const Entry& e, const std::string& where);
 
+  // Calls the table's handler for each entry, in file order; `entries` has left out unknown keys.
+  template <typename Fields, std::size_t N>
+  void dispatch(const std::vector<Entry>& fields, const std::array<KeyHandler<Fields>, N>& table,
+                Fields& out);
+
   void parse_top(const YAML::Node& root);
+  void top_version(const Entry& e, TopFields& f);
+  void top_image(const Entry& e, TopFields& f);
+  void top_tiers(const Entry& e, TopFields& f) { f.tiers = &e; }
+  void top_gates(const Entry& e, TopFields& f) { f.gates = &e; }
+  void top_rubric(const Entry& e, TopFields& f) { f.rubric = &e; }
+
   void parse_tiers(const Entry& tiers_entry);
   std::optional<TierConfig> parse_tier(const Entry& e,
                                        std::vector<std::pair<std::string, Pos>>& needs);
+  TierConfig tier_defaults(const Entry& tier_entry) const;
+  void check_tier(const Entry& tier_entry, TierFields& f);
+  void tier_image(const Entry& e, TierFields& f);
+  void tier_on(const Entry& e, TierFields& f);
+  void tier_branches(const Entry& e, TierFields& f);
+  void tier_needs(const Entry& e, TierFields& f);
+  void tier_timeout(const Entry& e, TierFields& f);
+  void tier_resources(const Entry& e, TierFields& f) {
+    parse_resources(e, f.where, f.tier.resources);
+  }
+  void tier_network(const Entry& e, TierFields& f);
+  void tier_run(const Entry& e, TierFields& f);
+  void tier_schedule(const Entry& e, TierFields& f);
+  void tier_env(const Entry& e, TierFields& f);
+  void tier_cancel_superseded(const Entry& e, TierFields& f);
+
   void parse_resources(const Entry& e, const std::string& where, Resources& out);
+  void resource_cpus(const Entry& e, ResourceFields& f);
+  void resource_memory(const Entry& e, ResourceFields& f);
+  void resource_count(const Entry& e, ResourceFields& f);  // gpus and pids
+
   void check_needs(const std::map<std::string, Pos>& tier_pos,
                    const std::map<std::string, std::vector<std::pair<std::string, Pos>>>& needs);
+
   void parse_gates(const Entry& gates_entry);
   std::optional<GateConfig> parse_gate(const Entry& e);
+  void gate_require(const Entry& e, GateFields& f);
+  void gate_metrics(const Entry& e, GateFields& f) {
+    parse_check_list(e, f.where, f.gate.metrics, &Parser::parse_metric);
+  }
+  void gate_slices(const Entry& e, GateFields& f) {
+    parse_check_list(e, f.where, f.gate.slices, &Parser::parse_slice);
+  }
+  void gate_fairness(const Entry& e, GateFields& f) {
+    parse_check_list(e, f.where, f.gate.fairness, &Parser::parse_fairness);
+  }
+  void gate_predictions(const Entry& e, GateFields& f) {
+    f.gate.predictions = parse_predictions(e, f.where);
+  }
+  void gate_rubric(const Entry& e, GateFields& f) { f.gate.rubric = parse_rubric_gate(e, f.where); }
+
   std::optional<MetricCheck> parse_metric(const YAML::Node& node, Pos at, const std::string& where);
+  void check_metric(Pos at, const MetricFields& f);
+  void metric_name(const Entry& e, MetricFields& f);
+  void metric_max_drop(const Entry& e, MetricFields& f);
+  void metric_max_increase(const Entry& e, MetricFields& f);
+  void metric_lower_is_better(const Entry& e, MetricFields& f);
+
   std::optional<SliceCheck> parse_slice(const YAML::Node& node, Pos at, const std::string& where);
+  void slice_metric(const Entry& e, SliceFields& f);
+  void slice_by(const Entry& e, SliceFields& f);
+  void slice_max_gap(const Entry& e, SliceFields& f);
+
   std::optional<FairnessCheck> parse_fairness(const YAML::Node& node, Pos at,
                                               const std::string& where);
+  void fairness_metric(const Entry& e, FairnessFields& f);
+  void fairness_by(const Entry& e, FairnessFields& f);
+  void fairness_reference(const Entry& e, FairnessFields& f);
+  void fairness_disparity(const Entry& e, FairnessFields& f);
+
   std::optional<PredictionsCheck> parse_predictions(const Entry& e, const std::string& where);
+  void prediction_max_flip_rate(const Entry& e, PredictionFields& f);
+  void prediction_max_score_delta(const Entry& e, PredictionFields& f);
+
+  // Keys several kinds of check share.
+  template <typename Fields>
+  void check_min(const Entry& e, Fields& f);
+  template <typename Fields>
+  void check_max(const Entry& e, Fields& f);
+  template <typename Fields>
+  void check_min_n(const Entry& e, Fields& f);
+  template <typename Fields>
+  void check_optional(const Entry& e, Fields& f);
+  // A string that must not be empty; an empty one is reported and still returned.
+  std::optional<std::string> nonempty_string(const Entry& e, const std::string& where);
+
   std::optional<RubricGate> parse_rubric_gate(const Entry& e, const std::string& where);
   void parse_rubric(const Entry& e);
+  void rubric_automated(const Entry& section, RubricFields&) {
+    for_each_rubric_item(section, &Parser::automated_item);
+  }
+  void rubric_manual(const Entry& section, RubricFields&) {
+    for_each_rubric_item(section, &Parser::manual_item);
+  }
+  // Calls `read` with each item of a rubric section whose id is known, and the section's name.
+  void for_each_rubric_item(const Entry& section,
+                            void (Parser::*read)(const Entry&, const std::string&));
+  void automated_item(const Entry& e, const std::string& where);
+  void manual_item(const Entry& e, const std::string& where);
   bool check_rubric_id(const Entry& e, const std::string& where);
   bool check_image(const std::string& image, Pos at, const std::string& where);
 
@@ -667,7 +832,27 @@ ConfigParseResult Parser::run(std::string_view yaml) {
   return ConfigParseResult{std::move(config_), {}};
 }
 
+template <typename Fields, std::size_t N>
+void Parser::dispatch(const std::vector<Entry>& fields,
+                      const std::array<KeyHandler<Fields>, N>& table, Fields& out) {
+  for (const Entry& e : fields) {
+    for (const KeyHandler<Fields>& handler : table) {
+      if (handler.key == e.key) {
+        (this->*handler.read)(e, out);
+        break;
+      }
+    }
+  }
+}
+
 void Parser::parse_top(const YAML::Node& root) {
+  static constexpr std::array<KeyHandler<TopFields>, 5> kKeys{{
+      {"version", &Parser::top_version},
+      {"image", &Parser::top_image},
+      {"tiers", &Parser::top_tiers},
+      {"gates", &Parser::top_gates},
+      {"rubric", &Parser::top_rubric},
+  }};
   if (!root.IsMap()) {
     error(pos(root, Pos{}),
           "the config must be a mapping (key: value) with 'version: 1' and "
@@ -675,42 +860,35 @@ void Parser::parse_top(const YAML::Node& root) {
               describe(root));
     return;
   }
-  auto top = entries(root, Pos{}, "the top level", kTopKeys, /*extensions=*/true);
+  auto top = entries(root, Pos{}, "the top level", keys_of(kKeys), /*extensions=*/true);
   if (!top) return;
-  const Entry* tiers = nullptr;
-  const Entry* gates = nullptr;
-  const Entry* rubric = nullptr;
-  bool has_version = false;
-  for (const Entry& e : *top) {
-    if (e.key == "version") {
-      has_version = true;
-      if (e.value.IsScalar() && !is_string_tag(e.value) && to_int(e.value.Scalar()) == 1) {
-        config_.version = 1;
-      } else {
-        error(e.value_pos,
-              "unsupported version " + describe(e.value) + "; this mlgate reads 'version: 1'");
-      }
-    } else if (e.key == "image") {
-      top_image_given_ = true;
-      if (auto s = string_value(e, "the top level")) {
-        if (check_image(*s, e.value_pos, "the top level")) config_.image = *s;
-      }
-    } else if (e.key == "tiers") {
-      tiers = &e;
-    } else if (e.key == "gates") {
-      gates = &e;
-    } else if (e.key == "rubric") {
-      rubric = &e;
-    }
-  }
-  if (!has_version) error(pos(root, Pos{}), "missing 'version: 1' at the top level");
-  if (tiers != nullptr) {
-    parse_tiers(*tiers);
+  TopFields f;
+  dispatch(*top, kKeys, f);
+  if (!f.has_version) error(pos(root, Pos{}), "missing 'version: 1' at the top level");
+  if (f.tiers != nullptr) {
+    parse_tiers(*f.tiers);
   } else {
     error(pos(root, Pos{}), "missing 'tiers': declare at least one of " + join(kTierNames));
   }
-  if (gates != nullptr) parse_gates(*gates);
-  if (rubric != nullptr) parse_rubric(*rubric);
+  if (f.gates != nullptr) parse_gates(*f.gates);
+  if (f.rubric != nullptr) parse_rubric(*f.rubric);
+}
+
+void Parser::top_version(const Entry& e, TopFields& f) {
+  f.has_version = true;
+  if (e.value.IsScalar() && !is_string_tag(e.value) && to_int(e.value.Scalar()) == 1) {
+    config_.version = 1;
+  } else {
+    error(e.value_pos,
+          "unsupported version " + describe(e.value) + "; this mlgate reads 'version: 1'");
+  }
+}
+
+void Parser::top_image(const Entry& e, TopFields&) {
+  top_image_given_ = true;
+  if (auto s = string_value(e, "the top level")) {
+    if (check_image(*s, e.value_pos, "the top level")) config_.image = *s;
+  }
 }
 
 void Parser::parse_tiers(const Entry& tiers_entry) {
@@ -746,7 +924,36 @@ void Parser::parse_tiers(const Entry& tiers_entry) {
 
 std::optional<TierConfig> Parser::parse_tier(const Entry& tier_entry,
                                              std::vector<std::pair<std::string, Pos>>& needs) {
+  static constexpr std::array<KeyHandler<TierFields>, 11> kKeys{{
+      {"image", &Parser::tier_image},
+      {"on", &Parser::tier_on},
+      {"branches", &Parser::tier_branches},
+      {"needs", &Parser::tier_needs},
+      {"timeout", &Parser::tier_timeout},
+      {"resources", &Parser::tier_resources},
+      {"network", &Parser::tier_network},
+      {"run", &Parser::tier_run},
+      {"schedule", &Parser::tier_schedule},
+      {"env", &Parser::tier_env},
+      {"cancel_superseded", &Parser::tier_cancel_superseded},
+  }};
   const std::string where = what_tier(tier_entry.key);
+  TierConfig tier = tier_defaults(tier_entry);
+  if (tier_entry.value.IsNull()) {
+    error(tier_entry.key_pos, where + " is empty; it needs at least 'run'");
+    return std::nullopt;
+  }
+  auto fields = entries(tier_entry.value, tier_entry.value_pos, where, keys_of(kKeys));
+  if (!fields) return std::nullopt;
+  std::size_t errors_before = errors_.size();
+  TierFields f{tier, where, needs, tier_entry.key_pos};
+  dispatch(*fields, kKeys, f);
+  check_tier(tier_entry, f);
+  if (errors_.size() != errors_before) return std::nullopt;
+  return tier;
+}
+
+TierConfig Parser::tier_defaults(const Entry& tier_entry) const {
   TierConfig tier;
   tier.name = tier_entry.key;
   tier.line = tier_entry.key_pos.line;
@@ -757,143 +964,16 @@ std::optional<TierConfig> Parser::parse_tier(const Entry& tier_entry,
   } else {
     tier.on = {"push", "pull_request"};
   }
-  if (tier_entry.value.IsNull()) {
-    error(tier_entry.key_pos, where + " is empty; it needs at least 'run'");
-    return std::nullopt;
-  }
-  auto fields = entries(tier_entry.value, tier_entry.value_pos, where, kTierKeys);
-  if (!fields) return std::nullopt;
-  std::size_t errors_before = errors_.size();
-  bool has_run = false;
-  bool has_image = false;
-  const Entry* schedule_entry = nullptr;
-  const Entry* branches_entry = nullptr;
-  Pos on_pos = tier_entry.key_pos;
-  for (const Entry& e : *fields) {
-    if (e.key == "image") {
-      if (auto s = string_value(e, where)) {
-        if (check_image(*s, e.value_pos, where)) {
-          tier.image = *s;
-          has_image = true;
-        }
-      }
-    } else if (e.key == "on") {
-      on_pos = e.value_pos;
-      auto events = string_items(e, where);
-      if (!events) continue;
-      tier.on.clear();
-      for (const auto& [ev, at] : *events) {
-        if (std::find(std::begin(kEventNames), std::end(kEventNames), ev) ==
-            std::end(kEventNames)) {
-          error(at, "unknown event " + show(ev) + " in 'on' of " + where +
-                        did_you_mean(ev, kEventNames) + "; events are " + join(kEventNames));
-        } else if (std::find(tier.on.begin(), tier.on.end(), ev) != tier.on.end()) {
-          error(at, "event '" + ev + "' is listed twice in 'on' of " + where);
-        } else {
-          tier.on.push_back(ev);
-        }
-      }
-    } else if (e.key == "branches") {
-      branches_entry = &e;
-      if (auto list = string_list(e, where)) {
-        for (const std::string& b : *list) {
-          if (b.empty() || b.size() > 255 || has_control(b)) {
-            error(e.value_pos, "bad branch pattern " + show(b) + " in " + where);
-          } else {
-            tier.branches.push_back(b);
-          }
-        }
-      }
-    } else if (e.key == "needs") {
-      if (auto items = string_items(e, where)) {
-        for (const Item& item : *items) {
-          tier.needs.push_back(item.text);
-          needs.emplace_back(item.text, item.pos);
-        }
-      }
-    } else if (e.key == "timeout") {
-      if (!e.value.IsScalar()) {
-        error(e.value_pos,
-              "'timeout' in " + where + " must be a duration like 30m, not " + describe(e.value));
-        continue;
-      }
-      auto d = parse_duration(e.value.Scalar());
-      if (!d) {
-        error(e.value_pos, "bad 'timeout' in " + where + ": " + d.error);
-        continue;
-      }
-      std::int64_t ceiling = limits_.ceiling_for(tier.name);
-      if (*d.seconds > ceiling) {
-        error(e.value_pos, "'timeout' " + format_duration(*d.seconds) + " of " + where +
-                               " is over the ceiling of " + format_duration(ceiling) +
-                               " for this tier; timeouts can only be lowered");
-        continue;
-      }
-      tier.timeout_seconds = *d.seconds;
-    } else if (e.key == "resources") {
-      parse_resources(e, where, tier.resources);
-    } else if (e.key == "network") {
-      if (auto s = string_value(e, where)) {
-        if (std::find(kNetworks.begin(), kNetworks.end(), *s) == kNetworks.end()) {
-          error(e.value_pos, "'network' in " + where + " must be none or bridge, not " + show(*s));
-        } else {
-          tier.network = *s;
-        }
-      }
-    } else if (e.key == "run") {
-      has_run = true;
-      if (auto s = string_value(e, where)) {
-        bool blank = std::all_of(s->begin(), s->end(), [](char c) {
-          return std::isspace(static_cast<unsigned char>(c));
-        });
-        if (blank) {
-          error(e.value_pos, "'run' in " + where + " is empty");
-        } else if (s->find('\0') != std::string::npos) {
-          error(e.value_pos, "'run' in " + where + " contains a NUL byte");
-        } else {
-          tier.run = *s;
-        }
-      }
-    } else if (e.key == "schedule") {
-      schedule_entry = &e;
-      if (auto s = string_value(e, where)) {
-        auto cron = parse_cron(*s);
-        if (!cron) {
-          error(e.value_pos, "bad 'schedule' in " + where + ": " + cron.error);
-        } else if (!can_fire(*cron.expr)) {
-          error(e.value_pos,
-                "'schedule' " + show(*s) + " of " + where + " never fires: no such date exists");
-        } else {
-          tier.schedule = *s;
-          tier.cron = std::move(cron.expr);
-        }
-      }
-    } else if (e.key == "cancel_superseded") {
-      if (auto b = bool_value(e, where)) tier.cancel_superseded = *b;
-    } else if (e.key == "env") {
-      auto vars = entries(e.value, e.value_pos, "'env' of " + where, std::nullopt);
-      if (!vars) continue;
-      for (const Entry& v : *vars) {
-        if (!valid_env_name(v.key)) {
-          error(v.key_pos, "bad environment variable name " + show(v.key) + " in " + where +
-                               " (letters, digits and _, not starting with a digit)");
-        } else if (v.key.rfind("MLGATE_", 0) == 0) {
-          error(v.key_pos, "environment variable " + show(v.key) + " in " + where +
-                               " is reserved: mlgate sets MLGATE_* itself");
-        } else if (!v.value.IsScalar()) {
-          error(v.value_pos, "environment variable " + show(v.key) + " in " + where +
-                                 " must have a string value, not " + describe(v.value) +
-                                 (v.value.IsNull() ? " (write \"\" for an empty value)" : ""));
-        } else if (v.value.Scalar().find('\0') != std::string::npos) {
-          error(v.value_pos, "environment variable " + show(v.key) + " contains a NUL byte");
-        } else {
-          tier.env[v.key] = v.value.Scalar();
-        }
-      }
-    }
-  }
-  if (!has_run) error(tier_entry.key_pos, where + " has no 'run' command");
-  if (!has_image) {
+  return tier;
+}
+
+// What a tier needs once all its keys are read: a command, an image, a schedule when it runs on
+// one, and events that 'branches' can filter.
+void Parser::check_tier(const Entry& tier_entry, TierFields& f) {
+  const std::string& where = f.where;
+  TierConfig& tier = f.tier;
+  if (!f.has_run) error(tier_entry.key_pos, where + " has no 'run' command");
+  if (!f.has_image) {
     if (config_.image.empty() && !top_image_given_) {
       error(tier_entry.key_pos,
             where + " has no image: set 'image' on the tier or at the top level");
@@ -901,64 +981,210 @@ std::optional<TierConfig> Parser::parse_tier(const Entry& tier_entry,
     tier.image = config_.image;
   }
   const bool on_schedule = std::find(tier.on.begin(), tier.on.end(), "schedule") != tier.on.end();
-  if (on_schedule && schedule_entry == nullptr) {
-    error(on_pos, where + " runs on schedule but has no 'schedule' (a 5-field cron, UTC)");
+  if (on_schedule && f.schedule == nullptr) {
+    error(f.on_pos, where + " runs on schedule but has no 'schedule' (a 5-field cron, UTC)");
   }
-  if (!on_schedule && schedule_entry != nullptr) {
-    error(schedule_entry->key_pos, where + " has a 'schedule' but 'on' does not include schedule");
+  if (!on_schedule && f.schedule != nullptr) {
+    error(f.schedule->key_pos, where + " has a 'schedule' but 'on' does not include schedule");
   }
-  if (branches_entry != nullptr) {
+  if (f.branches != nullptr) {
     bool filterable = std::any_of(tier.on.begin(), tier.on.end(), [](const std::string& ev) {
       return ev == "push" || ev == "pull_request";
     });
     if (!filterable) {
-      error(branches_entry->key_pos, "'branches' only filters push and pull_request events, and " +
-                                         where + " runs on neither");
+      error(f.branches->key_pos, "'branches' only filters push and pull_request events, and " +
+                                     where + " runs on neither");
     }
   }
-  if (errors_.size() != errors_before) return std::nullopt;
-  return tier;
+}
+
+void Parser::tier_image(const Entry& e, TierFields& f) {
+  if (auto s = string_value(e, f.where)) {
+    if (check_image(*s, e.value_pos, f.where)) {
+      f.tier.image = *s;
+      f.has_image = true;
+    }
+  }
+}
+
+void Parser::tier_on(const Entry& e, TierFields& f) {
+  f.on_pos = e.value_pos;
+  auto events = string_items(e, f.where);
+  if (!events) return;
+  f.tier.on.clear();
+  for (const auto& [ev, at] : *events) {
+    if (std::find(std::begin(kEventNames), std::end(kEventNames), ev) == std::end(kEventNames)) {
+      error(at, "unknown event " + show(ev) + " in 'on' of " + f.where +
+                    did_you_mean(ev, kEventNames) + "; events are " + join(kEventNames));
+    } else if (std::find(f.tier.on.begin(), f.tier.on.end(), ev) != f.tier.on.end()) {
+      error(at, "event '" + ev + "' is listed twice in 'on' of " + f.where);
+    } else {
+      f.tier.on.push_back(ev);
+    }
+  }
+}
+
+void Parser::tier_branches(const Entry& e, TierFields& f) {
+  f.branches = &e;
+  if (auto list = string_list(e, f.where)) {
+    for (const std::string& b : *list) {
+      if (b.empty() || b.size() > 255 || has_control(b)) {
+        error(e.value_pos, "bad branch pattern " + show(b) + " in " + f.where);
+      } else {
+        f.tier.branches.push_back(b);
+      }
+    }
+  }
+}
+
+void Parser::tier_needs(const Entry& e, TierFields& f) {
+  if (auto items = string_items(e, f.where)) {
+    for (const Item& item : *items) {
+      f.tier.needs.push_back(item.text);
+      f.needs.emplace_back(item.text, item.pos);
+    }
+  }
+}
+
+void Parser::tier_timeout(const Entry& e, TierFields& f) {
+  if (!e.value.IsScalar()) {
+    error(e.value_pos,
+          "'timeout' in " + f.where + " must be a duration like 30m, not " + describe(e.value));
+    return;
+  }
+  auto d = parse_duration(e.value.Scalar());
+  if (!d) {
+    error(e.value_pos, "bad 'timeout' in " + f.where + ": " + d.error);
+    return;
+  }
+  std::int64_t ceiling = limits_.ceiling_for(f.tier.name);
+  if (*d.seconds > ceiling) {
+    error(e.value_pos, "'timeout' " + format_duration(*d.seconds) + " of " + f.where +
+                           " is over the ceiling of " + format_duration(ceiling) +
+                           " for this tier; timeouts can only be lowered");
+    return;
+  }
+  f.tier.timeout_seconds = *d.seconds;
+}
+
+void Parser::tier_network(const Entry& e, TierFields& f) {
+  if (auto s = string_value(e, f.where)) {
+    if (std::find(kNetworks.begin(), kNetworks.end(), *s) == kNetworks.end()) {
+      error(e.value_pos, "'network' in " + f.where + " must be none or bridge, not " + show(*s));
+    } else {
+      f.tier.network = *s;
+    }
+  }
+}
+
+void Parser::tier_run(const Entry& e, TierFields& f) {
+  f.has_run = true;
+  if (auto s = string_value(e, f.where)) {
+    bool blank = std::all_of(s->begin(), s->end(),
+                             [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+    if (blank) {
+      error(e.value_pos, "'run' in " + f.where + " is empty");
+    } else if (s->find('\0') != std::string::npos) {
+      error(e.value_pos, "'run' in " + f.where + " contains a NUL byte");
+    } else {
+      f.tier.run = *s;
+    }
+  }
+}
+
+void Parser::tier_schedule(const Entry& e, TierFields& f) {
+  f.schedule = &e;
+  if (auto s = string_value(e, f.where)) {
+    auto cron = parse_cron(*s);
+    if (!cron) {
+      error(e.value_pos, "bad 'schedule' in " + f.where + ": " + cron.error);
+    } else if (!can_fire(*cron.expr)) {
+      error(e.value_pos,
+            "'schedule' " + show(*s) + " of " + f.where + " never fires: no such date exists");
+    } else {
+      f.tier.schedule = *s;
+      f.tier.cron = std::move(cron.expr);
+    }
+  }
+}
+
+void Parser::tier_env(const Entry& e, TierFields& f) {
+  const std::string& where = f.where;
+  auto vars = entries(e.value, e.value_pos, "'env' of " + where, std::nullopt);
+  if (!vars) return;
+  for (const Entry& v : *vars) {
+    if (!valid_env_name(v.key)) {
+      error(v.key_pos, "bad environment variable name " + show(v.key) + " in " + where +
+                           " (letters, digits and _, not starting with a digit)");
+    } else if (v.key.rfind("MLGATE_", 0) == 0) {
+      error(v.key_pos, "environment variable " + show(v.key) + " in " + where +
+                           " is reserved: mlgate sets MLGATE_* itself");
+    } else if (!v.value.IsScalar()) {
+      error(v.value_pos, "environment variable " + show(v.key) + " in " + where +
+                             " must have a string value, not " + describe(v.value) +
+                             (v.value.IsNull() ? " (write \"\" for an empty value)" : ""));
+    } else if (v.value.Scalar().find('\0') != std::string::npos) {
+      error(v.value_pos, "environment variable " + show(v.key) + " contains a NUL byte");
+    } else {
+      f.tier.env[v.key] = v.value.Scalar();
+    }
+  }
+}
+
+void Parser::tier_cancel_superseded(const Entry& e, TierFields& f) {
+  if (auto b = bool_value(e, f.where)) f.tier.cancel_superseded = *b;
 }
 
 void Parser::parse_resources(const Entry& res, const std::string& tier_where, Resources& out) {
+  static constexpr std::array<KeyHandler<ResourceFields>, 4> kKeys{{
+      {"cpus", &Parser::resource_cpus},
+      {"memory", &Parser::resource_memory},
+      {"gpus", &Parser::resource_count},
+      {"pids", &Parser::resource_count},
+  }};
   const std::string where = "'resources' of " + tier_where;
-  auto fields = entries(res.value, res.value_pos, where, kResourceKeys);
+  auto fields = entries(res.value, res.value_pos, where, keys_of(kKeys));
   if (!fields) return;
-  for (const Entry& e : *fields) {
-    if (e.key == "cpus") {
-      if (auto v = number_value(e, where)) {
-        if (*v <= 0) {
-          error(e.value_pos, "'cpus' in " + where + " must be positive");
-        } else {
-          out.cpus = *v;
-        }
-      }
-    } else if (e.key == "memory") {
-      std::optional<std::int64_t> bytes;
-      if (e.value.IsScalar()) bytes = parse_memory(e.value.Scalar());
-      if (!bytes) {
-        error(e.value_pos, "'memory' in " + where +
-                               " must be a size like 512m, 4g or 4Gi (or bytes), not " +
-                               describe(e.value));
-      } else if (*bytes < 6 * 1024 * 1024) {
-        error(e.value_pos, "'memory' in " + where + " is below Docker's minimum of 6m");
-      } else {
-        out.memory_bytes = *bytes;
-      }
-    } else if (e.key == "gpus" || e.key == "pids") {
-      auto v = int_value(e, where);
-      if (!v) continue;
-      const std::int64_t low = e.key == "gpus" ? 0 : 1;
-      const std::int64_t high = e.key == "gpus" ? 1024 : std::numeric_limits<int>::max();
-      if (*v < low || *v > high) {
-        error(e.value_pos, "'" + e.key + "' in " + where + " must be between " +
-                               std::to_string(low) + " and " + std::to_string(high));
-      } else if (e.key == "gpus") {
-        out.gpus = static_cast<int>(*v);
-      } else {
-        out.pids = static_cast<int>(*v);
-      }
+  ResourceFields f{out, where};
+  dispatch(*fields, kKeys, f);
+}
+
+void Parser::resource_cpus(const Entry& e, ResourceFields& f) {
+  if (auto v = number_value(e, f.where)) {
+    if (*v <= 0) {
+      error(e.value_pos, "'cpus' in " + f.where + " must be positive");
+    } else {
+      f.out.cpus = *v;
     }
+  }
+}
+
+void Parser::resource_memory(const Entry& e, ResourceFields& f) {
+  std::optional<std::int64_t> bytes;
+  if (e.value.IsScalar()) bytes = parse_memory(e.value.Scalar());
+  if (!bytes) {
+    error(e.value_pos, "'memory' in " + f.where +
+                           " must be a size like 512m, 4g or 4Gi (or bytes), not " +
+                           describe(e.value));
+  } else if (*bytes < 6 * 1024 * 1024) {
+    error(e.value_pos, "'memory' in " + f.where + " is below Docker's minimum of 6m");
+  } else {
+    f.out.memory_bytes = *bytes;
+  }
+}
+
+void Parser::resource_count(const Entry& e, ResourceFields& f) {
+  auto v = int_value(e, f.where);
+  if (!v) return;
+  const std::int64_t low = e.key == "gpus" ? 0 : 1;
+  const std::int64_t high = e.key == "gpus" ? 1024 : std::numeric_limits<int>::max();
+  if (*v < low || *v > high) {
+    error(e.value_pos, "'" + e.key + "' in " + f.where + " must be between " + std::to_string(low) +
+                           " and " + std::to_string(high));
+  } else if (e.key == "gpus") {
+    f.out.gpus = static_cast<int>(*v);
+  } else {
+    f.out.pids = static_cast<int>(*v);
   }
 }
 
@@ -1058,6 +1284,14 @@ void Parser::parse_check_list(const Entry& e, const std::string& where, std::vec
 }
 
 std::optional<GateConfig> Parser::parse_gate(const Entry& gate_entry) {
+  static constexpr std::array<KeyHandler<GateFields>, 6> kKeys{{
+      {"require", &Parser::gate_require},
+      {"metrics", &Parser::gate_metrics},
+      {"slices", &Parser::gate_slices},
+      {"fairness", &Parser::gate_fairness},
+      {"predictions", &Parser::gate_predictions},
+      {"rubric", &Parser::gate_rubric},
+  }};
   const std::string where = what_gate(gate_entry.key);
   GateConfig gate;
   gate.name = gate_entry.key;
@@ -1066,42 +1300,15 @@ std::optional<GateConfig> Parser::parse_gate(const Entry& gate_entry) {
     error(gate_entry.key_pos, where + " has no checks");
     return std::nullopt;
   }
-  auto fields = entries(gate_entry.value, gate_entry.value_pos, where, kGateKeys);
+  auto fields = entries(gate_entry.value, gate_entry.value_pos, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
   std::size_t errors_before = errors_.size();
-  bool any_key = false;
-  for (const Entry& e : *fields) {
-    any_key = true;
-    if (e.key == "require") {
-      auto items = string_items(e, where);
-      if (!items) continue;
-      for (const auto& [t, at] : *items) {
-        if (std::find(std::begin(kTierNames), std::end(kTierNames), t) == std::end(kTierNames)) {
-          error(at, where + " requires unknown tier " + show(t) + did_you_mean(t, kTierNames));
-        } else if (declared_tiers_.count(t) == 0) {
-          error(at, where + " requires tier '" + t + "', which is not declared under 'tiers'");
-        } else if (std::find(gate.require.begin(), gate.require.end(), t) != gate.require.end()) {
-          error(at, "tier '" + t + "' is listed twice in 'require' of " + where);
-        } else {
-          gate.require.push_back(t);
-        }
-      }
-    } else if (e.key == "metrics") {
-      parse_check_list(e, where, gate.metrics, &Parser::parse_metric);
-    } else if (e.key == "slices") {
-      parse_check_list(e, where, gate.slices, &Parser::parse_slice);
-    } else if (e.key == "fairness") {
-      parse_check_list(e, where, gate.fairness, &Parser::parse_fairness);
-    } else if (e.key == "predictions") {
-      gate.predictions = parse_predictions(e, where);
-    } else if (e.key == "rubric") {
-      gate.rubric = parse_rubric_gate(e, where);
-    }
-  }
+  GateFields f{gate, where};
+  dispatch(*fields, kKeys, f);
   if (errors_.size() != errors_before) return std::nullopt;
   if (gate.require.empty() && gate.metrics.empty() && gate.slices.empty() &&
       gate.fairness.empty() && !gate.predictions && !gate.rubric) {
-    error(any_key ? gate_entry.value_pos : gate_entry.key_pos,
+    error(!fields->empty() ? gate_entry.value_pos : gate_entry.key_pos,
           where +
               " has no checks: give it 'require' or at least one of metrics, slices, "
               "fairness, predictions, rubric");
@@ -1110,196 +1317,269 @@ std::optional<GateConfig> Parser::parse_gate(const Entry& gate_entry) {
   return gate;
 }
 
+void Parser::gate_require(const Entry& e, GateFields& f) {
+  auto items = string_items(e, f.where);
+  if (!items) return;
+  std::vector<std::string>& require = f.gate.require;
+  for (const auto& [t, at] : *items) {
+    if (std::find(std::begin(kTierNames), std::end(kTierNames), t) == std::end(kTierNames)) {
+      error(at, f.where + " requires unknown tier " + show(t) + did_you_mean(t, kTierNames));
+    } else if (declared_tiers_.count(t) == 0) {
+      error(at, f.where + " requires tier '" + t + "', which is not declared under 'tiers'");
+    } else if (std::find(require.begin(), require.end(), t) != require.end()) {
+      error(at, "tier '" + t + "' is listed twice in 'require' of " + f.where);
+    } else {
+      require.push_back(t);
+    }
+  }
+}
+
+template <typename Fields>
+void Parser::check_min(const Entry& e, Fields& f) {
+  f.check.min = number_value(e, f.where);
+}
+
+template <typename Fields>
+void Parser::check_max(const Entry& e, Fields& f) {
+  f.check.max = number_value(e, f.where);
+  f.max_pos = e.value_pos;
+}
+
+template <typename Fields>
+void Parser::check_min_n(const Entry& e, Fields& f) {
+  if (auto v = non_negative_int(e, f.where)) f.check.min_n = *v;
+}
+
+template <typename Fields>
+void Parser::check_optional(const Entry& e, Fields& f) {
+  if (auto b = bool_value(e, f.where)) f.check.optional = *b;
+}
+
+std::optional<std::string> Parser::nonempty_string(const Entry& e, const std::string& where) {
+  auto s = string_value(e, where);
+  if (s && s->empty()) error(e.value_pos, "'" + e.key + "' in " + where + " is empty");
+  return s;
+}
+
 std::optional<MetricCheck> Parser::parse_metric(const YAML::Node& node, Pos at,
                                                 const std::string& where) {
-  auto fields = entries(node, at, where, kMetricKeys);
+  static constexpr std::array<KeyHandler<MetricFields>, 7> kKeys{{
+      {"name", &Parser::metric_name},
+      {"min", &Parser::check_min<MetricFields>},
+      {"max", &Parser::check_max<MetricFields>},
+      {"max_drop", &Parser::metric_max_drop},
+      {"max_increase", &Parser::metric_max_increase},
+      {"lower_is_better", &Parser::metric_lower_is_better},
+      {"optional", &Parser::check_optional<MetricFields>},
+  }};
+  auto fields = entries(node, at, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
   std::size_t errors_before = errors_.size();
   MetricCheck check;
   check.line = at.line;
   check.column = at.column;
-  const Entry* drop = nullptr;
-  const Entry* increase = nullptr;
-  Pos max_pos = at;
-  for (const Entry& e : *fields) {
-    if (e.key == "name") {
-      if (auto s = string_value(e, where)) {
-        if (s->empty()) {
-          error(e.value_pos, "'name' in " + where + " is empty");
-        } else {
-          check.name = *s;
-        }
-      }
-    } else if (e.key == "min") {
-      check.min = number_value(e, where);
-    } else if (e.key == "max") {
-      check.max = number_value(e, where);
-      max_pos = e.value_pos;
-    } else if (e.key == "max_drop") {
-      drop = &e;
-      check.max_drop = threshold_value(e, where);
-    } else if (e.key == "max_increase") {
-      increase = &e;
-      check.max_increase = threshold_value(e, where);
-    } else if (e.key == "lower_is_better") {
-      if (auto b = bool_value(e, where)) check.lower_is_better = *b;
-    } else if (e.key == "optional") {
-      if (auto b = bool_value(e, where)) check.optional = *b;
-    }
-  }
-  if (std::none_of(fields->begin(), fields->end(),
-                   [](const Entry& e) { return e.key == "name"; })) {
-    error(at, where + " has no 'name' (the metric to check)");
-  }
+  MetricFields f{check, where, at};
+  dispatch(*fields, kKeys, f);
+  if (!f.has_name) error(at, where + " has no 'name' (the metric to check)");
   if (errors_.size() != errors_before) return std::nullopt;
+  check_metric(at, f);
+  if (errors_.size() != errors_before) return std::nullopt;
+  return check;
+}
+
+// A metric check's thresholds must exist, be satisfiable and point the way the metric improves.
+void Parser::check_metric(Pos at, const MetricFields& f) {
+  const MetricCheck& check = f.check;
+  const std::string& where = f.where;
   if (!check.min && !check.max && !check.max_drop && !check.max_increase) {
     error(at, "metric check " + show(check.name) + " (" + where +
                   ") has no threshold: give it min, max, max_drop or max_increase");
   }
   if (check.min && check.max && *check.min > *check.max) {
-    error(max_pos, "metric check " + show(check.name) + " can never pass: min " +
-                       format_number(*check.min) + " is above max " + format_number(*check.max));
+    error(f.max_pos, "metric check " + show(check.name) + " can never pass: min " +
+                         format_number(*check.min) + " is above max " + format_number(*check.max));
   }
-  if (drop != nullptr && check.lower_is_better) {
-    error(drop->key_pos, "'max_drop' in " + where +
-                             " bounds a drop, which is an improvement when lower_is_better is "
-                             "true; use 'max_increase'");
+  if (f.drop != nullptr && check.lower_is_better) {
+    error(f.drop->key_pos, "'max_drop' in " + where +
+                               " bounds a drop, which is an improvement when lower_is_better is "
+                               "true; use 'max_increase'");
   }
-  if (increase != nullptr && !check.lower_is_better) {
-    error(increase->key_pos, "'max_increase' in " + where +
-                                 " bounds an increase, which is an improvement unless "
-                                 "'lower_is_better: true'; use 'max_drop' or set lower_is_better");
+  if (f.increase != nullptr && !check.lower_is_better) {
+    error(f.increase->key_pos,
+          "'max_increase' in " + where +
+              " bounds an increase, which is an improvement unless "
+              "'lower_is_better: true'; use 'max_drop' or set lower_is_better");
   }
-  if (errors_.size() != errors_before) return std::nullopt;
-  return check;
+}
+
+void Parser::metric_name(const Entry& e, MetricFields& f) {
+  f.has_name = true;
+  if (auto s = string_value(e, f.where)) {
+    if (s->empty()) {
+      error(e.value_pos, "'name' in " + f.where + " is empty");
+    } else {
+      f.check.name = *s;
+    }
+  }
+}
+
+void Parser::metric_max_drop(const Entry& e, MetricFields& f) {
+  f.drop = &e;
+  f.check.max_drop = threshold_value(e, f.where);
+}
+
+void Parser::metric_max_increase(const Entry& e, MetricFields& f) {
+  f.increase = &e;
+  f.check.max_increase = threshold_value(e, f.where);
+}
+
+void Parser::metric_lower_is_better(const Entry& e, MetricFields& f) {
+  if (auto b = bool_value(e, f.where)) f.check.lower_is_better = *b;
 }
 
 std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
                                               const std::string& where) {
-  auto fields = entries(node, at, where, kSliceKeys);
+  static constexpr std::array<KeyHandler<SliceFields>, 7> kKeys{{
+      {"metric", &Parser::slice_metric},
+      {"by", &Parser::slice_by},
+      {"min", &Parser::check_min<SliceFields>},
+      {"max", &Parser::check_max<SliceFields>},
+      {"max_gap", &Parser::slice_max_gap},
+      {"min_n", &Parser::check_min_n<SliceFields>},
+      {"optional", &Parser::check_optional<SliceFields>},
+  }};
+  auto fields = entries(node, at, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
   std::size_t errors_before = errors_.size();
   SliceCheck check;
   check.line = at.line;
   check.column = at.column;
-  bool has_metric = false;
-  bool has_by = false;
-  Pos max_pos = at;
-  for (const Entry& e : *fields) {
-    if (e.key == "metric" || e.key == "by") {
-      (e.key == "metric" ? has_metric : has_by) = true;
-      if (auto s = string_value(e, where)) {
-        if (s->empty()) error(e.value_pos, "'" + e.key + "' in " + where + " is empty");
-        (e.key == "metric" ? check.metric : check.by) = *s;
-      }
-    } else if (e.key == "min") {
-      check.min = number_value(e, where);
-    } else if (e.key == "max") {
-      check.max = number_value(e, where);
-      max_pos = e.value_pos;
-    } else if (e.key == "max_gap") {
-      if (auto v = non_negative_number(e, where)) check.max_gap = *v;
-    } else if (e.key == "min_n") {
-      if (auto v = non_negative_int(e, where)) check.min_n = *v;
-    } else if (e.key == "optional") {
-      if (auto b = bool_value(e, where)) check.optional = *b;
-    }
-  }
-  if (!has_metric) error(at, where + " has no 'metric'");
-  if (!has_by) error(at, where + " has no 'by' (the slicing attribute, e.g. age_group)");
+  SliceFields f{check, where, at};
+  dispatch(*fields, kKeys, f);
+  if (!f.has_metric) error(at, where + " has no 'metric'");
+  if (!f.has_by) error(at, where + " has no 'by' (the slicing attribute, e.g. age_group)");
   if (errors_.size() != errors_before) return std::nullopt;
   if (!check.min && !check.max && !check.max_gap) {
     error(at, "slice check " + show(check.metric) + " by " + show(check.by) +
                   " has no threshold: give it min, max or max_gap");
   }
   if (check.min && check.max && *check.min > *check.max) {
-    error(max_pos, "slice check " + show(check.metric) + " can never pass: min " +
-                       format_number(*check.min) + " is above max " + format_number(*check.max));
+    error(f.max_pos, "slice check " + show(check.metric) + " can never pass: min " +
+                         format_number(*check.min) + " is above max " + format_number(*check.max));
   }
   if (errors_.size() != errors_before) return std::nullopt;
   return check;
 }
 
+void Parser::slice_metric(const Entry& e, SliceFields& f) {
+  f.has_metric = true;
+  if (auto s = nonempty_string(e, f.where)) f.check.metric = *s;
+}
+
+void Parser::slice_by(const Entry& e, SliceFields& f) {
+  f.has_by = true;
+  if (auto s = nonempty_string(e, f.where)) f.check.by = *s;
+}
+
+void Parser::slice_max_gap(const Entry& e, SliceFields& f) {
+  if (auto v = non_negative_number(e, f.where)) f.check.max_gap = *v;
+}
+
 std::optional<FairnessCheck> Parser::parse_fairness(const YAML::Node& node, Pos at,
                                                     const std::string& where) {
-  auto fields = entries(node, at, where, kFairnessKeys);
+  static constexpr std::array<KeyHandler<FairnessFields>, 6> kKeys{{
+      {"metric", &Parser::fairness_metric},
+      {"by", &Parser::fairness_by},
+      {"reference", &Parser::fairness_reference},
+      {"disparity", &Parser::fairness_disparity},
+      {"min_n", &Parser::check_min_n<FairnessFields>},
+      {"optional", &Parser::check_optional<FairnessFields>},
+  }};
+  auto fields = entries(node, at, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
   std::size_t errors_before = errors_.size();
   FairnessCheck check;
   check.line = at.line;
   check.column = at.column;
-  bool has_metric = false;
-  bool has_by = false;
-  for (const Entry& e : *fields) {
-    if (e.key == "metric" || e.key == "by" || e.key == "reference") {
-      if (e.key == "metric") has_metric = true;
-      if (e.key == "by") has_by = true;
-      if (auto s = string_value(e, where)) {
-        if (s->empty()) error(e.value_pos, "'" + e.key + "' in " + where + " is empty");
-        (e.key == "metric" ? check.metric : e.key == "by" ? check.by : check.reference) = *s;
-      }
-    } else if (e.key == "disparity") {
-      if (!e.value.IsSequence() || e.value.size() != 2) {
-        error(e.value_pos, "'disparity' in " + where +
-                               " must be a list of two ratios [lo, hi], e.g. [0.8, 1.25], not " +
-                               describe(e.value));
-        continue;
-      }
-      std::array<std::optional<double>, 2> bounds;
-      for (std::size_t i = 0; i < 2; ++i) {
-        YAML::Node item = e.value[i];
-        Entry bound{"disparity[" + std::to_string(i) + "]", item, e.value_pos,
-                    pos(item, e.value_pos)};
-        bounds[i] = number_value(bound, where);
-      }
-      if (!bounds[0] || !bounds[1]) continue;
-      if (*bounds[0] <= 0) {
-        error(e.value_pos, "'disparity' in " + where + ": the lower ratio " +
-                               format_number(*bounds[0]) + " must be above 0");
-      } else if (*bounds[0] > *bounds[1]) {
-        error(e.value_pos, "'disparity' in " + where +
-                               " can never pass: " + format_number(*bounds[0]) + " is above " +
-                               format_number(*bounds[1]));
-      } else {
-        check.lo = *bounds[0];
-        check.hi = *bounds[1];
-      }
-    } else if (e.key == "min_n") {
-      if (auto v = non_negative_int(e, where)) check.min_n = *v;
-    } else if (e.key == "optional") {
-      if (auto b = bool_value(e, where)) check.optional = *b;
-    }
-  }
-  if (!has_metric) error(at, where + " has no 'metric'");
-  if (!has_by) error(at, where + " has no 'by' (the group attribute, e.g. sex)");
+  FairnessFields f{check, where};
+  dispatch(*fields, kKeys, f);
+  if (!f.has_metric) error(at, where + " has no 'metric'");
+  if (!f.has_by) error(at, where + " has no 'by' (the group attribute, e.g. sex)");
   if (errors_.size() != errors_before) return std::nullopt;
   return check;
 }
 
+void Parser::fairness_metric(const Entry& e, FairnessFields& f) {
+  f.has_metric = true;
+  if (auto s = nonempty_string(e, f.where)) f.check.metric = *s;
+}
+
+void Parser::fairness_by(const Entry& e, FairnessFields& f) {
+  f.has_by = true;
+  if (auto s = nonempty_string(e, f.where)) f.check.by = *s;
+}
+
+void Parser::fairness_reference(const Entry& e, FairnessFields& f) {
+  if (auto s = nonempty_string(e, f.where)) f.check.reference = *s;
+}
+
+void Parser::fairness_disparity(const Entry& e, FairnessFields& f) {
+  const std::string& where = f.where;
+  if (!e.value.IsSequence() || e.value.size() != 2) {
+    error(e.value_pos, "'disparity' in " + where +
+                           " must be a list of two ratios [lo, hi], e.g. [0.8, 1.25], not " +
+                           describe(e.value));
+    return;
+  }
+  std::array<std::optional<double>, 2> bounds;
+  for (std::size_t i = 0; i < 2; ++i) {
+    YAML::Node item = e.value[i];
+    Entry bound{"disparity[" + std::to_string(i) + "]", item, e.value_pos, pos(item, e.value_pos)};
+    bounds[i] = number_value(bound, where);
+  }
+  if (!bounds[0] || !bounds[1]) return;
+  if (*bounds[0] <= 0) {
+    error(e.value_pos, "'disparity' in " + where + ": the lower ratio " +
+                           format_number(*bounds[0]) + " must be above 0");
+  } else if (*bounds[0] > *bounds[1]) {
+    error(e.value_pos, "'disparity' in " + where + " can never pass: " + format_number(*bounds[0]) +
+                           " is above " + format_number(*bounds[1]));
+  } else {
+    f.check.lo = *bounds[0];
+    f.check.hi = *bounds[1];
+  }
+}
+
 std::optional<PredictionsCheck> Parser::parse_predictions(const Entry& pe,
                                                           const std::string& gate_where) {
+  static constexpr std::array<KeyHandler<PredictionFields>, 3> kKeys{{
+      {"max_flip_rate", &Parser::prediction_max_flip_rate},
+      {"max_score_delta", &Parser::prediction_max_score_delta},
+      {"optional", &Parser::check_optional<PredictionFields>},
+  }};
   const std::string where = "'predictions' of " + gate_where;
-  auto fields = entries(pe.value, pe.value_pos, where, kPredictionKeys);
+  auto fields = entries(pe.value, pe.value_pos, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
   std::size_t errors_before = errors_.size();
   PredictionsCheck check;
   check.line = pe.key_pos.line;
   check.column = pe.key_pos.column;
-  for (const Entry& e : *fields) {
-    if (e.key == "max_flip_rate") {
-      check.max_flip_rate = fraction_value(e, where);
-    } else if (e.key == "max_score_delta") {
-      if (auto v = non_negative_number(e, where)) check.max_score_delta = *v;
-    } else if (e.key == "optional") {
-      if (auto b = bool_value(e, where)) check.optional = *b;
-    }
-  }
+  PredictionFields f{check, where};
+  dispatch(*fields, kKeys, f);
   if (errors_.size() != errors_before) return std::nullopt;
   if (!check.max_flip_rate && !check.max_score_delta) {
     error(pe.key_pos, where + " has no threshold: give it max_flip_rate or max_score_delta");
     return std::nullopt;
   }
   return check;
+}
+
+void Parser::prediction_max_flip_rate(const Entry& e, PredictionFields& f) {
+  f.check.max_flip_rate = fraction_value(e, f.where);
+}
+
+void Parser::prediction_max_score_delta(const Entry& e, PredictionFields& f) {
+  if (auto v = non_negative_number(e, f.where)) f.check.max_score_delta = *v;
 }
 
 std::optional<RubricGate> Parser::parse_rubric_gate(const Entry& re,
@@ -1332,56 +1612,57 @@ bool Parser::check_rubric_id(const Entry& e, const std::string& where) {
 }
 
 void Parser::parse_rubric(const Entry& re) {
+  static constexpr std::array<KeyHandler<RubricFields>, 2> kKeys{{
+      {"automated", &Parser::rubric_automated},
+      {"manual", &Parser::rubric_manual},
+  }};
   if (re.value.IsNull()) return;
-  auto fields = entries(re.value, re.value_pos, "'rubric'", kRubricKeys);
+  auto fields = entries(re.value, re.value_pos, "'rubric'", keys_of(kKeys));
   if (!fields) return;
-  for (const Entry& f : *fields) {
-    const std::string where = "'rubric." + f.key + "'";
-    if (f.value.IsNull()) continue;
-    auto items = entries(f.value, f.value_pos, where, std::nullopt);
-    if (!items) continue;
-    for (const Entry& e : *items) {
-      if (!check_rubric_id(e, where)) continue;
-      const std::string item_where = where + " for " + e.key;
-      if (f.key == "automated") {
-        auto patterns = string_list(e, item_where);
-        if (!patterns) continue;
-        if (patterns->empty()) {
-          error(e.value_pos, "'" + e.key + "' in " + where + " lists no test patterns");
-          continue;
-        }
-        bool ok = true;
-        for (const std::string& p : *patterns) {
-          if (p.empty() || has_control(p)) {
-            error(e.value_pos, "bad test pattern " + show(p) + " in " + item_where);
-            ok = false;
-          }
-        }
-        if (ok) config_.rubric.automated[e.key] = *patterns;
-      } else {
-        auto path = string_value(e, where);
-        if (!path) continue;
-        bool bad = path->empty() || path->front() == '/' || path->find('\\') != std::string::npos ||
-                   has_control(*path) || path->size() > 1024;
-        std::size_t start = 0;
-        while (!bad && start <= path->size()) {
-          std::size_t slash = path->find('/', start);
-          std::string part =
-              path->substr(start, slash == std::string::npos ? slash : slash - start);
-          if (part == "..") bad = true;
-          if (slash == std::string::npos) break;
-          start = slash + 1;
-        }
-        if (bad) {
-          error(e.value_pos, "evidence path " + show(*path) + " in " + item_where +
-                                 " must be a relative path inside the repository (no leading /, "
-                                 "no ..)");
-          continue;
-        }
-        config_.rubric.manual[e.key] = *path;
-      }
+  RubricFields f;
+  dispatch(*fields, kKeys, f);
+}
+
+void Parser::for_each_rubric_item(const Entry& section,
+                                  void (Parser::*read)(const Entry&, const std::string&)) {
+  const std::string where = "'rubric." + section.key + "'";
+  if (section.value.IsNull()) return;
+  auto items = entries(section.value, section.value_pos, where, std::nullopt);
+  if (!items) return;
+  for (const Entry& e : *items) {
+    if (check_rubric_id(e, where)) (this->*read)(e, where);
+  }
+}
+
+void Parser::automated_item(const Entry& e, const std::string& where) {
+  const std::string item_where = where + " for " + e.key;
+  auto patterns = string_list(e, item_where);
+  if (!patterns) return;
+  if (patterns->empty()) {
+    error(e.value_pos, "'" + e.key + "' in " + where + " lists no test patterns");
+    return;
+  }
+  bool ok = true;
+  for (const std::string& p : *patterns) {
+    if (p.empty() || has_control(p)) {
+      error(e.value_pos, "bad test pattern " + show(p) + " in " + item_where);
+      ok = false;
     }
   }
+  if (ok) config_.rubric.automated[e.key] = *patterns;
+}
+
+void Parser::manual_item(const Entry& e, const std::string& where) {
+  const std::string item_where = where + " for " + e.key;
+  auto path = string_value(e, where);
+  if (!path) return;
+  if (!is_relative_path_inside(*path)) {
+    error(e.value_pos, "evidence path " + show(*path) + " in " + item_where +
+                           " must be a relative path inside the repository (no leading /, "
+                           "no ..)");
+    return;
+  }
+  config_.rubric.manual[e.key] = *path;
 }
 
 }  // namespace

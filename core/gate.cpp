@@ -314,6 +314,86 @@ void check_metric(const MetricCheck& c, const MetricIndex& cand, const MetricInd
 // ---------------------------------------------------------------------------------------------
 // Slices
 
+// One slice against min/max.
+CheckResult slice_bound_result(const SliceCheck& c, const Metric& m,
+                               const std::vector<const Metric*>& base_entries,
+                               const std::string& min_n_text) {
+  CheckResult r{.kind = CheckKind::slice,
+                .name = c.metric + "[" + c.by + "=" + m.slice_value + "]",
+                .value = m.value,
+                .threshold = bounds_text(c.min, c.max),
+                .optional = c.optional,
+                .line = c.line};
+  if (const Metric* bm = find_slice(base_entries, m.slice_value)) r.baseline = bm->value;
+  if (under_min_n(m, c.min_n)) {
+    r.status = CheckStatus::skipped;
+    r.reason = n_text(m) + min_n_text;
+  } else if (!std::isfinite(m.value)) {
+    r.status = CheckStatus::fail;
+    r.reason = non_finite_text(m.value) + " (" + n_text(m) + ")";
+  } else {
+    std::vector<std::string> failures = bound_failures(m.value, c.min, c.max);
+    r.status = failures.empty() ? CheckStatus::pass : CheckStatus::fail;
+    r.reason = (failures.empty() ? within_text(m.value, c.min, c.max) : join(failures, "; ")) +
+               " (" + n_text(m) + ")";
+  }
+  return r;
+}
+
+// The baseline's gap over the same slice values, when it reports them all.
+std::optional<double> baseline_gap(const std::vector<const Metric*>& judged,
+                                   const std::vector<const Metric*>& base_entries) {
+  if (base_entries.empty()) return std::nullopt;
+  std::optional<double> bmin, bmax;
+  for (const Metric* m : judged) {
+    const Metric* bm = find_slice(base_entries, m->slice_value);
+    if (!bm || !std::isfinite(bm->value)) return std::nullopt;
+    bmin = bmin ? std::min(*bmin, bm->value) : bm->value;
+    bmax = bmax ? std::max(*bmax, bm->value) : bm->value;
+  }
+  return *bmax - *bmin;
+}
+
+// The best judged slice minus the worst against max_gap; `small` names the slices under min_n.
+CheckResult slice_gap_result(const SliceCheck& c, const std::vector<const Metric*>& judged,
+                             const std::vector<std::string>& small,
+                             const std::vector<const Metric*>& base_entries) {
+  CheckResult r{.kind = CheckKind::slice,
+                .name = c.metric + "[" + c.by + "]" + " gap",
+                .threshold = "max_gap " + num(*c.max_gap),
+                .optional = c.optional,
+                .line = c.line};
+  const std::string small_note = small.empty() ? ""
+                                               : " (" + plural(small.size(), "slice", "slices") +
+                                                     " under min_n " + std::to_string(c.min_n) +
+                                                     " not judged: " + join(small, ", ") + ")";
+  auto bad = std::find_if(judged.begin(), judged.end(),
+                          [](const Metric* m) { return !std::isfinite(m->value); });
+  if (bad != judged.end()) {
+    r.status = CheckStatus::fail;
+    r.value = std::nan("");
+    r.reason = "slice " + (*bad)->slice_value + " " + non_finite_text((*bad)->value);
+    return r;
+  }
+  if (judged.size() < 2) {
+    r.status = CheckStatus::skipped;
+    r.reason = "fewer than 2 slices to compare" + small_note;
+    return r;
+  }
+  auto [lo, hi] =
+      std::minmax_element(judged.begin(), judged.end(),
+                          [](const Metric* a, const Metric* b) { return a->value < b->value; });
+  const double gap = (*hi)->value - (*lo)->value;
+  r.value = gap;
+  if (auto b = baseline_gap(judged, base_entries)) r.baseline = *b;
+  const bool fails = gap > *c.max_gap + tol((*hi)->value, (*lo)->value);
+  r.status = fails ? CheckStatus::fail : CheckStatus::pass;
+  r.reason = num(gap) + " (" + (*hi)->slice_value + " " + num((*hi)->value) + " - " +
+             (*lo)->slice_value + " " + num((*lo)->value) + ") " + (fails ? ">" : "<=") +
+             " max_gap " + num(*c.max_gap) + small_note;
+  return r;
+}
+
 void check_slice(const SliceCheck& c, const JobResults& cand, const JobResults* base,
                  std::vector<CheckResult>& out) {
   const std::string key_name = c.metric + "[" + c.by + "]";
@@ -339,76 +419,9 @@ void check_slice(const SliceCheck& c, const JobResults& cand, const JobResults* 
     } else {
       judged.push_back(m);
     }
-    if (!c.min && !c.max) continue;
-    CheckResult r{.kind = CheckKind::slice,
-                  .name = c.metric + "[" + c.by + "=" + m->slice_value + "]",
-                  .value = m->value,
-                  .threshold = bounds_text(c.min, c.max),
-                  .optional = c.optional,
-                  .line = c.line};
-    if (const Metric* bm = find_slice(base_entries, m->slice_value)) r.baseline = bm->value;
-    if (under_min_n(*m, c.min_n)) {
-      r.status = CheckStatus::skipped;
-      r.reason = n_text(*m) + min_n_text;
-    } else if (!std::isfinite(m->value)) {
-      r.status = CheckStatus::fail;
-      r.reason = non_finite_text(m->value) + " (" + n_text(*m) + ")";
-    } else {
-      std::vector<std::string> failures = bound_failures(m->value, c.min, c.max);
-      r.status = failures.empty() ? CheckStatus::pass : CheckStatus::fail;
-      r.reason = (failures.empty() ? within_text(m->value, c.min, c.max) : join(failures, "; ")) +
-                 " (" + n_text(*m) + ")";
-    }
-    out.push_back(std::move(r));
+    if (c.min || c.max) out.push_back(slice_bound_result(c, *m, base_entries, min_n_text));
   }
-  if (!c.max_gap) return;
-
-  CheckResult r{.kind = CheckKind::slice,
-                .name = key_name + " gap",
-                .threshold = "max_gap " + num(*c.max_gap),
-                .optional = c.optional,
-                .line = c.line};
-  const std::string small_note = small.empty() ? ""
-                                               : " (" + plural(small.size(), "slice", "slices") +
-                                                     " under min_n " + std::to_string(c.min_n) +
-                                                     " not judged: " + join(small, ", ") + ")";
-  auto bad = std::find_if(judged.begin(), judged.end(),
-                          [](const Metric* m) { return !std::isfinite(m->value); });
-  if (bad != judged.end()) {
-    r.status = CheckStatus::fail;
-    r.value = std::nan("");
-    r.reason = "slice " + (*bad)->slice_value + " " + non_finite_text((*bad)->value);
-  } else if (judged.size() < 2) {
-    r.status = CheckStatus::skipped;
-    r.reason = "fewer than 2 slices to compare" + small_note;
-  } else {
-    auto [lo, hi] =
-        std::minmax_element(judged.begin(), judged.end(),
-                            [](const Metric* a, const Metric* b) { return a->value < b->value; });
-    const double gap = (*hi)->value - (*lo)->value;
-    r.value = gap;
-    // The baseline's gap over the same slice values, when it reports them all.
-    if (!base_entries.empty()) {
-      std::optional<double> bmin, bmax;
-      bool all_there = true;
-      for (const Metric* m : judged) {
-        const Metric* bm = find_slice(base_entries, m->slice_value);
-        if (!bm || !std::isfinite(bm->value)) {
-          all_there = false;
-          break;
-        }
-        bmin = bmin ? std::min(*bmin, bm->value) : bm->value;
-        bmax = bmax ? std::max(*bmax, bm->value) : bm->value;
-      }
-      if (all_there) r.baseline = *bmax - *bmin;
-    }
-    const bool fails = gap > *c.max_gap + tol((*hi)->value, (*lo)->value);
-    r.status = fails ? CheckStatus::fail : CheckStatus::pass;
-    r.reason = num(gap) + " (" + (*hi)->slice_value + " " + num((*hi)->value) + " - " +
-               (*lo)->slice_value + " " + num((*lo)->value) + ") " + (fails ? ">" : "<=") +
-               " max_gap " + num(*c.max_gap) + small_note;
-  }
-  out.push_back(std::move(r));
+  if (c.max_gap) out.push_back(slice_gap_result(c, judged, small, base_entries));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,6 +447,96 @@ const Metric* reference_group(const FairnessCheck& c, const std::vector<const Me
   return best;
 }
 
+// What the fairness check says about the whole attribute when the reference group cannot be
+// judged (under min_n, not finite or negative) or is the only group; nothing when the groups can
+// be compared with it.
+std::optional<CheckResult> reference_verdict(const FairnessCheck& c, const Metric& ref,
+                                             std::size_t group_count, CheckResult whole) {
+  whole.value = ref.value;
+  if (under_min_n(ref, c.min_n)) {
+    whole.status = CheckStatus::skipped;
+    whole.reason = "reference group " + ref.slice_value + " has " + n_text(ref) + " < min_n " +
+                   std::to_string(c.min_n) + ": not judged";
+    return whole;
+  }
+  if (!std::isfinite(ref.value) || ref.value < 0) {
+    whole.status = CheckStatus::fail;
+    whole.reason = "reference group " + ref.slice_value + "'s " + c.metric + " " +
+                   (std::isfinite(ref.value)
+                        ? "is negative (" + num(ref.value) + "): ratios are not meaningful"
+                        : non_finite_text(ref.value));
+    return whole;
+  }
+  if (group_count == 1) {
+    whole.status = CheckStatus::skipped;
+    whole.reason = "only the reference group " + ref.slice_value + " is reported";
+    return whole;
+  }
+  return std::nullopt;
+}
+
+// Group `g`'s metric divided by the reference group's, against [lo, hi].
+void judge_ratio(const FairnessCheck& c, const Metric& g, const Metric& ref, CheckResult& r) {
+  const std::string g_desc = g.slice_value + " (" + n_text(g) + ")";
+  const std::string ref_desc = ref.slice_value + " (reference, " + n_text(ref) + ")";
+  const double r0 = ref.value;
+  if (r0 == 0) {
+    if (g.value == 0) {
+      r.status = CheckStatus::pass;
+      r.value = 1.0;
+      r.reason = c.metric + " is 0 for both " + g_desc + " and " + ref_desc + ": ratio taken as 1";
+    } else {
+      r.status = CheckStatus::fail;
+      r.reason = c.metric + " " + num(g.value) + " for " + g_desc + " against 0 for " + ref_desc +
+                 ": the ratio is infinite";
+    }
+    return;
+  }
+  const double ratio = g.value / r0;
+  r.value = ratio;
+  const double t = 1e-9 * std::max(1.0, ratio);
+  const bool low = ratio<c.lo - t, high = ratio> c.hi + t;
+  r.status = low || high ? CheckStatus::fail : CheckStatus::pass;
+  r.reason = c.metric + " " + num(g.value) + " for " + g_desc + " / " + num(r0) + " for " +
+             ref_desc + " = " + num(ratio) +
+             (low    ? " < " + num(c.lo)
+              : high ? " > " + num(c.hi)
+                     : " within [" + num(c.lo) + ", " + num(c.hi) + "]");
+}
+
+// One group compared with the reference group.
+CheckResult fairness_group_result(const FairnessCheck& c, const Metric& g, const Metric& ref,
+                                  const std::vector<const Metric*>& base_groups,
+                                  const Metric* base_ref, const std::string& thr) {
+  CheckResult r{
+      .kind = CheckKind::fairness,
+      .name = c.metric + "[" + c.by + "=" + g.slice_value + " vs " + ref.slice_value + "]",
+      .threshold = thr,
+      .optional = c.optional,
+      .line = c.line};
+  if (const Metric* bg = find_slice(base_groups, g.slice_value);
+      bg && base_ref && std::isfinite(bg->value) && std::isfinite(base_ref->value) &&
+      base_ref->value > 0 && bg->value >= 0) {
+    r.baseline = bg->value / base_ref->value;
+  }
+  if (under_min_n(g, c.min_n)) {
+    r.status = CheckStatus::skipped;
+    r.reason = g.slice_value + " has " + n_text(g) + " < min_n " + std::to_string(c.min_n) +
+               ": not judged";
+  } else if (!std::isfinite(g.value)) {
+    r.status = CheckStatus::fail;
+    r.value = g.value;
+    r.reason = g.slice_value + "'s " + c.metric + " " + non_finite_text(g.value);
+  } else if (g.value < 0) {
+    r.status = CheckStatus::fail;
+    r.reason = g.slice_value + "'s " + c.metric + " is negative (" + num(g.value) +
+               "): ratios are not meaningful";
+  } else {
+    judge_ratio(c, g, ref, r);
+  }
+  return r;
+}
+
 void check_fairness(const FairnessCheck& c, const JobResults& cand, const JobResults* base,
                     std::vector<CheckResult>& out) {
   const std::string key_name = c.metric + "[" + c.by + "]";
@@ -456,84 +559,16 @@ void check_fairness(const FairnessCheck& c, const JobResults& cand, const JobRes
     out.push_back(missing_result(CheckKind::fairness, key_name, thr, why, c.optional, c.line));
     return;
   }
-  const std::string ref_desc = ref->slice_value + " (reference, " + n_text(*ref) + ")";
-  whole.value = ref->value;
-  if (under_min_n(*ref, c.min_n)) {
-    whole.status = CheckStatus::skipped;
-    whole.reason = "reference group " + ref->slice_value + " has " + n_text(*ref) + " < min_n " +
-                   std::to_string(c.min_n) + ": not judged";
-    out.push_back(std::move(whole));
-    return;
-  }
-  if (!std::isfinite(ref->value) || ref->value < 0) {
-    whole.status = CheckStatus::fail;
-    whole.reason = "reference group " + ref->slice_value + "'s " + c.metric + " " +
-                   (std::isfinite(ref->value)
-                        ? "is negative (" + num(ref->value) + "): ratios are not meaningful"
-                        : non_finite_text(ref->value));
-    out.push_back(std::move(whole));
-    return;
-  }
-  if (groups.size() == 1) {
-    whole.status = CheckStatus::skipped;
-    whole.reason = "only the reference group " + ref->slice_value + " is reported";
-    out.push_back(std::move(whole));
+  if (auto verdict = reference_verdict(c, *ref, groups.size(), std::move(whole))) {
+    out.push_back(std::move(*verdict));
     return;
   }
   std::vector<const Metric*> base_groups;
   if (base) base_groups = slice_entries(base->metrics, c.metric, c.by);
   const Metric* base_ref = find_slice(base_groups, ref->slice_value);
-  const double r0 = ref->value;
   for (const Metric* g : groups) {
     if (g == ref) continue;
-    CheckResult r{
-        .kind = CheckKind::fairness,
-        .name = c.metric + "[" + c.by + "=" + g->slice_value + " vs " + ref->slice_value + "]",
-        .threshold = thr,
-        .optional = c.optional,
-        .line = c.line};
-    if (const Metric* bg = find_slice(base_groups, g->slice_value);
-        bg && base_ref && std::isfinite(bg->value) && std::isfinite(base_ref->value) &&
-        base_ref->value > 0 && bg->value >= 0) {
-      r.baseline = bg->value / base_ref->value;
-    }
-    const std::string g_desc = g->slice_value + " (" + n_text(*g) + ")";
-    if (under_min_n(*g, c.min_n)) {
-      r.status = CheckStatus::skipped;
-      r.reason = g->slice_value + " has " + n_text(*g) + " < min_n " + std::to_string(c.min_n) +
-                 ": not judged";
-    } else if (!std::isfinite(g->value)) {
-      r.status = CheckStatus::fail;
-      r.value = g->value;
-      r.reason = g->slice_value + "'s " + c.metric + " " + non_finite_text(g->value);
-    } else if (g->value < 0) {
-      r.status = CheckStatus::fail;
-      r.reason = g->slice_value + "'s " + c.metric + " is negative (" + num(g->value) +
-                 "): ratios are not meaningful";
-    } else if (r0 == 0) {
-      if (g->value == 0) {
-        r.status = CheckStatus::pass;
-        r.value = 1.0;
-        r.reason =
-            c.metric + " is 0 for both " + g_desc + " and " + ref_desc + ": ratio taken as 1";
-      } else {
-        r.status = CheckStatus::fail;
-        r.reason = c.metric + " " + num(g->value) + " for " + g_desc + " against 0 for " +
-                   ref_desc + ": the ratio is infinite";
-      }
-    } else {
-      const double ratio = g->value / r0;
-      r.value = ratio;
-      const double t = 1e-9 * std::max(1.0, ratio);
-      const bool low = ratio<c.lo - t, high = ratio> c.hi + t;
-      r.status = low || high ? CheckStatus::fail : CheckStatus::pass;
-      r.reason = c.metric + " " + num(g->value) + " for " + g_desc + " / " + num(r0) + " for " +
-                 ref_desc + " = " + num(ratio) +
-                 (low    ? " < " + num(c.lo)
-                  : high ? " > " + num(c.hi)
-                         : " within [" + num(c.lo) + ", " + num(c.hi) + "]");
-    }
-    out.push_back(std::move(r));
+    out.push_back(fairness_group_result(c, *g, *ref, base_groups, base_ref, thr));
   }
 }
 
@@ -568,6 +603,103 @@ PredictionIndex index_predictions(const std::vector<Prediction>& preds) {
   return out;
 }
 
+// The candidate's predictions compared with the baseline's, id by id.
+struct PredictionComparison {
+  std::size_t common = 0, flips = 0, scored = 0;
+  const Prediction* first_flip = nullptr;
+  const Prediction* worst = nullptr;  // candidate side of the largest score change
+  const Prediction* worst_base = nullptr;
+  double max_delta = 0;
+  const Prediction* non_finite = nullptr;
+  const Prediction* non_finite_base = nullptr;
+};
+
+PredictionComparison compare_predictions(const std::vector<Prediction>& candidate,
+                                         PredictionIndex& base_index) {
+  PredictionComparison cmp;
+  // Backwards, so that of a repeated candidate id the last one is compared and the earlier ones
+  // are skipped; "first" and "largest" keep the earliest candidate position on ties.
+  for (auto it = candidate.rbegin(); it != candidate.rend(); ++it) {
+    const Prediction& p = *it;
+    auto bi = base_index.find(p.id);
+    if (bi == base_index.end() || bi->second.compared) continue;
+    bi->second.compared = true;
+    const Prediction& b = *bi->second.prediction;
+    ++cmp.common;
+    if (p.label != b.label) {
+      ++cmp.flips;
+      cmp.first_flip = &p;
+    }
+    if (p.score && b.score) {
+      ++cmp.scored;
+      if (!std::isfinite(*p.score) || !std::isfinite(*b.score)) {
+        cmp.non_finite = &p;
+        cmp.non_finite_base = &b;
+        continue;
+      }
+      const double d = std::fabs(*p.score - *b.score);
+      if (!cmp.worst || d >= cmp.max_delta) {
+        cmp.max_delta = d;
+        cmp.worst = &p;
+        cmp.worst_base = &b;
+      }
+    }
+  }
+  return cmp;
+}
+
+CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparison& cmp,
+                             const PredictionIndex& base_index) {
+  const double rate = static_cast<double>(cmp.flips) / static_cast<double>(cmp.common);
+  CheckResult r{.kind = CheckKind::predictions,
+                .name = "flip_rate",
+                .value = rate,
+                .threshold = "max_flip_rate " + pct(*c.max_flip_rate),
+                .optional = c.optional,
+                .line = c.line};
+  const bool fails = rate > *c.max_flip_rate + 1e-12;
+  r.status = fails ? CheckStatus::fail : CheckStatus::pass;
+  r.reason = std::to_string(cmp.flips) + " of " + std::to_string(cmp.common) +
+             " common ids changed label (" + pct(rate) + ") " + (fails ? ">" : "<=") +
+             " max_flip_rate " + pct(*c.max_flip_rate);
+  if (cmp.first_flip) {
+    r.reason += ", e.g. id " + clip(cmp.first_flip->id) + ": " +
+                label_text(base_index.at(cmp.first_flip->id).prediction->label) + " -> " +
+                label_text(cmp.first_flip->label);
+  }
+  return r;
+}
+
+CheckResult score_delta_result(const PredictionsCheck& c, const PredictionComparison& cmp) {
+  CheckResult r{.kind = CheckKind::predictions,
+                .name = "score_delta",
+                .threshold = "max_score_delta " + num(*c.max_score_delta),
+                .optional = c.optional,
+                .line = c.line};
+  if (cmp.non_finite) {
+    const Prediction& p = *cmp.non_finite;
+    r.status = CheckStatus::fail;
+    r.value = std::nan("");
+    const double bad = std::isfinite(*p.score) ? *cmp.non_finite_base->score : *p.score;
+    r.reason = "id " + clip(p.id) + ": " +
+               (std::isfinite(*p.score) ? "baseline score " : "score ") + non_finite_text(bad);
+  } else if (cmp.scored == 0) {
+    r = missing_result(CheckKind::predictions, "score_delta", r.threshold,
+                       "no common id has a score in both", c.optional, c.line);
+  } else {
+    const Prediction& worst = *cmp.worst;
+    const Prediction& worst_base = *cmp.worst_base;
+    r.value = cmp.max_delta;
+    const bool fails = cmp.max_delta > *c.max_score_delta + tol(*worst.score, *worst_base.score);
+    r.status = fails ? CheckStatus::fail : CheckStatus::pass;
+    r.reason = "largest score change " + num(cmp.max_delta) + " (id " + clip(worst.id) + ": " +
+               num(*worst_base.score) + " -> " + num(*worst.score) + ") " + (fails ? ">" : "<=") +
+               " max_score_delta " + num(*c.max_score_delta) + " over " +
+               plural(cmp.scored, "scored id", "scored ids");
+  }
+  return r;
+}
+
 void check_predictions(const PredictionsCheck& c, const JobResults& cand, const JobResults* base,
                        std::vector<CheckResult>& out) {
   std::vector<std::string> all;
@@ -596,99 +728,18 @@ void check_predictions(const PredictionsCheck& c, const JobResults& cand, const 
     return;
   }
   PredictionIndex base_index = index_predictions(base->predictions);
-
-  std::size_t common = 0, flips = 0, scored = 0;
-  const Prediction* first_flip = nullptr;
-  const Prediction* worst = nullptr;  // candidate side of the largest score change
-  const Prediction* worst_base = nullptr;
-  double max_delta = 0;
-  const Prediction* non_finite = nullptr;
-  const Prediction* non_finite_base = nullptr;
-  // Backwards, so that of a repeated candidate id the last one is compared and the earlier ones
-  // are skipped; "first" and "largest" keep the earliest candidate position on ties.
-  for (auto it = cand.predictions.rbegin(); it != cand.predictions.rend(); ++it) {
-    const Prediction& p = *it;
-    auto bi = base_index.find(p.id);
-    if (bi == base_index.end() || bi->second.compared) continue;
-    bi->second.compared = true;
-    const Prediction& b = *bi->second.prediction;
-    ++common;
-    if (p.label != b.label) {
-      ++flips;
-      first_flip = &p;
-    }
-    if (p.score && b.score) {
-      ++scored;
-      if (!std::isfinite(*p.score) || !std::isfinite(*b.score)) {
-        non_finite = &p;
-        non_finite_base = &b;
-        continue;
-      }
-      const double d = std::fabs(*p.score - *b.score);
-      if (!worst || d >= max_delta) {
-        max_delta = d;
-        worst = &p;
-        worst_base = &b;
-      }
-    }
-  }
+  const PredictionComparison cmp = compare_predictions(cand.predictions, base_index);
   const std::size_t base_count = base_index.size();
-  if (common * 2 < base_count) {
+  if (cmp.common * 2 < base_count) {
     out.push_back(missing_result(
         CheckKind::predictions, "predictions", whole.threshold,
-        "only " + std::to_string(common) + " of the baseline's " + std::to_string(base_count) +
+        "only " + std::to_string(cmp.common) + " of the baseline's " + std::to_string(base_count) +
             " ids are in the candidate's predictions (at least half are needed)",
         c.optional, c.line));
     return;
   }
-  if (c.max_flip_rate) {
-    const double rate = static_cast<double>(flips) / static_cast<double>(common);
-    CheckResult r{.kind = CheckKind::predictions,
-                  .name = "flip_rate",
-                  .value = rate,
-                  .threshold = "max_flip_rate " + pct(*c.max_flip_rate),
-                  .optional = c.optional,
-                  .line = c.line};
-    const bool fails = rate > *c.max_flip_rate + 1e-12;
-    r.status = fails ? CheckStatus::fail : CheckStatus::pass;
-    r.reason = std::to_string(flips) + " of " + std::to_string(common) +
-               " common ids changed label (" + pct(rate) + ") " + (fails ? ">" : "<=") +
-               " max_flip_rate " + pct(*c.max_flip_rate);
-    if (first_flip) {
-      r.reason += ", e.g. id " + clip(first_flip->id) + ": " +
-                  label_text(base_index.at(first_flip->id).prediction->label) + " -> " +
-                  label_text(first_flip->label);
-    }
-    out.push_back(std::move(r));
-  }
-  if (c.max_score_delta) {
-    CheckResult r{.kind = CheckKind::predictions,
-                  .name = "score_delta",
-                  .threshold = "max_score_delta " + num(*c.max_score_delta),
-                  .optional = c.optional,
-                  .line = c.line};
-    if (non_finite) {
-      r.status = CheckStatus::fail;
-      r.value = std::nan("");
-      const double bad =
-          std::isfinite(*non_finite->score) ? *non_finite_base->score : *non_finite->score;
-      r.reason = "id " + clip(non_finite->id) + ": " +
-                 (std::isfinite(*non_finite->score) ? "baseline score " : "score ") +
-                 non_finite_text(bad);
-    } else if (scored == 0) {
-      r = missing_result(CheckKind::predictions, "score_delta", r.threshold,
-                         "no common id has a score in both", c.optional, c.line);
-    } else {
-      r.value = max_delta;
-      const bool fails = max_delta > *c.max_score_delta + tol(*worst->score, *worst_base->score);
-      r.status = fails ? CheckStatus::fail : CheckStatus::pass;
-      r.reason = "largest score change " + num(max_delta) + " (id " + clip(worst->id) + ": " +
-                 num(*worst_base->score) + " -> " + num(*worst->score) + ") " +
-                 (fails ? ">" : "<=") + " max_score_delta " + num(*c.max_score_delta) + " over " +
-                 plural(scored, "scored id", "scored ids");
-    }
-    out.push_back(std::move(r));
-  }
+  if (c.max_flip_rate) out.push_back(flip_rate_result(c, cmp, base_index));
+  if (c.max_score_delta) out.push_back(score_delta_result(c, cmp));
 }
 
 // ---------------------------------------------------------------------------------------------

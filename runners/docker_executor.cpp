@@ -321,13 +321,13 @@ int remove_orphan_containers(const std::string& docker, const std::string& runne
 
 DockerExecutor::DockerExecutor(DockerOptions options) : options_(std::move(options)) {}
 
-RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
-  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
-  if (!valid_image_reference(job.image)) {
-    return error_result("image reference '" + job.image + "' is not valid");
-  }
-  const std::string exe = resolve_program(options_.docker);
-  if (exe.empty()) return error_result("docker CLI '" + options_.docker + "' not found in PATH");
+namespace {
+
+// Why the job cannot start on this runner (no docker CLI or daemon, an image that is not present,
+// a missing bind-mount source); nothing when it can.
+std::optional<RunResult> refuse_to_start(const JobSpec& job, const RunPaths& paths,
+                                         const std::string& docker, const std::string& exe) {
+  if (exe.empty()) return error_result("docker CLI '" + docker + "' not found in PATH");
   if (!docker_image_present(exe, job.image)) {
     if (auto why = docker_unavailable_reason(exe)) {
       return error_result("Docker is not available on this runner: " + *why);
@@ -344,26 +344,23 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
                           dir->string() + " is not a directory");
     }
   }
-  const std::string name = container_name(options_.runner_key, job);
-  std::vector<std::string> argv;
-  try {
-    argv = docker_run_argv(job, paths, options_, name);
-  } catch (const std::exception& e) {
-    return error_result(e.what());
-  }
-  if (cancel_requested()) {
-    return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
-  }
+  return std::nullopt;
+}
 
-  std::optional<PipedChild> cli;
-  try {
-    cli.emplace(exe, std::vector<std::string>(argv.begin() + 1, argv.end()));
-  } catch (const std::exception& e) {
-    return error_result("could not start " + exe + ": " + e.what());
-  }
-  ContainerGuard guard(exe, name, cli->child());
+// What watching a running `docker run` saw: how the container was stopped (timed_out or
+// cancelled, once it was killed), if it was, and the end of the output.
+struct Watched {
+  std::optional<Outcome> stopped;
+  std::string tail;
+};
 
-  const auto deadline = Clock::now() + job.timeout;
+// Streams the CLI's output to hooks.on_output until the CLI exited and its output is drained.
+// Kills the container at the deadline or when cancelled, again every kKillRetry, and the CLI
+// itself when it has not exited `kill_grace` after the first kill.
+Watched watch_container(PipedChild& cli, const std::string& exe, const std::string& name,
+                        Clock::time_point deadline, std::chrono::milliseconds kill_grace,
+                        const RunHooks& hooks) {
+  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
   std::optional<Outcome> stopped;  // timed_out or cancelled, once the container was killed
   Clock::time_point kill_started{};
   Clock::time_point last_kill{};
@@ -391,14 +388,14 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
           kill_started = now;
           kill_container();
         }
-      } else if (now - kill_started >= options_.kill_grace) {
+      } else if (now - kill_started >= kill_grace) {
         // The CLI did not follow its container: kill it; the container is removed below.
-        cli->child().terminate(ec);
+        cli.child().terminate(ec);
         cli_killed = true;
       } else if (now - last_kill >= kKillRetry) {
         kill_container();
       }
-      if (cli_killed || !cli->child().running(ec)) exited_at = Clock::now();
+      if (cli_killed || !cli.child().running(ec)) exited_at = Clock::now();
     }
     if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
 
@@ -412,7 +409,7 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
       wait = std::clamp(left, std::chrono::milliseconds(1), wait);
     }
     buf.clear();
-    auto state = read_some(cli->fd(), wait, buf);
+    auto state = read_some(cli.fd(), wait, buf);
     if (state == ReadState::eof) eof = true;
     if (!buf.empty()) {
       tail += buf;
@@ -420,7 +417,15 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
       if (hooks.on_output) hooks.on_output(buf);
     }
   }
+  return Watched{stopped, std::move(tail)};
+}
 
+// The attempt's result once the CLI exited: the container killed (timed out or cancelled),
+// docker's own failure, or the job's exit code.
+RunResult container_result(const JobSpec& job, const Watched& watched, PipedChild& cli,
+                           ContainerGuard& guard) {
+  const std::optional<Outcome>& stopped = watched.stopped;
+  const std::string& tail = watched.tail;
   if (stopped) {
     guard.remove();
     guard.disarm();
@@ -433,7 +438,7 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
                      .message = "cancelled; the container was killed"};
   }
 
-  const int code = cli->child().exit_code();
+  const int code = cli.child().exit_code();
   // 125: docker itself failed (bad flag, daemon error); 126/127: the command could not be
   // started in the container. A job's own exit code can be any of these too, so it only counts as
   // docker's failure when docker said so.
@@ -448,6 +453,39 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
   return RunResult{.outcome = Outcome::exited,
                    .exit_code = code,
                    .message = "exited with " + std::to_string(code)};
+}
+
+}  // namespace
+
+RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
+  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
+  if (!valid_image_reference(job.image)) {
+    return error_result("image reference '" + job.image + "' is not valid");
+  }
+  const std::string exe = resolve_program(options_.docker);
+  if (auto refused = refuse_to_start(job, paths, options_.docker, exe)) return *refused;
+  const std::string name = container_name(options_.runner_key, job);
+  std::vector<std::string> argv;
+  try {
+    argv = docker_run_argv(job, paths, options_, name);
+  } catch (const std::exception& e) {
+    return error_result(e.what());
+  }
+  if (cancel_requested()) {
+    return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
+  }
+
+  std::optional<PipedChild> cli;
+  try {
+    cli.emplace(exe, std::vector<std::string>(argv.begin() + 1, argv.end()));
+  } catch (const std::exception& e) {
+    return error_result("could not start " + exe + ": " + e.what());
+  }
+  ContainerGuard guard(exe, name, cli->child());
+
+  const auto deadline = Clock::now() + job.timeout;
+  const Watched watched = watch_container(*cli, exe, name, deadline, options_.kill_grace, hooks);
+  return container_result(job, watched, *cli, guard);
 }
 
 }  // namespace mlgate::runners

@@ -96,6 +96,110 @@ class JobProcess {
   bp::child child_;
 };
 
+// Only PATH from the runner: its other variables (tokens, credentials) are none of the job's
+// business.
+bp::environment job_process_environment(const JobSpec& job, const std::filesystem::path& workspace,
+                                        const std::filesystem::path& results) {
+  bp::environment env;
+  const char* path = std::getenv("PATH");
+  env["PATH"] = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (const auto& [k, v] : job_environment(job, workspace.string(), results.string())) {
+    env[k] = v;
+  }
+  return env;
+}
+
+// What watching the job's shell saw: how it was stopped (timed_out or cancelled), if it was, and
+// whether its group had to be killed.
+struct Watched {
+  std::optional<Outcome> stopped;
+  bool group_killed = false;
+};
+
+// Streams the job's output to hooks.on_output until the shell exited and the output is drained
+// (or kDrainAfterExit passed). At the deadline the group is killed; when cancelled it gets SIGTERM,
+// then SIGKILL after `term_grace`; what the shell leaves running is killed when it exits.
+Watched watch_job(JobProcess& proc, Clock::time_point deadline,
+                  std::chrono::milliseconds term_grace, const RunHooks& hooks) {
+  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
+  std::error_code ec;
+  std::optional<Outcome> stopped;
+  Clock::time_point term_sent{};
+  bool group_killed = false;
+  bool eof = false;
+  std::optional<Clock::time_point> exited_at;
+  std::string buf;
+
+  while (true) {
+    const auto now = Clock::now();
+    if (!exited_at) {
+      if (!stopped) {
+        if (now >= deadline) {
+          // The deadline is hard: no grace period.
+          stopped = Outcome::timed_out;
+          proc.signal_group(SIGKILL);
+          group_killed = true;
+        } else if (cancel_requested()) {
+          stopped = Outcome::cancelled;
+          proc.signal_group(SIGTERM);
+          term_sent = now;
+        }
+      } else if (!group_killed && now - term_sent >= term_grace) {
+        proc.signal_group(SIGKILL);
+        group_killed = true;
+      }
+      if (proc.leader_exited()) {
+        // What the shell left running (background jobs) ends with it.
+        proc.signal_group(SIGKILL);
+        proc.child().wait(ec);
+        exited_at = Clock::now();
+      }
+    }
+    if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
+    if (eof) {
+      ::poll(nullptr, 0, 20);
+      continue;
+    }
+    auto wait = exited_at ? std::chrono::milliseconds(50) : kPollInterval;
+    if (!stopped) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      wait = std::clamp(left, std::chrono::milliseconds(1), wait);
+    }
+    buf.clear();
+    if (read_some(proc.fd(), wait, buf) == ReadState::eof) eof = true;
+    if (!buf.empty() && hooks.on_output) hooks.on_output(buf);
+  }
+  return Watched{stopped, group_killed};
+}
+
+// The attempt's result once the shell exited and was reaped.
+RunResult job_result(const JobSpec& job, const Watched& watched, JobProcess& proc) {
+  const std::optional<Outcome>& stopped = watched.stopped;
+  if (stopped == Outcome::timed_out) {
+    return RunResult{.outcome = Outcome::timed_out,
+                     .message = "timed out after " + std::to_string(job.timeout.count()) +
+                                "s (the tier's timeout); its processes were killed"};
+  }
+  if (stopped == Outcome::cancelled) {
+    return RunResult{.outcome = Outcome::cancelled,
+                     .message = watched.group_killed ? "cancelled; killed after it ignored SIGTERM"
+                                                     : "cancelled; stopped with SIGTERM"};
+  }
+  const int status = proc.child().native_exit_code();
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    // The shell's convention, so that the number means the same as under docker.
+    return RunResult{
+        .outcome = Outcome::exited,
+        .exit_code = 128 + sig,
+        .message = "killed by signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")"};
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return RunResult{.outcome = Outcome::exited,
+                   .exit_code = code,
+                   .message = "exited with " + std::to_string(code)};
+}
+
 }  // namespace
 
 LocalExecutor::LocalExecutor(LocalOptions options) : options_(std::move(options)) {}
@@ -114,14 +218,7 @@ RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const Ru
     return error_result("workspace " + workspace.string() + " is not a directory");
   }
 
-  // Only PATH from the runner: its other variables (tokens, credentials) are none of the job's
-  // business.
-  bp::environment env;
-  const char* path = std::getenv("PATH");
-  env["PATH"] = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
-  for (const auto& [k, v] : job_environment(job, workspace.string(), results.string())) {
-    env[k] = v;
-  }
+  bp::environment env = job_process_environment(job, workspace, results);
   const auto memory =
       job.resources.memory_bytes ? job.resources.memory_bytes : options_.defaults.memory_bytes;
   if (cancel_requested()) {
@@ -136,76 +233,8 @@ RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const Ru
   }
 
   const auto deadline = Clock::now() + job.timeout;
-  std::optional<Outcome> stopped;
-  Clock::time_point term_sent{};
-  bool group_killed = false;
-  bool eof = false;
-  std::optional<Clock::time_point> exited_at;
-  std::string buf;
-
-  while (true) {
-    const auto now = Clock::now();
-    if (!exited_at) {
-      if (!stopped) {
-        if (now >= deadline) {
-          // The deadline is hard: no grace period.
-          stopped = Outcome::timed_out;
-          proc->signal_group(SIGKILL);
-          group_killed = true;
-        } else if (cancel_requested()) {
-          stopped = Outcome::cancelled;
-          proc->signal_group(SIGTERM);
-          term_sent = now;
-        }
-      } else if (!group_killed && now - term_sent >= options_.term_grace) {
-        proc->signal_group(SIGKILL);
-        group_killed = true;
-      }
-      if (proc->leader_exited()) {
-        // What the shell left running (background jobs) ends with it.
-        proc->signal_group(SIGKILL);
-        proc->child().wait(ec);
-        exited_at = Clock::now();
-      }
-    }
-    if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
-    if (eof) {
-      ::poll(nullptr, 0, 20);
-      continue;
-    }
-    auto wait = exited_at ? std::chrono::milliseconds(50) : kPollInterval;
-    if (!stopped) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-      wait = std::clamp(left, std::chrono::milliseconds(1), wait);
-    }
-    buf.clear();
-    if (read_some(proc->fd(), wait, buf) == ReadState::eof) eof = true;
-    if (!buf.empty() && hooks.on_output) hooks.on_output(buf);
-  }
-
-  if (stopped == Outcome::timed_out) {
-    return RunResult{.outcome = Outcome::timed_out,
-                     .message = "timed out after " + std::to_string(job.timeout.count()) +
-                                "s (the tier's timeout); its processes were killed"};
-  }
-  if (stopped == Outcome::cancelled) {
-    return RunResult{.outcome = Outcome::cancelled,
-                     .message = group_killed ? "cancelled; killed after it ignored SIGTERM"
-                                             : "cancelled; stopped with SIGTERM"};
-  }
-  const int status = proc->child().native_exit_code();
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    // The shell's convention, so that the number means the same as under docker.
-    return RunResult{
-        .outcome = Outcome::exited,
-        .exit_code = 128 + sig,
-        .message = "killed by signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")"};
-  }
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return RunResult{.outcome = Outcome::exited,
-                   .exit_code = code,
-                   .message = "exited with " + std::to_string(code)};
+  const Watched watched = watch_job(*proc, deadline, options_.term_grace, hooks);
+  return job_result(job, watched, *proc);
 }
 
 }  // namespace mlgate::runners

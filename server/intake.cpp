@@ -44,6 +44,103 @@ std::string cache_key(webhooks::Forge forge, const std::string& name) {
   return key;
 }
 
+// The delivery's row as far as the request alone tells: no repository and no verdict yet.
+store::NewDelivery delivery_row(const IntakeRequest& request, const std::string& forge_name,
+                                const std::string& event) {
+  const auto forge = request.forge;
+  store::NewDelivery row;
+  row.forge = forge_name;
+  row.event = event;
+  row.headers = storable_headers(request.headers);
+  row.body = request.body;
+  row.spooled = request.spooled;
+  row.replay_of = request.replay_of;
+  row.delivery_id = webhooks::delivery_id(forge, request.headers, request.body);
+  if (request.replay_of) row.delivery_id += "#replay-" + store::random_hex(6);
+  return row;
+}
+
+// Stores a delivery's row with its verdict, and answers (and logs) a rejected delivery.
+struct DeliveryRecorder {
+  store::Database& db;
+  const IntakeRequest& request;
+  store::NewDelivery& row;
+  const std::string& forge_name;
+  const std::string& event;
+
+  std::int64_t record(const std::string& verdict, int status, const std::string& reason) {
+    row.verdict = verdict;
+    row.http_status = status;
+    row.reason = reason;
+    row.answered_ms = elapsed_ms(request.started);
+    const auto id = db.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      auto id = store::insert_delivery(tx, row);
+      tx.commit();
+      return id;
+    });
+    count_webhook_delivery(forge_name, verdict);
+    return id;
+  }
+
+  IntakeAnswer reject(int status, const std::string& verdict, const std::string& code,
+                      const std::string& message) {
+    auto id = record(verdict, status, message);
+    log_event(status >= 500 ? spdlog::level::err : spdlog::level::warn, "webhook " + verdict,
+              {{"forge", forge_name},
+               {"event", event},
+               {"status", status},
+               {"reason", message},
+               {"delivery_row", id},
+               {"repo", webhooks::peek_repo_name(request.forge, request.body)}});
+    IntakeAnswer a = error_answer(status, code, message);
+    a.body["delivery"] = id;
+    return a;
+  }
+};
+
+// What accepting a delivery did: its row when it is the first with its delivery id for the
+// repository, else the row recording the duplicate and the accepted delivery it repeats.
+struct AcceptResult {
+  std::optional<std::int64_t> id;
+  std::optional<store::AcceptedRef> original;
+  std::int64_t duplicate_row = 0;
+};
+
+// Accepts once per (repo, delivery id).
+AcceptResult accept_once(store::Database& db, const store::NewDelivery& row, std::int64_t repo_id) {
+  return db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    AcceptResult res;
+    res.id = store::insert_accepted_once(tx, row);
+    if (!res.id) {
+      res.original = store::find_accepted(tx, repo_id, row.delivery_id);
+      store::NewDelivery dup = row;
+      dup.verdict = "duplicate";
+      dup.http_status = 200;
+      dup.plan_state = "none";
+      dup.reason = res.original ? "redelivery of delivery " + std::to_string(res.original->id)
+                                : "redelivery";
+      res.duplicate_row = store::insert_delivery(tx, dup);
+    }
+    tx.commit();
+    return res;
+  });
+}
+
+IntakeAnswer duplicate_answer(const AcceptResult& result, const std::string& forge_name,
+                              const std::string& name, const std::string& delivery_id) {
+  nlohmann::json body = {{"status", "duplicate"}, {"delivery", result.duplicate_row}};
+  if (result.original) {
+    body["original_delivery"] = result.original->id;
+    body["pipeline"] = result.original->pipeline_id ? nlohmann::json(*result.original->pipeline_id)
+                                                    : nlohmann::json();
+  }
+  log_event(spdlog::level::info, "webhook duplicate",
+            {{"forge", forge_name}, {"repo", name}, {"delivery_id", delivery_id}});
+  return {200, body};
+}
+
 }  // namespace
 
 std::map<std::string, std::string> storable_headers(const webhooks::Headers& headers) {
@@ -97,51 +194,17 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   const auto forge = request.forge;
   const std::string forge_name = webhooks::to_string(forge);
   const std::string event = event_header(forge, request.headers);
-  store::NewDelivery row;
-  row.forge = forge_name;
-  row.event = event;
-  row.headers = storable_headers(request.headers);
-  row.body = request.body;
-  row.spooled = request.spooled;
-  row.replay_of = request.replay_of;
-  row.delivery_id = webhooks::delivery_id(forge, request.headers, request.body);
-  if (request.replay_of) row.delivery_id += "#replay-" + store::random_hex(6);
+  store::NewDelivery row = delivery_row(request, forge_name, event);
 
-  auto record = [&](const std::string& verdict, int status, const std::string& reason) {
-    row.verdict = verdict;
-    row.http_status = status;
-    row.reason = reason;
-    row.answered_ms = elapsed_ms(request.started);
-    const auto id = db_.with([&](pqxx::connection& c) {
-      pqxx::work tx(c);
-      auto id = store::insert_delivery(tx, row);
-      tx.commit();
-      return id;
-    });
-    count_webhook_delivery(forge_name, verdict);
-    return id;
-  };
-  auto reject = [&](int status, const std::string& verdict, const std::string& code,
-                    const std::string& message) {
-    auto id = record(verdict, status, message);
-    log_event(status >= 500 ? spdlog::level::err : spdlog::level::warn, "webhook " + verdict,
-              {{"forge", forge_name},
-               {"event", event},
-               {"status", status},
-               {"reason", message},
-               {"delivery_row", id},
-               {"repo", webhooks::peek_repo_name(forge, request.body)}});
-    IntakeAnswer a = error_answer(status, code, message);
-    a.body["delivery"] = id;
-    return a;
-  };
+  DeliveryRecorder recorder{db_, request, row, forge_name, event};
 
   std::string name = webhooks::peek_repo_name(forge, request.body);
   if (name.empty() && forge == webhooks::Forge::github && event == "ping") {
     // An organization webhook's ping names no repository, so no repository's secret can verify
     // it; it carries nothing to act on either. Its pushes name their repository and are verified
     // with that repository's secret like any other.
-    auto id = record("ignored", 200, "ping without a repository (an organization webhook)");
+    auto id =
+        recorder.record("ignored", 200, "ping without a repository (an organization webhook)");
     return {200, {{"status", "pong"}, {"delivery", id}}};
   }
   if (name.empty()) {
@@ -149,14 +212,15 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     std::string message = std::holds_alternative<webhooks::NormaliseError>(n)
                               ? std::get<webhooks::NormaliseError>(n).message
                               : "payload names no repository";
-    return reject(400, "invalid", "bad_payload", message);
+    return recorder.reject(400, "invalid", "bad_payload", message);
   }
   auto repo = db_.with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     return store::find_repo(tx, forge_name, name);
   });
   if (!repo)
-    return reject(404, "rejected", "unknown_repo", "repository " + name + " is not registered");
+    return recorder.reject(404, "rejected", "unknown_repo",
+                           "repository " + name + " is not registered");
   row.repo_id = repo->id;
   {
     std::lock_guard lock(cache_mu_);
@@ -164,22 +228,23 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   }
   if (!trusted &&
       !webhooks::verify_request(forge, repo->webhook_secret, request.headers, request.body)) {
-    return reject(401, "rejected", "bad_signature",
-                  forge == webhooks::Forge::github
-                      ? "X-Hub-Signature-256 missing or does not match the repository's secret"
-                      : "X-Gitlab-Token missing or does not match the repository's secret");
+    return recorder.reject(
+        401, "rejected", "bad_signature",
+        forge == webhooks::Forge::github
+            ? "X-Hub-Signature-256 missing or does not match the repository's secret"
+            : "X-Gitlab-Token missing or does not match the repository's secret");
   }
   auto normalised = webhooks::normalise(forge, request.headers, request.body);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
-    return reject(err->http_status, "invalid", "bad_payload", err->message);
+    return recorder.reject(err->http_status, "invalid", "bad_payload", err->message);
   }
   const auto& ev = std::get<webhooks::Event>(normalised);
   if (ev.kind == EventKind::ping) {
-    auto id = record("ignored", 200, "ping");
+    auto id = recorder.record("ignored", 200, "ping");
     return {200, {{"status", "pong"}, {"delivery", id}}};
   }
   if (ev.kind == EventKind::ignored) {
-    auto id = record("ignored", 202, ev.ignored_reason);
+    auto id = recorder.record("ignored", 202, ev.ignored_reason);
     return {202, {{"status", "ignored"}, {"reason", ev.ignored_reason}, {"delivery", id}}};
   }
 
@@ -187,41 +252,9 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   row.http_status = 202;
   row.plan_state = "pending";
   row.answered_ms = elapsed_ms(request.started);
-  struct Result {
-    std::optional<std::int64_t> id;
-    std::optional<store::AcceptedRef> original;
-    std::int64_t duplicate_row = 0;
-  };
-  auto result = db_.with([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    Result res;
-    res.id = store::insert_accepted_once(tx, row);
-    if (!res.id) {
-      res.original = store::find_accepted(tx, repo->id, row.delivery_id);
-      store::NewDelivery dup = row;
-      dup.verdict = "duplicate";
-      dup.http_status = 200;
-      dup.plan_state = "none";
-      dup.reason = res.original ? "redelivery of delivery " + std::to_string(res.original->id)
-                                : "redelivery";
-      res.duplicate_row = store::insert_delivery(tx, dup);
-    }
-    tx.commit();
-    return res;
-  });
+  const AcceptResult result = accept_once(db_, row, repo->id);
   count_webhook_delivery(forge_name, result.id ? "accepted" : "duplicate");
-  if (!result.id) {
-    nlohmann::json body = {{"status", "duplicate"}, {"delivery", result.duplicate_row}};
-    if (result.original) {
-      body["original_delivery"] = result.original->id;
-      body["pipeline"] = result.original->pipeline_id
-                             ? nlohmann::json(*result.original->pipeline_id)
-                             : nlohmann::json();
-    }
-    log_event(spdlog::level::info, "webhook duplicate",
-              {{"forge", forge_name}, {"repo", name}, {"delivery_id", row.delivery_id}});
-    return {200, body};
-  }
+  if (!result.id) return duplicate_answer(result, forge_name, name, row.delivery_id);
   if (planner_) planner_->enqueue(*result.id);
   return {
       202,

@@ -66,6 +66,27 @@ void get_gate(App& app, const httplib::Request& req, httplib::Response& res) {
   send_json(res, 200, outcome.body);
 }
 
+// 409 for a deployment the gate denies or has pending (and that is not forced): the checks that
+// block it, and the gate's whole answer. `gate` is a copy: operator[] adds a missing key to it.
+void send_gate_refusal(httplib::Response& res, json gate, const std::string& sha,
+                       const std::string& env) {
+  const std::string decision = gate["decision"];
+  json reasons = json::array();
+  for (const auto& c : gate["checks"])
+    if (c.value("blocks", false) || c.value("status", "") == "pending")
+      reasons.push_back(c["kind"].get<std::string>() + " " + c["name"].get<std::string>() + ": " +
+                        c["reason"].get<std::string>());
+  send_json(res, 409,
+            {{"error",
+              {{"code", "gate_" + decision},
+               {"message", "the gate says " + decision + " for " + sha.substr(0, 12) + " to " +
+                               env + " (deploy with force and a reason to override): " +
+                               gate["summary"].get<std::string>()}}},
+             {"decision", decision},
+             {"reasons", reasons},
+             {"gate", gate}});
+}
+
 void create_deployment(App& app, const httplib::Request& req, httplib::Response& res) {
   auto caller = authorize(app, req, res, "deploy");
   if (!caller) return;
@@ -96,23 +117,7 @@ void create_deployment(App& app, const httplib::Request& req, httplib::Response&
   auto outcome = app.gate().evaluate(*repo, sha, env);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
   const std::string decision = outcome.body["decision"];
-  if (decision != "allow" && !force) {
-    json reasons = json::array();
-    for (const auto& c : outcome.body["checks"])
-      if (c.value("blocks", false) || c.value("status", "") == "pending")
-        reasons.push_back(c["kind"].get<std::string>() + " " + c["name"].get<std::string>() + ": " +
-                          c["reason"].get<std::string>());
-    return send_json(
-        res, 409,
-        {{"error",
-          {{"code", "gate_" + decision},
-           {"message", "the gate says " + decision + " for " + sha.substr(0, 12) + " to " + env +
-                           " (deploy with force and a reason to override): " +
-                           outcome.body["summary"].get<std::string>()}}},
-         {"decision", decision},
-         {"reasons", reasons},
-         {"gate", outcome.body}});
-  }
+  if (decision != "allow" && !force) return send_gate_refusal(res, outcome.body, sha, env);
   const bool forced = force && decision != "allow";
   const std::int64_t decision_id = outcome.body["decision_id"];
   auto inserted = app.db().with([&](pqxx::connection& c) -> std::optional<store::DeploymentRow> {

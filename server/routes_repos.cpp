@@ -67,56 +67,61 @@ int limit_param(const httplib::Request& req, int fallback) {
   }
 }
 
+// POST /api/v1/repos: registers a repository (admin).
+void add_repo(App& app, const httplib::Request& req, httplib::Response& res) {
+  auto caller = authorize(app, req, res, "admin");
+  if (!caller) return;
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (!body.is_object()) return send_error(res, 400, "bad_request", "body must be a JSON object");
+  std::string error;
+  store::NewRepo repo;
+  repo.forge = read_string(body, "forge", true, error);
+  repo.full_name = read_string(body, "name", true, error);
+  repo.clone_url = read_string(body, "clone_url", true, error);
+  repo.webhook_secret = read_string(body, "secret", true, error);
+  repo.forge_token = read_string(body, "token", false, error);
+  repo.default_branch = read_string(body, "default_branch", false, error);
+  repo.api_base_url = read_string(body, "api_base_url", false, error);
+  if (error.empty() && repo.forge != "github" && repo.forge != "gitlab") {
+    error = "forge must be 'github' or 'gitlab'";
+  }
+  static const std::regex name_re("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$");
+  if (error.empty() && !std::regex_match(repo.full_name, name_re)) {
+    error = "name must look like owner/name (GitLab: group/subgroup/name)";
+  }
+  static const std::regex url_re("^(https?|file)://.+");
+  if (error.empty() && !std::regex_match(repo.clone_url, url_re)) {
+    error = "clone_url must be an https://, http:// or file:// URL";
+  }
+  if (error.empty() && repo.webhook_secret.size() < 8)
+    error = "secret must be at least 8 characters";
+  if (!error.empty()) return send_error(res, 400, "bad_request", error);
+  try {
+    auto id = app.db().with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      auto id = store::insert_repo(tx, repo);
+      audit(tx, *caller, "repo.add", id, {{"name", repo.full_name}, {"forge", repo.forge}});
+      tx.commit();
+      return id;
+    });
+    auto row = app.db().with([&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      return store::find_repo_by_id(tx, id);
+    });
+    log_event(spdlog::level::info, "repo registered",
+              {{"repo", repo.full_name}, {"forge", repo.forge}});
+    send_json(res, 201, repo_json(*row));
+  } catch (const pqxx::unique_violation&) {
+    send_error(res, 409, "exists",
+               repo.forge + " repository " + repo.full_name + " is already registered");
+  }
+}
+
 }  // namespace
 
 void register_repo_routes(App& app) {
   app.http().Post("/api/v1/repos", [&app](const httplib::Request& req, httplib::Response& res) {
-    auto caller = authorize(app, req, res, "admin");
-    if (!caller) return;
-    auto body = nlohmann::json::parse(req.body, nullptr, false);
-    if (!body.is_object()) return send_error(res, 400, "bad_request", "body must be a JSON object");
-    std::string error;
-    store::NewRepo repo;
-    repo.forge = read_string(body, "forge", true, error);
-    repo.full_name = read_string(body, "name", true, error);
-    repo.clone_url = read_string(body, "clone_url", true, error);
-    repo.webhook_secret = read_string(body, "secret", true, error);
-    repo.forge_token = read_string(body, "token", false, error);
-    repo.default_branch = read_string(body, "default_branch", false, error);
-    repo.api_base_url = read_string(body, "api_base_url", false, error);
-    if (error.empty() && repo.forge != "github" && repo.forge != "gitlab") {
-      error = "forge must be 'github' or 'gitlab'";
-    }
-    static const std::regex name_re("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$");
-    if (error.empty() && !std::regex_match(repo.full_name, name_re)) {
-      error = "name must look like owner/name (GitLab: group/subgroup/name)";
-    }
-    static const std::regex url_re("^(https?|file)://.+");
-    if (error.empty() && !std::regex_match(repo.clone_url, url_re)) {
-      error = "clone_url must be an https://, http:// or file:// URL";
-    }
-    if (error.empty() && repo.webhook_secret.size() < 8)
-      error = "secret must be at least 8 characters";
-    if (!error.empty()) return send_error(res, 400, "bad_request", error);
-    try {
-      auto id = app.db().with([&](pqxx::connection& c) {
-        pqxx::work tx(c);
-        auto id = store::insert_repo(tx, repo);
-        audit(tx, *caller, "repo.add", id, {{"name", repo.full_name}, {"forge", repo.forge}});
-        tx.commit();
-        return id;
-      });
-      auto row = app.db().with([&](pqxx::connection& c) {
-        pqxx::read_transaction tx(c);
-        return store::find_repo_by_id(tx, id);
-      });
-      log_event(spdlog::level::info, "repo registered",
-                {{"repo", repo.full_name}, {"forge", repo.forge}});
-      send_json(res, 201, repo_json(*row));
-    } catch (const pqxx::unique_violation&) {
-      send_error(res, 409, "exists",
-                 repo.forge + " repository " + repo.full_name + " is already registered");
-    }
+    add_repo(app, req, res);
   });
   app.http().Get("/api/v1/repos", [&app](const httplib::Request& req, httplib::Response& res) {
     if (!authorize(app, req, res, "read")) return;

@@ -283,6 +283,54 @@ void handle_log(App& app, const httplib::Request& req, httplib::Response& res) {
   });
 }
 
+// Parses a results file into `parsed`; the parser's error when it is malformed.
+std::optional<core::ParseError> parse_results_file(const std::string& file, const std::string& body,
+                                                   std::size_t cap, core::JobResults& parsed) {
+  if (file == "junit.xml") {
+    core::JunitOptions o;
+    o.max_bytes = cap;
+    auto r = core::parse_junit(body, o);
+    if (r)
+      parsed.tests = std::move(r.value());
+    else
+      return r.error();
+  } else if (file == "metrics.json") {
+    core::MetricsJsonOptions o;
+    o.max_bytes = cap;
+    auto r = core::parse_metrics_json(body, o);
+    if (r)
+      parsed.metrics = std::move(r.value());
+    else
+      return r.error();
+  } else {
+    core::PredictionsOptions o;
+    o.max_bytes = cap;
+    auto r = core::parse_predictions_jsonl(body, o);
+    if (r)
+      parsed.predictions = std::move(r.value());
+    else
+      return r.error();
+  }
+  return std::nullopt;
+}
+
+// Replaces the job's rows of one results file with `parsed`; how many were stored.
+std::size_t store_results_file(pqxx::work& tx, std::int64_t job, const std::string& file,
+                               const core::JobResults& parsed) {
+  std::size_t stored = 0;
+  if (file == "junit.xml") {
+    store::replace_test_cases(tx, job, parsed.tests);
+    stored = parsed.tests.size();
+  } else if (file == "metrics.json") {
+    store::replace_metrics(tx, job, parsed.metrics);
+    stored = parsed.metrics.size();
+  } else {
+    store::replace_predictions(tx, job, parsed.predictions);
+    stored = parsed.predictions.size();
+  }
+  return stored;
+}
+
 // Parses one results file and stores it; a malformed or oversized file is recorded on the job
 // (which then fails) and answered 422/413 with the parser's message and position.
 void handle_results(App& app, const httplib::Request& req, httplib::Response& res) {
@@ -320,30 +368,8 @@ void handle_results(App& app, const httplib::Request& req, httplib::Response& re
         file, 0, 0,
         "is " + std::to_string(size) + " bytes, over the " + std::to_string(cap) + "-byte cap"};
     status = 413;
-  } else if (file == "junit.xml") {
-    core::JunitOptions o;
-    o.max_bytes = cap;
-    auto r = core::parse_junit(req.body, o);
-    if (r)
-      parsed.tests = std::move(r.value());
-    else
-      error = r.error();
-  } else if (file == "metrics.json") {
-    core::MetricsJsonOptions o;
-    o.max_bytes = cap;
-    auto r = core::parse_metrics_json(req.body, o);
-    if (r)
-      parsed.metrics = std::move(r.value());
-    else
-      error = r.error();
   } else {
-    core::PredictionsOptions o;
-    o.max_bytes = cap;
-    auto r = core::parse_predictions_jsonl(req.body, o);
-    if (r)
-      parsed.predictions = std::move(r.value());
-    else
-      error = r.error();
+    error = parse_results_file(file, req.body, cap, parsed);
   }
   if (error) {
     if (error->file.empty()) error->file = file;
@@ -361,17 +387,7 @@ void handle_results(App& app, const httplib::Request& req, httplib::Response& re
                  error->to_string());
       return;
     }
-    std::size_t stored = 0;
-    if (file == "junit.xml") {
-      store::replace_test_cases(tx, job, parsed.tests);
-      stored = parsed.tests.size();
-    } else if (file == "metrics.json") {
-      store::replace_metrics(tx, job, parsed.metrics);
-      stored = parsed.metrics.size();
-    } else {
-      store::replace_predictions(tx, job, parsed.predictions);
-      stored = parsed.predictions.size();
-    }
+    const std::size_t stored = store_results_file(tx, job, file, parsed);
     tx.commit();
     send_json(res, 200, {{"file", file}, {"stored", stored}});
   });

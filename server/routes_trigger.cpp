@@ -65,6 +65,48 @@ json config_errors_json(const std::vector<core::ConfigError>& errors) {
   return out;
 }
 
+// Answers a commit plan that cannot run (no such commit, no or a bad config, nothing to run).
+void answer_plan_problem(const CommitPlan& plan, httplib::Response& res) {
+  switch (plan.problem) {
+    case PlanProblem::none:
+      break;
+    case PlanProblem::unreadable_commit:
+      return send_error(res, 404, "unknown_commit", plan.message);
+    case PlanProblem::no_config:
+      return send_error(res, 422, "no_config", plan.message);
+    case PlanProblem::invalid_config:
+      return send_json(res, 422,
+                       {{"error", {{"code", "invalid_config"}, {"message", plan.message}}},
+                        {"errors", config_errors_json(plan.config_errors)}});
+    case PlanProblem::unknown_tier:
+      return send_error(res, 422, "unknown_tier", plan.message);
+    case PlanProblem::nothing_to_run:
+      return send_error(res, 422, "nothing_to_run", plan.message);
+  }
+}
+
+// The 201 answer: the new pipeline and its jobs.
+json created_json(const store::PipelineStatus& row, const std::string& repo_name,
+                  const std::string& tier, const std::vector<std::string>& tiers) {
+  json jobs = json::array();
+  for (const auto& j : row.jobs)
+    jobs.push_back({{"id", j.id}, {"tier", j.tier}, {"state", j.state}, {"needs", j.needs}});
+  const std::string id = std::to_string(row.id);
+  return {{"id", row.id},
+          {"repo", repo_name},
+          {"trigger", row.trigger},
+          {"tier", tier},
+          {"tiers", tiers},
+          {"ref", row.ref},
+          {"branch", row.branch},
+          {"sha", row.sha},
+          {"state", row.state},
+          {"commit_message", row.commit_message},
+          {"jobs", jobs},
+          {"url", "/api/v1/pipelines/" + id},
+          {"web_url", "/pipelines/" + id}};
+}
+
 void trigger(App& app, const httplib::Request& req, httplib::Response& res) {
   auto caller = authorize(app, req, res, "deploy");
   if (!caller) return;
@@ -107,22 +149,7 @@ void trigger(App& app, const httplib::Request& req, httplib::Response& res) {
   request.tiers = {tier};
   const auto& options = app.config().planner;
   const CommitPlan plan = plan_commit(app.mirrors(), remote, repo->id, request, options);
-  switch (plan.problem) {
-    case PlanProblem::none:
-      break;
-    case PlanProblem::unreadable_commit:
-      return send_error(res, 404, "unknown_commit", plan.message);
-    case PlanProblem::no_config:
-      return send_error(res, 422, "no_config", plan.message);
-    case PlanProblem::invalid_config:
-      return send_json(res, 422,
-                       {{"error", {{"code", "invalid_config"}, {"message", plan.message}}},
-                        {"errors", config_errors_json(plan.config_errors)}});
-    case PlanProblem::unknown_tier:
-      return send_error(res, 422, "unknown_tier", plan.message);
-    case PlanProblem::nothing_to_run:
-      return send_error(res, 422, "nothing_to_run", plan.message);
-  }
+  if (plan.problem != PlanProblem::none) return answer_plan_problem(plan, res);
 
   auto row = app.db().with([&](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -139,24 +166,7 @@ void trigger(App& app, const httplib::Request& req, httplib::Response& res) {
     return out;
   });
   if (!row) return send_error(res, 500, "internal", "the new pipeline vanished");
-  json jobs = json::array();
-  for (const auto& j : row->jobs)
-    jobs.push_back({{"id", j.id}, {"tier", j.tier}, {"state", j.state}, {"needs", j.needs}});
-  const std::string id = std::to_string(row->id);
-  send_json(res, 201,
-            {{"id", row->id},
-             {"repo", repo->full_name},
-             {"trigger", row->trigger},
-             {"tier", tier},
-             {"tiers", plan.tiers},
-             {"ref", row->ref},
-             {"branch", row->branch},
-             {"sha", row->sha},
-             {"state", row->state},
-             {"commit_message", row->commit_message},
-             {"jobs", jobs},
-             {"url", "/api/v1/pipelines/" + id},
-             {"web_url", "/pipelines/" + id}});
+  send_json(res, 201, created_json(*row, repo->full_name, tier, plan.tiers));
 }
 
 }  // namespace

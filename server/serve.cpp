@@ -83,6 +83,99 @@ std::string bootstrap_admin_token(store::Database& db, const fs::path& data_dir,
   });
 }
 
+namespace {
+
+// Starts the embedded cluster in options.data_dir; false (logged) when it cannot.
+bool start_embedded_postgres(const ServeOptions& options,
+                             std::optional<store::EmbeddedPostgres>& pg) {
+  store::EmbeddedPostgresOptions pg_options;
+  pg_options.data_dir = options.data_dir;
+  pg_options.os_user = options.pg_user;
+  try {
+    pg.emplace(pg_options);
+  } catch (const std::exception& e) {
+    log_event(spdlog::level::critical, "embedded PostgreSQL failed to start",
+              {{"error", e.what()}});
+    return false;
+  }
+  log_event(spdlog::level::info, "embedded PostgreSQL running",
+            {{"pid", pg->pid()}, {"socket_dir", pg->socket_dir().string()}});
+  return true;
+}
+
+// bootstrap_admin_token, logged; a failure is logged and does not stop the server.
+void bootstrap_and_log(store::Database& db, const ServeOptions& options) {
+  try {
+    log_event(spdlog::level::info,
+              bootstrap_admin_token(db, options.data_dir, options.admin_token_file));
+  } catch (const std::runtime_error& e) {
+    log_event(spdlog::level::err, "admin token bootstrap failed", {{"error", e.what()}});
+  }
+}
+
+// Waits for `stop` while the server runs, migrating (and bootstrapping the admin token) once the
+// database is reachable when it was not at start. 0 when stopped; 1 when the embedded cluster
+// died or a migration was refused.
+int serve_until_stopped(StopSignal& stop, std::optional<store::EmbeddedPostgres>& pg,
+                        store::Database& db, const std::vector<store::Migration>& migrations,
+                        bool migrated, const ServeOptions& options) {
+  int exit_code = 0;
+  while (!stop.wait_for(std::chrono::milliseconds(200))) {
+    if (pg && !pg->running()) {
+      log_event(spdlog::level::critical, "embedded PostgreSQL stopped unexpectedly; shutting down",
+                {{"reason", pg->exit_reason()}, {"log", pg->log_tail(10)}});
+      exit_code = 1;
+      break;
+    }
+    if (!migrated) {
+      try {
+        migrated = try_migrate(db, migrations);
+        bootstrap_and_log(db, options);
+      } catch (const store::MigrationError& e) {
+        log_event(spdlog::level::critical, "refusing to serve: migrations", {{"error", e.what()}});
+        exit_code = 1;
+        break;
+      } catch (const store::DatabaseUnavailable&) {
+        // still down; /readyz says so
+      } catch (const pqxx::failure& e) {
+        log_event(spdlog::level::warn, "migration attempt failed", {{"error", e.what()}});
+      }
+    }
+  }
+  return exit_code;
+}
+
+// Stops accepting, lets in-flight requests finish and the background work stop, but never takes
+// longer than `shutdown_timeout_seconds`: past it, the process exits with `exit_code`.
+void shut_down(App& app, std::thread& http_thread, std::optional<store::EmbeddedPostgres>& pg,
+               int shutdown_timeout_seconds, int exit_code) {
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(done_mu);
+    if (!done_cv.wait_for(lock, std::chrono::seconds(shutdown_timeout_seconds),
+                          [&] { return done; })) {
+      log_event(spdlog::level::err, "in-flight requests did not finish in time; exiting",
+                {{"timeout_s", shutdown_timeout_seconds}});
+      spdlog::default_logger()->flush();
+      if (pg) pg->stop();
+      std::_Exit(exit_code);
+    }
+  });
+  app.stop();
+  http_thread.join();
+  app.stop_background();
+  {
+    std::lock_guard lock(done_mu);
+    done = true;
+  }
+  done_cv.notify_all();
+  watchdog.join();
+}
+
+}  // namespace
+
 int run_serve(ServeOptions options, StopSignal& stop) {
   fs::create_directories(options.data_dir);
   options.data_dir = fs::absolute(options.data_dir);
@@ -91,19 +184,8 @@ int run_serve(ServeOptions options, StopSignal& stop) {
   std::optional<store::EmbeddedPostgres> pg;
   std::string conninfo = options.database_url;
   if (conninfo.empty()) {
-    store::EmbeddedPostgresOptions pg_options;
-    pg_options.data_dir = options.data_dir;
-    pg_options.os_user = options.pg_user;
-    try {
-      pg.emplace(pg_options);
-    } catch (const std::exception& e) {
-      log_event(spdlog::level::critical, "embedded PostgreSQL failed to start",
-                {{"error", e.what()}});
-      return 1;
-    }
+    if (!start_embedded_postgres(options, pg)) return 1;
     conninfo = pg->conninfo();
-    log_event(spdlog::level::info, "embedded PostgreSQL running",
-              {{"pid", pg->pid()}, {"socket_dir", pg->socket_dir().string()}});
   }
 
   store::Database db(conninfo, options.db_pool);
@@ -122,15 +204,7 @@ int run_serve(ServeOptions options, StopSignal& stop) {
     log_event(spdlog::level::warn, "PostgreSQL unreachable at start; serving and retrying",
               {{"error", e.what()}});
   }
-  auto bootstrap = [&] {
-    try {
-      log_event(spdlog::level::info,
-                bootstrap_admin_token(db, options.data_dir, options.admin_token_file));
-    } catch (const std::runtime_error& e) {
-      log_event(spdlog::level::err, "admin token bootstrap failed", {{"error", e.what()}});
-    }
-  };
-  if (migrated) bootstrap();
+  if (migrated) bootstrap_and_log(db, options);
 
   App app(options.app, db, migrations);
   int port;
@@ -148,56 +222,11 @@ int run_serve(ServeOptions options, StopSignal& stop) {
 
   std::thread http_thread([&] { app.run(); });
   app.start_background();
-  int exit_code = 0;
-  while (!stop.wait_for(std::chrono::milliseconds(200))) {
-    if (pg && !pg->running()) {
-      log_event(spdlog::level::critical, "embedded PostgreSQL stopped unexpectedly; shutting down",
-                {{"reason", pg->exit_reason()}, {"log", pg->log_tail(10)}});
-      exit_code = 1;
-      break;
-    }
-    if (!migrated) {
-      try {
-        migrated = try_migrate(db, migrations);
-        bootstrap();
-      } catch (const store::MigrationError& e) {
-        log_event(spdlog::level::critical, "refusing to serve: migrations", {{"error", e.what()}});
-        exit_code = 1;
-        break;
-      } catch (const store::DatabaseUnavailable&) {
-        // still down; /readyz says so
-      } catch (const pqxx::failure& e) {
-        log_event(spdlog::level::warn, "migration attempt failed", {{"error", e.what()}});
-      }
-    }
-  }
+  const int exit_code = serve_until_stopped(stop, pg, db, migrations, migrated, options);
   log_event(spdlog::level::info, "shutting down",
             {{"reason", exit_code ? "postgres stopped" : stop.reason()}});
 
-  // Stop accepting, let in-flight requests finish, but never take longer than the timeout.
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(done_mu);
-    if (!done_cv.wait_for(lock, std::chrono::seconds(options.shutdown_timeout_seconds),
-                          [&] { return done; })) {
-      log_event(spdlog::level::err, "in-flight requests did not finish in time; exiting",
-                {{"timeout_s", options.shutdown_timeout_seconds}});
-      spdlog::default_logger()->flush();
-      if (pg) pg->stop();
-      std::_Exit(exit_code);
-    }
-  });
-  app.stop();
-  http_thread.join();
-  app.stop_background();
-  {
-    std::lock_guard lock(done_mu);
-    done = true;
-  }
-  done_cv.notify_all();
-  watchdog.join();
+  shut_down(app, http_thread, pg, options.shutdown_timeout_seconds, exit_code);
   if (pg) pg->stop();
   log_event(spdlog::level::info, "stopped", {{"exit_code", exit_code}});
   return exit_code;

@@ -32,6 +32,62 @@ int open_output(const std::string& path) {
   return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
+// The environment of the child: this process's, with `extra` added or overriding, as "K=V".
+std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> env_map;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env_map[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : extra) env_map[k] = v;
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
+  return env_strings;
+}
+
+// The descriptors the child starts with: its stdout and stderr files (-1: inherited) and the
+// close-on-exec pipe on which it reports why it could not exec.
+struct ChildFds {
+  int out;
+  int err;
+  int status;
+};
+
+// In the child, after fork(): its signal mask, process group, output, credentials, parent-death
+// signal and directory, then exec. Never returns; a failure is written to fds.status.
+[[noreturn]] void exec_child(const ChildOptions& options, ChildFds fds,
+                             const std::string& user_name, pid_t parent, std::vector<char*>& args,
+                             std::vector<char*>& envp) {
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);
+  if (options.new_process_group) setpgid(0, 0);
+  if (fds.out >= 0 && dup2(fds.out, 1) < 0) child_fail(fds.status, "dup2 stdout");
+  if (options.stderr_path == "=stdout") {
+    if (dup2(1, 2) < 0) child_fail(fds.status, "dup2 stderr");
+  } else if (fds.err >= 0 && dup2(fds.err, 2) < 0) {
+    child_fail(fds.status, "dup2 stderr");
+  }
+  if (options.gid && setgid(*options.gid) != 0) child_fail(fds.status, "setgid");
+  if (options.uid) {
+    if (!user_name.empty() && options.gid && initgroups(user_name.c_str(), *options.gid) != 0) {
+      child_fail(fds.status, "initgroups");
+    }
+    if (setuid(*options.uid) != 0) child_fail(fds.status, "setuid");
+  }
+  // After the credential change: PR_SET_PDEATHSIG is cleared by setuid.
+  if (options.die_with_parent) {
+    prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
+    if (getppid() != parent) _exit(1);
+  }
+  if (!options.working_dir.empty() && chdir(options.working_dir.c_str()) != 0) {
+    child_fail(fds.status, "chdir");
+  }
+  execvpe(args[0], args.data(), envp.data());
+  child_fail(fds.status, args[0]);
+}
+
 }  // namespace
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOptions& options) {
@@ -40,15 +96,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::map<std::string, std::string> env_map;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) env_map[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : options.env) env_map[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = child_environment(options.env);
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -85,33 +133,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   }
   if (pid == 0) {
     ::close(pipefd[0]);
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, nullptr);
-    if (options.new_process_group) setpgid(0, 0);
-    if (out_fd >= 0 && dup2(out_fd, 1) < 0) child_fail(pipefd[1], "dup2 stdout");
-    if (options.stderr_path == "=stdout") {
-      if (dup2(1, 2) < 0) child_fail(pipefd[1], "dup2 stderr");
-    } else if (err_fd >= 0 && dup2(err_fd, 2) < 0) {
-      child_fail(pipefd[1], "dup2 stderr");
-    }
-    if (options.gid && setgid(*options.gid) != 0) child_fail(pipefd[1], "setgid");
-    if (options.uid) {
-      if (!user_name.empty() && options.gid && initgroups(user_name.c_str(), *options.gid) != 0) {
-        child_fail(pipefd[1], "initgroups");
-      }
-      if (setuid(*options.uid) != 0) child_fail(pipefd[1], "setuid");
-    }
-    // After the credential change: PR_SET_PDEATHSIG is cleared by setuid.
-    if (options.die_with_parent) {
-      prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
-      if (getppid() != parent) _exit(1);
-    }
-    if (!options.working_dir.empty() && chdir(options.working_dir.c_str()) != 0) {
-      child_fail(pipefd[1], "chdir");
-    }
-    execvpe(args[0], args.data(), envp.data());
-    child_fail(pipefd[1], args[0]);
+    exec_child(options, ChildFds{out_fd, err_fd, pipefd[1]}, user_name, parent, args, envp);
   }
   ::close(pipefd[1]);
   if (out_fd >= 0) ::close(out_fd);
