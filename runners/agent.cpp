@@ -18,6 +18,7 @@
 
 #include "runners/log_limit.h"
 #include "runners/runner_client.h"
+#include "util/strings.h"
 #include "vcs/mirror.h"
 
 namespace mlgate::runners {
@@ -465,9 +466,7 @@ class Agent {
     RunResult result;
     try {
       vcs::RepoRemote remote;
-      std::string lower_name = job.repo;
-      std::transform(lower_name.begin(), lower_name.end(), lower_name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const std::string lower_name = util::lower(job.repo);
       const std::string forge = claim.job.value("forge", std::string("github"));
       remote.key = forge + "/" + lower_name;
       remote.clone_url = claim.job.value("clone_url", std::string());

@@ -10,17 +10,13 @@
 #include "store/pipelines.h"
 #include "store/pq.h"
 #include "store/repos.h"
+#include "util/strings.h"
 #include "webhooks/normalise.h"
 
 namespace mlgate::server {
 namespace {
 
 using webhooks::EventKind;
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string resources_json(const core::Resources& r) {
   nlohmann::json j = nlohmann::json::object();
@@ -72,7 +68,7 @@ void finish_delivery(pqxx::work& tx, std::int64_t id, const std::string& state,
 }  // namespace
 
 std::string mirror_key(const std::string& forge, const std::string& full_name) {
-  return forge + "/" + lower(full_name);
+  return forge + "/" + util::lower(full_name);
 }
 
 Planner::Planner(store::Database& db, vcs::MirrorCache& mirrors, PlannerOptions options)
@@ -269,7 +265,7 @@ CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote
   }
   if (!text) {
     out.problem = PlanProblem::no_config;
-    out.message = "no " + config_path + " at " + sha.substr(0, 12);
+    out.message = "no " + config_path + " at " + util::short_sha(sha);
     return out;
   }
   // The config is validated against the design's budgets; the server's own ceilings then cap.
@@ -320,8 +316,8 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
       for (const auto& t : config.tiers) declared += (declared.empty() ? "" : ", ") + t.name;
       plan.problem = PlanProblem::unknown_tier;
       plan.message = "tier '" + selection.unknown.front() + "' is not declared in " +
-                     options.config_path + " at " + request.sha.substr(0, 12) + " (it declares " +
-                     (declared.empty() ? "none" : declared) + ")";
+                     options.config_path + " at " + util::short_sha(request.sha) +
+                     " (it declares " + (declared.empty() ? "none" : declared) + ")";
       return plan;
     }
     plan.tiers = std::move(selection.tiers);

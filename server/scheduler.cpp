@@ -10,6 +10,8 @@
 #include "server/repo_remote.h"
 #include "store/pq.h"
 #include "store/repos.h"
+#include "util/strings.h"
+#include "util/time_format.h"
 
 namespace mlgate::server {
 namespace {
@@ -22,15 +24,6 @@ std::int64_t epoch(sys_seconds t) {
 
 sys_seconds from_epoch(std::int64_t s) {
   return sys_seconds{std::chrono::seconds{s}};
-}
-
-std::string iso(sys_seconds t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -153,7 +146,7 @@ TickReport Scheduler::fire_due(std::chrono::sys_seconds now) {
     log_event(spdlog::level::info, "schedule fired",
               {{"repo", run.repo},
                {"tier", run.tier},
-               {"scheduled_for", iso(run.scheduled_for)},
+               {"scheduled_for", util::iso8601(run.scheduled_for)},
                {"sha", run.sha},
                {"pipeline", run.pipeline_id}});
   }
@@ -181,7 +174,8 @@ void Scheduler::fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, Ti
   if (commit.problem == PlanProblem::unreadable_commit ||
       commit.problem == PlanProblem::invalid_config) {
     // What the schedules are is unknown: keep what is remembered, fire nothing.
-    report.problems.push_back(repo->full_name + " at " + sha.substr(0, 12) + ": " + commit.message);
+    report.problems.push_back(repo->full_name + " at " + util::short_sha(sha) + ": " +
+                              commit.message);
     return;
   }
   std::vector<const core::TierConfig*> scheduled;  // none when the branch has no config

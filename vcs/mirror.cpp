@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "util/strings.h"
 #include "vcs/lock.h"
 #include "vcs/validate.h"
 
@@ -214,10 +215,7 @@ bool is_file_mode(git_filemode_t mode) {
 
 bool equals_dot_git(std::string_view name) {
   if (name.size() != 4) return false;
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower == ".git";
+  return util::lower(name) == ".git";
 }
 
 struct WalkLimits {
