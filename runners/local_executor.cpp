@@ -10,11 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -23,7 +22,6 @@
 
 namespace mlgate::runners {
 
-namespace bp = boost::process;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -34,66 +32,43 @@ constexpr auto kPollInterval = 100ms;  // cancel_requested() is polled at least 
 // process that left the group with setsid may hold it open for ever.
 constexpr auto kDrainAfterExit = 500ms;
 
-// Run in the child between fork and exec: its own process group (so that one kill(-pgid) reaches
-// everything the job starts), its limits, and clean signal state (the runner may block or ignore
-// signals, which an exec'd program would inherit). PR_SET_PDEATHSIG: the shell dies with the
-// runner (what the shell started does not: a runner that was killed cannot kill the group).
-struct LocalChildSetup : bp::extend::handler {
-  std::optional<std::int64_t> memory_bytes;
-
-  template <typename Executor>
-  void on_exec_setup(Executor&) const {
-    ::setpgid(0, 0);
-    if (memory_bytes) {
-      rlimit as{static_cast<rlim_t>(*memory_bytes), static_cast<rlim_t>(*memory_bytes)};
-      ::setrlimit(RLIMIT_AS, &as);
-    }
-    rlimit core{0, 0};  // a crashing job must not drop gigabytes of core into the workspace
-    ::setrlimit(RLIMIT_CORE, &core);
-    reset_child_signals();
-  }
-};
-
-// The job's shell with stdout and stderr on one pipe. Constructed in place only (bp::pipe's move
-// assignment leaks descriptors). Destroying it while the shell runs kills its whole group and
-// reaps the shell.
+// The job's shell with stdout and stderr on one pipe, in its own process group (so that one
+// kill(-pgid) reaches everything the job starts), with its limits. PR_SET_PDEATHSIG: the shell
+// dies with the runner (what the shell started does not: a runner that was killed cannot kill the
+// group). Destroying it while the shell runs kills its whole group and reaps the shell.
 class JobProcess {
  public:
   JobProcess(const std::string& command, const std::filesystem::path& workspace,
-             bp::environment env, std::optional<std::int64_t> memory_bytes)
-      : out_(cloexec_pipe()),
-        child_(bp::exe = "/bin/sh", bp::args = std::vector<std::string>{"-c", command},
-               bp::start_dir = workspace.string(), std::move(env), (bp::std_in < bp::null),
-               ((bp::std_out & bp::std_err) > out_),
-               LocalChildSetup{.memory_bytes = memory_bytes}) {
-    // Also from this side, so that a kill(-pgid) right after the start cannot miss: whichever of
-    // the two runs first wins, the other fails harmlessly (EACCES after exec).
-    ::setpgid(child_.id(), child_.id());
-  }
+             std::map<std::string, std::string> env, std::optional<std::int64_t> memory_bytes)
+      : child_({"/bin/sh", "-c", command}, options(workspace, std::move(env), memory_bytes)) {}
   ~JobProcess() {
-    std::error_code ec;
-    if (child_.running(ec)) signal_group(SIGKILL);
+    if (child_.running()) child_.signal_group(SIGKILL);
   }
   JobProcess(const JobProcess&) = delete;
   JobProcess& operator=(const JobProcess&) = delete;
 
-  bp::child& child() { return child_; }
-  int fd() const { return out_.native_source(); }
-  void signal_group(int sig) { ::kill(-child_.id(), sig); }
-
-  // Whether the shell has exited, without reaping it: while the zombie is not reaped its pid,
-  // which is also the group's id, cannot be reused, so kill(-pgid) cannot hit a stranger.
-  bool leader_exited() {
-    siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(child_.id()), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
-      return errno == ECHILD;  // already reaped: exited
-    }
-    return info.si_pid != 0;
-  }
+  util::ChildProcess& child() { return child_; }
+  int fd() const { return child_.output_fd(); }
+  void signal_group(int sig) { child_.signal_group(sig); }
+  // Whether the shell has exited, without reaping it (util::ChildProcess::exited_unreaped).
+  bool leader_exited() { return child_.exited_unreaped(); }
 
  private:
-  bp::pipe out_;  // before child_: the child is started with it
-  bp::child child_;
+  static util::ChildOptions options(const std::filesystem::path& workspace,
+                                    std::map<std::string, std::string> env,
+                                    std::optional<std::int64_t> memory_bytes) {
+    util::ChildOptions o = piped_child_options();
+    o.working_dir = workspace.string();
+    o.clear_env = true;
+    o.env = std::move(env);
+    o.new_process_group = true;
+    if (memory_bytes) o.rlimits.emplace_back(RLIMIT_AS, static_cast<rlim_t>(*memory_bytes));
+    // A crashing job must not drop gigabytes of core into the workspace.
+    o.rlimits.emplace_back(RLIMIT_CORE, 0);
+    return o;
+  }
+
+  util::ChildProcess child_;
 };
 
 }  // namespace
@@ -116,7 +91,7 @@ RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const Ru
 
   // Only PATH from the runner: its other variables (tokens, credentials) are none of the job's
   // business.
-  bp::environment env;
+  std::map<std::string, std::string> env;
   const char* path = std::getenv("PATH");
   env["PATH"] = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
   for (const auto& [k, v] : job_environment(job, workspace.string(), results.string())) {
@@ -164,7 +139,7 @@ RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const Ru
       if (proc->leader_exited()) {
         // What the shell left running (background jobs) ends with it.
         proc->signal_group(SIGKILL);
-        proc->child().wait(ec);
+        proc->child().wait();
         exited_at = Clock::now();
       }
     }
@@ -193,7 +168,7 @@ RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const Ru
                      .message = group_killed ? "cancelled; killed after it ignored SIGTERM"
                                              : "cancelled; stopped with SIGTERM"};
   }
-  const int status = proc->child().native_exit_code();
+  const int status = proc->child().wait();
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     // The shell's convention, so that the number means the same as under docker.

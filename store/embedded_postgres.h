@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "store/child_process.h"
+#include "util/child_process.h"
 
 namespace mlgate::store {
 
@@ -59,7 +59,7 @@ class EmbeddedPostgres {
   std::filesystem::path bindir_;
   std::optional<uid_t> uid_;
   std::optional<gid_t> gid_;
-  ChildProcess child_;
+  util::ChildProcess child_;
 };
 
 // The directory holding initdb and postgres: $MLGATE_PG_BINDIR, else the newest

@@ -1,4 +1,4 @@
-#include "store/child_process.h"
+#include "util/child_process.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -9,14 +9,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
 extern char** environ;
 
-namespace mlgate::store {
+namespace mlgate::util {
 namespace {
 
 [[noreturn]] void child_fail(int fd, const char* what) {
@@ -41,7 +43,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::map<std::string, std::string> env_map;
-  for (char** e = environ; e && *e; ++e) {
+  for (char** e = options.clear_env ? nullptr : environ; e && *e; ++e) {
     std::string kv = *e;
     auto eq = kv.find('=');
     if (eq != std::string::npos) env_map[kv.substr(0, eq)] = kv.substr(eq + 1);
@@ -53,22 +55,46 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  int out_fd = -1, err_fd = -1;
-  if (!options.stdout_path.empty()) {
+  int out_fd = -1, err_fd = -1, in_fd = -1, pipe_read = -1;
+  auto close_fds = [&] {
+    for (int fd : {out_fd, err_fd, in_fd, pipe_read}) {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  if (options.output_pipe) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+      throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+    pipe_read = fds[0];
+    out_fd = fds[1];
+  } else if (!options.stdout_path.empty()) {
     out_fd = open_output(options.stdout_path);
     if (out_fd < 0)
       throw std::runtime_error("cannot open " + options.stdout_path + ": " + strerror(errno));
   }
-  if (!options.stderr_path.empty() && options.stderr_path != "=stdout") {
+  const bool join_stderr = options.output_pipe || options.stderr_path == "=stdout";
+  if (!options.output_pipe && !options.stderr_path.empty() && !join_stderr) {
     err_fd = open_output(options.stderr_path);
     if (err_fd < 0) {
-      if (out_fd >= 0) ::close(out_fd);
-      throw std::runtime_error("cannot open " + options.stderr_path + ": " + strerror(errno));
+      const int err = errno;
+      close_fds();
+      throw std::runtime_error("cannot open " + options.stderr_path + ": " + strerror(err));
+    }
+  }
+  if (options.stdin_null) {
+    in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in_fd < 0) {
+      const int err = errno;
+      close_fds();
+      throw std::runtime_error(std::string("cannot open /dev/null: ") + strerror(err));
     }
   }
   int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0)
-    throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    const int err = errno;
+    close_fds();
+    throw std::runtime_error(std::string("pipe: ") + strerror(err));
+  }
   std::string user_name;
   if (options.uid) {
     if (passwd* pw = getpwuid(*options.uid)) user_name = pw->pw_name;
@@ -79,8 +105,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
     int err = errno;
     ::close(pipefd[0]);
     ::close(pipefd[1]);
-    if (out_fd >= 0) ::close(out_fd);
-    if (err_fd >= 0) ::close(err_fd);
+    close_fds();
     throw std::runtime_error(std::string("fork: ") + strerror(err));
   }
   if (pid == 0) {
@@ -89,8 +114,16 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);
     if (options.new_process_group) setpgid(0, 0);
+    for (const auto& [resource, value] : options.rlimits) {
+      rlimit limit{value, value};
+      setrlimit(resource, &limit);
+    }
+    if (options.reset_signal_dispositions) {
+      for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
+    }
+    if (in_fd >= 0 && dup2(in_fd, 0) < 0) child_fail(pipefd[1], "dup2 stdin");
     if (out_fd >= 0 && dup2(out_fd, 1) < 0) child_fail(pipefd[1], "dup2 stdout");
-    if (options.stderr_path == "=stdout") {
+    if (join_stderr) {
       if (dup2(1, 2) < 0) child_fail(pipefd[1], "dup2 stderr");
     } else if (err_fd >= 0 && dup2(err_fd, 2) < 0) {
       child_fail(pipefd[1], "dup2 stderr");
@@ -114,8 +147,14 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
     child_fail(pipefd[1], args[0]);
   }
   ::close(pipefd[1]);
-  if (out_fd >= 0) ::close(out_fd);
-  if (err_fd >= 0) ::close(err_fd);
+  for (int fd : {out_fd, err_fd, in_fd}) {
+    if (fd >= 0) ::close(fd);
+  }
+  // Also from this side, so that a signal_group() right after the start cannot miss: whichever of
+  // the two runs first wins, the other fails harmlessly (EACCES after exec).
+  if (options.new_process_group) setpgid(pid, pid);
+  destroy_signal_ = options.destroy_signal;
+  destroy_grace_ = options.destroy_grace;
   char buf[256];
   ssize_t n;
   do {
@@ -126,23 +165,38 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   if (n > 0) {
     wait();
     pid_ = -1;
+    if (pipe_read >= 0) ::close(pipe_read);
     throw std::runtime_error("cannot start " + argv[0] + ": " +
                              std::string(buf, static_cast<size_t>(n)));
   }
+  output_fd_ = pipe_read;
 }
 
 ChildProcess::~ChildProcess() {
-  if (pid_ > 0 && !status_) stop(SIGTERM, std::chrono::seconds(5));
+  destroy();
+}
+
+void ChildProcess::destroy() {
+  if (pid_ > 0 && !status_) stop(destroy_signal_, destroy_grace_);
+  if (output_fd_ >= 0) ::close(output_fd_);
+  output_fd_ = -1;
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), status_(std::exchange(other.status_, std::nullopt)) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      status_(std::exchange(other.status_, std::nullopt)),
+      output_fd_(std::exchange(other.output_fd_, -1)),
+      destroy_signal_(other.destroy_signal_),
+      destroy_grace_(other.destroy_grace_) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
-    if (pid_ > 0 && !status_) stop(SIGTERM, std::chrono::seconds(5));
+    destroy();
     pid_ = std::exchange(other.pid_, -1);
     status_ = std::exchange(other.status_, std::nullopt);
+    output_fd_ = std::exchange(other.output_fd_, -1);
+    destroy_signal_ = other.destroy_signal_;
+    destroy_grace_ = other.destroy_grace_;
   }
   return *this;
 }
@@ -158,8 +212,21 @@ bool ChildProcess::running() {
   return true;
 }
 
+bool ChildProcess::exited_unreaped() const {
+  if (pid_ <= 0 || status_) return true;
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    return errno == ECHILD;  // already reaped: exited
+  }
+  return info.si_pid != 0;
+}
+
 void ChildProcess::signal(int sig) const {
   if (pid_ > 0 && !status_) ::kill(pid_, sig);
+}
+
+void ChildProcess::signal_group(int sig) const {
+  if (pid_ > 0 && !status_) ::kill(-pid_, sig);
 }
 
 std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
@@ -206,6 +273,32 @@ std::string describe_wait_status(int status) {
   return "ended with status " + std::to_string(status);
 }
 
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return WTERMSIG(status);
+  return status;
+}
+
+std::string find_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return "";
+  std::string_view rest = path;
+  while (true) {
+    const auto colon = rest.find(':');
+    const std::filesystem::path candidate =
+        std::filesystem::path(std::string(rest.substr(0, colon))) / program;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec) && !ec &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate.string();
+    }
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return "";
+}
+
 int run_capture(const std::vector<std::string>& argv, std::string& output,
                 const ChildOptions& options) {
   char tmpl[] = "/tmp/mlgate-capture-XXXXXX";
@@ -234,4 +327,4 @@ int run_capture(const std::vector<std::string>& argv, std::string& output,
   return status;
 }
 
-}  // namespace mlgate::store
+}  // namespace mlgate::util
