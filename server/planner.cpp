@@ -80,18 +80,22 @@ Planner::~Planner() {
 
 void Planner::start() {
   std::lock_guard lock(mu_);
-  stopping_ = false;
-  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { work(); });
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.push_back(
+        std::make_unique<util::PeriodicWorker>("planner", [this] { return work(); }));
+    workers_.back()->start();
+  }
 }
 
 void Planner::stop() {
+  std::vector<std::unique_ptr<util::PeriodicWorker>> workers;
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
+    workers.swap(workers_);
   }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  // All at once: no worker takes another delivery while an other one is being joined.
+  for (auto& w : workers) w->request_stop();
+  for (auto& w : workers) w->stop();
 }
 
 void Planner::enqueue(std::int64_t id) {
@@ -99,8 +103,9 @@ void Planner::enqueue(std::int64_t id) {
     std::lock_guard lock(mu_);
     if (std::find(queue_.begin(), queue_.end(), id) != queue_.end()) return;
     queue_.push_back(id);
+    // Every idle worker looks; the first takes it (a busy one looks again when it is done).
+    for (auto& w : workers_) w->wake();
   }
-  cv_.notify_one();
 }
 
 void Planner::enqueue_pending() {
@@ -116,17 +121,16 @@ void Planner::wait_idle() {
   idle_cv_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
 }
 
-void Planner::work() {
-  while (true) {
-    std::int64_t id;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      id = queue_.front();
-      queue_.pop_front();
-      ++busy_;
-    }
+std::chrono::milliseconds Planner::work() {
+  std::int64_t id;
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) return util::PeriodicWorker::kUntilWoken;
+    id = queue_.front();
+    queue_.pop_front();
+    ++busy_;
+  }
+  {
     try {
       auto outcome = plan(id);
       if (outcome.state != "skipped") {
@@ -148,6 +152,7 @@ void Planner::work() {
     }
     idle_cv_.notify_all();
   }
+  return std::chrono::milliseconds::zero();  // the queue may hold more
 }
 
 PlanOutcome Planner::plan(std::int64_t id) {

@@ -42,47 +42,33 @@ std::chrono::sys_seconds Scheduler::now() const {
 }
 
 void Scheduler::start() {
-  if (!options_.enabled || thread_.joinable()) return;
-  {
-    std::lock_guard lock(loop_mu_);
-    stopping_ = false;
-  }
+  if (!options_.enabled || worker_.running()) return;
   stop_requested_ = false;
-  thread_ = std::thread([this] { run(); });
+  worker_.start();
 }
 
 void Scheduler::stop() {
-  {
-    std::lock_guard lock(loop_mu_);
-    stopping_ = true;
-  }
   stop_requested_ = true;
-  loop_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  worker_.stop();
   resign();
 }
 
-void Scheduler::run() {
-  std::unique_lock lock(loop_mu_);
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      auto report = tick();
-      for (const auto& p : report.problems)
-        log_event(spdlog::level::warn, "schedule skipped", {{"problem", p}});
-    } catch (const store::DatabaseUnavailable& e) {
-      log_event(spdlog::level::warn, "scheduler: database unavailable", {{"error", e.what()}});
-    } catch (const std::exception& e) {
-      log_event(spdlog::level::err, "scheduler tick failed", {{"error", e.what()}});
-    }
-    lock.lock();
-    // The start of the next minute on the real clock (a little after it, so that the minute has
-    // begun on every replica's clock too).
-    auto next = std::chrono::ceil<std::chrono::minutes>(std::chrono::system_clock::now() +
-                                                        std::chrono::milliseconds(1)) +
-                std::chrono::milliseconds(500);
-    loop_cv_.wait_until(lock, next, [&] { return stopping_; });
+std::chrono::milliseconds Scheduler::loop_tick() {
+  try {
+    auto report = tick();
+    for (const auto& p : report.problems)
+      log_event(spdlog::level::warn, "schedule skipped", {{"problem", p}});
+  } catch (const store::DatabaseUnavailable& e) {
+    log_event(spdlog::level::warn, "scheduler: database unavailable", {{"error", e.what()}});
+  } catch (const std::exception& e) {
+    log_event(spdlog::level::err, "scheduler tick failed", {{"error", e.what()}});
   }
+  // The start of the next minute on the real clock (a little after it, so that the minute has
+  // begun on every replica's clock too).
+  const auto now = std::chrono::system_clock::now();
+  const auto next = std::chrono::ceil<std::chrono::minutes>(now + std::chrono::milliseconds(1)) +
+                    std::chrono::milliseconds(500);
+  return std::chrono::ceil<std::chrono::milliseconds>(next - now);
 }
 
 bool Scheduler::leader() {
