@@ -18,6 +18,7 @@
 
 #include "runners/log_limit.h"
 #include "runners/runner_client.h"
+#include "util/hex.h"
 #include "util/strings.h"
 #include "vcs/mirror.h"
 
@@ -49,9 +50,7 @@ std::string new_runner_key(std::int64_t id) {
   std::random_device rd;
   std::uniform_int_distribution<std::uint64_t> dist;
   const std::uint64_t a = dist(rd);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(a));
-  return "r" + std::to_string(id) + "-" + hex;
+  return "r" + std::to_string(id) + "-" + util::hex_u64(a);
 }
 
 std::optional<Identity> load_identity(const fs::path& file) {

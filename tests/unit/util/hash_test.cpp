@@ -14,6 +14,12 @@ TEST(Hex, EncodesLowerCase) {
   EXPECT_EQ(to_hex(std::string_view()), "");
 }
 
+TEST(Hex, U64IsSixteenDigits) {
+  EXPECT_EQ(hex_u64(0), "0000000000000000");
+  EXPECT_EQ(hex_u64(42), "000000000000002a");
+  EXPECT_EQ(hex_u64(0xfedcba9876543210ull), "fedcba9876543210");
+}
+
 TEST(Hex, DigitValues) {
   EXPECT_EQ(hex_digit_value('0'), 0);
   EXPECT_EQ(hex_digit_value('9'), 9);
