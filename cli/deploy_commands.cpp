@@ -4,13 +4,10 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "util/strings.h"
 
 namespace mlgate::cli {
 namespace {
-
-std::string short_sha(const std::string& sha) {
-  return sha.substr(0, 12);
-}
 
 // mlgate deploy: exits 1 when the gate refuses, printing the checks that block.
 void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
@@ -56,7 +53,7 @@ void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
         throw ClientError(message + " (HTTP " + std::to_string(r.status) + ")", 1);
       }
       if (!d->client.json) {
-        std::cout << "deployed " << short_sha(json_text(r.body, "sha")) << " to "
+        std::cout << "deployed " << util::short_sha(json_text(r.body, "sha")) << " to "
                   << json_text(r.body, "environment") << " (deployment " << json_text(r.body, "id")
                   << ", gate " << json_text(r.body, "decision")
                   << (r.body.value("forced", false) ? ", FORCED: " + json_text(r.body, "reason")
@@ -89,7 +86,7 @@ void add_rollback_command(CLI::App& app, ExitCode& exit_code) {
         std::cout << r.body.dump(2) << "\n";
       } else {
         std::cout << "rolled back " << json_text(r.body, "environment") << ": "
-                  << short_sha(json_text(r.body, "sha")) << " is current again (deployment "
+                  << util::short_sha(json_text(r.body, "sha")) << " is current again (deployment "
                   << json_text(r.body, "id") << ")\n";
       }
     });
@@ -120,7 +117,7 @@ void add_deployments_command(CLI::App& app, ExitCode& exit_code) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& dep : r.body["deployments"]) {
         rows.push_back({json_text(dep, "id"), json_text(dep, "environment"),
-                        short_sha(json_text(dep, "sha")), json_text(dep, "kind"),
+                        util::short_sha(json_text(dep, "sha")), json_text(dep, "kind"),
                         dep.value("current", false) ? "*" : "",
                         dep.value("forced", false) ? "forced" : "", json_text(dep, "actor"),
                         json_text(dep, "created_at"), json_text(dep, "reason")});

@@ -17,6 +17,7 @@
 #include "core/junit.h"
 #include "core/metrics_json.h"
 #include "core/predictions.h"
+#include "util/strings.h"
 #include "vcs/validate.h"
 
 namespace mlgate::cli {
@@ -89,9 +90,7 @@ void run_online(const OnlineOptions& o, ExitCode& exit_code) {
           "gate: --repo, --sha and --environment are needed (or use `mlgate gate evaluate` "
           "offline)",
           2);
-    std::string sha = o.sha;
-    std::transform(sha.begin(), sha.end(), sha.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string sha = util::lower(o.sha);
     if (!vcs::is_valid_sha(sha))
       throw ClientError("gate: --sha must be a full 40 (or 64) hex digit commit id, not '" +
                             o.sha.substr(0, 80) + "'",

@@ -9,6 +9,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "runners/agent.h"
+#include "util/secret_file.h"
 
 #ifndef MLGATE_VERSION
 #define MLGATE_VERSION "dev"
@@ -18,12 +19,9 @@ namespace mlgate::cli {
 namespace {
 
 std::string read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ClientError("cannot read token file " + path, 2);
-  std::string s;
-  std::getline(in, s);
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\n')) s.pop_back();
-  return s;
+  auto token = util::read_secret_line(path);
+  if (!token) throw ClientError("cannot read token file " + path, 2);
+  return *token;
 }
 
 std::vector<std::string> split_commas(const std::string& s) {

@@ -12,6 +12,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "core/rubric.h"
+#include "util/strings.h"
 
 namespace mlgate::cli {
 namespace {
@@ -64,7 +65,7 @@ std::string duration(const json& seconds) {
 }
 
 std::string short_sha(const json& o) {
-  return str(o, "sha").substr(0, 12);
+  return util::short_sha(str(o, "sha"));
 }
 
 // A pipeline or job state that means it did not succeed.

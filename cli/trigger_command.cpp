@@ -6,6 +6,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "util/strings.h"
 
 namespace mlgate::cli {
 namespace {
@@ -61,7 +62,7 @@ void add_trigger_command(CLI::App& app, ExitCode& exit_code) {
         tiers += (tiers.empty() ? "" : ", ") + tier.get<std::string>();
       const std::string sha = json_text(r.body, "sha");
       std::cout << "pipeline " << json_text(r.body, "id") << " created: " << tiers << " on "
-                << json_text(r.body, "repo") << " at " << sha.substr(0, 12) << " ("
+                << json_text(r.body, "repo") << " at " << util::short_sha(sha) << " ("
                 << json_text(r.body, "ref") << ")\n"
                 << url << "\n";
     });

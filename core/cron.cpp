@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "util/strings.h"
+
 namespace mlgate::core {
 namespace {
 
@@ -34,12 +36,6 @@ constexpr std::array<FieldSpec, 5> kFields{{
     {"day-of-week", 0, 7, &kDayNames},
 }};
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // A value of a field: a number or (where the field has them) a name. Sets error on failure.
 std::optional<int> parse_value(std::string_view text, const FieldSpec& spec, std::string& error) {
   if (text.empty()) {
@@ -64,7 +60,7 @@ std::optional<int> parse_value(std::string_view text, const FieldSpec& spec, std
     return value;
   }
   if (spec.names != nullptr) {
-    std::string name = lower(text);
+    std::string name = util::lower(text);
     for (std::size_t i = 0; i < spec.names->size(); ++i) {
       if (*(*spec.names)[i] != '\0' && name == (*spec.names)[i]) {
         return spec.low + static_cast<int>(i);
@@ -254,7 +250,7 @@ CronParse parse_cron(std::string_view text) {
   if (text.size() > 256) return fail("cron expression is too long (over 256 characters)");
   std::string expanded(text);
   if (text.front() == '@') {
-    std::string macro = lower(text);
+    std::string macro = util::lower(text);
     if (macro == "@yearly" || macro == "@annually") {
       expanded = "0 0 1 1 *";
     } else if (macro == "@monthly") {

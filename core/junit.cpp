@@ -8,15 +8,12 @@
 #include <system_error>
 #include <utility>
 
+#include "util/strings.h"
+
 namespace mlgate::core {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
+using util::trim;
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid (overlong forms,
 // surrogates and code points above U+10FFFF are not valid).

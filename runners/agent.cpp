@@ -18,6 +18,8 @@
 
 #include "runners/log_limit.h"
 #include "runners/runner_client.h"
+#include "util/hex.h"
+#include "util/strings.h"
 #include "vcs/mirror.h"
 
 namespace mlgate::runners {
@@ -48,9 +50,7 @@ std::string new_runner_key(std::int64_t id) {
   std::random_device rd;
   std::uniform_int_distribution<std::uint64_t> dist;
   const std::uint64_t a = dist(rd);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(a));
-  return "r" + std::to_string(id) + "-" + hex;
+  return "r" + std::to_string(id) + "-" + util::hex_u64(a);
 }
 
 std::optional<Identity> load_identity(const fs::path& file) {
@@ -465,9 +465,7 @@ class Agent {
     RunResult result;
     try {
       vcs::RepoRemote remote;
-      std::string lower_name = job.repo;
-      std::transform(lower_name.begin(), lower_name.end(), lower_name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const std::string lower_name = util::lower(job.repo);
       const std::string forge = claim.job.value("forge", std::string("github"));
       remote.key = forge + "/" + lower_name;
       remote.clone_url = claim.job.value("clone_url", std::string());

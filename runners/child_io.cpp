@@ -1,30 +1,23 @@
 #include "runners/child_io.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <system_error>
 
 namespace mlgate::runners {
 
-void reset_child_signals() {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-boost::process::pipe cloexec_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    throw std::system_error(errno, std::generic_category(), "pipe2");
-  }
-  return boost::process::pipe(fds[0], fds[1]);
+util::ChildOptions piped_child_options() {
+  util::ChildOptions o;
+  o.stdin_null = true;
+  o.output_pipe = true;
+  o.reset_signal_dispositions = true;
+  o.die_with_parent = true;
+  o.parent_death_signal = SIGKILL;
+  o.destroy_signal = SIGKILL;
+  o.destroy_grace = std::chrono::milliseconds(0);
+  return o;
 }
 
 ReadState read_some(int fd, std::chrono::milliseconds timeout, std::string& buf) {

@@ -8,8 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -23,7 +21,6 @@
 
 namespace mlgate::runners {
 
-namespace bp = boost::process;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -44,43 +41,37 @@ constexpr auto kKillCommandTimeout = 3s;
 // The end of the output kept to find the docker CLI's own error line ("docker: ...").
 constexpr std::size_t kTailBytes = 4096;
 
-// Run in the child between fork and exec. The runner may block or ignore signals in its threads
-// (a server commonly ignores SIGPIPE); an exec'd program inherits both, so they are reset here.
-// PR_SET_PDEATHSIG: a docker CLI does not outlive the runner (its container is an orphan that the
-// next start of the runner removes).
-struct ChildSetup : bp::extend::handler {
-  template <typename Executor>
-  void on_exec_setup(Executor&) const {
-    reset_child_signals();
-  }
-};
-
-// A child with its stdout and stderr on one pipe, of which the parent holds the read end. Not
-// movable: bp::pipe's move assignment would leak descriptors, so it is only ever constructed in
-// place. Destroying it while the child runs kills (SIGKILL) and reaps the child.
+// A child with its stdout and stderr on one pipe, of which the parent holds the read end
+// (piped_child_options: signals reset in the child, as the runner may block or ignore some in its
+// threads; PR_SET_PDEATHSIG: a docker CLI does not outlive the runner, its container is an orphan
+// that the next start of the runner removes). Destroying it while the child runs kills (SIGKILL)
+// and reaps the child.
 class PipedChild {
  public:
-  // Throws (boost::process::process_error, std::system_error) when the child cannot start.
+  // Throws std::runtime_error when the child cannot start.
   PipedChild(const std::string& exe, const std::vector<std::string>& args)
-      : out_(cloexec_pipe()),
-        child_(bp::exe = exe, bp::args = args, (bp::std_in < bp::null),
-               ((bp::std_out & bp::std_err) > out_), ChildSetup{}) {}
+      : child_(argv_of(exe, args), piped_child_options()) {}
   PipedChild(const PipedChild&) = delete;
   PipedChild& operator=(const PipedChild&) = delete;
 
-  bp::child& child() { return child_; }
-  int fd() const { return out_.native_source(); }
+  util::ChildProcess& child() { return child_; }
+  int fd() const { return child_.output_fd(); }
 
  private:
-  bp::pipe out_;  // before child_: the child is started with it
-  bp::child child_;
+  static std::vector<std::string> argv_of(const std::string& exe,
+                                          const std::vector<std::string>& args) {
+    std::vector<std::string> argv{exe};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  util::ChildProcess child_;
 };
 
 // The docker CLI as a path: a name is looked up in PATH (once per call; cheap next to a docker
 // round trip). Empty when it cannot be found.
 std::string resolve_program(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  return bp::search_path(program).string();
+  return util::find_program(program);
 }
 
 struct Captured {
@@ -109,9 +100,8 @@ Captured run_docker(const std::string& docker, const std::vector<std::string>& a
   const auto deadline = Clock::now() + timeout;
   bool eof = false;
   while (true) {
-    std::error_code ec;
     if (Clock::now() >= deadline) {
-      s->child().terminate(ec);  // SIGKILL and reap
+      s->child().stop(SIGKILL, std::chrono::milliseconds(0));  // SIGKILL and reap
       c.output += "\n(docker " + (args.empty() ? std::string() : args[0]) + " timed out)";
       return c;
     }
@@ -119,10 +109,10 @@ Captured run_docker(const std::string& docker, const std::vector<std::string>& a
       if (read_some(s->fd(), 50ms, c.output) == ReadState::eof) eof = true;
       continue;
     }
-    if (!s->child().running(ec)) break;
+    if (!s->child().running()) break;
     ::poll(nullptr, 0, 5);
   }
-  c.exit_code = s->child().exit_code();
+  c.exit_code = util::exit_code_of(s->child().wait());
   return c;
 }
 
@@ -175,15 +165,14 @@ std::optional<std::string> docker_error_line(const std::string& tail) {
 // container is killed and removed and the CLI reaped.
 class ContainerGuard {
  public:
-  ContainerGuard(std::string docker, std::string name, bp::child& cli)
+  ContainerGuard(std::string docker, std::string name, util::ChildProcess& cli)
       : docker_(std::move(docker)), name_(std::move(name)), cli_(cli) {}
   ~ContainerGuard() {
     if (!armed_) return;
     try {
-      std::error_code ec;
-      if (cli_.running(ec)) {
+      if (cli_.running()) {
         run_docker(docker_, {"kill", name_}, kKillCommandTimeout);
-        cli_.terminate(ec);
+        cli_.stop(SIGKILL, std::chrono::milliseconds(0));
       }
       remove();
     } catch (...) {
@@ -207,7 +196,7 @@ class ContainerGuard {
  private:
   std::string docker_;
   std::string name_;
-  bp::child& cli_;
+  util::ChildProcess& cli_;
   bool armed_ = true;
 };
 
@@ -321,13 +310,13 @@ int remove_orphan_containers(const std::string& docker, const std::string& runne
 
 DockerExecutor::DockerExecutor(DockerOptions options) : options_(std::move(options)) {}
 
-namespace {
-
-// Why the job cannot start on this runner (no docker CLI or daemon, an image that is not present,
-// a missing bind-mount source); nothing when it can.
-std::optional<RunResult> refuse_to_start(const JobSpec& job, const RunPaths& paths,
-                                         const std::string& docker, const std::string& exe) {
-  if (exe.empty()) return error_result("docker CLI '" + docker + "' not found in PATH");
+RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
+  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
+  if (!valid_image_reference(job.image)) {
+    return error_result("image reference '" + job.image + "' is not valid");
+  }
+  const std::string exe = resolve_program(options_.docker);
+  if (exe.empty()) return error_result("docker CLI '" + options_.docker + "' not found in PATH");
   if (!docker_image_present(exe, job.image)) {
     if (auto why = docker_unavailable_reason(exe)) {
       return error_result("Docker is not available on this runner: " + *why);
@@ -344,126 +333,6 @@ std::optional<RunResult> refuse_to_start(const JobSpec& job, const RunPaths& pat
                           dir->string() + " is not a directory");
     }
   }
-  return std::nullopt;
-}
-
-// What watching a running `docker run` saw: how the container was stopped (timed_out or
-// cancelled, once it was killed), if it was, and the end of the output.
-struct Watched {
-  std::optional<Outcome> stopped;
-  std::string tail;
-};
-
-// Streams the CLI's output to hooks.on_output until the CLI exited and its output is drained.
-// Kills the container at the deadline or when cancelled, again every kKillRetry, and the CLI
-// itself when it has not exited `kill_grace` after the first kill.
-Watched watch_container(PipedChild& cli, const std::string& exe, const std::string& name,
-                        Clock::time_point deadline, std::chrono::milliseconds kill_grace,
-                        const RunHooks& hooks) {
-  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
-  std::optional<Outcome> stopped;  // timed_out or cancelled, once the container was killed
-  Clock::time_point kill_started{};
-  Clock::time_point last_kill{};
-  bool cli_killed = false;
-  bool eof = false;
-  std::optional<Clock::time_point> exited_at;
-  std::string buf;
-  std::string tail;
-  auto kill_container = [&] {
-    run_docker(exe, {"kill", name}, kKillCommandTimeout);
-    last_kill = Clock::now();
-  };
-
-  while (true) {
-    auto now = Clock::now();
-    std::error_code ec;
-    if (!exited_at) {
-      if (!stopped) {
-        if (now >= deadline) {
-          stopped = Outcome::timed_out;
-        } else if (cancel_requested()) {
-          stopped = Outcome::cancelled;
-        }
-        if (stopped) {
-          kill_started = now;
-          kill_container();
-        }
-      } else if (now - kill_started >= kill_grace) {
-        // The CLI did not follow its container: kill it; the container is removed below.
-        cli.child().terminate(ec);
-        cli_killed = true;
-      } else if (now - last_kill >= kKillRetry) {
-        kill_container();
-      }
-      if (cli_killed || !cli.child().running(ec)) exited_at = Clock::now();
-    }
-    if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
-
-    if (eof) {
-      ::poll(nullptr, 0, 20);  // the pipe is done; only waiting for the CLI to exit
-      continue;
-    }
-    auto wait = exited_at ? std::chrono::milliseconds(50) : kPollInterval;
-    if (!stopped) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-      wait = std::clamp(left, std::chrono::milliseconds(1), wait);
-    }
-    buf.clear();
-    auto state = read_some(cli.fd(), wait, buf);
-    if (state == ReadState::eof) eof = true;
-    if (!buf.empty()) {
-      tail += buf;
-      if (tail.size() > kTailBytes) tail.erase(0, tail.size() - kTailBytes);
-      if (hooks.on_output) hooks.on_output(buf);
-    }
-  }
-  return Watched{stopped, std::move(tail)};
-}
-
-// The attempt's result once the CLI exited: the container killed (timed out or cancelled),
-// docker's own failure, or the job's exit code.
-RunResult container_result(const JobSpec& job, const Watched& watched, PipedChild& cli,
-                           ContainerGuard& guard) {
-  const std::optional<Outcome>& stopped = watched.stopped;
-  const std::string& tail = watched.tail;
-  if (stopped) {
-    guard.remove();
-    guard.disarm();
-    if (*stopped == Outcome::timed_out) {
-      return RunResult{.outcome = Outcome::timed_out,
-                       .message = "timed out after " + std::to_string(job.timeout.count()) +
-                                  "s (the tier's timeout); the container was killed"};
-    }
-    return RunResult{.outcome = Outcome::cancelled,
-                     .message = "cancelled; the container was killed"};
-  }
-
-  const int code = cli.child().exit_code();
-  // 125: docker itself failed (bad flag, daemon error); 126/127: the command could not be
-  // started in the container. A job's own exit code can be any of these too, so it only counts as
-  // docker's failure when docker said so.
-  if (code >= 125 && code <= 127) {
-    if (auto line = docker_error_line(tail)) {
-      guard.remove();
-      guard.disarm();
-      return error_result(*line);
-    }
-  }
-  guard.disarm();  // `docker run --rm` returns only after the container is removed
-  return RunResult{.outcome = Outcome::exited,
-                   .exit_code = code,
-                   .message = "exited with " + std::to_string(code)};
-}
-
-}  // namespace
-
-RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
-  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
-  if (!valid_image_reference(job.image)) {
-    return error_result("image reference '" + job.image + "' is not valid");
-  }
-  const std::string exe = resolve_program(options_.docker);
-  if (auto refused = refuse_to_start(job, paths, options_.docker, exe)) return *refused;
   const std::string name = container_name(options_.runner_key, job);
   std::vector<std::string> argv;
   try {
@@ -484,8 +353,89 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
   ContainerGuard guard(exe, name, cli->child());
 
   const auto deadline = Clock::now() + job.timeout;
-  const Watched watched = watch_container(*cli, exe, name, deadline, options_.kill_grace, hooks);
-  return container_result(job, watched, *cli, guard);
+  std::optional<Outcome> stopped;  // timed_out or cancelled, once the container was killed
+  Clock::time_point kill_started{};
+  Clock::time_point last_kill{};
+  bool cli_killed = false;
+  bool eof = false;
+  std::optional<Clock::time_point> exited_at;
+  std::string buf;
+  std::string tail;
+  auto kill_container = [&] {
+    run_docker(exe, {"kill", name}, kKillCommandTimeout);
+    last_kill = Clock::now();
+  };
+
+  while (true) {
+    auto now = Clock::now();
+    if (!exited_at) {
+      if (!stopped) {
+        if (now >= deadline) {
+          stopped = Outcome::timed_out;
+        } else if (cancel_requested()) {
+          stopped = Outcome::cancelled;
+        }
+        if (stopped) {
+          kill_started = now;
+          kill_container();
+        }
+      } else if (now - kill_started >= options_.kill_grace) {
+        // The CLI did not follow its container: kill it; the container is removed below.
+        cli->child().stop(SIGKILL, std::chrono::milliseconds(0));
+        cli_killed = true;
+      } else if (now - last_kill >= kKillRetry) {
+        kill_container();
+      }
+      if (cli_killed || !cli->child().running()) exited_at = Clock::now();
+    }
+    if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
+
+    if (eof) {
+      ::poll(nullptr, 0, 20);  // the pipe is done; only waiting for the CLI to exit
+      continue;
+    }
+    auto wait = exited_at ? std::chrono::milliseconds(50) : kPollInterval;
+    if (!stopped) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      wait = std::clamp(left, std::chrono::milliseconds(1), wait);
+    }
+    buf.clear();
+    auto state = read_some(cli->fd(), wait, buf);
+    if (state == ReadState::eof) eof = true;
+    if (!buf.empty()) {
+      tail += buf;
+      if (tail.size() > kTailBytes) tail.erase(0, tail.size() - kTailBytes);
+      if (hooks.on_output) hooks.on_output(buf);
+    }
+  }
+
+  if (stopped) {
+    guard.remove();
+    guard.disarm();
+    if (*stopped == Outcome::timed_out) {
+      return RunResult{.outcome = Outcome::timed_out,
+                       .message = "timed out after " + std::to_string(job.timeout.count()) +
+                                  "s (the tier's timeout); the container was killed"};
+    }
+    return RunResult{.outcome = Outcome::cancelled,
+                     .message = "cancelled; the container was killed"};
+  }
+
+  const int code = util::exit_code_of(cli->child().wait());
+  // 125: docker itself failed (bad flag, daemon error); 126/127: the command could not be
+  // started in the container. A job's own exit code can be any of these too, so it only counts as
+  // docker's failure when docker said so.
+  if (code >= 125 && code <= 127) {
+    if (auto line = docker_error_line(tail)) {
+      guard.remove();
+      guard.disarm();
+      return error_result(*line);
+    }
+  }
+  guard.disarm();  // `docker run --rm` returns only after the container is removed
+  return RunResult{.outcome = Outcome::exited,
+                   .exit_code = code,
+                   .message = "exited with " + std::to_string(code)};
 }
 
 }  // namespace mlgate::runners

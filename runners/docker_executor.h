@@ -1,4 +1,4 @@
-// The docker executor: one `docker run --rm` per job attempt, started through Boost.Process from
+// The docker executor: one `docker run --rm` per job attempt, started as a util::ChildProcess from
 // an argv vector (never a shell on the runner host), sandboxed by default (no network, no
 // capabilities, no new privileges, memory/cpu/pids limits, only the workspace and results
 // mounted, never the Docker socket), named and labelled so that a restarted runner can find and

@@ -106,25 +106,11 @@ void App::start_background() {
   wakeup_->start();
   scheduler_->start();
   feedback_->start();
-  bg_stop_ = false;
-  bg_thread_ = std::thread([this] {
-    std::unique_lock lock(bg_mu_);
-    while (!bg_stop_) {
-      lock.unlock();
-      maintenance_tick();
-      lock.lock();
-      bg_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return bg_stop_; });
-    }
-  });
+  maintenance_.start();
 }
 
 void App::stop_background() {
-  {
-    std::lock_guard lock(bg_mu_);
-    bg_stop_ = true;
-  }
-  bg_cv_.notify_all();
-  if (bg_thread_.joinable()) bg_thread_.join();
+  maintenance_.stop();
   if (scheduler_) scheduler_->stop();
   if (feedback_) feedback_->stop();
   if (planner_) planner_->stop();

@@ -21,6 +21,7 @@
 #include "store/database.h"
 #include "store/migrations.h"
 #include "store/retention.h"
+#include "util/periodic_worker.h"
 
 namespace mlgate::server {
 
@@ -111,10 +112,11 @@ class App {
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<ForgeFeedback> feedback_;
   httplib::Server http_;
-  std::mutex bg_mu_;
-  std::condition_variable bg_cv_;
-  bool bg_stop_ = false;
-  std::thread bg_thread_;
+  // maintenance_tick() every second.
+  util::PeriodicWorker maintenance_{"maintenance", [this] {
+                                      maintenance_tick();
+                                      return std::chrono::milliseconds(1000);
+                                    }};
   // Empty until the first run: the first maintenance tick does everything (the steady clock counts
   // from boot, so a zero time point would hold retention back for an hour after a boot).
   std::optional<std::chrono::steady_clock::time_point> last_pending_sweep_;

@@ -35,37 +35,25 @@ int ForgeFeedback::tick() {
 }
 
 void ForgeFeedback::start() {
-  if (!options_.enabled || thread_.joinable()) return;
-  {
-    std::lock_guard lock(mu_);
-    stop_ = false;
-  }
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-      lock.unlock();
-      int done = 0;
-      try {
-        done = tick();
-      } catch (const store::DatabaseUnavailable&) {
-        // PostgreSQL is down: /readyz says so; the work waits in the database.
-      } catch (const std::exception& e) {
-        log_event(spdlog::level::err, "forge feedback pass failed", {{"error", e.what()}});
-      }
-      lock.lock();
-      // Busy: go on at once; idle: wait a period.
-      if (done == 0) cv_.wait_for(lock, options_.period, [&] { return stop_; });
-    }
-  });
+  if (!options_.enabled) return;
+  worker_.start();
 }
 
 void ForgeFeedback::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
+  worker_.stop();
+}
+
+std::chrono::milliseconds ForgeFeedback::loop_tick() {
+  int done = 0;
+  try {
+    done = tick();
+  } catch (const store::DatabaseUnavailable&) {
+    // PostgreSQL is down: /readyz says so; the work waits in the database.
+  } catch (const std::exception& e) {
+    log_event(spdlog::level::err, "forge feedback pass failed", {{"error", e.what()}});
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // Busy: go on at once; idle: wait a period.
+  return done == 0 ? options_.period : std::chrono::milliseconds::zero();
 }
 
 }  // namespace mlgate::server

@@ -6,13 +6,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "server/forge_requests.h"
 #include "store/database.h"
+#include "util/periodic_worker.h"
 
 namespace mlgate::server {
 
@@ -49,10 +48,10 @@ class ForgeFeedback {
   store::Database& db_;
   GateService& gate_;
   ForgeFeedbackOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  std::chrono::milliseconds loop_tick();
+
+  std::mutex mu_;  // guards options_.public_url
+  util::PeriodicWorker worker_{"forge feedback", [this] { return loop_tick(); }};
 };
 
 }  // namespace mlgate::server

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <regex>
 
+#include "util/strings.h"
+
 #ifndef MLGATE_VERSION
 #define MLGATE_VERSION "dev"
 #endif
@@ -15,11 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kDescriptionLimit = 140;  // GitHub refuses longer status descriptions
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // RFC 3986 unreserved characters stay; everything else is %XX.
 std::string url_encode(const std::string& s) {
@@ -59,7 +56,7 @@ std::optional<Origin> origin_of(const std::string& url) {
       R"(^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]+@)?(\[[^\]]+\]|[^/?#:]+)(:(\d+))?([/?#].*)?$)");
   std::smatch m;
   if (!std::regex_match(url, m, re)) return std::nullopt;
-  Origin o{lower(m[1].str()), lower(m[3].str()), m[5].str()};
+  Origin o{util::lower(m[1].str()), util::lower(m[3].str()), m[5].str()};
   if (o.port.empty()) o.port = o.scheme == "https" ? "443" : o.scheme == "http" ? "80" : "";
   if (!m[2].str().empty()) return std::nullopt;  // credentials in a URL: never ours
   return o;
@@ -200,9 +197,9 @@ std::string protection_comment(const json& gate, std::size_t limit) {
   const std::string decision = str(gate, "decision");
   std::string out = "mlgate gate " + (decision.empty() ? std::string("error") : decision);
   const std::string sha = str(gate, "sha");
-  if (!sha.empty()) out += " for " + sha.substr(0, 12);
+  if (!sha.empty()) out += " for " + util::short_sha(sha);
   const std::string baseline = str(gate, "baseline_sha");
-  out += baseline.empty() ? " (no deployed baseline)" : " against " + baseline.substr(0, 12);
+  out += baseline.empty() ? " (no deployed baseline)" : " against " + util::short_sha(baseline);
   out += ".";
   std::vector<std::string> lines;
   if (gate.is_object() && gate.contains("checks") && gate["checks"].is_array()) {

@@ -10,6 +10,7 @@
 #include "server/repo_remote.h"
 #include "store/deployments.h"
 #include "store/gate_inputs.h"
+#include "util/strings.h"
 
 namespace mlgate::server {
 
@@ -56,11 +57,11 @@ std::variant<core::Config, GateRefusal> GateService::read_config(const store::Re
                        "cannot read commit " + sha + " of " + repo.full_name + ": " + e.what()};
   }
   if (!text)
-    return GateRefusal{422, "no_config", "no " + config_path_ + " at " + sha.substr(0, 12)};
+    return GateRefusal{422, "no_config", "no " + config_path_ + " at " + util::short_sha(sha)};
   auto parsed = core::parse_config(*text);
   if (!parsed)
     return GateRefusal{422, "invalid_config",
-                       config_path_ + " at " + sha.substr(0, 12) + " is invalid:\n" +
+                       config_path_ + " at " + util::short_sha(sha) + " is invalid:\n" +
                            core::format_errors(parsed.errors, config_path_)};
   return std::move(*parsed.config);
 }
@@ -131,7 +132,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     for (const auto& g : cfg.gates) known += (known.empty() ? "" : ", ") + g.name;
     out.refusal = GateRefusal{404, "unknown_environment",
                               "no gate for environment '" + env + "' in " + config_path + " at " +
-                                  sha.substr(0, 12) +
+                                  util::short_sha(sha) +
                                   (known.empty() ? " (it has none)" : " (it has " + known + ")")};
     return out;
   }
@@ -160,7 +161,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
       if (c.kind == core::CheckKind::tier) kept.push_back(std::move(c));
     result.checks = std::move(kept);
     result.decision = core::Decision::pending;
-    result.summary = "pending: no pipeline for " + sha.substr(0, 12) +
+    result.summary = "pending: no pipeline for " + util::short_sha(sha) +
                      " yet (it is created when the push reaches mlgate)";
   }
 

@@ -7,6 +7,8 @@
 #include "store/crypto.h"
 #include "store/deliveries.h"
 #include "store/repos.h"
+#include "util/strings.h"
+#include "util/time_format.h"
 #include "webhooks/normalise.h"
 #include "webhooks/signature.h"
 
@@ -20,15 +22,6 @@ double elapsed_ms(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-std::string now_iso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 IntakeAnswer error_answer(int status, const std::string& code, const std::string& message) {
   return {status, {{"error", {{"code", code}, {"message", message}}}}};
 }
@@ -39,9 +32,7 @@ std::string event_header(webhooks::Forge forge, const webhooks::Headers& h) {
 }
 
 std::string cache_key(webhooks::Forge forge, const std::string& name) {
-  std::string key = webhooks::to_string(forge) + "/" + name;
-  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return key;
+  return util::lower(webhooks::to_string(forge) + "/" + name);
 }
 
 // The delivery's row as far as the request alone tells: no repository and no verdict yet.
@@ -177,7 +168,8 @@ IntakeAnswer Intake::spool_or_reject(const IntakeRequest& request, const std::st
       return error_answer(401, "bad_signature", "signature does not match the repository's secret");
     }
   }
-  SpooledDelivery d{webhooks::to_string(request.forge), request.headers, request.body, now_iso()};
+  SpooledDelivery d{webhooks::to_string(request.forge), request.headers, request.body,
+                    util::now_iso8601()};
   if (!spool_.append(d)) {
     log_event(spdlog::level::err, "webhook spool full or unwritable; answering 503",
               {{"spool", spool_.path().string()}});

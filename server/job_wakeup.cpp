@@ -31,7 +31,8 @@ void JobWakeup::start() {
     std::lock_guard lock(mu_);
     stop_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  logged_failure_ = false;
+  worker_.start();
 }
 
 void JobWakeup::stop() {
@@ -40,7 +41,7 @@ void JobWakeup::stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  worker_.stop();
 }
 
 std::uint64_t JobWakeup::generation() {
@@ -68,34 +69,27 @@ void JobWakeup::bump() {
   cv_.notify_all();
 }
 
-void JobWakeup::run() {
-  bool logged_failure = false;
-  while (true) {
-    {
-      std::lock_guard lock(mu_);
-      if (stop_) return;
-    }
-    try {
-      auto conn = db_.connect_dedicated();
-      Receiver receiver(*conn, *this);
-      bump();  // anything that happened while not listening
-      logged_failure = false;
-      while (true) {
-        {
-          std::lock_guard lock(mu_);
-          if (stop_) return;
-        }
-        conn->await_notification(0, 250'000);
+std::chrono::milliseconds JobWakeup::listen() {
+  if (stopping()) return std::chrono::milliseconds::zero();
+  try {
+    auto conn = db_.connect_dedicated();
+    Receiver receiver(*conn, *this);
+    bump();  // anything that happened while not listening
+    logged_failure_ = false;
+    while (true) {
+      {
+        std::lock_guard lock(mu_);
+        if (stop_) return std::chrono::milliseconds::zero();
       }
-    } catch (const std::exception& e) {
-      if (!logged_failure) {
-        log_event(spdlog::level::warn, "job listener lost its connection; retrying",
-                  {{"error", e.what()}});
-        logged_failure = true;
-      }
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
+      conn->await_notification(0, 250'000);
     }
+  } catch (const std::exception& e) {
+    if (!logged_failure_) {
+      log_event(spdlog::level::warn, "job listener lost its connection; retrying",
+                {{"error", e.what()}});
+      logged_failure_ = true;
+    }
+    return std::chrono::seconds(1);
   }
 }
 

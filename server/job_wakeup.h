@@ -9,9 +9,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <thread>
 
 #include "store/database.h"
+#include "util/periodic_worker.h"
 
 namespace mlgate::server {
 
@@ -35,14 +35,17 @@ class JobWakeup {
   bool stopping();
 
  private:
-  void run();
+  // One LISTEN session: until the connection fails (then the worker retries a second later) or
+  // stop().
+  std::chrono::milliseconds listen();
 
   store::Database& db_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t generation_ = 0;
   bool stop_ = false;
-  std::thread thread_;
+  bool logged_failure_ = false;  // a lost connection is logged once until it is back
+  util::PeriodicWorker worker_{"job listener", [this] { return listen(); }};
 };
 
 }  // namespace mlgate::server

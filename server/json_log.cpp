@@ -6,21 +6,15 @@
 #include <chrono>
 #include <ctime>
 
+#include "util/time_format.h"
+
 namespace mlgate::server {
 namespace {
 
 class JsonFormatter : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    using namespace std::chrono;
-    auto t = system_clock::to_time_t(msg.time);
-    auto ms = duration_cast<milliseconds>(msg.time.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[96];
-    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms));
+    const std::string ts = util::iso8601_millis(msg.time);
     std::string payload(msg.payload.data(), msg.payload.size());
     nlohmann::json line = {{"ts", ts}, {"level", spdlog::level::to_string_view(msg.level).data()}};
     nlohmann::json parsed;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/auth.h"
+#include "util/strings.h"
 
 namespace mlgate::server {
 class App;
@@ -75,7 +76,7 @@ void send_message(httplib::Response& res, const PageCaller* caller, int status,
                   bool login_form = false, const std::string& next = "/");
 
 // Formatting shared by the pages.
-std::string short_sha(const std::string& sha);    // the first 12 characters
+using util::short_sha;                            // the first 12 characters (util/strings.h)
 std::string first_line(const std::string& text);  // up to the first newline, at most 120 chars
 std::string format_duration(std::optional<double> seconds);  // "4.2s", "3m 05s", "2h 01m", "-"
 std::string format_bytes(std::int64_t bytes);                // "812 B", "4.1 KiB", "2.0 MiB"

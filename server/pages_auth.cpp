@@ -6,15 +6,10 @@
 #include "server/app.h"
 #include "server/pages.h"
 #include "store/tokens.h"
+#include "util/strings.h"
 
 namespace mlgate::server::pages {
 namespace {
-
-std::string trim(std::string s) {
-  auto b = s.find_first_not_of(" \t");
-  auto e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
 
 std::string cookie_value(const httplib::Request& req, const std::string& name) {
   const std::string header = req.get_header_value("Cookie");
@@ -22,7 +17,7 @@ std::string cookie_value(const httplib::Request& req, const std::string& name) {
   while (pos <= header.size()) {
     auto end = header.find(';', pos);
     if (end == std::string::npos) end = header.size();
-    const std::string part = trim(header.substr(pos, end - pos));
+    const std::string part(util::trim(std::string_view(header).substr(pos, end - pos), " \t"));
     if (part.size() > name.size() && part.compare(0, name.size() + 1, name + "=") == 0)
       return part.substr(name.size() + 1);
     pos = end + 1;
@@ -104,7 +99,7 @@ void login_form(App&, const httplib::Request& req, httplib::Response& res) {
 }
 
 void login_submit(App& app, const httplib::Request& req, httplib::Response& res) {
-  const std::string token = trim(req.get_param_value("token"));
+  const std::string token(util::trim(req.get_param_value("token"), " \t"));
   const std::string next = safe_next(req.get_param_value("next"));
   std::optional<store::ApiToken> found;
   if (!token.empty() && token.size() <= 200 &&

@@ -88,10 +88,6 @@ void send_message(httplib::Response& res, const PageCaller* caller, int status,
   page.send(res, status);
 }
 
-std::string short_sha(const std::string& sha) {
-  return sha.substr(0, 12);
-}
-
 std::string first_line(const std::string& text) {
   std::string line = text.substr(0, text.find('\n'));
   if (line.size() > 120) line = line.substr(0, 117) + "...";

@@ -10,17 +10,13 @@
 #include "store/pipelines.h"
 #include "store/pq.h"
 #include "store/repos.h"
+#include "util/strings.h"
 #include "webhooks/normalise.h"
 
 namespace mlgate::server {
 namespace {
 
 using webhooks::EventKind;
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string resources_json(const core::Resources& r) {
   nlohmann::json j = nlohmann::json::object();
@@ -72,7 +68,7 @@ void finish_delivery(pqxx::work& tx, std::int64_t id, const std::string& state,
 }  // namespace
 
 std::string mirror_key(const std::string& forge, const std::string& full_name) {
-  return forge + "/" + lower(full_name);
+  return forge + "/" + util::lower(full_name);
 }
 
 Planner::Planner(store::Database& db, vcs::MirrorCache& mirrors, PlannerOptions options)
@@ -84,18 +80,22 @@ Planner::~Planner() {
 
 void Planner::start() {
   std::lock_guard lock(mu_);
-  stopping_ = false;
-  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { work(); });
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.push_back(
+        std::make_unique<util::PeriodicWorker>("planner", [this] { return work(); }));
+    workers_.back()->start();
+  }
 }
 
 void Planner::stop() {
+  std::vector<std::unique_ptr<util::PeriodicWorker>> workers;
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
+    workers.swap(workers_);
   }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  // All at once: no worker takes another delivery while an other one is being joined.
+  for (auto& w : workers) w->request_stop();
+  for (auto& w : workers) w->stop();
 }
 
 void Planner::enqueue(std::int64_t id) {
@@ -103,8 +103,9 @@ void Planner::enqueue(std::int64_t id) {
     std::lock_guard lock(mu_);
     if (std::find(queue_.begin(), queue_.end(), id) != queue_.end()) return;
     queue_.push_back(id);
+    // Every idle worker looks; the first takes it (a busy one looks again when it is done).
+    for (auto& w : workers_) w->wake();
   }
-  cv_.notify_one();
 }
 
 void Planner::enqueue_pending() {
@@ -120,17 +121,16 @@ void Planner::wait_idle() {
   idle_cv_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
 }
 
-void Planner::work() {
-  while (true) {
-    std::int64_t id;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      id = queue_.front();
-      queue_.pop_front();
-      ++busy_;
-    }
+std::chrono::milliseconds Planner::work() {
+  std::int64_t id;
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) return util::PeriodicWorker::kUntilWoken;
+    id = queue_.front();
+    queue_.pop_front();
+    ++busy_;
+  }
+  {
     try {
       auto outcome = plan(id);
       if (outcome.state != "skipped") {
@@ -152,6 +152,7 @@ void Planner::work() {
     }
     idle_cv_.notify_all();
   }
+  return std::chrono::milliseconds::zero();  // the queue may hold more
 }
 
 PlanOutcome Planner::plan(std::int64_t id) {
@@ -269,7 +270,7 @@ CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote
   }
   if (!text) {
     out.problem = PlanProblem::no_config;
-    out.message = "no " + config_path + " at " + sha.substr(0, 12);
+    out.message = "no " + config_path + " at " + util::short_sha(sha);
     return out;
   }
   // The config is validated against the design's budgets; the server's own ceilings then cap.
@@ -320,8 +321,8 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
       for (const auto& t : config.tiers) declared += (declared.empty() ? "" : ", ") + t.name;
       plan.problem = PlanProblem::unknown_tier;
       plan.message = "tier '" + selection.unknown.front() + "' is not declared in " +
-                     options.config_path + " at " + request.sha.substr(0, 12) + " (it declares " +
-                     (declared.empty() ? "none" : declared) + ")";
+                     options.config_path + " at " + util::short_sha(request.sha) +
+                     " (it declares " + (declared.empty() ? "none" : declared) + ")";
       return plan;
     }
     plan.tiers = std::move(selection.tiers);

@@ -8,15 +8,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/config.h"
 #include "store/database.h"
 #include "store/pipelines.h"
+#include "util/periodic_worker.h"
 #include "vcs/mirror.h"
 
 namespace mlgate::server {
@@ -128,18 +129,18 @@ class Planner {
   void wait_idle();
 
  private:
-  void work();
+  // A worker's tick: plans the next queued delivery; when the queue is empty, waits for
+  // enqueue().
+  std::chrono::milliseconds work();
 
   store::Database& db_;
   vcs::MirrorCache& mirrors_;
   PlannerOptions options_;
   std::mutex mu_;
-  std::condition_variable cv_;
   std::condition_variable idle_cv_;
   std::deque<std::int64_t> queue_;
   int busy_ = 0;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<util::PeriodicWorker>> workers_;
 };
 
 // The mirror key of a repo: "<forge>/<lowercased full name>".

@@ -2,6 +2,7 @@
 
 #include "server/forge_requests.h"
 #include "store/feedback.h"
+#include "util/strings.h"
 
 namespace mlgate::server {
 
@@ -30,7 +31,7 @@ ProtectionIntake record_protection_rule(pqxx::work& tx, const store::RepoRow& re
   auto id = store::record_protection_request(tx, r);
   out.recorded = true;
   out.note = "deployment protection rule " + std::to_string(id) + " for " + event.environment +
-             " at " + event.sha.substr(0, 12) + ": answered when the gate decides";
+             " at " + util::short_sha(event.sha) + ": answered when the gate decides";
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include "store/deployments.h"
 #include "store/feedback.h"
 #include "store/repos.h"
+#include "util/strings.h"
 #include "vcs/validate.h"
 
 namespace mlgate::server {
@@ -23,11 +24,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kRepoPattern = kApiRepoPattern;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 void send_outcome_refusal(httplib::Response& res, const GateRefusal& r) {
   send_error(res, r.status, r.code, r.message);
@@ -51,7 +47,7 @@ json deployment_json(const store::DeploymentRow& d, bool current) {
 void get_gate(App& app, const httplib::Request& req, httplib::Response& res) {
   auto caller = authorize(app, req, res, "read");
   if (!caller) return;
-  const std::string sha = lower(req.get_param_value("sha"));
+  const std::string sha = util::lower(req.get_param_value("sha"));
   const std::string env = req.get_param_value("environment");
   if (!vcs::is_valid_sha(sha))
     return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
@@ -79,7 +75,7 @@ void send_gate_refusal(httplib::Response& res, json gate, const std::string& sha
   send_json(res, 409,
             {{"error",
               {{"code", "gate_" + decision},
-               {"message", "the gate says " + decision + " for " + sha.substr(0, 12) + " to " +
+               {"message", "the gate says " + decision + " for " + util::short_sha(sha) + " to " +
                                env + " (deploy with force and a reason to override): " +
                                gate["summary"].get<std::string>()}}},
              {"decision", decision},
@@ -96,7 +92,7 @@ void create_deployment(App& app, const httplib::Request& req, httplib::Response&
   auto str = [&](const char* key) {
     return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
   };
-  const std::string sha = lower(str("sha"));
+  const std::string sha = util::lower(str("sha"));
   const std::string env = str("environment");
   const std::string reason = str("reason");
   if (body.contains("force") && !body["force"].is_boolean())

@@ -10,6 +10,8 @@
 #include "server/repo_remote.h"
 #include "store/pq.h"
 #include "store/repos.h"
+#include "util/strings.h"
+#include "util/time_format.h"
 
 namespace mlgate::server {
 namespace {
@@ -22,15 +24,6 @@ std::int64_t epoch(sys_seconds t) {
 
 sys_seconds from_epoch(std::int64_t s) {
   return sys_seconds{std::chrono::seconds{s}};
-}
-
-std::string iso(sys_seconds t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -49,47 +42,33 @@ std::chrono::sys_seconds Scheduler::now() const {
 }
 
 void Scheduler::start() {
-  if (!options_.enabled || thread_.joinable()) return;
-  {
-    std::lock_guard lock(loop_mu_);
-    stopping_ = false;
-  }
+  if (!options_.enabled || worker_.running()) return;
   stop_requested_ = false;
-  thread_ = std::thread([this] { run(); });
+  worker_.start();
 }
 
 void Scheduler::stop() {
-  {
-    std::lock_guard lock(loop_mu_);
-    stopping_ = true;
-  }
   stop_requested_ = true;
-  loop_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  worker_.stop();
   resign();
 }
 
-void Scheduler::run() {
-  std::unique_lock lock(loop_mu_);
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      auto report = tick();
-      for (const auto& p : report.problems)
-        log_event(spdlog::level::warn, "schedule skipped", {{"problem", p}});
-    } catch (const store::DatabaseUnavailable& e) {
-      log_event(spdlog::level::warn, "scheduler: database unavailable", {{"error", e.what()}});
-    } catch (const std::exception& e) {
-      log_event(spdlog::level::err, "scheduler tick failed", {{"error", e.what()}});
-    }
-    lock.lock();
-    // The start of the next minute on the real clock (a little after it, so that the minute has
-    // begun on every replica's clock too).
-    auto next = std::chrono::ceil<std::chrono::minutes>(std::chrono::system_clock::now() +
-                                                        std::chrono::milliseconds(1)) +
-                std::chrono::milliseconds(500);
-    loop_cv_.wait_until(lock, next, [&] { return stopping_; });
+std::chrono::milliseconds Scheduler::loop_tick() {
+  try {
+    auto report = tick();
+    for (const auto& p : report.problems)
+      log_event(spdlog::level::warn, "schedule skipped", {{"problem", p}});
+  } catch (const store::DatabaseUnavailable& e) {
+    log_event(spdlog::level::warn, "scheduler: database unavailable", {{"error", e.what()}});
+  } catch (const std::exception& e) {
+    log_event(spdlog::level::err, "scheduler tick failed", {{"error", e.what()}});
   }
+  // The start of the next minute on the real clock (a little after it, so that the minute has
+  // begun on every replica's clock too).
+  const auto now = std::chrono::system_clock::now();
+  const auto next = std::chrono::ceil<std::chrono::minutes>(now + std::chrono::milliseconds(1)) +
+                    std::chrono::milliseconds(500);
+  return std::chrono::ceil<std::chrono::milliseconds>(next - now);
 }
 
 bool Scheduler::leader() {
@@ -153,7 +132,7 @@ TickReport Scheduler::fire_due(std::chrono::sys_seconds now) {
     log_event(spdlog::level::info, "schedule fired",
               {{"repo", run.repo},
                {"tier", run.tier},
-               {"scheduled_for", iso(run.scheduled_for)},
+               {"scheduled_for", util::iso8601(run.scheduled_for)},
                {"sha", run.sha},
                {"pipeline", run.pipeline_id}});
   }
@@ -181,7 +160,8 @@ void Scheduler::fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, Ti
   if (commit.problem == PlanProblem::unreadable_commit ||
       commit.problem == PlanProblem::invalid_config) {
     // What the schedules are is unknown: keep what is remembered, fire nothing.
-    report.problems.push_back(repo->full_name + " at " + sha.substr(0, 12) + ": " + commit.message);
+    report.problems.push_back(repo->full_name + " at " + util::short_sha(sha) + ": " +
+                              commit.message);
     return;
   }
   std::vector<const core::TierConfig*> scheduled;  // none when the branch has no config

@@ -22,6 +22,7 @@
 
 #include "server/planner.h"
 #include "store/database.h"
+#include "util/periodic_worker.h"
 #include "vcs/mirror.h"
 
 namespace mlgate::server {
@@ -83,7 +84,9 @@ class Scheduler {
  private:
   bool hold_leadership();
   void fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, TickReport& report);
-  void run();
+  // One pass of the loop: tick() with its problems logged; returns the wait until the start of
+  // the next minute.
+  std::chrono::milliseconds loop_tick();
 
   store::Database& db_;
   vcs::MirrorCache& mirrors_;
@@ -94,11 +97,8 @@ class Scheduler {
   std::unique_ptr<pqxx::connection> leader_conn_;
   bool leader_ = false;
 
-  std::mutex loop_mu_;
-  std::condition_variable loop_cv_;
-  bool stopping_ = false;
   std::atomic<bool> stop_requested_{false};  // ends a tick between repositories
-  std::thread thread_;
+  util::PeriodicWorker worker_{"scheduler", [this] { return loop_tick(); }};
 };
 
 }  // namespace mlgate::server

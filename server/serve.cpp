@@ -12,6 +12,7 @@
 #include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "store/tokens.h"
+#include "util/secret_file.h"
 
 namespace mlgate::server {
 namespace fs = std::filesystem;
@@ -19,11 +20,9 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read admin token file " + path);
-  std::string token;
-  std::getline(in, token);
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  const auto read = util::read_secret_line(path);
+  if (!read) throw std::runtime_error("cannot read admin token file " + path);
+  const std::string& token = *read;
   if (token.size() < 16)
     throw std::runtime_error("admin token in " + path + " is shorter than 16 characters");
   return token;

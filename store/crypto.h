@@ -1,12 +1,15 @@
-// Hashing and random tokens (OpenSSL).
+// Random tokens and constant-time comparison (OpenSSL); hashing is util/hash.h.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "util/hash.h"
+
 namespace mlgate::store {
 
-std::string sha256_hex(std::string_view data);
+// Lowercase hex SHA-256 (64 characters): util/hash.h, named here too for the store's callers.
+using util::sha256_hex;
 // `bytes` random bytes from OpenSSL's CSPRNG, hex-encoded (so 2*bytes characters).
 std::string random_hex(size_t bytes);
 // Equal without leaking where they differ (CRYPTO_memcmp over SHA-256 digests).

@@ -187,18 +187,19 @@ void EmbeddedPostgres::init_cluster() {
   if (uid_ && ::chown(cluster_dir_.c_str(), *uid_, *gid_) != 0) {
     throw std::runtime_error("cannot give " + cluster_dir_.string() + " to the PostgreSQL user");
   }
-  ChildOptions opts;
+  util::ChildOptions opts;
   opts.uid = uid_;
   opts.gid = gid_;
   opts.working_dir = cluster_dir_.string();
   opts.env = {{"LC_ALL", "C"}, {"LANG", "C"}};
   std::string output;
-  int status =
-      run_capture({(bindir_ / "initdb").string(), "-D", cluster_dir_.string(), "-U",
-                   options_.superuser, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"},
-                  output, opts);
+  int status = util::run_capture(
+      {(bindir_ / "initdb").string(), "-D", cluster_dir_.string(), "-U", options_.superuser,
+       "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"},
+      output, opts);
   if (status != 0) {
-    throw std::runtime_error("initdb failed (" + describe_wait_status(status) + "):\n" + output);
+    throw std::runtime_error("initdb failed (" + util::describe_wait_status(status) + "):\n" +
+                             output);
   }
 }
 
@@ -229,7 +230,7 @@ void EmbeddedPostgres::start() {
       argv.push_back(setting);
     }
   }
-  ChildOptions opts;
+  util::ChildOptions opts;
   opts.uid = uid_;
   opts.gid = gid_;
   opts.working_dir = cluster_dir_.string();
@@ -239,7 +240,7 @@ void EmbeddedPostgres::start() {
   // If mlgate dies, the cluster gets a fast shutdown instead of lingering.
   opts.die_with_parent = true;
   opts.parent_death_signal = SIGINT;
-  child_ = ChildProcess(argv, opts);
+  child_ = util::ChildProcess(argv, opts);
   wait_ready();
   create_database();
 }
@@ -298,7 +299,7 @@ void EmbeddedPostgres::stop() {
 }
 
 std::string EmbeddedPostgres::exit_reason() const {
-  if (auto st = child_.exit_status()) return describe_wait_status(*st);
+  if (auto st = child_.exit_status()) return util::describe_wait_status(*st);
   return "is running";
 }
 

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "store/child_process.h"
+#include "util/child_process.h"
 
 namespace mlgate::store {
 
@@ -67,7 +67,7 @@ class EmbeddedPostgres {
   std::filesystem::path bindir_;
   std::optional<uid_t> uid_;
   std::optional<gid_t> gid_;
-  ChildProcess child_;
+  util::ChildProcess child_;
 };
 
 // The first parent of dir that the user uid/gid cannot traverse, if any.

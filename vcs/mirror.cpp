@@ -12,6 +12,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "util/hex.h"
+#include "util/strings.h"
 #include "vcs/lock.h"
 #include "vcs/validate.h"
 
@@ -23,16 +25,6 @@ namespace {
 constexpr const char* kHeadsSpec = "+refs/heads/*:refs/heads/*";
 constexpr const char* kTagsSpec = "+refs/tags/*:refs/tags/*";
 constexpr int kMaxSymlinkHops = 40;
-
-std::string hex16(std::uint64_t v) {
-  static const char* digits = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = digits[v & 0xf];
-    v >>= 4;
-  }
-  return out;
-}
 
 // FNV-1a: a stable (across builds and hosts) name for a fork URL's ref namespace.
 std::uint64_t fnv1a(std::string_view s) {
@@ -47,7 +39,7 @@ std::uint64_t fnv1a(std::string_view s) {
 std::string random_hex16() {
   std::random_device rd;
   std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  return hex16(v);
+  return util::hex_u64(v);
 }
 
 bool is_hex16(std::string_view s) {
@@ -214,10 +206,7 @@ bool is_file_mode(git_filemode_t mode) {
 
 bool equals_dot_git(std::string_view name) {
   if (name.size() != 4) return false;
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower == ".git";
+  return util::lower(name) == ".git";
 }
 
 struct WalkLimits {
@@ -568,7 +557,7 @@ void MirrorCache::ensure_commit(const RepoRemote& remote, std::string_view sha) 
   std::string where = redact_url(remote.clone_url);
   if (!remote.fetch_url_override.empty()) {
     std::string fork_ns =
-        "refs/mlgate/forks/" + hex16(fnv1a(redact_url(remote.fetch_url_override)));
+        "refs/mlgate/forks/" + util::hex_u64(fnv1a(redact_url(remote.fetch_url_override)));
     fetch(repo.get(), remote,
           {remote.fetch_url_override, {"+refs/heads/*:" + fork_ns + "/heads/*"}, true});
     if (lookup_commit(repo.get(), sha)) return;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "util/strings.h"
 #include "vcs/git_handle.h"
 
 namespace mlgate::vcs {
@@ -147,10 +148,7 @@ std::string url_host(std::string_view url) {
                                                                 : auth_end - auth_start);
   std::size_t at = authority.rfind('@');
   if (at != std::string_view::npos) authority = authority.substr(at + 1);
-  std::string host(authority);
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return host;
+  return util::lower(authority);
 }
 
 std::string quote_for_message(std::string_view s) {

@@ -96,13 +96,13 @@ std::string run_git(const std::vector<std::string>& args, const fs::path& cwd,
     argv.push_back(cwd.string());
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  store::ChildOptions opts;
+  util::ChildOptions opts;
   opts.env = isolated_git_env();
   for (const auto& [k, v] : extra_env) opts.env[k] = v;
   std::string out;
-  int status = store::run_capture(argv, out, opts);
+  int status = util::run_capture(argv, out, opts);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error(describe_args(args) + " " + store::describe_wait_status(status) +
+    throw std::runtime_error(describe_args(args) + " " + util::describe_wait_status(status) +
                              ":\n" + out);
   }
   if (!out.empty() && out.back() == '\n') out.pop_back();
@@ -285,12 +285,12 @@ void GitHttpServer::start() {
   fs::path log = dir_.path() / "error.log";
   std::error_code ec;
   fs::remove(log, ec);
-  store::ChildOptions opts;
+  util::ChildOptions opts;
   opts.new_process_group = true;  // stop() takes the CGI children down with it
   opts.stdout_path = (dir_.path() / "lighttpd.out").string();
   opts.stderr_path = "=stdout";
   process_ =
-      store::ChildProcess({"lighttpd", "-D", "-f", (dir_.path() / "lighttpd.conf").string()}, opts);
+      util::ChildProcess({"lighttpd", "-D", "-f", (dir_.path() / "lighttpd.conf").string()}, opts);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!process_.running()) break;
@@ -298,7 +298,7 @@ void GitHttpServer::start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::string why = process_.running() ? "did not accept connections within 10 s"
-                                       : store::describe_wait_status(process_.wait());
+                                       : util::describe_wait_status(process_.wait());
   stop();
   throw std::runtime_error("lighttpd on 127.0.0.1:" + std::to_string(port_) + " " + why + "\n" +
                            read_if_exists(log) + read_if_exists(dir_.path() / "lighttpd.out"));
@@ -310,7 +310,7 @@ void GitHttpServer::stop() {
   if (process_.running()) ::kill(-pgid, SIGTERM);
   process_.stop(SIGTERM, std::chrono::seconds(5));
   ::kill(-pgid, SIGKILL);  // whatever is left of the group (a CGI mid-request); ESRCH when none
-  process_ = store::ChildProcess();
+  process_ = util::ChildProcess();
 }
 
 bool GitHttpServer::running() {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "store/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate::testing {
 
@@ -113,7 +113,7 @@ class GitHttpServer {
   std::filesystem::path repos_;
   GitHttpAuth auth_;
   int port_ = 0;
-  store::ChildProcess process_;
+  util::ChildProcess process_;
 };
 
 }  // namespace mlgate::testing

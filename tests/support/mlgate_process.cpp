@@ -28,11 +28,11 @@ ServeProcess::ServeProcess(ServeProcessOptions options) : options_(std::move(opt
     argv.push_back(options_.database_url);
   }
   for (const auto& a : options_.extra_args) argv.push_back(a);
-  store::ChildOptions co;
+  util::ChildOptions co;
   co.stdout_path = log_path_.string();
   co.stderr_path = "=stdout";
   co.env = {{"MLGATE_DATABASE_URL", ""}};
-  child_ = store::ChildProcess(argv, co);
+  child_ = util::ChildProcess(argv, co);
   fs::path addr = options_.data_dir / "listen-address";
   bool listening =
       eventually([&] { return fs::exists(addr) || !child_.running(); }, std::chrono::seconds(60));

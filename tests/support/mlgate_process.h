@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "store/child_process.h"
+#include "util/child_process.h"
 
 namespace mlgate::testing {
 
@@ -29,7 +29,7 @@ class ServeProcess {
   int port() const { return port_; }
   std::string host_port() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string url() const { return "http://" + host_port(); }
-  store::ChildProcess& process() { return child_; }
+  util::ChildProcess& process() { return child_; }
   std::string log() const;  // everything serve wrote to stderr
   std::filesystem::path log_path() const { return log_path_; }
   // SIGTERM and wait; returns the wait status.
@@ -38,7 +38,7 @@ class ServeProcess {
  private:
   ServeProcessOptions options_;
   std::filesystem::path log_path_;
-  store::ChildProcess child_;
+  util::ChildProcess child_;
   int port_ = 0;
 };
 

@@ -37,7 +37,7 @@ std::optional<int> int_in(const std::string& v, int lo, int hi) {
 }
 
 int run_bench(const std::string& name, const std::function<int()>& run) {
-  // Children get an empty mask (store::ChildProcess).
+  // Children get an empty mask (util::ChildProcess).
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

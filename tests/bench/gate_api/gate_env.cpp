@@ -120,10 +120,10 @@ void GateBenchEnv::start_runner() {
                                    "--name",       "bench-runner",
                                    "--executor",   "local",
                                    "--claim-wait", "2"};
-  store::ChildOptions o;
+  util::ChildOptions o;
   o.stdout_path = (dir_.path() / "runner.log").string();
   o.stderr_path = "=stdout";
-  runner_ = store::ChildProcess(argv, o);
+  runner_ = util::ChildProcess(argv, o);
 }
 
 int GateBenchEnv::stop_runner() {

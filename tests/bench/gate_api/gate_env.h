@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "store/child_process.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate::bench {
 
@@ -74,7 +74,7 @@ class GateBenchEnv {
   Headers reader_;
   std::unique_ptr<pqxx::connection> db_;
   std::int64_t repo_id_ = 0;
-  store::ChildProcess runner_;
+  util::ChildProcess runner_;
   int pushes_ = 0;
 };
 

@@ -23,13 +23,13 @@
 #include <sstream>
 #include <thread>
 
-#include "store/child_process.h"
 #include "store/gate_inputs.h"
 #include "tests/bench/gate_api/common.h"
 #include "tests/bench/gate_api/gate_env.h"
 #include "tests/bench/gate_api/load.h"
 #include "tests/bench/gate_api/model_repo.h"
 #include "tests/bench/gate_api/pgbench.h"
+#include "util/child_process.h"
 
 namespace mlgate::bench {
 namespace {
@@ -133,7 +133,7 @@ Setup prepare(GateBenchEnv& env, const Options& o, std::vector<std::string>& fai
                              tail_of(env.runner_log(), 20));
   const int rst = env.stop_runner();
   if (!(WIFEXITED(rst) && WEXITSTATUS(rst) == 0))
-    failures.push_back("mlgate runner " + store::describe_wait_status(rst) + " after SIGTERM");
+    failures.push_back("mlgate runner " + util::describe_wait_status(rst) + " after SIGTERM");
 
   // The candidate's decision against the deployed baseline, as every measured request asks it.
   auto g = testing::http_get(env.host(), gate_path(s.candidate_sha), env.reader());
@@ -312,7 +312,7 @@ int run(const Options& o) {
     progress("stopping mlgate serve");
     const int st = env.stop_serve();
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-      failures.push_back("mlgate serve " + store::describe_wait_status(st) + " after SIGTERM");
+      failures.push_back("mlgate serve " + util::describe_wait_status(st) + " after SIGTERM");
     else
       std::cerr << "mlgate serve exited with 0 after SIGTERM\n";
     if (!failures.empty()) std::cerr << "serve log (tail):\n" << tail_of(env.serve().log(), 15);

@@ -9,10 +9,10 @@
 #include <thread>
 #include <vector>
 
-#include "store/child_process.h"
 #include "store/embedded_postgres.h"
 #include "tests/bench/gate_api/common.h"
 #include "tests/support/pg_cluster.h"
+#include "util/child_process.h"
 
 namespace mlgate::bench {
 namespace {
@@ -29,10 +29,10 @@ std::string pgbench_path() {
 
 std::string run(const std::vector<std::string>& argv, bool verbose) {
   std::string out;
-  const int st = store::run_capture(argv, out);
+  const int st = util::run_capture(argv, out);
   if (verbose) std::cerr << out;
   if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-    throw std::runtime_error(argv[0] + " " + argv[1] + " " + store::describe_wait_status(st) +
+    throw std::runtime_error(argv[0] + " " + argv[1] + " " + util::describe_wait_status(st) +
                              ":\n" + out);
   return out;
 }

@@ -46,7 +46,6 @@
 
 #include "runners/docker_executor.h"
 #include "runners/runner_client.h"
-#include "store/child_process.h"
 #include "store/embedded_postgres.h"
 #include "store/pipelines.h"
 #include "tests/bench/common/bench_run.h"
@@ -54,6 +53,7 @@
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 #include "webhooks/signature.h"
 
 namespace mlgate::bench {
@@ -294,7 +294,7 @@ class Env {
 class DockerEvents {
  public:
   explicit DockerEvents(const fs::path& file) : file_(file) {
-    store::ChildOptions o;
+    util::ChildOptions o;
     o.stdout_path = file_.string();
     o.stderr_path = file_.string() + ".err";
     // --since a moment ago: the daemon replays what happened since then, so no start is lost
@@ -304,7 +304,7 @@ class DockerEvents {
     std::snprintf(since_text, sizeof since_text, "%lld.%09lld",
                   static_cast<long long>(since / 1'000'000'000),
                   static_cast<long long>(since % 1'000'000'000));
-    child_ = store::ChildProcess(
+    child_ = util::ChildProcess(
         {"docker", "events", "--since", since_text, "--filter", "type=container", "--filter",
          "event=start", "--format", "{{.TimeNano}} {{.Actor.Attributes.name}}"},
         o);
@@ -357,14 +357,14 @@ class DockerEvents {
 
  private:
   fs::path file_;
-  store::ChildProcess child_;
+  util::ChildProcess child_;
   size_t offset_ = 0;
   std::vector<std::pair<std::string, std::int64_t>> starts_;
 };
 
 std::vector<std::string> containers_named(const std::string& fragment) {
   std::string out;
-  store::run_capture({"docker", "ps", "-aq", "--filter", "name=" + fragment}, out);
+  util::run_capture({"docker", "ps", "-aq", "--filter", "name=" + fragment}, out);
   std::vector<std::string> ids;
   std::stringstream in(out);
   for (std::string line; std::getline(in, line);)
@@ -379,7 +379,7 @@ size_t remove_containers(const std::string& fragment) {
   std::vector<std::string> argv = {"docker", "rm", "-f"};
   argv.insert(argv.end(), ids.begin(), ids.end());
   std::string out;
-  store::run_capture(argv, out);
+  util::run_capture(argv, out);
   return ids.size();
 }
 
@@ -463,7 +463,7 @@ class PushBench {
       if (all_runs_done_) exited = runner_.wait_for(60s);
       int st = exited ? *exited : runner_.stop(SIGTERM, 45s);
       if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-        failures_.push_back("mlgate runner " + store::describe_wait_status(st) +
+        failures_.push_back("mlgate runner " + util::describe_wait_status(st) +
                             (exited ? " after its last job" : " after SIGTERM"));
     }
     events_.reset();
@@ -479,7 +479,7 @@ class PushBench {
  private:
   void check_docker() {
     std::string out;
-    int st = store::run_capture({"docker", "image", "inspect", "--format", "{{.Id}}", kImage}, out);
+    int st = util::run_capture({"docker", "image", "inspect", "--format", "{{.Id}}", kImage}, out);
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
       throw std::runtime_error("the image " + kImage +
                                " is not present (scripts/images busybox builds it): " + strip(out));
@@ -497,10 +497,10 @@ class PushBench {
                                      "--capacity",   "1",
                                      "--claim-wait", "30",
                                      "--max-jobs",   std::to_string(opts_.runs + 1)};
-    store::ChildOptions o;
+    util::ChildOptions o;
     o.stdout_path = (work / "runner.log").string();
     o.stderr_path = "=stdout";
-    runner_ = store::ChildProcess(argv, o);
+    runner_ = util::ChildProcess(argv, o);
     progress("starting mlgate runner --executor docker --capacity 1 --claim-wait 30 --max-jobs " +
              std::to_string(opts_.runs + 1));
     const auto deadline = SteadyClock::now() + 60s;
@@ -552,9 +552,9 @@ class PushBench {
     check_interrupted();
     std::string out;
     const std::int64_t t0 = now_ns();
-    int st = store::run_capture(argv, out);
+    int st = util::run_capture(argv, out);
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-      throw std::runtime_error("docker run " + name + " " + store::describe_wait_status(st) + ": " +
+      throw std::runtime_error("docker run " + name + " " + util::describe_wait_status(st) + ": " +
                                strip(out));
     auto ev = events_->wait_for([&](const std::string& n) { return n == name; }, timeout);
     if (!ev) {
@@ -666,7 +666,7 @@ class PushBench {
   std::string name_prefix_;
   json fixture_;
   runners::RunPaths job_paths_;
-  store::ChildProcess runner_;
+  util::ChildProcess runner_;
   std::int64_t runner_id_ = 0;
   std::string runner_key_;
   std::unique_ptr<DockerEvents> events_;
@@ -817,9 +817,9 @@ class ClaimsBench {
     argv.insert(argv.end(), a.begin(), a.end());
     argv.push_back("bench_pgbench");
     std::string out;
-    int st = store::run_capture(argv, out);
+    int st = util::run_capture(argv, out);
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-      throw std::runtime_error("pgbench -i " + store::describe_wait_status(st) + ":\n" + out);
+      throw std::runtime_error("pgbench -i " + util::describe_wait_status(st) + ":\n" + out);
   }
 
   double pgbench(int n) {
@@ -838,10 +838,10 @@ class ClaimsBench {
     argv.insert(argv.end(), a.begin(), a.end());
     argv.push_back("bench_pgbench");
     std::string out;
-    int st = store::run_capture(argv, out);
+    int st = util::run_capture(argv, out);
     if (opts_.verbose) std::cerr << out;
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-      throw std::runtime_error("pgbench -S " + store::describe_wait_status(st) + ":\n" + out);
+      throw std::runtime_error("pgbench -S " + util::describe_wait_status(st) + ":\n" + out);
     static const std::regex re(R"(tps = ([0-9.]+) \(without initial connection time\))");
     static const std::regex any(R"(tps = ([0-9.]+))");
     std::smatch m;
@@ -855,10 +855,10 @@ class ClaimsBench {
         "wrk", "-t" + std::to_string(threads), "-c" + std::to_string(n),
         "-d" + std::to_string(opts_.baseline_seconds) + "s", env_.url() + "/healthz"};
     std::string out;
-    int st = store::run_capture(argv, out);
+    int st = util::run_capture(argv, out);
     if (opts_.verbose) std::cerr << out;
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-      throw std::runtime_error("wrk " + store::describe_wait_status(st) + ":\n" + out);
+      throw std::runtime_error("wrk " + util::describe_wait_status(st) + ":\n" + out);
     if (out.find("Non-2xx or 3xx responses") != std::string::npos ||
         out.find("Socket errors") != std::string::npos)
       failures_.push_back("wrk GET /healthz with " + std::to_string(n) +
@@ -1131,7 +1131,7 @@ int run(const Options& o) {
     progress("stopping mlgate serve");
     int st = env.stop_serve();
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-      failures.push_back("mlgate serve " + store::describe_wait_status(st) + " after SIGTERM");
+      failures.push_back("mlgate serve " + util::describe_wait_status(st) + " after SIGTERM");
     else
       std::cerr << "mlgate serve exited with 0 after SIGTERM\n";
     if (!failures.empty()) {

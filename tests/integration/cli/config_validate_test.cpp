@@ -1,8 +1,8 @@
 // `mlgate config validate`: the real binary on real files; what a person sees before pushing.
 #include <gtest/gtest.h>
 
-#include "store/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate {
 namespace {
@@ -16,7 +16,7 @@ Run validate(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {MLGATE_BINARY, "config", "validate"};
   argv.insert(argv.end(), args.begin(), args.end());
   Run r;
-  int status = store::run_capture(argv, r.output);
+  int status = util::run_capture(argv, r.output);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }

@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate {
 namespace {
@@ -61,7 +61,7 @@ class GateEvaluate : public ::testing::Test {
                                      (dir_.path() / "cand").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     CliRun r;
-    int status = store::run_capture(argv, r.output);
+    int status = util::run_capture(argv, r.output);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
   }

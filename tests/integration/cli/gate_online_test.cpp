@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "store/child_process.h"
 #include "store/tokens.h"
 #include "tests/integration/server/gate_env.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate {
 namespace {
@@ -44,7 +44,7 @@ TEST(GateOnline, GateDeployRollbackAndDeploymentsThroughTheCli) {
     argv.insert(argv.end(), {"--url", "http://" + env.host(), "--token-file",
                              (token.empty() ? admin_file : token).string()});
     CliRun r;
-    int status = store::run_capture(argv, r.output);
+    int status = util::run_capture(argv, r.output);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
   };
@@ -143,7 +143,7 @@ TEST(GateOnline, GateDeployRollbackAndDeploymentsThroughTheCli) {
   EXPECT_EQ(no_token.exit_code, 2) << no_token.output;
   EXPECT_NE(no_token.output.find("not authorised"), std::string::npos) << no_token.output;
   std::string unreachable;
-  const int unreachable_status = store::run_capture(
+  const int unreachable_status = util::run_capture(
       {MLGATE_BINARY, "gate", "--url", "http://127.0.0.1:9", "--token-file", admin_file.string(),
        "--repo", "acme/model", "--sha", sha1, "--environment", "production"},
       unreachable);

@@ -11,11 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "store/child_process.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 #include "webhooks/signature.h"
 
 namespace mlgate {
@@ -65,18 +65,18 @@ class StatusEnv {
                         json::parse(t.body)["token"].get<std::string>() + "\n");
     const fs::path work = dir_.path() / "runner";
     fs::create_directories(work);
-    store::ChildOptions o;
+    util::ChildOptions o;
     o.stdout_path = (work / "runner.log").string();
     o.stderr_path = "=stdout";
     o.parent_death_signal = SIGKILL;
-    runner_ = store::ChildProcess(
+    runner_ = util::ChildProcess(
         {MLGATE_BINARY, "runner", "--server", serve_->url(), "--token-file",
          (dir_.path() / "registration-token").string(), "--work-dir", work.string(), "--name", "r1",
          "--executor", "local", "--claim-wait", "2", "--capacity", "2"},
         o);
   }
   ~StatusEnv() {
-    runner_ = store::ChildProcess();
+    runner_ = util::ChildProcess();
     serve_.reset();
     testing::PgCluster::instance().drop_database(conninfo_);
   }
@@ -142,7 +142,7 @@ class StatusEnv {
     argv.insert(argv.end(), args.begin(), args.end());
     if (connect) argv.insert(argv.end(), {"--url", url(), "--token-file", token_file().string()});
     CliRun r;
-    int status = store::run_capture(argv, r.output);
+    int status = util::run_capture(argv, r.output);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
   }
@@ -153,7 +153,7 @@ class StatusEnv {
   std::string conninfo_;
   std::unique_ptr<testing::ServeProcess> serve_;
   std::string admin_;
-  store::ChildProcess runner_;
+  util::ChildProcess runner_;
 };
 
 const char* kConfig = R"(version: 1
@@ -370,12 +370,12 @@ TEST_F(StatusCli, LogsFollowPrintsARunningJobUntilItEndsAndExitsWithItsOutcome) 
 
   const auto out = env_->dir() / "follow.out";
   const auto err = env_->dir() / "follow.err";
-  store::ChildOptions o;
+  util::ChildOptions o;
   o.stdout_path = out.string();
   o.stderr_path = err.string();
-  store::ChildProcess follow({MLGATE_BINARY, "logs", std::to_string(job), "--follow", "--url",
-                              env_->url(), "--token-file", env_->token_file().string()},
-                             o);
+  util::ChildProcess follow({MLGATE_BINARY, "logs", std::to_string(job), "--follow", "--url",
+                             env_->url(), "--token-file", env_->token_file().string()},
+                            o);
   ASSERT_TRUE(eventually([&] {
     return fs::exists(out) && testing::read_file(out).find("first-line") != std::string::npos;
   }));
@@ -486,7 +486,7 @@ TEST_F(StatusCli, ErrorsNameTheUrlTheTokenAndTheUnknownThing) {
 TEST(RubricCli, ListsThe28ItemsOfflineAsATableAndAsJson) {
   std::string out;
   // No server, no URL, no token.
-  int status = store::run_capture({MLGATE_BINARY, "rubric"}, out);
+  int status = util::run_capture({MLGATE_BINARY, "rubric"}, out);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << out;
   const auto ids = column(out, "ID");
@@ -497,7 +497,7 @@ TEST(RubricCli, ListsThe28ItemsOfflineAsATableAndAsJson) {
   EXPECT_NE(out.find("Training is reproducible."), std::string::npos) << out;
 
   std::string js;
-  status = store::run_capture({MLGATE_BINARY, "rubric", "--json"}, js);
+  status = util::run_capture({MLGATE_BINARY, "rubric", "--json"}, js);
   EXPECT_EQ(WEXITSTATUS(status), 0) << js;
   auto j = json::parse(js, nullptr, false);
   ASSERT_TRUE(j.is_object()) << js;

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "store/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate {
 namespace {
@@ -31,10 +31,10 @@ struct Run {
 };
 
 Run run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {}) {
-  store::ChildOptions options;
+  util::ChildOptions options;
   options.env = env;
   Run r;
-  int status = store::run_capture(argv, r.output, options);
+  int status = util::run_capture(argv, r.output, options);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }

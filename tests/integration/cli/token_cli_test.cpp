@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/child_process.h"
 #include "tests/integration/server/gate_env.h"
+#include "util/child_process.h"
 
 namespace mlgate {
 namespace {
@@ -31,7 +31,7 @@ TEST(TokenCli, CreatesScopedTokensListsAndRevokesThem) {
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--url", url, "--token-file", token.string()});
     CliRun r;
-    int status = store::run_capture(argv, r.output);
+    int status = util::run_capture(argv, r.output);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
   };

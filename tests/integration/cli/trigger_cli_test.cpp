@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/child_process.h"
 #include "tests/integration/server/gate_env.h"
+#include "util/child_process.h"
 
 namespace mlgate {
 namespace {
@@ -36,7 +36,7 @@ CliRun run(std::vector<std::string> args) {
   std::vector<std::string> argv = {MLGATE_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   CliRun r;
-  int status = store::run_capture(argv, r.output);
+  int status = util::run_capture(argv, r.output);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }

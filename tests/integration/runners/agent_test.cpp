@@ -11,12 +11,12 @@
 #include <sstream>
 #include <thread>
 
-#include "store/child_process.h"
 #include "store/pipelines.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 #include "webhooks/signature.h"
 
 namespace mlgate {
@@ -109,15 +109,15 @@ class RunnerEnv {
                                      "--executor",   executor,
                                      "--claim-wait", "2"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    store::ChildOptions o;
+    util::ChildOptions o;
     o.stdout_path = (work / "runner.log").string();
     o.stderr_path = "=stdout";
     o.die_with_parent = true;
     o.parent_death_signal = SIGKILL;
-    runners_.push_back(std::make_unique<store::ChildProcess>(argv, o));
+    runners_.push_back(std::make_unique<util::ChildProcess>(argv, o));
     return runners_.size() - 1;
   }
-  store::ChildProcess& runner(size_t i) { return *runners_.at(i); }
+  util::ChildProcess& runner(size_t i) { return *runners_.at(i); }
   std::string runner_log(const std::string& name) const {
     return testing::read_file(dir_.path() / ("runner-" + name) / "runner.log");
   }
@@ -191,7 +191,7 @@ class RunnerEnv {
   std::unique_ptr<testing::ServeProcess> serve_;
   std::string admin_;
   std::string registration_token_;
-  std::vector<std::unique_ptr<store::ChildProcess>> runners_;
+  std::vector<std::unique_ptr<util::ChildProcess>> runners_;
   int commits_ = 0;
 };
 
@@ -439,15 +439,15 @@ TEST(RunnerAgent, WithoutDockerTheRunnerRefusesToStartAndNamesTheLocalExecutor) 
   testing::TempDir dir("mlgate-nodocker");
   testing::write_file(dir.path() / "t", "mlg_x\n");
   auto out = dir.path() / "out.log";
-  store::ChildOptions o;
+  util::ChildOptions o;
   o.stdout_path = out.string();
   o.stderr_path = "=stdout";
-  store::ChildProcess p({MLGATE_BINARY, "runner", "--server", "http://127.0.0.1:1", "--token-file",
-                         (dir.path() / "t").string(), "--work-dir", (dir.path() / "w").string(),
-                         "--docker", "/nonexistent/docker"},
-                        o);
+  util::ChildProcess p({MLGATE_BINARY, "runner", "--server", "http://127.0.0.1:1", "--token-file",
+                        (dir.path() / "t").string(), "--work-dir", (dir.path() / "w").string(),
+                        "--docker", "/nonexistent/docker"},
+                       o);
   int status = p.wait();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << store::describe_wait_status(status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << util::describe_wait_status(status);
   auto text = testing::read_file(out);
   EXPECT_NE(text.find("Docker is not available"), std::string::npos) << text;
   EXPECT_NE(text.find("--executor local"), std::string::npos) << text;
@@ -596,7 +596,7 @@ TEST(RunnerAgent, ThreeRunnersAThousandJobsOneKilledHalfwayEveryJobCompletesExac
 
 std::vector<std::string> containers_labelled(const std::string& label) {
   std::string out;
-  store::run_capture({"docker", "ps", "-aq", "--filter", "label=" + label}, out);
+  util::run_capture({"docker", "ps", "-aq", "--filter", "label=" + label}, out);
   std::vector<std::string> ids;
   std::stringstream in(out);
   for (std::string line; std::getline(in, line);)
@@ -657,7 +657,7 @@ tiers:
 
 std::string inspect(const std::string& container, const std::string& format) {
   std::string out;
-  store::run_capture({"docker", "inspect", "--format", format, container}, out);
+  util::run_capture({"docker", "inspect", "--format", format, container}, out);
   return strip(out);
 }
 

@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "store/child_process.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate::runners {
 namespace {
@@ -35,7 +35,7 @@ constexpr const char* kImage = "mlgate/busybox:test";
 int docker(const std::vector<std::string>& args, std::string& output) {
   std::vector<std::string> argv = {"docker"};
   argv.insert(argv.end(), args.begin(), args.end());
-  int status = store::run_capture(argv, output);
+  int status = util::run_capture(argv, output);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -66,7 +66,7 @@ std::string docker_problem() {
     }
     if (!docker_image_present("docker", kImage)) {
       std::string out;
-      int status = store::run_capture({MLGATE_SOURCE_DIR "/scripts/images", "busybox"}, out);
+      int status = util::run_capture({MLGATE_SOURCE_DIR "/scripts/images", "busybox"}, out);
       if (status != 0 || !docker_image_present("docker", kImage)) {
         return std::string("scripts/images busybox failed: ") + out;
       }

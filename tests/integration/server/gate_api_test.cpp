@@ -8,13 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "store/child_process.h"
 #include "store/tokens.h"
 #include "tests/integration/server/gate_env.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 #include "webhooks/signature.h"
 
 namespace mlgate {

@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "store/child_process.h"
 #include "store/tokens.h"
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 #include "webhooks/signature.h"
 
 namespace mlgate::testing {
@@ -199,12 +199,12 @@ class GateEnv {
                                      "--name",       name,
                                      "--executor",   "local",
                                      "--claim-wait", "2"};
-    store::ChildOptions o;
+    util::ChildOptions o;
     o.stdout_path = (work / "runner.log").string();
     o.stderr_path = "=stdout";
     o.die_with_parent = true;
     o.parent_death_signal = SIGKILL;
-    runners_.push_back(std::make_unique<store::ChildProcess>(argv, o));
+    runners_.push_back(std::make_unique<util::ChildProcess>(argv, o));
   }
 
   nlohmann::json get(const std::string& path) {
@@ -268,7 +268,7 @@ class GateEnv {
   std::string conninfo_;
   std::unique_ptr<ServeProcess> serve_;
   std::string admin_;
-  std::vector<std::unique_ptr<store::ChildProcess>> runners_;
+  std::vector<std::unique_ptr<util::ChildProcess>> runners_;
   int commits_ = 0;
 };
 

@@ -114,10 +114,10 @@ TEST(RetentionServeTest, ServeAppliesThePolicyAndSaysWhatItDeleted) {
     EXPECT_NE(serve.log().find("retention applied"), std::string::npos) << serve.log();
 
     // `mlgate logs` says so too, on stderr, and succeeds (the job passed).
-    store::ChildOptions o;
+    util::ChildOptions o;
     o.stdout_path = (dir.path() / "logs.out").string();
     o.stderr_path = (dir.path() / "logs.err").string();
-    store::ChildProcess cli(
+    util::ChildProcess cli(
         {MLGATE_BINARY, "logs", std::to_string(emptied.second), "--url", serve.url(),
          "--token-file", (dir.path() / "server" / "admin-token").string()},
         o);
@@ -133,10 +133,10 @@ TEST(RetentionServeTest, ServeAppliesThePolicyAndSaysWhatItDeleted) {
 
 TEST(RetentionServeTest, ANegativeRetentionIsRefusedWithAClearError) {
   testing::TempDir dir;
-  store::ChildOptions o;
+  util::ChildOptions o;
   o.stdout_path = (dir.path() / "out.txt").string();
   o.stderr_path = "=stdout";
-  store::ChildProcess p({MLGATE_BINARY, "serve", "--log-retention-days", "-1"}, o);
+  util::ChildProcess p({MLGATE_BINARY, "serve", "--log-retention-days", "-1"}, o);
   const int status = p.wait();
   EXPECT_NE(status, 0);
   EXPECT_NE(testing::read_file(dir.path() / "out.txt").find("--log-retention-days"),

@@ -11,12 +11,12 @@
 #include <sstream>
 #include <thread>
 
-#include "store/child_process.h"
 #include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate {
 namespace {
@@ -62,7 +62,7 @@ TEST(Serve, EmbeddedPostgresAnswersReadyAndStopsCleanly) {
     }
     int st = serve.stop(SIGTERM);
     EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
-        << store::describe_wait_status(st) << serve.log();
+        << util::describe_wait_status(st) << serve.log();
   }
   EXPECT_FALSE(alive(pg_pid)) << "postgres left running after serve stopped";
   EXPECT_TRUE(processes_matching(dir.str()).empty()) << "a process still uses " << dir.str();
@@ -75,7 +75,7 @@ TEST(Serve, TheListenBacklogIsRaisedAboveCppHttplibsFive) {
   ServeProcess serve({.data_dir = dir.path(),
                       .database_url = testing::PgCluster::instance().create_database("bl")});
   std::string out;
-  store::run_capture({"ss", "-ltnH", "sport = :" + std::to_string(serve.port())}, out);
+  util::run_capture({"ss", "-ltnH", "sport = :" + std::to_string(serve.port())}, out);
   // ss -l: Recv-Q is the current queue, Send-Q the backlog.
   std::istringstream in(out);
   std::string state, recv_q, send_q;
@@ -165,7 +165,7 @@ TEST(Serve, SigtermDuringASlowRequestStillAnswersIt) {
   EXPECT_EQ(slow.status, 200) << serve.log();
   int st = serve.process().wait();
   auto took = std::chrono::steady_clock::now() - started;
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << store::describe_wait_status(st);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << util::describe_wait_status(st);
   EXPECT_LT(took, std::chrono::seconds(10));
   EXPECT_EQ(http_get(serve.host_port(), "/healthz").status, -1) << "still accepting after shutdown";
   testing::PgCluster::instance().drop_database(conninfo);
@@ -179,7 +179,7 @@ TEST(Serve, ExitsNonZeroWhenItsEmbeddedPostgresDies) {
   ::kill(pg_pid, SIGKILL);
   auto st = serve.process().wait_for(std::chrono::seconds(15));
   ASSERT_TRUE(st.has_value()) << "serve kept running without its database";
-  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) != 0) << store::describe_wait_status(*st);
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) != 0) << util::describe_wait_status(*st);
   EXPECT_NE(serve.log().find("embedded PostgreSQL stopped unexpectedly"), std::string::npos)
       << serve.log();
   EXPECT_TRUE(
@@ -211,9 +211,9 @@ TEST(Serve, RefusesToStartWhenAnAppliedMigrationChanged) {
   }
   TempDir dir("mlgate-serve");
   std::string output;
-  int st = store::run_capture({MLGATE_BINARY, "serve", "--data-dir", dir.str(), "--listen",
-                               "127.0.0.1:0", "--database-url", conninfo},
-                              output);
+  int st = util::run_capture({MLGATE_BINARY, "serve", "--data-dir", dir.str(), "--listen",
+                              "127.0.0.1:0", "--database-url", conninfo},
+                             output);
   EXPECT_NE(st, 0);
   EXPECT_NE(output.find("0001_init was changed after it was applied"), std::string::npos) << output;
   testing::PgCluster::instance().drop_database(conninfo);

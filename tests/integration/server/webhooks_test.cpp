@@ -324,14 +324,14 @@ TEST_F(WebhookTest, ReplayRunsAStoredDeliveryAgain) {
   auto delivery = json::parse(first.body)["delivery"].get<long>();
   std::string output;
   int st =
-      store::run_capture({MLGATE_BINARY, "webhooks", "replay", std::to_string(delivery), "--url",
-                          serve_->url(), "--token-file", (dir_.path() / "admin-token").string()},
-                         output);
+      util::run_capture({MLGATE_BINARY, "webhooks", "replay", std::to_string(delivery), "--url",
+                         serve_->url(), "--token-file", (dir_.path() / "admin-token").string()},
+                        output);
   EXPECT_EQ(st, 0) << output;
   EXPECT_TRUE(eventually([&] { return pipelines().size() == 2; })) << serve_->log();
-  st = store::run_capture({MLGATE_BINARY, "webhooks", "list", "--url", serve_->url(),
-                           "--token-file", (dir_.path() / "admin-token").string()},
-                          output);
+  st = util::run_capture({MLGATE_BINARY, "webhooks", "list", "--url", serve_->url(), "--token-file",
+                          (dir_.path() / "admin-token").string()},
+                         output);
   EXPECT_EQ(st, 0) << output;
   EXPECT_NE(output.find("accepted"), std::string::npos) << output;
 }
@@ -342,17 +342,17 @@ TEST_F(WebhookTest, ReposAreRegisteredFromTheCliAndTheirSecretsNeverComeBack) {
   testing::write_file(files.path() / "token", "forge-token-value\n");
   std::string token_file = (dir_.path() / "admin-token").string();
   std::string output;
-  int st = store::run_capture(
+  int st = util::run_capture(
       {MLGATE_BINARY, "repo", "add", "--url", serve_->url(), "--token-file", token_file, "--forge",
        "gitlab", "--name", "group/sub/model", "--clone-url", repo_.file_url(), "--secret-file",
        (files.path() / "secret").string(), "--forge-token-file", (files.path() / "token").string()},
       output);
   ASSERT_EQ(st, 0) << output;
-  st = store::run_capture(
+  st = util::run_capture(
       {MLGATE_BINARY, "repo", "list", "--url", serve_->url(), "--token-file", token_file}, output);
   ASSERT_EQ(st, 0) << output;
   EXPECT_NE(output.find("group/sub/model"), std::string::npos) << output;
-  st = store::run_capture(
+  st = util::run_capture(
       {MLGATE_BINARY, "repo", "list", "--json", "--url", serve_->url(), "--token-file", token_file},
       output);
   EXPECT_EQ(output.find("cli-secret-value"), std::string::npos) << output;
@@ -360,7 +360,7 @@ TEST_F(WebhookTest, ReposAreRegisteredFromTheCliAndTheirSecretsNeverComeBack) {
   auto listed = json::parse(output);
   EXPECT_EQ(listed["repos"][0]["has_forge_token"], true);
   // Registering it twice (names are case-insensitive) is a conflict.
-  st = store::run_capture(
+  st = util::run_capture(
       {MLGATE_BINARY, "repo", "add", "--url", serve_->url(), "--token-file", token_file, "--forge",
        "gitlab", "--name", "GROUP/sub/model", "--clone-url", repo_.file_url(), "--secret-file",
        (files.path() / "secret").string()},
@@ -372,7 +372,7 @@ TEST_F(WebhookTest, ReposAreRegisteredFromTheCliAndTheirSecretsNeverComeBack) {
                       {{"Authorization", "Bearer wrong"}})
                 .status,
             401);
-  st = store::run_capture({MLGATE_BINARY, "repo", "list", "--url", "http://127.0.0.1:1"}, output);
+  st = util::run_capture({MLGATE_BINARY, "repo", "list", "--url", "http://127.0.0.1:1"}, output);
   EXPECT_EQ(st >> 8, 3) << output;
   EXPECT_NE(output.find("cannot reach mlgate"), std::string::npos) << output;
 }

@@ -6,9 +6,9 @@
 
 #include <pqxx/pqxx>
 
-#include "store/child_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "util/child_process.h"
 
 namespace mlgate {
 namespace {
@@ -106,9 +106,9 @@ TEST(MigrationRace, TwoProcessesMigratingAtOnceBothSucceed) {
   for (int round = 0; round < 4; ++round) {
     std::string conninfo = PgCluster::instance().create_empty_database("race");
     testing::TempDir out;
-    std::vector<store::ChildProcess> procs;
+    std::vector<util::ChildProcess> procs;
     for (int i = 0; i < 2; ++i) {
-      store::ChildOptions o;
+      util::ChildOptions o;
       o.stdout_path = (out.path() / ("p" + std::to_string(i))).string();
       o.stderr_path = "=stdout";
       procs.emplace_back(
@@ -130,13 +130,13 @@ TEST(MigrateCommand, RefusesAChangedChecksumWithAClearMessage) {
   testing::TempDir dir;
   testing::write_file(dir.path() / "0001_a.sql", "CREATE TABLE a (x int);\n");
   std::string output;
-  ASSERT_EQ(store::run_capture({MLGATE_BINARY, "migrate", "--database-url", conninfo,
-                                "--migrations-dir", dir.str()},
-                               output),
+  ASSERT_EQ(util::run_capture({MLGATE_BINARY, "migrate", "--database-url", conninfo,
+                               "--migrations-dir", dir.str()},
+                              output),
             0)
       << output;
   testing::write_file(dir.path() / "0001_a.sql", "CREATE TABLE a (x bigint);\n");
-  int st = store::run_capture(
+  int st = util::run_capture(
       {MLGATE_BINARY, "migrate", "--database-url", conninfo, "--migrations-dir", dir.str()},
       output);
   EXPECT_NE(st, 0);
