@@ -6,9 +6,11 @@
 
 #include "core/config.h"
 #include "core/gate.h"
+#include "core/pipeline_view.h"
 #include "server/metrics.h"
 #include "server/repo_remote.h"
 #include "store/deployments.h"
+#include "store/gate_decisions.h"
 #include "store/gate_inputs.h"
 
 namespace mlgate::server {
@@ -149,7 +151,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   core::GateInput input{*gate,
                         cfg.rubric,
                         snap.candidate_results,
-                        snap.deployment.current_sha ? &snap.baseline_results : nullptr,
+                        core::baseline_of(snap.deployment.current_sha, snap.baseline_results),
                         &tiers,
                         exists};
   auto result = core::evaluate_gate(input);
@@ -188,18 +190,21 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
                   out.latest_deployment_id ? json(*out.latest_deployment_id) : json()},
                  {"summary", result.summary},
                  {"rubric", body["rubric"]}};
+  const store::NewGateDecision row{
+      repo.id,
+      sha,
+      env,
+      std::string(core::to_string(result.decision)),
+      snap.deployment.current_sha,
+      out.latest_deployment_id,
+      body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
+      inputs.dump(-1, ' ', false, json::error_handler_t::replace),
+      source};
   auto id = db_.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto r = tx.exec_params1(
-        "INSERT INTO gate_decisions (repo_id, sha, environment, decision, baseline_sha, "
-        "baseline_deployment_id, checks, inputs, source) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9) RETURNING id",
-        repo.id, sha, env, std::string(core::to_string(result.decision)),
-        snap.deployment.current_sha, out.latest_deployment_id,
-        body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
-        inputs.dump(-1, ' ', false, json::error_handler_t::replace), source);
+    auto id = store::insert_gate_decision(tx, row);
     tx.commit();
-    return r[0].as<std::int64_t>();
+    return id;
   });
   body["decision_id"] = id;
   count_gate_decision(env, std::string(core::to_string(result.decision)));

@@ -61,12 +61,9 @@ std::string trigger_of(EventKind kind) {
   }
 }
 
-void finish_delivery(pqxx::work& tx, std::int64_t id, const std::string& state,
+void finish_delivery(pqxx::work& tx, std::int64_t id, core::PlanState state,
                      const std::string& note) {
-  tx.exec_params(
-      "UPDATE webhook_deliveries SET plan_state = $2, planned_at = now(), plan_error = $3 WHERE id "
-      "= $1",
-      id, state, note.empty() ? std::optional<std::string>() : std::optional<std::string>(note));
+  store::finish_delivery_plan(tx, id, state, note);
 }
 
 }  // namespace
@@ -157,29 +154,26 @@ void Planner::work() {
 PlanOutcome Planner::plan(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
     pqxx::work tx(conn);
-    auto r = tx.exec_params(
-        "SELECT repo_id, forge, headers::text, body FROM webhook_deliveries "
-        "WHERE id = $1 AND plan_state = 'pending' FOR UPDATE SKIP LOCKED",
-        id);
-    if (r.empty()) return {"skipped", std::nullopt, "not pending, or being planned elsewhere"};
-    auto repo = store::find_repo_by_id(tx, r[0][0].as<std::int64_t>());
+    auto pending = store::lock_pending_delivery(tx, id);
+    if (!pending) return {"skipped", std::nullopt, "not pending, or being planned elsewhere"};
+    auto repo = store::find_repo_by_id(tx, pending->repo_id);
     if (!repo) {
-      finish_delivery(tx, id, "failed", "repository no longer registered");
+      finish_delivery(tx, id, core::PlanState::failed, "repository no longer registered");
       tx.commit();
       return {"failed", std::nullopt, "repository no longer registered"};
     }
     webhooks::Headers headers;
-    auto hj = nlohmann::json::parse(r[0][2].as<std::string>(), nullptr, false);
+    auto hj = nlohmann::json::parse(pending->headers_json, nullptr, false);
     if (hj.is_object()) {
       for (auto it = hj.begin(); it != hj.end(); ++it) {
         if (it.value().is_string()) headers[it.key()] = it.value().get<std::string>();
       }
     }
-    std::string body = store::from_bytea(r[0][3]);
-    auto forge = webhooks::forge_from_string(r[0][1].as<std::string>());
+    const std::string& body = pending->body;
+    auto forge = webhooks::forge_from_string(pending->forge);
     auto normalised = webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, body);
     if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
-      finish_delivery(tx, id, "failed", err->message);
+      finish_delivery(tx, id, core::PlanState::failed, err->message);
       tx.commit();
       return {"failed", std::nullopt, err->message};
     }
@@ -190,7 +184,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
         int n =
             event.pr_number ? store::cancel_pull_request_jobs(tx, repo->id, *event.pr_number) : 0;
         std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
-        finish_delivery(tx, id, "planned", note);
+        finish_delivery(tx, id, core::PlanState::planned, note);
         tx.commit();
         return {"planned", std::nullopt, note};
       }
@@ -201,13 +195,15 @@ PlanOutcome Planner::plan(std::int64_t id) {
         break;
       case EventKind::deployment_protection_rule: {
         auto intake = record_protection_rule(tx, *repo, event, id);
-        finish_delivery(tx, id, intake.recorded ? "planned" : "failed", intake.note);
+        finish_delivery(tx, id,
+                        intake.recorded ? core::PlanState::planned : core::PlanState::failed,
+                        intake.note);
         tx.commit();
         return {intake.recorded ? "planned" : "failed", std::nullopt, intake.note};
       }
       default: {
         std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
-        finish_delivery(tx, id, "planned", note);
+        finish_delivery(tx, id, core::PlanState::planned, note);
         tx.commit();
         return {"planned", std::nullopt, note};
       }
@@ -232,7 +228,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
     }
     const CommitPlan plan = plan_commit(mirrors_, remote, repo->id, request, options_);
     if (plan.problem == PlanProblem::nothing_to_run) {
-      finish_delivery(tx, id, "planned", plan.message);
+      finish_delivery(tx, id, core::PlanState::planned, plan.message);
       tx.commit();
       return {"planned", std::nullopt, plan.message};
     }
@@ -243,7 +239,8 @@ PlanOutcome Planner::plan(std::int64_t id) {
                : std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
                      (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded"
                                         : "");
-    finish_delivery(tx, id, failed ? "failed" : "planned", failed ? note : "");
+    finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
+                    failed ? note : "");
     tx.commit();
     return {failed ? "failed" : "planned", stored.pipeline_id, note};
   });
