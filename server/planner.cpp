@@ -66,6 +66,34 @@ void finish_delivery(pqxx::work& tx, std::int64_t id, core::PlanState state,
   store::finish_delivery_plan(tx, id, state, note);
 }
 
+// The stored delivery as an event (or why it is none).
+webhooks::NormaliseResult normalise_delivery(const store::PendingDelivery& delivery) {
+  webhooks::Headers headers;
+  auto hj = nlohmann::json::parse(delivery.headers_json, nullptr, false);
+  if (hj.is_object()) {
+    for (auto it = hj.begin(); it != hj.end(); ++it) {
+      if (it.value().is_string()) headers[it.key()] = it.value().get<std::string>();
+    }
+  }
+  auto forge = webhooks::forge_from_string(delivery.forge);
+  return webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, delivery.body);
+}
+
+CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& event) {
+  CommitRequest request;
+  request.delivery_row_id = delivery_id;
+  request.trigger = trigger_of(event.kind);
+  request.ref = event.ref;
+  request.branch = event.kind == EventKind::tag ? "" : event.branch;
+  request.sha = event.sha;
+  request.before_sha = event.before;
+  request.pr_number = event.pr_number;
+  request.commit_message = event.commit_message;
+  request.author = event.author;
+  request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
+  return request;
+}
+
 }  // namespace
 
 std::string mirror_key(const std::string& forge, const std::string& full_name) {
@@ -162,16 +190,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
       tx.commit();
       return {"failed", std::nullopt, "repository no longer registered"};
     }
-    webhooks::Headers headers;
-    auto hj = nlohmann::json::parse(pending->headers_json, nullptr, false);
-    if (hj.is_object()) {
-      for (auto it = hj.begin(); it != hj.end(); ++it) {
-        if (it.value().is_string()) headers[it.key()] = it.value().get<std::string>();
-      }
-    }
-    const std::string& body = pending->body;
-    auto forge = webhooks::forge_from_string(pending->forge);
-    auto normalised = webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, body);
+    const auto normalised = normalise_delivery(*pending);
     if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
       finish_delivery(tx, id, core::PlanState::failed, err->message);
       tx.commit();
@@ -209,17 +228,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
       }
     }
 
-    CommitRequest request;
-    request.delivery_row_id = id;
-    request.trigger = trigger_of(event.kind);
-    request.ref = event.ref;
-    request.branch = event.kind == EventKind::tag ? "" : event.branch;
-    request.sha = event.sha;
-    request.before_sha = event.before;
-    request.pr_number = event.pr_number;
-    request.commit_message = event.commit_message;
-    request.author = event.author;
-    request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
+    const CommitRequest request = commit_request(id, event);
 
     vcs::RepoRemote remote = repo_remote(*repo);
     if (event.pr_number) {
