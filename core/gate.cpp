@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/glob.h"
+#include "core/metric_merge.h"
 #include "core/rubric.h"
 
 namespace mlgate::core {
@@ -109,9 +110,7 @@ using MetricIndex = std::unordered_map<std::string_view, const Metric*>;
 
 MetricIndex global_metrics(const std::vector<Metric>& metrics) {
   MetricIndex out;
-  for (const Metric& m : metrics) {
-    if (m.slice_key.empty()) out[m.name] = &m;  // last wins
-  }
+  for (const Metric* m : merge_metrics(metrics).globals) out[m->name] = m;
   return out;
 }
 
@@ -126,16 +125,8 @@ std::vector<const Metric*> slice_entries(const std::vector<Metric>& metrics,
                                          std::string_view metric, std::string_view key) {
   std::vector<const Metric*> out;
   if (key.empty()) return out;
-  for (const Metric& m : metrics) {
-    if (m.slice_key != key || m.name != metric) continue;
-    auto it = std::find_if(out.begin(), out.end(),
-                           [&](const Metric* e) { return e->slice_value == m.slice_value; });
-    if (it != out.end()) {
-      *it = &m;
-    } else {
-      out.push_back(&m);
-    }
-  }
+  for (const Metric* m : merge_metrics(metrics).slices)
+    if (m->slice_key == key && m->name == metric) out.push_back(m);
   return out;
 }
 

@@ -23,9 +23,7 @@ struct RepoTarget {
 std::optional<RepoTarget> repo_target(pqxx::transaction_base& tx, std::int64_t repo_id) {
   auto repo = store::find_repo_by_id(tx, repo_id);
   if (!repo) return std::nullopt;
-  auto r =
-      tx.exec_params1("SELECT coalesce(forge_project_id, '') FROM repos WHERE id = $1", repo_id);
-  return RepoTarget{std::move(*repo), r[0].as<std::string>()};
+  return RepoTarget{std::move(*repo), store::forge_project_id(tx, repo_id)};
 }
 
 store::NewOutboxRequest status_request(const RepoTarget& t, const std::string& sha,
@@ -123,8 +121,7 @@ int report_due_pipelines(store::Database& db, GateService& gate, const std::stri
                 {{"pipeline", d.pipeline_id}, {"error", e.what()}});
       db.with([&](pqxx::connection& c) {
         pqxx::work tx(c);
-        tx.exec_params("UPDATE feedback_due SET since = now() WHERE pipeline_id = $1",
-                       d.pipeline_id);
+        store::postpone_feedback(tx, d.pipeline_id);
         tx.commit();
       });
     }

@@ -6,9 +6,11 @@
 
 #include "core/config.h"
 #include "core/gate.h"
+#include "core/pipeline_view.h"
 #include "server/metrics.h"
 #include "server/repo_remote.h"
 #include "store/deployments.h"
+#include "store/gate_decisions.h"
 #include "store/gate_inputs.h"
 #include "util/strings.h"
 
@@ -18,6 +20,94 @@ using nlohmann::json;
 
 namespace {
 constexpr std::size_t kCacheMaxEntries = 4096;
+
+// One snapshot: the deployment state, both pipelines, the cache key and the results.
+struct Snapshot {
+  store::DeploymentState deployment;
+  std::optional<store::GatePipeline> candidate;
+  std::optional<store::GatePipeline> baseline;
+  std::string key;
+  std::optional<json> hit;
+  core::JobResults candidate_results;
+  core::JobResults baseline_results;
+};
+
+std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::string& env,
+                      const Snapshot& s) {
+  return std::to_string(repo_id) + "\n" + sha + "\n" + env + "\n" +
+         (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
+         s.deployment.current_sha.value_or("-") + "\n" + (s.candidate ? s.candidate->marker : "-") +
+         "\n" + (s.baseline ? s.baseline->marker : "-");
+}
+
+// No pipeline yet: nothing to judge but the (pending) required tiers.
+void judge_as_pending(core::GateResult& result, const std::string& sha) {
+  std::vector<core::CheckResult> kept;
+  for (auto& c : result.checks)
+    if (c.kind == core::CheckKind::tier) kept.push_back(std::move(c));
+  result.checks = std::move(kept);
+  result.decision = core::Decision::pending;
+  result.summary = "pending: no pipeline for " + util::short_sha(sha) +
+                   " yet (it is created when the push reaches mlgate)";
+}
+
+GateRefusal unknown_environment(const core::Config& cfg, const std::string& env,
+                                const std::string& config_path, const std::string& sha) {
+  std::string known;
+  for (const auto& g : cfg.gates) known += (known.empty() ? "" : ", ") + g.name;
+  return GateRefusal{404, "unknown_environment",
+                     "no gate for environment '" + env + "' in " + config_path + " at " +
+                         util::short_sha(sha) +
+                         (known.empty() ? " (it has none)" : " (it has " + known + ")")};
+}
+
+// The answer: the engine's JSON with which checks block, the summary and what was judged.
+json response_body(const core::GateResult& result, const std::string& repo, const std::string& sha,
+                   const std::string& env, const Snapshot& snap) {
+  json body = json::parse(core::gate_result_json(result));
+  for (std::size_t i = 0; i < result.checks.size(); ++i)
+    body["checks"][i]["blocks"] = core::blocks(result.checks[i]);
+  body["summary"] = result.summary;
+  body["repo"] = repo;
+  body["sha"] = sha;
+  body["environment"] = env;
+  body["baseline_sha"] = snap.deployment.current_sha ? json(*snap.deployment.current_sha) : json();
+  body["pipeline_id"] = snap.candidate ? json(snap.candidate->id) : json();
+  body["pipeline_state"] = snap.candidate ? json(snap.candidate->state) : json();
+  return body;
+}
+
+// Whether a path exists in the commit's tree (false when the mirror cannot tell).
+core::PathExists path_exists_in(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                                const std::string& sha) {
+  return [&mirrors, remote, sha](std::string_view path) {
+    try {
+      return mirrors.path_exists(remote, sha, path);
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+}
+
+// What the decision was judged from, stored with it.
+json decision_inputs(const std::string& gate, const std::string& config_path, const json& body,
+                     const Snapshot& snap, const std::vector<core::TierState>& tiers,
+                     std::optional<std::int64_t> latest_deployment_id,
+                     const core::GateResult& result) {
+  json tiers_json = json::array();
+  for (const auto& t : tiers) tiers_json.push_back({{"tier", t.tier}, {"state", t.state}});
+  return {{"gate", gate},
+          {"config_path", config_path},
+          {"candidate_pipeline", body["pipeline_id"]},
+          {"candidate_tiers", tiers_json},
+          {"candidate_marker", snap.candidate ? json(snap.candidate->marker) : json()},
+          {"baseline_sha", body["baseline_sha"]},
+          {"baseline_pipeline", snap.baseline ? json(snap.baseline->id) : json()},
+          {"baseline_deployment_id", latest_deployment_id ? json(*latest_deployment_id) : json()},
+          {"summary", result.summary},
+          {"rubric", body["rubric"]}};
+}
+
 }  // namespace
 
 struct GateService::Cache {
@@ -80,16 +170,6 @@ GateEnvironments GateService::environments(const store::RepoRow& repo, const std
 GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& sha,
                                  const std::string& env, const std::string& source) {
   GateAnswer out;
-  // One snapshot: the deployment state, both pipelines, the cache key and the results.
-  struct Snapshot {
-    store::DeploymentState deployment;
-    std::optional<store::GatePipeline> candidate;
-    std::optional<store::GatePipeline> baseline;
-    std::string key;
-    std::optional<json> hit;
-    core::JobResults candidate_results;
-    core::JobResults baseline_results;
-  };
   auto snap = db_.with([&](pqxx::connection& c) {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     Snapshot s;
@@ -97,11 +177,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     s.candidate = store::gate_view_of_commit(tx, repo.id, sha);
     if (s.deployment.current_sha)
       s.baseline = store::gate_view_of_commit(tx, repo.id, *s.deployment.current_sha);
-    s.key = std::to_string(repo.id) + "\n" + sha + "\n" + env + "\n" +
-            (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
-            s.deployment.current_sha.value_or("-") + "\n" +
-            (s.candidate ? s.candidate->marker : "-") + "\n" +
-            (s.baseline ? s.baseline->marker : "-");
+    s.key = cache_key(repo.id, sha, env, s);
     s.hit = cache_->get(s.key);
     if (s.hit) return s;
     if (s.candidate) s.candidate_results = store::load_pipeline_results(tx, *s.candidate);
@@ -128,79 +204,41 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   const std::string& config_path = config_path_;
   const auto* gate = core::find_gate(cfg, env);
   if (!gate) {
-    std::string known;
-    for (const auto& g : cfg.gates) known += (known.empty() ? "" : ", ") + g.name;
-    out.refusal = GateRefusal{404, "unknown_environment",
-                              "no gate for environment '" + env + "' in " + config_path + " at " +
-                                  util::short_sha(sha) +
-                                  (known.empty() ? " (it has none)" : " (it has " + known + ")")};
+    out.refusal = unknown_environment(cfg, env, config_path, sha);
     return out;
   }
 
   std::vector<core::TierState> tiers;
   if (snap.candidate) tiers = snap.candidate->tiers;
-  auto& mirrors = mirrors_;
-  core::PathExists exists = [&mirrors, remote, sha](std::string_view path) {
-    try {
-      return mirrors.path_exists(remote, sha, path);
-    } catch (const std::exception&) {
-      return false;
-    }
-  };
+  core::PathExists exists = path_exists_in(mirrors_, remote, sha);
   core::GateInput input{*gate,
                         cfg.rubric,
                         snap.candidate_results,
-                        snap.deployment.current_sha ? &snap.baseline_results : nullptr,
+                        core::baseline_of(snap.deployment.current_sha, snap.baseline_results),
                         &tiers,
                         exists};
   auto result = core::evaluate_gate(input);
-  if (!snap.candidate) {
-    // No pipeline yet: nothing to judge but the (pending) required tiers.
-    std::vector<core::CheckResult> kept;
-    for (auto& c : result.checks)
-      if (c.kind == core::CheckKind::tier) kept.push_back(std::move(c));
-    result.checks = std::move(kept);
-    result.decision = core::Decision::pending;
-    result.summary = "pending: no pipeline for " + util::short_sha(sha) +
-                     " yet (it is created when the push reaches mlgate)";
-  }
+  if (!snap.candidate) judge_as_pending(result, sha);
 
-  json body = json::parse(core::gate_result_json(result));
-  for (std::size_t i = 0; i < result.checks.size(); ++i)
-    body["checks"][i]["blocks"] = core::blocks(result.checks[i]);
-  body["summary"] = result.summary;
-  body["repo"] = repo.full_name;
-  body["sha"] = sha;
-  body["environment"] = env;
-  body["baseline_sha"] = snap.deployment.current_sha ? json(*snap.deployment.current_sha) : json();
-  body["pipeline_id"] = snap.candidate ? json(snap.candidate->id) : json();
-  body["pipeline_state"] = snap.candidate ? json(snap.candidate->state) : json();
+  json body = response_body(result, repo.full_name, sha, env, snap);
 
-  json tiers_json = json::array();
-  for (const auto& t : tiers) tiers_json.push_back({{"tier", t.tier}, {"state", t.state}});
-  json inputs = {{"gate", gate->name},
-                 {"config_path", config_path},
-                 {"candidate_pipeline", body["pipeline_id"]},
-                 {"candidate_tiers", tiers_json},
-                 {"candidate_marker", snap.candidate ? json(snap.candidate->marker) : json()},
-                 {"baseline_sha", body["baseline_sha"]},
-                 {"baseline_pipeline", snap.baseline ? json(snap.baseline->id) : json()},
-                 {"baseline_deployment_id",
-                  out.latest_deployment_id ? json(*out.latest_deployment_id) : json()},
-                 {"summary", result.summary},
-                 {"rubric", body["rubric"]}};
+  const json inputs =
+      decision_inputs(gate->name, config_path, body, snap, tiers, out.latest_deployment_id, result);
+  const store::NewGateDecision row{
+      repo.id,
+      sha,
+      env,
+      std::string(core::to_string(result.decision)),
+      snap.deployment.current_sha,
+      out.latest_deployment_id,
+      body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
+      inputs.dump(-1, ' ', false, json::error_handler_t::replace),
+      source};
   auto id = db_.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto r = tx.exec_params1(
-        "INSERT INTO gate_decisions (repo_id, sha, environment, decision, baseline_sha, "
-        "baseline_deployment_id, checks, inputs, source) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9) RETURNING id",
-        repo.id, sha, env, std::string(core::to_string(result.decision)),
-        snap.deployment.current_sha, out.latest_deployment_id,
-        body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
-        inputs.dump(-1, ' ', false, json::error_handler_t::replace), source);
+    auto id = store::insert_gate_decision(tx, row);
     tx.commit();
-    return r[0].as<std::int64_t>();
+    return id;
   });
   body["decision_id"] = id;
   count_gate_decision(env, std::string(core::to_string(result.decision)));

@@ -7,6 +7,9 @@
 #include <mutex>
 #include <set>
 
+#include "core/states.h"
+#include "store/jobs.h"
+
 namespace mlgate::server {
 namespace {
 
@@ -62,13 +65,8 @@ core::MetricFamily gauge(std::string name, std::string help, core::MetricLabels 
   return f;
 }
 
-std::vector<JobEnd> read_ends(const pqxx::result& rows) {
-  std::vector<JobEnd> out;
-  for (const auto& r : rows) {
-    out.push_back({r[0].as<std::string>(), r[1].as<std::string>(),
-                   r[2].is_null() ? 0.0 : std::max(0.0, r[2].as<double>())});
-  }
-  return out;
+JobEnd job_end_of(const store::EndedJob& e) {
+  return {e.tier, std::string(core::to_string(e.state)), e.seconds};
 }
 
 }  // namespace
@@ -130,21 +128,15 @@ void observe_job_ends(const std::vector<JobEnd>& ends) {
 }
 
 std::optional<JobEnd> job_end(pqxx::transaction_base& tx, std::int64_t job_id) {
-  auto rows = tx.exec_params(
-      "SELECT tier, state, extract(epoch FROM finished_at - started_at)::float8 FROM jobs "
-      "WHERE id = $1 AND finished_at IS NOT NULL AND started_at IS NOT NULL",
-      job_id);
-  auto ends = read_ends(rows);
-  if (ends.empty()) return std::nullopt;
-  return ends.front();
+  auto end = store::ended_job(tx, job_id);
+  if (!end) return std::nullopt;
+  return job_end_of(*end);
 }
 
 std::vector<JobEnd> jobs_lost_in_this_transaction(pqxx::transaction_base& tx) {
-  // now() is the transaction's start time: the rows this transaction ended carry it exactly.
-  return read_ends(
-      tx.exec("SELECT tier, state, extract(epoch FROM finished_at - started_at)::float8 FROM jobs "
-              "WHERE state = 'failed' AND finished_at = now() AND started_at IS NOT NULL "
-              "AND message LIKE 'runner lost:%'"));
+  std::vector<JobEnd> out;
+  for (const auto& e : store::jobs_lost_in_this_transaction(tx)) out.push_back(job_end_of(e));
+  return out;
 }
 
 std::vector<core::MetricFamily> metric_families(const ScrapeGauges& gauges) {

@@ -1,12 +1,12 @@
 // A job's page (GET /jobs/{id}): state, attempts, results files, and the log of its latest
 // attempt (the last 256 KiB; the page refreshes every 3 s while the job waits or runs). The raw
 // log is GET /jobs/{id}/log.txt, with the page's auth (cookies work there, unlike the API).
-#include <nlohmann/json.hpp>
-
+#include "core/repo_view.h"
 #include "server/app.h"
 #include "server/pages.h"
 #include "store/job_queue.h"
-#include "store/pq.h"
+#include "store/jobs.h"
+#include "store/page_views.h"
 
 namespace mlgate::server::pages {
 namespace {
@@ -14,13 +14,66 @@ namespace {
 constexpr std::size_t kLogShown = 256 * 1024;
 constexpr int kRefreshSeconds = 3;
 
-// The pipeline's repo id, or nullopt when the job does not exist.
-std::optional<std::int64_t> job_repo(pqxx::transaction_base& tx, std::int64_t job_id) {
-  auto r = tx.exec_params(
-      "SELECT p.repo_id FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.id = $1",
-      job_id);
-  if (r.empty()) return std::nullopt;
-  return r[0][0].as<std::int64_t>();
+void add_files(ctemplate::TemplateDictionary& c, const store::JobPageView& j) {
+  const auto files = core::results_files(j.results_files_json);
+  if (files.empty()) return c.ShowSection("NO_FILES");
+  auto* h = c.AddSectionDictionary("HAS_FILES");
+  for (const auto& [name, size] : files) {
+    auto* f = h->AddSectionDictionary("FILE");
+    f->SetValue("NAME", name);
+    f->SetValue("SIZE", size ? format_bytes(*size) : "");
+  }
+  h->SetIntValue("TESTS", j.tests);
+  h->SetIntValue("METRICS", j.metrics);
+  h->SetIntValue("PREDICTIONS", j.predictions);
+}
+
+void add_attempts(ctemplate::TemplateDictionary& c,
+                  const std::vector<store::JobPageAttempt>& attempts) {
+  if (!attempts.empty()) c.ShowSection("HAS_ATTEMPTS");
+  for (const auto& a : attempts) {
+    auto* d = c.AddSectionDictionary("ATTEMPT_ROW");
+    d->SetIntValue("N", a.attempt);
+    d->SetValue("RUNNER", a.runner.empty() ? "-" : a.runner);
+    d->SetValue("STARTED", format_time(a.started_at));
+    d->SetValue("OUTCOME", core::attempt_outcome_text(a.outcome, a.ended));
+  }
+}
+
+void fill_job(Page& page, const store::JobPageView& j, const std::string& log) {
+  auto& c = page.content();
+  c.SetIntValue("ID", j.id);
+  c.SetValue("TIER", j.tier);
+  c.SetValue("STATE", std::string(core::to_string(j.state)));
+  if (core::job_page_refreshes(j.state)) {
+    page.refresh_every(kRefreshSeconds);
+    c.AddSectionDictionary("LIVE")->SetIntValue("SECONDS", kRefreshSeconds);
+  }
+  c.SetIntValue("PIPELINE_ID", j.pipeline_id);
+  c.SetValue("PIPELINE_URL", pipeline_url(j.pipeline_id));
+  c.SetValue("SHORT_SHA", short_sha(j.sha));
+  c.SetValue("REPO", j.repo_name);
+  c.SetValue("REPO_URL", repo_url(j.repo_name));
+  c.SetValue("IMAGE", j.image);
+  c.SetIntValue("ATTEMPT", j.attempt);
+  c.SetIntValue("MAX_ATTEMPTS", j.max_attempts);
+  c.SetValue("RUNNER", j.runner.empty() ? "-" : j.runner);
+  c.SetValue("EXIT_CODE", j.exit_code ? std::to_string(*j.exit_code) : "-");
+  if (!j.message.empty()) c.AddSectionDictionary("MESSAGE")->SetValue("TEXT", j.message);
+  if (!j.results_error.empty())
+    c.AddSectionDictionary("RESULTS_ERROR")->SetValue("TEXT", j.results_error);
+  add_files(c, j);
+  c.SetValue("LOG_BYTES", format_bytes(j.log_bytes));
+  if (j.log_truncated) c.ShowSection("TRUNCATED");
+  if (j.logs_deleted_at)
+    c.AddSectionDictionary("LOGS_DELETED")->SetValue("AT", format_time(*j.logs_deleted_at));
+  c.SetValue("DURATION", format_duration(j.duration_seconds));
+  c.SetValue("TIMEOUT", format_duration(j.timeout_seconds));
+  c.SetValue("RAW_URL", job_url(j.id) + "/log.txt");
+  add_attempts(c, j.attempts);
+  bool cut = false;
+  c.SetValue("LOG", core::log_tail(log, kLogShown, cut));
+  if (cut) c.AddSectionDictionary("LOG_TAIL")->SetValue("SHOWN", format_bytes(kLogShown));
 }
 
 }  // namespace
@@ -31,100 +84,11 @@ void job_page(App& app, const httplib::Request& req, httplib::Response& res) {
   const auto id = std::stoll(req.matches[1].str());
   auto page = app.db().with([&](pqxx::connection& conn) -> std::unique_ptr<Page> {
     pqxx::read_transaction tx(conn);
-    auto r = tx.exec_params(
-        "SELECT j.tier, j.state, j.pipeline_id, p.sha, rp.full_name, j.image, j.attempt, "
-        "j.max_attempts, coalesce(rn.name, ''), j.exit_code, coalesce(j.message, ''), "
-        "coalesce(j.results_error, ''), results_files::text, j.log_bytes, j.log_truncated, "
-        "extract(epoch FROM coalesce(j.finished_at, now()) - j.started_at), j.timeout_seconds, "
-        "p.repo_id, "
-        "to_char(j.logs_deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-        "FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repos rp ON rp.id = p.repo_id "
-        "LEFT JOIN runners rn ON rn.id = coalesce(j.runner_id, (SELECT a.runner_id FROM "
-        "  job_attempts a WHERE a.job_id = j.id ORDER BY a.attempt DESC LIMIT 1)) "
-        "WHERE j.id = $1",
-        id);
-    if (r.empty()) return nullptr;
-    const auto& row = r[0];
-    if (!caller->may_see_repo(row[17].as<std::int64_t>())) return nullptr;
-    const auto tier = row[0].as<std::string>();
-    const auto state = row[1].as<std::string>();
+    auto job = store::load_job_page(tx, id);
+    if (!job || !caller->may_see_repo(job->repo_id)) return nullptr;
     auto out =
-        std::make_unique<Page>(&*caller, "Job #" + std::to_string(id) + " " + tier, "job.tpl");
-    auto& c = out->content();
-    c.SetIntValue("ID", id);
-    c.SetValue("TIER", tier);
-    c.SetValue("STATE", state);
-    if (state == "blocked" || state == "queued" || state == "running") {
-      out->refresh_every(kRefreshSeconds);
-      c.AddSectionDictionary("LIVE")->SetIntValue("SECONDS", kRefreshSeconds);
-    }
-    const auto pipeline_id = row[2].as<std::int64_t>();
-    c.SetIntValue("PIPELINE_ID", pipeline_id);
-    c.SetValue("PIPELINE_URL", pipeline_url(pipeline_id));
-    c.SetValue("SHORT_SHA", short_sha(row[3].as<std::string>()));
-    c.SetValue("REPO", row[4].as<std::string>());
-    c.SetValue("REPO_URL", repo_url(row[4].as<std::string>()));
-    c.SetValue("IMAGE", row[5].as<std::string>());
-    c.SetIntValue("ATTEMPT", row[6].as<long>());
-    c.SetIntValue("MAX_ATTEMPTS", row[7].as<long>());
-    c.SetValue("RUNNER", row[8].as<std::string>().empty() ? "-" : row[8].as<std::string>());
-    auto exit_code = store::get_optional<int>(row[9]);
-    c.SetValue("EXIT_CODE", exit_code ? std::to_string(*exit_code) : "-");
-    if (!row[10].as<std::string>().empty())
-      c.AddSectionDictionary("MESSAGE")->SetValue("TEXT", row[10].as<std::string>());
-    if (!row[11].as<std::string>().empty())
-      c.AddSectionDictionary("RESULTS_ERROR")->SetValue("TEXT", row[11].as<std::string>());
-    auto files = nlohmann::json::parse(row[12].as<std::string>(), nullptr, false);
-    if (files.is_object() && !files.empty()) {
-      auto* h = c.AddSectionDictionary("HAS_FILES");
-      for (const auto& [name, size] : files.items()) {
-        auto* f = h->AddSectionDictionary("FILE");
-        f->SetValue("NAME", name);
-        f->SetValue("SIZE", size.is_number() ? format_bytes(size.get<std::int64_t>()) : "");
-      }
-      auto counts = tx.exec_params1(
-          "SELECT (SELECT count(*) FROM test_cases WHERE job_id = $1), "
-          "(SELECT count(*) FROM metrics WHERE job_id = $1), "
-          "(SELECT count(*) FROM predictions WHERE job_id = $1)",
-          id);
-      h->SetIntValue("TESTS", counts[0].as<long>());
-      h->SetIntValue("METRICS", counts[1].as<long>());
-      h->SetIntValue("PREDICTIONS", counts[2].as<long>());
-    } else {
-      c.ShowSection("NO_FILES");
-    }
-    c.SetValue("LOG_BYTES", format_bytes(row[13].as<std::int64_t>()));
-    if (row[14].as<bool>()) c.ShowSection("TRUNCATED");
-    if (!row[18].is_null()) {
-      c.AddSectionDictionary("LOGS_DELETED")
-          ->SetValue("AT", format_time(row[18].as<std::string>()));
-    }
-    c.SetValue("DURATION", format_duration(store::get_optional<double>(row[15])));
-    c.SetValue("TIMEOUT", format_duration(row[16].as<double>()));
-    c.SetValue("RAW_URL", job_url(id) + "/log.txt");
-
-    auto attempts = tx.exec_params(
-        "SELECT a.attempt, coalesce(rn.name, ''), "
-        "to_char(a.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-        "coalesce(a.outcome, CASE WHEN a.ended_at IS NULL THEN 'running' ELSE '' END) "
-        "FROM job_attempts a LEFT JOIN runners rn ON rn.id = a.runner_id WHERE a.job_id = $1 "
-        "ORDER BY a.attempt",
-        id);
-    if (!attempts.empty()) c.ShowSection("HAS_ATTEMPTS");
-    for (const auto& a : attempts) {
-      auto* d = c.AddSectionDictionary("ATTEMPT_ROW");
-      d->SetIntValue("N", a[0].as<long>());
-      d->SetValue("RUNNER", a[1].as<std::string>().empty() ? "-" : a[1].as<std::string>());
-      d->SetValue("STARTED", format_time(a[2].as<std::string>()));
-      d->SetValue("OUTCOME", a[3].as<std::string>());
-    }
-
-    std::string log = store::read_log(tx, id);
-    if (log.size() > kLogShown) {
-      log = log.substr(log.size() - kLogShown);
-      c.AddSectionDictionary("LOG_TAIL")->SetValue("SHOWN", format_bytes(kLogShown));
-    }
-    c.SetValue("LOG", log);
+        std::make_unique<Page>(&*caller, "Job #" + std::to_string(id) + " " + job->tier, "job.tpl");
+    fill_job(*out, *job, store::read_log(tx, id));
     return out;
   });
   if (!page)
@@ -139,7 +103,7 @@ void job_log_text(App& app, const httplib::Request& req, httplib::Response& res)
   const auto id = std::stoll(req.matches[1].str());
   auto log = app.db().with([&](pqxx::connection& conn) -> std::optional<std::string> {
     pqxx::read_transaction tx(conn);
-    auto repo = job_repo(tx, id);
+    auto repo = store::repo_of_job(tx, id);
     if (!repo || !caller->may_see_repo(*repo)) return std::nullopt;
     return store::read_log(tx, id);
   });

@@ -2,16 +2,14 @@
 // history), metric trend plots across the last N commits of a branch with the deployed commits
 // ringed (core/trend_svg.h), and the latest pipelines with their tiers.
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <map>
 
+#include "core/repo_view.h"
 #include "core/trend_svg.h"
 #include "server/app.h"
 #include "server/pages.h"
-#include "store/deployments.h"
+#include "store/page_views.h"
 #include "store/pipeline_queries.h"
-#include "store/pq.h"
 #include "store/repos.h"
 
 namespace mlgate::server::pages {
@@ -29,52 +27,88 @@ int trend_commits(const httplib::Request& req) {
   }
 }
 
-void add_trends(pqxx::read_transaction& tx, ctemplate::TemplateDictionary& c, std::int64_t repo_id,
-                const std::string& branch, int n, const std::map<std::string, std::string>& marks) {
-  // The latest pipeline of each of the branch's last n commits, oldest first.
-  std::vector<std::pair<std::int64_t, std::string>> commits;
-  for (const auto& r :
-       tx.exec_params("SELECT id, sha FROM (SELECT DISTINCT ON (sha) id, sha FROM pipelines "
-                      "WHERE repo_id = $1 AND branch = $2 ORDER BY sha, id DESC) latest "
-                      "ORDER BY id DESC LIMIT $3",
-                      repo_id, branch, n))
-    commits.emplace_back(r[0].as<std::int64_t>(), r[1].as<std::string>());
-  std::reverse(commits.begin(), commits.end());
-  std::vector<std::string> ids;
-  for (const auto& [id, sha] : commits) ids.push_back(std::to_string(id));
-
-  // Global metrics, tiers merged as the gate merges them: the later tier's value wins.
-  std::vector<std::string> names;  // in order of first appearance
-  std::map<std::string, std::map<std::int64_t, double>> values;
-  for (const auto& r : tx.exec_params(
-           "SELECT j.pipeline_id, m.name, m.value FROM metrics m JOIN jobs j ON j.id = m.job_id "
-           "WHERE j.pipeline_id = ANY($1::bigint[]) AND m.slice_key = '' "
-           "ORDER BY j.pipeline_id, j.priority, m.id",
-           store::to_pg_array(ids))) {
-    const auto name = r[1].as<std::string>();
-    if (!values.count(name)) names.push_back(name);
-    values[name][r[0].as<std::int64_t>()] = r[2].as<double>();
-  }
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
-    std::vector<core::TrendPoint> points;
-    std::optional<double> latest;
-    for (const auto& [id, sha] : commits) {
-      core::TrendPoint p;
-      p.label = short_sha(sha);
-      auto it = values[name].find(id);
-      p.value = it == values[name].end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
-      if (std::isfinite(p.value)) latest = p.value;
-      if (auto m = marks.find(sha); m != marks.end()) p.mark = m->second;
-      points.push_back(std::move(p));
-    }
+void add_trends(ctemplate::TemplateDictionary& c, const store::RepoPageView& v,
+                const std::map<std::string, std::string>& marks) {
+  const auto series = core::metric_trends(v.trend_commits, v.trend_samples, marks);
+  for (const auto& t : series) {
     auto* d = c.AddSectionDictionary("TREND");
-    d->SetValue("METRIC", name);
-    d->SetValue("SVG", core::trend_svg(name, points));
-    d->SetValue("LATEST", format_value(latest));
-    d->SetIntValue("POINTS", static_cast<long>(values[name].size()));
+    d->SetValue("METRIC", t.metric);
+    d->SetValue("SVG", core::trend_svg(t.metric, t.points));
+    d->SetValue("LATEST", format_value(t.latest));
+    d->SetIntValue("POINTS", t.reported);
   }
-  if (names.empty()) c.ShowSection("NO_TRENDS");
+  if (series.empty()) c.ShowSection("NO_TRENDS");
+}
+
+// The current deployment of each environment, and the marks they put on the trend plots.
+std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
+                                               const store::RepoPageView& v) {
+  std::vector<std::string> environments;
+  for (const auto& d : v.deployments) environments.push_back(d.environment);
+  std::vector<core::DeployedCommit> current;
+  for (auto i : core::current_per_environment(environments)) {
+    const auto& d = v.deployments[i];
+    current.push_back({d.environment, d.sha});
+    auto* cd = c.AddSectionDictionary("CURRENT");
+    cd->SetValue("ENVIRONMENT", d.environment);
+    cd->SetValue("SHA", d.sha);
+    cd->SetValue("SHORT_SHA", short_sha(d.sha));
+    cd->SetValue("CREATED", format_time(d.created_at));
+    cd->SetValue("ACTOR", d.actor);
+    if (auto p = v.current_pipelines.find(d.sha); p != v.current_pipelines.end()) {
+      auto* pd = cd->AddSectionDictionary("PIPELINE");
+      pd->SetIntValue("ID", p->second);
+      pd->SetValue("URL", pipeline_url(p->second));
+    }
+  }
+  return core::deployment_marks(current);
+}
+
+void add_history(ctemplate::TemplateDictionary& c, const std::vector<store::DeploymentRow>& rows) {
+  for (const auto& d : rows) {
+    auto* h = c.AddSectionDictionary("HISTORY");
+    h->SetIntValue("ID", d.id);
+    h->SetValue("ENVIRONMENT", d.environment);
+    h->SetValue("KIND", d.kind);
+    h->SetValue("SHORT_SHA", short_sha(d.sha));
+    h->SetValue("ACTOR", d.actor);
+    h->SetValue("CREATED", format_time(d.created_at));
+    if (d.forced) h->AddSectionDictionary("FORCED")->SetValue("REASON", d.reason);
+  }
+  c.SetIntValue("HISTORY_COUNT", static_cast<long>(rows.size()));
+  c.ShowSection(rows.empty() ? "NO_DEPLOYMENTS" : "HAS_DEPLOYMENTS");
+}
+
+void add_branches(ctemplate::TemplateDictionary& c, const std::string& repo,
+                  const std::vector<std::string>& branches) {
+  if (branches.size() <= 1) return;
+  auto* b = c.AddSectionDictionary("BRANCHES");
+  for (const auto& br : branches) {
+    auto* l = b->AddSectionDictionary("BRANCH_LINK");
+    l->SetValue("NAME", br);
+    l->SetValue("URL", repo_url(repo) + "?branch=" + httplib::detail::encode_query_param(br));
+  }
+}
+
+void add_pipelines(ctemplate::TemplateDictionary& c,
+                   const std::vector<store::RepoPipelineRow>& pipelines) {
+  for (const auto& p : pipelines) {
+    auto* d = c.AddSectionDictionary("PIPELINE");
+    d->SetIntValue("ID", p.id);
+    d->SetValue("URL", pipeline_url(p.id));
+    d->SetValue("STATE", std::string(core::to_string(p.state)));
+    d->SetValue("SHORT_SHA", short_sha(p.sha));
+    d->SetValue("MESSAGE", first_line(p.commit_message));
+    d->SetValue("AUTHOR", p.author);
+    d->SetValue("BRANCH", p.branch);
+    d->SetValue("DURATION", format_duration(p.duration_seconds));
+    for (const auto& j : p.tiers) {
+      auto* t = d->AddSectionDictionary("TIER");
+      t->SetValue("TIER", j.tier);
+      t->SetValue("STATE", std::string(core::to_string(j.state)));
+    }
+  }
+  c.ShowSection(pipelines.empty() ? "NO_PIPELINES" : "HAS_PIPELINES");
 }
 
 }  // namespace
@@ -108,87 +142,15 @@ void repo_page(App& app, const httplib::Request& req, httplib::Response& res) {
   c.SetValue("BRANCH", branch);
   c.SetIntValue("N", n);
 
-  app.db().with([&](pqxx::connection& conn) {
+  const auto view = app.db().with([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
-    // Deployments: newest first, so the first row of an environment is its current one.
-    auto deployments = store::list_deployments(tx, repo->id, "");
-    std::map<std::string, std::string> marks;  // sha -> "deployed: production, staging"
-    std::map<std::string, bool> seen;
-    for (const auto& d : deployments) {
-      if (seen[d.environment]) continue;
-      seen[d.environment] = true;
-      auto& m = marks[d.sha];
-      m += (m.empty() ? "deployed: " : ", ") + d.environment;
-      auto* cd = c.AddSectionDictionary("CURRENT");
-      cd->SetValue("ENVIRONMENT", d.environment);
-      cd->SetValue("SHA", d.sha);
-      cd->SetValue("SHORT_SHA", short_sha(d.sha));
-      cd->SetValue("CREATED", format_time(d.created_at));
-      cd->SetValue("ACTOR", d.actor);
-      auto p = tx.exec_params(
-          "SELECT max(id) FROM pipelines WHERE repo_id = $1 AND sha = $2 HAVING max(id) IS NOT "
-          "NULL",
-          repo->id, d.sha);
-      if (!p.empty()) {
-        auto* pd = cd->AddSectionDictionary("PIPELINE");
-        pd->SetIntValue("ID", p[0][0].as<long>());
-        pd->SetValue("URL", pipeline_url(p[0][0].as<std::int64_t>()));
-      }
-    }
-    for (const auto& d : deployments) {
-      auto* h = c.AddSectionDictionary("HISTORY");
-      h->SetIntValue("ID", d.id);
-      h->SetValue("ENVIRONMENT", d.environment);
-      h->SetValue("KIND", d.kind);
-      h->SetValue("SHORT_SHA", short_sha(d.sha));
-      h->SetValue("ACTOR", d.actor);
-      h->SetValue("CREATED", format_time(d.created_at));
-      if (d.forced) h->AddSectionDictionary("FORCED")->SetValue("REASON", d.reason);
-    }
-    c.SetIntValue("HISTORY_COUNT", static_cast<long>(deployments.size()));
-    c.ShowSection(deployments.empty() ? "NO_DEPLOYMENTS" : "HAS_DEPLOYMENTS");
-
-    auto branches = tx.exec_params(
-        "SELECT branch FROM pipelines WHERE repo_id = $1 AND branch <> '' GROUP BY branch "
-        "ORDER BY max(id) DESC LIMIT 20",
-        repo->id);
-    if (branches.size() > 1) {
-      auto* b = c.AddSectionDictionary("BRANCHES");
-      for (const auto& r : branches) {
-        auto* l = b->AddSectionDictionary("BRANCH_LINK");
-        const auto br = r[0].as<std::string>();
-        l->SetValue("NAME", br);
-        l->SetValue("URL", repo_url(repo->full_name) +
-                               "?branch=" + httplib::detail::encode_query_param(br));
-      }
-    }
-    add_trends(tx, c, repo->id, branch, n, marks);
-
-    auto pipelines = tx.exec_params(
-        "SELECT id, state, sha, commit_message, author, branch, "
-        "extract(epoch FROM coalesce(finished_at, now()) - started_at) "
-        "FROM pipelines WHERE repo_id = $1 ORDER BY id DESC LIMIT $2",
-        repo->id, kPipelinesShown);
-    for (const auto& p : pipelines) {
-      const auto id = p[0].as<std::int64_t>();
-      auto* d = c.AddSectionDictionary("PIPELINE");
-      d->SetIntValue("ID", id);
-      d->SetValue("URL", pipeline_url(id));
-      d->SetValue("STATE", p[1].as<std::string>());
-      d->SetValue("SHORT_SHA", short_sha(p[2].as<std::string>()));
-      d->SetValue("MESSAGE", first_line(p[3].as<std::string>()));
-      d->SetValue("AUTHOR", p[4].as<std::string>());
-      d->SetValue("BRANCH", p[5].as<std::string>());
-      d->SetValue("DURATION", format_duration(store::get_optional<double>(p[6])));
-      for (const auto& j : tx.exec_params(
-               "SELECT tier, state FROM jobs WHERE pipeline_id = $1 ORDER BY priority", id)) {
-        auto* t = d->AddSectionDictionary("TIER");
-        t->SetValue("TIER", j[0].as<std::string>());
-        t->SetValue("STATE", j[1].as<std::string>());
-      }
-    }
-    c.ShowSection(pipelines.empty() ? "NO_PIPELINES" : "HAS_PIPELINES");
+    return store::load_repo_page(tx, repo->id, branch, n, kPipelinesShown);
   });
+  const auto marks = add_current(c, view);
+  add_history(c, view.deployments);
+  add_branches(c, repo->full_name, view.branches);
+  add_trends(c, view, marks);
+  add_pipelines(c, view.pipelines);
   page.send(res);
 }
 

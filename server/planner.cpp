@@ -57,12 +57,37 @@ std::string trigger_of(EventKind kind) {
   }
 }
 
-void finish_delivery(pqxx::work& tx, std::int64_t id, const std::string& state,
+void finish_delivery(pqxx::work& tx, std::int64_t id, core::PlanState state,
                      const std::string& note) {
-  tx.exec_params(
-      "UPDATE webhook_deliveries SET plan_state = $2, planned_at = now(), plan_error = $3 WHERE id "
-      "= $1",
-      id, state, note.empty() ? std::optional<std::string>() : std::optional<std::string>(note));
+  store::finish_delivery_plan(tx, id, state, note);
+}
+
+// The stored delivery as an event (or why it is none).
+webhooks::NormaliseResult normalise_delivery(const store::PendingDelivery& delivery) {
+  webhooks::Headers headers;
+  auto hj = nlohmann::json::parse(delivery.headers_json, nullptr, false);
+  if (hj.is_object()) {
+    for (auto it = hj.begin(); it != hj.end(); ++it) {
+      if (it.value().is_string()) headers[it.key()] = it.value().get<std::string>();
+    }
+  }
+  auto forge = webhooks::forge_from_string(delivery.forge);
+  return webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, delivery.body);
+}
+
+CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& event) {
+  CommitRequest request;
+  request.delivery_row_id = delivery_id;
+  request.trigger = trigger_of(event.kind);
+  request.ref = event.ref;
+  request.branch = event.kind == EventKind::tag ? "" : event.branch;
+  request.sha = event.sha;
+  request.before_sha = event.before;
+  request.pr_number = event.pr_number;
+  request.commit_message = event.commit_message;
+  request.author = event.author;
+  request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
+  return request;
 }
 
 }  // namespace
@@ -158,29 +183,17 @@ std::chrono::milliseconds Planner::work() {
 PlanOutcome Planner::plan(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
     pqxx::work tx(conn);
-    auto r = tx.exec_params(
-        "SELECT repo_id, forge, headers::text, body FROM webhook_deliveries "
-        "WHERE id = $1 AND plan_state = 'pending' FOR UPDATE SKIP LOCKED",
-        id);
-    if (r.empty()) return {"skipped", std::nullopt, "not pending, or being planned elsewhere"};
-    auto repo = store::find_repo_by_id(tx, r[0][0].as<std::int64_t>());
+    auto pending = store::lock_pending_delivery(tx, id);
+    if (!pending) return {"skipped", std::nullopt, "not pending, or being planned elsewhere"};
+    auto repo = store::find_repo_by_id(tx, pending->repo_id);
     if (!repo) {
-      finish_delivery(tx, id, "failed", "repository no longer registered");
+      finish_delivery(tx, id, core::PlanState::failed, "repository no longer registered");
       tx.commit();
       return {"failed", std::nullopt, "repository no longer registered"};
     }
-    webhooks::Headers headers;
-    auto hj = nlohmann::json::parse(r[0][2].as<std::string>(), nullptr, false);
-    if (hj.is_object()) {
-      for (auto it = hj.begin(); it != hj.end(); ++it) {
-        if (it.value().is_string()) headers[it.key()] = it.value().get<std::string>();
-      }
-    }
-    std::string body = store::from_bytea(r[0][3]);
-    auto forge = webhooks::forge_from_string(r[0][1].as<std::string>());
-    auto normalised = webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, body);
+    const auto normalised = normalise_delivery(*pending);
     if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
-      finish_delivery(tx, id, "failed", err->message);
+      finish_delivery(tx, id, core::PlanState::failed, err->message);
       tx.commit();
       return {"failed", std::nullopt, err->message};
     }
@@ -191,7 +204,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
         int n =
             event.pr_number ? store::cancel_pull_request_jobs(tx, repo->id, *event.pr_number) : 0;
         std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
-        finish_delivery(tx, id, "planned", note);
+        finish_delivery(tx, id, core::PlanState::planned, note);
         tx.commit();
         return {"planned", std::nullopt, note};
       }
@@ -202,29 +215,21 @@ PlanOutcome Planner::plan(std::int64_t id) {
         break;
       case EventKind::deployment_protection_rule: {
         auto intake = record_protection_rule(tx, *repo, event, id);
-        finish_delivery(tx, id, intake.recorded ? "planned" : "failed", intake.note);
+        finish_delivery(tx, id,
+                        intake.recorded ? core::PlanState::planned : core::PlanState::failed,
+                        intake.note);
         tx.commit();
         return {intake.recorded ? "planned" : "failed", std::nullopt, intake.note};
       }
       default: {
         std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
-        finish_delivery(tx, id, "planned", note);
+        finish_delivery(tx, id, core::PlanState::planned, note);
         tx.commit();
         return {"planned", std::nullopt, note};
       }
     }
 
-    CommitRequest request;
-    request.delivery_row_id = id;
-    request.trigger = trigger_of(event.kind);
-    request.ref = event.ref;
-    request.branch = event.kind == EventKind::tag ? "" : event.branch;
-    request.sha = event.sha;
-    request.before_sha = event.before;
-    request.pr_number = event.pr_number;
-    request.commit_message = event.commit_message;
-    request.author = event.author;
-    request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
+    const CommitRequest request = commit_request(id, event);
 
     vcs::RepoRemote remote = repo_remote(*repo);
     if (event.pr_number) {
@@ -233,7 +238,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
     }
     const CommitPlan plan = plan_commit(mirrors_, remote, repo->id, request, options_);
     if (plan.problem == PlanProblem::nothing_to_run) {
-      finish_delivery(tx, id, "planned", plan.message);
+      finish_delivery(tx, id, core::PlanState::planned, plan.message);
       tx.commit();
       return {"planned", std::nullopt, plan.message};
     }
@@ -244,7 +249,8 @@ PlanOutcome Planner::plan(std::int64_t id) {
                : std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
                      (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded"
                                         : "");
-    finish_delivery(tx, id, failed ? "failed" : "planned", failed ? note : "");
+    finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
+                    failed ? note : "");
     tx.commit();
     return {failed ? "failed" : "planned", stored.pipeline_id, note};
   });

@@ -14,6 +14,9 @@
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/http_util.h"
+#include "store/gate_decisions.h"
+#include "store/pipeline_queries.h"
+#include "store/repos.h"
 
 namespace mlgate::server {
 namespace {
@@ -60,23 +63,15 @@ std::optional<Head> find_head(App& app, const httplib::Request& req, httplib::Re
   auto found = app.db().with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     Found f;
-    std::string default_branch;
-    for (const auto& r :
-         tx.exec_params("SELECT id, default_branch FROM repos WHERE lower(full_name) = lower($1) "
-                        "AND ($2 = '' OR forge = $2) ORDER BY id",
-                        name, forge)) {
-      f.ids.push_back(r[0].as<std::int64_t>());
-      default_branch = r[1].as<std::string>();
-    }
+    f.ids = store::repo_ids_by_name(tx, name, forge);
     if (f.ids.size() != 1) return f;
     f.head.repo_id = f.ids[0];
-    auto p = tx.exec_params(
-        "SELECT state, sha FROM pipelines WHERE repo_id = $1 AND branch = $2 "
-        "AND trigger <> 'pull_request' ORDER BY id DESC LIMIT 1",
-        f.ids[0], branch.empty() ? default_branch : branch);
-    if (!p.empty()) {
-      f.head.state = p[0][0].as<std::string>();
-      f.head.sha = p[0][1].as<std::string>();
+    auto repo = store::find_repo_by_id(tx, f.ids[0]);
+    const std::string default_branch = repo ? repo->default_branch : "";
+    if (auto p =
+            store::latest_branch_head(tx, f.ids[0], branch.empty() ? default_branch : branch)) {
+      f.head.state = core::to_string(p->state);
+      f.head.sha = p->sha;
     }
     return f;
   });
@@ -112,11 +107,7 @@ void gate_badge(App& app, const httplib::Request& req, httplib::Response& res) {
   if (!head->sha.empty()) {
     decision = app.db().with([&](pqxx::connection& c) {
       pqxx::read_transaction tx(c);
-      auto r = tx.exec_params(
-          "SELECT decision FROM gate_decisions WHERE repo_id = $1 AND sha = $2 "
-          "AND environment = $3 ORDER BY id DESC LIMIT 1",
-          head->repo_id, head->sha, env);
-      return r.empty() ? std::string() : r[0][0].as<std::string>();
+      return store::latest_decision(tx, head->repo_id, head->sha, env).value_or("");
     });
   }
   send_svg(res, 200, core::gate_badge(env, decision));

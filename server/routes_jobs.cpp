@@ -2,6 +2,7 @@
 // job's log and results (read), cancelling a job or a whole pipeline (deploy; audited).
 #include <nlohmann/json.hpp>
 
+#include "core/states.h"
 #include "server/app.h"
 #include "server/audit.h"
 #include "server/auth.h"
@@ -9,7 +10,7 @@
 #include "server/job_wakeup.h"
 #include "server/json_log.h"
 #include "store/job_queue.h"
-#include "store/pq.h"
+#include "store/jobs.h"
 #include "store/results.h"
 #include "store/runners.h"
 #include "store/tokens.h"
@@ -48,15 +49,10 @@ void list_runners(App& app, const httplib::Request& req, httplib::Response& res)
   auto rows = app.db().with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     auto runners = store::list_runners(tx);
-    auto online =
-        tx.exec("SELECT id, last_seen_at > now() - interval '90 seconds' FROM runners ORDER BY id");
-    auto running =
-        tx.exec("SELECT runner_id, count(*) FROM jobs WHERE state = 'running' GROUP BY runner_id");
+    auto liveness = store::runner_liveness(tx);
     nlohmann::json out = nlohmann::json::array();
     for (size_t i = 0; i < runners.size(); ++i) {
-      long jobs = 0;
-      for (const auto& r : running)
-        if (r[0].as<std::int64_t>() == runners[i].id) jobs = r[1].as<long>();
+      const store::RunnerLiveness live = liveness[runners[i].id];
       out.push_back({{"id", runners[i].id},
                      {"name", runners[i].name},
                      {"tiers", runners[i].tiers},
@@ -64,12 +60,74 @@ void list_runners(App& app, const httplib::Request& req, httplib::Response& res)
                      {"executor", runners[i].executor},
                      {"version", runners[i].version},
                      {"last_seen_at", runners[i].last_seen_at},
-                     {"online", online[i][1].as<bool>() && !runners[i].disabled},
-                     {"running_jobs", jobs}});
+                     {"online", live.seen_recently && !runners[i].disabled},
+                     {"running_jobs", live.running_jobs}});
     }
     return out;
   });
   send_json(res, 200, {{"runners", rows}});
+}
+
+nlohmann::json metrics_json(const std::vector<core::Metric>& metrics) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : metrics) {
+    nlohmann::json jm = {{"name", m.name}, {"value", metric_value(m.value)}};
+    if (!m.slice_key.empty()) {
+      jm["slice_key"] = m.slice_key;
+      jm["slice_value"] = m.slice_value;
+    }
+    if (m.n) jm["n"] = *m.n;
+    out.push_back(jm);
+  }
+  return out;
+}
+
+nlohmann::json tests_json(const std::vector<core::TestCase>& tests) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : tests) {
+    out.push_back({{"name", t.name},
+                   {"classname", t.classname},
+                   {"status", core::to_string(t.status)},
+                   {"time_seconds", t.time_seconds},
+                   {"message", t.message},
+                   {"mltest", t.mltest}});
+  }
+  return out;
+}
+
+nlohmann::json job_json(const store::JobDetail& j, const core::JobResults& results) {
+  nlohmann::json attempts = nlohmann::json::array();
+  for (const auto& a : j.attempts) {
+    attempts.push_back({{"attempt", a.attempt},
+                        {"runner", a.runner_id.value_or(0)},
+                        {"outcome", a.outcome ? std::string(core::to_string(*a.outcome)) : ""},
+                        {"started_at", a.started_at}});
+  }
+  return nlohmann::json{
+      {"id", j.id},
+      {"pipeline_id", j.pipeline_id},
+      {"tier", j.tier},
+      {"state", core::to_string(j.state)},
+      {"attempt", j.attempt},
+      {"max_attempts", j.max_attempts},
+      {"runner", j.runner_id.value_or(0)},
+      {"exit_code", j.exit_code ? nlohmann::json(*j.exit_code) : nlohmann::json()},
+      {"message", j.message},
+      {"log_bytes", j.log_bytes},
+      {"log_truncated", j.log_truncated},
+      // Set when the retention pass deleted the log and predictions (--log-retention-days).
+      {"logs_deleted_at",
+       j.logs_deleted_at ? nlohmann::json(*j.logs_deleted_at) : nlohmann::json()},
+      {"results_files", nlohmann::json::parse(j.results_files_json)},
+      {"results_error", j.results_error},
+      {"image", j.image},
+      {"timeout_seconds", j.timeout_seconds},
+      {"duration_seconds",
+       j.duration_seconds ? nlohmann::json(*j.duration_seconds) : nlohmann::json()},
+      {"attempts", attempts},
+      {"tests", tests_json(results.tests)},
+      {"metrics", metrics_json(results.metrics)},
+      {"predictions", results.predictions.size()}};
 }
 
 void get_job(App& app, const httplib::Request& req, httplib::Response& res) {
@@ -77,72 +135,9 @@ void get_job(App& app, const httplib::Request& req, httplib::Response& res) {
   const auto id = std::stoll(req.matches[1].str());
   auto body = app.db().with([&](pqxx::connection& c) -> std::optional<nlohmann::json> {
     pqxx::read_transaction tx(c);
-    auto r = tx.exec_params(
-        "SELECT j.id, j.pipeline_id, j.tier, j.state, j.attempt, j.max_attempts, j.runner_id, "
-        "j.exit_code, coalesce(j.message, ''), j.log_bytes, j.log_truncated, "
-        "j.results_files::text, coalesce(j.results_error, ''), j.image, j.timeout_seconds, "
-        "extract(epoch FROM j.finished_at - j.started_at), "
-        "to_char(j.logs_deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-        "FROM jobs j WHERE j.id = $1",
-        id);
-    if (r.empty()) return std::nullopt;
-    const auto& row = r[0];
-    nlohmann::json attempts = nlohmann::json::array();
-    for (const auto& a :
-         tx.exec_params("SELECT attempt, runner_id, coalesce(outcome, ''), "
-                        "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-                        "FROM job_attempts WHERE job_id = $1 ORDER BY attempt",
-                        id)) {
-      attempts.push_back({{"attempt", a[0].as<int>()},
-                          {"runner", store::get_optional<std::int64_t>(a[1]).value_or(0)},
-                          {"outcome", a[2].as<std::string>()},
-                          {"started_at", a[3].as<std::string>()}});
-    }
-    auto results = store::load_results(tx, id);
-    nlohmann::json metrics = nlohmann::json::array();
-    for (const auto& m : results.metrics) {
-      nlohmann::json jm = {{"name", m.name}, {"value", metric_value(m.value)}};
-      if (!m.slice_key.empty()) {
-        jm["slice_key"] = m.slice_key;
-        jm["slice_value"] = m.slice_value;
-      }
-      if (m.n) jm["n"] = *m.n;
-      metrics.push_back(jm);
-    }
-    nlohmann::json tests = nlohmann::json::array();
-    for (const auto& t : results.tests) {
-      tests.push_back({{"name", t.name},
-                       {"classname", t.classname},
-                       {"status", core::to_string(t.status)},
-                       {"time_seconds", t.time_seconds},
-                       {"message", t.message},
-                       {"mltest", t.mltest}});
-    }
-    auto exit_code = store::get_optional<int>(row[7]);
-    auto duration = store::get_optional<double>(row[15]);
-    return nlohmann::json{
-        {"id", row[0].as<std::int64_t>()},
-        {"pipeline_id", row[1].as<std::int64_t>()},
-        {"tier", row[2].as<std::string>()},
-        {"state", row[3].as<std::string>()},
-        {"attempt", row[4].as<int>()},
-        {"max_attempts", row[5].as<int>()},
-        {"runner", store::get_optional<std::int64_t>(row[6]).value_or(0)},
-        {"exit_code", exit_code ? nlohmann::json(*exit_code) : nlohmann::json()},
-        {"message", row[8].as<std::string>()},
-        {"log_bytes", row[9].as<std::int64_t>()},
-        {"log_truncated", row[10].as<bool>()},
-        // Set when the retention pass deleted the log and predictions (--log-retention-days).
-        {"logs_deleted_at", row[16].is_null() ? nlohmann::json() : nlohmann::json(row[16].c_str())},
-        {"results_files", nlohmann::json::parse(row[11].as<std::string>())},
-        {"results_error", row[12].as<std::string>()},
-        {"image", row[13].as<std::string>()},
-        {"timeout_seconds", row[14].as<std::int64_t>()},
-        {"duration_seconds", duration ? nlohmann::json(*duration) : nlohmann::json()},
-        {"attempts", attempts},
-        {"tests", tests},
-        {"metrics", metrics},
-        {"predictions", results.predictions.size()}};
+    auto job = store::get_job_detail(tx, id);
+    if (!job) return std::nullopt;
+    return job_json(*job, store::load_results(tx, id));
   });
   if (!body) return send_error(res, 404, "not_found", "no job " + std::to_string(id));
   send_json(res, 200, *body);
@@ -158,7 +153,7 @@ void get_job_log(App& app, const httplib::Request& req, httplib::Response& res) 
   }
   auto log = app.db().with([&](pqxx::connection& c) -> std::optional<std::string> {
     pqxx::read_transaction tx(c);
-    if (tx.exec_params("SELECT 1 FROM jobs WHERE id = $1", id).empty()) return std::nullopt;
+    if (!store::job_exists(tx, id)) return std::nullopt;
     return store::read_log(tx, id, attempt);
   });
   if (!log) return send_error(res, 404, "not_found", "no job " + std::to_string(id));
@@ -172,13 +167,11 @@ void cancel_job(App& app, const httplib::Request& req, httplib::Response& res) {
   const auto id = std::stoll(req.matches[1].str());
   auto state = app.db().with([&](pqxx::connection& c) -> std::optional<std::string> {
     pqxx::work tx(c);
-    auto r = tx.exec_params(
-        "SELECT p.repo_id FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.id = $1",
-        id);
-    if (r.empty()) return std::nullopt;
+    auto repo_id = store::repo_of_job(tx, id);
+    if (!repo_id) return std::nullopt;
     bool changed = store::request_job_cancel(tx, id, "cancelled by " + caller->name());
-    if (changed) audit(tx, *caller, "job.cancel", r[0][0].as<std::int64_t>(), {{"job", id}});
-    auto s = tx.exec_params1("SELECT state FROM jobs WHERE id = $1", id)[0].as<std::string>();
+    if (changed) audit(tx, *caller, "job.cancel", *repo_id, {{"job", id}});
+    const std::string s(core::to_string(store::job_state(tx, id)));
     tx.commit();
     return changed ? s : "ended:" + s;
   });
@@ -194,19 +187,14 @@ void cancel_pipeline(App& app, const httplib::Request& req, httplib::Response& r
   const auto id = std::stoll(req.matches[1].str());
   auto count = app.db().with([&](pqxx::connection& c) -> std::optional<int> {
     pqxx::work tx(c);
-    auto p = tx.exec_params("SELECT repo_id FROM pipelines WHERE id = $1", id);
-    if (p.empty()) return std::nullopt;
+    auto repo_id = store::repo_of_pipeline(tx, id);
+    if (!repo_id) return std::nullopt;
     int n = 0;
     // Running jobs first, then the waiting ones (whose cancel also skips their dependants).
-    for (const auto& r : tx.exec_params(
-             "SELECT id FROM jobs WHERE pipeline_id = $1 AND state IN ('running', 'queued', "
-             "'blocked') ORDER BY state = 'running' DESC, priority",
-             id)) {
-      if (store::request_job_cancel(tx, r[0].as<std::int64_t>(), "cancelled by " + caller->name()))
-        ++n;
+    for (auto job : store::cancellable_jobs(tx, id)) {
+      if (store::request_job_cancel(tx, job, "cancelled by " + caller->name())) ++n;
     }
-    audit(tx, *caller, "pipeline.cancel", p[0][0].as<std::int64_t>(),
-          {{"pipeline", id}, {"jobs", n}});
+    audit(tx, *caller, "pipeline.cancel", *repo_id, {{"pipeline", id}, {"jobs", n}});
     tx.commit();
     return n;
   });

@@ -9,6 +9,7 @@
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/http_util.h"
+#include "store/jobs.h"
 #include "store/pipeline_queries.h"
 #include "store/repos.h"
 
@@ -265,10 +266,8 @@ void get_log_chunk(App& app, const httplib::Request& req, httplib::Response& res
   auto chunk = app.db().with([&](pqxx::connection& c) -> std::optional<store::LogChunk> {
     pqxx::read_transaction tx(c);
     if (caller->token && caller->token->repo_id) {
-      auto r = tx.exec_params(
-          "SELECT p.repo_id FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.id = $1",
-          id);
-      if (!r.empty() && r[0][0].as<std::int64_t>() != *caller->token->repo_id) return std::nullopt;
+      auto repo_id = store::repo_of_job(tx, id);
+      if (repo_id && *repo_id != *caller->token->repo_id) return std::nullopt;
     }
     return store::read_log_chunk(tx, id, static_cast<int>(*attempt), *offset, kLogChunkMaxBytes);
   });

@@ -9,7 +9,6 @@
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "store/pipeline_queries.h"
-#include "store/pq.h"
 #include "store/tokens.h"
 
 namespace mlgate::server {
@@ -17,26 +16,17 @@ namespace {
 
 using nlohmann::json;
 
-json token_json(const pqxx::row& r) {
-  auto text = [&](int i) { return r[i].is_null() ? json() : json(r[i].as<std::string>()); };
-  json scopes = store::from_pg_array(r[2]);
-  return {{"id", r[0].as<std::int64_t>()},
-          {"name", r[1].as<std::string>()},
-          {"scopes", scopes},
-          {"repo", text(3)},
-          {"created_at", text(4)},
-          {"last_used_at", text(5)},
-          {"expires_at", text(6)},
-          {"revoked_at", text(7)}};
+json token_json(const store::TokenListing& t) {
+  auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(); };
+  return {{"id", t.id},
+          {"name", t.name},
+          {"scopes", t.scopes},
+          {"repo", text(t.repo)},
+          {"created_at", text(t.created_at)},
+          {"last_used_at", text(t.last_used_at)},
+          {"expires_at", text(t.expires_at)},
+          {"revoked_at", text(t.revoked_at)}};
 }
-
-constexpr const char* kTokenColumns =
-    "t.id, t.name, t.scopes, r.full_name, "
-    "to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-    "to_char(t.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-    "to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-    "to_char(t.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-    "FROM api_tokens t LEFT JOIN repos r ON r.id = t.repo_id";
 
 void create_token(App& app, const httplib::Request& req, httplib::Response& res) {
   auto caller = authorize(app, req, res, "admin");
@@ -92,17 +82,13 @@ void create_token(App& app, const httplib::Request& req, httplib::Response& res)
       repo_id = ids[0];
     }
     auto id = store::insert_api_token(tx, name, token, scopes, repo_id);
-    if (expires_days)
-      tx.exec_params(
-          "UPDATE api_tokens SET expires_at = now() + make_interval(days => $2) WHERE id = $1", id,
-          *expires_days);
+    if (expires_days) store::set_token_expiry(tx, id, *expires_days);
     audit(tx, *caller, "token.create", repo_id,
           {{"token_id", id},
            {"name", name},
            {"scopes", scopes},
            {"expires_in_days", expires_days ? json(*expires_days) : json()}});
-    created.row = token_json(
-        tx.exec_params1(std::string("SELECT ") + kTokenColumns + " WHERE t.id = $1", id));
+    created.row = token_json(*store::get_token_listing(tx, id));
     tx.commit();
     return created;
   });
@@ -116,9 +102,7 @@ void list_tokens(App& app, const httplib::Request& req, httplib::Response& res) 
   auto rows = app.db().with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     json out = json::array();
-    for (const auto& r : tx.exec(std::string("SELECT ") + kTokenColumns +
-                                 " WHERE NOT ('runner-register' = ANY (t.scopes)) ORDER BY t.id"))
-      out.push_back(token_json(r));
+    for (const auto& t : store::list_token_listings(tx)) out.push_back(token_json(t));
     return out;
   });
   send_json(res, 200, {{"tokens", rows}});
@@ -130,13 +114,9 @@ void revoke_token(App& app, const httplib::Request& req, httplib::Response& res)
   const auto id = std::stoll(req.matches[1]);
   bool revoked = app.db().with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto r = tx.exec_params(
-        "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL "
-        "RETURNING name",
-        id);
-    if (r.empty()) return false;
-    audit(tx, *caller, "token.revoke", std::nullopt,
-          {{"token_id", id}, {"name", r[0][0].as<std::string>()}});
+    auto name = store::revoke_token(tx, id);
+    if (!name) return false;
+    audit(tx, *caller, "token.revoke", std::nullopt, {{"token_id", id}, {"name", *name}});
     tx.commit();
     return true;
   });

@@ -10,6 +10,7 @@
 #include "server/repo_remote.h"
 #include "store/pq.h"
 #include "store/repos.h"
+#include "store/schedules.h"
 #include "util/strings.h"
 #include "util/time_format.h"
 
@@ -18,12 +19,38 @@ namespace {
 
 using std::chrono::sys_seconds;
 
-std::int64_t epoch(sys_seconds t) {
-  return t.time_since_epoch().count();
-}
+struct Due {
+  const core::TierConfig* tier;
+  sys_seconds at;
+  std::int64_t schedule_id = 0;
+};
 
-sys_seconds from_epoch(std::int64_t s) {
-  return sys_seconds{std::chrono::seconds{s}};
+// Moves the cursors of the scheduled tiers on (forgetting those of tiers no longer scheduled at the
+// head: scheduled again later, they start anew) and claims each minute due now; another instance
+// that claimed a minute first wins (and fires it). The claimed runs.
+std::vector<Due> claim_due_runs(pqxx::work& tx, std::int64_t repo_id,
+                                const std::vector<const core::TierConfig*>& scheduled,
+                                const std::string& sha, sys_seconds now) {
+  auto cursors = store::load_schedule_cursors(tx, repo_id);
+  std::vector<Due> due;
+  for (const auto* tier : scheduled) {
+    std::optional<core::ScheduleCursor> cursor;
+    if (auto it = cursors.find(tier->name); it != cursors.end()) cursor = it->second;
+    const auto decision = core::due_schedule(*tier->cron, cursor, now);
+    if (decision.restart_cursor)
+      store::save_schedule_cursor(tx, repo_id, tier->name, tier->cron->text, now, sha);
+    if (decision.fire) due.push_back({tier, *decision.fire});
+    cursors.erase(tier->name);
+  }
+  for (const auto& [tier, cursor] : cursors) store::forget_schedule_cursor(tx, repo_id, tier);
+  std::vector<Due> claimed;
+  for (auto& d : due) {
+    auto id = store::claim_scheduled_run(tx, repo_id, d.tier->name, d.tier->cron->text, d.at);
+    if (!id) continue;
+    d.schedule_id = *id;
+    claimed.push_back(d);
+  }
+  return claimed;
 }
 
 }  // namespace
@@ -89,11 +116,10 @@ bool Scheduler::hold_leadership() {
     if (!leader_conn_) leader_conn_ = db_.connect_dedicated();
     pqxx::nontransaction tx(*leader_conn_);
     if (leader_) {
-      tx.exec("SELECT 1");  // a live session still holds its lock
+      store::ping_session(tx);  // a live session still holds its lock
       return true;
     }
-    leader_ =
-        tx.exec_params1("SELECT pg_try_advisory_lock($1)", options_.leader_lock_key)[0].as<bool>();
+    leader_ = store::try_session_lock(tx, options_.leader_lock_key);
     if (leader_) log_event(spdlog::level::info, "scheduler leadership taken");
     return leader_;
   } catch (const std::exception& e) {
@@ -173,65 +199,7 @@ void Scheduler::fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, Ti
   std::vector<ScheduledRun> fired;
   db_.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    std::map<std::string, core::ScheduleCursor> cursors;
-    for (const auto& r : tx.exec_params(
-             "SELECT tier, cron, extract(epoch FROM known_since)::bigint FROM schedule_cursors "
-             "WHERE repo_id = $1",
-             repo->id)) {
-      cursors[r[0].as<std::string>()] = {r[1].as<std::string>(),
-                                         from_epoch(r[2].as<std::int64_t>()), std::nullopt};
-    }
-    std::map<std::string, sys_seconds> last_fired;
-    for (const auto& r : tx.exec_params(
-             "SELECT tier, extract(epoch FROM max(scheduled_for))::bigint FROM schedules "
-             "WHERE repo_id = $1 GROUP BY tier",
-             repo->id)) {
-      last_fired[r[0].as<std::string>()] = from_epoch(r[1].as<std::int64_t>());
-    }
-
-    struct Due {
-      const core::TierConfig* tier;
-      sys_seconds at;
-      std::int64_t schedule_id = 0;
-    };
-    std::vector<Due> due;
-    for (const auto* tier : scheduled) {
-      std::optional<core::ScheduleCursor> cursor;
-      if (auto it = cursors.find(tier->name); it != cursors.end()) {
-        cursor = it->second;
-        if (auto f = last_fired.find(tier->name); f != last_fired.end())
-          cursor->last_fired = f->second;
-      }
-      const auto decision = core::due_schedule(*tier->cron, cursor, now);
-      if (decision.restart_cursor) {
-        tx.exec_params(
-            "INSERT INTO schedule_cursors (repo_id, tier, cron, known_since, sha) "
-            "VALUES ($1, $2, $3, to_timestamp($4), $5) ON CONFLICT (repo_id, tier) DO UPDATE "
-            "SET cron = EXCLUDED.cron, known_since = EXCLUDED.known_since, sha = EXCLUDED.sha, "
-            "updated_at = now()",
-            repo->id, tier->name, tier->cron->text, epoch(now), sha);
-      }
-      if (decision.fire) due.push_back({tier, *decision.fire});
-      cursors.erase(tier->name);
-    }
-    // Tiers no longer scheduled at the head are forgotten: scheduled again later, they start anew.
-    for (const auto& [tier, cursor] : cursors) {
-      tx.exec_params("DELETE FROM schedule_cursors WHERE repo_id = $1 AND tier = $2", repo->id,
-                     tier);
-    }
-
-    // Claim each due minute; another instance that claimed it first wins (and fires it).
-    std::vector<Due> claimed;
-    for (auto& d : due) {
-      auto r = tx.exec_params(
-          "INSERT INTO schedules (repo_id, tier, cron, scheduled_for) "
-          "VALUES ($1, $2, $3, to_timestamp($4)) "
-          "ON CONFLICT (repo_id, tier, scheduled_for) DO NOTHING RETURNING id",
-          repo->id, d.tier->name, d.tier->cron->text, epoch(d.at));
-      if (r.empty()) continue;
-      d.schedule_id = r[0][0].as<std::int64_t>();
-      claimed.push_back(d);
-    }
+    const std::vector<Due> claimed = claim_due_runs(tx, repo->id, scheduled, sha, now);
     if (!claimed.empty()) {
       CommitRequest request;
       request.trigger = "schedule";
@@ -248,8 +216,7 @@ void Scheduler::fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, Ti
         throw std::runtime_error("cannot plan the scheduled run: " + plan.message);
       const StoredPlan stored = store_plan(tx, plan);
       for (const auto& d : claimed) {
-        tx.exec_params("UPDATE schedules SET pipeline_id = $2 WHERE id = $1", d.schedule_id,
-                       stored.pipeline_id);
+        store::set_schedule_pipeline(tx, d.schedule_id, stored.pipeline_id);
         fired.push_back({repo->id, repo->full_name, d.tier->name, d.at, sha, stored.pipeline_id});
       }
     }

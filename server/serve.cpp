@@ -60,12 +60,11 @@ std::string bootstrap_admin_token(store::Database& db, const fs::path& data_dir,
   return db.with([&](pqxx::connection& conn) -> std::string {
     pqxx::work tx(conn);
     // One bootstrap at a time across replicas.
-    tx.exec("SELECT pg_advisory_xact_lock(7236828125544756590)");
+    store::lock_admin_bootstrap(tx);
     if (!admin_token_file.empty()) {
       std::string token = read_token_file(admin_token_file);
-      auto r = tx.exec_params("SELECT 1 FROM api_tokens WHERE token_hash = $1",
-                              store::sha256_hex(token));
-      if (r.empty()) store::insert_api_token(tx, "admin (configured)", token, {"admin"});
+      if (!store::token_hash_exists(tx, store::sha256_hex(token)))
+        store::insert_api_token(tx, "admin (configured)", token, {"admin"});
       tx.commit();
       return "admin token from " + admin_token_file;
     }

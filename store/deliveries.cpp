@@ -127,4 +127,23 @@ std::int64_t delete_old_deliveries(pqxx::work& tx, int days) {
   return static_cast<std::int64_t>(r.affected_rows());
 }
 
+std::optional<PendingDelivery> lock_pending_delivery(pqxx::work& tx, std::int64_t id) {
+  auto r = tx.exec_params(
+      "SELECT repo_id, forge, headers::text, body FROM webhook_deliveries "
+      "WHERE id = $1 AND plan_state = 'pending' FOR UPDATE SKIP LOCKED",
+      id);
+  if (r.empty()) return std::nullopt;
+  return PendingDelivery{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>(),
+                         r[0][2].as<std::string>(), from_bytea(r[0][3])};
+}
+
+void finish_delivery_plan(pqxx::work& tx, std::int64_t id, core::PlanState state,
+                          const std::string& note) {
+  tx.exec_params(
+      "UPDATE webhook_deliveries SET plan_state = $2, planned_at = now(), plan_error = $3 WHERE id "
+      "= $1",
+      id, std::string(core::to_string(state)),
+      note.empty() ? std::optional<std::string>() : std::optional<std::string>(note));
+}
+
 }  // namespace mlgate::store

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/states.h"
+
 namespace mlgate::store {
 
 struct NewDelivery {
@@ -72,5 +74,18 @@ std::vector<std::int64_t> pending_deliveries(pqxx::transaction_base& tx, int lim
 
 // Deletes deliveries received more than `days` days ago; returns how many.
 std::int64_t delete_old_deliveries(pqxx::work& tx, int days);
+
+// A delivery waiting to be planned, as stored.
+struct PendingDelivery {
+  std::int64_t repo_id = 0;
+  std::string forge;
+  std::string headers_json;  // a JSON object of header name -> value
+  std::string body;
+};
+// Locks the delivery for planning; nullopt when it is not pending or another planner holds it.
+std::optional<PendingDelivery> lock_pending_delivery(pqxx::work& tx, std::int64_t id);
+// Records how planning ended; an empty note stores none.
+void finish_delivery_plan(pqxx::work& tx, std::int64_t id, core::PlanState state,
+                          const std::string& note);
 
 }  // namespace mlgate::store

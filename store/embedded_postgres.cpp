@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/crypto.h"
+#include "util/hash.h"
 
 namespace mlgate::store {
 namespace fs = std::filesystem;
@@ -134,7 +134,7 @@ EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgresOptions options) : options_(s
 
 fs::path EmbeddedPostgres::relocated_cluster_dir(const std::string& user, const fs::path& blocker) {
   const fs::path home =
-      options_.cluster_home / sha256_hex(options_.data_dir.string()).substr(0, 16);
+      options_.cluster_home / util::sha256_hex(options_.data_dir.string()).substr(0, 16);
   fs::create_directories(home);
   ::chmod(options_.cluster_home.c_str(), 0711);
   ::chmod(home.c_str(), 0711);

@@ -98,4 +98,8 @@ bool answer_protection_request(pqxx::work& tx, std::int64_t id, bool approved,
              .affected_rows() == 1;
 }
 
+void postpone_feedback(pqxx::work& tx, std::int64_t pipeline_id) {
+  tx.exec_params("UPDATE feedback_due SET since = now() WHERE pipeline_id = $1", pipeline_id);
+}
+
 }  // namespace mlgate::store

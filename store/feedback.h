@@ -23,6 +23,8 @@ struct DuePipeline {
 std::vector<DuePipeline> due_feedback(pqxx::transaction_base& tx, int limit);
 // Removes the pipeline from feedback_due unless it changed again since `seq` was read.
 void done_feedback(pqxx::work& tx, const DuePipeline& due);
+// Moves the pipeline behind the others due (reporting it failed; it is tried again later).
+void postpone_feedback(pqxx::work& tx, std::int64_t pipeline_id);
 
 // A pipeline's jobs as the reporter needs them.
 struct FeedbackJob {

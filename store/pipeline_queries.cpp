@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <stdexcept>
 
 #include "store/pq.h"
 
@@ -160,12 +161,13 @@ std::vector<GateDecisionRow> latest_gate_decisions(pqxx::transaction_base& tx, s
   for (const auto& r : tx.exec_params("SELECT DISTINCT ON (environment) id, environment, decision, "
                                       "coalesce(baseline_sha, ''), "
                                       "checks::text, " +
-                                          iso("created_at") +
+                                          iso("created_at") + ", inputs::text, source" +
                                           " FROM gate_decisions WHERE repo_id = $1 AND sha = $2 "
                                           "ORDER BY environment, id DESC",
                                       repo_id, sha)) {
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                   r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>()});
+                   r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
+                   r[6].as<std::string>(), r[7].as<std::string>()});
   }
   return out;
 }
@@ -214,4 +216,16 @@ bool is_final_state(const std::string& state) {
          state == "error" || state == "skipped";
 }
 
+std::optional<BranchHead> latest_branch_head(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                             const std::string& branch) {
+  auto p = tx.exec_params(
+      "SELECT state, sha FROM pipelines WHERE repo_id = $1 AND branch = $2 "
+      "AND trigger <> 'pull_request' ORDER BY id DESC LIMIT 1",
+      repo_id, branch);
+  if (p.empty()) return std::nullopt;
+  const auto state = p[0][0].as<std::string>();
+  auto parsed = core::parse_pipeline_state(state);
+  if (!parsed) throw std::runtime_error("unknown pipeline state '" + state + "'");
+  return BranchHead{*parsed, p[0][1].as<std::string>()};
+}
 }  // namespace mlgate::store

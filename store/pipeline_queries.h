@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/states.h"
+
 namespace mlgate::store {
 
 struct TestCounts {
@@ -97,6 +99,8 @@ struct GateDecisionRow {
   std::string baseline_sha;  // "" without a baseline
   std::string checks_json;   // the stored checks array
   std::string created_at;
+  std::string inputs_json;  // the stored inputs object
+  std::string source;       // who asked: api, protection rule, ...
 };
 // The latest stored decision of each environment for this commit.
 std::vector<GateDecisionRow> latest_gate_decisions(pqxx::transaction_base& tx, std::int64_t repo_id,
@@ -106,6 +110,14 @@ std::vector<GateDecisionRow> latest_gate_decisions(pqxx::transaction_base& tx, s
 // is not empty.
 std::vector<std::int64_t> repo_ids_by_name(pqxx::transaction_base& tx, const std::string& name,
                                            const std::string& forge);
+
+// The newest pipeline of a branch, pull requests left out (what a branch badge shows).
+struct BranchHead {
+  core::PipelineState state = core::PipelineState::pending;
+  std::string sha;
+};
+std::optional<BranchHead> latest_branch_head(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                             const std::string& branch);
 
 struct LogChunk {
   bool found = false;  // the job exists

@@ -67,4 +67,10 @@ std::vector<RepoSummary> list_repos(pqxx::transaction_base& tx) {
   return out;
 }
 
+std::string forge_project_id(pqxx::transaction_base& tx, std::int64_t repo_id) {
+  return tx
+      .exec_params1("SELECT coalesce(forge_project_id, '') FROM repos WHERE id = $1", repo_id)[0]
+      .as<std::string>();
+}
+
 }  // namespace mlgate::store

@@ -42,5 +42,7 @@ std::optional<RepoRow> find_repo(pqxx::transaction_base& tx, const std::string& 
                                  const std::string& full_name);
 std::optional<RepoRow> find_repo_by_id(pqxx::transaction_base& tx, std::int64_t id);
 std::vector<RepoSummary> list_repos(pqxx::transaction_base& tx);
+// The repository's GitLab project id ("" when not known).
+std::string forge_project_id(pqxx::transaction_base& tx, std::int64_t repo_id);
 
 }  // namespace mlgate::store

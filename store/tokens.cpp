@@ -48,4 +48,65 @@ bool any_admin_token(pqxx::work& tx) {
       .as<bool>();
 }
 
+bool token_hash_exists(pqxx::transaction_base& tx, const std::string& token_hash) {
+  return !tx.exec_params("SELECT 1 FROM api_tokens WHERE token_hash = $1", token_hash).empty();
+}
+
+void lock_admin_bootstrap(pqxx::work& tx) {
+  tx.exec("SELECT pg_advisory_xact_lock(7236828125544756590)");
+}
+
+void set_token_expiry(pqxx::work& tx, std::int64_t id, int days) {
+  tx.exec_params(
+      "UPDATE api_tokens SET expires_at = now() + make_interval(days => $2) WHERE id = $1", id,
+      days);
+}
+
+namespace {
+
+constexpr const char* kTokenColumns =
+    "t.id, t.name, t.scopes, r.full_name, "
+    "to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "to_char(t.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "to_char(t.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+    "FROM api_tokens t LEFT JOIN repos r ON r.id = t.repo_id";
+
+TokenListing token_listing(const pqxx::row& r) {
+  TokenListing t;
+  t.id = r[0].as<std::int64_t>();
+  t.name = r[1].as<std::string>();
+  t.scopes = from_pg_array(r[2]);
+  t.repo = get_optional<std::string>(r[3]);
+  t.created_at = get_optional<std::string>(r[4]);
+  t.last_used_at = get_optional<std::string>(r[5]);
+  t.expires_at = get_optional<std::string>(r[6]);
+  t.revoked_at = get_optional<std::string>(r[7]);
+  return t;
+}
+
+}  // namespace
+
+std::optional<TokenListing> get_token_listing(pqxx::transaction_base& tx, std::int64_t id) {
+  auto r = tx.exec_params(std::string("SELECT ") + kTokenColumns + " WHERE t.id = $1", id);
+  if (r.empty()) return std::nullopt;
+  return token_listing(r[0]);
+}
+
+std::vector<TokenListing> list_token_listings(pqxx::transaction_base& tx) {
+  std::vector<TokenListing> out;
+  for (const auto& r : tx.exec(std::string("SELECT ") + kTokenColumns +
+                               " WHERE NOT ('runner-register' = ANY (t.scopes)) ORDER BY t.id"))
+    out.push_back(token_listing(r));
+  return out;
+}
+
+std::optional<std::string> revoke_token(pqxx::work& tx, std::int64_t id) {
+  auto r = tx.exec_params(
+      "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL "
+      "RETURNING name",
+      id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
 }  // namespace mlgate::store

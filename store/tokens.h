@@ -31,4 +31,33 @@ std::optional<ApiToken> find_api_token(pqxx::work& tx, const std::string& token)
 
 bool any_admin_token(pqxx::work& tx);
 
+// Whether a token with this hash is stored (live or not).
+bool token_hash_exists(pqxx::transaction_base& tx, const std::string& token_hash);
+
+// Waits for the transaction-level lock that lets one replica at a time bootstrap the admin token.
+void lock_admin_bootstrap(pqxx::work& tx);
+
+// Makes the token expire `days` days from now.
+void set_token_expiry(pqxx::work& tx, std::int64_t id, int days);
+
+// A token as the token API lists it (never the token itself). Times are ISO 8601 UTC; nullopt when
+// not set.
+struct TokenListing {
+  std::int64_t id = 0;
+  std::string name;
+  std::vector<std::string> scopes;
+  std::optional<std::string> repo;  // the restricted repository's full name
+  std::optional<std::string> created_at;
+  std::optional<std::string> last_used_at;
+  std::optional<std::string> expires_at;
+  std::optional<std::string> revoked_at;
+};
+// The token with this id, if any.
+std::optional<TokenListing> get_token_listing(pqxx::transaction_base& tx, std::int64_t id);
+// Every token but the runner registration tokens, by id.
+std::vector<TokenListing> list_token_listings(pqxx::transaction_base& tx);
+
+// Revokes a live token; its name, nullopt when there is no such token or it was revoked already.
+std::optional<std::string> revoke_token(pqxx::work& tx, std::int64_t id);
+
 }  // namespace mlgate::store
