@@ -173,10 +173,11 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   body["environment"] = env;
   body["baseline_sha"] = snap.deployment.current_sha ? json(*snap.deployment.current_sha) : json();
   body["pipeline_id"] = snap.candidate ? json(snap.candidate->id) : json();
-  body["pipeline_state"] = snap.candidate ? json(snap.candidate->state) : json();
+  body["pipeline_state"] = snap.candidate ? json(core::to_string(snap.candidate->state)) : json();
 
   json tiers_json = json::array();
-  for (const auto& t : tiers) tiers_json.push_back({{"tier", t.tier}, {"state", t.state}});
+  for (const auto& t : tiers)
+    tiers_json.push_back({{"tier", t.tier}, {"state", core::to_string(t.state)}});
   json inputs = {{"gate", gate->name},
                  {"config_path", config_path},
                  {"candidate_pipeline", body["pipeline_id"]},

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "core/states.h"
 #include "server/json_log.h"
 #include "server/metrics.h"
 #include "store/crypto.h"
@@ -14,6 +15,7 @@ namespace mlgate::server {
 namespace {
 
 using webhooks::EventKind;
+using Verdict = core::DeliveryVerdict;
 
 double elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -107,7 +109,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   row.delivery_id = webhooks::delivery_id(forge, request.headers, request.body);
   if (request.replay_of) row.delivery_id += "#replay-" + store::random_hex(6);
 
-  auto record = [&](const std::string& verdict, int status, const std::string& reason) {
+  auto record = [&](Verdict verdict, int status, const std::string& reason) {
     row.verdict = verdict;
     row.http_status = status;
     row.reason = reason;
@@ -118,13 +120,14 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
       tx.commit();
       return id;
     });
-    count_webhook_delivery(forge_name, verdict);
+    count_webhook_delivery(forge_name, std::string(core::to_string(verdict)));
     return id;
   };
-  auto reject = [&](int status, const std::string& verdict, const std::string& code,
+  auto reject = [&](int status, Verdict verdict, const std::string& code,
                     const std::string& message) {
     auto id = record(verdict, status, message);
-    log_event(status >= 500 ? spdlog::level::err : spdlog::level::warn, "webhook " + verdict,
+    log_event(status >= 500 ? spdlog::level::err : spdlog::level::warn,
+              "webhook " + std::string(core::to_string(verdict)),
               {{"forge", forge_name},
                {"event", event},
                {"status", status},
@@ -141,7 +144,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     // An organization webhook's ping names no repository, so no repository's secret can verify
     // it; it carries nothing to act on either. Its pushes name their repository and are verified
     // with that repository's secret like any other.
-    auto id = record("ignored", 200, "ping without a repository (an organization webhook)");
+    auto id = record(Verdict::ignored, 200, "ping without a repository (an organization webhook)");
     return {200, {{"status", "pong"}, {"delivery", id}}};
   }
   if (name.empty()) {
@@ -149,14 +152,15 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     std::string message = std::holds_alternative<webhooks::NormaliseError>(n)
                               ? std::get<webhooks::NormaliseError>(n).message
                               : "payload names no repository";
-    return reject(400, "invalid", "bad_payload", message);
+    return reject(400, Verdict::invalid, "bad_payload", message);
   }
   auto repo = db_.with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     return store::find_repo(tx, forge_name, name);
   });
   if (!repo)
-    return reject(404, "rejected", "unknown_repo", "repository " + name + " is not registered");
+    return reject(404, Verdict::rejected, "unknown_repo",
+                  "repository " + name + " is not registered");
   row.repo_id = repo->id;
   {
     std::lock_guard lock(cache_mu_);
@@ -164,28 +168,31 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   }
   if (!trusted &&
       !webhooks::verify_request(forge, repo->webhook_secret, request.headers, request.body)) {
-    return reject(401, "rejected", "bad_signature",
+    return reject(401, Verdict::rejected, "bad_signature",
                   forge == webhooks::Forge::github
                       ? "X-Hub-Signature-256 missing or does not match the repository's secret"
                       : "X-Gitlab-Token missing or does not match the repository's secret");
   }
   auto normalised = webhooks::normalise(forge, request.headers, request.body);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
-    return reject(err->http_status, "invalid", "bad_payload", err->message);
+    return reject(err->http_status, Verdict::invalid, "bad_payload", err->message);
   }
   const auto& ev = std::get<webhooks::Event>(normalised);
   if (ev.kind == EventKind::ping) {
-    auto id = record("ignored", 200, "ping");
+    auto id = record(Verdict::ignored, 200, "ping");
     return {200, {{"status", "pong"}, {"delivery", id}}};
   }
   if (ev.kind == EventKind::ignored) {
-    auto id = record("ignored", 202, ev.ignored_reason);
-    return {202, {{"status", "ignored"}, {"reason", ev.ignored_reason}, {"delivery", id}}};
+    auto id = record(Verdict::ignored, 202, ev.ignored_reason);
+    return {202,
+            {{"status", core::to_string(Verdict::ignored)},
+             {"reason", ev.ignored_reason},
+             {"delivery", id}}};
   }
 
   // Accept once per (repo, delivery id).
   row.http_status = 202;
-  row.plan_state = "pending";
+  row.plan_state = core::PlanState::pending;
   row.answered_ms = elapsed_ms(request.started);
   struct Result {
     std::optional<std::int64_t> id;
@@ -199,9 +206,9 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     if (!res.id) {
       res.original = store::find_accepted(tx, repo->id, row.delivery_id);
       store::NewDelivery dup = row;
-      dup.verdict = "duplicate";
+      dup.verdict = Verdict::duplicate;
       dup.http_status = 200;
-      dup.plan_state = "none";
+      dup.plan_state = core::PlanState::none;
       dup.reason = res.original ? "redelivery of delivery " + std::to_string(res.original->id)
                                 : "redelivery";
       res.duplicate_row = store::insert_delivery(tx, dup);
@@ -209,9 +216,11 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     tx.commit();
     return res;
   });
-  count_webhook_delivery(forge_name, result.id ? "accepted" : "duplicate");
+  const Verdict verdict = result.id ? Verdict::accepted : Verdict::duplicate;
+  count_webhook_delivery(forge_name, std::string(core::to_string(verdict)));
   if (!result.id) {
-    nlohmann::json body = {{"status", "duplicate"}, {"delivery", result.duplicate_row}};
+    nlohmann::json body = {{"status", core::to_string(verdict)},
+                           {"delivery", result.duplicate_row}};
     if (result.original) {
       body["original_delivery"] = result.original->id;
       body["pipeline"] = result.original->pipeline_id
@@ -223,9 +232,10 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     return {200, body};
   }
   if (planner_) planner_->enqueue(*result.id);
-  return {
-      202,
-      {{"status", "accepted"}, {"delivery", *result.id}, {"event", webhooks::to_string(ev.kind)}}};
+  return {202,
+          {{"status", core::to_string(verdict)},
+           {"delivery", *result.id},
+           {"event", webhooks::to_string(ev.kind)}}};
 }
 
 size_t Intake::drain_spool() {
@@ -254,7 +264,7 @@ IntakeAnswer Intake::replay(std::int64_t delivery_row_id) {
   r.replay_of = original->id;
   // A delivery that passed verification once is trusted on replay (its GitLab token was redacted
   // when stored); one that was rejected must verify again against the current secret.
-  bool trusted = original->verdict != "rejected" && original->verdict != "invalid";
+  bool trusted = original->verdict != Verdict::rejected && original->verdict != Verdict::invalid;
   return process(r, trusted);
 }
 

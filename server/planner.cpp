@@ -15,6 +15,7 @@
 namespace mlgate::server {
 namespace {
 
+using core::PlanState;
 using webhooks::EventKind;
 
 std::string lower(std::string s) {
@@ -61,12 +62,13 @@ std::string trigger_of(EventKind kind) {
   }
 }
 
-void finish_delivery(pqxx::work& tx, std::int64_t id, const std::string& state,
+void finish_delivery(pqxx::work& tx, std::int64_t id, core::PlanState state,
                      const std::string& note) {
   tx.exec_params(
       "UPDATE webhook_deliveries SET plan_state = $2, planned_at = now(), plan_error = $3 WHERE id "
       "= $1",
-      id, state, note.empty() ? std::optional<std::string>() : std::optional<std::string>(note));
+      id, std::string(core::to_string(state)),
+      note.empty() ? std::optional<std::string>() : std::optional<std::string>(note));
 }
 
 }  // namespace
@@ -133,10 +135,10 @@ void Planner::work() {
     }
     try {
       auto outcome = plan(id);
-      if (outcome.state != "skipped") {
+      if (outcome.state) {
         log_event(spdlog::level::info, "delivery planned",
                   {{"delivery", id},
-                   {"state", outcome.state},
+                   {"state", core::to_string(*outcome.state)},
                    {"note", outcome.note},
                    {"pipeline", outcome.pipeline_id ? nlohmann::json(*outcome.pipeline_id)
                                                     : nlohmann::json()}});
@@ -161,12 +163,12 @@ PlanOutcome Planner::plan(std::int64_t id) {
         "SELECT repo_id, forge, headers::text, body FROM webhook_deliveries "
         "WHERE id = $1 AND plan_state = 'pending' FOR UPDATE SKIP LOCKED",
         id);
-    if (r.empty()) return {"skipped", std::nullopt, "not pending, or being planned elsewhere"};
+    if (r.empty()) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
     auto repo = store::find_repo_by_id(tx, r[0][0].as<std::int64_t>());
     if (!repo) {
-      finish_delivery(tx, id, "failed", "repository no longer registered");
+      finish_delivery(tx, id, PlanState::failed, "repository no longer registered");
       tx.commit();
-      return {"failed", std::nullopt, "repository no longer registered"};
+      return {PlanState::failed, std::nullopt, "repository no longer registered"};
     }
     webhooks::Headers headers;
     auto hj = nlohmann::json::parse(r[0][2].as<std::string>(), nullptr, false);
@@ -179,9 +181,9 @@ PlanOutcome Planner::plan(std::int64_t id) {
     auto forge = webhooks::forge_from_string(r[0][1].as<std::string>());
     auto normalised = webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, body);
     if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
-      finish_delivery(tx, id, "failed", err->message);
+      finish_delivery(tx, id, PlanState::failed, err->message);
       tx.commit();
-      return {"failed", std::nullopt, err->message};
+      return {PlanState::failed, std::nullopt, err->message};
     }
     const auto& event = std::get<webhooks::Event>(normalised);
 
@@ -190,9 +192,9 @@ PlanOutcome Planner::plan(std::int64_t id) {
         int n =
             event.pr_number ? store::cancel_pull_request_jobs(tx, repo->id, *event.pr_number) : 0;
         std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
-        finish_delivery(tx, id, "planned", note);
+        finish_delivery(tx, id, PlanState::planned, note);
         tx.commit();
-        return {"planned", std::nullopt, note};
+        return {PlanState::planned, std::nullopt, note};
       }
       case EventKind::push:
       case EventKind::tag:
@@ -201,15 +203,17 @@ PlanOutcome Planner::plan(std::int64_t id) {
         break;
       case EventKind::deployment_protection_rule: {
         auto intake = record_protection_rule(tx, *repo, event, id);
-        finish_delivery(tx, id, intake.recorded ? "planned" : "failed", intake.note);
+        finish_delivery(tx, id, intake.recorded ? PlanState::planned : PlanState::failed,
+                        intake.note);
         tx.commit();
-        return {intake.recorded ? "planned" : "failed", std::nullopt, intake.note};
+        return {intake.recorded ? PlanState::planned : PlanState::failed, std::nullopt,
+                intake.note};
       }
       default: {
         std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
-        finish_delivery(tx, id, "planned", note);
+        finish_delivery(tx, id, PlanState::planned, note);
         tx.commit();
-        return {"planned", std::nullopt, note};
+        return {PlanState::planned, std::nullopt, note};
       }
     }
 
@@ -232,9 +236,9 @@ PlanOutcome Planner::plan(std::int64_t id) {
     }
     const CommitPlan plan = plan_commit(mirrors_, remote, repo->id, request, options_);
     if (plan.problem == PlanProblem::nothing_to_run) {
-      finish_delivery(tx, id, "planned", plan.message);
+      finish_delivery(tx, id, PlanState::planned, plan.message);
       tx.commit();
-      return {"planned", std::nullopt, plan.message};
+      return {PlanState::planned, std::nullopt, plan.message};
     }
     const StoredPlan stored = store_plan(tx, plan);
     const bool failed = plan.problem != PlanProblem::none;
@@ -243,9 +247,9 @@ PlanOutcome Planner::plan(std::int64_t id) {
                : std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
                      (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded"
                                         : "");
-    finish_delivery(tx, id, failed ? "failed" : "planned", failed ? note : "");
+    finish_delivery(tx, id, failed ? PlanState::failed : PlanState::planned, failed ? note : "");
     tx.commit();
-    return {failed ? "failed" : "planned", stored.pipeline_id, note};
+    return {failed ? PlanState::failed : PlanState::planned, stored.pipeline_id, note};
   });
 }
 
@@ -303,7 +307,8 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
     plan.problem = commit.problem;
     plan.message = commit.message;
     plan.config_errors = commit.errors;
-    p.state = commit.problem == PlanProblem::unreadable_commit ? "error" : "failed";
+    p.state = commit.problem == PlanProblem::unreadable_commit ? core::PipelineState::error
+                                                               : core::PipelineState::failed;
     p.error = commit.message;
     return plan;
   }

@@ -36,7 +36,7 @@ bool valid_branch(const std::string& b) {
 
 struct Head {
   std::int64_t repo_id = 0;
-  std::string state;  // empty: no pipeline on the branch
+  std::optional<core::PipelineState> state;  // none: no pipeline on the branch
   std::string sha;
 };
 
@@ -75,7 +75,7 @@ std::optional<Head> find_head(App& app, const httplib::Request& req, httplib::Re
         "AND trigger <> 'pull_request' ORDER BY id DESC LIMIT 1",
         f.ids[0], branch.empty() ? default_branch : branch);
     if (!p.empty()) {
-      f.head.state = p[0][0].as<std::string>();
+      f.head.state = core::parse_pipeline_state(p[0][0].as<std::string>());
       f.head.sha = p[0][1].as<std::string>();
     }
     return f;

@@ -34,6 +34,11 @@ using store::FinishKind;
 const std::vector<std::string> kAllTiers = {"functionality", "validation", "training"};
 const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
 
+// A job state as the database spells it ("" for none).
+std::string text(const std::optional<core::JobState>& state) {
+  return state ? std::string(core::to_string(*state)) : std::string();
+}
+
 struct JobSpec {
   std::string tier;
   std::vector<std::string> needs;
@@ -461,7 +466,7 @@ TEST_F(JobQueueTest, ACancelOfARunningJobReachesTheRunnerInItsHeartbeat) {
   f.message = "stopped on request";
   auto r = finish(job, runner_a_, 1, f);
   EXPECT_TRUE(r.held);
-  EXPECT_EQ(r.state, "cancelled");
+  EXPECT_EQ(text(r.state), "cancelled");
 }
 
 TEST_F(JobQueueTest, AHeartbeatOnAFinishedJobIsNotHeld) {
@@ -593,7 +598,7 @@ TEST_F(JobQueueTest, ExitZeroPassesTheJob) {
   ASSERT_TRUE(claim(runner_a_).has_value());
   auto r = finish(job, runner_a_, 1, exited(0));
   EXPECT_TRUE(r.held);
-  EXPECT_EQ(r.state, "passed");
+  EXPECT_EQ(text(r.state), "passed");
 
   auto row = db().with([&](pqxx::connection& c) {
     pqxx::nontransaction t(c);
@@ -617,7 +622,7 @@ TEST_F(JobQueueTest, ANonZeroExitFailsTheJobAndKeepsTheCode) {
   ASSERT_TRUE(claim(runner_a_).has_value());
   auto r = finish(job, runner_a_, 1, exited(3));
   EXPECT_TRUE(r.held);
-  EXPECT_EQ(r.state, "failed");
+  EXPECT_EQ(text(r.state), "failed");
   EXPECT_EQ(job_state(job), "failed");
   EXPECT_EQ(scalar<int>("SELECT exit_code FROM jobs WHERE id = " + std::to_string(job)), 3);
 }
@@ -645,7 +650,7 @@ TEST_F(JobQueueTest, TimedOutCancelledAndErrorEndInTheirStatesWithTheMessage) {
     f.message = c.message;
     auto r = finish(claimed->job_id, runner_a_, 1, f);
     EXPECT_TRUE(r.held);
-    EXPECT_EQ(r.state, c.state);
+    EXPECT_EQ(text(r.state), c.state);
     EXPECT_EQ(job_state(claimed->job_id), c.state);
     EXPECT_EQ(scalar<std::string>("SELECT coalesce(message, '') FROM jobs WHERE id = " +
                                   std::to_string(claimed->job_id)),
@@ -664,7 +669,7 @@ TEST_F(JobQueueTest, MalformedResultsFailAJobThatExitedZero) {
       tx([&](pqxx::work& t) { return store::record_results_error(t, job, runner_a_, 1, msg); }));
   auto r = finish(job, runner_a_, 1, exited(0));
   EXPECT_TRUE(r.held);
-  EXPECT_EQ(r.state, "failed");
+  EXPECT_EQ(text(r.state), "failed");
   EXPECT_EQ(job_state(job), "failed");
   EXPECT_NE(scalar<std::string>("SELECT coalesce(message, '') FROM jobs WHERE id = " +
                                 std::to_string(job))
@@ -677,7 +682,7 @@ TEST_F(JobQueueTest, AResultsErrorFromARunnerThatDoesNotHoldTheJobIsRefused) {
   ASSERT_TRUE(claim(runner_a_).has_value());
   EXPECT_FALSE(tx(
       [&](pqxx::work& t) { return store::record_results_error(t, job, runner_b_, 1, "forged"); }));
-  EXPECT_EQ(finish(job, runner_a_, 1, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(job, runner_a_, 1, exited(0)).state), "passed");
 }
 
 TEST_F(JobQueueTest, AFinishFromARunnerThatDoesNotHoldTheJobChangesNothing) {
@@ -699,7 +704,7 @@ TEST_F(JobQueueTest, AnAttemptFinishesOnlyOnce) {
   auto p = pipeline({{"functionality", {}}, {"validation", {"functionality"}}});
   auto job = p.job["functionality"];
   ASSERT_TRUE(claim(runner_a_).has_value());
-  ASSERT_EQ(finish(job, runner_a_, 1, exited(0)).state, "passed");
+  ASSERT_EQ(text(finish(job, runner_a_, 1, exited(0)).state), "passed");
 
   auto again = finish(job, runner_a_, 1, exited(1));
   EXPECT_FALSE(again.held);
@@ -726,7 +731,7 @@ TEST_F(JobQueueTest, PassingJobsUnblockTheirDependantsAndThePipelinePasses) {
     ASSERT_TRUE(c.has_value());
     ASSERT_EQ(c->job_id, p.job[tier]);
     EXPECT_EQ(pipeline_state(p.pipeline_id), "running");
-    EXPECT_EQ(finish(c->job_id, runner_a_, 1, exited(0)).state, "passed");
+    EXPECT_EQ(text(finish(c->job_id, runner_a_, 1, exited(0)).state), "passed");
   }
   EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
   EXPECT_EQ(scalar<bool>("SELECT finished_at IS NOT NULL FROM pipelines WHERE id = " +
@@ -773,7 +778,7 @@ TEST_F(JobQueueTest, AFailedJobSkipsItsDependantsTransitivelyAndFailsThePipeline
       {{"functionality", {}}, {"validation", {"functionality"}}, {"training", {"validation"}}});
   auto c = claim(runner_a_);
   ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(finish(c->job_id, runner_a_, 1, exited(1)).state, "failed");
+  EXPECT_EQ(text(finish(c->job_id, runner_a_, 1, exited(1)).state), "failed");
 
   EXPECT_EQ(job_state(p.job["validation"]), "skipped");
   EXPECT_EQ(job_state(p.job["training"]), "skipped");
@@ -791,9 +796,9 @@ TEST_F(JobQueueTest, AJobWaitsForAllOfItsNeeds) {
   auto v = claim(runner_b_);
   ASSERT_TRUE(f && v);
   ASSERT_EQ(f->tier, "functionality");
-  EXPECT_EQ(finish(f->job_id, runner_a_, 1, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(f->job_id, runner_a_, 1, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["training"]), "blocked");
-  EXPECT_EQ(finish(v->job_id, runner_b_, 1, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(v->job_id, runner_b_, 1, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["training"]), "queued");
 }
 
@@ -845,7 +850,7 @@ TEST_F(JobQueueTest, AnExpiredLeaseRequeuesTheJobAndTheOldRunnerLosesIt) {
   // The new attempt's log starts afresh and is the one read by default.
   EXPECT_EQ(append(job, runner_b_, 2, 0, "second run\n").log_bytes, 11);
   EXPECT_EQ(read_log(job), "second run\n");
-  EXPECT_EQ(finish(job, runner_b_, 2, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(job, runner_b_, 2, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["validation"]), "queued");
 }
 
@@ -917,14 +922,14 @@ TEST_F(JobQueueTest, CancellingABlockedJobEndsItAtOnce) {
   EXPECT_EQ(job_state(p.job["validation"]), "cancelled");
   auto c = claim(runner_a_);
   ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(finish(c->job_id, runner_a_, 1, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(c->job_id, runner_a_, 1, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["validation"]), "cancelled");  // not revived by its need passing
 }
 
 TEST_F(JobQueueTest, CancellingAFinishedJobIsRefused) {
   auto job = pipeline({{"functionality", {}}}).job["functionality"];
   ASSERT_TRUE(claim(runner_a_).has_value());
-  ASSERT_EQ(finish(job, runner_a_, 1, exited(0)).state, "passed");
+  ASSERT_EQ(text(finish(job, runner_a_, 1, exited(0)).state), "passed");
   EXPECT_FALSE(cancel(job));
   EXPECT_EQ(job_state(job), "passed");
   EXPECT_EQ(scalar<bool>("SELECT cancel_requested FROM jobs WHERE id = " + std::to_string(job)),
