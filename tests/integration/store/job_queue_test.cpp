@@ -21,6 +21,7 @@
 #include "store/pipelines.h"
 #include "store/repos.h"
 #include "store/runners.h"
+#include "store/state_text.h"
 #include "tests/support/pg_cluster.h"
 
 namespace mlgate {
@@ -901,6 +902,22 @@ TEST_F(JobQueueTest, ARestartedRunnerGivesUpItsJobsAndOnlyItsJobs) {
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->attempt, 2);
   EXPECT_TRUE(again->job_id == a1->job_id || again->job_id == a2->job_id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// States at the store boundary
+
+TEST_F(JobQueueTest, AStateColumnWithAnUnknownSpellingIsAnError) {
+  EXPECT_EQ(tx([](pqxx::work& t) { return store::job_state_of(t.exec("SELECT 'skipped'")[0][0]); }),
+            core::JobState::skipped);
+  try {
+    tx([](pqxx::work& t) {
+      return store::job_state_of(t.exec("SELECT 'exploded' AS state")[0][0]);
+    });
+    ADD_FAILURE() << "an unknown job state was read";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "column state: 'exploded' is not a job state");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
