@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "core/rubric.h"
 #include "util/strings.h"
+#include "core/states.h"
 
 namespace mlgate::cli {
 namespace {
@@ -68,10 +69,13 @@ std::string short_sha(const json& o) {
   return util::short_sha(str(o, "sha"));
 }
 
-// A pipeline or job state that means it did not succeed.
+// A pipeline or job state, as the API spells it, that means it ended without succeeding.
 bool failed_state(const std::string& state) {
-  return state == "failed" || state == "error" || state == "cancelled" || state == "timed_out" ||
-         state == "skipped";
+  if (auto p = core::parse_pipeline_state(state))
+    return core::is_finished(*p) && *p != core::PipelineState::passed;
+  if (auto j = core::parse_job_state(state))
+    return core::is_finished(*j) && *j != core::JobState::passed;
+  return false;
 }
 
 // A positive id from the command line, or a usage error (exit 2).

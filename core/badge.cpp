@@ -157,13 +157,24 @@ std::string render_badge_svg(const Badge& badge) {
   return svg;
 }
 
-Badge pipeline_badge(std::string_view state) {
-  if (state == "passed") return {"mlgate", "passed", "#4c1"};
-  if (state == "failed") return {"mlgate", "failed", "#e05d44"};
-  if (state == "error") return {"mlgate", "error", "#e05d44"};
-  if (state == "running") return {"mlgate", "running", "#007ec6"};
-  if (state == "pending") return {"mlgate", "pending", "#dfb317"};
-  if (state == "cancelled") return {"mlgate", "cancelled", "#9f9f9f"};
+Badge pipeline_badge(std::optional<PipelineState> state) {
+  if (!state) return {"mlgate", "unknown", "#9f9f9f"};
+  const auto badge = [&](const char* color) {
+    return Badge{"mlgate", std::string(to_string(*state)), color};
+  };
+  switch (*state) {
+    case PipelineState::passed:
+      return badge("#4c1");
+    case PipelineState::failed:
+    case PipelineState::error:
+      return badge("#e05d44");
+    case PipelineState::running:
+      return badge("#007ec6");
+    case PipelineState::pending:
+      return badge("#dfb317");
+    case PipelineState::cancelled:
+      return badge("#9f9f9f");
+  }
   return {"mlgate", "unknown", "#9f9f9f"};
 }
 

@@ -3,8 +3,11 @@
 // character-width table. Pure: text in, markup out.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "core/states.h"
 
 namespace mlgate::core {
 
@@ -23,8 +26,8 @@ std::string render_badge_svg(const Badge& badge);
 double badge_text_width(std::string_view text);
 
 // The badge of a branch's latest pipeline: label "mlgate", message the pipeline state (pending,
-// running, passed, failed, cancelled, error) or "unknown" (empty state: no pipeline yet).
-Badge pipeline_badge(std::string_view state);
+// running, passed, failed, cancelled, error) or "unknown" (no pipeline yet).
+Badge pipeline_badge(std::optional<PipelineState> state);
 
 // The badge of a gate decision for `environment`: label "gate: <environment>", message allow,
 // deny, pending, or "unknown" for anything else (no decision stored).

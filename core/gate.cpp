@@ -163,8 +163,10 @@ CheckResult missing_result(CheckKind kind, std::string name, std::string thresho
 
 void check_tiers(const GateInput& in, std::vector<CheckResult>& out) {
   for (const std::string& tier : in.gate.require) {
-    CheckResult r{
-        .kind = CheckKind::tier, .name = tier, .threshold = "passed", .line = in.gate.line};
+    CheckResult r{.kind = CheckKind::tier,
+                  .name = tier,
+                  .threshold = std::string(to_string(JobState::passed)),
+                  .line = in.gate.line};
     if (!in.tiers) {
       r.status = CheckStatus::skipped;
       r.reason = "not known offline";
@@ -178,21 +180,15 @@ void check_tiers(const GateInput& in, std::vector<CheckResult>& out) {
     if (!latest) {
       r.status = CheckStatus::pending;
       r.reason = "has not run for this commit yet";
-    } else if (latest->state == "passed") {
+    } else if (latest->state == JobState::passed) {
       r.status = CheckStatus::pass;
-      r.reason = "passed";
-    } else if (latest->state == "queued" || latest->state == "running" ||
-               latest->state == "blocked") {
+      r.reason = to_string(latest->state);
+    } else if (!is_finished(latest->state)) {
       r.status = CheckStatus::pending;
-      r.reason = "is " + latest->state;
-    } else if (latest->state == "failed" || latest->state == "timed_out" ||
-               latest->state == "cancelled" || latest->state == "error" ||
-               latest->state == "skipped") {
-      r.status = CheckStatus::fail;
-      r.reason = latest->state;
+      r.reason = "is " + std::string(to_string(latest->state));
     } else {
-      r.status = CheckStatus::fail;
-      r.reason = "is in an unknown state '" + latest->state + "'";
+      r.status = CheckStatus::fail;  // failed, timed_out, cancelled, error, skipped
+      r.reason = to_string(latest->state);
     }
     out.push_back(std::move(r));
   }

@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/results.h"
+#include "core/states.h"
 
 namespace mlgate::core {
 
@@ -43,12 +44,11 @@ struct CheckResult {
 // True when the check stops the gate: status fail, or missing without optional.
 bool blocks(const CheckResult& check);
 
-// The latest job of one tier for the candidate commit. state is a jobs.state value: blocked,
-// queued, running, passed, failed, timed_out, cancelled, error, skipped. A required tier that has
-// no entry has not been created yet (pending).
+// The latest job of one tier for the candidate commit. A required tier that has no entry has not
+// been created yet (pending).
 struct TierState {
   std::string tier;
-  std::string state;
+  JobState state = JobState::queued;
 };
 
 struct RubricItemScore {

@@ -1,5 +1,7 @@
 #include "core/repo_view.h"
 
+#include "util/strings.h"
+
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -36,7 +38,7 @@ std::vector<TrendSeries> metric_trends(const std::vector<TrendCommit>& commits_o
     series.reported = static_cast<long>(by_pipeline.size());
     for (const auto& c : commits_oldest_first) {
       TrendPoint p;
-      p.label = c.sha.substr(0, 12);
+      p.label = util::short_sha(c.sha);
       auto it = by_pipeline.find(c.pipeline_id);
       p.value = it == by_pipeline.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
       if (std::isfinite(p.value)) series.latest = p.value;

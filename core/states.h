@@ -4,6 +4,7 @@
 // (docs/architecture.md, "States").
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string_view>
 
@@ -49,5 +50,18 @@ std::optional<PlanState> parse_plan_state(std::string_view s);
 // A finished pipeline or job no longer changes.
 bool is_finished(PipelineState s);
 bool is_finished(JobState s);
+
+// A state goes into or comes out of JSON as its string (to_string, parse_*), never as the enum's
+// number: the implicit conversion does not compile.
+void to_json(nlohmann::json&, PipelineState) = delete;
+void to_json(nlohmann::json&, JobState) = delete;
+void to_json(nlohmann::json&, AttemptOutcome) = delete;
+void to_json(nlohmann::json&, DeliveryVerdict) = delete;
+void to_json(nlohmann::json&, PlanState) = delete;
+void from_json(const nlohmann::json&, PipelineState&) = delete;
+void from_json(const nlohmann::json&, JobState&) = delete;
+void from_json(const nlohmann::json&, AttemptOutcome&) = delete;
+void from_json(const nlohmann::json&, DeliveryVerdict&) = delete;
+void from_json(const nlohmann::json&, PlanState&) = delete;
 
 }  // namespace mlgate::core

@@ -4,18 +4,22 @@
 
 #include <string>
 
+#include "core/states.h"
+
 namespace mlgate::runners {
 
 std::string to_string(Outcome o) {
+  // Other than exited (whose attempt outcome follows from the exit code), each is spelled as the
+  // attempt outcome it becomes.
   switch (o) {
     case Outcome::exited:
       return "exited";
     case Outcome::timed_out:
-      return "timed_out";
+      return std::string(core::to_string(core::AttemptOutcome::timed_out));
     case Outcome::cancelled:
-      return "cancelled";
+      return std::string(core::to_string(core::AttemptOutcome::cancelled));
     case Outcome::error:
-      return "error";
+      return std::string(core::to_string(core::AttemptOutcome::error));
   }
   return "unknown";
 }

@@ -50,7 +50,7 @@ std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipe
       public_url.empty() ? "" : public_url + "/pipelines/" + std::to_string(p.id);
   if (p.jobs.empty()) {
     // Nothing was planned: the config is missing, invalid or the commit unreadable.
-    if (p.state == "failed" || p.state == "error")
+    if (p.state == core::PipelineState::failed || p.state == core::PipelineState::error)
       out.push_back(status_request(t, p.sha, config_status(p.state, p.error, link)));
     return out;
   }

@@ -82,41 +82,49 @@ std::string forge_api_base(std::string_view forge, std::string_view configured) 
   return base;
 }
 
-StatusReport tier_status(const std::string& tier, const std::string& job_state,
+StatusReport tier_status(const std::string& tier, core::JobState job_state,
                          const std::string& message, const std::string& target_url) {
   StatusReport s;
   s.context = "mlgate/" + tier;
   s.target_url = target_url;
+  const std::string name(core::to_string(job_state));
   auto with_message = [&](const std::string& text) {
     return message.empty() ? text : text + ": " + message;
   };
-  if (job_state == "blocked") {
-    s.state = "pending";
-    s.description = "waiting for the tiers it needs";
-  } else if (job_state == "queued") {
-    s.state = "pending";
-    s.description = "queued for a runner";
-  } else if (job_state == "running") {
-    s.state = "running";
-    s.description = "running";
-  } else if (job_state == "passed") {
-    s.state = "success";
-    s.description = "passed";
-  } else if (job_state == "failed") {
-    s.state = "failure";
-    s.description = with_message("failed");
-  } else if (job_state == "timed_out") {
-    s.state = "failure";
-    s.description = with_message("timed out");
-  } else if (job_state == "cancelled") {
-    s.state = "cancelled";
-    s.description = with_message("cancelled");
-  } else if (job_state == "skipped") {
-    s.state = "cancelled";
-    s.description = with_message("skipped");
-  } else {
-    s.state = "error";
-    s.description = with_message(job_state == "error" ? "error" : "unknown state " + job_state);
+  switch (job_state) {
+    case core::JobState::blocked:
+      s.state = "pending";
+      s.description = "waiting for the tiers it needs";
+      break;
+    case core::JobState::queued:
+      s.state = "pending";
+      s.description = "queued for a runner";
+      break;
+    case core::JobState::running:
+      s.state = "running";
+      s.description = name;
+      break;
+    case core::JobState::passed:
+      s.state = "success";
+      s.description = name;
+      break;
+    case core::JobState::failed:
+      s.state = "failure";
+      s.description = with_message(name);
+      break;
+    case core::JobState::timed_out:
+      s.state = "failure";
+      s.description = with_message("timed out");
+      break;
+    case core::JobState::cancelled:
+    case core::JobState::skipped:
+      s.state = "cancelled";
+      s.description = with_message(name);
+      break;
+    case core::JobState::error:
+      s.state = "error";
+      s.description = with_message(name);
+      break;
   }
   s.description = cut_utf8(s.description, kDescriptionLimit);
   return s;
@@ -139,12 +147,12 @@ StatusReport gate_status(const std::string& environment, const std::string& deci
   return s;
 }
 
-StatusReport config_status(const std::string& pipeline_state, const std::string& error,
+StatusReport config_status(core::PipelineState pipeline_state, const std::string& error,
                            const std::string& target_url) {
   StatusReport s;
   s.context = "mlgate/config";
   s.target_url = target_url;
-  s.state = pipeline_state == "failed" ? "failure" : "error";
+  s.state = pipeline_state == core::PipelineState::failed ? "failure" : "error";
   // The first line names the problem; the page has the whole message with lines and columns.
   std::string text;
   for (char c : error) {
@@ -154,7 +162,8 @@ StatusReport config_status(const std::string& pipeline_state, const std::string&
     else if (!text.empty() && text.back() != ' ')
       text += ' ';
   }
-  s.description = cut_utf8(text.empty() ? pipeline_state : text, kDescriptionLimit);
+  s.description = cut_utf8(text.empty() ? std::string(core::to_string(pipeline_state)) : text,
+                           kDescriptionLimit);
   return s;
 }
 

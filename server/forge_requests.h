@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/states.h"
+
 namespace mlgate::server {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -39,14 +41,15 @@ std::string forge_api_base(std::string_view forge, std::string_view configured);
 
 // A tier's status from its job's state (blocked, queued, running, passed, failed, timed_out,
 // error, cancelled, skipped) and the job's message, when it has one.
-StatusReport tier_status(const std::string& tier, const std::string& job_state,
+StatusReport tier_status(const std::string& tier, core::JobState job_state,
                          const std::string& message, const std::string& target_url);
 // A gate's status from its decision (allow, deny, pending) and the decision's summary; `error`
 // when the gate could not be evaluated (the message says why).
 StatusReport gate_status(const std::string& environment, const std::string& decision,
                          const std::string& summary, const std::string& target_url);
 // The status of a commit whose config could not be used (no config, invalid, unreadable commit).
-StatusReport config_status(const std::string& pipeline_state, const std::string& error,
+// pipeline_state is failed (no or invalid config) or error (unreadable commit).
+StatusReport config_status(core::PipelineState pipeline_state, const std::string& error,
                            const std::string& target_url);
 
 // GitHub: POST {api}/repos/{owner}/{repo}/statuses/{sha} {state, target_url, description,

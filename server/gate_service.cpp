@@ -73,7 +73,7 @@ json response_body(const core::GateResult& result, const std::string& repo, cons
   body["environment"] = env;
   body["baseline_sha"] = snap.deployment.current_sha ? json(*snap.deployment.current_sha) : json();
   body["pipeline_id"] = snap.candidate ? json(snap.candidate->id) : json();
-  body["pipeline_state"] = snap.candidate ? json(snap.candidate->state) : json();
+  body["pipeline_state"] = snap.candidate ? json(core::to_string(snap.candidate->state)) : json();
   return body;
 }
 

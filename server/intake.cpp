@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "core/states.h"
 #include "server/json_log.h"
 #include "server/metrics.h"
 #include "store/crypto.h"
@@ -16,6 +17,7 @@ namespace mlgate::server {
 namespace {
 
 using webhooks::EventKind;
+using Verdict = core::DeliveryVerdict;
 
 double elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -242,15 +244,16 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
 
   // Accept once per (repo, delivery id).
   row.http_status = 202;
-  row.plan_state = "pending";
+  row.plan_state = core::PlanState::pending;
   row.answered_ms = elapsed_ms(request.started);
   const AcceptResult result = accept_once(db_, row, repo->id);
   count_webhook_delivery(forge_name, result.id ? "accepted" : "duplicate");
   if (!result.id) return duplicate_answer(result, forge_name, name, row.delivery_id);
   if (planner_) planner_->enqueue(*result.id);
-  return {
-      202,
-      {{"status", "accepted"}, {"delivery", *result.id}, {"event", webhooks::to_string(ev.kind)}}};
+  return {202,
+          {{"status", core::to_string(verdict)},
+           {"delivery", *result.id},
+           {"event", webhooks::to_string(ev.kind)}}};
 }
 
 size_t Intake::drain_spool() {
@@ -279,7 +282,7 @@ IntakeAnswer Intake::replay(std::int64_t delivery_row_id) {
   r.replay_of = original->id;
   // A delivery that passed verification once is trusted on replay (its GitLab token was redacted
   // when stored); one that was rejected must verify again against the current secret.
-  bool trusted = original->verdict != "rejected" && original->verdict != "invalid";
+  bool trusted = original->verdict != Verdict::rejected && original->verdict != Verdict::invalid;
   return process(r, trusted);
 }
 

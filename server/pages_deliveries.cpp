@@ -31,10 +31,10 @@ void deliveries_page(App& app, const httplib::Request& req, httplib::Response& r
       repo->SetValue("NAME", d.repo_name);
       repo->SetValue("URL", repo_url(d.repo_name));
     }
-    r->SetValue("VERDICT", d.verdict);
+    r->SetValue("VERDICT", std::string(core::to_string(d.verdict)));
     r->SetIntValue("HTTP_STATUS", d.http_status);
     r->SetValue("REASON", d.reason);
-    r->SetValue("PLAN_STATE", d.plan_state);
+    r->SetValue("PLAN_STATE", std::string(core::to_string(d.plan_state)));
     if (!d.plan_error.empty()) r->AddSectionDictionary("PLAN_NOTE")->SetValue("TEXT", d.plan_error);
     if (d.pipeline_id) {
       auto* p = r->AddSectionDictionary("PIPELINE");

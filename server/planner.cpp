@@ -16,6 +16,7 @@
 namespace mlgate::server {
 namespace {
 
+using core::PlanState;
 using webhooks::EventKind;
 
 std::string resources_json(const core::Resources& r) {
@@ -158,10 +159,10 @@ std::chrono::milliseconds Planner::work() {
   {
     try {
       auto outcome = plan(id);
-      if (outcome.state != "skipped") {
+      if (outcome.state) {
         log_event(spdlog::level::info, "delivery planned",
                   {{"delivery", id},
-                   {"state", outcome.state},
+                   {"state", core::to_string(*outcome.state)},
                    {"note", outcome.note},
                    {"pipeline", outcome.pipeline_id ? nlohmann::json(*outcome.pipeline_id)
                                                     : nlohmann::json()}});
@@ -184,18 +185,18 @@ PlanOutcome Planner::plan(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
     pqxx::work tx(conn);
     auto pending = store::lock_pending_delivery(tx, id);
-    if (!pending) return {"skipped", std::nullopt, "not pending, or being planned elsewhere"};
+    if (!pending) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
     auto repo = store::find_repo_by_id(tx, pending->repo_id);
     if (!repo) {
       finish_delivery(tx, id, core::PlanState::failed, "repository no longer registered");
       tx.commit();
-      return {"failed", std::nullopt, "repository no longer registered"};
+      return {PlanState::failed, std::nullopt, "repository no longer registered"};
     }
     const auto normalised = normalise_delivery(*pending);
     if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
       finish_delivery(tx, id, core::PlanState::failed, err->message);
       tx.commit();
-      return {"failed", std::nullopt, err->message};
+      return {PlanState::failed, std::nullopt, err->message};
     }
     const auto& event = std::get<webhooks::Event>(normalised);
 
@@ -206,7 +207,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
         std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
         finish_delivery(tx, id, core::PlanState::planned, note);
         tx.commit();
-        return {"planned", std::nullopt, note};
+        return {PlanState::planned, std::nullopt, note};
       }
       case EventKind::push:
       case EventKind::tag:
@@ -219,13 +220,14 @@ PlanOutcome Planner::plan(std::int64_t id) {
                         intake.recorded ? core::PlanState::planned : core::PlanState::failed,
                         intake.note);
         tx.commit();
-        return {intake.recorded ? "planned" : "failed", std::nullopt, intake.note};
+        return {intake.recorded ? PlanState::planned : PlanState::failed, std::nullopt,
+                intake.note};
       }
       default: {
         std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
         finish_delivery(tx, id, core::PlanState::planned, note);
         tx.commit();
-        return {"planned", std::nullopt, note};
+        return {PlanState::planned, std::nullopt, note};
       }
     }
 
@@ -240,7 +242,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
     if (plan.problem == PlanProblem::nothing_to_run) {
       finish_delivery(tx, id, core::PlanState::planned, plan.message);
       tx.commit();
-      return {"planned", std::nullopt, plan.message};
+      return {PlanState::planned, std::nullopt, plan.message};
     }
     const StoredPlan stored = store_plan(tx, plan);
     const bool failed = plan.problem != PlanProblem::none;
@@ -252,7 +254,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
     finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
                     failed ? note : "");
     tx.commit();
-    return {failed ? "failed" : "planned", stored.pipeline_id, note};
+    return {failed ? PlanState::failed : PlanState::planned, stored.pipeline_id, note};
   });
 }
 
@@ -310,7 +312,8 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
     plan.problem = commit.problem;
     plan.message = commit.message;
     plan.config_errors = commit.errors;
-    p.state = commit.problem == PlanProblem::unreadable_commit ? "error" : "failed";
+    p.state = commit.problem == PlanProblem::unreadable_commit ? core::PipelineState::error
+                                                               : core::PipelineState::failed;
     p.error = commit.message;
     return plan;
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/states.h"
 #include "store/database.h"
 #include "store/pipelines.h"
 #include "util/periodic_worker.h"
@@ -105,7 +106,8 @@ struct StoredPlan {
 StoredPlan store_plan(pqxx::work& tx, const CommitPlan& plan);
 
 struct PlanOutcome {
-  std::string state;  // planned | failed | skipped (already planned, or locked by another planner)
+  // planned or failed; none: skipped (already planned, or locked by another planner)
+  std::optional<core::PlanState> state;
   std::optional<std::int64_t> pipeline_id;
   std::string note;
 };

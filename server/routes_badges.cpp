@@ -39,7 +39,7 @@ bool valid_branch(const std::string& b) {
 
 struct Head {
   std::int64_t repo_id = 0;
-  std::string state;  // empty: no pipeline on the branch
+  std::optional<core::PipelineState> state;  // none: no pipeline on the branch
   std::string sha;
 };
 
@@ -70,7 +70,7 @@ std::optional<Head> find_head(App& app, const httplib::Request& req, httplib::Re
     const std::string default_branch = repo ? repo->default_branch : "";
     if (auto p =
             store::latest_branch_head(tx, f.ids[0], branch.empty() ? default_branch : branch)) {
-      f.head.state = core::to_string(p->state);
+      f.head.state = p->state;
       f.head.sha = p->sha;
     }
     return f;

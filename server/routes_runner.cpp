@@ -416,9 +416,10 @@ void handle_finish(App& app, const httplib::Request& req, httplib::Response& res
     if (!r.held) return lease_lost(res);
     if (ended) observe_job_end(*ended);
     app.job_wakeup().bump();  // dependants may have become claimable
-    log_event(spdlog::level::info, "job finished",
-              {{"job", path_job_id(req)}, {"attempt", *attempt}, {"state", r.state}});
-    send_json(res, 200, {{"state", r.state}});
+    log_event(
+        spdlog::level::info, "job finished",
+        {{"job", path_job_id(req)}, {"attempt", *attempt}, {"state", core::to_string(*r.state)}});
+    send_json(res, 200, {{"state", core::to_string(*r.state)}});
   });
 }
 

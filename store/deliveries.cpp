@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/pq.h"
+#include "store/state_text.h"
 
 namespace mlgate::store {
 namespace {
@@ -27,13 +28,13 @@ DeliveryRow to_row(const pqxx::row& r) {
   d.forge = r[3].as<std::string>();
   d.delivery_id = r[4].as<std::string>();
   d.event = r[5].as<std::string>();
-  d.verdict = r[6].as<std::string>();
+  d.verdict = delivery_verdict_of(r[6]);
   d.http_status = r[7].as<int>();
   d.reason = r[8].as<std::string>();
   d.received_at = r[9].as<std::string>();
   d.answered_ms = r[10].as<double>();
   d.spooled = r[11].as<bool>();
-  d.plan_state = r[12].as<std::string>();
+  d.plan_state = plan_state_of(r[12]);
   d.plan_error = r[13].as<std::string>();
   d.pipeline_id = get_optional<std::int64_t>(r[14]);
   d.replay_of = get_optional<std::int64_t>(r[15]);
@@ -55,8 +56,8 @@ std::int64_t insert_delivery(pqxx::work& tx, const NewDelivery& d) {
           " http_status, reason, answered_ms, spooled, plan_state, replay_of) "
           "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
           d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers), to_bytea(d.body),
-          d.verdict, d.http_status, d.reason, d.answered_ms, d.spooled, d.plan_state,
-          d.replay_of)[0]
+          state_text(d.verdict), d.http_status, d.reason, d.answered_ms, d.spooled,
+          state_text(d.plan_state), d.replay_of)[0]
       .as<std::int64_t>();
 }
 
@@ -67,7 +68,7 @@ std::optional<std::int64_t> insert_accepted_once(pqxx::work& tx, const NewDelive
       "VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'accepted', $7, $8, $9, $10, $11, $12) "
       "ON CONFLICT (repo_id, delivery_id) WHERE verdict = 'accepted' DO NOTHING RETURNING id",
       d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers), to_bytea(d.body),
-      d.http_status, d.reason, d.answered_ms, d.spooled, d.plan_state, d.replay_of);
+      d.http_status, d.reason, d.answered_ms, d.spooled, state_text(d.plan_state), d.replay_of);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
 }
@@ -81,7 +82,7 @@ std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_
       repo_id, delivery_id);
   if (r.empty()) return std::nullopt;
   return AcceptedRef{r[0][0].as<std::int64_t>(), get_optional<std::int64_t>(r[0][1]),
-                     r[0][2].as<std::string>()};
+                     plan_state_of(r[0][2])};
 }
 
 std::vector<DeliveryRow> list_deliveries(pqxx::transaction_base& tx, int limit,

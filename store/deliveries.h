@@ -20,12 +20,12 @@ struct NewDelivery {
   std::string event;
   std::map<std::string, std::string> headers;  // secrets (X-Gitlab-Token) already redacted
   std::string body;
-  std::string verdict;  // accepted | duplicate | rejected | ignored | invalid
+  core::DeliveryVerdict verdict = core::DeliveryVerdict::accepted;
   int http_status = 202;
   std::string reason;
   double answered_ms = 0;
   bool spooled = false;
-  std::string plan_state = "none";  // pending when the planner has work to do
+  core::PlanState plan_state = core::PlanState::none;  // pending when the planner has work to do
   std::optional<std::int64_t> replay_of;
 };
 
@@ -36,13 +36,13 @@ struct DeliveryRow {
   std::string forge;
   std::string delivery_id;
   std::string event;
-  std::string verdict;
+  core::DeliveryVerdict verdict = core::DeliveryVerdict::accepted;
   int http_status = 0;
   std::string reason;
   std::string received_at;
   double answered_ms = 0;
   bool spooled = false;
-  std::string plan_state;
+  core::PlanState plan_state = core::PlanState::none;
   std::string plan_error;
   std::optional<std::int64_t> pipeline_id;
   std::optional<std::int64_t> replay_of;
@@ -60,7 +60,7 @@ std::optional<std::int64_t> insert_accepted_once(pqxx::work& tx, const NewDelive
 struct AcceptedRef {
   std::int64_t id = 0;
   std::optional<std::int64_t> pipeline_id;
-  std::string plan_state;
+  core::PlanState plan_state = core::PlanState::none;
 };
 std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_t repo_id,
                                          const std::string& delivery_id);

@@ -1,5 +1,7 @@
 #include "store/feedback.h"
 
+#include "store/state_text.h"
+
 namespace mlgate::store {
 
 int mark_heads_due(pqxx::work& tx, std::int64_t repo_id) {
@@ -37,14 +39,14 @@ std::optional<FeedbackPipeline> feedback_pipeline(pqxx::transaction_base& tx,
   out.id = p[0][0].as<std::int64_t>();
   out.repo_id = p[0][1].as<std::int64_t>();
   out.sha = p[0][2].as<std::string>();
-  out.state = p[0][3].as<std::string>();
+  out.state = pipeline_state_of(p[0][3]);
   out.error = p[0][4].as<std::string>();
   out.latest_for_sha = p[0][5].as<bool>();
   for (const auto& r :
        tx.exec_params("SELECT tier, state, coalesce(message, '') FROM jobs WHERE pipeline_id = $1 "
                       "ORDER BY priority, id",
                       pipeline_id))
-    out.jobs.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()});
+    out.jobs.push_back({r[0].as<std::string>(), job_state_of(r[1]), r[2].as<std::string>()});
   return out;
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/states.h"
+
 namespace mlgate::store {
 
 // Marks the newest pipeline of every branch and pull request of the repo (of the last 30 days)
@@ -29,14 +31,14 @@ void postpone_feedback(pqxx::work& tx, std::int64_t pipeline_id);
 // A pipeline's jobs as the reporter needs them.
 struct FeedbackJob {
   std::string tier;
-  std::string state;
+  core::JobState state = core::JobState::queued;
   std::string message;
 };
 struct FeedbackPipeline {
   std::int64_t id = 0;
   std::int64_t repo_id = 0;
   std::string sha;
-  std::string state;
+  core::PipelineState state = core::PipelineState::pending;
   std::string error;
   bool latest_for_sha = true;  // no newer pipeline of the same repo and sha
   std::vector<FeedbackJob> jobs;

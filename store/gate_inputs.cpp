@@ -1,6 +1,7 @@
 #include "store/gate_inputs.h"
 
 #include "store/results.h"
+#include "store/state_text.h"
 
 namespace mlgate::store {
 
@@ -12,8 +13,8 @@ std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std:
   if (p.empty()) return std::nullopt;
   GatePipeline out;
   out.id = p[0][0].as<std::int64_t>();
-  out.state = p[0][1].as<std::string>();
-  std::string marker = "p" + std::to_string(out.id) + ":" + out.state;
+  out.state = pipeline_state_of(p[0][1]);
+  std::string marker = "p" + std::to_string(out.id) + ":" + state_text(out.state);
   // Per tier, the newest job among all of the commit's pipelines; a cancelled or skipped one only
   // when the tier has nothing else (a run that never happened does not hide one that did).
   for (const auto& j :
@@ -26,7 +27,7 @@ std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std:
                       "ORDER BY priority, id",
                       repo_id, sha)) {
     out.job_ids.push_back(j[0].as<std::int64_t>());
-    out.tiers.push_back({j[1].as<std::string>(), j[2].as<std::string>()});
+    out.tiers.push_back({j[1].as<std::string>(), job_state_of(j[2])});
     marker += "|j" + j[0].as<std::string>() + ":" + j[2].as<std::string>() + ":" +
               j[3].as<std::string>() + ":" + j[4].as<std::string>() + ":x" + j[5].as<std::string>();
   }

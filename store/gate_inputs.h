@@ -12,12 +12,13 @@
 
 #include "core/gate.h"
 #include "core/results.h"
+#include "core/states.h"
 
 namespace mlgate::store {
 
 struct GatePipeline {
-  std::int64_t id = 0;                 // the commit's newest pipeline
-  std::string state;                   // its state
+  std::int64_t id = 0;                                       // the commit's newest pipeline
+  core::PipelineState state = core::PipelineState::pending;  // its state
   std::vector<core::TierState> tiers;  // the jobs judged, one per tier, in tier order
   std::vector<std::int64_t> job_ids;   // same order
   // Changes with any state change, result upload or retry of the pipeline's jobs.

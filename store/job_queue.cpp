@@ -4,25 +4,28 @@
 
 #include "store/pipelines.h"
 #include "store/pq.h"
+#include "store/state_text.h"
 
 namespace mlgate::store {
 namespace {
 
+using core::JobState;
+
 // The WHERE clause that says "runner $2 still holds attempt $3 of job $1".
 constexpr const char* kHeld = "id = $1 AND state = 'running' AND runner_id = $2 AND attempt = $3";
 
-std::string finished_state(const Finish& f, const std::optional<std::string>& results_error) {
+JobState finished_state(const Finish& f, const std::optional<std::string>& results_error) {
   switch (f.kind) {
     case FinishKind::exited:
-      return f.exit_code == 0 && !results_error ? "passed" : "failed";
+      return f.exit_code == 0 && !results_error ? JobState::passed : JobState::failed;
     case FinishKind::timed_out:
-      return "timed_out";
+      return JobState::timed_out;
     case FinishKind::cancelled:
-      return "cancelled";
+      return JobState::cancelled;
     case FinishKind::error:
-      return "error";
+      return JobState::error;
   }
-  return "error";
+  return JobState::error;
 }
 
 std::string finished_message(const Finish& f, const std::optional<std::string>& results_error) {
@@ -62,13 +65,13 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
           "UPDATE jobs SET state = 'failed', lease_expires_at = NULL, finished_at = now(), "
           "message = $2 WHERE id = $1",
           job_id, msg);
-      record_state_change(tx, pipeline_id, job_id, "running", "failed", msg);
+      record_state_change(tx, pipeline_id, job_id, JobState::running, JobState::failed, msg);
     } else {
       tx.exec_params(
           "UPDATE jobs SET state = 'queued', runner_id = NULL, lease_expires_at = NULL, "
           "cancel_requested = false WHERE id = $1",
           job_id);
-      record_state_change(tx, pipeline_id, job_id, "running", "queued", why + on);
+      record_state_change(tx, pipeline_id, job_id, JobState::running, JobState::queued, why + on);
     }
     pipelines.push_back(pipeline_id);
   }
@@ -131,7 +134,7 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
   tx.exec_params("INSERT INTO job_attempts (job_id, attempt, runner_id) VALUES ($1, $2, $3)",
                  job.job_id, job.attempt, runner_id);
   record_state_change(
-      tx, job.pipeline_id, job.job_id, "queued", "running",
+      tx, job.pipeline_id, job.job_id, JobState::queued, JobState::running,
       "attempt " + std::to_string(job.attempt) + " on runner " + std::to_string(runner_id));
   refresh_pipeline_state(tx, job.pipeline_id);
   return job;
@@ -218,24 +221,25 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
       job_id, runner_id, attempt);
   if (r.empty()) {
     auto s = tx.exec_params("SELECT state FROM jobs WHERE id = $1", job_id);
-    if (!s.empty()) out.state = s[0][0].as<std::string>();
+    if (!s.empty()) out.state = job_state_of(s[0][0]);
     return out;
   }
   out.held = true;
   const auto pipeline_id = r[0][0].as<std::int64_t>();
   const auto results_error = get_optional<std::string>(r[0][1]);
-  out.state = finished_state(finish, results_error);
+  const JobState state = finished_state(finish, results_error);
+  out.state = state;
   const std::string message = finished_message(finish, results_error);
   std::optional<int> exit_code;
   if (finish.kind == FinishKind::exited) exit_code = finish.exit_code;
   tx.exec_params(
       "UPDATE jobs SET state = $2, exit_code = $3, message = $4, finished_at = now(), "
       "lease_expires_at = NULL, log_truncated = log_truncated OR $5 WHERE id = $1",
-      job_id, out.state, exit_code, message, finish.log_truncated);
+      job_id, state_text(state), exit_code, message, finish.log_truncated);
   tx.exec_params(
       "UPDATE job_attempts SET ended_at = now(), outcome = $3 WHERE job_id = $1 AND attempt = $2",
-      job_id, attempt, out.state);
-  record_state_change(tx, pipeline_id, job_id, "running", out.state, message);
+      job_id, attempt, state_text(state));
+  record_state_change(tx, pipeline_id, job_id, JobState::running, state, message);
   settle_pipeline(tx, pipeline_id);
   return out;
 }
@@ -279,20 +283,20 @@ int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id) {
 bool request_job_cancel(pqxx::work& tx, std::int64_t job_id, const std::string& reason) {
   auto r = tx.exec_params("SELECT state, pipeline_id FROM jobs WHERE id = $1 FOR UPDATE", job_id);
   if (r.empty()) return false;
-  const auto state = r[0][0].as<std::string>();
+  const JobState state = job_state_of(r[0][0]);
   const auto pipeline_id = r[0][1].as<std::int64_t>();
-  if (state == "queued" || state == "blocked") {
+  if (state == JobState::queued || state == JobState::blocked) {
     tx.exec_params(
         "UPDATE jobs SET state = 'cancelled', finished_at = now(), message = $2 WHERE id = $1",
         job_id, reason);
-    record_state_change(tx, pipeline_id, job_id, state, "cancelled", reason);
+    record_state_change(tx, pipeline_id, job_id, state, JobState::cancelled, reason);
     settle_pipeline(tx, pipeline_id);
     return true;
   }
-  if (state == "running") {
+  if (state == JobState::running) {
     tx.exec_params("UPDATE jobs SET cancel_requested = true, message = $2 WHERE id = $1", job_id,
                    reason);
-    record_state_change(tx, pipeline_id, job_id, "running", "running",
+    record_state_change(tx, pipeline_id, job_id, JobState::running, JobState::running,
                         "cancel requested: " + reason);
     return true;
   }

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/states.h"
+
 namespace mlgate::store {
 
 // What a runner is handed with a claim: enough to check the commit out and run the tier.
@@ -86,7 +88,7 @@ struct Finish {
 
 struct FinishResult {
   bool held = false;  // false: the attempt was not this runner's any more; nothing changed
-  std::string state;  // the job's state after the call
+  std::optional<core::JobState> state;  // the job's state after the call (none: no such job)
 };
 
 // Ends a held attempt: exit 0 → passed (failed when a results file was malformed), non-zero →

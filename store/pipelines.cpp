@@ -4,9 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "store/pq.h"
+#include "store/state_text.h"
 
 namespace mlgate::store {
 namespace {
+
+using core::JobState;
+using core::PipelineState;
 
 std::optional<std::string> non_empty(const std::string& s) {
   if (s.empty()) return std::nullopt;
@@ -19,11 +23,11 @@ int cancel_jobs(pqxx::work& tx, const pqxx::result& rows, const std::string& det
   for (const auto& r : rows) {
     auto job_id = r[0].as<std::int64_t>();
     auto pipeline_id = r[1].as<std::int64_t>();
-    auto from = r[2].as<std::string>();
+    const auto from = job_state_of(r[2]);
     tx.exec_params(
         "UPDATE jobs SET state = 'cancelled', finished_at = now(), message = $2 WHERE id = $1",
         job_id, detail);
-    record_state_change(tx, pipeline_id, job_id, from, "cancelled", detail);
+    record_state_change(tx, pipeline_id, job_id, from, JobState::cancelled, detail);
     pipelines.push_back(pipeline_id);
   }
   std::sort(pipelines.begin(), pipelines.end());
@@ -37,13 +41,34 @@ int cancel_jobs(pqxx::work& tx, const pqxx::result& rows, const std::string& det
 
 }  // namespace
 
-void record_state_change(pqxx::work& tx, std::int64_t pipeline_id,
+namespace {
+
+void insert_state_change(pqxx::work& tx, std::int64_t pipeline_id,
                          std::optional<std::int64_t> job_id, const std::optional<std::string>& from,
                          const std::string& to, const std::string& detail) {
   tx.exec_params(
       "INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
       "VALUES ($1, $2, $3, $4, $5)",
       pipeline_id, job_id, from, to, detail);
+}
+
+template <typename State>
+std::optional<std::string> optional_text(std::optional<State> s) {
+  if (!s) return std::nullopt;
+  return state_text(*s);
+}
+
+}  // namespace
+
+void record_state_change(pqxx::work& tx, std::int64_t pipeline_id, std::int64_t job_id,
+                         std::optional<JobState> from, JobState to, const std::string& detail) {
+  insert_state_change(tx, pipeline_id, job_id, optional_text(from), state_text(to), detail);
+}
+
+void record_state_change(pqxx::work& tx, std::int64_t pipeline_id,
+                         std::optional<PipelineState> from, PipelineState to,
+                         const std::string& detail) {
+  insert_state_change(tx, pipeline_id, std::nullopt, optional_text(from), state_text(to), detail);
 }
 
 int advance_blocked_jobs(pqxx::work& tx, std::int64_t pipeline_id) {
@@ -71,10 +96,11 @@ int advance_blocked_jobs(pqxx::work& tx, std::int64_t pipeline_id) {
         tx.exec_params(
             "UPDATE jobs SET state = 'skipped', finished_at = now(), message = $2 WHERE id = $1",
             job_id, detail);
-        record_state_change(tx, pipeline_id, job_id, "blocked", "skipped", detail);
+        record_state_change(tx, pipeline_id, job_id, JobState::blocked, JobState::skipped, detail);
       } else if (all_passed) {
         tx.exec_params("UPDATE jobs SET state = 'queued', queued_at = now() WHERE id = $1", job_id);
-        record_state_change(tx, pipeline_id, job_id, "blocked", "queued", "needs passed");
+        record_state_change(tx, pipeline_id, job_id, JobState::blocked, JobState::queued,
+                            "needs passed");
         notify_jobs(tx);
       } else {
         continue;
@@ -100,22 +126,23 @@ std::int64_t create_pipeline(pqxx::work& tx, const NewPipeline& p) {
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb,"
             " CASE WHEN $11 IN ('failed', 'error', 'passed') THEN now() END) RETURNING id",
             p.repo_id, p.delivery_row_id, p.trigger, p.ref, p.branch, p.sha,
-            non_empty(p.before_sha), p.pr_number, p.commit_message, p.author, p.state, p.error,
-            non_empty(p.config_json))[0]
+            non_empty(p.before_sha), p.pr_number, p.commit_message, p.author, state_text(p.state),
+            p.error, non_empty(p.config_json))[0]
           .as<std::int64_t>();
-  record_state_change(tx, id, std::nullopt, std::nullopt, p.state, p.error.value_or("planned"));
+  record_state_change(tx, id, std::nullopt, p.state, p.error.value_or("planned"));
   for (const auto& j : p.jobs) {
     nlohmann::json env = nlohmann::json::object();
     for (const auto& [k, v] : j.env) env[k] = v;
-    std::string state = j.needs.empty() ? "queued" : "blocked";
+    const JobState state = j.needs.empty() ? JobState::queued : JobState::blocked;
     auto job_id =
         tx.exec_params1(
               "INSERT INTO jobs (pipeline_id, tier, priority, state, needs, image, command,"
               " timeout_seconds, resources, network, env, cancel_superseded, queued_at) "
               "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12,"
               " CASE WHEN $4 = 'queued' THEN now() END) RETURNING id",
-              id, j.tier, tier_priority(j.tier), state, to_pg_array(j.needs), j.image, j.command,
-              j.timeout_seconds, j.resources_json, j.network, env.dump(), j.cancel_superseded)[0]
+              id, j.tier, tier_priority(j.tier), state_text(state), to_pg_array(j.needs), j.image,
+              j.command, j.timeout_seconds, j.resources_json, j.network, env.dump(),
+              j.cancel_superseded)[0]
             .as<std::int64_t>();
     record_state_change(tx, id, job_id, std::nullopt, state, "planned");
   }
@@ -144,7 +171,7 @@ int cancel_pull_request_jobs(pqxx::work& tx, std::int64_t repo_id, std::int64_t 
   return cancel_jobs(tx, rows, "pull request " + std::to_string(pr_number) + " closed");
 }
 
-std::string refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
+PipelineState refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
   auto r = tx.exec_params1(
       "SELECT p.state, count(j.*), "
       "count(*) FILTER (WHERE j.state = 'running'), "
@@ -153,31 +180,32 @@ std::string refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
       "count(*) FILTER (WHERE j.state = 'cancelled') "
       "FROM pipelines p LEFT JOIN jobs j ON j.pipeline_id = p.id WHERE p.id = $1 GROUP BY p.state",
       pipeline_id);
-  std::string current = r[0].as<std::string>();
+  const PipelineState current = pipeline_state_of(r[0]);
   auto total = r[1].as<long>(), running = r[2].as<long>(), waiting = r[3].as<long>(),
        failed = r[4].as<long>(), cancelled = r[5].as<long>();
-  if (current == "error" || total == 0) return current;
-  std::string next;
+  if (current == PipelineState::error || total == 0) return current;
+  PipelineState next;
   if (running > 0) {
-    next = "running";
+    next = PipelineState::running;
   } else if (waiting > 0) {
     // Some jobs ran already: the pipeline is under way.
-    next = (current == "running" || failed + cancelled > 0) ? "running" : "pending";
+    next = (current == PipelineState::running || failed + cancelled > 0) ? PipelineState::running
+                                                                         : PipelineState::pending;
   } else if (failed > 0) {
-    next = "failed";
+    next = PipelineState::failed;
   } else if (cancelled > 0) {
-    next = "cancelled";
+    next = PipelineState::cancelled;
   } else {
-    next = "passed";
+    next = PipelineState::passed;
   }
   if (next != current) {
-    bool finished = next == "passed" || next == "failed" || next == "cancelled";
+    const bool finished = core::is_finished(next);
     tx.exec_params(
         "UPDATE pipelines SET state = $2, "
         "started_at = coalesce(started_at, CASE WHEN $2 = 'running' THEN now() END), "
         "finished_at = CASE WHEN $3 THEN now() END WHERE id = $1",
-        pipeline_id, next, finished);
-    record_state_change(tx, pipeline_id, std::nullopt, current, next, "");
+        pipeline_id, state_text(next), finished);
+    record_state_change(tx, pipeline_id, current, next, "");
   }
   return next;
 }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/states.h"
+
 namespace mlgate::store {
 
 struct NewJob {
@@ -34,7 +36,8 @@ struct NewPipeline {
   std::optional<std::int64_t> pr_number;
   std::string commit_message;
   std::string author;
-  std::string state = "pending";     // "failed" for a config error, "error" when planning broke
+  // failed for a config error, error when planning broke
+  core::PipelineState state = core::PipelineState::pending;
   std::optional<std::string> error;  // the message shown on the pipeline
   std::string config_json;           // the parsed config, for the record ("" = none)
   std::vector<NewJob> jobs;
@@ -55,10 +58,14 @@ int cancel_superseded(pqxx::work& tx, std::int64_t repo_id, const std::string& t
 // Cancels every queued or blocked job of a closed pull request's pipelines; returns the count.
 int cancel_pull_request_jobs(pqxx::work& tx, std::int64_t repo_id, std::int64_t pr_number);
 
-// Records a pipeline's (job_id empty) or a job's state change, timestamped.
+// Records a job's state change (from empty: the job was just created), timestamped.
+void record_state_change(pqxx::work& tx, std::int64_t pipeline_id, std::int64_t job_id,
+                         std::optional<core::JobState> from, core::JobState to,
+                         const std::string& detail);
+// The same for the pipeline itself.
 void record_state_change(pqxx::work& tx, std::int64_t pipeline_id,
-                         std::optional<std::int64_t> job_id, const std::optional<std::string>& from,
-                         const std::string& to, const std::string& detail);
+                         std::optional<core::PipelineState> from, core::PipelineState to,
+                         const std::string& detail);
 
 // Moves the pipeline's blocked jobs on: queued when every need passed, skipped (with the reason)
 // when a need ended without passing; repeats so that a skip reaches jobs further down. Returns
@@ -66,7 +73,7 @@ void record_state_change(pqxx::work& tx, std::int64_t pipeline_id,
 int advance_blocked_jobs(pqxx::work& tx, std::int64_t pipeline_id);
 
 // Recomputes a pipeline's state from its jobs (recording the change when it changes).
-std::string refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id);
+core::PipelineState refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id);
 
 // Wakes runners waiting for jobs (delivered when the transaction commits).
 void notify_jobs(pqxx::work& tx);

@@ -54,7 +54,7 @@ Scenario make_scenario() {
   Lcg rng;
   s.gate.name = "production";
   s.gate.require = {"functionality", "validation"};
-  s.tiers = {{"functionality", "passed"}, {"validation", "passed"}};
+  s.tiers = {{"functionality", JobState::passed}, {"validation", JobState::passed}};
 
   for (int i = 0; i < 10; ++i) {
     const std::string name = "metric_" + std::to_string(i);

@@ -231,13 +231,14 @@ std::vector<std::string> GateBenchEnv::clone_candidates(const std::string& templ
             "INSERT INTO job_attempts (job_id, attempt, ended_at, outcome) "
             "VALUES ($1, 1, now(), 'passed')",
             job_id);
-        store::record_state_change(tx, pid, job_id, r[1].as<std::string>(), "passed",
+        store::record_state_change(tx, pid, job_id, core::parse_job_state(r[1].as<std::string>()),
+                                   core::JobState::passed,
                                    "bench: copied from pipeline " + std::to_string(pipeline.id));
         store::replace_test_cases(tx, job_id, t.results.tests);
         store::replace_metrics(tx, job_id, t.results.metrics);
         store::replace_predictions(tx, job_id, t.results.predictions);
       }
-      if (store::refresh_pipeline_state(tx, pid) != "passed")
+      if (store::refresh_pipeline_state(tx, pid) != core::PipelineState::passed)
         throw std::runtime_error("a copied pipeline did not end up passed");
     }
     tx.commit();

@@ -91,7 +91,7 @@ Seeded seed(const std::string& conninfo) {
                               .delivery_id = "d1",
                               .event = "push",
                               .body = "{}",
-                              .verdict = "rejected",
+                              .verdict = *core::parse_delivery_verdict("rejected"),
                               .http_status = 401,
                               .reason = "bad signature " + kXss});
   tx.commit();

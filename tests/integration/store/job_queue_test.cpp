@@ -21,6 +21,7 @@
 #include "store/pipelines.h"
 #include "store/repos.h"
 #include "store/runners.h"
+#include "store/state_text.h"
 #include "tests/support/pg_cluster.h"
 
 namespace mlgate {
@@ -33,6 +34,11 @@ using store::FinishKind;
 
 const std::vector<std::string> kAllTiers = {"functionality", "validation", "training"};
 const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
+
+// A job state as the database spells it ("" for none).
+std::string text(const std::optional<core::JobState>& state) {
+  return state ? std::string(core::to_string(*state)) : std::string();
+}
 
 struct JobSpec {
   std::string tier;
@@ -461,7 +467,7 @@ TEST_F(JobQueueTest, ACancelOfARunningJobReachesTheRunnerInItsHeartbeat) {
   f.message = "stopped on request";
   auto r = finish(job, runner_a_, 1, f);
   EXPECT_TRUE(r.held);
-  EXPECT_EQ(r.state, "cancelled");
+  EXPECT_EQ(text(r.state), "cancelled");
 }
 
 TEST_F(JobQueueTest, AHeartbeatOnAFinishedJobIsNotHeld) {
@@ -593,7 +599,7 @@ TEST_F(JobQueueTest, ExitZeroPassesTheJob) {
   ASSERT_TRUE(claim(runner_a_).has_value());
   auto r = finish(job, runner_a_, 1, exited(0));
   EXPECT_TRUE(r.held);
-  EXPECT_EQ(r.state, "passed");
+  EXPECT_EQ(text(r.state), "passed");
 
   auto row = db().with([&](pqxx::connection& c) {
     pqxx::nontransaction t(c);
@@ -617,7 +623,7 @@ TEST_F(JobQueueTest, ANonZeroExitFailsTheJobAndKeepsTheCode) {
   ASSERT_TRUE(claim(runner_a_).has_value());
   auto r = finish(job, runner_a_, 1, exited(3));
   EXPECT_TRUE(r.held);
-  EXPECT_EQ(r.state, "failed");
+  EXPECT_EQ(text(r.state), "failed");
   EXPECT_EQ(job_state(job), "failed");
   EXPECT_EQ(scalar<int>("SELECT exit_code FROM jobs WHERE id = " + std::to_string(job)), 3);
 }
@@ -645,7 +651,7 @@ TEST_F(JobQueueTest, TimedOutCancelledAndErrorEndInTheirStatesWithTheMessage) {
     f.message = c.message;
     auto r = finish(claimed->job_id, runner_a_, 1, f);
     EXPECT_TRUE(r.held);
-    EXPECT_EQ(r.state, c.state);
+    EXPECT_EQ(text(r.state), c.state);
     EXPECT_EQ(job_state(claimed->job_id), c.state);
     EXPECT_EQ(scalar<std::string>("SELECT coalesce(message, '') FROM jobs WHERE id = " +
                                   std::to_string(claimed->job_id)),
@@ -664,7 +670,7 @@ TEST_F(JobQueueTest, MalformedResultsFailAJobThatExitedZero) {
       tx([&](pqxx::work& t) { return store::record_results_error(t, job, runner_a_, 1, msg); }));
   auto r = finish(job, runner_a_, 1, exited(0));
   EXPECT_TRUE(r.held);
-  EXPECT_EQ(r.state, "failed");
+  EXPECT_EQ(text(r.state), "failed");
   EXPECT_EQ(job_state(job), "failed");
   EXPECT_NE(scalar<std::string>("SELECT coalesce(message, '') FROM jobs WHERE id = " +
                                 std::to_string(job))
@@ -677,7 +683,7 @@ TEST_F(JobQueueTest, AResultsErrorFromARunnerThatDoesNotHoldTheJobIsRefused) {
   ASSERT_TRUE(claim(runner_a_).has_value());
   EXPECT_FALSE(tx(
       [&](pqxx::work& t) { return store::record_results_error(t, job, runner_b_, 1, "forged"); }));
-  EXPECT_EQ(finish(job, runner_a_, 1, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(job, runner_a_, 1, exited(0)).state), "passed");
 }
 
 TEST_F(JobQueueTest, AFinishFromARunnerThatDoesNotHoldTheJobChangesNothing) {
@@ -699,7 +705,7 @@ TEST_F(JobQueueTest, AnAttemptFinishesOnlyOnce) {
   auto p = pipeline({{"functionality", {}}, {"validation", {"functionality"}}});
   auto job = p.job["functionality"];
   ASSERT_TRUE(claim(runner_a_).has_value());
-  ASSERT_EQ(finish(job, runner_a_, 1, exited(0)).state, "passed");
+  ASSERT_EQ(text(finish(job, runner_a_, 1, exited(0)).state), "passed");
 
   auto again = finish(job, runner_a_, 1, exited(1));
   EXPECT_FALSE(again.held);
@@ -726,7 +732,7 @@ TEST_F(JobQueueTest, PassingJobsUnblockTheirDependantsAndThePipelinePasses) {
     ASSERT_TRUE(c.has_value());
     ASSERT_EQ(c->job_id, p.job[tier]);
     EXPECT_EQ(pipeline_state(p.pipeline_id), "running");
-    EXPECT_EQ(finish(c->job_id, runner_a_, 1, exited(0)).state, "passed");
+    EXPECT_EQ(text(finish(c->job_id, runner_a_, 1, exited(0)).state), "passed");
   }
   EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
   EXPECT_EQ(scalar<bool>("SELECT finished_at IS NOT NULL FROM pipelines WHERE id = " +
@@ -773,7 +779,7 @@ TEST_F(JobQueueTest, AFailedJobSkipsItsDependantsTransitivelyAndFailsThePipeline
       {{"functionality", {}}, {"validation", {"functionality"}}, {"training", {"validation"}}});
   auto c = claim(runner_a_);
   ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(finish(c->job_id, runner_a_, 1, exited(1)).state, "failed");
+  EXPECT_EQ(text(finish(c->job_id, runner_a_, 1, exited(1)).state), "failed");
 
   EXPECT_EQ(job_state(p.job["validation"]), "skipped");
   EXPECT_EQ(job_state(p.job["training"]), "skipped");
@@ -791,9 +797,9 @@ TEST_F(JobQueueTest, AJobWaitsForAllOfItsNeeds) {
   auto v = claim(runner_b_);
   ASSERT_TRUE(f && v);
   ASSERT_EQ(f->tier, "functionality");
-  EXPECT_EQ(finish(f->job_id, runner_a_, 1, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(f->job_id, runner_a_, 1, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["training"]), "blocked");
-  EXPECT_EQ(finish(v->job_id, runner_b_, 1, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(v->job_id, runner_b_, 1, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["training"]), "queued");
 }
 
@@ -845,7 +851,7 @@ TEST_F(JobQueueTest, AnExpiredLeaseRequeuesTheJobAndTheOldRunnerLosesIt) {
   // The new attempt's log starts afresh and is the one read by default.
   EXPECT_EQ(append(job, runner_b_, 2, 0, "second run\n").log_bytes, 11);
   EXPECT_EQ(read_log(job), "second run\n");
-  EXPECT_EQ(finish(job, runner_b_, 2, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(job, runner_b_, 2, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["validation"]), "queued");
 }
 
@@ -899,6 +905,22 @@ TEST_F(JobQueueTest, ARestartedRunnerGivesUpItsJobsAndOnlyItsJobs) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// States at the store boundary
+
+TEST_F(JobQueueTest, AStateColumnWithAnUnknownSpellingIsAnError) {
+  EXPECT_EQ(tx([](pqxx::work& t) { return store::job_state_of(t.exec("SELECT 'skipped'")[0][0]); }),
+            core::JobState::skipped);
+  try {
+    tx([](pqxx::work& t) {
+      return store::job_state_of(t.exec("SELECT 'exploded' AS state")[0][0]);
+    });
+    ADD_FAILURE() << "an unknown job state was read";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "column state: 'exploded' is not a job state");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Cancellation
 
 TEST_F(JobQueueTest, CancellingAQueuedJobEndsItAtOnceAndSkipsItsDependants) {
@@ -917,14 +939,14 @@ TEST_F(JobQueueTest, CancellingABlockedJobEndsItAtOnce) {
   EXPECT_EQ(job_state(p.job["validation"]), "cancelled");
   auto c = claim(runner_a_);
   ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(finish(c->job_id, runner_a_, 1, exited(0)).state, "passed");
+  EXPECT_EQ(text(finish(c->job_id, runner_a_, 1, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["validation"]), "cancelled");  // not revived by its need passing
 }
 
 TEST_F(JobQueueTest, CancellingAFinishedJobIsRefused) {
   auto job = pipeline({{"functionality", {}}}).job["functionality"];
   ASSERT_TRUE(claim(runner_a_).has_value());
-  ASSERT_EQ(finish(job, runner_a_, 1, exited(0)).state, "passed");
+  ASSERT_EQ(text(finish(job, runner_a_, 1, exited(0)).state), "passed");
   EXPECT_FALSE(cancel(job));
   EXPECT_EQ(job_state(job), "passed");
   EXPECT_EQ(scalar<bool>("SELECT cancel_requested FROM jobs WHERE id = " + std::to_string(job)),

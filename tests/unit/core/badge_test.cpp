@@ -101,15 +101,15 @@ TEST(Badge, AColourThatIsNotHexIsDrawnLightGrey) {
 }
 
 TEST(Badge, PipelineStatesMapToShieldsColours) {
-  EXPECT_EQ(pipeline_badge("passed").color, "#4c1");
-  EXPECT_EQ(pipeline_badge("failed").color, "#e05d44");
-  EXPECT_EQ(pipeline_badge("error").color, "#e05d44");
-  EXPECT_EQ(pipeline_badge("running").color, "#007ec6");
-  EXPECT_EQ(pipeline_badge("pending").color, "#dfb317");
-  EXPECT_EQ(pipeline_badge("cancelled").message, "cancelled");
-  EXPECT_EQ(pipeline_badge("").message, "unknown");
-  EXPECT_EQ(pipeline_badge("").color, "#9f9f9f");
-  EXPECT_EQ(pipeline_badge("passed").label, "mlgate");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("passed")).color, "#4c1");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("failed")).color, "#e05d44");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("error")).color, "#e05d44");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("running")).color, "#007ec6");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("pending")).color, "#dfb317");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("cancelled")).message, "cancelled");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("")).message, "unknown");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("")).color, "#9f9f9f");
+  EXPECT_EQ(pipeline_badge(parse_pipeline_state("passed")).label, "mlgate");
 }
 
 TEST(Badge, GateDecisionsMapToMessagesAndUnknownForAnythingElse) {

@@ -13,6 +13,14 @@ using std::chrono::milliseconds;
 
 const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
 
+// States as the database and the API spell them.
+core::JobState job_state(std::string_view s) {
+  return *core::parse_job_state(s);
+}
+core::PipelineState pipeline_state(std::string_view s) {
+  return *core::parse_pipeline_state(s);
+}
+
 TEST(ForgeApiBase, DefaultsPerForgeAndDropsTrailingSlashes) {
   EXPECT_EQ(forge_api_base("github", ""), "https://api.github.com");
   EXPECT_EQ(forge_api_base("gitlab", ""), "https://gitlab.com/api/v4");
@@ -28,18 +36,19 @@ TEST(TierStatus, MapsEveryJobState) {
                {"passed", "success"},  {"failed", "failure"},      {"timed_out", "failure"},
                {"error", "error"},     {"cancelled", "cancelled"}, {"skipped", "cancelled"}};
   for (const auto& c : cases) {
-    auto s = tier_status("validation", c.job, "", "http://m/pipelines/7");
+    auto s = tier_status("validation", job_state(c.job), "", "http://m/pipelines/7");
     EXPECT_EQ(s.state, c.state) << c.job;
     EXPECT_EQ(s.context, "mlgate/validation");
     EXPECT_EQ(s.target_url, "http://m/pipelines/7");
     EXPECT_FALSE(s.description.empty()) << c.job;
   }
-  EXPECT_EQ(tier_status("functionality", "failed", "exit code 1", "").description,
+  EXPECT_EQ(tier_status("functionality", job_state("failed"), "exit code 1", "").description,
             "failed: exit code 1");
 }
 
 TEST(GitHubStatus, RequestShapeAndStates) {
-  auto s = tier_status("functionality", "running", "", "https://mlgate.example/pipelines/3");
+  auto s =
+      tier_status("functionality", job_state("running"), "", "https://mlgate.example/pipelines/3");
   auto r = commit_status_request("github", "https://api.github.com", "acme/model", "", kSha, s);
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.url, "https://api.github.com/repos/acme/model/statuses/" + kSha);
@@ -51,7 +60,7 @@ TEST(GitHubStatus, RequestShapeAndStates) {
   for (const char* job : {"blocked", "queued", "running", "passed", "failed", "timed_out", "error",
                           "cancelled", "skipped"}) {
     auto b = commit_status_request("github", "https://api.github.com", "a/b", "", kSha,
-                                   tier_status("validation", job, "", ""))
+                                   tier_status("validation", job_state(job), "", ""))
                  .body;
     const std::string st = b["state"];
     EXPECT_TRUE(st == "pending" || st == "success" || st == "failure" || st == "error") << st;
@@ -71,21 +80,22 @@ TEST(GitLabStatus, RequestShapeStatesAndProjectId) {
   EXPECT_EQ(by_id.url, "https://gitlab.com/api/v4/projects/4242/statuses/" + kSha);
   for (const char* job : {"blocked", "queued", "running", "passed", "failed", "timed_out", "error",
                           "cancelled", "skipped"}) {
-    const std::string st = commit_status_request("gitlab", "https://gitlab.com/api/v4", "a/b", "",
-                                                 kSha, tier_status("validation", job, "", ""))
-                               .body["state"];
+    const std::string st =
+        commit_status_request("gitlab", "https://gitlab.com/api/v4", "a/b", "", kSha,
+                              tier_status("validation", job_state(job), "", ""))
+            .body["state"];
     EXPECT_TRUE(st == "pending" || st == "running" || st == "success" || st == "failed" ||
                 st == "canceled")
         << job << " -> " << st;
   }
-  EXPECT_EQ(
-      commit_status_request("gitlab", "x", "a/b", "", kSha, tier_status("t", "running", "", ""))
-          .body["state"],
-      "running");
-  EXPECT_EQ(
-      commit_status_request("gitlab", "x", "a/b", "", kSha, tier_status("t", "cancelled", "", ""))
-          .body["state"],
-      "canceled");
+  EXPECT_EQ(commit_status_request("gitlab", "x", "a/b", "", kSha,
+                                  tier_status("t", job_state("running"), "", ""))
+                .body["state"],
+            "running");
+  EXPECT_EQ(commit_status_request("gitlab", "x", "a/b", "", kSha,
+                                  tier_status("t", job_state("cancelled"), "", ""))
+                .body["state"],
+            "canceled");
 }
 
 TEST(GateStatus, DecisionsAndLongSummariesAreCut) {
@@ -100,14 +110,15 @@ TEST(GateStatus, DecisionsAndLongSummariesAreCut) {
 }
 
 TEST(ConfigStatus, OneLineNamingTheProblem) {
-  auto s = config_status("failed", ".mlgate.yml is invalid:\n.mlgate.yml:3:5: unknown key", "");
+  auto s = config_status(pipeline_state("failed"),
+                         ".mlgate.yml is invalid:\n.mlgate.yml:3:5: unknown key", "");
   EXPECT_EQ(s.context, "mlgate/config");
   EXPECT_EQ(s.state, "failure");
   EXPECT_EQ(s.description.find('\n'), std::string::npos);
   EXPECT_EQ(s.description.find("  "), std::string::npos);
   EXPECT_EQ(s.description, ".mlgate.yml is invalid: .mlgate.yml:3:5: unknown key");
   EXPECT_NE(s.description.find(":3:5"), std::string::npos);
-  EXPECT_EQ(config_status("error", "cannot read the commit", "").state, "error");
+  EXPECT_EQ(config_status(pipeline_state("error"), "cannot read the commit", "").state, "error");
 }
 
 TEST(CutUtf8, NeverSplitsACharacter) {
