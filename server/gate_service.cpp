@@ -95,7 +95,7 @@ json decision_inputs(const std::string& gate, const std::string& config_path, co
                      std::optional<std::int64_t> latest_deployment_id,
                      const core::GateResult& result) {
   json tiers_json = json::array();
-  for (const auto& t : tiers) tiers_json.push_back({{"tier", t.tier}, {"state", t.state}});
+  for (const auto& t : tiers) tiers_json.push_back({{"tier", t.tier}, {"state", core::to_string(t.state)}});
   return {{"gate", gate},
           {"config_path", config_path},
           {"candidate_pipeline", body["pipeline_id"]},

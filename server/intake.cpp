@@ -61,7 +61,7 @@ struct DeliveryRecorder {
   const std::string& forge_name;
   const std::string& event;
 
-  std::int64_t record(const std::string& verdict, int status, const std::string& reason) {
+  std::int64_t record(Verdict verdict, int status, const std::string& reason) {
     row.verdict = verdict;
     row.http_status = status;
     row.reason = reason;
@@ -72,14 +72,15 @@ struct DeliveryRecorder {
       tx.commit();
       return id;
     });
-    count_webhook_delivery(forge_name, verdict);
+    count_webhook_delivery(forge_name, std::string(core::to_string(verdict)));
     return id;
   }
 
-  IntakeAnswer reject(int status, const std::string& verdict, const std::string& code,
+  IntakeAnswer reject(int status, Verdict verdict, const std::string& code,
                       const std::string& message) {
     auto id = record(verdict, status, message);
-    log_event(status >= 500 ? spdlog::level::err : spdlog::level::warn, "webhook " + verdict,
+    log_event(status >= 500 ? spdlog::level::err : spdlog::level::warn,
+              "webhook " + std::string(core::to_string(verdict)),
               {{"forge", forge_name},
                {"event", event},
                {"status", status},
@@ -109,9 +110,9 @@ AcceptResult accept_once(store::Database& db, const store::NewDelivery& row, std
     if (!res.id) {
       res.original = store::find_accepted(tx, repo_id, row.delivery_id);
       store::NewDelivery dup = row;
-      dup.verdict = "duplicate";
+      dup.verdict = Verdict::duplicate;
       dup.http_status = 200;
-      dup.plan_state = "none";
+      dup.plan_state = core::PlanState::none;
       dup.reason = res.original ? "redelivery of delivery " + std::to_string(res.original->id)
                                 : "redelivery";
       res.duplicate_row = store::insert_delivery(tx, dup);
@@ -123,7 +124,8 @@ AcceptResult accept_once(store::Database& db, const store::NewDelivery& row, std
 
 IntakeAnswer duplicate_answer(const AcceptResult& result, const std::string& forge_name,
                               const std::string& name, const std::string& delivery_id) {
-  nlohmann::json body = {{"status", "duplicate"}, {"delivery", result.duplicate_row}};
+  nlohmann::json body = {{"status", core::to_string(Verdict::duplicate)},
+                         {"delivery", result.duplicate_row}};
   if (result.original) {
     body["original_delivery"] = result.original->id;
     body["pipeline"] = result.original->pipeline_id ? nlohmann::json(*result.original->pipeline_id)
@@ -197,8 +199,8 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     // An organization webhook's ping names no repository, so no repository's secret can verify
     // it; it carries nothing to act on either. Its pushes name their repository and are verified
     // with that repository's secret like any other.
-    auto id =
-        recorder.record("ignored", 200, "ping without a repository (an organization webhook)");
+    auto id = recorder.record(Verdict::ignored, 200,
+                              "ping without a repository (an organization webhook)");
     return {200, {{"status", "pong"}, {"delivery", id}}};
   }
   if (name.empty()) {
@@ -206,14 +208,14 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     std::string message = std::holds_alternative<webhooks::NormaliseError>(n)
                               ? std::get<webhooks::NormaliseError>(n).message
                               : "payload names no repository";
-    return recorder.reject(400, "invalid", "bad_payload", message);
+    return recorder.reject(400, Verdict::invalid, "bad_payload", message);
   }
   auto repo = db_.with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     return store::find_repo(tx, forge_name, name);
   });
   if (!repo)
-    return recorder.reject(404, "rejected", "unknown_repo",
+    return recorder.reject(404, Verdict::rejected, "unknown_repo",
                            "repository " + name + " is not registered");
   row.repo_id = repo->id;
   {
@@ -223,23 +225,26 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   if (!trusted &&
       !webhooks::verify_request(forge, repo->webhook_secret, request.headers, request.body)) {
     return recorder.reject(
-        401, "rejected", "bad_signature",
+        401, Verdict::rejected, "bad_signature",
         forge == webhooks::Forge::github
             ? "X-Hub-Signature-256 missing or does not match the repository's secret"
             : "X-Gitlab-Token missing or does not match the repository's secret");
   }
   auto normalised = webhooks::normalise(forge, request.headers, request.body);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
-    return recorder.reject(err->http_status, "invalid", "bad_payload", err->message);
+    return recorder.reject(err->http_status, Verdict::invalid, "bad_payload", err->message);
   }
   const auto& ev = std::get<webhooks::Event>(normalised);
   if (ev.kind == EventKind::ping) {
-    auto id = recorder.record("ignored", 200, "ping");
+    auto id = recorder.record(Verdict::ignored, 200, "ping");
     return {200, {{"status", "pong"}, {"delivery", id}}};
   }
   if (ev.kind == EventKind::ignored) {
-    auto id = recorder.record("ignored", 202, ev.ignored_reason);
-    return {202, {{"status", "ignored"}, {"reason", ev.ignored_reason}, {"delivery", id}}};
+    auto id = recorder.record(Verdict::ignored, 202, ev.ignored_reason);
+    return {202,
+            {{"status", core::to_string(Verdict::ignored)},
+             {"reason", ev.ignored_reason},
+             {"delivery", id}}};
   }
 
   // Accept once per (repo, delivery id).
@@ -247,7 +252,8 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   row.plan_state = core::PlanState::pending;
   row.answered_ms = elapsed_ms(request.started);
   const AcceptResult result = accept_once(db_, row, repo->id);
-  count_webhook_delivery(forge_name, result.id ? "accepted" : "duplicate");
+  const Verdict verdict = result.id ? Verdict::accepted : Verdict::duplicate;
+  count_webhook_delivery(forge_name, std::string(core::to_string(verdict)));
   if (!result.id) return duplicate_answer(result, forge_name, name, row.delivery_id);
   if (planner_) planner_->enqueue(*result.id);
   return {202,
