@@ -3,7 +3,7 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "server/json_log.h"
+#include "server/http/json_log.h"
 #include "server/serve.h"
 
 namespace mlgate::cli {

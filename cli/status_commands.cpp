@@ -12,8 +12,8 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "core/rubric.h"
-#include "util/strings.h"
 #include "core/states.h"
+#include "util/strings.h"
 
 namespace mlgate::cli {
 namespace {

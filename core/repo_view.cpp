@@ -1,11 +1,11 @@
 #include "core/repo_view.h"
 
-#include "util/strings.h"
-
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "util/strings.h"
 
 namespace mlgate::core {
 
@@ -56,7 +56,7 @@ bool job_page_refreshes(JobState state) {
 
 std::string attempt_outcome_text(std::optional<AttemptOutcome> outcome, bool ended) {
   if (outcome) return std::string(to_string(*outcome));
-  return ended ? "" : "running";
+  return ended ? "" : std::string(to_string(JobState::running));
 }
 
 std::vector<std::pair<std::string, std::optional<std::int64_t>>> results_files(

@@ -16,7 +16,8 @@ Target parse_url(const std::string& url) {
   static const std::regex re("^(https?://[^/]+)(/.*)?$");
   std::smatch m;
   if (!std::regex_match(url, m, re))
-    throw std::invalid_argument("bad server URL '" + url + "' (expected http://host:port or https://host:port)");
+    throw std::invalid_argument("bad server URL '" + url +
+                                "' (expected http://host:port or https://host:port)");
   Target t{m[1].str(), m[2].matched ? m[2].str() : ""};
   while (!t.base_path.empty() && t.base_path.back() == '/') t.base_path.pop_back();
   return t;
@@ -41,9 +42,9 @@ class Call {
   }
 
   httplib::Result post_json(const std::string& path, const nlohmann::json& body) {
-    return check(client_.Post((target_.base_path + path).c_str(), headers_, body.dump(),
-                              "application/json"),
-                 path);
+    return check(
+        client_.Post((target_.base_path + path).c_str(), headers_, body.dump(), "application/json"),
+        path);
   }
   httplib::Result post_bytes(const std::string& path, std::string_view data) {
     return check(client_.Post((target_.base_path + path).c_str(), headers_, data.data(),
@@ -54,9 +55,9 @@ class Call {
                             std::uint64_t real_size) {
     auto headers = headers_;
     headers.emplace("X-Mlgate-File-Size", std::to_string(real_size));
-    return check(client_.Put((target_.base_path + path).c_str(), headers, data,
-                             "application/octet-stream"),
-                 path);
+    return check(
+        client_.Put((target_.base_path + path).c_str(), headers, data, "application/octet-stream"),
+        path);
   }
   httplib::Result get(const std::string& path) {
     return check(client_.Get((target_.base_path + path).c_str(), headers_), path);

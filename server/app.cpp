@@ -5,13 +5,15 @@
 #include <algorithm>
 #include <chrono>
 
-#include "server/forge_feedback.h"
-#include "server/gate_service.h"
-#include "server/intake.h"
-#include "server/job_wakeup.h"
-#include "server/json_log.h"
-#include "server/metrics.h"
-#include "server/spool.h"
+#include "server/http/json_log.h"
+#include "server/http/metrics.h"
+#include "server/pages/pages.h"
+#include "server/services/gate_service.h"
+#include "server/services/intake.h"
+#include "server/services/job_wakeup.h"
+#include "server/services/spool.h"
+#include "server/workers/forge_feedback.h"
+#include "server/workers/maintenance.h"
 #include "store/deliveries.h"
 #include "store/job_queue.h"
 
@@ -31,6 +33,10 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   wakeup_ = std::make_unique<JobWakeup>(db_);
   scheduler_ = std::make_unique<Scheduler>(db_, *mirrors_, config_.planner, config_.scheduler);
   gate_ = std::make_unique<GateService>(db_, *mirrors_, config_.planner.config_path);
+  auth_ = std::make_unique<Authorizer>(db_, config_.public_read);
+  maintenance_ = std::make_unique<Maintenance>(
+      db_, *spool_, *intake_, *planner_,
+      MaintenanceOptions{config_.delivery_retention_days, config_.retention});
   feedback_ = std::make_unique<ForgeFeedback>(db_, *gate_, config_.forge);
   // Results uploads may be larger than webhooks; each route checks its own limit and says which.
   config_.http.payload_max_bytes =
@@ -83,18 +89,24 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
         send_error(res, 413, "too_large", "request body too large");
     }
   });
-  register_health_routes(*this);
-  register_webhook_routes(*this);
-  register_repo_routes(*this);
-  register_runner_routes(*this);
-  register_job_routes(*this);
-  register_gate_routes(*this);
-  register_trigger_routes(*this);
-  register_metrics_routes(*this);
-  register_badge_routes(*this);
-  register_status_routes(*this);
-  register_token_routes(*this);
-  register_page_routes(*this);
+  register_routes();
+}
+
+void App::register_routes() {
+  auto& db = db_;
+  const Authorizer& auth = *auth_;
+  register_health_routes(http_, {db, migrations_, config_.test_endpoints});
+  register_webhook_routes(http_, {*intake_, config_.webhook_max_bytes});
+  register_repo_routes(http_, {db, auth, *intake_});
+  register_runner_routes(http_, {db, auth, *wakeup_, config_.runners});
+  register_job_routes(http_, {db, auth});
+  register_gate_routes(http_, {db, auth, *gate_});
+  register_trigger_routes(http_, {db, auth, *mirrors_, config_.planner});
+  register_metrics_routes(http_, {db, auth, config_.runners});
+  register_badge_routes(http_, {db, auth});
+  register_status_routes(http_, {db, auth});
+  register_token_routes(http_, {db, auth});
+  pages::register_page_routes(http_, {db, auth});
 }
 
 App::~App() {
@@ -106,11 +118,11 @@ void App::start_background() {
   wakeup_->start();
   scheduler_->start();
   feedback_->start();
-  maintenance_.start();
+  maintenance_->start();
 }
 
 void App::stop_background() {
-  maintenance_.stop();
+  if (maintenance_) maintenance_->stop();
   if (scheduler_) scheduler_->stop();
   if (feedback_) feedback_->stop();
   if (planner_) planner_->stop();
@@ -118,52 +130,7 @@ void App::stop_background() {
 }
 
 void App::maintenance_tick() {
-  auto now = std::chrono::steady_clock::now();
-  try {
-    if (spool_->has_pending()) {
-      size_t n = intake_->drain_spool();
-      if (n) log_event(spdlog::level::info, "spool drained", {{"deliveries", n}});
-    }
-    if (!last_lease_sweep_ || now - *last_lease_sweep_ >= std::chrono::seconds(1)) {
-      std::vector<JobEnd> lost;
-      auto expired = db_.with([&](pqxx::connection& c) {
-        pqxx::work tx(c);
-        auto n = store::expire_leases(tx);
-        if (n) lost = jobs_lost_in_this_transaction(tx);
-        tx.commit();
-        return n;
-      });
-      observe_job_ends(lost);
-      if (expired) log_event(spdlog::level::warn, "job leases expired", {{"jobs", expired}});
-      last_lease_sweep_ = now;
-    }
-    if (!last_pending_sweep_ || now - *last_pending_sweep_ > std::chrono::seconds(10)) {
-      planner_->enqueue_pending();
-      last_pending_sweep_ = now;
-    }
-    if (!last_retention_ || now - *last_retention_ > std::chrono::hours(1)) {
-      auto deleted = db_.with([&](pqxx::connection& c) {
-        pqxx::work tx(c);
-        auto n = store::delete_old_deliveries(tx, config_.delivery_retention_days);
-        tx.commit();
-        return n;
-      });
-      if (deleted) log_event(spdlog::level::info, "old deliveries deleted", {{"count", deleted}});
-      auto aged = store::apply_retention(db_, config_.retention);
-      if (aged.any()) {
-        log_event(spdlog::level::info, "retention applied",
-                  {{"pipelines_deleted", aged.pipelines},
-                   {"jobs_logs_deleted", aged.jobs_emptied},
-                   {"gate_decisions_deleted", aged.gate_decisions}});
-      }
-      last_retention_ = now;
-    }
-  } catch (const store::DatabaseUnavailable&) {
-    // Next tick; deliveries keep going to the spool meanwhile.
-  } catch (const pqxx::broken_connection&) {
-  } catch (const std::exception& e) {
-    log_event(spdlog::level::err, "maintenance failed", {{"error", e.what()}});
-  }
+  maintenance_->tick();
 }
 
 int App::bind(const ListenAddress& address) {

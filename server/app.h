@@ -1,5 +1,6 @@
-// The HTTP application: one cpp-httplib server, the database, and the routes registered on it.
-// Routes live in one file per area (routes_health.cpp, ...); App only wires them.
+// The HTTP application: one cpp-httplib server, the database, the services, the routes of each
+// room registered with the services they use, and the background workers. App only wires them
+// (docs/architecture.md, "The rooms of server/").
 #pragma once
 
 #include <httplib.h>
@@ -14,31 +15,18 @@
 #include <string>
 #include <thread>
 
-#include "server/forge_feedback.h"
-#include "server/http_util.h"
-#include "server/planner.h"
-#include "server/scheduler.h"
+#include "server/api/routes.h"
+#include "server/http/auth.h"
+#include "server/http/http_util.h"
+#include "server/services/planner.h"
+#include "server/workers/forge_feedback.h"
+#include "server/workers/scheduler.h"
 #include "store/database.h"
 #include "store/migrations.h"
 #include "store/retention.h"
 #include "util/periodic_worker.h"
 
 namespace mlgate::server {
-
-// The runner protocol's timing and limits (docs/runners.md).
-struct RunnerProtocolConfig {
-  int lease_seconds = 60;      // a claim or heartbeat holds the job this long
-  int heartbeat_seconds = 20;  // runners are told to heartbeat this often
-  int max_claim_wait_seconds = 30;
-  std::int64_t log_max_bytes = 8 << 20;  // the server's ceiling per attempt (runners cap at 4 MiB)
-  std::size_t junit_max_bytes = std::size_t{16} << 20;
-  std::size_t metrics_max_bytes = std::size_t{4} << 20;
-  std::size_t predictions_max_bytes = std::size_t{64} << 20;
-  // Limits a job gets when its tier sets none (sent with every claim; a tier's own value wins).
-  double default_cpus = 2.0;
-  std::int64_t default_memory_bytes = std::int64_t{4} << 30;
-  std::int64_t default_pids = 1024;
-};
 
 struct AppConfig {
   HttpTuning http;
@@ -64,6 +52,7 @@ class GateService;
 class Intake;
 class JobWakeup;
 class Spool;
+class Maintenance;
 
 class App {
  public:
@@ -79,6 +68,8 @@ class App {
   void stop_background();
   // One pass of the maintenance loop (tests call it directly).
   void maintenance_tick();
+  // The authorizer every route and page asks (server/http/auth.h).
+  const Authorizer& authorizer() const { return *auth_; }
 
   // Binds the listening socket; returns the bound port (useful with port 0).
   int bind(const ListenAddress& address);
@@ -100,6 +91,7 @@ class App {
   ForgeFeedback& forge_feedback() { return *feedback_; }
 
  private:
+  void register_routes();
   AppConfig config_;
   store::Database& db_;
   const std::vector<store::Migration>& migrations_;
@@ -111,30 +103,9 @@ class App {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<ForgeFeedback> feedback_;
+  std::unique_ptr<Authorizer> auth_;
   httplib::Server http_;
-  // maintenance_tick() every second.
-  util::PeriodicWorker maintenance_{"maintenance", [this] {
-                                      maintenance_tick();
-                                      return std::chrono::milliseconds(1000);
-                                    }};
-  // Empty until the first run: the first maintenance tick does everything (the steady clock counts
-  // from boot, so a zero time point would hold retention back for an hour after a boot).
-  std::optional<std::chrono::steady_clock::time_point> last_pending_sweep_;
-  std::optional<std::chrono::steady_clock::time_point> last_retention_;
-  std::optional<std::chrono::steady_clock::time_point> last_lease_sweep_;
+  std::unique_ptr<Maintenance> maintenance_;
 };
-
-void register_health_routes(App& app);
-void register_webhook_routes(App& app);
-void register_repo_routes(App& app);
-void register_runner_routes(App& app);
-void register_job_routes(App& app);
-void register_gate_routes(App& app);
-void register_trigger_routes(App& app);
-void register_metrics_routes(App& app);
-void register_badge_routes(App& app);
-void register_status_routes(App& app);
-void register_token_routes(App& app);
-void register_page_routes(App& app);  // status pages (server/routes_pages.cpp)
 
 }  // namespace mlgate::server

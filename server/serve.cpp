@@ -8,7 +8,7 @@
 #include <optional>
 #include <thread>
 
-#include "server/json_log.h"
+#include "server/http/json_log.h"
 #include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "store/tokens.h"

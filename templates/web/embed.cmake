@@ -4,7 +4,7 @@
 file(GLOB files ${WEB_DIR}/*.tpl ${WEB_DIR}/*.css)
 list(SORT files)
 set(body "// Generated from templates/web by templates/web/embed.cmake. Do not edit.\n")
-string(APPEND body "#include \"server/pages.h\"\n\nnamespace mlgate::server::pages {\n\n")
+string(APPEND body "#include \"server/pages/pages.h\"\n\nnamespace mlgate::server::pages {\n\n")
 string(APPEND body "const std::vector<EmbeddedFile>& embedded_web_files() {\n")
 string(APPEND body "  static const std::vector<EmbeddedFile> files = {\n")
 foreach(f ${files})

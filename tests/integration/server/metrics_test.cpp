@@ -2,7 +2,7 @@
 // deliveries, a runner speaking the real runner protocol over HTTP (claim, finish, a lease left to
 // expire), and the exposition read back as Prometheus would read it. One in-process App for what
 // no HTTP input can reach (a label value holding a quote, a backslash and a newline).
-#include "server/metrics.h"
+#include "server/http/metrics.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>

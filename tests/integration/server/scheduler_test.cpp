@@ -2,7 +2,7 @@
 // fires at the minute and not before, a missed run fires once after downtime, two instances never
 // fire the same minute twice (racing leaders, and the advisory-lock leader), leadership fails
 // over when the leader's session ends, and App starts it with its background work.
-#include "server/scheduler.h"
+#include "server/workers/scheduler.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The exact shape of what mlgate sends to GitHub and GitLab, and the outbox's retry policy.
-#include "server/forge_requests.h"
+#include "server/services/forge_requests.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,240 @@
+// The gate API (docs/gate.md, "The gate API"): the decision for (repo, sha,
+// environment) against the commit deployed there now (read), deployments refused for a denied or
+// pending commit unless forced with a reason (deploy; audited), rollback (deploy; audited), and the
+// deployment history (read). The decisions themselves come from GateService (gate_service.h).
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "server/api/routes.h"
+#include "server/http/auth.h"
+#include "server/http/http_util.h"
+#include "server/http/repo_lookup.h"
+#include "server/services/audit.h"
+#include "server/services/gate_service.h"
+#include "store/deployments.h"
+#include "store/feedback.h"
+#include "store/repos.h"
+#include "util/strings.h"
+#include "vcs/validate.h"
+
+namespace mlgate::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kRepoPattern = kApiRepoPattern;
+
+void send_outcome_refusal(httplib::Response& res, const GateRefusal& r) {
+  send_error(res, r.status, r.code, r.message);
+}
+
+json deployment_json(const store::DeploymentRow& d, bool current) {
+  auto opt = [](const std::optional<std::int64_t>& v) { return v ? json(*v) : json(); };
+  return {{"id", d.id},
+          {"environment", d.environment},
+          {"sha", d.sha},
+          {"kind", d.kind},
+          {"rolled_back_from", opt(d.rolled_back_from)},
+          {"gate_decision_id", opt(d.gate_decision_id)},
+          {"forced", d.forced},
+          {"reason", d.reason.empty() ? json() : json(d.reason)},
+          {"actor", d.actor},
+          {"created_at", d.created_at},
+          {"current", current}};
+}
+
+void get_gate(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "read");
+  if (!caller) return;
+  const std::string sha = util::lower(req.get_param_value("sha"));
+  const std::string env = req.get_param_value("environment");
+  if (!vcs::is_valid_sha(sha))
+    return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
+  if (!core::is_environment_name(env))
+    return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
+  auto outcome = deps.gate.evaluate(*repo, sha, env);
+  if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
+  outcome.body["cached"] = outcome.cached;
+  res.set_header("X-Mlgate-Cache", outcome.cached ? "hit" : "miss");
+  send_json(res, 200, outcome.body);
+}
+
+// 409 for a deployment the gate denies or has pending (and that is not forced): the checks that
+// block it, and the gate's whole answer. `gate` is a copy: operator[] adds a missing key to it.
+void send_gate_refusal(httplib::Response& res, json gate, const std::string& sha,
+                       const std::string& env) {
+  const std::string decision = gate["decision"];
+  json reasons = json::array();
+  for (const auto& c : gate["checks"])
+    if (c.value("blocks", false) || c.value("status", "") == "pending")
+      reasons.push_back(c["kind"].get<std::string>() + " " + c["name"].get<std::string>() + ": " +
+                        c["reason"].get<std::string>());
+  send_json(res, 409,
+            {{"error",
+              {{"code", "gate_" + decision},
+               {"message", "the gate says " + decision + " for " + util::short_sha(sha) + " to " +
+                               env + " (deploy with force and a reason to override): " +
+                               gate["summary"].get<std::string>()}}},
+             {"decision", decision},
+             {"reasons", reasons},
+             {"gate", gate}});
+}
+
+void create_deployment(const GateRoutes& deps, const httplib::Request& req,
+                       httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "deploy");
+  if (!caller) return;
+  auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (!body.is_object())
+    return send_error(res, 400, "bad_request", "the body must be a JSON object");
+  auto str = [&](const char* key) {
+    return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
+  };
+  const std::string sha = util::lower(str("sha"));
+  const std::string env = str("environment");
+  const std::string reason = str("reason");
+  if (body.contains("force") && !body["force"].is_boolean())
+    return send_error(res, 400, "bad_request", "force: true or false");
+  const bool force = body.value("force", false);
+  if (!vcs::is_valid_sha(sha))
+    return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
+  if (!core::is_environment_name(env))
+    return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
+  bool blank = reason.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (force && blank)
+    return send_error(res, 400, "reason_required",
+                      "force needs a non-empty reason (it is audited)");
+  if (reason.size() > 2000)
+    return send_error(res, 400, "bad_request", "reason: at most 2000 characters");
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
+  auto outcome = deps.gate.evaluate(*repo, sha, env);
+  if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
+  const std::string decision = outcome.body["decision"];
+  if (decision != "allow" && !force) return send_gate_refusal(res, outcome.body, sha, env);
+  const bool forced = force && decision != "allow";
+  const std::int64_t decision_id = outcome.body["decision_id"];
+  auto inserted = deps.db.with([&](pqxx::connection& c) -> std::optional<store::DeploymentRow> {
+    pqxx::work tx(c);
+    store::lock_deployments(tx, repo->id);
+    auto state = store::deployment_state(tx, repo->id, env);
+    std::optional<std::int64_t> latest =
+        state.latest ? std::optional<std::int64_t>(state.latest->id) : std::nullopt;
+    if (latest != outcome.latest_deployment_id) return std::nullopt;  // decided on a stale baseline
+    store::NewDeployment d;
+    d.repo_id = repo->id;
+    d.environment = env;
+    d.sha = sha;
+    d.gate_decision_id = decision_id;
+    d.forced = forced;
+    d.reason = blank ? "" : reason;
+    d.actor = caller->name();
+    auto id = store::insert_deployment(tx, d);
+    store::mark_heads_due(tx, repo->id);  // the baseline changed: gate statuses are judged again
+    audit(tx, *caller, forced ? "deployment.force" : "deployment.create", repo->id,
+          {{"deployment", id},
+           {"environment", env},
+           {"sha", sha},
+           {"decision", decision},
+           {"gate_decision_id", decision_id},
+           {"forced", forced},
+           {"reason", d.reason.empty() ? json() : json(d.reason)},
+           {"previous_sha", state.current_sha ? json(*state.current_sha) : json()}});
+    auto row = store::get_deployment(tx, id);
+    tx.commit();
+    return row;
+  });
+  if (!inserted)
+    return send_error(res, 409, "deployment_changed",
+                      "another deployment to " + env + " happened meanwhile; evaluate again");
+  auto out = deployment_json(*inserted, true);
+  out["decision"] = decision;
+  out["summary"] = outcome.body["summary"];
+  send_json(res, 201, out);
+}
+
+void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "deploy");
+  if (!caller) return;
+  auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  const std::string env =
+      body.is_object() && body.contains("environment") && body["environment"].is_string()
+          ? body["environment"].get<std::string>()
+          : "";
+  if (!core::is_environment_name(env))
+    return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
+  auto row = deps.db.with([&](pqxx::connection& c) -> std::optional<store::DeploymentRow> {
+    pqxx::work tx(c);
+    store::lock_deployments(tx, repo->id);
+    auto state = store::deployment_state(tx, repo->id, env);
+    if (!state.rollback_sha) return std::nullopt;
+    store::NewDeployment d;
+    d.repo_id = repo->id;
+    d.environment = env;
+    d.sha = *state.rollback_sha;
+    d.kind = "rollback";
+    d.rolled_back_from = state.top_deploy_id;
+    d.actor = caller->name();
+    auto id = store::insert_deployment(tx, d);
+    store::mark_heads_due(tx, repo->id);  // the baseline changed: gate statuses are judged again
+    audit(tx, *caller, "deployment.rollback", repo->id,
+          {{"deployment", id},
+           {"environment", env},
+           {"sha", d.sha},
+           {"rolled_back_sha", *state.current_sha},
+           {"rolled_back_from", *state.top_deploy_id}});
+    auto out = store::get_deployment(tx, id);
+    tx.commit();
+    return out;
+  });
+  if (!row)
+    return send_error(
+        res, 409, "nothing_to_roll_back",
+        "no previous deployment of " + repo->full_name + " to " + env + " to roll back to");
+  auto out = deployment_json(*row, true);
+  send_json(res, 201, out);
+}
+
+void list(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "read");
+  if (!caller) return;
+  const std::string env = req.get_param_value("environment");
+  if (!env.empty() && !core::is_environment_name(env))
+    return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
+  auto rows = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::list_deployments(tx, repo->id, env);
+  });
+  json out = json::array();
+  json current = json::object();
+  for (const auto& d : rows) {
+    const bool is_current = !current.contains(d.environment);  // newest first
+    if (is_current) current[d.environment] = d.sha;
+    out.push_back(deployment_json(d, is_current));
+  }
+  send_json(res, 200, {{"repo", repo->full_name}, {"deployments", out}, {"current", current}});
+}
+
+}  // namespace
+
+void register_gate_routes(httplib::Server& http, const GateRoutes& deps) {
+  const std::string repo = kRepoPattern;
+  http.Get(repo + "/gate",
+           [deps](const httplib::Request& q, httplib::Response& s) { get_gate(deps, q, s); });
+  http.Post(repo + "/deployments/rollback",
+            [deps](const httplib::Request& q, httplib::Response& s) { rollback(deps, q, s); });
+  http.Post(repo + "/deployments", [deps](const httplib::Request& q, httplib::Response& s) {
+    create_deployment(deps, q, s);
+  });
+  http.Get(repo + "/deployments",
+           [deps](const httplib::Request& q, httplib::Response& s) { list(deps, q, s); });
+}
+
+}  // namespace mlgate::server

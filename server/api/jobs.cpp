@@ -1,0 +1,226 @@
+// Jobs and runners seen by people: runner registration tokens (admin), the runner list (read), a
+// job's log and results (read), cancelling a job or a whole pipeline (deploy; audited).
+#include "store/jobs.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/states.h"
+#include "server/api/routes.h"
+#include "server/http/auth.h"
+#include "server/http/http_util.h"
+#include "server/http/json_log.h"
+#include "server/services/audit.h"
+#include "server/services/job_wakeup.h"
+#include "store/job_queue.h"
+#include "store/results.h"
+#include "store/runners.h"
+#include "store/tokens.h"
+
+namespace mlgate::server {
+namespace {
+
+nlohmann::json metric_value(double v) {
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
+}
+
+void create_runner_token(const JobRoutes& deps, const httplib::Request& req,
+                         httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "admin");
+  if (!caller) return;
+  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  std::string name = body.is_object() ? body.value("name", std::string("runners")) : "";
+  if (name.empty() || name.size() > 200) {
+    send_error(res, 400, "bad_request", "name: 1 to 200 characters");
+    return;
+  }
+  const auto token = store::generate_token();
+  auto id = deps.db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto id = store::insert_api_token(tx, name, token, {"runner-register"});
+    audit(tx, *caller, "runner-token.create", std::nullopt, {{"token_id", id}, {"name", name}});
+    tx.commit();
+    return id;
+  });
+  send_json(res, 201,
+            {{"id", id}, {"name", name}, {"token", token}, {"scopes", {"runner-register"}}});
+}
+
+void list_runners(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  if (!deps.auth.authorize(req, res, "read")) return;
+  auto rows = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    auto runners = store::list_runners(tx);
+    auto liveness = store::runner_liveness(tx);
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < runners.size(); ++i) {
+      const store::RunnerLiveness live = liveness[runners[i].id];
+      out.push_back({{"id", runners[i].id},
+                     {"name", runners[i].name},
+                     {"tiers", runners[i].tiers},
+                     {"capacity", runners[i].capacity},
+                     {"executor", runners[i].executor},
+                     {"version", runners[i].version},
+                     {"last_seen_at", runners[i].last_seen_at},
+                     {"online", live.seen_recently && !runners[i].disabled},
+                     {"running_jobs", live.running_jobs}});
+    }
+    return out;
+  });
+  send_json(res, 200, {{"runners", rows}});
+}
+
+nlohmann::json metrics_json(const std::vector<core::Metric>& metrics) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : metrics) {
+    nlohmann::json jm = {{"name", m.name}, {"value", metric_value(m.value)}};
+    if (!m.slice_key.empty()) {
+      jm["slice_key"] = m.slice_key;
+      jm["slice_value"] = m.slice_value;
+    }
+    if (m.n) jm["n"] = *m.n;
+    out.push_back(jm);
+  }
+  return out;
+}
+
+nlohmann::json tests_json(const std::vector<core::TestCase>& tests) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : tests) {
+    out.push_back({{"name", t.name},
+                   {"classname", t.classname},
+                   {"status", core::to_string(t.status)},
+                   {"time_seconds", t.time_seconds},
+                   {"message", t.message},
+                   {"mltest", t.mltest}});
+  }
+  return out;
+}
+
+nlohmann::json job_json(const store::JobDetail& j, const core::JobResults& results) {
+  nlohmann::json attempts = nlohmann::json::array();
+  for (const auto& a : j.attempts) {
+    attempts.push_back({{"attempt", a.attempt},
+                        {"runner", a.runner_id.value_or(0)},
+                        {"outcome", a.outcome ? std::string(core::to_string(*a.outcome)) : ""},
+                        {"started_at", a.started_at}});
+  }
+  return nlohmann::json{
+      {"id", j.id},
+      {"pipeline_id", j.pipeline_id},
+      {"tier", j.tier},
+      {"state", core::to_string(j.state)},
+      {"attempt", j.attempt},
+      {"max_attempts", j.max_attempts},
+      {"runner", j.runner_id.value_or(0)},
+      {"exit_code", j.exit_code ? nlohmann::json(*j.exit_code) : nlohmann::json()},
+      {"message", j.message},
+      {"log_bytes", j.log_bytes},
+      {"log_truncated", j.log_truncated},
+      // Set when the retention pass deleted the log and predictions (--log-retention-days).
+      {"logs_deleted_at",
+       j.logs_deleted_at ? nlohmann::json(*j.logs_deleted_at) : nlohmann::json()},
+      {"results_files", nlohmann::json::parse(j.results_files_json)},
+      {"results_error", j.results_error},
+      {"image", j.image},
+      {"timeout_seconds", j.timeout_seconds},
+      {"duration_seconds",
+       j.duration_seconds ? nlohmann::json(*j.duration_seconds) : nlohmann::json()},
+      {"attempts", attempts},
+      {"tests", tests_json(results.tests)},
+      {"metrics", metrics_json(results.metrics)},
+      {"predictions", results.predictions.size()}};
+}
+
+void get_job(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  if (!deps.auth.authorize(req, res, "read")) return;
+  const auto id = std::stoll(req.matches[1].str());
+  auto body = deps.db.with([&](pqxx::connection& c) -> std::optional<nlohmann::json> {
+    pqxx::read_transaction tx(c);
+    auto job = store::get_job_detail(tx, id);
+    if (!job) return std::nullopt;
+    return job_json(*job, store::load_results(tx, id));
+  });
+  if (!body) return send_error(res, 404, "not_found", "no job " + std::to_string(id));
+  send_json(res, 200, *body);
+}
+
+void get_job_log(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  if (!deps.auth.authorize(req, res, "read")) return;
+  const auto id = std::stoll(req.matches[1].str());
+  int attempt = 0;
+  try {
+    if (req.has_param("attempt")) attempt = std::stoi(req.get_param_value("attempt"));
+  } catch (const std::exception&) {
+  }
+  auto log = deps.db.with([&](pqxx::connection& c) -> std::optional<std::string> {
+    pqxx::read_transaction tx(c);
+    if (!store::job_exists(tx, id)) return std::nullopt;
+    return store::read_log(tx, id, attempt);
+  });
+  if (!log) return send_error(res, 404, "not_found", "no job " + std::to_string(id));
+  res.status = 200;
+  res.set_content(*log, "text/plain; charset=utf-8");
+}
+
+void cancel_job(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "deploy");
+  if (!caller) return;
+  const auto id = std::stoll(req.matches[1].str());
+  auto state = deps.db.with([&](pqxx::connection& c) -> std::optional<std::string> {
+    pqxx::work tx(c);
+    auto repo_id = store::repo_of_job(tx, id);
+    if (!repo_id) return std::nullopt;
+    bool changed = store::request_job_cancel(tx, id, "cancelled by " + caller->name());
+    if (changed) audit(tx, *caller, "job.cancel", *repo_id, {{"job", id}});
+    const std::string s(core::to_string(store::job_state(tx, id)));
+    tx.commit();
+    return changed ? s : "ended:" + s;
+  });
+  if (!state) return send_error(res, 404, "not_found", "no job " + std::to_string(id));
+  if (state->rfind("ended:", 0) == 0)
+    return send_error(res, 409, "already_ended", "job already ended: " + state->substr(6));
+  send_json(res, 202, {{"id", id}, {"state", *state}});
+}
+
+void cancel_pipeline(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "deploy");
+  if (!caller) return;
+  const auto id = std::stoll(req.matches[1].str());
+  auto count = deps.db.with([&](pqxx::connection& c) -> std::optional<int> {
+    pqxx::work tx(c);
+    auto repo_id = store::repo_of_pipeline(tx, id);
+    if (!repo_id) return std::nullopt;
+    int n = 0;
+    // Running jobs first, then the waiting ones (whose cancel also skips their dependants).
+    for (auto job : store::cancellable_jobs(tx, id)) {
+      if (store::request_job_cancel(tx, job, "cancelled by " + caller->name())) ++n;
+    }
+    audit(tx, *caller, "pipeline.cancel", *repo_id, {{"pipeline", id}, {"jobs", n}});
+    tx.commit();
+    return n;
+  });
+  if (!count) return send_error(res, 404, "not_found", "no pipeline " + std::to_string(id));
+  send_json(res, 202, {{"id", id}, {"jobs_cancelled", *count}});
+}
+
+}  // namespace
+
+void register_job_routes(httplib::Server& http, const JobRoutes& deps) {
+  http.Post("/api/v1/runner-tokens", [deps](const httplib::Request& q, httplib::Response& s) {
+    create_runner_token(deps, q, s);
+  });
+  http.Get("/api/v1/runners",
+           [deps](const httplib::Request& q, httplib::Response& s) { list_runners(deps, q, s); });
+  http.Get(R"(/api/v1/jobs/(\d{1,18}))",
+           [deps](const httplib::Request& q, httplib::Response& s) { get_job(deps, q, s); });
+  http.Get(R"(/api/v1/jobs/(\d{1,18})/log)",
+           [deps](const httplib::Request& q, httplib::Response& s) { get_job_log(deps, q, s); });
+  http.Post(R"(/api/v1/jobs/(\d{1,18})/cancel)",
+            [deps](const httplib::Request& q, httplib::Response& s) { cancel_job(deps, q, s); });
+  http.Post(
+      R"(/api/v1/pipelines/(\d{1,18})/cancel)",
+      [deps](const httplib::Request& q, httplib::Response& s) { cancel_pipeline(deps, q, s); });
+}
+
+}  // namespace mlgate::server

@@ -1,0 +1,177 @@
+// Repositories (POST admin, GET read) and webhook deliveries (admin: list, show, replay).
+// Pipelines are read through routes_status.cpp.
+#include "store/repos.h"
+
+#include <regex>
+
+#include "server/api/routes.h"
+#include "server/http/auth.h"
+#include "server/http/http_util.h"
+#include "server/http/json_log.h"
+#include "server/services/audit.h"
+#include "server/services/intake.h"
+#include "store/deliveries.h"
+
+namespace mlgate::server {
+namespace {
+
+nlohmann::json repo_json(const store::RepoSummary& r) {
+  return {{"id", r.id},
+          {"forge", r.forge},
+          {"name", r.full_name},
+          {"clone_url", r.clone_url},
+          {"default_branch", r.default_branch},
+          {"api_base_url", r.api_base_url},
+          {"has_forge_token", r.has_forge_token}};
+}
+
+nlohmann::json delivery_json(const store::DeliveryRow& d) {
+  auto opt = [](const std::optional<std::int64_t>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
+  return {{"id", d.id},
+          {"repo", d.repo_name},
+          {"forge", d.forge},
+          {"delivery_id", d.delivery_id},
+          {"event", d.event},
+          {"verdict", core::to_string(d.verdict)},
+          {"http_status", d.http_status},
+          {"reason", d.reason},
+          {"received_at", d.received_at},
+          {"answered_ms", d.answered_ms},
+          {"spooled", d.spooled},
+          {"plan_state", core::to_string(d.plan_state)},
+          {"plan_note", d.plan_error},
+          {"pipeline", opt(d.pipeline_id)},
+          {"replay_of", opt(d.replay_of)}};
+}
+
+std::string read_string(const nlohmann::json& body, const char* key, bool required,
+                        std::string& error) {
+  if (!body.contains(key) || body[key].is_null()) {
+    if (required && error.empty()) error = std::string("missing field '") + key + "'";
+    return "";
+  }
+  if (!body[key].is_string()) {
+    if (error.empty()) error = std::string("field '") + key + "' must be a string";
+    return "";
+  }
+  return body[key].get<std::string>();
+}
+
+int limit_param(const httplib::Request& req, int fallback) {
+  if (!req.has_param("limit")) return fallback;
+  try {
+    return std::clamp(std::stoi(req.get_param_value("limit")), 1, 1000);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+// POST /api/v1/repos: registers a repository (admin).
+void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "admin");
+  if (!caller) return;
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (!body.is_object()) return send_error(res, 400, "bad_request", "body must be a JSON object");
+  std::string error;
+  store::NewRepo repo;
+  repo.forge = read_string(body, "forge", true, error);
+  repo.full_name = read_string(body, "name", true, error);
+  repo.clone_url = read_string(body, "clone_url", true, error);
+  repo.webhook_secret = read_string(body, "secret", true, error);
+  repo.forge_token = read_string(body, "token", false, error);
+  repo.default_branch = read_string(body, "default_branch", false, error);
+  repo.api_base_url = read_string(body, "api_base_url", false, error);
+  if (error.empty() && repo.forge != "github" && repo.forge != "gitlab") {
+    error = "forge must be 'github' or 'gitlab'";
+  }
+  static const std::regex name_re("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$");
+  if (error.empty() && !std::regex_match(repo.full_name, name_re)) {
+    error = "name must look like owner/name (GitLab: group/subgroup/name)";
+  }
+  static const std::regex url_re("^(https?|file)://.+");
+  if (error.empty() && !std::regex_match(repo.clone_url, url_re)) {
+    error = "clone_url must be an https://, http:// or file:// URL";
+  }
+  if (error.empty() && repo.webhook_secret.size() < 8)
+    error = "secret must be at least 8 characters";
+  if (!error.empty()) return send_error(res, 400, "bad_request", error);
+  try {
+    auto id = deps.db.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      auto id = store::insert_repo(tx, repo);
+      audit(tx, *caller, "repo.add", id, {{"name", repo.full_name}, {"forge", repo.forge}});
+      tx.commit();
+      return id;
+    });
+    auto row = deps.db.with([&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      return store::find_repo_by_id(tx, id);
+    });
+    log_event(spdlog::level::info, "repo registered",
+              {{"repo", repo.full_name}, {"forge", repo.forge}});
+    send_json(res, 201, repo_json(*row));
+  } catch (const pqxx::unique_violation&) {
+    send_error(res, 409, "exists",
+               repo.forge + " repository " + repo.full_name + " is already registered");
+  }
+}
+
+}  // namespace
+
+void register_repo_routes(httplib::Server& http, const RepoRoutes& deps) {
+  http.Post("/api/v1/repos", [deps](const httplib::Request& req, httplib::Response& res) {
+    add_repo(deps, req, res);
+  });
+  http.Get("/api/v1/repos", [deps](const httplib::Request& req, httplib::Response& res) {
+    if (!deps.auth.authorize(req, res, "read")) return;
+    auto repos = deps.db.with([](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      return store::list_repos(tx);
+    });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : repos) out.push_back(repo_json(r));
+    send_json(res, 200, {{"repos", out}});
+  });
+
+  http.Get("/api/v1/webhooks/deliveries",
+           [deps](const httplib::Request& req, httplib::Response& res) {
+             if (!deps.auth.authorize(req, res, "admin")) return;
+             int limit = limit_param(req, 50);
+             auto rows = deps.db.with([&](pqxx::connection& c) {
+               pqxx::read_transaction tx(c);
+               return store::list_deliveries(tx, limit);
+             });
+             nlohmann::json out = nlohmann::json::array();
+             for (const auto& d : rows) out.push_back(delivery_json(d));
+             send_json(res, 200, {{"deliveries", out}});
+           });
+  http.Get(R"(/api/v1/webhooks/deliveries/(\d+))",
+           [deps](const httplib::Request& req, httplib::Response& res) {
+             if (!deps.auth.authorize(req, res, "admin")) return;
+             auto id = std::stoll(req.matches[1]);
+             auto d = deps.db.with([&](pqxx::connection& c) {
+               pqxx::read_transaction tx(c);
+               return store::get_delivery(tx, id);
+             });
+             if (!d) return send_error(res, 404, "not_found", "no delivery " + std::to_string(id));
+             auto j = delivery_json(*d);
+             j["headers"] = d->headers;
+             j["body"] = d->body;
+             send_json(res, 200, j);
+           });
+  http.Post(R"(/api/v1/webhooks/deliveries/(\d+)/replay)",
+            [deps](const httplib::Request& req, httplib::Response& res) {
+              auto caller = deps.auth.authorize(req, res, "admin");
+              if (!caller) return;
+              auto id = std::stoll(req.matches[1]);
+              auto answer = deps.intake.replay(id);
+              log_event(spdlog::level::info, "delivery replayed",
+                        {{"delivery", id}, {"by", caller->name()}, {"status", answer.status}});
+              send_json(res, answer.status, answer.body);
+            });
+  // The pipeline GET routes are in routes_status.cpp.
+}
+
+}  // namespace mlgate::server

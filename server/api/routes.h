@@ -1,0 +1,123 @@
+// The JSON API and the public endpoints, one file per area in server/api/. Each area's register
+// function receives the services its handlers use, and nothing else (docs/architecture.md, "The
+// rooms of server/"); App calls them.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "server/http/auth.h"
+#include "server/services/gate_service.h"
+#include "server/services/intake.h"
+#include "server/services/job_wakeup.h"
+#include "server/services/planner.h"
+#include "store/database.h"
+#include "store/migrations.h"
+#include "vcs/mirror.h"
+
+namespace mlgate::server {
+
+// The runner protocol's timing and limits (docs/runners.md).
+struct RunnerProtocolConfig {
+  int lease_seconds = 60;      // a claim or heartbeat holds the job this long
+  int heartbeat_seconds = 20;  // runners are told to heartbeat this often
+  int max_claim_wait_seconds = 30;
+  std::int64_t log_max_bytes = 8 << 20;  // the server's ceiling per attempt (runners cap at 4 MiB)
+  std::size_t junit_max_bytes = std::size_t{16} << 20;
+  std::size_t metrics_max_bytes = std::size_t{4} << 20;
+  std::size_t predictions_max_bytes = std::size_t{64} << 20;
+  // Limits a job gets when its tier sets none (sent with every claim; a tier's own value wins).
+  double default_cpus = 2.0;
+  std::int64_t default_memory_bytes = std::int64_t{4} << 30;
+  std::int64_t default_pids = 1024;
+};
+
+// /healthz, /readyz (and /debug/sleep with test endpoints on).
+struct HealthRoutes {
+  store::Database& db;
+  const std::vector<store::Migration>& migrations;
+  bool test_endpoints = false;
+};
+void register_health_routes(httplib::Server& http, const HealthRoutes& deps);
+
+// POST /webhooks/github and /webhooks/gitlab.
+struct WebhookRoutes {
+  Intake& intake;
+  std::size_t max_bytes;
+};
+void register_webhook_routes(httplib::Server& http, const WebhookRoutes& deps);
+
+// Repositories and webhook deliveries (list, show, replay).
+struct RepoRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  Intake& intake;
+};
+void register_repo_routes(httplib::Server& http, const RepoRoutes& deps);
+
+// The runner protocol: register, claim, heartbeat, lease, log, results, finish.
+struct RunnerRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  JobWakeup& wakeup;
+  const RunnerProtocolConfig& runners;
+};
+void register_runner_routes(httplib::Server& http, const RunnerRoutes& deps);
+
+// Jobs and runners seen by people: runner tokens, the runner list, a job, its log, cancellation.
+struct JobRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+};
+void register_job_routes(httplib::Server& http, const JobRoutes& deps);
+
+// The gate, deployments and rollbacks.
+struct GateRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  GateService& gate;
+};
+void register_gate_routes(httplib::Server& http, const GateRoutes& deps);
+
+// On-demand runs of a tier.
+struct TriggerRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  vcs::MirrorCache& mirrors;
+  const PlannerOptions& planner;
+};
+void register_trigger_routes(httplib::Server& http, const TriggerRoutes& deps);
+
+// GET /metrics.
+struct MetricsRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  const RunnerProtocolConfig& runners;
+};
+void register_metrics_routes(httplib::Server& http, const MetricsRoutes& deps);
+
+// The pipeline and gate badges.
+struct BadgeRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+};
+void register_badge_routes(httplib::Server& http, const BadgeRoutes& deps);
+
+// Pipelines, their status and log chunks.
+struct StatusRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+};
+void register_status_routes(httplib::Server& http, const StatusRoutes& deps);
+
+// API tokens: create, list, revoke.
+struct TokenRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+};
+void register_token_routes(httplib::Server& http, const TokenRoutes& deps);
+
+}  // namespace mlgate::server

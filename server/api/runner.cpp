@@ -1,0 +1,466 @@
+// The runner protocol (docs/runners.md): register, claim (long poll), heartbeat, lease check, log
+// append, results upload, finish, and reset after a runner restart. Runners authenticate with
+// their own credential; they never see database credentials.
+#include <nlohmann/json.hpp>
+
+#include "core/junit.h"
+#include "core/metrics_json.h"
+#include "core/predictions.h"
+#include "server/api/routes.h"
+#include "server/http/auth.h"
+#include "server/http/http_util.h"
+#include "server/http/json_log.h"
+#include "server/http/metrics.h"
+#include "server/services/job_wakeup.h"
+#include "store/job_queue.h"
+#include "store/results.h"
+#include "store/runners.h"
+
+namespace mlgate::server {
+namespace {
+
+const std::vector<std::string> kTiers = {"functionality", "validation", "training"};
+
+std::optional<std::string> bearer(const httplib::Request& req) {
+  const std::string header = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (header.size() <= prefix.size() || header.compare(0, prefix.size(), prefix) != 0)
+    return std::nullopt;
+  return header.substr(prefix.size());
+}
+
+// Runs fn(tx, runner) in one transaction when the request carries a live runner credential;
+// answers 401 otherwise. fn commits.
+template <typename F>
+void with_runner(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                 F&& fn) {
+  auto credential = bearer(req);
+  if (!credential) {
+    send_error(res, 401, "unauthorized", "missing runner credential (Authorization: Bearer ...)");
+    return;
+  }
+  deps.db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto runner = store::authenticate_runner(tx, *credential);
+    if (!runner) {
+      log_event(spdlog::level::warn, "rejected runner credential",
+                {{"path", req.path}, {"remote", req.remote_addr}});
+      send_error(res, 401, "unauthorized", "unknown or disabled runner credential");
+      return;
+    }
+    fn(tx, *runner);
+  });
+}
+
+std::optional<nlohmann::json> json_body(const httplib::Request& req, httplib::Response& res) {
+  if (req.body.empty()) return nlohmann::json::object();
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    send_error(res, 400, "bad_request", "the body must be a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::optional<int> attempt_of(const httplib::Request& req, const nlohmann::json* body) {
+  try {
+    if (body && body->contains("attempt") && (*body)["attempt"].is_number_integer())
+      return (*body)["attempt"].get<int>();
+    if (req.has_param("attempt")) return std::stoi(req.get_param_value("attempt"));
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+void lease_lost(httplib::Response& res) {
+  send_error(res, 409, "lease_lost",
+             "this runner no longer holds that attempt (its lease expired, the job was "
+             "re-queued, or it ended): stop it and do not report its results");
+}
+
+nlohmann::json claimed_json(const store::ClaimedJob& j) {
+  auto parsed = [](const std::string& text) {
+    auto v = nlohmann::json::parse(text, nullptr, false);
+    return v.is_discarded() ? nlohmann::json::object() : v;
+  };
+  return {{"id", j.job_id},
+          {"pipeline_id", j.pipeline_id},
+          {"attempt", j.attempt},
+          {"repo", j.repo},
+          {"forge", j.forge},
+          {"clone_url", j.clone_url},
+          {"fetch_ref", j.fetch_ref},
+          {"forge_token", j.forge_token},
+          {"sha", j.sha},
+          {"ref", j.ref},
+          {"tier", j.tier},
+          {"image", j.image},
+          {"command", j.command},
+          {"network", j.network},
+          {"timeout_seconds", j.timeout_seconds},
+          {"resources", parsed(j.resources_json)},
+          {"env", parsed(j.env_json)}};
+}
+
+void handle_register(const RunnerRoutes& deps, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "runner-register");
+  if (!caller) return;
+  auto body = json_body(req, res);
+  if (!body) return;
+  store::NewRunner r;
+  r.name = body->value("name", std::string());
+  if (r.name.empty() || r.name.size() > 200) {
+    send_error(res, 400, "bad_request", "name: 1 to 200 characters");
+    return;
+  }
+  if (body->contains("tiers")) {
+    if (!(*body)["tiers"].is_array() || (*body)["tiers"].empty()) {
+      send_error(res, 400, "bad_request", "tiers: a non-empty list of tier names");
+      return;
+    }
+    r.tiers.clear();
+    for (const auto& t : (*body)["tiers"]) {
+      if (!t.is_string() ||
+          std::find(kTiers.begin(), kTiers.end(), t.get<std::string>()) == kTiers.end()) {
+        send_error(res, 400, "bad_request",
+                   "tiers: each must be functionality, validation or training");
+        return;
+      }
+      r.tiers.push_back(t.get<std::string>());
+    }
+  }
+  r.capacity = body->value("capacity", 1);
+  if (r.capacity < 1 || r.capacity > 256) {
+    send_error(res, 400, "bad_request", "capacity: 1 to 256");
+    return;
+  }
+  r.executor = body->value("executor", std::string("docker"));
+  if (r.executor != "docker" && r.executor != "local") {
+    send_error(res, 400, "bad_request", "executor: docker or local");
+    return;
+  }
+  r.version = body->value("version", std::string());
+  const auto credential = store::generate_runner_credential();
+  auto id = deps.db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto id = store::insert_runner(tx, r, credential);
+    tx.commit();
+    return id;
+  });
+  log_event(spdlog::level::info, "runner registered",
+            {{"runner", id}, {"name", r.name}, {"executor", r.executor}, {"by", caller->name()}});
+  const auto& cfg = deps.runners;
+  send_json(res, 201,
+            {{"id", id},
+             {"token", credential},
+             {"lease_seconds", cfg.lease_seconds},
+             {"heartbeat_seconds", cfg.heartbeat_seconds}});
+}
+
+void handle_request(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto body = json_body(req, res);
+  if (!body) return;
+  const auto& cfg = deps.runners;
+  int wait = cfg.max_claim_wait_seconds;
+  if (body->contains("wait_seconds") && (*body)["wait_seconds"].is_number())
+    wait = std::clamp((*body)["wait_seconds"].get<int>(), 0, cfg.max_claim_wait_seconds);
+  std::vector<std::string> wanted;
+  if (body->contains("tiers") && (*body)["tiers"].is_array()) {
+    for (const auto& t : (*body)["tiers"])
+      if (t.is_string()) wanted.push_back(t.get<std::string>());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  auto& wakeup = deps.wakeup;
+  while (true) {
+    // Read the generation before looking, so a NOTIFY that lands between the look and the wait
+    // is not missed.
+    const auto seen = wakeup.generation();
+    std::optional<store::ClaimedJob> job;
+    bool authorised = false;
+    with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+      authorised = true;
+      std::vector<std::string> tiers;
+      for (const auto& t : runner.tiers) {
+        if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t) != wanted.end())
+          tiers.push_back(t);
+      }
+      job = store::claim_job(tx, runner.id, tiers, std::chrono::seconds(cfg.lease_seconds));
+      tx.commit();
+      if (job) {
+        log_event(spdlog::level::info, "job claimed",
+                  {{"job", job->job_id}, {"attempt", job->attempt}, {"runner", runner.id}});
+      }
+    });
+    if (!authorised) return;
+    if (job) {
+      auto described = claimed_json(*job);
+      auto& resources = described["resources"];
+      if (!resources.contains("cpus")) resources["cpus"] = cfg.default_cpus;
+      if (!resources.contains("memory_bytes")) resources["memory_bytes"] = cfg.default_memory_bytes;
+      if (!resources.contains("pids")) resources["pids"] = cfg.default_pids;
+      send_json(res, 200,
+                {{"job", described},
+                 {"lease_seconds", cfg.lease_seconds},
+                 {"heartbeat_seconds", cfg.heartbeat_seconds},
+                 {"log_max_bytes", cfg.log_max_bytes},
+                 {"results_max_bytes",
+                  {{"junit.xml", cfg.junit_max_bytes},
+                   {"metrics.json", cfg.metrics_max_bytes},
+                   {"predictions.jsonl", cfg.predictions_max_bytes}}}});
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline || wakeup.stopping()) break;
+    // A notification wakes us at once; without one, look again every 5 s anyway (a lost
+    // listener connection must not strand a queued job).
+    wakeup.wait_for_change(
+        seen, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+  }
+  res.status = 204;
+}
+
+std::int64_t path_job_id(const httplib::Request& req) {
+  return std::stoll(req.matches[1].str());
+}
+
+void handle_heartbeat(const RunnerRoutes& deps, const httplib::Request& req,
+                      httplib::Response& res) {
+  auto body = json_body(req, res);
+  if (!body) return;
+  auto attempt = attempt_of(req, &*body);
+  if (!attempt) {
+    send_error(res, 400, "bad_request", "attempt is required");
+    return;
+  }
+  const auto& cfg = deps.runners;
+  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+    auto state = store::heartbeat(tx, path_job_id(req), runner.id, *attempt,
+                                  std::chrono::seconds(cfg.lease_seconds));
+    tx.commit();
+    if (!state.held) return lease_lost(res);
+    send_json(res, 200, {{"cancel", state.cancel}, {"lease_seconds", cfg.lease_seconds}});
+  });
+}
+
+void handle_lease(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto attempt = attempt_of(req, nullptr);
+  if (!attempt) {
+    send_error(res, 400, "bad_request", "attempt is required");
+    return;
+  }
+  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+    auto state = store::lease_state(tx, path_job_id(req), runner.id, *attempt);
+    tx.commit();
+    if (!state.held) return lease_lost(res);
+    send_json(res, 200, {{"cancel", state.cancel}});
+  });
+}
+
+void handle_log(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto attempt = attempt_of(req, nullptr);
+  std::int64_t offset = -1;
+  try {
+    if (req.has_param("offset")) offset = std::stoll(req.get_param_value("offset"));
+  } catch (const std::exception&) {
+  }
+  if (!attempt || offset < 0) {
+    send_error(res, 400, "bad_request", "attempt and offset (bytes, >= 0) are required");
+    return;
+  }
+  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+    auto r = store::append_log(tx, path_job_id(req), runner.id, *attempt, offset, req.body,
+                               deps.runners.log_max_bytes);
+    auto lease = store::lease_state(tx, path_job_id(req), runner.id, *attempt);
+    tx.commit();
+    if (!r.held) return lease_lost(res);
+    if (r.gap) {
+      send_json(res, 409,
+                {{"error",
+                  {{"code", "log_gap"},
+                   {"message", "offset is past the stored log; resend from log_bytes"}}},
+                 {"log_bytes", r.log_bytes}});
+      return;
+    }
+    send_json(res, 200,
+              {{"log_bytes", r.log_bytes}, {"truncated", r.truncated}, {"cancel", lease.cancel}});
+  });
+}
+
+// Parses a results file into `parsed`; the parser's error when it is malformed.
+std::optional<core::ParseError> parse_results_file(const std::string& file, const std::string& body,
+                                                   std::size_t cap, core::JobResults& parsed) {
+  if (file == "junit.xml") {
+    core::JunitOptions o;
+    o.max_bytes = cap;
+    auto r = core::parse_junit(body, o);
+    if (r)
+      parsed.tests = std::move(r.value());
+    else
+      return r.error();
+  } else if (file == "metrics.json") {
+    core::MetricsJsonOptions o;
+    o.max_bytes = cap;
+    auto r = core::parse_metrics_json(body, o);
+    if (r)
+      parsed.metrics = std::move(r.value());
+    else
+      return r.error();
+  } else {
+    core::PredictionsOptions o;
+    o.max_bytes = cap;
+    auto r = core::parse_predictions_jsonl(body, o);
+    if (r)
+      parsed.predictions = std::move(r.value());
+    else
+      return r.error();
+  }
+  return std::nullopt;
+}
+
+// Replaces the job's rows of one results file with `parsed`; how many were stored.
+std::size_t store_results_file(pqxx::work& tx, std::int64_t job, const std::string& file,
+                               const core::JobResults& parsed) {
+  std::size_t stored = 0;
+  if (file == "junit.xml") {
+    store::replace_test_cases(tx, job, parsed.tests);
+    stored = parsed.tests.size();
+  } else if (file == "metrics.json") {
+    store::replace_metrics(tx, job, parsed.metrics);
+    stored = parsed.metrics.size();
+  } else {
+    store::replace_predictions(tx, job, parsed.predictions);
+    stored = parsed.predictions.size();
+  }
+  return stored;
+}
+
+// Parses one results file and stores it; a malformed or oversized file is recorded on the job
+// (which then fails) and answered 422/413 with the parser's message and position.
+void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  const std::string file = req.matches[2].str();
+  const auto& cfg = deps.runners;
+  auto attempt = attempt_of(req, nullptr);
+  if (!attempt) {
+    send_error(res, 400, "bad_request", "attempt is required");
+    return;
+  }
+  std::size_t cap = 0;
+  if (file == "junit.xml")
+    cap = cfg.junit_max_bytes;
+  else if (file == "metrics.json")
+    cap = cfg.metrics_max_bytes;
+  else if (file == "predictions.jsonl")
+    cap = cfg.predictions_max_bytes;
+  else {
+    send_error(res, 404, "unknown_results_file",
+               "results files are junit.xml, metrics.json and predictions.jsonl");
+    return;
+  }
+  // The runner sends at most cap + 1 bytes of a larger file and its real size in a header.
+  std::uint64_t size = req.body.size();
+  try {
+    if (req.has_header("X-Mlgate-File-Size"))
+      size = std::max<std::uint64_t>(size, std::stoull(req.get_header_value("X-Mlgate-File-Size")));
+  } catch (const std::exception&) {
+  }
+  std::optional<core::ParseError> error;
+  core::JobResults parsed;
+  int status = 200;
+  if (size > cap) {
+    error = core::ParseError{
+        file, 0, 0,
+        "is " + std::to_string(size) + " bytes, over the " + std::to_string(cap) + "-byte cap"};
+    status = 413;
+  } else {
+    error = parse_results_file(file, req.body, cap, parsed);
+  }
+  if (error) {
+    if (error->file.empty()) error->file = file;
+    if (status == 200) status = 422;
+  }
+  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+    const auto job = path_job_id(req);
+    if (!store::record_results_file(tx, job, runner.id, *attempt, file,
+                                    static_cast<std::int64_t>(size)))
+      return lease_lost(res);
+    if (error) {
+      store::record_results_error(tx, job, runner.id, *attempt, error->to_string());
+      tx.commit();
+      send_error(res, status, status == 413 ? "results_too_large" : "malformed_results",
+                 error->to_string());
+      return;
+    }
+    const std::size_t stored = store_results_file(tx, job, file, parsed);
+    tx.commit();
+    send_json(res, 200, {{"file", file}, {"stored", stored}});
+  });
+}
+
+void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto body = json_body(req, res);
+  if (!body) return;
+  auto attempt = attempt_of(req, &*body);
+  auto kind = store::finish_kind_from_string(body->value("outcome", std::string()));
+  if (!attempt || !kind) {
+    send_error(res, 400, "bad_request",
+               "attempt and outcome (exited, timed_out, cancelled or error) are required");
+    return;
+  }
+  store::Finish f;
+  f.kind = *kind;
+  f.exit_code = body->value("exit_code", 0);
+  f.message = body->value("message", std::string());
+  if (f.message.size() > 4096) f.message.resize(4096);
+  f.log_truncated = body->value("log_truncated", false);
+  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+    auto r = store::finish_job(tx, path_job_id(req), runner.id, *attempt, f);
+    const auto ended = r.held ? job_end(tx, path_job_id(req)) : std::nullopt;
+    tx.commit();
+    if (!r.held) return lease_lost(res);
+    if (ended) observe_job_end(*ended);
+    deps.wakeup.bump();  // dependants may have become claimable
+    log_event(
+        spdlog::level::info, "job finished",
+        {{"job", path_job_id(req)}, {"attempt", *attempt}, {"state", core::to_string(*r.state)}});
+    send_json(res, 200, {{"state", core::to_string(*r.state)}});
+  });
+}
+
+void handle_reset(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+    auto n = store::release_runner_jobs(tx, runner.id);
+    tx.commit();
+    if (n) {
+      log_event(spdlog::level::warn, "runner restarted; its jobs re-queued",
+                {{"runner", runner.id}, {"jobs", n}});
+    }
+    send_json(res, 200, {{"released", n}, {"runner", runner.id}});
+  });
+}
+
+}  // namespace
+
+void register_runner_routes(httplib::Server& http, const RunnerRoutes& deps) {
+  const std::string base = "/api/v1/runner";
+  http.Post(base + "/register", [deps](const httplib::Request& q, httplib::Response& s) {
+    handle_register(deps, q, s);
+  });
+  http.Post(base + "/reset",
+            [deps](const httplib::Request& q, httplib::Response& s) { handle_reset(deps, q, s); });
+  http.Post(base + "/jobs/request", [deps](const httplib::Request& q, httplib::Response& s) {
+    handle_request(deps, q, s);
+  });
+  http.Post(
+      base + R"(/jobs/(\d{1,18})/heartbeat)",
+      [deps](const httplib::Request& q, httplib::Response& s) { handle_heartbeat(deps, q, s); });
+  http.Get(base + R"(/jobs/(\d{1,18})/lease)",
+           [deps](const httplib::Request& q, httplib::Response& s) { handle_lease(deps, q, s); });
+  http.Post(base + R"(/jobs/(\d{1,18})/log)",
+            [deps](const httplib::Request& q, httplib::Response& s) { handle_log(deps, q, s); });
+  http.Put(base + R"(/jobs/(\d{1,18})/results/([A-Za-z0-9._-]{1,64}))",
+           [deps](const httplib::Request& q, httplib::Response& s) { handle_results(deps, q, s); });
+  http.Post(base + R"(/jobs/(\d{1,18})/finish)",
+            [deps](const httplib::Request& q, httplib::Response& s) { handle_finish(deps, q, s); });
+}
+
+}  // namespace mlgate::server

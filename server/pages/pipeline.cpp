@@ -1,0 +1,289 @@
+// A pipeline's page (GET /pipelines/{id}[?environment=E]): tiers and jobs, test counts and the
+// failing tests, metrics and slices next to the baseline (the commit deployed to E now) with the
+// deltas coloured, fairness and prediction flips, the ML Test Score scorecard, and the gate
+// decisions per environment. Decisions are read from the stored gate_decisions rows (their checks
+// and inputs), never re-evaluated here: the page shows what deploy pipelines were told.
+#include <map>
+
+#include "core/pipeline_view.h"
+#include "core/rubric.h"
+#include "core/trend_svg.h"
+#include "server/pages/pages.h"
+#include "store/page_views.h"
+#include "store/pipeline_queries.h"
+
+namespace mlgate::server::pages {
+namespace {
+
+// Sets VALUE, BASELINE, DELTA and DELTA_CLASS (good / bad / neutral).
+void set_comparison(ctemplate::TemplateDictionary* d, const core::Comparison& c) {
+  d->SetValue("VALUE", c.value);
+  d->SetValue("BASELINE", c.baseline);
+  d->SetValue("DELTA", c.delta);
+  d->SetValue("DELTA_CLASS", c.delta_class);
+}
+
+void set_check(ctemplate::TemplateDictionary* d, const core::StoredCheck* check) {
+  if (!check) return;
+  auto* c = d->AddSectionDictionary("CHECK");
+  c->SetValue("STATUS", check->status);
+  c->SetValue("REASON", check->reason);
+  c->SetValue("THRESHOLD", check->threshold);
+}
+
+void add_header(ctemplate::TemplateDictionary& c, const store::PipelineStatus& p) {
+  c.SetIntValue("ID", p.id);
+  c.SetValue("STATE", p.state);
+  c.SetValue("REPO", p.repo_name);
+  c.SetValue("REPO_URL", repo_url(p.repo_name));
+  c.SetValue("SHA", p.sha);
+  c.SetValue("BRANCH", p.branch.empty() ? p.ref : p.branch);
+  c.SetValue("TRIGGER", p.trigger);
+  if (p.pr_number) c.AddSectionDictionary("PR")->SetIntValue("NUMBER", *p.pr_number);
+  c.SetValue("AUTHOR", p.author.empty() ? "-" : p.author);
+  c.SetValue("CREATED", format_time(p.created_at));
+  c.SetValue("MESSAGE", p.commit_message);
+  if (!p.error.empty()) c.AddSectionDictionary("PIPELINE_ERROR")->SetValue("TEXT", p.error);
+  c.SetValue("DURATION", format_duration(p.duration_seconds));
+}
+
+void add_jobs(ctemplate::TemplateDictionary& c, const std::vector<store::PipelineJobRow>& jobs) {
+  for (const auto& j : jobs) {
+    auto* d = c.AddSectionDictionary("JOB");
+    d->SetIntValue("ID", j.id);
+    d->SetValue("URL", job_url(j.id));
+    d->SetValue("TIER", j.tier);
+    d->SetValue("STATE", std::string(core::to_string(j.state)));
+    d->SetIntValue("ATTEMPT", j.attempt);
+    d->SetIntValue("MAX_ATTEMPTS", j.max_attempts);
+    d->SetValue("RUNNER", j.runner.empty() ? "-" : j.runner);
+    d->SetValue("EXIT_CODE", j.exit_code ? std::to_string(*j.exit_code) : "-");
+    d->SetValue("DURATION", format_duration(j.duration_seconds));
+    d->SetValue("NOTE", j.note);
+  }
+  c.ShowSection(jobs.empty() ? "NO_JOBS" : "HAS_JOBS");
+}
+
+void add_tests(ctemplate::TemplateDictionary& c, const store::PipelinePageView& v) {
+  auto count = [&](const char* status) {
+    auto it = v.test_counts.find(status);
+    return it == v.test_counts.end() ? 0L : it->second;
+  };
+  c.SetIntValue("PASSED", count("passed"));
+  c.SetIntValue("FAILED", count("failed"));
+  c.SetIntValue("ERRORS", count("error"));
+  c.SetIntValue("SKIPPED", count("skipped"));
+  if (v.failing.empty()) return;
+  auto* f = c.AddSectionDictionary("FAILING");
+  for (const auto& t : v.failing) {
+    auto* d = f->AddSectionDictionary("TEST");
+    d->SetValue("TIER", t.tier);
+    d->SetValue("NAME", t.classname.empty() ? t.name : t.classname + "::" + t.name);
+    d->SetValue("STATUS", t.status);
+    d->SetValue("MESSAGE", t.message.substr(0, 2000));
+  }
+}
+
+void add_decisions(ctemplate::TemplateDictionary& c,
+                   const std::vector<core::StoredDecision>& decisions) {
+  if (decisions.empty()) c.ShowSection("NO_DECISIONS");
+  for (const auto& dec : decisions) {
+    auto* d = c.AddSectionDictionary("DECISION");
+    d->SetIntValue("ID", dec.id);
+    d->SetValue("ENVIRONMENT", dec.environment);
+    d->SetValue("DECISION", dec.decision);
+    d->SetValue("CREATED", format_time(dec.created_at));
+    d->SetValue("SOURCE", dec.source);
+    d->SetValue("SUMMARY", dec.summary);
+    if (dec.baseline_sha.empty())
+      d->ShowSection("NO_BASE");
+    else
+      d->AddSectionDictionary("BASE")->SetValue("SHORT_SHA", short_sha(dec.baseline_sha));
+    for (const auto* ch : core::blocking_first(dec.checks)) {
+      auto* r = d->AddSectionDictionary("CHECK");
+      r->SetValue("KIND", ch->kind);
+      r->SetValue("NAME", ch->name);
+      r->SetValue("STATUS", ch->status);
+      r->SetValue("VALUE", format_value(ch->value));
+      r->SetValue("BASELINE", format_value(ch->baseline));
+      r->SetValue("THRESHOLD", ch->threshold);
+      r->SetValue("REASON", ch->reason);
+    }
+  }
+}
+
+void add_rubric_section(ctemplate::TemplateDictionary* r, core::RubricSection section,
+                        const core::StoredRubric& rubric) {
+  const std::string sid(core::section_id(section));
+  auto* s = r->AddSectionDictionary("SECTION");
+  s->SetValue("ID", sid);
+  s->SetValue("TITLE", std::string(core::section_title(section)));
+  auto sum = rubric.sections.find(sid);
+  s->SetValue("SUM", format_value(sum == rubric.sections.end() ? std::nullopt : sum->second));
+  for (const auto& item : core::rubric_items()) {
+    if (item.section != section) continue;
+    auto* d = s->AddSectionDictionary("ITEM");
+    const std::string id(item.id);
+    d->SetValue("ID", id);
+    d->SetValue("TITLE", std::string(item.title));
+    auto found = rubric.items.find(id);
+    const double points = found == rubric.items.end() ? 0 : found->second.points;
+    d->SetValue("POINTS", core::format_number(points));
+    d->SetValue("CLASS", points >= 1 ? "pass" : points > 0 ? "pending" : "");
+    d->SetValue("EVIDENCE", found == rubric.items.end() ? "" : found->second.evidence);
+  }
+}
+
+void add_rubric(ctemplate::TemplateDictionary& c,
+                const std::vector<core::StoredDecision>& decisions) {
+  const core::StoredDecision* latest = core::rubric_decision(decisions);
+  if (!latest) return c.ShowSection("NO_RUBRIC");
+  const core::StoredRubric& rubric = *latest->rubric;
+  auto* r = c.AddSectionDictionary("RUBRIC");
+  r->SetValue("SCORE", format_value(rubric.score));
+  r->SetValue("BAND", rubric.band);
+  r->SetValue("ENVIRONMENT", latest->environment);
+  r->SetValue("DECIDED", format_time(latest->created_at));
+  for (auto section : core::kRubricSections) add_rubric_section(r, section, rubric);
+}
+
+// What the page compares with, and the decisions it shows.
+struct Loaded {
+  store::PipelinePageView view;
+  std::vector<core::StoredDecision> decisions;
+  std::string environment;  // the baseline's; "" when there is none to choose
+  store::PageBaseline baseline;
+};
+
+std::vector<core::StoredDecision> stored_decisions(
+    const std::vector<store::GateDecisionRow>& rows) {
+  std::vector<core::StoredDecision> out;
+  for (const auto& r : rows) {
+    core::StoredDecision d;
+    d.id = r.id;
+    d.environment = r.environment;
+    d.decision = r.decision;
+    d.baseline_sha = r.baseline_sha;
+    d.source = r.source;
+    d.created_at = r.created_at;
+    core::read_decision_json(d, r.checks_json, r.inputs_json);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+void add_baseline(ctemplate::TemplateDictionary& c, std::int64_t id, const Loaded& l) {
+  if (!l.baseline.sha) {
+    auto* nb = c.AddSectionDictionary("NO_BASELINE");
+    if (!l.environment.empty())
+      nb->AddSectionDictionary("ENVIRONMENT")->SetValue("NAME", l.environment);
+    return;
+  }
+  auto* b = c.AddSectionDictionary("BASELINE");
+  b->SetValue("SHORT_SHA", short_sha(*l.baseline.sha));
+  b->SetValue("ENVIRONMENT", l.environment);
+  if (l.baseline.pipeline_id) {
+    auto* pd = b->AddSectionDictionary("PIPELINE");
+    pd->SetIntValue("ID", *l.baseline.pipeline_id);
+    pd->SetValue("URL", pipeline_url(*l.baseline.pipeline_id));
+  }
+  const auto& environments = l.view.deployed_environments;
+  if (environments.size() <= 1) return;
+  auto* o = b->AddSectionDictionary("OTHER_ENV");
+  for (const auto& e : environments) {
+    if (e == l.environment) continue;
+    auto* link = o->AddSectionDictionary("ENV");
+    link->SetValue("NAME", e);
+    link->SetValue("URL",
+                   pipeline_url(id) + "?environment=" + httplib::detail::encode_query_param(e));
+  }
+}
+
+void add_metrics(ctemplate::TemplateDictionary& c, const core::MetricComparisons& m) {
+  for (const auto& row : m.globals) {
+    auto* d = c.AddSectionDictionary("METRIC");
+    d->SetValue("NAME", row.metric->name);
+    set_comparison(d, row.comparison);
+    set_check(d, row.check);
+  }
+  c.ShowSection(m.globals.empty() ? "NO_METRICS" : "HAS_METRICS");
+  for (const auto& row : m.slices) {
+    auto* d = c.AddSectionDictionary("SLICE");
+    d->SetValue("KEY", row.metric->slice_key);
+    d->SetValue("GROUP", row.metric->slice_value);
+    d->SetValue("NAME", row.metric->name);
+    d->SetValue("N", row.metric->n ? std::to_string(*row.metric->n) : "-");
+    set_comparison(d, row.comparison);
+    set_check(d, row.check);
+  }
+  c.ShowSection(m.slices.empty() ? "NO_SLICES" : "HAS_SLICES");
+}
+
+void add_fairness(ctemplate::TemplateDictionary& c,
+                  const std::vector<core::StoredDecision>& decisions) {
+  const auto rows = core::fairness_rows(decisions);
+  for (const auto& row : rows) {
+    auto* f = c.AddSectionDictionary("FAIR");
+    f->SetValue("ENVIRONMENT", row.environment);
+    f->SetValue("NAME", row.check->name);
+    f->SetValue("STATUS", row.check->status);
+    f->SetValue("VALUE", format_value(row.check->value));
+    f->SetValue("THRESHOLD", row.check->threshold);
+    f->SetValue("REASON", row.check->reason);
+  }
+  c.ShowSection(rows.empty() ? "NO_FAIRNESS" : "HAS_FAIRNESS");
+}
+
+// The comparison with the baseline: metrics and slices, fairness, flips, the scorecard and the
+// decisions themselves.
+void add_comparison(ctemplate::TemplateDictionary& c, std::int64_t id, const Loaded& l) {
+  add_baseline(c, id, l);
+  const core::JobResults* baseline = core::baseline_of(l.baseline.sha, l.baseline.results);
+  const core::CheckIndex checks(l.decisions, l.environment);
+  add_metrics(c, core::compare_metrics(l.view.results, baseline, checks));
+  add_fairness(c, l.decisions);
+  const auto* flip = checks.find("predictions", "flip_rate");
+  c.SetValue("FLIP_TEXT",
+             flip ? core::flip_check_text(*flip) : core::flip_text(l.view.results, baseline));
+  add_rubric(c, l.decisions);
+  add_decisions(c, l.decisions);
+}
+
+}  // namespace
+
+void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = authorize_page(deps.auth, req, res);
+  if (!caller) return;
+  const auto id = std::stoll(req.matches[1].str());
+  const std::string wanted_env = req.get_param_value("environment");
+  auto pipeline = deps.db.with([&](pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    return store::get_pipeline_status(tx, id);
+  });
+  if (!pipeline)
+    return send_message(res, &*caller, 404, "Not found", "No pipeline " + std::to_string(id) + ".",
+                        true);
+  if (!caller->may_see_repo(pipeline->repo_id))
+    return send_message(res, &*caller, 403, "Forbidden",
+                        "This token is restricted to another repository.", true);
+  const auto& p = *pipeline;
+  Page page(&*caller, "Pipeline #" + std::to_string(id) + " of " + p.repo_name, "pipeline.tpl");
+  auto& c = page.content();
+  add_header(c, p);
+  const Loaded loaded = deps.db.with([&](pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    Loaded l;
+    l.view = store::load_pipeline_page(tx, p);
+    l.decisions = stored_decisions(l.view.decisions);
+    l.environment =
+        core::baseline_environment(wanted_env, l.decisions, l.view.deployed_environments);
+    l.baseline = store::load_page_baseline(tx, p.repo_id, l.environment);
+    return l;
+  });
+  add_jobs(c, loaded.view.jobs);
+  add_tests(c, loaded.view);
+  add_comparison(c, id, loaded);
+  page.send(res);
+}
+
+}  // namespace mlgate::server::pages

@@ -1,0 +1,210 @@
+#include "server/services/forge_reporter.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "server/http/json_log.h"
+#include "server/services/forge_requests.h"
+#include "server/services/gate_service.h"
+#include "store/feedback.h"
+#include "store/forge_outbox.h"
+#include "store/repos.h"
+
+namespace mlgate::server {
+namespace {
+
+using nlohmann::json;
+
+struct RepoTarget {
+  store::RepoRow repo;
+  std::string project_id;  // GitLab numeric id when known
+};
+
+std::optional<RepoTarget> repo_target(pqxx::transaction_base& tx, std::int64_t repo_id) {
+  auto repo = store::find_repo_by_id(tx, repo_id);
+  if (!repo) return std::nullopt;
+  return RepoTarget{std::move(*repo), store::forge_project_id(tx, repo_id)};
+}
+
+store::NewOutboxRequest status_request(const RepoTarget& t, const std::string& sha,
+                                       const StatusReport& status) {
+  auto req = commit_status_request(t.repo.forge, forge_api_base(t.repo.forge, t.repo.api_base_url),
+                                   t.repo.full_name, t.project_id, sha, status);
+  store::NewOutboxRequest out;
+  out.repo_id = t.repo.id;
+  out.kind = "commit_status";
+  out.sha = sha;
+  out.context = status.context;
+  out.method = req.method;
+  out.url = req.url;
+  out.body_json = req.body.dump();
+  return out;
+}
+
+// The statuses of one pipeline, in the order they are queued.
+std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipeline& p,
+                                                       const RepoTarget& t, GateService& gate,
+                                                       const std::string& public_url) {
+  std::vector<store::NewOutboxRequest> out;
+  const std::string link =
+      public_url.empty() ? "" : public_url + "/pipelines/" + std::to_string(p.id);
+  if (p.jobs.empty()) {
+    // Nothing was planned: the config is missing, invalid or the commit unreadable.
+    if (p.state == core::PipelineState::failed || p.state == core::PipelineState::error)
+      out.push_back(status_request(t, p.sha, config_status(p.state, p.error, link)));
+    return out;
+  }
+  for (const auto& j : p.jobs)
+    out.push_back(status_request(t, p.sha, tier_status(j.tier, j.state, j.message, link)));
+  auto envs = gate.environments(t.repo, p.sha);
+  if (envs.refusal) return out;  // the pipeline was planned from this config: a transient failure
+  for (const auto& env : envs.names) {
+    auto answer = gate.evaluate(t.repo, p.sha, env, "status");
+    if (answer.refusal) {
+      out.push_back(
+          status_request(t, p.sha, gate_status(env, "error", answer.refusal->message, link)));
+    } else {
+      out.push_back(status_request(
+          t, p.sha,
+          gate_status(env, answer.body.value("decision", "error"), answer.body.value("summary", ""),
+                      link + (link.empty() ? "" : "#gate-" + env))));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int report_due_pipelines(store::Database& db, GateService& gate, const std::string& public_url,
+                         int limit) {
+  auto due = db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::due_feedback(tx, limit);
+  });
+  int handled = 0;
+  for (const auto& d : due) {
+    try {
+      struct Loaded {
+        std::optional<store::FeedbackPipeline> pipeline;
+        std::optional<RepoTarget> target;
+      };
+      auto loaded = db.with([&](pqxx::connection& c) {
+        pqxx::read_transaction tx(c);
+        Loaded l;
+        l.pipeline = store::feedback_pipeline(tx, d.pipeline_id);
+        if (l.pipeline) l.target = repo_target(tx, l.pipeline->repo_id);
+        return l;
+      });
+      std::vector<store::NewOutboxRequest> requests;
+      if (loaded.pipeline && loaded.target && !loaded.target->repo.forge_token.empty() &&
+          loaded.pipeline->latest_for_sha)
+        requests = pipeline_statuses(*loaded.pipeline, *loaded.target, gate, public_url);
+      int queued = 0;
+      db.with([&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        for (const auto& r : requests)
+          if (store::enqueue_forge_request(tx, r)) ++queued;
+        if (loaded.pipeline)
+          store::recheck_protection_requests(tx, loaded.pipeline->repo_id, loaded.pipeline->sha);
+        store::done_feedback(tx, d);
+        tx.commit();
+      });
+      if (queued)
+        log_event(spdlog::level::debug, "forge statuses queued",
+                  {{"pipeline", d.pipeline_id}, {"statuses", queued}});
+      ++handled;
+    } catch (const store::DatabaseUnavailable&) {
+      throw;
+    } catch (const std::exception& e) {
+      // Left due, behind the others, and tried again on a later pass.
+      log_event(spdlog::level::warn, "forge statuses not reported",
+                {{"pipeline", d.pipeline_id}, {"error", e.what()}});
+      db.with([&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        store::postpone_feedback(tx, d.pipeline_id);
+        tx.commit();
+      });
+    }
+  }
+  return handled;
+}
+
+int answer_due_protection_rules(store::Database& db, GateService& gate, int limit) {
+  auto due = db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto rows = store::due_protection_requests(tx, limit);
+    tx.commit();
+    return rows;
+  });
+  int answered = 0;
+  for (const auto& req : due) {
+    auto target = db.with([&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      return repo_target(tx, req.repo_id);
+    });
+    auto defer = [&](std::optional<double> seconds) {
+      db.with([&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        store::defer_protection_request(tx, req.id, seconds);
+        tx.commit();
+      });
+    };
+    if (!target || target->repo.forge_token.empty()) {
+      defer(std::nullopt);  // nothing to answer with; the planner refuses such requests anyway
+      continue;
+    }
+    // GitHub's environment names are not case-sensitive: "Production" asks the gate `production`.
+    std::string environment = req.environment;
+    if (auto gates = gate.environments(target->repo, req.sha); !gates.refusal)
+      environment = core::gate_for_environment(gates.names, req.environment);
+    auto answer = gate.evaluate(target->repo, req.sha, environment, "protection_rule");
+    bool approved = false;
+    std::optional<std::int64_t> decision_id;
+    std::string comment;
+    if (answer.refusal) {
+      if (answer.refusal->code == "unknown_commit") {
+        defer(60.0);  // the remote may be briefly unreachable: look again in a minute
+        continue;
+      }
+      comment = cut_utf8(
+          "mlgate cannot evaluate the gate, so it rejects: " + answer.refusal->message, 1024);
+    } else {
+      const std::string decision = answer.body.value("decision", "");
+      if (decision == "pending") {
+        defer(std::nullopt);  // looked at again when the commit's pipeline changes
+        continue;
+      }
+      approved = decision == "allow";
+      if (answer.body.contains("decision_id") && answer.body["decision_id"].is_number_integer())
+        decision_id = answer.body["decision_id"].get<std::int64_t>();
+      comment = protection_comment(answer.body);
+    }
+    auto callback =
+        protection_callback_request(req.callback_url, req.environment, approved, comment);
+    store::NewOutboxRequest out;
+    out.repo_id = req.repo_id;
+    out.kind = "protection_callback";
+    out.sha = req.sha;
+    out.context = "protection/" + std::to_string(req.id);
+    out.url = callback.url;
+    out.body_json = callback.body.dump();
+    bool done = db.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      if (!store::answer_protection_request(tx, req.id, approved, decision_id, comment))
+        return false;  // another replica answered it
+      store::enqueue_forge_request(tx, out);
+      tx.commit();
+      return true;
+    });
+    if (!done) continue;
+    log_event(spdlog::level::info, "deployment protection rule answered",
+              {{"repo", target->repo.full_name},
+               {"sha", req.sha},
+               {"environment", req.environment},
+               {"answer", approved ? "approved" : "rejected"}});
+    ++answered;
+  }
+  return answered;
+}
+
+}  // namespace mlgate::server

@@ -1,0 +1,285 @@
+#include "server/services/forge_requests.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <regex>
+
+#include "util/strings.h"
+
+#ifndef MLGATE_VERSION
+#define MLGATE_VERSION "dev"
+#endif
+
+namespace mlgate::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kDescriptionLimit = 140;  // GitHub refuses longer status descriptions
+
+// RFC 3986 unreserved characters stay; everything else is %XX.
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The forge's word for our state.
+std::string github_state(const std::string& state) {
+  if (state == "running") return "pending";
+  if (state == "cancelled") return "error";
+  return state;  // pending, success, failure, error
+}
+
+std::string gitlab_state(const std::string& state) {
+  if (state == "failure" || state == "error") return "failed";
+  if (state == "cancelled") return "canceled";
+  return state;  // pending, running, success
+}
+
+struct Origin {
+  std::string scheme, host, port;
+};
+
+std::optional<Origin> origin_of(const std::string& url) {
+  static const std::regex re(
+      R"(^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]+@)?(\[[^\]]+\]|[^/?#:]+)(:(\d+))?([/?#].*)?$)");
+  std::smatch m;
+  if (!std::regex_match(url, m, re)) return std::nullopt;
+  Origin o{util::lower(m[1].str()), util::lower(m[3].str()), m[5].str()};
+  if (o.port.empty()) o.port = o.scheme == "https" ? "443" : o.scheme == "http" ? "80" : "";
+  if (!m[2].str().empty()) return std::nullopt;  // credentials in a URL: never ours
+  return o;
+}
+
+}  // namespace
+
+std::string cut_utf8(const std::string& s, std::size_t limit) {
+  if (s.size() <= limit) return s;
+  const std::string ellipsis = "\xE2\x80\xA6";  // …
+  if (limit < ellipsis.size()) return "";
+  std::size_t end = limit - ellipsis.size();
+  // Step back over continuation bytes so that no character is split.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end) + ellipsis;
+}
+
+std::string forge_api_base(std::string_view forge, std::string_view configured) {
+  std::string base(configured);
+  if (base.empty())
+    base = forge == "gitlab" ? "https://gitlab.com/api/v4" : "https://api.github.com";
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+StatusReport tier_status(const std::string& tier, core::JobState job_state,
+                         const std::string& message, const std::string& target_url) {
+  StatusReport s;
+  s.context = "mlgate/" + tier;
+  s.target_url = target_url;
+  const std::string name(core::to_string(job_state));
+  auto with_message = [&](const std::string& text) {
+    return message.empty() ? text : text + ": " + message;
+  };
+  switch (job_state) {
+    case core::JobState::blocked:
+      s.state = "pending";
+      s.description = "waiting for the tiers it needs";
+      break;
+    case core::JobState::queued:
+      s.state = "pending";
+      s.description = "queued for a runner";
+      break;
+    case core::JobState::running:
+      s.state = "running";
+      s.description = name;
+      break;
+    case core::JobState::passed:
+      s.state = "success";
+      s.description = name;
+      break;
+    case core::JobState::failed:
+      s.state = "failure";
+      s.description = with_message(name);
+      break;
+    case core::JobState::timed_out:
+      s.state = "failure";
+      s.description = with_message("timed out");
+      break;
+    case core::JobState::cancelled:
+    case core::JobState::skipped:
+      s.state = "cancelled";
+      s.description = with_message(name);
+      break;
+    case core::JobState::error:
+      s.state = "error";
+      s.description = with_message(name);
+      break;
+  }
+  s.description = cut_utf8(s.description, kDescriptionLimit);
+  return s;
+}
+
+StatusReport gate_status(const std::string& environment, const std::string& decision,
+                         const std::string& summary, const std::string& target_url) {
+  StatusReport s;
+  s.context = "mlgate/gate/" + environment;
+  s.target_url = target_url;
+  if (decision == "allow")
+    s.state = "success";
+  else if (decision == "deny")
+    s.state = "failure";
+  else if (decision == "pending")
+    s.state = "pending";
+  else
+    s.state = "error";
+  s.description = cut_utf8(summary.empty() ? decision : summary, kDescriptionLimit);
+  return s;
+}
+
+StatusReport config_status(core::PipelineState pipeline_state, const std::string& error,
+                           const std::string& target_url) {
+  StatusReport s;
+  s.context = "mlgate/config";
+  s.target_url = target_url;
+  s.state = pipeline_state == core::PipelineState::failed ? "failure" : "error";
+  // The first line names the problem; the page has the whole message with lines and columns.
+  std::string text;
+  for (char c : error) {
+    const bool space = c == '\n' || c == ' ' || c == '\t' || c == '\r';
+    if (!space)
+      text += c;
+    else if (!text.empty() && text.back() != ' ')
+      text += ' ';
+  }
+  s.description = cut_utf8(text.empty() ? std::string(core::to_string(pipeline_state)) : text,
+                           kDescriptionLimit);
+  return s;
+}
+
+ForgeRequest commit_status_request(std::string_view forge, const std::string& api_base,
+                                   const std::string& full_name, const std::string& project_id,
+                                   const std::string& sha, const StatusReport& status) {
+  ForgeRequest r;
+  if (forge == "gitlab") {
+    const std::string id = project_id.empty() ? url_encode(full_name) : url_encode(project_id);
+    r.url = api_base + "/projects/" + id + "/statuses/" + sha;
+    r.body = {{"state", gitlab_state(status.state)},
+              {"name", status.context},
+              {"description", status.description}};
+  } else {
+    r.url = api_base + "/repos/" + full_name + "/statuses/" + sha;
+    r.body = {{"state", github_state(status.state)},
+              {"context", status.context},
+              {"description", status.description}};
+  }
+  if (!status.target_url.empty()) r.body["target_url"] = status.target_url;
+  return r;
+}
+
+ForgeRequest protection_callback_request(const std::string& callback_url,
+                                         const std::string& environment, bool approved,
+                                         const std::string& comment) {
+  ForgeRequest r;
+  r.url = callback_url;
+  r.body = {{"environment_name", environment},
+            {"state", approved ? "approved" : "rejected"},
+            {"comment", cut_utf8(comment, 1024)}};
+  return r;
+}
+
+std::string protection_comment(const json& gate, std::size_t limit) {
+  auto str = [](const json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                  : std::string();
+  };
+  const std::string decision = str(gate, "decision");
+  std::string out = "mlgate gate " + (decision.empty() ? std::string("error") : decision);
+  const std::string sha = str(gate, "sha");
+  if (!sha.empty()) out += " for " + util::short_sha(sha);
+  const std::string baseline = str(gate, "baseline_sha");
+  out += baseline.empty() ? " (no deployed baseline)" : " against " + util::short_sha(baseline);
+  out += ".";
+  std::vector<std::string> lines;
+  if (gate.is_object() && gate.contains("checks") && gate["checks"].is_array()) {
+    for (const auto& c : gate["checks"]) {
+      const bool blocks = c.is_object() && c.value("blocks", false);
+      if (!blocks) continue;
+      lines.push_back(str(c, "kind") + " " + str(c, "name") + ": " + str(c, "reason"));
+    }
+  }
+  if (lines.empty()) {
+    const std::string summary = str(gate, "summary");
+    if (!summary.empty()) out += " " + summary;
+  } else {
+    out += " Failing checks (" + std::to_string(lines.size()) + "):";
+    for (const auto& l : lines) out += "\n- " + l;
+  }
+  return cut_utf8(out, limit);
+}
+
+HeaderList forge_headers(std::string_view forge, const std::string& token) {
+  HeaderList h;
+  h.emplace_back("User-Agent", std::string("mlgate/") + MLGATE_VERSION);
+  if (forge == "gitlab") {
+    h.emplace_back("PRIVATE-TOKEN", token);
+  } else {
+    h.emplace_back("Authorization", "Bearer " + token);
+    h.emplace_back("Accept", "application/vnd.github+json");
+    h.emplace_back("X-GitHub-Api-Version", "2022-11-28");
+  }
+  return h;
+}
+
+bool same_origin(const std::string& url, const std::string& api_base) {
+  auto a = origin_of(url);
+  auto b = origin_of(api_base);
+  return a && b && a->scheme == b->scheme && a->host == b->host && a->port == b->port &&
+         (a->scheme == "https" || a->scheme == "http");
+}
+
+SendVerdict judge_attempt(int status, const std::string& error_text,
+                          const std::optional<std::string>& retry_after,
+                          const std::optional<std::string>& ratelimit_remaining, int attempts,
+                          const RetryPolicy& policy) {
+  SendVerdict v;
+  if (status >= 200 && status < 300) return v;
+  const bool rate_limited = status == 403 && ratelimit_remaining && *ratelimit_remaining == "0";
+  const bool retryable =
+      status == 0 || status == 408 || status == 429 || status >= 500 || rate_limited;
+  v.error = status == 0 ? "no answer: " + error_text
+                        : "HTTP " + std::to_string(status) +
+                              (error_text.empty() ? "" : ": " + cut_utf8(error_text, 300));
+  if (!retryable) {
+    v.kind = SendVerdict::Kind::give_up;
+    return v;
+  }
+  if (attempts >= policy.max_attempts) {
+    v.kind = SendVerdict::Kind::give_up;
+    v.error += " (gave up after " + std::to_string(attempts) + " attempts)";
+    return v;
+  }
+  v.kind = SendVerdict::Kind::retry;
+  auto delay = policy.first_delay;
+  for (int i = 1; i < attempts && delay < policy.max_delay; ++i) delay *= 2;
+  if (retry_after && !retry_after->empty() &&
+      std::all_of(retry_after->begin(), retry_after->end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+      retry_after->size() < 9) {
+    delay = std::chrono::seconds(std::atol(retry_after->c_str()));
+  }
+  v.delay = std::min(delay, policy.max_delay);
+  return v;
+}
+
+}  // namespace mlgate::server

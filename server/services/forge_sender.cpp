@@ -1,0 +1,123 @@
+#include "server/services/forge_sender.h"
+
+#include <httplib.h>
+
+#include <map>
+#include <regex>
+
+#include "server/http/json_log.h"
+#include "store/forge_outbox.h"
+#include "store/repos.h"
+
+namespace mlgate::server {
+namespace {
+
+struct Attempt {
+  int status = 0;
+  std::string error;  // the forge's answer (cut) or why there was none
+  std::optional<std::string> retry_after;
+  std::optional<std::string> ratelimit_remaining;
+};
+
+Attempt send(const store::OutboxItem& item, const HeaderList& headers,
+             const SenderOptions& options) {
+  Attempt a;
+  static const std::regex re(R"(^(https?://[^/?#]+)(.*)$)");
+  std::smatch m;
+  if (!std::regex_match(item.url, m, re)) {
+    a.error = "not an http(s) URL";
+    return a;
+  }
+  httplib::Client client(m[1].str());
+  client.set_connection_timeout(options.connect_timeout_seconds);
+  client.set_read_timeout(options.read_timeout_seconds);
+  client.set_write_timeout(options.read_timeout_seconds);
+  httplib::Headers h;
+  for (const auto& [k, v] : headers) h.emplace(k, v);
+  const std::string path = m[2].str().empty() ? "/" : m[2].str();
+  auto res = item.method == "PATCH"
+                 ? client.Patch(path.c_str(), h, item.body_json, "application/json")
+                 : client.Post(path.c_str(), h, item.body_json, "application/json");
+  if (!res) {
+    a.error = httplib::to_string(res.error());
+    return a;
+  }
+  a.status = res->status;
+  if (a.status < 200 || a.status >= 300) a.error = res->body.substr(0, 500);
+  if (res->has_header("Retry-After")) a.retry_after = res->get_header_value("Retry-After");
+  if (res->has_header("X-RateLimit-Remaining"))
+    a.ratelimit_remaining = res->get_header_value("X-RateLimit-Remaining");
+  return a;
+}
+
+}  // namespace
+
+int send_due_forge_requests(store::Database& db, const SenderOptions& options, int limit) {
+  const auto lease =
+      std::chrono::seconds(options.connect_timeout_seconds + 2 * options.read_timeout_seconds + 30);
+  auto items = db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto rows = store::claim_forge_requests(tx, limit, lease);
+    tx.commit();
+    return rows;
+  });
+  std::map<std::int64_t, std::optional<store::RepoRow>> repos;
+  for (const auto& item : items) {
+    if (!repos.count(item.repo_id)) {
+      repos[item.repo_id] = db.with([&](pqxx::connection& c) {
+        pqxx::read_transaction tx(c);
+        return store::find_repo_by_id(tx, item.repo_id);
+      });
+    }
+    const auto& repo = repos[item.repo_id];
+    SendVerdict verdict;
+    int status = 0;
+    if (!repo || repo->forge_token.empty()) {
+      verdict.kind = SendVerdict::Kind::give_up;
+      verdict.error = "the repository has no forge token";
+    } else if (!same_origin(item.url, forge_api_base(repo->forge, repo->api_base_url))) {
+      verdict.kind = SendVerdict::Kind::give_up;
+      verdict.error = "not sent: the URL is not on the forge API's origin " +
+                      forge_api_base(repo->forge, repo->api_base_url);
+    } else {
+      auto a = send(item, forge_headers(repo->forge, repo->forge_token), options);
+      status = a.status;
+      verdict = judge_attempt(a.status, a.error, a.retry_after, a.ratelimit_remaining,
+                              item.attempts, options.retry);
+    }
+    db.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      switch (verdict.kind) {
+        case SendVerdict::Kind::sent:
+          store::mark_forge_request_sent(tx, item.id, status);
+          break;
+        case SendVerdict::Kind::retry:
+          store::mark_forge_request_retry(tx, item.id, status, verdict.error, verdict.delay);
+          break;
+        case SendVerdict::Kind::give_up:
+          store::mark_forge_request_given_up(tx, item.id, status, verdict.error);
+          break;
+      }
+      tx.commit();
+    });
+    nlohmann::json fields = {{"request", item.id},
+                             {"kind", item.kind},
+                             {"context", item.context},
+                             {"attempt", item.attempts},
+                             {"status", status}};
+    if (verdict.kind == SendVerdict::Kind::sent) {
+      log_event(spdlog::level::info, "forge request sent", fields);
+    } else {
+      fields["error"] = verdict.error;
+      if (verdict.kind == SendVerdict::Kind::retry) {
+        fields["retry_in_ms"] = verdict.delay.count();
+        log_event(spdlog::level::warn, "forge request failed; will retry", fields);
+      } else {
+        log_event(spdlog::level::err, "forge request given up", fields);
+      }
+    }
+  }
+  return static_cast<int>(items.size());
+}
+
+}  // namespace mlgate::server

@@ -1,0 +1,251 @@
+#include "server/services/gate_service.h"
+
+#include <mutex>
+#include <unordered_map>
+#include <variant>
+
+#include "core/config.h"
+#include "core/gate.h"
+#include "core/pipeline_view.h"
+#include "server/http/metrics.h"
+#include "server/services/repo_remote.h"
+#include "store/deployments.h"
+#include "store/gate_decisions.h"
+#include "store/gate_inputs.h"
+#include "util/strings.h"
+
+namespace mlgate::server {
+
+using nlohmann::json;
+
+namespace {
+constexpr std::size_t kCacheMaxEntries = 4096;
+
+// One snapshot: the deployment state, both pipelines, the cache key and the results.
+struct Snapshot {
+  store::DeploymentState deployment;
+  std::optional<store::GatePipeline> candidate;
+  std::optional<store::GatePipeline> baseline;
+  std::string key;
+  std::optional<json> hit;
+  core::JobResults candidate_results;
+  core::JobResults baseline_results;
+};
+
+std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::string& env,
+                      const Snapshot& s) {
+  return std::to_string(repo_id) + "\n" + sha + "\n" + env + "\n" +
+         (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
+         s.deployment.current_sha.value_or("-") + "\n" + (s.candidate ? s.candidate->marker : "-") +
+         "\n" + (s.baseline ? s.baseline->marker : "-");
+}
+
+// No pipeline yet: nothing to judge but the (pending) required tiers.
+void judge_as_pending(core::GateResult& result, const std::string& sha) {
+  std::vector<core::CheckResult> kept;
+  for (auto& c : result.checks)
+    if (c.kind == core::CheckKind::tier) kept.push_back(std::move(c));
+  result.checks = std::move(kept);
+  result.decision = core::Decision::pending;
+  result.summary = "pending: no pipeline for " + util::short_sha(sha) +
+                   " yet (it is created when the push reaches mlgate)";
+}
+
+GateRefusal unknown_environment(const core::Config& cfg, const std::string& env,
+                                const std::string& config_path, const std::string& sha) {
+  std::string known;
+  for (const auto& g : cfg.gates) known += (known.empty() ? "" : ", ") + g.name;
+  return GateRefusal{404, "unknown_environment",
+                     "no gate for environment '" + env + "' in " + config_path + " at " +
+                         util::short_sha(sha) +
+                         (known.empty() ? " (it has none)" : " (it has " + known + ")")};
+}
+
+// The answer: the engine's JSON with which checks block, the summary and what was judged.
+json response_body(const core::GateResult& result, const std::string& repo, const std::string& sha,
+                   const std::string& env, const Snapshot& snap) {
+  json body = json::parse(core::gate_result_json(result));
+  for (std::size_t i = 0; i < result.checks.size(); ++i)
+    body["checks"][i]["blocks"] = core::blocks(result.checks[i]);
+  body["summary"] = result.summary;
+  body["repo"] = repo;
+  body["sha"] = sha;
+  body["environment"] = env;
+  body["baseline_sha"] = snap.deployment.current_sha ? json(*snap.deployment.current_sha) : json();
+  body["pipeline_id"] = snap.candidate ? json(snap.candidate->id) : json();
+  body["pipeline_state"] = snap.candidate ? json(core::to_string(snap.candidate->state)) : json();
+  return body;
+}
+
+// Whether a path exists in the commit's tree (false when the mirror cannot tell).
+core::PathExists path_exists_in(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                                const std::string& sha) {
+  return [&mirrors, remote, sha](std::string_view path) {
+    try {
+      return mirrors.path_exists(remote, sha, path);
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+}
+
+// What the decision was judged from, stored with it.
+json decision_inputs(const std::string& gate, const std::string& config_path, const json& body,
+                     const Snapshot& snap, const std::vector<core::TierState>& tiers,
+                     std::optional<std::int64_t> latest_deployment_id,
+                     const core::GateResult& result) {
+  json tiers_json = json::array();
+  for (const auto& t : tiers)
+    tiers_json.push_back({{"tier", t.tier}, {"state", core::to_string(t.state)}});
+  return {{"gate", gate},
+          {"config_path", config_path},
+          {"candidate_pipeline", body["pipeline_id"]},
+          {"candidate_tiers", tiers_json},
+          {"candidate_marker", snap.candidate ? json(snap.candidate->marker) : json()},
+          {"baseline_sha", body["baseline_sha"]},
+          {"baseline_pipeline", snap.baseline ? json(snap.baseline->id) : json()},
+          {"baseline_deployment_id", latest_deployment_id ? json(*latest_deployment_id) : json()},
+          {"summary", result.summary},
+          {"rubric", body["rubric"]}};
+}
+
+}  // namespace
+
+struct GateService::Cache {
+  std::mutex mu;
+  std::unordered_map<std::string, json> entries;  // key -> response body (without "cached")
+
+  std::optional<json> get(const std::string& key) {
+    std::lock_guard lock(mu);
+    auto it = entries.find(key);
+    if (it == entries.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(const std::string& key, const json& body) {
+    std::lock_guard lock(mu);
+    if (entries.size() >= kCacheMaxEntries) entries.clear();  // keys never come back: no LRU
+    entries[key] = body;
+  }
+};
+
+GateService::GateService(store::Database& db, vcs::MirrorCache& mirrors, std::string config_path)
+    : db_(db),
+      mirrors_(mirrors),
+      config_path_(std::move(config_path)),
+      cache_(std::make_unique<Cache>()) {}
+
+GateService::~GateService() = default;
+
+std::variant<core::Config, GateRefusal> GateService::read_config(const store::RepoRow& repo,
+                                                                 const std::string& sha) {
+  const vcs::RepoRemote remote = repo_remote(repo);
+  std::optional<std::string> text;
+  try {
+    mirrors_.ensure_commit(remote, sha);
+    text = mirrors_.read_file(remote, sha, config_path_, core::kMaxConfigBytes + 1);
+  } catch (const std::exception& e) {
+    return GateRefusal{404, "unknown_commit",
+                       "cannot read commit " + sha + " of " + repo.full_name + ": " + e.what()};
+  }
+  if (!text)
+    return GateRefusal{422, "no_config", "no " + config_path_ + " at " + util::short_sha(sha)};
+  auto parsed = core::parse_config(*text);
+  if (!parsed)
+    return GateRefusal{422, "invalid_config",
+                       config_path_ + " at " + util::short_sha(sha) + " is invalid:\n" +
+                           core::format_errors(parsed.errors, config_path_)};
+  return std::move(*parsed.config);
+}
+
+GateEnvironments GateService::environments(const store::RepoRow& repo, const std::string& sha) {
+  GateEnvironments out;
+  auto config = read_config(repo, sha);
+  if (auto* refusal = std::get_if<GateRefusal>(&config)) {
+    out.refusal = std::move(*refusal);
+    return out;
+  }
+  for (const auto& g : std::get<core::Config>(config).gates) out.names.push_back(g.name);
+  return out;
+}
+
+GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& sha,
+                                 const std::string& env, const std::string& source) {
+  GateAnswer out;
+  auto snap = db_.with([&](pqxx::connection& c) {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    Snapshot s;
+    s.deployment = store::deployment_state(tx, repo.id, env);
+    s.candidate = store::gate_view_of_commit(tx, repo.id, sha);
+    if (s.deployment.current_sha)
+      s.baseline = store::gate_view_of_commit(tx, repo.id, *s.deployment.current_sha);
+    s.key = cache_key(repo.id, sha, env, s);
+    s.hit = cache_->get(s.key);
+    if (s.hit) return s;
+    if (s.candidate) s.candidate_results = store::load_pipeline_results(tx, *s.candidate);
+    if (s.baseline) s.baseline_results = store::load_pipeline_results(tx, *s.baseline);
+    return s;
+  });
+  out.latest_deployment_id = snap.deployment.latest
+                                 ? std::optional<std::int64_t>(snap.deployment.latest->id)
+                                 : std::nullopt;
+  if (snap.hit) {
+    out.body = std::move(*snap.hit);
+    out.cached = true;
+    return out;
+  }
+
+  // The gate config is the candidate commit's own .mlgate.yml.
+  const vcs::RepoRemote remote = repo_remote(repo);
+  auto config = read_config(repo, sha);
+  if (auto* refusal = std::get_if<GateRefusal>(&config)) {
+    out.refusal = std::move(*refusal);
+    return out;
+  }
+  const core::Config& cfg = std::get<core::Config>(config);
+  const std::string& config_path = config_path_;
+  const auto* gate = core::find_gate(cfg, env);
+  if (!gate) {
+    out.refusal = unknown_environment(cfg, env, config_path, sha);
+    return out;
+  }
+
+  std::vector<core::TierState> tiers;
+  if (snap.candidate) tiers = snap.candidate->tiers;
+  core::PathExists exists = path_exists_in(mirrors_, remote, sha);
+  core::GateInput input{*gate,
+                        cfg.rubric,
+                        snap.candidate_results,
+                        core::baseline_of(snap.deployment.current_sha, snap.baseline_results),
+                        &tiers,
+                        exists};
+  auto result = core::evaluate_gate(input);
+  if (!snap.candidate) judge_as_pending(result, sha);
+
+  json body = response_body(result, repo.full_name, sha, env, snap);
+
+  const json inputs =
+      decision_inputs(gate->name, config_path, body, snap, tiers, out.latest_deployment_id, result);
+  const store::NewGateDecision row{
+      repo.id,
+      sha,
+      env,
+      std::string(core::to_string(result.decision)),
+      snap.deployment.current_sha,
+      out.latest_deployment_id,
+      body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
+      inputs.dump(-1, ' ', false, json::error_handler_t::replace),
+      source};
+  auto id = db_.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto id = store::insert_gate_decision(tx, row);
+    tx.commit();
+    return id;
+  });
+  body["decision_id"] = id;
+  count_gate_decision(env, std::string(core::to_string(result.decision)));
+  cache_->put(snap.key, body);
+  out.body = std::move(body);
+  return out;
+}
+
+}  // namespace mlgate::server

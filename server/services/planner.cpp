@@ -1,0 +1,390 @@
+#include "server/services/planner.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/tier_selection.h"
+#include "server/http/json_log.h"
+#include "server/services/protection_rules.h"
+#include "server/services/repo_remote.h"
+#include "store/deliveries.h"
+#include "store/pipelines.h"
+#include "store/pq.h"
+#include "store/repos.h"
+#include "util/strings.h"
+#include "webhooks/normalise.h"
+
+namespace mlgate::server {
+namespace {
+
+using core::PlanState;
+using webhooks::EventKind;
+
+std::string resources_json(const core::Resources& r) {
+  nlohmann::json j = nlohmann::json::object();
+  if (r.cpus) j["cpus"] = *r.cpus;
+  if (r.memory_bytes) j["memory_bytes"] = *r.memory_bytes;
+  if (r.gpus) j["gpus"] = *r.gpus;
+  if (r.pids) j["pids"] = *r.pids;
+  return j.dump();
+}
+
+// What the pipeline records of the config: tiers and gates by name, enough to explain a plan.
+std::string config_summary(const core::Config& c) {
+  nlohmann::json tiers = nlohmann::json::array();
+  for (const auto& t : c.tiers) {
+    tiers.push_back({{"name", t.name},
+                     {"image", t.image},
+                     {"on", t.on},
+                     {"branches", t.branches},
+                     {"needs", t.needs},
+                     {"timeout_seconds", t.timeout_seconds},
+                     {"network", t.network},
+                     {"run", t.run}});
+  }
+  nlohmann::json gates = nlohmann::json::array();
+  for (const auto& g : c.gates) gates.push_back(g.name);
+  return nlohmann::json{{"version", c.version}, {"tiers", tiers}, {"gates", gates}}.dump();
+}
+
+std::string trigger_of(EventKind kind) {
+  switch (kind) {
+    case EventKind::tag:
+      return "tag";
+    case EventKind::pull_request_open:
+    case EventKind::pull_request_update:
+      return "pull_request";
+    default:
+      return "push";
+  }
+}
+
+void finish_delivery(pqxx::work& tx, std::int64_t id, core::PlanState state,
+                     const std::string& note) {
+  store::finish_delivery_plan(tx, id, state, note);
+}
+
+// The stored delivery as an event (or why it is none).
+webhooks::NormaliseResult normalise_delivery(const store::PendingDelivery& delivery) {
+  webhooks::Headers headers;
+  auto hj = nlohmann::json::parse(delivery.headers_json, nullptr, false);
+  if (hj.is_object()) {
+    for (auto it = hj.begin(); it != hj.end(); ++it) {
+      if (it.value().is_string()) headers[it.key()] = it.value().get<std::string>();
+    }
+  }
+  auto forge = webhooks::forge_from_string(delivery.forge);
+  return webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, delivery.body);
+}
+
+CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& event) {
+  CommitRequest request;
+  request.delivery_row_id = delivery_id;
+  request.trigger = trigger_of(event.kind);
+  request.ref = event.ref;
+  request.branch = event.kind == EventKind::tag ? "" : event.branch;
+  request.sha = event.sha;
+  request.before_sha = event.before;
+  request.pr_number = event.pr_number;
+  request.commit_message = event.commit_message;
+  request.author = event.author;
+  request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
+  return request;
+}
+
+}  // namespace
+
+std::string mirror_key(const std::string& forge, const std::string& full_name) {
+  return forge + "/" + util::lower(full_name);
+}
+
+Planner::Planner(store::Database& db, vcs::MirrorCache& mirrors, PlannerOptions options)
+    : db_(db), mirrors_(mirrors), options_(std::move(options)) {}
+
+Planner::~Planner() {
+  stop();
+}
+
+void Planner::start() {
+  std::lock_guard lock(mu_);
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.push_back(
+        std::make_unique<util::PeriodicWorker>("planner", [this] { return work(); }));
+    workers_.back()->start();
+  }
+}
+
+void Planner::stop() {
+  std::vector<std::unique_ptr<util::PeriodicWorker>> workers;
+  {
+    std::lock_guard lock(mu_);
+    workers.swap(workers_);
+  }
+  // All at once: no worker takes another delivery while an other one is being joined.
+  for (auto& w : workers) w->request_stop();
+  for (auto& w : workers) w->stop();
+}
+
+void Planner::enqueue(std::int64_t id) {
+  {
+    std::lock_guard lock(mu_);
+    if (std::find(queue_.begin(), queue_.end(), id) != queue_.end()) return;
+    queue_.push_back(id);
+    // Every idle worker looks; the first takes it (a busy one looks again when it is done).
+    for (auto& w : workers_) w->wake();
+  }
+}
+
+void Planner::enqueue_pending() {
+  auto ids = db_.with([](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::pending_deliveries(tx, 1000);
+  });
+  for (auto id : ids) enqueue(id);
+}
+
+void Planner::wait_idle() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
+}
+
+std::chrono::milliseconds Planner::work() {
+  std::int64_t id;
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) return util::PeriodicWorker::kUntilWoken;
+    id = queue_.front();
+    queue_.pop_front();
+    ++busy_;
+  }
+  {
+    try {
+      auto outcome = plan(id);
+      if (outcome.state) {
+        log_event(spdlog::level::info, "delivery planned",
+                  {{"delivery", id},
+                   {"state", core::to_string(*outcome.state)},
+                   {"note", outcome.note},
+                   {"pipeline", outcome.pipeline_id ? nlohmann::json(*outcome.pipeline_id)
+                                                    : nlohmann::json()}});
+      }
+    } catch (const std::exception& e) {
+      // The delivery stays pending; the periodic sweep retries it.
+      log_event(spdlog::level::err, "planning failed; will retry",
+                {{"delivery", id}, {"error", e.what()}});
+    }
+    {
+      std::lock_guard lock(mu_);
+      --busy_;
+    }
+    idle_cv_.notify_all();
+  }
+  return std::chrono::milliseconds::zero();  // the queue may hold more
+}
+
+PlanOutcome Planner::plan(std::int64_t id) {
+  return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
+    pqxx::work tx(conn);
+    auto pending = store::lock_pending_delivery(tx, id);
+    if (!pending) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
+    auto repo = store::find_repo_by_id(tx, pending->repo_id);
+    if (!repo) {
+      finish_delivery(tx, id, core::PlanState::failed, "repository no longer registered");
+      tx.commit();
+      return {PlanState::failed, std::nullopt, "repository no longer registered"};
+    }
+    const auto normalised = normalise_delivery(*pending);
+    if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
+      finish_delivery(tx, id, core::PlanState::failed, err->message);
+      tx.commit();
+      return {PlanState::failed, std::nullopt, err->message};
+    }
+    const auto& event = std::get<webhooks::Event>(normalised);
+
+    switch (event.kind) {
+      case EventKind::pull_request_close: {
+        int n =
+            event.pr_number ? store::cancel_pull_request_jobs(tx, repo->id, *event.pr_number) : 0;
+        std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
+        finish_delivery(tx, id, core::PlanState::planned, note);
+        tx.commit();
+        return {PlanState::planned, std::nullopt, note};
+      }
+      case EventKind::push:
+      case EventKind::tag:
+      case EventKind::pull_request_open:
+      case EventKind::pull_request_update:
+        break;
+      case EventKind::deployment_protection_rule: {
+        auto intake = record_protection_rule(tx, *repo, event, id);
+        finish_delivery(tx, id,
+                        intake.recorded ? core::PlanState::planned : core::PlanState::failed,
+                        intake.note);
+        tx.commit();
+        return {intake.recorded ? PlanState::planned : PlanState::failed, std::nullopt,
+                intake.note};
+      }
+      default: {
+        std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
+        finish_delivery(tx, id, core::PlanState::planned, note);
+        tx.commit();
+        return {PlanState::planned, std::nullopt, note};
+      }
+    }
+
+    const CommitRequest request = commit_request(id, event);
+
+    vcs::RepoRemote remote = repo_remote(*repo);
+    if (event.pr_number) {
+      remote.fetch_ref = event.ref;  // refs/pull/N/head or refs/merge-requests/N/head
+      if (event.from_fork) remote.fetch_url_override = event.head_clone_url;
+    }
+    const CommitPlan plan = plan_commit(mirrors_, remote, repo->id, request, options_);
+    if (plan.problem == PlanProblem::nothing_to_run) {
+      finish_delivery(tx, id, core::PlanState::planned, plan.message);
+      tx.commit();
+      return {PlanState::planned, std::nullopt, plan.message};
+    }
+    const StoredPlan stored = store_plan(tx, plan);
+    const bool failed = plan.problem != PlanProblem::none;
+    std::string note =
+        failed ? plan.message
+               : std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
+                     (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded"
+                                        : "");
+    finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
+                    failed ? note : "");
+    tx.commit();
+    return {failed ? PlanState::failed : PlanState::planned, stored.pipeline_id, note};
+  });
+}
+
+CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                                const std::string& sha, const std::string& config_path,
+                                bool with_commit_info) {
+  CommitConfig out;
+  std::optional<std::string> text;
+  try {
+    mirrors.ensure_commit(remote, sha);
+    text = mirrors.read_file(remote, sha, config_path, core::kMaxConfigBytes + 1);
+    if (with_commit_info) {
+      auto info = mirrors.commit_info(remote, sha);
+      out.commit_message = info.message;
+      out.author = info.author_name;
+    }
+  } catch (const std::exception& e) {
+    out.problem = PlanProblem::unreadable_commit;
+    out.message = std::string("cannot read the commit: ") + e.what();
+    return out;
+  }
+  if (!text) {
+    out.problem = PlanProblem::no_config;
+    out.message = "no " + config_path + " at " + util::short_sha(sha);
+    return out;
+  }
+  // The config is validated against the design's budgets; the server's own ceilings then cap.
+  auto parsed = core::parse_config(*text);
+  if (!parsed.ok()) {
+    out.problem = PlanProblem::invalid_config;
+    out.message = config_path + " is invalid:\n" + core::format_errors(parsed.errors, config_path);
+    out.errors = std::move(parsed.errors);
+    return out;
+  }
+  out.config = std::move(parsed.config);
+  return out;
+}
+
+CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
+                            const CommitConfig& commit, const PlannerOptions& options) {
+  CommitPlan plan;
+  store::NewPipeline& p = plan.pipeline;
+  p.repo_id = repo_id;
+  p.delivery_row_id = request.delivery_row_id;
+  p.trigger = request.trigger;
+  p.ref = request.ref;
+  p.branch = request.branch;
+  p.sha = request.sha;
+  p.before_sha = request.before_sha;
+  p.pr_number = request.pr_number;
+  p.commit_message =
+      request.commit_message.empty() ? commit.commit_message : request.commit_message;
+  p.author = request.author.empty() ? commit.author : request.author;
+  if (!commit.config) {
+    plan.problem = commit.problem;
+    plan.message = commit.message;
+    plan.config_errors = commit.errors;
+    p.state = commit.problem == PlanProblem::unreadable_commit ? core::PipelineState::error
+                                                               : core::PipelineState::failed;
+    p.error = commit.message;
+    return plan;
+  }
+  const core::Config& config = *commit.config;
+  p.config_json = config_summary(config);
+
+  const bool by_event = request.tiers.empty();
+  if (by_event) {
+    plan.tiers = core::tiers_for_event(config, request.trigger, request.filter_branch);
+  } else {
+    auto selection = core::tiers_with_needs(config, request.tiers);
+    if (!selection.unknown.empty()) {
+      std::string declared;
+      for (const auto& t : config.tiers) declared += (declared.empty() ? "" : ", ") + t.name;
+      plan.problem = PlanProblem::unknown_tier;
+      plan.message = "tier '" + selection.unknown.front() + "' is not declared in " +
+                     options.config_path + " at " + util::short_sha(request.sha) +
+                     " (it declares " + (declared.empty() ? "none" : declared) + ")";
+      return plan;
+    }
+    plan.tiers = std::move(selection.tiers);
+  }
+  for (const auto& tier_name : plan.tiers) {
+    const auto* tier = core::find_tier(config, tier_name);
+    store::NewJob job;
+    job.tier = tier->name;
+    // Needs on tiers this event does not run are dropped: nothing would ever unblock them.
+    for (const auto& need : tier->needs) {
+      if (std::find(plan.tiers.begin(), plan.tiers.end(), need) != plan.tiers.end())
+        job.needs.push_back(need);
+    }
+    job.image = tier->image;
+    job.command = tier->run;
+    job.timeout_seconds = std::min(tier->timeout_seconds, options.ceilings.ceiling_for(tier->name));
+    job.resources_json = resources_json(tier->resources);
+    job.network = tier->network;
+    job.env = tier->env;
+    job.cancel_superseded = tier->cancel_superseded;
+    p.jobs.push_back(std::move(job));
+  }
+  if (p.jobs.empty()) {
+    plan.problem = PlanProblem::nothing_to_run;
+    plan.message = "no tier runs on " + request.trigger +
+                   (request.filter_branch.empty() ? "" : " to " + request.filter_branch);
+  }
+  return plan;
+}
+
+CommitPlan plan_commit(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
+                       std::int64_t repo_id, const CommitRequest& request,
+                       const PlannerOptions& options) {
+  return plan_from_config(
+      repo_id, request,
+      read_commit_config(mirrors, remote, request.sha, options.config_path,
+                         request.commit_message.empty() || request.author.empty()),
+      options);
+}
+
+StoredPlan store_plan(pqxx::work& tx, const CommitPlan& plan) {
+  if (plan.problem == PlanProblem::unknown_tier || plan.problem == PlanProblem::nothing_to_run)
+    throw std::logic_error("store_plan: nothing to store (" + plan.message + ")");
+  const auto& p = plan.pipeline;
+  StoredPlan out;
+  out.pipeline_id = store::create_pipeline(tx, p);
+  if (!p.jobs.empty()) {
+    if (p.trigger != "manual")
+      out.superseded = store::cancel_superseded(tx, p.repo_id, p.trigger, p.branch, p.pr_number,
+                                                out.pipeline_id);
+    store::notify_jobs(tx);
+  }
+  return out;
+}
+
+}  // namespace mlgate::server
