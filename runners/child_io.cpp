@@ -20,6 +20,10 @@ util::ChildOptions piped_child_options() {
   return o;
 }
 
+bool cancel_requested(const RunHooks& hooks) {
+  return hooks.cancel_requested && hooks.cancel_requested();
+}
+
 ReadState read_some(int fd, std::chrono::milliseconds timeout, std::string& buf) {
   pollfd p{fd, POLLIN, 0};
   int r = ::poll(&p, 1, static_cast<int>(timeout.count()));

@@ -22,6 +22,9 @@ enum class ReadState { data, idle, eof };
 // Waits up to `timeout` for output on fd and appends what there is (at most 64 KiB) to `buf`.
 ReadState read_some(int fd, std::chrono::milliseconds timeout, std::string& buf);
 
+// Whether the job is to be stopped: hooks.cancel_requested, when there is one, says so.
+bool cancel_requested(const RunHooks& hooks);
+
 // A RunResult for a job that could not run at all.
 RunResult error_result(std::string message);
 
