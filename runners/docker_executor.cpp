@@ -26,9 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// How often the run loop wakes up when the job is quiet: cancel_requested() must be polled at
-// least every 250 ms, and a deadline should not be overshot by much.
-constexpr auto kPollInterval = 100ms;
 // After the docker CLI exited, how long to wait for the last of its output (the pipe's write end
 // is close-on-exec, so EOF normally follows the exit at once).
 constexpr auto kDrainAfterExit = 500ms;
@@ -236,18 +233,6 @@ struct WatchEnd {
   std::optional<Outcome> stopped;  // timed_out or cancelled, once the container was killed
   std::string tail;                // the last kTailBytes of its output
 };
-
-// How long one read of the output may wait: briefly while draining after the exit, and while the
-// job runs unstopped never past its deadline.
-std::chrono::milliseconds read_wait(bool exited, bool stopped, Clock::time_point deadline,
-                                    Clock::time_point now) {
-  auto wait = exited ? std::chrono::milliseconds(50) : kPollInterval;
-  if (!stopped) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    wait = std::clamp(left, std::chrono::milliseconds(1), wait);
-  }
-  return wait;
-}
 
 void keep_tail(std::string& tail, const std::string& more) {
   tail += more;

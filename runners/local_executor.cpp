@@ -27,7 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kPollInterval = 100ms;  // cancel_requested() is polled at least this often
 // After the shell exited (and its group was killed), how long to wait for the pipe's EOF: a
 // process that left the group with setsid may hold it open for ever.
 constexpr auto kDrainAfterExit = 500ms;
@@ -97,18 +96,6 @@ struct WatchEnd {
   std::optional<Outcome> stopped;  // timed_out or cancelled: the runner stopped it
   bool group_killed = false;       // SIGKILL went to its group before the shell exited
 };
-
-// How long one read of the output may wait: briefly while draining after the exit, and while the
-// job runs unstopped never past its deadline.
-std::chrono::milliseconds read_wait(bool exited, bool stopped, Clock::time_point deadline,
-                                    Clock::time_point now) {
-  auto wait = exited ? std::chrono::milliseconds(50) : kPollInterval;
-  if (!stopped) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    wait = std::clamp(left, std::chrono::milliseconds(1), wait);
-  }
-  return wait;
-}
 
 // Streams the job's output to hooks.on_output until the shell has exited (and is reaped) and its
 // output is drained. At the deadline the group is killed at once; a cancel sends SIGTERM to the
