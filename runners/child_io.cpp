@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace mlgate::runners {
@@ -18,6 +19,23 @@ util::ChildOptions piped_child_options() {
   o.destroy_signal = SIGKILL;
   o.destroy_grace = std::chrono::milliseconds(0);
   return o;
+}
+
+std::chrono::milliseconds read_wait(bool exited, bool stopped,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    std::chrono::steady_clock::time_point now) {
+  // How often a run loop wakes up when the job is quiet.
+  constexpr auto kPollInterval = std::chrono::milliseconds(100);
+  auto wait = exited ? std::chrono::milliseconds(50) : kPollInterval;
+  if (!stopped) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    wait = std::clamp(left, std::chrono::milliseconds(1), wait);
+  }
+  return wait;
+}
+
+bool cancel_requested(const RunHooks& hooks) {
+  return hooks.cancel_requested && hooks.cancel_requested();
 }
 
 ReadState read_some(int fd, std::chrono::milliseconds timeout, std::string& buf) {

@@ -22,6 +22,16 @@ enum class ReadState { data, idle, eof };
 // Waits up to `timeout` for output on fd and appends what there is (at most 64 KiB) to `buf`.
 ReadState read_some(int fd, std::chrono::milliseconds timeout, std::string& buf);
 
+// How long one read_some of a run loop may wait: 100 ms while the child runs (cancel_requested
+// must be polled at least every 250 ms), 50 ms while draining its output after it exited; while it
+// runs and was not stopped, never past its deadline (and at least 1 ms).
+std::chrono::milliseconds read_wait(bool exited, bool stopped,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    std::chrono::steady_clock::time_point now);
+
+// Whether the job is to be stopped: hooks.cancel_requested, when there is one, says so.
+bool cancel_requested(const RunHooks& hooks);
+
 // A RunResult for a job that could not run at all.
 RunResult error_result(std::string message);
 

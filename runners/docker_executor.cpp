@@ -26,9 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// How often the run loop wakes up when the job is quiet: cancel_requested() must be polled at
-// least every 250 ms, and a deadline should not be overshot by much.
-constexpr auto kPollInterval = 100ms;
 // After the docker CLI exited, how long to wait for the last of its output (the pipe's write end
 // is close-on-exec, so EOF normally follows the exit at once).
 constexpr auto kDrainAfterExit = 500ms;
@@ -200,6 +197,113 @@ class ContainerGuard {
   bool armed_ = true;
 };
 
+// Why the job cannot run on this Docker host (docker CLI at `exe`): the image is missing (or the
+// daemon cannot be reached), or a bind-mount source is not a directory.
+std::optional<std::string> unrunnable_reason(const std::string& exe, const JobSpec& job,
+                                             const RunPaths& paths) {
+  if (!docker_image_present(exe, job.image)) {
+    if (auto why = docker_unavailable_reason(exe)) {
+      return "Docker is not available on this runner: " + *why;
+    }
+    return "image '" + job.image +
+           "' is not present on this runner's Docker host (build it with scripts/images or docker "
+           "pull it)";
+  }
+  // docker would create a missing bind-mount source itself, as root: refuse instead.
+  for (const auto* dir : {&paths.workspace, &paths.results}) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(*dir, ec)) {
+      return (dir == &paths.workspace ? "workspace " : "results directory ") + dir->string() +
+             " is not a directory";
+    }
+  }
+  return std::nullopt;
+}
+
+// The job's `docker run` as it is being watched: the CLI's process, the CLI's path, the
+// container's name.
+struct RunningContainer {
+  PipedChild& cli;
+  const std::string& docker;
+  const std::string& name;
+};
+
+// How a watched container ended.
+struct WatchEnd {
+  std::optional<Outcome> stopped;  // timed_out or cancelled, once the container was killed
+  std::string tail;                // the last kTailBytes of its output
+};
+
+void keep_tail(std::string& tail, const std::string& more) {
+  tail += more;
+  if (tail.size() > kTailBytes) tail.erase(0, tail.size() - kTailBytes);
+}
+
+// Streams the output to hooks.on_output until the CLI has exited (or was killed) and its output
+// is drained. At the deadline or on a cancel the container is killed (`docker kill`, repeated
+// every kKillRetry); a CLI that has not exited kill_grace later is killed itself.
+WatchEnd watch_container(const RunningContainer& run, Clock::time_point deadline,
+                         std::chrono::milliseconds kill_grace, const RunHooks& hooks) {
+  WatchEnd end;
+  Clock::time_point kill_started{};
+  Clock::time_point last_kill{};
+  bool cli_killed = false;
+  bool eof = false;
+  std::optional<Clock::time_point> exited_at;
+  std::string buf;
+  auto kill_container = [&] {
+    run_docker(run.docker, {"kill", run.name}, kKillCommandTimeout);
+    last_kill = Clock::now();
+  };
+
+  while (true) {
+    auto now = Clock::now();
+    if (!exited_at) {
+      if (!end.stopped) {
+        if (now >= deadline) {
+          end.stopped = Outcome::timed_out;
+        } else if (cancel_requested(hooks)) {
+          end.stopped = Outcome::cancelled;
+        }
+        if (end.stopped) {
+          kill_started = now;
+          kill_container();
+        }
+      } else if (now - kill_started >= kill_grace) {
+        // The CLI did not follow its container: kill it; the container is removed afterwards.
+        run.cli.child().stop(SIGKILL, std::chrono::milliseconds(0));
+        cli_killed = true;
+      } else if (now - last_kill >= kKillRetry) {
+        kill_container();
+      }
+      if (cli_killed || !run.cli.child().running()) exited_at = Clock::now();
+    }
+    if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
+
+    if (eof) {
+      ::poll(nullptr, 0, 20);  // the pipe is done; only waiting for the CLI to exit
+      continue;
+    }
+    buf.clear();
+    const auto wait = read_wait(exited_at.has_value(), end.stopped.has_value(), deadline, now);
+    if (read_some(run.cli.fd(), wait, buf) == ReadState::eof) eof = true;
+    if (!buf.empty()) {
+      keep_tail(end.tail, buf);
+      if (hooks.on_output) hooks.on_output(buf);
+    }
+  }
+  return end;
+}
+
+RunResult stopped_result(const JobSpec& job, Outcome stopped) {
+  if (stopped == Outcome::timed_out) {
+    return RunResult{.outcome = Outcome::timed_out,
+                     .message = "timed out after " + std::to_string(job.timeout.count()) +
+                                "s (the tier's timeout); the container was killed"};
+  }
+  return RunResult{.outcome = Outcome::cancelled, .message = "cancelled; the container was killed"};
+}
+
 }  // namespace
 
 bool valid_image_reference(const std::string& image) {
@@ -311,28 +415,12 @@ int remove_orphan_containers(const std::string& docker, const std::string& runne
 DockerExecutor::DockerExecutor(DockerOptions options) : options_(std::move(options)) {}
 
 RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
-  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
   if (!valid_image_reference(job.image)) {
     return error_result("image reference '" + job.image + "' is not valid");
   }
   const std::string exe = resolve_program(options_.docker);
   if (exe.empty()) return error_result("docker CLI '" + options_.docker + "' not found in PATH");
-  if (!docker_image_present(exe, job.image)) {
-    if (auto why = docker_unavailable_reason(exe)) {
-      return error_result("Docker is not available on this runner: " + *why);
-    }
-    return error_result("image '" + job.image +
-                        "' is not present on this runner's Docker host (build it with "
-                        "scripts/images or docker pull it)");
-  }
-  // docker would create a missing bind-mount source itself, as root: refuse instead.
-  for (const auto* dir : {&paths.workspace, &paths.results}) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(*dir, ec)) {
-      return error_result((dir == &paths.workspace ? "workspace " : "results directory ") +
-                          dir->string() + " is not a directory");
-    }
-  }
+  if (auto why = unrunnable_reason(exe, job, paths)) return error_result(*why);
   const std::string name = container_name(options_.runner_key, job);
   std::vector<std::string> argv;
   try {
@@ -340,7 +428,7 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
   } catch (const std::exception& e) {
     return error_result(e.what());
   }
-  if (cancel_requested()) {
+  if (cancel_requested(hooks)) {
     return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
   }
 
@@ -352,73 +440,12 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
   }
   ContainerGuard guard(exe, name, cli->child());
 
-  const auto deadline = Clock::now() + job.timeout;
-  std::optional<Outcome> stopped;  // timed_out or cancelled, once the container was killed
-  Clock::time_point kill_started{};
-  Clock::time_point last_kill{};
-  bool cli_killed = false;
-  bool eof = false;
-  std::optional<Clock::time_point> exited_at;
-  std::string buf;
-  std::string tail;
-  auto kill_container = [&] {
-    run_docker(exe, {"kill", name}, kKillCommandTimeout);
-    last_kill = Clock::now();
-  };
-
-  while (true) {
-    auto now = Clock::now();
-    if (!exited_at) {
-      if (!stopped) {
-        if (now >= deadline) {
-          stopped = Outcome::timed_out;
-        } else if (cancel_requested()) {
-          stopped = Outcome::cancelled;
-        }
-        if (stopped) {
-          kill_started = now;
-          kill_container();
-        }
-      } else if (now - kill_started >= options_.kill_grace) {
-        // The CLI did not follow its container: kill it; the container is removed below.
-        cli->child().stop(SIGKILL, std::chrono::milliseconds(0));
-        cli_killed = true;
-      } else if (now - last_kill >= kKillRetry) {
-        kill_container();
-      }
-      if (cli_killed || !cli->child().running()) exited_at = Clock::now();
-    }
-    if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
-
-    if (eof) {
-      ::poll(nullptr, 0, 20);  // the pipe is done; only waiting for the CLI to exit
-      continue;
-    }
-    auto wait = exited_at ? std::chrono::milliseconds(50) : kPollInterval;
-    if (!stopped) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-      wait = std::clamp(left, std::chrono::milliseconds(1), wait);
-    }
-    buf.clear();
-    auto state = read_some(cli->fd(), wait, buf);
-    if (state == ReadState::eof) eof = true;
-    if (!buf.empty()) {
-      tail += buf;
-      if (tail.size() > kTailBytes) tail.erase(0, tail.size() - kTailBytes);
-      if (hooks.on_output) hooks.on_output(buf);
-    }
-  }
-
-  if (stopped) {
+  const WatchEnd end =
+      watch_container({*cli, exe, name}, Clock::now() + job.timeout, options_.kill_grace, hooks);
+  if (end.stopped) {
     guard.remove();
     guard.disarm();
-    if (*stopped == Outcome::timed_out) {
-      return RunResult{.outcome = Outcome::timed_out,
-                       .message = "timed out after " + std::to_string(job.timeout.count()) +
-                                  "s (the tier's timeout); the container was killed"};
-    }
-    return RunResult{.outcome = Outcome::cancelled,
-                     .message = "cancelled; the container was killed"};
+    return stopped_result(job, *end.stopped);
   }
 
   const int code = util::exit_code_of(cli->child().wait());
@@ -426,7 +453,7 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
   // started in the container. A job's own exit code can be any of these too, so it only counts as
   // docker's failure when docker said so.
   if (code >= 125 && code <= 127) {
-    if (auto line = docker_error_line(tail)) {
+    if (auto line = docker_error_line(end.tail)) {
       guard.remove();
       guard.disarm();
       return error_result(*line);

@@ -27,7 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kPollInterval = 100ms;  // cancel_requested() is polled at least this often
 // After the shell exited (and its group was killed), how long to wait for the pipe's EOF: a
 // process that left the group with setsid may hold it open for ever.
 constexpr auto kDrainAfterExit = 500ms;
@@ -71,49 +70,40 @@ class JobProcess {
   util::ChildProcess child_;
 };
 
-}  // namespace
+// Why the job cannot run here at all: the local executor has no GPUs to give.
+std::optional<std::string> gpu_refusal(const JobSpec& job) {
+  if (!job.resources.gpus || *job.resources.gpus <= 0) return std::nullopt;
+  return "the local executor cannot give a job GPUs (tier '" + job.tier + "' asks for " +
+         std::to_string(*job.resources.gpus) + "); run it on a docker runner";
+}
 
-LocalExecutor::LocalExecutor(LocalOptions options) : options_(std::move(options)) {}
-
-RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
-  auto cancel_requested = [&] { return hooks.cancel_requested && hooks.cancel_requested(); };
-  if (job.resources.gpus && *job.resources.gpus > 0) {
-    return error_result("the local executor cannot give a job GPUs (tier '" + job.tier +
-                        "' asks for " + std::to_string(*job.resources.gpus) +
-                        "); run it on a docker runner");
-  }
-  std::error_code ec;
-  const auto workspace = std::filesystem::absolute(paths.workspace, ec).lexically_normal();
-  const auto results = std::filesystem::absolute(paths.results, ec).lexically_normal();
-  if (!std::filesystem::is_directory(workspace, ec)) {
-    return error_result("workspace " + workspace.string() + " is not a directory");
-  }
-
-  // Only PATH from the runner: its other variables (tokens, credentials) are none of the job's
-  // business.
+// Only PATH from the runner: its other variables (tokens, credentials) are none of the job's
+// business.
+std::map<std::string, std::string> local_environment(const JobSpec& job,
+                                                     const std::filesystem::path& workspace,
+                                                     const std::filesystem::path& results) {
   std::map<std::string, std::string> env;
   const char* path = std::getenv("PATH");
   env["PATH"] = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
   for (const auto& [k, v] : job_environment(job, workspace.string(), results.string())) {
     env[k] = v;
   }
-  const auto memory =
-      job.resources.memory_bytes ? job.resources.memory_bytes : options_.defaults.memory_bytes;
-  if (cancel_requested()) {
-    return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
-  }
+  return env;
+}
 
-  std::optional<JobProcess> proc;
-  try {
-    proc.emplace(job.command, workspace, std::move(env), memory);
-  } catch (const std::exception& e) {
-    return error_result(std::string("could not start /bin/sh: ") + e.what());
-  }
+// How a watched job ended.
+struct WatchEnd {
+  std::optional<Outcome> stopped;  // timed_out or cancelled: the runner stopped it
+  bool group_killed = false;       // SIGKILL went to its group before the shell exited
+};
 
-  const auto deadline = Clock::now() + job.timeout;
-  std::optional<Outcome> stopped;
+// Streams the job's output to hooks.on_output until the shell has exited (and is reaped) and its
+// output is drained. At the deadline the group is killed at once; a cancel sends SIGTERM to the
+// group, then SIGKILL after term_grace.
+WatchEnd watch_job(JobProcess& proc, Clock::time_point deadline,
+                   std::chrono::milliseconds term_grace, const RunHooks& hooks) {
+  WatchEnd end;
   Clock::time_point term_sent{};
-  bool group_killed = false;
   bool eof = false;
   std::optional<Clock::time_point> exited_at;
   std::string buf;
@@ -121,25 +111,25 @@ RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const Ru
   while (true) {
     const auto now = Clock::now();
     if (!exited_at) {
-      if (!stopped) {
+      if (!end.stopped) {
         if (now >= deadline) {
           // The deadline is hard: no grace period.
-          stopped = Outcome::timed_out;
-          proc->signal_group(SIGKILL);
-          group_killed = true;
-        } else if (cancel_requested()) {
-          stopped = Outcome::cancelled;
-          proc->signal_group(SIGTERM);
+          end.stopped = Outcome::timed_out;
+          proc.signal_group(SIGKILL);
+          end.group_killed = true;
+        } else if (cancel_requested(hooks)) {
+          end.stopped = Outcome::cancelled;
+          proc.signal_group(SIGTERM);
           term_sent = now;
         }
-      } else if (!group_killed && now - term_sent >= options_.term_grace) {
-        proc->signal_group(SIGKILL);
-        group_killed = true;
+      } else if (!end.group_killed && now - term_sent >= term_grace) {
+        proc.signal_group(SIGKILL);
+        end.group_killed = true;
       }
-      if (proc->leader_exited()) {
+      if (proc.leader_exited()) {
         // What the shell left running (background jobs) ends with it.
-        proc->signal_group(SIGKILL);
-        proc->child().wait();
+        proc.signal_group(SIGKILL);
+        proc.child().wait();
         exited_at = Clock::now();
       }
     }
@@ -148,27 +138,27 @@ RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const Ru
       ::poll(nullptr, 0, 20);
       continue;
     }
-    auto wait = exited_at ? std::chrono::milliseconds(50) : kPollInterval;
-    if (!stopped) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-      wait = std::clamp(left, std::chrono::milliseconds(1), wait);
-    }
     buf.clear();
-    if (read_some(proc->fd(), wait, buf) == ReadState::eof) eof = true;
+    const auto wait = read_wait(exited_at.has_value(), end.stopped.has_value(), deadline, now);
+    if (read_some(proc.fd(), wait, buf) == ReadState::eof) eof = true;
     if (!buf.empty() && hooks.on_output) hooks.on_output(buf);
   }
+  return end;
+}
 
-  if (stopped == Outcome::timed_out) {
+RunResult stopped_result(const JobSpec& job, const WatchEnd& end) {
+  if (end.stopped == Outcome::timed_out) {
     return RunResult{.outcome = Outcome::timed_out,
                      .message = "timed out after " + std::to_string(job.timeout.count()) +
                                 "s (the tier's timeout); its processes were killed"};
   }
-  if (stopped == Outcome::cancelled) {
-    return RunResult{.outcome = Outcome::cancelled,
-                     .message = group_killed ? "cancelled; killed after it ignored SIGTERM"
-                                             : "cancelled; stopped with SIGTERM"};
-  }
-  const int status = proc->child().wait();
+  return RunResult{.outcome = Outcome::cancelled,
+                   .message = end.group_killed ? "cancelled; killed after it ignored SIGTERM"
+                                               : "cancelled; stopped with SIGTERM"};
+}
+
+// The shell's wait status as the job's result.
+RunResult exit_result(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     // The shell's convention, so that the number means the same as under docker.
@@ -181,6 +171,37 @@ RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const Ru
   return RunResult{.outcome = Outcome::exited,
                    .exit_code = code,
                    .message = "exited with " + std::to_string(code)};
+}
+
+}  // namespace
+
+LocalExecutor::LocalExecutor(LocalOptions options) : options_(std::move(options)) {}
+
+RunResult LocalExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
+  if (auto why = gpu_refusal(job)) return error_result(*why);
+  std::error_code ec;
+  const auto workspace = std::filesystem::absolute(paths.workspace, ec).lexically_normal();
+  const auto results = std::filesystem::absolute(paths.results, ec).lexically_normal();
+  if (!std::filesystem::is_directory(workspace, ec)) {
+    return error_result("workspace " + workspace.string() + " is not a directory");
+  }
+  auto env = local_environment(job, workspace, results);
+  const auto memory =
+      job.resources.memory_bytes ? job.resources.memory_bytes : options_.defaults.memory_bytes;
+  if (cancel_requested(hooks)) {
+    return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
+  }
+
+  std::optional<JobProcess> proc;
+  try {
+    proc.emplace(job.command, workspace, std::move(env), memory);
+  } catch (const std::exception& e) {
+    return error_result(std::string("could not start /bin/sh: ") + e.what());
+  }
+
+  const WatchEnd end = watch_job(*proc, Clock::now() + job.timeout, options_.term_grace, hooks);
+  if (end.stopped) return stopped_result(job, end);
+  return exit_result(proc->child().wait());
 }
 
 }  // namespace mlgate::runners

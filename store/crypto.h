@@ -8,7 +8,8 @@
 
 namespace mlgate::store {
 
-// Lowercase hex SHA-256 (64 characters): util/hash.h, named here too for the store's callers.
+// Lowercase hex SHA-256 (64 characters): util/hash.h. Kept under this name only for
+// server/serve.cpp; everything else calls util::sha256_hex.
 using util::sha256_hex;
 // `bytes` random bytes from OpenSSL's CSPRNG, hex-encoded (so 2*bytes characters).
 std::string random_hex(size_t bytes);

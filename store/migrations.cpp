@@ -9,7 +9,7 @@
 #include <regex>
 #include <sstream>
 
-#include "store/crypto.h"
+#include "util/hash.h"
 
 namespace mlgate::store {
 namespace {
@@ -90,7 +90,7 @@ std::vector<Migration> load_migrations(const std::string& dir) {
 }
 
 std::string migration_checksum(const Migration& m) {
-  return sha256_hex(m.sql);
+  return util::sha256_hex(m.sql);
 }
 
 MigrationReport migrate(pqxx::connection& conn, const std::vector<Migration>& migrations) {

@@ -2,6 +2,7 @@
 
 #include "store/crypto.h"
 #include "store/pq.h"
+#include "util/hash.h"
 
 namespace mlgate::store {
 namespace {
@@ -35,7 +36,7 @@ std::int64_t insert_runner(pqxx::work& tx, const NewRunner& runner, const std::s
       .exec_params1(
           "INSERT INTO runners (name, token_hash, tiers, capacity, executor, version) "
           "VALUES ($1, $2, $3::text[], $4, $5, $6) RETURNING id",
-          runner.name, sha256_hex(credential), to_pg_array(runner.tiers), runner.capacity,
+          runner.name, util::sha256_hex(credential), to_pg_array(runner.tiers), runner.capacity,
           runner.executor, runner.version)[0]
       .as<std::int64_t>();
 }
@@ -46,7 +47,7 @@ std::optional<RunnerRow> authenticate_runner(pqxx::work& tx, const std::string& 
   auto r = tx.exec_params(std::string("SELECT ") + kRunnerColumns +
                               ", last_seen_at < now() - interval '5 seconds' FROM runners "
                               "WHERE token_hash = $1 AND disabled_at IS NULL",
-                          sha256_hex(credential));
+                          util::sha256_hex(credential));
   if (r.empty()) return std::nullopt;
   if (r[0][8].as<bool>()) {
     tx.exec_params("UPDATE runners SET last_seen_at = now() WHERE id = $1",

@@ -4,6 +4,7 @@
 
 #include "store/crypto.h"
 #include "store/pq.h"
+#include "util/hash.h"
 
 namespace mlgate::store {
 
@@ -22,7 +23,7 @@ std::int64_t insert_api_token(pqxx::work& tx, const std::string& name, const std
   auto row = tx.exec_params1(
       "INSERT INTO api_tokens (name, token_hash, scopes, repo_id) VALUES ($1, $2, $3::text[], $4) "
       "RETURNING id",
-      name, sha256_hex(token), to_pg_array(scopes), repo_id);
+      name, util::sha256_hex(token), to_pg_array(scopes), repo_id);
   return row[0].as<std::int64_t>();
 }
 
@@ -30,7 +31,7 @@ std::optional<ApiToken> find_api_token(pqxx::work& tx, const std::string& token)
   auto r = tx.exec_params(
       "UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND revoked_at IS NULL "
       "AND (expires_at IS NULL OR expires_at > now()) RETURNING id, name, scopes, repo_id",
-      sha256_hex(token));
+      util::sha256_hex(token));
   if (r.empty()) return std::nullopt;
   ApiToken t;
   t.id = r[0][0].as<std::int64_t>();

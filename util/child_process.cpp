@@ -35,14 +35,17 @@ int open_output(const std::string& path) {
   return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
-}  // namespace
+// NUL-terminated pointers into `strings`, for execvpe (which does not write through them).
+std::vector<char*> c_pointers(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (const auto& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOptions& options) {
-  if (argv.empty()) throw std::invalid_argument("ChildProcess: empty argv");
-  // Prepare everything that allocates before fork().
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+// The child's environment as NAME=value strings, sorted by name: the inherited one (none with
+// clear_env) with options.env over it.
+std::vector<std::string> environment_strings(const ChildOptions& options) {
   std::map<std::string, std::string> env_map;
   for (char** e = options.clear_env ? nullptr : environ; e && *e; ++e) {
     std::string kv = *e;
@@ -52,125 +55,182 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   for (const auto& [k, v] : options.env) env_map[k] = v;
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  return env_strings;
+}
 
-  int out_fd = -1, err_fd = -1, in_fd = -1, pipe_read = -1;
-  auto close_fds = [&] {
-    for (int fd : {out_fd, err_fd, in_fd, pipe_read}) {
+// The descriptors the child gets as its stdin, stdout and stderr (-1: inherited), opened in the
+// parent before fork(); pipe_read is the parent's end of the output pipe.
+struct ChildFds {
+  int out = -1;
+  int err = -1;
+  int in = -1;
+  int pipe_read = -1;
+  bool join_stderr = false;  // stderr is a copy of stdout
+
+  // The child's ends, which the parent closes once the child holds them.
+  void close_child_ends() const {
+    for (int fd : {out, err, in}) {
       if (fd >= 0) ::close(fd);
     }
-  };
+  }
+  void close_all() const {
+    close_child_ends();
+    if (pipe_read >= 0) ::close(pipe_read);
+  }
+};
+
+// Opens what options asks for; throws std::runtime_error (having closed what it opened) when
+// something cannot be opened.
+ChildFds open_child_fds(const ChildOptions& options) {
+  ChildFds fds;
   if (options.output_pipe) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-      throw std::runtime_error(std::string("pipe: ") + strerror(errno));
-    pipe_read = fds[0];
-    out_fd = fds[1];
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+    fds.pipe_read = p[0];
+    fds.out = p[1];
   } else if (!options.stdout_path.empty()) {
-    out_fd = open_output(options.stdout_path);
-    if (out_fd < 0)
+    fds.out = open_output(options.stdout_path);
+    if (fds.out < 0)
       throw std::runtime_error("cannot open " + options.stdout_path + ": " + strerror(errno));
   }
-  const bool join_stderr = options.output_pipe || options.stderr_path == "=stdout";
-  if (!options.output_pipe && !options.stderr_path.empty() && !join_stderr) {
-    err_fd = open_output(options.stderr_path);
-    if (err_fd < 0) {
+  fds.join_stderr = options.output_pipe || options.stderr_path == "=stdout";
+  if (!options.output_pipe && !options.stderr_path.empty() && !fds.join_stderr) {
+    fds.err = open_output(options.stderr_path);
+    if (fds.err < 0) {
       const int err = errno;
-      close_fds();
+      fds.close_all();
       throw std::runtime_error("cannot open " + options.stderr_path + ": " + strerror(err));
     }
   }
   if (options.stdin_null) {
-    in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (in_fd < 0) {
+    fds.in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fds.in < 0) {
       const int err = errno;
-      close_fds();
+      fds.close_all();
       throw std::runtime_error(std::string("cannot open /dev/null: ") + strerror(err));
     }
   }
+  return fds;
+}
+
+// The login name of `uid` (for initgroups in the child), empty when it has none.
+std::string login_name(uid_t uid) {
+  if (passwd* pw = getpwuid(uid)) return pw->pw_name;
+  return "";
+}
+
+// Everything the child needs after fork(), prepared before it: the child must not allocate.
+struct ExecPlan {
+  const ChildOptions& options;
+  const ChildFds& fds;
+  char* const* argv;
+  char* const* envp;
+  const std::string& user_name;
+  pid_t parent;
+  int error_fd;  // the write end of the close-on-exec pipe that reports a failed start
+};
+
+// In the child after fork(): signals, process group, limits, descriptors, credentials, parent
+// death signal, working directory, then exec. Never returns.
+[[noreturn]] void exec_child(const ExecPlan& plan) {
+  const ChildOptions& options = plan.options;
+  const ChildFds& fds = plan.fds;
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);
+  if (options.new_process_group) setpgid(0, 0);
+  for (const auto& [resource, value] : options.rlimits) {
+    rlimit limit{value, value};
+    setrlimit(resource, &limit);
+  }
+  if (options.reset_signal_dispositions) {
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
+  }
+  if (fds.in >= 0 && dup2(fds.in, 0) < 0) child_fail(plan.error_fd, "dup2 stdin");
+  if (fds.out >= 0 && dup2(fds.out, 1) < 0) child_fail(plan.error_fd, "dup2 stdout");
+  if (fds.join_stderr) {
+    if (dup2(1, 2) < 0) child_fail(plan.error_fd, "dup2 stderr");
+  } else if (fds.err >= 0 && dup2(fds.err, 2) < 0) {
+    child_fail(plan.error_fd, "dup2 stderr");
+  }
+  if (options.gid && setgid(*options.gid) != 0) child_fail(plan.error_fd, "setgid");
+  if (options.uid) {
+    if (!plan.user_name.empty() && options.gid &&
+        initgroups(plan.user_name.c_str(), *options.gid) != 0) {
+      child_fail(plan.error_fd, "initgroups");
+    }
+    if (setuid(*options.uid) != 0) child_fail(plan.error_fd, "setuid");
+  }
+  // After the credential change: PR_SET_PDEATHSIG is cleared by setuid.
+  if (options.die_with_parent) {
+    prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
+    if (getppid() != plan.parent) _exit(1);
+  }
+  if (!options.working_dir.empty() && chdir(options.working_dir.c_str()) != 0) {
+    child_fail(plan.error_fd, "chdir");
+  }
+  execvpe(plan.argv[0], plan.argv, plan.envp);
+  child_fail(plan.error_fd, plan.argv[0]);
+}
+
+// What the child wrote into the error pipe before it was closed (by a successful exec, or its
+// exit): nullopt when nothing (it started). Closes fd.
+std::optional<std::string> read_start_error(int fd) {
+  char buf[256];
+  ssize_t n;
+  do {
+    n = read(fd, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n > 0) return std::string(buf, static_cast<size_t>(n));
+  return std::nullopt;
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOptions& options) {
+  if (argv.empty()) throw std::invalid_argument("ChildProcess: empty argv");
+  // Prepare everything that allocates before fork().
+  const std::vector<char*> args = c_pointers(argv);
+  const std::vector<std::string> env_strings = environment_strings(options);
+  const std::vector<char*> envp = c_pointers(env_strings);
+  const ChildFds fds = open_child_fds(options);
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) {
     const int err = errno;
-    close_fds();
+    fds.close_all();
     throw std::runtime_error(std::string("pipe: ") + strerror(err));
   }
-  std::string user_name;
-  if (options.uid) {
-    if (passwd* pw = getpwuid(*options.uid)) user_name = pw->pw_name;
-  }
+  const std::string user_name = options.uid ? login_name(*options.uid) : std::string();
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     int err = errno;
     ::close(pipefd[0]);
     ::close(pipefd[1]);
-    close_fds();
+    fds.close_all();
     throw std::runtime_error(std::string("fork: ") + strerror(err));
   }
   if (pid == 0) {
     ::close(pipefd[0]);
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, nullptr);
-    if (options.new_process_group) setpgid(0, 0);
-    for (const auto& [resource, value] : options.rlimits) {
-      rlimit limit{value, value};
-      setrlimit(resource, &limit);
-    }
-    if (options.reset_signal_dispositions) {
-      for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
-    }
-    if (in_fd >= 0 && dup2(in_fd, 0) < 0) child_fail(pipefd[1], "dup2 stdin");
-    if (out_fd >= 0 && dup2(out_fd, 1) < 0) child_fail(pipefd[1], "dup2 stdout");
-    if (join_stderr) {
-      if (dup2(1, 2) < 0) child_fail(pipefd[1], "dup2 stderr");
-    } else if (err_fd >= 0 && dup2(err_fd, 2) < 0) {
-      child_fail(pipefd[1], "dup2 stderr");
-    }
-    if (options.gid && setgid(*options.gid) != 0) child_fail(pipefd[1], "setgid");
-    if (options.uid) {
-      if (!user_name.empty() && options.gid && initgroups(user_name.c_str(), *options.gid) != 0) {
-        child_fail(pipefd[1], "initgroups");
-      }
-      if (setuid(*options.uid) != 0) child_fail(pipefd[1], "setuid");
-    }
-    // After the credential change: PR_SET_PDEATHSIG is cleared by setuid.
-    if (options.die_with_parent) {
-      prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
-      if (getppid() != parent) _exit(1);
-    }
-    if (!options.working_dir.empty() && chdir(options.working_dir.c_str()) != 0) {
-      child_fail(pipefd[1], "chdir");
-    }
-    execvpe(args[0], args.data(), envp.data());
-    child_fail(pipefd[1], args[0]);
+    exec_child({options, fds, args.data(), envp.data(), user_name, parent, pipefd[1]});
   }
   ::close(pipefd[1]);
-  for (int fd : {out_fd, err_fd, in_fd}) {
-    if (fd >= 0) ::close(fd);
-  }
+  fds.close_child_ends();
   // Also from this side, so that a signal_group() right after the start cannot miss: whichever of
   // the two runs first wins, the other fails harmlessly (EACCES after exec).
   if (options.new_process_group) setpgid(pid, pid);
   destroy_signal_ = options.destroy_signal;
   destroy_grace_ = options.destroy_grace;
-  char buf[256];
-  ssize_t n;
-  do {
-    n = read(pipefd[0], buf, sizeof buf);
-  } while (n < 0 && errno == EINTR);
-  ::close(pipefd[0]);
+  const std::optional<std::string> start_error = read_start_error(pipefd[0]);
   pid_ = pid;
-  if (n > 0) {
+  if (start_error) {
     wait();
     pid_ = -1;
-    if (pipe_read >= 0) ::close(pipe_read);
-    throw std::runtime_error("cannot start " + argv[0] + ": " +
-                             std::string(buf, static_cast<size_t>(n)));
+    if (fds.pipe_read >= 0) ::close(fds.pipe_read);
+    throw std::runtime_error("cannot start " + argv[0] + ": " + *start_error);
   }
-  output_fd_ = pipe_read;
+  output_fd_ = fds.pipe_read;
 }
 
 ChildProcess::~ChildProcess() {

@@ -4,7 +4,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
-#include "webhooks/signature.h"
+#include "util/hash.h"
 
 namespace mlgate::webhooks {
 
@@ -28,7 +28,7 @@ std::string delivery_id(Forge forge, const Headers& headers, std::string_view bo
     return {};
   };
   std::string id = forge == Forge::github ? try_headers(kGithub) : try_headers(kGitlab);
-  if (id.empty()) id = "sha256:" + sha256_hex(body);
+  if (id.empty()) id = "sha256:" + util::sha256_hex(body);
   return id;
 }
 

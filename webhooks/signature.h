@@ -11,16 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "util/hash.h"
 #include "webhooks/event.h"
 #include "webhooks/headers.h"
 
 namespace mlgate::webhooks {
-
-// Lowercase hex HMAC-SHA256 of body keyed by secret, and SHA-256 of data (64 characters each):
-// the one implementation is util/hash.h, named here too for the signature's callers.
-using util::hmac_sha256_hex;
-using util::sha256_hex;
 
 // True when header_value is "sha256=" followed by the 64 hex digits (any case) of
 // HMAC-SHA256(secret, body). False for an empty secret, a missing or different prefix, a wrong

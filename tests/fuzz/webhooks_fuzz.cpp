@@ -23,6 +23,7 @@
 #include <variant>
 
 #include "tests/fuzz/fuzz_check.h"
+#include "util/hash.h"
 #include "webhooks/event.h"
 #include "webhooks/headers.h"
 #include "webhooks/normalise.h"
@@ -93,7 +94,7 @@ std::string expected_delivery_id(Forge forge, const Headers& headers, std::strin
     return {};
   };
   std::string id = forge == Forge::github ? try_names(github) : try_names(gitlab);
-  if (id.empty()) id = "sha256:" + mlgate::webhooks::sha256_hex(body);
+  if (id.empty()) id = "sha256:" + mlgate::util::sha256_hex(body);
   return id;
 }
 
@@ -173,7 +174,7 @@ void check_error(const NormaliseError& e) {
 
 void check_signatures(Forge forge, const Headers& headers, std::string_view body) {
   using mlgate::webhooks::verify_request;
-  const std::string hex = mlgate::webhooks::hmac_sha256_hex(kSecret, body);
+  const std::string hex = mlgate::util::hmac_sha256_hex(kSecret, body);
   FUZZ_CHECK(hex.size() == 64 && stored_sha(hex));
   // Whatever header the input brought verifies only when it is the right one.
   const bool ok = verify_request(forge, kSecret, headers, body);

@@ -12,6 +12,7 @@
 #include "store/tokens.h"
 #include "tests/bench/gate_api/common.h"
 #include "tests/support/pg_cluster.h"
+#include "util/hash.h"
 #include "webhooks/signature.h"
 
 namespace mlgate::bench {
@@ -82,7 +83,7 @@ std::string GateBenchEnv::push(const std::map<std::string, std::string>& files,
       host(), "/webhooks/github", body, "application/json",
       {{"X-GitHub-Event", "push"},
        {"X-GitHub-Delivery", "bench-" + std::to_string(++pushes_) + "-" + sha},
-       {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+       {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex(kSecret, body)}});
   if (r.status != 202)
     throw std::runtime_error("the push of " + sha + " answered " + std::to_string(r.status) + ": " +
                              r.body);

@@ -54,6 +54,7 @@
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
+#include "util/hash.h"
 #include "webhooks/signature.h"
 
 namespace mlgate::bench {
@@ -578,7 +579,7 @@ class PushBench {
     p["repository"]["name"] = "model";
     p["repository"]["default_branch"] = "main";
     const std::string body = p.dump();
-    const std::string signature = "sha256=" + webhooks::hmac_sha256_hex(kSecret, body);
+    const std::string signature = "sha256=" + util::hmac_sha256_hex(kSecret, body);
     const std::string delivery = name_prefix_ + "push-" + std::to_string(i);
     const std::vector<std::pair<std::string, std::string>> headers = {
         {"X-GitHub-Event", "push"},

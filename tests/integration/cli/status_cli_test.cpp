@@ -16,6 +16,7 @@
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
+#include "util/hash.h"
 #include "webhooks/signature.h"
 
 namespace mlgate {
@@ -100,11 +101,10 @@ class StatusEnv {
     p["repository"]["full_name"] = "acme/model";
     p["repository"]["name"] = "model";
     std::string body = p.dump();
-    auto r =
-        http_post(host(), "/webhooks/github", body, "application/json",
-                  {{"X-GitHub-Event", "push"},
-                   {"X-GitHub-Delivery", "d-" + sha},
-                   {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+    auto r = http_post(host(), "/webhooks/github", body, "application/json",
+                       {{"X-GitHub-Event", "push"},
+                        {"X-GitHub-Delivery", "d-" + sha},
+                        {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex(kSecret, body)}});
     EXPECT_EQ(r.status, 202) << r.body;
     long id = 0;
     eventually([&] {

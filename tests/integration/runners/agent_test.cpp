@@ -17,6 +17,7 @@
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
+#include "util/hash.h"
 #include "webhooks/signature.h"
 
 namespace mlgate {
@@ -87,11 +88,10 @@ class RunnerEnv {
     p["repository"]["full_name"] = "acme/model";
     p["repository"]["name"] = "model";
     std::string body = p.dump();
-    auto r =
-        http_post(host(), "/webhooks/github", body, "application/json",
-                  {{"X-GitHub-Event", "push"},
-                   {"X-GitHub-Delivery", delivery.empty() ? "d-" + sha : delivery},
-                   {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kSecret, body)}});
+    auto r = http_post(host(), "/webhooks/github", body, "application/json",
+                       {{"X-GitHub-Event", "push"},
+                        {"X-GitHub-Delivery", delivery.empty() ? "d-" + sha : delivery},
+                        {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex(kSecret, body)}});
     EXPECT_EQ(r.status, 202) << r.body;
     return sha;
   }

@@ -19,6 +19,7 @@
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
+#include "util/hash.h"
 #include "webhooks/signature.h"
 
 namespace mlgate::testing {
@@ -150,7 +151,7 @@ class GateEnv {
         host(), "/webhooks/github", body, "application/json",
         {{"X-GitHub-Event", event},
          {"X-GitHub-Delivery", delivery_id},
-         {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(kGateEnvSecret, body)}});
+         {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex(kGateEnvSecret, body)}});
     EXPECT_EQ(r.status, 202) << r.body;
     return r;
   }
@@ -166,11 +167,10 @@ class GateEnv {
     p["repository"]["full_name"] = "acme/model";
     p["repository"]["name"] = "model";
     const std::string body = p.dump();
-    return http_post(
-        host(), "/webhooks/github", body, "application/json",
-        {{"X-GitHub-Event", "push"},
-         {"X-GitHub-Delivery", delivery_id},
-         {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}});
+    return http_post(host(), "/webhooks/github", body, "application/json",
+                     {{"X-GitHub-Event", "push"},
+                      {"X-GitHub-Delivery", delivery_id},
+                      {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex(secret, body)}});
   }
   // Registers a runner through the protocol (executor local, nothing started); returns its
   // Authorization header.

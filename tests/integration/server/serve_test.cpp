@@ -11,12 +11,12 @@
 #include <sstream>
 #include <thread>
 
-#include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
+#include "util/hash.h"
 
 namespace mlgate {
 namespace {
@@ -101,7 +101,7 @@ TEST(Serve, FirstStartWritesAnAdminTokenOnlyItsOwnerCanReadAndStoresOnlyItsHash)
     pqxx::nontransaction tx(c);
     auto r = tx.exec("SELECT token_hash, scopes::text FROM api_tokens");
     ASSERT_EQ(r.size(), 1u);
-    EXPECT_EQ(r[0][0].as<std::string>(), store::sha256_hex(token));
+    EXPECT_EQ(r[0][0].as<std::string>(), util::sha256_hex(token));
     EXPECT_EQ(r[0][1].as<std::string>(), "{admin}");
     EXPECT_EQ(tx.exec_params("SELECT count(*) FROM api_tokens WHERE token_hash = $1", token)[0][0]
                   .as<int>(),

@@ -17,6 +17,7 @@
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "util/hash.h"
 #include "webhooks/signature.h"
 
 namespace mlgate {
@@ -89,7 +90,7 @@ testing::HttpResult post_signed(const std::string& host_port, const std::string&
   return http_post(host_port, "/webhooks/github", body, "application/json",
                    {{"X-GitHub-Event", event},
                     {"X-GitHub-Delivery", delivery},
-                    {"X-Hub-Signature-256", "sha256=" + webhooks::hmac_sha256_hex(secret, body)}});
+                    {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex(secret, body)}});
 }
 
 // Registers github acme/model with the test secret, using the admin token serve wrote in its data

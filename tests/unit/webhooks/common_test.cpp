@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tests/support/temp_dir.h"
+#include "util/hash.h"
 #include "webhooks/event.h"
 #include "webhooks/headers.h"
 #include "webhooks/normalise.h"
@@ -65,7 +66,7 @@ TEST(DeliveryId, GithubUsesDeliveryHeader) {
   EXPECT_EQ(delivery_id(Forge::github, h, "{}"), "82f638c0-00f1-11ea-8a5a-03fe5a4959a9");
   // GitLab's headers mean nothing for GitHub.
   Headers gl{{"X-Gitlab-Event-UUID", "abc"}, {"Idempotency-Key", "def"}};
-  EXPECT_EQ(delivery_id(Forge::github, gl, "{}"), "sha256:" + sha256_hex("{}"));
+  EXPECT_EQ(delivery_id(Forge::github, gl, "{}"), "sha256:" + util::sha256_hex("{}"));
 }
 
 TEST(DeliveryId, GitlabPrefersEventUuidThenIdempotencyKey) {
@@ -77,15 +78,15 @@ TEST(DeliveryId, GitlabPrefersEventUuidThenIdempotencyKey) {
   EXPECT_EQ(delivery_id(Forge::gitlab, invalid_uuid, "{}"), "idem-1");
   // X-Gitlab-Webhook-UUID identifies the hook, not the delivery: never used.
   Headers hook{{"X-Gitlab-Webhook-UUID", "hook-uuid"}};
-  EXPECT_EQ(delivery_id(Forge::gitlab, hook, "{}"), "sha256:" + sha256_hex("{}"));
+  EXPECT_EQ(delivery_id(Forge::gitlab, hook, "{}"), "sha256:" + util::sha256_hex("{}"));
   // The GitHub header means nothing for GitLab.
   Headers gh{{"X-GitHub-Delivery", "x"}};
-  EXPECT_EQ(delivery_id(Forge::gitlab, gh, "{}"), "sha256:" + sha256_hex("{}"));
+  EXPECT_EQ(delivery_id(Forge::gitlab, gh, "{}"), "sha256:" + util::sha256_hex("{}"));
 }
 
 TEST(DeliveryId, FallsBackToBodyHash) {
   const std::string body = fixture("gitlab/push.json");
-  const std::string expected = "sha256:" + sha256_hex(body);
+  const std::string expected = "sha256:" + util::sha256_hex(body);
   EXPECT_EQ(delivery_id(Forge::gitlab, Headers{}, body), expected);
   EXPECT_EQ(expected.size(), 7u + 64u);
   // The same bytes give the same id; different bytes another.
@@ -97,7 +98,7 @@ TEST(DeliveryId, FallsBackToBodyHash) {
         std::string("nl\n"), std::string("caf\xc3\xa9"), std::string("nul\0x", 5),
         std::string("\x7f")}) {
     Headers h{{"X-GitHub-Delivery", bad}};
-    EXPECT_EQ(delivery_id(Forge::github, h, body), "sha256:" + sha256_hex(body)) << bad;
+    EXPECT_EQ(delivery_id(Forge::github, h, body), "sha256:" + util::sha256_hex(body)) << bad;
     EXPECT_FALSE(is_valid_delivery_id(bad));
   }
 }

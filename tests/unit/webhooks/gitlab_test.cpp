@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tests/support/temp_dir.h"
+#include "util/hash.h"
 #include "webhooks/normalise.h"
 #include "webhooks/signature.h"
 
@@ -268,7 +269,7 @@ TEST(GitlabNormalise, DeliveryIdRules) {
   };
   EXPECT_EQ(id({{"X-Gitlab-Event-UUID", "a"}, {"Idempotency-Key", "b"}}), "a");
   EXPECT_EQ(id({{"Idempotency-Key", "b"}}), "b");
-  EXPECT_EQ(id({}), "sha256:" + sha256_hex(body));
+  EXPECT_EQ(id({}), "sha256:" + util::sha256_hex(body));
 }
 
 }  // namespace

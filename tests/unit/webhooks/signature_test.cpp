@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/support/temp_dir.h"
+#include "util/hash.h"
 #include "webhooks/headers.h"
 
 namespace mlgate::webhooks {
@@ -25,23 +26,25 @@ std::string upper(std::string s) {
 }
 
 TEST(Signature, HmacMatchesGithubDocumentedVector) {
-  EXPECT_EQ(hmac_sha256_hex(kDocSecret, kDocPayload), kDocDigest);
+  EXPECT_EQ(util::hmac_sha256_hex(kDocSecret, kDocPayload), kDocDigest);
 }
 
 TEST(Signature, HmacRfc4231TestCase2) {
-  EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+  EXPECT_EQ(util::hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 TEST(Signature, Sha256KnownVectors) {
-  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(util::sha256_hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(util::sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Signature, HmacOfEmptyBodyIsDefined) {
   // RFC 4231-style sanity: an empty body still gives a 64-digit MAC.
-  EXPECT_EQ(hmac_sha256_hex("key", "").size(), 64u);
-  EXPECT_NE(hmac_sha256_hex("key", ""), hmac_sha256_hex("key2", ""));
+  EXPECT_EQ(util::hmac_sha256_hex("key", "").size(), 64u);
+  EXPECT_NE(util::hmac_sha256_hex("key", ""), util::hmac_sha256_hex("key2", ""));
 }
 
 TEST(GithubSignature, AcceptsCorrectSignature) {
@@ -108,7 +111,7 @@ TEST(GithubSignature, RejectsWhitespaceAndNonHex) {
 
 TEST(GithubSignature, EmptySecretNeverVerifies) {
   // Even a signature that is correct for the empty key.
-  const std::string header = "sha256=" + hmac_sha256_hex("", kDocPayload);
+  const std::string header = "sha256=" + util::hmac_sha256_hex("", kDocPayload);
   EXPECT_FALSE(verify_github_signature("", kDocPayload, header));
 }
 
@@ -116,7 +119,7 @@ TEST(GithubSignature, SignsFixtureBytesExactly) {
   const std::string body =
       mlgate::testing::read_file(MLGATE_SHARED_FIXTURES "/webhooks/github/push.json");
   const std::string secret = "mlgate-test-secret";
-  const std::string header = "sha256=" + hmac_sha256_hex(secret, body);
+  const std::string header = "sha256=" + util::hmac_sha256_hex(secret, body);
   EXPECT_TRUE(verify_github_signature(secret, body, header));
   std::string tampered = body;
   tampered[tampered.size() / 2] ^= 0x01;
