@@ -8,8 +8,11 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 build_mlgate() {
   local werror="${MLGATE_WERROR:-ON}"
   if [ ! -f "$MLGATE_BUILD/build.ninja" ]; then
+    # ccache, when a developer has it, makes rebuilds in other checkouts cheap; CI has none.
+    local launcher=()
+    if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
     cmake -S "$MLGATE_ROOT" -B "$MLGATE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DMLGATE_WERROR="$werror" >/dev/null
+      -DMLGATE_WERROR="$werror" "${launcher[@]}" >/dev/null
   fi
   ninja -C "$MLGATE_BUILD" -j"$(nproc)" "$@"
 }

@@ -12,6 +12,7 @@
 #include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "store/tokens.h"
+#include "util/hash.h"
 #include "util/secret_file.h"
 
 namespace mlgate::server {
@@ -63,7 +64,7 @@ std::string bootstrap_admin_token(store::Database& db, const fs::path& data_dir,
     store::lock_admin_bootstrap(tx);
     if (!admin_token_file.empty()) {
       std::string token = read_token_file(admin_token_file);
-      if (!store::token_hash_exists(tx, store::sha256_hex(token)))
+      if (!store::token_hash_exists(tx, util::sha256_hex(token)))
         store::insert_api_token(tx, "admin (configured)", token, {"admin"});
       tx.commit();
       return "admin token from " + admin_token_file;

@@ -8,9 +8,6 @@
 
 namespace mlgate::store {
 
-// Lowercase hex SHA-256 (64 characters): util/hash.h. Kept under this name only for
-// server/serve.cpp; everything else calls util::sha256_hex.
-using util::sha256_hex;
 // `bytes` random bytes from OpenSSL's CSPRNG, hex-encoded (so 2*bytes characters).
 std::string random_hex(size_t bytes);
 // Equal without leaking where they differ (CRYPTO_memcmp over SHA-256 digests).

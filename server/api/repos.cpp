@@ -1,5 +1,5 @@
 // Repositories (POST admin, GET read) and webhook deliveries (admin: list, show, replay).
-// Pipelines are read through routes_status.cpp.
+// Pipelines are read through api/status.cpp.
 #include "store/repos.h"
 
 #include <regex>
@@ -171,7 +171,7 @@ void register_repo_routes(httplib::Server& http, const RepoRoutes& deps) {
                         {{"delivery", id}, {"by", caller->name()}, {"status", answer.status}});
               send_json(res, answer.status, answer.body);
             });
-  // The pipeline GET routes are in routes_status.cpp.
+  // The pipeline GET routes are in api/status.cpp.
 }
 
 }  // namespace mlgate::server

@@ -29,7 +29,7 @@ void add_repos(ctemplate::TemplateDictionary& c, const std::vector<store::Dashbo
     pd->SetIntValue("ID", head->id);
     pd->SetValue("URL", pipeline_url(head->id));
     pd->SetValue("STATE", std::string(core::to_string(head->state)));
-    pd->SetValue("SHORT_SHA", short_sha(head->sha));
+    pd->SetValue("SHORT_SHA", util::short_sha(head->sha));
     pd->SetValue("MESSAGE", first_line(head->commit_message));
     pd->SetValue("CREATED", format_time(head->created_at));
     add_tiers(pd, head->tiers);

@@ -50,7 +50,7 @@ void fill_job(Page& page, const store::JobPageView& j, const std::string& log) {
   }
   c.SetIntValue("PIPELINE_ID", j.pipeline_id);
   c.SetValue("PIPELINE_URL", pipeline_url(j.pipeline_id));
-  c.SetValue("SHORT_SHA", short_sha(j.sha));
+  c.SetValue("SHORT_SHA", util::short_sha(j.sha));
   c.SetValue("REPO", j.repo_name);
   c.SetValue("REPO_URL", repo_url(j.repo_name));
   c.SetValue("IMAGE", j.image);

@@ -42,7 +42,7 @@ struct PageCaller {
   }
 };
 
-// Authorises a page like the API (server/auth.h): an `Authorization: Bearer` header, else the
+// Authorises a page like the API (server/http/auth.h): an `Authorization: Bearer` header, else the
 // mlgate_token cookie, else anonymous when the server runs with --public-read (read scope only).
 // On refusal answers an HTML page itself (401 with the sign-in form, or 403) and returns nullopt.
 std::optional<PageCaller> authorize_page(const Authorizer& auth, const httplib::Request& req,
@@ -79,7 +79,6 @@ void send_message(httplib::Response& res, const PageCaller* caller, int status,
                   bool login_form = false, const std::string& next = "/");
 
 // Formatting shared by the pages.
-using util::short_sha;                            // the first 12 characters (util/strings.h)
 std::string first_line(const std::string& text);  // up to the first newline, at most 120 chars
 std::string format_duration(std::optional<double> seconds);  // "4.2s", "3m 05s", "2h 01m", "-"
 std::string format_bytes(std::int64_t bytes);                // "812 B", "4.1 KiB", "2.0 MiB"

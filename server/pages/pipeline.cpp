@@ -98,7 +98,7 @@ void add_decisions(ctemplate::TemplateDictionary& c,
     if (dec.baseline_sha.empty())
       d->ShowSection("NO_BASE");
     else
-      d->AddSectionDictionary("BASE")->SetValue("SHORT_SHA", short_sha(dec.baseline_sha));
+      d->AddSectionDictionary("BASE")->SetValue("SHORT_SHA", util::short_sha(dec.baseline_sha));
     for (const auto* ch : core::blocking_first(dec.checks)) {
       auto* r = d->AddSectionDictionary("CHECK");
       r->SetValue("KIND", ch->kind);
@@ -180,7 +180,7 @@ void add_baseline(ctemplate::TemplateDictionary& c, std::int64_t id, const Loade
     return;
   }
   auto* b = c.AddSectionDictionary("BASELINE");
-  b->SetValue("SHORT_SHA", short_sha(*l.baseline.sha));
+  b->SetValue("SHORT_SHA", util::short_sha(*l.baseline.sha));
   b->SetValue("ENVIRONMENT", l.environment);
   if (l.baseline.pipeline_id) {
     auto* pd = b->AddSectionDictionary("PIPELINE");

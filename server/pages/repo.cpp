@@ -51,7 +51,7 @@ std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
     auto* cd = c.AddSectionDictionary("CURRENT");
     cd->SetValue("ENVIRONMENT", d.environment);
     cd->SetValue("SHA", d.sha);
-    cd->SetValue("SHORT_SHA", short_sha(d.sha));
+    cd->SetValue("SHORT_SHA", util::short_sha(d.sha));
     cd->SetValue("CREATED", format_time(d.created_at));
     cd->SetValue("ACTOR", d.actor);
     if (auto p = v.current_pipelines.find(d.sha); p != v.current_pipelines.end()) {
@@ -69,7 +69,7 @@ void add_history(ctemplate::TemplateDictionary& c, const std::vector<store::Depl
     h->SetIntValue("ID", d.id);
     h->SetValue("ENVIRONMENT", d.environment);
     h->SetValue("KIND", d.kind);
-    h->SetValue("SHORT_SHA", short_sha(d.sha));
+    h->SetValue("SHORT_SHA", util::short_sha(d.sha));
     h->SetValue("ACTOR", d.actor);
     h->SetValue("CREATED", format_time(d.created_at));
     if (d.forced) h->AddSectionDictionary("FORCED")->SetValue("REASON", d.reason);
@@ -96,7 +96,7 @@ void add_pipelines(ctemplate::TemplateDictionary& c,
     d->SetIntValue("ID", p.id);
     d->SetValue("URL", pipeline_url(p.id));
     d->SetValue("STATE", std::string(core::to_string(p.state)));
-    d->SetValue("SHORT_SHA", short_sha(p.sha));
+    d->SetValue("SHORT_SHA", util::short_sha(p.sha));
     d->SetValue("MESSAGE", first_line(p.commit_message));
     d->SetValue("AUTHOR", p.author);
     d->SetValue("BRANCH", p.branch);

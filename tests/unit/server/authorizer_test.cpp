@@ -1,0 +1,75 @@
+// The one authorization entry point (server/http/auth.h), for what it decides before it needs the
+// database: a missing or malformed Authorization header, and anonymous readers with --public-read.
+// A token it cannot check (the database is unreachable) is never granted.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/http/auth.h"
+#include "store/database.h"
+
+namespace mlgate::server {
+namespace {
+
+// A pool whose first use fails: these cases must decide without it.
+store::Database unreachable_db() {
+  return store::Database("host=/nonexistent-mlgate-socket-dir dbname=x connect_timeout=1", 1,
+                         std::chrono::milliseconds(200));
+}
+
+std::string error_code(const httplib::Response& res) {
+  return nlohmann::json::parse(res.body)["error"]["code"].get<std::string>();
+}
+
+TEST(Authorizer, NoTokenIs401WithAChallenge) {
+  auto db = unreachable_db();
+  Authorizer auth(db, false);
+  httplib::Request req;
+  httplib::Response res;
+  EXPECT_FALSE(auth.authorize(req, res, "read"));
+  EXPECT_EQ(res.status, 401);
+  EXPECT_EQ(res.get_header_value("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(error_code(res), "unauthorized");
+}
+
+TEST(Authorizer, PublicReadLetsAnonymousReadersReadAndNothingElse) {
+  auto db = unreachable_db();
+  Authorizer auth(db, true);
+  httplib::Request req;
+  httplib::Response res;
+  auto caller = auth.authorize(req, res, "read");
+  ASSERT_TRUE(caller);
+  EXPECT_FALSE(caller->token);
+  EXPECT_EQ(caller->name(), "anonymous");
+  for (const char* scope : {"deploy", "admin"}) {
+    httplib::Response denied;
+    EXPECT_FALSE(auth.authorize(req, denied, scope)) << scope;
+    EXPECT_EQ(denied.status, 401) << scope;
+  }
+}
+
+TEST(Authorizer, AHeaderThatIsNotABearerTokenIs401) {
+  auto db = unreachable_db();
+  Authorizer auth(db, true);  // even on a public server: a wrong header is an error, not anonymous
+  for (const char* header : {"Basic dXNlcjpwYXNz", "Bearer ", "Token abc"}) {
+    httplib::Request req;
+    req.headers.emplace("Authorization", header);
+    httplib::Response res;
+    EXPECT_FALSE(auth.authorize(req, res, "read")) << header;
+    EXPECT_EQ(res.status, 401) << header;
+    EXPECT_NE(res.body.find("Bearer <token>"), std::string::npos) << header << res.body;
+  }
+}
+
+TEST(Authorizer, ATokenThatCannotBeCheckedIsNeverGranted) {
+  auto db = unreachable_db();
+  Authorizer auth(db, true);
+  httplib::Request req;
+  req.headers.emplace("Authorization", "Bearer mlg_0123456789abcdef");
+  httplib::Response res;
+  // The server's exception handler turns this into 503 database_unavailable.
+  EXPECT_THROW(auth.authorize(req, res, "read"), store::DatabaseUnavailable);
+}
+
+}  // namespace
+}  // namespace mlgate::server
