@@ -1,8 +1,8 @@
 // GET /metrics: the Prometheus text format 0.0.4 (docs/metrics.md). Counters and the job-duration
-// histogram are this process's own (server/http/metrics.h); queue depth and runners online are read from
-// PostgreSQL at scrape time, two indexed counts. Scraping follows the API's auth: a bearer token
-// with the read scope, or anonymous with --public-read. PostgreSQL being down does not fail the
-// scrape: the process's counters are still answered, with mlgate_database_up 0.
+// histogram are this process's own (server/http/metrics.h); queue depth and runners online are read
+// from PostgreSQL at scrape time, two indexed counts. Scraping follows the API's auth: a bearer
+// token with the read scope, or anonymous with --public-read. PostgreSQL being down does not fail
+// the scrape: the process's counters are still answered, with mlgate_database_up 0.
 #include "server/http/metrics.h"
 
 #include "server/api/routes.h"

@@ -1,7 +1,7 @@
 // The process's Prometheus metrics (docs/metrics.md): counters and the job-duration histogram kept
 // in memory per process (each replica is scraped on its own), recorded through the free functions
-// below from wherever the event happens. GET /metrics (server/api/metrics.cpp) adds the gauges it reads
-// from PostgreSQL at scrape time and renders everything with core/prometheus_text.h.
+// below from wherever the event happens. GET /metrics (server/api/metrics.cpp) adds the gauges it
+// reads from PostgreSQL at scrape time and renders everything with core/prometheus_text.h.
 #pragma once
 
 #include <httplib.h>

@@ -1,8 +1,9 @@
 // Gate decisions for (repo, sha, environment) against the commit deployed there now, shared by the
-// gate API (server/api/gate.cpp), commit statuses and deployment protection rules (forge_reporter.cpp).
-// Every decision is stored in gate_decisions with its inputs and a source (api, status,
-// protection_rule). Decisions are served from an in-process cache whose key is read from the
-// database, so that any new result, job state change or deployment (on any replica) misses it.
+// gate API (server/api/gate.cpp), commit statuses and deployment protection rules
+// (forge_reporter.cpp). Every decision is stored in gate_decisions with its inputs and a source
+// (api, status, protection_rule). Decisions are served from an in-process cache whose key is read
+// from the database, so that any new result, job state change or deployment (on any replica) misses
+// it.
 #pragma once
 
 #include <cstdint>
