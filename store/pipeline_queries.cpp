@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "store/pq.h"
+#include "store/state_text.h"
 
 namespace mlgate::store {
 namespace {
@@ -35,7 +36,7 @@ PipelineStatus to_pipeline(const pqxx::row& r) {
   p.branch = r[5].as<std::string>();
   p.sha = r[6].as<std::string>();
   p.pr_number = get_optional<std::int64_t>(r[7]);
-  p.state = r[8].as<std::string>();
+  p.state = pipeline_state_of(r[8]);
   p.error = r[9].as<std::string>();
   p.commit_message = r[10].as<std::string>();
   p.author = r[11].as<std::string>();
@@ -73,7 +74,7 @@ void load_jobs(pqxx::transaction_base& tx, std::vector<PipelineStatus>& pipeline
     JobStatus j;
     j.id = r[1].as<std::int64_t>();
     j.tier = r[2].as<std::string>();
-    j.state = r[3].as<std::string>();
+    j.state = job_state_of(r[3]);
     j.needs = from_pg_array(r[4]);
     j.image = r[5].as<std::string>();
     j.network = r[6].as<std::string>();
@@ -191,7 +192,7 @@ LogChunk read_log_chunk(pqxx::transaction_base& tx, std::int64_t job_id, int att
       job_id);
   if (job.empty()) return out;
   out.found = true;
-  out.state = job[0][0].as<std::string>();
+  out.state = job_state_of(job[0][0]);
   out.current_attempt = job[0][1].as<int>();
   out.logs_deleted_at = job[0][2].as<std::string>();
   out.attempt = attempt > 0 ? attempt : out.current_attempt;
@@ -209,11 +210,6 @@ LogChunk read_log_chunk(pqxx::transaction_base& tx, std::int64_t job_id, int att
   }
   if (static_cast<std::int64_t>(out.data.size()) > max_bytes) out.data.resize(max_bytes);
   return out;
-}
-
-bool is_final_state(const std::string& state) {
-  return state == "passed" || state == "failed" || state == "timed_out" || state == "cancelled" ||
-         state == "error" || state == "skipped";
 }
 
 std::optional<BranchHead> latest_branch_head(pqxx::transaction_base& tx, std::int64_t repo_id,

@@ -24,7 +24,7 @@ struct TestCounts {
 struct JobStatus {
   std::int64_t id = 0;
   std::string tier;
-  std::string state;
+  core::JobState state = core::JobState::queued;
   std::vector<std::string> needs;
   std::string image;
   std::string command;
@@ -52,7 +52,7 @@ struct PipelineStatus {
   std::string branch;
   std::string sha;
   std::optional<std::int64_t> pr_number;
-  std::string state;
+  core::PipelineState state = core::PipelineState::pending;
   std::string error;
   std::string commit_message;
   std::string author;
@@ -120,8 +120,8 @@ std::optional<BranchHead> latest_branch_head(pqxx::transaction_base& tx, std::in
                                              const std::string& branch);
 
 struct LogChunk {
-  bool found = false;  // the job exists
-  std::string state;   // the job's state, read before the log
+  bool found = false;                             // the job exists
+  core::JobState state = core::JobState::queued;  // the job's state, read before the log
   int current_attempt = 0;
   int attempt = 0;  // the attempt these bytes belong to (0: the job never started)
   std::int64_t offset = 0;
@@ -132,8 +132,5 @@ struct LogChunk {
 // state is read first, so a chunk read with an ended state holds everything up to the log's end.
 LogChunk read_log_chunk(pqxx::transaction_base& tx, std::int64_t job_id, int attempt,
                         std::int64_t offset, std::int64_t max_bytes);
-
-// Whether a job state (or a pipeline state) is final.
-bool is_final_state(const std::string& state);
 
 }  // namespace mlgate::store

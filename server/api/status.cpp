@@ -33,7 +33,7 @@ json nullable(const std::optional<T>& v) {
 json job_json(const store::JobStatus& j) {
   return {{"id", j.id},
           {"tier", j.tier},
-          {"state", j.state},
+          {"state", core::to_string(j.state)},
           {"needs", j.needs},
           {"timeout_seconds", j.timeout_seconds},
           {"image", j.image},
@@ -58,7 +58,7 @@ json pipeline_json(const store::PipelineStatus& p) {
   json tiers = json::object();
   for (const auto& j : p.jobs) {
     jobs.push_back(job_json(j));
-    tiers[j.tier] = j.state;
+    tiers[j.tier] = core::to_string(j.state);
   }
   return {{"id", p.id},
           {"repo", p.repo_name},
@@ -67,7 +67,7 @@ json pipeline_json(const store::PipelineStatus& p) {
           {"branch", p.branch},
           {"sha", p.sha},
           {"pr_number", nullable(p.pr_number)},
-          {"state", p.state},
+          {"state", core::to_string(p.state)},
           {"error", p.error},
           {"commit_message", p.commit_message},
           {"author", p.author},
@@ -276,8 +276,8 @@ void get_log_chunk(const StatusRoutes& deps, const httplib::Request& req, httpli
   if (!chunk->found) return send_error(res, 404, "not_found", "no job " + std::to_string(id));
   send_json(res, 200,
             {{"job", id},
-             {"state", chunk->state},
-             {"ended", store::is_final_state(chunk->state)},
+             {"state", core::to_string(chunk->state)},
+             {"ended", core::is_finished(chunk->state)},
              {"current_attempt", chunk->current_attempt},
              {"attempt", chunk->attempt},
              {"offset", chunk->offset},

@@ -90,7 +90,8 @@ json created_json(const store::PipelineStatus& row, const std::string& repo_name
                   const std::string& tier, const std::vector<std::string>& tiers) {
   json jobs = json::array();
   for (const auto& j : row.jobs)
-    jobs.push_back({{"id", j.id}, {"tier", j.tier}, {"state", j.state}, {"needs", j.needs}});
+    jobs.push_back(
+        {{"id", j.id}, {"tier", j.tier}, {"state", core::to_string(j.state)}, {"needs", j.needs}});
   const std::string id = std::to_string(row.id);
   return {{"id", row.id},
           {"repo", repo_name},
@@ -100,7 +101,7 @@ json created_json(const store::PipelineStatus& row, const std::string& repo_name
           {"ref", row.ref},
           {"branch", row.branch},
           {"sha", row.sha},
-          {"state", row.state},
+          {"state", core::to_string(row.state)},
           {"commit_message", row.commit_message},
           {"jobs", jobs},
           {"url", "/api/v1/pipelines/" + id},

@@ -33,7 +33,7 @@ void set_check(ctemplate::TemplateDictionary* d, const core::StoredCheck* check)
 
 void add_header(ctemplate::TemplateDictionary& c, const store::PipelineStatus& p) {
   c.SetIntValue("ID", p.id);
-  c.SetValue("STATE", p.state);
+  c.SetValue("STATE", std::string(core::to_string(p.state)));
   c.SetValue("REPO", p.repo_name);
   c.SetValue("REPO_URL", repo_url(p.repo_name));
   c.SetValue("SHA", p.sha);

@@ -166,7 +166,7 @@ std::vector<std::string> GateBenchEnv::clone_candidates(const std::string& templ
               repo_id_, template_sha)[0]
             .as<std::int64_t>();
     auto p = store::get_pipeline_status(tx, id);
-    if (!p || p->state != "passed")
+    if (!p || p->state != core::PipelineState::passed)
       throw std::runtime_error("the template pipeline of " + template_sha + " has not passed");
     pipeline = *p;
     for (const auto& j : pipeline.jobs) {

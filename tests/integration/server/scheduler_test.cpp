@@ -153,9 +153,9 @@ TEST_F(SchedulerTest, FiresAtTheScheduledMinuteNotBeforeAndOnlyOnce) {
   EXPECT_EQ(p->commit_message.rfind("nightly training", 0), 0u) << p->commit_message;
   ASSERT_EQ(p->jobs.size(), 2u);
   EXPECT_EQ(p->jobs[0].tier, "functionality");
-  EXPECT_EQ(p->jobs[0].state, "queued");
+  EXPECT_EQ(core::to_string(p->jobs[0].state), "queued");
   EXPECT_EQ(p->jobs[1].tier, "training");
-  EXPECT_EQ(p->jobs[1].state, "blocked");
+  EXPECT_EQ(core::to_string(p->jobs[1].state), "blocked");
   EXPECT_EQ(p->jobs[1].needs, std::vector<std::string>{"functionality"});
   EXPECT_EQ(count("SELECT count(*) FROM schedules WHERE pipeline_id = " + std::to_string(p->id) +
                   " AND cron = '0 2 * * *'"),
