@@ -24,6 +24,10 @@ inline constexpr std::string_view kTierNames[] = {kTierFunctionality, kTierValid
 inline constexpr std::string_view kEventNames[] = {"push", "pull_request", "tag", "schedule"};
 
 inline constexpr std::size_t kMaxConfigBytes = 256 * 1024;
+// What a config's aliases (`*name`, merge keys `<<: *name` included) may add to it, expanded: the
+// bytes of the scalars they reach plus one per node they reach. With the file's own limit, a parsed
+// config is at most about twice kMaxConfigBytes however its aliases nest.
+inline constexpr std::size_t kMaxConfigAliasBytes = kMaxConfigBytes;
 
 // Hard-kill budgets. A tier's timeout defaults to its ceiling and may only be lowered.
 struct ConfigLimits {
@@ -166,7 +170,8 @@ struct ConfigParseResult {
 };
 
 // Parses and validates the text of a .mlgate.yml. Collects every error it can find (up to 100).
-// Never throws; hostile input (deep nesting, aliases, junk, > kMaxConfigBytes) yields errors.
+// Never throws; hostile input (deep nesting, aliases that expand past kMaxConfigAliasBytes, junk,
+// > kMaxConfigBytes) yields errors.
 ConfigParseResult parse_config(std::string_view yaml, const ConfigLimits& limits = {});
 
 // "  .mlgate.yml:12:5: message\n" per error.

@@ -348,6 +348,88 @@ class DocumentStarts : public YAML::EventHandler {
   void OnMapEnd() override {}
 };
 
+// DocumentStarts that also adds up what the document's aliases expand to, from the parser's
+// events, without building (or expanding) a tree. A node counts one byte plus its scalar's bytes, a
+// collection one byte plus its children; each anchored node's expanded size is kept once, and an
+// alias adds the size of the node it names. An alias of a node that is still open (inside itself)
+// expands without end. Once the total passes the budget, that alias and every later one are kept
+// in `cut` (positions of their '*').
+class AliasExpansion : public DocumentStarts {
+ public:
+  explicit AliasExpansion(std::size_t budget) : budget_(budget) {}
+
+  std::size_t total = 0;
+  std::vector<YAML::Mark> cut;
+  bool cycle = false;  // the alias that crossed the budget names a node that contains it
+
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { leaf(anchor, 1); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    leaf(anchor, add(1, value.size()));
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto known = sizes_.find(anchor);
+    const std::size_t size = known == sizes_.end() ? kEndless : known->second;
+    total = add(total, size);
+    if (total > budget_) {
+      if (cut.empty()) cycle = known == sizes_.end();
+      cut.push_back(mark);
+    }
+    leaf(YAML::NullAnchor, size);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open_.push_back(Open{anchor, 1});
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open_.push_back(Open{anchor, 1});
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  static constexpr std::size_t kEndless = std::numeric_limits<std::size_t>::max() / 2;
+  struct Open {
+    YAML::anchor_t anchor;
+    std::size_t size;
+  };
+
+  static std::size_t add(std::size_t a, std::size_t b) { return std::min(a + b, kEndless); }
+  void leaf(YAML::anchor_t anchor, std::size_t size) {
+    if (anchor != YAML::NullAnchor) sizes_[anchor] = size;
+    if (!open_.empty()) open_.back().size = add(open_.back().size, size);
+  }
+  void close() {
+    if (open_.empty()) return;
+    Open done = open_.back();
+    open_.pop_back();
+    leaf(done.anchor, done.size);
+  }
+
+  std::size_t budget_;
+  std::map<YAML::anchor_t, std::size_t> sizes_;
+  std::vector<Open> open_;
+};
+
+// `text` with each alias at `marks` replaced by an empty mapping ("{}" and spaces, so that every
+// other position stays where it was); false when a mark does not point at an alias in `text`.
+bool replace_aliases(std::string& text, const std::vector<YAML::Mark>& marks) {
+  for (const YAML::Mark& mark : marks) {
+    if (mark.pos < 0) return false;
+    const auto at = static_cast<std::size_t>(mark.pos);
+    if (at >= text.size() || text[at] != '*') return false;
+    std::size_t end = at + 1;
+    while (end < text.size() &&
+           std::string_view(" \t\r\n,[]{}").find(text[end]) == std::string_view::npos) {
+      ++end;
+    }
+    if (end - at < 2) return false;
+    text.replace(at, end - at, "{}" + std::string(end - at - 2, ' '));
+  }
+  return true;
+}
+
 class Parser {
  public:
   explicit Parser(const ConfigLimits& limits) : limits_(limits) {}
@@ -355,6 +437,11 @@ class Parser {
   ConfigParseResult run(std::string_view yaml);
 
  private:
+  // YAML::Load of `text`; when its aliases expand past kMaxConfigAliasBytes, reports the alias that
+  // crossed the limit and loads `text` with that alias and every later one replaced by an empty
+  // mapping (an undefined node when that fails).
+  YAML::Node load_within_budget(const std::string& text, const AliasExpansion& expansion);
+
   void error(Pos pos, std::string message) {
     if (errors_.size() >= kMaxErrors) {
       truncated_ = true;
@@ -507,6 +594,7 @@ class Parser {
   bool truncated_ = false;
   Config config_;
   std::set<std::string> declared_tiers_;
+  bool expansion_error_ = false;  // errors_.front() is the alias that crossed the limit
   bool top_image_given_ = false;  // a bad top-level image is reported once, not once per tier
 };
 
@@ -769,6 +857,26 @@ bool Parser::check_image(const std::string& image, Pos at, const std::string& wh
   return true;
 }
 
+YAML::Node Parser::load_within_budget(const std::string& text, const AliasExpansion& expansion) {
+  if (expansion.cut.empty()) return YAML::Load(text);
+  const YAML::Mark& crossed = expansion.cut.front();
+  error(pos_of(crossed, Pos{}),
+        expansion.cycle
+            ? "this alias names a node that contains it, so it expands without end"
+            : "aliases and merge keys ('<<') expand to more than " +
+                  std::to_string(kMaxConfigAliasBytes) +
+                  " bytes (kMaxConfigAliasBytes, the limit of what aliases may add to a config); "
+                  "this alias crosses it, and the file is checked only up to it");
+  expansion_error_ = true;
+  std::string cut = text;
+  if (!replace_aliases(cut, expansion.cut)) return YAML::Node(YAML::NodeType::Undefined);
+  try {
+    return YAML::Load(cut);
+  } catch (const std::exception&) {
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+}
+
 ConfigParseResult Parser::run(std::string_view yaml) {
   if (yaml.size() > kMaxConfigBytes) {
     error(Pos{}, "the file is " + std::to_string(yaml.size()) + " bytes; the limit is " +
@@ -782,7 +890,7 @@ ConfigParseResult Parser::run(std::string_view yaml) {
     // the second document, and treats a "document" that does not advance the input as an error.
     std::istringstream in(text);
     YAML::Parser parser(in);
-    DocumentStarts first;
+    AliasExpansion first(kMaxConfigAliasBytes);
     if (parser.HandleNextDocument(first)) {
       DocumentStarts second;
       if (parser.HandleNextDocument(second) && second.start) {
@@ -800,7 +908,7 @@ ConfigParseResult Parser::run(std::string_view yaml) {
         }
       }
     }
-    if (errors_.empty()) root = YAML::Load(text);
+    if (errors_.empty()) root = load_within_budget(text, first);
   } catch (const YAML::DeepRecursion& e) {
     error(pos_of(e.mark, Pos{}),
           "YAML nesting is too deep (over " + std::to_string(e.depth() - 1) + " levels)");
@@ -810,7 +918,7 @@ ConfigParseResult Parser::run(std::string_view yaml) {
   } catch (const std::exception& e) {
     error(Pos{}, std::string("YAML could not be read: ") + e.what());
   }
-  if (errors_.empty()) {
+  if (errors_.empty() || (expansion_error_ && root.IsDefined())) {
     if (!root.IsDefined() || root.IsNull()) {
       error(Pos{}, "the config is empty; it needs at least 'version: 1' and 'tiers'");
     } else {
@@ -820,6 +928,16 @@ ConfigParseResult Parser::run(std::string_view yaml) {
         error(Pos{}, std::string("the config could not be read: ") + e.what());
       }
     }
+  }
+  if (expansion_error_) {
+    // Past the alias that crossed the limit, aliases were read as empty mappings: errors from
+    // there on may be theirs.
+    const ConfigError crossed = errors_.front();
+    std::erase_if(errors_, [&](const ConfigError& e) {
+      return e.line > crossed.line || (e.line == crossed.line && e.column >= crossed.column);
+    });
+    truncated_ = truncated_ && errors_.size() + 1 >= kMaxErrors;
+    errors_.push_back(crossed);
   }
   std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
     return a.line != b.line ? a.line < b.line : a.column < b.column;

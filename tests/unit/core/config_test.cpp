@@ -980,6 +980,78 @@ tiers:
   EXPECT_TRUE(has_error(merges, "merge keys"));
 }
 
+// `count` aliases of one scalar of `scalar_bytes` bytes, each the value of an env variable; the
+// first alias is on line 8, column 11.
+std::string aliases_of_one_scalar(std::size_t scalar_bytes, int count) {
+  std::string y = "version: 1\nimage: i\nx-s: &s \"" + std::string(scalar_bytes, 'a') +
+                  "\"\ntiers:\n  functionality:\n    run: a\n    env:\n";
+  for (int i = 0; i < count; ++i) y += "      A" + std::to_string(i) + ": *s\n";
+  return y;
+}
+
+TEST(ConfigHostile, AliasesAreBoundedByWhatTheyExpandTo) {
+  // 2,000 aliases of one 100 kB string: a 128 KiB file that would expand to 200 MB. Each alias adds
+  // 100,001 bytes (the scalar and its node), so the third one, on line 10, crosses 256 KiB.
+  const std::string hostile = aliases_of_one_scalar(100000, 2000);
+  ASSERT_LT(hostile.size(), kMaxConfigBytes);
+  auto errors = parse_errors(hostile);
+  ASSERT_EQ(errors.size(), 1u) << format_errors(errors);
+  EXPECT_EQ(errors[0].line, 10);
+  EXPECT_EQ(errors[0].column, 11);
+  EXPECT_NE(errors[0].message.find("expand to more than 262144 bytes (kMaxConfigAliasBytes"),
+            std::string::npos)
+      << errors[0].message;
+  // With a byte-order mark in front, too.
+  auto bom = parse_errors("\xEF\xBB\xBF" + hostile);
+  ASSERT_EQ(bom.size(), 1u) << format_errors(bom);
+  EXPECT_NE(bom[0].message.find("expand to more than"), std::string::npos);
+  // Two of them stay within the limit and parse.
+  Config two = parse_ok(aliases_of_one_scalar(100000, 2));
+  EXPECT_EQ(two.tiers.at(0).env.at("A1"), std::string(100000, 'a'));
+
+  // Merge keys count the same: the third merge of a mapping holding a 100 kB string crosses.
+  std::string merges = "version: 1\nimage: i\nx-big: &big {run: \"" + std::string(100000, 'r') +
+                       "\"}\ntiers:\n  functionality: {<<: *big}\n  validation: {<<: *big}\n"
+                       "  training: {<<: *big, schedule: \"@daily\"}\n";
+  auto merge_errors = parse_errors(merges);
+  // (The training tier, before that alias, is checked as if the merge brought in nothing.)
+  ConfigError crossed = find_error(merge_errors, "expand to more than");
+  EXPECT_EQ(crossed.line, 7);
+  EXPECT_EQ(crossed.column, 18);
+  EXPECT_NE(crossed.message.find("merge keys"), std::string::npos);
+
+  // A billion laughs, its aliases used only where nothing reads them: still refused, at the alias
+  // that crosses the limit (the first *l4, line 9); errors after it are not reported, errors before
+  // it are.
+  std::string laughs =
+      "version: 1\nimage: i\ntiers: {functionality: {run: a}}\n"
+      "x-l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 30; ++i) {
+    std::string prev = "*l" + std::to_string(i - 1);
+    laughs += "x-l" + std::to_string(i) + ": &l" + std::to_string(i) + " [" + prev;
+    for (int k = 1; k < 8; ++k) laughs += ", " + prev;
+    laughs += "]\n";
+  }
+  laughs += "gates: {g: {require: functionality}}\nbad: 1\n";
+  auto laugh_errors = parse_errors(laughs);
+  ASSERT_EQ(laugh_errors.size(), 1u) << format_errors(laugh_errors);
+  EXPECT_EQ(laugh_errors[0].line, 9);
+  EXPECT_EQ(laugh_errors[0].column, 12);
+  EXPECT_NE(laugh_errors[0].message.find("expand to more than"), std::string::npos);
+  auto before = parse_errors("version: 1\nimage: i\nbad: 1\n" + laughs.substr(20));
+  ASSERT_EQ(before.size(), 2u) << format_errors(before);
+  EXPECT_EQ(before[0].line, 3);
+  EXPECT_NE(before[0].message.find("unknown key 'bad'"), std::string::npos);
+
+  // An alias inside the node it names expands without end.
+  auto cycle =
+      parse_errors("version: 1\nimage: i\ntiers: {functionality: {run: a}}\nx-t: &t [a, *t]\n");
+  ASSERT_EQ(cycle.size(), 1u) << format_errors(cycle);
+  EXPECT_EQ(cycle[0].line, 4);
+  EXPECT_EQ(cycle[0].column, 13);
+  EXPECT_NE(cycle[0].message.find("expands without end"), std::string::npos);
+}
+
 TEST(ConfigHostile, InputsThatHangYamlCppLoadAll) {
   // yaml-cpp 0.7's LoadAll never returns (and allocates without bound) on these.
   EXPECT_EQ(parse_errors(","),
