@@ -59,13 +59,17 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
                              {"bytes_out", res.body.size()}};
     log_event(res.status >= 500 ? spdlog::level::warn : spdlog::level::info, "http", fields);
   });
+  // An answer never carries an exception's text (it may hold SQL, libpq's words, paths): a 500 says
+  // "internal error" and an id that the log line of the error also carries (docs/security.md).
   http_.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown error";
         try {
           std::rethrow_exception(ep);
         } catch (const store::DatabaseUnavailable& e) {
-          send_error(res, 503, "database_unavailable", e.what());
+          log_event(spdlog::level::warn, "request failed: database unavailable",
+                    {{"path", req.path}, {"error", e.what()}});
+          send_error(res, 503, "database_unavailable", "database unavailable");
           return;
         } catch (const nlohmann::json::type_error& e) {
           // A field of the request's JSON body with the wrong type (a number where a string
@@ -78,8 +82,10 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
         } catch (const std::exception& e) {
           what = e.what();
         }
-        log_event(spdlog::level::err, "request failed", {{"path", req.path}, {"error", what}});
-        send_error(res, 500, "internal", what);
+        const std::string id = new_error_id();
+        log_event(spdlog::level::err, "request failed",
+                  {{"path", req.path}, {"error_id", id}, {"error", what}});
+        send_error(res, 500, "internal", "internal error (id " + id + ")");
       });
   http_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
@@ -95,7 +101,7 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
 void App::register_routes() {
   auto& db = db_;
   const Authorizer& auth = *auth_;
-  register_health_routes(http_, {db, migrations_, config_.test_endpoints});
+  register_health_routes(http_, {db, auth, migrations_, config_.test_endpoints});
   register_webhook_routes(http_, {*intake_, config_.webhook_max_bytes});
   register_repo_routes(http_, {db, auth, *intake_});
   register_runner_routes(http_, {db, auth, *wakeup_, config_.runners});

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <deque>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -53,8 +55,6 @@ std::optional<fs::path> first_blocking_ancestor(const fs::path& dir, uid_t uid, 
   }
   return std::nullopt;
 }
-
-namespace {}  // namespace
 
 fs::path find_postgres_bindir() {
   if (const char* env = std::getenv("MLGATE_PG_BINDIR"); env && *env) {
@@ -203,12 +203,81 @@ void EmbeddedPostgres::init_cluster() {
   }
 }
 
+namespace {
+
+// The lines of a small text file; empty when it cannot be read.
+std::vector<std::string> read_lines(const fs::path& p) {
+  std::ifstream in(p);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// How many processes attach the System V shared memory segment `shmid` (0 when it is gone).
+unsigned long shm_attach_count(int shmid) {
+  struct shmid_ds ds {};
+  if (shmid < 0 || ::shmctl(shmid, IPC_STAT, &ds) != 0) return 0;
+  return ds.shm_nattch;
+}
+
+}  // namespace
+
+bool EmbeddedPostgres::postmaster_alive(pid_t pid) const {
+  const auto argv = util::process_cmdline(pid);
+  if (!argv.empty() && fs::path(argv.front()).filename() == "postgres" &&
+      std::find(argv.begin(), argv.end(), cluster_dir_.string()) != argv.end()) {
+    return true;
+  }
+  // A postmaster of this cluster started some other way still answers on the cluster's socket.
+  const PGPing ping = PQping(conninfo("postgres").c_str());
+  return ping == PQPING_OK || ping == PQPING_REJECT;
+}
+
+void EmbeddedPostgres::clear_stale_lock() {
+  const fs::path lock = cluster_dir_ / "postmaster.pid";
+  const auto lines = read_lines(lock);
+  if (lines.empty()) return;
+  const pid_t pid = static_cast<pid_t>(std::atol(lines[0].c_str()));
+  // A live postmaster: postgres itself refuses to start, and says so.
+  if (pid <= 0 || postmaster_alive(pid)) return;
+  // Its postmaster is gone (killed, its pid now a zombie or someone else's), but its backends may
+  // still be finishing their queries: until the last one has gone no new postmaster may start on
+  // this cluster. They attach the segment noted in the lock file's seventh line ("key shmid").
+  int shmid = -1;
+  if (lines.size() >= 7) {
+    std::istringstream in(lines[6]);
+    unsigned long key = 0;
+    if (!(in >> key >> shmid)) shmid = -1;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.stale_lock_timeout;
+  while (unsigned long attached = shm_attach_count(shmid)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("the cluster in " + cluster_dir_.string() +
+                               " was left by a postmaster (pid " + std::to_string(pid) +
+                               ") that is gone, but " + std::to_string(attached) +
+                               " of its processes still run after " +
+                               std::to_string(options_.stale_lock_timeout.count()) +
+                               " s; stop them (`ps -ef | grep postgres:`) and start again");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // Its lock files name a pid that may still exist (a zombie, a stranger): postgres would refuse.
+  std::error_code ec;
+  fs::remove(lock, ec);
+  const fs::path socket_lock = cluster_dir_ / ".s.PGSQL.5432.lock";
+  const auto socket_lines = read_lines(socket_lock);
+  if (!socket_lines.empty() && std::atol(socket_lines[0].c_str()) == pid) {
+    fs::remove(socket_lock, ec);
+  }
+}
+
 void EmbeddedPostgres::start() {
   if (child_.running()) return;
   if (!fs::exists(log_path_)) {
     std::ofstream(log_path_).flush();
   }
   if (uid_) (void)!::chown(log_path_.c_str(), *uid_, *gid_);
+  clear_stale_lock();
   std::vector<std::string> argv = {(bindir_ / "postgres").string(),
                                    "-D",
                                    cluster_dir_.string(),

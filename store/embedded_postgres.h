@@ -26,6 +26,9 @@ struct EmbeddedPostgresOptions {
   // false turns off fsync and synchronous commit: for throwaway test clusters only.
   bool durable = true;
   std::chrono::seconds start_timeout{60};
+  // After a crash (this process and its postmaster killed), how long a start waits for the old
+  // postmaster's backends to finish before it gives up.
+  std::chrono::seconds stale_lock_timeout{30};
   // As root, when a parent of data_dir keeps the cluster's user out (a data dir under /root, or in
   // a 0700 temporary directory), the cluster lives in cluster_home/<hash of data_dir>/postgres and
   // data_dir/postgres is a symbolic link to it.
@@ -58,6 +61,10 @@ class EmbeddedPostgres {
   std::filesystem::path relocated_cluster_dir(const std::string& user,
                                               const std::filesystem::path& blocker);
   void init_cluster();
+  // Whether `pid` is a running postmaster of this cluster (or something answers on its socket).
+  bool postmaster_alive(pid_t pid) const;
+  // A postmaster.pid whose postmaster is gone: waits for the old backends, then removes it.
+  void clear_stale_lock();
   void wait_ready();
   void create_database();
 

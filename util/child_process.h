@@ -100,6 +100,9 @@ int exit_code_of(int status);
 // A program name looked up in PATH (as execvp would); a name with a '/' is returned as it is.
 // Empty when it cannot be found.
 std::string find_program(const std::string& program);
+// The argv of process `pid`, read from /proc/<pid>/cmdline; empty when there is no such process or
+// it is a zombie (exited, not yet reaped: its pid is taken but it is no longer the program it was).
+std::vector<std::string> process_cmdline(pid_t pid);
 
 // Runs a program to completion and returns its wait status; stdout+stderr are captured into
 // `output`.

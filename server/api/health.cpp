@@ -1,4 +1,6 @@
-// /healthz: the process is up. /readyz: PostgreSQL answers and every migration is applied.
+// /healthz: the process is up. /readyz: PostgreSQL answers and every migration is applied; why not
+// is told only to a read token's holder (docs/security.md, "What answers reveal").
+#include <stdexcept>
 #include <thread>
 
 #include "server/api/routes.h"
@@ -6,32 +8,47 @@
 
 namespace mlgate::server {
 
+namespace {
+
+// Empty when ready, else why not.
+std::string not_ready_reason(const HealthRoutes& deps) {
+  try {
+    return deps.db.with([&](pqxx::connection& conn) {
+      return store::migrations_pending_reason(conn, deps.migrations);
+    });
+  } catch (const store::DatabaseUnavailable& e) {
+    return e.what();
+  } catch (const pqxx::failure& e) {
+    return std::string("database error: ") + e.what();
+  }
+}
+
+}  // namespace
+
 void register_health_routes(httplib::Server& http, const HealthRoutes& deps) {
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  http.Get("/readyz", [deps](const httplib::Request&, httplib::Response& res) {
-    std::string reason;
-    try {
-      reason = deps.db.with([&](pqxx::connection& conn) {
-        return store::migrations_pending_reason(conn, deps.migrations);
-      });
-    } catch (const store::DatabaseUnavailable& e) {
-      reason = e.what();
-    } catch (const pqxx::failure& e) {
-      reason = std::string("database error: ") + e.what();
-    }
-    if (!reason.empty()) {
-      send_json(res, 503, {{"status", "unavailable"}, {"reason", reason}});
+  http.Get("/readyz", [deps](const httplib::Request& req, httplib::Response& res) {
+    const std::string reason = not_ready_reason(deps);
+    if (reason.empty()) {
+      send_json(res, 200, {{"status", "ready"}});
       return;
     }
-    send_json(res, 200, {{"status", "ready"}});
+    nlohmann::json body = {{"status", "unavailable"}};
+    if (deps.auth.token_grants(req, "read")) body["reason"] = reason;
+    send_json(res, 503, body);
   });
   if (deps.test_endpoints) {
     http.Get("/debug/sleep", [](const httplib::Request& req, httplib::Response& res) {
       int ms = req.has_param("ms") ? std::stoi(req.get_param_value("ms")) : 1000;
       std::this_thread::sleep_for(std::chrono::milliseconds(ms));
       send_json(res, 200, {{"slept_ms", ms}});
+    });
+    // A handler that fails with `message`: how the tests see what a 500 reveals.
+    http.Get("/debug/throw", [](const httplib::Request& req, httplib::Response&) {
+      throw std::runtime_error(req.has_param("message") ? req.get_param_value("message")
+                                                        : "a test failure");
     });
   }
 }

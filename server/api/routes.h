@@ -35,9 +35,10 @@ struct RunnerProtocolConfig {
   std::int64_t default_pids = 1024;
 };
 
-// /healthz, /readyz (and /debug/sleep with test endpoints on).
+// /healthz, /readyz (and /debug/sleep, /debug/throw with test endpoints on).
 struct HealthRoutes {
   store::Database& db;
+  const Authorizer& auth;  // /readyz gives its reason to a read token only
   const std::vector<store::Migration>& migrations;
   bool test_endpoints = false;
 };

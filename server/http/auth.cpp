@@ -14,6 +14,21 @@ std::optional<store::ApiToken> Authorizer::find_token(const std::string& token) 
   });
 }
 
+bool Authorizer::token_grants(const httplib::Request& req,
+                              const std::string& scope) const noexcept {
+  try {
+    const std::string header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (header.size() <= prefix.size() || header.compare(0, prefix.size(), prefix) != 0) {
+      return false;
+    }
+    auto found = find_token(header.substr(prefix.size()));
+    return found && found->has_scope(scope);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 std::optional<Caller> Authorizer::authorize(const httplib::Request& req, httplib::Response& res,
                                             const std::string& scope) const {
   std::string header = req.get_header_value("Authorization");

@@ -27,6 +27,10 @@ class Authorizer {
   // returns nullopt.
   std::optional<Caller> authorize(const httplib::Request& req, httplib::Response& res,
                                   const std::string& scope) const;
+  // Whether the request carries a valid bearer token with `scope`. Answers nothing, never throws
+  // (false when the token cannot be checked, e.g. while the database is down), ignores
+  // --public-read: for public endpoints that tell a token's holder more than anyone else.
+  bool token_grants(const httplib::Request& req, const std::string& scope) const noexcept;
   // The token a bearer string names, when it is valid (not revoked, not expired).
   std::optional<store::ApiToken> find_token(const std::string& token) const;
   bool public_read() const { return public_read_; }

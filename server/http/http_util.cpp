@@ -4,7 +4,10 @@
 #include <sys/socket.h>
 
 #include <filesystem>
+#include <random>
 #include <stdexcept>
+
+#include "util/hex.h"
 
 namespace mlgate::server {
 
@@ -17,6 +20,11 @@ void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
 void send_error(httplib::Response& res, int status, const std::string& code,
                 const std::string& message) {
   send_json(res, status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+std::string new_error_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return util::hex_u64(rng());
 }
 
 ListenAddress parse_listen_address(const std::string& text) {

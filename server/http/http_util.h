@@ -12,6 +12,8 @@ void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 // {"error": {"code": code, "message": message}} with the status.
 void send_error(httplib::Response& res, int status, const std::string& code,
                 const std::string& message);
+// A fresh id for one failed request (16 hex digits): the 500 answer and the log line both carry it.
+std::string new_error_id();
 
 struct ListenAddress {
   std::string host;

@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -128,11 +130,72 @@ TEST(Serve, ReadyzIs503WhilePostgresIsDownAnd200AfterItRestarts) {
   external.stop();
   auto down = http_get(serve.host_port(), "/readyz");
   EXPECT_EQ(down.status, 503) << down.body;
-  EXPECT_NE(down.body.find("reason"), std::string::npos);
+  // Only "not ready": libpq's words (the socket's path, "Connection refused") stay in the log.
+  EXPECT_EQ(nlohmann::json::parse(down.body), nlohmann::json({{"status", "unavailable"}}))
+      << down.body;
   EXPECT_EQ(http_get(serve.host_port(), "/healthz").status, 200) << "the process itself is up";
   external.start();
   EXPECT_TRUE(eventually([&] { return http_get(serve.host_port(), "/readyz").status == 200; }))
       << serve.log();
+}
+
+// Why serve is not ready is told to a read token's holder only.
+TEST(Serve, ReadyzGivesItsReasonOnlyToATokensHolder) {
+  std::string conninfo = testing::PgCluster::instance().create_database("rdy");
+  TempDir dir("mlgate-serve");
+  ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+  std::string token = testing::read_file(dir.path() / "admin-token");
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  {
+    pqxx::connection c(conninfo);
+    pqxx::work tx(c);
+    tx.exec(
+        "UPDATE schema_migrations SET checksum = 'changed' "
+        "WHERE name = (SELECT min(name) FROM schema_migrations)");
+    tx.commit();
+  }
+  auto anonymous = http_get(serve.host_port(), "/readyz");
+  EXPECT_EQ(anonymous.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(anonymous.body), nlohmann::json({{"status", "unavailable"}}))
+      << anonymous.body;
+  auto bad = http_get(serve.host_port(), "/readyz", {{"Authorization", "Bearer not-a-token"}});
+  EXPECT_EQ(bad.status, 503);
+  EXPECT_EQ(bad.body.find("reason"), std::string::npos) << bad.body;
+  auto holder = http_get(serve.host_port(), "/readyz", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(holder.status, 503);
+  auto body = nlohmann::json::parse(holder.body);
+  EXPECT_EQ(body["status"], "unavailable");
+  EXPECT_NE(body.value("reason", "").find("checksum"), std::string::npos) << holder.body;
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+// A 500 says "internal error" and an id; the exception's text is only in the log, with that id.
+TEST(Serve, AnInternalErrorAnswersAnIdAndNotTheExceptionsText) {
+  std::string conninfo = testing::PgCluster::instance().create_database("err");
+  TempDir dir("mlgate-serve");
+  ServeProcess serve(
+      {.data_dir = dir.path(), .database_url = conninfo, .extra_args = {"--test-endpoints"}});
+  auto r = http_get(serve.host_port(), "/debug/throw?message=secret-detail-4711");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_EQ(r.body.find("secret-detail-4711"), std::string::npos) << r.body;
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["error"]["code"], "internal");
+  std::smatch m;
+  std::string message = body["error"].value("message", "");
+  ASSERT_TRUE(std::regex_match(message, m, std::regex(R"(internal error \(id ([0-9a-f]{16})\))")))
+      << message;
+  const std::string id = m[1];
+  EXPECT_TRUE(eventually([&] {
+    std::istringstream log(serve.log());
+    for (std::string line; std::getline(log, line);) {
+      if (line.find(id) != std::string::npos &&
+          line.find("secret-detail-4711") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  })) << serve.log();
+  testing::PgCluster::instance().drop_database(conninfo);
 }
 
 TEST(Serve, StartsWithPostgresDownAndMigratesWhenItComesUp) {
@@ -199,6 +262,53 @@ TEST(Serve, KilledServeLeavesNoStrayPostgres) {
   // And the next start on the same data dir works (no stale lock).
   ServeProcess again({.data_dir = dir.path()});
   EXPECT_EQ(http_get(again.host_port(), "/readyz").status, 200);
+}
+
+// serve and its postmaster SIGKILLed together (a machine's OOM killer, `kill -9` of the group)
+// while a client keeps a backend busy: the postmaster.pid left behind is stale, and the next start
+// must come up at once, on its first try, with the data intact.
+TEST(Serve, StartsAtOnceAfterItAndItsPostgresWereKilled) {
+  TempDir dir("mlgate-crash");
+  const std::string conninfo =
+      "host=" + (dir.path() / "postgres").string() + " port=5432 user=mlgate dbname=mlgate";
+  std::string token;
+  std::jthread busy;
+  {
+    ServeProcess serve({.data_dir = dir.path()});
+    token = testing::read_file(dir.path() / "admin-token");
+    while (!token.empty() && token.back() == '\n') token.pop_back();
+    ASSERT_FALSE(token.empty()) << serve.log();
+    pid_t pg_pid = postmaster_pid(dir.path());
+    ASSERT_TRUE(alive(pg_pid));
+    busy = std::jthread([conninfo] {
+      try {
+        pqxx::connection c(conninfo);
+        pqxx::nontransaction tx(c);
+        tx.exec("SELECT pg_sleep(5)");
+      } catch (const std::exception&) {
+        // the postmaster is gone: the connection may break
+      }
+    });
+    pqxx::connection watcher(conninfo);
+    ASSERT_TRUE(eventually([&] {
+      pqxx::nontransaction tx(watcher);
+      return tx
+                 .exec(
+                     "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")[0]
+                                                                                                 [0]
+                 .as<int>() == 1;
+    }));
+    serve.process().signal(SIGKILL);
+    ::kill(pg_pid, SIGKILL);
+    serve.process().wait();
+  }
+  auto started = std::chrono::steady_clock::now();
+  ServeProcess again({.data_dir = dir.path()});
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "restart after SIGKILL took " << took << " s\n";
+  EXPECT_EQ(http_get(again.host_port(), "/readyz").status, 200) << again.log();
+  auto repos = http_get(again.host_port(), "/api/v1/repos", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(repos.status, 200) << repos.body << again.log();
 }
 
 TEST(Serve, RefusesToStartWhenAnAppliedMigrationChanged) {

@@ -71,5 +71,20 @@ TEST(Authorizer, ATokenThatCannotBeCheckedIsNeverGranted) {
   EXPECT_THROW(auth.authorize(req, res, "read"), store::DatabaseUnavailable);
 }
 
+// token_grants (what /readyz asks before it tells its reason) answers nothing and never throws:
+// no token, --public-read's anonymous reader, a malformed header and a token it cannot check are
+// all "no".
+TEST(Authorizer, TokenGrantsIsFalseWithoutACheckedToken) {
+  auto db = unreachable_db();
+  Authorizer auth(db, true);
+  for (const char* header : {"", "Basic dXNlcjpwYXNz", "Bearer ", "Bearer mlg_0123456789abcdef"}) {
+    httplib::Request req;
+    if (*header) req.headers.emplace("Authorization", header);
+    bool granted = true;
+    EXPECT_NO_THROW(granted = auth.token_grants(req, "read")) << header;
+    EXPECT_FALSE(granted) << header;
+  }
+}
+
 }  // namespace
 }  // namespace mlgate::server
