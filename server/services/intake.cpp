@@ -136,6 +136,12 @@ IntakeAnswer duplicate_answer(const AcceptResult& result, const std::string& for
   return {200, body};
 }
 
+std::string unsigned_message(webhooks::Forge forge) {
+  return forge == webhooks::Forge::github
+             ? "X-Hub-Signature-256 missing or does not match the repository's secret"
+             : "X-Gitlab-Token missing or does not match the repository's secret";
+}
+
 }  // namespace
 
 std::map<std::string, std::string> storable_headers(const webhooks::Headers& headers) {
@@ -158,6 +164,23 @@ IntakeAnswer Intake::receive(const IntakeRequest& request) {
   } catch (const pqxx::broken_connection& e) {
     return spool_or_reject(request, e.what());
   }
+}
+
+std::optional<IntakeAnswer> Intake::refuse_if_unsigned(const IntakeRequest& request) {
+  const auto header = request.forge == webhooks::Forge::github ? webhooks::kGithubSignatureHeader
+                                                               : webhooks::kGitlabTokenHeader;
+  if (webhooks::find_header(request.headers, header)) return std::nullopt;
+  const std::string forge_name = webhooks::to_string(request.forge);
+  const std::string event = event_header(request.forge, request.headers);
+  store::NewDelivery row = delivery_row(request, forge_name, event);
+  DeliveryRecorder recorder{db_, request, row, forge_name, event};
+  try {
+    return recorder.reject(401, Verdict::rejected, "bad_signature",
+                           unsigned_message(request.forge));
+  } catch (const store::DatabaseUnavailable&) {
+  } catch (const pqxx::broken_connection&) {
+  }
+  return error_answer(401, "bad_signature", unsigned_message(request.forge));
 }
 
 IntakeAnswer Intake::spool_or_reject(const IntakeRequest& request, const std::string& why) {
@@ -224,11 +247,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   }
   if (!trusted &&
       !webhooks::verify_request(forge, repo->webhook_secret, request.headers, request.body)) {
-    return recorder.reject(
-        401, Verdict::rejected, "bad_signature",
-        forge == webhooks::Forge::github
-            ? "X-Hub-Signature-256 missing or does not match the repository's secret"
-            : "X-Gitlab-Token missing or does not match the repository's secret");
+    return recorder.reject(401, Verdict::rejected, "bad_signature", unsigned_message(forge));
   }
   auto normalised = webhooks::normalise(forge, request.headers, request.body);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
