@@ -166,23 +166,6 @@ IntakeAnswer Intake::receive(const IntakeRequest& request) {
   }
 }
 
-std::optional<IntakeAnswer> Intake::refuse_if_unsigned(const IntakeRequest& request) {
-  const auto header = request.forge == webhooks::Forge::github ? webhooks::kGithubSignatureHeader
-                                                               : webhooks::kGitlabTokenHeader;
-  if (webhooks::find_header(request.headers, header)) return std::nullopt;
-  const std::string forge_name = webhooks::to_string(request.forge);
-  const std::string event = event_header(request.forge, request.headers);
-  store::NewDelivery row = delivery_row(request, forge_name, event);
-  DeliveryRecorder recorder{db_, request, row, forge_name, event};
-  try {
-    return recorder.reject(401, Verdict::rejected, "bad_signature",
-                           unsigned_message(request.forge));
-  } catch (const store::DatabaseUnavailable&) {
-  } catch (const pqxx::broken_connection&) {
-  }
-  return error_answer(401, "bad_signature", unsigned_message(request.forge));
-}
-
 IntakeAnswer Intake::spool_or_reject(const IntakeRequest& request, const std::string& why) {
   std::string name = webhooks::peek_repo_name(request.forge, request.body);
   {

@@ -40,10 +40,6 @@ class Intake {
   // 202) unless a cached secret proves its signature wrong (401).
   IntakeAnswer receive(const IntakeRequest& request);
 
-  // Before the body is read (`request` has none yet): a delivery without the forge's signature or
-  // token header is refused (401) and recorded; nullopt when the header is there.
-  std::optional<IntakeAnswer> refuse_if_unsigned(const IntakeRequest& request);
-
   // Drains the spool into the database (exactly once); returns how many were taken.
   size_t drain_spool();
 
