@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "server/http/body.h"
 #include "server/http/json_log.h"
 #include "server/http/metrics.h"
 #include "server/pages/pages.h"
@@ -44,9 +45,14 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
                 config_.runners.metrics_max_bytes + (1u << 20),
                 config_.runners.predictions_max_bytes + (1u << 20)});
   apply_tuning(http_, config_.http);
-  http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  // cpp-httplib's payload limit above is the ceiling of the largest upload; the webhook and runner
+  // routes read their bodies themselves after authentication, each with its own limit, and every
+  // other route is held to kDefaultBodyMaxBytes before its body is read.
+  http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
-    return httplib::Server::HandlerResponse::Unhandled;
+    static const std::vector<std::string> self_reading = {"/webhooks/", "/api/v1/runner/"};
+    return refuse_other_body(req, res, self_reading) ? httplib::Server::HandlerResponse::Handled
+                                                     : httplib::Server::HandlerResponse::Unhandled;
   });
   http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     count_http_request(req, res.status);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/json_bounded.h"
+
 namespace mlgate::webhooks::detail {
 
 namespace {
@@ -44,9 +46,9 @@ bool has_control_char(std::string_view s) {
 Json parse_object(std::string_view body) {
   Json j;
   try {
-    j = Json::parse(body.begin(), body.end());
-  } catch (const Json::parse_error& e) {
-    std::string msg = "malformed JSON at byte " + std::to_string(e.byte);
+    j = core::parse_json_bounded(body);
+  } catch (const core::JsonInputError& e) {
+    std::string msg = e.what();
     if (body.starts_with("payload=")) {
       msg += " (the body looks form-encoded: set the webhook content type to application/json)";
     }

@@ -4,6 +4,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "core/json_bounded.h"
 #include "util/hash.h"
 
 namespace mlgate::webhooks {
@@ -44,7 +45,12 @@ std::string peek_repo_name(Forge forge, std::string_view body) {
     }
     return true;
   };
-  const Json root = Json::parse(body.begin(), body.end(), keep, /*allow_exceptions=*/false);
+  Json root;
+  try {
+    root = core::parse_json_bounded(body, core::kMaxJsonDepth, keep);
+  } catch (const core::JsonInputError&) {
+    return {};
+  }
   if (root.is_discarded() || !root.is_object()) return {};
   const auto it = root.find(member);
   if (it == root.end() || !it->is_object()) return {};

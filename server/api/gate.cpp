@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
+#include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/repo_lookup.h"
 #include "server/services/audit.h"
@@ -87,9 +88,9 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
                        httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
-  auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  if (!body.is_object())
-    return send_error(res, 400, "bad_request", "the body must be a JSON object");
+  auto parsed = json_object_body(req.body, res);
+  if (!parsed) return;
+  json& body = *parsed;
   auto str = [&](const char* key) {
     return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
   };
@@ -159,11 +160,12 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
 void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
-  auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  const std::string env =
-      body.is_object() && body.contains("environment") && body["environment"].is_string()
-          ? body["environment"].get<std::string>()
-          : "";
+  auto parsed = json_object_body(req.body, res);
+  if (!parsed) return;
+  const json& body = *parsed;
+  const std::string env = body.contains("environment") && body["environment"].is_string()
+                              ? body["environment"].get<std::string>()
+                              : "";
   if (!core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
   auto repo = find_repo_in_path(deps.db, req, res, *caller);

@@ -7,6 +7,7 @@
 #include "core/states.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
+#include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
 #include "server/services/audit.h"
@@ -28,8 +29,9 @@ void create_runner_token(const JobRoutes& deps, const httplib::Request& req,
                          httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "admin");
   if (!caller) return;
-  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  std::string name = body.is_object() ? body.value("name", std::string("runners")) : "";
+  auto body = json_object_body(req.body, res);
+  if (!body) return;
+  std::string name = body->value("name", std::string("runners"));
   if (name.empty() || name.size() > 200) {
     send_error(res, 400, "bad_request", "name: 1 to 200 characters");
     return;

@@ -6,6 +6,7 @@
 
 #include "server/api/routes.h"
 #include "server/http/auth.h"
+#include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
 #include "server/services/audit.h"
@@ -72,8 +73,9 @@ int limit_param(const httplib::Request& req, int fallback) {
 void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "admin");
   if (!caller) return;
-  auto body = nlohmann::json::parse(req.body, nullptr, false);
-  if (!body.is_object()) return send_error(res, 400, "bad_request", "body must be a JSON object");
+  auto parsed = json_object_body(req.body, res);
+  if (!parsed) return;
+  const nlohmann::json& body = *parsed;
   std::string error;
   store::NewRepo repo;
   repo.forge = read_string(body, "forge", true, error);

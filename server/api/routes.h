@@ -26,6 +26,7 @@ struct RunnerProtocolConfig {
   int heartbeat_seconds = 20;  // runners are told to heartbeat this often
   int max_claim_wait_seconds = 30;
   std::int64_t log_max_bytes = 8 << 20;  // the server's ceiling per attempt (runners cap at 4 MiB)
+  std::size_t log_chunk_max_bytes = std::size_t{1} << 20;  // one log append (runners send <= 1 MiB)
   std::size_t junit_max_bytes = std::size_t{16} << 20;
   std::size_t metrics_max_bytes = std::size_t{4} << 20;
   std::size_t predictions_max_bytes = std::size_t{64} << 20;

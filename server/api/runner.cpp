@@ -8,6 +8,7 @@
 #include "core/predictions.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
+#include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
 #include "server/http/metrics.h"
@@ -52,14 +53,24 @@ void with_runner(const RunnerRoutes& deps, const httplib::Request& req, httplib:
   });
 }
 
-std::optional<nlohmann::json> json_body(const httplib::Request& req, httplib::Response& res) {
-  if (req.body.empty()) return nlohmann::json::object();
-  auto body = nlohmann::json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    send_error(res, 400, "bad_request", "the body must be a JSON object");
-    return std::nullopt;
-  }
-  return body;
+// True when the request carries a live runner credential; answers 401 otherwise. Checked before a
+// body is read; with_runner checks again inside the transaction that acts.
+bool runner_known(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  bool known = false;
+  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow&) {
+    tx.commit();
+    known = true;
+  });
+  return known;
+}
+
+// The body of a runner's JSON call (at most kSmallJsonMaxBytes, nesting bounded); nullopt after
+// answering 413 or 400.
+std::optional<nlohmann::json> json_body(const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+  auto text = read_body(req, res, reader, kSmallJsonMaxBytes);
+  if (!text) return std::nullopt;
+  return json_object_body(*text, res);
 }
 
 std::optional<int> attempt_of(const httplib::Request& req, const nlohmann::json* body) {
@@ -102,11 +113,11 @@ nlohmann::json claimed_json(const store::ClaimedJob& j) {
           {"env", parsed(j.env_json)}};
 }
 
-void handle_register(const RunnerRoutes& deps, const httplib::Request& req,
-                     httplib::Response& res) {
+void handle_register(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) {
   auto caller = deps.auth.authorize(req, res, "runner-register");
   if (!caller) return;
-  auto body = json_body(req, res);
+  auto body = json_body(req, res, reader);
   if (!body) return;
   store::NewRunner r;
   r.name = body->value("name", std::string());
@@ -158,8 +169,10 @@ void handle_register(const RunnerRoutes& deps, const httplib::Request& req,
              {"heartbeat_seconds", cfg.heartbeat_seconds}});
 }
 
-void handle_request(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto body = json_body(req, res);
+void handle_request(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                    const httplib::ContentReader& reader) {
+  if (!runner_known(deps, req, res)) return;
+  auto body = json_body(req, res, reader);
   if (!body) return;
   const auto& cfg = deps.runners;
   int wait = cfg.max_claim_wait_seconds;
@@ -223,9 +236,10 @@ std::int64_t path_job_id(const httplib::Request& req) {
   return std::stoll(req.matches[1].str());
 }
 
-void handle_heartbeat(const RunnerRoutes& deps, const httplib::Request& req,
-                      httplib::Response& res) {
-  auto body = json_body(req, res);
+void handle_heartbeat(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader& reader) {
+  if (!runner_known(deps, req, res)) return;
+  auto body = json_body(req, res, reader);
   if (!body) return;
   auto attempt = attempt_of(req, &*body);
   if (!attempt) {
@@ -256,7 +270,11 @@ void handle_lease(const RunnerRoutes& deps, const httplib::Request& req, httplib
   });
 }
 
-void handle_log(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+void handle_log(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) {
+  if (!runner_known(deps, req, res)) return;
+  const auto chunk = read_body(req, res, reader, deps.runners.log_chunk_max_bytes);
+  if (!chunk) return;
   auto attempt = attempt_of(req, nullptr);
   std::int64_t offset = -1;
   try {
@@ -268,7 +286,7 @@ void handle_log(const RunnerRoutes& deps, const httplib::Request& req, httplib::
     return;
   }
   with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
-    auto r = store::append_log(tx, path_job_id(req), runner.id, *attempt, offset, req.body,
+    auto r = store::append_log(tx, path_job_id(req), runner.id, *attempt, offset, *chunk,
                                deps.runners.log_max_bytes);
     auto lease = store::lease_state(tx, path_job_id(req), runner.id, *attempt);
     tx.commit();
@@ -336,7 +354,9 @@ std::size_t store_results_file(pqxx::work& tx, std::int64_t job, const std::stri
 
 // Parses one results file and stores it; a malformed or oversized file is recorded on the job
 // (which then fails) and answered 422/413 with the parser's message and position.
-void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                    const httplib::ContentReader& reader) {
+  if (!runner_known(deps, req, res)) return;
   const std::string file = req.matches[2].str();
   const auto& cfg = deps.runners;
   auto attempt = attempt_of(req, nullptr);
@@ -357,7 +377,9 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
     return;
   }
   // The runner sends at most cap + 1 bytes of a larger file and its real size in a header.
-  std::uint64_t size = req.body.size();
+  const auto body = read_body(req, res, reader, cap + 1);
+  if (!body) return;
+  std::uint64_t size = body->size();
   try {
     if (req.has_header("X-Mlgate-File-Size"))
       size = std::max<std::uint64_t>(size, std::stoull(req.get_header_value("X-Mlgate-File-Size")));
@@ -372,7 +394,7 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
         "is " + std::to_string(size) + " bytes, over the " + std::to_string(cap) + "-byte cap"};
     status = 413;
   } else {
-    error = parse_results_file(file, req.body, cap, parsed);
+    error = parse_results_file(file, *body, cap, parsed);
   }
   if (error) {
     if (error->file.empty()) error->file = file;
@@ -396,8 +418,10 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
   });
 }
 
-void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto body = json_body(req, res);
+void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                   const httplib::ContentReader& reader) {
+  if (!runner_known(deps, req, res)) return;
+  auto body = json_body(req, res, reader);
   if (!body) return;
   auto attempt = attempt_of(req, &*body);
   auto kind = store::finish_kind_from_string(body->value("outcome", std::string()));
@@ -426,7 +450,10 @@ void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httpli
   });
 }
 
-void handle_reset(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+void handle_reset(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& reader) {
+  if (!runner_known(deps, req, res)) return;
+  if (!read_body(req, res, reader, kSmallJsonMaxBytes)) return;
   with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
     auto n = store::release_runner_jobs(tx, runner.id);
     tx.commit();
@@ -441,26 +468,27 @@ void handle_reset(const RunnerRoutes& deps, const httplib::Request& req, httplib
 }  // namespace
 
 void register_runner_routes(httplib::Server& http, const RunnerRoutes& deps) {
+  using Reader = httplib::ContentReader;
+  using Req = httplib::Request;
+  using Res = httplib::Response;
   const std::string base = "/api/v1/runner";
-  http.Post(base + "/register", [deps](const httplib::Request& q, httplib::Response& s) {
-    handle_register(deps, q, s);
-  });
+  // Every route reads its own body, after it knows its caller (server/http/body.h).
+  http.Post(base + "/register",
+            [deps](const Req& q, Res& s, const Reader& r) { handle_register(deps, q, s, r); });
   http.Post(base + "/reset",
-            [deps](const httplib::Request& q, httplib::Response& s) { handle_reset(deps, q, s); });
-  http.Post(base + "/jobs/request", [deps](const httplib::Request& q, httplib::Response& s) {
-    handle_request(deps, q, s);
-  });
-  http.Post(
-      base + R"(/jobs/(\d{1,18})/heartbeat)",
-      [deps](const httplib::Request& q, httplib::Response& s) { handle_heartbeat(deps, q, s); });
+            [deps](const Req& q, Res& s, const Reader& r) { handle_reset(deps, q, s, r); });
+  http.Post(base + "/jobs/request",
+            [deps](const Req& q, Res& s, const Reader& r) { handle_request(deps, q, s, r); });
+  http.Post(base + R"(/jobs/(\d{1,18})/heartbeat)",
+            [deps](const Req& q, Res& s, const Reader& r) { handle_heartbeat(deps, q, s, r); });
   http.Get(base + R"(/jobs/(\d{1,18})/lease)",
-           [deps](const httplib::Request& q, httplib::Response& s) { handle_lease(deps, q, s); });
+           [deps](const Req& q, Res& s) { handle_lease(deps, q, s); });
   http.Post(base + R"(/jobs/(\d{1,18})/log)",
-            [deps](const httplib::Request& q, httplib::Response& s) { handle_log(deps, q, s); });
+            [deps](const Req& q, Res& s, const Reader& r) { handle_log(deps, q, s, r); });
   http.Put(base + R"(/jobs/(\d{1,18})/results/([A-Za-z0-9._-]{1,64}))",
-           [deps](const httplib::Request& q, httplib::Response& s) { handle_results(deps, q, s); });
+           [deps](const Req& q, Res& s, const Reader& r) { handle_results(deps, q, s, r); });
   http.Post(base + R"(/jobs/(\d{1,18})/finish)",
-            [deps](const httplib::Request& q, httplib::Response& s) { handle_finish(deps, q, s); });
+            [deps](const Req& q, Res& s, const Reader& r) { handle_finish(deps, q, s, r); });
 }
 
 }  // namespace mlgate::server

@@ -8,6 +8,7 @@
 
 #include "server/api/routes.h"
 #include "server/http/auth.h"
+#include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/services/audit.h"
 #include "store/pipeline_queries.h"
@@ -32,9 +33,9 @@ json token_json(const store::TokenListing& t) {
 void create_token(const TokenRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "admin");
   if (!caller) return;
-  auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  if (!body.is_object())
-    return send_error(res, 400, "bad_request", "the body must be a JSON object");
+  auto parsed = json_object_body(req.body, res);
+  if (!parsed) return;
+  json& body = *parsed;
   const std::string name =
       body.contains("name") && body["name"].is_string() ? body["name"].get<std::string>() : "";
   if (name.empty() || name.size() > 200)

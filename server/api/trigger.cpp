@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
+#include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/repo_lookup.h"
 #include "server/services/audit.h"
@@ -111,9 +112,9 @@ json created_json(const store::PipelineStatus& row, const std::string& repo_name
 void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
-  auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  if (!body.is_object())
-    return send_error(res, 400, "bad_request", "the body must be a JSON object");
+  auto parsed = json_object_body(req.body, res);
+  if (!parsed) return;
+  json& body = *parsed;
   if (!body.contains("tier") || !body["tier"].is_string() || body["tier"].get<std::string>() == "")
     return send_error(res, 400, "bad_request",
                       "tier: the tier to run (functionality, validation or training)");

@@ -1,9 +1,10 @@
-// POST /webhooks/github and /webhooks/gitlab. The body is read by the handler itself so that an
-// oversized delivery is refused with 413 from its Content-Length, without reading it, and a
-// chunked one is cut off at the cap.
+// POST /webhooks/github and /webhooks/gitlab. The body is read by the handler itself, up to the
+// cap: a delivery declaring more is refused with 413 without being read, a chunked one is cut off
+// at the cap. Intake peeks the repository's name with a depth-bounded parse, verifies the signature
+// with that repository's secret, and only then parses the whole payload.
 #include "server/api/routes.h"
+#include "server/http/body.h"
 #include "server/http/http_util.h"
-#include "server/http/json_log.h"
 #include "server/services/intake.h"
 
 namespace mlgate::server {
@@ -13,31 +14,10 @@ void handle(const WebhookRoutes& deps, webhooks::Forge forge, const httplib::Req
             httplib::Response& res, const httplib::ContentReader& content_reader) {
   IntakeRequest in;
   in.forge = forge;
-  const size_t cap = deps.max_bytes;
-  auto too_large = [&](const std::string& how) {
-    log_event(spdlog::level::warn, "webhook refused: body too large",
-              {{"forge", webhooks::to_string(forge)},
-               {"cap_bytes", cap},
-               {"how", how},
-               {"remote", req.remote_addr}});
-    res.set_header("Connection", "close");
-    send_error(res, 413, "too_large", "webhook body over " + std::to_string(cap) + " bytes");
-  };
-  if (req.has_header("Content-Length")) {
-    auto declared = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-    if (declared > cap) return too_large("content-length");
-  }
-  bool over = false;
-  content_reader([&](const char* data, size_t n) {
-    if (in.body.size() + n > cap) {
-      over = true;
-      return false;
-    }
-    in.body.append(data, n);
-    return true;
-  });
-  if (over) return too_large("streamed");
   for (const auto& [k, v] : req.headers) in.headers[k] = v;
+  auto body = read_body(req, res, content_reader, deps.max_bytes);
+  if (!body) return;
+  in.body = std::move(*body);
   auto answer = deps.intake.receive(in);
   send_json(res, answer.status, answer.body);
 }

@@ -136,6 +136,12 @@ IntakeAnswer duplicate_answer(const AcceptResult& result, const std::string& for
   return {200, body};
 }
 
+std::string unsigned_message(webhooks::Forge forge) {
+  return forge == webhooks::Forge::github
+             ? "X-Hub-Signature-256 missing or does not match the repository's secret"
+             : "X-Gitlab-Token missing or does not match the repository's secret";
+}
+
 }  // namespace
 
 std::map<std::string, std::string> storable_headers(const webhooks::Headers& headers) {
@@ -224,11 +230,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   }
   if (!trusted &&
       !webhooks::verify_request(forge, repo->webhook_secret, request.headers, request.body)) {
-    return recorder.reject(
-        401, Verdict::rejected, "bad_signature",
-        forge == webhooks::Forge::github
-            ? "X-Hub-Signature-256 missing or does not match the repository's secret"
-            : "X-Gitlab-Token missing or does not match the repository's secret");
+    return recorder.reject(401, Verdict::rejected, "bad_signature", unsigned_message(forge));
   }
   auto normalised = webhooks::normalise(forge, request.headers, request.body);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {

@@ -149,10 +149,16 @@ TEST(PeekRepoName, HostileBodiesGiveEmpty) {
     EXPECT_EQ(peek_repo_name(Forge::github, body), "") << body;
   }
   EXPECT_EQ(peek_repo_name(Forge::gitlab, R"({"project":{"path_with_namespace":["a"]}})"), "");
+  // Nested deeper than 64 levels anywhere: no name (the delivery is a 400 whatever it names).
   std::string deep(100000, '[');
   deep += std::string(100000, ']');
   EXPECT_EQ(
       peek_repo_name(Forge::github, R"({"a":)" + deep + R"(,"repository":{"full_name":"a/b"}})"),
+      "");
+  std::string within(60, '[');
+  within += std::string(60, ']');
+  EXPECT_EQ(
+      peek_repo_name(Forge::github, R"({"a":)" + within + R"(,"repository":{"full_name":"a/b"}})"),
       "a/b");
 }
 

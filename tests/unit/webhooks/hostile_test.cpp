@@ -49,6 +49,19 @@ TEST(Hostile, MalformedJsonIs400) {
   }
 }
 
+TEST(Hostile, DeepNestingIs400AndNamesNoRepository) {
+  const std::string deep = "{\"repository\": " + std::string(100000, '[');
+  for (const auto& r :
+       {normalise_github(gh("push"), deep), normalise_gitlab(gl("Push Hook"), deep)}) {
+    const NormaliseError e = error_of(r);
+    EXPECT_EQ(e.http_status, 400);
+    EXPECT_NE(e.message.find("nested deeper than 64 levels at byte 78"), std::string::npos)
+        << e.message;
+  }
+  EXPECT_EQ(peek_repo_name(Forge::github, deep), "");
+  EXPECT_EQ(peek_repo_name(Forge::github, std::string(1 << 20, '[')), "");
+}
+
 TEST(Hostile, FormEncodedBodyGetsAHint) {
   const NormaliseError e = error_of(normalise_github(gh("push"), "payload=%7B%22ref%22%7D"));
   EXPECT_EQ(e.http_status, 400);
@@ -312,24 +325,24 @@ TEST(Hostile, EveryFieldOfEveryFixtureSurvivesTypeConfusion) {
   EXPECT_GT(errors, 0u);
 }
 
-TEST(Hostile, DeeplyNestedValuesDoNotCrash) {
+TEST(Hostile, DeeplyNestedValuesAre400NotACrash) {
   const std::string deep = std::string(200000, '[') + std::string(200000, ']');
   Json j = Json::parse(fixture("github/push.json"));
   const std::string body = j.dump();
-  // Splice a deep array in as an unknown field and as a field we read.
-  const std::string extra = "{\"x\":" + deep + "," + body.substr(1);
-  const NormaliseResult ok = normalise_github(gh("push"), extra);
-  ASSERT_TRUE(std::holds_alternative<Event>(ok));
-  EXPECT_EQ(std::get<Event>(ok).sha, "e238171456e973f696a972b80599a849db5fe540");
-  const std::string as_ref = "{\"ref\":" + deep + "," + body.substr(1);
-  // Duplicate keys: the later "ref" from the fixture wins (nlohmann keeps the last).
-  EXPECT_NO_THROW(normalise_github(gh("push"), as_ref));
-  const NormaliseError e = error_of(normalise_github(gh("push"), "{\"ref\":" + deep + "}"));
-  EXPECT_EQ(e.http_status, 400);
+  // A deep array as an unknown field and as a field we read: refused before anything is built.
+  for (const std::string& payload :
+       {"{\"x\":" + deep + "," + body.substr(1), "{\"ref\":" + deep + "," + body.substr(1),
+        "{\"ref\":" + deep + "}"}) {
+    const NormaliseError e = error_of(normalise_github(gh("push"), payload));
+    EXPECT_EQ(e.http_status, 400);
+    EXPECT_NE(e.message.find("nested deeper than 64 levels at byte"), std::string::npos)
+        << e.message;
+  }
+  // Within the bound a nested value where a string belongs is still named.
   j["ref"] = Json::array();
-  const std::string deep_ref = j.dump();
-  const std::string spliced = deep_ref.substr(0, deep_ref.find("\"ref\":[]") + 6) + deep +
-                              deep_ref.substr(deep_ref.find("\"ref\":[]") + 8);
+  const std::string shallow = j.dump();
+  const std::string spliced = shallow.substr(0, shallow.find("\"ref\":[]") + 6) + "[[[1]]]" +
+                              shallow.substr(shallow.find("\"ref\":[]") + 8);
   const NormaliseError ref_error = error_of(normalise_github(gh("push"), spliced));
   EXPECT_NE(ref_error.message.find("field ref must be a string"), std::string::npos)
       << ref_error.message;

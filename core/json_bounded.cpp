@@ -1,0 +1,45 @@
+#include "core/json_bounded.h"
+
+namespace mlgate::core {
+
+std::optional<std::size_t> json_too_deep_at(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+nlohmann::json parse_json_bounded(std::string_view text, int max_depth,
+                                  const nlohmann::json::parser_callback_t& keep) {
+  if (auto at = json_too_deep_at(text, max_depth)) {
+    throw JsonInputError(*at, "JSON nested deeper than " + std::to_string(max_depth) +
+                                  " levels at byte " + std::to_string(*at));
+  }
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), keep);
+  } catch (const nlohmann::json::parse_error& e) {
+    const std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
+    throw JsonInputError(byte, "malformed JSON at byte " + std::to_string(byte));
+  }
+}
+
+}  // namespace mlgate::core

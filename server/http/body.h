@@ -1,0 +1,41 @@
+// Request bodies read by the route itself, after it knows its caller: at most a route's limit is
+// kept in memory, a larger body is refused with 413 naming that limit, and JSON is parsed with a
+// nesting bound (core/json_bounded.h).
+#pragma once
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlgate::server {
+
+// The limit of a body no route reads itself (JSON API calls, the pages' forms).
+inline constexpr std::size_t kDefaultBodyMaxBytes = std::size_t{1} << 20;
+// The limit of a runner's JSON calls (register, claim, heartbeat, finish).
+inline constexpr std::size_t kSmallJsonMaxBytes = std::size_t{64} << 10;
+
+// Answers 413 when the request's Content-Length is over `max_bytes` (nothing is read); true then.
+bool refuse_declared_over(const httplib::Request& req, httplib::Response& res,
+                          std::size_t max_bytes);
+
+// The body, read through the route's content reader; nullopt after answering 413 (a declared
+// Content-Length over `max_bytes` is refused before a byte is read, a longer stream is cut off at
+// the limit).
+std::optional<std::string> read_body(const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& reader, std::size_t max_bytes);
+
+// `body` parsed as a JSON object ({} when empty); nullopt after answering 400 with the reason
+// (malformed, nested too deep, not an object).
+std::optional<nlohmann::json> json_object_body(const std::string& body, httplib::Response& res);
+
+// For the pre-routing handler, before a body is read: a request whose route does not read its own
+// body (its path starts with none of `self_reading_prefixes`) is answered 413 when its
+// Content-Length is over kDefaultBodyMaxBytes and 411 when it is chunked. True when answered.
+bool refuse_other_body(const httplib::Request& req, httplib::Response& res,
+                       const std::vector<std::string>& self_reading_prefixes);
+
+}  // namespace mlgate::server

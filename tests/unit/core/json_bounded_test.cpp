@@ -1,0 +1,52 @@
+#include "core/json_bounded.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace mlgate::core {
+namespace {
+
+TEST(JsonBounded, ParsesADocumentWithinTheDepth) {
+  auto j = parse_json_bounded(R"({"a": [[1, {"b": "[[[["}]]})", 4);
+  EXPECT_EQ(j["a"][0][1]["b"], "[[[[");
+}
+
+TEST(JsonBounded, RefusesOneLevelTooDeepWithItsOffset) {
+  EXPECT_NO_THROW(parse_json_bounded("[[[]]]", 3));
+  try {
+    parse_json_bounded("[[[[]]]]", 3);
+    FAIL() << "no error";
+  } catch (const JsonInputError& e) {
+    EXPECT_EQ(e.byte(), 3u);
+    EXPECT_STREQ(e.what(), "JSON nested deeper than 3 levels at byte 3");
+  }
+}
+
+TEST(JsonBounded, BracketsInsideStringsAndEscapedQuotesDoNotCount) {
+  EXPECT_EQ(json_too_deep_at(R"(["\"[[[[", {"k": "{{{{"}])", 2), std::nullopt);
+  EXPECT_EQ(json_too_deep_at(R"(["\\", [[]]])", 2), 8u);
+}
+
+TEST(JsonBounded, AMillionOpeningBracketsAreRefusedAtTheLimit) {
+  const std::string deep(std::size_t{1} << 20, '[');
+  try {
+    parse_json_bounded(deep);
+    FAIL() << "no error";
+  } catch (const JsonInputError& e) {
+    EXPECT_EQ(e.byte(), static_cast<std::size_t>(kMaxJsonDepth));
+  }
+}
+
+TEST(JsonBounded, MalformedJsonNamesTheByte) {
+  try {
+    parse_json_bounded(R"({"a": 1,})");
+    FAIL() << "no error";
+  } catch (const JsonInputError& e) {
+    EXPECT_EQ(e.byte(), 8u);
+    EXPECT_EQ(std::string(e.what()).rfind("malformed JSON at byte 8", 0), 0u) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace mlgate::core
