@@ -256,6 +256,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
             : "X-Gitlab-Token missing or does not match the repository's secret");
   }
   recorder.verified = true;
+  row.verified = true;
   auto normalised = webhooks::normalise(forge, request.headers, request.body);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
     return recorder.reject(err->http_status, Verdict::invalid, "bad_payload", err->message);
