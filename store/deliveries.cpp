@@ -51,6 +51,16 @@ const char* kFrom =
     "LEFT JOIN LATERAL (SELECT id FROM pipelines WHERE delivery_id = d.id ORDER BY id LIMIT 1) p "
     "ON true";
 
+// NULL (computed by the database from the whole body) when the caller gave no hash.
+std::optional<std::int64_t> body_bytes_of(const NewDelivery& d) {
+  if (d.body_sha256.empty()) return std::nullopt;
+  return d.body_bytes;
+}
+std::optional<std::string> body_sha256_of(const NewDelivery& d) {
+  if (d.body_sha256.empty()) return std::nullopt;
+  return d.body_sha256;
+}
+
 // pg_advisory_xact_lock key of an unverified delivery's insert and pruning: "mlgunvd" in ASCII.
 constexpr std::int64_t kUnverifiedLockKey = 0x6d6c67756e7664;
 
@@ -90,8 +100,8 @@ std::int64_t insert_delivery(pqxx::work& tx, const NewDelivery& d) {
           "$17) RETURNING id",
           d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers), to_bytea(d.body),
           state_text(d.verdict), d.http_status, d.reason, d.answered_ms, d.spooled,
-          state_text(d.plan_state), d.replay_of, d.body_bytes, d.body_sha256, d.body_truncated,
-          d.verified)[0]
+          state_text(d.plan_state), d.replay_of, body_bytes_of(d), body_sha256_of(d),
+          d.body_truncated, d.verified)[0]
       .as<std::int64_t>();
 }
 
@@ -105,7 +115,7 @@ std::optional<std::int64_t> insert_accepted_once(pqxx::work& tx, const NewDelive
       "ON CONFLICT (repo_id, delivery_id) WHERE verdict = 'accepted' DO NOTHING RETURNING id",
       d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers), to_bytea(d.body),
       d.http_status, d.reason, d.answered_ms, d.spooled, state_text(d.plan_state), d.replay_of,
-      d.body_bytes, d.body_sha256);
+      body_bytes_of(d), body_sha256_of(d));
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
 }
@@ -113,7 +123,9 @@ std::optional<std::int64_t> insert_accepted_once(pqxx::work& tx, const NewDelive
 std::int64_t insert_unverified_delivery(pqxx::work& tx, const NewDelivery& d,
                                         const UnverifiedBound& bound, UnverifiedDropped& dropped) {
   tx.exec_params("SELECT pg_advisory_xact_lock($1)", kUnverifiedLockKey);
-  const auto id = insert_delivery(tx, d);
+  NewDelivery row = d;
+  row.verified = false;
+  const auto id = insert_delivery(tx, row);
   const auto repo =
       prune_unverified(tx, d.repo_id ? kOneRepo : kNoRepo, d.repo_id, bound.repo_max_bytes);
   dropped.repo_rows += repo.first;

@@ -23,10 +23,14 @@ struct NewDelivery {
   std::string event;
   std::map<std::string, std::string> headers;  // secrets (X-Gitlab-Token) already redacted
   std::string body;  // what is kept: the whole body, or its first bytes when body_truncated
-  std::int64_t body_bytes = 0;  // the size of the body as received
-  std::string body_sha256;      // of the body as received, lowercase hex
+  // The size and SHA-256 (lowercase hex) of the body as received. An empty body_sha256 means the
+  // body is whole: the database computes both from it.
+  std::int64_t body_bytes = 0;
+  std::string body_sha256;
   bool body_truncated = false;
-  bool verified = false;  // its signature or token checked out against the repository's secret
+  // Its signature or token checked out against the repository's secret; unset: as its verdict
+  // implies (accepted, duplicate, ignored with a repository).
+  std::optional<bool> verified;
   core::DeliveryVerdict verdict = core::DeliveryVerdict::accepted;
   int http_status = 202;
   std::string reason;

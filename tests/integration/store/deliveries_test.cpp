@@ -107,10 +107,21 @@ TEST_F(DeliveriesStoreTest, TheSchemaKeepsTheBodyColumnsTrue) {
   accepted_unverified.verdict = core::DeliveryVerdict::accepted;
   EXPECT_THROW(tx([&](pqxx::work& t) { return store::insert_delivery(t, accepted_unverified); }),
                pqxx::check_violation);
-  auto no_hash = row(repo_, 100, false);
-  no_hash.body_sha256 = "";
-  EXPECT_THROW(tx([&](pqxx::work& t) { return store::insert_delivery(t, no_hash); }),
+  auto bad_hash = row(repo_, 100, false);
+  bad_hash.body_sha256 = "not-a-sha256";
+  EXPECT_THROW(tx([&](pqxx::work& t) { return store::insert_delivery(t, bad_hash); }),
                pqxx::check_violation);
+  // Without a hash the body is whole: the database computes its size and hash.
+  auto whole = row(repo_, 100, false);
+  whole.body_sha256 = "";
+  whole.body_bytes = 0;
+  whole.verified.reset();
+  const auto id = tx([&](pqxx::work& t) { return store::insert_delivery(t, whole); });
+  auto stored = tx([&](pqxx::work& t) { return store::get_delivery(t, id); });
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->body_bytes, 100);
+  EXPECT_EQ(stored->body_sha256, util::sha256_hex(std::string(100, 'x')));
+  EXPECT_FALSE(stored->verified);  // rejected
 }
 
 }  // namespace
