@@ -86,6 +86,35 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
   });
 }
 
+namespace {
+
+// A delivery's body size, with "(cut)" when only its first bytes were kept.
+std::string body_size(const nlohmann::json& d) {
+  std::string out = str(d, "body_bytes");
+  if (d.value("body_truncated", false)) out += " (cut)";
+  return out;
+}
+
+void print_delivery(const nlohmann::json& d) {
+  for (const char* key : {"id", "received_at", "forge", "repo", "delivery_id", "event", "verdict",
+                          "http_status", "reason", "verified", "plan_state", "pipeline"}) {
+    std::cout << key << ": " << str(d, key) << "\n";
+  }
+  std::cout << "body: " << body_size(d) << " bytes, sha256 " << str(d, "body_sha256");
+  if (d.value("body_truncated", false))
+    std::cout << ", first " << str(d, "body").size() << " bytes kept";
+  std::cout << "\n";
+  if (d.contains("headers") && d["headers"].is_object()) {
+    std::cout << "headers:\n";
+    for (auto it = d["headers"].begin(); it != d["headers"].end(); ++it)
+      std::cout << "  " << it.key() << ": "
+                << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump())
+                << "\n";
+  }
+}
+
+}  // namespace
+
 void add_webhook_commands(CLI::App& app, int& exit_code) {
   auto* hooks =
       app.add_subcommand("webhooks", "Inspect and replay webhook deliveries (admin token)");
@@ -111,12 +140,35 @@ void add_webhook_commands(CLI::App& app, int& exit_code) {
         std::string reason = str(d, "reason");
         if (reason.size() > 60) reason = reason.substr(0, 57) + "...";
         rows.push_back({str(d, "id"), str(d, "received_at"), str(d, "forge"), str(d, "repo"),
-                        str(d, "event"), str(d, "verdict"), str(d, "http_status"),
+                        str(d, "event"), str(d, "verdict"), str(d, "http_status"), body_size(d),
                         str(d, "plan_state"), str(d, "pipeline"), reason});
       }
-      print_table({"ID", "RECEIVED", "FORGE", "REPO", "EVENT", "VERDICT", "HTTP", "PLAN",
+      print_table({"ID", "RECEIVED", "FORGE", "REPO", "EVENT", "VERDICT", "HTTP", "BODY", "PLAN",
                    "PIPELINE", "REASON"},
                   rows);
+    });
+  });
+  struct ShowOptions {
+    ClientOptions client;
+    long long id = 0;
+    bool body = false;
+  };
+  auto show = std::make_shared<ShowOptions>();
+  auto* show_cmd = hooks->add_subcommand("show", "One delivery: its verdict, headers and body");
+  add_client_options(show_cmd, show->client);
+  show_cmd->add_option("id", show->id, "Delivery id (from 'mlgate webhooks list')")->required();
+  show_cmd->add_flag("--body", show->body, "Write only the body as stored to stdout");
+  show_cmd->callback([show, &exit_code] {
+    exit_code = run_client([&] {
+      auto r = api_request(show->client, "GET",
+                           "/api/v1/webhooks/deliveries/" + std::to_string(show->id));
+      if (show->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+      } else if (show->body) {
+        std::cout << str(r.body, "body");
+      } else {
+        print_delivery(r.body);
+      }
     });
   });
   struct ReplayOptions {

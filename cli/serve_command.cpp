@@ -50,6 +50,17 @@ void add_retention_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
                   "Days webhook deliveries are kept")
       ->capture_default_str()
       ->check(CLI::Range(1, 3650));
+  cmd->add_option("--unverified-deliveries-max-bytes", opts->app.unverified_deliveries.max_bytes,
+                  "Bytes (bodies cut to 64 KiB, and headers) kept for deliveries whose signature "
+                  "was not verified; past it the oldest are deleted")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{128} << 10, std::int64_t{1} << 40));
+  cmd->add_option("--unverified-deliveries-repo-max-bytes",
+                  opts->app.unverified_deliveries.repo_max_bytes,
+                  "The same bound for one repository (deliveries naming no registered repository "
+                  "share one); past it that repository's oldest are deleted")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{128} << 10, std::int64_t{1} << 40));
   cmd->add_option("--pipeline-retention-days", opts->app.retention.pipeline_days,
                   "Days finished pipelines (with their results) and gate decisions are kept; "
                   "deployed commits, branch heads and decisions deployments name are kept for "

@@ -22,6 +22,7 @@
 #include "server/workers/forge_feedback.h"
 #include "server/workers/scheduler.h"
 #include "store/database.h"
+#include "store/deliveries.h"
 #include "store/migrations.h"
 #include "store/retention.h"
 #include "util/periodic_worker.h"
@@ -37,6 +38,8 @@ struct AppConfig {
   size_t webhook_max_bytes = 25u << 20;  // larger deliveries get 413
   std::uint64_t spool_max_bytes = 1ull << 30;
   int delivery_retention_days = 14;
+  // What deliveries whose signature was not verified may keep, overall and per repository.
+  store::UnverifiedBound unverified_deliveries;
   store::RetentionPolicy retention;  // pipelines, logs, gate decisions: kept for ever by default
   PlannerOptions planner;
   RunnerProtocolConfig runners;

@@ -18,7 +18,8 @@ constexpr const char* kListColumns =
     "d.id, d.repo_id, coalesce(r.full_name, ''), d.forge, d.delivery_id, d.event, d.verdict, "
     "d.http_status, d.reason, to_char(d.received_at AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), coalesce(d.answered_ms, 0), d.spooled, d.plan_state, "
-    "coalesce(d.plan_error, ''), p.id, d.replay_of";
+    "coalesce(d.plan_error, ''), p.id, d.replay_of, d.body_bytes, d.body_sha256, "
+    "d.body_truncated, d.verified";
 
 DeliveryRow to_row(const pqxx::row& r) {
   DeliveryRow d;
@@ -38,6 +39,10 @@ DeliveryRow to_row(const pqxx::row& r) {
   d.plan_error = r[13].as<std::string>();
   d.pipeline_id = get_optional<std::int64_t>(r[14]);
   d.replay_of = get_optional<std::int64_t>(r[15]);
+  d.body_bytes = r[16].as<std::int64_t>();
+  d.body_sha256 = r[17].as<std::string>();
+  d.body_truncated = r[18].as<bool>();
+  d.verified = r[19].as<bool>();
   return d;
 }
 
@@ -46,31 +51,106 @@ const char* kFrom =
     "LEFT JOIN LATERAL (SELECT id FROM pipelines WHERE delivery_id = d.id ORDER BY id LIMIT 1) p "
     "ON true";
 
+// NULL (computed by the database from the whole body) when the caller gave no hash.
+std::optional<std::int64_t> body_bytes_of(const NewDelivery& d) {
+  if (d.body_sha256.empty()) return std::nullopt;
+  return d.body_bytes;
+}
+std::optional<std::string> body_sha256_of(const NewDelivery& d) {
+  if (d.body_sha256.empty()) return std::nullopt;
+  return d.body_sha256;
+}
+
+// pg_advisory_xact_lock key of an unverified delivery's insert and pruning: "mlgunvd" in ASCII.
+constexpr std::int64_t kUnverifiedLockKey = 0x6d6c67756e7664;
+
+// The bytes an unverified row keeps: its stored body and its headers as stored.
+constexpr const char* kKeptBytes = "octet_length(body) + pg_column_size(headers)";
+
+// Which unverified rows an allowance covers ($1 is the repository, or NULL).
+constexpr const char* kOneRepo = "repo_id = $1";
+constexpr const char* kNoRepo = "repo_id IS NULL AND $1::bigint IS NULL";
+constexpr const char* kAll = "$1::bigint IS NULL";
+
+// Deletes the oldest unverified rows of `scope` beyond `max_bytes`, keeping the newest whose sum
+// fits; returns the rows and bytes deleted.
+std::pair<std::int64_t, std::int64_t> prune_unverified(pqxx::work& tx, const char* scope,
+                                                       std::optional<std::int64_t> repo_id,
+                                                       std::int64_t max_bytes) {
+  auto r = tx.exec_params1(
+      std::string("WITH ranked AS (SELECT id, ") + kKeptBytes + " AS bytes, sum(" + kKeptBytes +
+          ") OVER (ORDER BY id DESC) AS newer FROM webhook_deliveries WHERE NOT verified AND " +
+          scope +
+          "), gone AS (DELETE FROM webhook_deliveries d USING ranked r WHERE d.id = r.id AND "
+          "r.newer > $2 RETURNING r.bytes) "
+          "SELECT count(*)::bigint, coalesce(sum(bytes), 0)::bigint FROM gone",
+      repo_id, max_bytes);
+  return {r[0].as<std::int64_t>(), r[1].as<std::int64_t>()};
+}
+
 }  // namespace
 
 std::int64_t insert_delivery(pqxx::work& tx, const NewDelivery& d) {
   return tx
       .exec_params1(
           "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, event, headers, body, "
-          "verdict,"
-          " http_status, reason, answered_ms, spooled, plan_state, replay_of) "
-          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+          "verdict, http_status, reason, answered_ms, spooled, plan_state, replay_of, body_bytes, "
+          "body_sha256, body_truncated, verified) "
+          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+          "$17) RETURNING id",
           d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers), to_bytea(d.body),
           state_text(d.verdict), d.http_status, d.reason, d.answered_ms, d.spooled,
-          state_text(d.plan_state), d.replay_of)[0]
+          state_text(d.plan_state), d.replay_of, body_bytes_of(d), body_sha256_of(d),
+          d.body_truncated, d.verified)[0]
       .as<std::int64_t>();
 }
 
 std::optional<std::int64_t> insert_accepted_once(pqxx::work& tx, const NewDelivery& d) {
   auto r = tx.exec_params(
       "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, event, headers, body, verdict,"
-      " http_status, reason, answered_ms, spooled, plan_state, replay_of) "
-      "VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'accepted', $7, $8, $9, $10, $11, $12) "
+      " http_status, reason, answered_ms, spooled, plan_state, replay_of, body_bytes, "
+      "body_sha256, body_truncated, verified) "
+      "VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'accepted', $7, $8, $9, $10, $11, $12, $13, $14, "
+      "false, true) "
       "ON CONFLICT (repo_id, delivery_id) WHERE verdict = 'accepted' DO NOTHING RETURNING id",
       d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers), to_bytea(d.body),
-      d.http_status, d.reason, d.answered_ms, d.spooled, state_text(d.plan_state), d.replay_of);
+      d.http_status, d.reason, d.answered_ms, d.spooled, state_text(d.plan_state), d.replay_of,
+      body_bytes_of(d), body_sha256_of(d));
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
+}
+
+std::int64_t insert_unverified_delivery(pqxx::work& tx, const NewDelivery& d,
+                                        const UnverifiedBound& bound, UnverifiedDropped& dropped) {
+  tx.exec_params("SELECT pg_advisory_xact_lock($1)", kUnverifiedLockKey);
+  NewDelivery row = d;
+  row.verified = false;
+  const auto id = insert_delivery(tx, row);
+  const auto repo =
+      prune_unverified(tx, d.repo_id ? kOneRepo : kNoRepo, d.repo_id, bound.repo_max_bytes);
+  dropped.repo_rows += repo.first;
+  dropped.repo_bytes += repo.second;
+  const auto total = prune_unverified(tx, kAll, std::nullopt, bound.max_bytes);
+  dropped.total_rows += total.first;
+  dropped.total_bytes += total.second;
+  return id;
+}
+
+std::int64_t unverified_kept_bytes(pqxx::transaction_base& tx) {
+  return tx
+      .exec1(std::string("SELECT coalesce(sum(") + kKeptBytes +
+             "), 0)::bigint FROM webhook_deliveries WHERE NOT verified")[0]
+      .as<std::int64_t>();
+}
+
+std::int64_t unverified_kept_bytes(pqxx::transaction_base& tx,
+                                   std::optional<std::int64_t> repo_id) {
+  return tx
+      .exec_params1(std::string("SELECT coalesce(sum(") + kKeptBytes +
+                        "), 0)::bigint FROM webhook_deliveries WHERE NOT verified AND " +
+                        (repo_id ? kOneRepo : kNoRepo),
+                    repo_id)[0]
+      .as<std::int64_t>();
 }
 
 std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_t repo_id,
@@ -102,13 +182,13 @@ std::optional<DeliveryRow> get_delivery(pqxx::transaction_base& tx, std::int64_t
                           id);
   if (r.empty()) return std::nullopt;
   DeliveryRow d = to_row(r[0]);
-  auto headers = nlohmann::json::parse(r[0][16].as<std::string>(), nullptr, false);
+  auto headers = nlohmann::json::parse(r[0][20].as<std::string>(), nullptr, false);
   if (headers.is_object()) {
     for (auto it = headers.begin(); it != headers.end(); ++it) {
       if (it.value().is_string()) d.headers[it.key()] = it.value().get<std::string>();
     }
   }
-  d.body = from_bytea(r[0][17]);
+  d.body = from_bytea(r[0][21]);
   return d;
 }
 

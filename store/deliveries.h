@@ -1,5 +1,8 @@
-// Rows of `webhook_deliveries`: every delivery, accepted or not, stored raw (headers, body,
-// verdict, timing). One accepted delivery per (repo, delivery id) makes intake exactly-once.
+// Rows of `webhook_deliveries`: every delivery, accepted or not, stored with its headers, verdict
+// and timing. A verified delivery keeps its whole body; an unverified one (its signature never
+// checked out) keeps its size, its SHA-256 and at most its first bytes, and the total kept for
+// unverified deliveries is bounded. One accepted delivery per (repo, delivery id) makes intake
+// exactly-once.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +22,15 @@ struct NewDelivery {
   std::string delivery_id;
   std::string event;
   std::map<std::string, std::string> headers;  // secrets (X-Gitlab-Token) already redacted
-  std::string body;
+  std::string body;  // what is kept: the whole body, or its first bytes when body_truncated
+  // The size and SHA-256 (lowercase hex) of the body as received. An empty body_sha256 means the
+  // body is whole: the database computes both from it.
+  std::int64_t body_bytes = 0;
+  std::string body_sha256;
+  bool body_truncated = false;
+  // Its signature or token checked out against the repository's secret; unset: as its verdict
+  // implies (accepted, duplicate, ignored with a repository).
+  std::optional<bool> verified;
   core::DeliveryVerdict verdict = core::DeliveryVerdict::accepted;
   int http_status = 202;
   std::string reason;
@@ -46,6 +57,10 @@ struct DeliveryRow {
   std::string plan_error;
   std::optional<std::int64_t> pipeline_id;
   std::optional<std::int64_t> replay_of;
+  std::int64_t body_bytes = 0;
+  std::string body_sha256;
+  bool body_truncated = false;
+  bool verified = false;
   std::map<std::string, std::string> headers;  // filled by get_delivery only
   std::string body;                            // filled by get_delivery only
 };
@@ -55,6 +70,32 @@ std::int64_t insert_delivery(pqxx::work& tx, const NewDelivery& d);
 // Inserts an accepted delivery unless one with the same (repo, delivery id) exists; returns the
 // new row id, or nullopt when it is a duplicate.
 std::optional<std::int64_t> insert_accepted_once(pqxx::work& tx, const NewDelivery& d);
+
+// The bound on what unverified deliveries keep: the bytes of their stored bodies and headers, per
+// repository (deliveries naming no registered repository share one allowance) and overall.
+struct UnverifiedBound {
+  std::int64_t max_bytes = 64ll << 20;
+  std::int64_t repo_max_bytes = 16ll << 20;
+};
+
+// What enforcing the bound deleted, by the allowance that was exceeded.
+struct UnverifiedDropped {
+  std::int64_t repo_rows = 0;
+  std::int64_t repo_bytes = 0;
+  std::int64_t total_rows = 0;
+  std::int64_t total_bytes = 0;
+};
+
+// Inserts an unverified delivery and deletes the oldest unverified rows beyond the bound: first
+// of the same repository (or of the no-repository allowance), then overall. Serialised by a
+// transaction-level advisory lock so that concurrent inserts do not overshoot the bound.
+std::int64_t insert_unverified_delivery(pqxx::work& tx, const NewDelivery& d,
+                                        const UnverifiedBound& bound, UnverifiedDropped& dropped);
+
+// The bytes unverified deliveries keep (stored bodies and headers), overall or for one
+// repository (nullopt: the deliveries naming no registered repository).
+std::int64_t unverified_kept_bytes(pqxx::transaction_base& tx);
+std::int64_t unverified_kept_bytes(pqxx::transaction_base& tx, std::optional<std::int64_t> repo_id);
 
 // The accepted delivery for (repo, delivery id): its row id and pipeline.
 struct AcceptedRef {

@@ -44,7 +44,11 @@ nlohmann::json delivery_json(const store::DeliveryRow& d) {
           {"plan_state", core::to_string(d.plan_state)},
           {"plan_note", d.plan_error},
           {"pipeline", opt(d.pipeline_id)},
-          {"replay_of", opt(d.replay_of)}};
+          {"replay_of", opt(d.replay_of)},
+          {"verified", d.verified},
+          {"body_bytes", d.body_bytes},
+          {"body_sha256", d.body_sha256},
+          {"body_truncated", d.body_truncated}};
 }
 
 std::string read_string(const nlohmann::json& body, const char* key, bool required,

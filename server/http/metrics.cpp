@@ -27,11 +27,13 @@ struct JobHistogram {
 
 struct Registry {
   std::mutex mu;
-  std::map<Key, double> deliveries;  // forge, verdict
-  std::map<Key, double> gate;        // environment, decision
-  std::map<Key, double> http;        // route, status
-  std::map<Key, JobHistogram> jobs;  // tier, outcome
-  std::set<std::string> routes;      // route labels seen (bounded by kMaxRoutes)
+  std::map<Key, double> deliveries;     // forge, verdict
+  std::map<Key, double> dropped;        // reason (unverified deliveries deleted)
+  std::map<Key, double> dropped_bytes;  // reason
+  std::map<Key, double> gate;           // environment, decision
+  std::map<Key, double> http;           // route, status
+  std::map<Key, JobHistogram> jobs;     // tier, outcome
+  std::set<std::string> routes;         // route labels seen (bounded by kMaxRoutes)
 };
 
 Registry& registry() {
@@ -79,6 +81,13 @@ const std::vector<double>& job_duration_bounds() {
 
 void count_webhook_delivery(const std::string& forge, const std::string& verdict) {
   increment(registry().deliveries, {forge, verdict});
+}
+
+void count_unverified_dropped(const std::string& reason, std::int64_t rows, std::int64_t bytes) {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.dropped[{reason}] += static_cast<double>(rows);
+  r.dropped_bytes[{reason}] += static_cast<double>(bytes);
 }
 
 void count_gate_decision(const std::string& environment, const std::string& decision) {
@@ -147,6 +156,14 @@ std::vector<core::MetricFamily> metric_families(const ScrapeGauges& gauges) {
     out.push_back(counter("mlgate_webhook_deliveries_total",
                           "Webhook deliveries answered by this process, by forge and verdict.",
                           {"forge", "verdict"}, r.deliveries));
+    out.push_back(counter("mlgate_webhook_unverified_dropped_total",
+                          "Unverified webhook deliveries deleted by this process to keep their "
+                          "store within its bound, by the allowance exceeded.",
+                          {"reason"}, r.dropped));
+    out.push_back(counter("mlgate_webhook_unverified_dropped_bytes_total",
+                          "Bytes (stored body and headers) of the unverified webhook deliveries "
+                          "deleted by this process to keep their store within its bound.",
+                          {"reason"}, r.dropped_bytes));
     out.push_back(counter("mlgate_gate_decisions_total",
                           "Gate decisions computed by this process, by environment and decision.",
                           {"environment", "decision"}, r.gate));

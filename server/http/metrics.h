@@ -20,6 +20,11 @@ namespace mlgate::server {
 // rejected, ignored, invalid), or "spooled" for a delivery spooled while PostgreSQL was down.
 void count_webhook_delivery(const std::string& forge, const std::string& verdict);
 
+// mlgate_webhook_unverified_dropped_total{reason} and ..._dropped_bytes_total{reason}: unverified
+// deliveries deleted to keep their store within its bound, reason the allowance exceeded
+// ("repo_share" or "total"); bytes as the store counts them (stored body and headers).
+void count_unverified_dropped(const std::string& reason, std::int64_t rows, std::int64_t bytes);
+
 // mlgate_gate_decisions_total{environment, decision}: one per decision computed.
 void count_gate_decision(const std::string& environment, const std::string& decision);
 

@@ -8,6 +8,7 @@
 #include "store/crypto.h"
 #include "store/deliveries.h"
 #include "store/repos.h"
+#include "util/hash.h"
 #include "util/strings.h"
 #include "util/time_format.h"
 #include "webhooks/normalise.h"
@@ -46,6 +47,8 @@ store::NewDelivery delivery_row(const IntakeRequest& request, const std::string&
   row.event = event;
   row.headers = storable_headers(request.headers);
   row.body = request.body;
+  row.body_bytes = static_cast<std::int64_t>(request.body.size());
+  row.body_sha256 = util::sha256_hex(request.body);
   row.spooled = request.spooled;
   row.replay_of = request.replay_of;
   row.delivery_id = webhooks::delivery_id(forge, request.headers, request.body);
@@ -53,26 +56,47 @@ store::NewDelivery delivery_row(const IntakeRequest& request, const std::string&
   return row;
 }
 
-// Stores a delivery's row with its verdict, and answers (and logs) a rejected delivery.
+// An unverified delivery keeps at most this much of its body.
+constexpr std::size_t kUnverifiedBodyKeptBytes = 64 * 1024;
+
+void count_dropped(const store::UnverifiedDropped& d) {
+  if (d.repo_rows > 0) count_unverified_dropped("repo_share", d.repo_rows, d.repo_bytes);
+  if (d.total_rows > 0) count_unverified_dropped("total", d.total_rows, d.total_bytes);
+}
+
+// Stores a delivery's row with its verdict, and answers (and logs) a rejected delivery. Until
+// `verified` is set, a row keeps at most the first kUnverifiedBodyKeptBytes of its body and falls
+// under the bound on unverified deliveries.
 struct DeliveryRecorder {
   store::Database& db;
   const IntakeRequest& request;
   store::NewDelivery& row;
   const std::string& forge_name;
   const std::string& event;
+  const store::UnverifiedBound& bound;
+  bool verified = false;
 
   std::int64_t record(Verdict verdict, int status, const std::string& reason) {
     row.verdict = verdict;
     row.http_status = status;
     row.reason = reason;
     row.answered_ms = elapsed_ms(request.started);
+    row.verified = verified;
+    if (!verified && row.body.size() > kUnverifiedBodyKeptBytes) {
+      row.body.resize(kUnverifiedBodyKeptBytes);
+      row.body_truncated = true;
+    }
+    store::UnverifiedDropped dropped;
     const auto id = db.with([&](pqxx::connection& c) {
       pqxx::work tx(c);
-      auto id = store::insert_delivery(tx, row);
+      dropped = {};
+      auto id = verified ? store::insert_delivery(tx, row)
+                         : store::insert_unverified_delivery(tx, row, bound, dropped);
       tx.commit();
       return id;
     });
     count_webhook_delivery(forge_name, std::string(core::to_string(verdict)));
+    count_dropped(dropped);
     return id;
   }
 
@@ -153,8 +177,9 @@ std::map<std::string, std::string> storable_headers(const webhooks::Headers& hea
   return out;
 }
 
-Intake::Intake(store::Database& db, Spool& spool, Planner* planner)
-    : db_(db), spool_(spool), planner_(planner) {}
+Intake::Intake(store::Database& db, Spool& spool, Planner* planner,
+               store::UnverifiedBound unverified)
+    : db_(db), spool_(spool), planner_(planner), unverified_(unverified) {}
 
 IntakeAnswer Intake::receive(const IntakeRequest& request) {
   try {
@@ -198,7 +223,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   const std::string event = event_header(forge, request.headers);
   store::NewDelivery row = delivery_row(request, forge_name, event);
 
-  DeliveryRecorder recorder{db_, request, row, forge_name, event};
+  DeliveryRecorder recorder{db_, request, row, forge_name, event, unverified_};
 
   std::string name = webhooks::peek_repo_name(forge, request.body);
   if (name.empty() && forge == webhooks::Forge::github && event == "ping") {
@@ -232,6 +257,8 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
       !webhooks::verify_request(forge, repo->webhook_secret, request.headers, request.body)) {
     return recorder.reject(401, Verdict::rejected, "bad_signature", unsigned_message(forge));
   }
+  recorder.verified = true;
+  row.verified = true;
   auto normalised = webhooks::normalise(forge, request.headers, request.body);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
     return recorder.reject(err->http_status, Verdict::invalid, "bad_payload", err->message);
@@ -282,6 +309,11 @@ IntakeAnswer Intake::replay(std::int64_t delivery_row_id) {
   });
   if (!original)
     return error_answer(404, "not_found", "no delivery " + std::to_string(delivery_row_id));
+  if (original->body_truncated)
+    return error_answer(409, "body_truncated",
+                        "delivery " + std::to_string(delivery_row_id) + " kept only " +
+                            std::to_string(original->body.size()) + " of its " +
+                            std::to_string(original->body_bytes) + " body bytes");
   IntakeRequest r;
   auto forge = webhooks::forge_from_string(original->forge);
   r.forge = forge.value_or(webhooks::Forge::github);

@@ -13,6 +13,7 @@
 #include "server/services/planner.h"
 #include "server/services/spool.h"
 #include "store/database.h"
+#include "store/deliveries.h"
 #include "webhooks/event.h"
 #include "webhooks/headers.h"
 
@@ -34,7 +35,9 @@ struct IntakeAnswer {
 
 class Intake {
  public:
-  Intake(store::Database& db, Spool& spool, Planner* planner);
+  // `unverified` bounds what deliveries whose signature was not verified keep (docs/intake.md).
+  Intake(store::Database& db, Spool& spool, Planner* planner,
+         store::UnverifiedBound unverified = {});
 
   // The whole intake for one delivery. With the database down, a delivery is spooled (answered
   // 202) unless a cached secret proves its signature wrong (401).
@@ -43,7 +46,8 @@ class Intake {
   // Drains the spool into the database (exactly once); returns how many were taken.
   size_t drain_spool();
 
-  // Re-runs a stored delivery as a new delivery row; returns the answer for the new row.
+  // Re-runs a stored delivery as a new delivery row; returns the answer for the new row. A
+  // delivery whose body was cut cannot be replayed (409).
   IntakeAnswer replay(std::int64_t delivery_row_id);
 
  private:
@@ -54,6 +58,7 @@ class Intake {
   store::Database& db_;
   Spool& spool_;
   Planner* planner_;
+  store::UnverifiedBound unverified_;
   // forge/name -> webhook secret, from the last successful lookups: lets a delivery be verified
   // while PostgreSQL is down.
   std::mutex cache_mu_;

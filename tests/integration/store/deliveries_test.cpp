@@ -1,0 +1,128 @@
+// The bound on unverified deliveries against real PostgreSQL (store/deliveries.h): the oldest rows
+// beyond an allowance are deleted, per repository first and then overall, verified rows never,
+// and the schema refuses a verified row with a cut body.
+#include "store/deliveries.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "store/repos.h"
+#include "tests/support/pg_cluster.h"
+#include "util/hash.h"
+
+namespace mlgate {
+namespace {
+
+class DeliveriesStoreTest : public testing::DbTest {
+ protected:
+  template <typename F>
+  auto tx(F&& fn) {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::work t(c);
+      auto out = fn(t);
+      t.commit();
+      return out;
+    });
+  }
+  void SetUp() override {
+    DbTest::SetUp();
+    repo_ = tx([](pqxx::work& t) {
+      store::NewRepo repo;
+      repo.forge = "github";
+      repo.full_name = "acme/deliveries";
+      repo.clone_url = "https://github.example.invalid/acme/deliveries.git";
+      repo.webhook_secret = "deliveries-secret-123";
+      return store::insert_repo(t, repo);
+    });
+  }
+  store::NewDelivery row(std::optional<std::int64_t> repo, std::size_t body_bytes, bool verified) {
+    store::NewDelivery d;
+    d.repo_id = repo;
+    d.forge = "github";
+    d.delivery_id = "d-" + std::to_string(++n_);
+    d.event = "push";
+    d.body = std::string(body_bytes, 'x');
+    d.body_bytes = static_cast<std::int64_t>(body_bytes);
+    d.body_sha256 = util::sha256_hex(d.body);
+    d.verified = verified;
+    d.verdict = verified ? core::DeliveryVerdict::accepted : core::DeliveryVerdict::rejected;
+    d.http_status = verified ? 202 : 401;
+    return d;
+  }
+  std::int64_t insert_unverified(std::optional<std::int64_t> repo, std::size_t bytes,
+                                 store::UnverifiedDropped& dropped) {
+    return tx([&](pqxx::work& t) {
+      return store::insert_unverified_delivery(t, row(repo, bytes, false), bound_, dropped);
+    });
+  }
+  std::int64_t count(const std::string& sql) {
+    return tx([&](pqxx::work& t) { return t.exec1(sql)[0].as<std::int64_t>(); });
+  }
+
+  std::int64_t repo_ = 0;
+  int n_ = 0;
+  store::UnverifiedBound bound_{.max_bytes = 30000, .repo_max_bytes = 20000};
+};
+
+TEST_F(DeliveriesStoreTest, TheOldestUnverifiedRowsBeyondEachAllowanceAreDeleted) {
+  const auto accepted =
+      tx([&](pqxx::work& t) { return store::insert_delivery(t, row(repo_, 50000, true)); });
+  store::UnverifiedDropped dropped;
+  std::int64_t first = insert_unverified(repo_, 9000, dropped);
+  insert_unverified(repo_, 9000, dropped);
+  EXPECT_EQ(dropped.repo_rows, 0);
+  insert_unverified(repo_, 9000, dropped);  // 27000 and headers > 20000: the first goes
+  EXPECT_EQ(dropped.repo_rows, 1);
+  EXPECT_GE(dropped.repo_bytes, 9000);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE id = " + std::to_string(first)),
+            0);
+  EXPECT_LE(tx([&](pqxx::work& t) { return store::unverified_kept_bytes(t, repo_); }), 20000);
+  // Deliveries naming no repository have their own allowance; together they exceed the total.
+  insert_unverified(std::nullopt, 9000, dropped);
+  insert_unverified(std::nullopt, 9000, dropped);
+  EXPECT_EQ(dropped.repo_rows, 1);
+  EXPECT_GE(dropped.total_rows, 1);
+  EXPECT_LE(tx([](pqxx::work& t) { return store::unverified_kept_bytes(t); }), 30000);
+  EXPECT_LE(tx([](pqxx::work& t) { return store::unverified_kept_bytes(t, std::nullopt); }), 20000);
+  // The verified delivery, larger than every allowance, stays.
+  EXPECT_EQ(count("SELECT octet_length(body) FROM webhook_deliveries WHERE id = " +
+                  std::to_string(accepted)),
+            50000);
+}
+
+TEST_F(DeliveriesStoreTest, TheSchemaKeepsTheBodyColumnsTrue) {
+  auto cut = row(repo_, 100, true);
+  cut.body_bytes = 1000;
+  cut.body_truncated = true;
+  EXPECT_THROW(tx([&](pqxx::work& t) { return store::insert_delivery(t, cut); }),
+               pqxx::check_violation);
+  auto unmarked = row(repo_, 100, false);
+  unmarked.body_bytes = 1000;  // cut, but not said so
+  EXPECT_THROW(tx([&](pqxx::work& t) { return store::insert_delivery(t, unmarked); }),
+               pqxx::check_violation);
+  auto accepted_unverified = row(repo_, 100, false);
+  accepted_unverified.verdict = core::DeliveryVerdict::accepted;
+  EXPECT_THROW(tx([&](pqxx::work& t) { return store::insert_delivery(t, accepted_unverified); }),
+               pqxx::check_violation);
+  auto bad_hash = row(repo_, 100, false);
+  bad_hash.body_sha256 = "not-a-sha256";
+  EXPECT_THROW(tx([&](pqxx::work& t) { return store::insert_delivery(t, bad_hash); }),
+               pqxx::check_violation);
+  // Without a hash the body is whole: the database computes its size and hash.
+  auto whole = row(repo_, 100, false);
+  whole.body_sha256 = "";
+  whole.body_bytes = 0;
+  whole.verified.reset();
+  const auto id = tx([&](pqxx::work& t) { return store::insert_delivery(t, whole); });
+  auto stored = tx([&](pqxx::work& t) { return store::get_delivery(t, id); });
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->body_bytes, 100);
+  EXPECT_EQ(stored->body_sha256, util::sha256_hex(std::string(100, 'x')));
+  EXPECT_FALSE(stored->verified);  // rejected
+}
+
+}  // namespace
+}  // namespace mlgate
