@@ -39,6 +39,10 @@ nlohmann::json parse_json_bounded(std::string_view text, int max_depth,
   } catch (const nlohmann::json::parse_error& e) {
     const std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
     throw JsonInputError(byte, "malformed JSON at byte " + std::to_string(byte));
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error but a value nlohmann cannot hold (a number past every numeric type,
+    // 406): the document is refused the same way, whatever a caller catches.
+    throw JsonInputError(0, "JSON with a value out of range (" + std::string(e.what()) + ")");
   }
 }
 

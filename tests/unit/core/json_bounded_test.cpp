@@ -48,5 +48,12 @@ TEST(JsonBounded, MalformedJsonNamesTheByte) {
   }
 }
 
+// A number past every numeric type is nlohmann's out_of_range, not a parse_error: it is refused
+// as the same JsonInputError (found by fuzzing the webhook peek, which caught only that type).
+TEST(JsonBounded, ANumberOutOfRangeIsAnInputErrorToo) {
+  EXPECT_THROW(parse_json_bounded(R"({"n": 71456e973})"), JsonInputError);
+  EXPECT_THROW(parse_json_bounded("[1e999]"), JsonInputError);
+}
+
 }  // namespace
 }  // namespace mlgate::core
