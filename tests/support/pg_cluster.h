@@ -57,6 +57,16 @@ class DbTest : public ::testing::Test {
   void TearDown() override;
   store::Database& db() { return *db_; }
   const std::string& conninfo() const { return conninfo_; }
+  // fn(pqxx::work&) in one committed transaction; its result.
+  template <typename F>
+  auto tx(F&& fn) {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::work t(c);
+      auto out = fn(t);
+      t.commit();
+      return out;
+    });
+  }
 
  private:
   std::string conninfo_;

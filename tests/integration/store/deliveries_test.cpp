@@ -18,15 +18,6 @@ namespace {
 
 class DeliveriesStoreTest : public testing::DbTest {
  protected:
-  template <typename F>
-  auto tx(F&& fn) {
-    return db().with([&](pqxx::connection& c) {
-      pqxx::work t(c);
-      auto out = fn(t);
-      t.commit();
-      return out;
-    });
-  }
   void SetUp() override {
     DbTest::SetUp();
     repo_ = tx([](pqxx::work& t) {

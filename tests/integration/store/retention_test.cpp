@@ -25,15 +25,6 @@ std::string sha_of(char c) {
 
 class RetentionTest : public testing::DbTest {
  protected:
-  template <typename F>
-  auto tx(F&& fn) {
-    return db().with([&](pqxx::connection& c) {
-      pqxx::work t(c);
-      auto out = fn(t);
-      t.commit();
-      return out;
-    });
-  }
   void SetUp() override {
     DbTest::SetUp();
     repo_ = tx([](pqxx::work& t) {
