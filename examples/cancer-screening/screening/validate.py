@@ -6,8 +6,9 @@ writes into DIR (the validation tier passes $MLGATE_RESULTS):
 
 - metrics.json: global metrics, the `size_band` slices and the `texture_group` groups, each with
   its size `n` (docs/results.md in mlgate);
-- predictions.jsonl: one {"id", "label", "score"} per row of the evaluation set, so the gate can
-  count the labels that flip against the deployed model.
+- predictions.jsonl: one {"id", "label", "score", "truth", "slices"} per row of the evaluation
+  set, so the gate can count the labels that flip against the deployed model and compute the
+  metrics itself, with their intervals (`from: predictions` in .mlgate.yml).
 
 Without --model the model is fitted from the code at this commit (a second or two; the model is
 deterministic, see model.py). The training tier passes the model it has just trained.
@@ -109,8 +110,16 @@ def predictions(model, evaluation: ds.Dataset) -> list[dict]:
     score = mdl.scores(model, evaluation)
     label = mdl.labels(score)
     return [
-        {"id": str(i), "label": int(l), "score": round(float(s), 6)}
-        for i, l, s in zip(evaluation.ids, label, score)
+        {
+            "id": str(i),
+            "label": int(l),
+            "score": round(float(s), 6),
+            "truth": int(t),
+            "slices": {"size_band": str(b), "texture_group": str(g)},
+        }
+        for i, l, s, t, b, g in zip(
+            evaluation.ids, label, score, evaluation.y, evaluation.size_band, evaluation.texture_group
+        )
     ]
 
 

@@ -106,4 +106,9 @@ def test_validation_writes_result_files(record_property, tmp_path):
     _, evaluation = ds.split(ds.load())
     assert len(lines) == len(evaluation)
     first = json.loads(lines[0])
-    assert set(first) == {"id", "label", "score"} and first["id"] == evaluation.ids[0]
+    assert set(first) == {"id", "label", "score", "truth", "slices"}
+    assert first["id"] == evaluation.ids[0] and first["truth"] == int(evaluation.y[0])
+    assert first["slices"] == {
+        "size_band": str(evaluation.size_band[0]),
+        "texture_group": str(evaluation.texture_group[0]),
+    }
