@@ -780,6 +780,18 @@ std::string_view to_string(RuleSet r) {
   return "unknown";
 }
 
+std::string_view rule_set_mark(RuleSet r) {
+  switch (r) {
+    case RuleSet::candidate:
+      return " (candidate's rule)";
+    case RuleSet::deployed:
+      return " (deployed rule)";
+    case RuleSet::both:
+      return "";
+  }
+  return "";
+}
+
 std::string_view to_string(RulesInForceKind k) {
   switch (k) {
     case RulesInForceKind::candidate:
@@ -935,8 +947,7 @@ std::string gate_summary(const GateResult& g, bool has_baseline) {
       // the kind ("predictions not reported ...").
       std::string kind(to_string(c.kind));
       std::string line = kind + " " + (c.name == kind ? "" : c.name + " ") + c.reason;
-      if (compared && c.rule_set == RuleSet::deployed) line += " (deployed rule)";
-      if (compared && c.rule_set == RuleSet::candidate) line += " (candidate's rule)";
+      if (compared) line += rule_set_mark(c.rule_set);
       failed.push_back(std::move(line));
     }
     out += plural(failed.size(), "check", "checks") + " failed: " + join(failed, "; ");

@@ -33,6 +33,9 @@ std::string_view to_string(CheckStatus s);
 // commit's, or both alike (the same rule, the same result).
 enum class RuleSet { candidate, deployed, both };
 std::string_view to_string(RuleSet r);
+// How a summary marks a check of one rule set only: " (deployed rule)", " (candidate's rule)";
+// "" for both.
+std::string_view rule_set_mark(RuleSet r);
 
 struct CheckResult {
   CheckKind kind = CheckKind::metric;
