@@ -60,15 +60,15 @@ class RulesInForce : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body, nullptr, false);
   }
-  // `mlgate gate` through the real binary: its exit code and output.
-  std::pair<int, std::string> cli_gate(const std::string& sha) {
+  // `mlgate <args>` through the real binary, with the admin token: its exit code and output.
+  std::pair<int, std::string> cli(std::vector<std::string> args) {
     testing::TempDir tmp{"mlgate-rules-cli"};
     testing::write_file(tmp.path() / "token", env.admin()[0].second.substr(7) + "\n");
+    args.insert(args.begin(), MLGATE_BINARY);
+    args.insert(args.end(),
+                {"--url", "http://" + env.host(), "--token-file", (tmp.path() / "token").string()});
     std::string output;
-    const int status = util::run_capture(
-        {MLGATE_BINARY, "gate", "--repo", "acme/model", "--sha", sha, "--environment", "production",
-         "--url", "http://" + env.host(), "--token-file", (tmp.path() / "token").string()},
-        output);
+    const int status = util::run_capture(args, output);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
   }
 };
@@ -120,12 +120,18 @@ TEST_F(RulesInForce, APushCannotLoosenTheGateUntilItIsDeployed) {
             1);
 
   // The CLI and the page show the difference.
-  auto [code, output] = cli_gate(loose);
+  auto [code, output] =
+      cli({"gate", "--repo", "acme/model", "--sha", loose, "--environment", "production"});
   EXPECT_EQ(code, 1) << output;
   EXPECT_NE(output.find("rules that differ (deployed → candidate):\n  accuracy: min 0.93 → 0.85"),
             std::string::npos)
       << output;
   EXPECT_NE(output.find("RULES"), std::string::npos) << output;
+  auto [deploy_code, deploy_output] =
+      cli({"deploy", "--repo", "acme/model", "--sha", loose, "--environment", "production"});
+  EXPECT_EQ(deploy_code, 1) << deploy_output;
+  EXPECT_NE(deploy_output.find("(deployed rule)"), std::string::npos) << deploy_output;
+  EXPECT_NE(deploy_output.find("accuracy: min 0.93 → 0.85"), std::string::npos) << deploy_output;
   auto page = testing::http_get(
       env.host(), "/pipelines/" + std::to_string(env.pipeline_of(loose)["id"].get<long>()),
       env.admin());
