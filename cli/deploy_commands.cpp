@@ -9,6 +9,16 @@
 namespace mlgate::cli {
 namespace {
 
+// How the candidate's gate rules differ from the deployed commit's, as the API lists them.
+void print_rule_differences(const nlohmann::json& body) {
+  if (!body.is_object() || !body.contains("rule_differences")) return;
+  const auto& lines = body["rule_differences"];
+  if (!lines.is_array() || lines.empty()) return;
+  std::cout << "  rules that differ (deployed → candidate):\n";
+  for (const auto& line : lines)
+    if (line.is_string()) std::cout << "    " << line.get<std::string>() << "\n";
+}
+
 // mlgate deploy: exits 1 when the gate refuses, printing the checks that block.
 void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
   struct DeployOptions {
@@ -43,6 +53,7 @@ void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
           std::cout << "refused: the gate says " << json_text(r.body, "decision") << "\n";
           for (const auto& reason : r.body["reasons"])
             std::cout << "  " << reason.get<std::string>() << "\n";
+          print_rule_differences(r.body);
         }
         throw ClientError("deployment refused (use --force --reason TEXT to override)", 1);
       }
@@ -59,6 +70,7 @@ void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
                   << (r.body.value("forced", false) ? ", FORCED: " + json_text(r.body, "reason")
                                                     : "")
                   << ")\n";
+        print_rule_differences(r.body);
       }
     });
   });

@@ -35,11 +35,29 @@ bool blocks(const nlohmann::json& c) {
   return status == "fail" || status == "missing";
 }
 
+// Whether the answer judged by two rule sets that differ: then each check says whose rule it is.
+bool rules_differ(const nlohmann::json& result) {
+  const auto& differences = field(field(result, "rules"), "differences");
+  return differences.is_array() && !differences.empty();
+}
+
+// The rules in force, after the table: the note ("no deployment to production yet: …") and how
+// the candidate's rules differ from the deployed commit's, one line per rule.
+void print_rules(const nlohmann::json& result) {
+  const auto& rules = field(result, "rules");
+  const auto note = text(rules, "note");
+  if (!note.empty()) std::cout << "rules: " << note << "\n";
+  if (!rules_differ(result)) return;
+  std::cout << "rules that differ (deployed → candidate):\n";
+  for (const auto& d : field(rules, "differences")) std::cout << "  " << text(d, "text") << "\n";
+}
+
 }  // namespace
 
 void print_gate_table(const nlohmann::json& result, const std::string& environment) {
   std::vector<std::vector<std::string>> rows;
   const auto& checks = field(result, "checks");
+  const bool by_rule_set = rules_differ(result);
   // Failing checks first: what a person has to act on.
   for (int pass = 0; pass < 2 && checks.is_array(); ++pass) {
     for (const auto& c : checks) {
@@ -47,9 +65,13 @@ void print_gate_table(const nlohmann::json& result, const std::string& environme
       rows.push_back({text(c, "status"), text(c, "kind"), text(c, "name"),
                       number(field(c, "value")), number(field(c, "baseline")), text(c, "threshold"),
                       text(c, "reason")});
+      if (by_rule_set) rows.back().insert(rows.back().begin() + 3, text(c, "rule_set"));
     }
   }
-  print_table({"STATUS", "KIND", "CHECK", "VALUE", "BASELINE", "THRESHOLD", "REASON"}, rows);
+  std::vector<std::string> header = {"STATUS",   "KIND",      "CHECK", "VALUE",
+                                     "BASELINE", "THRESHOLD", "REASON"};
+  if (by_rule_set) header.insert(header.begin() + 3, "RULES");
+  print_table(header, rows);
   const auto& rubric = field(result, "rubric");
   std::cout << "\nrubric: score " << number(field(rubric, "score")) << " (";
   bool first = true;
@@ -61,6 +83,7 @@ void print_gate_table(const nlohmann::json& result, const std::string& environme
     }
   }
   std::cout << ") — " << text(rubric, "band") << "\n";
+  print_rules(result);
   const auto summary = text(result, "summary");
   std::cout << environment << ": " << (summary.empty() ? text(result, "decision") : summary)
             << "\n";

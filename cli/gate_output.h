@@ -1,6 +1,8 @@
 // The gate's decision as a person reads it, shared by `mlgate gate evaluate` (offline) and
-// `mlgate gate --repo …` (online): an aligned table with the blocking checks first, the rubric
-// score and the one-line summary.
+// `mlgate gate --repo …` (online): an aligned table with the blocking checks first (with a RULES
+// column, whose rule each check is, when the deployed commit's rules and the candidate's differ),
+// the rubric score, the rules in force (a note, the differences deployed → candidate) and the
+// one-line summary.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -126,6 +126,9 @@ struct RubricGate {
   int column = 0;
 };
 
+// A gate and the checks in it are the rules a deployment records (docs/gate.md, "The rules in
+// force"): a setting added to them must also be written and read by core/gate_rules.cpp
+// (gate_rules_json, parse_gate_rules_json) and compared there (diff_gate_rules).
 struct GateConfig {
   std::string name;                  // the environment, e.g. "production"
   std::vector<std::string> require;  // tier names that must have passed

@@ -2,46 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <utility>
 
 #include "core/glob.h"
 #include "core/metric_merge.h"
+#include "core/number_text.h"
 #include "core/rubric.h"
 
 namespace mlgate::core {
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Number text
-
-std::string num(double v, int precision = 6) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-  return buf;
-}
-
-// Both numbers with enough digits that different values never print the same ("0.8999999 < min
-// 0.9" rather than "0.9 < min 0.9").
-std::pair<std::string, std::string> nums(double a, double b) {
-  for (int p = 6; p < 17; ++p) {
-    std::string sa = num(a, p), sb = num(b, p);
-    if (a == b || sa != sb) return {sa, sb};
-  }
-  return {num(a, 17), num(b, 17)};
-}
-
-std::string pct(double fraction) {
-  return num(fraction * 100) + "%";
-}
-
-std::string threshold_text(const Threshold& t) {
-  return t.percent ? pct(t.value) : num(t.value);
-}
 
 // Tolerance for quantities the engine computes (differences, ratios): 0.93 - 0.92 is
 // 0.010000000000000009 in binary floating point, and must still count as a drop of 0.01.
@@ -65,8 +36,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 // "min 0.8", "max 50", "min 0.8, max 1"; empty when neither.
 std::string bounds_text(const std::optional<double>& min, const std::optional<double>& max) {
   std::vector<std::string> parts;
-  if (min) parts.push_back("min " + num(*min));
-  if (max) parts.push_back("max " + num(*max));
+  if (min) parts.push_back("min " + number_text(*min));
+  if (max) parts.push_back("max " + number_text(*max));
   return join(parts, ", ");
 }
 
@@ -75,11 +46,11 @@ std::vector<std::string> bound_failures(double v, const std::optional<double>& m
                                         const std::optional<double>& max) {
   std::vector<std::string> out;
   if (min && v < *min) {
-    auto [a, b] = nums(v, *min);
+    auto [a, b] = number_texts(v, *min);
     out.push_back(a + " < min " + b);
   }
   if (max && v > *max) {
-    auto [a, b] = nums(v, *max);
+    auto [a, b] = number_texts(v, *max);
     out.push_back(a + " > max " + b);
   }
   return out;
@@ -87,16 +58,17 @@ std::vector<std::string> bound_failures(double v, const std::optional<double>& m
 
 std::string within_text(double v, const std::optional<double>& min,
                         const std::optional<double>& max) {
-  if (min && max) return num(v) + " within [" + num(*min) + ", " + num(*max) + "]";
+  if (min && max)
+    return number_text(v) + " within [" + number_text(*min) + ", " + number_text(*max) + "]";
   if (min) {
-    auto [a, b] = nums(v, *min);
+    auto [a, b] = number_texts(v, *min);
     return a + " >= min " + b;
   }
   if (max) {
-    auto [a, b] = nums(v, *max);
+    auto [a, b] = number_texts(v, *max);
     return a + " <= max " + b;
   }
-  return num(v);
+  return number_text(v);
 }
 
 std::string non_finite_text(double v) {
@@ -213,10 +185,10 @@ std::optional<std::string> change_failure(std::string_view key, const Threshold&
   const double allowed = t.percent ? t.value * std::fabs(b) : t.value;
   std::string limit = std::string(key) + " " + threshold_text(t);
   if (t.percent) {
-    limit += b == 0 ? " of baseline 0, so none allowed" : " (" + num(allowed) + ")";
+    limit += b == 0 ? " of baseline 0, so none allowed" : " (" + number_text(allowed) + ")";
   }
-  std::string shown = delta > 0 ? num(delta) : "0";
-  if (t.percent && delta > 0 && b != 0) shown += " (" + pct(delta / std::fabs(b)) + ")";
+  std::string shown = delta > 0 ? number_text(delta) : "0";
+  if (t.percent && delta > 0 && b != 0) shown += " (" + percent_text(delta / std::fabs(b)) + ")";
   if (delta > allowed + tol(v, b)) {
     return word + " " + shown + " > " + limit;
   }
@@ -290,7 +262,7 @@ void check_metric(const MetricCheck& c, const MetricIndex& cand, const MetricInd
       };
       if (c.max_drop) one("max_drop", *c.max_drop, b - v);
       if (c.max_increase) one("max_increase", *c.max_increase, v - b);
-      auto [vs, bs] = nums(v, b);
+      auto [vs, bs] = number_texts(v, b);
       r.status = failures.empty() ? CheckStatus::pass : CheckStatus::fail;
       r.reason = vs + " vs baseline " + bs + ": " + join(failures.empty() ? oks : failures, "; ");
     }
@@ -347,7 +319,7 @@ CheckResult slice_gap_result(const SliceCheck& c, const std::vector<const Metric
                              const std::vector<const Metric*>& base_entries) {
   CheckResult r{.kind = CheckKind::slice,
                 .name = c.metric + "[" + c.by + "]" + " gap",
-                .threshold = "max_gap " + num(*c.max_gap),
+                .threshold = "max_gap " + number_text(*c.max_gap),
                 .optional = c.optional,
                 .line = c.line};
   const std::string small_note = small.empty() ? ""
@@ -375,9 +347,9 @@ CheckResult slice_gap_result(const SliceCheck& c, const std::vector<const Metric
   if (auto b = baseline_gap(judged, base_entries)) r.baseline = *b;
   const bool fails = gap > *c.max_gap + tol((*hi)->value, (*lo)->value);
   r.status = fails ? CheckStatus::fail : CheckStatus::pass;
-  r.reason = num(gap) + " (" + (*hi)->slice_value + " " + num((*hi)->value) + " - " +
-             (*lo)->slice_value + " " + num((*lo)->value) + ") " + (fails ? ">" : "<=") +
-             " max_gap " + num(*c.max_gap) + small_note;
+  r.reason = number_text(gap) + " (" + (*hi)->slice_value + " " + number_text((*hi)->value) +
+             " - " + (*lo)->slice_value + " " + number_text((*lo)->value) + ") " +
+             (fails ? ">" : "<=") + " max_gap " + number_text(*c.max_gap) + small_note;
   return r;
 }
 
@@ -386,7 +358,7 @@ void check_slice(const SliceCheck& c, const JobResults& cand, const JobResults* 
   const std::string key_name = c.metric + "[" + c.by + "]";
   std::vector<std::string> all;
   if (c.min || c.max) all.push_back(bounds_text(c.min, c.max));
-  if (c.max_gap) all.push_back("max_gap " + num(*c.max_gap));
+  if (c.max_gap) all.push_back("max_gap " + number_text(*c.max_gap));
   std::vector<const Metric*> entries = slice_entries(cand.metrics, c.metric, c.by);
   if (entries.empty()) {
     out.push_back(missing_result(CheckKind::slice, key_name, join(all, ", "),
@@ -450,7 +422,7 @@ std::optional<CheckResult> reference_verdict(const FairnessCheck& c, const Metri
     whole.status = CheckStatus::fail;
     whole.reason = "reference group " + ref.slice_value + "'s " + c.metric + " " +
                    (std::isfinite(ref.value)
-                        ? "is negative (" + num(ref.value) + "): ratios are not meaningful"
+                        ? "is negative (" + number_text(ref.value) + "): ratios are not meaningful"
                         : non_finite_text(ref.value));
     return whole;
   }
@@ -474,8 +446,8 @@ void judge_ratio(const FairnessCheck& c, const Metric& g, const Metric& ref, Che
       r.reason = c.metric + " is 0 for both " + g_desc + " and " + ref_desc + ": ratio taken as 1";
     } else {
       r.status = CheckStatus::fail;
-      r.reason = c.metric + " " + num(g.value) + " for " + g_desc + " against 0 for " + ref_desc +
-                 ": the ratio is infinite";
+      r.reason = c.metric + " " + number_text(g.value) + " for " + g_desc + " against 0 for " +
+                 ref_desc + ": the ratio is infinite";
     }
     return;
   }
@@ -484,11 +456,11 @@ void judge_ratio(const FairnessCheck& c, const Metric& g, const Metric& ref, Che
   const double t = 1e-9 * std::max(1.0, ratio);
   const bool low = ratio<c.lo - t, high = ratio> c.hi + t;
   r.status = low || high ? CheckStatus::fail : CheckStatus::pass;
-  r.reason = c.metric + " " + num(g.value) + " for " + g_desc + " / " + num(r0) + " for " +
-             ref_desc + " = " + num(ratio) +
-             (low    ? " < " + num(c.lo)
-              : high ? " > " + num(c.hi)
-                     : " within [" + num(c.lo) + ", " + num(c.hi) + "]");
+  r.reason = c.metric + " " + number_text(g.value) + " for " + g_desc + " / " + number_text(r0) +
+             " for " + ref_desc + " = " + number_text(ratio) +
+             (low    ? " < " + number_text(c.lo)
+              : high ? " > " + number_text(c.hi)
+                     : " within [" + number_text(c.lo) + ", " + number_text(c.hi) + "]");
 }
 
 // One group compared with the reference group.
@@ -516,7 +488,7 @@ CheckResult fairness_group_result(const FairnessCheck& c, const Metric& g, const
     r.reason = g.slice_value + "'s " + c.metric + " " + non_finite_text(g.value);
   } else if (g.value < 0) {
     r.status = CheckStatus::fail;
-    r.reason = g.slice_value + "'s " + c.metric + " is negative (" + num(g.value) +
+    r.reason = g.slice_value + "'s " + c.metric + " is negative (" + number_text(g.value) +
                "): ratios are not meaningful";
   } else {
     judge_ratio(c, g, ref, r);
@@ -527,7 +499,7 @@ CheckResult fairness_group_result(const FairnessCheck& c, const Metric& g, const
 void check_fairness(const FairnessCheck& c, const JobResults& cand, const JobResults* base,
                     std::vector<CheckResult>& out) {
   const std::string key_name = c.metric + "[" + c.by + "]";
-  const std::string thr = "disparity [" + num(c.lo) + ", " + num(c.hi) + "]";
+  const std::string thr = "disparity [" + number_text(c.lo) + ", " + number_text(c.hi) + "]";
   CheckResult whole{.kind = CheckKind::fairness,
                     .name = key_name,
                     .threshold = thr,
@@ -641,14 +613,14 @@ CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparis
   CheckResult r{.kind = CheckKind::predictions,
                 .name = "flip_rate",
                 .value = rate,
-                .threshold = "max_flip_rate " + pct(*c.max_flip_rate),
+                .threshold = "max_flip_rate " + percent_text(*c.max_flip_rate),
                 .optional = c.optional,
                 .line = c.line};
   const bool fails = rate > *c.max_flip_rate + 1e-12;
   r.status = fails ? CheckStatus::fail : CheckStatus::pass;
   r.reason = std::to_string(cmp.flips) + " of " + std::to_string(cmp.common) +
-             " common ids changed label (" + pct(rate) + ") " + (fails ? ">" : "<=") +
-             " max_flip_rate " + pct(*c.max_flip_rate);
+             " common ids changed label (" + percent_text(rate) + ") " + (fails ? ">" : "<=") +
+             " max_flip_rate " + percent_text(*c.max_flip_rate);
   if (cmp.first_flip) {
     r.reason += ", e.g. id " + clip(cmp.first_flip->id) + ": " +
                 label_text(base_index.at(cmp.first_flip->id).prediction->label) + " -> " +
@@ -660,7 +632,7 @@ CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparis
 CheckResult score_delta_result(const PredictionsCheck& c, const PredictionComparison& cmp) {
   CheckResult r{.kind = CheckKind::predictions,
                 .name = "score_delta",
-                .threshold = "max_score_delta " + num(*c.max_score_delta),
+                .threshold = "max_score_delta " + number_text(*c.max_score_delta),
                 .optional = c.optional,
                 .line = c.line};
   if (cmp.non_finite) {
@@ -679,10 +651,10 @@ CheckResult score_delta_result(const PredictionsCheck& c, const PredictionCompar
     r.value = cmp.max_delta;
     const bool fails = cmp.max_delta > *c.max_score_delta + tol(*worst.score, *worst_base.score);
     r.status = fails ? CheckStatus::fail : CheckStatus::pass;
-    r.reason = "largest score change " + num(cmp.max_delta) + " (id " + clip(worst.id) + ": " +
-               num(*worst_base.score) + " -> " + num(*worst.score) + ") " + (fails ? ">" : "<=") +
-               " max_score_delta " + num(*c.max_score_delta) + " over " +
-               plural(cmp.scored, "scored id", "scored ids");
+    r.reason = "largest score change " + number_text(cmp.max_delta) + " (id " + clip(worst.id) +
+               ": " + number_text(*worst_base.score) + " -> " + number_text(*worst.score) + ") " +
+               (fails ? ">" : "<=") + " max_score_delta " + number_text(*c.max_score_delta) +
+               " over " + plural(cmp.scored, "scored id", "scored ids");
   }
   return r;
 }
@@ -690,8 +662,8 @@ CheckResult score_delta_result(const PredictionsCheck& c, const PredictionCompar
 void check_predictions(const PredictionsCheck& c, const JobResults& cand, const JobResults* base,
                        std::vector<CheckResult>& out) {
   std::vector<std::string> all;
-  if (c.max_flip_rate) all.push_back("max_flip_rate " + pct(*c.max_flip_rate));
-  if (c.max_score_delta) all.push_back("max_score_delta " + num(*c.max_score_delta));
+  if (c.max_flip_rate) all.push_back("max_flip_rate " + percent_text(*c.max_flip_rate));
+  if (c.max_score_delta) all.push_back("max_score_delta " + number_text(*c.max_score_delta));
   CheckResult whole{.kind = CheckKind::predictions,
                     .name = "predictions",
                     .threshold = join(all, ", "),
@@ -740,7 +712,7 @@ CheckResult check_rubric(const RubricGate& g, const RubricScore& s) {
   CheckResult r{.kind = CheckKind::rubric,
                 .name = "ml_test_score",
                 .value = s.score,
-                .threshold = "min_score " + num(g.min_score),
+                .threshold = "min_score " + number_text(g.min_score),
                 .line = g.line};
   std::vector<std::string> parts;
   std::string weakest;
@@ -748,7 +720,7 @@ CheckResult check_rubric(const RubricGate& g, const RubricScore& s) {
   for (RubricSection sec : kRubricSections) {
     const std::string id(section_id(sec));
     const double v = s.sections.at(id);
-    parts.push_back(id + " " + num(v));
+    parts.push_back(id + " " + number_text(v));
     if (weakest.empty() || v < weakest_score) {
       weakest = id;
       weakest_score = v;
@@ -756,49 +728,10 @@ CheckResult check_rubric(const RubricGate& g, const RubricScore& s) {
   }
   const bool ok = s.score >= g.min_score;
   r.status = ok ? CheckStatus::pass : CheckStatus::fail;
-  r.reason = num(s.score) + (ok ? " >= " : " < ") + "min_score " + num(g.min_score) + " (" +
-             join(parts, ", ") + ")";
+  r.reason = number_text(s.score) + (ok ? " >= " : " < ") + "min_score " +
+             number_text(g.min_score) + " (" + join(parts, ", ") + ")";
   if (!ok) r.reason += "; weakest section: " + weakest;
   return r;
-}
-
-std::string summarise(const GateResult& g, const GateInput& in) {
-  std::string out(to_string(g.decision));
-  out += ": ";
-  if (g.decision == Decision::deny) {
-    std::vector<std::string> failed;
-    for (const CheckResult& c : g.checks) {
-      if (blocks(c)) {
-        // "slice recall[age_group=<30] 0.71 < min 0.8"; the name is left out where it only
-        // repeats the kind ("predictions not reported ...").
-        std::string kind(to_string(c.kind));
-        failed.push_back(kind + " " + (c.name == kind ? "" : c.name + " ") + c.reason);
-      }
-    }
-    out += plural(failed.size(), "check", "checks") + " failed: " + join(failed, "; ");
-  } else if (g.decision == Decision::pending) {
-    std::vector<std::string> waiting;
-    for (const CheckResult& c : g.checks) {
-      if (c.status == CheckStatus::pending) waiting.push_back(c.name + " " + c.reason);
-    }
-    out += "waiting for tier " + join(waiting, ", ");
-  } else {
-    std::size_t passed = 0, skipped = 0, missing = 0;
-    for (const CheckResult& c : g.checks) {
-      passed += c.status == CheckStatus::pass;
-      skipped += c.status == CheckStatus::skipped;
-      missing += c.status == CheckStatus::missing;
-    }
-    if (g.checks.empty()) {
-      out += "no checks";
-    } else {
-      out += plural(passed, "check", "checks") + " passed";
-      if (skipped) out += ", " + std::to_string(skipped) + " skipped";
-      if (missing) out += ", " + std::to_string(missing) + " optional missing";
-    }
-  }
-  if (!in.baseline) out += " (no deployed baseline: only absolute thresholds apply)";
-  return out;
 }
 
 }  // namespace
@@ -829,6 +762,42 @@ std::string_view to_string(CheckKind k) {
       return "predictions";
     case CheckKind::rubric:
       return "rubric";
+    case CheckKind::rules:
+      return "rules";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(RuleSet r) {
+  switch (r) {
+    case RuleSet::candidate:
+      return "candidate";
+    case RuleSet::deployed:
+      return "deployed";
+    case RuleSet::both:
+      return "both";
+  }
+  return "unknown";
+}
+
+std::string_view rule_set_mark(RuleSet r) {
+  switch (r) {
+    case RuleSet::candidate:
+      return " (candidate's rule)";
+    case RuleSet::deployed:
+      return " (deployed rule)";
+    case RuleSet::both:
+      return "";
+  }
+  return "";
+}
+
+std::string_view to_string(RulesInForceKind k) {
+  switch (k) {
+    case RulesInForceKind::candidate:
+      return "candidate";
+    case RulesInForceKind::deployed_and_candidate:
+      return "deployed_and_candidate";
   }
   return "unknown";
 }
@@ -966,6 +935,47 @@ RubricScore score_rubric(const RubricMapping& mapping, const std::vector<TestCas
   return out;
 }
 
+std::string gate_summary(const GateResult& g, bool has_baseline) {
+  const bool compared = g.rules.kind == RulesInForceKind::deployed_and_candidate;
+  std::string out(to_string(g.decision));
+  out += ": ";
+  if (g.decision == Decision::deny) {
+    std::vector<std::string> failed;
+    for (const CheckResult& c : g.checks) {
+      if (!blocks(c)) continue;
+      // "slice recall[age_group=<30] 0.71 < min 0.8"; the name is left out where it only repeats
+      // the kind ("predictions not reported ...").
+      std::string kind(to_string(c.kind));
+      std::string line = kind + " " + (c.name == kind ? "" : c.name + " ") + c.reason;
+      if (compared) line += rule_set_mark(c.rule_set);
+      failed.push_back(std::move(line));
+    }
+    out += plural(failed.size(), "check", "checks") + " failed: " + join(failed, "; ");
+  } else if (g.decision == Decision::pending) {
+    std::vector<std::string> waiting;
+    for (const CheckResult& c : g.checks) {
+      if (c.status == CheckStatus::pending) waiting.push_back(c.name + " " + c.reason);
+    }
+    out += "waiting for tier " + join(waiting, ", ");
+  } else {
+    std::size_t passed = 0, skipped = 0, missing = 0;
+    for (const CheckResult& c : g.checks) {
+      passed += c.status == CheckStatus::pass;
+      skipped += c.status == CheckStatus::skipped;
+      missing += c.status == CheckStatus::missing;
+    }
+    if (g.checks.empty()) {
+      out += "no checks";
+    } else {
+      out += plural(passed, "check", "checks") + " passed";
+      if (skipped) out += ", " + std::to_string(skipped) + " skipped";
+      if (missing) out += ", " + std::to_string(missing) + " optional missing";
+    }
+  }
+  if (!has_baseline) out += " (no deployed baseline: only absolute thresholds apply)";
+  return out;
+}
+
 GateResult evaluate_gate(const GateInput& in) {
   GateResult g;
   const JobResults& cand = in.candidate;
@@ -998,7 +1008,7 @@ GateResult evaluate_gate(const GateInput& in) {
     return !pending || (c.status == CheckStatus::fail && c.kind != CheckKind::rubric);
   });
   g.decision = deny ? Decision::deny : pending ? Decision::pending : Decision::allow;
-  g.summary = summarise(g, in);
+  g.summary = gate_summary(g, in.baseline != nullptr);
   return g;
 }
 

@@ -12,19 +12,30 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/gate_rules.h"
 #include "core/results.h"
 #include "core/states.h"
 
 namespace mlgate::core {
 
 enum class Decision { allow, deny, pending };
-enum class CheckKind { tier, metric, slice, fairness, predictions, rubric };
+// `rules` is only ever used for the rules in force themselves: the deployed commit's rules cannot
+// be read (docs/gate.md, "The rules in force").
+enum class CheckKind { tier, metric, slice, fairness, predictions, rubric, rules };
 // `pending` is only ever used for a tier check (a required tier that has not finished yet).
 enum class CheckStatus { pass, fail, missing, skipped, pending };
 
 std::string_view to_string(Decision d);
 std::string_view to_string(CheckKind k);
 std::string_view to_string(CheckStatus s);
+
+// Whose rule a check is (docs/gate.md, "The rules in force"): the candidate's own, the deployed
+// commit's, or both alike (the same rule, the same result).
+enum class RuleSet { candidate, deployed, both };
+std::string_view to_string(RuleSet r);
+// How a summary marks a check of one rule set only: " (deployed rule)", " (candidate's rule)";
+// "" for both.
+std::string_view rule_set_mark(RuleSet r);
 
 struct CheckResult {
   CheckKind kind = CheckKind::metric;
@@ -39,6 +50,7 @@ struct CheckResult {
   std::string reason;              // one line; reads after "<kind> <name> ", e.g. "0.71 < min 0.8"
   bool optional = false;           // the config's `optional: true`: `missing` does not fail
   int line = 0;                    // 1-based source line of the check in .mlgate.yml (0: not known)
+  RuleSet rule_set = RuleSet::candidate;
 };
 
 // True when the check stops the gate: status fail, or missing without optional.
@@ -81,15 +93,35 @@ struct GateInput {
   PathExists path_exists;                         // for rubric.manual evidence
 };
 
+// Which rules judged the candidate (docs/gate.md, "The rules in force").
+enum class RulesInForceKind {
+  candidate,              // its own only: nothing is deployed to the environment (or offline)
+  deployed_and_candidate  // the deployed commit's and its own; allowed only when both allow
+};
+std::string_view to_string(RulesInForceKind k);
+
+struct RulesInForce {
+  RulesInForceKind kind = RulesInForceKind::candidate;
+  std::vector<RuleDifference> differences;  // deployed → candidate; empty when alike
+  std::string note;  // one line, or empty: "no deployment to production yet: the candidate's ..."
+};
+
 struct GateResult {
   Decision decision = Decision::allow;
   std::vector<CheckResult> checks;  // tier, metric, slice, fairness, predictions, rubric; config
                                     // order within each kind
   RubricScore rubric;               // always computed, also when the gate has no rubric check
   std::string summary;              // one line: "deny: 2 checks failed: slice recall[...] ...; ..."
+  RulesInForce rules;               // set by evaluate_in_force (core/gate_in_force.h)
 };
 
+// The candidate judged by the rules of `input` alone (input.gate, input.rubric).
 GateResult evaluate_gate(const GateInput& input);
+
+// The one-line summary of a result: its decision, the checks that block it (each followed by
+// "(deployed rule)" or "(candidate's rule)" when the result compared two rule sets and the check is
+// not both's), and "(no deployed baseline: ...)" without a baseline.
+std::string gate_summary(const GateResult& result, bool has_baseline);
 
 // The ML Test Score of a candidate (usable alone: status pages, `mlgate rubric`).
 RubricScore score_rubric(const RubricMapping& mapping, const std::vector<TestCase>& tests,

@@ -37,7 +37,16 @@ StoredCheck read_check(const json& c) {
   out.reason = text_of(c, "reason");
   auto blocks = c.find("blocks");
   out.blocks = blocks != c.end() && blocks->is_boolean() && blocks->get<bool>();
+  out.rule_set = text_of(c, "rule_set");
   return out;
+}
+
+// The rules in force a decision recorded: its note and the differences' lines.
+void read_rules(StoredDecision& d, const json& rules) {
+  d.rules_note = text_of(rules, "note");
+  if (auto diffs = rules.find("differences"); diffs != rules.end() && diffs->is_array())
+    for (const auto& diff : *diffs)
+      if (diff.is_object()) d.rule_differences.push_back(text_of(diff, "text"));
 }
 
 StoredRubric read_rubric(const json& r) {
@@ -70,10 +79,13 @@ void read_decision_json(StoredDecision& d, const std::string& checks_json,
   const json inputs = json::parse(inputs_json, nullptr, false);
   d.summary.clear();
   d.rubric.reset();
+  d.rules_note.clear();
+  d.rule_differences.clear();
   if (!inputs.is_object()) return;
   d.summary = text_of(inputs, "summary");
   if (auto r = inputs.find("rubric"); r != inputs.end() && r->is_object())
     d.rubric = read_rubric(*r);
+  if (auto r = inputs.find("rules"); r != inputs.end() && r->is_object()) read_rules(d, *r);
 }
 
 std::vector<const StoredCheck*> blocking_first(const std::vector<StoredCheck>& checks) {

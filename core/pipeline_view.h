@@ -26,6 +26,7 @@ struct StoredCheck {
   std::string threshold;
   std::string reason;
   bool blocks = false;
+  std::string rule_set;  // candidate | deployed | both; "" in decisions stored before rule sets
 };
 
 struct StoredRubricItem {
@@ -50,10 +51,14 @@ struct StoredDecision {
   std::string summary;                 // the inputs' summary
   std::vector<StoredCheck> checks;     // in the engine's order
   std::optional<StoredRubric> rubric;  // nullopt when the inputs hold none
+  // The rules in force (the inputs' "rules"): the note ("no deployment to production yet: …") and
+  // how the candidate's gate rules differ from the deployed commit's, one line each.
+  std::string rules_note;
+  std::vector<std::string> rule_differences;
 };
 
-// Fills checks, summary and rubric from the stored JSON texts; text that is not a JSON array
-// (checks) or object (inputs) reads as none.
+// Fills checks, summary, rubric, rules_note and rule_differences from the stored JSON texts; text
+// that is not a JSON array (checks) or object (inputs) reads as none.
 void read_decision_json(StoredDecision& d, const std::string& checks_json,
                         const std::string& inputs_json);
 

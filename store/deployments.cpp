@@ -65,11 +65,13 @@ std::int64_t insert_deployment(pqxx::work& tx, const NewDeployment& d) {
   return tx
       .exec_params1(
           "INSERT INTO deployments (repo_id, environment, sha, kind, rolled_back_from, "
-          "gate_decision_id, forced, reason, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-          "RETURNING id",
+          "gate_decision_id, forced, reason, actor, gate_rules) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id",
           d.repo_id, d.environment, d.sha, d.kind, d.rolled_back_from, d.gate_decision_id, d.forced,
           d.reason.empty() ? std::optional<std::string>() : std::optional<std::string>(d.reason),
-          d.actor)[0]
+          d.actor,
+          d.gate_rules_json.empty() ? std::optional<std::string>()
+                                    : std::optional<std::string>(d.gate_rules_json))[0]
       .as<std::int64_t>();
 }
 
@@ -89,6 +91,12 @@ std::optional<DeploymentRow> get_deployment(pqxx::transaction_base& tx, std::int
       tx.exec_params(std::string("SELECT ") + kColumns + "FROM deployments WHERE id = $1", id);
   if (rows.empty()) return std::nullopt;
   return row_of(rows[0]);
+}
+
+std::optional<std::string> deployment_gate_rules(pqxx::transaction_base& tx, std::int64_t id) {
+  auto rows = tx.exec_params("SELECT gate_rules::text FROM deployments WHERE id = $1", id);
+  if (rows.empty()) return std::nullopt;
+  return get_optional<std::string>(rows[0][0]);
 }
 
 }  // namespace mlgate::store

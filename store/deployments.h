@@ -40,6 +40,9 @@ struct NewDeployment {
   bool forced = false;
   std::string reason;  // required when forced
   std::string actor;
+  // deploy only: the deployed commit's gate rules for the environment (core::gate_rules_json);
+  // "" stores none.
+  std::string gate_rules_json;
 };
 
 // The state of one (repo, environment).
@@ -67,5 +70,9 @@ std::vector<DeploymentRow> list_deployments(pqxx::transaction_base& tx, std::int
                                             const std::string& environment, int limit = 200);
 
 std::optional<DeploymentRow> get_deployment(pqxx::transaction_base& tx, std::int64_t id);
+
+// The gate rules a deploy row recorded (NewDeployment::gate_rules_json); nullopt when it has none
+// (a row from before they were recorded, or no such row).
+std::optional<std::string> deployment_gate_rules(pqxx::transaction_base& tx, std::int64_t id);
 
 }  // namespace mlgate::store

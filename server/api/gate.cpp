@@ -1,7 +1,9 @@
 // The gate API (docs/gate.md, "The gate API"): the decision for (repo, sha,
 // environment) against the commit deployed there now (read), deployments refused for a denied or
-// pending commit unless forced with a reason (deploy; audited), rollback (deploy; audited), and the
-// deployment history (read). The decisions themselves come from GateService (gate_service.h).
+// pending commit unless forced with a reason (deploy; audited with how the candidate's rules differ
+// from the deployed commit's), rollback (deploy; audited), and the deployment history (read). A
+// deployment records the deployed commit's gate rules: the rules in force from then on. The
+// decisions themselves come from GateService (gate_service.h).
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -64,15 +66,18 @@ void get_gate(const GateRoutes& deps, const httplib::Request& req, httplib::Resp
 }
 
 // 409 for a deployment the gate denies or has pending (and that is not forced): the checks that
-// block it, and the gate's whole answer. `gate` is a copy: operator[] adds a missing key to it.
+// block it, how the rules differ from the deployed commit's, and the gate's whole answer. `gate`
+// is a copy: operator[] adds a missing key to it.
 void send_gate_refusal(httplib::Response& res, json gate, const std::string& sha,
                        const std::string& env) {
   const std::string decision = gate["decision"];
+  const bool rules_differ = !rule_difference_texts(gate).empty();
   json reasons = json::array();
   for (const auto& c : gate["checks"])
     if (c.value("blocks", false) || c.value("status", "") == "pending")
       reasons.push_back(c["kind"].get<std::string>() + " " + c["name"].get<std::string>() + ": " +
-                        c["reason"].get<std::string>());
+                        c["reason"].get<std::string>() +
+                        (rules_differ ? rule_set_suffix(c.value("rule_set", "")) : ""));
   send_json(res, 409,
             {{"error",
               {{"code", "gate_" + decision},
@@ -81,6 +86,7 @@ void send_gate_refusal(httplib::Response& res, json gate, const std::string& sha
                                gate["summary"].get<std::string>()}}},
              {"decision", decision},
              {"reasons", reasons},
+             {"rule_differences", rule_difference_texts(gate)},
              {"gate", gate}});
 }
 
@@ -133,6 +139,7 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
     d.forced = forced;
     d.reason = blank ? "" : reason;
     d.actor = caller->name();
+    d.gate_rules_json = outcome.candidate_rules_json;  // the rules in force from now on
     auto id = store::insert_deployment(tx, d);
     store::mark_heads_due(tx, repo->id);  // the baseline changed: gate statuses are judged again
     audit(tx, *caller, forced ? "deployment.force" : "deployment.create", repo->id,
@@ -143,7 +150,8 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
            {"gate_decision_id", decision_id},
            {"forced", forced},
            {"reason", d.reason.empty() ? json() : json(d.reason)},
-           {"previous_sha", state.current_sha ? json(*state.current_sha) : json()}});
+           {"previous_sha", state.current_sha ? json(*state.current_sha) : json()},
+           {"rule_differences", rule_difference_texts(outcome.body)}});
     auto row = store::get_deployment(tx, id);
     tx.commit();
     return row;
@@ -154,6 +162,7 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
   auto out = deployment_json(*inserted, true);
   out["decision"] = decision;
   out["summary"] = outcome.body["summary"];
+  out["rule_differences"] = rule_difference_texts(outcome.body);
   send_json(res, 201, out);
 }
 

@@ -84,6 +84,17 @@ void add_tests(ctemplate::TemplateDictionary& c, const store::PipelinePageView& 
   }
 }
 
+// The rules in force of a decision: its note, and the differences between the deployed commit's
+// gate rules and the candidate's (deployed → candidate), one item each.
+void add_rules_in_force(ctemplate::TemplateDictionary* d, const core::StoredDecision& dec) {
+  if (!dec.rules_note.empty())
+    d->AddSectionDictionary("RULES_NOTE")->SetValue("TEXT", dec.rules_note);
+  if (dec.rule_differences.empty()) return;
+  auto* list = d->AddSectionDictionary("RULE_DIFFERENCES");
+  for (const auto& line : dec.rule_differences)
+    list->AddSectionDictionary("DIFFERENCE")->SetValue("TEXT", line);
+}
+
 void add_decisions(ctemplate::TemplateDictionary& c,
                    const std::vector<core::StoredDecision>& decisions) {
   if (decisions.empty()) c.ShowSection("NO_DECISIONS");
@@ -99,8 +110,12 @@ void add_decisions(ctemplate::TemplateDictionary& c,
       d->ShowSection("NO_BASE");
     else
       d->AddSectionDictionary("BASE")->SetValue("SHORT_SHA", util::short_sha(dec.baseline_sha));
+    add_rules_in_force(d, dec);
+    const bool by_rule_set = !dec.rule_differences.empty();
+    if (by_rule_set) d->ShowSection("RULES_HEADER");
     for (const auto* ch : core::blocking_first(dec.checks)) {
       auto* r = d->AddSectionDictionary("CHECK");
+      if (by_rule_set) r->AddSectionDictionary("RULE_SET")->SetValue("SET", ch->rule_set);
       r->SetValue("KIND", ch->kind);
       r->SetValue("NAME", ch->name);
       r->SetValue("STATUS", ch->status);

@@ -67,7 +67,8 @@ std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipe
       out.push_back(status_request(
           t, p.sha,
           gate_status(env, answer.body.value("decision", "error"), answer.body.value("summary", ""),
-                      link + (link.empty() ? "" : "#gate-" + env))));
+                      link + (link.empty() ? "" : "#gate-" + env),
+                      rule_difference_texts(answer.body))));
     }
   }
   return out;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <regex>
 
+#include "server/services/gate_service.h"
 #include "util/strings.h"
 
 #ifndef MLGATE_VERSION
@@ -130,8 +131,32 @@ StatusReport tier_status(const std::string& tier, core::JobState job_state,
   return s;
 }
 
+namespace {
+
+// The differences first, as many as fit in 80 bytes (at least one, cut), then the summary.
+std::string gate_description(const std::string& summary,
+                             const std::vector<std::string>& differences) {
+  if (differences.empty()) return cut_utf8(summary, kDescriptionLimit);
+  constexpr std::size_t kDifferencesBudget = 80;
+  std::string listed;
+  std::size_t shown = 0;
+  for (const auto& d : differences) {
+    std::string next = listed.empty() ? d : listed + "; " + d;
+    if (shown > 0 && next.size() > kDifferencesBudget) break;
+    listed = std::move(next);
+    ++shown;
+  }
+  listed = cut_utf8(listed, kDifferencesBudget);
+  if (shown < differences.size())
+    listed += " (+" + std::to_string(differences.size() - shown) + " more)";
+  return cut_utf8(listed + " (deployed \xE2\x86\x92 this commit); " + summary, kDescriptionLimit);
+}
+
+}  // namespace
+
 StatusReport gate_status(const std::string& environment, const std::string& decision,
-                         const std::string& summary, const std::string& target_url) {
+                         const std::string& summary, const std::string& target_url,
+                         const std::vector<std::string>& rule_differences) {
   StatusReport s;
   s.context = "mlgate/gate/" + environment;
   s.target_url = target_url;
@@ -143,7 +168,7 @@ StatusReport gate_status(const std::string& environment, const std::string& deci
     s.state = "pending";
   else
     s.state = "error";
-  s.description = cut_utf8(summary.empty() ? decision : summary, kDescriptionLimit);
+  s.description = gate_description(summary.empty() ? decision : summary, rule_differences);
   return s;
 }
 
@@ -210,12 +235,14 @@ std::string protection_comment(const json& gate, std::size_t limit) {
   const std::string baseline = str(gate, "baseline_sha");
   out += baseline.empty() ? " (no deployed baseline)" : " against " + util::short_sha(baseline);
   out += ".";
+  const auto differences = rule_difference_texts(gate);
   std::vector<std::string> lines;
   if (gate.is_object() && gate.contains("checks") && gate["checks"].is_array()) {
     for (const auto& c : gate["checks"]) {
       const bool blocks = c.is_object() && c.value("blocks", false);
       if (!blocks) continue;
-      lines.push_back(str(c, "kind") + " " + str(c, "name") + ": " + str(c, "reason"));
+      lines.push_back(str(c, "kind") + " " + str(c, "name") + ": " + str(c, "reason") +
+                      (differences.empty() ? "" : rule_set_suffix(str(c, "rule_set"))));
     }
   }
   if (lines.empty()) {
@@ -224,6 +251,10 @@ std::string protection_comment(const json& gate, std::size_t limit) {
   } else {
     out += " Failing checks (" + std::to_string(lines.size()) + "):";
     for (const auto& l : lines) out += "\n- " + l;
+  }
+  if (!differences.empty()) {
+    out += "\nRules that differ (deployed \xE2\x86\x92 this commit):";
+    for (const auto& d : differences) out += "\n- " + d;
   }
   return cut_utf8(out, limit);
 }

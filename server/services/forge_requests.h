@@ -44,9 +44,13 @@ std::string forge_api_base(std::string_view forge, std::string_view configured);
 StatusReport tier_status(const std::string& tier, core::JobState job_state,
                          const std::string& message, const std::string& target_url);
 // A gate's status from its decision (allow, deny, pending) and the decision's summary; `error`
-// when the gate could not be evaluated (the message says why).
+// when the gate could not be evaluated (the message says why). When the candidate's gate rules
+// differ from the deployed commit's, the description starts with the differences
+// ("accuracy: min 0.93 → 0.85 (deployed → this commit); deny: …"): at most 80 bytes of them, then
+// "(+N more)", the whole cut to 140 bytes.
 StatusReport gate_status(const std::string& environment, const std::string& decision,
-                         const std::string& summary, const std::string& target_url);
+                         const std::string& summary, const std::string& target_url,
+                         const std::vector<std::string>& rule_differences = {});
 // The status of a commit whose config could not be used (no config, invalid, unreadable commit).
 // pipeline_state is failed (no or invalid config) or error (unreadable commit).
 StatusReport config_status(core::PipelineState pipeline_state, const std::string& error,
@@ -67,8 +71,9 @@ ForgeRequest protection_callback_request(const std::string& callback_url,
                                          const std::string& comment);
 
 // The comment of a protection rule answer: the decision, then every check that blocks it
-// ("kind name: reason"), cut to at most `limit` bytes (GitHub's limit is 1024) on a UTF-8
-// boundary, ending in "…" when cut. `gate` is the gate API's JSON answer.
+// ("kind name: reason"), then how the candidate's gate rules differ from the deployed commit's, cut
+// to at most `limit` bytes (GitHub's limit is 1024) on a UTF-8 boundary, ending in "…" when cut.
+// `gate` is the gate API's JSON answer.
 std::string protection_comment(const nlohmann::json& gate, std::size_t limit = 1024);
 
 // The headers every request to the forge carries, with the token: GitHub `Authorization: Bearer`,

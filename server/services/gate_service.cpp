@@ -6,6 +6,8 @@
 
 #include "core/config.h"
 #include "core/gate.h"
+#include "core/gate_in_force.h"
+#include "core/gate_rules.h"
 #include "core/pipeline_view.h"
 #include "server/http/metrics.h"
 #include "server/services/repo_remote.h"
@@ -21,15 +23,34 @@ using nlohmann::json;
 namespace {
 constexpr std::size_t kCacheMaxEntries = 4096;
 
-// One snapshot: the deployment state, both pipelines, the cache key and the results.
+// A decision as the cache keeps it: the answer, and the candidate's rules a deployment records.
+struct CachedAnswer {
+  json body;
+  std::string candidate_rules_json;
+};
+
+// One snapshot: the deployment state, both pipelines, the cache key and the results, and the rules
+// the deployed commit's deployment recorded.
 struct Snapshot {
   store::DeploymentState deployment;
   std::optional<store::GatePipeline> candidate;
   std::optional<store::GatePipeline> baseline;
   std::string key;
-  std::optional<json> hit;
+  std::optional<CachedAnswer> hit;
   core::JobResults candidate_results;
   core::JobResults baseline_results;
+  std::optional<std::string> deployed_rules_json;
+};
+
+// The rules of the deployed commit, and where they were read ("deployment", "mirror"; "" when
+// there is none to read).
+struct DeployedRulesRead {
+  core::DeployedRulesState state = core::DeployedRulesState::nothing_deployed;
+  std::optional<core::GateRules> rules;
+  std::string problem;
+  std::string source;
+
+  core::DeployedRules view() const { return {state, rules ? &*rules : nullptr, problem}; }
 };
 
 std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::string& env,
@@ -61,13 +82,48 @@ GateRefusal unknown_environment(const core::Config& cfg, const std::string& env,
                          (known.empty() ? " (it has none)" : " (it has " + known + ")")};
 }
 
-// The answer: the engine's JSON with which checks block, the summary and what was judged.
+// The deployed commit's rules for `env`: those its deployment recorded, else (a deployment from
+// before rules were recorded) its .mlgate.yml read through the mirror; unreadable when neither
+// gives them, which denies (fails closed).
+template <typename ReadConfig>
+DeployedRulesRead read_deployed_rules(const Snapshot& snap, const std::string& env,
+                                      ReadConfig&& read_config) {
+  DeployedRulesRead out;
+  if (!snap.deployment.current_sha) return out;
+  const std::string& sha = *snap.deployment.current_sha;
+  out.state = core::DeployedRulesState::unreadable;
+  if (snap.deployed_rules_json) {
+    out.source = "deployment";
+    out.rules = core::parse_gate_rules_json(*snap.deployed_rules_json);
+    if (!out.rules)
+      out.problem =
+          "the rules recorded with the deployment of " + util::short_sha(sha) + " are not valid";
+  } else {
+    out.source = "mirror";
+    auto config = read_config(sha);
+    if (auto* refusal = std::get_if<GateRefusal>(&config)) {
+      out.problem = refusal->message;
+    } else if (const auto* gate = core::find_gate(std::get<core::Config>(config), env)) {
+      out.rules = core::GateRules{*gate, std::get<core::Config>(config).rubric};
+    } else {
+      out.problem = "the deployed commit " + util::short_sha(sha) + " has no gate for " + env;
+    }
+  }
+  if (out.rules) out.state = core::DeployedRulesState::known;
+  return out;
+}
+
+// The answer: the engine's JSON with which checks block and whose rule each is, the summary, the
+// rules in force and what was judged.
 json response_body(const core::GateResult& result, const std::string& repo, const std::string& sha,
                    const std::string& env, const Snapshot& snap) {
   json body = json::parse(core::gate_result_json(result));
-  for (std::size_t i = 0; i < result.checks.size(); ++i)
+  for (std::size_t i = 0; i < result.checks.size(); ++i) {
     body["checks"][i]["blocks"] = core::blocks(result.checks[i]);
+    body["checks"][i]["rule_set"] = core::to_string(result.checks[i].rule_set);
+  }
   body["summary"] = result.summary;
+  body["rules"] = json::parse(core::rules_in_force_json(result.rules));
   body["repo"] = repo;
   body["sha"] = sha;
   body["environment"] = env;
@@ -89,11 +145,22 @@ core::PathExists path_exists_in(vcs::MirrorCache& mirrors, const vcs::RepoRemote
   };
 }
 
+// Both rule sets a decision was judged by, stored with it: the rules in force as the answer gives
+// them, the candidate's own rules, the deployed commit's (null when none) and where those were
+// read.
+json rules_inputs(const json& body, const core::GateRules& own, const DeployedRulesRead& deployed) {
+  json out = body["rules"];
+  out["candidate"] = json::parse(core::gate_rules_json(own));
+  out["deployed"] = deployed.rules ? json::parse(core::gate_rules_json(*deployed.rules)) : json();
+  out["deployed_from"] = deployed.source.empty() ? json() : json(deployed.source);
+  return out;
+}
+
 // What the decision was judged from, stored with it.
 json decision_inputs(const std::string& gate, const std::string& config_path, const json& body,
                      const Snapshot& snap, const std::vector<core::TierState>& tiers,
                      std::optional<std::int64_t> latest_deployment_id,
-                     const core::GateResult& result) {
+                     const core::GateResult& result, json rules) {
   json tiers_json = json::array();
   for (const auto& t : tiers)
     tiers_json.push_back({{"tier", t.tier}, {"state", core::to_string(t.state)}});
@@ -106,25 +173,77 @@ json decision_inputs(const std::string& gate, const std::string& config_path, co
           {"baseline_pipeline", snap.baseline ? json(snap.baseline->id) : json()},
           {"baseline_deployment_id", latest_deployment_id ? json(*latest_deployment_id) : json()},
           {"summary", result.summary},
-          {"rubric", body["rubric"]}};
+          {"rubric", body["rubric"]},
+          {"rules", std::move(rules)}};
+}
+
+// The deployment state, both pipelines and the cache key in one snapshot; on a cache miss also
+// the results of both pipelines and the rules the deployed commit's deployment recorded.
+template <typename Lookup>
+Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::string& sha,
+                       const std::string& env, Lookup&& cached) {
+  return db.with([&](pqxx::connection& c) {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    Snapshot s;
+    s.deployment = store::deployment_state(tx, repo_id, env);
+    s.candidate = store::gate_view_of_commit(tx, repo_id, sha);
+    if (s.deployment.current_sha)
+      s.baseline = store::gate_view_of_commit(tx, repo_id, *s.deployment.current_sha);
+    s.key = cache_key(repo_id, sha, env, s);
+    s.hit = cached(s.key);
+    if (s.hit) return s;
+    if (s.candidate) s.candidate_results = store::load_pipeline_results(tx, *s.candidate);
+    if (s.baseline) s.baseline_results = store::load_pipeline_results(tx, *s.baseline);
+    if (s.deployment.top_deploy_id)
+      s.deployed_rules_json = store::deployment_gate_rules(tx, *s.deployment.top_deploy_id);
+    return s;
+  });
+}
+
+std::int64_t insert_decision(store::Database& db, const store::NewGateDecision& row) {
+  return db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto id = store::insert_gate_decision(tx, row);
+    tx.commit();
+    return id;
+  });
 }
 
 }  // namespace
 
+std::vector<std::string> rule_difference_texts(const json& answer_body) {
+  std::vector<std::string> out;
+  if (!answer_body.is_object()) return out;
+  const auto rules = answer_body.find("rules");
+  if (rules == answer_body.end() || !rules->is_object()) return out;
+  const auto differences = rules->find("differences");
+  if (differences == rules->end() || !differences->is_array()) return out;
+  for (const auto& d : *differences)
+    if (d.is_object() && d.contains("text") && d["text"].is_string())
+      out.push_back(d["text"].get<std::string>());
+  return out;
+}
+
+std::string rule_set_suffix(const std::string& rule_set) {
+  for (auto r : {core::RuleSet::deployed, core::RuleSet::candidate})
+    if (rule_set == core::to_string(r)) return std::string(core::rule_set_mark(r));
+  return "";
+}
+
 struct GateService::Cache {
   std::mutex mu;
-  std::unordered_map<std::string, json> entries;  // key -> response body (without "cached")
+  std::unordered_map<std::string, CachedAnswer> entries;  // key -> answer (body without "cached")
 
-  std::optional<json> get(const std::string& key) {
+  std::optional<CachedAnswer> get(const std::string& key) {
     std::lock_guard lock(mu);
     auto it = entries.find(key);
     if (it == entries.end()) return std::nullopt;
     return it->second;
   }
-  void put(const std::string& key, const json& body) {
+  void put(const std::string& key, CachedAnswer answer) {
     std::lock_guard lock(mu);
     if (entries.size() >= kCacheMaxEntries) entries.clear();  // keys never come back: no LRU
-    entries[key] = body;
+    entries[key] = std::move(answer);
   }
 };
 
@@ -171,30 +290,19 @@ GateEnvironments GateService::environments(const store::RepoRow& repo, const std
 GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& sha,
                                  const std::string& env, const std::string& source) {
   GateAnswer out;
-  auto snap = db_.with([&](pqxx::connection& c) {
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
-    Snapshot s;
-    s.deployment = store::deployment_state(tx, repo.id, env);
-    s.candidate = store::gate_view_of_commit(tx, repo.id, sha);
-    if (s.deployment.current_sha)
-      s.baseline = store::gate_view_of_commit(tx, repo.id, *s.deployment.current_sha);
-    s.key = cache_key(repo.id, sha, env, s);
-    s.hit = cache_->get(s.key);
-    if (s.hit) return s;
-    if (s.candidate) s.candidate_results = store::load_pipeline_results(tx, *s.candidate);
-    if (s.baseline) s.baseline_results = store::load_pipeline_results(tx, *s.baseline);
-    return s;
-  });
+  Snapshot snap = load_snapshot(db_, repo.id, sha, env,
+                                [&](const std::string& key) { return cache_->get(key); });
   out.latest_deployment_id = snap.deployment.latest
                                  ? std::optional<std::int64_t>(snap.deployment.latest->id)
                                  : std::nullopt;
   if (snap.hit) {
-    out.body = std::move(*snap.hit);
+    out.body = std::move(snap.hit->body);
+    out.candidate_rules_json = std::move(snap.hit->candidate_rules_json);
     out.cached = true;
     return out;
   }
 
-  // The gate config is the candidate commit's own .mlgate.yml.
+  // The candidate's own rules are its .mlgate.yml's; the deployed commit's rules apply too.
   const vcs::RepoRemote remote = repo_remote(repo);
   auto config = read_config(repo, sha);
   if (auto* refusal = std::get_if<GateRefusal>(&config)) {
@@ -202,29 +310,31 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     return out;
   }
   const core::Config& cfg = std::get<core::Config>(config);
-  const std::string& config_path = config_path_;
   const auto* gate = core::find_gate(cfg, env);
   if (!gate) {
-    out.refusal = unknown_environment(cfg, env, config_path, sha);
+    out.refusal = unknown_environment(cfg, env, config_path_, sha);
     return out;
   }
+  const core::GateRules own{*gate, cfg.rubric};
+  const DeployedRulesRead deployed = read_deployed_rules(
+      snap, env, [&](const std::string& deployed_sha) { return read_config(repo, deployed_sha); });
 
   std::vector<core::TierState> tiers;
   if (snap.candidate) tiers = snap.candidate->tiers;
   core::PathExists exists = path_exists_in(mirrors_, remote, sha);
-  core::GateInput input{*gate,
-                        cfg.rubric,
+  core::GateInput input{own.gate,
+                        own.rubric,
                         snap.candidate_results,
                         core::baseline_of(snap.deployment.current_sha, snap.baseline_results),
                         &tiers,
                         exists};
-  auto result = core::evaluate_gate(input);
+  auto result = core::evaluate_in_force(input, deployed.view());
   if (!snap.candidate) judge_as_pending(result, sha);
 
   json body = response_body(result, repo.full_name, sha, env, snap);
-
   const json inputs =
-      decision_inputs(gate->name, config_path, body, snap, tiers, out.latest_deployment_id, result);
+      decision_inputs(gate->name, config_path_, body, snap, tiers, out.latest_deployment_id, result,
+                      rules_inputs(body, own, deployed));
   const store::NewGateDecision row{
       repo.id,
       sha,
@@ -235,15 +345,10 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
       body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
       inputs.dump(-1, ' ', false, json::error_handler_t::replace),
       source};
-  auto id = db_.with([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    auto id = store::insert_gate_decision(tx, row);
-    tx.commit();
-    return id;
-  });
-  body["decision_id"] = id;
+  body["decision_id"] = insert_decision(db_, row);
   count_gate_decision(env, std::string(core::to_string(result.decision)));
-  cache_->put(snap.key, body);
+  out.candidate_rules_json = core::gate_rules_json(own);
+  cache_->put(snap.key, CachedAnswer{body, out.candidate_rules_json});
   out.body = std::move(body);
   return out;
 }

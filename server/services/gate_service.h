@@ -1,7 +1,9 @@
 // Gate decisions for (repo, sha, environment) against the commit deployed there now, shared by the
 // gate API (server/api/gate.cpp), commit statuses and deployment protection rules
-// (forge_reporter.cpp). Every decision is stored in gate_decisions with its inputs and a source
-// (api, status, protection_rule). Decisions are served from an in-process cache whose key is read
+// (forge_reporter.cpp). The candidate is judged by the rules in force: its own gate rules and those
+// of the deployed commit (recorded with its deployment; docs/gate.md, "The rules in force"). Every
+// decision is stored in gate_decisions with its inputs and a source (api, status,
+// protection_rule). Decisions are served from an in-process cache whose key is read
 // from the database, so that any new result, job state change or deployment (on any replica) misses
 // it.
 #pragma once
@@ -30,12 +32,15 @@ struct GateRefusal {
 
 struct GateAnswer {
   std::optional<GateRefusal> refusal;
-  // The decision as the API returns it: "decision", "checks" (each with "blocks"), "rubric",
-  // "summary", "repo", "sha", "environment", "baseline_sha", "pipeline_id", "pipeline_state",
-  // "decision_id".
+  // The decision as the API returns it: "decision", "checks" (each with "blocks" and "rule_set"),
+  // "rubric", "summary", "rules" (the rules in force: core::rules_in_force_json), "repo", "sha",
+  // "environment", "baseline_sha", "pipeline_id", "pipeline_state", "decision_id".
   nlohmann::json body;
   bool cached = false;
   std::optional<std::int64_t> latest_deployment_id;  // the deployment state it was decided on
+  // The candidate's own gate rules for the environment (core::gate_rules_json): what a deployment
+  // of it records, to be the rules in force from then on.
+  std::string candidate_rules_json;
 };
 
 // The gate environments a commit's config declares, or a refusal (unreadable commit, no config,
@@ -44,6 +49,15 @@ struct GateEnvironments {
   std::optional<GateRefusal> refusal;
   std::vector<std::string> names;
 };
+
+// The differences an answer lists between the deployed commit's gate rules and the candidate's,
+// one line each ("accuracy: min 0.93 → 0.85"); empty when they are alike, nothing is deployed, or
+// `answer_body` is not a gate answer.
+std::vector<std::string> rule_difference_texts(const nlohmann::json& answer_body);
+
+// A check's mark by its "rule_set" in an answer, as the summary marks it: " (deployed rule)",
+// " (candidate's rule)"; "" for "both" or anything else.
+std::string rule_set_suffix(const std::string& rule_set);
 
 class GateService {
  public:

@@ -65,9 +65,12 @@
 <h3>{{ENVIRONMENT}}: <span class="state {{DECISION}}">{{DECISION}}</span></h3>
 <p class="muted">Decision {{ID}}, {{CREATED}} ({{SOURCE}}); baseline {{#BASE}}<code>{{SHORT_SHA}}</code>{{/BASE}}{{#NO_BASE}}none (only absolute thresholds){{/NO_BASE}}</p>
 <p>{{SUMMARY}}</p>
-<div class="scroll"><table>
-<thead><tr><th>Kind</th><th>Check</th><th>Status</th><th class="num">Value</th><th class="num">Baseline</th><th>Threshold</th><th>Reason</th></tr></thead>
-<tbody>{{#CHECK}}<tr><td>{{KIND}}</td><td>{{NAME}}</td><td><span class="state {{STATUS}}">{{STATUS}}</span></td><td class="num">{{VALUE}}</td><td class="num">{{BASELINE}}</td><td>{{THRESHOLD}}</td><td>{{REASON}}</td></tr>
+{{#RULES_NOTE}}<p class="muted rules-note">Rules in force: {{TEXT}}</p>
+{{/RULES_NOTE}}{{#RULE_DIFFERENCES}}<div class="rule-differences"><p>Gate rules that differ (deployed &rarr; this commit); a check fails when either rule fails it:</p>
+<ul>{{#DIFFERENCE}}<li><code>{{TEXT}}</code></li>{{/DIFFERENCE}}</ul></div>
+{{/RULE_DIFFERENCES}}<div class="scroll"><table>
+<thead><tr><th>Kind</th><th>Check</th>{{#RULES_HEADER}}<th>Rules</th>{{/RULES_HEADER}}<th>Status</th><th class="num">Value</th><th class="num">Baseline</th><th>Threshold</th><th>Reason</th></tr></thead>
+<tbody>{{#CHECK}}<tr><td>{{KIND}}</td><td>{{NAME}}</td>{{#RULE_SET}}<td class="rule-set">{{SET}}</td>{{/RULE_SET}}<td><span class="state {{STATUS}}">{{STATUS}}</span></td><td class="num">{{VALUE}}</td><td class="num">{{BASELINE}}</td><td>{{THRESHOLD}}</td><td>{{REASON}}</td></tr>
 {{/CHECK}}</tbody></table></div>
 </div>
 {{/DECISION}}

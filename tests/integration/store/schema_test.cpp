@@ -98,6 +98,24 @@ TEST_F(SchemaTest, AForcedDeploymentNeedsAReason) {
            sha + "', true, 'hotfix', 'alice')"));
 }
 
+TEST_F(SchemaTest, OnlyADeployRowRecordsGateRulesAndThoseAreAnObject) {
+  const std::string sha(40, 'b');
+  const std::string deploy =
+      "INSERT INTO deployments (id, repo_id, environment, sha, actor, gate_rules) VALUES (1, 1, "
+      "'production', '" +
+      sha + "', 'alice', ";
+  EXPECT_THROW(exec(deploy + "'[1]')"), pqxx::check_violation);
+  EXPECT_NO_THROW(exec(deploy + R"('{"gate": {}, "rubric": {}}'))"));
+  EXPECT_THROW(exec("INSERT INTO deployments (id, repo_id, environment, sha, kind, "
+                    "rolled_back_from, actor, gate_rules) VALUES (2, 1, 'production', '" +
+                    sha + "', 'rollback', 1, 'alice', '{}')"),
+               pqxx::check_violation);
+  EXPECT_NO_THROW(
+      exec("INSERT INTO deployments (id, repo_id, environment, sha, kind, rolled_back_from, "
+           "actor) VALUES (2, 1, 'production', '" +
+           sha + "', 'rollback', 1, 'alice')"));
+}
+
 TEST_F(SchemaTest, TokensHaveKnownScopesOnly) {
   EXPECT_THROW(
       exec("INSERT INTO api_tokens (name, token_hash, scopes) VALUES ('t', 'h', '{root}')"),

@@ -60,6 +60,27 @@ TEST(StoredDecisionJson, ChecksAreReadWithTheirNumbers) {
   EXPECT_FALSE(b.blocks);
 }
 
+TEST(StoredDecisionJson, TheRulesInForceAndEachChecksRuleSetAreRead) {
+  const auto d = decision(4, "production", R"([
+    {"kind": "metric", "name": "accuracy", "status": "fail", "threshold": "min 0.93",
+     "reason": "0.88 < min 0.93", "blocks": true, "rule_set": "deployed"},
+    {"kind": "metric", "name": "accuracy", "status": "pass", "threshold": "min 0.85",
+     "reason": "0.88 >= min 0.85", "blocks": false, "rule_set": "candidate"}])",
+                          R"({"rules": {"in_force": "deployed_and_candidate",
+    "note": "the candidate's rules differ from the deployed commit's: both apply",
+    "differences": [{"rule": "accuracy", "text": "accuracy: min 0.93 → 0.85"}, 7]}})");
+  ASSERT_EQ(d.checks.size(), 2u);
+  EXPECT_EQ(d.checks[0].rule_set, "deployed");
+  EXPECT_EQ(d.checks[1].rule_set, "candidate");
+  EXPECT_EQ(d.rules_note, "the candidate's rules differ from the deployed commit's: both apply");
+  EXPECT_EQ(d.rule_differences, std::vector<std::string>{"accuracy: min 0.93 → 0.85"});
+  // A decision stored before rule sets has neither.
+  const auto old = decision(5, "production", R"([{"kind": "metric", "name": "f1"}])", "{}");
+  EXPECT_EQ(old.checks.at(0).rule_set, "");
+  EXPECT_TRUE(old.rules_note.empty());
+  EXPECT_TRUE(old.rule_differences.empty());
+}
+
 TEST(StoredDecisionJson, BrokenTextReadsAsNothing) {
   auto d = decision(1, "p", "not json", "[1, 2]");
   EXPECT_TRUE(d.checks.empty());

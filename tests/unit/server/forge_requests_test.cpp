@@ -109,6 +109,49 @@ TEST(GateStatus, DecisionsAndLongSummariesAreCut) {
   EXPECT_EQ(s.description.substr(s.description.size() - 3), "\xE2\x80\xA6");
 }
 
+TEST(GateStatus, RuleDifferencesComeFirstWithinTheLimit) {
+  const std::string summary =
+      "deny: 1 check failed: metric accuracy 0.88 < min 0.93 (deployed rule)";
+  auto s = gate_status("production", "deny", summary, "", {"accuracy: min 0.93 → 0.85"});
+  EXPECT_EQ(s.description, "accuracy: min 0.93 → 0.85 (deployed → this commit); " + summary);
+  EXPECT_LE(s.description.size(), 140u);
+  // Without differences, the summary alone, as before.
+  EXPECT_EQ(gate_status("production", "deny", summary, "").description, summary);
+  // Many differences: as many as fit in 80 bytes, then how many more; never over 140 bytes.
+  std::vector<std::string> many;
+  for (int i = 0; i < 12; ++i) many.push_back("m" + std::to_string(i) + ": min 0.9 → 0.5");
+  auto m = gate_status("production", "deny", std::string(300, 'x'), "", many);
+  EXPECT_LE(m.description.size(), 140u);
+  EXPECT_EQ(m.description.rfind("m0: min 0.9 → 0.5; m1: min 0.9 → 0.5", 0), 0u) << m.description;
+  EXPECT_NE(m.description.find(" more) (deployed → this commit); "), std::string::npos)
+      << m.description;
+  // One difference longer than the budget is cut, and the decision still follows it.
+  auto one = gate_status("production", "deny", "deny", "", {std::string(200, 'y')});
+  EXPECT_LE(one.description.size(), 140u);
+  EXPECT_NE(one.description.find("(deployed → this commit); deny"), std::string::npos);
+}
+
+TEST(ProtectionComment, NamesTheRuleSetOfEachFailingCheckAndTheDifferences) {
+  json gate = {
+      {"decision", "deny"},
+      {"sha", kSha},
+      {"baseline_sha", "fedcba9876543210fedcba9876543210fedcba98"},
+      {"checks",
+       {{{"kind", "metric"},
+         {"name", "accuracy"},
+         {"blocks", true},
+         {"rule_set", "deployed"},
+         {"reason", "0.88 < min 0.93"}}}},
+      {"rules",
+       {{"in_force", "deployed_and_candidate"},
+        {"differences", {{{"rule", "accuracy"}, {"text", "accuracy: min 0.93 → 0.85"}}}}}}};
+  std::string c = protection_comment(gate);
+  EXPECT_NE(c.find("metric accuracy: 0.88 < min 0.93 (deployed rule)"), std::string::npos) << c;
+  EXPECT_NE(c.find("Rules that differ (deployed → this commit):\n- accuracy: min 0.93 → 0.85"),
+            std::string::npos)
+      << c;
+}
+
 TEST(ConfigStatus, OneLineNamingTheProblem) {
   auto s = config_status(pipeline_state("failed"),
                          ".mlgate.yml is invalid:\n.mlgate.yml:3:5: unknown key", "");
