@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,6 +12,15 @@ namespace mlgate::core {
 void draw_resample(SeededRng& rng, std::span<std::uint32_t> weights) {
   std::fill(weights.begin(), weights.end(), 0u);
   const std::uint64_t n = weights.size();
+  if (n <= UINT32_MAX) {
+    // A local copy: its state stays in registers (weights could alias a member otherwise).
+    SeededRng local = rng;
+    const auto bound = static_cast<std::uint32_t>(n);
+    std::uint32_t* w = weights.data();
+    for (std::uint64_t i = 0; i < n; ++i) ++w[local.below32(bound)];
+    rng = local;
+    return;
+  }
   for (std::uint64_t i = 0; i < n; ++i) ++weights[rng.below(n)];
 }
 

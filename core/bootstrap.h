@@ -49,7 +49,8 @@ BootstrapInterval paired_bootstrap_difference(std::size_t n, const BootstrapStat
                                               const BootstrapStatistic& baseline,
                                               const BootstrapOptions& options = {});
 
-// n draws with replacement from n examples, as multiplicities in weights (size n, overwritten).
+// n draws with replacement from n examples (SeededRng::below32), as multiplicities in weights
+// (size n, overwritten).
 void draw_resample(SeededRng& rng, std::span<std::uint32_t> weights);
 
 // numpy.quantile(x, p) (method "linear") of sorted, finite, non-empty x; p in [0, 1].

@@ -173,7 +173,7 @@ struct PreparedMetric::Data {
   ExampleMetric metric = ExampleMetric::accuracy;
   Kernel kernel = Kernel::confusion;
   std::size_t n = 0;
-  std::vector<std::uint8_t> cells;             // confusion
+  mk::BinaryOutcomes outcomes;                 // confusion
   mk::RankedExamples ranked;                   // roc, ap
   std::vector<double> loss;                    // mean, root_mean; r2: squared residuals
   std::vector<double> truth;                   // r2
@@ -232,7 +232,8 @@ Error prepare_binary(Data& d, Rows rows, const std::string& positive) {
     case Kernel::confusion: {
       if (auto e = need_labels(rows, d.metric)) return e;
       for (std::size_t i = 0; i < rows.size(); ++i) {
-        d.cells.push_back(static_cast<std::uint8_t>(truth[i] << 1 | (rows[i]->label == positive)));
+        d.outcomes.truth_mask.push_back(truth[i] ? ~0u : 0u);
+        d.outcomes.predicted_mask.push_back(rows[i]->label == positive ? ~0u : 0u);
       }
       return std::nullopt;
     }
@@ -456,7 +457,7 @@ MetricValue PreparedMetric::evaluate(MetricWeights w) const {
   check_size(d, w);
   switch (d.kernel) {
     case Kernel::confusion: {
-      const mk::Confusion c = mk::confusion(d.cells, w);
+      const mk::Confusion c = mk::confusion(d.outcomes, w);
       if (d.metric == ExampleMetric::f1) return f1_value(c);
       const Counts r = *confusion_ratio(d.metric, c);
       return proportion(r.first, r.second);
@@ -489,7 +490,7 @@ std::optional<Ratio> PreparedMetric::ratio(MetricWeights w) const {
   check_size(d, w);
   std::optional<Counts> r;
   if (d.kernel == Kernel::confusion) {
-    r = confusion_ratio(d.metric, mk::confusion(d.cells, w));
+    r = confusion_ratio(d.metric, mk::confusion(d.outcomes, w));
   } else if (d.kernel == Kernel::classes) {
     r = classes_ratio(d.metric, counts_of(d, w));
   }

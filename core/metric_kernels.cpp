@@ -7,16 +7,14 @@
 
 namespace mlgate::core::metric_kernels {
 
-Confusion confusion(std::span<const std::uint8_t> cells, Weights w) {
-  // Branch-free sums (vectorisable): all, truth positive, predicted positive, both.
+Confusion confusion(const BinaryOutcomes& o, Weights w) {
   std::uint64_t all = 0, truth = 0, predicted = 0, both = 0;
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    const std::uint64_t wi = w[i];
-    const unsigned c = cells[i];
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const std::uint32_t wi = w[i], t = o.truth_mask[i], p = o.predicted_mask[i];
     all += wi;
-    truth += wi * (c >> 1);
-    predicted += wi * (c & 1u);
-    both += wi * (c >> 1) * (c & 1u);
+    truth += wi & t;
+    predicted += wi & p;
+    both += wi & t & p;
   }
   Confusion out;
   out.tp = both;
@@ -92,47 +90,60 @@ ApResult average_precision(const RankedExamples& r, Weights w) {
   return out;
 }
 
-Mean weighted_mean(std::span<const double> loss, Weights w) {
-  double sum = 0.0;
-  std::uint64_t weight = 0;
-  for (std::size_t i = 0; i < loss.size(); ++i) {
-    sum += static_cast<double>(w[i]) * loss[i];
-    weight += w[i];
+namespace {
+
+// sum(w[i] * x[i]) in four running sums (a single one waits on the adder's latency at every
+// element), and sum(w).
+double weighted_sum(std::span<const double> x, Weights w, std::uint64_t& weight) {
+  double s[4] = {0, 0, 0, 0};
+  std::uint64_t total = 0;
+  const std::size_t n = x.size(), blocks = n / 4 * 4;
+  for (std::size_t i = 0; i < blocks; i += 4) {
+    for (std::size_t j = 0; j < 4; ++j) s[j] += static_cast<double>(w[i + j]) * x[i + j];
+    total += std::uint64_t{w[i]} + w[i + 1] + w[i + 2] + w[i + 3];
   }
+  for (std::size_t i = blocks; i < n; ++i) {
+    s[i - blocks] += static_cast<double>(w[i]) * x[i];
+    total += w[i];
+  }
+  weight = total;
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+}  // namespace
+
+Mean weighted_mean(std::span<const double> loss, Weights w) {
   Mean out;
-  out.weight = weight;
-  out.mean =
-      weight == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(weight);
+  const double sum = weighted_sum(loss, w, out.weight);
+  out.mean = out.weight == 0 ? std::numeric_limits<double>::quiet_NaN()
+                             : sum / static_cast<double>(out.weight);
   return out;
 }
 
 R2Result r2_score(std::span<const double> truth, std::span<const double> squared_residual,
                   Weights w) {
   R2Result out;
-  double sum_y = 0.0, residual = 0.0;
-  for (std::size_t i = 0; i < truth.size(); ++i) {
-    const double wi = static_cast<double>(w[i]);
-    out.weight += w[i];
-    sum_y += wi * truth[i];
-    residual += wi * squared_residual[i];
-  }
+  const double sum_y = weighted_sum(truth, w, out.weight);
+  std::uint64_t unused = 0;
+  const double residual = weighted_sum(squared_residual, w, unused);
   if (out.weight < 2) {
     out.r2 = std::numeric_limits<double>::quiet_NaN();
     return out;
   }
   const double mean = sum_y / static_cast<double>(out.weight);
-  double total = 0.0;
+  double total[4] = {0, 0, 0, 0};
   for (std::size_t i = 0; i < truth.size(); ++i) {
     const double d = truth[i] - mean;
-    total += static_cast<double>(w[i]) * d * d;
+    total[i % 4] += static_cast<double>(w[i]) * d * d;
   }
+  const double total_sum = (total[0] + total[1]) + (total[2] + total[3]);
   // force_finite: a perfect fit is 1, an imperfect fit of a constant truth 0.
   if (residual == 0.0) {
     out.r2 = 1.0;
-  } else if (total == 0.0) {
+  } else if (total_sum == 0.0) {
     out.r2 = 0.0;
   } else {
-    out.r2 = 1.0 - residual / total;
+    out.r2 = 1.0 - residual / total_sum;
   }
   return out;
 }

@@ -15,12 +15,17 @@ namespace mlgate::core::metric_kernels {
 
 using Weights = std::span<const std::uint32_t>;
 
-// Binary: bit 1 of a cell is "the truth is the positive label", bit 0 "the prediction is".
+// Binary: per example, all ones when the truth (the prediction) is the positive label, else 0
+// (masks, so that the sums are ANDs and adds, without branches).
 struct Confusion {
   std::uint64_t tp = 0, fp = 0, fn = 0, tn = 0;
   std::uint64_t n() const { return tp + fp + fn + tn; }
 };
-Confusion confusion(std::span<const std::uint8_t> cells, Weights w);
+struct BinaryOutcomes {
+  std::vector<std::uint32_t> truth_mask;
+  std::vector<std::uint32_t> predicted_mask;
+};
+Confusion confusion(const BinaryOutcomes& o, Weights w);
 
 // Examples sorted by score, highest first (ties in any order: they form one threshold).
 struct RankedExamples {

@@ -5,14 +5,6 @@
 #include "util/hash.h"
 
 namespace mlgate::core {
-namespace {
-
-constexpr std::uint64_t rotl(std::uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
-}  // namespace
-
 std::uint64_t splitmix64(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -23,18 +15,6 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 SeededRng::SeededRng(std::uint64_t seed) {
   // splitmix64 never gives four zero words in a row, the one state xoshiro must avoid.
   for (auto& word : s_) word = splitmix64(seed);
-}
-
-std::uint64_t SeededRng::next() {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
 }
 
 std::uint64_t SeededRng::below(std::uint64_t bound) {

@@ -36,6 +36,11 @@ TEST(SeededRng, SameSeedSameSequence) {
   EXPECT_EQ(z.next(), 0x1A5F849D4933E6E0ULL);
   SeededRng f(42);
   EXPECT_EQ(f.next(), 0x15780B2E0C2EC716ULL);
+  // next32: the high half, then the low half of the same output.
+  SeededRng h(0);
+  EXPECT_EQ(h.next32(), 0x99EC5F36u);
+  EXPECT_EQ(h.next32(), 0xCB75F2B4u);
+  EXPECT_EQ(h.next32(), 0xBF6E1F78u);
 }
 
 TEST(SeededRng, BelowIsInRangeAndUniform) {
@@ -50,6 +55,18 @@ TEST(SeededRng, BelowIsInRangeAndUniform) {
   double chi2 = 0;
   for (int c : counts) chi2 += (c - draws / 10.0) * (c - draws / 10.0) / (draws / 10.0);
   EXPECT_LT(chi2, 27.88);  // the 0.999 quantile of chi-square with 9 df
+  std::vector<int> counts32(10);
+  for (int i = 0; i < draws; ++i) {
+    const std::uint32_t v = rng.below32(10);
+    ASSERT_LT(v, 10u);
+    ++counts32[v];
+  }
+  double chi2_32 = 0;
+  for (int c : counts32) chi2_32 += (c - draws / 10.0) * (c - draws / 10.0) / (draws / 10.0);
+  EXPECT_LT(chi2_32, 27.88);
+  const std::uint32_t big32 = (1u << 31) + 12345;  // rejects about half of the draws
+  for (int i = 0; i < 1000; ++i) EXPECT_LT(rng.below32(big32), big32);
+  EXPECT_EQ(rng.below32(0), 0u);
   EXPECT_EQ(rng.below(1), 0u);
   EXPECT_EQ(rng.below(0), 0u);
   // A bound that is not a power of two near 2^64 still stays below it (rejection path).
