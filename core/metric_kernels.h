@@ -2,13 +2,12 @@
 // evaluated under per-example integer multiplicities (weights) in one O(n) pass each: what a
 // bootstrap resample needs. With integer weights every kernel gives what it gives on the multiset
 // in which example i appears weights[i] times (counts are exact integers; sums of doubles agree to
-// rounding). Internal to core/example_metrics.cpp and its tests; pure.
+// rounding). Internal to core/example_metrics.cpp; pure.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <string>
 #include <vector>
 
 namespace mlgate::core::metric_kernels {
