@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlgate::core {
@@ -31,12 +32,21 @@ struct Metric {
   double value = 0.0;  // may be NaN/inf when the job reported NaN/Infinity: the gate fails those
 };
 
-// One line of predictions.jsonl. The label is kept as its JSON text (so 1, "1" and true differ);
-// score is optional.
+// One line of predictions.jsonl (docs/results.md). The label is kept as its JSON text (so 1, "1"
+// and true differ); score is optional. The members after score carry what example metrics need
+// (core/example_metrics.h); they have default initializers so that {id, label, score} still
+// initializes a row.
 struct Prediction {
   std::string id;
   std::string label;
   std::optional<double> score;
+  std::optional<std::string> truth = {};  // the example's real label (label text) or value
+  std::optional<double> value = {};       // a regression prediction
+  // Slice features: key -> value text (a string without its quotes, a number or boolean as its
+  // JSON text), sorted by key, keys distinct.
+  std::vector<std::pair<std::string, std::string>> slices = {};
+  // Multi-class probabilities: label text -> probability, sorted by label text, labels distinct.
+  std::vector<std::pair<std::string, double>> scores = {};
 };
 
 struct JobResults {

@@ -1,7 +1,8 @@
 // libFuzzer target: core/predictions.h parse_predictions_jsonl on arbitrary bytes. Checks the
 // promises of docs/results.md "predictions.jsonl": ids are non-empty and distinct, every row has a
-// label or a score, a label is the text of a scalar (never an array or object) and a whole number
-// written as a decimal reads as the integer; an error has a message and either no position (size
+// label, a score or a value, a label or truth is the text of a scalar (never an array or object)
+// and a whole number written as a decimal reads as the integer, slices and scores are sorted with
+// distinct, capped keys (slice keys non-empty); an error has a message and either no position (size
 // cap, empty file) or a 1-based line and column. A second parse with a small line cap must give
 // the same rows, or the cap error, or an error on a line within the cap.
 #include <algorithm>
@@ -42,8 +43,18 @@ void check_rows(const std::vector<Prediction>& rows, std::size_t max_lines) {
   for (const Prediction& p : rows) {
     FUZZ_CHECK(!p.id.empty());
     FUZZ_CHECK(ids.insert(p.id).second);
-    FUZZ_CHECK(!p.label.empty() || p.score.has_value());
+    FUZZ_CHECK(!p.label.empty() || p.score.has_value() || p.value.has_value());
     check_label(p.label);
+    if (p.truth) check_label(*p.truth);
+    FUZZ_CHECK(p.slices.size() <= 64 && p.scores.size() <= 64);
+    for (std::size_t i = 0; i < p.slices.size(); ++i) {
+      FUZZ_CHECK(!p.slices[i].first.empty());
+      FUZZ_CHECK(i == 0 || p.slices[i - 1].first < p.slices[i].first);
+    }
+    for (std::size_t i = 0; i < p.scores.size(); ++i) {
+      check_label(p.scores[i].first);
+      FUZZ_CHECK(i == 0 || p.scores[i - 1].first < p.scores[i].first);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
-// A job's results (test cases, metrics, predictions) against real PostgreSQL: they round-trip,
-// NaN and infinities are kept for the gate to fail, and storing a kind replaces the earlier one.
+// A job's results (test cases, metrics, predictions) against real PostgreSQL: they round-trip
+// (predictions with their truth, value, slices and scores), NaN and infinities are kept for the
+// gate to fail, and storing a kind replaces the earlier one.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -259,6 +260,81 @@ TEST_F(ResultsStoreTest, PredictionsRoundTripWithAndWithoutScore) {
   auto again = load(job_);
   ASSERT_EQ(again.predictions.size(), 1u);
   EXPECT_EQ(again.predictions[0].id, "ex-9");
+}
+
+TEST_F(ResultsStoreTest, PredictionsKeepTruthValueSlicesAndScores) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  Prediction bin{"b-1", "1", 0.91};
+  bin.truth = "0";
+  bin.slices = {{"age", "31"}, {"size_band", "small"}, {"z\"q\\\t\n", "tab\there"}};
+  Prediction multi{"m-1", "\"cat\"", std::nullopt};
+  multi.truth = "\"dog\"";
+  // Labels in byte order, values that need every digit, and the non-finite ones.
+  multi.scores = {
+      {"\"cat\"", 0.1 + 0.2}, {"\"dog\"", 1e-300},       {"\"x\"", nan}, {"1", 5e-324}, {"2", inf},
+      {"a-long-label", -inf}, {"b", 0.30000000000000004}};
+  Prediction reg{"r-1", "", std::nullopt};
+  reg.truth = "3";
+  reg.value = 3.2;
+  Prediction reg_nan{"r-2", "", std::nullopt};
+  reg_nan.value = nan;
+  const std::vector<Prediction> in = {bin, multi, reg, reg_nan};
+  tx([&](pqxx::work& t) { store::replace_predictions(t, job_, in); });
+
+  const auto r = load(job_);
+  ASSERT_EQ(r.predictions.size(), 4u);  // ORDER BY example_id: b-1, m-1, r-1, r-2
+  const Prediction& b = r.predictions[0];
+  EXPECT_EQ(b.truth, "0");
+  EXPECT_EQ(b.value, std::nullopt);
+  EXPECT_EQ(b.slices, bin.slices);
+  EXPECT_TRUE(b.scores.empty());
+  const Prediction& m = r.predictions[1];
+  EXPECT_EQ(m.truth, "\"dog\"");
+  ASSERT_EQ(m.scores.size(), multi.scores.size());
+  for (std::size_t i = 0; i < m.scores.size(); ++i) {
+    SCOPED_TRACE(multi.scores[i].first);
+    EXPECT_EQ(m.scores[i].first, multi.scores[i].first);
+    if (std::isnan(multi.scores[i].second)) {
+      EXPECT_TRUE(std::isnan(m.scores[i].second));
+    } else {
+      EXPECT_EQ(m.scores[i].second, multi.scores[i].second);  // bit for bit
+    }
+  }
+  EXPECT_TRUE(m.slices.empty());
+  EXPECT_EQ(r.predictions[2].truth, "3");
+  EXPECT_EQ(r.predictions[2].value, 3.2);
+  EXPECT_EQ(r.predictions[3].truth, std::nullopt);
+  ASSERT_TRUE(r.predictions[3].value.has_value());
+  EXPECT_TRUE(std::isnan(*r.predictions[3].value));
+
+  // Stored as NULL where a line has none, as SQL sees it; objects where it has them.
+  tx([&](pqxx::work& t) {
+    const auto row = t.exec_params1(
+        "SELECT count(*) FILTER (WHERE truth IS NULL), count(*) FILTER (WHERE value IS NULL), "
+        "count(*) FILTER (WHERE slices IS NULL), count(*) FILTER (WHERE scores IS NULL), "
+        "max(slices->>'size_band') FROM predictions WHERE job_id = $1",
+        job_);
+    EXPECT_EQ(row[0].as<int>(), 1);
+    EXPECT_EQ(row[1].as<int>(), 2);
+    EXPECT_EQ(row[2].as<int>(), 3);
+    EXPECT_EQ(row[3].as<int>(), 3);
+    EXPECT_EQ(row[4].as<std::string>(), "small");
+  });
+}
+
+TEST_F(ResultsStoreTest, PredictionSlicesAndScoresMustBeObjects) {
+  tx([&](pqxx::work& t) { store::replace_predictions(t, job_, {{"ex-1", "1", 0.5}}); });
+  for (const char* column : {"slices", "scores"}) {
+    SCOPED_TRACE(column);
+    db().with([&](pqxx::connection& c) {
+      pqxx::work t(c);
+      EXPECT_THROW(t.exec_params(std::string("UPDATE predictions SET ") + column +
+                                     " = '[1]'::jsonb WHERE job_id = $1",
+                                 job_),
+                   pqxx::check_violation);
+    });
+  }
 }
 
 }  // namespace

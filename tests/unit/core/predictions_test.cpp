@@ -179,11 +179,168 @@ TEST(PredictionsJsonl, BadScores) {
             "\"score\" must be a number, got a string");
 }
 
-TEST(PredictionsJsonl, NeedsALabelOrAScore) {
-  EXPECT_EQ(parse_fail("{\"id\": 1}").message, "a prediction needs a \"label\" or a \"score\"");
+TEST(PredictionsJsonl, NeedsALabelAScoreOrAValue) {
+  EXPECT_EQ(parse_fail("{\"id\": 1}").message,
+            "a prediction needs a \"label\", a \"score\" or a \"value\"");
   EXPECT_EQ(parse_fail("{\"id\": 1, \"score\": null}").message,
-            "a prediction needs a \"label\" or a \"score\"");
+            "a prediction needs a \"label\", a \"score\" or a \"value\"");
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"truth\": 1, \"scores\": {\"1\": 0.5}}").message,
+            "a prediction needs a \"label\", a \"score\" or a \"value\"");
   EXPECT_EQ(parse_ok("{\"id\": 1, \"label\": null}").size(), 1u);
+  EXPECT_EQ(parse_ok("{\"id\": 1, \"value\": 3.5}").size(), 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// truth, value, slices, scores: what example metrics read (docs/results.md).
+
+TEST(PredictionsJsonl, OlderFilesHaveNoTruth) {
+  const auto p = parse_ok(fixture("predictions.jsonl"));
+  for (const Prediction& row : p) {
+    EXPECT_FALSE(row.truth.has_value());
+    EXPECT_FALSE(row.value.has_value());
+    EXPECT_TRUE(row.slices.empty());
+    EXPECT_TRUE(row.scores.empty());
+  }
+}
+
+TEST(PredictionsJsonl, TruthIsLabelText) {
+  const auto p = parse_ok(
+      "{\"id\": \"wdbc-038\", \"label\": 1, \"score\": 0.91, \"truth\": 0, \"slices\": "
+      "{\"size_band\": \"small\"}}\n"
+      "{\"id\": 2, \"label\": \"spam\", \"truth\": \"spam\"}\n"
+      "{\"id\": 3, \"label\": true, \"truth\": 1.0}\n"
+      "{\"id\": 4, \"label\": 0, \"truth\": null}\n"
+      "{\"id\": 5, \"label\": 0, \"truth\": false}\n");
+  ASSERT_EQ(p.size(), 5u);
+  EXPECT_EQ(p[0].truth, "0");
+  EXPECT_EQ(p[0].slices,
+            (std::vector<std::pair<std::string, std::string>>{{"size_band", "small"}}));
+  EXPECT_EQ(p[1].truth, "\"spam\"");  // the same text as the label "spam"
+  EXPECT_EQ(p[1].truth, p[1].label);
+  EXPECT_EQ(p[2].truth, "1");           // 1.0 reads as 1, like a label
+  EXPECT_EQ(p[3].truth, std::nullopt);  // null: no truth
+  EXPECT_EQ(p[4].truth, "false");
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"truth\": [0]}").to_string(),
+            "predictions.jsonl:1:32: \"truth\" must be a JSON scalar (string, number, boolean or "
+            "null), got an array");
+}
+
+TEST(PredictionsJsonl, RegressionValue) {
+  const auto p = parse_ok(
+      "{\"id\": \"r1\", \"value\": 3.2, \"truth\": 3.0}\n"
+      "{\"id\": \"r2\", \"value\": -1e3, \"truth\": 2.5}\n"
+      "{\"id\": \"r3\", \"label\": 1, \"value\": null}\n"
+      "{\"id\": \"r4\", \"value\": NaN}\n");
+  EXPECT_EQ(p[0].value, 3.2);
+  EXPECT_EQ(p[0].truth, "3");
+  EXPECT_EQ(p[1].value, -1000.0);
+  EXPECT_EQ(p[1].truth, "2.5");
+  EXPECT_EQ(p[2].value, std::nullopt);
+  EXPECT_TRUE(std::isnan(*p[3].value));
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"value\": \"3\"}").to_string(),
+            "predictions.jsonl:1:20: \"value\" must be a number, got a string");
+}
+
+TEST(PredictionsJsonl, SlicesAreSortedTextWithoutQuotes) {
+  const auto p = parse_ok(
+      "{\"id\": 1, \"label\": 0, \"slices\": {\"z\": \"b\", \"age\": 31, \"ok\": true, \"w\": 2.0, "
+      "\"none\": null, \"x\": 0.5, \"e\": \"\"}}\n"
+      "{\"id\": 2, \"label\": 0, \"slices\": null}\n"
+      "{\"id\": 3, \"label\": 0, \"slices\": {}}\n");
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(
+      p[0].slices,
+      (Pairs{{"age", "31"}, {"e", ""}, {"ok", "true"}, {"w", "2"}, {"x", "0.5"}, {"z", "b"}}));
+  EXPECT_TRUE(p[1].slices.empty());
+  EXPECT_TRUE(p[2].slices.empty());
+}
+
+TEST(PredictionsJsonl, BadSlices) {
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"slices\": [\"a\"]}").to_string(),
+            "predictions.jsonl:1:33: \"slices\" must be an object, got an array");
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"slices\": {\"a\": {\"b\": 1}}}").to_string(),
+            "predictions.jsonl:1:39: \"slices.a\" must be a string, number or boolean, got an "
+            "object");
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"slices\": {\"a\": [1]}}").message,
+            "\"slices.a\" must be a string, number or boolean, got an array");
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"slices\": {\"\": 1}}").to_string(),
+            "predictions.jsonl:1:34: empty slice key in \"slices\"");
+  // Duplicate keys are caught by the JSON reader, with the path.
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"slices\": {\"a\": 1, \"a\": 2}}").message,
+            "duplicate key \"a\" in slices");
+}
+
+TEST(PredictionsJsonl, ScoresNameLabels) {
+  const auto p = parse_ok(
+      "{\"id\": 1, \"label\": 2, \"truth\": 1, \"scores\": {\"2\": 0.7, \"0\": 0.1, \"1.0\": "
+      "0.2}}\n"
+      "{\"id\": 2, \"label\": \"cat\", \"scores\": {\"dog\": 0.25, \"cat\": 0.75}}\n"
+      "{\"id\": 3, \"label\": true, \"scores\": {\"true\": 0.6, \"false\": 0.4, \"null\": 0, "
+      "\"01\": 1, \"1 \": 1, \"NaN\": NaN}}\n");
+  using Pairs = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(p[0].scores, (Pairs{{"0", 0.1}, {"1", 0.2}, {"2", 0.7}}));
+  EXPECT_EQ(p[1].scores, (Pairs{{"\"cat\"", 0.75}, {"\"dog\"", 0.25}}));
+  EXPECT_EQ(p[1].scores[0].first, p[1].label);
+  // "01" and "1 " are not JSON numbers: string labels. "NaN" is the label NaN.
+  ASSERT_EQ(p[2].scores.size(), 6u);
+  EXPECT_EQ(p[2].scores[0].first, "\"01\"");
+  EXPECT_EQ(p[2].scores[1].first, "\"1 \"");
+  EXPECT_EQ(p[2].scores[2].first, "NaN");
+  EXPECT_TRUE(std::isnan(p[2].scores[2].second));
+  EXPECT_EQ(p[2].scores[3].first, "false");
+  EXPECT_EQ(p[2].scores[4].first, "null");
+  EXPECT_EQ(p[2].scores[5].first, "true");
+}
+
+TEST(PredictionsJsonl, BadScoresObject) {
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"scores\": [0.5, 0.5]}").to_string(),
+            "predictions.jsonl:1:33: \"scores\" must be an object, got an array");
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"scores\": {\"a\": \"0.5\"}}").to_string(),
+            "predictions.jsonl:1:39: \"scores.a\" must be a number, got a string");
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"scores\": {\"a\": null}}").message,
+            "\"scores.a\" must be a number, got null");
+  EXPECT_EQ(
+      parse_fail("{\"id\": 1, \"label\": 0, \"scores\": {\"1\": 0.5, \"x\": 0, \"1.0\": 0.5}}")
+          .to_string(),
+      "predictions.jsonl:1:52: \"scores\" names the label 1 twice (\"1\" and \"1.0\")");
+}
+
+TEST(PredictionsJsonl, SliceAndScoreCaps) {
+  const auto object = [](int members) {
+    std::string o = "{";
+    for (int i = 0; i < members; ++i) {
+      o += (i ? ", \"k" : "\"k") + std::to_string(i) + "\": 0.5";
+    }
+    return o + "}";
+  };
+  EXPECT_EQ(parse_ok("{\"id\": 1, \"label\": 0, \"slices\": " + object(64) + "}")[0].slices.size(),
+            64u);
+  EXPECT_EQ(parse_ok("{\"id\": 1, \"label\": 0, \"scores\": " + object(64) + "}")[0].scores.size(),
+            64u);
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"slices\": " + object(65) + "}").to_string(),
+            "predictions.jsonl:1:33: \"slices\" has 65 members, over the cap of 64");
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"scores\": " + object(65) + "}").message,
+            "\"scores\" has 65 members, over the cap of 64");
+  PredictionsOptions small;
+  small.max_slices = 1;
+  small.max_scores = 2;
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0, \"slices\": " + object(2) + "}", small).message,
+            "\"slices\" has 2 members, over the cap of 1");
+  // Strings with braces, colons and escaped quotes do not confuse the member count.
+  EXPECT_EQ(
+      parse_ok("{\"id\": 1, \"label\": 0, \"slices\": {\"a:{\": \"}\\\":[\"}}", small)[0].slices,
+      (std::vector<std::pair<std::string, std::string>>{{"a:{", "}\":["}}));
+}
+
+TEST(PredictionsHostile, AHugeSlicesObjectIsRefusedBeforeItIsStored) {
+  std::string line = "{\"id\": 1, \"label\": 0, \"slices\": {";
+  for (int i = 0; line.size() < 8 * 1024 * 1024; ++i) {
+    line += (i ? ",\"" : "\"") + std::to_string(i) + "\":1";
+  }
+  line += "}}";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_NE(parse_fail(line).message.find("over the cap of 64"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
 }
 
 TEST(PredictionsJsonl, LinesAndWhitespace) {
