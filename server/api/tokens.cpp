@@ -79,43 +79,35 @@ std::optional<TokenRequest> parse_token_request(const json& body, httplib::Respo
   return r;
 }
 
-// The repository the new token is restricted to (nullopt: none), within what the caller may
-// grant: a token mints only scopes it has itself, and a token restricted to a repository mints
-// only tokens restricted to that same repository (403 otherwise, whether or not a repository of
-// that name exists). Answers 403, 404 or 409 and returns false when it cannot.
+// 403: what the caller asked for is more than it may grant.
+bool refuse_grant(const Caller& caller, httplib::Response& res) {
+  send_error(res, 403, "forbidden",
+             caller.name() + " may grant only scopes it holds" +
+                 (caller.restricted_to() ? ", and only for its own repository (\"repo\")" : ""));
+  return false;
+}
+
+// The repository the new token is restricted to (nullopt: none), within what the caller may grant
+// (Caller::may_grant). A token restricted to a repository is answered 403 for anything but its own
+// repository, whether or not a repository of that name exists. Answers 403, 404 or 409 and returns
+// false when the token cannot be made.
 bool token_repo(const TokenRoutes& deps, const Caller& caller, const TokenRequest& request,
                 httplib::Response& res, std::optional<std::int64_t>& repo_id) {
-  for (const auto& scope : request.scopes) {
-    if (!caller.token || !caller.token->has_scope(scope)) {
-      send_error(res, 403, "forbidden", "a token cannot grant the '" + scope + "' scope it lacks");
+  if (!request.repo_name.empty()) {
+    const auto found = find_visible_repo(deps.db, caller, request.repo_name, request.forge);
+    if (found.matches > 1) {
+      send_error(res, 409, "ambiguous_repo",
+                 request.repo_name + " is registered for more than one forge: add \"forge\"");
       return false;
     }
+    if (!found.repo) {
+      if (caller.restricted_to()) return refuse_grant(caller, res);
+      send_error(res, 404, "not_found", "no repository " + request.repo_name);
+      return false;
+    }
+    repo_id = found.repo->id;
   }
-  const bool restricted = caller.restricted_to().has_value();
-  if (request.repo_name.empty()) {
-    if (!restricted) return true;
-    send_error(res, 403, "forbidden",
-               "token '" + caller.token->name +
-                   "' is restricted to one repository: it can create only tokens restricted to "
-                   "that repository (add \"repo\")");
-    return false;
-  }
-  const auto found = find_visible_repo(deps.db, caller, request.repo_name, request.forge);
-  if (restricted && !found.repo) {
-    send_error(res, 403, "forbidden",
-               "token '" + caller.token->name + "' can create tokens only for its own repository");
-    return false;
-  }
-  if (found.matches > 1) {
-    send_error(res, 409, "ambiguous_repo",
-               request.repo_name + " is registered for more than one forge: add \"forge\"");
-    return false;
-  }
-  if (!found.repo) {
-    send_error(res, 404, "not_found", "no repository " + request.repo_name);
-    return false;
-  }
-  repo_id = found.repo->id;
+  if (!caller.may_grant(request.scopes, repo_id)) return refuse_grant(caller, res);
   return true;
 }
 

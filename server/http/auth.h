@@ -10,6 +10,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "store/database.h"
 #include "store/runners.h"
@@ -28,6 +29,15 @@ struct Caller {
   // The repository rule: a restricted token reaches its own repository only.
   bool may_access_repo(std::int64_t repo_id) const {
     return !restricted_to() || *restricted_to() == repo_id;
+  }
+  // Whether this caller may create a token with `scopes`, restricted to `repo_id` (nullopt: to
+  // none): only scopes it holds itself, and, when it is restricted, only for its own repository.
+  bool may_grant(const std::vector<std::string>& scopes,
+                 std::optional<std::int64_t> repo_id) const {
+    if (!token) return false;
+    for (const auto& scope : scopes)
+      if (!token->has_scope(scope)) return false;
+    return !restricted_to() || repo_id == restricted_to();
   }
 };
 

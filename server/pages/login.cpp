@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "server/pages/pages.h"
-#include "store/tokens.h"
 #include "util/strings.h"
 
 namespace mlgate::server::pages {
@@ -132,12 +131,7 @@ void login_submit(const PageDeps& deps, const httplib::Request& req, httplib::Re
   std::optional<store::ApiToken> found;
   if (!token.empty() && token.size() <= 200 &&
       token.find_first_of(";,\r\n \t\"\\") == std::string::npos) {
-    found = deps.db.with([&](pqxx::connection& c) {
-      pqxx::work tx(c);
-      auto t = store::find_api_token(tx, token);
-      tx.commit();
-      return t;
-    });
+    found = deps.auth.find_token(token);
   }
   if (!found || !found->has_scope("read")) {
     send_message(res, nullptr, 401, "Sign in",

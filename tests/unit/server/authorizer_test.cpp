@@ -104,6 +104,24 @@ TEST(Caller, ARestrictedTokenReachesItsRepositoryOnly) {
   EXPECT_EQ(restricted.restricted_to(), 7);
 }
 
+// An admin token grants what it holds; a restricted one only for its own repository.
+TEST(Caller, GrantsOnlyItsScopesAndOnlyForItsRepository) {
+  Caller anonymous;
+  Caller admin{store::ApiToken{.id = 1, .name = "root", .scopes = {"admin"}}};
+  Caller deployer{store::ApiToken{.id = 2, .name = "ci", .scopes = {"read", "deploy"}}};
+  Caller repo_admin{
+      store::ApiToken{.id = 3, .name = "one", .scopes = {"admin"}, .repo_id = std::int64_t{7}}};
+  const std::vector<std::string> all = {"read", "deploy", "admin"};
+  EXPECT_TRUE(admin.may_grant(all, std::nullopt));
+  EXPECT_TRUE(admin.may_grant(all, 8));
+  EXPECT_TRUE(deployer.may_grant({"read"}, std::nullopt));
+  EXPECT_FALSE(deployer.may_grant({"read", "admin"}, std::nullopt));
+  EXPECT_TRUE(repo_admin.may_grant(all, 7));
+  EXPECT_FALSE(repo_admin.may_grant({"read"}, std::nullopt));
+  EXPECT_FALSE(repo_admin.may_grant({"read"}, 8));
+  EXPECT_FALSE(anonymous.may_grant({"read"}, std::nullopt));
+}
+
 // The 404 of another repository's resource names it like a missing one: "no job 5".
 TEST(Authorizer, DescribesResourcesAsTheNotFoundAnswerNamesThem) {
   EXPECT_EQ(describe({ResourceKind::job, 5}), "job 5");
