@@ -67,9 +67,10 @@ std::vector<RunnerRow> list_runners(pqxx::transaction_base& tx) {
 }
 
 std::optional<RunnerSwitch> set_runner_disabled(pqxx::work& tx, std::int64_t id, bool disabled) {
-  // The UPDATE waits for the protocol calls in flight (authenticate_runner's share lock).
-  auto before =
-      tx.exec_params("SELECT disabled_at IS NOT NULL FROM runners WHERE id = $1 FOR UPDATE", id);
+  // Waits for the protocol calls in flight (authenticate_runner's share lock); FK checks of other
+  // rows (a claim inserting an attempt) take a key-share lock and do not conflict.
+  auto before = tx.exec_params(
+      "SELECT disabled_at IS NOT NULL FROM runners WHERE id = $1 FOR NO KEY UPDATE", id);
   if (before.empty()) return std::nullopt;
   const bool changed = before[0][0].as<bool>() != disabled;
   if (changed) {
