@@ -10,14 +10,10 @@ VisibleRepo find_visible_repo(store::Database& db, const Caller& caller, const s
   return db.with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     VisibleRepo found;
-    std::optional<std::int64_t> id;
-    for (auto candidate : store::repo_ids_by_name(tx, name, forge)) {
-      if (!caller.may_access_repo(candidate)) continue;
-      ++found.matches;
-      id = candidate;
+    for (auto id : store::repo_ids_by_name(tx, name, forge)) {
+      if (!caller.may_access_repo(id)) continue;
+      if (++found.matches == 1) found.repo = store::find_repo_by_id(tx, id);
     }
-    if (found.matches == 1) found.repo = store::find_repo_by_id(tx, *id);
-    if (!found.repo && found.matches == 1) found.matches = 0;  // deleted meanwhile
     return found;
   });
 }

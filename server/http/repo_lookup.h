@@ -21,8 +21,8 @@ inline constexpr const char* kApiRepoPattern =
 
 // The repositories called `name` (on `forge` when not empty) that `caller` may access.
 struct VisibleRepo {
-  std::size_t matches = 0;             // 0: none (or none the caller may access); 2: both forges
-  std::optional<store::RepoRow> repo;  // set when matches == 1
+  std::size_t matches = 0;             // 0: none (or none the caller may access); 2: on both forges
+  std::optional<store::RepoRow> repo;  // the first of them (by id); the API answers 409 for 2
 };
 VisibleRepo find_visible_repo(store::Database& db, const Caller& caller, const std::string& name,
                               const std::string& forge);

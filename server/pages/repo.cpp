@@ -118,14 +118,8 @@ void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Respo
   if (!caller) return;
   const std::string name = req.matches[1].str();
   const std::string forge = req.get_param_value("forge");
-  const auto found = find_visible_repo(deps.db, caller->caller, name, forge);
-  if (found.matches > 1)
-    return send_message(res, &*caller, 409, "Ambiguous",
-                        name +
-                            " is registered for more than one forge: add ?forge=github or "
-                            "?forge=gitlab.",
-                        true);
-  const auto& repo = found.repo;
+  // A name on both forges shows the first registered, as before (?forge= picks the other).
+  const auto repo = find_visible_repo(deps.db, caller->caller, name, forge).repo;
   if (!repo)
     return send_message(res, &*caller, 404, "Not found", "No repository " + name + ".", true);
 
