@@ -11,7 +11,12 @@ struct ExitCode {
 
 void add_serve_command(CLI::App& app, ExitCode& exit_code);
 void add_migrate_command(CLI::App& app, ExitCode& exit_code);
+// `mlgate runner` (the agent, runner_command.cpp) with its subcommands `disable` and `enable`,
+// `mlgate runners` and `mlgate runner-token` (runner_admin_commands.cpp).
 void add_runner_commands(CLI::App& app, ExitCode& exit_code);
+void add_runner_switch_commands(CLI::App* runner, ExitCode& exit_code);
+void add_runners_command(CLI::App& app, ExitCode& exit_code);
+void add_runner_token_commands(CLI::App& app, ExitCode& exit_code);
 void add_config_commands(CLI::App& app, ExitCode& exit_code);
 void add_gate_commands(CLI::App& app, ExitCode& exit_code);
 void add_deploy_commands(CLI::App& app, ExitCode& exit_code);

@@ -272,12 +272,12 @@ int expire_leases(pqxx::work& tx) {
   return requeue_lost(tx, rows, "lease expired");
 }
 
-int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id) {
+int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id, const std::string& why) {
   auto rows = tx.exec_params(
       "SELECT id, pipeline_id, attempt, max_attempts, runner_id FROM jobs "
       "WHERE state = 'running' AND runner_id = $1 ORDER BY id FOR UPDATE",
       runner_id);
-  return requeue_lost(tx, rows, "runner restarted");
+  return requeue_lost(tx, rows, why);
 }
 
 bool request_job_cancel(pqxx::work& tx, std::int64_t job_id, const std::string& reason) {

@@ -110,9 +110,10 @@ bool record_results_file(pqxx::work& tx, std::int64_t job_id, std::int64_t runne
 // fails with "runner lost" after max_attempts. Returns how many jobs it touched.
 int expire_leases(pqxx::work& tx);
 
-// A runner that restarted gives up the attempts it held in its earlier life: they are requeued at
-// once as if their leases had expired. Returns how many.
-int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id);
+// A runner that restarted (or was disabled) gives up the attempts it held: they are requeued at
+// once as if their leases had expired, `why` recorded with the state change. Returns how many.
+int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id,
+                        const std::string& why = "runner restarted");
 
 // Asks a job to stop: a queued or blocked job is cancelled at once (its dependants skipped), a
 // running one gets cancel_requested (the runner sees it in its next heartbeat or lease check).

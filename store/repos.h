@@ -25,6 +25,11 @@ struct RepoRow : RepoSummary {
   std::string forge_token;
 };
 
+// The repository a row (a delivery, a token) belongs to, if any: what authorization checks.
+struct RepoOwner {
+  std::optional<std::int64_t> repo_id;  // nullopt: the row belongs to no repository
+};
+
 struct NewRepo {
   std::string forge;
   std::string full_name;

@@ -112,6 +112,8 @@ json created_json(const store::PipelineStatus& row, const std::string& repo_name
 void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
   auto parsed = json_object_body(req.body, res);
   if (!parsed) return;
   json& body = *parsed;
@@ -124,8 +126,6 @@ void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Re
   const std::string ref = body.contains("ref") && body["ref"].is_string() ? body["ref"] : "";
   if (ref.size() > kMaxRefBytes)
     return send_error(res, 400, "bad_request", "ref: at most 1024 bytes");
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
-  if (!repo) return;
   bool known_name = false;
   for (auto name : core::kTierNames) known_name = known_name || name == tier;
   if (!known_name)
@@ -173,8 +173,8 @@ void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Re
 
 }  // namespace
 
-void register_trigger_routes(httplib::Server& http, const TriggerRoutes& deps) {
-  http.Post(std::string(kRepoPattern) + "/trigger",
+void register_trigger_routes(Router& http, const TriggerRoutes& deps) {
+  http.post(std::string(kRepoPattern) + "/trigger",
             [deps](const httplib::Request& q, httplib::Response& s) { trigger(deps, q, s); });
 }
 

@@ -267,9 +267,9 @@ void add_comparison(ctemplate::TemplateDictionary& c, std::int64_t id, const Loa
 }  // namespace
 
 void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = authorize_page(deps.auth, req, res);
-  if (!caller) return;
   const auto id = std::stoll(req.matches[1].str());
+  auto caller = authorize_page(deps.auth, req, res, "read", {ResourceKind::pipeline, id});
+  if (!caller) return;
   const std::string wanted_env = req.get_param_value("environment");
   auto pipeline = deps.db.with([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
@@ -278,9 +278,6 @@ void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::R
   if (!pipeline)
     return send_message(res, &*caller, 404, "Not found", "No pipeline " + std::to_string(id) + ".",
                         true);
-  if (!caller->may_see_repo(pipeline->repo_id))
-    return send_message(res, &*caller, 403, "Forbidden",
-                        "This token is restricted to another repository.", true);
   const auto& p = *pipeline;
   Page page(&*caller, "Pipeline #" + std::to_string(id) + " of " + p.repo_name, "pipeline.tpl");
   auto& c = page.content();
