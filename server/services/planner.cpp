@@ -259,8 +259,9 @@ PlanOutcome Planner::plan(std::int64_t id) {
 }
 
 CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
-                                const std::string& sha, const std::string& config_path,
+                                const std::string& sha, const PlannerOptions& options,
                                 bool with_commit_info) {
+  const std::string& config_path = options.config_path;
   CommitConfig out;
   std::optional<std::string> text;
   try {
@@ -281,8 +282,11 @@ CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote
     out.message = "no " + config_path + " at " + util::short_sha(sha);
     return out;
   }
-  // The config is validated against the design's budgets; the server's own ceilings then cap.
-  auto parsed = core::parse_config(*text);
+  // The config is validated against the design's budgets (the server's own timeout ceilings then
+  // cap them) and against the server's ceilings on resources, images and networks.
+  core::ConfigLimits limits;
+  limits.jobs = options.job_ceilings;
+  auto parsed = core::parse_config(*text, limits);
   if (!parsed.ok()) {
     out.problem = PlanProblem::invalid_config;
     out.message = config_path + " is invalid:\n" + core::format_errors(parsed.errors, config_path);
@@ -367,7 +371,7 @@ CommitPlan plan_commit(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
                        const PlannerOptions& options) {
   return plan_from_config(
       repo_id, request,
-      read_commit_config(mirrors, remote, request.sha, options.config_path,
+      read_commit_config(mirrors, remote, request.sha, options,
                          request.commit_message.empty() || request.author.empty()),
       options);
 }
