@@ -829,6 +829,8 @@ std::string_view to_string(CheckKind k) {
       return "predictions";
     case CheckKind::rubric:
       return "rubric";
+    case CheckKind::provenance:
+      return "provenance";
   }
   return "unknown";
 }

@@ -18,7 +18,9 @@
 namespace mlgate::core {
 
 enum class Decision { allow, deny, pending };
-enum class CheckKind { tier, metric, slice, fairness, predictions, rubric };
+// provenance: where the commit comes from (a fork pull request's commit is never deployable;
+// core/fork_policy.h).
+enum class CheckKind { tier, metric, slice, fairness, predictions, rubric, provenance };
 // `pending` is only ever used for a tier check (a required tier that has not finished yet).
 enum class CheckStatus { pass, fail, missing, skipped, pending };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/fork_policy.h"
 #include "store/pipelines.h"
 #include "store/pq.h"
 #include "store/state_text.h"
@@ -113,8 +114,8 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
 
   auto p = tx.exec_params1(
       "SELECT p.sha, p.ref, p.pr_number IS NOT NULL, r.id, r.forge, r.full_name, r.clone_url, "
-      "coalesce(r.forge_token, '') FROM pipelines p JOIN repos r ON r.id = p.repo_id "
-      "WHERE p.id = $1",
+      "coalesce(r.forge_token, ''), p.from_fork FROM pipelines p "
+      "JOIN repos r ON r.id = p.repo_id WHERE p.id = $1",
       job.pipeline_id);
   job.sha = p[0].as<std::string>();
   job.ref = p[1].as<std::string>();
@@ -124,6 +125,12 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
   job.repo = p[5].as<std::string>();
   job.clone_url = p[6].as<std::string>();
   job.forge_token = p[7].as<std::string>();
+  if (p[8].as<bool>()) {
+    // A fork's code (docs/security.md, "Fork pull requests"): fetched anonymously, and no network,
+    // whatever was planned.
+    job.forge_token.clear();
+    job.network = std::string(core::kForkJobNetwork);
+  }
 
   if (job.attempt > 1) {
     // A new attempt starts clean: nothing an earlier, lost attempt uploaded counts.

@@ -25,16 +25,16 @@ struct ClaimedJob {
   int attempt = 1;  // 1 for the first run, 2 after one lost lease, ...
   std::int64_t repo_id = 0;
   std::string forge;
-  std::string repo;       // full name
-  std::string clone_url;  // where the runner fetches the commit
-  std::string fetch_ref;  // for pull/merge requests: the ref that holds the head commit
-  std::string forge_token;
+  std::string repo;         // full name
+  std::string clone_url;    // where the runner fetches the commit
+  std::string fetch_ref;    // for pull/merge requests: the ref that holds the head commit
+  std::string forge_token;  // empty for a fork's pipeline: the runner fetches anonymously
   std::string sha;
   std::string ref;
   std::string tier;
   std::string image;
   std::string command;
-  std::string network;
+  std::string network;  // always none for a fork's pipeline
   std::int64_t timeout_seconds = 0;
   std::string resources_json;  // {"cpus":2,"memory_bytes":...,"gpus":1,"pids":...}
   std::string env_json;        // {"KEY":"value"}

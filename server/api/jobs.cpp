@@ -1,5 +1,6 @@
 // Jobs and runners seen by people: runner registration tokens (admin), the runner list (read), a
-// job's log and results (read), cancelling a job or a whole pipeline (deploy; audited).
+// job's log and results (read), cancelling a job or a whole pipeline and approving a fork pull
+// request's pipeline (deploy; audited).
 #include "store/jobs.h"
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
+#include "server/services/approval.h"
 #include "server/services/audit.h"
 #include "server/services/job_wakeup.h"
 #include "store/job_queue.h"
@@ -206,6 +208,14 @@ void cancel_pipeline(const JobRoutes& deps, const httplib::Request& req, httplib
   send_json(res, 202, {{"id", id}, {"jobs_cancelled", *count}});
 }
 
+// POST /api/v1/pipelines/{id}/approve: lets a fork pull request's pipeline run.
+void approve(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "deploy");
+  if (!caller) return;
+  const auto answer = approve_pipeline(deps.db, *caller, std::stoll(req.matches[1].str()));
+  send_json(res, answer.status, answer.body);
+}
+
 }  // namespace
 
 void register_job_routes(httplib::Server& http, const JobRoutes& deps) {
@@ -223,6 +233,8 @@ void register_job_routes(httplib::Server& http, const JobRoutes& deps) {
   http.Post(
       R"(/api/v1/pipelines/(\d{1,18})/cancel)",
       [deps](const httplib::Request& q, httplib::Response& s) { cancel_pipeline(deps, q, s); });
+  http.Post(R"(/api/v1/pipelines/(\d{1,18})/approve)",
+            [deps](const httplib::Request& q, httplib::Response& s) { approve(deps, q, s); });
 }
 
 }  // namespace mlgate::server

@@ -1,6 +1,7 @@
-// The status pages' routes (docs/pages.md): GET /, /repos/{owner}/{name}, /pipelines/{id},
-// /jobs/{id} (+ /jobs/{id}/log.txt), /deliveries, /login (form and POST), POST /logout, and the one
-// stylesheet at /static/style.css. The pages themselves live in server/pages/*.cpp.
+// The status pages' routes (docs/pages.md): GET /, /repos/{owner}/{name}, /pipelines/{id} (+ POST
+// /pipelines/{id}/approve), /jobs/{id} (+ /jobs/{id}/log.txt), /deliveries, /login (form and POST),
+// POST /logout, and the one stylesheet at /static/style.css. The pages themselves live in
+// server/pages/*.cpp.
 #include "server/pages/pages.h"
 
 namespace mlgate::server::pages {
@@ -16,6 +17,7 @@ void register_page_routes(httplib::Server& http, const PageDeps& deps) {
   http.Get("/", bind(dashboard_page));
   http.Get(R"(/repos/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+))", bind(repo_page));
   http.Get(R"(/pipelines/(\d{1,18}))", bind(pipeline_page));
+  http.Post(R"(/pipelines/(\d{1,18})/approve)", bind(approve_pipeline_form));
   http.Get(R"(/jobs/(\d{1,18}))", bind(job_page));
   http.Get(R"(/jobs/(\d{1,18})/log\.txt)", bind(job_log_text));
   http.Get("/deliveries", bind(deliveries_page));

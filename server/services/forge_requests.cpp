@@ -130,6 +130,12 @@ StatusReport tier_status(const std::string& tier, core::JobState job_state,
   return s;
 }
 
+StatusReport awaiting_approval_status(const std::string& tier, const std::string& target_url) {
+  return StatusReport{"mlgate/" + tier, "pending",
+                      "waiting for approval by a maintainer (pull request from a fork)",
+                      target_url};
+}
+
 StatusReport gate_status(const std::string& environment, const std::string& decision,
                          const std::string& summary, const std::string& target_url) {
   StatusReport s;

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/config.h"
+#include "core/fork_policy.h"
 #include "core/gate.h"
 #include "core/pipeline_view.h"
 #include "server/http/metrics.h"
@@ -12,6 +13,7 @@
 #include "store/deployments.h"
 #include "store/gate_decisions.h"
 #include "store/gate_inputs.h"
+#include "store/pipelines.h"
 #include "util/strings.h"
 
 namespace mlgate::server {
@@ -30,11 +32,12 @@ struct Snapshot {
   std::optional<json> hit;
   core::JobResults candidate_results;
   core::JobResults baseline_results;
+  bool fork_only = false;  // the commit is known only from fork pull requests
 };
 
 std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::string& env,
                       const Snapshot& s) {
-  return std::to_string(repo_id) + "\n" + sha + "\n" + env + "\n" +
+  return std::to_string(repo_id) + "\n" + sha + "\n" + env + "\n" + (s.fork_only ? "fork\n" : "") +
          (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
          s.deployment.current_sha.value_or("-") + "\n" + (s.candidate ? s.candidate->marker : "-") +
          "\n" + (s.baseline ? s.baseline->marker : "-");
@@ -176,6 +179,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     Snapshot s;
     s.deployment = store::deployment_state(tx, repo.id, env);
     s.candidate = store::gate_view_of_commit(tx, repo.id, sha);
+    s.fork_only = store::commit_only_from_forks(tx, repo.id, sha);
     if (s.deployment.current_sha)
       s.baseline = store::gate_view_of_commit(tx, repo.id, *s.deployment.current_sha);
     s.key = cache_key(repo.id, sha, env, s);
@@ -220,6 +224,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
                         exists};
   auto result = core::evaluate_gate(input);
   if (!snap.candidate) judge_as_pending(result, sha);
+  if (snap.fork_only) core::deny_fork_commit(result);
 
   json body = response_body(result, repo.full_name, sha, env, snap);
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fork_policy.h"
 #include "core/tier_selection.h"
 #include "server/http/json_log.h"
 #include "server/services/protection_rules.h"
@@ -88,7 +89,16 @@ CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& ev
   request.commit_message = event.commit_message;
   request.author = event.author;
   request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
+  request.from_fork = event.pr_number && event.from_fork;
   return request;
+}
+
+// Why a fork's pull request is not planned (its repository ignores them), or nothing.
+std::optional<std::string> ignored_fork(const store::RepoRow& repo, const CommitRequest& request) {
+  if (!request.from_fork || repo.fork_pull_requests != core::ForkPullRequests::ignore)
+    return std::nullopt;
+  return "ignored: pull request from a fork, and " + repo.full_name +
+         " ignores them (--fork-pull-requests ignore)";
 }
 
 }  // namespace
@@ -231,7 +241,14 @@ PlanOutcome Planner::plan(std::int64_t id) {
       }
     }
 
-    const CommitRequest request = commit_request(id, event);
+    CommitRequest request = commit_request(id, event);
+    if (auto ignored = ignored_fork(*repo, request)) {
+      finish_delivery(tx, id, core::PlanState::planned, *ignored);
+      tx.commit();
+      return {PlanState::planned, std::nullopt, *ignored};
+    }
+    request.needs_approval =
+        request.from_fork && repo->fork_pull_requests == core::ForkPullRequests::approve;
 
     vcs::RepoRemote remote = repo_remote(*repo);
     if (event.pr_number) {
@@ -246,11 +263,13 @@ PlanOutcome Planner::plan(std::int64_t id) {
     }
     const StoredPlan stored = store_plan(tx, plan);
     const bool failed = plan.problem != PlanProblem::none;
+    const bool awaiting = plan.pipeline.state == core::PipelineState::awaiting_approval;
     std::string note =
         failed ? plan.message
                : std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
                      (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded"
-                                        : "");
+                                        : "") +
+                     (awaiting ? ", awaiting approval (pull request from a fork)" : "");
     finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
                     failed ? note : "");
     tx.commit();
@@ -312,6 +331,7 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
   p.commit_message =
       request.commit_message.empty() ? commit.commit_message : request.commit_message;
   p.author = request.author.empty() ? commit.author : request.author;
+  p.from_fork = request.from_fork;
   if (!commit.config) {
     plan.problem = commit.problem;
     plan.message = commit.message;
@@ -353,7 +373,8 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
     job.command = tier->run;
     job.timeout_seconds = std::min(tier->timeout_seconds, options.ceilings.ceiling_for(tier->name));
     job.resources_json = resources_json(tier->resources);
-    job.network = tier->network;
+    // A fork's code never gets the network, whatever its config asks (docs/security.md).
+    job.network = request.from_fork ? std::string(core::kForkJobNetwork) : tier->network;
     job.env = tier->env;
     job.cancel_superseded = tier->cancel_superseded;
     p.jobs.push_back(std::move(job));
@@ -362,6 +383,8 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
     plan.problem = PlanProblem::nothing_to_run;
     plan.message = "no tier runs on " + request.trigger +
                    (request.filter_branch.empty() ? "" : " to " + request.filter_branch);
+  } else if (request.needs_approval) {
+    p.state = core::PipelineState::awaiting_approval;
   }
   return plan;
 }

@@ -50,6 +50,10 @@ struct CommitRequest {
   // exactly these tiers and, transitively, every tier they need (schedule, manual).
   std::vector<std::string> tiers;
   std::string filter_branch;  // the pushed branch, or a pull request's target branch
+  // A pull request whose head is another repository: its jobs get no network (and, when claimed,
+  // no forge token); with `needs_approval`, the pipeline awaits a maintainer's approval.
+  bool from_fork = false;
+  bool needs_approval = false;
 };
 
 enum class PlanProblem {
