@@ -252,6 +252,16 @@ bool commit_only_from_forks(pqxx::transaction_base& tx, std::int64_t repo_id,
       .as<bool>();
 }
 
+bool commit_known_from_repository(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                  const std::string& sha) {
+  return tx
+      .exec_params1(
+          "SELECT EXISTS (SELECT 1 FROM pipelines WHERE repo_id = $1 AND sha = $2 AND NOT "
+          "from_fork)",
+          repo_id, sha)[0]
+      .as<bool>();
+}
+
 void notify_jobs(pqxx::work& tx) {
   tx.exec(std::string("NOTIFY ") + kJobsChannel);
 }

@@ -98,6 +98,11 @@ Approval approve_pipeline(pqxx::work& tx, std::int64_t pipeline_id, const std::s
 bool commit_only_from_forks(pqxx::transaction_base& tx, std::int64_t repo_id,
                             const std::string& sha);
 
+// True when a pipeline that is not a fork's has `sha`: the commit came to the repository itself
+// (pushed, tagged, or a pull request from a branch of the repository).
+bool commit_known_from_repository(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                  const std::string& sha);
+
 // Wakes runners waiting for jobs (delivered when the transaction commits).
 void notify_jobs(pqxx::work& tx);
 inline constexpr const char* kJobsChannel = "mlgate_jobs";

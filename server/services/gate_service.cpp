@@ -54,6 +54,13 @@ void judge_as_pending(core::GateResult& result, const std::string& sha) {
                    " yet (it is created when the push reaches mlgate)";
 }
 
+// What the engine cannot see: no pipeline yet (pending), or a commit known only from fork pull
+// requests (deny; core/fork_policy.h).
+void judge_provenance(core::GateResult& result, const Snapshot& snap, const std::string& sha) {
+  if (!snap.candidate) judge_as_pending(result, sha);
+  if (snap.fork_only) core::deny_fork_commit(result);
+}
+
 GateRefusal unknown_environment(const core::Config& cfg, const std::string& env,
                                 const std::string& config_path, const std::string& sha) {
   std::string known;
@@ -223,8 +230,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
                         &tiers,
                         exists};
   auto result = core::evaluate_gate(input);
-  if (!snap.candidate) judge_as_pending(result, sha);
-  if (snap.fork_only) core::deny_fork_commit(result);
+  judge_provenance(result, snap, sha);
 
   json body = response_body(result, repo.full_name, sha, env, snap);
 

@@ -77,7 +77,10 @@ webhooks::NormaliseResult normalise_delivery(const store::PendingDelivery& deliv
   return webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, delivery.body);
 }
 
-CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& event) {
+// What a delivery's event asks to plan; a fork's pull request waits for approval when its
+// repository says so.
+CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& event,
+                             const store::RepoRow& repo) {
   CommitRequest request;
   request.delivery_row_id = delivery_id;
   request.trigger = trigger_of(event.kind);
@@ -90,7 +93,18 @@ CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& ev
   request.author = event.author;
   request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
   request.from_fork = event.pr_number && event.from_fork;
+  request.needs_approval =
+      request.from_fork && repo.fork_pull_requests == core::ForkPullRequests::approve;
   return request;
+}
+
+// The delivery's note once its pipeline is stored: how many jobs, or the plan's problem.
+std::string planned_note(const CommitPlan& plan, const StoredPlan& stored) {
+  if (plan.problem != PlanProblem::none) return plan.message;
+  const bool awaiting = plan.pipeline.state == core::PipelineState::awaiting_approval;
+  return std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
+         (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded" : "") +
+         (awaiting ? ", awaiting approval (pull request from a fork)" : "");
 }
 
 // Why a fork's pull request is not planned (its repository ignores them), or nothing.
@@ -241,14 +255,12 @@ PlanOutcome Planner::plan(std::int64_t id) {
       }
     }
 
-    CommitRequest request = commit_request(id, event);
+    const CommitRequest request = commit_request(id, event, *repo);
     if (auto ignored = ignored_fork(*repo, request)) {
       finish_delivery(tx, id, core::PlanState::planned, *ignored);
       tx.commit();
       return {PlanState::planned, std::nullopt, *ignored};
     }
-    request.needs_approval =
-        request.from_fork && repo->fork_pull_requests == core::ForkPullRequests::approve;
 
     vcs::RepoRemote remote = repo_remote(*repo);
     if (event.pr_number) {
@@ -263,13 +275,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
     }
     const StoredPlan stored = store_plan(tx, plan);
     const bool failed = plan.problem != PlanProblem::none;
-    const bool awaiting = plan.pipeline.state == core::PipelineState::awaiting_approval;
-    std::string note =
-        failed ? plan.message
-               : std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
-                     (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded"
-                                        : "") +
-                     (awaiting ? ", awaiting approval (pull request from a fork)" : "");
+    const std::string note = planned_note(plan, stored);
     finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
                     failed ? note : "");
     tx.commit();

@@ -7,8 +7,8 @@
 namespace mlgate::core {
 namespace {
 
-// Every state the database CHECKs (migrations/0001_init.sql, 0008) reads back as itself, and nothing
-// else parses: a typo in a stored state is caught at the store's boundary.
+// Every state the database CHECKs (migrations/0001_init.sql, 0008) reads back as itself, and
+// nothing else parses: a typo in a stored state is caught at the store's boundary.
 TEST(States, EveryDatabaseSpellingRoundTrips) {
   for (const char* s :
        {"pending", "running", "passed", "failed", "cancelled", "error", "awaiting_approval"})
