@@ -87,9 +87,11 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
 
 std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
-                                    std::chrono::seconds lease) {
+                                    std::chrono::seconds lease, bool isolated) {
   auto r = tx.exec_params(
       "WITH next AS (SELECT id FROM jobs WHERE state = 'queued' AND tier = ANY ($2::text[]) "
+      "  AND ($4 OR NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.id = jobs.pipeline_id "
+      "    AND p.from_fork)) "
       "  ORDER BY priority, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
       "UPDATE jobs j SET state = 'running', runner_id = $1, attempt = j.attempt + 1, "
       "  lease_expires_at = now() + make_interval(secs => $3), started_at = now(), "
@@ -98,7 +100,7 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
       "FROM next WHERE j.id = next.id "
       "RETURNING j.id, j.pipeline_id, j.attempt, j.tier, j.image, j.command, j.network, "
       "  j.timeout_seconds, j.resources::text, j.env::text",
-      runner_id, to_pg_array(tiers), static_cast<double>(lease.count()));
+      runner_id, to_pg_array(tiers), static_cast<double>(lease.count()), isolated);
   if (r.empty()) return std::nullopt;
   ClaimedJob job;
   job.job_id = r[0][0].as<std::int64_t>();

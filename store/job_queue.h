@@ -41,11 +41,12 @@ struct ClaimedJob {
 };
 
 // Claims the oldest queued job of the highest priority among `tiers` for `runner_id`: attempt+1,
-// state running, lease now + lease. Returns nothing when no job is queued (or every one is locked
-// by a concurrent claim).
+// state running, lease now + lease. Without `isolated` (a runner whose executor cannot take the
+// network away, `local`), a fork pull request's jobs are left for other runners. Returns nothing
+// when no job is queued (or every one is locked by a concurrent claim).
 std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
-                                    std::chrono::seconds lease);
+                                    std::chrono::seconds lease, bool isolated = true);
 
 // Whether `runner_id` still holds attempt `attempt` of the job, and whether it was asked to stop.
 struct LeaseState {

@@ -152,7 +152,8 @@ TEST(ForkPullRequests, AwaitApprovalByADeployTokenThenRunContainedAndNeverDeploy
   EXPECT_EQ(p["jobs"][0]["state"], "blocked");
 
   // Nothing is claimable; the pull request shows a pending status that says why.
-  const HeaderPairs runner = env.register_runner("r1");
+  const HeaderPairs runner = env.register_runner("r1", "docker");
+  const HeaderPairs local_runner = env.register_runner("local", "local");
   EXPECT_TRUE(claim(env, runner).is_null());
   ASSERT_TRUE(eventually([&] {
     return last_status(forge, fork.sha, "mlgate/functionality").value("description", "") ==
@@ -211,7 +212,9 @@ TEST(ForkPullRequests, AwaitApprovalByADeployTokenThenRunContainedAndNeverDeploy
   EXPECT_EQ(st >> 8, 1) << output;
   EXPECT_NE(output.find("not awaiting approval"), std::string::npos) << output;
 
-  // Claimed: no forge token, no network although the config asks bridge and the server allows it.
+  // Claimed: no forge token, no network although the config asks bridge and the server allows it;
+  // never by a runner of the local executor, which cannot take the network away.
+  EXPECT_TRUE(claim(env, local_runner).is_null());
   json job = claim(env, runner);
   ASSERT_FALSE(job.is_null());
   EXPECT_EQ(job["sha"], fork.sha);
@@ -307,7 +310,7 @@ TEST(ForkPullRequests, RunStartsAtOnceStillContained) {
   EXPECT_EQ(p["state"], "pending");
   EXPECT_EQ(p["from_fork"], true);
   EXPECT_EQ(p["jobs"][0]["network"], "none");
-  json job = claim(env, env.register_runner("r1"));
+  json job = claim(env, env.register_runner("r1", "docker"));
   ASSERT_FALSE(job.is_null());
   EXPECT_EQ(job["forge_token"], "");
   EXPECT_EQ(job["network"], "none");

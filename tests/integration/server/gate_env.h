@@ -178,12 +178,12 @@ class GateEnv {
                       {"X-GitHub-Delivery", delivery_id},
                       {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex(secret, body)}});
   }
-  // Registers a runner through the protocol (executor local, nothing started); returns its
-  // Authorization header.
-  HeaderPairs register_runner(const std::string& name) {
+  // Registers a runner through the protocol (executor local unless told, nothing started);
+  // returns its Authorization header.
+  HeaderPairs register_runner(const std::string& name, const std::string& executor = "local") {
     auto r =
         http_post(host(), "/api/v1/runner/register",
-                  nlohmann::json{{"name", name}, {"executor", "local"}}.dump(), "application/json",
+                  nlohmann::json{{"name", name}, {"executor", executor}}.dump(), "application/json",
                   {{"Authorization",
                     "Bearer " + strip_newlines(read_file(dir_.path() / "registration-token"))}});
     EXPECT_EQ(r.status, 201) << r.body;

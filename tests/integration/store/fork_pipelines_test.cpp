@@ -1,7 +1,8 @@
 // Fork pull requests in the store (docs/security.md, "Fork pull requests"): a pipeline awaiting
 // approval has no claimable job until it is approved (once, by whom), a fork's claim carries no
-// forge token and no network, a newer push to the pull request drops the unapproved one, a commit
-// known only from forks is recognised, and the schema refuses what cannot be.
+// forge token and no network and is never a local runner's, a newer push to the pull request drops
+// the unapproved one, a commit known only from forks is recognised, and the schema refuses what
+// cannot be.
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>
@@ -69,9 +70,9 @@ class ForkPipelinesTest : public testing::DbTest {
       return id;
     });
   }
-  std::optional<store::ClaimedJob> claim() {
+  std::optional<store::ClaimedJob> claim(bool isolated = true) {
     return tx([&](pqxx::work& t) {
-      return store::claim_job(t, runner_, kAllTiers, std::chrono::seconds(60));
+      return store::claim_job(t, runner_, kAllTiers, std::chrono::seconds(60), isolated);
     });
   }
   std::string scalar(const std::string& sql) {
@@ -128,7 +129,7 @@ TEST_F(ForkPipelinesTest, NothingIsClaimableUntilTheApprovalThenItRunsContained)
 
 TEST_F(ForkPipelinesTest, TheRepositorysOwnPullRequestsKeepTheirTokenAndNetwork) {
   pull_request(false, core::PipelineState::pending);
-  auto job = claim();
+  auto job = claim(/*isolated=*/false);
   ASSERT_TRUE(job.has_value());
   EXPECT_EQ(job->forge_token, "ghs_repository_token");
   EXPECT_EQ(job->network, "bridge");
@@ -136,6 +137,8 @@ TEST_F(ForkPipelinesTest, TheRepositorysOwnPullRequestsKeepTheirTokenAndNetwork)
 
 TEST_F(ForkPipelinesTest, AForkRunAtOnceIsClaimableAndContained) {
   pull_request(true, core::PipelineState::pending);
+  // Not by a runner that cannot take the network away (the local executor).
+  EXPECT_FALSE(claim(/*isolated=*/false).has_value());
   auto job = claim();
   ASSERT_TRUE(job.has_value());
   EXPECT_EQ(job->forge_token, "");
