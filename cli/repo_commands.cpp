@@ -88,9 +88,10 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& repo : r.body["repos"]) {
         rows.push_back({str(repo, "id"), str(repo, "forge"), str(repo, "name"),
-                        str(repo, "default_branch"), str(repo, "clone_url")});
+                        str(repo, "default_branch"), str(repo, "fork_pull_requests"),
+                        str(repo, "clone_url")});
       }
-      print_table({"ID", "FORGE", "NAME", "BRANCH", "CLONE URL"}, rows);
+      print_table({"ID", "FORGE", "NAME", "BRANCH", "FORK PRS", "CLONE URL"}, rows);
     });
   });
 }

@@ -281,6 +281,8 @@ TEST(ForkPullRequests, IgnorePlansNothingAndSaysWhy) {
                         output);
   EXPECT_EQ(st, 0) << output;
   EXPECT_NE(output.find("fork pull requests: run"), std::string::npos) << output;
+  for (const auto& repo : env.get("/api/v1/repos")["repos"])
+    EXPECT_EQ(repo["fork_pull_requests"], repo["name"] == "acme/other" ? "run" : "ignore");
   st = util::run_capture({MLGATE_BINARY, "repo", "add", "--url", env.serve().url(), "--token-file",
                           (files.path() / "admin").string(), "--forge", "github", "--name",
                           "acme/third", "--clone-url", env.repo().file_url(), "--secret-file",
