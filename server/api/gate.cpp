@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
+#include "core/fork_policy.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/body.h"
@@ -17,6 +18,7 @@
 #include "server/services/gate_service.h"
 #include "store/deployments.h"
 #include "store/feedback.h"
+#include "store/pipelines.h"
 #include "store/repos.h"
 #include "util/strings.h"
 #include "vcs/validate.h"
@@ -90,6 +92,22 @@ void send_gate_refusal(httplib::Response& res, json gate, const std::string& sha
              {"gate", gate}});
 }
 
+// A commit known only from fork pull requests is never recorded as deployed, not even forced
+// (docs/security.md, "Fork pull requests"): answers 409 and returns true for one.
+bool refuse_fork_commit(const GateRoutes& deps, const store::RepoRow& repo, const std::string& sha,
+                        httplib::Response& res) {
+  const bool fork_only = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::commit_only_from_forks(tx, repo.id, sha);
+  });
+  if (!fork_only) return false;
+  send_error(res, 409, "fork_commit",
+             util::short_sha(sha) +
+                 " is known only from fork pull requests: " + std::string(core::kForkCommitReason) +
+                 ", not even with force (merge it into " + repo.full_name + " first)");
+  return true;
+}
+
 void create_deployment(const GateRoutes& deps, const httplib::Request& req,
                        httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
@@ -118,6 +136,7 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
                       "force needs a non-empty reason (it is audited)");
   if (reason.size() > 2000)
     return send_error(res, 400, "bad_request", "reason: at most 2000 characters");
+  if (refuse_fork_commit(deps, *repo, sha, res)) return;
   auto outcome = deps.gate.evaluate(*repo, sha, env);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
   const std::string decision = outcome.body["decision"];

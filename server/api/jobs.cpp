@@ -1,6 +1,7 @@
-// Jobs seen by people: a job's log and results (read), cancelling a job or a whole pipeline
-// (deploy; audited). Each route reaches only a job or pipeline of a repository the caller may
-// access (server/http/auth.h); runners and their tokens are in api/runner_admin.cpp.
+// Jobs seen by people: a job's log and results (read), cancelling a job or a whole pipeline and
+// approving a fork pull request's pipeline (deploy; audited). Each route reaches only a job or
+// pipeline of a repository the caller may access (server/http/auth.h); runners and their tokens
+// are in api/runner_admin.cpp.
 #include "store/jobs.h"
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "server/http/auth.h"
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
+#include "server/services/approval.h"
 #include "server/services/audit.h"
 #include "server/services/job_wakeup.h"
 #include "store/job_queue.h"
@@ -161,6 +163,15 @@ void cancel_pipeline(const JobRoutes& deps, const httplib::Request& req, httplib
   send_json(res, 202, {{"id", id}, {"jobs_cancelled", *count}});
 }
 
+// POST /api/v1/pipelines/{id}/approve: lets a fork pull request's pipeline run.
+void approve(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  const std::int64_t id = std::stoll(req.matches[1].str());
+  auto caller = deps.auth.authorize(req, res, "deploy", {ResourceKind::pipeline, id});
+  if (!caller) return;
+  const auto answer = approve_pipeline(deps.db, *caller, id);
+  send_json(res, answer.status, answer.body);
+}
+
 }  // namespace
 
 void register_job_routes(Router& http, const JobRoutes& deps) {
@@ -173,6 +184,8 @@ void register_job_routes(Router& http, const JobRoutes& deps) {
   http.post(
       R"(/api/v1/pipelines/(\d{1,18})/cancel)",
       [deps](const httplib::Request& q, httplib::Response& s) { cancel_pipeline(deps, q, s); });
+  http.post(R"(/api/v1/pipelines/(\d{1,18})/approve)",
+            [deps](const httplib::Request& q, httplib::Response& s) { approve(deps, q, s); });
 }
 
 }  // namespace mlgate::server

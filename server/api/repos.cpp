@@ -24,7 +24,8 @@ nlohmann::json repo_json(const store::RepoSummary& r) {
           {"clone_url", r.clone_url},
           {"default_branch", r.default_branch},
           {"api_base_url", r.api_base_url},
-          {"has_forge_token", r.has_forge_token}};
+          {"has_forge_token", r.has_forge_token},
+          {"fork_pull_requests", core::to_string(r.fork_pull_requests)}};
 }
 
 nlohmann::json delivery_json(const store::DeliveryRow& d) {
@@ -90,8 +91,15 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
   repo.forge_token = read_string(body, "token", false, error);
   repo.default_branch = read_string(body, "default_branch", false, error);
   repo.api_base_url = read_string(body, "api_base_url", false, error);
+  const std::string forks = read_string(body, "fork_pull_requests", false, error);
   if (error.empty() && repo.forge != "github" && repo.forge != "gitlab") {
     error = "forge must be 'github' or 'gitlab'";
+  }
+  if (error.empty() && !forks.empty()) {
+    if (auto policy = core::parse_fork_pull_requests(forks))
+      repo.fork_pull_requests = *policy;
+    else
+      error = "fork_pull_requests must be 'approve', 'run' or 'ignore'";
   }
   static const std::regex name_re("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$");
   if (error.empty() && !std::regex_match(repo.full_name, name_re)) {
@@ -108,7 +116,10 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
     auto id = deps.db.with([&](pqxx::connection& c) {
       pqxx::work tx(c);
       auto id = store::insert_repo(tx, repo);
-      audit(tx, *caller, "repo.add", id, {{"name", repo.full_name}, {"forge", repo.forge}});
+      audit(tx, *caller, "repo.add", id,
+            {{"name", repo.full_name},
+             {"forge", repo.forge},
+             {"fork_pull_requests", core::to_string(repo.fork_pull_requests)}});
       tx.commit();
       return id;
     });

@@ -182,7 +182,9 @@ void handle_request(const RunnerRoutes& deps, const httplib::Request& req, httpl
         if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t) != wanted.end())
           tiers.push_back(t);
       }
-      job = store::claim_job(tx, runner.id, tiers, std::chrono::seconds(cfg.lease_seconds));
+      // The local executor cannot take the network away: it never runs a fork's code.
+      job = store::claim_job(tx, runner.id, tiers, std::chrono::seconds(cfg.lease_seconds),
+                             runner.executor != "local");
       tx.commit();
       if (job) {
         log_event(spdlog::level::info, "job claimed",

@@ -78,6 +78,9 @@ json pipeline_json(const store::PipelineStatus& p) {
           {"finished_at", nullable(p.finished_at)},
           {"duration_seconds", nullable(p.duration_seconds)},
           {"age_seconds", p.age_seconds},
+          {"from_fork", p.from_fork},
+          {"approved_by", nullable(p.approved_by)},
+          {"approved_at", nullable(p.approved_at)},
           {"tiers", tiers},
           {"jobs", jobs}};
 }

@@ -97,6 +97,8 @@ std::string job_url(std::int64_t id);
 void dashboard_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
+void approve_pipeline_form(const PageDeps& deps, const httplib::Request& req,
+                           httplib::Response& res);
 void job_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void job_log_text(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void deliveries_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);

@@ -1,6 +1,7 @@
-// The status pages' routes (docs/pages.md): GET /, /repos/{owner}/{name}, /pipelines/{id},
-// /jobs/{id} (+ /jobs/{id}/log.txt), /deliveries, /login (form and POST), POST /logout, and the one
-// stylesheet at /static/style.css. The pages themselves live in server/pages/*.cpp.
+// The status pages' routes (docs/pages.md): GET /, /repos/{owner}/{name}, /pipelines/{id} (+ POST
+// /pipelines/{id}/approve), /jobs/{id} (+ /jobs/{id}/log.txt), /deliveries, /login (form and POST),
+// POST /logout, and the one stylesheet at /static/style.css. The pages themselves live in
+// server/pages/*.cpp.
 #include "server/pages/pages.h"
 
 namespace mlgate::server::pages {
@@ -16,6 +17,7 @@ void register_page_routes(Router& http, const PageDeps& deps) {
   http.get("/", bind(dashboard_page));
   http.get(R"(/repos/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+))", bind(repo_page));
   http.get(R"(/pipelines/(\d{1,18}))", bind(pipeline_page));
+  http.post(R"(/pipelines/(\d{1,18})/approve)", bind(approve_pipeline_form));
   http.get(R"(/jobs/(\d{1,18}))", bind(job_page));
   http.get(R"(/jobs/(\d{1,18})/log\.txt)", bind(job_log_text));
   http.get("/deliveries", bind(deliveries_page));

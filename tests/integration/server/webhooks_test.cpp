@@ -475,6 +475,66 @@ TEST(WebhookCeilings, TheServersCeilingCapsATiersBudget) {
   testing::PgCluster::instance().drop_database(conninfo);
 }
 
+// A pushed config that asks for more than the operator's ceilings (docs/security.md, "Operator
+// ceilings") plans no job: the pipeline fails with the ceiling and the config line, like any
+// config error. Within the ceilings (raised with serve's options), the same asks are granted and
+// handed to the runner.
+TEST(WebhookCeilings, AConfigAskingMoreThanTheCeilingsGetsAPipelineError) {
+  std::string conninfo = testing::PgCluster::instance().create_database("caps");
+  testing::GitRepoFixture repo;
+  const std::string greedy = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: echo hi
+    resources: {memory: 900g, pids: 100000}
+)";
+  std::string sha = repo.commit({{".mlgate.yml", greedy}}, "greedy");
+  testing::TempDir dir("mlgate-wh");
+  auto jobs = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx
+        .exec1("SELECT coalesce(string_agg(tier || ' ' || resources::text, ','), '') FROM jobs")[0]
+        .as<std::string>();
+  };
+  auto pipeline = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx.exec("SELECT state, coalesce(error, '') FROM pipelines ORDER BY id DESC LIMIT 1");
+  };
+  {
+    testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+    ASSERT_EQ(register_acme(serve, dir.path(), repo.file_url()), 201);
+    ASSERT_EQ(
+        post_signed(serve.host_port(), push_payload(sha).dump(), "push", "g-1", kSecret).status,
+        202);
+    ASSERT_TRUE(eventually([&] { return pipeline().size() == 1; })) << serve.log();
+    const auto p = pipeline()[0];
+    EXPECT_EQ(p[0].as<std::string>(), "failed");
+    const std::string error = p[1].as<std::string>();
+    EXPECT_NE(error.find(".mlgate.yml:6:25: 'memory' '900g' in 'resources' of tier "
+                         "'functionality' is over this server's ceiling of 16g (serve "
+                         "--max-job-memory)"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find(".mlgate.yml:6:37: 'pids' '100000'"), std::string::npos) << error;
+    EXPECT_NE(error.find("ceiling of 4096 processes (serve --max-job-pids)"), std::string::npos)
+        << error;
+    EXPECT_EQ(jobs(), "");
+  }
+  // The operator raises the ceilings: the same commit plans, with what it asked for.
+  testing::ServeProcess serve(
+      {.data_dir = dir.path(),
+       .database_url = conninfo,
+       .extra_args = {"--max-job-memory", "1t", "--max-job-pids", "100000"}});
+  ASSERT_EQ(post_signed(serve.host_port(), push_payload(sha).dump(), "push", "g-2", kSecret).status,
+            202);
+  EXPECT_TRUE(eventually([&] { return !jobs().empty(); })) << serve.log();
+  EXPECT_EQ(jobs(), R"(functionality {"pids": 100000, "memory_bytes": 966367641600})");
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
 TEST(WebhookRetention, DeliveriesOlderThanTheRetentionAreDeleted) {
   std::string conninfo = testing::PgCluster::instance().create_database("ret");
   {
