@@ -1206,7 +1206,8 @@ void Parser::tier_timeout(const Entry& e, TierFields& f) {
   if (*d.seconds > ceiling) {
     error(e.value_pos, "'timeout' " + format_duration(*d.seconds) + " of " + f.where +
                            " is over the ceiling of " + format_duration(ceiling) +
-                           " for this tier; timeouts can only be lowered");
+                           " for this tier (serve --max-timeout-" + f.tier.name +
+                           "); timeouts can only be lowered");
     return;
   }
   f.tier.timeout_seconds = *d.seconds;

@@ -307,9 +307,8 @@ CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote
     out.message = "no " + config_path + " at " + util::short_sha(sha);
     return out;
   }
-  // The config is validated against the design's budgets (the server's own timeout ceilings then
-  // cap them) and against the server's ceilings on resources, images and networks.
-  core::ConfigLimits limits;
+  // The config is validated against the server's ceilings: timeouts, resources, images, networks.
+  core::ConfigLimits limits = options.ceilings;
   limits.jobs = options.job_ceilings;
   auto parsed = core::parse_config(*text, limits);
   if (!parsed.ok()) {

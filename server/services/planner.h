@@ -26,7 +26,7 @@ namespace mlgate::server {
 struct PlannerOptions {
   int workers = 2;
   // Server ceilings on the tiers' budgets (default: the design's 5 m / 1 h / 24 h). A config may
-  // lower a budget; a server may lower the ceiling, which caps every job's timeout.
+  // lower a budget; asking more than the ceiling is a config error at the timeout's line.
   core::ConfigLimits ceilings;
   // What a tier may ask for (resources, images, networks); a config that asks for more is invalid.
   core::JobCeilings job_ceilings;

@@ -450,7 +450,7 @@ TEST_F(WebhookTest, ABranchDeletionAndADeploymentProtectionRuleAreRecordedButPla
   EXPECT_EQ(count("SELECT count(*) FROM pipelines"), 0);
 }
 
-TEST(WebhookCeilings, TheServersCeilingCapsATiersBudget) {
+TEST(WebhookCeilings, TheServersTimeoutCeilingCapsABudgetAndRefusesALongerOne) {
   std::string conninfo = testing::PgCluster::instance().create_database("cap");
   testing::GitRepoFixture repo;
   std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
@@ -472,6 +472,33 @@ TEST(WebhookCeilings, TheServersCeilingCapsATiersBudget) {
   };
   EXPECT_TRUE(eventually([&] { return timeouts() == "functionality=300,validation=600"; }))
       << timeouts();
+  // A config that asks for more than the server's ceiling (under the design's 1h) is an error at
+  // its line, naming the ceiling and serve's option; no job of it is planned.
+  const std::string longer = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  validation:
+    timeout: 20m
+    run: echo validation
+)";
+  std::string sha2 = repo.commit({{".mlgate.yml", longer}}, "c2");
+  ASSERT_EQ(
+      post_signed(serve.host_port(), push_payload(sha2).dump(), "push", "cap-2", kSecret).status,
+      202);
+  auto error_of = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    auto r =
+        tx.exec_params("SELECT state, coalesce(error, '') FROM pipelines WHERE sha = $1", sha2);
+    return r.empty() ? std::string() : r[0][0].as<std::string>() + ": " + r[0][1].as<std::string>();
+  };
+  ASSERT_TRUE(eventually([&] { return !error_of().empty(); })) << serve.log();
+  EXPECT_NE(error_of().find("failed: "), std::string::npos) << error_of();
+  EXPECT_NE(error_of().find(".mlgate.yml:5:14: 'timeout' 20m of tier 'validation' is over the "
+                            "ceiling of 10m for this tier (serve --max-timeout-validation)"),
+            std::string::npos)
+      << error_of();
+  EXPECT_EQ(timeouts(), "functionality=300,validation=600");
   testing::PgCluster::instance().drop_database(conninfo);
 }
 
