@@ -536,7 +536,7 @@ TEST(RunnerAgent, ADisabledRunnerStopsItsJobAndExitsAndTheJobRunsElsewhere) {
 image: mlgate/busybox:test
 tiers:
   functionality:
-    run: if [ "$MLGATE_ATTEMPT" = 1 ]; then echo first; sleep 120; else echo "attempt $MLGATE_ATTEMPT"; fi
+    run: if [ "$MLGATE_ATTEMPT" = 1 ]; then echo first; sleep 117; else echo "attempt $MLGATE_ATTEMPT"; fi
 )";
   auto sha = env.push(config);
   auto doomed = env.start_runner("doomed");
@@ -554,7 +554,8 @@ tiers:
   EXPECT_NE(env.runner_log("doomed").find("runner " + std::to_string(id) + " is disabled"),
             std::string::npos)
       << env.runner_log("doomed");
-  EXPECT_TRUE(testing::processes_matching("sleep 120").empty());
+  // 117 s: a duration no other test sleeps (the SIGKILL test before leaves its "sleep 120" behind).
+  EXPECT_TRUE(testing::processes_matching("sleep 117").empty());
   env.start_runner("survivor");
   auto p = env.wait_pipeline_end(sha);
   auto j = env.job(p, "functionality");
