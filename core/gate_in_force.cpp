@@ -103,9 +103,10 @@ GateResult evaluate_in_force(const GateInput& input, const DeployedRules& deploy
   GateResult out;
   out.rules.kind = RulesInForceKind::deployed_and_candidate;
   if (deployed.state == DeployedRulesState::known && deployed.rules) {
-    const GateInput other{deployed.rules->gate, deployed.rules->rubric,
-                          input.candidate,      input.baseline,
-                          input.tiers,          input.path_exists};
+    GateInput other{deployed.rules->gate, deployed.rules->rubric, input.candidate, input.baseline,
+                    input.tiers,          input.path_exists};
+    other.candidate_sha = input.candidate_sha;  // the same seeds: alike rules, alike intervals
+    other.baseline_sha = input.baseline_sha;
     theirs = evaluate_gate(other);
     out.rules.differences = diff_gate_rules(*deployed.rules, GateRules{input.gate, input.rubric});
     if (!out.rules.differences.empty())

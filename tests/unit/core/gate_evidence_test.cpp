@@ -431,6 +431,14 @@ TEST(GateEvidence, JsonCarriesTheEvidenceOfChecksFromPredictionsOnly) {
 }
 
 TEST(GateEvidence, RulesInForceEvaluateBothSetsAndKeepIdenticalIntervalsOnce) {
+  {
+    const Eval auc = auc_eval();  // a bootstrap: both rule sets draw the same resamples
+    const GateRules same{auc.gate, {}};
+    const GateResult r =
+        evaluate_in_force(auc.input(), DeployedRules{DeployedRulesState::known, &same});
+    ASSERT_EQ(r.checks.size(), 1u);
+    EXPECT_EQ(r.checks[0].rule_set, RuleSet::both);
+  }
   Eval e = recall_min(0.85);
   GateRules deployed{e.gate, {}};
   GateResult r = evaluate_in_force(e.input(), DeployedRules{DeployedRulesState::known, &deployed});
