@@ -107,7 +107,6 @@ struct MetricCheck {
   int line = 0;  // 1-based source position of the check
   int column = 0;
   CheckStatistics stats;
-  std::optional<double> max_spread;  // over a tier's repeats: max - min of the metric, >= 0
 };
 
 struct SliceCheck {

@@ -133,7 +133,6 @@ std::vector<Rule> metric_rules(const GateConfig& g) {
             threshold("max_increase", c.max_increase), flag("lower_is_better", c.lower_is_better),
             flag("optional", c.optional)}};
     add_statistics(r.settings, c.stats);
-    r.settings.push_back(number("max_spread", c.max_spread));
     out.push_back(std::move(r));
   }
   return out;
@@ -314,8 +313,7 @@ Json gate_json(const GateConfig& g) {
                        {"optional", c.optional},
                        {"line", c.line},
                        {"column", c.column},
-                       {"stats", stats_json(c.stats)},
-                       {"max_spread", opt(c.max_spread)}});
+                       {"stats", stats_json(c.stats)}});
   for (const SliceCheck& c : g.slices)
     slices.push_back({{"metric", c.metric},
                       {"by", c.by},
@@ -434,8 +432,7 @@ MetricCheck metric_of(const Json& j) {
           .optional = j.at("optional").get<bool>(),
           .line = j.at("line").get<int>(),
           .column = j.at("column").get<int>(),
-          .stats = stats_of(j),
-          .max_spread = opt_number_of(member(j, "max_spread"))};
+          .stats = stats_of(j)};
 }
 
 SliceCheck slice_of(const Json& j) {
