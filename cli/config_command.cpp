@@ -1,5 +1,7 @@
 // mlgate config validate [FILE]: checks a .mlgate.yml offline, with the same parser and limits the
-// server plans with. Exit 0 valid, 1 invalid (every error with line and column), 2 unreadable.
+// server plans with: the default ceilings of `mlgate serve`, or the ones given with the same
+// options (--max-job-memory, --allowed-images, ...). Exit 0 valid, 1 invalid (every error with
+// line and column), 2 unreadable.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -16,7 +18,9 @@ void add_config_commands(CLI::App& app, ExitCode& exit_code) {
   auto* validate = config->add_subcommand(
       "validate", "Check a .mlgate.yml offline: every error with its line and column");
   validate->add_option("file", *file, "The file to check")->capture_default_str();
-  validate->callback([file, &exit_code] {
+  auto ceilings = std::make_shared<core::JobCeilings>();
+  add_job_ceiling_options(validate, *ceilings, "The server's ceilings (default: serve's)");
+  validate->callback([file, ceilings, &exit_code] {
     std::ifstream in(*file, std::ios::binary);
     if (!in) {
       std::cerr << "mlgate: cannot read " << *file << "\n";
@@ -25,7 +29,9 @@ void add_config_commands(CLI::App& app, ExitCode& exit_code) {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    auto result = core::parse_config(text.str());
+    core::ConfigLimits limits;
+    limits.jobs = *ceilings;
+    auto result = core::parse_config(text.str(), limits);
     if (!result) {
       std::cerr << core::format_errors(result.errors, *file);
       std::cerr << *file << ": " << result.errors.size() << " error"

@@ -31,6 +31,7 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
   struct AddOptions {
     ClientOptions client;
     std::string forge, name, clone_url, secret_file, token_file, default_branch, api_base_url;
+    std::string fork_pull_requests;
   };
   auto add = std::make_shared<AddOptions>();
   auto* add_cmd = repo->add_subcommand("add", "Register a repository (admin token)");
@@ -47,6 +48,12 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
   add_cmd->add_option("--default-branch", add->default_branch, "Default branch (default main)");
   add_cmd->add_option("--api-base-url", add->api_base_url,
                       "GitHub Enterprise / self-hosted GitLab API URL");
+  add_cmd
+      ->add_option("--fork-pull-requests", add->fork_pull_requests,
+                   "Pull requests from forks: approve (default: run once someone with a deploy "
+                   "token approves), run (at once), ignore (never planned); always without "
+                   "network or forge token, never deployable")
+      ->check(CLI::IsMember({"approve", "run", "ignore"}));
   add_cmd->callback([add, &exit_code] {
     exit_code = run_client([&] {
       nlohmann::json body = {{"forge", add->forge},
@@ -56,12 +63,14 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
       if (!add->token_file.empty()) body["token"] = read_secret(add->token_file, "token");
       if (!add->default_branch.empty()) body["default_branch"] = add->default_branch;
       if (!add->api_base_url.empty()) body["api_base_url"] = add->api_base_url;
+      if (!add->fork_pull_requests.empty()) body["fork_pull_requests"] = add->fork_pull_requests;
       auto r = api_request(add->client, "POST", "/api/v1/repos", &body);
       if (add->client.json) {
         std::cout << r.body.dump(2) << "\n";
       } else {
         std::cout << "registered " << str(r.body, "forge") << " repository " << str(r.body, "name")
-                  << " (id " << str(r.body, "id") << ")\n";
+                  << " (id " << str(r.body, "id")
+                  << "; fork pull requests: " << str(r.body, "fork_pull_requests") << ")\n";
       }
     });
   });
@@ -79,9 +88,10 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& repo : r.body["repos"]) {
         rows.push_back({str(repo, "id"), str(repo, "forge"), str(repo, "name"),
-                        str(repo, "default_branch"), str(repo, "clone_url")});
+                        str(repo, "default_branch"), str(repo, "fork_pull_requests"),
+                        str(repo, "clone_url")});
       }
-      print_table({"ID", "FORGE", "NAME", "BRANCH", "CLONE URL"}, rows);
+      print_table({"ID", "FORGE", "NAME", "BRANCH", "FORK PRS", "CLONE URL"}, rows);
     });
   });
 }

@@ -1,4 +1,5 @@
-// mlgate runner (the agent) and mlgate runner-token create (a registration token, admin).
+// mlgate runner: the agent. Its subcommands `disable` and `enable`, `mlgate runners` and
+// `mlgate runner-token` are in runner_admin_commands.cpp.
 #include <signal.h>
 
 #include <fstream>
@@ -74,12 +75,14 @@ int run_runner(const RunnerOptions& opts) {
   return runners::run_agent(agent, stop);
 }
 
-// mlgate runner.
-void add_runner_command(CLI::App& app, ExitCode& exit_code) {
+// mlgate runner. `--server` is required only when the agent runs, that is when no subcommand
+// (disable, enable) is given: CLI11 runs this callback after a subcommand's too.
+CLI::App* add_runner_command(CLI::App& app, ExitCode& exit_code) {
   auto opts = std::make_shared<RunnerOptions>();
-  auto* cmd = app.add_subcommand("runner", "Run jobs for a server (Docker, or local processes)");
-  cmd->add_option("--server", opts->agent.server_url, "The server's URL, e.g. http://mlgate:8080")
-      ->required();
+  auto* cmd = app.add_subcommand(
+      "runner", "Run jobs for a server (Docker, or local processes); disable or enable a runner");
+  cmd->add_option("--server", opts->agent.server_url,
+                  "The server's URL, e.g. http://mlgate:8080 (required to run the agent)");
   cmd->add_option("--token-file", opts->token_file,
                   "File holding a runner registration token (needed on the first start)");
   cmd->add_option("--name", opts->agent.name, "Name shown on the pages (default: host name)");
@@ -112,7 +115,9 @@ void add_runner_command(CLI::App& app, ExitCode& exit_code) {
                   "CPU limit for tiers that set none");
   cmd->add_option("--default-pids", opts->agent.docker.defaults.pids,
                   "Process limit for tiers that set none");
-  cmd->callback([opts, &exit_code] {
+  cmd->callback([cmd, opts, &exit_code] {
+    if (!cmd->get_subcommands().empty()) return;
+    if (opts->agent.server_url.empty()) throw CLI::RequiredError("--server");
     try {
       exit_code.value = run_runner(*opts);
     } catch (const ClientError& e) {
@@ -120,39 +125,15 @@ void add_runner_command(CLI::App& app, ExitCode& exit_code) {
       exit_code.value = e.code();
     }
   });
-}
-
-// mlgate runner-token create.
-void add_runner_token_command(CLI::App& app, ExitCode& exit_code) {
-  auto* tokens = app.add_subcommand("runner-token", "Runner registration tokens (admin)");
-  tokens->require_subcommand(1);
-  struct CreateOptions {
-    ClientOptions client;
-    std::string name = "runners";
-  };
-  auto create = std::make_shared<CreateOptions>();
-  auto* create_cmd = tokens->add_subcommand(
-      "create", "Create a token runners register with (printed once; only its hash is kept)");
-  add_client_options(create_cmd, create->client);
-  create_cmd->add_option("--name", create->name, "What the token is for")->capture_default_str();
-  create_cmd->callback([create, &exit_code] {
-    exit_code.value = run_client([&] {
-      nlohmann::json body = {{"name", create->name}};
-      auto r = api_request(create->client, "POST", "/api/v1/runner-tokens", &body);
-      if (create->client.json) {
-        std::cout << r.body.dump(2) << "\n";
-      } else {
-        std::cout << r.body.value("token", std::string()) << "\n";
-      }
-    });
-  });
+  return cmd;
 }
 
 }  // namespace
 
 void add_runner_commands(CLI::App& app, ExitCode& exit_code) {
-  add_runner_command(app, exit_code);
-  add_runner_token_command(app, exit_code);
+  add_runner_switch_commands(add_runner_command(app, exit_code), exit_code);
+  add_runners_command(app, exit_code);
+  add_runner_token_commands(app, exit_code);
 }
 
 }  // namespace mlgate::cli

@@ -74,7 +74,7 @@ void add_retention_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
       ->check(CLI::Range(0, 36500));
 }
 
-// The planner and the tiers' budget ceilings.
+// The planner and the tiers' budget ceilings (the other ceilings: add_job_ceiling_options).
 void add_planner_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--planner-workers", opts->app.planner.workers, "Threads planning deliveries")
       ->capture_default_str()
@@ -192,12 +192,20 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
   add_retention_options(cmd, opts);
   add_planner_options(cmd, opts);
   add_runner_options(cmd, opts);
+  add_job_ceiling_options(cmd, opts->app.planner.job_ceilings, "Job ceilings");
   add_forge_options(cmd, opts);
   cmd->add_flag("--public-read", opts->app.public_read,
                 "Allow anonymous read access to pages and API");
   cmd->add_flag("--test-endpoints", opts->app.test_endpoints, "Add /debug/* routes (tests only)")
       ->group("");
-  cmd->callback([opts, &exit_code] { exit_code.value = serve_until_signalled(*opts); });
+  cmd->callback([opts, &exit_code] {
+    const auto& runners = opts->app.runners;
+    const std::string over =
+        job_defaults_over_ceilings(runners.default_cpus, runners.default_memory_bytes,
+                                   runners.default_pids, opts->app.planner.job_ceilings);
+    if (!over.empty()) throw CLI::ValidationError("the job defaults", over);
+    exit_code.value = serve_until_signalled(*opts);
+  });
 }
 
 }  // namespace mlgate::cli

@@ -1,8 +1,8 @@
-// mlgate status, pipelines, pipeline, logs, cancel and rubric (docs/cli.md): what a person asks
-// about pipelines from a terminal, and what a script asks with --json. Exit codes: 0 ok, 1 the
-// thing asked about failed (a pipeline failed, a job ended without passing, nothing to cancel),
-// 2 usage errors and an unknown repo, pipeline or job; 3 and 4 come from api_request (server
-// unreachable, token refused).
+// mlgate status, pipelines, pipeline, logs, cancel, approve and rubric (docs/cli.md): what a person
+// asks about pipelines from a terminal, and what a script asks with --json. Exit codes: 0 ok, 1 the
+// thing asked about failed (a pipeline failed, a job ended without passing, nothing to cancel or
+// approve), 2 usage errors and an unknown repo, pipeline or job; 3 and 4 come from api_request
+// (server unreachable, token refused).
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -417,6 +417,26 @@ void run_cancel(const CancelOptions& o) {
     std::cout << "pipeline " << id << ": cancelling " << n << " job" << (n == 1 ? "" : "s") << "\n";
 }
 
+// ---- approve ----
+
+struct ApproveOptions {
+  ClientOptions client;
+  std::string id;
+};
+
+// A fork pull request's pipeline that awaits approval runs; exit 1 when it was not awaiting it.
+void run_approve(const ApproveOptions& o) {
+  const auto id = parse_id(o.id, "pipeline");
+  auto r = request(o.client, "POST", "/api/v1/pipelines/" + id + "/approve", {409});
+  if (o.client.json) std::cout << r.body.dump(2) << "\n";
+  if (r.status == 409)
+    throw ClientError(
+        str(field(r.body, "error"), "message", "pipeline " + id + " is not awaiting approval"), 1);
+  if (!o.client.json)
+    std::cout << "pipeline " << id << ": approved by " << str(r.body, "approved_by") << ", "
+              << str(r.body, "state") << "\n";
+}
+
 // ---- rubric ----
 
 void run_rubric(bool as_json) {
@@ -495,6 +515,15 @@ void add_status_commands(CLI::App& app, ExitCode& exit_code) {
   cancel->add_flag("--job", cn->job, "The id is a job's");
   add_client_options(cancel, cn->client);
   on_run(cancel, cn, exit_code, run_cancel);
+
+  auto ap = std::make_shared<ApproveOptions>();
+  auto* approve = app.add_subcommand(
+      "approve",
+      "Let a fork pull request's pipeline run (deploy token; it still runs without network or "
+      "forge token, and its commit stays undeployable)");
+  approve->add_option("id", ap->id, "The pipeline id (state awaiting_approval)");
+  add_client_options(approve, ap->client);
+  on_run(approve, ap, exit_code, run_approve);
 
   auto rb = std::make_shared<bool>(false);
   auto* rubric = app.add_subcommand(

@@ -171,6 +171,7 @@ Badge pipeline_badge(std::optional<PipelineState> state) {
     case PipelineState::running:
       return badge("#007ec6");
     case PipelineState::pending:
+    case PipelineState::awaiting_approval:
       return badge("#dfb317");
     case PipelineState::cancelled:
       return badge("#9f9f9f");

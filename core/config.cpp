@@ -11,6 +11,30 @@ std::int64_t ConfigLimits::ceiling_for(std::string_view tier) const {
   return 0;
 }
 
+bool JobCeilings::image_allowed(std::string_view image) const {
+  for (const std::string& pattern : images)
+    if (glob_match(pattern, image)) return true;
+  return false;
+}
+
+bool JobCeilings::network_allowed(std::string_view network) const {
+  if (network == "none") return true;
+  for (const std::string& n : networks)
+    if (n == network) return true;
+  return false;
+}
+
+std::string format_memory_size(std::int64_t bytes) {
+  static constexpr std::pair<std::int64_t, char> kUnits[] = {{std::int64_t{1} << 50, 'p'},
+                                                             {std::int64_t{1} << 40, 't'},
+                                                             {std::int64_t{1} << 30, 'g'},
+                                                             {std::int64_t{1} << 20, 'm'},
+                                                             {std::int64_t{1} << 10, 'k'}};
+  for (const auto& [size, unit] : kUnits)
+    if (bytes >= size && bytes % size == 0) return std::to_string(bytes / size) + unit;
+  return std::to_string(bytes);
+}
+
 std::string format_errors(const std::vector<ConfigError>& errors, std::string_view filename) {
   std::string out;
   for (const ConfigError& e : errors) {

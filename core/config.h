@@ -29,15 +29,43 @@ inline constexpr std::size_t kMaxConfigBytes = 256 * 1024;
 // config is at most about twice kMaxConfigBytes however its aliases nest.
 inline constexpr std::size_t kMaxConfigAliasBytes = kMaxConfigBytes;
 
-// Hard-kill budgets. A tier's timeout defaults to its ceiling and may only be lowered.
+// What an operator grants a tier at most (serve --max-job-cpus, --max-job-memory, --max-job-pids,
+// --max-job-gpus, --allowed-images, --allowed-networks; docs/security.md, "Operator ceilings").
+// A tier that asks for more is a config error that names the ceiling, at the line that asks.
+struct JobCeilings {
+  double cpus = 8;
+  std::int64_t memory_bytes = std::int64_t{16} << 30;  // 16 GiB
+  std::int64_t pids = 4096;
+  int gpus = 0;
+  // Glob patterns (core/glob.h, '*' crosses '/') a tier's image must match. The default: the
+  // images mlgate's own scripts build (scripts/images); runners announce none.
+  std::vector<std::string> images = {"mlgate/*"};
+  // Of none and bridge. `none`, what a tier gets when it sets no network, is always allowed.
+  std::vector<std::string> networks = {"none"};
+
+  bool image_allowed(std::string_view image) const;
+  bool network_allowed(std::string_view network) const;
+};
+
+// Hard-kill budgets, and the operator's ceilings on what a tier may ask for. A tier's timeout
+// defaults to its ceiling and may only be lowered.
 struct ConfigLimits {
   std::int64_t functionality_timeout_seconds = 5 * 60;
   std::int64_t validation_timeout_seconds = 60 * 60;
   std::int64_t training_timeout_seconds = 24 * 60 * 60;
+  // nullopt: resources, images and networks are not held to ceilings (reading a config for its
+  // gates only). The planner and `mlgate config validate` always set them.
+  std::optional<JobCeilings> jobs;
 
   // The ceiling of a tier name; 0 for a name that is not a tier.
   std::int64_t ceiling_for(std::string_view tier) const;
 };
+
+// "4g", "512m", "1024k", "4Gi", "2GB", "1.5g" or plain bytes, in binary units (like Docker);
+// nullopt for anything else.
+std::optional<std::int64_t> parse_memory_size(std::string_view text);
+// Bytes as the largest binary unit that divides them: "16g", "512m", "1536k", "100".
+std::string format_memory_size(std::int64_t bytes);
 
 struct Resources {
   std::optional<double> cpus;                // > 0, e.g. 2 or 0.5 (docker --cpus)

@@ -57,6 +57,12 @@ std::string join(std::span<const std::string_view> names) {
   return out;
 }
 
+std::string join_strings(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out.empty() ? "none" : out;
+}
+
 std::string normalized(std::string_view s) {
   std::string out;
   for (char c : s.substr(0, 64)) {
@@ -656,6 +662,12 @@ class Parser {
   void manual_item(const Entry& e, const std::string& where);
   bool check_rubric_id(const Entry& e, const std::string& where);
   bool check_image(const std::string& image, Pos at, const std::string& where);
+  // The operator's allowed images (ConfigLimits::jobs), when the limits hold any: "image 'x'
+  // <what> is not allowed on this server (allowed: ...)".
+  void check_image_allowed(const std::string& image, Pos at, const std::string& what);
+  // "'<key>' <value> in <where> is over this server's ceiling of <ceiling> (serve <flag>)".
+  void over_ceiling(const Entry& e, const ResourceFields& f, const std::string& ceiling,
+                    const char* flag);
 
   template <typename Check, typename Fn>
   void parse_check_list(const Entry& e, const std::string& where, std::vector<Check>& out, Fn fn);
@@ -668,6 +680,8 @@ class Parser {
   std::vector<PendingWhen> pending_when_;  // of the gate being read
   bool expansion_error_ = false;           // errors_.front() is the alias that crossed the limit
   bool top_image_given_ = false;  // a bad top-level image is reported once, not once per tier
+  Pos top_image_pos_;
+  bool top_image_refused_ = false;  // the top-level image is over the ceilings (reported once)
 };
 
 bool is_merge_key(const YAML::Node& key) {
@@ -929,6 +943,12 @@ bool Parser::check_image(const std::string& image, Pos at, const std::string& wh
   return true;
 }
 
+void Parser::check_image_allowed(const std::string& image, Pos at, const std::string& what) {
+  if (!limits_.jobs || limits_.jobs->image_allowed(image)) return;
+  error(at, "image " + show(image) + " " + what + " is not allowed on this server (allowed: " +
+                join_strings(limits_.jobs->images) + "; serve --allowed-images)");
+}
+
 YAML::Node Parser::load_within_budget(const std::string& text, const AliasExpansion& expansion) {
   if (expansion.cut.empty()) return YAML::Load(text);
   const YAML::Mark& crossed = expansion.cut.front();
@@ -1076,6 +1096,7 @@ void Parser::top_version(const Entry& e, TopFields& f) {
 
 void Parser::top_image(const Entry& e, TopFields&) {
   top_image_given_ = true;
+  top_image_pos_ = e.value_pos;
   if (auto s = string_value(e, "the top level")) {
     if (check_image(*s, e.value_pos, "the top level")) config_.image = *s;
   }
@@ -1169,6 +1190,11 @@ void Parser::check_tier(const Entry& tier_entry, TierFields& f) {
             where + " has no image: set 'image' on the tier or at the top level");
     }
     tier.image = config_.image;
+    if (!tier.image.empty() && !top_image_refused_) {
+      const std::size_t before = errors_.size();
+      check_image_allowed(tier.image, top_image_pos_, "(the top level's, used by " + where + ")");
+      top_image_refused_ = errors_.size() != before;
+    }
   }
   const bool on_schedule = std::find(tier.on.begin(), tier.on.end(), "schedule") != tier.on.end();
   if (on_schedule && f.schedule == nullptr) {
@@ -1193,6 +1219,7 @@ void Parser::tier_image(const Entry& e, TierFields& f) {
     if (check_image(*s, e.value_pos, f.where)) {
       f.tier.image = *s;
       f.has_image = true;
+      check_image_allowed(*s, e.value_pos, "of " + f.where);
     }
   }
 }
@@ -1251,7 +1278,8 @@ void Parser::tier_timeout(const Entry& e, TierFields& f) {
   if (*d.seconds > ceiling) {
     error(e.value_pos, "'timeout' " + format_duration(*d.seconds) + " of " + f.where +
                            " is over the ceiling of " + format_duration(ceiling) +
-                           " for this tier; timeouts can only be lowered");
+                           " for this tier (serve --max-timeout-" + f.tier.name +
+                           "); timeouts can only be lowered");
     return;
   }
   f.tier.timeout_seconds = *d.seconds;
@@ -1261,6 +1289,10 @@ void Parser::tier_network(const Entry& e, TierFields& f) {
   if (auto s = string_value(e, f.where)) {
     if (std::find(kNetworks.begin(), kNetworks.end(), *s) == kNetworks.end()) {
       error(e.value_pos, "'network' in " + f.where + " must be none or bridge, not " + show(*s));
+    } else if (limits_.jobs && !limits_.jobs->network_allowed(*s)) {
+      error(e.value_pos, "'network' " + *s + " of " + f.where +
+                             " is not allowed on this server (allowed: " +
+                             join_strings(limits_.jobs->networks) + "; serve --allowed-networks)");
     } else {
       f.tier.network = *s;
     }
@@ -1339,10 +1371,18 @@ void Parser::parse_resources(const Entry& res, const std::string& tier_where, Re
   dispatch(*fields, kKeys, f);
 }
 
+void Parser::over_ceiling(const Entry& e, const ResourceFields& f, const std::string& ceiling,
+                          const char* flag) {
+  error(e.value_pos, "'" + e.key + "' " + show(e.value.Scalar()) + " in " + f.where +
+                         " is over this server's ceiling of " + ceiling + " (serve " + flag + ")");
+}
+
 void Parser::resource_cpus(const Entry& e, ResourceFields& f) {
   if (auto v = number_value(e, f.where)) {
     if (*v <= 0) {
       error(e.value_pos, "'cpus' in " + f.where + " must be positive");
+    } else if (limits_.jobs && *v > limits_.jobs->cpus) {
+      over_ceiling(e, f, format_number(limits_.jobs->cpus) + " CPUs", "--max-job-cpus");
     } else {
       f.out.cpus = *v;
     }
@@ -1358,6 +1398,8 @@ void Parser::resource_memory(const Entry& e, ResourceFields& f) {
                            describe(e.value));
   } else if (*bytes < 6 * 1024 * 1024) {
     error(e.value_pos, "'memory' in " + f.where + " is below Docker's minimum of 6m");
+  } else if (limits_.jobs && *bytes > limits_.jobs->memory_bytes) {
+    over_ceiling(e, f, format_memory_size(limits_.jobs->memory_bytes), "--max-job-memory");
   } else {
     f.out.memory_bytes = *bytes;
   }
@@ -1366,12 +1408,19 @@ void Parser::resource_memory(const Entry& e, ResourceFields& f) {
 void Parser::resource_count(const Entry& e, ResourceFields& f) {
   auto v = int_value(e, f.where);
   if (!v) return;
-  const std::int64_t low = e.key == "gpus" ? 0 : 1;
-  const std::int64_t high = e.key == "gpus" ? 1024 : std::numeric_limits<int>::max();
+  const bool gpus = e.key == "gpus";
+  const std::int64_t low = gpus ? 0 : 1;
+  const std::int64_t high = gpus ? 1024 : std::numeric_limits<int>::max();
+  const std::optional<std::int64_t> ceiling =
+      limits_.jobs ? std::optional<std::int64_t>(gpus ? limits_.jobs->gpus : limits_.jobs->pids)
+                   : std::nullopt;
   if (*v < low || *v > high) {
     error(e.value_pos, "'" + e.key + "' in " + f.where + " must be between " + std::to_string(low) +
                            " and " + std::to_string(high));
-  } else if (e.key == "gpus") {
+  } else if (ceiling && *v > *ceiling) {
+    over_ceiling(e, f, std::to_string(*ceiling) + (gpus ? " GPUs" : " processes"),
+                 gpus ? "--max-job-gpus" : "--max-job-pids");
+  } else if (gpus) {
     f.out.gpus = static_cast<int>(*v);
   } else {
     f.out.pids = static_cast<int>(*v);
@@ -2088,6 +2137,10 @@ void Parser::manual_item(const Entry& e, const std::string& where) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> parse_memory_size(std::string_view text) {
+  return parse_memory(text);
+}
 
 ConfigParseResult parse_config(std::string_view yaml, const ConfigLimits& limits) {
   try {

@@ -840,6 +840,8 @@ std::string_view to_string(CheckKind k) {
       return "rubric";
     case CheckKind::rules:
       return "rules";
+    case CheckKind::provenance:
+      return "provenance";
   }
   return "unknown";
 }

@@ -21,8 +21,9 @@ namespace mlgate::core {
 
 enum class Decision { allow, deny, pending };
 // `rules` is only ever used for the rules in force themselves: the deployed commit's rules cannot
-// be read (docs/gate.md, "The rules in force").
-enum class CheckKind { tier, metric, slice, fairness, predictions, rubric, rules };
+// be read (docs/gate.md, "The rules in force"). provenance: where the commit comes from (a fork
+// pull request's commit is never deployable; core/fork_policy.h).
+enum class CheckKind { tier, metric, slice, fairness, predictions, rubric, rules, provenance };
 // `pending` is only ever used for a tier check (a required tier that has not finished yet).
 // `inconclusive` only for an interval check (docs/gate.md "Evidence"): its interval straddles the
 // threshold; its when_inconclusive says whether that blocks.

@@ -9,12 +9,14 @@ namespace {
 template <typename E, std::size_t N>
 using Names = std::array<std::pair<E, std::string_view>, N>;
 
-constexpr Names<PipelineState, 6> pipeline_names{{{PipelineState::pending, "pending"},
-                                                  {PipelineState::running, "running"},
-                                                  {PipelineState::passed, "passed"},
-                                                  {PipelineState::failed, "failed"},
-                                                  {PipelineState::cancelled, "cancelled"},
-                                                  {PipelineState::error, "error"}}};
+constexpr Names<PipelineState, 7> pipeline_names{
+    {{PipelineState::pending, "pending"},
+     {PipelineState::running, "running"},
+     {PipelineState::passed, "passed"},
+     {PipelineState::failed, "failed"},
+     {PipelineState::cancelled, "cancelled"},
+     {PipelineState::error, "error"},
+     {PipelineState::awaiting_approval, "awaiting_approval"}}};
 
 constexpr Names<JobState, 9> job_names{{{JobState::blocked, "blocked"},
                                         {JobState::queued, "queued"},
@@ -94,7 +96,8 @@ std::optional<PlanState> parse_plan_state(std::string_view s) {
 }
 
 bool is_finished(PipelineState s) {
-  return s != PipelineState::pending && s != PipelineState::running;
+  return s != PipelineState::pending && s != PipelineState::running &&
+         s != PipelineState::awaiting_approval;
 }
 
 bool is_finished(JobState s) {

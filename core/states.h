@@ -10,7 +10,9 @@
 
 namespace mlgate::core {
 
-enum class PipelineState { pending, running, passed, failed, cancelled, error };
+// awaiting_approval: a fork pull request's pipeline, whose jobs wait (blocked, not claimable) until
+// someone with the deploy scope approves it; then pending (docs/security.md, "Fork pull requests").
+enum class PipelineState { pending, running, passed, failed, cancelled, error, awaiting_approval };
 
 enum class JobState {
   blocked,
@@ -47,7 +49,7 @@ std::optional<AttemptOutcome> parse_attempt_outcome(std::string_view s);
 std::optional<DeliveryVerdict> parse_delivery_verdict(std::string_view s);
 std::optional<PlanState> parse_plan_state(std::string_view s);
 
-// A finished pipeline or job no longer changes.
+// A finished pipeline or job no longer changes (a pipeline awaiting approval is not finished).
 bool is_finished(PipelineState s);
 bool is_finished(JobState s);
 

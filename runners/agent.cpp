@@ -200,10 +200,17 @@ class AttemptSession {
         }
         flush_once(false);
       } catch (const RunnerClientError& e) {
-        // The server is unreachable for now: keep the job running and try again; the lease is
-        // long enough to ride out a restart of the server.
-        if (!warned_) say("job " + std::to_string(job_) + ": " + e.what() + " (retrying)");
-        warned_ = true;
+        if (e.status() == 401 || e.status() == 403) {
+          // The server refuses this runner (disabled, or its row is gone): it has re-queued the
+          // job already, so stop it like a lost lease.
+          if (!lost_) say("job " + std::to_string(job_) + ": " + e.what() + "; stopping it");
+          lost_ = true;
+        } else {
+          // The server is unreachable for now: keep the job running and try again; the lease is
+          // long enough to ride out a restart of the server.
+          if (!warned_) say("job " + std::to_string(job_) + ": " + e.what() + " (retrying)");
+          warned_ = true;
+        }
       }
       lock.lock();
     }

@@ -107,18 +107,20 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
 void App::register_routes() {
   auto& db = db_;
   const Authorizer& auth = *auth_;
-  register_health_routes(http_, {db, auth, migrations_, config_.test_endpoints});
-  register_webhook_routes(http_, {*intake_, config_.webhook_max_bytes});
-  register_repo_routes(http_, {db, auth, *intake_});
-  register_runner_routes(http_, {db, auth, *wakeup_, config_.runners});
-  register_job_routes(http_, {db, auth});
-  register_gate_routes(http_, {db, auth, *gate_});
-  register_trigger_routes(http_, {db, auth, *mirrors_, config_.planner});
-  register_metrics_routes(http_, {db, auth, config_.runners});
-  register_badge_routes(http_, {db, auth});
-  register_status_routes(http_, {db, auth});
-  register_token_routes(http_, {db, auth});
-  pages::register_page_routes(http_, {db, auth});
+  Router& http = router_;
+  register_health_routes(http, {db, auth, migrations_, config_.test_endpoints});
+  register_webhook_routes(http, {*intake_, config_.webhook_max_bytes});
+  register_repo_routes(http, {db, auth, *intake_});
+  register_runner_routes(http, {db, auth, *wakeup_, config_.runners});
+  register_job_routes(http, {db, auth});
+  register_runner_admin_routes(http, {db, auth});
+  register_gate_routes(http, {db, auth, *gate_});
+  register_trigger_routes(http, {db, auth, *mirrors_, config_.planner});
+  register_metrics_routes(http, {db, auth, config_.runners});
+  register_badge_routes(http, {db, auth});
+  register_status_routes(http, {db, auth});
+  register_token_routes(http, {db, auth});
+  pages::register_page_routes(http, {db, auth});
 }
 
 App::~App() {

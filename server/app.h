@@ -18,6 +18,7 @@
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/http_util.h"
+#include "server/http/router.h"
 #include "server/services/planner.h"
 #include "server/workers/forge_feedback.h"
 #include "server/workers/scheduler.h"
@@ -80,7 +81,8 @@ class App {
   void run();
   void stop();
 
-  httplib::Server& http() { return http_; }
+  // Every route registered, in order (server/http/router.h).
+  const std::vector<RouteEntry>& routes() const { return router_.routes(); }
   store::Database& db() { return db_; }
   const AppConfig& config() const { return config_; }
   const std::vector<store::Migration>& migrations() const { return migrations_; }
@@ -108,6 +110,7 @@ class App {
   std::unique_ptr<ForgeFeedback> feedback_;
   std::unique_ptr<Authorizer> auth_;
   httplib::Server http_;
+  Router router_{http_};
   std::unique_ptr<Maintenance> maintenance_;
 };
 

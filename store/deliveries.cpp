@@ -192,6 +192,12 @@ std::optional<DeliveryRow> get_delivery(pqxx::transaction_base& tx, std::int64_t
   return d;
 }
 
+std::optional<RepoOwner> delivery_owner(pqxx::transaction_base& tx, std::int64_t id) {
+  auto r = tx.exec_params("SELECT repo_id FROM webhook_deliveries WHERE id = $1", id);
+  if (r.empty()) return std::nullopt;
+  return RepoOwner{get_optional<std::int64_t>(r[0][0])};
+}
+
 std::vector<std::int64_t> pending_deliveries(pqxx::transaction_base& tx, int limit) {
   std::vector<std::int64_t> out;
   for (const auto& r : tx.exec_params(

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/states.h"
+#include "store/repos.h"
 
 namespace mlgate::store {
 
@@ -109,6 +110,9 @@ std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_
 std::vector<DeliveryRow> list_deliveries(pqxx::transaction_base& tx, int limit,
                                          std::optional<std::int64_t> repo_id = std::nullopt);
 std::optional<DeliveryRow> get_delivery(pqxx::transaction_base& tx, std::int64_t id);
+// The repository delivery `id` names (none for a repository that is not registered); nullopt when
+// there is no such delivery.
+std::optional<RepoOwner> delivery_owner(pqxx::transaction_base& tx, std::int64_t id);
 
 // Deliveries accepted but not planned (the process died, or planning is due), oldest first.
 std::vector<std::int64_t> pending_deliveries(pqxx::transaction_base& tx, int limit);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/fork_policy.h"
 #include "store/pipelines.h"
 #include "store/pq.h"
 #include "store/state_text.h"
@@ -86,9 +87,11 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
 
 std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
-                                    std::chrono::seconds lease) {
+                                    std::chrono::seconds lease, bool isolated) {
   auto r = tx.exec_params(
       "WITH next AS (SELECT id FROM jobs WHERE state = 'queued' AND tier = ANY ($2::text[]) "
+      "  AND ($4 OR NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.id = jobs.pipeline_id "
+      "    AND p.from_fork)) "
       "  ORDER BY priority, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
       "UPDATE jobs j SET state = 'running', runner_id = $1, attempt = j.attempt + 1, "
       "  lease_expires_at = now() + make_interval(secs => $3), started_at = now(), "
@@ -97,7 +100,7 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
       "FROM next WHERE j.id = next.id "
       "RETURNING j.id, j.pipeline_id, j.attempt, j.tier, j.image, j.command, j.network, "
       "  j.timeout_seconds, j.resources::text, j.env::text",
-      runner_id, to_pg_array(tiers), static_cast<double>(lease.count()));
+      runner_id, to_pg_array(tiers), static_cast<double>(lease.count()), isolated);
   if (r.empty()) return std::nullopt;
   ClaimedJob job;
   job.job_id = r[0][0].as<std::int64_t>();
@@ -113,8 +116,8 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
 
   auto p = tx.exec_params1(
       "SELECT p.sha, p.ref, p.pr_number IS NOT NULL, r.id, r.forge, r.full_name, r.clone_url, "
-      "coalesce(r.forge_token, '') FROM pipelines p JOIN repos r ON r.id = p.repo_id "
-      "WHERE p.id = $1",
+      "coalesce(r.forge_token, ''), p.from_fork FROM pipelines p "
+      "JOIN repos r ON r.id = p.repo_id WHERE p.id = $1",
       job.pipeline_id);
   job.sha = p[0].as<std::string>();
   job.ref = p[1].as<std::string>();
@@ -124,6 +127,12 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
   job.repo = p[5].as<std::string>();
   job.clone_url = p[6].as<std::string>();
   job.forge_token = p[7].as<std::string>();
+  if (p[8].as<bool>()) {
+    // A fork's code (docs/security.md, "Fork pull requests"): fetched anonymously, and no network,
+    // whatever was planned.
+    job.forge_token.clear();
+    job.network = std::string(core::kForkJobNetwork);
+  }
 
   if (job.attempt > 1) {
     // A new attempt starts clean: nothing an earlier, lost attempt uploaded counts.
@@ -272,12 +281,12 @@ int expire_leases(pqxx::work& tx) {
   return requeue_lost(tx, rows, "lease expired");
 }
 
-int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id) {
+int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id, const std::string& why) {
   auto rows = tx.exec_params(
       "SELECT id, pipeline_id, attempt, max_attempts, runner_id FROM jobs "
       "WHERE state = 'running' AND runner_id = $1 ORDER BY id FOR UPDATE",
       runner_id);
-  return requeue_lost(tx, rows, "runner restarted");
+  return requeue_lost(tx, rows, why);
 }
 
 bool request_job_cancel(pqxx::work& tx, std::int64_t job_id, const std::string& reason) {

@@ -25,27 +25,28 @@ struct ClaimedJob {
   int attempt = 1;  // 1 for the first run, 2 after one lost lease, ...
   std::int64_t repo_id = 0;
   std::string forge;
-  std::string repo;       // full name
-  std::string clone_url;  // where the runner fetches the commit
-  std::string fetch_ref;  // for pull/merge requests: the ref that holds the head commit
-  std::string forge_token;
+  std::string repo;         // full name
+  std::string clone_url;    // where the runner fetches the commit
+  std::string fetch_ref;    // for pull/merge requests: the ref that holds the head commit
+  std::string forge_token;  // empty for a fork's pipeline: the runner fetches anonymously
   std::string sha;
   std::string ref;
   std::string tier;
   std::string image;
   std::string command;
-  std::string network;
+  std::string network;  // always none for a fork's pipeline
   std::int64_t timeout_seconds = 0;
   std::string resources_json;  // {"cpus":2,"memory_bytes":...,"gpus":1,"pids":...}
   std::string env_json;        // {"KEY":"value"}
 };
 
 // Claims the oldest queued job of the highest priority among `tiers` for `runner_id`: attempt+1,
-// state running, lease now + lease. Returns nothing when no job is queued (or every one is locked
-// by a concurrent claim).
+// state running, lease now + lease. Without `isolated` (a runner whose executor cannot take the
+// network away, `local`), a fork pull request's jobs are left for other runners. Returns nothing
+// when no job is queued (or every one is locked by a concurrent claim).
 std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
-                                    std::chrono::seconds lease);
+                                    std::chrono::seconds lease, bool isolated = true);
 
 // Whether `runner_id` still holds attempt `attempt` of the job, and whether it was asked to stop.
 struct LeaseState {
@@ -110,9 +111,10 @@ bool record_results_file(pqxx::work& tx, std::int64_t job_id, std::int64_t runne
 // fails with "runner lost" after max_attempts. Returns how many jobs it touched.
 int expire_leases(pqxx::work& tx);
 
-// A runner that restarted gives up the attempts it held in its earlier life: they are requeued at
-// once as if their leases had expired. Returns how many.
-int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id);
+// A runner that restarted (or was disabled) gives up the attempts it held: they are requeued at
+// once as if their leases had expired, `why` recorded with the state change. Returns how many.
+int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id,
+                        const std::string& why = "runner restarted");
 
 // Asks a job to stop: a queued or blocked job is cancelled at once (its dependants skipped), a
 // running one gets cancel_requested (the runner sees it in its next heartbeat or lease check).

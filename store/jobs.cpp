@@ -115,10 +115,12 @@ std::map<std::int64_t, RunnerLiveness> runner_liveness(pqxx::transaction_base& t
   for (const auto& r :
        tx.exec("SELECT id, last_seen_at > now() - interval '90 seconds' FROM runners ORDER BY id"))
     out[r[0].as<std::int64_t>()].seen_recently = r[1].as<bool>();
-  for (const auto& r :
-       tx.exec("SELECT runner_id, count(*) FROM jobs WHERE state = 'running' GROUP BY runner_id")) {
-    auto runner = get_optional<std::int64_t>(r[0]);
-    if (runner) out[*runner].running_jobs = r[1].as<long>();
+  for (const auto& r : tx.exec(
+           "SELECT j.runner_id, j.id, p.repo_id FROM jobs j JOIN pipelines p ON p.id = "
+           "j.pipeline_id WHERE j.state = 'running' AND j.runner_id IS NOT NULL ORDER BY j.id")) {
+    auto& live = out[r[0].as<std::int64_t>()];
+    ++live.running_jobs;
+    live.jobs.push_back({r[1].as<std::int64_t>(), r[2].as<std::int64_t>()});
   }
   return out;
 }

@@ -52,9 +52,14 @@ std::optional<std::int64_t> repo_of_pipeline(pqxx::transaction_base& tx, std::in
 // waiting ones (whose cancel also skips their dependants), each group in tier order.
 std::vector<std::int64_t> cancellable_jobs(pqxx::transaction_base& tx, std::int64_t pipeline_id);
 
+struct RunnerJob {
+  std::int64_t job_id = 0;
+  std::int64_t repo_id = 0;
+};
 struct RunnerLiveness {
   bool seen_recently = false;  // a heartbeat in the last 90 seconds
   long running_jobs = 0;
+  std::vector<RunnerJob> jobs;  // the jobs it runs now, by id
 };
 // Every runner's liveness, by runner id.
 std::map<std::int64_t, RunnerLiveness> runner_liveness(pqxx::transaction_base& tx);

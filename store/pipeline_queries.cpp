@@ -24,7 +24,8 @@ const std::string kPipelineColumns =
     "p.id, p.repo_id, r.full_name, p.trigger, p.ref, p.branch, p.sha, p.pr_number, p.state, "
     "coalesce(p.error, ''), p.commit_message, p.author, " +
     iso("p.created_at") + ", " + iso("p.started_at") + ", " + iso("p.finished_at") + ", " +
-    duration("p") + ", extract(epoch FROM now() - p.created_at)::float8";
+    duration("p") + ", extract(epoch FROM now() - p.created_at)::float8, p.from_fork, " +
+    "coalesce(p.approved_by, ''), " + iso("p.approved_at");
 
 PipelineStatus to_pipeline(const pqxx::row& r) {
   PipelineStatus p;
@@ -45,6 +46,9 @@ PipelineStatus to_pipeline(const pqxx::row& r) {
   p.finished_at = get_optional<std::string>(r[14]).value_or("");
   p.duration_seconds = get_optional<double>(r[15]);
   p.age_seconds = std::max(0.0, r[16].as<double>());
+  p.from_fork = r[17].as<bool>();
+  p.approved_by = r[18].as<std::string>();
+  p.approved_at = get_optional<std::string>(r[19]).value_or("");
   return p;
 }
 

@@ -61,6 +61,9 @@ struct PipelineStatus {
   std::string finished_at;
   std::optional<double> duration_seconds;  // as for a job
   double age_seconds = 0;                  // now - created_at
+  bool from_fork = false;                  // a pull request from another repository
+  std::string approved_by;                 // who approved it ("" when not approved)
+  std::string approved_at;                 // ISO 8601 UTC, "" when not approved
   std::vector<JobStatus> jobs;             // functionality, validation, training order
 };
 

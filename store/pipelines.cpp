@@ -83,21 +83,23 @@ int advance_blocked_jobs(pqxx::work& tx, std::int64_t pipeline_id) {
         "    WHERE n.pipeline_id = b.pipeline_id AND n.tier = ANY (b.needs)), "
         "  (SELECT string_agg(n.tier || ' ' || n.state, ', ' ORDER BY n.tier) FROM jobs n "
         "    WHERE n.pipeline_id = b.pipeline_id AND n.tier = ANY (b.needs) "
-        "    AND n.state IN ('failed', 'timed_out', 'cancelled', 'error', 'skipped')) "
-        "FROM jobs b WHERE b.pipeline_id = $1 AND b.state = 'blocked' ORDER BY b.id "
-        "FOR UPDATE OF b",
+        "    AND n.state IN ('failed', 'timed_out', 'cancelled', 'error', 'skipped')), "
+        "  p.state = 'awaiting_approval' "
+        "FROM jobs b JOIN pipelines p ON p.id = b.pipeline_id "
+        "WHERE b.pipeline_id = $1 AND b.state = 'blocked' ORDER BY b.id FOR UPDATE OF b",
         pipeline_id);
     for (const auto& r : rows) {
       auto job_id = r[0].as<std::int64_t>();
       bool all_passed = r[1].as<bool>();
       auto ended = get_optional<std::string>(r[2]);
+      const bool awaiting_approval = r[3].as<bool>();
       if (ended) {
         std::string detail = "a need did not pass: " + *ended;
         tx.exec_params(
             "UPDATE jobs SET state = 'skipped', finished_at = now(), message = $2 WHERE id = $1",
             job_id, detail);
         record_state_change(tx, pipeline_id, job_id, JobState::blocked, JobState::skipped, detail);
-      } else if (all_passed) {
+      } else if (all_passed && !awaiting_approval) {
         tx.exec_params("UPDATE jobs SET state = 'queued', queued_at = now() WHERE id = $1", job_id);
         record_state_change(tx, pipeline_id, job_id, JobState::blocked, JobState::queued,
                             "needs passed");
@@ -122,18 +124,22 @@ std::int64_t create_pipeline(pqxx::work& tx, const NewPipeline& p) {
   auto id =
       tx.exec_params1(
             "INSERT INTO pipelines (repo_id, delivery_id, trigger, ref, branch, sha, before_sha,"
-            " pr_number, commit_message, author, state, error, config, finished_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb,"
+            " pr_number, commit_message, author, state, error, config, from_fork, finished_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14,"
             " CASE WHEN $11 IN ('failed', 'error', 'passed') THEN now() END) RETURNING id",
             p.repo_id, p.delivery_row_id, p.trigger, p.ref, p.branch, p.sha,
             non_empty(p.before_sha), p.pr_number, p.commit_message, p.author, state_text(p.state),
-            p.error, non_empty(p.config_json))[0]
+            p.error, non_empty(p.config_json), p.from_fork)[0]
           .as<std::int64_t>();
-  record_state_change(tx, id, std::nullopt, p.state, p.error.value_or("planned"));
+  const bool awaiting = p.state == PipelineState::awaiting_approval;
+  record_state_change(tx, id, std::nullopt, p.state,
+                      p.error.value_or(awaiting ? "planned; a fork pull request: waiting for "
+                                                  "approval by a maintainer"
+                                                : "planned"));
   for (const auto& j : p.jobs) {
     nlohmann::json env = nlohmann::json::object();
     for (const auto& [k, v] : j.env) env[k] = v;
-    const JobState state = j.needs.empty() ? JobState::queued : JobState::blocked;
+    const JobState state = j.needs.empty() && !awaiting ? JobState::queued : JobState::blocked;
     auto job_id =
         tx.exec_params1(
               "INSERT INTO jobs (pipeline_id, tier, priority, state, needs, image, command,"
@@ -154,7 +160,8 @@ int cancel_superseded(pqxx::work& tx, std::int64_t repo_id, const std::string& t
                       std::int64_t newer_pipeline_id) {
   auto rows = tx.exec_params(
       "SELECT j.id, j.pipeline_id, j.state FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
-      "WHERE p.repo_id = $1 AND p.id < $2 AND p.trigger = $3 AND j.cancel_superseded "
+      "WHERE p.repo_id = $1 AND p.id < $2 AND p.trigger = $3 "
+      "AND (j.cancel_superseded OR p.state = 'awaiting_approval') "
       "AND j.state IN ('queued', 'blocked') "
       "AND (CASE WHEN $3 = 'pull_request' THEN p.pr_number = $5 ELSE p.branch = $4 END) "
       "ORDER BY j.id FOR UPDATE OF j",
@@ -187,6 +194,8 @@ PipelineState refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
   PipelineState next;
   if (running > 0) {
     next = PipelineState::running;
+  } else if (waiting > 0 && current == PipelineState::awaiting_approval) {
+    next = current;  // nothing runs before the approval (approve_pipeline moves it on)
   } else if (waiting > 0) {
     // Some jobs ran already: the pipeline is under way.
     next = (current == PipelineState::running || failed + cancelled > 0) ? PipelineState::running
@@ -208,6 +217,49 @@ PipelineState refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
     record_state_change(tx, pipeline_id, current, next, "");
   }
   return next;
+}
+
+Approval approve_pipeline(pqxx::work& tx, std::int64_t pipeline_id, const std::string& actor) {
+  Approval out;
+  auto r = tx.exec_params("SELECT repo_id, sha, state FROM pipelines WHERE id = $1 FOR UPDATE",
+                          pipeline_id);
+  if (r.empty()) return out;
+  out.found = true;
+  out.repo_id = r[0][0].as<std::int64_t>();
+  out.sha = r[0][1].as<std::string>();
+  out.state = pipeline_state_of(r[0][2]);
+  if (out.state != PipelineState::awaiting_approval) return out;
+  tx.exec_params(
+      "UPDATE pipelines SET state = 'pending', approved_by = $2, approved_at = now() "
+      "WHERE id = $1",
+      pipeline_id, actor);
+  record_state_change(tx, pipeline_id, PipelineState::awaiting_approval, PipelineState::pending,
+                      "approved by " + actor);
+  advance_blocked_jobs(tx, pipeline_id);
+  out.state = refresh_pipeline_state(tx, pipeline_id);
+  out.approved = true;
+  notify_jobs(tx);
+  return out;
+}
+
+bool commit_only_from_forks(pqxx::transaction_base& tx, std::int64_t repo_id,
+                            const std::string& sha) {
+  return tx
+      .exec_params1(
+          "SELECT coalesce(bool_and(from_fork), false) FROM pipelines "
+          "WHERE repo_id = $1 AND sha = $2",
+          repo_id, sha)[0]
+      .as<bool>();
+}
+
+bool commit_known_from_repository(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                  const std::string& sha) {
+  return tx
+      .exec_params1(
+          "SELECT EXISTS (SELECT 1 FROM pipelines WHERE repo_id = $1 AND sha = $2 AND NOT "
+          "from_fork)",
+          repo_id, sha)[0]
+      .as<bool>();
 }
 
 void notify_jobs(pqxx::work& tx) {

@@ -36,8 +36,10 @@ struct NewPipeline {
   std::optional<std::int64_t> pr_number;
   std::string commit_message;
   std::string author;
-  // failed for a config error, error when planning broke
+  // failed for a config error, error when planning broke, awaiting_approval for a fork's pipeline
+  // that waits for a maintainer (its jobs are then all blocked)
   core::PipelineState state = core::PipelineState::pending;
+  bool from_fork = false;            // a pull request whose head is another repository
   std::optional<std::string> error;  // the message shown on the pipeline
   std::string config_json;           // the parsed config, for the record ("" = none)
   std::vector<NewJob> jobs;
@@ -46,11 +48,14 @@ struct NewPipeline {
 // The priority that orders claims: functionality before validation before training.
 int tier_priority(const std::string& tier);
 
-// Inserts the pipeline and its jobs (queued when they need nothing, else blocked); returns its id.
+// Inserts the pipeline and its jobs (queued when they need nothing, else blocked; all blocked while
+// the pipeline awaits approval); returns its id.
 std::int64_t create_pipeline(pqxx::work& tx, const NewPipeline& p);
 
 // Cancels the queued and blocked jobs, of tiers with cancel_superseded, of older pipelines of the
-// same repo and branch (for pull requests: the same PR). Returns how many jobs were cancelled.
+// same repo and branch (for pull requests: the same PR), and every job of an older pipeline that
+// still awaits approval (nobody approves code that was pushed over). Returns how many jobs were
+// cancelled.
 int cancel_superseded(pqxx::work& tx, std::int64_t repo_id, const std::string& trigger,
                       const std::string& branch, std::optional<std::int64_t> pr_number,
                       std::int64_t newer_pipeline_id);
@@ -67,13 +72,36 @@ void record_state_change(pqxx::work& tx, std::int64_t pipeline_id,
                          std::optional<core::PipelineState> from, core::PipelineState to,
                          const std::string& detail);
 
-// Moves the pipeline's blocked jobs on: queued when every need passed, skipped (with the reason)
-// when a need ended without passing; repeats so that a skip reaches jobs further down. Returns
-// how many jobs moved.
+// Moves the pipeline's blocked jobs on: queued when every need passed (never while the pipeline
+// awaits approval), skipped (with the reason) when a need ended without passing; repeats so that a
+// skip reaches jobs further down. Returns how many jobs moved.
 int advance_blocked_jobs(pqxx::work& tx, std::int64_t pipeline_id);
 
 // Recomputes a pipeline's state from its jobs (recording the change when it changes).
 core::PipelineState refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id);
+
+// What approving a pipeline did.
+struct Approval {
+  bool found = false;
+  std::int64_t repo_id = 0;
+  std::string sha;
+  core::PipelineState state = core::PipelineState::pending;  // before the call when not approved
+  bool approved = false;  // false: it was not awaiting approval (state says what it is)
+};
+// Approves a fork's pipeline that awaits approval: records who (`actor`) and when, moves it to
+// pending and queues its jobs that need nothing (then wakes the runners). Locks the pipeline row,
+// so two approvals approve once.
+Approval approve_pipeline(pqxx::work& tx, std::int64_t pipeline_id, const std::string& actor);
+
+// True when the repository's pipelines know `sha` only from fork pull requests: at least one
+// pipeline of a fork has it and no other pipeline does. Such a commit is never deployable.
+bool commit_only_from_forks(pqxx::transaction_base& tx, std::int64_t repo_id,
+                            const std::string& sha);
+
+// True when a pipeline that is not a fork's has `sha`: the commit came to the repository itself
+// (pushed, tagged, or a pull request from a branch of the repository).
+bool commit_known_from_repository(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                  const std::string& sha);
 
 // Wakes runners waiting for jobs (delivered when the transaction commits).
 void notify_jobs(pqxx::work& tx);

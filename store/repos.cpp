@@ -1,5 +1,7 @@
 #include "store/repos.h"
 
+#include <stdexcept>
+
 #include "store/pq.h"
 
 namespace mlgate::store {
@@ -7,7 +9,7 @@ namespace {
 
 constexpr const char* kColumns =
     "id, forge, full_name, clone_url, default_branch, coalesce(api_base_url, ''), "
-    "forge_token IS NOT NULL, webhook_secret, coalesce(forge_token, '')";
+    "forge_token IS NOT NULL, webhook_secret, coalesce(forge_token, ''), fork_pull_requests";
 
 RepoRow to_row(const pqxx::row& r) {
   RepoRow row;
@@ -20,6 +22,10 @@ RepoRow to_row(const pqxx::row& r) {
   row.has_forge_token = r[6].as<bool>();
   row.webhook_secret = r[7].as<std::string>();
   row.forge_token = r[8].as<std::string>();
+  const std::string policy = r[9].as<std::string>();
+  auto parsed = core::parse_fork_pull_requests(policy);
+  if (!parsed) throw std::runtime_error("unknown fork_pull_requests '" + policy + "' in repos");
+  row.fork_pull_requests = *parsed;
   return row;
 }
 
@@ -34,11 +40,12 @@ std::int64_t insert_repo(pqxx::work& tx, const NewRepo& repo) {
   return tx
       .exec_params1(
           "INSERT INTO repos (forge, full_name, clone_url, webhook_secret, forge_token, "
-          "default_branch, api_base_url) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+          "default_branch, api_base_url, fork_pull_requests) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
           repo.forge, repo.full_name, repo.clone_url, repo.webhook_secret,
           non_empty(repo.forge_token),
           repo.default_branch.empty() ? std::string("main") : repo.default_branch,
-          non_empty(repo.api_base_url))[0]
+          non_empty(repo.api_base_url), std::string(core::to_string(repo.fork_pull_requests)))[0]
       .as<std::int64_t>();
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/fork_policy.h"
+
 namespace mlgate::store {
 
 struct RepoSummary {
@@ -18,11 +20,17 @@ struct RepoSummary {
   std::string default_branch;
   std::string api_base_url;
   bool has_forge_token = false;
+  core::ForkPullRequests fork_pull_requests = core::ForkPullRequests::approve;
 };
 
 struct RepoRow : RepoSummary {
   std::string webhook_secret;
   std::string forge_token;
+};
+
+// The repository a row (a delivery, a token) belongs to, if any: what authorization checks.
+struct RepoOwner {
+  std::optional<std::int64_t> repo_id;  // nullopt: the row belongs to no repository
 };
 
 struct NewRepo {
@@ -33,6 +41,7 @@ struct NewRepo {
   std::string forge_token;  // empty: none
   std::string default_branch = "main";
   std::string api_base_url;  // empty: the forge's public API
+  core::ForkPullRequests fork_pull_requests = core::ForkPullRequests::approve;
 };
 
 // Throws pqxx::unique_violation when (forge, full_name) exists, pqxx::check_violation for

@@ -42,17 +42,18 @@ std::int64_t insert_runner(pqxx::work& tx, const NewRunner& runner, const std::s
 }
 
 std::optional<RunnerRow> authenticate_runner(pqxx::work& tx, const std::string& credential) {
+  const std::string hash = util::sha256_hex(credential);
   // Marking the runner seen is a write; doing it at most every 5 s keeps a busy runner's calls
-  // from queueing on its row lock.
-  auto r = tx.exec_params(std::string("SELECT ") + kRunnerColumns +
-                              ", last_seen_at < now() - interval '5 seconds' FROM runners "
-                              "WHERE token_hash = $1 AND disabled_at IS NULL",
-                          util::sha256_hex(credential));
+  // from queueing on its row lock. It comes before the share lock below: a transaction never
+  // waits for the row while holding it, so two calls of one runner cannot deadlock.
+  tx.exec_params(
+      "UPDATE runners SET last_seen_at = now() WHERE token_hash = $1 AND disabled_at IS NULL "
+      "AND last_seen_at < now() - interval '5 seconds'",
+      hash);
+  auto r = tx.exec_params(
+      std::string("SELECT ") + kRunnerColumns + " FROM runners WHERE token_hash = $1 FOR SHARE",
+      hash);
   if (r.empty()) return std::nullopt;
-  if (r[0][8].as<bool>()) {
-    tx.exec_params("UPDATE runners SET last_seen_at = now() WHERE id = $1",
-                   r[0][0].as<std::int64_t>());
-  }
   return to_runner(r[0]);
 }
 
@@ -63,6 +64,22 @@ std::vector<RunnerRow> list_runners(pqxx::transaction_base& tx) {
     out.push_back(to_runner(r));
   }
   return out;
+}
+
+std::optional<RunnerSwitch> set_runner_disabled(pqxx::work& tx, std::int64_t id, bool disabled) {
+  // Waits for the protocol calls in flight (authenticate_runner's share lock); FK checks of other
+  // rows (a claim inserting an attempt) take a key-share lock and do not conflict.
+  auto before = tx.exec_params(
+      "SELECT disabled_at IS NOT NULL FROM runners WHERE id = $1 FOR NO KEY UPDATE", id);
+  if (before.empty()) return std::nullopt;
+  const bool changed = before[0][0].as<bool>() != disabled;
+  if (changed) {
+    tx.exec_params("UPDATE runners SET disabled_at = CASE WHEN $2 THEN now() END WHERE id = $1", id,
+                   disabled);
+  }
+  auto r =
+      tx.exec_params(std::string("SELECT ") + kRunnerColumns + " FROM runners WHERE id = $1", id);
+  return RunnerSwitch{to_runner(r[0]), changed};
 }
 
 long count_runners_seen_within(pqxx::transaction_base& tx, int seconds) {

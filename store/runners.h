@@ -38,11 +38,23 @@ std::string generate_runner_credential();
 // capacity or executor the schema refuses.
 std::int64_t insert_runner(pqxx::work& tx, const NewRunner& runner, const std::string& credential);
 
-// The enabled runner holding `credential`, if any; marks it seen (at most every 5 s).
+// The runner holding `credential`, if any, enabled or disabled (the caller refuses a disabled
+// one). Its row stays share-locked until `tx` ends, so that disabling it waits for the calls in
+// flight. An enabled runner is marked seen (at most every 5 s).
 std::optional<RunnerRow> authenticate_runner(pqxx::work& tx, const std::string& credential);
 
-// Runners seen within `seconds`.
+// Every runner, by id.
 std::vector<RunnerRow> list_runners(pqxx::transaction_base& tx);
+// Enabled runners seen within `seconds`.
 long count_runners_seen_within(pqxx::transaction_base& tx, int seconds);
+
+// Disables or enables runner `id` (a disabled runner is refused on every protocol call); the row
+// after the change, nullopt when there is no such runner. `changed` tells whether it was in the
+// other state before.
+struct RunnerSwitch {
+  RunnerRow runner;
+  bool changed = false;
+};
+std::optional<RunnerSwitch> set_runner_disabled(pqxx::work& tx, std::int64_t id, bool disabled);
 
 }  // namespace mlgate::store

@@ -63,6 +63,12 @@ void set_token_expiry(pqxx::work& tx, std::int64_t id, int days) {
       days);
 }
 
+void set_token_expiry(pqxx::work& tx, std::int64_t id, std::chrono::seconds after) {
+  tx.exec_params(
+      "UPDATE api_tokens SET expires_at = now() + make_interval(secs => $2) WHERE id = $1", id,
+      static_cast<double>(after.count()));
+}
+
 namespace {
 
 constexpr const char* kTokenColumns =
@@ -94,12 +100,27 @@ std::optional<TokenListing> get_token_listing(pqxx::transaction_base& tx, std::i
   return token_listing(r[0]);
 }
 
-std::vector<TokenListing> list_token_listings(pqxx::transaction_base& tx) {
+bool is_runner_registration(const TokenListing& token) {
+  return std::find(token.scopes.begin(), token.scopes.end(), "runner-register") !=
+         token.scopes.end();
+}
+
+std::vector<TokenListing> list_token_listings(pqxx::transaction_base& tx, TokenKind kind,
+                                              std::optional<std::int64_t> repo_id) {
   std::vector<TokenListing> out;
-  for (const auto& r : tx.exec(std::string("SELECT ") + kTokenColumns +
-                               " WHERE NOT ('runner-register' = ANY (t.scopes)) ORDER BY t.id"))
+  for (const auto& r :
+       tx.exec_params(std::string("SELECT ") + kTokenColumns +
+                          " WHERE ('runner-register' = ANY (t.scopes)) = $1"
+                          " AND ($2::bigint IS NULL OR t.repo_id = $2) ORDER BY t.id",
+                      kind == TokenKind::runner_registration, repo_id))
     out.push_back(token_listing(r));
   return out;
+}
+
+std::optional<RepoOwner> token_owner(pqxx::transaction_base& tx, std::int64_t id) {
+  auto r = tx.exec_params("SELECT repo_id FROM api_tokens WHERE id = $1", id);
+  if (r.empty()) return std::nullopt;
+  return RepoOwner{get_optional<std::int64_t>(r[0][0])};
 }
 
 std::optional<std::string> revoke_token(pqxx::work& tx, std::int64_t id) {

@@ -2,11 +2,14 @@
 // (read, deploy, admin, runner-register) and an optional repo restriction.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
+
+#include "store/repos.h"
 
 namespace mlgate::store {
 
@@ -39,6 +42,8 @@ void lock_admin_bootstrap(pqxx::work& tx);
 
 // Makes the token expire `days` days from now.
 void set_token_expiry(pqxx::work& tx, std::int64_t id, int days);
+// Makes the token expire `after` from now.
+void set_token_expiry(pqxx::work& tx, std::int64_t id, std::chrono::seconds after);
 
 // A token as the token API lists it (never the token itself). Times are ISO 8601 UTC; nullopt when
 // not set.
@@ -54,8 +59,16 @@ struct TokenListing {
 };
 // The token with this id, if any.
 std::optional<TokenListing> get_token_listing(pqxx::transaction_base& tx, std::int64_t id);
-// Every token but the runner registration tokens, by id.
-std::vector<TokenListing> list_token_listings(pqxx::transaction_base& tx);
+bool is_runner_registration(const TokenListing& token);
+
+// API tokens (read, deploy, admin), or the runner registration tokens.
+enum class TokenKind { api, runner_registration };
+// The tokens of `kind`, by id; with `repo_id`, only those restricted to that repository.
+std::vector<TokenListing> list_token_listings(pqxx::transaction_base& tx, TokenKind kind,
+                                              std::optional<std::int64_t> repo_id = std::nullopt);
+// The repository token `id` is restricted to (none for an unrestricted token); nullopt when there
+// is no such token.
+std::optional<RepoOwner> token_owner(pqxx::transaction_base& tx, std::int64_t id);
 
 // Revokes a live token; its name, nullopt when there is no such token or it was revoked already.
 std::optional<std::string> revoke_token(pqxx::work& tx, std::int64_t id);

@@ -6,14 +6,16 @@
 //                                                      sha of that pipeline ("unknown" when none)
 // B defaults to the repository's default branch (both routes take ?branch=); ?forge= picks the
 // repo when its name exists on both forges. Badges follow the API's auth: anonymous only with
-// --public-read, else a bearer token with the read scope. An unknown repository still answers an
-// SVG ("not found", 404) so that a README shows something readable.
+// --public-read, else a bearer token with the read scope. An unknown repository (or one a token
+// restricted to another repository may not see) still answers an SVG ("not found", 404) so that a
+// README shows something readable.
 
 #include "core/badge.h"
 #include "core/config.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/http_util.h"
+#include "server/http/repo_lookup.h"
 #include "store/gate_decisions.h"
 #include "store/pipeline_queries.h"
 #include "store/repos.h"
@@ -56,39 +58,27 @@ std::optional<Head> find_head(const BadgeRoutes& deps, const httplib::Request& r
     send_error(res, 400, "bad_request", "branch: 1 to 255 characters, no control characters");
     return std::nullopt;
   }
-  struct Found {
-    std::vector<std::int64_t> ids;
-    Head head;
-  };
-  auto found = deps.db.with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    Found f;
-    f.ids = store::repo_ids_by_name(tx, name, forge);
-    if (f.ids.size() != 1) return f;
-    f.head.repo_id = f.ids[0];
-    auto repo = store::find_repo_by_id(tx, f.ids[0]);
-    const std::string default_branch = repo ? repo->default_branch : "";
-    if (auto p =
-            store::latest_branch_head(tx, f.ids[0], branch.empty() ? default_branch : branch)) {
-      f.head.state = p->state;
-      f.head.sha = p->sha;
-    }
-    return f;
-  });
-  if (found.ids.empty()) {
-    send_svg(res, 404, {label, "not found", "#9f9f9f"});
-    return std::nullopt;
-  }
-  if (found.ids.size() > 1) {
+  const auto found = find_visible_repo(deps.db, *caller, name, forge);
+  if (found.matches > 1) {
     send_error(res, 409, "ambiguous_repo",
                name + " is registered for more than one forge: add ?forge=github or ?forge=gitlab");
     return std::nullopt;
   }
-  if (caller->token && caller->token->repo_id && *caller->token->repo_id != found.ids[0]) {
-    send_error(res, 403, "forbidden", "this token is restricted to another repository");
+  if (!found.repo) {
+    send_svg(res, 404, {label, "not found", "#9f9f9f"});
     return std::nullopt;
   }
-  return found.head;
+  const store::RepoRow& repo = *found.repo;
+  return deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    Head head{repo.id, std::nullopt, ""};
+    if (auto p =
+            store::latest_branch_head(tx, repo.id, branch.empty() ? repo.default_branch : branch)) {
+      head.state = p->state;
+      head.sha = p->sha;
+    }
+    return head;
+  });
 }
 
 void pipeline_badge(const BadgeRoutes& deps, const httplib::Request& req, httplib::Response& res) {
@@ -99,10 +89,12 @@ void pipeline_badge(const BadgeRoutes& deps, const httplib::Request& req, httpli
 
 void gate_badge(const BadgeRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   const std::string env = req.get_param_value("environment");
-  if (!core::is_environment_name(env))
-    return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
-  auto head = find_head(deps, req, res, "gate: " + env);
+  const bool valid_env = core::is_environment_name(env);
+  // The caller and the repository first: nothing of the request is looked at before.
+  auto head = find_head(deps, req, res, valid_env ? "gate: " + env : "gate");
   if (!head) return;
+  if (!valid_env)
+    return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
   std::string decision;
   if (!head->sha.empty()) {
     decision = deps.db.with([&](pqxx::connection& c) {
@@ -115,12 +107,12 @@ void gate_badge(const BadgeRoutes& deps, const httplib::Request& req, httplib::R
 
 }  // namespace
 
-void register_badge_routes(httplib::Server& http, const BadgeRoutes& deps) {
+void register_badge_routes(Router& http, const BadgeRoutes& deps) {
   const std::string repo = kBadgeRepo;
   // The gate route first: "acme/model/gate.svg" would also match the pipeline pattern.
-  http.Get(repo + R"(/gate\.svg)",
+  http.get(repo + R"(/gate\.svg)",
            [deps](const httplib::Request& q, httplib::Response& s) { gate_badge(deps, q, s); });
-  http.Get(repo + R"(\.svg)",
+  http.get(repo + R"(\.svg)",
            [deps](const httplib::Request& q, httplib::Response& s) { pipeline_badge(deps, q, s); });
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
+#include "core/fork_policy.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/body.h"
@@ -17,6 +18,7 @@
 #include "server/services/gate_service.h"
 #include "store/deployments.h"
 #include "store/feedback.h"
+#include "store/pipelines.h"
 #include "store/repos.h"
 #include "util/strings.h"
 #include "vcs/validate.h"
@@ -50,14 +52,14 @@ json deployment_json(const store::DeploymentRow& d, bool current) {
 void get_gate(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "read");
   if (!caller) return;
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
   const std::string sha = util::lower(req.get_param_value("sha"));
   const std::string env = req.get_param_value("environment");
   if (!vcs::is_valid_sha(sha))
     return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
   if (!core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
-  if (!repo) return;
   auto outcome = deps.gate.evaluate(*repo, sha, env);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
   outcome.body["cached"] = outcome.cached;
@@ -90,10 +92,28 @@ void send_gate_refusal(httplib::Response& res, json gate, const std::string& sha
              {"gate", gate}});
 }
 
+// A commit known only from fork pull requests is never recorded as deployed, not even forced
+// (docs/security.md, "Fork pull requests"): answers 409 and returns true for one.
+bool refuse_fork_commit(const GateRoutes& deps, const store::RepoRow& repo, const std::string& sha,
+                        httplib::Response& res) {
+  const bool fork_only = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::commit_only_from_forks(tx, repo.id, sha);
+  });
+  if (!fork_only) return false;
+  send_error(res, 409, "fork_commit",
+             util::short_sha(sha) +
+                 " is known only from fork pull requests: " + std::string(core::kForkCommitReason) +
+                 ", not even with force (merge it into " + repo.full_name + " first)");
+  return true;
+}
+
 void create_deployment(const GateRoutes& deps, const httplib::Request& req,
                        httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
   auto parsed = json_object_body(req.body, res);
   if (!parsed) return;
   json& body = *parsed;
@@ -116,8 +136,7 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
                       "force needs a non-empty reason (it is audited)");
   if (reason.size() > 2000)
     return send_error(res, 400, "bad_request", "reason: at most 2000 characters");
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
-  if (!repo) return;
+  if (refuse_fork_commit(deps, *repo, sha, res)) return;
   auto outcome = deps.gate.evaluate(*repo, sha, env);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
   const std::string decision = outcome.body["decision"];
@@ -169,6 +188,8 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
 void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
   auto parsed = json_object_body(req.body, res);
   if (!parsed) return;
   const json& body = *parsed;
@@ -177,8 +198,6 @@ void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Resp
                               : "";
   if (!core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
-  if (!repo) return;
   auto row = deps.db.with([&](pqxx::connection& c) -> std::optional<store::DeploymentRow> {
     pqxx::work tx(c);
     store::lock_deployments(tx, repo->id);
@@ -214,11 +233,11 @@ void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Resp
 void list(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "read");
   if (!caller) return;
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
   const std::string env = req.get_param_value("environment");
   if (!env.empty() && !core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
-  if (!repo) return;
   auto rows = deps.db.with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     return store::list_deployments(tx, repo->id, env);
@@ -235,16 +254,16 @@ void list(const GateRoutes& deps, const httplib::Request& req, httplib::Response
 
 }  // namespace
 
-void register_gate_routes(httplib::Server& http, const GateRoutes& deps) {
+void register_gate_routes(Router& http, const GateRoutes& deps) {
   const std::string repo = kRepoPattern;
-  http.Get(repo + "/gate",
+  http.get(repo + "/gate",
            [deps](const httplib::Request& q, httplib::Response& s) { get_gate(deps, q, s); });
-  http.Post(repo + "/deployments/rollback",
+  http.post(repo + "/deployments/rollback",
             [deps](const httplib::Request& q, httplib::Response& s) { rollback(deps, q, s); });
-  http.Post(repo + "/deployments", [deps](const httplib::Request& q, httplib::Response& s) {
+  http.post(repo + "/deployments", [deps](const httplib::Request& q, httplib::Response& s) {
     create_deployment(deps, q, s);
   });
-  http.Get(repo + "/deployments",
+  http.get(repo + "/deployments",
            [deps](const httplib::Request& q, httplib::Response& s) { list(deps, q, s); });
 }
 

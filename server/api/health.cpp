@@ -25,11 +25,11 @@ std::string not_ready_reason(const HealthRoutes& deps) {
 
 }  // namespace
 
-void register_health_routes(httplib::Server& http, const HealthRoutes& deps) {
-  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+void register_health_routes(Router& http, const HealthRoutes& deps) {
+  http.get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  http.Get("/readyz", [deps](const httplib::Request& req, httplib::Response& res) {
+  http.get("/readyz", [deps](const httplib::Request& req, httplib::Response& res) {
     const std::string reason = not_ready_reason(deps);
     if (reason.empty()) {
       send_json(res, 200, {{"status", "ready"}});
@@ -40,13 +40,13 @@ void register_health_routes(httplib::Server& http, const HealthRoutes& deps) {
     send_json(res, 503, body);
   });
   if (deps.test_endpoints) {
-    http.Get("/debug/sleep", [](const httplib::Request& req, httplib::Response& res) {
+    http.get("/debug/sleep", [](const httplib::Request& req, httplib::Response& res) {
       int ms = req.has_param("ms") ? std::stoi(req.get_param_value("ms")) : 1000;
       std::this_thread::sleep_for(std::chrono::milliseconds(ms));
       send_json(res, 200, {{"slept_ms", ms}});
     });
     // A handler that fails with `message`: how the tests see what a 500 reveals.
-    http.Get("/debug/throw", [](const httplib::Request& req, httplib::Response&) {
+    http.get("/debug/throw", [](const httplib::Request& req, httplib::Response&) {
       throw std::runtime_error(req.has_param("message") ? req.get_param_value("message")
                                                         : "a test failure");
     });

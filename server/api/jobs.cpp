@@ -1,5 +1,7 @@
-// Jobs and runners seen by people: runner registration tokens (admin), the runner list (read), a
-// job's log and results (read), cancelling a job or a whole pipeline (deploy; audited).
+// Jobs seen by people: a job's log and results (read), cancelling a job or a whole pipeline and
+// approving a fork pull request's pipeline (deploy; audited). Each route reaches only a job or
+// pipeline of a repository the caller may access (server/http/auth.h); runners and their tokens
+// are in api/runner_admin.cpp.
 #include "store/jobs.h"
 
 #include <nlohmann/json.hpp>
@@ -7,15 +9,13 @@
 #include "core/states.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
-#include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
+#include "server/services/approval.h"
 #include "server/services/audit.h"
 #include "server/services/job_wakeup.h"
 #include "store/job_queue.h"
 #include "store/results.h"
-#include "store/runners.h"
-#include "store/tokens.h"
 
 namespace mlgate::server {
 namespace {
@@ -23,53 +23,6 @@ namespace {
 nlohmann::json metric_value(double v) {
   if (std::isfinite(v)) return v;
   return std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
-}
-
-void create_runner_token(const JobRoutes& deps, const httplib::Request& req,
-                         httplib::Response& res) {
-  auto caller = deps.auth.authorize(req, res, "admin");
-  if (!caller) return;
-  auto body = json_object_body(req.body, res);
-  if (!body) return;
-  std::string name = body->value("name", std::string("runners"));
-  if (name.empty() || name.size() > 200) {
-    send_error(res, 400, "bad_request", "name: 1 to 200 characters");
-    return;
-  }
-  const auto token = store::generate_token();
-  auto id = deps.db.with([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    auto id = store::insert_api_token(tx, name, token, {"runner-register"});
-    audit(tx, *caller, "runner-token.create", std::nullopt, {{"token_id", id}, {"name", name}});
-    tx.commit();
-    return id;
-  });
-  send_json(res, 201,
-            {{"id", id}, {"name", name}, {"token", token}, {"scopes", {"runner-register"}}});
-}
-
-void list_runners(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  if (!deps.auth.authorize(req, res, "read")) return;
-  auto rows = deps.db.with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    auto runners = store::list_runners(tx);
-    auto liveness = store::runner_liveness(tx);
-    nlohmann::json out = nlohmann::json::array();
-    for (size_t i = 0; i < runners.size(); ++i) {
-      const store::RunnerLiveness live = liveness[runners[i].id];
-      out.push_back({{"id", runners[i].id},
-                     {"name", runners[i].name},
-                     {"tiers", runners[i].tiers},
-                     {"capacity", runners[i].capacity},
-                     {"executor", runners[i].executor},
-                     {"version", runners[i].version},
-                     {"last_seen_at", runners[i].last_seen_at},
-                     {"online", live.seen_recently && !runners[i].disabled},
-                     {"running_jobs", live.running_jobs}});
-    }
-    return out;
-  });
-  send_json(res, 200, {{"runners", rows}});
 }
 
 nlohmann::json metrics_json(const std::vector<core::Metric>& metrics) {
@@ -134,9 +87,13 @@ nlohmann::json job_json(const store::JobDetail& j, const core::JobResults& resul
       {"predictions", results.predictions.size()}};
 }
 
+std::int64_t path_id(const httplib::Request& req) {
+  return std::stoll(req.matches[1].str());
+}
+
 void get_job(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  if (!deps.auth.authorize(req, res, "read")) return;
-  const auto id = std::stoll(req.matches[1].str());
+  const auto id = path_id(req);
+  if (!deps.auth.authorize(req, res, "read", {ResourceKind::job, id})) return;
   auto body = deps.db.with([&](pqxx::connection& c) -> std::optional<nlohmann::json> {
     pqxx::read_transaction tx(c);
     auto job = store::get_job_detail(tx, id);
@@ -148,8 +105,8 @@ void get_job(const JobRoutes& deps, const httplib::Request& req, httplib::Respon
 }
 
 void get_job_log(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  if (!deps.auth.authorize(req, res, "read")) return;
-  const auto id = std::stoll(req.matches[1].str());
+  const auto id = path_id(req);
+  if (!deps.auth.authorize(req, res, "read", {ResourceKind::job, id})) return;
   int attempt = 0;
   try {
     if (req.has_param("attempt")) attempt = std::stoi(req.get_param_value("attempt"));
@@ -166,9 +123,9 @@ void get_job_log(const JobRoutes& deps, const httplib::Request& req, httplib::Re
 }
 
 void cancel_job(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = deps.auth.authorize(req, res, "deploy");
+  const auto id = path_id(req);
+  auto caller = deps.auth.authorize(req, res, "deploy", {ResourceKind::job, id});
   if (!caller) return;
-  const auto id = std::stoll(req.matches[1].str());
   auto state = deps.db.with([&](pqxx::connection& c) -> std::optional<std::string> {
     pqxx::work tx(c);
     auto repo_id = store::repo_of_job(tx, id);
@@ -186,9 +143,9 @@ void cancel_job(const JobRoutes& deps, const httplib::Request& req, httplib::Res
 }
 
 void cancel_pipeline(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = deps.auth.authorize(req, res, "deploy");
+  const auto id = path_id(req);
+  auto caller = deps.auth.authorize(req, res, "deploy", {ResourceKind::pipeline, id});
   if (!caller) return;
-  const auto id = std::stoll(req.matches[1].str());
   auto count = deps.db.with([&](pqxx::connection& c) -> std::optional<int> {
     pqxx::work tx(c);
     auto repo_id = store::repo_of_pipeline(tx, id);
@@ -206,23 +163,29 @@ void cancel_pipeline(const JobRoutes& deps, const httplib::Request& req, httplib
   send_json(res, 202, {{"id", id}, {"jobs_cancelled", *count}});
 }
 
+// POST /api/v1/pipelines/{id}/approve: lets a fork pull request's pipeline run.
+void approve(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  const std::int64_t id = std::stoll(req.matches[1].str());
+  auto caller = deps.auth.authorize(req, res, "deploy", {ResourceKind::pipeline, id});
+  if (!caller) return;
+  const auto answer = approve_pipeline(deps.db, *caller, id);
+  send_json(res, answer.status, answer.body);
+}
+
 }  // namespace
 
-void register_job_routes(httplib::Server& http, const JobRoutes& deps) {
-  http.Post("/api/v1/runner-tokens", [deps](const httplib::Request& q, httplib::Response& s) {
-    create_runner_token(deps, q, s);
-  });
-  http.Get("/api/v1/runners",
-           [deps](const httplib::Request& q, httplib::Response& s) { list_runners(deps, q, s); });
-  http.Get(R"(/api/v1/jobs/(\d{1,18}))",
+void register_job_routes(Router& http, const JobRoutes& deps) {
+  http.get(R"(/api/v1/jobs/(\d{1,18}))",
            [deps](const httplib::Request& q, httplib::Response& s) { get_job(deps, q, s); });
-  http.Get(R"(/api/v1/jobs/(\d{1,18})/log)",
+  http.get(R"(/api/v1/jobs/(\d{1,18})/log)",
            [deps](const httplib::Request& q, httplib::Response& s) { get_job_log(deps, q, s); });
-  http.Post(R"(/api/v1/jobs/(\d{1,18})/cancel)",
+  http.post(R"(/api/v1/jobs/(\d{1,18})/cancel)",
             [deps](const httplib::Request& q, httplib::Response& s) { cancel_job(deps, q, s); });
-  http.Post(
+  http.post(
       R"(/api/v1/pipelines/(\d{1,18})/cancel)",
       [deps](const httplib::Request& q, httplib::Response& s) { cancel_pipeline(deps, q, s); });
+  http.post(R"(/api/v1/pipelines/(\d{1,18})/approve)",
+            [deps](const httplib::Request& q, httplib::Response& s) { approve(deps, q, s); });
 }
 
 }  // namespace mlgate::server

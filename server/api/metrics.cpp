@@ -37,8 +37,8 @@ ScrapeGauges read_gauges(const MetricsRoutes& deps) {
 
 }  // namespace
 
-void register_metrics_routes(httplib::Server& http, const MetricsRoutes& deps) {
-  http.Get("/metrics", [deps](const httplib::Request& req, httplib::Response& res) {
+void register_metrics_routes(Router& http, const MetricsRoutes& deps) {
+  http.get("/metrics", [deps](const httplib::Request& req, httplib::Response& res) {
     if (!deps.auth.authorize(req, res, "read")) return;
     res.set_header("Cache-Control", "no-cache");
     res.set_content(core::render_prometheus_text(metric_families(read_gauges(deps))),

@@ -1,5 +1,6 @@
-// Repositories (POST admin, GET read) and webhook deliveries (admin: list, show, replay).
-// Pipelines are read through api/status.cpp.
+// Repositories (POST: an unrestricted admin; GET read) and webhook deliveries (admin: list, show,
+// replay). A token restricted to a repository lists only that repository and its deliveries, and
+// gets 404 for another one's delivery. Pipelines are read through api/status.cpp.
 #include "store/repos.h"
 
 #include <regex>
@@ -23,7 +24,8 @@ nlohmann::json repo_json(const store::RepoSummary& r) {
           {"clone_url", r.clone_url},
           {"default_branch", r.default_branch},
           {"api_base_url", r.api_base_url},
-          {"has_forge_token", r.has_forge_token}};
+          {"has_forge_token", r.has_forge_token},
+          {"fork_pull_requests", core::to_string(r.fork_pull_requests)}};
 }
 
 nlohmann::json delivery_json(const store::DeliveryRow& d) {
@@ -73,9 +75,9 @@ int limit_param(const httplib::Request& req, int fallback) {
   }
 }
 
-// POST /api/v1/repos: registers a repository (admin).
+// POST /api/v1/repos: registers a repository (an admin token for the whole server).
 void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = deps.auth.authorize(req, res, "admin");
+  auto caller = deps.auth.authorize_server(req, res, "admin");
   if (!caller) return;
   auto parsed = json_object_body(req.body, res);
   if (!parsed) return;
@@ -89,8 +91,15 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
   repo.forge_token = read_string(body, "token", false, error);
   repo.default_branch = read_string(body, "default_branch", false, error);
   repo.api_base_url = read_string(body, "api_base_url", false, error);
+  const std::string forks = read_string(body, "fork_pull_requests", false, error);
   if (error.empty() && repo.forge != "github" && repo.forge != "gitlab") {
     error = "forge must be 'github' or 'gitlab'";
+  }
+  if (error.empty() && !forks.empty()) {
+    if (auto policy = core::parse_fork_pull_requests(forks))
+      repo.fork_pull_requests = *policy;
+    else
+      error = "fork_pull_requests must be 'approve', 'run' or 'ignore'";
   }
   static const std::regex name_re("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$");
   if (error.empty() && !std::regex_match(repo.full_name, name_re)) {
@@ -107,7 +116,10 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
     auto id = deps.db.with([&](pqxx::connection& c) {
       pqxx::work tx(c);
       auto id = store::insert_repo(tx, repo);
-      audit(tx, *caller, "repo.add", id, {{"name", repo.full_name}, {"forge", repo.forge}});
+      audit(tx, *caller, "repo.add", id,
+            {{"name", repo.full_name},
+             {"forge", repo.forge},
+             {"fork_pull_requests", core::to_string(repo.fork_pull_requests)}});
       tx.commit();
       return id;
     });
@@ -124,59 +136,69 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
   }
 }
 
+void list_repos(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "read");
+  if (!caller) return;
+  auto repos = deps.db.with([](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::list_repos(tx);
+  });
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : repos)
+    if (caller->may_access_repo(r.id)) out.push_back(repo_json(r));
+  send_json(res, 200, {{"repos", out}});
+}
+
+void list_deliveries(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "admin");
+  if (!caller) return;
+  int limit = limit_param(req, 50);
+  auto rows = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::list_deliveries(tx, limit, caller->restricted_to());
+  });
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : rows) out.push_back(delivery_json(d));
+  send_json(res, 200, {{"deliveries", out}});
+}
+
+void get_delivery(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto id = std::stoll(req.matches[1]);
+  if (!deps.auth.authorize(req, res, "admin", {ResourceKind::delivery, id})) return;
+  auto d = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::get_delivery(tx, id);
+  });
+  if (!d) return send_error(res, 404, "not_found", "no delivery " + std::to_string(id));
+  auto j = delivery_json(*d);
+  j["headers"] = d->headers;
+  j["body"] = d->body;
+  send_json(res, 200, j);
+}
+
+void replay_delivery(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto id = std::stoll(req.matches[1]);
+  auto caller = deps.auth.authorize(req, res, "admin", {ResourceKind::delivery, id});
+  if (!caller) return;
+  auto answer = deps.intake.replay(id);
+  log_event(spdlog::level::info, "delivery replayed",
+            {{"delivery", id}, {"by", caller->name()}, {"status", answer.status}});
+  send_json(res, answer.status, answer.body);
+}
+
 }  // namespace
 
-void register_repo_routes(httplib::Server& http, const RepoRoutes& deps) {
-  http.Post("/api/v1/repos", [deps](const httplib::Request& req, httplib::Response& res) {
-    add_repo(deps, req, res);
-  });
-  http.Get("/api/v1/repos", [deps](const httplib::Request& req, httplib::Response& res) {
-    if (!deps.auth.authorize(req, res, "read")) return;
-    auto repos = deps.db.with([](pqxx::connection& c) {
-      pqxx::read_transaction tx(c);
-      return store::list_repos(tx);
-    });
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : repos) out.push_back(repo_json(r));
-    send_json(res, 200, {{"repos", out}});
-  });
-
-  http.Get("/api/v1/webhooks/deliveries",
-           [deps](const httplib::Request& req, httplib::Response& res) {
-             if (!deps.auth.authorize(req, res, "admin")) return;
-             int limit = limit_param(req, 50);
-             auto rows = deps.db.with([&](pqxx::connection& c) {
-               pqxx::read_transaction tx(c);
-               return store::list_deliveries(tx, limit);
-             });
-             nlohmann::json out = nlohmann::json::array();
-             for (const auto& d : rows) out.push_back(delivery_json(d));
-             send_json(res, 200, {{"deliveries", out}});
-           });
-  http.Get(R"(/api/v1/webhooks/deliveries/(\d+))",
-           [deps](const httplib::Request& req, httplib::Response& res) {
-             if (!deps.auth.authorize(req, res, "admin")) return;
-             auto id = std::stoll(req.matches[1]);
-             auto d = deps.db.with([&](pqxx::connection& c) {
-               pqxx::read_transaction tx(c);
-               return store::get_delivery(tx, id);
-             });
-             if (!d) return send_error(res, 404, "not_found", "no delivery " + std::to_string(id));
-             auto j = delivery_json(*d);
-             j["headers"] = d->headers;
-             j["body"] = d->body;
-             send_json(res, 200, j);
-           });
-  http.Post(R"(/api/v1/webhooks/deliveries/(\d+)/replay)",
-            [deps](const httplib::Request& req, httplib::Response& res) {
-              auto caller = deps.auth.authorize(req, res, "admin");
-              if (!caller) return;
-              auto id = std::stoll(req.matches[1]);
-              auto answer = deps.intake.replay(id);
-              log_event(spdlog::level::info, "delivery replayed",
-                        {{"delivery", id}, {"by", caller->name()}, {"status", answer.status}});
-              send_json(res, answer.status, answer.body);
-            });
+void register_repo_routes(Router& http, const RepoRoutes& deps) {
+  using Req = httplib::Request;
+  using Res = httplib::Response;
+  http.post("/api/v1/repos", [deps](const Req& q, Res& s) { add_repo(deps, q, s); });
+  http.get("/api/v1/repos", [deps](const Req& q, Res& s) { list_repos(deps, q, s); });
+  http.get("/api/v1/webhooks/deliveries",
+           [deps](const Req& q, Res& s) { list_deliveries(deps, q, s); });
+  http.get(R"(/api/v1/webhooks/deliveries/(\d+))",
+           [deps](const Req& q, Res& s) { get_delivery(deps, q, s); });
+  http.post(R"(/api/v1/webhooks/deliveries/(\d+)/replay)",
+            [deps](const Req& q, Res& s) { replay_delivery(deps, q, s); });
   // The pipeline GET routes are in api/status.cpp.
 }
 

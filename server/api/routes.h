@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/http/auth.h"
+#include "server/http/router.h"
 #include "server/services/gate_service.h"
 #include "server/services/intake.h"
 #include "server/services/job_wakeup.h"
@@ -43,14 +44,14 @@ struct HealthRoutes {
   const std::vector<store::Migration>& migrations;
   bool test_endpoints = false;
 };
-void register_health_routes(httplib::Server& http, const HealthRoutes& deps);
+void register_health_routes(Router& http, const HealthRoutes& deps);
 
 // POST /webhooks/github and /webhooks/gitlab.
 struct WebhookRoutes {
   Intake& intake;
   std::size_t max_bytes;
 };
-void register_webhook_routes(httplib::Server& http, const WebhookRoutes& deps);
+void register_webhook_routes(Router& http, const WebhookRoutes& deps);
 
 // Repositories and webhook deliveries (list, show, replay).
 struct RepoRoutes {
@@ -58,7 +59,7 @@ struct RepoRoutes {
   const Authorizer& auth;
   Intake& intake;
 };
-void register_repo_routes(httplib::Server& http, const RepoRoutes& deps);
+void register_repo_routes(Router& http, const RepoRoutes& deps);
 
 // The runner protocol: register, claim, heartbeat, lease, log, results, finish.
 struct RunnerRoutes {
@@ -67,14 +68,21 @@ struct RunnerRoutes {
   JobWakeup& wakeup;
   const RunnerProtocolConfig& runners;
 };
-void register_runner_routes(httplib::Server& http, const RunnerRoutes& deps);
+void register_runner_routes(Router& http, const RunnerRoutes& deps);
 
-// Jobs and runners seen by people: runner tokens, the runner list, a job, its log, cancellation.
+// Jobs seen by people: a job, its log, cancelling a job or a pipeline.
 struct JobRoutes {
   store::Database& db;
   const Authorizer& auth;
 };
-void register_job_routes(httplib::Server& http, const JobRoutes& deps);
+void register_job_routes(Router& http, const JobRoutes& deps);
+
+// Runners managed by people: the list, disable and enable, registration tokens.
+struct RunnerAdminRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+};
+void register_runner_admin_routes(Router& http, const RunnerAdminRoutes& deps);
 
 // The gate, deployments and rollbacks.
 struct GateRoutes {
@@ -82,7 +90,7 @@ struct GateRoutes {
   const Authorizer& auth;
   GateService& gate;
 };
-void register_gate_routes(httplib::Server& http, const GateRoutes& deps);
+void register_gate_routes(Router& http, const GateRoutes& deps);
 
 // On-demand runs of a tier.
 struct TriggerRoutes {
@@ -91,7 +99,7 @@ struct TriggerRoutes {
   vcs::MirrorCache& mirrors;
   const PlannerOptions& planner;
 };
-void register_trigger_routes(httplib::Server& http, const TriggerRoutes& deps);
+void register_trigger_routes(Router& http, const TriggerRoutes& deps);
 
 // GET /metrics.
 struct MetricsRoutes {
@@ -99,27 +107,27 @@ struct MetricsRoutes {
   const Authorizer& auth;
   const RunnerProtocolConfig& runners;
 };
-void register_metrics_routes(httplib::Server& http, const MetricsRoutes& deps);
+void register_metrics_routes(Router& http, const MetricsRoutes& deps);
 
 // The pipeline and gate badges.
 struct BadgeRoutes {
   store::Database& db;
   const Authorizer& auth;
 };
-void register_badge_routes(httplib::Server& http, const BadgeRoutes& deps);
+void register_badge_routes(Router& http, const BadgeRoutes& deps);
 
 // Pipelines, their status and log chunks.
 struct StatusRoutes {
   store::Database& db;
   const Authorizer& auth;
 };
-void register_status_routes(httplib::Server& http, const StatusRoutes& deps);
+void register_status_routes(Router& http, const StatusRoutes& deps);
 
 // API tokens: create, list, revoke.
 struct TokenRoutes {
   store::Database& db;
   const Authorizer& auth;
 };
-void register_token_routes(httplib::Server& http, const TokenRoutes& deps);
+void register_token_routes(Router& http, const TokenRoutes& deps);
 
 }  // namespace mlgate::server

@@ -1,6 +1,7 @@
 // The runner protocol (docs/runners.md): register, claim (long poll), heartbeat, lease check, log
 // append, results upload, finish, and reset after a runner restart. Runners authenticate with
-// their own credential; they never see database credentials.
+// their own credential (server/http/auth.h: 401 for an unknown one, 403 for a disabled runner);
+// they never see database credentials.
 #include <nlohmann/json.hpp>
 
 #include "core/junit.h"
@@ -22,39 +23,21 @@ namespace {
 
 const std::vector<std::string> kTiers = {"functionality", "validation", "training"};
 
-std::optional<std::string> bearer(const httplib::Request& req) {
-  const std::string header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.size() <= prefix.size() || header.compare(0, prefix.size(), prefix) != 0)
-    return std::nullopt;
-  return header.substr(prefix.size());
-}
-
-// Runs fn(tx, runner) in one transaction when the request carries a live runner credential;
-// answers 401 otherwise. fn commits.
+// Runs fn(tx, runner) in one transaction when the request carries the credential of an enabled
+// runner (Authorizer::authorize_runner); answers 401 or 403 otherwise. fn commits.
 template <typename F>
 void with_runner(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
                  F&& fn) {
-  auto credential = bearer(req);
-  if (!credential) {
-    send_error(res, 401, "unauthorized", "missing runner credential (Authorization: Bearer ...)");
-    return;
-  }
   deps.db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto runner = store::authenticate_runner(tx, *credential);
-    if (!runner) {
-      log_event(spdlog::level::warn, "rejected runner credential",
-                {{"path", req.path}, {"remote", req.remote_addr}});
-      send_error(res, 401, "unauthorized", "unknown or disabled runner credential");
-      return;
-    }
+    auto runner = deps.auth.authorize_runner(tx, req, res);
+    if (!runner) return;
     fn(tx, *runner);
   });
 }
 
-// True when the request carries a live runner credential; answers 401 otherwise. Checked before a
-// body is read; with_runner checks again inside the transaction that acts.
+// True when the request carries an enabled runner's credential; answers 401 or 403 otherwise.
+// Checked before a body is read; with_runner checks again inside the transaction that acts.
 bool runner_known(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   bool known = false;
   with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow&) {
@@ -115,7 +98,8 @@ nlohmann::json claimed_json(const store::ClaimedJob& j) {
 
 void handle_register(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) {
-  auto caller = deps.auth.authorize(req, res, "runner-register");
+  // Runners serve every repository: a token restricted to one cannot add a runner.
+  auto caller = deps.auth.authorize_server(req, res, "runner-register");
   if (!caller) return;
   auto body = json_body(req, res, reader);
   if (!body) return;
@@ -198,7 +182,9 @@ void handle_request(const RunnerRoutes& deps, const httplib::Request& req, httpl
         if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t) != wanted.end())
           tiers.push_back(t);
       }
-      job = store::claim_job(tx, runner.id, tiers, std::chrono::seconds(cfg.lease_seconds));
+      // The local executor cannot take the network away: it never runs a fork's code.
+      job = store::claim_job(tx, runner.id, tiers, std::chrono::seconds(cfg.lease_seconds),
+                             runner.executor != "local");
       tx.commit();
       if (job) {
         log_event(spdlog::level::info, "job claimed",
@@ -257,12 +243,9 @@ void handle_heartbeat(const RunnerRoutes& deps, const httplib::Request& req, htt
 }
 
 void handle_lease(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto attempt = attempt_of(req, nullptr);
-  if (!attempt) {
-    send_error(res, 400, "bad_request", "attempt is required");
-    return;
-  }
   with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+    auto attempt = attempt_of(req, nullptr);
+    if (!attempt) return send_error(res, 400, "bad_request", "attempt is required");
     auto state = store::lease_state(tx, path_job_id(req), runner.id, *attempt);
     tx.commit();
     if (!state.held) return lease_lost(res);
@@ -467,27 +450,27 @@ void handle_reset(const RunnerRoutes& deps, const httplib::Request& req, httplib
 
 }  // namespace
 
-void register_runner_routes(httplib::Server& http, const RunnerRoutes& deps) {
+void register_runner_routes(Router& http, const RunnerRoutes& deps) {
   using Reader = httplib::ContentReader;
   using Req = httplib::Request;
   using Res = httplib::Response;
   const std::string base = "/api/v1/runner";
   // Every route reads its own body, after it knows its caller (server/http/body.h).
-  http.Post(base + "/register",
+  http.post(base + "/register",
             [deps](const Req& q, Res& s, const Reader& r) { handle_register(deps, q, s, r); });
-  http.Post(base + "/reset",
+  http.post(base + "/reset",
             [deps](const Req& q, Res& s, const Reader& r) { handle_reset(deps, q, s, r); });
-  http.Post(base + "/jobs/request",
+  http.post(base + "/jobs/request",
             [deps](const Req& q, Res& s, const Reader& r) { handle_request(deps, q, s, r); });
-  http.Post(base + R"(/jobs/(\d{1,18})/heartbeat)",
+  http.post(base + R"(/jobs/(\d{1,18})/heartbeat)",
             [deps](const Req& q, Res& s, const Reader& r) { handle_heartbeat(deps, q, s, r); });
-  http.Get(base + R"(/jobs/(\d{1,18})/lease)",
+  http.get(base + R"(/jobs/(\d{1,18})/lease)",
            [deps](const Req& q, Res& s) { handle_lease(deps, q, s); });
-  http.Post(base + R"(/jobs/(\d{1,18})/log)",
+  http.post(base + R"(/jobs/(\d{1,18})/log)",
             [deps](const Req& q, Res& s, const Reader& r) { handle_log(deps, q, s, r); });
-  http.Put(base + R"(/jobs/(\d{1,18})/results/([A-Za-z0-9._-]{1,64}))",
+  http.put(base + R"(/jobs/(\d{1,18})/results/([A-Za-z0-9._-]{1,64}))",
            [deps](const Req& q, Res& s, const Reader& r) { handle_results(deps, q, s, r); });
-  http.Post(base + R"(/jobs/(\d{1,18})/finish)",
+  http.post(base + R"(/jobs/(\d{1,18})/finish)",
             [deps](const Req& q, Res& s, const Reader& r) { handle_finish(deps, q, s, r); });
 }
 

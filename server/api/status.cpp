@@ -1,7 +1,8 @@
 // What people and scripts ask about pipelines (read scope; docs/cli.md): the pipeline list with
 // ?repo=&branch=&limit= filters, one pipeline with its jobs, failing tests and gate decisions, the
 // status summary (latest pipeline per branch of every repo), and a job's log from a byte offset for
-// `mlgate logs --follow`. A token restricted to one repository sees only that repository.
+// `mlgate logs --follow`. A token restricted to one repository sees only that repository: the
+// lists are narrowed to it, and another repository's pipeline or job is answered 404.
 #include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/http_util.h"
+#include "server/http/repo_lookup.h"
 #include "store/jobs.h"
 #include "store/pipeline_queries.h"
 #include "store/repos.h"
@@ -76,6 +78,9 @@ json pipeline_json(const store::PipelineStatus& p) {
           {"finished_at", nullable(p.finished_at)},
           {"duration_seconds", nullable(p.duration_seconds)},
           {"age_seconds", p.age_seconds},
+          {"from_fork", p.from_fork},
+          {"approved_by", nullable(p.approved_by)},
+          {"approved_at", nullable(p.approved_at)},
           {"tiers", tiers},
           {"jobs", jobs}};
 }
@@ -129,7 +134,8 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, httplib::Resp
 }
 
 // Which repository a listing is about: ?repo= (and ?forge= when the name exists on both forges),
-// narrowed to the token's repository for a restricted token. Answers 404/409/403 itself.
+// else the token's repository for a restricted token (else every one). A repository the caller may
+// not access is answered 404 like an unknown one (server/http/repo_lookup.h).
 struct RepoScope {
   bool ok = false;
   std::optional<std::int64_t> repo_id;
@@ -137,31 +143,24 @@ struct RepoScope {
 RepoScope repo_scope(const StatusRoutes& deps, const httplib::Request& req, httplib::Response& res,
                      const Caller& caller) {
   RepoScope out;
-  const auto restricted = caller.token ? caller.token->repo_id : std::nullopt;
-  if (req.has_param("repo") && !req.get_param_value("repo").empty()) {
-    const std::string name = req.get_param_value("repo");
-    const std::string forge = req.has_param("forge") ? req.get_param_value("forge") : "";
-    auto ids = deps.db.with([&](pqxx::connection& c) {
-      pqxx::read_transaction tx(c);
-      return store::repo_ids_by_name(tx, name, forge);
-    });
-    if (ids.empty()) {
-      send_error(res, 404, "not_found", "no repository " + name);
-      return out;
-    }
-    if (ids.size() > 1) {
-      send_error(res, 409, "ambiguous_repo",
-                 name + " is registered for more than one forge: add forge=github or forge=gitlab");
-      return out;
-    }
-    if (restricted && *restricted != ids[0]) {
-      send_error(res, 403, "forbidden", "this token is restricted to another repository");
-      return out;
-    }
-    out.repo_id = ids[0];
-  } else {
-    out.repo_id = restricted;
+  if (!req.has_param("repo") || req.get_param_value("repo").empty()) {
+    out.repo_id = caller.restricted_to();
+    out.ok = true;
+    return out;
   }
+  const std::string name = req.get_param_value("repo");
+  const std::string forge = req.has_param("forge") ? req.get_param_value("forge") : "";
+  const auto found = find_visible_repo(deps.db, caller, name, forge);
+  if (found.matches > 1) {
+    send_error(res, 409, "ambiguous_repo",
+               name + " is registered for more than one forge: add forge=github or forge=gitlab");
+    return out;
+  }
+  if (!found.repo) {
+    send_error(res, 404, "not_found", "no repository " + name);
+    return out;
+  }
+  out.repo_id = found.repo->id;
   out.ok = true;
   return out;
 }
@@ -189,15 +188,12 @@ void list_pipelines(const StatusRoutes& deps, const httplib::Request& req, httpl
 }
 
 void get_pipeline(const StatusRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = deps.auth.authorize(req, res, "read");
-  if (!caller) return;
   const auto id = std::stoll(req.matches[1].str());
+  if (!deps.auth.authorize(req, res, "read", {ResourceKind::pipeline, id})) return;
   auto body = deps.db.with([&](pqxx::connection& c) -> std::optional<json> {
     pqxx::read_transaction tx(c);
     auto p = store::get_pipeline_status(tx, id);
     if (!p) return std::nullopt;
-    if (caller->token && caller->token->repo_id && *caller->token->repo_id != p->repo_id)
-      return json{{"forbidden", true}};
     json j = pipeline_json(*p);
     json failing = json::array();
     for (const auto& t : store::failing_tests(tx, id, kFailingTestsMax)) {
@@ -222,8 +218,6 @@ void get_pipeline(const StatusRoutes& deps, const httplib::Request& req, httplib
     return j;
   });
   if (!body) return send_error(res, 404, "not_found", "no pipeline " + std::to_string(id));
-  if (body->contains("forbidden"))
-    return send_error(res, 403, "forbidden", "this token is restricted to another repository");
   send_json(res, 200, *body);
 }
 
@@ -256,48 +250,41 @@ void get_status(const StatusRoutes& deps, const httplib::Request& req, httplib::
 }
 
 void get_log_chunk(const StatusRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = deps.auth.authorize(req, res, "read");
-  if (!caller) return;
   const auto id = std::stoll(req.matches[1].str());
+  if (!deps.auth.authorize(req, res, "read", {ResourceKind::job, id})) return;
   auto offset = int_param(req, res, "offset", 0, 0, std::int64_t{1} << 40);
   if (!offset) return;
   auto attempt = int_param(req, res, "attempt", 0, 0, 1000);
   if (!attempt) return;
-  auto chunk = deps.db.with([&](pqxx::connection& c) -> std::optional<store::LogChunk> {
+  auto chunk = deps.db.with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    if (caller->token && caller->token->repo_id) {
-      auto repo_id = store::repo_of_job(tx, id);
-      if (repo_id && *repo_id != *caller->token->repo_id) return std::nullopt;
-    }
     return store::read_log_chunk(tx, id, static_cast<int>(*attempt), *offset, kLogChunkMaxBytes);
   });
-  if (!chunk)
-    return send_error(res, 403, "forbidden", "this token is restricted to another repository");
-  if (!chunk->found) return send_error(res, 404, "not_found", "no job " + std::to_string(id));
-  send_json(res, 200,
-            {{"job", id},
-             {"state", core::to_string(chunk->state)},
-             {"ended", core::is_finished(chunk->state)},
-             {"current_attempt", chunk->current_attempt},
-             {"attempt", chunk->attempt},
-             {"offset", chunk->offset},
-             {"next_offset", chunk->offset + static_cast<std::int64_t>(chunk->data.size())},
-             {"data_base64", base64(chunk->data)},
-             {"logs_deleted_at", chunk->logs_deleted_at.empty()
-                                     ? nlohmann::json()
-                                     : nlohmann::json(chunk->logs_deleted_at)}});
+  if (!chunk.found) return send_error(res, 404, "not_found", "no job " + std::to_string(id));
+  send_json(
+      res, 200,
+      {{"job", id},
+       {"state", core::to_string(chunk.state)},
+       {"ended", core::is_finished(chunk.state)},
+       {"current_attempt", chunk.current_attempt},
+       {"attempt", chunk.attempt},
+       {"offset", chunk.offset},
+       {"next_offset", chunk.offset + static_cast<std::int64_t>(chunk.data.size())},
+       {"data_base64", base64(chunk.data)},
+       {"logs_deleted_at",
+        chunk.logs_deleted_at.empty() ? nlohmann::json() : nlohmann::json(chunk.logs_deleted_at)}});
 }
 
 }  // namespace
 
-void register_status_routes(httplib::Server& http, const StatusRoutes& deps) {
-  http.Get("/api/v1/pipelines",
+void register_status_routes(Router& http, const StatusRoutes& deps) {
+  http.get("/api/v1/pipelines",
            [deps](const httplib::Request& q, httplib::Response& s) { list_pipelines(deps, q, s); });
-  http.Get(R"(/api/v1/pipelines/(\d{1,18}))",
+  http.get(R"(/api/v1/pipelines/(\d{1,18}))",
            [deps](const httplib::Request& q, httplib::Response& s) { get_pipeline(deps, q, s); });
-  http.Get("/api/v1/status",
+  http.get("/api/v1/status",
            [deps](const httplib::Request& q, httplib::Response& s) { get_status(deps, q, s); });
-  http.Get(R"(/api/v1/jobs/(\d{1,18})/log/chunk)",
+  http.get(R"(/api/v1/jobs/(\d{1,18})/log/chunk)",
            [deps](const httplib::Request& q, httplib::Response& s) { get_log_chunk(deps, q, s); });
 }
 

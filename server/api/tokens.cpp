@@ -1,17 +1,17 @@
-// API tokens (docs/cli.md, tokens): admins create bearer tokens with scopes read,
-// deploy and admin, optionally restricted to one repository and given an expiry; the token is
-// answered once and only its SHA-256 is stored. Listing never shows a token; revoking is audited.
+// API tokens (docs/api.md, "Tokens"): admins create bearer tokens with scopes read, deploy and
+// admin, optionally restricted to one repository and given an expiry; the token is answered once
+// and only its SHA-256 is stored. Listing never shows a token; revoking is audited. An admin token
+// restricted to a repository creates, lists and revokes only tokens restricted to that repository.
 #include "store/tokens.h"
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/body.h"
 #include "server/http/http_util.h"
+#include "server/http/repo_lookup.h"
 #include "server/services/audit.h"
-#include "store/pipeline_queries.h"
 
 namespace mlgate::server {
 namespace {
@@ -30,90 +30,132 @@ json token_json(const store::TokenListing& t) {
           {"revoked_at", text(t.revoked_at)}};
 }
 
+// What POST /api/v1/tokens asks for.
+struct TokenRequest {
+  std::string name;
+  std::vector<std::string> scopes;
+  std::optional<int> expires_days;
+  std::string repo_name;  // empty: unrestricted
+  std::string forge;
+};
+
+// The request's fields; nullopt after answering 400.
+std::optional<TokenRequest> parse_token_request(const json& body, httplib::Response& res) {
+  TokenRequest r;
+  r.name = body.contains("name") && body["name"].is_string() ? body["name"].get<std::string>() : "";
+  if (r.name.empty() || r.name.size() > 200) {
+    send_error(res, 400, "bad_request", "name: 1 to 200 characters");
+    return std::nullopt;
+  }
+  if (!body.contains("scopes") || !body["scopes"].is_array() || body["scopes"].empty()) {
+    send_error(res, 400, "bad_request", "scopes: a non-empty list of read, deploy, admin");
+    return std::nullopt;
+  }
+  for (const auto& s : body["scopes"]) {
+    if (!s.is_string() || (s != "read" && s != "deploy" && s != "admin")) {
+      send_error(res, 400, "bad_request",
+                 "scopes: each one of read, deploy, admin (got " + s.dump() + ")");
+      return std::nullopt;
+    }
+    if (std::find(r.scopes.begin(), r.scopes.end(), s.get<std::string>()) == r.scopes.end())
+      r.scopes.push_back(s.get<std::string>());
+  }
+  if (body.contains("expires_in_days") && !body["expires_in_days"].is_null()) {
+    const auto& e = body["expires_in_days"];
+    if (!e.is_number_integer() || e.get<long>() < 1 || e.get<long>() > 3650) {
+      send_error(res, 400, "bad_request", "expires_in_days: an integer from 1 to 3650");
+      return std::nullopt;
+    }
+    r.expires_days = e.get<int>();
+  }
+  if (body.contains("repo") && !body["repo"].is_null()) {
+    if (!body["repo"].is_string()) {
+      send_error(res, 400, "bad_request", "repo: owner/name");
+      return std::nullopt;
+    }
+    r.repo_name = body["repo"].get<std::string>();
+  }
+  r.forge = body.value("forge", std::string());
+  return r;
+}
+
+// 403: what the caller asked for is more than it may grant.
+bool refuse_grant(const Caller& caller, httplib::Response& res) {
+  send_error(res, 403, "forbidden",
+             caller.name() + " may grant only scopes it holds" +
+                 (caller.restricted_to() ? ", and only for its own repository (\"repo\")" : ""));
+  return false;
+}
+
+// The repository the new token is restricted to (nullopt: none), within what the caller may grant
+// (Caller::may_grant). A token restricted to a repository is answered 403 for anything but its own
+// repository, whether or not a repository of that name exists. Answers 403, 404 or 409 and returns
+// false when the token cannot be made.
+bool token_repo(const TokenRoutes& deps, const Caller& caller, const TokenRequest& request,
+                httplib::Response& res, std::optional<std::int64_t>& repo_id) {
+  if (!request.repo_name.empty()) {
+    const auto found = find_visible_repo(deps.db, caller, request.repo_name, request.forge);
+    if (found.matches > 1) {
+      send_error(res, 409, "ambiguous_repo",
+                 request.repo_name + " is registered for more than one forge: add \"forge\"");
+      return false;
+    }
+    if (!found.repo) {
+      if (caller.restricted_to()) return refuse_grant(caller, res);
+      send_error(res, 404, "not_found", "no repository " + request.repo_name);
+      return false;
+    }
+    repo_id = found.repo->id;
+  }
+  if (!caller.may_grant(request.scopes, repo_id)) return refuse_grant(caller, res);
+  return true;
+}
+
 void create_token(const TokenRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "admin");
   if (!caller) return;
-  auto parsed = json_object_body(req.body, res);
-  if (!parsed) return;
-  json& body = *parsed;
-  const std::string name =
-      body.contains("name") && body["name"].is_string() ? body["name"].get<std::string>() : "";
-  if (name.empty() || name.size() > 200)
-    return send_error(res, 400, "bad_request", "name: 1 to 200 characters");
-  std::vector<std::string> scopes;
-  if (!body.contains("scopes") || !body["scopes"].is_array() || body["scopes"].empty())
-    return send_error(res, 400, "bad_request", "scopes: a non-empty list of read, deploy, admin");
-  for (const auto& s : body["scopes"]) {
-    if (!s.is_string() || (s != "read" && s != "deploy" && s != "admin"))
-      return send_error(res, 400, "bad_request",
-                        "scopes: each one of read, deploy, admin (got " + s.dump() + ")");
-    if (std::find(scopes.begin(), scopes.end(), s.get<std::string>()) == scopes.end())
-      scopes.push_back(s.get<std::string>());
-  }
-  std::optional<int> expires_days;
-  if (body.contains("expires_in_days") && !body["expires_in_days"].is_null()) {
-    if (!body["expires_in_days"].is_number_integer() || body["expires_in_days"].get<long>() < 1 ||
-        body["expires_in_days"].get<long>() > 3650)
-      return send_error(res, 400, "bad_request", "expires_in_days: an integer from 1 to 3650");
-    expires_days = body["expires_in_days"].get<int>();
-  }
-  std::string repo_name;
-  if (body.contains("repo") && !body["repo"].is_null()) {
-    if (!body["repo"].is_string()) return send_error(res, 400, "bad_request", "repo: owner/name");
-    repo_name = body["repo"].get<std::string>();
-  }
-  const std::string forge = body.value("forge", std::string());
+  auto body = json_object_body(req.body, res);
+  if (!body) return;
+  auto request = parse_token_request(*body, res);
+  if (!request) return;
+  std::optional<std::int64_t> repo_id;
+  if (!token_repo(deps, *caller, *request, res, repo_id)) return;
   const auto token = store::generate_token();
-  struct Created {
-    int status = 201;
-    std::string code, message;
-    json row;
-  };
-  auto out = deps.db.with([&](pqxx::connection& c) {
+  auto row = deps.db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    Created created;
-    std::optional<std::int64_t> repo_id;
-    if (!repo_name.empty()) {
-      const auto ids = store::repo_ids_by_name(tx, repo_name, forge);
-      if (ids.empty()) return Created{404, "not_found", "no repository " + repo_name, {}};
-      if (ids.size() > 1)
-        return Created{409,
-                       "ambiguous_repo",
-                       repo_name + " is registered for more than one forge: add \"forge\"",
-                       {}};
-      repo_id = ids[0];
-    }
-    auto id = store::insert_api_token(tx, name, token, scopes, repo_id);
-    if (expires_days) store::set_token_expiry(tx, id, *expires_days);
+    auto id = store::insert_api_token(tx, request->name, token, request->scopes, repo_id);
+    if (request->expires_days) store::set_token_expiry(tx, id, *request->expires_days);
     audit(tx, *caller, "token.create", repo_id,
           {{"token_id", id},
-           {"name", name},
-           {"scopes", scopes},
-           {"expires_in_days", expires_days ? json(*expires_days) : json()}});
-    created.row = token_json(*store::get_token_listing(tx, id));
+           {"name", request->name},
+           {"scopes", request->scopes},
+           {"expires_in_days", request->expires_days ? json(*request->expires_days) : json()}});
+    auto out = token_json(*store::get_token_listing(tx, id));
     tx.commit();
-    return created;
+    return out;
   });
-  if (out.status != 201) return send_error(res, out.status, out.code, out.message);
-  out.row["token"] = token;
-  send_json(res, 201, out.row);
+  row["token"] = token;
+  send_json(res, 201, row);
 }
 
 void list_tokens(const TokenRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  if (!deps.auth.authorize(req, res, "admin")) return;
+  auto caller = deps.auth.authorize(req, res, "admin");
+  if (!caller) return;
   auto rows = deps.db.with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     json out = json::array();
-    for (const auto& t : store::list_token_listings(tx)) out.push_back(token_json(t));
+    for (const auto& t :
+         store::list_token_listings(tx, store::TokenKind::api, caller->restricted_to()))
+      out.push_back(token_json(t));
     return out;
   });
   send_json(res, 200, {{"tokens", rows}});
 }
 
 void revoke_token(const TokenRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = deps.auth.authorize(req, res, "admin");
-  if (!caller) return;
   const auto id = std::stoll(req.matches[1]);
+  auto caller = deps.auth.authorize(req, res, "admin", {ResourceKind::token, id});
+  if (!caller) return;
   bool revoked = deps.db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto name = store::revoke_token(tx, id);
@@ -128,12 +170,12 @@ void revoke_token(const TokenRoutes& deps, const httplib::Request& req, httplib:
 
 }  // namespace
 
-void register_token_routes(httplib::Server& http, const TokenRoutes& deps) {
-  http.Post("/api/v1/tokens",
+void register_token_routes(Router& http, const TokenRoutes& deps) {
+  http.post("/api/v1/tokens",
             [deps](const httplib::Request& q, httplib::Response& s) { create_token(deps, q, s); });
-  http.Get("/api/v1/tokens",
+  http.get("/api/v1/tokens",
            [deps](const httplib::Request& q, httplib::Response& s) { list_tokens(deps, q, s); });
-  http.Post(R"(/api/v1/tokens/(\d{1,18})/revoke)",
+  http.post(R"(/api/v1/tokens/(\d{1,18})/revoke)",
             [deps](const httplib::Request& q, httplib::Response& s) { revoke_token(deps, q, s); });
 }
 

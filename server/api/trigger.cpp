@@ -1,7 +1,7 @@
 // On-demand runs (docs/schedules.md): POST
 // /api/v1/repos/{owner}/{name}/trigger {"tier": T, "ref": REF} (scope deploy) resolves the ref to
 // a commit through the mirror and creates a pipeline with trigger `manual` running tier T and,
-// transitively, what it needs. Audited.
+// transitively, what it needs. A fork's code runs contained, as its own pipeline would. Audited.
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
@@ -14,6 +14,7 @@
 #include "server/services/planner.h"
 #include "server/services/repo_remote.h"
 #include "store/pipeline_queries.h"
+#include "store/pipelines.h"
 #include "store/repos.h"
 #include "vcs/validate.h"
 
@@ -57,6 +58,20 @@ ResolvedRef resolve_ref(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote
     // Not a branch: a tag, looked up in the mirror that was just refreshed.
   }
   return {"refs/tags/" + ref, "", mirrors.resolve(remote, "refs/tags/" + ref, false)};
+}
+
+// Whether a manual run of `resolved` runs a fork's code: a commit known only from fork pull
+// requests, or a pull/merge request ref whose commit the repository's own pipelines never had. It
+// is then contained like the fork's own pipeline (no network, no forge token) and stays
+// undeployable (docs/security.md, "Fork pull requests").
+bool runs_fork_code(store::Database& db, std::int64_t repo_id, const ResolvedRef& resolved) {
+  const bool pull_ref = resolved.ref.rfind("refs/pull/", 0) == 0 ||
+                        resolved.ref.rfind("refs/merge-requests/", 0) == 0;
+  return db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    if (store::commit_known_from_repository(tx, repo_id, resolved.sha)) return false;
+    return pull_ref || store::commit_only_from_forks(tx, repo_id, resolved.sha);
+  });
 }
 
 json config_errors_json(const std::vector<core::ConfigError>& errors) {
@@ -112,6 +127,8 @@ json created_json(const store::PipelineStatus& row, const std::string& repo_name
 void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
+  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  if (!repo) return;
   auto parsed = json_object_body(req.body, res);
   if (!parsed) return;
   json& body = *parsed;
@@ -124,8 +141,6 @@ void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Re
   const std::string ref = body.contains("ref") && body["ref"].is_string() ? body["ref"] : "";
   if (ref.size() > kMaxRefBytes)
     return send_error(res, 400, "bad_request", "ref: at most 1024 bytes");
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
-  if (!repo) return;
   bool known_name = false;
   for (auto name : core::kTierNames) known_name = known_name || name == tier;
   if (!known_name)
@@ -149,6 +164,7 @@ void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Re
   request.branch = resolved.branch;
   request.sha = resolved.sha;
   request.tiers = {tier};
+  request.from_fork = runs_fork_code(deps.db, repo->id, resolved);
   const auto& options = deps.planner;
   const CommitPlan plan = plan_commit(deps.mirrors, remote, repo->id, request, options);
   if (plan.problem != PlanProblem::none) return answer_plan_problem(plan, res);
@@ -173,8 +189,8 @@ void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Re
 
 }  // namespace
 
-void register_trigger_routes(httplib::Server& http, const TriggerRoutes& deps) {
-  http.Post(std::string(kRepoPattern) + "/trigger",
+void register_trigger_routes(Router& http, const TriggerRoutes& deps) {
+  http.post(std::string(kRepoPattern) + "/trigger",
             [deps](const httplib::Request& q, httplib::Response& s) { trigger(deps, q, s); });
 }
 

@@ -24,12 +24,12 @@ void handle(const WebhookRoutes& deps, webhooks::Forge forge, const httplib::Req
 
 }  // namespace
 
-void register_webhook_routes(httplib::Server& http, const WebhookRoutes& deps) {
-  http.Post("/webhooks/github", [deps](const httplib::Request& req, httplib::Response& res,
+void register_webhook_routes(Router& http, const WebhookRoutes& deps) {
+  http.post("/webhooks/github", [deps](const httplib::Request& req, httplib::Response& res,
                                        const httplib::ContentReader& reader) {
     handle(deps, webhooks::Forge::github, req, res, reader);
   });
-  http.Post("/webhooks/gitlab", [deps](const httplib::Request& req, httplib::Response& res,
+  http.post("/webhooks/gitlab", [deps](const httplib::Request& req, httplib::Response& res,
                                        const httplib::ContentReader& reader) {
     handle(deps, webhooks::Forge::gitlab, req, res, reader);
   });

@@ -2,8 +2,41 @@
 
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
+#include "store/deliveries.h"
+#include "store/jobs.h"
 
 namespace mlgate::server {
+namespace {
+
+// The credential of `Authorization: Bearer <credential>`; nullopt for any other header.
+std::optional<std::string> bearer(const httplib::Request& req) {
+  const std::string header = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (header.size() <= prefix.size() || header.compare(0, prefix.size(), prefix) != 0)
+    return std::nullopt;
+  return header.substr(prefix.size());
+}
+
+}  // namespace
+
+std::string describe(const Resource& resource) {
+  const char* kind = "";
+  switch (resource.kind) {
+    case ResourceKind::pipeline:
+      kind = "pipeline";
+      break;
+    case ResourceKind::job:
+      kind = "job";
+      break;
+    case ResourceKind::delivery:
+      kind = "delivery";
+      break;
+    case ResourceKind::token:
+      kind = "token";
+      break;
+  }
+  return std::string(kind) + " " + std::to_string(resource.id);
+}
 
 std::optional<store::ApiToken> Authorizer::find_token(const std::string& token) const {
   return db_.with([&](pqxx::connection& c) {
@@ -17,12 +50,9 @@ std::optional<store::ApiToken> Authorizer::find_token(const std::string& token) 
 bool Authorizer::token_grants(const httplib::Request& req,
                               const std::string& scope) const noexcept {
   try {
-    const std::string header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (header.size() <= prefix.size() || header.compare(0, prefix.size(), prefix) != 0) {
-      return false;
-    }
-    auto found = find_token(header.substr(prefix.size()));
+    auto token = bearer(req);
+    if (!token) return false;
+    auto found = find_token(*token);
     return found && found->has_scope(scope);
   } catch (const std::exception&) {
     return false;
@@ -32,19 +62,18 @@ bool Authorizer::token_grants(const httplib::Request& req,
 std::optional<Caller> Authorizer::authorize(const httplib::Request& req, httplib::Response& res,
                                             const std::string& scope) const {
   std::string header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
   if (header.empty()) {
     if (scope == "read" && public_read_) return Caller{};
     res.set_header("WWW-Authenticate", "Bearer");
     send_error(res, 401, "unauthorized", "missing bearer token (Authorization: Bearer <token>)");
     return std::nullopt;
   }
-  if (header.compare(0, prefix.size(), prefix) != 0 || header.size() == prefix.size()) {
+  auto token = bearer(req);
+  if (!token) {
     send_error(res, 401, "unauthorized", "Authorization header must be 'Bearer <token>'");
     return std::nullopt;
   }
-  std::string token = header.substr(prefix.size());
-  auto found = find_token(token);
+  auto found = find_token(*token);
   if (!found) {
     log_event(spdlog::level::warn, "rejected API token",
               {{"path", req.path}, {"remote", req.remote_addr}});
@@ -57,6 +86,83 @@ std::optional<Caller> Authorizer::authorize(const httplib::Request& req, httplib
     return std::nullopt;
   }
   return Caller{found};
+}
+
+std::optional<Caller> Authorizer::authorize(const httplib::Request& req, httplib::Response& res,
+                                            const std::string& scope,
+                                            const Resource& resource) const {
+  auto caller = authorize(req, res, scope);
+  if (!caller) return std::nullopt;
+  if (!may_access(*caller, resource)) {
+    send_error(res, 404, "not_found", "no " + describe(resource));
+    return std::nullopt;
+  }
+  return caller;
+}
+
+bool Authorizer::may_access(const Caller& caller, const Resource& resource) const {
+  // nullopt: no such resource; an inner nullopt: it exists and belongs to no repository.
+  using Owner = std::optional<std::optional<std::int64_t>>;
+  const Owner owner = db_.with([&](pqxx::connection& c) -> Owner {
+    pqxx::read_transaction tx(c);
+    switch (resource.kind) {
+      case ResourceKind::pipeline:
+        if (auto repo = store::repo_of_pipeline(tx, resource.id)) return repo;
+        return std::nullopt;
+      case ResourceKind::job:
+        if (auto repo = store::repo_of_job(tx, resource.id)) return repo;
+        return std::nullopt;
+      case ResourceKind::delivery:
+        if (auto d = store::delivery_owner(tx, resource.id)) return d->repo_id;
+        return std::nullopt;
+      case ResourceKind::token:
+        if (auto t = store::token_owner(tx, resource.id)) return t->repo_id;
+        return std::nullopt;
+    }
+    return std::nullopt;
+  });
+  if (!owner) return false;
+  if (!caller.restricted_to()) return true;
+  return *owner && caller.may_access_repo(**owner);
+}
+
+std::optional<Caller> Authorizer::authorize_server(const httplib::Request& req,
+                                                   httplib::Response& res,
+                                                   const std::string& scope) const {
+  auto caller = authorize(req, res, scope);
+  if (!caller) return std::nullopt;
+  if (caller->restricted_to()) {
+    send_error(res, 403, "forbidden",
+               "token '" + caller->token->name +
+                   "' is restricted to one repository; this needs an unrestricted token");
+    return std::nullopt;
+  }
+  return caller;
+}
+
+std::optional<store::RunnerRow> Authorizer::authorize_runner(pqxx::work& tx,
+                                                             const httplib::Request& req,
+                                                             httplib::Response& res) const {
+  auto credential = bearer(req);
+  if (!credential) {
+    send_error(res, 401, "unauthorized", "missing runner credential (Authorization: Bearer ...)");
+    return std::nullopt;
+  }
+  auto runner = store::authenticate_runner(tx, *credential);
+  if (!runner) {
+    log_event(spdlog::level::warn, "rejected runner credential",
+              {{"path", req.path}, {"remote", req.remote_addr}});
+    send_error(res, 401, "unauthorized", "unknown runner credential");
+    return std::nullopt;
+  }
+  if (runner->disabled) {
+    const std::string id = std::to_string(runner->id);
+    send_error(
+        res, 403, "runner_disabled",
+        "runner " + id + " is disabled (an admin enables it: mlgate runner enable " + id + ")");
+    return std::nullopt;
+  }
+  return runner;
 }
 
 }  // namespace mlgate::server

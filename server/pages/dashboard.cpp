@@ -63,7 +63,8 @@ void dashboard_page(const PageDeps& deps, const httplib::Request& req, httplib::
   if (!caller) return;
   const auto view = deps.db.with([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
-    return store::load_dashboard(tx, [&](std::int64_t id) { return caller->may_see_repo(id); });
+    return store::load_dashboard(
+        tx, [&](std::int64_t id) { return caller->caller.may_access_repo(id); });
   });
   Page page(&*caller, "Dashboard", "dashboard.tpl");
   auto& c = page.content();

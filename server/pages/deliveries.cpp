@@ -1,6 +1,7 @@
 // The deliveries page (GET /deliveries): the latest webhook deliveries with their verdicts. Like
 // GET /api/v1/webhooks/deliveries it needs the admin scope (deliveries name repositories that a
-// public reader may not know of, and their reasons can quote what a forge sent).
+// public reader may not know of, and their reasons can quote what a forge sent); an admin token
+// restricted to a repository sees that repository's deliveries only.
 #include "store/deliveries.h"
 
 #include "server/pages/pages.h"
@@ -12,7 +13,7 @@ void deliveries_page(const PageDeps& deps, const httplib::Request& req, httplib:
   if (!caller) return;
   auto rows = deps.db.with([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
-    return store::list_deliveries(tx, 100);
+    return store::list_deliveries(tx, 100, caller->caller.restricted_to());
   });
   Page page(&*caller, "Webhook deliveries", "deliveries.tpl");
   auto& c = page.content();

@@ -78,13 +78,13 @@ void fill_job(Page& page, const store::JobPageView& j, const std::string& log) {
 }  // namespace
 
 void job_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = authorize_page(deps.auth, req, res);
-  if (!caller) return;
   const auto id = std::stoll(req.matches[1].str());
+  auto caller = authorize_page(deps.auth, req, res, "read", {ResourceKind::job, id});
+  if (!caller) return;
   auto page = deps.db.with([&](pqxx::connection& conn) -> std::unique_ptr<Page> {
     pqxx::read_transaction tx(conn);
     auto job = store::load_job_page(tx, id);
-    if (!job || !caller->may_see_repo(job->repo_id)) return nullptr;
+    if (!job) return nullptr;
     auto out =
         std::make_unique<Page>(&*caller, "Job #" + std::to_string(id) + " " + job->tier, "job.tpl");
     fill_job(*out, *job, store::read_log(tx, id));
@@ -97,13 +97,12 @@ void job_page(const PageDeps& deps, const httplib::Request& req, httplib::Respon
 }
 
 void job_log_text(const PageDeps& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = authorize_page(deps.auth, req, res);
-  if (!caller) return;
   const auto id = std::stoll(req.matches[1].str());
+  auto caller = authorize_page(deps.auth, req, res, "read", {ResourceKind::job, id});
+  if (!caller) return;
   auto log = deps.db.with([&](pqxx::connection& conn) -> std::optional<std::string> {
     pqxx::read_transaction tx(conn);
-    auto repo = store::repo_of_job(tx, id);
-    if (!repo || !caller->may_see_repo(*repo)) return std::nullopt;
+    if (!store::job_exists(tx, id)) return std::nullopt;
     return store::read_log(tx, id);
   });
   if (!log)

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "server/pages/pages.h"
-#include "store/tokens.h"
 #include "util/strings.h"
 
 namespace mlgate::server::pages {
@@ -57,13 +56,15 @@ std::string target_of(const httplib::Request& req) {
 
 }  // namespace
 
-std::optional<PageCaller> authorize_page(const Authorizer& auth, const httplib::Request& req,
-                                         httplib::Response& res, const std::string& scope) {
-  // authorize() reads only the Authorization header: hand it one built from the cookie.
+namespace {
+
+// The request authorize() reads: only the Authorization header, built from the cookie when the
+// request has none. Sets `by_cookie` when the token came from the cookie.
+httplib::Request probe_of(const httplib::Request& req, bool& by_cookie) {
   httplib::Request probe;
   probe.path = req.path;
   probe.remote_addr = req.remote_addr;
-  bool by_cookie = false;
+  by_cookie = false;
   const std::string header = req.get_header_value("Authorization");
   const std::string cookie = cookie_value(req, kTokenCookie);
   if (!header.empty()) {
@@ -72,15 +73,18 @@ std::optional<PageCaller> authorize_page(const Authorizer& auth, const httplib::
     probe.headers.emplace("Authorization", "Bearer " + cookie);
     by_cookie = true;
   }
-  httplib::Response scratch;
-  if (auto caller = auth.authorize(probe, scratch, scope)) return PageCaller{*caller, by_cookie};
+  return probe;
+}
 
+// Answers the Authorizer's refusal (in `scratch`) as a page.
+void send_refusal(const Authorizer& auth, const httplib::Request& req, httplib::Response& res,
+                  const std::string& scope, const httplib::Response& scratch, bool by_cookie) {
   if (scratch.status == 403) {
     send_message(res, nullptr, 403, "Forbidden", error_message(scratch), true);
-    return std::nullopt;
+    return;
   }
   std::string why = error_message(scratch);
-  if (header.empty() && cookie.empty())
+  if (req.get_header_value("Authorization").empty() && cookie_value(req, kTokenCookie).empty())
     why = auth.public_read() && scope != "read"
               ? "This page needs a token with the '" + scope + "' scope."
               : "This mlgate server needs an API token to show its pages.";
@@ -89,7 +93,31 @@ std::optional<PageCaller> authorize_page(const Authorizer& auth, const httplib::
                    std::string(kTokenCookie) + "=" + cookie_attributes(req) + "; Max-Age=0");
   res.set_header("WWW-Authenticate", "Bearer");
   send_message(res, nullptr, 401, "Sign in", why, true, true, target_of(req));
+}
+
+}  // namespace
+
+std::optional<PageCaller> authorize_page(const Authorizer& auth, const httplib::Request& req,
+                                         httplib::Response& res, const std::string& scope) {
+  bool by_cookie = false;
+  const httplib::Request probe = probe_of(req, by_cookie);
+  httplib::Response scratch;
+  if (auto caller = auth.authorize(probe, scratch, scope)) return PageCaller{*caller, by_cookie};
+  send_refusal(auth, req, res, scope, scratch, by_cookie);
   return std::nullopt;
+}
+
+std::optional<PageCaller> authorize_page(const Authorizer& auth, const httplib::Request& req,
+                                         httplib::Response& res, const std::string& scope,
+                                         const Resource& resource) {
+  auto caller = authorize_page(auth, req, res, scope);
+  if (!caller) return std::nullopt;
+  if (!auth.may_access(caller->caller, resource)) {
+    std::string text = "No " + describe(resource) + ".";
+    send_message(res, &*caller, 404, "Not found", text, true);
+    return std::nullopt;
+  }
+  return caller;
 }
 
 void login_form(const PageDeps&, const httplib::Request& req, httplib::Response& res) {
@@ -103,12 +131,7 @@ void login_submit(const PageDeps& deps, const httplib::Request& req, httplib::Re
   std::optional<store::ApiToken> found;
   if (!token.empty() && token.size() <= 200 &&
       token.find_first_of(";,\r\n \t\"\\") == std::string::npos) {
-    found = deps.db.with([&](pqxx::connection& c) {
-      pqxx::work tx(c);
-      auto t = store::find_api_token(tx, token);
-      tx.commit();
-      return t;
-    });
+    found = deps.auth.find_token(token);
   }
   if (!found || !found->has_scope("read")) {
     send_message(res, nullptr, 401, "Sign in",

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/http/auth.h"
+#include "server/http/router.h"
 #include "util/strings.h"
 
 namespace mlgate::server::pages {
@@ -36,10 +37,6 @@ struct PageCaller {
   bool has_scope(const std::string& scope) const {
     return caller.token && caller.token->has_scope(scope);
   }
-  // False when the caller's token is restricted to another repository.
-  bool may_see_repo(std::int64_t repo_id) const {
-    return !caller.token || !caller.token->repo_id || *caller.token->repo_id == repo_id;
-  }
 };
 
 // Authorises a page like the API (server/http/auth.h): an `Authorization: Bearer` header, else the
@@ -47,13 +44,18 @@ struct PageCaller {
 // On refusal answers an HTML page itself (401 with the sign-in form, or 403) and returns nullopt.
 std::optional<PageCaller> authorize_page(const Authorizer& auth, const httplib::Request& req,
                                          httplib::Response& res, const std::string& scope = "read");
+// The same for a page of one pipeline or job: the Authorizer's repository rule, a "Not found" page
+// (404) for a resource that does not exist or is not the caller's to see.
+std::optional<PageCaller> authorize_page(const Authorizer& auth, const httplib::Request& req,
+                                         httplib::Response& res, const std::string& scope,
+                                         const Resource& resource);
 
 // What the pages use: the database (through store/page_views.h) and the one authorizer.
 struct PageDeps {
   store::Database& db;
   const Authorizer& auth;
 };
-void register_page_routes(httplib::Server& http, const PageDeps& deps);
+void register_page_routes(Router& http, const PageDeps& deps);
 
 // A page being built: the layout's dictionary and the content template's, included into it.
 class Page {
@@ -95,6 +97,8 @@ std::string job_url(std::int64_t id);
 void dashboard_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
+void approve_pipeline_form(const PageDeps& deps, const httplib::Request& req,
+                           httplib::Response& res);
 void job_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void job_log_text(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void deliveries_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);

@@ -2,7 +2,9 @@
 // failing tests, metrics and slices next to the baseline (the commit deployed to E now) with the
 // deltas coloured, fairness and prediction flips, the ML Test Score scorecard, and the gate
 // decisions per environment. Decisions are read from the stored gate_decisions rows (their checks
-// and inputs), never re-evaluated here: the page shows what deploy pipelines were told.
+// and inputs), never re-evaluated here: the page shows what deploy pipelines were told. A fork pull
+// request's pipeline that awaits approval has an approve button (POST /pipelines/{id}/approve) for
+// callers with the deploy scope.
 #include <algorithm>
 #include <map>
 
@@ -10,6 +12,7 @@
 #include "core/rubric.h"
 #include "core/trend_svg.h"
 #include "server/pages/pages.h"
+#include "server/services/approval.h"
 #include "store/page_views.h"
 #include "store/pipeline_queries.h"
 
@@ -46,6 +49,26 @@ void add_header(ctemplate::TemplateDictionary& c, const store::PipelineStatus& p
   c.SetValue("MESSAGE", p.commit_message);
   if (!p.error.empty()) c.AddSectionDictionary("PIPELINE_ERROR")->SetValue("TEXT", p.error);
   c.SetValue("DURATION", format_duration(p.duration_seconds));
+}
+
+// A fork pull request's pipeline: where it comes from, who approved it, and the approve button for
+// a caller with the deploy scope while it waits.
+void add_approval(ctemplate::TemplateDictionary& c, const store::PipelineStatus& p,
+                  const PageCaller& caller) {
+  if (!p.from_fork) return;
+  auto* fork = c.AddSectionDictionary("FROM_FORK");
+  if (!p.approved_by.empty()) {
+    auto* a = fork->AddSectionDictionary("APPROVED");
+    a->SetValue("BY", p.approved_by);
+    a->SetValue("AT", format_time(p.approved_at));
+  }
+  if (p.state != core::PipelineState::awaiting_approval) return;
+  auto* waiting = c.AddSectionDictionary("AWAITING_APPROVAL");
+  if (caller.has_scope("deploy"))
+    waiting->AddSectionDictionary("APPROVE_FORM")
+        ->SetValue("ACTION", pipeline_url(p.id) + "/approve");
+  else
+    waiting->ShowSection("NEEDS_DEPLOY");
 }
 
 void add_jobs(ctemplate::TemplateDictionary& c, const std::vector<store::PipelineJobRow>& jobs) {
@@ -278,9 +301,9 @@ void add_comparison(ctemplate::TemplateDictionary& c, std::int64_t id, const Loa
 }  // namespace
 
 void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res) {
-  auto caller = authorize_page(deps.auth, req, res);
-  if (!caller) return;
   const auto id = std::stoll(req.matches[1].str());
+  auto caller = authorize_page(deps.auth, req, res, "read", {ResourceKind::pipeline, id});
+  if (!caller) return;
   const std::string wanted_env = req.get_param_value("environment");
   auto pipeline = deps.db.with([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
@@ -289,13 +312,11 @@ void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::R
   if (!pipeline)
     return send_message(res, &*caller, 404, "Not found", "No pipeline " + std::to_string(id) + ".",
                         true);
-  if (!caller->may_see_repo(pipeline->repo_id))
-    return send_message(res, &*caller, 403, "Forbidden",
-                        "This token is restricted to another repository.", true);
   const auto& p = *pipeline;
   Page page(&*caller, "Pipeline #" + std::to_string(id) + " of " + p.repo_name, "pipeline.tpl");
   auto& c = page.content();
   add_header(c, p);
+  add_approval(c, p, *caller);
   const Loaded loaded = deps.db.with([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
     Loaded l;
@@ -310,6 +331,20 @@ void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::R
   add_tests(c, loaded.view);
   add_comparison(c, id, loaded);
   page.send(res);
+}
+
+// POST /pipelines/{id}/approve, the button of add_approval: a form post authorised like the API's
+// route (deploy scope; the cookie is SameSite=Strict, so another site cannot post it, as for POST
+// /logout), then back to the pipeline.
+void approve_pipeline_form(const PageDeps& deps, const httplib::Request& req,
+                           httplib::Response& res) {
+  const auto id = std::stoll(req.matches[1].str());
+  auto caller = authorize_page(deps.auth, req, res, "deploy", {ResourceKind::pipeline, id});
+  if (!caller) return;
+  const ApprovalAnswer answer = approve_pipeline(deps.db, caller->caller, id);
+  if (answer.status == 200) return res.set_redirect(pipeline_url(id), 303);
+  send_message(res, &*caller, answer.status, "Not approved",
+               answer.body["error"].value("message", std::string("not approved")), true);
 }
 
 }  // namespace mlgate::server::pages

@@ -6,6 +6,7 @@
 
 #include "core/repo_view.h"
 #include "core/trend_svg.h"
+#include "server/http/repo_lookup.h"
 #include "server/pages/pages.h"
 #include "store/page_views.h"
 #include "store/pipeline_queries.h"
@@ -117,17 +118,10 @@ void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Respo
   if (!caller) return;
   const std::string name = req.matches[1].str();
   const std::string forge = req.get_param_value("forge");
-  auto repo = deps.db.with([&](pqxx::connection& conn) -> std::optional<store::RepoRow> {
-    pqxx::read_transaction tx(conn);
-    const auto ids = store::repo_ids_by_name(tx, name, forge);
-    if (ids.empty()) return std::nullopt;
-    return store::find_repo_by_id(tx, ids[0]);
-  });
+  // A name on both forges shows the first registered, as before (?forge= picks the other).
+  const auto repo = find_visible_repo(deps.db, caller->caller, name, forge).repo;
   if (!repo)
     return send_message(res, &*caller, 404, "Not found", "No repository " + name + ".", true);
-  if (!caller->may_see_repo(repo->id))
-    return send_message(res, &*caller, 403, "Forbidden",
-                        "This token is restricted to another repository.", true);
 
   const std::string branch =
       req.has_param("branch") ? req.get_param_value("branch") : repo->default_branch;

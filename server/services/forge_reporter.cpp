@@ -54,8 +54,11 @@ std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipe
       out.push_back(status_request(t, p.sha, config_status(p.state, p.error, link)));
     return out;
   }
+  const bool awaiting = p.state == core::PipelineState::awaiting_approval;
   for (const auto& j : p.jobs)
-    out.push_back(status_request(t, p.sha, tier_status(j.tier, j.state, j.message, link)));
+    out.push_back(status_request(t, p.sha,
+                                 awaiting ? awaiting_approval_status(j.tier, link)
+                                          : tier_status(j.tier, j.state, j.message, link)));
   auto envs = gate.environments(t.repo, p.sha);
   if (envs.refusal) return out;  // the pipeline was planned from this config: a transient failure
   for (const auto& env : envs.names) {

@@ -132,6 +132,12 @@ StatusReport tier_status(const std::string& tier, core::JobState job_state,
   return s;
 }
 
+StatusReport awaiting_approval_status(const std::string& tier, const std::string& target_url) {
+  return StatusReport{"mlgate/" + tier, "pending",
+                      "waiting for approval by a maintainer (pull request from a fork)",
+                      target_url};
+}
+
 namespace {
 
 // The differences first, as many as fit in 80 bytes (at least one, cut), then the summary.

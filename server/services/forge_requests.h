@@ -43,6 +43,9 @@ std::string forge_api_base(std::string_view forge, std::string_view configured);
 // error, cancelled, skipped) and the job's message, when it has one.
 StatusReport tier_status(const std::string& tier, core::JobState job_state,
                          const std::string& message, const std::string& target_url);
+// A tier's status while its pipeline (a fork pull request's) awaits a maintainer's approval:
+// pending, "waiting for approval by a maintainer (pull request from a fork)".
+StatusReport awaiting_approval_status(const std::string& tier, const std::string& target_url);
 // A gate's status from its decision (allow, deny, pending) and the decision's summary; `error`
 // when the gate could not be evaluated (the message says why). When the candidate's gate rules
 // differ from the deployed commit's, the description starts with the differences

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/config.h"
+#include "core/fork_policy.h"
 #include "core/gate.h"
 #include "core/gate_in_force.h"
 #include "core/gate_rules.h"
@@ -14,6 +15,7 @@
 #include "store/deployments.h"
 #include "store/gate_decisions.h"
 #include "store/gate_inputs.h"
+#include "store/pipelines.h"
 #include "util/strings.h"
 
 namespace mlgate::server {
@@ -40,6 +42,7 @@ struct Snapshot {
   core::JobResults candidate_results;
   core::JobResults baseline_results;
   std::optional<std::string> deployed_rules_json;
+  bool fork_only = false;  // the commit is known only from fork pull requests
 };
 
 // The rules of the deployed commit, and where they were read ("deployment", "mirror"; "" when
@@ -55,7 +58,7 @@ struct DeployedRulesRead {
 
 std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::string& env,
                       const Snapshot& s) {
-  return std::to_string(repo_id) + "\n" + sha + "\n" + env + "\n" +
+  return std::to_string(repo_id) + "\n" + sha + "\n" + env + "\n" + (s.fork_only ? "fork\n" : "") +
          (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
          s.deployment.current_sha.value_or("-") + "\n" + (s.candidate ? s.candidate->marker : "-") +
          "\n" + (s.baseline ? s.baseline->marker : "-");
@@ -70,6 +73,13 @@ void judge_as_pending(core::GateResult& result, const std::string& sha) {
   result.decision = core::Decision::pending;
   result.summary = "pending: no pipeline for " + util::short_sha(sha) +
                    " yet (it is created when the push reaches mlgate)";
+}
+
+// What the engine cannot see: no pipeline yet (pending), or a commit known only from fork pull
+// requests (deny; core/fork_policy.h).
+void judge_provenance(core::GateResult& result, const Snapshot& snap, const std::string& sha) {
+  if (!snap.candidate) judge_as_pending(result, sha);
+  if (snap.fork_only) core::deny_fork_commit(result);
 }
 
 GateRefusal unknown_environment(const core::Config& cfg, const std::string& env,
@@ -187,6 +197,7 @@ Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::str
     Snapshot s;
     s.deployment = store::deployment_state(tx, repo_id, env);
     s.candidate = store::gate_view_of_commit(tx, repo_id, sha);
+    s.fork_only = store::commit_only_from_forks(tx, repo_id, sha);
     if (s.deployment.current_sha)
       s.baseline = store::gate_view_of_commit(tx, repo_id, *s.deployment.current_sha);
     s.key = cache_key(repo_id, sha, env, s);
@@ -332,7 +343,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   input.candidate_sha = sha;
   if (snap.deployment.current_sha) input.baseline_sha = *snap.deployment.current_sha;
   auto result = core::evaluate_in_force(input, deployed.view());
-  if (!snap.candidate) judge_as_pending(result, sha);
+  judge_provenance(result, snap, sha);
 
   json body = response_body(result, repo.full_name, sha, env, snap);
   const json inputs =

@@ -160,6 +160,18 @@ IntakeAnswer duplicate_answer(const AcceptResult& result, const std::string& for
   return {200, body};
 }
 
+// Why a verified delivery plans nothing ("" when it may): a kind that plans nothing, or a pull
+// request from a fork to a repository that ignores them (docs/security.md, "Fork pull requests").
+std::string ignored_reason(const webhooks::Event& ev, const store::RepoRow& repo) {
+  if (ev.kind == EventKind::ignored) return ev.ignored_reason;
+  const bool opens_or_updates =
+      ev.kind == EventKind::pull_request_open || ev.kind == EventKind::pull_request_update;
+  if (opens_or_updates && ev.from_fork && repo.fork_pull_requests == core::ForkPullRequests::ignore)
+    return "pull request from a fork: " + repo.full_name +
+           " ignores them (registered with --fork-pull-requests ignore)";
+  return "";
+}
+
 std::string unsigned_message(webhooks::Forge forge) {
   return forge == webhooks::Forge::github
              ? "X-Hub-Signature-256 missing or does not match the repository's secret"
@@ -268,12 +280,11 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
     auto id = recorder.record(Verdict::ignored, 200, "ping");
     return {200, {{"status", "pong"}, {"delivery", id}}};
   }
-  if (ev.kind == EventKind::ignored) {
-    auto id = recorder.record(Verdict::ignored, 202, ev.ignored_reason);
+  const std::string ignored = ignored_reason(ev, *repo);
+  if (!ignored.empty()) {
+    auto id = recorder.record(Verdict::ignored, 202, ignored);
     return {202,
-            {{"status", core::to_string(Verdict::ignored)},
-             {"reason", ev.ignored_reason},
-             {"delivery", id}}};
+            {{"status", core::to_string(Verdict::ignored)}, {"reason", ignored}, {"delivery", id}}};
   }
 
   // Accept once per (repo, delivery id).

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fork_policy.h"
 #include "core/tier_selection.h"
 #include "server/http/json_log.h"
 #include "server/services/protection_rules.h"
@@ -76,7 +77,10 @@ webhooks::NormaliseResult normalise_delivery(const store::PendingDelivery& deliv
   return webhooks::normalise(forge.value_or(webhooks::Forge::github), headers, delivery.body);
 }
 
-CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& event) {
+// What a delivery's event asks to plan; a fork's pull request waits for approval when its
+// repository says so.
+CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& event,
+                             const store::RepoRow& repo) {
   CommitRequest request;
   request.delivery_row_id = delivery_id;
   request.trigger = trigger_of(event.kind);
@@ -88,7 +92,27 @@ CommitRequest commit_request(std::int64_t delivery_id, const webhooks::Event& ev
   request.commit_message = event.commit_message;
   request.author = event.author;
   request.filter_branch = event.kind == EventKind::push ? event.branch : event.base_branch;
+  request.from_fork = event.pr_number && event.from_fork;
+  request.needs_approval =
+      request.from_fork && repo.fork_pull_requests == core::ForkPullRequests::approve;
   return request;
+}
+
+// The delivery's note once its pipeline is stored: how many jobs, or the plan's problem.
+std::string planned_note(const CommitPlan& plan, const StoredPlan& stored) {
+  if (plan.problem != PlanProblem::none) return plan.message;
+  const bool awaiting = plan.pipeline.state == core::PipelineState::awaiting_approval;
+  return std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
+         (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded" : "") +
+         (awaiting ? ", awaiting approval (pull request from a fork)" : "");
+}
+
+// Why a fork's pull request is not planned (its repository ignores them), or nothing.
+std::optional<std::string> ignored_fork(const store::RepoRow& repo, const CommitRequest& request) {
+  if (!request.from_fork || repo.fork_pull_requests != core::ForkPullRequests::ignore)
+    return std::nullopt;
+  return "ignored: pull request from a fork, and " + repo.full_name +
+         " ignores them (--fork-pull-requests ignore)";
 }
 
 }  // namespace
@@ -231,7 +255,12 @@ PlanOutcome Planner::plan(std::int64_t id) {
       }
     }
 
-    const CommitRequest request = commit_request(id, event);
+    const CommitRequest request = commit_request(id, event, *repo);
+    if (auto ignored = ignored_fork(*repo, request)) {
+      finish_delivery(tx, id, core::PlanState::planned, *ignored);
+      tx.commit();
+      return {PlanState::planned, std::nullopt, *ignored};
+    }
 
     vcs::RepoRemote remote = repo_remote(*repo);
     if (event.pr_number) {
@@ -246,11 +275,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
     }
     const StoredPlan stored = store_plan(tx, plan);
     const bool failed = plan.problem != PlanProblem::none;
-    std::string note =
-        failed ? plan.message
-               : std::to_string(plan.pipeline.jobs.size()) + " job(s) planned" +
-                     (stored.superseded ? ", " + std::to_string(stored.superseded) + " superseded"
-                                        : "");
+    const std::string note = planned_note(plan, stored);
     finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
                     failed ? note : "");
     tx.commit();
@@ -259,8 +284,9 @@ PlanOutcome Planner::plan(std::int64_t id) {
 }
 
 CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
-                                const std::string& sha, const std::string& config_path,
+                                const std::string& sha, const PlannerOptions& options,
                                 bool with_commit_info) {
+  const std::string& config_path = options.config_path;
   CommitConfig out;
   std::optional<std::string> text;
   try {
@@ -281,8 +307,10 @@ CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote
     out.message = "no " + config_path + " at " + util::short_sha(sha);
     return out;
   }
-  // The config is validated against the design's budgets; the server's own ceilings then cap.
-  auto parsed = core::parse_config(*text);
+  // The config is validated against the server's ceilings: timeouts, resources, images, networks.
+  core::ConfigLimits limits = options.ceilings;
+  limits.jobs = options.job_ceilings;
+  auto parsed = core::parse_config(*text, limits);
   if (!parsed.ok()) {
     out.problem = PlanProblem::invalid_config;
     out.message = config_path + " is invalid:\n" + core::format_errors(parsed.errors, config_path);
@@ -308,6 +336,7 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
   p.commit_message =
       request.commit_message.empty() ? commit.commit_message : request.commit_message;
   p.author = request.author.empty() ? commit.author : request.author;
+  p.from_fork = request.from_fork;
   if (!commit.config) {
     plan.problem = commit.problem;
     plan.message = commit.message;
@@ -349,7 +378,8 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
     job.command = tier->run;
     job.timeout_seconds = std::min(tier->timeout_seconds, options.ceilings.ceiling_for(tier->name));
     job.resources_json = resources_json(tier->resources);
-    job.network = tier->network;
+    // A fork's code never gets the network, whatever its config asks (docs/security.md).
+    job.network = request.from_fork ? std::string(core::kForkJobNetwork) : tier->network;
     job.env = tier->env;
     job.cancel_superseded = tier->cancel_superseded;
     p.jobs.push_back(std::move(job));
@@ -358,6 +388,8 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
     plan.problem = PlanProblem::nothing_to_run;
     plan.message = "no tier runs on " + request.trigger +
                    (request.filter_branch.empty() ? "" : " to " + request.filter_branch);
+  } else if (request.needs_approval) {
+    p.state = core::PipelineState::awaiting_approval;
   }
   return plan;
 }
@@ -367,7 +399,7 @@ CommitPlan plan_commit(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
                        const PlannerOptions& options) {
   return plan_from_config(
       repo_id, request,
-      read_commit_config(mirrors, remote, request.sha, options.config_path,
+      read_commit_config(mirrors, remote, request.sha, options,
                          request.commit_message.empty() || request.author.empty()),
       options);
 }

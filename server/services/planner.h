@@ -26,8 +26,10 @@ namespace mlgate::server {
 struct PlannerOptions {
   int workers = 2;
   // Server ceilings on the tiers' budgets (default: the design's 5 m / 1 h / 24 h). A config may
-  // lower a budget; a server may lower the ceiling, which caps every job's timeout.
+  // lower a budget; asking more than the ceiling is a config error at the timeout's line.
   core::ConfigLimits ceilings;
+  // What a tier may ask for (resources, images, networks); a config that asks for more is invalid.
+  core::JobCeilings job_ceilings;
   std::string config_path = ".mlgate.yml";
 };
 
@@ -48,6 +50,10 @@ struct CommitRequest {
   // exactly these tiers and, transitively, every tier they need (schedule, manual).
   std::vector<std::string> tiers;
   std::string filter_branch;  // the pushed branch, or a pull request's target branch
+  // A pull request whose head is another repository: its jobs get no network (and, when claimed,
+  // no forge token); with `needs_approval`, the pipeline awaits a maintainer's approval.
+  bool from_fork = false;
+  bool needs_approval = false;
 };
 
 enum class PlanProblem {
@@ -79,10 +85,11 @@ struct CommitPlan {
   std::vector<std::string> tiers;  // the tiers planned, in config order
 };
 
-// Fetches the commit when the mirror lacks it and reads and validates `config_path` there; with
-// `with_commit_info`, also its message and author (a webhook usually brings both).
+// Fetches the commit when the mirror lacks it and reads and validates `options.config_path` there,
+// against the design's budgets and the server's job ceilings; with `with_commit_info`, also its
+// message and author (a webhook usually brings both).
 CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
-                                const std::string& sha, const std::string& config_path,
+                                const std::string& sha, const PlannerOptions& options,
                                 bool with_commit_info);
 
 // The pipeline and its jobs for `request` from the commit's config (no I/O). Budgets are capped by

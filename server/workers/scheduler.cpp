@@ -181,7 +181,7 @@ void Scheduler::fire_repo(std::int64_t repo_id, std::chrono::sys_seconds now, Ti
                               repo->default_branch + ": " + e.what());
     return;
   }
-  const CommitConfig commit = read_commit_config(mirrors_, remote, sha, planner_.config_path,
+  const CommitConfig commit = read_commit_config(mirrors_, remote, sha, planner_,
                                                  /*with_commit_info=*/false);
   if (commit.problem == PlanProblem::unreadable_commit ||
       commit.problem == PlanProblem::invalid_config) {

@@ -9,7 +9,11 @@
 </dl>
 <pre class="message" id="commit-message">{{MESSAGE:pre_escape}}</pre>
 {{#PIPELINE_ERROR}}<pre class="notice error">{{TEXT:pre_escape}}</pre>
-{{/PIPELINE_ERROR}}
+{{/PIPELINE_ERROR}}{{#FROM_FORK}}<p class="muted" id="from-fork">A pull request from a fork: its jobs run without network or forge token, and its commit is never deployable.{{#APPROVED}} Approved by {{BY}}, {{AT}}.{{/APPROVED}}</p>
+{{/FROM_FORK}}{{#AWAITING_APPROVAL}}<div class="notice" id="awaiting-approval"><p>Waiting for approval by a maintainer: no job runs until someone with the <code>deploy</code> scope approves this pipeline.</p>
+{{#APPROVE_FORM}}<form class="inline" method="post" action="{{ACTION}}"><button type="submit" id="approve">Approve and run</button></form>{{/APPROVE_FORM}}{{#NEEDS_DEPLOY}}<p class="muted">Approving needs a token with the deploy scope (<code>mlgate approve PIPELINE</code>).</p>{{/NEEDS_DEPLOY}}
+</div>
+{{/AWAITING_APPROVAL}}
 <h2>Tiers and jobs</h2>
 {{#NO_JOBS}}<p class="muted">This pipeline has no job (no tier runs on this event).</p>
 {{/NO_JOBS}}{{#HAS_JOBS}}<div class="scroll"><table id="jobs">

@@ -48,7 +48,7 @@ TEST(ConfigValidate, EveryErrorComesWithItsLineAndColumnAndExitsOne) {
   testing::TempDir dir("mlgate-cfg");
   auto file = (dir.path() / "bad.yml").string();
   testing::write_file(file, R"(version: 1
-image: x
+image: mlgate/x
 tiers:
   functionality:
     run: true
@@ -65,6 +65,44 @@ gates:
   EXPECT_NE(r.output.find(file + ":7:3: "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(file + ":11:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("3 errors"), std::string::npos) << r.output;
+}
+
+// The server's default ceilings apply offline too, and the same options as `mlgate serve` set
+// others (docs/security.md, "Operator ceilings").
+TEST(ConfigValidate, TheServersCeilingsApplyAndTheSameOptionsChangeThem) {
+  testing::TempDir dir("mlgate-cfg");
+  auto file = (dir.path() / ".mlgate.yml").string();
+  testing::write_file(file, R"(version: 1
+image: registry.example.com/ml/trainer:v2
+tiers:
+  training:
+    on: [push]
+    run: train
+    resources: {memory: 900g, gpus: 1}
+    network: bridge
+)");
+  auto r = validate({file});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(
+      r.output.find(file + ":2:8: image 'registry.example.com/ml/trainer:v2' (the top level's, "
+                           "used by tier 'training') is not allowed on this server (allowed: "
+                           "mlgate/*; serve --allowed-images)"),
+      std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(file + ":7:25: 'memory' '900g' in 'resources' of tier 'training' is "
+                                 "over this server's ceiling of 16g (serve --max-job-memory)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(file + ":7:37: 'gpus' '1'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(file + ":8:14: 'network' bridge"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("4 errors"), std::string::npos) << r.output;
+
+  r = validate({file, "--max-job-memory", "1t", "--max-job-gpus", "1", "--allowed-images",
+                "mlgate/*,registry.example.com/ml/*", "--allowed-networks", "none,bridge"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = validate({file, "--max-job-memory", "lots"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--max-job-memory"), std::string::npos) << r.output;
 }
 
 TEST(ConfigValidate, AMissingFileIsExitTwoWithItsName) {

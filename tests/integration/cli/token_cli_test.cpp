@@ -59,7 +59,8 @@ TEST(TokenCli, CreatesScopedTokensListsAndRevokesThem) {
   EXPECT_EQ(env.sql_long("SELECT count(*) FROM api_tokens WHERE token_hash = '" + read_token + "'"),
             0);
 
-  // A deploy token for another repo is refused for acme/model (403); its JSON says what it is.
+  // A deploy token for another repo is refused for acme/model as if it did not exist (404); its
+  // JSON says what it is.
   testing::http_post(env.host(), "/api/v1/repos",
                      json{{"forge", "github"},
                           {"name", "acme/other"},
@@ -76,7 +77,7 @@ TEST(TokenCli, CreatesScopedTokensListsAndRevokesThem) {
   EXPECT_EQ(other_json["repo"], "acme/other");
   EXPECT_EQ(other_json["scopes"], (json{"read", "deploy"}));
   EXPECT_TRUE(other_json["expires_at"].is_string());
-  EXPECT_EQ(testing::http_get(env.host(), gate, bearer(other_json["token"])).status, 403);
+  EXPECT_EQ(testing::http_get(env.host(), gate, bearer(other_json["token"])).status, 404);
 
   // Listed, without any token in the output.
   auto list = cli({"token", "list"}, admin_file);

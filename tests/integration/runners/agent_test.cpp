@@ -528,6 +528,43 @@ tiers:
   EXPECT_NE(env.log_of(j["id"]).find("attempt 2"), std::string::npos);
 }
 
+// Disabling a runner re-queues its job at once; the agent's next call is refused, so it stops the
+// attempt it runs (its result is never reported) and exits; the job runs elsewhere.
+TEST(RunnerAgent, ADisabledRunnerStopsItsJobAndExitsAndTheJobRunsElsewhere) {
+  RunnerEnv env;
+  const char* config = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: if [ "$MLGATE_ATTEMPT" = 1 ]; then echo first; sleep 120; else echo "attempt $MLGATE_ATTEMPT"; fi
+)";
+  auto sha = env.push(config);
+  auto doomed = env.start_runner("doomed");
+  json job = env.wait_functionality_running(sha);
+  ASSERT_FALSE(job.is_null());
+  const long id = env.sql_long("SELECT id FROM runners WHERE name = 'doomed'");
+  auto disabled = http_post(env.host(), "/api/v1/runners/" + std::to_string(id) + "/disable", "",
+                            "application/json", env.admin());
+  ASSERT_EQ(disabled.status, 200) << disabled.body;
+  EXPECT_EQ(json::parse(disabled.body)["jobs_requeued"], 1);
+  // Refused at its next lease check (every 2 s): the attempt stops and the agent exits.
+  auto status = env.runner(doomed).wait_for(std::chrono::seconds(30));
+  ASSERT_TRUE(status) << env.runner_log("doomed");
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 2) << env.runner_log("doomed");
+  EXPECT_NE(env.runner_log("doomed").find("runner " + std::to_string(id) + " is disabled"),
+            std::string::npos)
+      << env.runner_log("doomed");
+  EXPECT_TRUE(testing::processes_matching("sleep 120").empty());
+  env.start_runner("survivor");
+  auto p = env.wait_pipeline_end(sha);
+  auto j = env.job(p, "functionality");
+  EXPECT_EQ(j["state"], "passed") << j;
+  EXPECT_EQ(j["attempt"], 2);
+  ASSERT_EQ(j["attempts"].size(), 2u);
+  EXPECT_EQ(j["attempts"][0]["outcome"], "lease_expired");
+  EXPECT_EQ(j["attempts"][1]["outcome"], "passed");
+}
+
 // The issue's crash test: 3 runners, 1,000 queued no-op jobs, one runner SIGKILLed halfway; every
 // job runs to completion exactly once and none is lost.
 TEST(RunnerAgent, ThreeRunnersAThousandJobsOneKilledHalfwayEveryJobCompletesExactlyOnce) {

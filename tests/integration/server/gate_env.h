@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -71,6 +72,7 @@ struct GateEnvOptions {
   std::string forge_token;   // empty: none (no forge feedback)
   std::string api_base_url;  // empty: the forge's public API
   std::vector<std::string> serve_args;
+  std::string fork_pull_requests;  // empty: the server's default (approve)
 };
 
 class GateEnv {
@@ -87,6 +89,8 @@ class GateEnv {
                           {"secret", kGateEnvSecret}};
     if (!options_.forge_token.empty()) reg["token"] = options_.forge_token;
     if (!options_.api_base_url.empty()) reg["api_base_url"] = options_.api_base_url;
+    if (!options_.fork_pull_requests.empty())
+      reg["fork_pull_requests"] = options_.fork_pull_requests;
     auto r = http_post(host(), "/api/v1/repos", reg.dump(), "application/json", admin());
     EXPECT_EQ(r.status, 201) << r.body;
     auto t = http_post(host(), "/api/v1/runner-tokens", R"({"name":"test runners"})",
@@ -109,12 +113,14 @@ class GateEnv {
   GitRepoFixture& repo() { return repo_; }
   const std::string& conninfo() const { return conninfo_; }
 
-  // A token with these scopes, inserted as `mlgate token create` would.
-  HeaderPairs token(const std::vector<std::string>& scopes, const std::string& name) {
+  // A token with these scopes (restricted to one repository when `repo_id` is given), inserted as
+  // `mlgate token create` would.
+  HeaderPairs token(const std::vector<std::string>& scopes, const std::string& name,
+                    std::optional<std::int64_t> repo_id = std::nullopt) {
     const auto t = store::generate_token();
     pqxx::connection c(conninfo_);
     pqxx::work tx(c);
-    store::insert_api_token(tx, name, t, scopes);
+    store::insert_api_token(tx, name, t, scopes, repo_id);
     tx.commit();
     return {{"Authorization", "Bearer " + t}};
   }
@@ -172,12 +178,12 @@ class GateEnv {
                       {"X-GitHub-Delivery", delivery_id},
                       {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex(secret, body)}});
   }
-  // Registers a runner through the protocol (executor local, nothing started); returns its
-  // Authorization header.
-  HeaderPairs register_runner(const std::string& name) {
+  // Registers a runner through the protocol (executor local unless told, nothing started);
+  // returns its Authorization header.
+  HeaderPairs register_runner(const std::string& name, const std::string& executor = "local") {
     auto r =
         http_post(host(), "/api/v1/runner/register",
-                  nlohmann::json{{"name", name}, {"executor", "local"}}.dump(), "application/json",
+                  nlohmann::json{{"name", name}, {"executor", executor}}.dump(), "application/json",
                   {{"Authorization",
                     "Bearer " + strip_newlines(read_file(dir_.path() / "registration-token"))}});
     EXPECT_EQ(r.status, 201) << r.body;

@@ -264,17 +264,31 @@ TEST_F(PagesTest, PagesForbidScriptsAndUnknownIdsAre404Pages) {
   }
 }
 
+// Another repository's pages are "Not found", as if they did not exist (docs/security.md).
 TEST_F(PagesTest, ARepoRestrictedTokenSeesOnlyItsRepository) {
   const auto host = private_->host_port();
   const auto other = insert_token(*conninfo_, {"read"}, seeded_->other_repo_id);
   EXPECT_EQ(http_get(host, "/repos/acme/other", bearer(other)).status, 200);
-  EXPECT_EQ(http_get(host, "/repos/acme/model", bearer(other)).status, 403);
-  EXPECT_EQ(
-      http_get(host, "/pipelines/" + std::to_string(seeded_->pipeline_id), bearer(other)).status,
-      403);
+  const std::string job = "/jobs/" + std::to_string(seeded_->job_id);
+  const std::vector<std::string> paths = {"/repos/acme/model",
+                                          "/pipelines/" + std::to_string(seeded_->pipeline_id), job,
+                                          job + "/log.txt"};
+  for (const auto& path : paths) {
+    auto r = http_get(host, path, bearer(other));
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_NE(r.body.find("<h1>Not found</h1>"), std::string::npos) << path << r.body;
+    EXPECT_EQ(r.body.find("alert(1)"), std::string::npos) << path << r.body;
+  }
   auto dash = http_get(host, "/", bearer(other));
   EXPECT_EQ(dash.status, 200);
   EXPECT_EQ(dash.body.find("acme/model"), std::string::npos) << dash.body;
+  // An admin token of the other repository sees none of acme/model's deliveries.
+  const auto other_admin = insert_token(*conninfo_, {"admin"}, seeded_->other_repo_id);
+  auto deliveries = http_get(host, "/deliveries", bearer(other_admin));
+  EXPECT_EQ(deliveries.status, 200);
+  EXPECT_EQ(deliveries.body.find("acme/model"), std::string::npos) << deliveries.body;
+  EXPECT_NE(http_get(host, "/deliveries", bearer(*admin_)).body.find("acme/model"),
+            std::string::npos);
 }
 
 }  // namespace

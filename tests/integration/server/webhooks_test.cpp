@@ -450,7 +450,7 @@ TEST_F(WebhookTest, ABranchDeletionAndADeploymentProtectionRuleAreRecordedButPla
   EXPECT_EQ(count("SELECT count(*) FROM pipelines"), 0);
 }
 
-TEST(WebhookCeilings, TheServersCeilingCapsATiersBudget) {
+TEST(WebhookCeilings, TheServersTimeoutCeilingCapsABudgetAndRefusesALongerOne) {
   std::string conninfo = testing::PgCluster::instance().create_database("cap");
   testing::GitRepoFixture repo;
   std::string sha = repo.commit({{".mlgate.yml", kConfig}}, "c1");
@@ -472,6 +472,93 @@ TEST(WebhookCeilings, TheServersCeilingCapsATiersBudget) {
   };
   EXPECT_TRUE(eventually([&] { return timeouts() == "functionality=300,validation=600"; }))
       << timeouts();
+  // A config that asks for more than the server's ceiling (under the design's 1h) is an error at
+  // its line, naming the ceiling and serve's option; no job of it is planned.
+  const std::string longer = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  validation:
+    timeout: 20m
+    run: echo validation
+)";
+  std::string sha2 = repo.commit({{".mlgate.yml", longer}}, "c2");
+  ASSERT_EQ(
+      post_signed(serve.host_port(), push_payload(sha2).dump(), "push", "cap-2", kSecret).status,
+      202);
+  auto error_of = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    auto r =
+        tx.exec_params("SELECT state, coalesce(error, '') FROM pipelines WHERE sha = $1", sha2);
+    return r.empty() ? std::string() : r[0][0].as<std::string>() + ": " + r[0][1].as<std::string>();
+  };
+  ASSERT_TRUE(eventually([&] { return !error_of().empty(); })) << serve.log();
+  EXPECT_NE(error_of().find("failed: "), std::string::npos) << error_of();
+  EXPECT_NE(error_of().find(".mlgate.yml:5:14: 'timeout' 20m of tier 'validation' is over the "
+                            "ceiling of 10m for this tier (serve --max-timeout-validation)"),
+            std::string::npos)
+      << error_of();
+  EXPECT_EQ(timeouts(), "functionality=300,validation=600");
+  testing::PgCluster::instance().drop_database(conninfo);
+}
+
+// A pushed config that asks for more than the operator's ceilings (docs/security.md, "Operator
+// ceilings") plans no job: the pipeline fails with the ceiling and the config line, like any
+// config error. Within the ceilings (raised with serve's options), the same asks are granted and
+// handed to the runner.
+TEST(WebhookCeilings, AConfigAskingMoreThanTheCeilingsGetsAPipelineError) {
+  std::string conninfo = testing::PgCluster::instance().create_database("caps");
+  testing::GitRepoFixture repo;
+  const std::string greedy = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: echo hi
+    resources: {memory: 900g, pids: 100000}
+)";
+  std::string sha = repo.commit({{".mlgate.yml", greedy}}, "greedy");
+  testing::TempDir dir("mlgate-wh");
+  auto jobs = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx
+        .exec1("SELECT coalesce(string_agg(tier || ' ' || resources::text, ','), '') FROM jobs")[0]
+        .as<std::string>();
+  };
+  auto pipeline = [&] {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx.exec("SELECT state, coalesce(error, '') FROM pipelines ORDER BY id DESC LIMIT 1");
+  };
+  {
+    testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
+    ASSERT_EQ(register_acme(serve, dir.path(), repo.file_url()), 201);
+    ASSERT_EQ(
+        post_signed(serve.host_port(), push_payload(sha).dump(), "push", "g-1", kSecret).status,
+        202);
+    ASSERT_TRUE(eventually([&] { return pipeline().size() == 1; })) << serve.log();
+    const auto p = pipeline()[0];
+    EXPECT_EQ(p[0].as<std::string>(), "failed");
+    const std::string error = p[1].as<std::string>();
+    EXPECT_NE(error.find(".mlgate.yml:6:25: 'memory' '900g' in 'resources' of tier "
+                         "'functionality' is over this server's ceiling of 16g (serve "
+                         "--max-job-memory)"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find(".mlgate.yml:6:37: 'pids' '100000'"), std::string::npos) << error;
+    EXPECT_NE(error.find("ceiling of 4096 processes (serve --max-job-pids)"), std::string::npos)
+        << error;
+    EXPECT_EQ(jobs(), "");
+  }
+  // The operator raises the ceilings: the same commit plans, with what it asked for.
+  testing::ServeProcess serve(
+      {.data_dir = dir.path(),
+       .database_url = conninfo,
+       .extra_args = {"--max-job-memory", "1t", "--max-job-pids", "100000"}});
+  ASSERT_EQ(post_signed(serve.host_port(), push_payload(sha).dump(), "push", "g-2", kSecret).status,
+            202);
+  EXPECT_TRUE(eventually([&] { return !jobs().empty(); })) << serve.log();
+  EXPECT_EQ(jobs(), R"(functionality {"pids": 100000, "memory_bytes": 966367641600})");
   testing::PgCluster::instance().drop_database(conninfo);
 }
 

@@ -129,11 +129,69 @@ TEST_F(RunnersStoreTest, CredentialsAreLongRandomAndRecognisable) {
   EXPECT_NE(a, b);
 }
 
-TEST_F(RunnersStoreTest, ADisabledRunnerCannotAuthenticate) {
+// The runner is found disabled (the server answers 403), and not marked seen.
+TEST_F(RunnersStoreTest, ADisabledRunnerIsFoundDisabledAndNotMarkedSeen) {
   std::string credential;
   auto id = register_runner(gpu_runner(), credential);
-  exec("UPDATE runners SET disabled_at = now() WHERE id = " + std::to_string(id));
-  EXPECT_FALSE(authenticate(credential).has_value());
+  exec("UPDATE runners SET last_seen_at = now() - interval '1 hour' WHERE id = " +
+       std::to_string(id));
+  auto switched = db().with([&](pqxx::connection& c) {
+    pqxx::work t(c);
+    auto out = store::set_runner_disabled(t, id, true);
+    t.commit();
+    return out;
+  });
+  ASSERT_TRUE(switched);
+  EXPECT_TRUE(switched->changed);
+  EXPECT_TRUE(switched->runner.disabled);
+  auto row = authenticate(credential);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_TRUE(row->disabled);
+  EXPECT_EQ(scalar<long>("SELECT count(*) FROM runners WHERE last_seen_at > now() - interval "
+                         "'1 minute'"),
+            0);
+}
+
+TEST_F(RunnersStoreTest, DisablingAndEnablingSayWhetherTheyChangedAnything) {
+  std::string credential;
+  auto id = register_runner(gpu_runner(), credential);
+  auto set = [&](std::int64_t runner, bool disabled) {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::work t(c);
+      auto out = store::set_runner_disabled(t, runner, disabled);
+      t.commit();
+      return out;
+    });
+  };
+  EXPECT_FALSE(set(id, false)->changed);
+  EXPECT_TRUE(set(id, true)->changed);
+  EXPECT_FALSE(set(id, true)->changed);
+  auto enabled = set(id, false);
+  EXPECT_TRUE(enabled->changed);
+  EXPECT_FALSE(enabled->runner.disabled);
+  EXPECT_FALSE(authenticate(credential)->disabled);
+  EXPECT_FALSE(set(id + 100, true).has_value());
+}
+
+// A protocol call in flight holds the runner's row: disabling it waits for the call to end, so
+// that no call that began before the disable can claim a job after it.
+TEST_F(RunnersStoreTest, DisablingWaitsForTheCallsInFlight) {
+  std::string credential;
+  auto id = register_runner(gpu_runner(), credential);
+  pqxx::connection in_flight(conninfo());
+  pqxx::work call(in_flight);
+  ASSERT_TRUE(store::authenticate_runner(call, credential).has_value());
+  auto disable = [&] {
+    pqxx::connection c(conninfo());
+    pqxx::work t(c);
+    t.exec("SET LOCAL lock_timeout = '300ms'");
+    store::set_runner_disabled(t, id, true);
+    t.commit();
+  };
+  EXPECT_THROW(disable(), pqxx::sql_error);  // lock_not_available while the call holds the row
+  call.commit();
+  EXPECT_NO_THROW(disable());
+  EXPECT_TRUE(authenticate(credential)->disabled);
 }
 
 TEST_F(RunnersStoreTest, AuthenticatingMarksTheRunnerSeen) {

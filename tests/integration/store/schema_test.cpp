@@ -124,6 +124,15 @@ TEST_F(SchemaTest, TokensHaveKnownScopesOnly) {
       exec("INSERT INTO api_tokens (name, token_hash, scopes) VALUES ('t', 'h', '{read,deploy}')"));
 }
 
+// Registration tokens serve the whole server: no other scope, no repository.
+TEST_F(SchemaTest, RunnerRegistrationTokensAreAloneAndUnrestricted) {
+  const std::string insert = "INSERT INTO api_tokens (name, token_hash, scopes, repo_id) VALUES ";
+  EXPECT_THROW(exec(insert + "('t', 'h1', '{runner-register}', 1)"), pqxx::check_violation);
+  EXPECT_THROW(exec(insert + "('t', 'h2', '{runner-register,read}', NULL)"), pqxx::check_violation);
+  EXPECT_NO_THROW(exec(insert + "('t', 'h3', '{runner-register}', NULL)"));
+  EXPECT_NO_THROW(exec(insert + "('t', 'h4', '{admin}', 1)"));
+}
+
 TEST_F(SchemaTest, DeletingARepoRemovesItsPipelinesAndJobs) {
   exec(job("queued"));
   exec("DELETE FROM repos WHERE id = 1");

@@ -755,6 +755,166 @@ TEST(ConfigErrors, ResourceBounds) {
                 "must be a whole number"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// The operator's ceilings (ConfigLimits::jobs): each is an error naming the ceiling and the flag
+// that sets it, at the line and column of the value that asks for more.
+
+// Errors of `yaml` checked against the default ceilings (what `mlgate serve` plans with).
+std::vector<ConfigError> ceiling_errors(std::string_view yaml,
+                                        const JobCeilings& ceilings = JobCeilings{}) {
+  ConfigLimits limits;
+  limits.jobs = ceilings;
+  auto result = parse_config(yaml, limits);
+  EXPECT_FALSE(result.ok()) << "expected errors for:\n" << yaml;
+  return result.errors;
+}
+
+// Lines 1-4, an allowed image.
+constexpr std::string_view kAllowedBase = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality: {run: pytest}
+)";
+
+std::string allowed_with(std::string_view rest) {
+  return std::string(kAllowedBase) + std::string(rest);
+}
+
+TEST(ConfigCeilings, TheDefaultsAreDocumentedAndAConfigWithinThemParses) {
+  const JobCeilings c;
+  EXPECT_EQ(c.cpus, 8);
+  EXPECT_EQ(c.memory_bytes, std::int64_t{16} << 30);
+  EXPECT_EQ(c.pids, 4096);
+  EXPECT_EQ(c.gpus, 0);
+  EXPECT_EQ(c.images, std::vector<std::string>{"mlgate/*"});
+  EXPECT_EQ(c.networks, std::vector<std::string>{"none"});
+  ConfigLimits limits;
+  limits.jobs = c;
+  auto r =
+      parse_config(allowed_with("  validation:\n    run: v\n    image: mlgate/python-ml:bookworm\n"
+                                "    resources: {cpus: 8, memory: 16g, pids: 4096, gpus: 0}\n"
+                                "    network: none\n"),
+                   limits);
+  ASSERT_TRUE(r.ok()) << format_errors(r.errors);
+  EXPECT_EQ(r.config->tiers.at(1).resources.memory_bytes, std::int64_t{16} << 30);
+  // Without ceilings (a config read for its gates only) nothing of this is checked.
+  EXPECT_TRUE(parse_config(with_base("  validation:\n    run: v\n    network: bridge\n"
+                                     "    resources: {memory: 900g, pids: 2147483647}\n"))
+                  .ok());
+}
+
+TEST(ConfigCeilings, MemoryOverTheCeilingNamesItAndTheLine) {
+  auto e = find_error(
+      ceiling_errors(allowed_with("  training:\n    run: t\n    on: [push]\n"
+                                  "    resources: {cpus: 2, memory: 900g}\n")),
+      "'memory' '900g' in 'resources' of tier 'training' is over this server's ceiling of 16g "
+      "(serve --max-job-memory)");
+  EXPECT_EQ(e.line, 8);
+  EXPECT_EQ(e.column, 34);
+  JobCeilings small;
+  small.memory_bytes = std::int64_t{512} << 20;
+  EXPECT_EQ(find_error(ceiling_errors(allowed_with("  validation: {run: v, resources: {memory: "
+                                                   "513m}}\n"),
+                                      small),
+                       "is over this server's ceiling of 512m")
+                .column,
+            44);
+}
+
+TEST(ConfigCeilings, CpusOverTheCeiling) {
+  auto e = find_error(
+      ceiling_errors(allowed_with("  validation:\n    run: v\n    resources:\n      cpus: 8.5\n")),
+      "'cpus' '8.5' in 'resources' of tier 'validation' is over this server's ceiling of 8 CPUs "
+      "(serve --max-job-cpus)");
+  EXPECT_EQ(e.line, 8);
+  EXPECT_EQ(e.column, 13);
+}
+
+TEST(ConfigCeilings, PidsOverTheCeiling) {
+  auto e = find_error(
+      ceiling_errors(allowed_with("  validation: {run: v, resources: {pids: 2147483647}}\n")),
+      "'pids' '2147483647' in 'resources' of tier 'validation' is over this server's ceiling of "
+      "4096 processes (serve --max-job-pids)");
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.column, 42);
+}
+
+TEST(ConfigCeilings, GpusOverTheCeilingAndAServerThatGrantsThem) {
+  const std::string yaml = allowed_with("  validation: {run: v, resources: {gpus: 2}}\n");
+  auto e = find_error(ceiling_errors(yaml),
+                      "'gpus' '2' in 'resources' of tier 'validation' is over this server's "
+                      "ceiling of 0 GPUs (serve --max-job-gpus)");
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.column, 42);
+  ConfigLimits limits;
+  limits.jobs = JobCeilings{};
+  limits.jobs->gpus = 2;
+  auto r = parse_config(yaml, limits);
+  ASSERT_TRUE(r.ok()) << format_errors(r.errors);
+  EXPECT_EQ(r.config->tiers.at(1).resources.gpus, 2);
+}
+
+TEST(ConfigCeilings, NetworksOutsideTheAllowedOnes) {
+  auto e = find_error(
+      ceiling_errors(allowed_with("  validation:\n    run: v\n    network: bridge\n")),
+      "'network' bridge of tier 'validation' is not allowed on this server (allowed: none; serve "
+      "--allowed-networks)");
+  EXPECT_EQ(e.line, 7);
+  EXPECT_EQ(e.column, 14);
+  ConfigLimits limits;
+  limits.jobs = JobCeilings{};
+  limits.jobs->networks = {"none", "bridge"};
+  EXPECT_TRUE(parse_config(allowed_with("  validation: {run: v, network: bridge}\n"), limits).ok());
+  // `none` is always allowed: it is what a tier gets when it says nothing.
+  limits.jobs->networks = {"bridge"};
+  EXPECT_TRUE(parse_config(allowed_with("  validation: {run: v, network: none}\n"), limits).ok());
+}
+
+TEST(ConfigCeilings, ImagesOutsideTheAllowedPatterns) {
+  // A tier's own image: at its value.
+  auto e = find_error(
+      ceiling_errors(allowed_with("  validation:\n    run: v\n    image: evil/miner:latest\n")),
+      "image 'evil/miner:latest' of tier 'validation' is not allowed on this server (allowed: "
+      "mlgate/*; serve --allowed-images)");
+  EXPECT_EQ(e.line, 7);
+  EXPECT_EQ(e.column, 12);
+  // The top-level image: at its value, once however many tiers use it.
+  auto errors = ceiling_errors(R"(version: 1
+image: python:3.12
+tiers:
+  functionality: {run: a}
+  validation: {run: b}
+  training: {run: c, on: [push], image: mlgate/python-ml:bookworm}
+)");
+  ASSERT_EQ(errors.size(), 1u) << format_errors(errors);
+  EXPECT_EQ(errors[0].line, 2);
+  EXPECT_EQ(errors[0].column, 8);
+  EXPECT_EQ(errors[0].message,
+            "image 'python:3.12' (the top level's, used by tier 'functionality') is not allowed "
+            "on this server (allowed: mlgate/*; serve --allowed-images)");
+  // Patterns are globs; '*' crosses '/'.
+  ConfigLimits limits;
+  limits.jobs = JobCeilings{};
+  limits.jobs->images = {"registry.example.com/ml/*", "python:3.1?"};
+  EXPECT_TRUE(parse_config(R"(version: 1
+image: python:3.12
+tiers:
+  functionality: {run: a, image: registry.example.com/ml/team/trainer:v2}
+  validation: {run: b}
+)",
+                           limits)
+                  .ok());
+}
+
+TEST(ConfigCeilings, MemorySizesReadAndWrittenInBinaryUnits) {
+  EXPECT_EQ(parse_memory_size("16g"), std::int64_t{16} << 30);
+  EXPECT_EQ(parse_memory_size("512Mi"), std::int64_t{512} << 20);
+  EXPECT_EQ(parse_memory_size("lots"), std::nullopt);
+  EXPECT_EQ(format_memory_size(std::int64_t{16} << 30), "16g");
+  EXPECT_EQ(format_memory_size(std::int64_t{1536} << 10), "1536k");
+  EXPECT_EQ(format_memory_size(100), "100");
+}
+
 TEST(ConfigErrors, NeedsAndRequire) {
   EXPECT_TRUE(has_error(with_base("  validation: {run: v, needs: [functional]}\n"),
                         "tier 'validation' needs unknown tier 'functional' (did you mean "

@@ -7,10 +7,11 @@
 namespace mlgate::core {
 namespace {
 
-// Every state the database CHECKs (migrations/0001_init.sql) reads back as itself, and nothing
-// else parses: a typo in a stored state is caught at the store's boundary.
+// Every state the database CHECKs (migrations/0001_init.sql, 0008) reads back as itself, and
+// nothing else parses: a typo in a stored state is caught at the store's boundary.
 TEST(States, EveryDatabaseSpellingRoundTrips) {
-  for (const char* s : {"pending", "running", "passed", "failed", "cancelled", "error"})
+  for (const char* s :
+       {"pending", "running", "passed", "failed", "cancelled", "error", "awaiting_approval"})
     EXPECT_EQ(to_string(*parse_pipeline_state(s)), s);
   for (const char* s : {"blocked", "queued", "running", "passed", "failed", "timed_out",
                         "cancelled", "error", "skipped"})
@@ -34,6 +35,7 @@ TEST(States, UnknownSpellingsAreRefused) {
 TEST(States, FinishedStates) {
   EXPECT_FALSE(is_finished(PipelineState::pending));
   EXPECT_FALSE(is_finished(PipelineState::running));
+  EXPECT_FALSE(is_finished(PipelineState::awaiting_approval));
   EXPECT_TRUE(is_finished(PipelineState::cancelled));
   EXPECT_FALSE(is_finished(JobState::blocked));
   EXPECT_FALSE(is_finished(JobState::queued));

@@ -86,5 +86,62 @@ TEST(Authorizer, TokenGrantsIsFalseWithoutACheckedToken) {
   }
 }
 
+// The repository rule (docs/security.md, "Routes and who may call them"): a restricted token
+// reaches its own repository only; an unrestricted token and an anonymous --public-read caller
+// reach all.
+TEST(Caller, ARestrictedTokenReachesItsRepositoryOnly) {
+  Caller anonymous;
+  Caller unrestricted{store::ApiToken{.id = 1, .name = "all", .scopes = {"read"}}};
+  Caller restricted{
+      store::ApiToken{.id = 2, .name = "one", .scopes = {"admin"}, .repo_id = std::int64_t{7}}};
+  for (std::int64_t repo : {1, 7, 8}) {
+    EXPECT_TRUE(anonymous.may_access_repo(repo));
+    EXPECT_TRUE(unrestricted.may_access_repo(repo));
+    EXPECT_EQ(restricted.may_access_repo(repo), repo == 7) << repo;
+  }
+  EXPECT_FALSE(anonymous.restricted_to());
+  EXPECT_FALSE(unrestricted.restricted_to());
+  EXPECT_EQ(restricted.restricted_to(), 7);
+}
+
+// An admin token grants what it holds; a restricted one only for its own repository.
+TEST(Caller, GrantsOnlyItsScopesAndOnlyForItsRepository) {
+  Caller anonymous;
+  Caller admin{store::ApiToken{.id = 1, .name = "root", .scopes = {"admin"}}};
+  Caller deployer{store::ApiToken{.id = 2, .name = "ci", .scopes = {"read", "deploy"}}};
+  Caller repo_admin{
+      store::ApiToken{.id = 3, .name = "one", .scopes = {"admin"}, .repo_id = std::int64_t{7}}};
+  const std::vector<std::string> all = {"read", "deploy", "admin"};
+  EXPECT_TRUE(admin.may_grant(all, std::nullopt));
+  EXPECT_TRUE(admin.may_grant(all, 8));
+  EXPECT_TRUE(deployer.may_grant({"read"}, std::nullopt));
+  EXPECT_FALSE(deployer.may_grant({"read", "admin"}, std::nullopt));
+  EXPECT_TRUE(repo_admin.may_grant(all, 7));
+  EXPECT_FALSE(repo_admin.may_grant({"read"}, std::nullopt));
+  EXPECT_FALSE(repo_admin.may_grant({"read"}, 8));
+  EXPECT_FALSE(anonymous.may_grant({"read"}, std::nullopt));
+}
+
+// The 404 of another repository's resource names it like a missing one: "no job 5".
+TEST(Authorizer, DescribesResourcesAsTheNotFoundAnswerNamesThem) {
+  EXPECT_EQ(describe({ResourceKind::job, 5}), "job 5");
+  EXPECT_EQ(describe({ResourceKind::pipeline, 12}), "pipeline 12");
+  EXPECT_EQ(describe({ResourceKind::delivery, 3}), "delivery 3");
+  EXPECT_EQ(describe({ResourceKind::token, 9}), "token 9");
+}
+
+// Refusals are decided before the database is asked about the resource: without a token, 401.
+TEST(Authorizer, AResourceIsNotLookedUpForAnUnauthenticatedCaller) {
+  auto db = unreachable_db();
+  Authorizer auth(db, false);
+  httplib::Request req;
+  httplib::Response res;
+  EXPECT_FALSE(auth.authorize(req, res, "read", {ResourceKind::job, 1}));
+  EXPECT_EQ(res.status, 401);
+  httplib::Response server;
+  EXPECT_FALSE(auth.authorize_server(req, server, "admin"));
+  EXPECT_EQ(server.status, 401);
+}
+
 }  // namespace
 }  // namespace mlgate::server

@@ -98,6 +98,22 @@ TEST(GitLabStatus, RequestShapeStatesAndProjectId) {
             "canceled");
 }
 
+// A fork pull request's tiers while a maintainer has not approved them: pending, saying so, on
+// both forges.
+TEST(AwaitingApprovalStatus, PendingAndSaysWhatItWaitsFor) {
+  auto s = awaiting_approval_status("functionality", "http://m/pipelines/9");
+  EXPECT_EQ(s.context, "mlgate/functionality");
+  EXPECT_EQ(s.state, "pending");
+  EXPECT_EQ(s.description, "waiting for approval by a maintainer (pull request from a fork)");
+  EXPECT_EQ(s.target_url, "http://m/pipelines/9");
+  EXPECT_EQ(commit_status_request("github", "https://api.github.com", "acme/model", "", kSha, s)
+                .body["state"],
+            "pending");
+  EXPECT_EQ(commit_status_request("gitlab", "https://gitlab.com/api/v4", "acme/model", "7", kSha, s)
+                .body["state"],
+            "pending");
+}
+
 TEST(GateStatus, DecisionsAndLongSummariesAreCut) {
   EXPECT_EQ(gate_status("prod", "allow", "allow", "").state, "success");
   EXPECT_EQ(gate_status("prod", "deny", "x", "").state, "failure");
