@@ -120,6 +120,62 @@ void run_online(const OnlineOptions& o, ExitCode& exit_code) {
   exit_code.value = code == 0 || code == 1 ? code : 2;
 }
 
+struct OfflineOptions {
+  std::string config = ".mlgate.yml";
+  std::string environment;
+  std::string candidate;
+  std::string baseline;
+  std::string repo_dir;
+  std::string candidate_sha;
+  std::string baseline_sha;
+  bool json = false;
+};
+
+// mlgate gate evaluate: the decision on results directories, printed; throws ClientError with the
+// exit code (1 deny, 2 pending or an error).
+void run_offline(const OfflineOptions& o) {
+  auto text = read_whole(o.config);
+  if (!text) throw ClientError("cannot read " + o.config, 2);
+  auto parsed = core::parse_config(*text);
+  if (!parsed) {
+    std::cerr << core::format_errors(parsed.errors, o.config);
+    throw ClientError(o.config + " is not valid", 2);
+  }
+  const auto* gate_config = core::find_gate(*parsed.config, o.environment);
+  if (!gate_config) {
+    std::string known;
+    for (const auto& g : parsed.config->gates) known += (known.empty() ? "" : ", ") + g.name;
+    throw ClientError("no gate for environment '" + o.environment + "' in " + o.config +
+                          (known.empty() ? " (it has none)" : " (it has " + known + ")"),
+                      2);
+  }
+  const auto candidate = read_results_dir(o.candidate);
+  std::optional<core::JobResults> baseline;
+  if (!o.baseline.empty()) baseline = read_results_dir(o.baseline);
+  core::PathExists exists;
+  if (!o.repo_dir.empty()) {
+    const fs::path root = fs::weakly_canonical(o.repo_dir);
+    exists = [root](std::string_view rel) {
+      const fs::path p = fs::weakly_canonical(root / fs::path(rel));
+      auto [end, _] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
+      return end == root.end() && fs::exists(p);  // never outside the tree
+    };
+  }
+  core::GateInput input{*gate_config, parsed.config->rubric,
+                        candidate,    baseline ? &*baseline : nullptr,
+                        nullptr,      exists};
+  input.candidate_sha = o.candidate_sha;
+  input.baseline_sha = o.baseline_sha;
+  const auto result = core::evaluate_gate(input);
+  if (o.json) {
+    std::cout << core::gate_result_json(result, 2) << "\n";
+  } else {
+    print_result(result, o.environment);
+  }
+  if (result.decision == core::Decision::deny) throw ClientError("", 1);
+  if (result.decision == core::Decision::pending) throw ClientError("", 2);
+}
+
 }  // namespace
 
 void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
@@ -133,15 +189,7 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
   gate->add_option("--sha", online->sha, "The full commit sha to deploy");
   gate->add_option("--environment", online->environment, "The gate's environment, e.g. production");
   add_client_options(gate, online->client);
-  struct Options {
-    std::string config = ".mlgate.yml";
-    std::string environment;
-    std::string candidate;
-    std::string baseline;
-    std::string repo_dir;
-    bool json = false;
-  };
-  auto opts = std::make_shared<Options>();
+  auto opts = std::make_shared<OfflineOptions>();
   auto* eval = gate->add_subcommand(
       "evaluate",
       "Evaluate a gate offline on results directories (junit.xml, metrics.json, "
@@ -154,49 +202,13 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
                    "Results of the commit deployed now (without it, change checks are skipped)");
   eval->add_option("--repo-dir", opts->repo_dir,
                    "The candidate's work tree, for the rubric's manual evidence files");
+  eval->add_option("--candidate-sha", opts->candidate_sha,
+                   "The candidate's commit, which seeds the bootstrap of interval checks (to get "
+                   "the server's intervals)");
+  eval->add_option("--baseline-sha", opts->baseline_sha,
+                   "The baseline's commit, which seeds the paired bootstrap of changes");
   eval->add_flag("--json", opts->json, "Print the decision as JSON");
-  eval->callback([opts, &exit_code] {
-    exit_code.value = run_client([&] {
-      auto text = read_whole(opts->config);
-      if (!text) throw ClientError("cannot read " + opts->config, 2);
-      auto parsed = core::parse_config(*text);
-      if (!parsed) {
-        std::cerr << core::format_errors(parsed.errors, opts->config);
-        throw ClientError(opts->config + " is not valid", 2);
-      }
-      const auto* gate_config = core::find_gate(*parsed.config, opts->environment);
-      if (!gate_config) {
-        std::string known;
-        for (const auto& g : parsed.config->gates) known += (known.empty() ? "" : ", ") + g.name;
-        throw ClientError("no gate for environment '" + opts->environment + "' in " + opts->config +
-                              (known.empty() ? " (it has none)" : " (it has " + known + ")"),
-                          2);
-      }
-      const auto candidate = read_results_dir(opts->candidate);
-      std::optional<core::JobResults> baseline;
-      if (!opts->baseline.empty()) baseline = read_results_dir(opts->baseline);
-      core::PathExists exists;
-      if (!opts->repo_dir.empty()) {
-        const fs::path root = fs::weakly_canonical(opts->repo_dir);
-        exists = [root](std::string_view rel) {
-          const fs::path p = fs::weakly_canonical(root / fs::path(rel));
-          auto [end, _] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
-          return end == root.end() && fs::exists(p);  // never outside the tree
-        };
-      }
-      core::GateInput input{*gate_config, parsed.config->rubric,
-                            candidate,    baseline ? &*baseline : nullptr,
-                            nullptr,      exists};
-      const auto result = core::evaluate_gate(input);
-      if (opts->json) {
-        std::cout << core::gate_result_json(result, 2) << "\n";
-      } else {
-        print_result(result, opts->environment);
-      }
-      if (result.decision == core::Decision::deny) throw ClientError("", 1);
-      if (result.decision == core::Decision::pending) throw ClientError("", 2);
-    });
-  });
+  eval->callback([opts, &exit_code] { exit_code.value = run_client([&] { run_offline(*opts); }); });
   gate->callback([eval, online, &exit_code] {
     if (eval->parsed()) return;  // the offline form ran
     run_online(*online, exit_code);

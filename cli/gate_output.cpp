@@ -1,5 +1,7 @@
 #include "cli/gate_output.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -32,7 +34,35 @@ std::string text(const nlohmann::json& o, const char* key) {
 bool blocks(const nlohmann::json& c) {
   if (c.contains("blocks") && c["blocks"].is_boolean()) return c["blocks"].get<bool>();
   const auto status = text(c, "status");
+  if (status == "inconclusive") return text(c, "inconclusive") != "pass";
   return status == "fail" || status == "missing";
+}
+
+// Whether any check rests on evidence computed from predictions: then the table shows it.
+bool has_evidence(const nlohmann::json& checks) {
+  if (!checks.is_array()) return false;
+  return std::any_of(checks.begin(), checks.end(),
+                     [](const nlohmann::json& c) { return c.contains("method"); });
+}
+
+// "[0.885, 0.981]" for a value's interval, "change [-0.106, -0.0235]" for a change's; "-" without.
+std::string interval_cell(const nlohmann::json& c) {
+  auto pair = [](const nlohmann::json& i) {
+    return "[" + number(i.at(0)) + ", " + number(i.at(1)) + "]";
+  };
+  const auto& delta = field(c, "delta_interval");
+  if (delta.is_array() && delta.size() == 2) return "change " + pair(delta);
+  const auto& value = field(c, "interval");
+  if (value.is_array() && value.size() == 2) return pair(value);
+  return "-";
+}
+
+// "85 positives"; "-" without.
+std::string n_cell(const nlohmann::json& c) {
+  const auto& n = field(c, "n");
+  if (!n.is_number_integer()) return "-";
+  const auto of = text(c, "n_of");
+  return std::to_string(n.get<std::int64_t>()) + (of.empty() ? "" : " " + of);
 }
 
 // Whether the answer judged by two rule sets that differ: then each check says whose rule it is.
@@ -58,6 +88,7 @@ void print_gate_table(const nlohmann::json& result, const std::string& environme
   std::vector<std::vector<std::string>> rows;
   const auto& checks = field(result, "checks");
   const bool by_rule_set = rules_differ(result);
+  const bool evidence = has_evidence(checks);
   // Failing checks first: what a person has to act on.
   for (int pass = 0; pass < 2 && checks.is_array(); ++pass) {
     for (const auto& c : checks) {
@@ -65,11 +96,13 @@ void print_gate_table(const nlohmann::json& result, const std::string& environme
       rows.push_back({text(c, "status"), text(c, "kind"), text(c, "name"),
                       number(field(c, "value")), number(field(c, "baseline")), text(c, "threshold"),
                       text(c, "reason")});
+      if (evidence) rows.back().insert(rows.back().begin() + 5, {interval_cell(c), n_cell(c)});
       if (by_rule_set) rows.back().insert(rows.back().begin() + 3, text(c, "rule_set"));
     }
   }
   std::vector<std::string> header = {"STATUS",   "KIND",      "CHECK", "VALUE",
                                      "BASELINE", "THRESHOLD", "REASON"};
+  if (evidence) header.insert(header.begin() + 5, {"INTERVAL", "N"});
   if (by_rule_set) header.insert(header.begin() + 3, "RULES");
   print_table(header, rows);
   const auto& rubric = field(result, "rubric");

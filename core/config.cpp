@@ -106,4 +106,16 @@ std::vector<std::string> tiers_for_event(const Config& config, std::string_view 
   return out;
 }
 
+std::string_view to_string(MetricSource s) {
+  return s == MetricSource::predictions ? "predictions" : "metrics";
+}
+
+std::string_view to_string(WhenInconclusive w) {
+  return w == WhenInconclusive::pass ? "pass" : "fail";
+}
+
+std::string_view to_string(Correction c) {
+  return c == Correction::bonferroni ? "bonferroni" : "none";
+}
+
 }  // namespace mlgate::core

@@ -102,6 +102,28 @@ struct Threshold {
   friend bool operator==(const Threshold&, const Threshold&) = default;
 };
 
+// Where a check's metric comes from (docs/gate.md "Evidence"): the job's own metrics.json, or
+// computed by mlgate from the examples of predictions.jsonl that carry their truth, the same code
+// for the candidate and its baseline.
+enum class MetricSource : std::uint8_t { metrics, predictions };
+// What an inconclusive interval check does to the decision: block it (fail) or not (pass). The
+// check's status stays `inconclusive` either way.
+enum class WhenInconclusive : std::uint8_t { fail, pass };
+std::string_view to_string(MetricSource s);
+std::string_view to_string(WhenInconclusive w);
+
+// A check's statistical settings. `confidence` (two-sided, in (0, 1)) makes the check judge an
+// interval instead of a point value: pass, fail or inconclusive. Unset settings fall back to the
+// gate's `statistics:` (GateStatistics), which applies to checks `from: predictions` only.
+struct CheckStatistics {
+  MetricSource from = MetricSource::metrics;
+  std::optional<double> confidence;
+  std::optional<WhenInconclusive> when_inconclusive;
+  std::optional<std::string> positive_label;  // binary metrics: the positive label, as label text
+
+  friend bool operator==(const CheckStatistics&, const CheckStatistics&) = default;
+};
+
 struct MetricCheck {
   std::string name;
   std::optional<double> min;
@@ -112,6 +134,7 @@ struct MetricCheck {
   bool optional = false;
   int line = 0;  // 1-based source position of the check
   int column = 0;
+  CheckStatistics stats;
 };
 
 struct SliceCheck {
@@ -124,6 +147,7 @@ struct SliceCheck {
   bool optional = false;
   int line = 0;
   int column = 0;
+  CheckStatistics stats;
 };
 
 inline constexpr std::string_view kReferenceMajority = "majority";
@@ -138,6 +162,7 @@ struct FairnessCheck {
   bool optional = false;
   int line = 0;
   int column = 0;
+  CheckStatistics stats;
 };
 
 struct PredictionsCheck {
@@ -154,6 +179,26 @@ struct RubricGate {
   int column = 0;
 };
 
+enum class Correction : std::uint8_t { none, bonferroni };
+std::string_view to_string(Correction c);
+
+inline constexpr int kDefaultResamples = 2000;
+inline constexpr int kMinResamples = 100;
+inline constexpr int kMaxResamples = 100000;
+
+// A gate's `statistics:` (docs/gate.md "Evidence"): the defaults of its checks `from: predictions`
+// and what holds for all its interval checks. With `correction: bonferroni`, each of the k
+// interval checks of one evaluation is judged at 1 - (1 - confidence) / k.
+struct GateStatistics {
+  std::optional<double> confidence;  // for every check from predictions without its own
+  WhenInconclusive when_inconclusive = WhenInconclusive::fail;
+  Correction correction = Correction::none;
+  int resamples = kDefaultResamples;          // per bootstrap
+  std::optional<std::string> positive_label;  // label text
+  int line = 0;
+  int column = 0;
+};
+
 // A gate and the checks in it are the rules a deployment records (docs/gate.md, "The rules in
 // force"): a setting added to them must also be written and read by core/gate_rules.cpp
 // (gate_rules_json, parse_gate_rules_json) and compared there (diff_gate_rules).
@@ -166,6 +211,7 @@ struct GateConfig {
   std::optional<PredictionsCheck> predictions;
   std::optional<RubricGate> rubric;
   int line = 0;
+  std::optional<GateStatistics> statistics;
 };
 
 struct RubricMapping {

@@ -18,6 +18,7 @@
 
 #include "core/config.h"
 #include "core/duration.h"
+#include "core/example_metrics.h"
 #include "core/rubric.h"
 
 namespace mlgate::core {
@@ -287,6 +288,15 @@ struct GateFields {
   const std::string& where;
 };
 
+// The statistical keys a check has set (for the checks made once all its keys are read).
+struct StatsEntries {
+  const Entry* metric = nullptr;  // `name` of a metric check, `metric` of a slice or fairness one
+  const Entry* from = nullptr;
+  const Entry* confidence = nullptr;
+  const Entry* when_inconclusive = nullptr;
+  const Entry* positive_label = nullptr;
+};
+
 struct MetricFields {
   MetricCheck& check;
   const std::string& where;
@@ -294,6 +304,8 @@ struct MetricFields {
   bool has_name = false;
   const Entry* drop = nullptr;
   const Entry* increase = nullptr;
+  const Entry* lower_is_better = nullptr;
+  StatsEntries stats;
 };
 
 struct SliceFields {
@@ -302,6 +314,7 @@ struct SliceFields {
   Pos max_pos;
   bool has_metric = false;
   bool has_by = false;
+  StatsEntries stats;
 };
 
 struct FairnessFields {
@@ -309,7 +322,35 @@ struct FairnessFields {
   const std::string& where;
   bool has_metric = false;
   bool has_by = false;
+  StatsEntries stats;
 };
+
+struct StatisticsFields {
+  GateStatistics& out;
+  const std::string& where;
+};
+
+// A `when_inconclusive` of a check, which needs a confidence: its own or the gate's (known once
+// the whole gate is read).
+struct PendingWhen {
+  Pos pos;
+  std::string where;
+  bool has_confidence = false;
+  bool from_predictions = false;
+};
+
+// Every metric `from: predictions` can compute, in the order the error lists them.
+std::vector<std::string_view> example_metric_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (MetricTask t : {MetricTask::binary, MetricTask::multiclass, MetricTask::regression})
+      for (ExampleMetric m : metrics_of(t))
+        if (std::find(out.begin(), out.end(), to_string(m)) == out.end())
+          out.push_back(to_string(m));
+    return out;
+  }();
+  return {names.begin(), names.end()};
+}
 
 struct PredictionFields {
   PredictionsCheck& check;
@@ -540,6 +581,24 @@ class Parser {
     f.gate.predictions = parse_predictions(e, f.where);
   }
   void gate_rubric(const Entry& e, GateFields& f) { f.gate.rubric = parse_rubric_gate(e, f.where); }
+  void gate_statistics(const Entry& e, GateFields& f) {
+    f.gate.statistics = parse_statistics(e, f.where);
+  }
+  // Once a gate is read: its statistics settings apply to something, and every when_inconclusive
+  // has a confidence.
+  void check_gate_statistics(const GateConfig& gate, const Entry& gate_entry);
+
+  std::optional<GateStatistics> parse_statistics(const Entry& e, const std::string& gate_where);
+  void statistics_confidence(const Entry& e, StatisticsFields& f);
+  void statistics_when_inconclusive(const Entry& e, StatisticsFields& f);
+  void statistics_correction(const Entry& e, StatisticsFields& f);
+  void statistics_resamples(const Entry& e, StatisticsFields& f);
+  void statistics_positive_label(const Entry& e, StatisticsFields& f);
+  std::optional<double> confidence_value(const Entry& e, const std::string& where);
+  std::optional<WhenInconclusive> when_inconclusive_value(const Entry& e, const std::string& where);
+  // A label as predictions.jsonl's label text: 1, true, "spam" (a plain word or a quoted scalar
+  // is a string label).
+  std::optional<std::string> label_value(const Entry& e, const std::string& where);
 
   std::optional<MetricCheck> parse_metric(const YAML::Node& node, Pos at, const std::string& where);
   void check_metric(Pos at, const MetricFields& f);
@@ -565,6 +624,18 @@ class Parser {
   void prediction_max_score_delta(const Entry& e, PredictionFields& f);
 
   // Keys several kinds of check share.
+  template <typename Fields>
+  void check_from(const Entry& e, Fields& f);
+  template <typename Fields>
+  void check_confidence(const Entry& e, Fields& f);
+  template <typename Fields>
+  void check_when_inconclusive(const Entry& e, Fields& f);
+  template <typename Fields>
+  void check_positive_label(const Entry& e, Fields& f);
+  // Once a check's keys are read: its statistical settings fit together (`kind` names the check
+  // in messages: "metric check 'recall'").
+  void check_statistics(const StatsEntries& s, const CheckStatistics& stats,
+                        const std::string& where, const std::string& kind);
   template <typename Fields>
   void check_min(const Entry& e, Fields& f);
   template <typename Fields>
@@ -606,7 +677,8 @@ class Parser {
   bool truncated_ = false;
   Config config_;
   std::set<std::string> declared_tiers_;
-  bool expansion_error_ = false;  // errors_.front() is the alias that crossed the limit
+  std::vector<PendingWhen> pending_when_;  // of the gate being read
+  bool expansion_error_ = false;           // errors_.front() is the alias that crossed the limit
   bool top_image_given_ = false;  // a bad top-level image is reported once, not once per tier
   Pos top_image_pos_;
   bool top_image_refused_ = false;  // the top-level image is over the ceilings (reported once)
@@ -1451,13 +1523,14 @@ void Parser::parse_check_list(const Entry& e, const std::string& where, std::vec
 }
 
 std::optional<GateConfig> Parser::parse_gate(const Entry& gate_entry) {
-  static constexpr std::array<KeyHandler<GateFields>, 6> kKeys{{
+  static constexpr std::array<KeyHandler<GateFields>, 7> kKeys{{
       {"require", &Parser::gate_require},
       {"metrics", &Parser::gate_metrics},
       {"slices", &Parser::gate_slices},
       {"fairness", &Parser::gate_fairness},
       {"predictions", &Parser::gate_predictions},
       {"rubric", &Parser::gate_rubric},
+      {"statistics", &Parser::gate_statistics},
   }};
   const std::string where = what_gate(gate_entry.key);
   GateConfig gate;
@@ -1471,7 +1544,9 @@ std::optional<GateConfig> Parser::parse_gate(const Entry& gate_entry) {
   if (!fields) return std::nullopt;
   std::size_t errors_before = errors_.size();
   GateFields f{gate, where};
+  pending_when_.clear();
   dispatch(*fields, kKeys, f);
+  check_gate_statistics(gate, gate_entry);
   if (errors_.size() != errors_before) return std::nullopt;
   if (gate.require.empty() && gate.metrics.empty() && gate.slices.empty() &&
       gate.fairness.empty() && !gate.predictions && !gate.rubric) {
@@ -1530,7 +1605,7 @@ std::optional<std::string> Parser::nonempty_string(const Entry& e, const std::st
 
 std::optional<MetricCheck> Parser::parse_metric(const YAML::Node& node, Pos at,
                                                 const std::string& where) {
-  static constexpr std::array<KeyHandler<MetricFields>, 7> kKeys{{
+  static constexpr std::array<KeyHandler<MetricFields>, 11> kKeys{{
       {"name", &Parser::metric_name},
       {"min", &Parser::check_min<MetricFields>},
       {"max", &Parser::check_max<MetricFields>},
@@ -1538,6 +1613,10 @@ std::optional<MetricCheck> Parser::parse_metric(const YAML::Node& node, Pos at,
       {"max_increase", &Parser::metric_max_increase},
       {"lower_is_better", &Parser::metric_lower_is_better},
       {"optional", &Parser::check_optional<MetricFields>},
+      {"from", &Parser::check_from<MetricFields>},
+      {"confidence", &Parser::check_confidence<MetricFields>},
+      {"when_inconclusive", &Parser::check_when_inconclusive<MetricFields>},
+      {"positive_label", &Parser::check_positive_label<MetricFields>},
   }};
   auto fields = entries(node, at, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
@@ -1549,6 +1628,7 @@ std::optional<MetricCheck> Parser::parse_metric(const YAML::Node& node, Pos at,
   dispatch(*fields, kKeys, f);
   if (!f.has_name) error(at, where + " has no 'name' (the metric to check)");
   if (errors_.size() != errors_before) return std::nullopt;
+  check_statistics(f.stats, check.stats, where, "metric check " + show(check.name));
   check_metric(at, f);
   if (errors_.size() != errors_before) return std::nullopt;
   return check;
@@ -1577,10 +1657,21 @@ void Parser::check_metric(Pos at, const MetricFields& f) {
               " bounds an increase, which is an improvement unless "
               "'lower_is_better: true'; use 'max_drop' or set lower_is_better");
   }
+  // A metric computed from predictions has a known direction: the config must agree with it.
+  const auto metric = example_metric_from_string(check.name);
+  if (check.stats.from == MetricSource::predictions && metric &&
+      higher_is_better(*metric) == check.lower_is_better) {
+    const Pos p = f.lower_is_better ? f.lower_is_better->value_pos : at;
+    error(p, "metric check " + show(check.name) + " (" + where + "): " + check.name + " is " +
+                 (check.lower_is_better ? "higher" : "lower") + "-is-better; " +
+                 (check.lower_is_better ? "remove 'lower_is_better: true'"
+                                        : "set 'lower_is_better: true'"));
+  }
 }
 
 void Parser::metric_name(const Entry& e, MetricFields& f) {
   f.has_name = true;
+  f.stats.metric = &e;
   if (auto s = string_value(e, f.where)) {
     if (s->empty()) {
       error(e.value_pos, "'name' in " + f.where + " is empty");
@@ -1601,12 +1692,13 @@ void Parser::metric_max_increase(const Entry& e, MetricFields& f) {
 }
 
 void Parser::metric_lower_is_better(const Entry& e, MetricFields& f) {
+  f.lower_is_better = &e;
   if (auto b = bool_value(e, f.where)) f.check.lower_is_better = *b;
 }
 
 std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
                                               const std::string& where) {
-  static constexpr std::array<KeyHandler<SliceFields>, 7> kKeys{{
+  static constexpr std::array<KeyHandler<SliceFields>, 11> kKeys{{
       {"metric", &Parser::slice_metric},
       {"by", &Parser::slice_by},
       {"min", &Parser::check_min<SliceFields>},
@@ -1614,6 +1706,10 @@ std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
       {"max_gap", &Parser::slice_max_gap},
       {"min_n", &Parser::check_min_n<SliceFields>},
       {"optional", &Parser::check_optional<SliceFields>},
+      {"from", &Parser::check_from<SliceFields>},
+      {"confidence", &Parser::check_confidence<SliceFields>},
+      {"when_inconclusive", &Parser::check_when_inconclusive<SliceFields>},
+      {"positive_label", &Parser::check_positive_label<SliceFields>},
   }};
   auto fields = entries(node, at, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
@@ -1626,6 +1722,7 @@ std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
   if (!f.has_metric) error(at, where + " has no 'metric'");
   if (!f.has_by) error(at, where + " has no 'by' (the slicing attribute, e.g. age_group)");
   if (errors_.size() != errors_before) return std::nullopt;
+  check_statistics(f.stats, check.stats, where, "slice check " + show(check.metric));
   if (!check.min && !check.max && !check.max_gap) {
     error(at, "slice check " + show(check.metric) + " by " + show(check.by) +
                   " has no threshold: give it min, max or max_gap");
@@ -1640,6 +1737,7 @@ std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
 
 void Parser::slice_metric(const Entry& e, SliceFields& f) {
   f.has_metric = true;
+  f.stats.metric = &e;
   if (auto s = nonempty_string(e, f.where)) f.check.metric = *s;
 }
 
@@ -1654,13 +1752,17 @@ void Parser::slice_max_gap(const Entry& e, SliceFields& f) {
 
 std::optional<FairnessCheck> Parser::parse_fairness(const YAML::Node& node, Pos at,
                                                     const std::string& where) {
-  static constexpr std::array<KeyHandler<FairnessFields>, 6> kKeys{{
+  static constexpr std::array<KeyHandler<FairnessFields>, 10> kKeys{{
       {"metric", &Parser::fairness_metric},
       {"by", &Parser::fairness_by},
       {"reference", &Parser::fairness_reference},
       {"disparity", &Parser::fairness_disparity},
       {"min_n", &Parser::check_min_n<FairnessFields>},
       {"optional", &Parser::check_optional<FairnessFields>},
+      {"from", &Parser::check_from<FairnessFields>},
+      {"confidence", &Parser::check_confidence<FairnessFields>},
+      {"when_inconclusive", &Parser::check_when_inconclusive<FairnessFields>},
+      {"positive_label", &Parser::check_positive_label<FairnessFields>},
   }};
   auto fields = entries(node, at, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
@@ -1673,11 +1775,14 @@ std::optional<FairnessCheck> Parser::parse_fairness(const YAML::Node& node, Pos 
   if (!f.has_metric) error(at, where + " has no 'metric'");
   if (!f.has_by) error(at, where + " has no 'by' (the group attribute, e.g. sex)");
   if (errors_.size() != errors_before) return std::nullopt;
+  check_statistics(f.stats, check.stats, where, "fairness check " + show(check.metric));
+  if (errors_.size() != errors_before) return std::nullopt;
   return check;
 }
 
 void Parser::fairness_metric(const Entry& e, FairnessFields& f) {
   f.has_metric = true;
+  f.stats.metric = &e;
   if (auto s = nonempty_string(e, f.where)) f.check.metric = *s;
 }
 
@@ -1747,6 +1852,205 @@ void Parser::prediction_max_flip_rate(const Entry& e, PredictionFields& f) {
 
 void Parser::prediction_max_score_delta(const Entry& e, PredictionFields& f) {
   if (auto v = non_negative_number(e, f.where)) f.check.max_score_delta = *v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics: `from`, `confidence`, `when_inconclusive`, `positive_label` on a check, and the
+// gate's `statistics:` (docs/config.md, docs/gate.md "Evidence").
+
+std::optional<double> Parser::confidence_value(const Entry& e, const std::string& where) {
+  auto v = number_value(e, where);
+  if (!v) return std::nullopt;
+  if (!(*v > 0 && *v < 1)) {
+    error(e.value_pos, "'" + e.key + "' in " + where +
+                           " is a two-sided confidence level between 0 and 1 (0.95 for 95%), not " +
+                           format_number(*v));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<WhenInconclusive> Parser::when_inconclusive_value(const Entry& e,
+                                                                const std::string& where) {
+  auto s = string_value(e, where);
+  if (!s) return std::nullopt;
+  if (*s == "fail") return WhenInconclusive::fail;
+  if (*s == "pass") return WhenInconclusive::pass;
+  static constexpr std::array<std::string_view, 2> kWhen{"fail", "pass"};
+  error(e.value_pos, "'" + e.key + "' in " + where + " must be fail or pass, not " + show(*s) +
+                         did_you_mean(*s, kWhen));
+  return std::nullopt;
+}
+
+std::optional<std::string> Parser::label_value(const Entry& e, const std::string& where) {
+  if (!e.value.IsScalar() || e.value.Scalar().empty()) {
+    error(e.value_pos, "'" + e.key + "' in " + where +
+                           " must be a label as predictions.jsonl writes it (1, true, spam), not " +
+                           describe(e.value));
+    return std::nullopt;
+  }
+  const std::string& text = e.value.Scalar();
+  if (!is_string_tag(e.value)) {
+    if (text == "true" || text == "True" || text == "TRUE") return "true";
+    if (text == "false" || text == "False" || text == "FALSE") return "false";
+    if (auto i = to_int(text)) return std::to_string(*i);
+    if (auto d = to_double(text)) {
+      // A whole number written as a decimal is that integer, as predictions.jsonl reads labels.
+      if (std::fabs(*d) < 9.0e15 && *d == std::floor(*d))
+        return std::to_string(static_cast<std::int64_t>(*d));
+      return format_number(*d);
+    }
+  }
+  std::string quoted = "\"";  // a JSON string, as predictions.jsonl keeps a string label
+  for (char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+template <typename Fields>
+void Parser::check_from(const Entry& e, Fields& f) {
+  f.stats.from = &e;
+  auto s = string_value(e, f.where);
+  if (!s) return;
+  static constexpr std::array<std::string_view, 2> kSources{"metrics", "predictions"};
+  if (*s == "predictions") {
+    f.check.stats.from = MetricSource::predictions;
+  } else if (*s == "metrics") {
+    f.check.stats.from = MetricSource::metrics;
+  } else {
+    error(e.value_pos, "'from' in " + f.where +
+                           " must be metrics (metrics.json, the default) or predictions (computed "
+                           "from predictions.jsonl), not " +
+                           show(*s) + did_you_mean(*s, kSources));
+  }
+}
+
+template <typename Fields>
+void Parser::check_confidence(const Entry& e, Fields& f) {
+  f.stats.confidence = &e;
+  f.check.stats.confidence = confidence_value(e, f.where);
+}
+
+template <typename Fields>
+void Parser::check_when_inconclusive(const Entry& e, Fields& f) {
+  f.stats.when_inconclusive = &e;
+  f.check.stats.when_inconclusive = when_inconclusive_value(e, f.where);
+}
+
+template <typename Fields>
+void Parser::check_positive_label(const Entry& e, Fields& f) {
+  f.stats.positive_label = &e;
+  f.check.stats.positive_label = label_value(e, f.where);
+}
+
+void Parser::check_statistics(const StatsEntries& s, const CheckStatistics& stats,
+                              const std::string& where, const std::string& kind) {
+  const bool computed = stats.from == MetricSource::predictions;
+  if (computed && s.metric != nullptr) {
+    const std::string& name = s.metric->value.Scalar();
+    if (!example_metric_from_string(name)) {
+      const auto known = example_metric_names();
+      error(s.metric->value_pos, "unknown metric " + show(name) + " with 'from: predictions' in " +
+                                     where + did_you_mean(name, known) + "; mlgate computes " +
+                                     join(known));
+    }
+  }
+  if (s.confidence != nullptr && !computed) {
+    error(s.confidence->key_pos,
+          "'confidence' in " + where + " needs 'from: predictions': " + kind +
+              " reads one number from metrics.json, which has no interval; with 'from: "
+              "predictions' mlgate computes the metric and its interval from predictions.jsonl");
+  }
+  if (s.positive_label != nullptr && !computed) {
+    error(s.positive_label->key_pos,
+          "'positive_label' in " + where +
+              " needs 'from: predictions' (it says which label the computed metric counts as "
+              "positive)");
+  }
+  if (s.when_inconclusive != nullptr)
+    pending_when_.push_back(
+        {s.when_inconclusive->key_pos, where, stats.confidence.has_value(), computed});
+}
+
+void Parser::check_gate_statistics(const GateConfig& gate, const Entry& gate_entry) {
+  const bool gate_confidence = gate.statistics && gate.statistics->confidence;
+  for (const PendingWhen& w : pending_when_) {
+    if (w.has_confidence || (gate_confidence && w.from_predictions)) continue;
+    error(w.pos, "'when_inconclusive' in " + w.where +
+                     " has nothing to decide: only a check with a confidence (its own, or the "
+                     "gate's statistics.confidence with 'from: predictions') can be inconclusive");
+  }
+  pending_when_.clear();
+  if (!gate.statistics) return;
+  auto computed = [](const auto& checks) {
+    return std::any_of(checks.begin(), checks.end(),
+                       [](const auto& c) { return c.stats.from == MetricSource::predictions; });
+  };
+  if (!computed(gate.metrics) && !computed(gate.slices) && !computed(gate.fairness)) {
+    error(Pos{gate.statistics->line, gate.statistics->column},
+          "'statistics' of " + what_gate(gate_entry.key) +
+              " applies to checks 'from: predictions', and the gate has none");
+  }
+}
+
+std::optional<GateStatistics> Parser::parse_statistics(const Entry& se,
+                                                       const std::string& gate_where) {
+  static constexpr std::array<KeyHandler<StatisticsFields>, 5> kKeys{{
+      {"confidence", &Parser::statistics_confidence},
+      {"when_inconclusive", &Parser::statistics_when_inconclusive},
+      {"correction", &Parser::statistics_correction},
+      {"resamples", &Parser::statistics_resamples},
+      {"positive_label", &Parser::statistics_positive_label},
+  }};
+  const std::string where = "'statistics' of " + gate_where;
+  auto fields = entries(se.value, se.value_pos, where, keys_of(kKeys));
+  if (!fields) return std::nullopt;
+  GateStatistics out;
+  out.line = se.key_pos.line;
+  out.column = se.key_pos.column;
+  StatisticsFields f{out, where};
+  dispatch(*fields, kKeys, f);
+  return out;
+}
+
+void Parser::statistics_confidence(const Entry& e, StatisticsFields& f) {
+  f.out.confidence = confidence_value(e, f.where);
+}
+
+void Parser::statistics_when_inconclusive(const Entry& e, StatisticsFields& f) {
+  if (auto w = when_inconclusive_value(e, f.where)) f.out.when_inconclusive = *w;
+}
+
+void Parser::statistics_correction(const Entry& e, StatisticsFields& f) {
+  auto s = string_value(e, f.where);
+  if (!s) return;
+  if (*s == "none") {
+    f.out.correction = Correction::none;
+  } else if (*s == "bonferroni") {
+    f.out.correction = Correction::bonferroni;
+  } else {
+    static constexpr std::array<std::string_view, 2> kCorrections{"none", "bonferroni"};
+    error(e.value_pos, "'correction' in " + f.where + " must be none or bonferroni, not " +
+                           show(*s) + did_you_mean(*s, kCorrections));
+  }
+}
+
+void Parser::statistics_resamples(const Entry& e, StatisticsFields& f) {
+  auto v = int_value(e, f.where);
+  if (!v) return;
+  if (*v < kMinResamples || *v > kMaxResamples) {
+    error(e.value_pos, "'resamples' in " + f.where + " must be between " +
+                           std::to_string(kMinResamples) + " and " + std::to_string(kMaxResamples) +
+                           ", not " + std::to_string(*v));
+    return;
+  }
+  f.out.resamples = static_cast<int>(*v);
+}
+
+void Parser::statistics_positive_label(const Entry& e, StatisticsFields& f) {
+  f.out.positive_label = label_value(e, f.where);
 }
 
 std::optional<RubricGate> Parser::parse_rubric_gate(const Entry& re,

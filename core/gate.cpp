@@ -6,13 +6,15 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/gate_checks.h"
+#include "core/gate_evidence.h"
 #include "core/glob.h"
 #include "core/metric_merge.h"
 #include "core/number_text.h"
 #include "core/rubric.h"
 
 namespace mlgate::core {
-namespace {
+namespace gate_detail {
 
 // Tolerance for quantities the engine computes (differences, ratios): 0.93 - 0.92 is
 // 0.010000000000000009 in binary floating point, and must still count as a drop of 0.01.
@@ -353,21 +355,30 @@ CheckResult slice_gap_result(const SliceCheck& c, const std::vector<const Metric
   return r;
 }
 
-void check_slice(const SliceCheck& c, const JobResults& cand, const JobResults* base,
-                 std::vector<CheckResult>& out) {
-  const std::string key_name = c.metric + "[" + c.by + "]";
+std::string slice_threshold_text(const SliceCheck& c) {
   std::vector<std::string> all;
   if (c.min || c.max) all.push_back(bounds_text(c.min, c.max));
   if (c.max_gap) all.push_back("max_gap " + number_text(*c.max_gap));
+  return join(all, ", ");
+}
+
+void check_slice(const SliceCheck& c, const JobResults& cand, const JobResults* base,
+                 std::vector<CheckResult>& out) {
   std::vector<const Metric*> entries = slice_entries(cand.metrics, c.metric, c.by);
   if (entries.empty()) {
-    out.push_back(missing_result(CheckKind::slice, key_name, join(all, ", "),
-                                 "no slice of " + c.by + " reports " + c.metric, c.optional,
-                                 c.line));
+    out.push_back(
+        missing_result(CheckKind::slice, c.metric + "[" + c.by + "]", slice_threshold_text(c),
+                       "no slice of " + c.by + " reports " + c.metric, c.optional, c.line));
     return;
   }
   std::vector<const Metric*> base_entries;
   if (base) base_entries = slice_entries(base->metrics, c.metric, c.by);
+  check_slice_entries(c, entries, base_entries, out);
+}
+
+void check_slice_entries(const SliceCheck& c, const std::vector<const Metric*>& entries,
+                         const std::vector<const Metric*>& base_entries,
+                         std::vector<CheckResult>& out) {
   const std::string min_n_text = " < min_n " + std::to_string(c.min_n) + ": not judged";
 
   std::vector<const Metric*> judged;
@@ -496,22 +507,34 @@ CheckResult fairness_group_result(const FairnessCheck& c, const Metric& g, const
   return r;
 }
 
+std::string disparity_text(const FairnessCheck& c) {
+  return "disparity [" + number_text(c.lo) + ", " + number_text(c.hi) + "]";
+}
+
 void check_fairness(const FairnessCheck& c, const JobResults& cand, const JobResults* base,
                     std::vector<CheckResult>& out) {
+  std::vector<const Metric*> groups = slice_entries(cand.metrics, c.metric, c.by);
+  if (groups.empty()) {
+    out.push_back(missing_result(CheckKind::fairness, c.metric + "[" + c.by + "]",
+                                 disparity_text(c), "no group of " + c.by + " reports " + c.metric,
+                                 c.optional, c.line));
+    return;
+  }
+  std::vector<const Metric*> base_groups;
+  if (base) base_groups = slice_entries(base->metrics, c.metric, c.by);
+  check_fairness_groups(c, groups, base_groups, out);
+}
+
+void check_fairness_groups(const FairnessCheck& c, const std::vector<const Metric*>& groups,
+                           const std::vector<const Metric*>& base_groups,
+                           std::vector<CheckResult>& out) {
   const std::string key_name = c.metric + "[" + c.by + "]";
-  const std::string thr = "disparity [" + number_text(c.lo) + ", " + number_text(c.hi) + "]";
+  const std::string thr = disparity_text(c);
   CheckResult whole{.kind = CheckKind::fairness,
                     .name = key_name,
                     .threshold = thr,
                     .optional = c.optional,
                     .line = c.line};
-  std::vector<const Metric*> groups = slice_entries(cand.metrics, c.metric, c.by);
-  if (groups.empty()) {
-    out.push_back(missing_result(CheckKind::fairness, key_name, thr,
-                                 "no group of " + c.by + " reports " + c.metric, c.optional,
-                                 c.line));
-    return;
-  }
   std::string why;
   const Metric* ref = reference_group(c, groups, why);
   if (!ref) {
@@ -522,8 +545,6 @@ void check_fairness(const FairnessCheck& c, const JobResults& cand, const JobRes
     out.push_back(std::move(*verdict));
     return;
   }
-  std::vector<const Metric*> base_groups;
-  if (base) base_groups = slice_entries(base->metrics, c.metric, c.by);
   const Metric* base_ref = find_slice(base_groups, ref->slice_value);
   for (const Metric* g : groups) {
     if (g == ref) continue;
@@ -708,6 +729,61 @@ std::string test_display_id(const TestCase& t) {
   return t.classname.empty() ? t.name : t.classname + "::" + t.name;
 }
 
+}  // namespace gate_detail
+
+namespace {
+
+using namespace gate_detail;
+
+// The interval checks' verdicts, at each check's level, or with `correction: bonferroni` at
+// 1 - (1 - level) / k for the k interval checks of this evaluation.
+void run_interval_jobs(const GateConfig& gate, std::vector<IntervalJob>& jobs,
+                       std::vector<CheckResult>& checks) {
+  const bool bonferroni = gate.statistics && gate.statistics->correction == Correction::bonferroni;
+  for (IntervalJob& job : jobs) {
+    const double level =
+        bonferroni ? bonferroni_level(job.confidence, jobs.size()) : job.confidence;
+    job.run(level, checks[job.index]);
+  }
+}
+
+// The metric, slice and fairness checks, each from metrics.json or computed from predictions.
+void check_values(const GateInput& in, std::vector<CheckResult>& out) {
+  const JobResults& cand = in.candidate;
+  const JobResults* base = in.baseline;
+  std::optional<ComputedInput> computed;
+  auto from_predictions = [&](const CheckStatistics& s) -> ComputedInput* {
+    if (s.from != MetricSource::predictions) return nullptr;
+    if (!computed) computed.emplace(in);
+    return &*computed;
+  };
+  std::vector<IntervalJob> jobs;
+  if (!in.gate.metrics.empty()) {
+    const MetricIndex cand_index = global_metrics(cand.metrics);
+    std::optional<MetricIndex> base_index;
+    if (base) base_index = global_metrics(base->metrics);
+    for (const MetricCheck& c : in.gate.metrics) {
+      if (ComputedInput* ci = from_predictions(c.stats))
+        check_metric_computed(c, *ci, out, jobs);
+      else
+        check_metric(c, cand_index, base_index ? &*base_index : nullptr, out);
+    }
+  }
+  for (const SliceCheck& c : in.gate.slices) {
+    if (ComputedInput* ci = from_predictions(c.stats))
+      check_slice_computed(c, *ci, out, jobs);
+    else
+      check_slice(c, cand, base, out);
+  }
+  for (const FairnessCheck& c : in.gate.fairness) {
+    if (ComputedInput* ci = from_predictions(c.stats))
+      check_fairness_computed(c, *ci, out, jobs);
+    else
+      check_fairness(c, cand, base, out);
+  }
+  run_interval_jobs(in.gate, jobs, out);
+}
+
 CheckResult check_rubric(const RubricGate& g, const RubricScore& s) {
   CheckResult r{.kind = CheckKind::rubric,
                 .name = "ml_test_score",
@@ -816,11 +892,15 @@ std::string_view to_string(CheckStatus s) {
       return "skipped";
     case CheckStatus::pending:
       return "pending";
+    case CheckStatus::inconclusive:
+      return "inconclusive";
   }
   return "fail";
 }
 
 bool blocks(const CheckResult& check) {
+  if (check.status == CheckStatus::inconclusive)
+    return !check.evidence || check.evidence->when_inconclusive != WhenInconclusive::pass;
   return check.status == CheckStatus::fail ||
          (check.status == CheckStatus::missing && !check.optional);
 }
@@ -943,8 +1023,10 @@ std::string gate_summary(const GateResult& g, bool has_baseline) {
   out += ": ";
   if (g.decision == Decision::deny) {
     std::vector<std::string> failed;
+    std::size_t inconclusive = 0;
     for (const CheckResult& c : g.checks) {
       if (!blocks(c)) continue;
+      inconclusive += c.status == CheckStatus::inconclusive;
       // "slice recall[age_group=<30] 0.71 < min 0.8"; the name is left out where it only repeats
       // the kind ("predictions not reported ...").
       std::string kind(to_string(c.kind));
@@ -952,7 +1034,16 @@ std::string gate_summary(const GateResult& g, bool has_baseline) {
       if (compared) line += rule_set_mark(c.rule_set);
       failed.push_back(std::move(line));
     }
-    out += plural(failed.size(), "check", "checks") + " failed: " + join(failed, "; ");
+    // "2 checks failed: ...", "1 check failed, 1 inconclusive: ...", "1 check inconclusive: ..."
+    const std::size_t hard = failed.size() - inconclusive;
+    if (inconclusive == 0)
+      out += plural(hard, "check", "checks") + " failed";
+    else if (hard == 0)
+      out += plural(inconclusive, "check", "checks") + " inconclusive";
+    else
+      out += plural(hard, "check", "checks") + " failed, " + std::to_string(inconclusive) +
+             " inconclusive";
+    out += ": " + join(failed, "; ");
   } else if (g.decision == Decision::pending) {
     std::vector<std::string> waiting;
     for (const CheckResult& c : g.checks) {
@@ -960,16 +1051,19 @@ std::string gate_summary(const GateResult& g, bool has_baseline) {
     }
     out += "waiting for tier " + join(waiting, ", ");
   } else {
-    std::size_t passed = 0, skipped = 0, missing = 0;
+    std::size_t passed = 0, skipped = 0, missing = 0, inconclusive = 0;
     for (const CheckResult& c : g.checks) {
       passed += c.status == CheckStatus::pass;
       skipped += c.status == CheckStatus::skipped;
       missing += c.status == CheckStatus::missing;
+      inconclusive += c.status == CheckStatus::inconclusive;
     }
     if (g.checks.empty()) {
       out += "no checks";
     } else {
       out += plural(passed, "check", "checks") + " passed";
+      if (inconclusive)
+        out += ", " + std::to_string(inconclusive) + " inconclusive (counted as pass)";
       if (skipped) out += ", " + std::to_string(skipped) + " skipped";
       if (missing) out += ", " + std::to_string(missing) + " optional missing";
     }
@@ -984,17 +1078,7 @@ GateResult evaluate_gate(const GateInput& in) {
   const JobResults* base = in.baseline;
 
   check_tiers(in, g.checks);
-
-  if (!in.gate.metrics.empty()) {
-    const MetricIndex cand_index = global_metrics(cand.metrics);
-    std::optional<MetricIndex> base_index;
-    if (base) base_index = global_metrics(base->metrics);
-    for (const MetricCheck& c : in.gate.metrics) {
-      check_metric(c, cand_index, base_index ? &*base_index : nullptr, g.checks);
-    }
-  }
-  for (const SliceCheck& c : in.gate.slices) check_slice(c, cand, base, g.checks);
-  for (const FairnessCheck& c : in.gate.fairness) check_fairness(c, cand, base, g.checks);
+  check_values(in, g.checks);
   if (in.gate.predictions) check_predictions(*in.gate.predictions, cand, base, g.checks);
 
   g.rubric = score_rubric(in.rubric, cand.tests, in.path_exists);
@@ -1005,9 +1089,11 @@ GateResult evaluate_gate(const GateInput& in) {
   });
   // While a required tier has not finished, what it has not reported yet (a missing metric, the
   // rubric's tests) may still come: only a value that already fails, or a failed tier, denies.
+  // An inconclusive interval that blocks is as final as a failing value.
   const bool deny = std::any_of(g.checks.begin(), g.checks.end(), [&](const CheckResult& c) {
     if (!blocks(c)) return false;
-    return !pending || (c.status == CheckStatus::fail && c.kind != CheckKind::rubric);
+    return !pending || ((c.status == CheckStatus::fail || c.status == CheckStatus::inconclusive) &&
+                        c.kind != CheckKind::rubric);
   });
   g.decision = deny ? Decision::deny : pending ? Decision::pending : Decision::allow;
   g.summary = gate_summary(g, in.baseline != nullptr);
@@ -1020,15 +1106,31 @@ std::string gate_result_json(const GateResult& result, int indent) {
     if (!v || !std::isfinite(*v)) return nullptr;
     return *v;
   };
+  auto interval = [&](const std::optional<Interval>& i) -> Json {
+    if (!i) return nullptr;
+    return Json::array({number(i->lower), number(i->upper)});
+  };
   Json checks = Json::array();
   for (const CheckResult& c : result.checks) {
-    checks.push_back(Json{{"kind", std::string(to_string(c.kind))},
-                          {"name", c.name},
-                          {"status", std::string(to_string(c.status))},
-                          {"value", number(c.value)},
-                          {"baseline", number(c.baseline)},
-                          {"threshold", c.threshold},
-                          {"reason", c.reason}});
+    Json check{{"kind", std::string(to_string(c.kind))},
+               {"name", c.name},
+               {"status", std::string(to_string(c.status))},
+               {"value", number(c.value)},
+               {"baseline", number(c.baseline)},
+               {"threshold", c.threshold},
+               {"reason", c.reason}};
+    if (const auto& e = c.evidence) {
+      check["confidence"] = number(e->confidence);
+      check["interval"] = interval(e->interval);
+      check["delta_interval"] = interval(e->delta_interval);
+      check["n"] = e->n ? Json(*e->n) : Json();
+      check["n_of"] = e->n_of.empty() ? Json() : Json(e->n_of);
+      check["method"] = e->method;
+      check["p_value"] = number(e->p_value);
+      check["inconclusive"] =
+          e->when_inconclusive ? Json(std::string(to_string(*e->when_inconclusive))) : Json();
+    }
+    checks.push_back(std::move(check));
   }
   Json sections = Json::object();
   for (RubricSection sec : kRubricSections) {

@@ -15,6 +15,7 @@
 #include "core/gate_rules.h"
 #include "core/results.h"
 #include "core/states.h"
+#include "core/stats.h"
 
 namespace mlgate::core {
 
@@ -24,7 +25,9 @@ enum class Decision { allow, deny, pending };
 // pull request's commit is never deployable; core/fork_policy.h).
 enum class CheckKind { tier, metric, slice, fairness, predictions, rubric, rules, provenance };
 // `pending` is only ever used for a tier check (a required tier that has not finished yet).
-enum class CheckStatus { pass, fail, missing, skipped, pending };
+// `inconclusive` only for an interval check (docs/gate.md "Evidence"): its interval straddles the
+// threshold; its when_inconclusive says whether that blocks.
+enum class CheckStatus { pass, fail, missing, skipped, pending, inconclusive };
 
 std::string_view to_string(Decision d);
 std::string_view to_string(CheckKind k);
@@ -37,6 +40,21 @@ std::string_view to_string(RuleSet r);
 // How a summary marks a check of one rule set only: " (deployed rule)", " (candidate's rule)";
 // "" for both.
 std::string_view rule_set_mark(RuleSet r);
+
+// What a check computed from predictions rests on (docs/gate.md "Evidence"): the interval of its
+// value, the paired interval of its change, the examples, the method and a p-value. Point checks
+// from metrics.json have none.
+struct CheckEvidence {
+  std::optional<double> confidence;        // the level the intervals are at (after a correction)
+  std::optional<Interval> interval;        // of `value`
+  std::optional<Interval> delta_interval;  // of candidate - baseline, paired over common ids
+  std::optional<std::int64_t> n;           // the examples the verdict rests on
+  std::string n_of;                        // what n counts: "positives", "examples", ...
+  std::string method;             // "point", "wilson", "bootstrap", "paired bootstrap", ...
+  std::optional<double> p_value;  // exact McNemar, for a change in accuracy or error_rate
+  // Set for an interval check: what an inconclusive verdict does to the decision.
+  std::optional<WhenInconclusive> when_inconclusive;
+};
 
 struct CheckResult {
   CheckKind kind = CheckKind::metric;
@@ -52,9 +70,11 @@ struct CheckResult {
   bool optional = false;           // the config's `optional: true`: `missing` does not fail
   int line = 0;                    // 1-based source line of the check in .mlgate.yml (0: not known)
   RuleSet rule_set = RuleSet::candidate;
+  std::optional<CheckEvidence> evidence;  // checks computed from predictions
 };
 
-// True when the check stops the gate: status fail, or missing without optional.
+// True when the check stops the gate: status fail, missing without optional, or inconclusive with
+// when_inconclusive fail.
 bool blocks(const CheckResult& check);
 
 // The latest job of one tier for the candidate commit. A required tier that has no entry has not
@@ -92,6 +112,10 @@ struct GateInput {
   const JobResults* baseline = nullptr;  // the deployed commit's results; nullptr: none deployed
   const std::vector<TierState>* tiers = nullptr;  // nullptr: offline, tier checks are skipped
   PathExists path_exists;                         // for rubric.manual evidence
+  // The commits judged, which seed the bootstrap of interval checks (the same commits and check
+  // give the same interval); empty offline unless given.
+  std::string_view candidate_sha = {};
+  std::string_view baseline_sha = {};
 };
 
 // Which rules judged the candidate (docs/gate.md, "The rules in force").
@@ -138,6 +162,9 @@ RubricScore score_rubric(const RubricMapping& mapping, const std::vector<TestCas
 std::vector<std::string> rubric_test_ids(const TestCase& test);
 
 // {"decision", "checks": [{"kind", "name", "status", "value", "baseline", "threshold", "reason"}],
+//  a check with evidence adds "confidence", "interval": [lo, hi], "delta_interval": [lo, hi], "n",
+//  "n_of", "method", "p_value", "inconclusive" ("fail" | "pass": what an inconclusive verdict
+//  does; null for a point check), each null when absent,
 //  "rubric": {"score", "sections": {"data", "model", "infra", "monitor"}, "band",
 //             "items": [{"id", "points", "evidence"}]}}
 // value/baseline are numbers, or null when absent or not finite (NaN/inf: the reason says which).

@@ -12,11 +12,26 @@ bool same_number(const std::optional<double>& a, const std::optional<double>& b)
   return *a == *b || (std::isnan(*a) && std::isnan(*b));
 }
 
+bool same_interval(const std::optional<Interval>& a, const std::optional<Interval>& b) {
+  if (!a || !b) return a.has_value() == b.has_value();
+  return same_number(a->lower, b->lower) && same_number(a->upper, b->upper);
+}
+
+// Two checks' evidence alike: the same intervals, examples, method, p-value and consequence.
+bool same_evidence(const std::optional<CheckEvidence>& a, const std::optional<CheckEvidence>& b) {
+  if (!a || !b) return a.has_value() == b.has_value();
+  return same_number(a->confidence, b->confidence) && same_interval(a->interval, b->interval) &&
+         same_interval(a->delta_interval, b->delta_interval) && a->n == b->n &&
+         a->n_of == b->n_of && a->method == b->method && same_number(a->p_value, b->p_value) &&
+         a->when_inconclusive == b->when_inconclusive;
+}
+
 // The same rule gave the same result: everything but the source line and the rule set.
 bool same_result(const CheckResult& a, const CheckResult& b) {
   return a.kind == b.kind && a.name == b.name && a.status == b.status &&
          a.threshold == b.threshold && a.reason == b.reason && a.optional == b.optional &&
-         same_number(a.value, b.value) && same_number(a.baseline, b.baseline);
+         same_number(a.value, b.value) && same_number(a.baseline, b.baseline) &&
+         same_evidence(a.evidence, b.evidence);
 }
 
 int strictness(Decision d) {
@@ -88,9 +103,10 @@ GateResult evaluate_in_force(const GateInput& input, const DeployedRules& deploy
   GateResult out;
   out.rules.kind = RulesInForceKind::deployed_and_candidate;
   if (deployed.state == DeployedRulesState::known && deployed.rules) {
-    const GateInput other{deployed.rules->gate, deployed.rules->rubric,
-                          input.candidate,      input.baseline,
-                          input.tiers,          input.path_exists};
+    GateInput other{deployed.rules->gate, deployed.rules->rubric, input.candidate, input.baseline,
+                    input.tiers,          input.path_exists};
+    other.candidate_sha = input.candidate_sha;  // the same seeds: alike rules, alike intervals
+    other.baseline_sha = input.baseline_sha;
     theirs = evaluate_gate(other);
     out.rules.differences = diff_gate_rules(*deployed.rules, GateRules{input.gate, input.rubric});
     if (!out.rules.differences.empty())

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "core/number_text.h"
 
@@ -107,22 +108,45 @@ std::vector<Rule> require_rules(const GateConfig& g) {
   return {{"require", {tiers}}};
 }
 
+// A check's statistical settings, after its own: from, confidence, when_inconclusive,
+// positive_label.
+void add_statistics(std::vector<Setting>& settings, const CheckStatistics& s) {
+  // Unset when metrics (the default), so that a rule's description names it only otherwise.
+  Setting from =
+      text("from", s.from == MetricSource::predictions ? std::optional<std::string>("predictions")
+                                                       : std::nullopt);
+  from.shown = std::string(to_string(s.from));
+  settings.push_back(std::move(from));
+  settings.push_back(number("confidence", s.confidence));
+  settings.push_back(text(
+      "when_inconclusive",
+      s.when_inconclusive ? std::optional<std::string>(std::string(to_string(*s.when_inconclusive)))
+                          : std::nullopt));
+  settings.push_back(text("positive_label", s.positive_label));
+}
+
 std::vector<Rule> metric_rules(const GateConfig& g) {
   std::vector<Rule> out;
-  for (const MetricCheck& c : g.metrics)
-    out.push_back({c.name,
-                   {number("min", c.min), number("max", c.max), threshold("max_drop", c.max_drop),
-                    threshold("max_increase", c.max_increase),
-                    flag("lower_is_better", c.lower_is_better), flag("optional", c.optional)}});
+  for (const MetricCheck& c : g.metrics) {
+    Rule r{c.name,
+           {number("min", c.min), number("max", c.max), threshold("max_drop", c.max_drop),
+            threshold("max_increase", c.max_increase), flag("lower_is_better", c.lower_is_better),
+            flag("optional", c.optional)}};
+    add_statistics(r.settings, c.stats);
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
 std::vector<Rule> slice_rules(const GateConfig& g) {
   std::vector<Rule> out;
-  for (const SliceCheck& c : g.slices)
-    out.push_back({c.metric + "[" + c.by + "]",
-                   {number("min", c.min), number("max", c.max), number("max_gap", c.max_gap),
-                    number("min_n", static_cast<double>(c.min_n)), flag("optional", c.optional)}});
+  for (const SliceCheck& c : g.slices) {
+    Rule r{c.metric + "[" + c.by + "]",
+           {number("min", c.min), number("max", c.max), number("max_gap", c.max_gap),
+            number("min_n", static_cast<double>(c.min_n)), flag("optional", c.optional)}};
+    add_statistics(r.settings, c.stats);
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -135,11 +159,26 @@ Setting disparity(double lo, double hi) {
 
 std::vector<Rule> fairness_rules(const GateConfig& g) {
   std::vector<Rule> out;
-  for (const FairnessCheck& c : g.fairness)
-    out.push_back({c.metric + "[" + c.by + "]",
-                   {text("reference", c.reference), disparity(c.lo, c.hi),
-                    number("min_n", static_cast<double>(c.min_n)), flag("optional", c.optional)}});
+  for (const FairnessCheck& c : g.fairness) {
+    Rule r{c.metric + "[" + c.by + "]",
+           {text("reference", c.reference), disparity(c.lo, c.hi),
+            number("min_n", static_cast<double>(c.min_n)), flag("optional", c.optional)}};
+    add_statistics(r.settings, c.stats);
+    out.push_back(std::move(r));
+  }
   return out;
+}
+
+// The gate's statistics: one rule, "statistics", when either side sets them.
+std::vector<Rule> statistics_rules(const GateConfig& g) {
+  if (!g.statistics) return {};
+  const GateStatistics& s = *g.statistics;
+  return {{"statistics",
+           {number("confidence", s.confidence),
+            text("when_inconclusive", std::string(to_string(s.when_inconclusive))),
+            text("correction", std::string(to_string(s.correction))),
+            number("resamples", static_cast<double>(s.resamples)),
+            text("positive_label", s.positive_label)}}};
 }
 
 std::vector<Rule> prediction_rules(const GateConfig& g) {
@@ -211,6 +250,7 @@ std::vector<RuleDifference> diff_gate_rules(const GateRules& deployed, const Gat
   diff_rules(slice_rules(d), slice_rules(c), out);
   diff_rules(fairness_rules(d), fairness_rules(c), out);
   diff_rules(prediction_rules(d), prediction_rules(c), out);
+  diff_rules(statistics_rules(d), statistics_rules(c), out);
   diff_rules(rubric_rules(d), rubric_rules(c), out);
   diff_rules(mapping_rules(deployed.rubric), mapping_rules(candidate.rubric), out);
   return out;
@@ -238,6 +278,29 @@ Json opt(const std::optional<Threshold>& t) {
   return t ? Json{{"value", t->value}, {"percent", t->percent}} : Json();
 }
 
+Json opt(const std::optional<std::string>& v) {
+  return v ? Json(*v) : Json();
+}
+
+Json stats_json(const CheckStatistics& s) {
+  return {{"from", std::string(to_string(s.from))},
+          {"confidence", opt(s.confidence)},
+          {"when_inconclusive",
+           s.when_inconclusive ? Json(std::string(to_string(*s.when_inconclusive))) : Json()},
+          {"positive_label", opt(s.positive_label)}};
+}
+
+Json statistics_json(const std::optional<GateStatistics>& g) {
+  if (!g) return Json();
+  return {{"confidence", opt(g->confidence)},
+          {"when_inconclusive", std::string(to_string(g->when_inconclusive))},
+          {"correction", std::string(to_string(g->correction))},
+          {"resamples", g->resamples},
+          {"positive_label", opt(g->positive_label)},
+          {"line", g->line},
+          {"column", g->column}};
+}
+
 Json gate_json(const GateConfig& g) {
   Json metrics = Json::array(), slices = Json::array(), fairness = Json::array();
   for (const MetricCheck& c : g.metrics)
@@ -249,7 +312,8 @@ Json gate_json(const GateConfig& g) {
                        {"lower_is_better", c.lower_is_better},
                        {"optional", c.optional},
                        {"line", c.line},
-                       {"column", c.column}});
+                       {"column", c.column},
+                       {"stats", stats_json(c.stats)}});
   for (const SliceCheck& c : g.slices)
     slices.push_back({{"metric", c.metric},
                       {"by", c.by},
@@ -259,7 +323,8 @@ Json gate_json(const GateConfig& g) {
                       {"min_n", c.min_n},
                       {"optional", c.optional},
                       {"line", c.line},
-                      {"column", c.column}});
+                      {"column", c.column},
+                      {"stats", stats_json(c.stats)}});
   for (const FairnessCheck& c : g.fairness)
     fairness.push_back({{"metric", c.metric},
                         {"by", c.by},
@@ -269,7 +334,8 @@ Json gate_json(const GateConfig& g) {
                         {"min_n", c.min_n},
                         {"optional", c.optional},
                         {"line", c.line},
-                        {"column", c.column}});
+                        {"column", c.column},
+                        {"stats", stats_json(c.stats)}});
   Json predictions;
   if (g.predictions)
     predictions = {{"max_flip_rate", opt(g.predictions->max_flip_rate)},
@@ -281,9 +347,10 @@ Json gate_json(const GateConfig& g) {
   if (g.rubric)
     rubric = {
         {"min_score", g.rubric->min_score}, {"line", g.rubric->line}, {"column", g.rubric->column}};
-  return {{"name", g.name},   {"require", g.require}, {"metrics", metrics},
-          {"slices", slices}, {"fairness", fairness}, {"predictions", predictions},
-          {"rubric", rubric}, {"line", g.line}};
+  return {
+      {"name", g.name},   {"require", g.require}, {"metrics", metrics},
+      {"slices", slices}, {"fairness", fairness}, {"predictions", predictions},
+      {"rubric", rubric}, {"line", g.line},       {"statistics", statistics_json(g.statistics)}};
 }
 
 std::optional<double> opt_number(const Json& j, const char* key) {
@@ -298,6 +365,63 @@ std::optional<Threshold> opt_threshold(const Json& j, const char* key) {
   return Threshold{v.at("value").get<double>(), v.at("percent").get<bool>()};
 }
 
+// Rules stored before a setting existed lack its key: it reads as its default.
+const Json& member(const Json& j, const char* key) {
+  static const Json null_value;
+  auto it = j.find(key);
+  return it == j.end() ? null_value : *it;
+}
+
+std::optional<double> opt_number_of(const Json& v) {
+  return v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
+}
+
+std::optional<std::string> opt_text_of(const Json& v) {
+  return v.is_null() ? std::nullopt : std::optional<std::string>(v.get<std::string>());
+}
+
+WhenInconclusive when_of(const Json& v) {
+  const std::string s = v.get<std::string>();
+  if (s != "fail" && s != "pass") throw std::invalid_argument("when_inconclusive " + s);
+  return s == "pass" ? WhenInconclusive::pass : WhenInconclusive::fail;
+}
+
+CheckStatistics stats_of(const Json& j) {
+  const Json& s = member(j, "stats");
+  CheckStatistics out;
+  if (s.is_null()) return out;
+  const std::string from = s.at("from").get<std::string>();
+  if (from != "metrics" && from != "predictions") throw std::invalid_argument("from " + from);
+  out.from = from == "predictions" ? MetricSource::predictions : MetricSource::metrics;
+  out.confidence = opt_number_of(s.at("confidence"));
+  if (out.confidence && !(*out.confidence > 0 && *out.confidence < 1))
+    throw std::invalid_argument("confidence");
+  if (const Json& w = s.at("when_inconclusive"); !w.is_null()) out.when_inconclusive = when_of(w);
+  out.positive_label = opt_text_of(s.at("positive_label"));
+  return out;
+}
+
+std::optional<GateStatistics> statistics_of(const Json& j) {
+  const Json& s = member(j, "statistics");
+  if (s.is_null()) return std::nullopt;
+  GateStatistics out;
+  out.confidence = opt_number_of(s.at("confidence"));
+  if (out.confidence && !(*out.confidence > 0 && *out.confidence < 1))
+    throw std::invalid_argument("confidence");
+  out.when_inconclusive = when_of(s.at("when_inconclusive"));
+  const std::string correction = s.at("correction").get<std::string>();
+  if (correction != "none" && correction != "bonferroni")
+    throw std::invalid_argument("correction " + correction);
+  out.correction = correction == "bonferroni" ? Correction::bonferroni : Correction::none;
+  out.resamples = s.at("resamples").get<int>();
+  if (out.resamples < kMinResamples || out.resamples > kMaxResamples)
+    throw std::invalid_argument("resamples " + std::to_string(out.resamples));
+  out.positive_label = opt_text_of(s.at("positive_label"));
+  out.line = s.at("line").get<int>();
+  out.column = s.at("column").get<int>();
+  return out;
+}
+
 MetricCheck metric_of(const Json& j) {
   return {.name = j.at("name").get<std::string>(),
           .min = opt_number(j, "min"),
@@ -307,7 +431,8 @@ MetricCheck metric_of(const Json& j) {
           .lower_is_better = j.at("lower_is_better").get<bool>(),
           .optional = j.at("optional").get<bool>(),
           .line = j.at("line").get<int>(),
-          .column = j.at("column").get<int>()};
+          .column = j.at("column").get<int>(),
+          .stats = stats_of(j)};
 }
 
 SliceCheck slice_of(const Json& j) {
@@ -319,7 +444,8 @@ SliceCheck slice_of(const Json& j) {
           .min_n = j.at("min_n").get<std::int64_t>(),
           .optional = j.at("optional").get<bool>(),
           .line = j.at("line").get<int>(),
-          .column = j.at("column").get<int>()};
+          .column = j.at("column").get<int>(),
+          .stats = stats_of(j)};
 }
 
 FairnessCheck fairness_of(const Json& j) {
@@ -331,7 +457,8 @@ FairnessCheck fairness_of(const Json& j) {
           .min_n = j.at("min_n").get<std::int64_t>(),
           .optional = j.at("optional").get<bool>(),
           .line = j.at("line").get<int>(),
-          .column = j.at("column").get<int>()};
+          .column = j.at("column").get<int>(),
+          .stats = stats_of(j)};
 }
 
 GateConfig gate_of(const Json& j) {
@@ -352,6 +479,7 @@ GateConfig gate_of(const Json& j) {
                           .line = r.at("line").get<int>(),
                           .column = r.at("column").get<int>()};
   g.line = j.at("line").get<int>();
+  g.statistics = statistics_of(j);
   return g;
 }
 
@@ -377,6 +505,8 @@ std::optional<GateRules> parse_gate_rules_json(std::string_view text) {
     return out;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // not rules this file wrote
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;  // a setting this file never writes
   }
 }
 

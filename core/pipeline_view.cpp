@@ -25,6 +25,33 @@ std::string text_of(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// "[0.885, 0.981]" from [0.8851627, 0.9814735]; "" when not a pair of numbers.
+std::string interval_of(const json& c, const char* key) {
+  auto it = c.find(key);
+  if (it == c.end() || !it->is_array() || it->size() != 2) return "";
+  auto bound = [](const json& v) { return v.is_number() ? format_number(v.get<double>()) : "?"; };
+  return "[" + bound((*it)[0]) + ", " + bound((*it)[1]) + "]";
+}
+
+// The interval and the evidence of a check computed from predictions.
+void read_evidence(StoredCheck& out, const json& c) {
+  const std::string method = text_of(c, "method");
+  if (method.empty()) return;
+  const std::string delta = interval_of(c, "delta_interval");
+  out.interval = delta.empty() ? interval_of(c, "interval") : "change " + delta;
+  std::string evidence = method;
+  if (auto level = number_of(c, "confidence"))
+    evidence = format_number(*level * 100) + "% " + (method == "wilson" ? "Wilson" : method);
+  auto n = c.find("n");
+  if (n != c.end() && n->is_number_integer())
+    evidence += ", n=" + std::to_string(n->get<std::int64_t>()) +
+                (text_of(c, "n_of").empty() ? "" : " " + text_of(c, "n_of"));
+  if (auto p = number_of(c, "p_value")) evidence += "; McNemar p=" + format_number(*p);
+  if (c.value("status", "") == "inconclusive" && c.contains("inconclusive"))
+    evidence += "; inconclusive counts as " + text_of(c, "inconclusive");
+  out.evidence = std::move(evidence);
+}
+
 StoredCheck read_check(const json& c) {
   StoredCheck out;
   if (!c.is_object()) return out;
@@ -38,6 +65,7 @@ StoredCheck read_check(const json& c) {
   auto blocks = c.find("blocks");
   out.blocks = blocks != c.end() && blocks->is_boolean() && blocks->get<bool>();
   out.rule_set = text_of(c, "rule_set");
+  read_evidence(out, c);
   return out;
 }
 

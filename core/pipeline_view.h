@@ -27,6 +27,11 @@ struct StoredCheck {
   std::string reason;
   bool blocks = false;
   std::string rule_set;  // candidate | deployed | both; "" in decisions stored before rule sets
+  // A check computed from predictions (docs/gate.md "Evidence"): its interval as the page shows
+  // it ("[0.885, 0.981]", "change [-0.106, -0.0235]"; "" without) and what it rests on ("95%
+  // Wilson, n=85 positives", "point, n=228 examples", "...; McNemar p=0.0625"; "" without).
+  std::string interval;
+  std::string evidence;
 };
 
 struct StoredRubricItem {

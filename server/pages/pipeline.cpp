@@ -5,6 +5,7 @@
 // and inputs), never re-evaluated here: the page shows what deploy pipelines were told. A fork pull
 // request's pipeline that awaits approval has an approve button (POST /pipelines/{id}/approve) for
 // callers with the deploy scope.
+#include <algorithm>
 #include <map>
 
 #include "core/pipeline_view.h"
@@ -136,9 +137,19 @@ void add_decisions(ctemplate::TemplateDictionary& c,
     add_rules_in_force(d, dec);
     const bool by_rule_set = !dec.rule_differences.empty();
     if (by_rule_set) d->ShowSection("RULES_HEADER");
+    // Checks computed from predictions: their interval and what it rests on, in two columns.
+    const bool evidence =
+        std::any_of(dec.checks.begin(), dec.checks.end(),
+                    [](const core::StoredCheck& c) { return !c.evidence.empty(); });
+    if (evidence) d->ShowSection("EVIDENCE_HEADER");
     for (const auto* ch : core::blocking_first(dec.checks)) {
       auto* r = d->AddSectionDictionary("CHECK");
       if (by_rule_set) r->AddSectionDictionary("RULE_SET")->SetValue("SET", ch->rule_set);
+      if (evidence) {
+        auto* e = r->AddSectionDictionary("EVIDENCE");
+        e->SetValue("INTERVAL", ch->interval.empty() ? "-" : ch->interval);
+        e->SetValue("TEXT", ch->evidence);
+      }
       r->SetValue("KIND", ch->kind);
       r->SetValue("NAME", ch->name);
       r->SetValue("STATUS", ch->status);

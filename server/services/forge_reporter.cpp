@@ -69,7 +69,7 @@ std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipe
     } else {
       out.push_back(status_request(
           t, p.sha,
-          gate_status(env, answer.body.value("decision", "error"), answer.body.value("summary", ""),
+          gate_status(env, answer.body.value("decision", "error"), gate_status_summary(answer.body),
                       link + (link.empty() ? "" : "#gate-" + env),
                       rule_difference_texts(answer.body))));
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <regex>
 
@@ -176,6 +177,66 @@ StatusReport gate_status(const std::string& environment, const std::string& deci
     s.state = "error";
   s.description = gate_description(summary.empty() ? decision : summary, rule_differences);
   return s;
+}
+
+namespace {
+
+// 4 significant digits: a status line has no room for more.
+std::string short_number(const json& v) {
+  if (!v.is_number()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v.get<double>());
+  return buf;
+}
+
+std::string short_interval(const json& i) {
+  if (!i.is_array() || i.size() != 2) return "";
+  return "[" + short_number(i[0]) + ", " + short_number(i[1]) + "]";
+}
+
+// "recall 0.894 vs 0.953, change [-0.106, -0.0235] vs max_drop 0.03: inconclusive → fail, n=85
+// positives, 95% paired bootstrap, McNemar p=0.0625".
+std::string interval_check_text(const json& c) {
+  auto str = [&](const char* key) { return c.value(key, std::string()); };
+  std::string out = str("name") + " " + short_number(c.value("value", json()));
+  const json baseline = c.value("baseline", json());
+  if (baseline.is_number()) out += " vs " + short_number(baseline);
+  const std::string delta = short_interval(c.value("delta_interval", json()));
+  out += delta.empty() ? " " + short_interval(c.value("interval", json())) : ", change " + delta;
+  out += " vs " + str("threshold") + ": " + str("status");
+  if (str("status") == "inconclusive") out += " → " + str("inconclusive");
+  const json n = c.value("n", json());
+  if (n.is_number_integer())
+    out += ", n=" + std::to_string(n.get<std::int64_t>()) + " " + str("n_of");
+  const json level = c.value("confidence", json());
+  if (level.is_number())
+    out += ", " + short_number(level.get<double>() * 100) + "% " + str("method");
+  const json p = c.value("p_value", json());
+  if (p.is_number()) out += ", McNemar p=" + short_number(p);
+  return out;
+}
+
+}  // namespace
+
+std::string gate_status_summary(const json& answer_body) {
+  const std::string summary = answer_body.value("summary", std::string());
+  const std::string decision = answer_body.value("decision", std::string());
+  const json checks = answer_body.value("checks", json::array());
+  if (!checks.is_array() || (decision != "deny" && decision != "allow")) return summary;
+  // deny: the blocking checks; allow: the inconclusive ones that did not block.
+  std::vector<const json*> shown;
+  for (const json& c : checks) {
+    if (!c.is_object()) continue;
+    const bool blocking = c.value("blocks", false);
+    if (decision == "deny" ? blocking : c.value("status", "") == "inconclusive")
+      shown.push_back(&c);
+  }
+  if (shown.empty() || !shown.front()->contains("method") ||
+      !shown.front()->value("confidence", json()).is_number())
+    return summary;
+  std::string out = decision + ": " + interval_check_text(*shown.front());
+  if (shown.size() > 1) out += " (+" + std::to_string(shown.size() - 1) + " more)";
+  return out;
 }
 
 StatusReport config_status(core::PipelineState pipeline_state, const std::string& error,

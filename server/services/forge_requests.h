@@ -54,6 +54,13 @@ StatusReport awaiting_approval_status(const std::string& tier, const std::string
 StatusReport gate_status(const std::string& environment, const std::string& decision,
                          const std::string& summary, const std::string& target_url,
                          const std::vector<std::string>& rule_differences = {});
+// The summary a gate's commit status carries, from the gate's answer: the answer's "summary",
+// except when an interval check (docs/gate.md "Evidence") blocks a deny or is inconclusive in an
+// allow: then that check in short, its interval first so that it survives the 140-byte cut:
+// "deny: recall 0.894 vs 0.953, change [-0.106, -0.0235] vs max_drop 0.03: inconclusive → fail,
+// n=85 positives, 95% paired bootstrap (+1 more)".
+std::string gate_status_summary(const nlohmann::json& answer_body);
+
 // The status of a commit whose config could not be used (no config, invalid, unreadable commit).
 // pipeline_state is failed (no or invalid config) or error (unreadable commit).
 StatusReport config_status(core::PipelineState pipeline_state, const std::string& error,

@@ -339,6 +339,9 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
                         core::baseline_of(snap.deployment.current_sha, snap.baseline_results),
                         &tiers,
                         exists};
+  // The shas seed the bootstrap of interval checks: the same commits give the same intervals.
+  input.candidate_sha = sha;
+  if (snap.deployment.current_sha) input.baseline_sha = *snap.deployment.current_sha;
   auto result = core::evaluate_in_force(input, deployed.view());
   judge_provenance(result, snap, sha);
 

@@ -73,8 +73,8 @@
 {{/RULES_NOTE}}{{#RULE_DIFFERENCES}}<div class="rule-differences"><p>Gate rules that differ (deployed &rarr; this commit); a check fails when either rule fails it:</p>
 <ul>{{#DIFFERENCE}}<li><code>{{TEXT}}</code></li>{{/DIFFERENCE}}</ul></div>
 {{/RULE_DIFFERENCES}}<div class="scroll"><table>
-<thead><tr><th>Kind</th><th>Check</th>{{#RULES_HEADER}}<th>Rules</th>{{/RULES_HEADER}}<th>Status</th><th class="num">Value</th><th class="num">Baseline</th><th>Threshold</th><th>Reason</th></tr></thead>
-<tbody>{{#CHECK}}<tr><td>{{KIND}}</td><td>{{NAME}}</td>{{#RULE_SET}}<td class="rule-set">{{SET}}</td>{{/RULE_SET}}<td><span class="state {{STATUS}}">{{STATUS}}</span></td><td class="num">{{VALUE}}</td><td class="num">{{BASELINE}}</td><td>{{THRESHOLD}}</td><td>{{REASON}}</td></tr>
+<thead><tr><th>Kind</th><th>Check</th>{{#RULES_HEADER}}<th>Rules</th>{{/RULES_HEADER}}<th>Status</th><th class="num">Value</th>{{#EVIDENCE_HEADER}}<th>Interval</th>{{/EVIDENCE_HEADER}}<th class="num">Baseline</th><th>Threshold</th><th>Reason</th>{{#EVIDENCE_HEADER}}<th>Evidence</th>{{/EVIDENCE_HEADER}}</tr></thead>
+<tbody>{{#CHECK}}<tr data-check="{{KIND}}:{{NAME}}"><td>{{KIND}}</td><td>{{NAME}}</td>{{#RULE_SET}}<td class="rule-set">{{SET}}</td>{{/RULE_SET}}<td><span class="state {{STATUS}}">{{STATUS}}</span></td><td class="num">{{VALUE}}</td>{{#EVIDENCE}}<td class="interval" data-interval>{{INTERVAL}}</td>{{/EVIDENCE}}<td class="num">{{BASELINE}}</td><td>{{THRESHOLD}}</td><td>{{REASON}}</td>{{#EVIDENCE}}<td class="evidence" data-evidence>{{TEXT}}</td>{{/EVIDENCE}}</tr>
 {{/CHECK}}</tbody></table></div>
 </div>
 {{/DECISION}}

@@ -4,7 +4,9 @@
 # signed webhooks. Asserts, from the demo's output and the JSON answers it saved
 # (`mlgate gate --json`, `mlgate deployments --json`):
 #   - commit 1 (the example) is allowed for production and deployed there (the deployment record);
-#   - commit 2 (demo/regression.patch) is denied against it, naming the failing size_band slices;
+#   - commit 2 (demo/regression.patch) is denied against it on evidence: recall's paired drop
+#     interval inconclusive (it fails), brier's increase failing, each with its interval; the small
+#     and medium size bands inconclusive with their Wilson intervals (they do not block);
 #   - nothing is left running afterwards.
 # Needs Docker and the image mlgate/python-ml:bookworm (scripts/test builds both).
 # Prints 'demo: N passed, 0 failed' or exits non-zero with the reasons and the demo's output.
@@ -73,7 +75,6 @@ const expect = (what, ok, detail) => {
 const g1 = read('gate-1.json');
 const g2 = read('gate-2.json');
 const d = read('deployments.json');
-const failing = (g, kind) => g.checks.filter((c) => c.kind === kind && c.status === 'fail').map((c) => c.name);
 
 expect('commit 1: production gate allow', g1.decision === 'allow', g1.decision);
 expect('commit 1: no baseline (nothing deployed yet)', g1.baseline_sha === null, g1.baseline_sha);
@@ -93,9 +94,26 @@ expect('production is at commit 1', d.current && d.current.production === sha1, 
 
 expect('commit 2: production gate deny', g2.decision === 'deny', g2.decision);
 expect('commit 2: judged against commit 1, the deployed baseline', g2.baseline_sha === sha1, g2.baseline_sha);
-const slices = failing(g2, 'slice');
-for (const s of ['recall[size_band=small]', 'recall[size_band=medium]'])
-  expect(`commit 2: slice ${s} fails`, slices.includes(s), JSON.stringify(slices));
+const named = (g, name, threshold) =>
+  g.checks.find((c) => c.name === name && c.threshold.startsWith(threshold)) || {};
+const drop = named(g2, 'recall', 'max_drop');
+expect("commit 2: recall's drop is inconclusive and blocks, with its paired interval",
+  drop.status === 'inconclusive' && drop.blocks === true && drop.method === 'paired bootstrap' &&
+  Array.isArray(drop.delta_interval) && drop.delta_interval[0] < -0.03 &&
+  drop.delta_interval[1] >= -0.03 && drop.n === 85, JSON.stringify(drop));
+const brier = named(g2, 'brier', 'max_increase');
+expect("commit 2: brier's increase fails on its whole interval",
+  brier.status === 'fail' && Array.isArray(brier.delta_interval) && brier.delta_interval[0] > 0,
+  JSON.stringify(brier));
+for (const s of ['recall[size_band=small]', 'recall[size_band=medium]']) {
+  const c = named(g2, s, 'min');
+  expect(`commit 2: slice ${s} is inconclusive with its Wilson interval and does not block`,
+    c.status === 'inconclusive' && c.blocks === false && c.method === 'wilson' &&
+    Array.isArray(c.interval), JSON.stringify(c));
+}
+const r1 = named(g1, 'recall', 'min');
+expect('commit 1: recall passes on its interval',
+  r1.status === 'pass' && Array.isArray(r1.interval), JSON.stringify(r1));
 expect('commit 2: slice recall[size_band=large] passes',
   g2.checks.some((c) => c.kind === 'slice' && c.name === 'recall[size_band=large]' && c.status === 'pass'),
   JSON.stringify(g2.checks.filter((c) => c.kind === 'slice')));
@@ -109,9 +127,10 @@ check "the gate decisions and the deployment record" json_checks
 # What a person reads in the demo's output.
 check "the output shows the allow" grep -q '^production: allow' "$out"
 check "the output shows the deny" grep -q '^production: deny: ' "$out"
-check "the deny's table names the small slice" grep -Eq '^fail +slice +recall\[size_band=small\] ' "$out"
-check "the summary names the failing slices" \
-  grep -q "gate deny, failing slices: .*recall\[size_band=small\]" "$out"
+check "the deny's table shows recall's drop inconclusive with its interval" \
+  grep -Eq '^inconclusive +metric +recall .*change \[.*max_drop 0\.03' "$out"
+check "the summary names what blocks, with intervals" \
+  grep -q "gate deny, blocked by: .*recall max_drop 0.03 inconclusive change \[" "$out"
 check "the deploy was printed" grep -q "^deployed ${sha1:0:12} to production" "$out"
 check "the pages' URLs are printed" grep -q "http://127.0.0.1:$port/repos/demo/cancer-screening" "$out"
 check "the admin token's path is printed" grep -q "admin token: $demo/server/admin-token" "$out"

@@ -7,10 +7,14 @@
 //   - 1 fairness check over 5 groups (majority reference);
 //   - predictions (max_flip_rate + max_score_delta) over 10,000 ids, 1% of them flipped;
 //   - the rubric over 200 JUnit test cases, with globs, mltest properties and manual evidence.
+//   - and, further down, a gate of 20 interval checks on 10,000 examples with a truth, next to the
+//     same gate judged on point values (scripts/bench gate-engine).
 // Prints numbers, asserts nothing. Run: build/tests/bench_gate [--benchmark_min_time=2]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -187,6 +191,106 @@ void BM_GateResultJson(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_GateResultJson)->Unit(benchmark::kMicrosecond);
+
+// ---------------------------------------------------------------------------------------------
+// Interval checks (docs/gate.md "Evidence", "Measured"): a gate whose metric, slice and fairness
+// checks are computed from 10,000 examples with a truth (candidate and baseline, paired by id),
+// 20 results judged by an interval at 95%: 8 metric checks with a bound and a change (recall,
+// accuracy, precision and fpr by Wilson; f1, roc_auc, brier and pr_auc by the bootstrap; every
+// change by the paired bootstrap, 2,000 resamples), a slice check over 3 groups (one judged group
+// each by Wilson) and a fairness check over 2 groups (one stratified-bootstrap ratio). The floor,
+// measured in the same run: the same gate without `confidence` (point values computed from the
+// same examples).
+
+struct IntervalScenario {
+  GateConfig gate;
+  RubricMapping rubric;
+  JobResults candidate;
+  JobResults baseline;
+
+  GateInput input() const {
+    return GateInput{.gate = gate,
+                     .rubric = rubric,
+                     .candidate = candidate,
+                     .baseline = &baseline,
+                     .candidate_sha = "c4nd1d4te",
+                     .baseline_sha = "b4s3l1ne"};
+  }
+};
+
+// Binary predictions of a fixed evaluation set: truths shared, scores from the model's skill.
+std::vector<Prediction> evaluation_set(double skill, std::uint64_t seed) {
+  Lcg truth{1}, rng{seed};
+  std::vector<Prediction> out;
+  for (int i = 0; i < 10'000; ++i) {
+    const bool y = truth.next() < 0.3;
+    const double s = std::clamp((y ? skill : 1 - skill) + (rng.next() - 0.5) * 0.8, 0.0, 1.0);
+    Prediction p{.id = "case-" + std::to_string(i), .label = s >= 0.5 ? "1" : "0", .score = s};
+    p.truth = y ? "1" : "0";
+    p.slices = {{"group", i % 3 == 0   ? "a"
+                          : i % 3 == 1 ? "b"
+                                       : "c"},
+                {"sex", i % 5 < 3 ? "f" : "m"}};
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+IntervalScenario make_interval_scenario(std::optional<double> confidence) {
+  IntervalScenario s;
+  s.gate.name = "production";
+  const CheckStatistics stats{.from = MetricSource::predictions, .confidence = confidence};
+  for (const char* name : {"recall", "accuracy", "precision", "f1", "roc_auc", "pr_auc"})
+    s.gate.metrics.push_back(MetricCheck{
+        .name = name, .min = 0.5, .max_drop = Threshold{.value = 0.02}, .stats = stats});
+  for (const char* name : {"fpr", "brier"})
+    s.gate.metrics.push_back(MetricCheck{.name = name,
+                                         .max = 0.5,
+                                         .max_increase = Threshold{.value = 0.02},
+                                         .lower_is_better = true,
+                                         .stats = stats});
+  s.gate.slices.push_back(
+      SliceCheck{.metric = "recall", .by = "group", .min = 0.5, .stats = stats});
+  s.gate.fairness.push_back(
+      FairnessCheck{.metric = "recall", .by = "sex", .lo = 0.5, .hi = 2, .stats = stats});
+  s.candidate.predictions = evaluation_set(0.74, 7);
+  s.baseline.predictions = evaluation_set(0.75, 8);
+  return s;
+}
+
+// How many results were judged by an interval (the label says it).
+std::size_t judged_by_interval(const GateResult& r) {
+  std::size_t k = 0;
+  for (const CheckResult& c : r.checks)
+    k += c.evidence && (c.evidence->interval || c.evidence->delta_interval);
+  return k;
+}
+
+void evaluate_interval_gate(benchmark::State& state, std::optional<double> confidence) {
+  const IntervalScenario s = make_interval_scenario(confidence);
+  const GateInput in = s.input();
+  const GateResult first = evaluate_gate(in);
+  state.SetLabel(std::string(to_string(first.decision)) + ", " +
+                 std::to_string(first.checks.size()) + " checks, " +
+                 std::to_string(judged_by_interval(first)) + " by an interval");
+  for (auto _ : state) {
+    GateResult r = evaluate_gate(in);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_EvaluateGateWithIntervals(benchmark::State& state) {
+  evaluate_interval_gate(state, 0.95);
+}
+BENCHMARK(BM_EvaluateGateWithIntervals)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+void BM_EvaluateGateFromPredictionsPoint(benchmark::State& state) {
+  evaluate_interval_gate(state, std::nullopt);
+}
+BENCHMARK(BM_EvaluateGateFromPredictionsPoint)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime();
 
 }  // namespace
 }  // namespace mlgate::core

@@ -129,5 +129,44 @@ TEST_F(GateEvaluate, AnUnknownEnvironmentIsExitTwoNamingTheGatesThereAre) {
   EXPECT_NE(r.output.find("production"), std::string::npos) << r.output;
 }
 
+// Offline intervals: roc_auc from predictions with truth, by the bootstrap seeded from the shas
+// given, so that the server's intervals can be reproduced; the table shows INTERVAL and N.
+TEST_F(GateEvaluate, IntervalChecksAreSeededFromTheShasGivenAndShownInTheTable) {
+  testing::write_file(dir_.path() / ".mlgate.yml", R"(version: 1
+image: x
+tiers:
+  functionality:
+    run: pytest
+gates:
+  production:
+    metrics:
+      - {name: roc_auc, from: predictions, confidence: 0.95, min: 0.5}
+)");
+  std::string preds;
+  for (int i = 0; i < 200; ++i)
+    preds += R"({"id": ")" + std::to_string(i) + R"(", "label": 1, "score": )" +
+             std::to_string(((i * 37) % 100) / 100.0) + R"(, "truth": )" +
+             ((i * 37) % 100 > 40 || i % 7 == 0 ? "1" : "0") + "}\n";
+  testing::write_file(dir_.path() / "cand" / "predictions.jsonl", preds);
+  auto interval = [&](const std::string& sha) {
+    auto r = evaluate({"--json", "--candidate-sha", sha});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output, nullptr, false);
+    const auto& c = j["checks"][0];
+    EXPECT_EQ(c["method"], "bootstrap") << r.output;
+    EXPECT_EQ(c["n"], 200);
+    return c["interval"];
+  };
+  const auto a = interval("1111111111111111111111111111111111111111");
+  EXPECT_EQ(interval("1111111111111111111111111111111111111111"), a);
+  EXPECT_NE(interval("2222222222222222222222222222222222222222"), a);
+  auto table = evaluate({});
+  EXPECT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find("INTERVAL"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("200 examples"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("(95% bootstrap, n=200 examples)"), std::string::npos)
+      << table.output;
+}
+
 }  // namespace
 }  // namespace mlgate

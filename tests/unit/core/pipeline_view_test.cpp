@@ -81,6 +81,31 @@ TEST(StoredDecisionJson, TheRulesInForceAndEachChecksRuleSetAreRead) {
   EXPECT_TRUE(old.rule_differences.empty());
 }
 
+TEST(StoredDecisionJson, AnIntervalChecksEvidenceIsReadForThePage) {
+  const auto d = decision(6, "production", R"([
+    {"kind": "metric", "name": "recall", "status": "pass", "value": 0.953, "baseline": null,
+     "threshold": "min 0.85", "reason": "r", "confidence": 0.95,
+     "interval": [0.8851627, 0.9814735], "delta_interval": null, "n": 85, "n_of": "positives",
+     "method": "wilson", "p_value": null, "inconclusive": "fail"},
+    {"kind": "metric", "name": "accuracy", "status": "inconclusive", "value": 0.9,
+     "baseline": 0.92, "threshold": "max_drop 0.01", "reason": "r", "confidence": 0.99,
+     "interval": null, "delta_interval": [-0.041, 0.002], "n": 228, "n_of": "examples",
+     "method": "paired bootstrap", "p_value": 0.0625, "inconclusive": "pass"},
+    {"kind": "metric", "name": "f1", "status": "pass", "value": 0.9, "threshold": "min 0.8",
+     "reason": "r", "interval": null, "delta_interval": null, "n": 228, "n_of": "examples",
+     "method": "point"},
+    {"kind": "metric", "name": "latency", "status": "pass", "reason": "r"}])");
+  ASSERT_EQ(d.checks.size(), 4u);
+  EXPECT_EQ(d.checks[0].interval, "[0.8852, 0.9815]");
+  EXPECT_EQ(d.checks[0].evidence, "95% Wilson, n=85 positives");
+  EXPECT_EQ(d.checks[1].interval, "change [-0.041, 0.002]");
+  EXPECT_EQ(d.checks[1].evidence,
+            "99% paired bootstrap, n=228 examples; McNemar p=0.0625; inconclusive counts as pass");
+  EXPECT_EQ(d.checks[2].interval, "");
+  EXPECT_EQ(d.checks[2].evidence, "point, n=228 examples");
+  EXPECT_EQ(d.checks[3].evidence, "");  // a reported metric
+}
+
 TEST(StoredDecisionJson, BrokenTextReadsAsNothing) {
   auto d = decision(1, "p", "not json", "[1, 2]");
   EXPECT_TRUE(d.checks.empty());

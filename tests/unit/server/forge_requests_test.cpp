@@ -147,6 +147,61 @@ TEST(GateStatus, RuleDifferencesComeFirstWithinTheLimit) {
   EXPECT_NE(one.description.find("(deployed → this commit); deny"), std::string::npos);
 }
 
+TEST(GateStatus, AnIntervalCheckIsSummarisedIntervalFirst) {
+  json answer = {
+      {"decision", "deny"},
+      {"summary", "deny: 2 checks failed, 1 inconclusive: metric recall 0.894118 vs baseline …"},
+      {"checks",
+       json::array({{{"kind", "metric"},
+                     {"name", "accuracy"},
+                     {"status", "pass"},
+                     {"blocks", false},
+                     {"value", 0.95}},
+                    {{"kind", "metric"},
+                     {"name", "recall"},
+                     {"status", "inconclusive"},
+                     {"blocks", true},
+                     {"value", 0.8941176},
+                     {"baseline", 0.9529412},
+                     {"threshold", "max_drop 0.03"},
+                     {"confidence", 0.95},
+                     {"interval", nullptr},
+                     {"delta_interval", {-0.1058824, -0.0235294}},
+                     {"n", 85},
+                     {"n_of", "positives"},
+                     {"method", "paired bootstrap"},
+                     {"p_value", nullptr},
+                     {"inconclusive", "fail"}},
+                    {{"kind", "slice"}, {"name", "recall[size_band=small]"}, {"blocks", true}}})}};
+  const std::string text = gate_status_summary(answer);
+  EXPECT_EQ(text,
+            "deny: recall 0.8941 vs 0.9529, change [-0.1059, -0.02353] vs max_drop 0.03: "
+            "inconclusive → fail, n=85 positives, 95% paired bootstrap (+1 more)");
+  EXPECT_LE(gate_status("production", "deny", text, "").description.size(), 140u);
+  // A value's interval and a McNemar p-value.
+  answer["checks"][1]["delta_interval"] = nullptr;
+  answer["checks"][1]["interval"] = {0.81, 0.945};
+  answer["checks"][1]["threshold"] = "min 0.93";
+  answer["checks"][1].erase("baseline");
+  answer["checks"][1]["p_value"] = 0.0625;
+  EXPECT_EQ(gate_status_summary(answer).rfind("deny: recall 0.8941 [0.81, 0.945] vs min 0.93: "
+                                              "inconclusive → fail, n=85 positives",
+                                              0),
+            0u)
+      << gate_status_summary(answer);
+  // A blocking point check first: the summary as it is.
+  std::swap(answer["checks"][1], answer["checks"][2]);
+  EXPECT_EQ(gate_status_summary(answer), answer["summary"]);
+  // An allow shows its inconclusive check that counted as pass; otherwise its summary.
+  json allow = {
+      {"decision", "allow"}, {"summary", "allow: 3 checks passed"}, {"checks", json::array()}};
+  EXPECT_EQ(gate_status_summary(allow), "allow: 3 checks passed");
+  allow["checks"].push_back(answer["checks"][2]);
+  allow["checks"][0]["blocks"] = false;
+  allow["checks"][0]["inconclusive"] = "pass";
+  EXPECT_NE(gate_status_summary(allow).find("inconclusive → pass"), std::string::npos);
+}
+
 TEST(ProtectionComment, NamesTheRuleSetOfEachFailingCheckAndTheDifferences) {
   json gate = {
       {"decision", "deny"},

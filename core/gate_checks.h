@@ -1,0 +1,75 @@
+// Internal to the gate engine (core/gate.cpp, core/gate_computed.cpp): the point checks of each
+// kind over values already looked up, which checks computed from predictions reuse with the values
+// they computed, and the deferred work of interval checks. Not an API: core/gate.h is.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config.h"
+#include "core/example_metrics.h"
+#include "core/example_rows.h"
+#include "core/gate.h"
+
+namespace mlgate::core::gate_detail {
+
+using MetricIndex = std::unordered_map<std::string_view, const Metric*>;
+
+double tol(double a, double b);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string bounds_text(const std::optional<double>& min, const std::optional<double>& max);
+std::string change_threshold_text(const MetricCheck& c);
+std::string slice_threshold_text(const SliceCheck& c);
+std::string disparity_text(const FairnessCheck& c);
+CheckResult missing_result(CheckKind kind, std::string name, std::string threshold,
+                           std::string reason, bool optional, int line);
+
+// A metric check on the candidate's global metrics (`cand`) and the baseline's (nullptr: nothing
+// deployed).
+void check_metric(const MetricCheck& c, const MetricIndex& cand, const MetricIndex* base,
+                  std::vector<CheckResult>& out);
+// A slice check on the slice entries of its metric and key (non-empty), the baseline's alike.
+void check_slice_entries(const SliceCheck& c, const std::vector<const Metric*>& entries,
+                         const std::vector<const Metric*>& base_entries,
+                         std::vector<CheckResult>& out);
+// A fairness check on the groups of its metric and key (non-empty), the baseline's alike.
+void check_fairness_groups(const FairnessCheck& c, const std::vector<const Metric*>& groups,
+                           const std::vector<const Metric*>& base_groups,
+                           std::vector<CheckResult>& out);
+
+// An interval check's verdict, computed once every check of the gate is known (a Bonferroni
+// correction depends on how many there are): run(level, result) sets the result's status, reason
+// and evidence at that level.
+struct IntervalJob {
+  std::size_t index = 0;    // of the result in the evaluation's checks
+  double confidence = 0.0;  // the check's own level
+  std::function<void(double level, CheckResult& result)> run;
+};
+
+// What checks computed from predictions share in one evaluation.
+struct ComputedInput {
+  const GateInput& input;
+  ExampleRows candidate_rows;       // with a truth
+  ExampleRows baseline_rows;        // with a truth; empty without a baseline
+  std::optional<MetricTask> task;   // inferred from the candidate's rows; nullopt without rows
+  std::optional<PairedRows> pairs;  // the ids both have, made when first needed
+
+  explicit ComputedInput(const GateInput& in);
+  const PairedRows& paired();
+};
+
+// The checks `from: predictions`: the point results the metrics.json checks give for the values
+// computed here, each with evidence; for an interval check, a job per judged result.
+void check_metric_computed(const MetricCheck& c, ComputedInput& in, std::vector<CheckResult>& out,
+                           std::vector<IntervalJob>& jobs);
+void check_slice_computed(const SliceCheck& c, ComputedInput& in, std::vector<CheckResult>& out,
+                          std::vector<IntervalJob>& jobs);
+void check_fairness_computed(const FairnessCheck& c, ComputedInput& in,
+                             std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
+
+}  // namespace mlgate::core::gate_detail
