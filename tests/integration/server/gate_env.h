@@ -5,6 +5,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <map>
 #include <memory>
@@ -111,6 +112,19 @@ class GateEnv {
   ServeProcess& serve() { return *serve_; }
   HeaderPairs admin() const { return {{"Authorization", "Bearer " + admin_}}; }
   GitRepoFixture& repo() { return repo_; }
+
+  // `mlgate <args>` through the real binary (MLGATE_BINARY), against this server with the admin
+  // token: its exit code (-1 when it did not exit) and its output.
+  std::pair<int, std::string> cli(std::vector<std::string> args) const {
+    TempDir tmp{"mlgate-gate-env-cli"};
+    write_file(tmp.path() / "token", admin_ + "\n");
+    args.insert(args.begin(), MLGATE_BINARY);
+    args.insert(args.end(),
+                {"--url", "http://" + host(), "--token-file", (tmp.path() / "token").string()});
+    std::string output;
+    const int status = util::run_capture(args, output);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  }
   const std::string& conninfo() const { return conninfo_; }
 
   // A token with these scopes (restricted to one repository when `repo_id` is given), inserted as

@@ -60,16 +60,8 @@ class RulesInForce : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body, nullptr, false);
   }
-  // `mlgate <args>` through the real binary, with the admin token: its exit code and output.
-  std::pair<int, std::string> cli(std::vector<std::string> args) {
-    testing::TempDir tmp{"mlgate-rules-cli"};
-    testing::write_file(tmp.path() / "token", env.admin()[0].second.substr(7) + "\n");
-    args.insert(args.begin(), MLGATE_BINARY);
-    args.insert(args.end(),
-                {"--url", "http://" + env.host(), "--token-file", (tmp.path() / "token").string()});
-    std::string output;
-    const int status = util::run_capture(args, output);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  std::pair<int, std::string> cli(std::vector<std::string> args) const {
+    return env.cli(std::move(args));
   }
 };
 
