@@ -3,7 +3,6 @@
 #include "core/states.h"
 #include "server/http/json_log.h"
 #include "server/services/audit.h"
-#include "store/jobs.h"
 #include "store/pipelines.h"
 
 namespace mlgate::server {
@@ -20,14 +19,11 @@ ApprovalAnswer approve_pipeline(store::Database& db, const Caller& caller,
   const std::string id_text = std::to_string(pipeline_id);
   auto answer = db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto repo_id = store::repo_of_pipeline(tx, pipeline_id);
-    if (!repo_id) return refusal(404, "not_found", "no pipeline " + id_text);
-    // The route asked the Authorizer with this pipeline already; a token restricted to another
-    // repository gets the same answer as an id that does not exist.
-    if (!caller.may_access_repo(*repo_id))
-      return refusal(404, "not_found", "no pipeline " + id_text);
     const store::Approval a = store::approve_pipeline(tx, pipeline_id, caller.name());
-    if (!a.found) return refusal(404, "not_found", "no pipeline " + id_text);
+    // The route asked the Authorizer with this pipeline already; should the pipeline be another
+    // repository's, the answer is that of an id that does not exist, and nothing is committed.
+    if (!a.found || !caller.may_access_repo(a.repo_id))
+      return refusal(404, "not_found", "no pipeline " + id_text);
     if (!a.approved)
       return refusal(409, "not_awaiting_approval",
                      "pipeline " + id_text + " is " + std::string(core::to_string(a.state)) +
