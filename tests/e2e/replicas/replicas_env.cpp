@@ -82,8 +82,9 @@ std::string Haproxy::log() const {
   return read_or_empty(dir_ / "haproxy.log");
 }
 
-ReplicasEnv::ReplicasEnv() {
-  conninfo_ = PgCluster::instance().create_database("replicas");
+ReplicasEnv::ReplicasEnv(const std::string& conninfo) : conninfo_(conninfo) {
+  own_database_ = conninfo_.empty();
+  if (own_database_) conninfo_ = PgCluster::instance().create_database("replicas");
   runs_file_ = dir_.path() / "runs.log";
   write_file(runs_file_, "");
   push_fixture_ = nlohmann::json::parse(
@@ -126,7 +127,7 @@ ReplicasEnv::~ReplicasEnv() {
   haproxy_.reset();
   replicas_.clear();
   try {
-    PgCluster::instance().drop_database(conninfo_);
+    if (own_database_) PgCluster::instance().drop_database(conninfo_);
   } catch (const std::exception&) {
   }
 }

@@ -38,7 +38,9 @@ class ReplicasEnv {
  public:
   static constexpr int kReplicas = 2;
 
-  ReplicasEnv();
+  // On a new database of the binary's throwaway cluster, or on `conninfo` (a cluster the test
+  // stops and starts itself).
+  explicit ReplicasEnv(const std::string& conninfo = "");
   ~ReplicasEnv();
   ReplicasEnv(const ReplicasEnv&) = delete;
   ReplicasEnv& operator=(const ReplicasEnv&) = delete;
@@ -50,6 +52,9 @@ class ReplicasEnv {
   }
   const std::string& conninfo() const { return conninfo_; }
   const std::filesystem::path& runs_file() const { return runs_file_; }
+  std::filesystem::path spool_file(int i) const {
+    return dir_.path() / ("replica-" + std::to_string(i)) / "spool" / "webhooks.spool";
+  }
   ServeProcess* replica(int i) { return replicas_[static_cast<size_t>(i)].get(); }
 
   // (Re)starts replica i on its own port and data dir.
@@ -71,6 +76,7 @@ class ReplicasEnv {
   TempDir dir_{"mlgate-replicas"};
   GitRepoFixture repo_{"mlgate-replicas-repo"};
   std::string conninfo_;
+  bool own_database_ = false;
   int front_port_ = 0;
   std::vector<int> ports_;
   std::vector<std::unique_ptr<ServeProcess>> replicas_;

@@ -3,19 +3,25 @@
 // through HAProxy; one replica is SIGKILLed under that load. Afterwards every acknowledged delivery
 // is planned exactly once, every job ended exactly once with one run of its passing attempt, the
 // jobs queued after the kill ran through the survivor, and a delivery no replica could take is
-// not acknowledged (503), then accepted once on its retry.
+// not acknowledged (503), then accepted once on its retry. A second test kills a replica whose
+// spool holds deliveries (PostgreSQL was down): they are planned, once, when it restarts.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <pqxx/pqxx>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "store/embedded_postgres.h"
 #include "tests/e2e/replicas/replicas_env.h"
 
 namespace mlgate {
@@ -248,7 +254,87 @@ TEST(Replicas, OneReplicaSigkilledUnderLoadLosesNothingAndDoesNothingTwice) {
   expect_planned_once(env, ds);
   expect_jobs_ran_once(env);
   std::cout << "whole test " << seconds_since(t0) << " s\n";
-  if (HasFailure() || getenv("SHOWLOGS")) std::cout << env.logs() << "\n";
+  if (HasFailure()) std::cout << env.logs() << "\n";
+}
+
+// The delivery ids in a spool file (one JSON line per delivery, its headers as received).
+std::set<std::string> spooled_ids(const std::filesystem::path& file) {
+  std::set<std::string> ids;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("headers")) continue;
+    for (const auto& [k, v] : j["headers"].items()) {
+      std::string key = k;
+      for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (key == "x-github-delivery" && v.is_string()) ids.insert(v.get<std::string>());
+    }
+  }
+  return ids;
+}
+
+// PostgreSQL is down: HAProxy keeps both replicas (their /healthz answers), each spools what it
+// gets (202 spooled). Sends until both spools hold some; returns how many were sent.
+size_t spool_in_both(testing::ReplicasEnv& env, std::vector<Delivery>& ds) {
+  size_t sent = 0;
+  while (sent < ds.size() && (sent < 4 || spooled_ids(env.spool_file(0)).empty() ||
+                              spooled_ids(env.spool_file(1)).empty())) {
+    Delivery& d = ds[sent++];
+    const auto r = env.send_push(d.n, d.sha, d.id);
+    d.answers.push_back(r.status);
+    d.acknowledged = r.status == 202;
+    EXPECT_EQ(r.status, 202) << r.body;
+    EXPECT_NE(r.body.find("\"spooled\""), std::string::npos) << r.body;
+  }
+  return sent;
+}
+
+TEST(Replicas, AKilledReplicasSpoolIsPlannedOnceWhenItRestarts) {
+  testing::TempDir pgdir("mlgate-replicas-pg");
+  store::EmbeddedPostgresOptions po;
+  po.data_dir = pgdir.path();
+  po.durable = false;
+  store::EmbeddedPostgres pg(po);
+  testing::ReplicasEnv env(pg.conninfo());
+  std::vector<Delivery> ds(12);
+  const std::string tag = std::to_string(::getpid());
+  for (int i = 0; i < 12; ++i)
+    ds[static_cast<size_t>(i)] = {i, env.new_commit(i), "spool-" + tag + "-" + std::to_string(i)};
+  auto pipelines = [&] { return env.sql_long("SELECT count(*) FROM pipelines"); };
+
+  pg.stop();
+  ds.resize(spool_in_both(env, ds));
+  const auto in_0 = spooled_ids(env.spool_file(0)), in_1 = spooled_ids(env.spool_file(1));
+  ASSERT_FALSE(in_0.empty());
+  ASSERT_FALSE(in_1.empty());
+  EXPECT_EQ(in_0.size() + in_1.size(), ds.size());
+  std::cout << "PostgreSQL down: " << in_0.size() << " deliveries spooled by replica 0, "
+            << in_1.size() << " by replica 1\n";
+  env.kill_replica(0);
+  // The forge redelivers one of replica 0's deliveries: replica 1 spools it too.
+  auto again =
+      std::find_if(ds.begin(), ds.end(), [&](const Delivery& d) { return in_0.count(d.id) > 0; });
+  ASSERT_NE(again, ds.end());
+  const auto redelivered = env.send_push(again->n, again->sha, again->id);
+  EXPECT_EQ(redelivered.status, 202) << redelivered.body;
+
+  // PostgreSQL is back: replica 1 drains its spool; replica 0's other deliveries wait for it.
+  pg.start();
+  const long from_1 = static_cast<long>(in_1.size()) + 1;
+  ASSERT_TRUE(testing::eventually([&] { return pipelines() == from_1; }, 30s)) << env.logs();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(pipelines(), from_1);
+  env.start_replica(0);
+  ASSERT_TRUE(testing::eventually([&] { return pipelines() == static_cast<long>(ds.size()); }, 30s))
+      << env.logs();
+  std::this_thread::sleep_for(1s);
+  expect_planned_once(env, ds);
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM webhook_deliveries WHERE verdict = 'duplicate' "
+                         "AND delivery_id = '" +
+                         again->id + "'"),
+            1);
+  EXPECT_FALSE(std::filesystem::exists(env.spool_file(0)) &&
+               std::filesystem::file_size(env.spool_file(0)) > 0);
 }
 
 }  // namespace
