@@ -172,6 +172,12 @@ void ReplicasEnv::start_runners(int count) {
   }
 }
 
+std::string ReplicasEnv::registration_token() const {
+  std::string t = read_file(dir_.path() / "registration-token");
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return t;
+}
+
 std::string ReplicasEnv::new_commit(int n) {
   const std::string sha =
       repo_.commit({{"n.txt", std::to_string(n) + "\n"}}, "load " + std::to_string(n));

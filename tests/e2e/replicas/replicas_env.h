@@ -64,6 +64,8 @@ class ReplicasEnv {
   // SIGTERM, and wait.
   void stop_replica(int i);
   void start_runners(int count);
+  // The runner registration token (what `mlgate runner --token-file` reads).
+  std::string registration_token() const;
   // A commit on its own branch load-<n>; returns its sha.
   std::string new_commit(int n);
   // The signed GitHub push of `sha` on branch load-<n> with `delivery_id`, sent through HAProxy.

@@ -106,7 +106,11 @@ std::map<std::pair<long, int>, int> runs_of(const testing::ReplicasEnv& env) {
 // Every job passed, with one passed attempt, one end in its history and one run of that attempt;
 // an earlier attempt exists only as a lost lease and ran at most once. Returns the lost leases.
 long expect_jobs_ran_once(const testing::ReplicasEnv& env) {
-  auto runs = runs_of(env);
+  const auto runs = runs_of(env);
+  auto ran = [&](long id, int attempt) {
+    const auto it = runs.find({id, attempt});
+    return it == runs.end() ? 0 : it->second;
+  };
   pqxx::connection c(env.conninfo());
   pqxx::nontransaction tx(c);
   long lost = 0;
@@ -124,14 +128,37 @@ long expect_jobs_ran_once(const testing::ReplicasEnv& env) {
     EXPECT_EQ(r[3].as<long>(), 1) << "job " << id << ": passed attempts";
     EXPECT_EQ(r[4].as<long>(), attempt - 1) << "job " << id << ": the other attempts";
     EXPECT_EQ(r[5].as<long>(), 1) << "job " << id << ": ends in its history";
-    EXPECT_EQ(runs[std::make_pair(id, attempt)], 1)
-        << "job " << id << " attempt " << attempt << " runs";
+    EXPECT_EQ(ran(id, attempt), 1) << "job " << id << " attempt " << attempt << " runs";
     for (int a = 1; a < attempt; ++a)
-      EXPECT_LE(runs[std::make_pair(id, a)], 1) << "job " << id << " attempt " << a << " runs";
+      EXPECT_LE(ran(id, a), 1) << "job " << id << " attempt " << a << " runs";
     lost += r[4].as<long>();
   }
   for (const auto& [key, n] : runs) EXPECT_EQ(n, 1) << "job " << key.first << "-a" << key.second;
   return lost;
+}
+
+// A claim replica 0 hands out whose answer never reaches a runner (as when the replica dies
+// between its commit and its answer): a runner registered for it claims one queued job straight
+// from replica 0 and never acts on it. Returns the job's id.
+long claim_never_answered(testing::ReplicasEnv& env) {
+  const std::string replica = env.replica(0)->host_port();
+  const auto reg = testing::http_post(
+      replica, "/api/v1/runner/register", R"({"name":"answer-lost","executor":"local"})",
+      "application/json", {{"Authorization", "Bearer " + env.registration_token()}});
+  EXPECT_EQ(reg.status, 201) << reg.body;
+  const std::string token = nlohmann::json::parse(reg.body)["token"].get<std::string>();
+  long job = 0;
+  testing::eventually(
+      [&] {
+        const auto r =
+            testing::http_post(replica, "/api/v1/runner/jobs/request", R"({"wait_seconds":0})",
+                               "application/json", {{"Authorization", "Bearer " + token}});
+        if (r.status == 200) job = nlohmann::json::parse(r.body)["job"]["id"].get<long>();
+        return job != 0;
+      },
+      30s);
+  EXPECT_NE(job, 0) << "no job was queued to claim";
+  return job;
 }
 
 // A slow moment of the database, so that the kill finds work inside the replica: the test holds
@@ -216,6 +243,7 @@ TEST(Replicas, OneReplicaSigkilledUnderLoadLosesNothingAndDoesNothingTwice) {
                env.sql_long("SELECT count(*) FROM jobs WHERE state = 'running'") > 0;
       },
       60s);
+  const long unanswered = claim_never_answered(env);
   const long in_flight = kill_with_deliveries_in_flight(env);
   const auto killed = Clock::now();
   const long last_job_before_kill = env.sql_long("SELECT coalesce(max(id), 0) FROM jobs");
@@ -240,6 +268,14 @@ TEST(Replicas, OneReplicaSigkilledUnderLoadLosesNothingAndDoesNothingTwice) {
   // The deliveries inside the killed replica were answered 502, not re-sent to the survivor.
   EXPECT_GE(in_flight, 1);
   EXPECT_GE(retried, in_flight);
+  // The claim the killed replica never answered: its lease expired, the survivor queued the job
+  // again, and a real runner ran its second attempt, once.
+  EXPECT_GE(lost, 1);
+  EXPECT_EQ(env.sql_long(
+                "SELECT count(*) FROM job_attempts WHERE job_id = " + std::to_string(unanswered) +
+                " AND ((attempt = 1 AND outcome = 'lease_expired') OR (attempt = 2 AND "
+                "outcome = 'passed'))"),
+            2);
   std::cout << retried << " deliveries answered 502 and retried (" << duplicates
             << " then answered duplicate), " << lost << " lease(s) lost with the replica\n";
   // Runners carried on through the survivor: the jobs queued after the kill ran.
