@@ -1,8 +1,14 @@
 #include "tests/support/mlgate_process.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -21,8 +27,9 @@ ServeProcess::ServeProcess(ServeProcessOptions options) : options_(std::move(opt
   fs::create_directories(options_.data_dir);
   log_path_ = options_.data_dir / "serve.log";
   fs::remove(options_.data_dir / "listen-address");
-  std::vector<std::string> argv = {
-      MLGATE_BINARY, "serve", "--data-dir", options_.data_dir.string(), "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = {MLGATE_BINARY, "serve",
+                                   "--data-dir",  options_.data_dir.string(),
+                                   "--listen",    options_.listen};
   if (!options_.database_url.empty()) {
     argv.push_back("--database-url");
     argv.push_back(options_.database_url);
@@ -94,6 +101,24 @@ HttpResult http_post(const std::string& host_port, const std::string& path, cons
   auto r = cli.Post(path.c_str(), to_headers(headers), body, content_type.c_str());
   if (!r) return {};
   return {r->status, r->body};
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw std::runtime_error(std::string("bind 127.0.0.1:0: ") + std::strerror(err));
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {

@@ -17,6 +17,7 @@ struct ServeProcessOptions {
   std::string database_url;             // empty: embedded PostgreSQL
   std::vector<std::string> extra_args;  // e.g. {"--test-endpoints"}
   bool wait_ready = true;               // wait for /readyz 200 (else only for the listen address)
+  std::string listen = "127.0.0.1:0";   // a fixed port lets a test restart serve where it was
 };
 
 class ServeProcess {
@@ -52,6 +53,9 @@ HttpResult http_get(const std::string& host_port, const std::string& path,
 HttpResult http_post(const std::string& host_port, const std::string& path, const std::string& body,
                      const std::string& content_type = "application/json",
                      const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// A TCP port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
+int free_port();
 
 // Polls until pred() is true or the timeout passes.
 bool eventually(const std::function<bool()>& pred,
