@@ -58,6 +58,7 @@ struct Result {
   JobsCheck jobs;
   ProcSample loaded_end, after_stop, peak;
   double peak_load1 = 0;
+  double load_seconds = 0;  // from starting the load to stopping it
 };
 
 void report(const FleetOptions& o, const Result& r);

@@ -293,6 +293,7 @@ int run(const FleetOptions& o) {
       FleetLoad load(spec);
       Sampler sampler(env.serve().process().pid());
       load.start();
+      const auto load_start = std::chrono::steady_clock::now();
       // Every slot has asked and every slow client is connected, or 30 s have passed.
       for (int i = 0; i < 300; ++i) {
         const auto st = load.snapshot();
@@ -312,6 +313,8 @@ int run(const FleetOptions& o) {
       res.fleet = load.snapshot();
       progress("stopping the load");
       load.stop();
+      res.load_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
       res.after_stop = sample_process(env.serve().process().pid());
     } catch (const Interrupted&) {
       throw;
@@ -323,6 +326,8 @@ int run(const FleetOptions& o) {
     const int st = env.stop_serve();
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
       failures.push_back("mlgate serve " + util::describe_wait_status(st) + " after SIGTERM");
+    if (o.verbose || !failures.empty())
+      std::cerr << "serve log (tail):\n" << tail_of(env.serve().log(), 20);
   }
   report(o, res);
   verdict(o, res, failures);

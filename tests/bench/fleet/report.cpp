@@ -75,7 +75,7 @@ void fleet_figures(const FleetOptions& o, const Result& r) {
   const FleetStats& f = r.fleet;
   std::vector<double> w = f.wait_204_s;
   std::printf(
-      "\nclaim polls (from the start of the load until it stopped):\n"
+      "\nclaim polls (from the start of the load until it stopped, %.0f s):\n"
       "  requests sent %ld; answered 200 (a job) %ld, 204 (nothing in time) %ld, a 204 after "
       "%.1f s (median)\n"
       "  waiting for an answer when the loaded measurements began %ld of %d; when the load "
@@ -83,8 +83,9 @@ void fleet_figures(const FleetOptions& o, const Result& r) {
       "  connection errors (counted, reopened): connect %ld, closed before an answer %ld, no "
       "answer within 60 s %ld%s%s\n"
       "  unexpected answers %ld, not HTTP %ld, finishes refused %ld\n",
-      f.polls_sent, f.answers_200, f.answers_204, percentile(w, 0.5), r.at_start.polls_parked,
-      o.slots(), f.polls_parked, f.connect_errors, f.closed_early, f.answer_timeouts,
+      r.load_seconds, f.polls_sent, f.answers_200, f.answers_204, percentile(w, 0.5),
+      r.at_start.polls_parked, o.slots(), f.polls_parked, f.connect_errors, f.closed_early,
+      f.answer_timeouts,
       f.first_connection_error.empty() ? "" : "; the first: ", f.first_connection_error.c_str(),
       f.unexpected, f.malformed, f.finish_failures);
   std::string answers;
@@ -96,11 +97,11 @@ void fleet_figures(const FleetOptions& o, const Result& r) {
       "slow clients:\n"
       "  connections opened %ld (connect errors %ld), open when the load stopped %ld, header "
       "bytes sent %ld\n"
-      "  closed by the server %ld (what it sent first: %s); lived %.1f s (median), %.1f s "
-      "(max)\n",
+      "  closed by the server %ld (what it sent first: %s); lived %s s (median), %s s (max)\n",
       f.drip_connects, f.drip_connect_errors, f.drips_open, f.drip_bytes, f.drips_cut,
-      answers.empty() ? "-" : answers.c_str(), percentile(f.drip_lifetime_s, 0.5),
-      percentile(f.drip_lifetime_s, 1.0));
+      answers.empty() ? "-" : answers.c_str(),
+      ms(percentile(f.drip_lifetime_s, 0.5), f.drips_cut > 0).c_str(),
+      ms(percentile(f.drip_lifetime_s, 1.0), f.drips_cut > 0).c_str());
 }
 
 struct ClaimCount {
