@@ -183,13 +183,14 @@ std::string post(const std::string& path, const std::string& credential, const s
 
 struct FleetLoad::State {
   FleetSpec spec;
-  asio::io_context ioc{1};
-  std::thread thread;
   std::atomic<bool> stopping{false};
   std::atomic<bool> ran_out{false};
   std::set<tcp::socket*> sockets;  // touched on the load's thread only
   mutable std::mutex m;
   FleetStats stats;
+  // Destroyed before the members above: the slots it may still hold use them on the way out.
+  asio::io_context ioc{1};
+  std::thread thread;
 
   template <class F>
   void count(F f) {
@@ -288,7 +289,8 @@ awaitable<void> FleetLoad::State::poll_connection(tcp::socket& sock,
       if (r.status == 204) {
         count([&](FleetStats& s) { ++s.answers_204, s.wait_204_s.push_back(seconds_since(t0)); });
       } else if (auto claim = nlohmann::json::parse(r.body, nullptr, false);
-                 r.status == 200 && claim.is_object() && claim.contains("job")) {
+                 r.status == 200 && claim.is_object() && claim.contains("job") &&
+                 claim["job"].is_object()) {
         const FleetClaim c{claim["job"].value("id", std::int64_t{0}),
                            claim["job"].value("attempt", 0)};
         count([&](FleetStats& s) { ++s.answers_200, s.claims.push_back(c); });
