@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kSecret = "bench-gate-api-secret";
+const std::string kSecret = kWebhookSecret;
 
 std::string strip(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -30,12 +30,14 @@ std::string strip(std::string s) {
 
 }  // namespace
 
-GateBenchEnv::GateBenchEnv() {
+GateBenchEnv::GateBenchEnv(std::vector<std::string> serve_args) {
   ::chmod(dir_.path().c_str(), 0711);
   conninfo_ = testing::PgCluster::instance().create_database("gatebench");
   progress("starting mlgate serve (throwaway PostgreSQL, fsync off)");
   serve_ = std::make_unique<testing::ServeProcess>(
-      testing::ServeProcessOptions{.data_dir = dir_.path() / "server", .database_url = conninfo_});
+      testing::ServeProcessOptions{.data_dir = dir_.path() / "server",
+                                   .database_url = conninfo_,
+                                   .extra_args = std::move(serve_args)});
   admin_ = strip(testing::read_file(dir_.path() / "server" / "admin-token"));
   progress("mlgate is ready at " + serve_->url());
 

@@ -22,12 +22,15 @@
 namespace mlgate::bench {
 
 inline constexpr const char* kRepoName = "bench/model";
+// The GitHub webhook secret bench/model is registered with (a benchmark signs its own pushes).
+inline constexpr const char* kWebhookSecret = "bench-gate-api-secret";
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class GateBenchEnv {
  public:
-  GateBenchEnv();
+  // serve_args: extra arguments of `mlgate serve` (e.g. {"--http-threads", "16"}).
+  explicit GateBenchEnv(std::vector<std::string> serve_args = {});
   ~GateBenchEnv();
   GateBenchEnv(const GateBenchEnv&) = delete;
   GateBenchEnv& operator=(const GateBenchEnv&) = delete;

@@ -23,7 +23,7 @@ double percentile(std::vector<double> v, double p) {
 LoadRun run_load(const LoadSpec& spec) {
   using Clock = std::chrono::steady_clock;
   struct PerClient {
-    long requests = 0, failures = 0;
+    long requests = 0, failures = 0, no_answer = 0;
     bool ran_out = false;
     std::string first_failure;
     std::vector<double> latency_ms;
@@ -44,7 +44,7 @@ LoadRun run_load(const LoadSpec& spec) {
       httplib::Client cli(spec.host, spec.port);
       cli.set_keep_alive(true);
       cli.set_connection_timeout(5);
-      cli.set_read_timeout(60);
+      cli.set_read_timeout(spec.read_timeout_seconds);
       {
         std::unique_lock lock(m);
         cv.wait(lock, [&] { return go; });
@@ -61,6 +61,7 @@ LoadRun run_load(const LoadSpec& spec) {
         std::string wrong;
         if (!res) {
           wrong = "no answer: " + httplib::to_string(res.error());
+          ++me.no_answer;
         } else {
           Answer a;
           a.status = res->status;
@@ -94,6 +95,7 @@ LoadRun run_load(const LoadSpec& spec) {
   for (auto& p : per) {
     run.requests += p.requests;
     run.failures += p.failures;
+    run.no_answer += p.no_answer;
     run.ran_out = run.ran_out || p.ran_out;
     if (run.first_failure.empty()) run.first_failure = p.first_failure;
     run.latency_ms.insert(run.latency_ms.end(), p.latency_ms.begin(), p.latency_ms.end());

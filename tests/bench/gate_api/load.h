@@ -21,8 +21,9 @@ struct Answer {
 
 struct LoadRun {
   int clients = 0;
-  long requests = 0;  // answered and as expected
-  long failures = 0;  // no answer, or not the expected one
+  long requests = 0;   // answered and as expected
+  long failures = 0;   // no answer, or not the expected one
+  long no_answer = 0;  // of the failures: no answer at all (connection error or timeout)
   std::string first_failure;
   double seconds = 0;    // from the start signal until the last client stopped
   bool ran_out = false;  // the requests ran out before the time was up
@@ -37,6 +38,7 @@ struct LoadSpec {
   int clients = 1;
   std::chrono::seconds duration{5};
   HeaderList headers;
+  int read_timeout_seconds = 60;  // a request without an answer by then is a failure (no answer)
   // The path of request number i (0, 1, 2, … across all clients), or nullopt when there are no
   // more requests to send.
   std::function<std::optional<std::string>(long)> path;
