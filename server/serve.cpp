@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server/http/json_log.h"
+#include "store/conninfo.h"
 #include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "store/tokens.h"
@@ -190,6 +191,8 @@ int run_serve(ServeOptions options, StopSignal& stop) {
     conninfo = pg->conninfo();
   }
 
+  if (const std::string warning = store::multi_host_warning(conninfo); !warning.empty())
+    log_event(spdlog::level::warn, warning);
   store::Database db(conninfo, options.db_pool);
   const auto& migrations = store::embedded_migrations();
   bool migrated = false;
