@@ -4,7 +4,10 @@
 // deliveries sent without pause by two senders that retry until they get a 2xx (as a forge does).
 // The primary is stopped hard (`pg_ctl stop -m immediate`) and the replica promoted a moment
 // later. The same serve process keeps answering throughout; every delivery it acknowledged is in
-// the new primary's database exactly once, and planned.
+// the new primary's database exactly once, and planned. Then the edges: a COMMIT in flight when
+// the primary dies (spooled, not 500), serve reaching only a standby (not ready, spooling), and
+// why the replica must be synchronous (with asynchronous replication an acknowledged delivery is
+// lost).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -283,12 +286,6 @@ TEST_F(Failover, ServeRidesOutAnImmediateStopOfThePrimaryAndLosesNoAcknowledgedD
   std::cout << "  acknowledged deliveries: " << load.tally.acknowledged.size() << "\n";
 }
 
-}  // namespace
-}  // namespace mlgate
-
-namespace mlgate {
-namespace {
-
 // A commit still waiting for the synchronous replica when the primary dies has an unknown outcome
 // (committed on the dead primary, perhaps not on the replica). The delivery is spooled and
 // answered 202: the spool's replay is exactly-once whichever way the commit went.
@@ -328,12 +325,6 @@ TEST_F(Failover, ADeliveryWhoseCommitIsInDoubtWhenThePrimaryDiesIsSpooledNotRefu
       << serve_->log();
 }
 
-}  // namespace
-}  // namespace mlgate
-
-namespace mlgate {
-namespace {
-
 // libpq without target_session_attrs=read-write connects to the first host that answers, a
 // standby too. Serve on a standby is not ready, and deliveries are spooled (not answered 500);
 // when that server is promoted they are replayed there.
@@ -369,12 +360,6 @@ TEST_F(Failover, OnAStandbyServeIsNotReadyAndSpoolsDeliveriesUntilItIsPromoted) 
       std::chrono::seconds(30)))
       << on_standby.log();
 }
-
-}  // namespace
-}  // namespace mlgate
-
-namespace mlgate {
-namespace {
 
 class AsynchronousFailover : public Failover {
  protected:
