@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server/http/json_log.h"
+#include "store/conninfo.h"
 #include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "store/tokens.h"
@@ -45,9 +46,12 @@ void write_secret_file(const fs::path& path, const std::string& content) {
 }
 
 // Migrates; true when done. DatabaseUnavailable is left to the caller (retry); a refused
-// migration throws MigrationError.
+// migration throws MigrationError. A read-only server (a standby, reached through a conninfo
+// without target_session_attrs=read-write) counts as unavailable: serve waits for a primary.
 bool try_migrate(store::Database& db, const std::vector<store::Migration>& migrations) {
   auto conn = db.connect_dedicated();
+  if (const std::string read_only = store::read_only_reason(*conn); !read_only.empty())
+    throw store::DatabaseUnavailable(read_only);
   auto report = store::migrate(*conn, migrations);
   log_event(spdlog::level::info, "migrations current",
             {{"applied_now", report.applied}, {"already_applied", report.already_applied}});
@@ -187,6 +191,8 @@ int run_serve(ServeOptions options, StopSignal& stop) {
     conninfo = pg->conninfo();
   }
 
+  if (const std::string warning = store::multi_host_warning(conninfo); !warning.empty())
+    log_event(spdlog::level::warn, warning);
   store::Database db(conninfo, options.db_pool);
   const auto& migrations = store::embedded_migrations();
   bool migrated = false;

@@ -53,4 +53,14 @@ void Database::release(std::unique_ptr<pqxx::connection> conn) {
   cv_.notify_one();
 }
 
+std::string read_only_reason(pqxx::connection& conn) {
+  // Not a read_transaction: that would make its own transaction read-only.
+  pqxx::nontransaction tx(conn);
+  const auto row =
+      tx.exec1("SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'");
+  if (row[0].as<bool>()) return "the database server is a standby in recovery (read-only)";
+  if (row[1].as<bool>()) return "the database session is read-only (default_transaction_read_only)";
+  return "";
+}
+
 }  // namespace mlgate::store

@@ -1,6 +1,8 @@
 // A small pool of PostgreSQL connections (libpqxx connections are not thread-safe: one per thread
 // at a time). A broken connection is dropped, never handed out again; the next lease reconnects, so
-// a restarted PostgreSQL is picked up without restarting mlgate.
+// a restarted PostgreSQL is picked up without restarting mlgate, and with a multi-host conninfo
+// (`postgresql://a:5432,b:5432/mlgate?target_session_attrs=read-write`) so is a promoted replica:
+// libpq picks the host each new connection goes to (docs/operations.md, "High availability").
 #pragma once
 
 #include <chrono>
@@ -15,11 +17,18 @@
 
 namespace mlgate::store {
 
-// PostgreSQL cannot be reached (down, restarting, socket gone). Callers spool or answer 503.
+// PostgreSQL cannot be reached (down, restarting, socket gone, or only a read-only standby
+// answers). Callers spool or answer 503. It is also thrown when the connection was lost during a
+// COMMIT, whose outcome is then unknown (it may have taken effect): what a caller spools and
+// replays must be idempotent (the intake's replay is: one accepted row per delivery id).
 class DatabaseUnavailable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// SQLSTATE 25006, read_only_sql_transaction: a write sent to a standby (a conninfo without
+// target_session_attrs=read-write that reached a replica, or a primary demoted under us).
+inline constexpr const char* kReadOnlySqlState = "25006";
 
 class Database;
 
@@ -56,8 +65,10 @@ class Database {
   // Throws DatabaseUnavailable when no connection can be made or none frees up in time.
   ConnectionLease acquire();
 
-  // Runs fn(pqxx::connection&) on a pooled connection. A pqxx::broken_connection thrown by fn
-  // discards the connection and is rethrown as DatabaseUnavailable.
+  // Runs fn(pqxx::connection&) on a pooled connection. A lost connection (pqxx::broken_connection,
+  // or pqxx::in_doubt_error: lost during COMMIT) and a write refused because the server is a
+  // read-only standby discard the connection and are rethrown as DatabaseUnavailable; the next
+  // lease connects again, to whichever host is the primary then.
   template <typename F>
   decltype(auto) with(F&& fn) {
     ConnectionLease lease = acquire();
@@ -66,6 +77,16 @@ class Database {
     } catch (const pqxx::broken_connection& e) {
       lease.discard();
       throw DatabaseUnavailable(std::string("database connection lost: ") + e.what());
+    } catch (const pqxx::in_doubt_error& e) {
+      lease.discard();
+      throw DatabaseUnavailable(
+          std::string("database connection lost during commit (its outcome is unknown): ") +
+          e.what());
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != kReadOnlySqlState) throw;
+      lease.discard();
+      throw DatabaseUnavailable(std::string("the database server is read-only (a standby?): ") +
+                                e.what());
     }
   }
 
@@ -84,5 +105,9 @@ class Database {
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   size_t out_ = 0;
 };
+
+// "" when the session accepts writes; else why not (a standby in recovery, or a read-only
+// default), for /readyz.
+std::string read_only_reason(pqxx::connection& conn);
 
 }  // namespace mlgate::store

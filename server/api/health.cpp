@@ -1,5 +1,6 @@
-// /healthz: the process is up. /readyz: PostgreSQL answers and every migration is applied; why not
-// is told only to a read token's holder (docs/security.md, "What answers reveal").
+// /healthz: the process is up. /readyz: PostgreSQL answers, accepts writes (a primary, not a
+// standby) and every migration is applied; why not is told only to a read token's holder
+// (docs/security.md, "What answers reveal").
 #include <stdexcept>
 #include <thread>
 
@@ -14,7 +15,10 @@ namespace {
 std::string not_ready_reason(const HealthRoutes& deps) {
   try {
     return deps.db.with([&](pqxx::connection& conn) {
-      return store::migrations_pending_reason(conn, deps.migrations);
+      // A standby answers reads but no write: not ready (libpq's target_session_attrs keeps
+      // serve's connections off standbys; this says so when the conninfo lacks it).
+      std::string reason = store::read_only_reason(conn);
+      return reason.empty() ? store::migrations_pending_reason(conn, deps.migrations) : reason;
     });
   } catch (const store::DatabaseUnavailable& e) {
     return e.what();
