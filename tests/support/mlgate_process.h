@@ -61,9 +61,6 @@ int free_port();
 bool eventually(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
-int free_port();
-
 // Processes whose command line contains `needle` (from /proc), for "no process left behind" checks.
 std::vector<pid_t> processes_matching(const std::string& needle);
 
