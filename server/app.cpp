@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <regex>
 
 #include "server/http/body.h"
 #include "server/http/json_log.h"
@@ -23,6 +24,20 @@ namespace {
 
 thread_local std::chrono::steady_clock::time_point request_start;
 
+// A request that may have changed what the caches keep (any call but a read, a runner's heartbeat
+// or log chunk, a claim that got no job, a refusal, and a webhook: intake plans later, and the
+// planner's commits notify) makes this
+// replica's caches read the database again, before the answer is sent.
+void forget_local_write(ChangeFeed& changes, const httplib::Request& req,
+                        const httplib::Response& res) {
+  if (req.method == "GET" || req.method == "HEAD" || req.path.rfind("/webhooks/", 0) == 0) return;
+  if (res.status >= 400) return;  // refused or failed: rolled back
+  if (res.status == 204 && req.path == "/api/v1/runner/jobs/request") return;  // no job claimed
+  static const std::regex frequent(R"(/api/v1/runner/jobs/[0-9]+/(heartbeat|log))");
+  if (std::regex_match(req.path, frequent)) return;
+  for (const char* topic : {"gate:*", "tokens", "repos"}) changes.changed(topic);
+}
+
 }  // namespace
 
 App::App(AppConfig config, store::Database& db, const std::vector<store::Migration>& migrations)
@@ -32,9 +47,11 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   planner_ = std::make_unique<Planner>(db_, *mirrors_, config_.planner);
   intake_ = std::make_unique<Intake>(db_, *spool_, planner_.get(), config_.unverified_deliveries);
   wakeup_ = std::make_unique<JobWakeup>(db_);
+  changes_ = std::make_unique<ChangeFeed>(db_);
   scheduler_ = std::make_unique<Scheduler>(db_, *mirrors_, config_.planner, config_.scheduler);
-  gate_ = std::make_unique<GateService>(db_, *mirrors_, config_.planner.config_path);
-  auth_ = std::make_unique<Authorizer>(db_, config_.public_read);
+  gate_ =
+      std::make_unique<GateService>(db_, *mirrors_, config_.planner.config_path, changes_.get());
+  auth_ = std::make_unique<Authorizer>(db_, config_.public_read, changes_.get());
   maintenance_ = std::make_unique<Maintenance>(
       db_, *spool_, *intake_, *planner_,
       MaintenanceOptions{config_.delivery_retention_days, config_.retention});
@@ -53,6 +70,18 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
     static const std::vector<std::string> self_reading = {"/webhooks/", "/api/v1/runner/"};
     return refuse_other_body(req, res, self_reading) ? httplib::Server::HandlerResponse::Handled
                                                      : httplib::Server::HandlerResponse::Unhandled;
+  });
+  install_http_hooks();
+  register_routes();
+}
+
+// Around every request: the caches after a write, the log line,
+// and the answers to exceptions and errors.
+void App::install_http_hooks() {
+  // A write through this replica is seen by its own caches before its answer is sent; the
+  // database's notification (other replicas) follows in milliseconds.
+  http_.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    forget_local_write(*changes_, req, res);
   });
   http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     count_http_request(req, res.status);
@@ -101,7 +130,6 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
         send_error(res, 413, "too_large", "request body too large");
     }
   });
-  register_routes();
 }
 
 void App::register_routes() {
@@ -128,6 +156,7 @@ App::~App() {
 }
 
 void App::start_background() {
+  changes_->start();
   planner_->start();
   wakeup_->start();
   scheduler_->start();
@@ -141,6 +170,7 @@ void App::stop_background() {
   if (feedback_) feedback_->stop();
   if (planner_) planner_->stop();
   if (wakeup_) wakeup_->stop();
+  if (changes_) changes_->stop();
 }
 
 void App::maintenance_tick() {

@@ -91,11 +91,13 @@ class App {
   Spool& spool() { return *spool_; }
   vcs::MirrorCache& mirrors() { return *mirrors_; }
   JobWakeup& job_wakeup() { return *wakeup_; }
+  ChangeFeed& changes() { return *changes_; }
   Scheduler& scheduler() { return *scheduler_; }
   GateService& gate() { return *gate_; }
   ForgeFeedback& forge_feedback() { return *feedback_; }
 
  private:
+  void install_http_hooks();
   void register_routes();
   AppConfig config_;
   store::Database& db_;
@@ -105,6 +107,7 @@ class App {
   std::unique_ptr<Planner> planner_;
   std::unique_ptr<Intake> intake_;
   std::unique_ptr<JobWakeup> wakeup_;
+  std::unique_ptr<ChangeFeed> changes_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<ForgeFeedback> feedback_;

@@ -28,9 +28,15 @@ std::int64_t insert_api_token(pqxx::work& tx, const std::string& name, const std
 }
 
 std::optional<ApiToken> find_api_token(pqxx::work& tx, const std::string& token) {
+  // last_used_at is written at most once a minute per token: a lookup is a read most of the time.
   auto r = tx.exec_params(
-      "UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND revoked_at IS NULL "
-      "AND (expires_at IS NULL OR expires_at > now()) RETURNING id, name, scopes, repo_id",
+      "WITH live AS (SELECT id, name, scopes, repo_id, expires_at, last_used_at FROM api_tokens "
+      "  WHERE token_hash = $1 AND revoked_at IS NULL "
+      "  AND (expires_at IS NULL OR expires_at > now())), "
+      "used AS (UPDATE api_tokens t SET last_used_at = now() FROM live "
+      "  WHERE t.id = live.id AND (live.last_used_at IS NULL "
+      "  OR live.last_used_at < now() - interval '1 minute')) "
+      "SELECT id, name, scopes, repo_id, extract(epoch FROM expires_at)::float8 FROM live",
       util::sha256_hex(token));
   if (r.empty()) return std::nullopt;
   ApiToken t;
@@ -38,6 +44,11 @@ std::optional<ApiToken> find_api_token(pqxx::work& tx, const std::string& token)
   t.name = r[0][1].as<std::string>();
   t.scopes = from_pg_array(r[0][2]);
   t.repo_id = get_optional<std::int64_t>(r[0][3]);
+  if (!r[0][4].is_null()) {
+    const std::chrono::duration<double> since_epoch(r[0][4].as<double>());
+    t.expires_at = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
+  }
   return t;
 }
 

@@ -58,7 +58,7 @@ std::optional<Head> find_head(const BadgeRoutes& deps, const httplib::Request& r
     send_error(res, 400, "bad_request", "branch: 1 to 255 characters, no control characters");
     return std::nullopt;
   }
-  const auto found = find_visible_repo(deps.db, *caller, name, forge);
+  const auto found = find_visible_repo(deps.auth, *caller, name, forge, is_read(req));
   if (found.matches > 1) {
     send_error(res, 409, "ambiguous_repo",
                name + " is registered for more than one forge: add ?forge=github or ?forge=gitlab");

@@ -52,7 +52,7 @@ json deployment_json(const store::DeploymentRow& d, bool current) {
 void get_gate(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "read");
   if (!caller) return;
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  auto repo = find_repo_in_path(deps.auth, req, res, *caller);
   if (!repo) return;
   const std::string sha = util::lower(req.get_param_value("sha"));
   const std::string env = req.get_param_value("environment");
@@ -60,7 +60,7 @@ void get_gate(const GateRoutes& deps, const httplib::Request& req, httplib::Resp
     return send_error(res, 400, "bad_request", "sha: a full 40 (or 64) hex digit commit id");
   if (!core::is_environment_name(env))
     return send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
-  auto outcome = deps.gate.evaluate(*repo, sha, env);
+  auto outcome = deps.gate.evaluate(*repo, sha, env, "api", true);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
   outcome.body["cached"] = outcome.cached;
   res.set_header("X-Mlgate-Cache", outcome.cached ? "hit" : "miss");
@@ -112,7 +112,7 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
                        httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  auto repo = find_repo_in_path(deps.auth, req, res, *caller);
   if (!repo) return;
   auto parsed = json_object_body(req.body, res);
   if (!parsed) return;
@@ -188,7 +188,7 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
 void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  auto repo = find_repo_in_path(deps.auth, req, res, *caller);
   if (!repo) return;
   auto parsed = json_object_body(req.body, res);
   if (!parsed) return;
@@ -233,7 +233,7 @@ void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Resp
 void list(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "read");
   if (!caller) return;
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  auto repo = find_repo_in_path(deps.auth, req, res, *caller);
   if (!repo) return;
   const std::string env = req.get_param_value("environment");
   if (!env.empty() && !core::is_environment_name(env))

@@ -150,7 +150,7 @@ RepoScope repo_scope(const StatusRoutes& deps, const httplib::Request& req, http
   }
   const std::string name = req.get_param_value("repo");
   const std::string forge = req.has_param("forge") ? req.get_param_value("forge") : "";
-  const auto found = find_visible_repo(deps.db, caller, name, forge);
+  const auto found = find_visible_repo(deps.auth, caller, name, forge, is_read(req));
   if (found.matches > 1) {
     send_error(res, 409, "ambiguous_repo",
                name + " is registered for more than one forge: add forge=github or forge=gitlab");

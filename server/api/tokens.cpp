@@ -94,7 +94,8 @@ bool refuse_grant(const Caller& caller, httplib::Response& res) {
 bool token_repo(const TokenRoutes& deps, const Caller& caller, const TokenRequest& request,
                 httplib::Response& res, std::optional<std::int64_t>& repo_id) {
   if (!request.repo_name.empty()) {
-    const auto found = find_visible_repo(deps.db, caller, request.repo_name, request.forge);
+    const auto found =
+        find_visible_repo(deps.auth, caller, request.repo_name, request.forge, false);
     if (found.matches > 1) {
       send_error(res, 409, "ambiguous_repo",
                  request.repo_name + " is registered for more than one forge: add \"forge\"");

@@ -127,7 +127,7 @@ json created_json(const store::PipelineStatus& row, const std::string& repo_name
 void trigger(const TriggerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
-  auto repo = find_repo_in_path(deps.db, req, res, *caller);
+  auto repo = find_repo_in_path(deps.auth, req, res, *caller);
   if (!repo) return;
   auto parsed = json_object_body(req.body, res);
   if (!parsed) return;

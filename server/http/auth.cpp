@@ -2,8 +2,12 @@
 
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
+#include "server/http/stamped_cache.h"
 #include "store/deliveries.h"
 #include "store/jobs.h"
+#include "store/pipeline_queries.h"
+#include "util/hash.h"
+#include "util/strings.h"
 
 namespace mlgate::server {
 namespace {
@@ -17,7 +21,26 @@ std::optional<std::string> bearer(const httplib::Request& req) {
   return header.substr(prefix.size());
 }
 
+// How long a token or a repository row is served from memory at most (should a notification be
+// lost while the listening connection stays up), and how many are kept.
+constexpr std::chrono::seconds kMemoryMaxAge{5};
+constexpr std::size_t kMemoryMaxEntries = 4096;
+
 }  // namespace
+
+bool is_read(const httplib::Request& req) {
+  return req.method == "GET" || req.method == "HEAD";
+}
+
+struct Authorizer::Caches {
+  StampedCache<store::ApiToken> tokens{kMemoryMaxEntries, kMemoryMaxAge};  // by the token's hash
+  StampedCache<std::vector<store::RepoRow>> repos{kMemoryMaxEntries, kMemoryMaxAge};
+};
+
+Authorizer::Authorizer(store::Database& db, bool public_read, const ChangeFeed* feed)
+    : db_(db), public_read_(public_read), feed_(feed), caches_(std::make_unique<Caches>()) {}
+
+Authorizer::~Authorizer() = default;
 
 std::string describe(const Resource& resource) {
   const char* kind = "";
@@ -38,13 +61,40 @@ std::string describe(const Resource& resource) {
   return std::string(kind) + " " + std::to_string(resource.id);
 }
 
-std::optional<store::ApiToken> Authorizer::find_token(const std::string& token) const {
-  return db_.with([&](pqxx::connection& c) {
+std::optional<store::ApiToken> Authorizer::find_token(const std::string& token,
+                                                      bool for_read) const {
+  // The stamp is taken before the database is read: a change committed after it bumps it.
+  const auto stamp = feed_ ? feed_->stamp("tokens") : std::optional<ChangeStamp>();
+  const std::string hash = util::sha256_hex(token);
+  if (auto kept = for_read ? caches_->tokens.get(hash, stamp) : std::nullopt) {
+    if (!kept->expires_at || *kept->expires_at > std::chrono::system_clock::now()) return kept;
+    caches_->tokens.erase(hash);
+  }
+  auto found = db_.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto t = store::find_api_token(tx, token);
     tx.commit();
     return t;
   });
+  if (found) caches_->tokens.put(hash, stamp, *found);
+  return found;
+}
+
+std::vector<store::RepoRow> Authorizer::repos_named(const std::string& name,
+                                                    const std::string& forge, bool for_read) const {
+  const auto stamp = feed_ ? feed_->stamp("repos") : std::optional<ChangeStamp>();
+  const std::string key = util::lower(name) + "\n" + forge;
+  if (for_read)
+    if (auto kept = caches_->repos.get(key, stamp)) return *kept;
+  auto rows = db_.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    std::vector<store::RepoRow> out;
+    for (auto id : store::repo_ids_by_name(tx, name, forge))
+      if (auto row = store::find_repo_by_id(tx, id)) out.push_back(std::move(*row));
+    return out;
+  });
+  caches_->repos.put(key, stamp, rows);
+  return rows;
 }
 
 bool Authorizer::token_grants(const httplib::Request& req,
@@ -52,7 +102,7 @@ bool Authorizer::token_grants(const httplib::Request& req,
   try {
     auto token = bearer(req);
     if (!token) return false;
-    auto found = find_token(*token);
+    auto found = find_token(*token, is_read(req));
     return found && found->has_scope(scope);
   } catch (const std::exception&) {
     return false;
@@ -73,7 +123,7 @@ std::optional<Caller> Authorizer::authorize(const httplib::Request& req, httplib
     send_error(res, 401, "unauthorized", "Authorization header must be 'Bearer <token>'");
     return std::nullopt;
   }
-  auto found = find_token(*token);
+  auto found = find_token(*token, is_read(req));
   if (!found) {
     log_event(spdlog::level::warn, "rejected API token",
               {{"path", req.path}, {"remote", req.remote_addr}});

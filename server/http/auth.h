@@ -7,12 +7,15 @@
 #include <httplib.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
+#include "server/http/change_feed.h"
 #include "store/database.h"
+#include "store/repos.h"
 #include "store/runners.h"
 #include "store/tokens.h"
 
@@ -57,11 +60,21 @@ struct Resource {
 // "job 5", as the 404 answer names it.
 std::string describe(const Resource& resource);
 
+// Whether the request only reads (GET, HEAD): what may be answered from memory.
+bool is_read(const httplib::Request& req);
+
 // The one authentication and authorization entry point of the API and the pages
 // (docs/architecture.md): every route asks it before it reads anything else of the request.
 class Authorizer {
  public:
-  Authorizer(store::Database& db, bool public_read) : db_(db), public_read_(public_read) {}
+  // With a change feed, reads (GET, HEAD) may take valid tokens and repository rows from memory,
+  // kept while their topic ("tokens", "repos") is unchanged and for a few seconds at most
+  // (server/http/change_feed.h): a revoked or expired token is refused as soon as its change is
+  // known — at once for a change made through this replica. Writes always read the database.
+  Authorizer(store::Database& db, bool public_read, const ChangeFeed* feed = nullptr);
+  ~Authorizer();
+  Authorizer(const Authorizer&) = delete;
+  Authorizer& operator=(const Authorizer&) = delete;
 
   // The caller when allowed `scope`; otherwise answers 401 (no or bad token) or 403 (scope) and
   // returns nullopt. Routes that list things narrow what they list with Caller::may_access_repo.
@@ -85,16 +98,24 @@ class Authorizer {
   // (false when the token cannot be checked, e.g. while the database is down), ignores
   // --public-read: for public endpoints that tell a token's holder more than anyone else.
   bool token_grants(const httplib::Request& req, const std::string& scope) const noexcept;
-  // The token a bearer string names, when it is valid (not revoked, not expired).
-  std::optional<store::ApiToken> find_token(const std::string& token) const;
+  // The token a bearer string names, when it is valid (not revoked, not expired). `for_read`: the
+  // answer may come from memory (a GET); a write always reads the database.
+  std::optional<store::ApiToken> find_token(const std::string& token, bool for_read = false) const;
+  // Every repository called `name` (case-insensitive; on `forge` when not empty), by id, whoever
+  // may see them: server/http/repo_lookup.h narrows them to the caller's. `for_read` as above.
+  std::vector<store::RepoRow> repos_named(const std::string& name, const std::string& forge,
+                                          bool for_read) const;
   bool public_read() const { return public_read_; }
   // Whether `resource` exists and `caller` may access its repository: what the resource variant
   // of authorize checks after the scope (the pages ask it to answer their own 404 page).
   bool may_access(const Caller& caller, const Resource& resource) const;
 
  private:
+  struct Caches;
   store::Database& db_;
   bool public_read_;
+  const ChangeFeed* feed_;
+  std::unique_ptr<Caches> caches_;
 };
 
 }  // namespace mlgate::server

@@ -119,7 +119,7 @@ void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Respo
   const std::string name = req.matches[1].str();
   const std::string forge = req.get_param_value("forge");
   // A name on both forges shows the first registered, as before (?forge= picks the other).
-  const auto repo = find_visible_repo(deps.db, caller->caller, name, forge).repo;
+  const auto repo = find_visible_repo(deps.auth, caller->caller, name, forge, is_read(req)).repo;
   if (!repo)
     return send_message(res, &*caller, 404, "Not found", "No repository " + name + ".", true);
 

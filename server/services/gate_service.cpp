@@ -11,6 +11,7 @@
 #include "core/gate_rules.h"
 #include "core/pipeline_view.h"
 #include "server/http/metrics.h"
+#include "server/http/stamped_cache.h"
 #include "server/services/repo_remote.h"
 #include "store/deployments.h"
 #include "store/gate_decisions.h"
@@ -24,6 +25,9 @@ using nlohmann::json;
 
 namespace {
 constexpr std::size_t kCacheMaxEntries = 4096;
+// The longest an answer is served from memory without reading the database, should a change's
+// notification be lost while the listening connection stays up.
+constexpr std::chrono::seconds kMemoryMaxAge{5};
 
 // A decision as the cache keeps it: the answer, and the candidate's rules a deployment records.
 struct CachedAnswer {
@@ -241,7 +245,27 @@ std::string rule_set_suffix(const std::string& rule_set) {
   return "";
 }
 
+namespace {
+
+// An answer as the memory cache keeps it: with the deployment state it was decided on.
+struct RememberedAnswer {
+  CachedAnswer answer;
+  std::optional<std::int64_t> latest_deployment_id;
+};
+
+GateAnswer answer_of(RememberedAnswer kept) {
+  GateAnswer out;
+  out.body = std::move(kept.answer.body);
+  out.candidate_rules_json = std::move(kept.answer.candidate_rules_json);
+  out.latest_deployment_id = kept.latest_deployment_id;
+  out.cached = true;
+  return out;
+}
+
+}  // namespace
+
 struct GateService::Cache {
+  StampedCache<RememberedAnswer> memory{kCacheMaxEntries, kMemoryMaxAge};
   std::mutex mu;
   std::unordered_map<std::string, CachedAnswer> entries;  // key -> answer (body without "cached")
 
@@ -258,10 +282,12 @@ struct GateService::Cache {
   }
 };
 
-GateService::GateService(store::Database& db, vcs::MirrorCache& mirrors, std::string config_path)
+GateService::GateService(store::Database& db, vcs::MirrorCache& mirrors, std::string config_path,
+                         const ChangeFeed* feed)
     : db_(db),
       mirrors_(mirrors),
       config_path_(std::move(config_path)),
+      feed_(feed),
       cache_(std::make_unique<Cache>()) {}
 
 GateService::~GateService() = default;
@@ -299,18 +325,25 @@ GateEnvironments GateService::environments(const store::RepoRow& repo, const std
 }
 
 GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& sha,
-                                 const std::string& env, const std::string& source) {
+                                 const std::string& env, const std::string& source,
+                                 bool from_memory) {
   GateAnswer out;
+  // The stamp is taken before the database is read: a change committed after it bumps it.
+  const std::string memory_key = std::to_string(repo.id) + "\n" + sha + "\n" + env;
+  const auto stamp =
+      feed_ ? feed_->stamp("gate:" + std::to_string(repo.id)) : std::optional<ChangeStamp>();
+  if (from_memory)
+    if (auto remembered = cache_->memory.get(memory_key, stamp))
+      return answer_of(std::move(*remembered));
   Snapshot snap = load_snapshot(db_, repo.id, sha, env,
                                 [&](const std::string& key) { return cache_->get(key); });
   out.latest_deployment_id = snap.deployment.latest
                                  ? std::optional<std::int64_t>(snap.deployment.latest->id)
                                  : std::nullopt;
   if (snap.hit) {
-    out.body = std::move(snap.hit->body);
-    out.candidate_rules_json = std::move(snap.hit->candidate_rules_json);
-    out.cached = true;
-    return out;
+    RememberedAnswer kept{std::move(*snap.hit), out.latest_deployment_id};
+    cache_->memory.put(memory_key, stamp, kept);
+    return answer_of(std::move(kept));
   }
 
   // The candidate's own rules are its .mlgate.yml's; the deployed commit's rules apply too.
@@ -363,6 +396,9 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   count_gate_decision(env, std::string(core::to_string(result.decision)));
   out.candidate_rules_json = core::gate_rules_json(own);
   cache_->put(snap.key, CachedAnswer{body, out.candidate_rules_json});
+  cache_->memory.put(
+      memory_key, stamp,
+      RememberedAnswer{CachedAnswer{body, out.candidate_rules_json}, out.latest_deployment_id});
   out.body = std::move(body);
   return out;
 }

@@ -3,9 +3,10 @@
 // (forge_reporter.cpp). The candidate is judged by the rules in force: its own gate rules and those
 // of the deployed commit (recorded with its deployment; docs/gate.md, "The rules in force"). Every
 // decision is stored in gate_decisions with its inputs and a source (api, status,
-// protection_rule). Decisions are served from an in-process cache whose key is read
-// from the database, so that any new result, job state change or deployment (on any replica) misses
-// it.
+// protection_rule). Decisions are cached in memory: an answer is served without reading the
+// database while the repository's change stamp is the one it was computed under (a new result, job
+// state change or deployment on any replica notifies: server/http/change_feed.h); without a
+// change feed, or while it is not listening, the cache key is read from the database instead.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "server/http/change_feed.h"
 #include "store/database.h"
 #include "store/repos.h"
 #include "vcs/mirror.h"
@@ -61,14 +63,17 @@ std::string rule_set_suffix(const std::string& rule_set);
 
 class GateService {
  public:
-  GateService(store::Database& db, vcs::MirrorCache& mirrors, std::string config_path);
+  // `feed` may be null (no memory hits: every answer reads the database's cache key).
+  GateService(store::Database& db, vcs::MirrorCache& mirrors, std::string config_path,
+              const ChangeFeed* feed = nullptr);
   ~GateService();
   GateService(const GateService&) = delete;
   GateService& operator=(const GateService&) = delete;
 
-  // source: "api", "status" or "protection_rule" (stored with the decision).
+  // source: "api", "status" or "protection_rule" (stored with the decision). `from_memory`: a read
+  // (the gate API's GET) may be answered from memory; a deployment reads the database.
   GateAnswer evaluate(const store::RepoRow& repo, const std::string& sha, const std::string& env,
-                      const std::string& source = "api");
+                      const std::string& source = "api", bool from_memory = false);
   GateEnvironments environments(const store::RepoRow& repo, const std::string& sha);
 
  private:
@@ -78,6 +83,7 @@ class GateService {
   store::Database& db_;
   vcs::MirrorCache& mirrors_;
   std::string config_path_;
+  const ChangeFeed* feed_;
   std::unique_ptr<Cache> cache_;
 };
 
