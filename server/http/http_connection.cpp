@@ -79,7 +79,7 @@ void Connection::read_header() {
 
 void Connection::on_header(beast::error_code ec) {
   if (phase_ == Phase::closed) return;
-  if (timed_out_) {
+  if (ec && timed_out_) {
     // Nothing sent on a kept-alive connection is an idle client: closed without an answer.
     if (buffer_.size() == 0 && served_ > 0) return close();
     host_.count_header_timeout();
