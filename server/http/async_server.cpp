@@ -178,10 +178,13 @@ void AsyncServer::park(const std::shared_ptr<Connection>& c) {
   add_http_parked_polls(1);
   // It looked before the latest change: it looks again now (only polls that were running when a
   // change came, so this is bounded by the workers).
-  if (c->seen() < generation_) {
-    unpark(*c);
-    c->wake();
-  }
+  if (c->seen() < generation_) wake(c);
+}
+
+void AsyncServer::wake(const std::shared_ptr<Connection>& c) {
+  unpark(*c);
+  count_http_poll_wakeup();
+  c->wake();
 }
 
 void AsyncServer::unpark(Connection& c) {
@@ -205,19 +208,14 @@ void AsyncServer::wake_groups(bool every_group) {
       }
     }
   }
-  for (const auto& c : woken) {
-    unpark(*c);
-    c->wake();
-  }
+  for (const auto& c : woken) wake(c);
 }
 
 void AsyncServer::pass_baton(const std::string& group) {
   // The poll that claimed may have left more jobs behind: the next poll of its group looks.
   auto it = parked_.find(group);
   if (it == parked_.end()) return;
-  auto next = it->second.front();
-  unpark(*next);
-  next->wake();
+  wake(std::shared_ptr<Connection>(it->second.front()));
 }
 
 void AsyncServer::schedule_recheck() {

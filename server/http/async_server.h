@@ -87,6 +87,8 @@ class AsyncServer : public ConnectionHost {
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
   bool admit(boost::asio::ip::tcp::socket& socket, const std::string& peer);
   void wake_groups(bool every_group);
+  // Takes `c` out of the parked polls and runs its claim attempt again.
+  void wake(const std::shared_ptr<Connection>& c);
   void schedule_recheck();
   void shut_down();
 

@@ -64,6 +64,7 @@ void Connection::read_header() {
   out_.reset();
   continue_sent_ = false;
   body_armed_ = false;
+  start_ = Clock::now();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(host_.tuning().header_max_bytes));
   // Each route applies its own limit (server/http/body.h). Not boost::none: Boost 1.74 compares a

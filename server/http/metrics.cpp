@@ -36,6 +36,7 @@ struct Registry {
   std::set<std::string> routes;         // route labels seen (bounded by kMaxRoutes)
   std::map<Key, double> refused;        // reason (connections refused over a cap)
   double header_timeouts = 0;
+  double poll_wakeups = 0;
   long open_connections = 0;
   long parked_polls = 0;
 };
@@ -143,6 +144,12 @@ void count_http_header_timeout() {
   r.header_timeouts += 1;
 }
 
+void count_http_poll_wakeup() {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.poll_wakeups += 1;
+}
+
 void count_http_refused_connection(const std::string& reason) {
   increment(registry().refused, {reason});
 }
@@ -203,6 +210,9 @@ std::vector<core::MetricFamily> metric_families(const ScrapeGauges& gauges) {
     out.push_back(counter("mlgate_http_header_timeouts_total",
                           "Requests whose header did not arrive whole within its deadline (408).",
                           {}, {{Key{}, r.header_timeouts}}));
+    out.push_back(counter("mlgate_http_poll_wakeups_total",
+                          "Parked runner claims woken to look at the queue again.", {},
+                          {{Key{}, r.poll_wakeups}}));
     out.push_back(gauge("mlgate_http_open_connections", "Client connections open now.", {},
                         static_cast<double>(r.open_connections)));
     out.push_back(gauge("mlgate_http_parked_polls",

@@ -241,6 +241,7 @@ TEST_F(FleetTest, ParkedClaimsAndDrippingHeadersLeaveHealthAndWebhooksAnswered) 
   EXPECT_GE(metric("mlgate_http_open_connections"), kThreads + 200 + 300);
 
   // A job queued now goes to exactly one of the parked claims.
+  const double wakeups = metric("mlgate_http_poll_wakeups_total");
   const auto job = queue_job();
   ASSERT_TRUE(testing::eventually(
       [&] {
@@ -260,6 +261,11 @@ TEST_F(FleetTest, ParkedClaimsAndDrippingHeadersLeaveHealthAndWebhooksAnswered) 
     EXPECT_EQ(json::parse(c->body())["job"]["id"], job);
   }
   EXPECT_EQ(answered, 1);
+  // Not a thundering herd: the claims are of one kind, so one was woken, and after its claim the
+  // next (which found nothing) — not all 204.
+  const double woken = metric("mlgate_http_poll_wakeups_total") - wakeups;
+  EXPECT_GE(woken, 1);
+  EXPECT_LE(woken, 4);
 
   // Shutdown answers every parked claim now (their wait was 120 s).
   std::thread stopper([&] { serve_->stop(); });
@@ -274,8 +280,8 @@ TEST_F(FleetTest, ParkedClaimsAndDrippingHeadersLeaveHealthAndWebhooksAnswered) 
 }
 
 TEST_F(FleetTest, SlowHeadersOversizedHeadersAndConnectionsOverThePeerCapAreRefused) {
-  start(
-      {"--header-timeout", "1", "--keep-alive-timeout", "120", "--max-connections-per-peer", "5"});
+  start({"--header-timeout", "1", "--body-timeout", "2", "--keep-alive-timeout", "120",
+         "--max-connections-per-peer", "5"});
   const int port = serve_->port();
   // A header dripping past its deadline: 408, then closed.
   Raw slow(port, "127.0.0.2");
@@ -294,6 +300,24 @@ TEST_F(FleetTest, SlowHeadersOversizedHeadersAndConnectionsOverThePeerCapAreRefu
   big.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
   big.answer(10s);
   EXPECT_EQ(big.status(), 431) << big.received().substr(0, 200);
+
+  // A body that stops arriving holds the webhook route's worker until the body deadline: 408.
+  Raw stalled(port, "127.0.0.2");
+  stalled.send(
+      "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n"
+      "Content-Length: 100\r\n\r\n{\"zen\":");
+  stalled.answer(20s);
+  EXPECT_EQ(stalled.status(), 408) << stalled.received();
+  EXPECT_TRUE(stalled.closed_within(10s));
+
+  // A client waiting for "100 Continue" gets it when the route reads the body.
+  Raw polite(port, "127.0.0.2");
+  polite.send(
+      "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n"
+      "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  polite.answer(10s);
+  EXPECT_EQ(polite.received().rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << polite.received();
+  polite.send("{}");
 
   // Five kept-alive connections from 127.0.0.3 fill its share; a sixth is refused; another
   // address is not.
