@@ -12,6 +12,35 @@ namespace {
 
 using ServeOptionsPtr = std::shared_ptr<server::ServeOptions>;
 
+// The HTTP server's deadlines and caps (docs/security.md, "Limits").
+void add_connection_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
+  auto& http = opts->app.http;
+  cmd->add_option("--header-timeout", http.header_timeout_seconds,
+                  "Seconds a request's header gets to arrive whole (then 408 and close)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--keep-alive-timeout", http.keep_alive_idle_seconds,
+                  "Seconds a kept-alive connection may wait for its next request's header")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--body-timeout", http.body_timeout_seconds,
+                  "Seconds a request's body (and an answer's write) gets to complete")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  cmd->add_option("--max-header-bytes", http.header_max_bytes,
+                  "Largest request header (request line and fields); larger gets 431")
+      ->capture_default_str()
+      ->check(CLI::Range(1024, 1 << 20));
+  cmd->add_option("--max-connections", http.max_connections,
+                  "Open connections; past it new ones are answered 503 and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-peer", http.max_connections_per_peer,
+                  "Open connections from one address; past it new ones get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+}
+
 // Where it listens, its data and database, the HTTP server.
 void add_server_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--listen", opts->listen, "Address to listen on, host:port (port 0: any)")
@@ -27,7 +56,8 @@ void add_server_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
       "OS user for the embedded cluster when started as root (default: postgres, else nobody)");
   cmd->add_option("--admin-token-file", opts->admin_token_file,
                   "File holding the admin token to accept (else one is generated on first start)");
-  cmd->add_option("--http-threads", opts->app.http.threads, "HTTP worker threads")
+  cmd->add_option("--http-threads", opts->app.http.threads,
+                  "Threads running request handlers (a parked runner claim holds none)")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--keep-alive-max", opts->app.http.keep_alive_max,
@@ -36,6 +66,7 @@ void add_server_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--tcp-nodelay", opts->app.http.tcp_nodelay, "Disable Nagle's algorithm")
       ->capture_default_str();
+  add_connection_options(cmd, opts);
   cmd->add_option("--db-pool", opts->db_pool, "PostgreSQL connections in the pool")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));

@@ -1,7 +1,5 @@
 #include "server/app.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <chrono>
 #include <regex>
@@ -22,12 +20,10 @@
 namespace mlgate::server {
 namespace {
 
-thread_local std::chrono::steady_clock::time_point request_start;
-
 // A request that may have changed what the caches keep (any call but a read, a runner's heartbeat
 // or log chunk, a claim that got no job, a refusal, and a webhook: intake plans later, and the
-// planner's commits notify) makes this
-// replica's caches read the database again, before the answer is sent.
+// planner's commits notify) makes this replica's caches read the database again, before the
+// answer is sent.
 void forget_local_write(ChangeFeed& changes, const httplib::Request& req,
                         const httplib::Response& res) {
   if (req.method == "GET" || req.method == "HEAD" || req.path.rfind("/webhooks/", 0) == 0) return;
@@ -56,80 +52,77 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
       db_, *spool_, *intake_, *planner_,
       MaintenanceOptions{config_.delivery_retention_days, config_.retention});
   feedback_ = std::make_unique<ForgeFeedback>(db_, *gate_, config_.forge);
-  // Results uploads may be larger than webhooks; each route checks its own limit and says which.
-  config_.http.payload_max_bytes =
-      std::max({config_.http.payload_max_bytes, config_.runners.junit_max_bytes + (1u << 20),
-                config_.runners.metrics_max_bytes + (1u << 20),
-                config_.runners.predictions_max_bytes + (1u << 20)});
-  apply_tuning(http_, config_.http);
-  // cpp-httplib's payload limit above is the ceiling of the largest upload; the webhook and runner
-  // routes read their bodies themselves after authentication, each with its own limit, and every
-  // other route is held to kDefaultBodyMaxBytes before its body is read.
-  http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    request_start = std::chrono::steady_clock::now();
-    static const std::vector<std::string> self_reading = {"/webhooks/", "/api/v1/runner/"};
-    return refuse_other_body(req, res, self_reading) ? httplib::Server::HandlerResponse::Handled
-                                                     : httplib::Server::HandlerResponse::Unhandled;
-  });
-  install_http_hooks();
   register_routes();
+  http_ = std::make_unique<AsyncServer>(router_, config_.http, hooks());
+  // A job that may have become claimable wakes the parked claims (server/http/router.h, Park).
+  wakeup_->on_change([server = http_.get()](std::uint64_t g) { server->notify_change(g); });
 }
 
-// Around every request: the caches after a write, the log line,
-// and the answers to exceptions and errors.
-void App::install_http_hooks() {
-  // A write through this replica is seen by its own caches before its answer is sent; the
+namespace {
+
+// An answer never carries an exception's text (it may hold SQL, libpq's words, paths): a 500 says
+// "internal error" and an id that the log line of the error also carries (docs/security.md).
+void answer_exception(const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+  std::string what = "unknown error";
+  try {
+    std::rethrow_exception(ep);
+  } catch (const store::DatabaseUnavailable& e) {
+    log_event(spdlog::level::warn, "request failed: database unavailable",
+              {{"path", req.path}, {"error", e.what()}});
+    send_error(res, 503, "database_unavailable", "database unavailable");
+    return;
+  } catch (const nlohmann::json::type_error& e) {
+    // A field of the request's JSON body with the wrong type (a number where a string goes, ...)
+    // that a handler read without checking: the client's error, not ours.
+    log_event(spdlog::level::info, "request with a wrongly typed field",
+              {{"path", req.path}, {"error", e.what()}});
+    send_error(res, 400, "bad_request",
+               std::string("a field of the request has the wrong type: ") + e.what());
+    return;
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  const std::string id = new_error_id();
+  log_event(spdlog::level::err, "request failed",
+            {{"path", req.path}, {"error_id", id}, {"error", what}});
+  send_error(res, 500, "internal", "internal error (id " + id + ")");
+}
+
+void log_request(const httplib::Request& req, const httplib::Response& res, double ms) {
+  count_http_request(req, res.status);
+  nlohmann::json fields = {{"method", req.method},        {"path", req.path},
+                           {"status", res.status},        {"ms", ms},
+                           {"remote", req.remote_addr},   {"bytes_in", req.body.size()},
+                           {"bytes_out", res.body.size()}};
+  log_event(res.status >= 500 ? spdlog::level::warn : spdlog::level::info, "http", fields);
+}
+
+}  // namespace
+
+ServerHooks App::hooks() {
+  ServerHooks h;
+  // The webhook and runner routes read their bodies themselves after authentication, each with
+  // its own limit; every other route is held to kDefaultBodyMaxBytes before its body is read.
+  h.pre_routing = [](const httplib::Request& req, httplib::Response& res) {
+    static const std::vector<std::string> self_reading = {"/webhooks/", "/api/v1/runner/"};
+    return refuse_other_body(req, res, self_reading);
+  };
+  // A write through this replica is seen by its own caches before its answer is written; the
   // database's notification (other replicas) follows in milliseconds.
-  http_.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    forget_local_write(*changes_, req, res);
-  });
-  http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    count_http_request(req, res.status);
-    double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - request_start)
-            .count();
-    nlohmann::json fields = {{"method", req.method},        {"path", req.path},
-                             {"status", res.status},        {"ms", ms},
-                             {"remote", req.remote_addr},   {"bytes_in", req.body.size()},
-                             {"bytes_out", res.body.size()}};
-    log_event(res.status >= 500 ? spdlog::level::warn : spdlog::level::info, "http", fields);
-  });
-  // An answer never carries an exception's text (it may hold SQL, libpq's words, paths): a 500 says
-  // "internal error" and an id that the log line of the error also carries (docs/security.md).
-  http_.set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown error";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const store::DatabaseUnavailable& e) {
-          log_event(spdlog::level::warn, "request failed: database unavailable",
-                    {{"path", req.path}, {"error", e.what()}});
-          send_error(res, 503, "database_unavailable", "database unavailable");
-          return;
-        } catch (const nlohmann::json::type_error& e) {
-          // A field of the request's JSON body with the wrong type (a number where a string
-          // goes, ...) that a handler read without checking: the client's error, not ours.
-          log_event(spdlog::level::info, "request with a wrongly typed field",
-                    {{"path", req.path}, {"error", e.what()}});
-          send_error(res, 400, "bad_request",
-                     std::string("a field of the request has the wrong type: ") + e.what());
-          return;
-        } catch (const std::exception& e) {
-          what = e.what();
-        }
-        const std::string id = new_error_id();
-        log_event(spdlog::level::err, "request failed",
-                  {{"path", req.path}, {"error_id", id}, {"error", what}});
-        send_error(res, 500, "internal", "internal error (id " + id + ")");
-      });
-  http_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      if (res.status == 404)
-        send_error(res, 404, "not_found", "no such route");
-      else if (res.status == 413)
-        send_error(res, 413, "too_large", "request body too large");
-    }
-  });
+  h.logger = [changes = changes_.get()](const httplib::Request& req, const httplib::Response& res,
+                                         double ms) {
+    forget_local_write(*changes, req, res);
+    log_request(req, res, ms);
+  };
+  h.exception = answer_exception;
+  h.error = [](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 404)
+      send_error(res, 404, "not_found", "no such route");
+    else if (res.status == 413)
+      send_error(res, 413, "too_large", "request body too large");
+  };
+  h.recheck_needed = [wakeup = wakeup_.get()] { return !wakeup->listening(); };
+  return h;
 }
 
 void App::register_routes() {
@@ -152,6 +145,7 @@ void App::register_routes() {
 }
 
 App::~App() {
+  wakeup_->on_change(nullptr);
   stop_background();
 }
 
@@ -178,19 +172,7 @@ void App::maintenance_tick() {
 }
 
 int App::bind(const ListenAddress& address) {
-  int port = address.port;
-  if (port == 0) {
-    port = http_.bind_to_any_port(address.host);
-  } else if (!http_.bind_to_port(address.host, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    throw std::runtime_error("cannot listen on " + address.host + ":" +
-                             std::to_string(address.port) + " (address in use, or not allowed)");
-  }
-  if (!raise_listen_backlog(port, SOMAXCONN)) {
-    log_event(spdlog::level::warn, "could not raise the listen backlog", {{"port", port}});
-  }
+  const int port = http_->bind(address.host, address.port);
   if (config_.forge.public_url.empty()) {
     const bool any = address.host.empty() || address.host == "0.0.0.0" || address.host == "::";
     const std::string host = any ? "127.0.0.1" : address.host;
@@ -204,12 +186,12 @@ int App::bind(const ListenAddress& address) {
 }
 
 void App::run() {
-  http_.listen_after_bind();
+  http_->run();
 }
 
 void App::stop() {
-  wakeup_->stop();  // long-polling runners get their answer now, not in 30 s
-  http_.stop();
+  wakeup_->stop();  // a claim under way answers "no job" rather than park
+  http_->stop();    // parked claims answer now, not in 30 s
 }
 
 }  // namespace mlgate::server

@@ -1,6 +1,6 @@
-// The HTTP application: one cpp-httplib server, the database, the services, the routes of each
-// room registered with the services they use, and the background workers. App only wires them
-// (docs/architecture.md, "The rooms of server/").
+// The HTTP application: the HTTP server (server/http/async_server.h), the database, the services,
+// the routes of each room registered with the services they use, and the background workers. App
+// only wires them (docs/architecture.md, "The rooms of server/").
 #pragma once
 
 #include <httplib.h>
@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "server/api/routes.h"
+#include "server/http/async_server.h"
 #include "server/http/auth.h"
 #include "server/http/http_util.h"
 #include "server/http/router.h"
@@ -79,6 +80,7 @@ class App {
   int bind(const ListenAddress& address);
   // Serves until stop(); in-flight requests finish before it returns.
   void run();
+  // Stops accepting; parked long polls answer 204 now, requests under way finish.
   void stop();
 
   // Every route registered, in order (server/http/router.h).
@@ -97,8 +99,8 @@ class App {
   ForgeFeedback& forge_feedback() { return *feedback_; }
 
  private:
-  void install_http_hooks();
   void register_routes();
+  ServerHooks hooks();
   AppConfig config_;
   store::Database& db_;
   const std::vector<store::Migration>& migrations_;
@@ -112,8 +114,8 @@ class App {
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<ForgeFeedback> feedback_;
   std::unique_ptr<Authorizer> auth_;
-  httplib::Server http_;
-  Router router_{http_};
+  Router router_;
+  std::unique_ptr<AsyncServer> http_;
   std::unique_ptr<Maintenance> maintenance_;
 };
 

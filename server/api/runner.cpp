@@ -153,11 +153,65 @@ void handle_register(const RunnerRoutes& deps, const httplib::Request& req, http
              {"heartbeat_seconds", cfg.heartbeat_seconds}});
 }
 
-void handle_request(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
-                    const httplib::ContentReader& reader) {
-  if (!runner_known(deps, req, res)) return;
+// The claim's answer for `job` (200 with the job and the protocol's limits).
+void send_claimed(const RunnerProtocolConfig& cfg, const store::ClaimedJob& job,
+                  httplib::Response& res) {
+  auto described = claimed_json(job);
+  auto& resources = described["resources"];
+  if (!resources.contains("cpus")) resources["cpus"] = cfg.default_cpus;
+  if (!resources.contains("memory_bytes")) resources["memory_bytes"] = cfg.default_memory_bytes;
+  if (!resources.contains("pids")) resources["pids"] = cfg.default_pids;
+  send_json(res, 200,
+            {{"job", described},
+             {"lease_seconds", cfg.lease_seconds},
+             {"heartbeat_seconds", cfg.heartbeat_seconds},
+             {"log_max_bytes", cfg.log_max_bytes},
+             {"results_max_bytes",
+              {{"junit.xml", cfg.junit_max_bytes},
+               {"metrics.json", cfg.metrics_max_bytes},
+               {"predictions.jsonl", cfg.predictions_max_bytes}}}});
+}
+
+// One claim attempt: true when it answered (200 with a job, or 401/403 for a runner no longer
+// known). `group` gets what the runner may claim (its tiers among the wanted ones, and whether it
+// may run a fork's code): runners of one group are woken one at a time (Park).
+bool claim_once(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                const std::vector<std::string>& wanted, std::string& group) {
+  std::optional<store::ClaimedJob> job;
+  bool authorised = false;
+  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
+    authorised = true;
+    std::vector<std::string> tiers;
+    for (const auto& t : runner.tiers) {
+      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t) != wanted.end()) {
+        tiers.push_back(t);
+        group += t + ",";
+      }
+    }
+    // The local executor cannot take the network away: it never runs a fork's code.
+    const bool forks = runner.executor != "local";
+    group += forks ? "forks" : "no forks";
+    job = store::claim_job(tx, runner.id, tiers, std::chrono::seconds(deps.runners.lease_seconds),
+                           forks);
+    tx.commit();
+    if (job) {
+      log_event(spdlog::level::info, "job claimed",
+                {{"job", job->job_id}, {"attempt", job->attempt}, {"runner", runner.id}});
+    }
+  });
+  if (!authorised) return true;
+  if (!job) return false;
+  send_claimed(deps.runners, *job, res);
+  return true;
+}
+
+// The claim: a job at once when one is queued; otherwise the server parks the poll (no thread
+// waits) until a job may have become claimable or `wait_seconds` pass (204).
+std::optional<Park> handle_request(const RunnerRoutes& deps, const httplib::Request& req,
+                                   httplib::Response& res, const httplib::ContentReader& reader) {
+  if (!runner_known(deps, req, res)) return std::nullopt;
   auto body = json_body(req, res, reader);
-  if (!body) return;
+  if (!body) return std::nullopt;
   const auto& cfg = deps.runners;
   int wait = cfg.max_claim_wait_seconds;
   if (body->contains("wait_seconds") && (*body)["wait_seconds"].is_number())
@@ -167,55 +221,23 @@ void handle_request(const RunnerRoutes& deps, const httplib::Request& req, httpl
     for (const auto& t : (*body)["tiers"])
       if (t.is_string()) wanted.push_back(t.get<std::string>());
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
-  auto& wakeup = deps.wakeup;
-  while (true) {
-    // Read the generation before looking, so a NOTIFY that lands between the look and the wait
-    // is not missed.
-    const auto seen = wakeup.generation();
-    std::optional<store::ClaimedJob> job;
-    bool authorised = false;
-    with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
-      authorised = true;
-      std::vector<std::string> tiers;
-      for (const auto& t : runner.tiers) {
-        if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t) != wanted.end())
-          tiers.push_back(t);
-      }
-      // The local executor cannot take the network away: it never runs a fork's code.
-      job = store::claim_job(tx, runner.id, tiers, std::chrono::seconds(cfg.lease_seconds),
-                             runner.executor != "local");
-      tx.commit();
-      if (job) {
-        log_event(spdlog::level::info, "job claimed",
-                  {{"job", job->job_id}, {"attempt", job->attempt}, {"runner", runner.id}});
-      }
-    });
-    if (!authorised) return;
-    if (job) {
-      auto described = claimed_json(*job);
-      auto& resources = described["resources"];
-      if (!resources.contains("cpus")) resources["cpus"] = cfg.default_cpus;
-      if (!resources.contains("memory_bytes")) resources["memory_bytes"] = cfg.default_memory_bytes;
-      if (!resources.contains("pids")) resources["pids"] = cfg.default_pids;
-      send_json(res, 200,
-                {{"job", described},
-                 {"lease_seconds", cfg.lease_seconds},
-                 {"heartbeat_seconds", cfg.heartbeat_seconds},
-                 {"log_max_bytes", cfg.log_max_bytes},
-                 {"results_max_bytes",
-                  {{"junit.xml", cfg.junit_max_bytes},
-                   {"metrics.json", cfg.metrics_max_bytes},
-                   {"predictions.jsonl", cfg.predictions_max_bytes}}}});
-      return;
-    }
-    if (std::chrono::steady_clock::now() >= deadline || wakeup.stopping()) break;
-    // A notification wakes us at once; without one, look again every 5 s anyway (a lost
-    // listener connection must not strand a queued job).
-    wakeup.wait_for_change(
-        seen, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+  // Read the generation before looking, so a NOTIFY that lands between the look and the park is
+  // not missed: the server wakes a poll parked with an older generation.
+  const auto seen = deps.wakeup.generation();
+  std::string group;
+  if (claim_once(deps, req, res, wanted, group)) return std::nullopt;
+  if (wait == 0 || deps.wakeup.stopping()) {
+    res.status = 204;
+    return std::nullopt;
   }
-  res.status = 204;
+  // The request outlives its park (the server keeps it until the poll is answered).
+  auto retry = [deps, &req, wanted](httplib::Response& r) -> std::optional<std::uint64_t> {
+    const auto looked = deps.wakeup.generation();
+    std::string ignored;
+    if (claim_once(deps, req, r, wanted, ignored)) return std::nullopt;
+    return looked;
+  };
+  return Park{std::chrono::steady_clock::now() + std::chrono::seconds(wait), seen, group, retry};
 }
 
 std::int64_t path_job_id(const httplib::Request& req) {
@@ -460,8 +482,9 @@ void register_runner_routes(Router& http, const RunnerRoutes& deps) {
             [deps](const Req& q, Res& s, const Reader& r) { handle_register(deps, q, s, r); });
   http.post(base + "/reset",
             [deps](const Req& q, Res& s, const Reader& r) { handle_reset(deps, q, s, r); });
-  http.post(base + "/jobs/request",
-            [deps](const Req& q, Res& s, const Reader& r) { handle_request(deps, q, s, r); });
+  http.post_parking(base + "/jobs/request", [deps](const Req& q, Res& s, const Reader& r) {
+    return handle_request(deps, q, s, r);
+  });
   http.post(base + R"(/jobs/(\d{1,18})/heartbeat)",
             [deps](const Req& q, Res& s, const Reader& r) { handle_heartbeat(deps, q, s, r); });
   http.get(base + R"(/jobs/(\d{1,18})/lease)",

@@ -40,7 +40,7 @@ std::optional<std::string> read_body(const httplib::Request& req, httplib::Respo
   if (refuse_declared_over(req, res, max_bytes)) return std::nullopt;
   std::string body;
   bool over = false;
-  reader([&](const char* data, size_t n) {
+  const bool whole = reader([&](const char* data, size_t n) {
     if (body.size() + n > max_bytes) {
       over = true;
       return false;
@@ -50,6 +50,14 @@ std::optional<std::string> read_body(const httplib::Request& req, httplib::Respo
   });
   if (over) {
     too_large(req, res, max_bytes, "streamed");
+    return std::nullopt;
+  }
+  if (!whole) {
+    // The client stopped sending, or was too slow (the server's body deadline).
+    log_event(spdlog::level::info, "request refused: body incomplete",
+              {{"path", req.path}, {"received", body.size()}, {"remote", req.remote_addr}});
+    res.set_header("Connection", "close");
+    send_error(res, 408, "body_timeout", "the request body did not arrive whole in time");
     return std::nullopt;
   }
   return body;

@@ -24,7 +24,8 @@ bool refuse_declared_over(const httplib::Request& req, httplib::Response& res,
 
 // The body, read through the route's content reader; nullopt after answering 413 (a declared
 // Content-Length over `max_bytes` is refused before a byte is read, a longer stream is cut off at
-// the limit).
+// the limit) or 408 (the body did not arrive whole: the client closed, or the body deadline of
+// server/http/async_server.h passed).
 std::optional<std::string> read_body(const httplib::Request& req, httplib::Response& res,
                                      const httplib::ContentReader& reader, std::size_t max_bytes);
 

@@ -1,9 +1,5 @@
 #include "server/http/http_util.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <filesystem>
 #include <random>
 #include <stdexcept>
 
@@ -51,42 +47,6 @@ ListenAddress parse_listen_address(const std::string& text) {
   a.port = std::stoi(port);
   if (a.port > 65535) throw std::invalid_argument("port out of range in '" + text + "'");
   return a;
-}
-
-void apply_tuning(httplib::Server& http, const HttpTuning& tuning) {
-  http.set_tcp_nodelay(tuning.tcp_nodelay);
-  http.set_keep_alive_max_count(static_cast<size_t>(tuning.keep_alive_max));
-  http.set_read_timeout(tuning.read_timeout_seconds, 0);
-  http.set_payload_max_length(tuning.payload_max_bytes);
-  int threads = tuning.threads;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-}
-
-bool raise_listen_backlog(int port, int backlog) {
-  std::error_code ec;
-  bool raised = false;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = -1;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (const std::exception&) {
-      continue;
-    }
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int bound = 0;
-    if (addr.ss_family == AF_INET) {
-      bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    } else if (addr.ss_family == AF_INET6) {
-      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    }
-    if (bound == port && ::listen(fd, backlog) == 0) raised = true;
-  }
-  return raised;
 }
 
 }  // namespace mlgate::server

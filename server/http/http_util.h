@@ -22,20 +22,4 @@ struct ListenAddress {
 // "127.0.0.1:8080", "[::1]:8080", ":8080" (all interfaces), "8080". Throws std::invalid_argument.
 ListenAddress parse_listen_address(const std::string& text);
 
-struct HttpTuning {
-  bool tcp_nodelay = true;    // Nagle off: otherwise each answer waits ~40 ms for a delayed ACK
-  int threads = 64;           // worker pool size (cpp-httplib's default is 8)
-  int keep_alive_max = 1000;  // requests per connection (cpp-httplib's default is 5)
-  int read_timeout_seconds = 30;
-  size_t payload_max_bytes = 25u << 20;
-};
-void apply_tuning(httplib::Server& http, const HttpTuning& tuning);
-
-// cpp-httplib 0.11 (a compiled library in Debian, so its CPPHTTPLIB_LISTEN_BACKLOG cannot be set)
-// listens with a backlog of 5: a burst of new connections (runners open one per call) overflows
-// it and clients wait for SYN retransmits (1 s, 3 s, ...). Linux lets listen() be called again on
-// a listening socket to change its backlog: this finds this process's listening socket on `port`
-// and does that. Returns false when no such socket was found.
-bool raise_listen_backlog(int port, int backlog);
-
 }  // namespace mlgate::server

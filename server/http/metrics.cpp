@@ -34,6 +34,11 @@ struct Registry {
   std::map<Key, double> http;           // route, status
   std::map<Key, JobHistogram> jobs;     // tier, outcome
   std::set<std::string> routes;         // route labels seen (bounded by kMaxRoutes)
+  std::map<Key, double> refused;        // reason (connections refused over a cap)
+  double header_timeouts = 0;
+  double poll_wakeups = 0;
+  long open_connections = 0;
+  long parked_polls = 0;
 };
 
 Registry& registry() {
@@ -121,6 +126,34 @@ void count_http_request(const httplib::Request& req, int status) {
   increment(registry().http, {route_label(req), std::to_string(status)});
 }
 
+void add_http_open_connections(long delta) {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.open_connections += delta;
+}
+
+void add_http_parked_polls(long delta) {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.parked_polls += delta;
+}
+
+void count_http_header_timeout() {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.header_timeouts += 1;
+}
+
+void count_http_poll_wakeup() {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.poll_wakeups += 1;
+}
+
+void count_http_refused_connection(const std::string& reason) {
+  increment(registry().refused, {reason});
+}
+
 void observe_job_end(const JobEnd& end) {
   if (!std::isfinite(end.seconds)) return;
   const auto& bounds = job_duration_bounds();
@@ -170,6 +203,21 @@ std::vector<core::MetricFamily> metric_families(const ScrapeGauges& gauges) {
     out.push_back(counter("mlgate_http_requests_total",
                           "HTTP requests answered by this process, by route pattern and status.",
                           {"route", "status"}, r.http));
+    out.push_back(counter("mlgate_http_refused_connections_total",
+                          "Connections this process refused at accept, over the total or the "
+                          "per-peer cap.",
+                          {"reason"}, r.refused));
+    out.push_back(counter("mlgate_http_header_timeouts_total",
+                          "Requests whose header did not arrive whole within its deadline (408).",
+                          {}, {{Key{}, r.header_timeouts}}));
+    out.push_back(counter("mlgate_http_poll_wakeups_total",
+                          "Parked runner claims woken to look at the queue again.", {},
+                          {{Key{}, r.poll_wakeups}}));
+    out.push_back(gauge("mlgate_http_open_connections", "Client connections open now.", {},
+                        static_cast<double>(r.open_connections)));
+    out.push_back(gauge("mlgate_http_parked_polls",
+                        "Runner claims waiting for a job now (parked: no thread held).", {},
+                        static_cast<double>(r.parked_polls)));
     core::MetricFamily jobs{"mlgate_job_duration_seconds",
                             "Duration of jobs that ran and ended, from start to end, by tier and "
                             "outcome (observed by the process that recorded the end).",

@@ -38,6 +38,17 @@ void count_http_request(const httplib::Request& req, int status);
 // "other", so that a route with an uncaptured wildcard cannot grow the series without bound.
 std::string route_label(const httplib::Request& req);
 
+// The HTTP server's connections (server/http/async_server.h): the gauges
+// mlgate_http_open_connections and mlgate_http_parked_polls, and the counters
+// mlgate_http_header_timeouts_total (a header not whole within its deadline: 408) and
+// mlgate_http_refused_connections_total{reason} (reason "total" or "per_peer": over a cap), and
+// mlgate_http_poll_wakeups_total (parked claims woken to look at the queue again).
+void add_http_open_connections(long delta);
+void count_http_poll_wakeup();
+void add_http_parked_polls(long delta);
+void count_http_header_timeout();
+void count_http_refused_connection(const std::string& reason);
+
 // mlgate_job_duration_seconds{tier, outcome}: a job that ran and ended, outcome its final state
 // (passed, failed, timed_out, cancelled, error), duration from its start to its end.
 struct JobEnd {

@@ -1,12 +1,18 @@
-// Where every route of the server is registered: a thin layer over cpp-httplib's Get/Post/Put that
-// records each route's method and pattern, in registration order (cpp-httplib's matching order).
-// The register function of every room takes a Router, never the httplib::Server itself, so the
+// Where every route of the server is registered, and the table the HTTP server dispatches from
+// (server/http/async_server.h). Each route records its method and pattern in registration order;
+// a request is answered by the first route of its method whose pattern matches the whole decoded
+// path (HEAD uses the GET routes). The register function of every room takes a Router, so the
 // list is complete; tests/integration/server/route_table_test.cpp compares it with the table of
 // docs/security.md ("Routes and who may call them").
 #pragma once
 
 #include <httplib.h>
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -14,27 +20,63 @@ namespace mlgate::server {
 
 struct RouteEntry {
   std::string method;   // GET, POST, PUT
-  std::string pattern;  // the regular expression cpp-httplib matches the whole path against
+  std::string pattern;  // the regular expression matched against the whole path
+};
+
+// What a long-polling handler hands the server when it has nothing to answer yet: the server
+// parks the connection — no thread waits — until the job wake-up generation moves past `seen`,
+// the deadline passes (then 204) or the server stops (204 at once). A woken poll runs `retry` on a
+// worker: it answers `res` and returns nullopt, or returns the generation it looked at and parks
+// again. Polls of one `group` are interchangeable (the same claimable work): per change the server
+// wakes one poll of each group, and a poll that answered wakes the next of its group.
+struct Park {
+  std::chrono::steady_clock::time_point deadline;
+  std::uint64_t seen = 0;
+  std::string group;
+  std::function<std::optional<std::uint64_t>(httplib::Response&)> retry;
+};
+
+using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+using ReaderHandler =
+    std::function<void(const httplib::Request&, httplib::Response&, const httplib::ContentReader&)>;
+using ParkingHandler = std::function<std::optional<Park>(
+    const httplib::Request&, httplib::Response&, const httplib::ContentReader&)>;
+
+// One registered route: exactly one of the handlers is set.
+struct Route {
+  RouteEntry entry;
+  std::regex regex;
+  Handler plain;
+  ReaderHandler reader;    // reads its own body, after it knows its caller (server/http/body.h)
+  ParkingHandler parking;  // reads its own body too, and may park (the runner's claim)
+  bool reads_own_body() const { return !plain; }
 };
 
 class Router {
  public:
-  explicit Router(httplib::Server& http) : http_(http) {}
+  Router() = default;
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  void get(const std::string& pattern, httplib::Server::Handler handler);
-  void post(const std::string& pattern, httplib::Server::Handler handler);
+  void get(const std::string& pattern, Handler handler);
+  void post(const std::string& pattern, Handler handler);
   // A route that reads its own body (after it knows its caller: server/http/body.h).
-  void post(const std::string& pattern, httplib::Server::HandlerWithContentReader handler);
-  void put(const std::string& pattern, httplib::Server::HandlerWithContentReader handler);
+  void post(const std::string& pattern, ReaderHandler handler);
+  void put(const std::string& pattern, ReaderHandler handler);
+  // A long poll: reads its own body and may park (see Park).
+  void post_parking(const std::string& pattern, ParkingHandler handler);
+
+  // The route answering `method` and `req.path` (HEAD: the GET routes), with req.matches set to
+  // its pattern's groups; nullptr when none matches.
+  const Route* match(const std::string& method, httplib::Request& req) const;
 
   // Every route registered so far, in order.
-  const std::vector<RouteEntry>& routes() const { return routes_; }
+  const std::vector<RouteEntry>& routes() const { return entries_; }
 
  private:
-  httplib::Server& http_;
-  std::vector<RouteEntry> routes_;
+  Route& add(const std::string& method, const std::string& pattern);
+  std::vector<Route> table_;
+  std::vector<RouteEntry> entries_;
 };
 
 }  // namespace mlgate::server

@@ -40,19 +40,11 @@ void JobWakeup::stop() {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
   worker_.stop();
 }
 
 std::uint64_t JobWakeup::generation() {
   std::lock_guard lock(mu_);
-  return generation_;
-}
-
-std::uint64_t JobWakeup::wait_for_change(std::uint64_t seen,
-                                         std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  cv_.wait_until(lock, deadline, [&] { return stop_ || generation_ != seen; });
   return generation_;
 }
 
@@ -62,11 +54,29 @@ bool JobWakeup::stopping() {
 }
 
 void JobWakeup::bump() {
+  std::uint64_t now = 0;
+  std::function<void(std::uint64_t)> subscriber;
   {
     std::lock_guard lock(mu_);
-    ++generation_;
+    now = ++generation_;
+    subscriber = subscriber_;
   }
-  cv_.notify_all();
+  if (subscriber) subscriber(now);
+}
+
+void JobWakeup::on_change(std::function<void(std::uint64_t)> fn) {
+  std::lock_guard lock(mu_);
+  subscriber_ = std::move(fn);
+}
+
+bool JobWakeup::listening() {
+  std::lock_guard lock(mu_);
+  return listening_;
+}
+
+void JobWakeup::set_listening(bool on) {
+  std::lock_guard lock(mu_);
+  listening_ = on;
 }
 
 std::chrono::milliseconds JobWakeup::listen() {
@@ -74,16 +84,21 @@ std::chrono::milliseconds JobWakeup::listen() {
   try {
     auto conn = db_.connect_dedicated();
     Receiver receiver(*conn, *this);
+    set_listening(true);
     bump();  // anything that happened while not listening
     logged_failure_ = false;
     while (true) {
       {
         std::lock_guard lock(mu_);
-        if (stop_) return std::chrono::milliseconds::zero();
+        if (stop_) {
+          listening_ = false;
+          return std::chrono::milliseconds::zero();
+        }
       }
       conn->await_notification(0, 250'000);
     }
   } catch (const std::exception& e) {
+    set_listening(false);
     if (!logged_failure_) {
       log_event(spdlog::level::warn, "job listener lost its connection; retrying",
                 {{"error", e.what()}});

@@ -70,9 +70,9 @@ TEST(Serve, EmbeddedPostgresAnswersReadyAndStopsCleanly) {
   EXPECT_TRUE(processes_matching(dir.str()).empty()) << "a process still uses " << dir.str();
 }
 
-// cpp-httplib listens with a backlog of 5; serve raises it so that a burst of runner and client
-// connections is not dropped (each drop costs the client a 1 s SYN retransmit).
-TEST(Serve, TheListenBacklogIsRaisedAboveCppHttplibsFive) {
+// serve listens with a large backlog (SOMAXCONN) so that a burst of runner and client connections
+// is not dropped (each drop costs the client a 1 s SYN retransmit).
+TEST(Serve, TheListenBacklogHoldsABurstOfConnections) {
   TempDir dir("mlgate-backlog");
   ServeProcess serve({.data_dir = dir.path(),
                       .database_url = testing::PgCluster::instance().create_database("bl")});
