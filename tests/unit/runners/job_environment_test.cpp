@@ -81,7 +81,7 @@ TEST(JobEnvironment, NamesAndValuesThatCannotBePassedIntactAreDropped) {
   job.env = {
       {"", "x"}, {"A=B", "c"}, {std::string("N\0UL", 4), "v"}, {"V", std::string("a\0b", 3)}};
   auto env = job_environment(job, "/w", "/r");
-  EXPECT_EQ(env.size(), 9u);
+  EXPECT_EQ(env.size(), 10u);
 }
 
 TEST(JobEnvironment, HostileValuesAreKeptVerbatim) {
