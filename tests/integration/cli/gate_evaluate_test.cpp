@@ -174,7 +174,7 @@ TEST_F(GateEvaluate, RepeatDirectoriesAreJudgedByTheirMeanAndSpread) {
   testing::write_file(dir_.path() / "repeats.yml", R"(version: 1
 image: x
 tiers:
-  training: {run: train, repeat: 2}
+  validation: {run: train, repeat: 2}
 gates:
   production:
     metrics:
