@@ -17,6 +17,7 @@
 #include "core/junit.h"
 #include "core/metrics_json.h"
 #include "core/predictions.h"
+#include "core/repeats.h"
 #include "util/strings.h"
 #include "vcs/validate.h"
 
@@ -60,6 +61,14 @@ core::JobResults read_results_dir(const fs::path& dir) {
     out.predictions = std::move(r.value());
   }
   return out;
+}
+
+// One directory's results, or those of several (the repeats of a tier with `repeat: N`, in repeat
+// order) made one: each metric their mean (core/repeats.h).
+core::JobResults read_repeats(const std::vector<std::string>& dirs) {
+  std::vector<core::JobResults> runs;
+  for (const auto& dir : dirs) runs.push_back(read_results_dir(dir));
+  return core::merge_repeats(std::move(runs));
 }
 
 // The table of an offline decision: the engine's JSON with what only the engine knows (whether a
@@ -123,8 +132,8 @@ void run_online(const OnlineOptions& o, ExitCode& exit_code) {
 struct OfflineOptions {
   std::string config = ".mlgate.yml";
   std::string environment;
-  std::string candidate;
-  std::string baseline;
+  std::vector<std::string> candidate;  // one results directory, or one per repeat
+  std::vector<std::string> baseline;
   std::string repo_dir;
   std::string candidate_sha;
   std::string baseline_sha;
@@ -149,9 +158,9 @@ void run_offline(const OfflineOptions& o) {
                           (known.empty() ? " (it has none)" : " (it has " + known + ")"),
                       2);
   }
-  const auto candidate = read_results_dir(o.candidate);
+  const auto candidate = read_repeats(o.candidate);
   std::optional<core::JobResults> baseline;
-  if (!o.baseline.empty()) baseline = read_results_dir(o.baseline);
+  if (!o.baseline.empty()) baseline = read_repeats(o.baseline);
   core::PathExists exists;
   if (!o.repo_dir.empty()) {
     const fs::path root = fs::weakly_canonical(o.repo_dir);
@@ -197,9 +206,13 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
   eval->add_option("--config", opts->config, "The .mlgate.yml")->capture_default_str();
   eval->add_option("--environment", opts->environment, "The gate's environment, e.g. production")
       ->required();
-  eval->add_option("--candidate", opts->candidate, "Results of the commit to deploy")->required();
+  eval->add_option("--candidate", opts->candidate,
+                   "Results of the commit to deploy: a directory, or one per repeat (a tier with "
+                   "repeat: N; each metric is then their mean)")
+      ->required();
   eval->add_option("--baseline", opts->baseline,
-                   "Results of the commit deployed now (without it, change checks are skipped)");
+                   "Results of the commit deployed now, one directory or one per repeat (without "
+                   "it, change checks are skipped)");
   eval->add_option("--repo-dir", opts->repo_dir,
                    "The candidate's work tree, for the rubric's manual evidence files");
   eval->add_option("--candidate-sha", opts->candidate_sha,

@@ -11,6 +11,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "core/repeats.h"
 #include "core/rubric.h"
 #include "core/states.h"
 #include "util/strings.h"
@@ -274,10 +275,13 @@ void print_pipeline(const json& p) {
     const auto total = field(tests, "total").is_number() ? tests["total"].get<int>() : 0;
     std::string test_cell =
         total == 0 ? "-" : str(tests, "passed") + "/" + std::to_string(total) + " passed";
-    jobs.push_back(
-        {str(j, "tier"), str(j, "id"), str(j, "state"), duration(field(j, "duration_seconds")),
-         str(j, "attempt") + "/" + str(j, "max_attempts"), str(field(j, "runner"), "name"),
-         test_cell, str(j, "exit_code"), first_line(str(j, "message", ""), 60)});
+    jobs.push_back({core::tier_label(str(j, "tier"),
+                                     field(j, "repeat").is_number() ? j["repeat"].get<int>() : 0,
+                                     field(j, "repeats").is_number() ? j["repeats"].get<int>() : 1),
+                    str(j, "id"), str(j, "state"), duration(field(j, "duration_seconds")),
+                    str(j, "attempt") + "/" + str(j, "max_attempts"),
+                    str(field(j, "runner"), "name"), test_cell, str(j, "exit_code"),
+                    first_line(str(j, "message", ""), 60)});
   }
   std::cout << "\n";
   print_table(

@@ -90,8 +90,13 @@ struct TierConfig {
   std::optional<CronExpr> cron;         // parsed `schedule`
   bool cancel_superseded = false;       // default: true for functionality only
   std::map<std::string, std::string> env;
+  // `repeat: N`: the tier runs as N jobs, MLGATE_REPEAT = 0..N-1 (docs/gate.md "Repeats"); 1 (the
+  // default) runs it once.
+  int repeat = 1;
   int line = 0;  // 1-based line of the tier's key in the file
 };
+
+inline constexpr int kMaxRepeat = 10;
 
 // A change threshold: `value` is an absolute amount, or, when `percent` is true, a FRACTION of the
 // baseline ("10%" -> value 0.10, percent true; allowed change = value * |baseline|).
@@ -130,6 +135,9 @@ struct MetricCheck {
   std::optional<double> max;
   std::optional<Threshold> max_drop;      // only when higher is better (lower_is_better false)
   std::optional<Threshold> max_increase;  // only when lower_is_better is true
+  // The largest max - min of the metric over the repeats of the tier that reports it (>= 0;
+  // docs/gate.md "Repeats"). A metric reported by one run only is missing for this threshold.
+  std::optional<double> max_spread;
   bool lower_is_better = false;
   bool optional = false;
   int line = 0;  // 1-based source position of the check

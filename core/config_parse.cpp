@@ -304,6 +304,7 @@ struct MetricFields {
   bool has_name = false;
   const Entry* drop = nullptr;
   const Entry* increase = nullptr;
+  const Entry* spread = nullptr;
   const Entry* lower_is_better = nullptr;
   StatsEntries stats;
 };
@@ -556,6 +557,7 @@ class Parser {
   void tier_schedule(const Entry& e, TierFields& f);
   void tier_env(const Entry& e, TierFields& f);
   void tier_cancel_superseded(const Entry& e, TierFields& f);
+  void tier_repeat(const Entry& e, TierFields& f);
 
   void parse_resources(const Entry& e, const std::string& where, Resources& out);
   void resource_cpus(const Entry& e, ResourceFields& f);
@@ -605,6 +607,7 @@ class Parser {
   void metric_name(const Entry& e, MetricFields& f);
   void metric_max_drop(const Entry& e, MetricFields& f);
   void metric_max_increase(const Entry& e, MetricFields& f);
+  void metric_max_spread(const Entry& e, MetricFields& f);
   void metric_lower_is_better(const Entry& e, MetricFields& f);
 
   std::optional<SliceCheck> parse_slice(const YAML::Node& node, Pos at, const std::string& where);
@@ -1135,7 +1138,7 @@ void Parser::parse_tiers(const Entry& tiers_entry) {
 
 std::optional<TierConfig> Parser::parse_tier(const Entry& tier_entry,
                                              std::vector<std::pair<std::string, Pos>>& needs) {
-  static constexpr std::array<KeyHandler<TierFields>, 11> kKeys{{
+  static constexpr std::array<KeyHandler<TierFields>, 12> kKeys{{
       {"image", &Parser::tier_image},
       {"on", &Parser::tier_on},
       {"branches", &Parser::tier_branches},
@@ -1147,6 +1150,7 @@ std::optional<TierConfig> Parser::parse_tier(const Entry& tier_entry,
       {"schedule", &Parser::tier_schedule},
       {"env", &Parser::tier_env},
       {"cancel_superseded", &Parser::tier_cancel_superseded},
+      {"repeat", &Parser::tier_repeat},
   }};
   const std::string where = what_tier(tier_entry.key);
   TierConfig tier = tier_defaults(tier_entry);
@@ -1355,6 +1359,18 @@ void Parser::tier_env(const Entry& e, TierFields& f) {
 
 void Parser::tier_cancel_superseded(const Entry& e, TierFields& f) {
   if (auto b = bool_value(e, f.where)) f.tier.cancel_superseded = *b;
+}
+
+void Parser::tier_repeat(const Entry& e, TierFields& f) {
+  auto n = int_value(e, f.where);
+  if (!n) return;
+  if (*n < 1 || *n > kMaxRepeat) {
+    error(e.value_pos, "'repeat' in " + f.where + " must be from 1 to " +
+                           std::to_string(kMaxRepeat) + " (the runs of the tier), not " +
+                           std::to_string(*n));
+    return;
+  }
+  f.tier.repeat = static_cast<int>(*n);
 }
 
 void Parser::parse_resources(const Entry& res, const std::string& tier_where, Resources& out) {
@@ -1605,8 +1621,9 @@ std::optional<std::string> Parser::nonempty_string(const Entry& e, const std::st
 
 std::optional<MetricCheck> Parser::parse_metric(const YAML::Node& node, Pos at,
                                                 const std::string& where) {
-  static constexpr std::array<KeyHandler<MetricFields>, 11> kKeys{{
+  static constexpr std::array<KeyHandler<MetricFields>, 12> kKeys{{
       {"name", &Parser::metric_name},
+      {"max_spread", &Parser::metric_max_spread},
       {"min", &Parser::check_min<MetricFields>},
       {"max", &Parser::check_max<MetricFields>},
       {"max_drop", &Parser::metric_max_drop},
@@ -1638,9 +1655,14 @@ std::optional<MetricCheck> Parser::parse_metric(const YAML::Node& node, Pos at,
 void Parser::check_metric(Pos at, const MetricFields& f) {
   const MetricCheck& check = f.check;
   const std::string& where = f.where;
-  if (!check.min && !check.max && !check.max_drop && !check.max_increase) {
+  if (!check.min && !check.max && !check.max_drop && !check.max_increase && !check.max_spread) {
     error(at, "metric check " + show(check.name) + " (" + where +
-                  ") has no threshold: give it min, max, max_drop or max_increase");
+                  ") has no threshold: give it min, max, max_drop, max_increase or max_spread");
+  }
+  if (f.spread != nullptr && check.stats.from == MetricSource::predictions) {
+    error(f.spread->key_pos, "'max_spread' in " + where +
+                                 " judges the values of repeats from metrics.json; a check "
+                                 "'from: predictions' is computed from one run's examples");
   }
   if (check.min && check.max && *check.min > *check.max) {
     error(f.max_pos, "metric check " + show(check.name) + " can never pass: min " +
@@ -1689,6 +1711,11 @@ void Parser::metric_max_drop(const Entry& e, MetricFields& f) {
 void Parser::metric_max_increase(const Entry& e, MetricFields& f) {
   f.increase = &e;
   f.check.max_increase = threshold_value(e, f.where);
+}
+
+void Parser::metric_max_spread(const Entry& e, MetricFields& f) {
+  f.spread = &e;
+  f.check.max_spread = non_negative_number(e, f.where);
 }
 
 void Parser::metric_lower_is_better(const Entry& e, MetricFields& f) {
@@ -1957,11 +1984,17 @@ void Parser::check_statistics(const StatsEntries& s, const CheckStatistics& stat
                                      join(known));
     }
   }
-  if (s.confidence != nullptr && !computed) {
+  // A metric check from metrics.json has an interval when its tier runs with repeats: the
+  // Student-t interval of the repeats' mean (docs/gate.md "Repeats").
+  const bool repeated = kind.rfind("metric check", 0) == 0 &&
+                        std::any_of(config_.tiers.begin(), config_.tiers.end(),
+                                    [](const TierConfig& t) { return t.repeat >= 2; });
+  if (s.confidence != nullptr && !computed && !repeated) {
     error(s.confidence->key_pos,
           "'confidence' in " + where + " needs 'from: predictions': " + kind +
               " reads one number from metrics.json, which has no interval; with 'from: "
-              "predictions' mlgate computes the metric and its interval from predictions.jsonl");
+              "predictions' mlgate computes the metric and its interval from predictions.jsonl "
+              "(or give its tier 'repeat: N' for the interval of the repeats' mean)");
   }
   if (s.positive_label != nullptr && !computed) {
     error(s.positive_label->key_pos,

@@ -157,12 +157,15 @@ void check_tiers(const GateInput& in, std::vector<CheckResult>& out) {
     } else if (latest->state == JobState::passed) {
       r.status = CheckStatus::pass;
       r.reason = to_string(latest->state);
-    } else if (!is_finished(latest->state)) {
-      r.status = CheckStatus::pending;
-      r.reason = "is " + std::string(to_string(latest->state));
+      if (latest->repeats > 1) r.reason += " (all " + std::to_string(latest->repeats) + " repeats)";
     } else {
-      r.status = CheckStatus::fail;  // failed, timed_out, cancelled, error, skipped
-      r.reason = to_string(latest->state);
+      const bool running = !is_finished(latest->state);
+      // failed, timed_out, cancelled, error, skipped
+      r.status = running ? CheckStatus::pending : CheckStatus::fail;
+      r.reason = (running ? "is " : "") + std::string(to_string(latest->state));
+      if (latest->repeats > 1)
+        r.reason += " (repeat " + std::to_string(latest->repeat) + " of " +
+                    std::to_string(latest->repeats) + ")";
     }
     out.push_back(std::move(r));
   }
@@ -205,6 +208,7 @@ void check_metric(const MetricCheck& c, const MetricIndex& cand, const MetricInd
   std::vector<std::string> all;
   if (has_bounds) all.push_back(bounds_text(c.min, c.max));
   if (has_change) all.push_back(change_threshold_text(c));
+  if (c.max_spread) all.push_back("max_spread " + number_text(*c.max_spread));
   const std::string all_text = join(all, ", ");
 
   const Metric* m = find(cand, c.name);
@@ -763,10 +767,13 @@ void check_values(const GateInput& in, std::vector<CheckResult>& out) {
     std::optional<MetricIndex> base_index;
     if (base) base_index = global_metrics(base->metrics);
     for (const MetricCheck& c : in.gate.metrics) {
-      if (ComputedInput* ci = from_predictions(c.stats))
+      if (ComputedInput* ci = from_predictions(c.stats)) {
         check_metric_computed(c, *ci, out, jobs);
-      else
+      } else {
+        const std::size_t first = out.size();
         check_metric(c, cand_index, base_index ? &*base_index : nullptr, out);
+        check_metric_repeats(c, in, first, out, jobs);
+      }
     }
   }
   for (const SliceCheck& c : in.gate.slices) {
@@ -1082,6 +1089,7 @@ GateResult evaluate_gate(const GateInput& in) {
   if (in.gate.predictions) check_predictions(*in.gate.predictions, cand, base, g.checks);
 
   g.rubric = score_rubric(in.rubric, cand.tests, in.path_exists);
+  credit_reproducibility(g.rubric, g.checks);
   if (in.gate.rubric) g.checks.push_back(check_rubric(*in.gate.rubric, g.rubric));
 
   const bool pending = std::any_of(g.checks.begin(), g.checks.end(), [](const CheckResult& c) {
@@ -1129,6 +1137,16 @@ std::string gate_result_json(const GateResult& result, int indent) {
       check["p_value"] = number(e->p_value);
       check["inconclusive"] =
           e->when_inconclusive ? Json(std::string(to_string(*e->when_inconclusive))) : Json();
+    }
+    if (!c.repeats.empty()) {
+      Json values = Json::array();
+      for (double v : c.repeats) values.push_back(number(v));
+      const auto [lo, hi] = std::minmax_element(c.repeats.begin(), c.repeats.end());
+      check["repeats"] = Json{{"n", c.repeats.size()},
+                              {"values", std::move(values)},
+                              {"min", number(*lo)},
+                              {"max", number(*hi)},
+                              {"spread", number(*hi - *lo)}};
     }
     checks.push_back(std::move(check));
   }

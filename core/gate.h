@@ -70,7 +70,10 @@ struct CheckResult {
   bool optional = false;           // the config's `optional: true`: `missing` does not fail
   int line = 0;                    // 1-based source line of the check in .mlgate.yml (0: not known)
   RuleSet rule_set = RuleSet::candidate;
-  std::optional<CheckEvidence> evidence;  // checks computed from predictions
+  std::optional<CheckEvidence> evidence;  // checks computed from predictions, and repeats
+  // The metric's value in each repeat of its tier (`repeat: N`; `value` is their mean); empty
+  // when it was reported once (docs/gate.md "Repeats").
+  std::vector<double> repeats;
 };
 
 // True when the check stops the gate: status fail, missing without optional, or inconclusive with
@@ -82,6 +85,8 @@ bool blocks(const CheckResult& check);
 struct TierState {
   std::string tier;
   JobState state = JobState::queued;
+  int repeats = 1;  // the tier's jobs (`repeat: N`); `state` is then theirs together
+  int repeat = 0;   // of those, the one whose state `state` is (0..repeats-1)
 };
 
 struct RubricItemScore {
@@ -164,7 +169,8 @@ std::vector<std::string> rubric_test_ids(const TestCase& test);
 // {"decision", "checks": [{"kind", "name", "status", "value", "baseline", "threshold", "reason"}],
 //  a check with evidence adds "confidence", "interval": [lo, hi], "delta_interval": [lo, hi], "n",
 //  "n_of", "method", "p_value", "inconclusive" ("fail" | "pass": what an inconclusive verdict
-//  does; null for a point check), each null when absent,
+//  does; null for a point check), each null when absent; a check on repeats adds "repeats":
+//  {"n", "values", "min", "max", "spread"},
 //  "rubric": {"score", "sections": {"data", "model", "infra", "monitor"}, "band",
 //             "items": [{"id", "points", "evidence"}]}}
 // value/baseline are numbers, or null when absent or not finite (NaN/inf: the reason says which).

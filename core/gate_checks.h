@@ -15,6 +15,7 @@
 #include "core/example_metrics.h"
 #include "core/example_rows.h"
 #include "core/gate.h"
+#include "core/gate_evidence.h"
 
 namespace mlgate::core::gate_detail {
 
@@ -41,6 +42,18 @@ void check_slice_entries(const SliceCheck& c, const std::vector<const Metric*>& 
 void check_fairness_groups(const FairnessCheck& c, const std::vector<const Metric*>& groups,
                            const std::vector<const Metric*>& base_groups,
                            std::vector<CheckResult>& out);
+
+// Texts of interval verdicts: a bound with 4 significant digits (more when it would print like
+// `than`), the same with its sign, "[lower, upper]", and what an interval rests on ("95% Wilson,
+// n=85 positives", "99% (95% with Bonferroni) Student t, n=3 repeats").
+std::string bound_text(double v, std::optional<double> than = std::nullopt);
+std::string signed_text(double v, std::optional<double> than = std::nullopt);
+std::string interval_text(const Interval& i, std::optional<double> than = std::nullopt,
+                          bool sign = false);
+std::string method_text(const Evidence& e, double level, double confidence);
+// What an interval against bounds says: "0.894 in [0.81, 0.945] straddles min 0.85".
+std::string bounds_verdict_text(double value, const Evidence& e, Verdict v,
+                                std::optional<double> min, std::optional<double> max);
 
 // An interval check's verdict, computed once every check of the gate is known (a Bonferroni
 // correction depends on how many there are): run(level, result) sets the result's status, reason
@@ -71,5 +84,19 @@ void check_slice_computed(const SliceCheck& c, ComputedInput& in, std::vector<Ch
                           std::vector<IntervalJob>& jobs);
 void check_fairness_computed(const FairnessCheck& c, ComputedInput& in,
                              std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
+
+// A metric check from metrics.json whose tier ran with repeats (docs/gate.md "Repeats"), after
+// check_metric pushed its point results at out[first..] for the repeats' mean: each names the
+// repeats and their spread; with a confidence, a job judges it by the Student-t interval of the
+// mean (a change: Welch's interval against the baseline's repeats, else the mean's interval minus
+// the baseline); `max_spread` adds its own result.
+void check_metric_repeats(const MetricCheck& c, const GateInput& in, std::size_t first,
+                          std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
+// The rubric's infra-1 ("Training is reproducible") earns its point from a passing max_spread
+// check among `checks` (a metric's spread over a tier's repeats), when its tests and evidence file
+// did not give it; the sections, score and band follow.
+void credit_reproducibility(RubricScore& score, const std::vector<CheckResult>& checks);
+// "3 repeats: 0.91, 0.93, 0.92; spread 0.02".
+std::string repeats_text(const std::vector<double>& values);
 
 }  // namespace mlgate::core::gate_detail

@@ -89,36 +89,68 @@ std::uint64_t paired_seed(const ComputedInput& in, const std::string& check) {
   return seed_from(parts);
 }
 
-// A bound printed with 4 significant digits, more when it would print like `than`.
-std::string bound_text(double v, std::optional<double> than = std::nullopt) {
+}  // namespace
+
+std::string bound_text(double v, std::optional<double> than) {
   std::string s = number_text(v, 4);
   if (than && v != *than && s == number_text(*than, 4)) s = number_texts(v, *than).first;
   return s;
 }
 
-std::string signed_text(double v, std::optional<double> than = std::nullopt) {
+std::string signed_text(double v, std::optional<double> than) {
   return (v > 0 ? "+" : "") + bound_text(v, than);
 }
 
-std::string interval_text(const Interval& i, std::optional<double> than = std::nullopt,
-                          bool sign = false) {
+std::string interval_text(const Interval& i, std::optional<double> than, bool sign) {
   auto one = [&](double v) { return sign ? signed_text(v, than) : bound_text(v, than); };
   return "[" + one(i.lower) + ", " + one(i.upper) + "]";
 }
+
+// What an interval against bounds says: "0.894 in [0.81, 0.945] straddles min 0.85".
+std::string bounds_verdict_text(double value, const Evidence& e, Verdict v,
+                                std::optional<double> min, std::optional<double> max) {
+  std::string out = number_text(value);
+  if (!e.defined()) return out + ": no resample defines it";
+  const Interval& i = e.interval;
+  out += " in " + interval_text(i, min ? min : max);
+  if (v == Verdict::fail) {
+    if (min && i.upper < *min) return out + " < min " + number_text(*min);
+    return out + " > max " + number_text(*max);
+  }
+  if (v == Verdict::pass) {
+    if (min && max) return out + " within [" + number_text(*min) + ", " + number_text(*max) + "]";
+    return out + (min ? " >= min " + number_text(*min) : " <= max " + number_text(*max));
+  }
+  if (min && i.lower < *min) return out + " straddles min " + number_text(*min);
+  return out + " straddles max " + number_text(*max);
+}
+
+namespace {
+
+// How a reason names a method: "Wilson", "Student t", "Welch t", else the method itself.
+std::string method_name(const std::string& method) {
+  if (method == "wilson") return "Wilson";
+  if (method == "student_t") return "Student t";
+  if (method == "welch_t") return "Welch t";
+  return method;
+}
+
+}  // namespace
 
 // "95% Wilson, n=85 positives", "99.2857% (95% with Bonferroni) paired bootstrap, n=228 examples,
 // 3 of 2000 resamples undefined; McNemar p=0.0625".
 std::string method_text(const Evidence& e, double level, double confidence) {
   std::string out = percent_text(level);
   if (level != confidence) out += " (" + percent_text(confidence) + " with Bonferroni)";
-  out += " " + (e.method == "wilson" ? std::string("Wilson") : e.method) +
-         ", n=" + std::to_string(e.n) + " " + e.n_of;
+  out += " " + method_name(e.method) + ", n=" + std::to_string(e.n) + " " + e.n_of;
   if (e.undefined > 0)
     out += ", " + std::to_string(e.undefined) + " of " + std::to_string(e.resamples) +
            " resamples undefined";
   if (e.p_value) out += "; McNemar p=" + number_text(*e.p_value, 4);
   return out;
 }
+
+namespace {
 
 // Sets a result's status, reason and evidence from an interval's verdict. `text` says what was
 // compared ("0.894 in [0.81, 0.945] straddles min 0.85").
@@ -152,25 +184,6 @@ CheckEvidence point_evidence(const PreparedMetric& m) {
     e.n_of = "examples";
   }
   return e;
-}
-
-// What an interval against bounds says: "0.894 in [0.81, 0.945] straddles min 0.85".
-std::string bounds_verdict_text(double value, const Evidence& e, Verdict v,
-                                std::optional<double> min, std::optional<double> max) {
-  std::string out = number_text(value);
-  if (!e.defined()) return out + ": no resample defines it";
-  const Interval& i = e.interval;
-  out += " in " + interval_text(i, min ? min : max);
-  if (v == Verdict::fail) {
-    if (min && i.upper < *min) return out + " < min " + number_text(*min);
-    return out + " > max " + number_text(*max);
-  }
-  if (v == Verdict::pass) {
-    if (min && max) return out + " within [" + number_text(*min) + ", " + number_text(*max) + "]";
-    return out + (min ? " >= min " + number_text(*min) : " <= max " + number_text(*max));
-  }
-  if (min && i.lower < *min) return out + " straddles min " + number_text(*min);
-  return out + " straddles max " + number_text(*max);
 }
 
 // The job of a result judged by the interval of one group's (or the whole set's) metric.

@@ -130,8 +130,8 @@ std::vector<Rule> metric_rules(const GateConfig& g) {
   for (const MetricCheck& c : g.metrics) {
     Rule r{c.name,
            {number("min", c.min), number("max", c.max), threshold("max_drop", c.max_drop),
-            threshold("max_increase", c.max_increase), flag("lower_is_better", c.lower_is_better),
-            flag("optional", c.optional)}};
+            threshold("max_increase", c.max_increase), number("max_spread", c.max_spread),
+            flag("lower_is_better", c.lower_is_better), flag("optional", c.optional)}};
     add_statistics(r.settings, c.stats);
     out.push_back(std::move(r));
   }
@@ -309,6 +309,7 @@ Json gate_json(const GateConfig& g) {
                        {"max", opt(c.max)},
                        {"max_drop", opt(c.max_drop)},
                        {"max_increase", opt(c.max_increase)},
+                       {"max_spread", opt(c.max_spread)},
                        {"lower_is_better", c.lower_is_better},
                        {"optional", c.optional},
                        {"line", c.line},
@@ -428,6 +429,8 @@ MetricCheck metric_of(const Json& j) {
           .max = opt_number(j, "max"),
           .max_drop = opt_threshold(j, "max_drop"),
           .max_increase = opt_threshold(j, "max_increase"),
+          // Absent in the rules deployments recorded before repeats existed.
+          .max_spread = j.contains("max_spread") ? opt_number(j, "max_spread") : std::nullopt,
           .lower_is_better = j.at("lower_is_better").get<bool>(),
           .optional = j.at("optional").get<bool>(),
           .line = j.at("line").get<int>(),

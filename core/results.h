@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,6 +54,9 @@ struct JobResults {
   std::vector<TestCase> tests;
   std::vector<Metric> metrics;
   std::vector<Prediction> predictions;
+  // A global metric reported by a tier run with `repeat: N` (core/repeats.h): its value in each
+  // repeat that reported it, in repeat order; `metrics` then holds their mean. Empty otherwise.
+  std::map<std::string, std::vector<double>> repeat_values = {};
 };
 
 std::string to_string(TestStatus s);

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numbers>
 #include <stdexcept>
+#include <string>
 
 namespace mlgate::core {
 namespace {
@@ -214,6 +215,56 @@ Interval wilson_interval(double k, double n, double confidence) {
   const double center = (p + z2 / (2.0 * n)) / denom;
   const double half = z * std::sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / denom;
   return Interval{std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
+double sample_mean(std::span<const double> values) {
+  if (values.empty()) return kNaN;
+  double sum = 0.0;
+  for (double v : values) sum += v;
+  return sum / static_cast<double>(values.size());
+}
+
+double sample_sd(std::span<const double> values) {
+  if (values.empty()) return kNaN;
+  const double mean = sample_mean(values);
+  if (!std::isfinite(mean)) return mean;
+  if (values.size() == 1) return 0.0;
+  double squares = 0.0;
+  for (double v : values) squares += (v - mean) * (v - mean);
+  return std::sqrt(squares / static_cast<double>(values.size() - 1));
+}
+
+namespace {
+
+void check_t_arguments(std::size_t n, double confidence, const char* what) {
+  if (!(confidence > 0.0 && confidence < 1.0))
+    throw std::invalid_argument(std::string(what) + ": confidence must be between 0 and 1");
+  if (n < 2) throw std::invalid_argument(std::string(what) + ": needs at least two values");
+}
+
+}  // namespace
+
+Interval student_t_mean_interval(std::span<const double> values, double confidence) {
+  check_t_arguments(values.size(), confidence, "student_t_mean_interval");
+  const double n = static_cast<double>(values.size());
+  const double mean = sample_mean(values);
+  const double se = sample_sd(values) / std::sqrt(n);
+  if (se == 0.0) return Interval{mean, mean};
+  const double t = student_t_quantile(1.0 - (1.0 - confidence) / 2.0, n - 1.0);
+  return Interval{mean - t * se, mean + t * se};
+}
+
+Interval welch_difference_interval(std::span<const double> a, std::span<const double> b,
+                                   double confidence) {
+  check_t_arguments(std::min(a.size(), b.size()), confidence, "welch_difference_interval");
+  const double na = static_cast<double>(a.size()), nb = static_cast<double>(b.size());
+  const double va = sample_sd(a) * sample_sd(a) / na, vb = sample_sd(b) * sample_sd(b) / nb;
+  const double diff = sample_mean(a) - sample_mean(b);
+  const double se2 = va + vb;
+  if (se2 == 0.0) return Interval{diff, diff};
+  const double df = se2 * se2 / (va * va / (na - 1.0) + vb * vb / (nb - 1.0));
+  const double half = student_t_quantile(1.0 - (1.0 - confidence) / 2.0, df) * std::sqrt(se2);
+  return Interval{diff - half, diff + half};
 }
 
 double binomial_half_cdf(std::uint64_t k, std::uint64_t m) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 namespace mlgate::core {
 
@@ -36,6 +37,27 @@ struct Interval {
 // n = 0 gives [0, 1] (the formula's limit: no information). Requires 0 <= k <= n and
 // 0 < confidence < 1 (else std::invalid_argument). Doubles so that weighted counts fit.
 Interval wilson_interval(double k, double n, double confidence);
+
+// The sample mean and the sample standard deviation (divisor n - 1; 0 for one value). NaN for no
+// values; a NaN or infinite value makes both NaN or infinite.
+double sample_mean(std::span<const double> values);
+double sample_sd(std::span<const double> values);
+
+// The Student-t interval of a mean (Student 1908, "The probable error of a mean", Biometrika 6):
+//   mean -/+ t_{1 - (1 - confidence) / 2, n - 1} * s / sqrt(n),
+// s the sample standard deviation. Requires n >= 2 and 0 < confidence < 1 (else
+// std::invalid_argument). Values that are all equal give the point [mean, mean].
+Interval student_t_mean_interval(std::span<const double> values, double confidence);
+
+// Welch's interval of a difference of means with unequal variances (Welch 1947, "The
+// generalization of 'Student's' problem when several different population variances are
+// involved", Biometrika 34; the degrees of freedom of Satterthwaite 1946):
+//   (mean_a - mean_b) -/+ t_{1 - (1 - confidence) / 2, df} * se,  se^2 = s_a^2 / n_a + s_b^2 / n_b,
+//   df = se^4 / ((s_a^2 / n_a)^2 / (n_a - 1) + (s_b^2 / n_b)^2 / (n_b - 1)).
+// Requires n_a, n_b >= 2 and 0 < confidence < 1 (else std::invalid_argument); se = 0 gives the
+// point difference.
+Interval welch_difference_interval(std::span<const double> a, std::span<const double> b,
+                                   double confidence);
 
 // P(X <= k) for X ~ Binomial(m, 1/2).
 double binomial_half_cdf(std::uint64_t k, std::uint64_t m);

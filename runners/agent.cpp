@@ -111,6 +111,7 @@ JobSpec to_spec(const nlohmann::json& j) {
   s.sha = j.value("sha", std::string());
   s.ref = j.value("ref", std::string());
   s.tier = j.value("tier", std::string());
+  s.repeat = j.value("repeat", 0);
   s.image = j.value("image", std::string());
   s.command = j.value("command", std::string());
   s.network = j.value("network", std::string("none"));

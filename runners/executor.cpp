@@ -54,6 +54,7 @@ std::map<std::string, std::string> job_environment(const JobSpec& job,
   env["MLGATE_PIPELINE_ID"] = std::to_string(job.pipeline_id);
   env["MLGATE_JOB_ID"] = std::to_string(job.job_id);
   env["MLGATE_ATTEMPT"] = std::to_string(job.attempt);
+  env["MLGATE_REPEAT"] = std::to_string(job.repeat);
   env["MLGATE_RESULTS"] = results_path;
   env["MLGATE_WORKSPACE"] = workspace_path;
   return env;

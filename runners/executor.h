@@ -30,6 +30,7 @@ struct JobSpec {
   std::string sha;
   std::string ref;
   std::string tier;
+  int repeat = 0;  // 0..N-1 for a tier with `repeat: N`, else 0
   std::string image;
   std::string command;  // the tier's `run`, from the repo's own .mlgate.yml; run by `sh -c` inside
                         // the sandbox, never by a shell on the runner host
@@ -68,7 +69,8 @@ struct RunHooks {
 
 // The environment every job sees (values are passed as argv elements / envp entries, never
 // through a shell): MLGATE_SHA, MLGATE_REF, MLGATE_TIER, MLGATE_REPO, MLGATE_PIPELINE_ID,
-// MLGATE_JOB_ID, MLGATE_ATTEMPT, MLGATE_RESULTS, MLGATE_WORKSPACE, plus the tier's env (which
+// MLGATE_JOB_ID, MLGATE_ATTEMPT, MLGATE_REPEAT (0..N-1 for a tier with `repeat: N`, else 0),
+// MLGATE_RESULTS, MLGATE_WORKSPACE, plus the tier's env (which
 // cannot override the MLGATE_ ones).
 std::map<std::string, std::string> job_environment(const JobSpec& job,
                                                    const std::string& workspace_path,

@@ -44,7 +44,7 @@ std::optional<FeedbackPipeline> feedback_pipeline(pqxx::transaction_base& tx,
   out.latest_for_sha = p[0][5].as<bool>();
   for (const auto& r :
        tx.exec_params("SELECT tier, state, coalesce(message, '') FROM jobs WHERE pipeline_id = $1 "
-                      "ORDER BY priority, id",
+                      "ORDER BY priority, repeat, id",
                       pipeline_id))
     out.jobs.push_back({r[0].as<std::string>(), job_state_of(r[1]), r[2].as<std::string>()});
   return out;

@@ -19,14 +19,19 @@ namespace mlgate::store {
 struct GatePipeline {
   std::int64_t id = 0;                                       // the commit's newest pipeline
   core::PipelineState state = core::PipelineState::pending;  // its state
-  std::vector<core::TierState> tiers;  // the jobs judged, one per tier, in tier order
-  std::vector<std::int64_t> job_ids;   // same order
+  // One per tier, in tier order; a tier run with `repeat: N` has the state of its N jobs together
+  // (passed when all passed; else the first that has not finished, else the first that failed).
+  std::vector<core::TierState> tiers;
+  // The jobs judged, in tier order, a tier's repeats in repeat order; their tiers.
+  std::vector<std::int64_t> job_ids;
+  std::vector<std::string> job_tiers;
   // Changes with any state change, result upload or retry of the pipeline's jobs.
   std::string marker;
 };
 
 // The commit as the gate judges it: per tier, the newest job of that tier among all of the
-// commit's pipelines, a cancelled or skipped one only when the tier has no other. A nightly run of
+// commit's pipelines, a cancelled or skipped one only when the tier has no other, with the other
+// repeats of that tier in the same pipeline (`repeat: N`). A nightly run of
 // the training tier alone therefore does not hide the push's functionality and validation results,
 // and a re-run of a tier replaces the earlier run of that tier. nullopt when the commit has no
 // pipeline.
@@ -35,7 +40,8 @@ std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std:
 
 // Every stored result of the judged jobs (each job's latest attempt), merged in tier order
 // (functionality, validation, training): for a metric or prediction reported by two tiers, the
-// later tier's wins (the engine takes the last occurrence).
+// later tier's wins (the engine takes the last occurrence). A tier's repeats are made one first
+// (core::merge_repeats: each metric's mean, and its values per repeat).
 core::JobResults load_pipeline_results(pqxx::transaction_base& tx, const GatePipeline& pipeline);
 
 }  // namespace mlgate::store

@@ -99,7 +99,7 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
       "  results_error = NULL, results_files = '{}' "
       "FROM next WHERE j.id = next.id "
       "RETURNING j.id, j.pipeline_id, j.attempt, j.tier, j.image, j.command, j.network, "
-      "  j.timeout_seconds, j.resources::text, j.env::text",
+      "  j.timeout_seconds, j.resources::text, j.env::text, j.repeat",
       runner_id, to_pg_array(tiers), static_cast<double>(lease.count()), isolated);
   if (r.empty()) return std::nullopt;
   ClaimedJob job;
@@ -113,6 +113,7 @@ std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
   job.timeout_seconds = r[0][7].as<std::int64_t>();
   job.resources_json = r[0][8].as<std::string>();
   job.env_json = r[0][9].as<std::string>();
+  job.repeat = r[0][10].as<int>();
 
   auto p = tx.exec_params1(
       "SELECT p.sha, p.ref, p.pr_number IS NOT NULL, r.id, r.forge, r.full_name, r.clone_url, "

@@ -32,6 +32,7 @@ struct ClaimedJob {
   std::string sha;
   std::string ref;
   std::string tier;
+  int repeat = 0;  // of a tier with `repeat: N`: 0..N-1 (MLGATE_REPEAT); else 0
   std::string image;
   std::string command;
   std::string network;  // always none for a fork's pipeline

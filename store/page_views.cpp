@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/repeats.h"
 #include "store/gate_inputs.h"
 #include "store/pq.h"
 
@@ -27,10 +28,14 @@ core::PipelineState pipeline_state_of(const pqxx::field& f) {
 }
 
 std::vector<TierStateRow> tier_states(pqxx::transaction_base& tx, std::int64_t pipeline_id) {
-  std::vector<TierStateRow> out;
+  std::vector<core::TierState> jobs;
   for (const auto& j : tx.exec_params(
-           "SELECT tier, state FROM jobs WHERE pipeline_id = $1 ORDER BY priority", pipeline_id))
-    out.push_back({j[0].as<std::string>(), job_state_of(j[1])});
+           "SELECT tier, state FROM jobs WHERE pipeline_id = $1 ORDER BY priority, repeat, id",
+           pipeline_id))
+    jobs.push_back({j[0].as<std::string>(), job_state_of(j[1])});
+  // A tier run with `repeat: N`: its jobs' state together.
+  std::vector<TierStateRow> out;
+  for (const auto& t : core::tier_states_of_repeats(jobs)) out.push_back({t.tier, t.state});
   return out;
 }
 
@@ -242,15 +247,17 @@ std::vector<PipelineJobRow> pipeline_jobs(pqxx::transaction_base& tx, std::int64
            "SELECT j.id, j.tier, j.state, j.attempt, j.max_attempts, "
            "coalesce(r.name, ''), j.exit_code, "
            "extract(epoch FROM coalesce(j.finished_at, now()) - j.started_at), "
-           "coalesce(j.results_error, j.message, '') "
+           "coalesce(j.results_error, j.message, ''), j.repeat, "
+           "count(*) OVER (PARTITION BY j.tier) "
            "FROM jobs j LEFT JOIN runners r ON r.id = coalesce(j.runner_id, "
            "  (SELECT a.runner_id FROM job_attempts a WHERE a.job_id = j.id ORDER BY a.attempt "
            "   DESC LIMIT 1)) "
-           "WHERE j.pipeline_id = $1 ORDER BY j.priority, j.id",
+           "WHERE j.pipeline_id = $1 ORDER BY j.priority, j.repeat, j.id",
            id))
     out.push_back({j[0].as<std::int64_t>(), j[1].as<std::string>(), job_state_of(j[2]),
                    j[3].as<int>(), j[4].as<int>(), j[5].as<std::string>(), get_optional<int>(j[6]),
-                   get_optional<double>(j[7]), j[8].as<std::string>()});
+                   get_optional<double>(j[7]), j[8].as<std::string>(), j[9].as<int>(),
+                   j[10].as<int>()});
   return out;
 }
 
@@ -273,7 +280,10 @@ PipelinePageView load_pipeline_page(pqxx::transaction_base& tx, const PipelineSt
     out.deployed_environments.push_back(r[0].as<std::string>());
   GatePipeline self;
   self.id = pipeline.id;
-  for (const auto& j : pipeline.jobs) self.job_ids.push_back(j.id);
+  for (const auto& j : pipeline.jobs) {
+    self.job_ids.push_back(j.id);
+    self.job_tiers.push_back(j.tier);
+  }
   out.results = load_pipeline_results(tx, self);
   return out;
 }

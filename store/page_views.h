@@ -133,6 +133,8 @@ struct PipelineJobRow {
   std::optional<int> exit_code;
   std::optional<double> duration_seconds;
   std::string note;  // the results error, else the message
+  int repeat = 0;    // MLGATE_REPEAT of a tier with `repeat: N`
+  int repeats = 1;   // the pipeline's jobs of this tier
 };
 struct PipelinePageView {
   std::vector<PipelineJobRow> jobs;                // in tier order

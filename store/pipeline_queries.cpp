@@ -66,14 +66,15 @@ void load_jobs(pqxx::transaction_base& tx, std::vector<PipelineStatus>& pipeline
       "j.timeout_seconds, j.attempt, j.max_attempts, j.runner_id, coalesce(ru.name, ''), " +
       iso("j.started_at") + ", " + iso("j.finished_at") + ", " + duration("j") +
       ", j.exit_code, coalesce(j.message, ''), "
-      "tc.total, tc.passed, tc.failed, tc.skipped, j.command "
+      "tc.total, tc.passed, tc.failed, tc.skipped, j.command, j.repeat, "
+      "count(*) OVER (PARTITION BY j.pipeline_id, j.tier) "
       "FROM jobs j LEFT JOIN runners ru ON ru.id = j.runner_id "
       "CROSS JOIN LATERAL (SELECT count(*) AS total, "
       "  count(*) FILTER (WHERE t.status = 'passed') AS passed, "
       "  count(*) FILTER (WHERE t.status IN ('failed', 'error')) AS failed, "
       "  count(*) FILTER (WHERE t.status = 'skipped') AS skipped "
       "  FROM test_cases t WHERE t.job_id = j.id) tc "
-      "WHERE j.pipeline_id = ANY ($1::bigint[]) ORDER BY j.pipeline_id, j.priority, j.id";
+      "WHERE j.pipeline_id = ANY ($1::bigint[]) ORDER BY j.pipeline_id, j.priority, j.repeat, j.id";
   for (const auto& r : tx.exec_params(sql, to_pg_array(ids))) {
     JobStatus j;
     j.id = r[1].as<std::int64_t>();
@@ -97,6 +98,8 @@ void load_jobs(pqxx::transaction_base& tx, std::vector<PipelineStatus>& pipeline
     j.tests.failed = r[19].as<int>();
     j.tests.skipped = r[20].as<int>();
     j.command = r[21].as<std::string>();
+    j.repeat = r[22].as<int>();
+    j.repeats = r[23].as<int>();
     by_id.at(r[0].as<std::int64_t>())->jobs.push_back(std::move(j));
   }
 }

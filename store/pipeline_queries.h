@@ -24,6 +24,8 @@ struct TestCounts {
 struct JobStatus {
   std::int64_t id = 0;
   std::string tier;
+  int repeat = 0;   // MLGATE_REPEAT of a tier with `repeat: N`; else 0
+  int repeats = 1;  // the pipeline's jobs of this tier (N)
   core::JobState state = core::JobState::queued;
   std::vector<std::string> needs;
   std::string image;

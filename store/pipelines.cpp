@@ -143,12 +143,12 @@ std::int64_t create_pipeline(pqxx::work& tx, const NewPipeline& p) {
     auto job_id =
         tx.exec_params1(
               "INSERT INTO jobs (pipeline_id, tier, priority, state, needs, image, command,"
-              " timeout_seconds, resources, network, env, cancel_superseded, queued_at) "
+              " timeout_seconds, resources, network, env, cancel_superseded, repeat, queued_at) "
               "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12,"
-              " CASE WHEN $4 = 'queued' THEN now() END) RETURNING id",
+              " $13, CASE WHEN $4 = 'queued' THEN now() END) RETURNING id",
               id, j.tier, tier_priority(j.tier), state_text(state), to_pg_array(j.needs), j.image,
               j.command, j.timeout_seconds, j.resources_json, j.network, env.dump(),
-              j.cancel_superseded)[0]
+              j.cancel_superseded, j.repeat)[0]
             .as<std::int64_t>();
     record_state_change(tx, id, job_id, std::nullopt, state, "planned");
   }

@@ -23,6 +23,7 @@ struct NewJob {
   std::string network = "none";
   std::map<std::string, std::string> env;
   bool cancel_superseded = false;
+  int repeat = 0;  // 0..N-1 for a tier with `repeat: N` (docs/gate.md "Repeats"); else 0
 };
 
 struct NewPipeline {

@@ -88,6 +88,7 @@ nlohmann::json claimed_json(const store::ClaimedJob& j) {
           {"sha", j.sha},
           {"ref", j.ref},
           {"tier", j.tier},
+          {"repeat", j.repeat},
           {"image", j.image},
           {"command", j.command},
           {"network", j.network},

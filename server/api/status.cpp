@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/repeats.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/http_util.h"
@@ -35,6 +36,8 @@ json nullable(const std::optional<T>& v) {
 json job_json(const store::JobStatus& j) {
   return {{"id", j.id},
           {"tier", j.tier},
+          {"repeat", j.repeat},
+          {"repeats", j.repeats},
           {"state", core::to_string(j.state)},
           {"needs", j.needs},
           {"timeout_seconds", j.timeout_seconds},
@@ -58,10 +61,14 @@ json job_json(const store::JobStatus& j) {
 json pipeline_json(const store::PipelineStatus& p) {
   json jobs = json::array();
   json tiers = json::object();
+  std::vector<core::TierState> states;
   for (const auto& j : p.jobs) {
     jobs.push_back(job_json(j));
-    tiers[j.tier] = core::to_string(j.state);
+    states.push_back({j.tier, j.state});
   }
+  // A tier run with `repeat: N` has its jobs' state together (core/repeats.h).
+  for (const auto& t : core::tier_states_of_repeats(states))
+    tiers[t.tier] = core::to_string(t.state);
   return {{"id", p.id},
           {"repo", p.repo_name},
           {"trigger", p.trigger},

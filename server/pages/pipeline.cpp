@@ -9,6 +9,7 @@
 #include <map>
 
 #include "core/pipeline_view.h"
+#include "core/repeats.h"
 #include "core/rubric.h"
 #include "core/trend_svg.h"
 #include "server/pages/pages.h"
@@ -76,7 +77,7 @@ void add_jobs(ctemplate::TemplateDictionary& c, const std::vector<store::Pipelin
     auto* d = c.AddSectionDictionary("JOB");
     d->SetIntValue("ID", j.id);
     d->SetValue("URL", job_url(j.id));
-    d->SetValue("TIER", j.tier);
+    d->SetValue("TIER", core::tier_label(j.tier, j.repeat, j.repeats));
     d->SetValue("STATE", std::string(core::to_string(j.state)));
     d->SetIntValue("ATTEMPT", j.attempt);
     d->SetIntValue("MAX_ATTEMPTS", j.max_attempts);

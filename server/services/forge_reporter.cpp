@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
+#include "core/repeats.h"
 #include "server/http/json_log.h"
 #include "server/services/forge_requests.h"
 #include "server/services/gate_service.h"
@@ -41,6 +42,26 @@ store::NewOutboxRequest status_request(const RepoTarget& t, const std::string& s
   return out;
 }
 
+// One status per tier: a tier run with `repeat: N` (its jobs next to each other, in repeat order)
+// reports its jobs' state together (core/repeats.h), with the message of the job that state is.
+std::vector<store::FeedbackJob> tier_jobs(const std::vector<store::FeedbackJob>& jobs) {
+  std::vector<core::TierState> states;
+  for (const auto& j : jobs) states.push_back({j.tier, j.state});
+  std::vector<store::FeedbackJob> out;
+  std::size_t begin = 0;
+  for (const auto& t : core::tier_states_of_repeats(states)) {
+    store::FeedbackJob j = jobs[begin + static_cast<std::size_t>(t.repeat)];
+    if (t.repeats > 1 && t.state == core::JobState::passed)
+      j.message = "all " + std::to_string(t.repeats) + " repeats passed";
+    else if (t.repeats > 1)
+      j.message = "repeat " + std::to_string(t.repeat) + " of " + std::to_string(t.repeats) +
+                  (j.message.empty() ? "" : ": " + j.message);
+    out.push_back(std::move(j));
+    begin += static_cast<std::size_t>(t.repeats);
+  }
+  return out;
+}
+
 // The statuses of one pipeline, in the order they are queued.
 std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipeline& p,
                                                        const RepoTarget& t, GateService& gate,
@@ -55,7 +76,7 @@ std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipe
     return out;
   }
   const bool awaiting = p.state == core::PipelineState::awaiting_approval;
-  for (const auto& j : p.jobs)
+  for (const auto& j : tier_jobs(p.jobs))
     out.push_back(status_request(t, p.sha,
                                  awaiting ? awaiting_approval_status(j.tier, link)
                                           : tier_status(j.tier, j.state, j.message, link)));

@@ -382,7 +382,11 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
     job.network = request.from_fork ? std::string(core::kForkJobNetwork) : tier->network;
     job.env = tier->env;
     job.cancel_superseded = tier->cancel_superseded;
-    p.jobs.push_back(std::move(job));
+    // `repeat: N`: N jobs of the tier, alike but for their repeat number (MLGATE_REPEAT).
+    for (int r = 0; r < tier->repeat; ++r) {
+      p.jobs.push_back(job);
+      p.jobs.back().repeat = r;
+    }
   }
   if (p.jobs.empty()) {
     plan.problem = PlanProblem::nothing_to_run;

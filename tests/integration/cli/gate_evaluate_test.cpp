@@ -168,5 +168,46 @@ gates:
       << table.output;
 }
 
+// One results directory per repeat (a tier with `repeat: N`): each metric is their mean, and
+// max_spread judges max - min over them.
+TEST_F(GateEvaluate, RepeatDirectoriesAreJudgedByTheirMeanAndSpread) {
+  testing::write_file(dir_.path() / "repeats.yml", R"(version: 1
+image: x
+tiers:
+  validation: {run: train, repeat: 2}
+gates:
+  production:
+    metrics:
+      - {name: accuracy, min: 0.9, max_spread: 0.01}
+)");
+  for (const auto& [name, accuracy] : {std::pair{"r0", "0.92"}, std::pair{"r1", "0.94"}}) {
+    fs::create_directories(dir_.path() / name);
+    testing::write_file(dir_.path() / name / "metrics.json",
+                        std::string(R"({"metrics": {"accuracy": )") + accuracy + "}}");
+  }
+  std::vector<std::string> argv = {MLGATE_BINARY,
+                                   "gate",
+                                   "evaluate",
+                                   "--config",
+                                   (dir_.path() / "repeats.yml").string(),
+                                   "--environment",
+                                   "production",
+                                   "--candidate",
+                                   (dir_.path() / "r0").string(),
+                                   (dir_.path() / "r1").string(),
+                                   "--json"};
+  std::string output;
+  const int status = util::run_capture(argv, output);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << output;  // spread 0.02 > 0.01
+  auto j = nlohmann::json::parse(output);
+  ASSERT_EQ(j["checks"].size(), 2u) << output;
+  EXPECT_EQ(j["checks"][0]["status"], "pass");
+  EXPECT_NEAR(j["checks"][0]["value"].get<double>(), 0.93, 1e-12);
+  EXPECT_EQ(j["checks"][0]["repeats"]["n"], 2);
+  EXPECT_EQ(j["checks"][1]["threshold"], "max_spread 0.01");
+  EXPECT_EQ(j["checks"][1]["status"], "fail");
+}
+
 }  // namespace
 }  // namespace mlgate

@@ -43,12 +43,15 @@ std::string text(const std::optional<core::JobState>& state) {
 struct JobSpec {
   std::string tier;
   std::vector<std::string> needs;
+  int repeats = 1;  // `repeat: N`: N jobs of the tier
 };
 
-// A pipeline's ids: the pipeline and its jobs by tier.
+// A pipeline's ids: the pipeline and its jobs by tier (the last repeat), and each tier's jobs in
+// repeat order.
 struct Planned {
   std::int64_t pipeline_id = 0;
   std::map<std::string, std::int64_t> job;
+  std::map<std::string, std::vector<std::int64_t>> repeats;
 };
 
 std::int64_t make_repo(pqxx::work& tx, const std::string& full_name = "acme/model") {
@@ -80,12 +83,18 @@ Planned make_pipeline(pqxx::work& tx, std::int64_t repo_id, const std::vector<Jo
   p.ref = ref;
   p.branch = trigger == "push" ? "main" : "";
   p.sha = kSha;
-  for (const auto& spec : jobs) p.jobs.push_back(make_job(spec));
+  for (const auto& spec : jobs) {
+    for (int r = 0; r < spec.repeats; ++r) {
+      p.jobs.push_back(make_job(spec));
+      p.jobs.back().repeat = r;
+    }
+  }
   Planned out;
   out.pipeline_id = store::create_pipeline(tx, p);
-  for (const auto& r :
-       tx.exec_params("SELECT tier, id FROM jobs WHERE pipeline_id = $1", out.pipeline_id)) {
+  for (const auto& r : tx.exec_params(
+           "SELECT tier, id FROM jobs WHERE pipeline_id = $1 ORDER BY repeat", out.pipeline_id)) {
     out.job[r[0].as<std::string>()] = r[1].as<std::int64_t>();
+    out.repeats[r[0].as<std::string>()].push_back(r[1].as<std::int64_t>());
   }
   return out;
 }
@@ -801,6 +810,65 @@ TEST_F(JobQueueTest, AJobWaitsForAllOfItsNeeds) {
   EXPECT_EQ(job_state(p.job["training"]), "blocked");
   EXPECT_EQ(text(finish(v->job_id, runner_b_, 1, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["training"]), "queued");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repeats (`repeat: N`)
+
+TEST_F(JobQueueTest, ARepeatedTierIsNJobsAndItsDependantsWaitForAllOfThem) {
+  auto p = pipeline(
+      {{"functionality", {}}, {"validation", {"functionality"}, 3}, {"training", {"validation"}}});
+  ASSERT_EQ(p.repeats["validation"].size(), 3u);
+  auto f = claim(runner_a_);
+  ASSERT_TRUE(f && f->tier == "functionality");
+  EXPECT_EQ(f->repeat, 0);
+  EXPECT_EQ(text(finish(f->job_id, runner_a_, 1, exited(0)).state), "passed");
+  for (auto id : p.repeats["validation"]) EXPECT_EQ(job_state(id), "queued");
+  // Each repeat is claimed on its own, with its number (MLGATE_REPEAT).
+  std::vector<int> numbers;
+  std::vector<ClaimedJob> claimed;
+  for (int i = 0; i < 3; ++i) {
+    auto c = claim(i % 2 == 0 ? runner_a_ : runner_b_);
+    ASSERT_TRUE(c && c->tier == "validation");
+    numbers.push_back(c->repeat);
+    claimed.push_back(*c);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  EXPECT_EQ(numbers, (std::vector<int>{0, 1, 2}));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(
+        text(finish(claimed[i].job_id, i % 2 == 0 ? runner_a_ : runner_b_, 1, exited(0)).state),
+        "passed");
+    EXPECT_EQ(job_state(p.job["training"]), "blocked") << "after repeat " << i;
+  }
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "running");
+  EXPECT_EQ(text(finish(claimed[2].job_id, runner_a_, 1, exited(0)).state), "passed");
+  EXPECT_EQ(job_state(p.job["training"]), "queued");
+}
+
+TEST_F(JobQueueTest, OneFailedRepeatSkipsTheDependantsAndFailsThePipeline) {
+  auto p = pipeline({{"validation", {}, 2}, {"training", {"validation"}}});
+  auto a = claim(runner_a_);
+  auto b = claim(runner_b_);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(text(finish(a->job_id, runner_a_, 1, exited(0)).state), "passed");
+  EXPECT_EQ(text(finish(b->job_id, runner_b_, 1, exited(3)).state), "failed");
+  EXPECT_EQ(job_state(p.job["training"]), "skipped");
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "failed");
+}
+
+TEST_F(JobQueueTest, ATiersRepeatsAreDistinctAndBounded) {
+  auto p = pipeline({{"validation", {}, 2}});
+  const std::string id = std::to_string(p.pipeline_id);
+  auto insert = [&](int repeat) {
+    exec(
+        "INSERT INTO jobs (pipeline_id, tier, priority, state, image, command, timeout_seconds, "
+        "repeat) VALUES (" +
+        id + ", 'validation', 1, 'blocked', 'i', 'c', 60, " + std::to_string(repeat) + ")");
+  };
+  EXPECT_THROW(insert(1), pqxx::unique_violation);
+  EXPECT_THROW(insert(10), pqxx::check_violation);
+  EXPECT_NO_THROW(insert(2));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -200,6 +200,7 @@ TEST(DockerRunArgv, EnvironmentIsOneArgumentPerVariable) {
                    "MLGATE_JOB_ID=42",
                    "MLGATE_PIPELINE_ID=7",
                    "MLGATE_REF=refs/heads/main",
+                   "MLGATE_REPEAT=0",
                    "MLGATE_REPO=acme/model",
                    "MLGATE_RESULTS=/results",
                    "MLGATE_SHA=0123456789abcdef0123456789abcdef01234567",

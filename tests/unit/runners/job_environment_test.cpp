@@ -18,23 +18,26 @@ JobSpec sample_job() {
   job.sha = "abc123";
   job.ref = "refs/pull/12/head";
   job.tier = "validation";
+  job.repeat = 2;
   return job;
 }
 
 TEST(JobEnvironment, HasEveryMlgateVariable) {
   auto env = job_environment(sample_job(), "/workspace", "/results");
   std::map<std::string, std::string> expected = {
-      {"MLGATE_SHA", "abc123"},
-      {"MLGATE_REF", "refs/pull/12/head"},
-      {"MLGATE_TIER", "validation"},
-      {"MLGATE_REPO", "acme/model"},
-      {"MLGATE_PIPELINE_ID", "55"},
-      {"MLGATE_JOB_ID", "1234567890123"},
-      {"MLGATE_ATTEMPT", "3"},
-      {"MLGATE_RESULTS", "/results"},
-      {"MLGATE_WORKSPACE", "/workspace"},
+      {"MLGATE_SHA", "abc123"},       {"MLGATE_REF", "refs/pull/12/head"},
+      {"MLGATE_TIER", "validation"},  {"MLGATE_REPO", "acme/model"},
+      {"MLGATE_PIPELINE_ID", "55"},   {"MLGATE_JOB_ID", "1234567890123"},
+      {"MLGATE_ATTEMPT", "3"},        {"MLGATE_REPEAT", "2"},
+      {"MLGATE_RESULTS", "/results"}, {"MLGATE_WORKSPACE", "/workspace"},
   };
   EXPECT_EQ(env, expected);
+}
+
+TEST(JobEnvironment, RepeatIsZeroForATierRunOnce) {
+  auto job = sample_job();
+  job.repeat = 0;
+  EXPECT_EQ(job_environment(job, "/w", "/r")["MLGATE_REPEAT"], "0");
 }
 
 TEST(JobEnvironment, PathsAreTheOnesGiven) {
@@ -51,20 +54,20 @@ TEST(JobEnvironment, TierEnvIsAdded) {
   EXPECT_EQ(env["PYTHONHASHSEED"], "0");
   ASSERT_EQ(env.count("EMPTY"), 1u);
   EXPECT_EQ(env["EMPTY"], "");
-  EXPECT_EQ(env.size(), 9u + 3u);
+  EXPECT_EQ(env.size(), 10u + 3u);
 }
 
 TEST(JobEnvironment, TierEnvCannotOverrideMlgateVariables) {
   auto job = sample_job();
   for (const char* name :
        {"MLGATE_SHA", "MLGATE_REF", "MLGATE_TIER", "MLGATE_REPO", "MLGATE_PIPELINE_ID",
-        "MLGATE_JOB_ID", "MLGATE_ATTEMPT", "MLGATE_RESULTS", "MLGATE_WORKSPACE"}) {
+        "MLGATE_JOB_ID", "MLGATE_ATTEMPT", "MLGATE_REPEAT", "MLGATE_RESULTS", "MLGATE_WORKSPACE"}) {
     job.env[name] = "overridden";
   }
   auto env = job_environment(job, "/w", "/r");
   for (const auto& [name, value] : env) EXPECT_NE(value, "overridden") << name;
   EXPECT_EQ(env["MLGATE_RESULTS"], "/r");
-  EXPECT_EQ(env.size(), 9u);
+  EXPECT_EQ(env.size(), 10u);
 }
 
 TEST(JobEnvironment, OtherMlgatePrefixedNamesAreTheTiers) {
@@ -78,7 +81,7 @@ TEST(JobEnvironment, NamesAndValuesThatCannotBePassedIntactAreDropped) {
   job.env = {
       {"", "x"}, {"A=B", "c"}, {std::string("N\0UL", 4), "v"}, {"V", std::string("a\0b", 3)}};
   auto env = job_environment(job, "/w", "/r");
-  EXPECT_EQ(env.size(), 9u);
+  EXPECT_EQ(env.size(), 10u);
 }
 
 TEST(JobEnvironment, HostileValuesAreKeptVerbatim) {
