@@ -165,6 +165,28 @@ std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_
                      plan_state_of(r[0][2])};
 }
 
+std::vector<AcceptOutcome> accept_deliveries(pqxx::work& tx,
+                                             const std::vector<const NewDelivery*>& rows) {
+  std::vector<AcceptOutcome> out;
+  out.reserve(rows.size());
+  for (const NewDelivery* row : rows) {
+    AcceptOutcome res;
+    res.id = insert_accepted_once(tx, *row);
+    if (!res.id) {
+      res.original = find_accepted(tx, *row->repo_id, row->delivery_id);
+      NewDelivery dup = *row;
+      dup.verdict = core::DeliveryVerdict::duplicate;
+      dup.http_status = 200;
+      dup.plan_state = core::PlanState::none;
+      dup.reason = res.original ? "redelivery of delivery " + std::to_string(res.original->id)
+                                : "redelivery";
+      res.duplicate_row = insert_delivery(tx, dup);
+    }
+    out.push_back(std::move(res));
+  }
+  return out;
+}
+
 std::vector<DeliveryRow> list_deliveries(pqxx::transaction_base& tx, int limit,
                                          std::optional<std::int64_t> repo_id) {
   std::vector<DeliveryRow> out;
@@ -222,6 +244,31 @@ std::optional<PendingDelivery> lock_pending_delivery(pqxx::work& tx, std::int64_
   if (r.empty()) return std::nullopt;
   return PendingDelivery{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>(),
                          r[0][2].as<std::string>(), from_bytea(r[0][3])};
+}
+
+std::optional<std::int64_t> pending_delivery_repo(pqxx::transaction_base& tx, std::int64_t id) {
+  auto r = tx.exec_params(
+      "SELECT repo_id FROM webhook_deliveries WHERE id = $1 AND plan_state = 'pending' "
+      "AND repo_id IS NOT NULL",
+      id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
+std::vector<std::pair<std::int64_t, PendingDelivery>> lock_pending_of_repo(pqxx::work& tx,
+                                                                           std::int64_t repo_id,
+                                                                           int limit) {
+  std::vector<std::pair<std::int64_t, PendingDelivery>> out;
+  for (const auto& r :
+       tx.exec_params("SELECT id, repo_id, forge, headers::text, body FROM webhook_deliveries "
+                      "WHERE repo_id = $1 AND plan_state = 'pending' ORDER BY id LIMIT $2 "
+                      "FOR UPDATE SKIP LOCKED",
+                      repo_id, limit)) {
+    out.emplace_back(r[0].as<std::int64_t>(),
+                     PendingDelivery{r[1].as<std::int64_t>(), r[2].as<std::string>(),
+                                     r[3].as<std::string>(), from_bytea(r[4])});
+  }
+  return out;
 }
 
 void finish_delivery_plan(pqxx::work& tx, std::int64_t id, core::PlanState state,

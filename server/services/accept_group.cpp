@@ -1,0 +1,85 @@
+#include "server/services/accept_group.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace mlgate::server {
+
+AcceptGroup::AcceptGroup(store::Database& db, AcceptGroupOptions options)
+    : db_(db), options_(options) {}
+
+store::AcceptOutcome AcceptGroup::accept(const store::NewDelivery& row) {
+  Waiter me;
+  me.row = &row;
+  std::unique_lock lock(mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (leading_) {
+      cv_.wait(lock);
+      continue;
+    }
+    // No commit under way: lead the next group (it holds this row: rows leave the queue in order,
+    // and this one is still in it).
+    leading_ = true;
+    std::deque<Waiter*> group = take_group();
+    lock.unlock();
+    commit(group);
+    lock.lock();
+    leading_ = false;
+    cv_.notify_all();
+  }
+  if (me.error) std::rethrow_exception(me.error);
+  return std::move(me.outcome);
+}
+
+std::deque<AcceptGroup::Waiter*> AcceptGroup::take_group() {
+  std::deque<Waiter*> group;
+  std::size_t bytes = 0;
+  while (!queue_.empty() && group.size() < options_.max_rows) {
+    const std::size_t next = queue_.front()->row->body.size();
+    if (!group.empty() && bytes + next > options_.max_bytes) break;
+    bytes += next;
+    group.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  return group;
+}
+
+void AcceptGroup::commit(const std::deque<Waiter*>& group) {
+  std::vector<const store::NewDelivery*> rows;
+  rows.reserve(group.size());
+  for (const Waiter* w : group) rows.push_back(w->row);
+  std::vector<store::AcceptOutcome> outcomes;
+  std::exception_ptr error;
+  try {
+    outcomes = db_.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      auto out = store::accept_deliveries(tx, rows);
+      tx.commit();
+      return out;
+    });
+  } catch (...) {
+    error = std::current_exception();
+  }
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (error) {
+      group[i]->error = error;
+    } else {
+      group[i]->outcome = std::move(outcomes[i]);
+    }
+    group[i]->done = true;
+  }
+  if (!error) {
+    ++stats_.groups;
+    stats_.rows += group.size();
+    stats_.largest = std::max(stats_.largest, group.size());
+  }
+}
+
+AcceptGroupStats AcceptGroup::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace mlgate::server
