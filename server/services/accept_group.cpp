@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "server/http/metrics.h"
+
 namespace mlgate::server {
 
 AcceptGroup::AcceptGroup(store::Database& db, AcceptGroupOptions options)
@@ -75,6 +77,7 @@ void AcceptGroup::commit(const std::deque<Waiter*>& group) {
     stats_.rows += group.size();
     stats_.largest = std::max(stats_.largest, group.size());
   }
+  if (!error) count_accept_group(group.size());
 }
 
 AcceptGroupStats AcceptGroup::stats() const {
