@@ -16,18 +16,19 @@ store::AcceptOutcome AcceptGroup::accept(const store::NewDelivery& row) {
   std::unique_lock lock(mu_);
   queue_.push_back(&me);
   while (!me.done) {
-    if (leading_) {
+    if (leading_ >= options_.max_in_flight || queue_.empty()) {
+      // Another leader took this row (or enough commits are under way): wait for one to end.
       cv_.wait(lock);
       continue;
     }
-    // No commit under way: lead the next group (it holds this row: rows leave the queue in order,
-    // and this one is still in it).
-    leading_ = true;
+    // Lead the next group: it holds the oldest rows waiting, this one among them unless the group
+    // is full (then this sender leads again, or another leader takes it).
+    ++leading_;
     std::deque<Waiter*> group = take_group();
     lock.unlock();
     commit(group);
     lock.lock();
-    leading_ = false;
+    --leading_;
     cv_.notify_all();
   }
   if (me.error) std::rethrow_exception(me.error);

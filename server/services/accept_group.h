@@ -1,7 +1,8 @@
 // Group commit of accepted webhook deliveries: concurrent senders whose deliveries are verified
-// hand their rows to one transaction. The first sender to find no commit under way leads: it takes
-// every row waiting (bounded in count and bytes), accepts them in one transaction — one WAL flush —
-// and wakes the others; a row that arrived while that commit was running goes with the next group.
+// hand their rows to one transaction. A sender that finds fewer than max_in_flight commits under
+// way leads: it takes every row waiting (bounded in count and bytes), accepts them in one
+// transaction — one WAL flush — and wakes the others; a row that arrived while the commits were
+// running goes with the next group.
 // Each sender returns only once the group holding its row has committed, so a 202 is never sent
 // for a row that is not durable. A group that fails hands the same error to each of its senders
 // (docs/intake.md, "Group commit").
@@ -20,6 +21,9 @@
 namespace mlgate::server {
 
 struct AcceptGroupOptions {
+  // Groups committing at once: while one waits for its WAL flush, the next is inserted (PostgreSQL
+  // flushes concurrent commits together). Each group still answers only after its own commit.
+  int max_in_flight = 2;
   std::size_t max_rows = 256;  // rows in one transaction, at most
   std::size_t max_bytes =
       16 * 1024 * 1024;  // their bodies' bytes, at most (a row over it goes alone)
@@ -61,7 +65,7 @@ class AcceptGroup {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Waiter*> queue_;
-  bool leading_ = false;
+  int leading_ = 0;  // groups being committed
   AcceptGroupStats stats_;
 };
 
