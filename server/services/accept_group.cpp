@@ -6,6 +6,12 @@
 #include "server/http/metrics.h"
 
 namespace mlgate::server {
+namespace {
+
+// Attempts of a group rolled back by a deadlock or a serialization failure.
+constexpr int kAttempts = 5;
+
+}  // namespace
 
 AcceptGroup::AcceptGroup(store::Database& db, AcceptGroupOptions options)
     : db_(db), options_(options) {}
@@ -54,15 +60,25 @@ void AcceptGroup::commit(const std::deque<Waiter*>& group) {
   for (const Waiter* w : group) rows.push_back(w->row);
   std::vector<store::AcceptOutcome> outcomes;
   std::exception_ptr error;
-  try {
-    outcomes = db_.with([&](pqxx::connection& c) {
-      pqxx::work tx(c);
-      auto out = store::accept_deliveries(tx, rows);
-      tx.commit();
-      return out;
-    });
-  } catch (...) {
-    error = std::current_exception();
+  // Two groups (here, or of another replica) holding the same delivery ids in another order can
+  // deadlock on the accepted-once index; PostgreSQL then rolls one back whole, and it runs again.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      outcomes = db_.with([&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        auto out = store::accept_deliveries(tx, rows);
+        tx.commit();
+        return out;
+      });
+      error = nullptr;
+      break;
+    } catch (const pqxx::transaction_rollback&) {
+      error = std::current_exception();
+      if (attempt == kAttempts) break;
+    } catch (...) {
+      error = std::current_exception();
+      break;
+    }
   }
   std::lock_guard lock(mu_);
   for (std::size_t i = 0; i < group.size(); ++i) {

@@ -130,7 +130,9 @@ TEST(GroupCommit, ConcurrentDeliveriesAreAckedOnceEachAndEveryAckedRowSurvivesAS
     }
     EXPECT_EQ(accepted, 1) << id;
     EXPECT_EQ(duplicate, static_cast<int>(list.size()) - 1) << id;
-    if (duplicate > 0) EXPECT_EQ(original, accepted_row) << id;
+    if (duplicate > 0) {
+      EXPECT_EQ(original, accepted_row) << id;
+    }
   }
   EXPECT_EQ(by_id.size(), 64u + 16u * kEach);
 
