@@ -1,5 +1,6 @@
 #include "server/services/planner.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/fork_policy.h"
@@ -200,6 +201,11 @@ std::chrono::milliseconds Planner::work() {
     const auto planned = plan_burst(id);
     for (const auto& [delivery, outcome] : planned) log_outcome(delivery, outcome);
     forget(planned);
+    // A burst holds the oldest deliveries of the repository, up to burst_max: this one may not be
+    // among them yet (a burst that took nothing means someone else holds or planned it).
+    const bool took_it = std::any_of(planned.begin(), planned.end(),
+                                     [&](const auto& entry) { return entry.first == id; });
+    if (!planned.empty() && !took_it) enqueue(id);
   } catch (const std::exception& burst_error) {
     // One delivery of the burst failed the shared transaction: plan this one alone, so that one
     // bad delivery cannot hold the others back (they are planned alone as their turn comes).
