@@ -165,6 +165,70 @@ std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_
                      plan_state_of(r[0][2])};
 }
 
+namespace {
+
+template <typename T>
+std::string literal_or_null(const pqxx::transaction_base& tx, const std::optional<T>& v) {
+  return v ? tx.quote(*v) : std::string("NULL");
+}
+
+// One row of VALUES for an accepted delivery, as literals (the group's one INSERT).
+std::string accepted_values(const pqxx::transaction_base& tx, const NewDelivery& d) {
+  return "(" + literal_or_null(tx, d.repo_id) + ", " + tx.quote(d.forge) + ", " +
+         tx.quote(d.delivery_id) + ", " + tx.quote(d.event) + ", " +
+         tx.quote(headers_json(d.headers)) + "::jsonb, " + tx.quote_raw(d.body) + ", " +
+         tx.quote(d.http_status) + "::int, " + tx.quote(d.reason) + ", " + tx.quote(d.answered_ms) +
+         "::double precision, " + (d.spooled ? "true" : "false") + ", " +
+         tx.quote(std::string(state_text(d.plan_state))) + ", " + literal_or_null(tx, d.replay_of) +
+         "::bigint, " + literal_or_null(tx, body_bytes_of(d)) + "::bigint, " +
+         literal_or_null(tx, body_sha256_of(d)) + ", 'accepted', false, true)";
+}
+
+// Stores `row` as a duplicate of the accepted delivery with its id.
+void record_duplicate(pqxx::work& tx, const NewDelivery& row, AcceptOutcome& res) {
+  res.original = find_accepted(tx, *row.repo_id, row.delivery_id);
+  NewDelivery dup = row;
+  dup.verdict = core::DeliveryVerdict::duplicate;
+  dup.http_status = 200;
+  dup.plan_state = core::PlanState::none;
+  dup.reason =
+      res.original ? "redelivery of delivery " + std::to_string(res.original->id) : "redelivery";
+  res.duplicate_row = insert_delivery(tx, dup);
+}
+
+}  // namespace
+
+std::vector<AcceptOutcome> accept_deliveries(pqxx::work& tx,
+                                             const std::vector<const NewDelivery*>& rows) {
+  std::vector<AcceptOutcome> out(rows.size());
+  if (rows.empty()) return out;
+  // One statement for the group: rows are inserted in the order given (ids ascending); a row
+  // whose (repo, delivery id) is taken — in the table, or by an earlier row of the group — is not.
+  std::string sql =
+      "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, event, headers, body, "
+      "http_status, reason, answered_ms, spooled, plan_state, replay_of, body_bytes, "
+      "body_sha256, verdict, body_truncated, verified) VALUES ";
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    sql += (i ? ", " : "") + accepted_values(tx, *rows[i]);
+  sql +=
+      " ON CONFLICT (repo_id, delivery_id) WHERE verdict = 'accepted' DO NOTHING "
+      "RETURNING id, repo_id, delivery_id";
+  std::map<std::pair<std::int64_t, std::string>, std::int64_t> inserted;
+  for (const auto& r : tx.exec(sql))
+    inserted[{r[1].as<std::int64_t>(), r[2].as<std::string>()}] = r[0].as<std::int64_t>();
+  // The first row with each key is the one inserted; the others are duplicates of it.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto it = inserted.find({*rows[i]->repo_id, rows[i]->delivery_id});
+    if (it != inserted.end()) {
+      out[i].id = it->second;
+      inserted.erase(it);
+    } else {
+      record_duplicate(tx, *rows[i], out[i]);
+    }
+  }
+  return out;
+}
+
 std::vector<DeliveryRow> list_deliveries(pqxx::transaction_base& tx, int limit,
                                          std::optional<std::int64_t> repo_id) {
   std::vector<DeliveryRow> out;
@@ -222,6 +286,31 @@ std::optional<PendingDelivery> lock_pending_delivery(pqxx::work& tx, std::int64_
   if (r.empty()) return std::nullopt;
   return PendingDelivery{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>(),
                          r[0][2].as<std::string>(), from_bytea(r[0][3])};
+}
+
+std::optional<std::int64_t> pending_delivery_repo(pqxx::transaction_base& tx, std::int64_t id) {
+  auto r = tx.exec_params(
+      "SELECT repo_id FROM webhook_deliveries WHERE id = $1 AND plan_state = 'pending' "
+      "AND repo_id IS NOT NULL",
+      id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
+std::vector<std::pair<std::int64_t, PendingDelivery>> lock_pending_of_repo(pqxx::work& tx,
+                                                                           std::int64_t repo_id,
+                                                                           int limit) {
+  std::vector<std::pair<std::int64_t, PendingDelivery>> out;
+  for (const auto& r :
+       tx.exec_params("SELECT id, repo_id, forge, headers::text, body FROM webhook_deliveries "
+                      "WHERE repo_id = $1 AND plan_state = 'pending' ORDER BY id LIMIT $2 "
+                      "FOR UPDATE SKIP LOCKED",
+                      repo_id, limit)) {
+    out.emplace_back(r[0].as<std::int64_t>(),
+                     PendingDelivery{r[1].as<std::int64_t>(), r[2].as<std::string>(),
+                                     r[3].as<std::string>(), from_bytea(r[4])});
+  }
+  return out;
 }
 
 void finish_delivery_plan(pqxx::work& tx, std::int64_t id, core::PlanState state,

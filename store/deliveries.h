@@ -107,6 +107,20 @@ struct AcceptedRef {
 std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_t repo_id,
                                          const std::string& delivery_id);
 
+// What accepting a delivery did: its row when it is the first with its delivery id for the
+// repository, else the row recording the duplicate and the accepted delivery it repeats.
+struct AcceptOutcome {
+  std::optional<std::int64_t> id;
+  std::optional<AcceptedRef> original;
+  std::int64_t duplicate_row = 0;
+};
+
+// Accepts each verified delivery (repo_id set) once per (repo, delivery id), in order, in `tx`: a
+// group commit. A delivery whose id was accepted before, in the table or earlier in `rows`, is
+// stored as a duplicate (200) of that one. One outcome per row, in the order of `rows`.
+std::vector<AcceptOutcome> accept_deliveries(pqxx::work& tx,
+                                             const std::vector<const NewDelivery*>& rows);
+
 std::vector<DeliveryRow> list_deliveries(pqxx::transaction_base& tx, int limit,
                                          std::optional<std::int64_t> repo_id = std::nullopt);
 std::optional<DeliveryRow> get_delivery(pqxx::transaction_base& tx, std::int64_t id);
@@ -129,6 +143,13 @@ struct PendingDelivery {
 };
 // Locks the delivery for planning; nullopt when it is not pending or another planner holds it.
 std::optional<PendingDelivery> lock_pending_delivery(pqxx::work& tx, std::int64_t id);
+// The repository of a pending delivery; nullopt when it is not pending (or names none).
+std::optional<std::int64_t> pending_delivery_repo(pqxx::transaction_base& tx, std::int64_t id);
+// Locks up to `limit` pending deliveries of one repository for planning, oldest first, skipping
+// those another planner holds (a burst planned together).
+std::vector<std::pair<std::int64_t, PendingDelivery>> lock_pending_of_repo(pqxx::work& tx,
+                                                                           std::int64_t repo_id,
+                                                                           int limit);
 // Records how planning ended; an empty note stores none.
 void finish_delivery_plan(pqxx::work& tx, std::int64_t id, core::PlanState state,
                           const std::string& note);

@@ -31,6 +31,10 @@ struct Registry {
   std::map<Key, double> dropped;        // reason (unverified deliveries deleted)
   std::map<Key, double> dropped_bytes;  // reason
   std::map<Key, double> gate;           // environment, decision
+  std::map<Key, double> groups;         // (none): group commits of accepted deliveries
+  std::map<Key, double> grouped;        // (none): the deliveries they committed
+  std::map<Key, double> bursts;         // (none): planner transactions over a repository's burst
+  std::map<Key, double> burst_planned;  // (none): the deliveries they planned
   std::map<Key, double> http;           // route, status
   std::map<Key, JobHistogram> jobs;     // tier, outcome
   std::set<std::string> routes;         // route labels seen (bounded by kMaxRoutes)
@@ -93,6 +97,20 @@ void count_unverified_dropped(const std::string& reason, std::int64_t rows, std:
   std::lock_guard lock(r.mu);
   r.dropped[{reason}] += static_cast<double>(rows);
   r.dropped_bytes[{reason}] += static_cast<double>(bytes);
+}
+
+void count_accept_group(std::size_t deliveries) {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.groups[{}] += 1;
+  r.grouped[{}] += static_cast<double>(deliveries);
+}
+
+void count_planner_burst(std::size_t deliveries) {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.bursts[{}] += 1;
+  r.burst_planned[{}] += static_cast<double>(deliveries);
 }
 
 void count_gate_decision(const std::string& environment, const std::string& decision) {
@@ -197,6 +215,19 @@ std::vector<core::MetricFamily> metric_families(const ScrapeGauges& gauges) {
                           "Bytes (stored body and headers) of the unverified webhook deliveries "
                           "deleted by this process to keep their store within its bound.",
                           {"reason"}, r.dropped_bytes));
+    out.push_back(counter("mlgate_webhook_group_commits_total",
+                          "Transactions in which this process committed accepted webhook "
+                          "deliveries together (group commit).",
+                          {}, r.groups));
+    out.push_back(counter("mlgate_webhook_group_committed_deliveries_total",
+                          "Accepted webhook deliveries those group commits stored.", {},
+                          r.grouped));
+    out.push_back(counter("mlgate_planner_bursts_total",
+                          "Transactions in which this process's planner planned pending "
+                          "deliveries of one repository together.",
+                          {}, r.bursts));
+    out.push_back(counter("mlgate_planner_burst_deliveries_total",
+                          "Deliveries those planner transactions planned.", {}, r.burst_planned));
     out.push_back(counter("mlgate_gate_decisions_total",
                           "Gate decisions computed by this process, by environment and decision.",
                           {"environment", "decision"}, r.gate));

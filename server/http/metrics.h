@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <pqxx/pqxx>
@@ -24,6 +25,14 @@ void count_webhook_delivery(const std::string& forge, const std::string& verdict
 // deliveries deleted to keep their store within its bound, reason the allowance exceeded
 // ("repo_share" or "total"); bytes as the store counts them (stored body and headers).
 void count_unverified_dropped(const std::string& reason, std::int64_t rows, std::int64_t bytes);
+
+// mlgate_webhook_group_commits_total and ..._group_committed_deliveries_total: one group commit of
+// accepted deliveries (server/services/accept_group.h) and how many it stored.
+void count_accept_group(std::size_t deliveries);
+
+// mlgate_planner_bursts_total and mlgate_planner_burst_deliveries_total: one planner transaction
+// over the pending deliveries of a repository, and how many it planned.
+void count_planner_burst(std::size_t deliveries);
 
 // mlgate_gate_decisions_total{environment, decision}: one per decision computed.
 void count_gate_decision(const std::string& environment, const std::string& decision);

@@ -117,36 +117,7 @@ struct DeliveryRecorder {
   }
 };
 
-// What accepting a delivery did: its row when it is the first with its delivery id for the
-// repository, else the row recording the duplicate and the accepted delivery it repeats.
-struct AcceptResult {
-  std::optional<std::int64_t> id;
-  std::optional<store::AcceptedRef> original;
-  std::int64_t duplicate_row = 0;
-};
-
-// Accepts once per (repo, delivery id).
-AcceptResult accept_once(store::Database& db, const store::NewDelivery& row, std::int64_t repo_id) {
-  return db.with([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    AcceptResult res;
-    res.id = store::insert_accepted_once(tx, row);
-    if (!res.id) {
-      res.original = store::find_accepted(tx, repo_id, row.delivery_id);
-      store::NewDelivery dup = row;
-      dup.verdict = Verdict::duplicate;
-      dup.http_status = 200;
-      dup.plan_state = core::PlanState::none;
-      dup.reason = res.original ? "redelivery of delivery " + std::to_string(res.original->id)
-                                : "redelivery";
-      res.duplicate_row = store::insert_delivery(tx, dup);
-    }
-    tx.commit();
-    return res;
-  });
-}
-
-IntakeAnswer duplicate_answer(const AcceptResult& result, const std::string& forge_name,
+IntakeAnswer duplicate_answer(const store::AcceptOutcome& result, const std::string& forge_name,
                               const std::string& name, const std::string& delivery_id) {
   nlohmann::json body = {{"status", core::to_string(Verdict::duplicate)},
                          {"delivery", result.duplicate_row}};
@@ -191,7 +162,7 @@ std::map<std::string, std::string> storable_headers(const webhooks::Headers& hea
 
 Intake::Intake(store::Database& db, Spool& spool, Planner* planner,
                store::UnverifiedBound unverified)
-    : db_(db), spool_(spool), planner_(planner), unverified_(unverified) {}
+    : db_(db), spool_(spool), planner_(planner), unverified_(unverified), accept_group_(db) {}
 
 IntakeAnswer Intake::receive(const IntakeRequest& request) {
   try {
@@ -253,8 +224,9 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
                               : "payload names no repository";
     return recorder.reject(400, Verdict::invalid, "bad_payload", message);
   }
+  // One statement, no BEGIN/COMMIT around it: a round trip instead of three per delivery.
   auto repo = db_.with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
+    pqxx::nontransaction tx(c);
     return store::find_repo(tx, forge_name, name);
   });
   if (!repo)
@@ -291,7 +263,9 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   row.http_status = 202;
   row.plan_state = core::PlanState::pending;
   row.answered_ms = elapsed_ms(request.started);
-  const AcceptResult result = accept_once(db_, row, repo->id);
+  // Committed with the deliveries of other senders that arrive meanwhile (accept_group.h); the 202
+  // goes out only after that commit.
+  const store::AcceptOutcome result = accept_group_.accept(row);
   const Verdict verdict = result.id ? Verdict::accepted : Verdict::duplicate;
   count_webhook_delivery(forge_name, std::string(core::to_string(verdict)));
   if (!result.id) return duplicate_answer(result, forge_name, name, row.delivery_id);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "server/services/accept_group.h"
 #include "server/services/planner.h"
 #include "server/services/spool.h"
 #include "store/database.h"
@@ -43,6 +44,9 @@ class Intake {
   // 202) unless a cached secret proves its signature wrong (401).
   IntakeAnswer receive(const IntakeRequest& request);
 
+  // What group commits of accepted deliveries did so far.
+  AcceptGroupStats accept_group_stats() const { return accept_group_.stats(); }
+
   // Drains the spool into the database (exactly once); returns how many were taken.
   size_t drain_spool();
 
@@ -59,6 +63,7 @@ class Intake {
   Spool& spool_;
   Planner* planner_;
   store::UnverifiedBound unverified_;
+  AcceptGroup accept_group_;
   // forge/name -> webhook secret, from the last successful lookups: lets a delivery be verified
   // while PostgreSQL is down.
   std::mutex cache_mu_;

@@ -1,10 +1,12 @@
 #include "server/services/planner.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/fork_policy.h"
 #include "core/tier_selection.h"
 #include "server/http/json_log.h"
+#include "server/http/metrics.h"
 #include "server/services/protection_rules.h"
 #include "server/services/repo_remote.h"
 #include "store/deliveries.h"
@@ -151,7 +153,7 @@ void Planner::stop() {
 void Planner::enqueue(std::int64_t id) {
   {
     std::lock_guard lock(mu_);
-    if (std::find(queue_.begin(), queue_.end(), id) != queue_.end()) return;
+    if (!queued_.insert(id).second) return;
     queue_.push_back(id);
     // Every idle worker looks; the first takes it (a busy one looks again when it is done).
     for (auto& w : workers_) w->wake();
@@ -171,6 +173,20 @@ void Planner::wait_idle() {
   idle_cv_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
 }
 
+namespace {
+
+void log_outcome(std::int64_t id, const PlanOutcome& outcome) {
+  if (!outcome.state) return;
+  log_event(spdlog::level::info, "delivery planned",
+            {{"delivery", id},
+             {"state", core::to_string(*outcome.state)},
+             {"note", outcome.note},
+             {"pipeline",
+              outcome.pipeline_id ? nlohmann::json(*outcome.pipeline_id) : nlohmann::json()}});
+}
+
+}  // namespace
+
 std::chrono::milliseconds Planner::work() {
   std::int64_t id;
   {
@@ -178,31 +194,45 @@ std::chrono::milliseconds Planner::work() {
     if (queue_.empty()) return util::PeriodicWorker::kUntilWoken;
     id = queue_.front();
     queue_.pop_front();
+    queued_.erase(id);
     ++busy_;
   }
-  {
+  try {
+    const auto planned = plan_burst(id);
+    for (const auto& [delivery, outcome] : planned) log_outcome(delivery, outcome);
+    forget(planned);
+    // A burst holds the oldest deliveries of the repository, up to burst_max: this one may not be
+    // among them yet (a burst that took nothing means someone else holds or planned it).
+    const bool took_it = std::any_of(planned.begin(), planned.end(),
+                                     [&](const auto& entry) { return entry.first == id; });
+    if (!planned.empty() && !took_it) enqueue(id);
+  } catch (const std::exception& burst_error) {
+    // One delivery of the burst failed the shared transaction: plan this one alone, so that one
+    // bad delivery cannot hold the others back (they are planned alone as their turn comes).
+    log_event(spdlog::level::warn, "planning a burst failed; planning the delivery alone",
+              {{"delivery", id}, {"error", burst_error.what()}});
     try {
-      auto outcome = plan(id);
-      if (outcome.state) {
-        log_event(spdlog::level::info, "delivery planned",
-                  {{"delivery", id},
-                   {"state", core::to_string(*outcome.state)},
-                   {"note", outcome.note},
-                   {"pipeline", outcome.pipeline_id ? nlohmann::json(*outcome.pipeline_id)
-                                                    : nlohmann::json()}});
-      }
+      log_outcome(id, plan(id));
     } catch (const std::exception& e) {
       // The delivery stays pending; the periodic sweep retries it.
       log_event(spdlog::level::err, "planning failed; will retry",
                 {{"delivery", id}, {"error", e.what()}});
     }
-    {
-      std::lock_guard lock(mu_);
-      --busy_;
-    }
-    idle_cv_.notify_all();
   }
+  {
+    std::lock_guard lock(mu_);
+    --busy_;
+  }
+  idle_cv_.notify_all();
   return std::chrono::milliseconds::zero();  // the queue may hold more
+}
+
+void Planner::forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& planned) {
+  std::lock_guard lock(mu_);
+  bool any = false;
+  for (const auto& entry : planned) any = queued_.erase(entry.first) > 0 || any;
+  if (!any) return;
+  std::erase_if(queue_, [&](std::int64_t queued) { return !queued_.contains(queued); });
 }
 
 PlanOutcome Planner::plan(std::int64_t id) {
@@ -211,76 +241,112 @@ PlanOutcome Planner::plan(std::int64_t id) {
     auto pending = store::lock_pending_delivery(tx, id);
     if (!pending) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
     auto repo = store::find_repo_by_id(tx, pending->repo_id);
-    if (!repo) {
-      finish_delivery(tx, id, core::PlanState::failed, "repository no longer registered");
-      tx.commit();
-      return {PlanState::failed, std::nullopt, "repository no longer registered"};
-    }
-    const auto normalised = normalise_delivery(*pending);
-    if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
-      finish_delivery(tx, id, core::PlanState::failed, err->message);
-      tx.commit();
-      return {PlanState::failed, std::nullopt, err->message};
-    }
-    const auto& event = std::get<webhooks::Event>(normalised);
-
-    switch (event.kind) {
-      case EventKind::pull_request_close: {
-        int n =
-            event.pr_number ? store::cancel_pull_request_jobs(tx, repo->id, *event.pr_number) : 0;
-        std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
-        finish_delivery(tx, id, core::PlanState::planned, note);
-        tx.commit();
-        return {PlanState::planned, std::nullopt, note};
-      }
-      case EventKind::push:
-      case EventKind::tag:
-      case EventKind::pull_request_open:
-      case EventKind::pull_request_update:
-        break;
-      case EventKind::deployment_protection_rule: {
-        auto intake = record_protection_rule(tx, *repo, event, id);
-        finish_delivery(tx, id,
-                        intake.recorded ? core::PlanState::planned : core::PlanState::failed,
-                        intake.note);
-        tx.commit();
-        return {intake.recorded ? PlanState::planned : PlanState::failed, std::nullopt,
-                intake.note};
-      }
-      default: {
-        std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
-        finish_delivery(tx, id, core::PlanState::planned, note);
-        tx.commit();
-        return {PlanState::planned, std::nullopt, note};
-      }
-    }
-
-    const CommitRequest request = commit_request(id, event, *repo);
-    if (auto ignored = ignored_fork(*repo, request)) {
-      finish_delivery(tx, id, core::PlanState::planned, *ignored);
-      tx.commit();
-      return {PlanState::planned, std::nullopt, *ignored};
-    }
-
-    vcs::RepoRemote remote = repo_remote(*repo);
-    if (event.pr_number) {
-      remote.fetch_ref = event.ref;  // refs/pull/N/head or refs/merge-requests/N/head
-      if (event.from_fork) remote.fetch_url_override = event.head_clone_url;
-    }
-    const CommitPlan plan = plan_commit(mirrors_, remote, repo->id, request, options_);
-    if (plan.problem == PlanProblem::nothing_to_run) {
-      finish_delivery(tx, id, core::PlanState::planned, plan.message);
-      tx.commit();
-      return {PlanState::planned, std::nullopt, plan.message};
-    }
-    const StoredPlan stored = store_plan(tx, plan);
-    const bool failed = plan.problem != PlanProblem::none;
-    const std::string note = planned_note(plan, stored);
-    finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
-                    failed ? note : "");
+    CommitConfigs configs;
+    auto outcome = plan_pending(tx, id, *pending, repo, configs);
     tx.commit();
-    return {failed ? PlanState::failed : PlanState::planned, stored.pipeline_id, note};
+    return outcome;
   });
+}
+
+std::vector<std::pair<std::int64_t, PlanOutcome>> Planner::plan_burst(std::int64_t id) {
+  return db_.with([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    std::vector<std::pair<std::int64_t, PlanOutcome>> out;
+    const auto repo_id = store::pending_delivery_repo(tx, id);
+    if (!repo_id) return out;
+    // Every pending delivery of the repository no other planner holds, oldest first: planned in
+    // order, in this one transaction, each config read once per commit (and the mirror fetched at
+    // most once for the lot: one fetch brings every branch and tag).
+    const auto claimed = store::lock_pending_of_repo(tx, *repo_id, options_.burst_max);
+    if (claimed.empty()) return out;
+    const auto repo = store::find_repo_by_id(tx, *repo_id);
+    CommitConfigs configs;
+    for (const auto& [delivery, pending] : claimed)
+      out.emplace_back(delivery, plan_pending(tx, delivery, pending, repo, configs));
+    tx.commit();
+    bursts_.fetch_add(1);
+    burst_deliveries_.fetch_add(out.size());
+    count_planner_burst(out.size());
+    return out;
+  });
+}
+
+PlannerStats Planner::stats() const {
+  return {bursts_.load(), burst_deliveries_.load()};
+}
+
+PlanOutcome Planner::plan_pending(pqxx::work& tx, std::int64_t id,
+                                  const store::PendingDelivery& pending,
+                                  const std::optional<store::RepoRow>& repo,
+                                  CommitConfigs& configs) {
+  if (!repo) {
+    finish_delivery(tx, id, core::PlanState::failed, "repository no longer registered");
+    return {PlanState::failed, std::nullopt, "repository no longer registered"};
+  }
+  const auto normalised = normalise_delivery(pending);
+  if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
+    finish_delivery(tx, id, core::PlanState::failed, err->message);
+    return {PlanState::failed, std::nullopt, err->message};
+  }
+  const auto& event = std::get<webhooks::Event>(normalised);
+  switch (event.kind) {
+    case EventKind::pull_request_close: {
+      int n = event.pr_number ? store::cancel_pull_request_jobs(tx, repo->id, *event.pr_number) : 0;
+      std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
+      finish_delivery(tx, id, core::PlanState::planned, note);
+      return {PlanState::planned, std::nullopt, note};
+    }
+    case EventKind::push:
+    case EventKind::tag:
+    case EventKind::pull_request_open:
+    case EventKind::pull_request_update:
+      return plan_commit_event(tx, id, event, *repo, configs);
+    case EventKind::deployment_protection_rule: {
+      auto intake = record_protection_rule(tx, *repo, event, id);
+      const auto state = intake.recorded ? PlanState::planned : PlanState::failed;
+      finish_delivery(tx, id, state, intake.note);
+      return {state, std::nullopt, intake.note};
+    }
+    default: {
+      std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
+      finish_delivery(tx, id, core::PlanState::planned, note);
+      return {PlanState::planned, std::nullopt, note};
+    }
+  }
+}
+
+PlanOutcome Planner::plan_commit_event(pqxx::work& tx, std::int64_t id,
+                                       const webhooks::Event& event, const store::RepoRow& repo,
+                                       CommitConfigs& configs) {
+  const CommitRequest request = commit_request(id, event, repo);
+  if (auto ignored = ignored_fork(repo, request)) {
+    finish_delivery(tx, id, core::PlanState::planned, *ignored);
+    return {PlanState::planned, std::nullopt, *ignored};
+  }
+  vcs::RepoRemote remote = repo_remote(repo);
+  if (event.pr_number) {
+    remote.fetch_ref = event.ref;  // refs/pull/N/head or refs/merge-requests/N/head
+    if (event.from_fork) remote.fetch_url_override = event.head_clone_url;
+  }
+  const bool with_info = request.commit_message.empty() || request.author.empty();
+  const std::string key = remote.key + '\n' + remote.fetch_ref + '\n' + remote.fetch_url_override +
+                          '\n' + request.sha + (with_info ? "\ni" : "");
+  auto cached = configs.find(key);
+  if (cached == configs.end())
+    cached =
+        configs.emplace(key, read_commit_config(mirrors_, remote, request.sha, options_, with_info))
+            .first;
+  const CommitPlan plan = plan_from_config(repo.id, request, cached->second, options_);
+  if (plan.problem == PlanProblem::nothing_to_run) {
+    finish_delivery(tx, id, core::PlanState::planned, plan.message);
+    return {PlanState::planned, std::nullopt, plan.message};
+  }
+  const StoredPlan stored = store_plan(tx, plan);
+  const bool failed = plan.problem != PlanProblem::none;
+  const std::string note = planned_note(plan, stored);
+  finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
+                  failed ? note : "");
+  return {failed ? PlanState::failed : PlanState::planned, stored.pipeline_id, note};
 }
 
 CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,

@@ -5,21 +5,28 @@
 // start; the row lock taken while planning keeps two replicas from planning it twice.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "core/config.h"
 #include "core/states.h"
 #include "store/database.h"
+#include "store/deliveries.h"
 #include "store/pipelines.h"
+#include "store/repos.h"
 #include "util/periodic_worker.h"
 #include "vcs/mirror.h"
+#include "webhooks/event.h"
 
 namespace mlgate::server {
 
@@ -31,6 +38,8 @@ struct PlannerOptions {
   // What a tier may ask for (resources, images, networks); a config that asks for more is invalid.
   core::JobCeilings job_ceilings;
   std::string config_path = ".mlgate.yml";
+  // Pending deliveries of one repository a worker plans together, at most (one transaction).
+  int burst_max = 500;
 };
 
 // What a pipeline is planned for: one commit, the event that asks for it, and which tiers run.
@@ -119,6 +128,12 @@ struct PlanOutcome {
   std::string note;
 };
 
+// What the planner's bursts did since the start (tests, the bench).
+struct PlannerStats {
+  std::uint64_t bursts = 0;      // transactions that planned pending deliveries of one repository
+  std::uint64_t deliveries = 0;  // deliveries those planned
+};
+
 class Planner {
  public:
   Planner(store::Database& db, vcs::MirrorCache& mirrors, PlannerOptions options = {});
@@ -134,6 +149,12 @@ class Planner {
   void enqueue_pending();
   // Plans one delivery now, on the calling thread.
   PlanOutcome plan(std::int64_t delivery_row_id);
+  // Plans, on the calling thread and in one transaction, every pending delivery of the repository
+  // of `delivery_row_id` that no other planner holds (up to burst_max), oldest first: a burst of
+  // pushes costs one mirror fetch and one commit. Empty when that delivery is no longer pending.
+  // Throws (nothing planned) when one of them fails the transaction.
+  std::vector<std::pair<std::int64_t, PlanOutcome>> plan_burst(std::int64_t delivery_row_id);
+  PlannerStats stats() const;
   // Blocks until the queue is empty and no worker is busy (tests, drain).
   void wait_idle();
 
@@ -141,6 +162,16 @@ class Planner {
   // A worker's tick: plans the next queued delivery; when the queue is empty, waits for
   // enqueue().
   std::chrono::milliseconds work();
+  // Drops planned deliveries from the queue.
+  void forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& planned);
+
+  // Configs read in one transaction, by mirror, fetch and commit.
+  using CommitConfigs = std::map<std::string, CommitConfig>;
+  // Plans a delivery locked in `tx` (no commit).
+  PlanOutcome plan_pending(pqxx::work& tx, std::int64_t id, const store::PendingDelivery& pending,
+                           const std::optional<store::RepoRow>& repo, CommitConfigs& configs);
+  PlanOutcome plan_commit_event(pqxx::work& tx, std::int64_t id, const webhooks::Event& event,
+                                const store::RepoRow& repo, CommitConfigs& configs);
 
   store::Database& db_;
   vcs::MirrorCache& mirrors_;
@@ -148,6 +179,9 @@ class Planner {
   std::mutex mu_;
   std::condition_variable idle_cv_;
   std::deque<std::int64_t> queue_;
+  std::unordered_set<std::int64_t> queued_;  // what queue_ holds
+  std::atomic<std::uint64_t> bursts_{0};
+  std::atomic<std::uint64_t> burst_deliveries_{0};
   int busy_ = 0;
   std::vector<std::unique_ptr<util::PeriodicWorker>> workers_;
 };

@@ -117,3 +117,53 @@ TEST_F(DeliveriesStoreTest, TheSchemaKeepsTheBodyColumnsTrue) {
 
 }  // namespace
 }  // namespace mlgate
+
+namespace mlgate {
+namespace {
+
+// A group commit (store::accept_deliveries): every row of the group in one transaction, each
+// delivery id accepted once per repository, whether its twin is in the table or earlier in the
+// same group; the repeats are stored as duplicates of the accepted row.
+TEST_F(DeliveriesStoreTest, AGroupAcceptsEachDeliveryIdOnceInTheTableAndInsideTheGroup) {
+  auto accepted_row = [&](const std::string& delivery_id) {
+    auto d = row(repo_, 10, true);
+    d.delivery_id = delivery_id;
+    d.plan_state = core::PlanState::pending;
+    return d;
+  };
+  const auto earlier = tx([&](pqxx::work& t) {
+    return store::insert_accepted_once(t, accepted_row("g-earlier")).value();
+  });
+  const std::vector<store::NewDelivery> rows = {accepted_row("g-1"), accepted_row("g-2"),
+                                                accepted_row("g-1"), accepted_row("g-earlier"),
+                                                accepted_row("g-3")};
+  std::vector<const store::NewDelivery*> group;
+  for (const auto& r : rows) group.push_back(&r);
+  const auto out = tx([&](pqxx::work& t) { return store::accept_deliveries(t, group); });
+  ASSERT_EQ(out.size(), rows.size());
+  ASSERT_TRUE(out[0].id && out[1].id && out[4].id);
+  EXPECT_LT(*out[0].id, *out[1].id);  // stored in the order given
+  EXPECT_LT(*out[1].id, *out[4].id);
+  EXPECT_FALSE(out[2].id);
+  ASSERT_TRUE(out[2].original);
+  EXPECT_EQ(out[2].original->id, *out[0].id);  // a twin earlier in the same group
+  EXPECT_GT(out[2].duplicate_row, 0);
+  EXPECT_FALSE(out[3].id);
+  ASSERT_TRUE(out[3].original);
+  EXPECT_EQ(out[3].original->id, earlier);  // a twin already in the table
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE verdict = 'accepted'"), 4);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE verdict = 'duplicate' AND "
+                  "http_status = 200 AND plan_state = 'none'"),
+            2);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE verdict = 'accepted' AND "
+                  "plan_state = 'pending'"),
+            4);
+  // One transaction: the rows of the group share its transaction id.
+  EXPECT_EQ(count("SELECT count(DISTINCT xmin::text) FROM webhook_deliveries WHERE delivery_id "
+                  "LIKE 'g-%' AND delivery_id <> 'g-earlier' OR (delivery_id = 'g-earlier' AND "
+                  "verdict = 'duplicate')"),
+            1);
+}
+
+}  // namespace
+}  // namespace mlgate

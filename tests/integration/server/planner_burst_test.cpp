@@ -1,0 +1,142 @@
+// The planner against real PostgreSQL and a real git repository: a burst of pushes to one
+// repository, accepted before any is planned, is planned in one transaction with one mirror fetch,
+// one pipeline per delivery, each exactly once — also with two planners (two replicas, each its own
+// mirror cache) taking the same deliveries at once.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "server/services/planner.h"
+#include "store/deliveries.h"
+#include "store/repos.h"
+#include "tests/support/git_fixture.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/support/temp_dir.h"
+#include "vcs/mirror.h"
+
+namespace mlgate {
+namespace {
+
+using nlohmann::json;
+
+const char* kConfig =
+    "version: 1\nimage: mlgate/busybox:test\ntiers:\n  functionality:\n"
+    "    run: \"true\"\n";
+
+class PlannerBurstTest : public testing::DbTest {
+ protected:
+  void SetUp() override {
+    DbTest::SetUp();
+    repo_id_ = tx([&](pqxx::work& t) {
+      store::NewRepo r;
+      r.forge = "github";
+      r.full_name = "acme/model";
+      r.clone_url = repo_.file_url();
+      r.webhook_secret = "planner-burst-secret";
+      return store::insert_repo(t, r);
+    });
+  }
+
+  // `n` commits pushed one after the other, each delivery accepted (pending), none planned yet.
+  std::vector<std::int64_t> accept_pushes(int n) {
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < n; ++i) {
+      const std::string sha = repo_.commit({{".mlgate.yml", kConfig}, {"n.txt", std::to_string(i)}},
+                                           "push " + std::to_string(i));
+      json p = json::parse(
+          testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/github/push.json"));
+      p["ref"] = "refs/heads/main";
+      p["after"] = sha;
+      p["head_commit"]["id"] = sha;
+      p["repository"]["full_name"] = "acme/model";
+      store::NewDelivery d;
+      d.repo_id = repo_id_;
+      d.forge = "github";
+      d.delivery_id = "burst-" + std::to_string(i);
+      d.event = "push";
+      d.headers = {{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", d.delivery_id}};
+      d.body = p.dump();
+      d.verified = true;
+      d.plan_state = core::PlanState::pending;
+      ids.push_back(tx([&](pqxx::work& t) { return *store::insert_accepted_once(t, d); }));
+    }
+    return ids;
+  }
+
+  long count(const std::string& sql) {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::nontransaction t(c);
+      return t.exec1(sql)[0].as<long>();
+    });
+  }
+
+  // Every delivery planned, one pipeline each.
+  void expect_each_planned_once(int n) {
+    EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE plan_state = 'planned'"), n);
+    EXPECT_EQ(count("SELECT count(*) FROM pipelines"), n);
+    EXPECT_EQ(count("SELECT count(DISTINCT delivery_id) FROM pipelines"), n);
+  }
+  // The pipelines in the deliveries' order, only the newest one's job still queued (each push
+  // superseded the one before it).
+  void expect_in_order() {
+    EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE state = 'queued'"), 1);
+    EXPECT_EQ(count("SELECT max(p.id) FROM pipelines p JOIN jobs j ON j.pipeline_id = p.id WHERE "
+                    "j.state = 'queued'"),
+              count("SELECT max(id) FROM pipelines"));
+    // The pipelines follow the deliveries' order.
+    EXPECT_EQ(count("SELECT count(*) FROM pipelines a JOIN pipelines b ON a.id < b.id "
+                    "WHERE a.delivery_id > b.delivery_id"),
+              0);
+  }
+
+  testing::TempDir dir_{"mlgate-planner-burst"};
+  testing::GitRepoFixture repo_;
+  std::int64_t repo_id_ = 0;
+};
+
+TEST_F(PlannerBurstTest, ABurstOfPushesToOneRepositoryIsOneFetchAndOneTransaction) {
+  constexpr int kPushes = 40;
+  const auto ids = accept_pushes(kPushes);
+  vcs::MirrorCache mirrors(dir_.path() / "mirrors");
+  server::Planner planner(db(), mirrors);
+  planner.start();
+  for (auto id : ids) planner.enqueue(id);
+  planner.wait_idle();
+  planner.stop();
+  EXPECT_EQ(mirrors.fetch_count(), 1u);
+  EXPECT_EQ(planner.stats().bursts, 1u);
+  EXPECT_EQ(planner.stats().deliveries, static_cast<std::uint64_t>(kPushes));
+  expect_each_planned_once(kPushes);
+  expect_in_order();
+}
+
+TEST_F(PlannerBurstTest, TwoPlannersTakingTheSameBurstPlanEachDeliveryOnce) {
+  constexpr int kPushes = 60;
+  const auto ids = accept_pushes(kPushes);
+  vcs::MirrorCache mirrors_a(dir_.path() / "mirrors-a");
+  vcs::MirrorCache mirrors_b(dir_.path() / "mirrors-b");
+  server::PlannerOptions options;
+  options.burst_max = 7;  // several bursts each, the two planners interleaved
+  server::Planner a(db(), mirrors_a, options);
+  server::Planner b(db(), mirrors_b, options);
+  a.start();
+  b.start();
+  for (auto id : ids) {
+    a.enqueue(id);
+    b.enqueue(id);
+  }
+  a.wait_idle();
+  b.wait_idle();
+  a.stop();
+  b.stop();
+  EXPECT_EQ(a.stats().deliveries + b.stats().deliveries, static_cast<std::uint64_t>(kPushes));
+  EXPECT_LE(mirrors_a.fetch_count(), 1u);
+  EXPECT_LE(mirrors_b.fetch_count(), 1u);
+  expect_each_planned_once(kPushes);
+}
+
+}  // namespace
+}  // namespace mlgate
