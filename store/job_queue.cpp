@@ -124,6 +124,9 @@ constexpr const char* kClaimSql =
     "SELECT id, pipeline_id, attempt, tier, image, command, network, timeout_seconds, resources, "
     "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork FROM info";
 
+constexpr const char* kPlanByIndex = "SELECT set_config('enable_bitmapscan', 'off', true)";
+constexpr const char* kPlanAsUsual = "SELECT set_config('enable_bitmapscan', 'on', true)";
+
 // One statement for the attempt's end: the job (when runner $2 still holds attempt $3), its
 // attempt row and its state change; it answers the pipeline, the state, and whether the pipeline
 // has blocked jobs that may move now. $4 is the state without a results error, $6 the message.
@@ -150,8 +153,15 @@ constexpr const char* kFinishSql =
 std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated) {
+  // The pick must walk jobs_claimable in its order and stop at the first free row. Right after a
+  // burst of new jobs the statistics still say the queue is nearly empty, and the planner then
+  // reads every queued row (bitmap scan, the fork check per row, a sort): 200 ms instead of
+  // 0.4 ms with 12,000 queued. These settings only shape the plan of this statement; they are
+  // put back after it.
+  tx.exec(kPlanByIndex);
   auto r = tx.exec_params(kClaimSql, runner_id, to_pg_array(tiers),
                           static_cast<double>(lease.count()), isolated);
+  tx.exec(kPlanAsUsual);
   if (r.empty()) return std::nullopt;
   const auto& row = r[0];
   ClaimedJob job;

@@ -421,6 +421,21 @@ TEST_F(JobQueueTest, ConcurrentClaimsHandOutEveryJobExactlyOnce) {
             kPipelines);
 }
 
+// The claim shapes its own plan (no bitmap scan of the whole queue) and leaves the caller's
+// transaction planning as before.
+TEST_F(JobQueueTest, AClaimLeavesTheTransactionsPlannerSettingsAsTheyWere) {
+  pipeline({{"functionality", {}}});
+  auto setting = db().with([&](pqxx::connection& c) {
+    pqxx::work t(c);
+    auto job = store::claim_job(t, runner_a_, kAllTiers, 60s);
+    EXPECT_TRUE(job.has_value());
+    auto v = t.exec1("SELECT current_setting('enable_bitmapscan')")[0].as<std::string>();
+    t.commit();
+    return v;
+  });
+  EXPECT_EQ(setting, "on");
+}
+
 TEST_F(JobQueueTest, QueueDepthCountsQueuedJobsPerTier) {
   pipeline({{"functionality", {}}, {"validation", {}}, {"training", {"validation"}}});
   pipeline({{"functionality", {}}});
