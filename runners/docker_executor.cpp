@@ -197,17 +197,22 @@ class ContainerGuard {
   bool armed_ = true;
 };
 
+std::string image_missing_message(const std::string& image) {
+  return "image '" + image +
+         "' is not present on this runner's Docker host (build it with scripts/images or docker "
+         "pull it)";
+}
+
 // Why the job cannot run on this Docker host (docker CLI at `exe`): the image is missing (or the
-// daemon cannot be reached), or a bind-mount source is not a directory.
+// daemon cannot be reached; not asked when `image_known`), or a bind-mount source is not a
+// directory.
 std::optional<std::string> unrunnable_reason(const std::string& exe, const JobSpec& job,
-                                             const RunPaths& paths) {
-  if (!docker_image_present(exe, job.image)) {
+                                             const RunPaths& paths, bool image_known) {
+  if (!image_known && !docker_image_present(exe, job.image)) {
     if (auto why = docker_unavailable_reason(exe)) {
       return "Docker is not available on this runner: " + *why;
     }
-    return "image '" + job.image +
-           "' is not present on this runner's Docker host (build it with scripts/images or docker "
-           "pull it)";
+    return image_missing_message(job.image);
   }
   // docker would create a missing bind-mount source itself, as root: refuse instead.
   for (const auto* dir : {&paths.workspace, &paths.results}) {
@@ -414,13 +419,29 @@ int remove_orphan_containers(const std::string& docker, const std::string& runne
 
 DockerExecutor::DockerExecutor(DockerOptions options) : options_(std::move(options)) {}
 
+bool DockerExecutor::image_known(const std::string& image) {
+  std::lock_guard lock(images_mu_);
+  return images_present_.count(image) != 0;
+}
+
+void DockerExecutor::set_image_known(const std::string& image, bool known) {
+  std::lock_guard lock(images_mu_);
+  if (known) {
+    images_present_.insert(image);
+  } else {
+    images_present_.erase(image);
+  }
+}
+
 RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
   if (!valid_image_reference(job.image)) {
     return error_result("image reference '" + job.image + "' is not valid");
   }
   const std::string exe = resolve_program(options_.docker);
   if (exe.empty()) return error_result("docker CLI '" + options_.docker + "' not found in PATH");
-  if (auto why = unrunnable_reason(exe, job, paths)) return error_result(*why);
+  const bool image_checked = image_known(job.image);
+  if (auto why = unrunnable_reason(exe, job, paths, image_checked)) return error_result(*why);
+  if (!image_checked) set_image_known(job.image, true);
   const std::string name = container_name(options_.runner_key, job);
   std::vector<std::string> argv;
   try {
@@ -456,6 +477,10 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
     if (auto line = docker_error_line(end.tail)) {
       guard.remove();
       guard.disarm();
+      if (line->find("No such image") != std::string::npos) {
+        set_image_known(job.image, false);  // removed since it was checked
+        return error_result(image_missing_message(job.image));
+      }
       return error_result(*line);
     }
   }

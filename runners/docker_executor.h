@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,15 @@ class DockerExecutor : public Executor {
   const DockerOptions& options() const { return options_; }
 
  private:
+  // Images `docker image inspect` found on this Docker host: later jobs of the same image skip the
+  // check (one Docker round trip on the way to the container). An image removed since is caught
+  // by `--pull never` and forgotten.
+  bool image_known(const std::string& image);
+  void set_image_known(const std::string& image, bool known);
+
   DockerOptions options_;
+  std::mutex images_mu_;
+  std::set<std::string> images_present_;
 };
 
 // "mlgate-<runner key>-j<job>-a<attempt>" (the key is "r<id>-<16 hex>", see agent.cpp): unique per

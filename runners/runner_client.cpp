@@ -2,7 +2,10 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <mutex>
 #include <regex>
+#include <utility>
 
 namespace mlgate::runners {
 namespace {
@@ -30,43 +33,115 @@ std::string message_of(const httplib::Result& r) {
   return r->body.substr(0, 300);
 }
 
+}  // namespace
+
+// Idle connections to one server, each with the time it was last used. A connection idle for
+// longer than kIdleMax is closed instead of reused: the server drops a kept-alive connection after
+// its own idle timeout (cpp-httplib's 5 s) and holds one of its workers until then, so closing it a
+// little earlier frees that worker and avoids sending on a socket the server is closing.
+class RunnerClient::Connections {
+ public:
+  static constexpr auto kIdleMax = std::chrono::seconds(4);
+  using Clock = std::chrono::steady_clock;
+
+  explicit Connections(std::string origin) : origin_(std::move(origin)) {}
+
+  // An idle connection (reused = true) or a new one.
+  std::pair<std::unique_ptr<httplib::Client>, bool> take() {
+    std::vector<std::unique_ptr<httplib::Client>> stale;  // closed outside the lock
+    std::unique_lock lock(mu_);
+    const auto now = Clock::now();
+    while (!idle_.empty()) {
+      auto [client, since] = std::move(idle_.back());
+      idle_.pop_back();
+      if (now - since <= kIdleMax) return {std::move(client), true};
+      stale.push_back(std::move(client));
+    }
+    lock.unlock();
+    for (auto& c : stale) c->stop();
+    return {open(), false};
+  }
+
+  std::unique_ptr<httplib::Client> open() const {
+    auto client = std::make_unique<httplib::Client>(origin_);
+    client->set_keep_alive(true);
+    client->set_connection_timeout(5);
+    client->set_write_timeout(60);
+    client->set_tcp_nodelay(true);
+    return client;
+  }
+
+  void give_back(std::unique_ptr<httplib::Client> client) {
+    std::lock_guard lock(mu_);
+    idle_.emplace_back(std::move(client), Clock::now());
+  }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+  std::mutex mu_;
+  std::vector<std::pair<std::unique_ptr<httplib::Client>, Clock::time_point>> idle_;
+};
+
+namespace {
+
+using Connections = RunnerClient::Connections;
+
+// One protocol call on a connection taken from `pool`, given back after an answer. A call that
+// fails on a reused connection (the server closed it while it sat idle) is sent once more on a new
+// one; every call of the protocol may be repeated (docs/runners.md).
 class Call {
  public:
-  Call(const std::string& url, const std::string& token, int read_timeout_seconds = 30)
-      : target_(parse_url(url)), client_(target_.origin) {
-    client_.set_connection_timeout(5);
-    client_.set_read_timeout(read_timeout_seconds);
-    client_.set_write_timeout(60);
-    client_.set_tcp_nodelay(true);
+  Call(Connections& pool, const std::string& base_path, const std::string& token,
+       int read_timeout_seconds = 30)
+      : pool_(pool), base_path_(base_path), read_timeout_(read_timeout_seconds) {
     if (!token.empty()) headers_.emplace("Authorization", "Bearer " + token);
   }
 
   httplib::Result post_json(const std::string& path, const nlohmann::json& body) {
-    return check(
-        client_.Post((target_.base_path + path).c_str(), headers_, body.dump(), "application/json"),
-        path);
+    const std::string text = body.dump();
+    return send(path, [&](httplib::Client& c) {
+      return c.Post((base_path_ + path).c_str(), headers_, text, "application/json");
+    });
   }
   httplib::Result post_bytes(const std::string& path, std::string_view data) {
-    return check(client_.Post((target_.base_path + path).c_str(), headers_, data.data(),
-                              data.size(), "application/octet-stream"),
-                 path);
+    return send(path, [&](httplib::Client& c) {
+      return c.Post((base_path_ + path).c_str(), headers_, data.data(), data.size(),
+                    "application/octet-stream");
+    });
   }
   httplib::Result put_bytes(const std::string& path, const std::string& data,
                             std::uint64_t real_size) {
     auto headers = headers_;
     headers.emplace("X-Mlgate-File-Size", std::to_string(real_size));
-    return check(
-        client_.Put((target_.base_path + path).c_str(), headers, data, "application/octet-stream"),
-        path);
+    return send(path, [&](httplib::Client& c) {
+      return c.Put((base_path_ + path).c_str(), headers, data, "application/octet-stream");
+    });
   }
   httplib::Result get(const std::string& path) {
-    return check(client_.Get((target_.base_path + path).c_str(), headers_), path);
+    return send(path,
+                [&](httplib::Client& c) { return c.Get((base_path_ + path).c_str(), headers_); });
   }
 
  private:
+  template <typename F>
+  httplib::Result send(const std::string& path, F&& request) {
+    auto [client, reused] = pool_.take();
+    client->set_read_timeout(read_timeout_);
+    auto r = request(*client);
+    if (!r && reused) {
+      client = pool_.open();
+      client->set_read_timeout(read_timeout_);
+      r = request(*client);
+    }
+    if (r) pool_.give_back(std::move(client));
+    return check(std::move(r), path);
+  }
+
   httplib::Result check(httplib::Result r, const std::string& path) {
     if (!r) {
-      throw RunnerClientError("cannot reach " + target_.origin + " for " + path + ": " +
+      throw RunnerClientError("cannot reach " + pool_.origin() + " for " + path + ": " +
                               httplib::to_string(r.error()));
     }
     if (r->status == 401 || r->status == 403)
@@ -77,8 +152,9 @@ class Call {
     return r;
   }
 
-  Target target_;
-  httplib::Client client_;
+  Connections& pool_;
+  const std::string& base_path_;
+  int read_timeout_;
   httplib::Headers headers_;
 };
 
@@ -107,13 +183,17 @@ LeaseReply lease_reply(const httplib::Result& r, const std::string& what) {
 
 RunnerClient::RunnerClient(std::string server_url, std::string credential)
     : url_(std::move(server_url)), credential_(std::move(credential)) {
-  parse_url(url_);
+  const Target target = parse_url(url_);
+  base_path_ = target.base_path;
+  connections_ = std::make_shared<Connections>(target.origin);
 }
 
 Registration RunnerClient::register_runner(const std::string& server_url,
                                            const std::string& registration_token,
                                            const RegisterRequest& request) {
-  Call call(server_url, registration_token);
+  const Target target = parse_url(server_url);
+  Connections once(target.origin);
+  Call call(once, target.base_path, registration_token);
   nlohmann::json body = {{"name", request.name},
                          {"capacity", request.capacity},
                          {"executor", request.executor},
@@ -127,7 +207,7 @@ Registration RunnerClient::register_runner(const std::string& server_url,
 
 std::optional<Claim> RunnerClient::request_job(const std::vector<std::string>& tiers,
                                                int wait_seconds) {
-  Call call(url_, credential_, wait_seconds + 15);
+  Call call(*connections_, base_path_, credential_, wait_seconds + 15);
   nlohmann::json body = {{"wait_seconds", wait_seconds}};
   if (!tiers.empty()) body["tiers"] = tiers;
   auto r = call.post_json("/api/v1/runner/jobs/request", body);
@@ -144,20 +224,20 @@ std::optional<Claim> RunnerClient::request_job(const std::vector<std::string>& t
 }
 
 LeaseReply RunnerClient::heartbeat(std::int64_t job, int attempt) {
-  Call call(url_, credential_);
+  Call call(*connections_, base_path_, credential_);
   return lease_reply(call.post_json(job_path(job, "/heartbeat"), {{"attempt", attempt}}),
                      "heartbeat");
 }
 
 LeaseReply RunnerClient::lease(std::int64_t job, int attempt) {
-  Call call(url_, credential_);
+  Call call(*connections_, base_path_, credential_);
   return lease_reply(call.get(job_path(job, "/lease?attempt=" + std::to_string(attempt))),
                      "lease check");
 }
 
 LogReply RunnerClient::append_log(std::int64_t job, int attempt, std::int64_t offset,
                                   std::string_view data) {
-  Call call(url_, credential_);
+  Call call(*connections_, base_path_, credential_);
   auto r = call.post_bytes(job_path(job, "/log?attempt=" + std::to_string(attempt) +
                                              "&offset=" + std::to_string(offset)),
                            data);
@@ -180,7 +260,7 @@ LogReply RunnerClient::append_log(std::int64_t job, int attempt, std::int64_t of
 
 UploadReply RunnerClient::upload_results(std::int64_t job, int attempt, const std::string& file,
                                          const std::string& body, std::uint64_t real_size) {
-  Call call(url_, credential_, 120);
+  Call call(*connections_, base_path_, credential_, 120);
   auto r = call.put_bytes(job_path(job, "/results/" + file + "?attempt=" + std::to_string(attempt)),
                           body, real_size);
   UploadReply out;
@@ -198,7 +278,7 @@ UploadReply RunnerClient::upload_results(std::int64_t job, int attempt, const st
 
 FinishReply RunnerClient::finish(std::int64_t job, int attempt, const std::string& outcome,
                                  int exit_code, const std::string& message, bool log_truncated) {
-  Call call(url_, credential_);
+  Call call(*connections_, base_path_, credential_);
   auto r = call.post_json(job_path(job, "/finish"), {{"attempt", attempt},
                                                      {"outcome", outcome},
                                                      {"exit_code", exit_code},
@@ -210,7 +290,7 @@ FinishReply RunnerClient::finish(std::int64_t job, int attempt, const std::strin
 }
 
 int RunnerClient::reset() {
-  Call call(url_, credential_);
+  Call call(*connections_, base_path_, credential_);
   auto r = call.post_json("/api/v1/runner/reset", nlohmann::json::object());
   if (r->status != 200) unexpected(r, "reset");
   return parse_body(r).value("released", 0);

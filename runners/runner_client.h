@@ -1,10 +1,13 @@
 // The runner side of the runner protocol (docs/runners.md): one call per endpoint, JSON in and
-// out over cpp-httplib. A new connection per call keeps the client safe to use from every job
-// thread at once. Transport failures throw RunnerClientError (callers retry); answers the protocol
+// out over cpp-httplib. Connections are kept alive and reused across calls: each call takes an idle
+// one (or opens one) and gives it back after the answer, so the client is safe to use from every
+// job thread at once and a busy runner does not pay a TCP handshake (and a server worker's start)
+// per call. Transport failures throw RunnerClientError (callers retry); answers the protocol
 // defines (no job, lease lost, log gap, malformed results) come back as values.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -92,9 +95,13 @@ class RunnerClient {
 
   const std::string& server_url() const { return url_; }
 
+  class Connections;  // the idle kept-alive connections (runner_client.cpp)
+
  private:
   std::string url_;
   std::string credential_;
+  std::string base_path_;  // "" or "/prefix" of the server URL
+  std::shared_ptr<Connections> connections_;
 };
 
 }  // namespace mlgate::runners

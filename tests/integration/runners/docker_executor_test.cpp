@@ -392,6 +392,57 @@ esac
   ::unsetenv("MLGATE_FAKE_DOCKER_SLEEP");
 }
 
+// The image check is one Docker round trip on the way to every container: it is made once per
+// image. An image removed after its check is caught by `--pull never`, named as missing, and
+// checked again next time. A fake CLI in front of the real one records the calls.
+TEST_F(DockerExecutorTest, AnImageIsCheckedOnceAndARemovedOneIsNamedAsMissing) {
+  TempDir fake("mlgate-fake-docker");
+  const auto log = fake.path() / "calls.log";
+  const auto cli = fake.path() / "docker";
+  std::string real;
+  util::run_capture({"sh", "-c", "command -v docker"}, real);
+  while (!real.empty() && (real.back() == '\n' || real.back() == ' ')) real.pop_back();
+  ASSERT_FALSE(real.empty());
+  testing::write_file(
+      cli, "#!/bin/sh\necho \"$*\" >> '" + log.string() + "'\nexec '" + real + "' \"$@\"\n");
+  std::filesystem::permissions(cli, std::filesystem::perms::owner_all);
+  const std::string image = "mlgate/busybox:checked-" + std::to_string(getpid());
+  ASSERT_EQ(docker_output({"tag", kImage, image}), "");
+  DockerOptions o = options_;
+  o.docker = cli.string();
+  DockerExecutor executor(o);
+  auto j = job("true");
+  j.image = image;
+  auto inspections = [&] {
+    const std::string calls = testing::read_file(log);
+    int n = 0;
+    for (auto at = calls.find("image inspect"); at != std::string::npos;
+         at = calls.find("image inspect", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  for (int i = 0; i < 2; ++i) {
+    Output out;
+    j.job_id += i;
+    auto result = executor.run(j, paths(), out.hooks());
+    EXPECT_EQ(result.outcome, Outcome::exited) << result.message;
+    EXPECT_EQ(result.exit_code, 0);
+  }
+  EXPECT_EQ(inspections(), 1);
+  docker_output({"rmi", image});
+  for (int i = 0; i < 2; ++i) {
+    Output out;
+    j.job_id += 1;
+    auto result = executor.run(j, paths(), out.hooks());
+    EXPECT_EQ(result.outcome, Outcome::error);
+    EXPECT_NE(result.message.find("'" + image + "' is not present"), std::string::npos)
+        << result.message;
+    EXPECT_FALSE(container_exists(container_name(o.runner_key, j)));
+  }
+  EXPECT_EQ(inspections(), 2);  // the second run after the removal checked again
+}
+
 TEST_F(DockerExecutorTest, RemoveOrphanContainersOnlyTouchesItsRunner) {
   // Two runners whose keys share the id part (two servers' runner 4242): only the key counts.
   const std::string mine = "r4242-mine" + std::to_string(getpid());

@@ -347,7 +347,7 @@ TEST_F(JobQueueTest, APullRequestClaimFetchesThePullRequestRef) {
 
 TEST_F(JobQueueTest, ConcurrentClaimsHandOutEveryJobExactlyOnce) {
   constexpr int kPipelines = 100;  // two jobs each: 200 jobs
-  constexpr int kThreads = 8;
+  constexpr int kThreads = 16;
   std::vector<std::int64_t> all;
   tx([&](pqxx::work& t) {
     for (int i = 0; i < kPipelines; ++i) {
@@ -414,6 +414,35 @@ TEST_F(JobQueueTest, ConcurrentClaimsHandOutEveryJobExactlyOnce) {
     if (runner_of[r[0].as<std::int64_t>()] != r[1].as<std::int64_t>()) ++mismatched;
   }
   EXPECT_EQ(mismatched, 0);
+  // Each job's claim is recorded once, and each pipeline starts running once (its two jobs may be
+  // claimed at the same time), after its first job's claim.
+  EXPECT_EQ(scalar<int>("SELECT count(*) FROM state_changes WHERE job_id IS NOT NULL "
+                        "AND from_state = 'queued' AND to_state = 'running'"),
+            200);
+  EXPECT_EQ(scalar<int>("SELECT count(*) FROM state_changes WHERE job_id IS NULL "
+                        "AND to_state = 'running'"),
+            kPipelines);
+  EXPECT_EQ(scalar<int>("SELECT count(*) FROM pipelines p WHERE p.state = 'running' AND "
+                        "(SELECT min(id) FROM state_changes s WHERE s.pipeline_id = p.id "
+                        "AND s.to_state = 'running' AND s.job_id IS NOT NULL) < "
+                        "(SELECT id FROM state_changes s WHERE s.pipeline_id = p.id "
+                        "AND s.to_state = 'running' AND s.job_id IS NULL)"),
+            kPipelines);
+}
+
+// The claim shapes its own plan (no bitmap scan of the whole queue) and leaves the caller's
+// transaction planning as before.
+TEST_F(JobQueueTest, AClaimLeavesTheTransactionsPlannerSettingsAsTheyWere) {
+  pipeline({{"functionality", {}}});
+  auto setting = db().with([&](pqxx::connection& c) {
+    pqxx::work t(c);
+    auto job = store::claim_job(t, runner_a_, kAllTiers, 60s);
+    EXPECT_TRUE(job.has_value());
+    auto v = t.exec1("SELECT current_setting('enable_bitmapscan')")[0].as<std::string>();
+    t.commit();
+    return v;
+  });
+  EXPECT_EQ(setting, "on");
 }
 
 TEST_F(JobQueueTest, QueueDepthCountsQueuedJobsPerTier) {
@@ -921,6 +950,40 @@ TEST_F(JobQueueTest, AnExpiredLeaseRequeuesTheJobAndTheOldRunnerLosesIt) {
   EXPECT_EQ(read_log(job), "second run\n");
   EXPECT_EQ(text(finish(job, runner_b_, 2, exited(0)).state), "passed");
   EXPECT_EQ(job_state(p.job["validation"]), "queued");
+}
+
+// Results a lost attempt uploaded do not count for the next one: its claim clears them. A first
+// attempt's claim clears nothing (another job's results stay).
+TEST_F(JobQueueTest, ANewAttemptsClaimClearsWhatTheLostAttemptUploaded) {
+  auto p = pipeline({{"functionality", {}}, {"validation", {}}});
+  auto job = p.job["functionality"];
+  auto other = p.job["validation"];
+  auto first = claim(runner_a_);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->job_id, job);
+  for (auto id : {job, other}) {
+    const std::string j = std::to_string(id);
+    exec("INSERT INTO test_cases (job_id, name, status) VALUES (" + j + ", 't', 'passed')");
+    exec("INSERT INTO metrics (job_id, name, value) VALUES (" + j + ", 'accuracy', 0.9)");
+    exec("INSERT INTO predictions (job_id, example_id, label) VALUES (" + j + ", 'e1', 'a')");
+  }
+  auto results_of = [&](std::int64_t id) {
+    const std::string j = std::to_string(id);
+    return scalar<int>("SELECT (SELECT count(*) FROM test_cases WHERE job_id = " + j +
+                       ") + (SELECT count(*) FROM metrics WHERE job_id = " + j +
+                       ") + (SELECT count(*) FROM predictions WHERE job_id = " + j + ")");
+  };
+  ASSERT_TRUE(claim(runner_a_).has_value());  // validation, attempt 1: nothing cleared
+  EXPECT_EQ(results_of(job), 3);
+  EXPECT_EQ(results_of(other), 3);
+  expire_lease_of(job);
+  EXPECT_EQ(expire(), 1);
+  auto again = claim(runner_b_);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->job_id, job);
+  EXPECT_EQ(again->attempt, 2);
+  EXPECT_EQ(results_of(job), 0);
+  EXPECT_EQ(results_of(other), 3);
 }
 
 TEST_F(JobQueueTest, AJobWhoseRunnerIsLostThreeTimesFails) {
