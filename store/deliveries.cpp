@@ -297,6 +297,11 @@ std::optional<std::int64_t> pending_delivery_repo(pqxx::transaction_base& tx, st
   return r[0][0].as<std::int64_t>();
 }
 
+void lock_repo_planning(pqxx::work& tx, std::int64_t repo_id) {
+  // Two-key form: "mlgp" in ASCII, and the repository id.
+  tx.exec_params("SELECT pg_advisory_xact_lock(1835820912, ($1 % 2147483647)::int)", repo_id);
+}
+
 std::vector<std::pair<std::int64_t, PendingDelivery>> lock_pending_of_repo(pqxx::work& tx,
                                                                            std::int64_t repo_id,
                                                                            int limit) {

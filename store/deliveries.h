@@ -145,6 +145,9 @@ struct PendingDelivery {
 std::optional<PendingDelivery> lock_pending_delivery(pqxx::work& tx, std::int64_t id);
 // The repository of a pending delivery; nullopt when it is not pending (or names none).
 std::optional<std::int64_t> pending_delivery_repo(pqxx::transaction_base& tx, std::int64_t id);
+// Waits for the transaction-level lock that lets one planner at a time plan a repository's
+// deliveries (on any replica): its pushes are planned in the order they arrived.
+void lock_repo_planning(pqxx::work& tx, std::int64_t repo_id);
 // Locks up to `limit` pending deliveries of one repository for planning, oldest first, skipping
 // those another planner holds (a burst planned together).
 std::vector<std::pair<std::int64_t, PendingDelivery>> lock_pending_of_repo(pqxx::work& tx,

@@ -238,6 +238,8 @@ void Planner::forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& pl
 PlanOutcome Planner::plan(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
     pqxx::work tx(conn);
+    if (const auto repo_id = store::pending_delivery_repo(tx, id))
+      store::lock_repo_planning(tx, *repo_id);
     auto pending = store::lock_pending_delivery(tx, id);
     if (!pending) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
     auto repo = store::find_repo_by_id(tx, pending->repo_id);
@@ -254,6 +256,10 @@ std::vector<std::pair<std::int64_t, PlanOutcome>> Planner::plan_burst(std::int64
     std::vector<std::pair<std::int64_t, PlanOutcome>> out;
     const auto repo_id = store::pending_delivery_repo(tx, id);
     if (!repo_id) return out;
+    // One planner at a time per repository (a second one waits here, then finds what is left), so
+    // its pushes are planned in their order: a later push supersedes an earlier one, never the
+    // reverse.
+    store::lock_repo_planning(tx, *repo_id);
     // Every pending delivery of the repository no other planner holds, oldest first: planned in
     // order, in this one transaction, each config read once per commit (and the mirror fetched at
     // most once for the lot: one fetch brings every branch and tag).

@@ -271,10 +271,15 @@ TEST_F(Failover, ServeRidesOutAnImmediateStopOfThePrimaryAndLosesNoAcknowledgedD
   // The same process, with its job listener back on the new primary.
   EXPECT_EQ(serve_->process().pid(), serve_pid);
   EXPECT_TRUE(serve_->process().running());
-  EXPECT_TRUE(eventually([&] {
-    return scalar(new_primary,
-                  "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'") == 1;
-  })) << "the job listener did not reconnect";
+  // Both listeners: the job wake-ups and the caches' change feed.
+  for (const char* channel : {"mlgate_jobs", "mlgate_changes"}) {
+    EXPECT_TRUE(eventually([&] {
+      return scalar(new_primary,
+                    std::string("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%") +
+                        channel + "%'") == 1;
+    })) << "the "
+        << channel << " listener did not reconnect";
+  }
   EXPECT_EQ(healthz(), 200);
 
   std::cout << "failover: replica promoted "
@@ -330,6 +335,14 @@ TEST_F(Failover, ADeliveryWhoseCommitIsInDoubtWhenThePrimaryDiesIsSpooledNotRefu
 // when that server is promoted they are replayed there.
 TEST_F(Failover, OnAStandbyServeIsNotReadyAndSpoolsDeliveriesUntilItIsPromoted) {
   testing::TempDir dir("mlgate-standby");
+  // The standby has flushed every migration (synchronous replication) but may not have replayed
+  // them all yet: wait until it shows the whole schema.
+  const int migrations =
+      scalar(primary_->conninfo("mlgate"), "SELECT count(*) FROM schema_migrations");
+  ASSERT_TRUE(eventually([&] {
+    return scalar(replica_->conninfo("mlgate"), "SELECT count(*) FROM schema_migrations") ==
+           migrations;
+  }));
   testing::ServeProcess on_standby(
       {.data_dir = dir.path(), .database_url = replica_->conninfo("mlgate"), .wait_ready = false});
   // (Its reason is not told: checking a token writes its last use, which a standby refuses.)
