@@ -110,7 +110,7 @@ ServerHooks App::hooks() {
   // A write through this replica is seen by its own caches before its answer is written; the
   // database's notification (other replicas) follows in milliseconds.
   h.logger = [changes = changes_.get()](const httplib::Request& req, const httplib::Response& res,
-                                         double ms) {
+                                        double ms) {
     forget_local_write(*changes, req, res);
     log_request(req, res, ms);
   };
