@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <regex>
+#include <string_view>
 
 #include "server/http/body.h"
 #include "server/http/json_log.h"
@@ -29,8 +29,10 @@ void forget_local_write(ChangeFeed& changes, const httplib::Request& req,
   if (req.method == "GET" || req.method == "HEAD" || req.path.rfind("/webhooks/", 0) == 0) return;
   if (res.status >= 400) return;  // refused or failed: rolled back
   if (res.status == 204 && req.path == "/api/v1/runner/jobs/request") return;  // no job claimed
-  static const std::regex frequent(R"(/api/v1/runner/jobs/[0-9]+/(heartbeat|log))");
-  if (std::regex_match(req.path, frequent)) return;
+  const std::string_view path = req.path;
+  if (path.starts_with("/api/v1/runner/jobs/") &&
+      (path.ends_with("/heartbeat") || path.ends_with("/log")))
+    return;
   for (const char* topic : {"gate:*", "tokens", "repos"}) changes.changed(topic);
 }
 

@@ -27,6 +27,11 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
+std::string strip_newlines(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
 void write_file(const std::filesystem::path& p, const std::string& content) {
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary | std::ios::trunc);

@@ -22,5 +22,7 @@ class TempDir {
 // Reads a whole file; throws when it cannot.
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
+// `s` without its trailing newlines (a token file's content).
+std::string strip_newlines(std::string s);
 
 }  // namespace mlgate::testing

@@ -25,6 +25,7 @@
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_node.h"
+#include "tests/support/push_fixture.h"
 #include "tests/support/temp_dir.h"
 #include "util/hash.h"
 
@@ -52,23 +53,6 @@ const std::vector<std::string> kPrimarySettings = {"synchronous_standby_names=no
 
 double seconds_since(steady_clock::time_point t) {
   return std::chrono::duration<double>(steady_clock::now() - t).count();
-}
-
-std::string strip(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-std::string push_body(const std::string& sha) {
-  json p = json::parse(
-      testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/github/push.json"));
-  p["ref"] = "refs/heads/main";
-  p["after"] = sha;
-  p["head_commit"]["id"] = sha;
-  p["repository"]["full_name"] = "acme/model";
-  p["repository"]["name"] = "model";
-  p["repository"]["default_branch"] = "main";
-  return p.dump();
 }
 
 // What the senders saw, over all attempts.
@@ -146,7 +130,7 @@ class Failover : public ::testing::Test {
     sha_ = repo_.commit({{".mlgate.yml", kConfig}}, "model");
     serve_ = std::make_unique<testing::ServeProcess>(
         testing::ServeProcessOptions{.data_dir = dir_.path(), .database_url = url_});
-    admin_ = strip(testing::read_file(dir_.path() / "admin-token"));
+    admin_ = testing::strip_newlines(testing::read_file(dir_.path() / "admin-token"));
     json reg = {{"forge", "github"},
                 {"name", "acme/model"},
                 {"clone_url", repo_.file_url()},
@@ -235,7 +219,7 @@ void expect_each_acknowledged_once_and_planned(const std::string& conninfo,
 
 TEST_F(Failover, ServeRidesOutAnImmediateStopOfThePrimaryAndLosesNoAcknowledgedDelivery) {
   const pid_t serve_pid = serve_->process().pid();
-  Load load(serve_->host_port(), push_body(sha_));
+  Load load(serve_->host_port(), testing::github_push_body(sha_));
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_GT(load.tally.count("202 accepted"), 0) << "nothing accepted before the failover";
 
@@ -299,7 +283,7 @@ TEST_F(Failover, ADeliveryWhoseCommitIsInDoubtWhenThePrimaryDiesIsSpooledNotRefu
   const int walreceiver = scalar(replica_->conninfo(), "SELECT pid FROM pg_stat_wal_receiver");
   ASSERT_GT(walreceiver, 0);
   ::kill(walreceiver, SIGSTOP);
-  const std::string body = push_body(sha_);
+  const std::string body = testing::github_push_body(sha_);
   testing::HttpResult answer;
   std::thread sender([&] {
     answer = http_post(serve_->host_port(), "/webhooks/github", body, "application/json",
@@ -351,7 +335,7 @@ TEST_F(Failover, OnAStandbyServeIsNotReadyAndSpoolsDeliveriesUntilItIsPromoted) 
     pqxx::connection c(replica_->conninfo("mlgate"));
     EXPECT_NE(store::read_only_reason(c).find("standby"), std::string::npos);
   }
-  const std::string body = push_body(sha_);
+  const std::string body = testing::github_push_body(sha_);
   auto r = http_post(on_standby.host_port(), "/webhooks/github", body, "application/json",
                      {{"X-GitHub-Event", "push"},
                       {"X-GitHub-Delivery", "on-standby-1"},
@@ -387,7 +371,7 @@ TEST_F(AsynchronousFailover, ADeliveryAnsweredBeforeTheReplicaHadItIsLost) {
   const int walsender = scalar(primary_->conninfo(), "SELECT pid FROM pg_stat_replication");
   ASSERT_GT(walsender, 0);
   ::kill(walsender, SIGSTOP);
-  const std::string body = push_body(sha_);
+  const std::string body = testing::github_push_body(sha_);
   auto r = http_post(serve_->host_port(), "/webhooks/github", body, "application/json",
                      {{"X-GitHub-Event", "push"},
                       {"X-GitHub-Delivery", "async-1"},

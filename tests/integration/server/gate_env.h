@@ -29,11 +29,6 @@ namespace mlgate::testing {
 inline const std::string kGateEnvSecret = "gate-api-test-secret";
 using HeaderPairs = std::vector<std::pair<std::string, std::string>>;
 
-inline std::string strip_newlines(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 // A repo config for the gate tests: both tiers required by production; functionality writes the
 // metrics (results.sh, see gate_results_script), validation runs `validate.sh`.
 inline const char* const kGateTestConfig = R"(version: 1

@@ -17,6 +17,7 @@
 #include "tests/support/git_fixture.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
+#include "tests/support/push_fixture.h"
 #include "tests/support/temp_dir.h"
 #include "util/hash.h"
 
@@ -26,23 +27,6 @@ namespace {
 using nlohmann::json;
 
 const std::string kSecret = "group-commit-secret";
-
-std::string strip(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-std::string push_body(const std::string& sha) {
-  json p = json::parse(
-      testing::read_file(std::string(MLGATE_SHARED_FIXTURES) + "/webhooks/github/push.json"));
-  p["ref"] = "refs/heads/main";
-  p["after"] = sha;
-  p["head_commit"]["id"] = sha;
-  p["repository"]["full_name"] = "acme/model";
-  p["repository"]["name"] = "model";
-  p["repository"]["default_branch"] = "main";
-  return p.dump();
-}
 
 double sample(const std::string& text, const std::string& series) {
   std::istringstream in(text);
@@ -67,7 +51,7 @@ TEST(GroupCommit, ConcurrentDeliveriesAreAckedOnceEachAndEveryAckedRowSurvivesAS
                                       "c1");
   testing::TempDir dir("mlgate-group");
   testing::ServeProcess serve({.data_dir = dir.path(), .database_url = conninfo});
-  const std::string admin = strip(testing::read_file(dir.path() / "admin-token"));
+  const std::string admin = testing::strip_newlines(testing::read_file(dir.path() / "admin-token"));
   const std::vector<std::pair<std::string, std::string>> auth = {
       {"Authorization", "Bearer " + admin}};
   json reg = {{"forge", "github"},
@@ -78,7 +62,7 @@ TEST(GroupCommit, ConcurrentDeliveriesAreAckedOnceEachAndEveryAckedRowSurvivesAS
       testing::http_post(serve.host_port(), "/api/v1/repos", reg.dump(), "application/json", auth)
           .status,
       201);
-  const std::string body = push_body(sha);
+  const std::string body = testing::github_push_body(sha);
   const std::string signature = "sha256=" + util::hmac_sha256_hex(kSecret, body);
 
   // 32 senders at once, 8 deliveries each; delivery "twin-<k>" is sent by two senders at the same
