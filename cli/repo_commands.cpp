@@ -22,6 +22,35 @@ std::string str(const nlohmann::json& j, const char* key) {
   return json_text(j, key, "-");
 }
 
+// mlgate repo notify --name R [--notify-url U]...: replaces the repository's notification targets.
+void add_repo_notify_command(CLI::App* repo, int& exit_code) {
+  struct NotifyOptions {
+    ClientOptions client;
+    std::string name;
+    std::vector<std::string> urls;
+  };
+  auto o = std::make_shared<NotifyOptions>();
+  auto* cmd = repo->add_subcommand(
+      "notify", "Set where a repository's events are POSTed; no --notify-url clears (admin token)");
+  add_client_options(cmd, o->client);
+  cmd->add_option("--name", o->name, "owner/name")->required();
+  cmd->add_option("--notify-url", o->urls, "A notification target (repeatable)");
+  cmd->callback([o, &exit_code] {
+    exit_code = run_client([&] {
+      nlohmann::json body = {{"notify_urls", o->urls}};
+      auto r = api_request(o->client, "POST", "/api/v1/repos/" + o->name + "/notify-urls", &body);
+      if (o->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+        return;
+      }
+      std::cout << str(r.body, "name") << ": " << r.body["notify_targets"].size()
+                << " notification target(s)";
+      for (const auto& t : r.body["notify_targets"]) std::cout << " " << t.get<std::string>();
+      std::cout << "\n";
+    });
+  });
+}
+
 }  // namespace
 
 void add_repo_commands(CLI::App& app, int& exit_code) {
@@ -32,6 +61,7 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
     ClientOptions client;
     std::string forge, name, clone_url, secret_file, token_file, default_branch, api_base_url;
     std::string fork_pull_requests;
+    std::vector<std::string> notify_urls;
   };
   auto add = std::make_shared<AddOptions>();
   auto* add_cmd = repo->add_subcommand("add", "Register a repository (admin token)");
@@ -54,6 +84,9 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
                    "token approves), run (at once), ignore (never planned); always without "
                    "network or forge token, never deployable")
       ->check(CLI::IsMember({"approve", "run", "ignore"}));
+  add_cmd->add_option("--notify-url", add->notify_urls,
+                      "Where this repository's events are POSTed (docs/notifications.md); "
+                      "repeatable");
   add_cmd->callback([add, &exit_code] {
     exit_code = run_client([&] {
       nlohmann::json body = {{"forge", add->forge},
@@ -64,6 +97,7 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
       if (!add->default_branch.empty()) body["default_branch"] = add->default_branch;
       if (!add->api_base_url.empty()) body["api_base_url"] = add->api_base_url;
       if (!add->fork_pull_requests.empty()) body["fork_pull_requests"] = add->fork_pull_requests;
+      if (!add->notify_urls.empty()) body["notify_urls"] = add->notify_urls;
       auto r = api_request(add->client, "POST", "/api/v1/repos", &body);
       if (add->client.json) {
         std::cout << r.body.dump(2) << "\n";
@@ -74,6 +108,8 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
       }
     });
   });
+
+  add_repo_notify_command(repo, exit_code);
 
   auto list = std::make_shared<ClientOptions>();
   auto* list_cmd = repo->add_subcommand("list", "List registered repositories");

@@ -5,6 +5,8 @@
 #include "cli/commands.h"
 #include "server/http/json_log.h"
 #include "server/serve.h"
+#include "server/services/notifications.h"
+#include "util/secret_file.h"
 
 namespace mlgate::cli {
 
@@ -186,6 +188,19 @@ void add_forge_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
                   "Attempts before a forge request is given up")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
+  cmd->add_option("--notify-url", opts->app.forge.notify_urls,
+                  "Where events are POSTed as JSON (docs/notifications.md); repeatable")
+      ->check([](const std::string& url) { return server::notify_url_problem(url); });
+  cmd->add_option_function<std::string>(
+      "--notify-secret-file",
+      [opts](const std::string& path) {
+        auto secret = util::read_secret_line(path);
+        if (!secret || secret->size() < 16)
+          throw CLI::ValidationError("--notify-secret-file",
+                                     "cannot read a secret of at least 16 characters from " + path);
+        opts->app.forge.notify_secret = *secret;
+      },
+      "File holding the secret notifications are signed with (X-Mlgate-Signature-256)");
 }
 
 // Runs the server until SIGINT or SIGTERM.

@@ -137,7 +137,8 @@ void App::register_routes() {
   register_runner_routes(http, {db, auth, *wakeup_, config_.runners});
   register_job_routes(http, {db, auth});
   register_runner_admin_routes(http, {db, auth});
-  register_gate_routes(http, {db, auth, *gate_});
+  register_gate_routes(http,
+                       {db, auth, *gate_, config_.forge.notify_urls, config_.forge.public_url});
   register_trigger_routes(http, {db, auth, *mirrors_, config_.planner});
   register_metrics_routes(http, {db, auth, config_.runners});
   register_badge_routes(http, {db, auth});
@@ -179,11 +180,11 @@ int App::bind(const ListenAddress& address) {
     const bool any = address.host.empty() || address.host == "0.0.0.0" || address.host == "::";
     const std::string host = any ? "127.0.0.1" : address.host;
     const bool v6 = host.find(':') != std::string::npos;
-    feedback_->set_public_url("http://" + (v6 ? "[" + host + "]" : host) + ":" +
-                              std::to_string(port));
-  } else {
-    feedback_->set_public_url(config_.forge.public_url);
+    // Before the server serves: the routes read it without a lock.
+    config_.forge.public_url =
+        "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
   }
+  feedback_->set_public_url(config_.forge.public_url);
   return port;
 }
 

@@ -31,7 +31,8 @@ std::optional<FeedbackPipeline> feedback_pipeline(pqxx::transaction_base& tx,
                                                   std::int64_t pipeline_id) {
   auto p = tx.exec_params(
       "SELECT id, repo_id, sha, state, coalesce(error, ''), NOT EXISTS (SELECT 1 FROM pipelines n "
-      "WHERE n.repo_id = p.repo_id AND n.sha = p.sha AND n.id > p.id) FROM pipelines p "
+      "WHERE n.repo_id = p.repo_id AND n.sha = p.sha AND n.id > p.id), trigger, branch "
+      "FROM pipelines p "
       "WHERE id = $1",
       pipeline_id);
   if (p.empty()) return std::nullopt;
@@ -42,6 +43,8 @@ std::optional<FeedbackPipeline> feedback_pipeline(pqxx::transaction_base& tx,
   out.state = pipeline_state_of(p[0][3]);
   out.error = p[0][4].as<std::string>();
   out.latest_for_sha = p[0][5].as<bool>();
+  out.trigger = p[0][6].as<std::string>();
+  out.branch = p[0][7].as<std::string>();
   for (const auto& r :
        tx.exec_params("SELECT tier, state, coalesce(message, '') FROM jobs WHERE pipeline_id = $1 "
                       "ORDER BY priority, repeat, id",

@@ -38,6 +38,8 @@ struct FeedbackPipeline {
   std::int64_t id = 0;
   std::int64_t repo_id = 0;
   std::string sha;
+  std::string trigger;  // push | tag | pull_request | schedule | manual
+  std::string branch;   // "" for tags
   core::PipelineState state = core::PipelineState::pending;
   std::string error;
   bool latest_for_sha = true;  // no newer pipeline of the same repo and sha

@@ -24,13 +24,14 @@ std::optional<std::int64_t> enqueue_forge_request(pqxx::work& tx, const NewOutbo
       .as<std::int64_t>();
 }
 
-std::vector<OutboxItem> claim_forge_requests(pqxx::work& tx, int limit,
-                                             std::chrono::seconds lease) {
+std::vector<OutboxItem> claim_forge_requests(pqxx::work& tx, int limit, std::chrono::seconds lease,
+                                             bool notifications_only) {
   auto rows = tx.exec_params(
       "WITH due AS ("
       "  SELECT o.id FROM forge_outbox o"
       "  WHERE o.sent_at IS NULL AND o.gave_up_at IS NULL AND o.next_attempt_at <= now()"
       "    AND (o.claimed_until IS NULL OR o.claimed_until < now())"
+      "    AND (NOT $3 OR o.kind = 'notification')"
       "    AND NOT EXISTS (SELECT 1 FROM forge_outbox p WHERE p.repo_id = o.repo_id"
       "      AND p.sha = o.sha AND p.context = o.context AND p.id < o.id"
       "      AND p.sent_at IS NULL AND p.gave_up_at IS NULL)"
@@ -39,7 +40,7 @@ std::vector<OutboxItem> claim_forge_requests(pqxx::work& tx, int limit,
       "  claimed_until = now() + make_interval(secs => $2) "
       "FROM due WHERE f.id = due.id "
       "RETURNING f.id, f.repo_id, f.kind, f.context, f.method, f.url, f.body::text, f.attempts",
-      limit, static_cast<double>(lease.count()));
+      limit, static_cast<double>(lease.count()), notifications_only);
   std::vector<OutboxItem> out;
   for (const auto& r : rows) {
     OutboxItem i;

@@ -42,8 +42,9 @@ struct OutboxItem {
 
 // Claims up to `limit` due requests for sending (attempts + 1, leased for `lease`), oldest
 // first, skipping those locked by another sender and those with an older unfinished request of
-// the same context.
-std::vector<OutboxItem> claim_forge_requests(pqxx::work& tx, int limit, std::chrono::seconds lease);
+// the same context; only notifications when `notifications_only`.
+std::vector<OutboxItem> claim_forge_requests(pqxx::work& tx, int limit, std::chrono::seconds lease,
+                                             bool notifications_only = false);
 
 // The outcome of a claimed request. `http_status` 0 when there was no answer.
 void mark_forge_request_sent(pqxx::work& tx, std::int64_t id, int http_status);

@@ -9,7 +9,8 @@ namespace {
 
 constexpr const char* kColumns =
     "id, forge, full_name, clone_url, default_branch, coalesce(api_base_url, ''), "
-    "forge_token IS NOT NULL, webhook_secret, coalesce(forge_token, ''), fork_pull_requests";
+    "forge_token IS NOT NULL, webhook_secret, coalesce(forge_token, ''), fork_pull_requests, "
+    "array_to_string(notify_urls, E'\\n')";
 
 RepoRow to_row(const pqxx::row& r) {
   RepoRow row;
@@ -26,6 +27,14 @@ RepoRow to_row(const pqxx::row& r) {
   auto parsed = core::parse_fork_pull_requests(policy);
   if (!parsed) throw std::runtime_error("unknown fork_pull_requests '" + policy + "' in repos");
   row.fork_pull_requests = *parsed;
+  // One URL a line (store/notifications.cpp keeps them free of whitespace).
+  std::string urls = r[10].as<std::string>();
+  for (std::size_t at = 0; at < urls.size();) {
+    auto end = urls.find('\n', at);
+    if (end == std::string::npos) end = urls.size();
+    row.notify_urls.push_back(urls.substr(at, end - at));
+    at = end + 1;
+  }
   return row;
 }
 

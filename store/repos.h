@@ -21,6 +21,7 @@ struct RepoSummary {
   std::string api_base_url;
   bool has_forge_token = false;
   core::ForkPullRequests fork_pull_requests = core::ForkPullRequests::approve;
+  std::vector<std::string> notify_urls;  // the repository's own notification targets
 };
 
 struct RepoRow : RepoSummary {

@@ -16,6 +16,7 @@
 #include "server/http/repo_lookup.h"
 #include "server/services/audit.h"
 #include "server/services/gate_service.h"
+#include "server/services/notifications.h"
 #include "store/deployments.h"
 #include "store/feedback.h"
 #include "store/pipelines.h"
@@ -108,6 +109,27 @@ bool refuse_fork_commit(const GateRoutes& deps, const store::RepoRow& repo, cons
   return true;
 }
 
+// What a deployment's notification is about; it links to the repository's page.
+core::NotificationSubject deployment_subject(const GateRoutes& deps, const store::RepoRow& repo,
+                                             const std::string& env, const std::string& sha,
+                                             std::int64_t deployment_id) {
+  core::NotificationSubject s;
+  s.repo = repo.full_name;
+  s.sha = sha;
+  s.environment = env;
+  s.deployment_id = deployment_id;
+  if (!deps.public_url.empty()) s.url = deps.public_url + "/repos/" + repo.full_name;
+  return s;
+}
+
+void notify_forced(pqxx::work& tx, const GateRoutes& deps, const store::RepoRow& repo,
+                   const store::NewDeployment& d, std::int64_t id, const std::string& decision) {
+  queue_notification(
+      tx, deps.notify_urls, repo.id,
+      core::deployment_forced_notification(deployment_subject(deps, repo, d.environment, d.sha, id),
+                                           decision, d.actor, d.reason));
+}
+
 void create_deployment(const GateRoutes& deps, const httplib::Request& req,
                        httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
@@ -172,6 +194,7 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
            {"previous_sha", state.current_sha ? json(*state.current_sha) : json()},
            {"rule_differences", rule_difference_texts(outcome.body)}});
     auto row = store::get_deployment(tx, id);
+    if (forced) notify_forced(tx, deps, *repo, d, id, decision);
     tx.commit();
     return row;
   });
@@ -219,6 +242,9 @@ void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Resp
            {"rolled_back_sha", *state.current_sha},
            {"rolled_back_from", *state.top_deploy_id}});
     auto out = store::get_deployment(tx, id);
+    queue_notification(tx, deps.notify_urls, repo->id,
+                       core::rollback_notification(deployment_subject(deps, *repo, env, d.sha, id),
+                                                   *state.current_sha, caller->name(), ""));
     tx.commit();
     return out;
   });

@@ -10,12 +10,48 @@
 #include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
+#include "server/http/repo_lookup.h"
 #include "server/services/audit.h"
 #include "server/services/intake.h"
+#include "server/services/notifications.h"
 #include "store/deliveries.h"
+#include "store/notifications.h"
 
 namespace mlgate::server {
 namespace {
+
+// A notification URL may hold a secret (a Slack webhook's path does): readers see only where
+// notifications go, scheme and host.
+nlohmann::json notify_targets(const std::vector<std::string>& urls) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& u : urls) {
+    auto host_at = u.find("://");
+    auto end = u.find('/', host_at == std::string::npos ? 0 : host_at + 3);
+    out.push_back(u.substr(0, end));
+  }
+  return out;
+}
+
+// The "notify_urls" field: at most 10 usable URLs (notify_url_problem), or an error.
+std::vector<std::string> read_notify_urls(const nlohmann::json& body, std::string& error) {
+  std::vector<std::string> urls;
+  if (!body.contains("notify_urls") || body["notify_urls"].is_null()) return urls;
+  const auto& v = body["notify_urls"];
+  if (!v.is_array() || v.size() > 10) {
+    if (error.empty()) error = "notify_urls: an array of at most 10 URLs";
+    return urls;
+  }
+  for (const auto& u : v) {
+    std::string problem =
+        u.is_string() ? notify_url_problem(u.get<std::string>()) : "notify_urls: each one a string";
+    if (!problem.empty()) {
+      if (error.empty()) error = problem;
+      return {};
+    }
+    urls.push_back(u.get<std::string>());
+  }
+  return urls;
+}
 
 nlohmann::json repo_json(const store::RepoSummary& r) {
   return {{"id", r.id},
@@ -25,7 +61,8 @@ nlohmann::json repo_json(const store::RepoSummary& r) {
           {"default_branch", r.default_branch},
           {"api_base_url", r.api_base_url},
           {"has_forge_token", r.has_forge_token},
-          {"fork_pull_requests", core::to_string(r.fork_pull_requests)}};
+          {"fork_pull_requests", core::to_string(r.fork_pull_requests)},
+          {"notify_targets", notify_targets(r.notify_urls)}};
 }
 
 nlohmann::json delivery_json(const store::DeliveryRow& d) {
@@ -92,6 +129,7 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
   repo.default_branch = read_string(body, "default_branch", false, error);
   repo.api_base_url = read_string(body, "api_base_url", false, error);
   const std::string forks = read_string(body, "fork_pull_requests", false, error);
+  const auto notify_urls = read_notify_urls(body, error);
   if (error.empty() && repo.forge != "github" && repo.forge != "gitlab") {
     error = "forge must be 'github' or 'gitlab'";
   }
@@ -116,6 +154,7 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
     auto id = deps.db.with([&](pqxx::connection& c) {
       pqxx::work tx(c);
       auto id = store::insert_repo(tx, repo);
+      store::set_repo_notify_urls(tx, id, notify_urls);
       audit(tx, *caller, "repo.add", id,
             {{"name", repo.full_name},
              {"forge", repo.forge},
@@ -134,6 +173,30 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
     send_error(res, 409, "exists",
                repo.forge + " repository " + repo.full_name + " is already registered");
   }
+}
+
+// POST /api/v1/repos/{name}/notify-urls {"notify_urls": [...]}: replaces the repository's own
+// notification targets (admin; a token restricted to the repository may).
+void set_notify_urls(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "admin");
+  if (!caller) return;
+  auto repo = find_repo_in_path(deps.auth, req, res, *caller);
+  if (!repo) return;
+  auto parsed = json_object_body(req.body, res);
+  if (!parsed) return;
+  std::string error;
+  if (!parsed->contains("notify_urls")) error = "missing field 'notify_urls'";
+  auto urls = read_notify_urls(*parsed, error);
+  if (!error.empty()) return send_error(res, 400, "bad_request", error);
+  auto row = deps.db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    store::set_repo_notify_urls(tx, repo->id, urls);
+    audit(tx, *caller, "repo.notify_urls", repo->id, {{"targets", notify_targets(urls)}});
+    auto out = store::find_repo_by_id(tx, repo->id);
+    tx.commit();
+    return out;
+  });
+  send_json(res, 200, repo_json(*row));
 }
 
 void list_repos(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
@@ -193,6 +256,8 @@ void register_repo_routes(Router& http, const RepoRoutes& deps) {
   using Res = httplib::Response;
   http.post("/api/v1/repos", [deps](const Req& q, Res& s) { add_repo(deps, q, s); });
   http.get("/api/v1/repos", [deps](const Req& q, Res& s) { list_repos(deps, q, s); });
+  http.post(std::string(kApiRepoPattern) + "/notify-urls",
+            [deps](const Req& q, Res& s) { set_notify_urls(deps, q, s); });
   http.get("/api/v1/webhooks/deliveries",
            [deps](const Req& q, Res& s) { list_deliveries(deps, q, s); });
   http.get(R"(/api/v1/webhooks/deliveries/(\d+))",

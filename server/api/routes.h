@@ -89,6 +89,8 @@ struct GateRoutes {
   store::Database& db;
   const Authorizer& auth;
   GateService& gate;
+  const std::vector<std::string>& notify_urls;  // forced deployments and rollbacks are told there
+  const std::string& public_url;                // set before the server serves
 };
 void register_gate_routes(Router& http, const GateRoutes& deps);
 

@@ -7,6 +7,7 @@
 #include "server/http/json_log.h"
 #include "server/services/forge_requests.h"
 #include "server/services/gate_service.h"
+#include "server/services/notifications.h"
 #include "store/feedback.h"
 #include "store/forge_outbox.h"
 #include "store/repos.h"
@@ -62,13 +63,29 @@ std::vector<store::FeedbackJob> tier_jobs(const std::vector<store::FeedbackJob>&
   return out;
 }
 
+// The gate's answer for each environment of the commit's config; empty when the environments
+// cannot be read (the pipeline was planned from this config: a transient failure).
+struct GateOutcome {
+  std::string environment;
+  GateAnswer answer;
+};
+std::vector<GateOutcome> gate_outcomes(const store::FeedbackPipeline& p, const store::RepoRow& repo,
+                                       GateService& gate) {
+  std::vector<GateOutcome> out;
+  if (p.jobs.empty()) return out;
+  auto envs = gate.environments(repo, p.sha);
+  if (envs.refusal) return out;
+  for (const auto& env : envs.names)
+    out.push_back({env, gate.evaluate(repo, p.sha, env, "status")});
+  return out;
+}
+
 // The statuses of one pipeline, in the order they are queued.
 std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipeline& p,
-                                                       const RepoTarget& t, GateService& gate,
-                                                       const std::string& public_url) {
+                                                       const RepoTarget& t,
+                                                       const std::vector<GateOutcome>& gates,
+                                                       const std::string& link) {
   std::vector<store::NewOutboxRequest> out;
-  const std::string link =
-      public_url.empty() ? "" : public_url + "/pipelines/" + std::to_string(p.id);
   if (p.jobs.empty()) {
     // Nothing was planned: the config is missing, invalid or the commit unreadable.
     if (p.state == core::PipelineState::failed || p.state == core::PipelineState::error)
@@ -80,10 +97,7 @@ std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipe
     out.push_back(status_request(t, p.sha,
                                  awaiting ? awaiting_approval_status(j.tier, link)
                                           : tier_status(j.tier, j.state, j.message, link)));
-  auto envs = gate.environments(t.repo, p.sha);
-  if (envs.refusal) return out;  // the pipeline was planned from this config: a transient failure
-  for (const auto& env : envs.names) {
-    auto answer = gate.evaluate(t.repo, p.sha, env, "status");
+  for (const auto& [env, answer] : gates) {
     if (answer.refusal) {
       out.push_back(
           status_request(t, p.sha, gate_status(env, "error", answer.refusal->message, link)));
@@ -98,13 +112,49 @@ std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipe
   return out;
 }
 
+// A finished pipeline of the repository's default branch (pushes, schedules, manual runs; not
+// pull requests or tags) tells people when it failed and when a gate denies its commit.
+bool notifies(const store::FeedbackPipeline& p, const store::RepoRow& repo) {
+  return p.latest_for_sha && core::is_finished(p.state) && p.trigger != "pull_request" &&
+         p.trigger != "tag" && !p.branch.empty() && p.branch == repo.default_branch;
+}
+
+std::vector<core::Notification> pipeline_notifications(const store::FeedbackPipeline& p,
+                                                       const store::RepoRow& repo,
+                                                       const std::vector<GateOutcome>& gates,
+                                                       const std::string& link) {
+  std::vector<core::Notification> out;
+  core::NotificationSubject s{repo.full_name, p.sha, p.branch, "", p.id, std::nullopt, link};
+  if (p.state == core::PipelineState::failed || p.state == core::PipelineState::error) {
+    std::vector<core::NotificationReason> failed;
+    for (const auto& j : tier_jobs(p.jobs))
+      if (core::is_finished(j.state) && j.state != core::JobState::passed)
+        failed.push_back({j.tier, std::string(core::to_string(j.state)) +
+                                      (j.message.empty() ? "" : ": " + j.message)});
+    out.push_back(core::pipeline_failed_notification(s, std::string(core::to_string(p.state)),
+                                                     p.error, failed));
+  }
+  // A gate denies a commit whose tiers failed as well: the failure is the news, told once.
+  if (p.state != core::PipelineState::passed) return out;
+  for (const auto& [env, answer] : gates) {
+    if (answer.refusal || answer.body.value("decision", "") != "deny") continue;
+    std::vector<core::NotificationReason> blocking;
+    for (const auto& c : answer.body.value("checks", nlohmann::json::array()))
+      if (c.is_object() && c.value("blocks", false))
+        blocking.push_back({c.value("name", std::string("check")), c.value("reason", "")});
+    s.environment = env;
+    s.url = link.empty() ? "" : link + "#gate-" + env;
+    out.push_back(core::gate_denied_notification(s, gate_status_summary(answer.body), blocking));
+  }
+  return out;
+}
+
 }  // namespace
 
-int report_due_pipelines(store::Database& db, GateService& gate, const std::string& public_url,
-                         int limit) {
+int report_due_pipelines(store::Database& db, GateService& gate, const ReportOptions& options) {
   auto due = db.with([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    return store::due_feedback(tx, limit);
+    return store::due_feedback(tx, options.limit);
   });
   int handled = 0;
   for (const auto& d : due) {
@@ -121,15 +171,28 @@ int report_due_pipelines(store::Database& db, GateService& gate, const std::stri
         return l;
       });
       std::vector<store::NewOutboxRequest> requests;
-      if (loaded.pipeline && loaded.target && !loaded.target->repo.forge_token.empty() &&
-          loaded.pipeline->latest_for_sha)
-        requests = pipeline_statuses(*loaded.pipeline, *loaded.target, gate, public_url);
+      std::vector<core::Notification> notifications;
+      if (loaded.pipeline && loaded.target) {
+        const auto& p = *loaded.pipeline;
+        const auto& repo = loaded.target->repo;
+        const bool statuses = options.statuses && !repo.forge_token.empty() && p.latest_for_sha;
+        const bool notify = notifies(p, repo);
+        const std::string link = options.public_url.empty()
+                                     ? ""
+                                     : options.public_url + "/pipelines/" + std::to_string(p.id);
+        std::vector<GateOutcome> gates;
+        if (statuses || notify) gates = gate_outcomes(p, repo, gate);
+        if (statuses) requests = pipeline_statuses(p, *loaded.target, gates, link);
+        if (notify) notifications = pipeline_notifications(p, repo, gates, link);
+      }
       int queued = 0;
       db.with([&](pqxx::connection& c) {
         pqxx::work tx(c);
         for (const auto& r : requests)
           if (store::enqueue_forge_request(tx, r)) ++queued;
-        if (loaded.pipeline)
+        for (const auto& n : notifications)
+          queue_notification(tx, options.notify_urls, loaded.pipeline->repo_id, n);
+        if (loaded.pipeline && options.statuses)
           store::recheck_protection_requests(tx, loaded.pipeline->repo_id, loaded.pipeline->sha);
         store::done_feedback(tx, d);
         tx.commit();

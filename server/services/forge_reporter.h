@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "store/database.h"
 
@@ -11,12 +12,20 @@ namespace mlgate::server {
 
 class GateService;
 
+struct ReportOptions {
+  std::string public_url;                // links: <public_url>/pipelines/<id>; "" none
+  std::vector<std::string> notify_urls;  // the server's notification targets (serve --notify-url)
+  bool statuses = true;                  // false: notifications only (serve --no-forge-feedback)
+  int limit = 20;                        // pipelines per pass
+};
+
 // Queues the statuses of up to `limit` changed pipelines: mlgate/<tier> per job, mlgate/config
 // when the commit's config is unusable, mlgate/gate/<env> per gate of the commit's config. Only
-// for repos with a forge token, and only from the newest pipeline of a commit. Also marks the
-// commit's waiting protection rules for a new look. Returns how many pipelines it handled.
-int report_due_pipelines(store::Database& db, GateService& gate, const std::string& public_url,
-                         int limit = 20);
+// for repos with a forge token, and only from the newest pipeline of a commit. A finished pipeline
+// of the default branch also queues its notifications (pipeline.failed, gate.denied per
+// environment) for the server's and the repository's targets. Also marks the commit's waiting
+// protection rules for a new look. Returns how many pipelines it handled.
+int report_due_pipelines(store::Database& db, GateService& gate, const ReportOptions& options);
 
 // Evaluates the gate for up to `limit` waiting protection rules whose time has come: allow ->
 // approved, deny -> rejected, pending -> wait for the commit's pipeline to change; a commit that

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "server/http/json_log.h"
+#include "server/services/notifications.h"
 #include "store/forge_outbox.h"
 #include "store/repos.h"
 
@@ -50,6 +51,14 @@ Attempt send(const store::OutboxItem& item, const HeaderList& headers,
   return a;
 }
 
+// "gate.denied" from the context "notify/gate.denied/pipeline/42/production".
+std::string notification_event(const std::string& context) {
+  const std::string prefix = "notify/";
+  if (context.rfind(prefix, 0) != 0) return "";
+  auto end = context.find('/', prefix.size());
+  return context.substr(prefix.size(), end == std::string::npos ? end : end - prefix.size());
+}
+
 }  // namespace
 
 int send_due_forge_requests(store::Database& db, const SenderOptions& options, int limit) {
@@ -57,7 +66,7 @@ int send_due_forge_requests(store::Database& db, const SenderOptions& options, i
       std::chrono::seconds(options.connect_timeout_seconds + 2 * options.read_timeout_seconds + 30);
   auto items = db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto rows = store::claim_forge_requests(tx, limit, lease);
+    auto rows = store::claim_forge_requests(tx, limit, lease, !options.forge);
     tx.commit();
     return rows;
   });
@@ -72,7 +81,15 @@ int send_due_forge_requests(store::Database& db, const SenderOptions& options, i
     const auto& repo = repos[item.repo_id];
     SendVerdict verdict;
     int status = 0;
-    if (!repo || repo->forge_token.empty()) {
+    if (item.kind == "notification") {
+      auto a = send(item,
+                    notification_headers(notification_event(item.context), item.id,
+                                         options.notify_secret, item.body_json),
+                    options);
+      status = a.status;
+      verdict = judge_attempt(a.status, a.error, a.retry_after, std::nullopt, item.attempts,
+                              options.retry);
+    } else if (!repo || repo->forge_token.empty()) {
       verdict.kind = SendVerdict::Kind::give_up;
       verdict.error = "the repository has no forge token";
     } else if (!same_origin(item.url, forge_api_base(repo->forge, repo->api_base_url))) {

@@ -26,16 +26,16 @@ std::string ForgeFeedback::public_url() {
 }
 
 int ForgeFeedback::tick() {
-  int done = report_due_pipelines(db_, gate_, public_url());
-  done += answer_due_protection_rules(db_, gate_);
+  int done =
+      report_due_pipelines(db_, gate_, {public_url(), options_.notify_urls, options_.enabled});
+  if (options_.enabled) done += answer_due_protection_rules(db_, gate_);
   SenderOptions sender{options_.retry, options_.connect_timeout_seconds,
-                       options_.read_timeout_seconds};
+                       options_.read_timeout_seconds, options_.notify_secret, options_.enabled};
   done += send_due_forge_requests(db_, sender);
   return done;
 }
 
 void ForgeFeedback::start() {
-  if (!options_.enabled) return;
   worker_.start();
 }
 

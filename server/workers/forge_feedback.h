@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "server/services/forge_requests.h"
 #include "store/database.h"
@@ -18,13 +19,15 @@ namespace mlgate::server {
 class GateService;
 
 struct ForgeFeedbackOptions {
-  bool enabled = true;
+  bool enabled = true;  // false: no commit statuses or protection answers; notifications still go
   // The server's address as people reach it: statuses link to <public_url>/pipelines/<id>.
   std::string public_url;
   RetryPolicy retry;
   std::chrono::milliseconds period{500};  // how often the worker looks for work
   int connect_timeout_seconds = 5;
   int read_timeout_seconds = 15;
+  std::vector<std::string> notify_urls;  // notification targets of every repository
+  std::string notify_secret;             // signs notifications when not empty
 };
 
 class ForgeFeedback {

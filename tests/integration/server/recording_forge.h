@@ -1,7 +1,8 @@
 // A stand-in for the GitHub and GitLab REST APIs in end-to-end tests: a local HTTP server that
 // records every request (method, path, headers, auth, body) and answers as told, so that the
 // requests mlgate sends can be checked against the documented shape, and retries and give-ups
-// exercised. Shared by forge_feedback_test.cpp and fork_pull_requests_test.cpp.
+// exercised. Shared by forge_feedback_test.cpp, fork_pull_requests_test.cpp and
+// notifications_test.cpp (where it stands in for a Slack-like receiver of notifications).
 #pragma once
 
 #include <httplib.h>
@@ -21,6 +22,7 @@ struct Recorded {
   std::string path;
   httplib::Headers headers;
   nlohmann::json body;
+  std::string raw;  // the body's bytes as sent
 
   std::string header(const std::string& name) const {
     auto it = headers.find(name);
@@ -36,8 +38,12 @@ class RecordingForge {
 
   RecordingForge() {
     server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
-      Recorded r{req.method, req.target, req.path, req.headers,
-                 nlohmann::json::parse(req.body, nullptr, false)};
+      Recorded r{req.method,
+                 req.target,
+                 req.path,
+                 req.headers,
+                 nlohmann::json::parse(req.body, nullptr, false),
+                 req.body};
       int status = 201;
       {
         std::lock_guard lock(mu_);

@@ -1,0 +1,41 @@
+#include "server/services/notifications.h"
+
+#include <regex>
+
+#include "store/notifications.h"
+#include "util/hash.h"
+
+namespace mlgate::server {
+
+int queue_notification(pqxx::work& tx, const std::vector<std::string>& server_urls,
+                       std::int64_t repo_id, const core::Notification& n) {
+  std::vector<std::string> urls = server_urls;
+  for (auto& u : store::repo_notify_urls(tx, repo_id)) urls.push_back(std::move(u));
+  if (urls.empty()) return 0;
+  return store::enqueue_notification(tx, {repo_id, n.key, n.sha, n.body.dump()}, urls);
+}
+
+HeaderList notification_headers(const std::string& event, std::int64_t id,
+                                const std::string& secret, const std::string& body) {
+  HeaderList h = {
+      {"User-Agent", "mlgate"},
+      {"X-Mlgate-Event", event},
+      {"X-Mlgate-Delivery", std::to_string(id)},
+  };
+  if (!secret.empty())
+    h.emplace_back("X-Mlgate-Signature-256", "sha256=" + util::hmac_sha256_hex(secret, body));
+  return h;
+}
+
+std::string notify_url_problem(const std::string& url) {
+  static const std::regex re(R"(^https?://[^/?#\s@]+(/[^\s]*)?$)", std::regex::icase);
+  if (url.size() > 2000) return "a notification URL is at most 2,000 bytes";
+  for (unsigned char c : url)
+    if (c < 0x20 || c == 0x7f) return "a notification URL holds no control character";
+  if (!std::regex_match(url, re))
+    return "a notification URL is http:// or https://, a host and a path, without credentials "
+           "or spaces";
+  return "";
+}
+
+}  // namespace mlgate::server
