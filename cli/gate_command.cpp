@@ -14,6 +14,7 @@
 #include "cli/gate_output.h"
 #include "core/config.h"
 #include "core/gate.h"
+#include "core/gate_report.h"
 #include "core/junit.h"
 #include "core/metrics_json.h"
 #include "core/predictions.h"
@@ -71,21 +72,38 @@ core::JobResults read_repeats(const std::vector<std::string>& dirs) {
   return core::merge_repeats(std::move(runs));
 }
 
-// The table of an offline decision: the engine's JSON with what only the engine knows (whether a
-// check blocks: `missing` of an optional check does not) and the summary.
-void print_result(const core::GateResult& r, const std::string& environment) {
+// An offline decision as the server answers it: the engine's JSON with what only the engine knows
+// (whether a check blocks: `missing` of an optional check does not) and the summary.
+nlohmann::json result_body(const core::GateResult& r) {
   auto body = nlohmann::json::parse(core::gate_result_json(r));
   for (std::size_t i = 0; i < r.checks.size(); ++i)
     body["checks"][i]["blocks"] = core::blocks(r.checks[i]);
   body["summary"] = r.summary;
-  print_gate_table(body, environment);
+  return body;
 }
+
+// The decision in the --format asked for: table (people), json, markdown (a job summary or a
+// comment), openmetrics (GitLab's metrics report).
+void print_report(const nlohmann::json& body, const std::string& environment,
+                  const std::string& format) {
+  if (format == "json")
+    std::cout << body.dump(2) << "\n";
+  else if (format == "markdown")
+    std::cout << core::gate_markdown(body, environment);
+  else if (format == "openmetrics")
+    std::cout << core::gate_openmetrics(body, environment);
+  else
+    print_gate_table(body, environment);
+}
+
+const std::vector<std::string> kFormats = {"table", "json", "markdown", "openmetrics"};
 
 struct OnlineOptions {
   ClientOptions client;
   std::string repo;
   std::string sha;
   std::string environment;
+  std::string format = "table";
 };
 
 // mlgate gate --repo R --sha S --environment E: the server's decision (GET …/gate). The exit codes
@@ -118,11 +136,7 @@ void run_online(const OnlineOptions& o, ExitCode& exit_code) {
                                 : r.body.dump();
       throw ClientError(message + " (HTTP " + std::to_string(r.status) + ")", 2);
     }
-    if (o.client.json) {
-      std::cout << r.body.dump(2) << "\n";
-    } else {
-      print_gate_table(r.body, o.environment);
-    }
+    print_report(r.body, o.environment, o.client.json ? "json" : o.format);
     const int decision = gate_exit_code(r.body);
     if (decision != 0) throw ClientError("", decision);
   });
@@ -138,6 +152,7 @@ struct OfflineOptions {
   std::string candidate_sha;
   std::string baseline_sha;
   bool json = false;
+  std::string format = "table";
 };
 
 // mlgate gate evaluate: the decision on results directories, printed; throws ClientError with the
@@ -176,11 +191,10 @@ void run_offline(const OfflineOptions& o) {
   input.candidate_sha = o.candidate_sha;
   input.baseline_sha = o.baseline_sha;
   const auto result = core::evaluate_gate(input);
-  if (o.json) {
+  if (o.json)
     std::cout << core::gate_result_json(result, 2) << "\n";
-  } else {
-    print_result(result, o.environment);
-  }
+  else
+    print_report(result_body(result), o.environment, o.format);
   if (result.decision == core::Decision::deny) throw ClientError("", 1);
   if (result.decision == core::Decision::pending) throw ClientError("", 2);
 }
@@ -198,6 +212,10 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
   gate->add_option("--sha", online->sha, "The full commit sha to deploy");
   gate->add_option("--environment", online->environment, "The gate's environment, e.g. production");
   add_client_options(gate, online->client);
+  gate->add_option("--format", online->format,
+                   "table (default), json, markdown (a job summary or a comment), openmetrics "
+                   "(GitLab's metrics report)")
+      ->check(CLI::IsMember(kFormats));
   auto opts = std::make_shared<OfflineOptions>();
   auto* eval = gate->add_subcommand(
       "evaluate",
@@ -220,7 +238,9 @@ void add_gate_commands(CLI::App& app, ExitCode& exit_code) {
                    "the server's intervals)");
   eval->add_option("--baseline-sha", opts->baseline_sha,
                    "The baseline's commit, which seeds the paired bootstrap of changes");
-  eval->add_flag("--json", opts->json, "Print the decision as JSON");
+  eval->add_flag("--json", opts->json, "Print the decision as JSON (as the engine writes it)");
+  eval->add_option("--format", opts->format, "table (default), json, markdown, openmetrics")
+      ->check(CLI::IsMember(kFormats));
   eval->callback([opts, &exit_code] { exit_code.value = run_client([&] { run_offline(*opts); }); });
   gate->callback([eval, online, &exit_code] {
     if (eval->parsed()) return;  // the offline form ran

@@ -1,7 +1,9 @@
 // `mlgate gate evaluate`: the offline gate on real result files, through the real binary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
@@ -101,6 +103,48 @@ TEST_F(GateEvaluate, AGoodCandidateIsAllowedAndTheJsonHasTheDocumentedShape) {
   EXPECT_TRUE(j["rubric"].contains("score"));
   EXPECT_TRUE(j["rubric"].contains("sections"));
   EXPECT_TRUE(j["rubric"].contains("band"));
+}
+
+TEST_F(GateEvaluate, MarkdownReportLeadsWithTheVerdictAndListsTheFailingCheckFirst) {
+  testing::write_file(
+      dir_.path() / "cand" / "metrics.json",
+      R"({"metrics": {"accuracy": 0.925}, "slices": {"age_group": {"<30": {"recall": 0.71, "n": 412}, "30+": {"recall": 0.84, "n": 300}}}})");
+  auto r = evaluate({"--baseline", base(), "--format", "markdown"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.output.rfind("### ❌ mlgate: production — deny\n", 0), 0u) << r.output;
+  // The first table row is the failing slice; `<` of its name is escaped for HTML.
+  auto table = r.output.substr(r.output.find("|---"));
+  auto first_row = table.substr(table.find('\n') + 1);
+  first_row = first_row.substr(0, first_row.find('\n'));
+  EXPECT_NE(first_row.find("❌ fail"), std::string::npos) << r.output;
+  EXPECT_NE(first_row.find("recall[age_group=&lt;30]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ML Test Score: **"), std::string::npos) << r.output;
+}
+
+TEST_F(GateEvaluate, OpenMetricsReportIsWhatGitLabsMetricsReportReads) {
+  testing::write_file(dir_.path() / "cand" / "metrics.json", kBaselineMetrics);
+  auto r = evaluate({"--baseline", base(), "--format", "openmetrics"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("mlgate_gate_allowed{environment=\"production\"} 1\n"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("mlgate_check_value{environment=\"production\",kind=\"metric\","
+                          "check=\"accuracy\"} 0.93\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.substr(r.output.size() - 6), "# EOF\n");
+  // GitLab's parser splits a sample line on spaces: a sample line has exactly one.
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    EXPECT_EQ(std::count(line.begin(), line.end(), ' '), 1) << line;
+  }
+}
+
+TEST_F(GateEvaluate, AnUnknownFormatIsRefused) {
+  testing::write_file(dir_.path() / "cand" / "metrics.json", kBaselineMetrics);
+  auto r = evaluate({"--format", "yaml"});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("yaml"), std::string::npos) << r.output;
 }
 
 TEST_F(GateEvaluate, WithoutABaselineOnlyAbsoluteThresholdsApply) {

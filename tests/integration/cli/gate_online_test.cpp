@@ -76,6 +76,15 @@ TEST(GateOnline, GateDeployRollbackAndDeploymentsThroughTheCli) {
   ASSERT_TRUE(parsed.is_object()) << as_json.output;
   EXPECT_EQ(parsed["decision"], "allow");
   EXPECT_EQ(parsed["sha"], sha1);
+  auto as_markdown = gate(sha1, "production", {"--format", "markdown"});
+  EXPECT_EQ(as_markdown.exit_code, 0) << as_markdown.output;
+  EXPECT_EQ(as_markdown.output.rfind("### ✅ mlgate: production — allow", 0), 0u)
+      << as_markdown.output;
+  auto as_metrics = gate(sha1, "production", {"--format", "openmetrics"});
+  EXPECT_EQ(as_metrics.exit_code, 0) << as_metrics.output;
+  EXPECT_NE(as_metrics.output.find("mlgate_gate_allowed{environment=\"production\"} 1"),
+            std::string::npos)
+      << as_metrics.output;
 
   auto d1 = cli({"deploy", "--repo", "acme/model", "--sha", sha1, "--environment", "production"});
   EXPECT_EQ(d1.exit_code, 0) << d1.output;

@@ -165,6 +165,8 @@ echo "$*" >> "$FAKE_LOG"
 d=$FAKE_DECISION
 if [ "$d" = error ]; then echo "error: cannot reach http://mlgate.test" >&2; exit 2; fi
 case " $* " in
+  *" --format markdown "*) echo "### MARKDOWN REPORT $d" ;;
+  *" --format openmetrics "*) printf 'mlgate_gate_allowed{environment="production"} 0\n# EOF\n' ;;
   *" --json "*)
     echo '{"decision":"'"$d"'","checks":[{"kind":"metric","name":"accuracy","status":"pass","value":0.93,"baseline":0.92,"threshold":"min 0.9","reason":"0.93 >= min 0.9"},{"kind":"slice","name":"recall[age_group=<30]","status":"fail","value":0.78,"baseline":null,"threshold":"min 0.8","reason":"0.78 < min 0.8 (n=412)"}],"rubric":{"score":1.0,"sections":{"data":1.0,"model":1.5,"infra":1.0,"monitor":1.0},"band":"Not totally untested."}}' ;;
   *) echo "TABLE $d" ;;
@@ -219,17 +221,11 @@ TEST(Templates, GithubActionScriptAllowsDeniesAndWaitsWithTheRightExitCodes) {
                        "gate --repo acme/churn --sha 0123456789abcdef0123456789abcdef01234567 "
                        "--environment production"))
       << allow.log;
-  // The summary is a table with the failing check first, and the rubric score (with jq; without
-  // it, the action falls back to the raw JSON).
-  if (run({"/bin/sh", "-c", "command -v jq"}).exit_code != 0) {
-    EXPECT_TRUE(contains(allow.summary, "```json")) << allow.summary;
-  } else {
-    auto fail_row = allow.summary.find("| slice | recall[age_group=<30] | **fail** |");
-    auto pass_row = allow.summary.find("| metric | accuracy | **pass** |");
-    EXPECT_NE(fail_row, std::string::npos) << allow.summary;
-    EXPECT_LT(fail_row, pass_row) << allow.summary;
-    EXPECT_TRUE(contains(allow.summary, "ML Test Score: **1**")) << allow.summary;
-  }
+  // The summary holds mlgate's own Markdown report (`gate --format markdown`), under a line
+  // naming the repository and the commit.
+  EXPECT_TRUE(contains(allow.summary, "`acme/churn`, commit `0123456789ab`")) << allow.summary;
+  EXPECT_TRUE(contains(allow.summary, "### MARKDOWN REPORT allow\n")) << allow.summary;
+  EXPECT_TRUE(contains(allow.log, "--environment production --format markdown")) << allow.log;
 
   auto deny = run_action("deny");
   EXPECT_EQ(deny.run.exit_code, 1) << deny.run.output;
@@ -242,8 +238,11 @@ TEST(Templates, GithubActionScriptAllowsDeniesAndWaitsWithTheRightExitCodes) {
   EXPECT_TRUE(contains(pending.run.output, "::error title=mlgate gate::pending"))
       << pending.run.output;
 
+  EXPECT_TRUE(contains(deny.summary, "### MARKDOWN REPORT deny")) << deny.summary;
+
   auto error = run_action("error");
   EXPECT_EQ(error.run.exit_code, 2) << error.run.output;
+  EXPECT_FALSE(contains(error.summary, "MARKDOWN")) << error.summary;
   EXPECT_EQ(error.output_file, "decision=error\n");
   EXPECT_TRUE(contains(error.run.output, "::error title=mlgate gate::error")) << error.run.output;
 
@@ -270,14 +269,20 @@ TEST(Templates, GitlabIncludeDefinesAHiddenGateJob) {
       << script;
   EXPECT_TRUE(contains(script, "--environment \"$MLGATE_ENVIRONMENT\"")) << script;
   EXPECT_TRUE(contains(testing::read_file(path), "extends: .mlgate-gate"));
+  // The checks' values become GitLab's metrics report, kept when the gate denies.
+  EXPECT_EQ(job["artifacts"]["reports"]["metrics"].as<std::string>(), "mlgate-metrics.txt");
+  EXPECT_EQ(job["artifacts"]["when"].as<std::string>(), "always");
+  EXPECT_TRUE(contains(script, "--format openmetrics > mlgate-metrics.txt")) << script;
 
   // The script, run by sh, against the stand-in mlgate.
   testing::TempDir dir("mlgate-gitlab");
   testing::write_file(dir.path() / "job.sh", script);
   write_fake_mlgate(dir.path() / "mlgate");
   auto run_job = [&](const std::string& decision) {
-    return run({"/bin/sh", "-e", (dir.path() / "job.sh").string()},
-               {{"MLGATE_URL", "http://mlgate.test"},
+    // GitLab runs the script in the job's directory, where the report is written.
+    return run({"/bin/sh", "-c", "cd \"$JOB_DIR\" && exec /bin/sh -e job.sh"},
+               {{"JOB_DIR", dir.path().string()},
+                {"MLGATE_URL", "http://mlgate.test"},
                 {"MLGATE_TOKEN", "s3cret-token"},
                 {"MLGATE_BINARY", (dir.path() / "mlgate").string()},
                 {"MLGATE_ENVIRONMENT", "production"},
@@ -291,6 +296,8 @@ TEST(Templates, GitlabIncludeDefinesAHiddenGateJob) {
   EXPECT_EQ(allow.exit_code, 0) << allow.output;
   auto deny = run_job("deny");
   EXPECT_EQ(deny.exit_code, 1) << deny.output;
+  EXPECT_EQ(testing::read_file(dir.path() / "mlgate-metrics.txt"),
+            "mlgate_gate_allowed{environment=\"production\"} 0\n# EOF\n");
   EXPECT_TRUE(contains(deny.output, "deny")) << deny.output;
   auto pending = run_job("pending");
   EXPECT_EQ(pending.exit_code, 2) << pending.output;
