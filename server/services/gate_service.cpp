@@ -53,8 +53,9 @@ class PipelineResultsCache {
     }
     auto read =
         std::make_shared<const core::JobResults>(store::load_pipeline_results(tx, pipeline));
+    Entries dropped;  // destroyed once the lock is released: thousands of rows each
     std::lock_guard lock(mu_);
-    if (entries_.size() >= kMaxEntries) entries_.clear();  // markers never come back: no LRU
+    if (entries_.size() >= kMaxEntries) dropped.swap(entries_);  // markers never come back: no LRU
     entries_.insert_or_assign(key, read);
     return read;
   }
@@ -62,8 +63,32 @@ class PipelineResultsCache {
  private:
   // A few dozen pipelines' results (3,000 predictions are about 1 MB).
   static constexpr std::size_t kMaxEntries = 32;
+  using Entries = std::unordered_map<std::string, std::shared_ptr<const core::JobResults>>;
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const core::JobResults>> entries_;
+  Entries entries_;
+};
+
+// Valid configs by their text: most commits do not change .mlgate.yml, and the same text always
+// parses to the same config.
+class ParsedConfigs {
+ public:
+  std::optional<core::Config> get(const std::string& text) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(text);
+    if (it == entries_.end()) return std::nullopt;
+    return *it->second;
+  }
+  void put(const std::string& text, const core::Config& config) {
+    auto kept = std::make_shared<const core::Config>(config);
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.insert_or_assign(text, std::move(kept));
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 64;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const core::Config>> entries_;
 };
 
 // One snapshot: the deployment state, both pipelines, the cache key and the results, and the rules
@@ -316,6 +341,7 @@ std::string memory_key_of(const store::RepoRow& repo, const std::string& sha,
 struct GateService::Cache {
   StampedCache<RememberedAnswer> memory{kCacheMaxEntries, kMemoryMaxAge};
   PipelineResultsCache results;
+  ParsedConfigs configs;
   std::mutex mu;
   std::unordered_map<std::string, CachedAnswer> entries;  // key -> answer (body without "cached")
 
@@ -358,19 +384,20 @@ std::variant<core::Config, GateRefusal> GateService::read_config(const store::Re
   const vcs::RepoRemote remote = repo_remote(repo);
   std::optional<std::string> text;
   try {
-    mirrors_.ensure_commit(remote, sha);
-    text = mirrors_.read_file(remote, sha, config_path_, core::kMaxConfigBytes + 1);
+    text = mirrors_.read_file(remote, sha, config_path_, core::kMaxConfigBytes + 1);  // fetches
   } catch (const std::exception& e) {
     return GateRefusal{404, "unknown_commit",
                        "cannot read commit " + sha + " of " + repo.full_name + ": " + e.what()};
   }
   if (!text)
     return GateRefusal{422, "no_config", "no " + config_path_ + " at " + util::short_sha(sha)};
+  if (auto known = cache_->configs.get(*text)) return *known;
   auto parsed = core::parse_config(*text);
   if (!parsed)
     return GateRefusal{422, "invalid_config",
                        config_path_ + " at " + util::short_sha(sha) + " is invalid:\n" +
                            core::format_errors(parsed.errors, config_path_)};
+  cache_->configs.put(*text, *parsed.config);
   return std::move(*parsed.config);
 }
 
