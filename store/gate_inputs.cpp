@@ -57,9 +57,10 @@ std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std:
 
 core::JobResults load_pipeline_results(pqxx::transaction_base& tx, const GatePipeline& pipeline) {
   core::JobResults merged;
+  auto by_job = load_results_of_jobs(tx, pipeline.job_ids);
   std::vector<core::JobResults> repeats;  // of the tier at hand
   for (std::size_t i = 0; i < pipeline.job_ids.size(); ++i) {
-    repeats.push_back(load_results(tx, pipeline.job_ids[i]));
+    repeats.push_back(std::move(by_job[pipeline.job_ids[i]]));
     // Without tiers known, each job is its own.
     const bool tier_ends = i + 1 == pipeline.job_ids.size() ||
                            pipeline.job_tiers.size() != pipeline.job_ids.size() ||

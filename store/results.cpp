@@ -1,10 +1,13 @@
 #include "store/results.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "store/pq.h"
@@ -20,12 +23,18 @@ std::string float_text(double v) {
   return pqxx::to_string(v);
 }
 
+// PostgreSQL's text of a double precision: shortest round-trip digits, or NaN, Infinity, -Infinity.
+// from_chars, not pqxx's stream-based conversion: a gate reads thousands of these per decision.
 double float_value(const pqxx::field& f) {
-  const std::string s = f.c_str();
+  const std::string_view s(f.c_str(), f.size());
   if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
   if (s == "Infinity") return std::numeric_limits<double>::infinity();
   if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
-  return f.as<double>();
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size())
+    throw std::runtime_error("not a number in the database: '" + std::string(s) + "'");
+  return v;
 }
 
 std::optional<std::string> optional_float_text(const std::optional<double>& v) {
@@ -125,49 +134,91 @@ void replace_predictions(pqxx::work& tx, std::int64_t job_id,
   out.complete();
 }
 
-core::JobResults load_results(pqxx::transaction_base& tx, std::int64_t job_id) {
-  core::JobResults out;
-  for (const auto& r : tx.exec_params(
-           "SELECT name, classname, status, time_seconds, message, mltest FROM test_cases "
-           "WHERE job_id = $1 ORDER BY id",
-           job_id)) {
-    core::TestCase t;
-    t.name = r[0].as<std::string>();
-    t.classname = r[1].as<std::string>();
-    t.status =
-        core::test_status_from_string(r[2].as<std::string>()).value_or(core::TestStatus::error);
-    t.time_seconds = float_value(r[3]);
-    t.message = r[4].as<std::string>();
-    t.mltest = from_pg_array(r[5]);
-    out.tests.push_back(std::move(t));
+namespace {
+
+core::TestCase test_case_of(const pqxx::row& r) {
+  core::TestCase t;
+  t.name = r[1].as<std::string>();
+  t.classname = r[2].as<std::string>();
+  t.status = core::test_status_from_string(r[3].c_str()).value_or(core::TestStatus::error);
+  t.time_seconds = float_value(r[4]);
+  t.message = r[5].as<std::string>();
+  t.mltest = from_pg_array(r[6]);
+  return t;
+}
+
+core::Metric metric_of(const pqxx::row& r) {
+  core::Metric m;
+  m.name = r[1].as<std::string>();
+  m.slice_key = r[2].as<std::string>();
+  m.slice_value = r[3].as<std::string>();
+  m.n = get_optional<std::int64_t>(r[4]);
+  m.value = float_value(r[5]);
+  return m;
+}
+
+core::Prediction prediction_of(const pqxx::row& r) {
+  core::Prediction p;
+  p.id = r[1].as<std::string>();
+  p.label = r[2].as<std::string>();
+  if (!r[3].is_null()) p.score = float_value(r[3]);
+  if (!r[4].is_null()) p.truth = r[4].as<std::string>();
+  if (!r[5].is_null()) p.value = float_value(r[5]);
+  read_slices(r[6], p);
+  read_scores(r[7], p);
+  return p;
+}
+
+// The JobResults of the job a row (its column 0) belongs to; rows come ordered by job.
+template <typename Add>
+void for_each_job_row(const pqxx::result& rows, std::map<std::int64_t, core::JobResults>& out,
+                      Add&& add) {
+  core::JobResults* current = nullptr;
+  std::int64_t current_id = 0;
+  for (const auto& r : rows) {
+    const auto id = r[0].as<std::int64_t>();
+    if (!current || id != current_id) {
+      current = &out[id];
+      current_id = id;
+    }
+    add(*current, r);
   }
-  for (const auto& r : tx.exec_params(
-           "SELECT name, slice_key, slice_value, n, value FROM metrics WHERE job_id = $1 "
-           "ORDER BY slice_key, slice_value, name",
-           job_id)) {
-    core::Metric m;
-    m.name = r[0].as<std::string>();
-    m.slice_key = r[1].as<std::string>();
-    m.slice_value = r[2].as<std::string>();
-    m.n = get_optional<std::int64_t>(r[3]);
-    m.value = float_value(r[4]);
-    out.metrics.push_back(std::move(m));
-  }
-  for (const auto& r : tx.exec_params(
-           "SELECT example_id, label, score, truth, value, slices, scores FROM predictions "
-           "WHERE job_id = $1 ORDER BY example_id",
-           job_id)) {
-    core::Prediction p;
-    p.id = r[0].as<std::string>();
-    p.label = r[1].as<std::string>();
-    if (!r[2].is_null()) p.score = float_value(r[2]);
-    if (!r[3].is_null()) p.truth = r[3].as<std::string>();
-    if (!r[4].is_null()) p.value = float_value(r[4]);
-    read_slices(r[5], p);
-    read_scores(r[6], p);
-    out.predictions.push_back(std::move(p));
-  }
+}
+
+}  // namespace
+
+std::map<std::int64_t, core::JobResults> load_results_of_jobs(
+    pqxx::transaction_base& tx, const std::vector<std::int64_t>& job_ids) {
+  std::map<std::int64_t, core::JobResults> out;
+  for (auto id : job_ids) out[id];
+  if (job_ids.empty()) return out;
+  std::vector<std::string> ids;
+  for (auto id : job_ids) ids.push_back(std::to_string(id));
+  const std::string array = to_pg_array(ids);
+  // Three statements for all the jobs, not three per job.
+  for_each_job_row(
+      tx.exec_params("SELECT job_id, name, classname, status, time_seconds, message, mltest "
+                     "FROM test_cases WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, id",
+                     array),
+      out, [](core::JobResults& j, const pqxx::row& r) { j.tests.push_back(test_case_of(r)); });
+  for_each_job_row(
+      tx.exec_params("SELECT job_id, name, slice_key, slice_value, n, value FROM metrics "
+                     "WHERE job_id = ANY($1::bigint[]) "
+                     "ORDER BY job_id, slice_key, slice_value, name",
+                     array),
+      out, [](core::JobResults& j, const pqxx::row& r) { j.metrics.push_back(metric_of(r)); });
+  for_each_job_row(
+      tx.exec_params("SELECT job_id, example_id, label, score, truth, value, slices, scores "
+                     "FROM predictions WHERE job_id = ANY($1::bigint[]) "
+                     "ORDER BY job_id, example_id",
+                     array),
+      out,
+      [](core::JobResults& j, const pqxx::row& r) { j.predictions.push_back(prediction_of(r)); });
   return out;
+}
+
+core::JobResults load_results(pqxx::transaction_base& tx, std::int64_t job_id) {
+  return std::move(load_results_of_jobs(tx, {job_id})[job_id]);
 }
 
 }  // namespace mlgate::store

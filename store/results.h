@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <pqxx/pqxx>
 #include <vector>
 
@@ -19,5 +20,9 @@ void replace_predictions(pqxx::work& tx, std::int64_t job_id,
 
 // Everything stored for a job.
 core::JobResults load_results(pqxx::transaction_base& tx, std::int64_t job_id);
+// Everything stored for each of the jobs, in three statements (one per kind) for all of them; a
+// job with nothing stored has an empty entry.
+std::map<std::int64_t, core::JobResults> load_results_of_jobs(
+    pqxx::transaction_base& tx, const std::vector<std::int64_t>& job_ids);
 
 }  // namespace mlgate::store

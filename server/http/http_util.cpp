@@ -7,10 +7,17 @@
 
 namespace mlgate::server {
 
+std::string json_text(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  send_json_text(res, status, json_text(body));
+}
+
+void send_json_text(httplib::Response& res, int status, const std::string& text) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                  "application/json");
+  res.set_content(text, "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& code,

@@ -8,7 +8,11 @@
 
 namespace mlgate::server {
 
+// The bytes send_json sends for `body` (compact, invalid UTF-8 replaced, a final newline).
+std::string json_text(const nlohmann::json& body);
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+// An answer serialised before (json_text), sent as it is.
+void send_json_text(httplib::Response& res, int status, const std::string& text);
 // {"error": {"code": code, "message": message}} with the status.
 void send_error(httplib::Response& res, int status, const std::string& code,
                 const std::string& message);

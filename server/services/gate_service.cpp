@@ -10,6 +10,7 @@
 #include "core/gate_in_force.h"
 #include "core/gate_rules.h"
 #include "core/pipeline_view.h"
+#include "server/http/http_util.h"
 #include "server/http/metrics.h"
 #include "server/http/stamped_cache.h"
 #include "server/services/repo_remote.h"
@@ -29,10 +30,65 @@ constexpr std::size_t kCacheMaxEntries = 4096;
 // notification be lost while the listening connection stays up.
 constexpr std::chrono::seconds kMemoryMaxAge{5};
 
+const auto kNoResults = std::make_shared<const core::JobResults>();
+
 // A decision as the cache keeps it: the answer, and the candidate's rules a deployment records.
 struct CachedAnswer {
   json body;
   std::string candidate_rules_json;
+};
+
+// The merged results of judged pipelines, keyed by the pipeline's marker, which changes with
+// every state change, upload or retry of its jobs (store/gate_inputs.h): an entry is never stale,
+// so no change notification is needed. The deployed commit's results are read once, not for every
+// candidate judged against them.
+class PipelineResultsCache {
+ public:
+  std::shared_ptr<const core::JobResults> read(pqxx::transaction_base& tx,
+                                               const store::GatePipeline& pipeline) {
+    const std::string key = std::to_string(pipeline.id) + "\n" + pipeline.marker;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+    }
+    auto read =
+        std::make_shared<const core::JobResults>(store::load_pipeline_results(tx, pipeline));
+    Entries dropped;  // destroyed once the lock is released: thousands of rows each
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries) dropped.swap(entries_);  // markers never come back: no LRU
+    entries_.insert_or_assign(key, read);
+    return read;
+  }
+
+ private:
+  // A few dozen pipelines' results (3,000 predictions are about 1 MB).
+  static constexpr std::size_t kMaxEntries = 32;
+  using Entries = std::unordered_map<std::string, std::shared_ptr<const core::JobResults>>;
+  std::mutex mu_;
+  Entries entries_;
+};
+
+// Valid configs by their text: most commits do not change .mlgate.yml, and the same text always
+// parses to the same config.
+class ParsedConfigs {
+ public:
+  std::optional<core::Config> get(const std::string& text) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(text);
+    if (it == entries_.end()) return std::nullopt;
+    return *it->second;
+  }
+  void put(const std::string& text, const core::Config& config) {
+    auto kept = std::make_shared<const core::Config>(config);
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.insert_or_assign(text, std::move(kept));
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 64;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const core::Config>> entries_;
 };
 
 // One snapshot: the deployment state, both pipelines, the cache key and the results, and the rules
@@ -43,8 +99,8 @@ struct Snapshot {
   std::optional<store::GatePipeline> baseline;
   std::string key;
   std::optional<CachedAnswer> hit;
-  core::JobResults candidate_results;
-  core::JobResults baseline_results;
+  std::shared_ptr<const core::JobResults> candidate_results = kNoResults;
+  std::shared_ptr<const core::JobResults> baseline_results = kNoResults;
   std::optional<std::string> deployed_rules_json;
   bool fork_only = false;  // the commit is known only from fork pull requests
 };
@@ -192,10 +248,11 @@ json decision_inputs(const std::string& gate, const std::string& config_path, co
 }
 
 // The deployment state, both pipelines and the cache key in one snapshot; on a cache miss also
-// the results of both pipelines and the rules the deployed commit's deployment recorded.
+// the results of both pipelines (through `results`: the ones read before under the same marker)
+// and the rules the deployed commit's deployment recorded.
 template <typename Lookup>
 Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::string& sha,
-                       const std::string& env, Lookup&& cached) {
+                       const std::string& env, Lookup&& cached, PipelineResultsCache& results) {
   return db.with([&](pqxx::connection& c) {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     Snapshot s;
@@ -207,8 +264,8 @@ Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::str
     s.key = cache_key(repo_id, sha, env, s);
     s.hit = cached(s.key);
     if (s.hit) return s;
-    if (s.candidate) s.candidate_results = store::load_pipeline_results(tx, *s.candidate);
-    if (s.baseline) s.baseline_results = store::load_pipeline_results(tx, *s.baseline);
+    if (s.candidate) s.candidate_results = results.read(tx, *s.candidate);
+    if (s.baseline) s.baseline_results = results.read(tx, *s.baseline);
     if (s.deployment.top_deploy_id)
       s.deployed_rules_json = store::deployment_gate_rules(tx, *s.deployment.top_deploy_id);
     return s;
@@ -247,25 +304,44 @@ std::string rule_set_suffix(const std::string& rule_set) {
 
 namespace {
 
-// An answer as the memory cache keeps it: with the deployment state it was decided on.
+// An answer as the memory cache keeps it: with the deployment state it was decided on, and the
+// gate API's finished answer to it (shared: a hit copies no JSON).
 struct RememberedAnswer {
-  CachedAnswer answer;
+  std::shared_ptr<const CachedAnswer> answer;
   std::optional<std::int64_t> latest_deployment_id;
+  std::shared_ptr<const std::string> api_bytes;
 };
 
-GateAnswer answer_of(RememberedAnswer kept) {
+RememberedAnswer remember(CachedAnswer answer, std::optional<std::int64_t> latest_deployment_id) {
+  json sent = answer.body;
+  sent["cached"] = true;
+  return RememberedAnswer{std::make_shared<const CachedAnswer>(std::move(answer)),
+                          latest_deployment_id,
+                          std::make_shared<const std::string>(json_text(sent))};
+}
+
+GateAnswer answer_of(const RememberedAnswer& kept) {
   GateAnswer out;
-  out.body = std::move(kept.answer.body);
-  out.candidate_rules_json = std::move(kept.answer.candidate_rules_json);
+  out.body = kept.answer->body;
+  out.candidate_rules_json = kept.answer->candidate_rules_json;
   out.latest_deployment_id = kept.latest_deployment_id;
   out.cached = true;
   return out;
+}
+
+// What the memory cache keys an answer by: the repository (its name is in the answer), the commit
+// and the environment. Who asks is not in it: the API authorizes every request before it looks.
+std::string memory_key_of(const store::RepoRow& repo, const std::string& sha,
+                          const std::string& env) {
+  return std::to_string(repo.id) + "\n" + repo.full_name + "\n" + sha + "\n" + env;
 }
 
 }  // namespace
 
 struct GateService::Cache {
   StampedCache<RememberedAnswer> memory{kCacheMaxEntries, kMemoryMaxAge};
+  PipelineResultsCache results;
+  ParsedConfigs configs;
   std::mutex mu;
   std::unordered_map<std::string, CachedAnswer> entries;  // key -> answer (body without "cached")
 
@@ -292,24 +368,36 @@ GateService::GateService(store::Database& db, vcs::MirrorCache& mirrors, std::st
 
 GateService::~GateService() = default;
 
+std::optional<ChangeStamp> GateService::repo_stamp(const store::RepoRow& repo) const {
+  return feed_ ? feed_->stamp("gate:" + std::to_string(repo.id)) : std::optional<ChangeStamp>();
+}
+
+std::shared_ptr<const std::string> GateService::api_answer_bytes(const store::RepoRow& repo,
+                                                                 const std::string& sha,
+                                                                 const std::string& env) {
+  auto remembered = cache_->memory.get(memory_key_of(repo, sha, env), repo_stamp(repo));
+  return remembered ? remembered->api_bytes : nullptr;
+}
+
 std::variant<core::Config, GateRefusal> GateService::read_config(const store::RepoRow& repo,
                                                                  const std::string& sha) {
   const vcs::RepoRemote remote = repo_remote(repo);
   std::optional<std::string> text;
   try {
-    mirrors_.ensure_commit(remote, sha);
-    text = mirrors_.read_file(remote, sha, config_path_, core::kMaxConfigBytes + 1);
+    text = mirrors_.read_file(remote, sha, config_path_, core::kMaxConfigBytes + 1);  // fetches
   } catch (const std::exception& e) {
     return GateRefusal{404, "unknown_commit",
                        "cannot read commit " + sha + " of " + repo.full_name + ": " + e.what()};
   }
   if (!text)
     return GateRefusal{422, "no_config", "no " + config_path_ + " at " + util::short_sha(sha)};
+  if (auto known = cache_->configs.get(*text)) return *known;
   auto parsed = core::parse_config(*text);
   if (!parsed)
     return GateRefusal{422, "invalid_config",
                        config_path_ + " at " + util::short_sha(sha) + " is invalid:\n" +
                            core::format_errors(parsed.errors, config_path_)};
+  cache_->configs.put(*text, *parsed.config);
   return std::move(*parsed.config);
 }
 
@@ -329,21 +417,20 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
                                  bool from_memory) {
   GateAnswer out;
   // The stamp is taken before the database is read: a change committed after it bumps it.
-  const std::string memory_key = std::to_string(repo.id) + "\n" + sha + "\n" + env;
-  const auto stamp =
-      feed_ ? feed_->stamp("gate:" + std::to_string(repo.id)) : std::optional<ChangeStamp>();
+  const std::string memory_key = memory_key_of(repo, sha, env);
+  const auto stamp = repo_stamp(repo);
   if (from_memory)
-    if (auto remembered = cache_->memory.get(memory_key, stamp))
-      return answer_of(std::move(*remembered));
-  Snapshot snap = load_snapshot(db_, repo.id, sha, env,
-                                [&](const std::string& key) { return cache_->get(key); });
+    if (auto remembered = cache_->memory.get(memory_key, stamp)) return answer_of(*remembered);
+  Snapshot snap = load_snapshot(
+      db_, repo.id, sha, env, [&](const std::string& key) { return cache_->get(key); },
+      cache_->results);
   out.latest_deployment_id = snap.deployment.latest
                                  ? std::optional<std::int64_t>(snap.deployment.latest->id)
                                  : std::nullopt;
   if (snap.hit) {
-    RememberedAnswer kept{std::move(*snap.hit), out.latest_deployment_id};
+    RememberedAnswer kept = remember(std::move(*snap.hit), out.latest_deployment_id);
     cache_->memory.put(memory_key, stamp, kept);
-    return answer_of(std::move(kept));
+    return answer_of(kept);
   }
 
   // The candidate's own rules are its .mlgate.yml's; the deployed commit's rules apply too.
@@ -368,8 +455,8 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   core::PathExists exists = path_exists_in(mirrors_, remote, sha);
   core::GateInput input{own.gate,
                         own.rubric,
-                        snap.candidate_results,
-                        core::baseline_of(snap.deployment.current_sha, snap.baseline_results),
+                        *snap.candidate_results,
+                        core::baseline_of(snap.deployment.current_sha, *snap.baseline_results),
                         &tiers,
                         exists};
   // The shas seed the bootstrap of interval checks: the same commits give the same intervals.
@@ -398,7 +485,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   cache_->put(snap.key, CachedAnswer{body, out.candidate_rules_json});
   cache_->memory.put(
       memory_key, stamp,
-      RememberedAnswer{CachedAnswer{body, out.candidate_rules_json}, out.latest_deployment_id});
+      remember(CachedAnswer{body, out.candidate_rules_json}, out.latest_deployment_id));
   out.body = std::move(body);
   return out;
 }

@@ -76,8 +76,17 @@ class GateService {
                       const std::string& source = "api", bool from_memory = false);
   GateEnvironments environments(const store::RepoRow& repo, const std::string& sha);
 
+  // The gate API's whole answer to GET (repo, sha, env), "cached": true, as evaluate last decided
+  // it, while the repository's change stamp is the one it was decided under (and 5 s at most):
+  // bytes to send as they are, with no JSON work. nullptr when memory does not have it. The caller
+  // authorizes the request first: the bytes are keyed by what the answer says, not by who asks.
+  std::shared_ptr<const std::string> api_answer_bytes(const store::RepoRow& repo,
+                                                      const std::string& sha,
+                                                      const std::string& env);
+
  private:
   struct Cache;
+  std::optional<ChangeStamp> repo_stamp(const store::RepoRow& repo) const;
   std::variant<core::Config, GateRefusal> read_config(const store::RepoRow& repo,
                                                       const std::string& sha);
   store::Database& db_;
