@@ -105,7 +105,7 @@ void add_retention_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
       ->check(CLI::Range(0, 36500));
 }
 
-// Serving observations (docs/monitoring.md): a batch's limits and how long windows are kept.
+// Serving observations (docs/observations.md): a batch's limits and how long windows are kept.
 void add_observation_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   auto& o = opts->app.observations;
   cmd->add_option("--observation-max-bytes", o.max_bytes, "Largest observation batch body")

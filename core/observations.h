@@ -1,4 +1,4 @@
-// Serving observations (docs/monitoring.md, "Observations"): the JSON lines a batch carries, the
+// Serving observations (docs/observations.md, "Observations"): the JSON lines a batch carries, the
 // commit each row belongs to, and the per-window partial profiles a batch folds into. Pure: no
 // I/O, no clock.
 //

@@ -46,7 +46,7 @@ struct AppConfig {
   store::RetentionPolicy retention;  // pipelines, logs, gate decisions: kept for ever by default
   PlannerOptions planner;
   RunnerProtocolConfig runners;
-  ObservationConfig observations;  // serving observations' limits (docs/monitoring.md)
+  ObservationConfig observations;  // serving observations' limits (docs/observations.md)
   // The nightly scheduler (docs/schedules.md); tests inject its clock.
   SchedulerOptions scheduler;
   // Commit statuses and protection-rule answers (docs/forge-feedback.md). An empty public_url

@@ -1,4 +1,4 @@
-// Production monitoring's rows (docs/monitoring.md): reference profiles of commits, serving
+// Production monitoring's rows (docs/observations.md): reference profiles of commits, serving
 // observations as per-window partial profiles with a bounded sample for late truth, idempotent
 // batch ids, compaction and retention. What monitors read: a range of windows merged into one
 // profile, the prediction/truth pairs of a range, the reference profile of the deployed commit.

@@ -1,4 +1,4 @@
-// Serving observations (docs/monitoring.md, "Observations"): POST
+// Serving observations (docs/observations.md, "Observations"): POST
 // /api/v1/repos/{repo}/environments/{env}/observations?batch_id=… takes a batch of JSON lines from
 // a token with the `observe` scope, folds it into per-(window, commit) partial profiles and keeps
 // a bounded sample of its predictions, all in one transaction, and answers 202 once that commits.

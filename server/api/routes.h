@@ -94,7 +94,7 @@ struct GateRoutes {
 };
 void register_gate_routes(Router& http, const GateRoutes& deps);
 
-// Serving observations and late truth (docs/monitoring.md, "Observations").
+// Serving observations and late truth (docs/observations.md, "Observations").
 struct ObservationConfig {
   std::size_t max_bytes = std::size_t{16} << 20;  // one batch's body
   std::size_t max_rows = 10000;                   // rows per batch

@@ -1,4 +1,4 @@
-// Serving observations and reference profiles (docs/monitoring.md) through an in-process App on a
+// Serving observations and reference profiles (docs/observations.md) through an in-process App on a
 // real PostgreSQL over real HTTP: the observe scope and the repository rule, a batch stored as
 // window profiles and counted once per batch id, refusals that store nothing, late truth joined
 // by id, rows attributed to the commit deployed at their time, compaction and retention, and a
