@@ -1,8 +1,8 @@
 // The maintenance loop of every replica, once a second: drain the spool into PostgreSQL, expire
 // lost runners' leases (their jobs are re-queued), enqueue deliveries still waiting to be planned,
 // and hourly apply the retention of deliveries, pipelines, logs and gate decisions
-// (docs/operations.md, "Retention") and compact and age serving observations (docs/observations.md).
-// Every step is safe on several replicas at once.
+// (docs/operations.md, "Retention") and compact and age serving observations
+// (docs/observations.md). Every step is safe on several replicas at once.
 #pragma once
 
 #include <chrono>

@@ -121,17 +121,20 @@ class Observations : public ::testing::Test {
     });
   }
 
-  // A deployment of `sha` to production recorded `days_ago` days ago.
-  void deploy(const std::string& sha, double days_ago, const std::string& kind = "deploy") {
-    in_tx([&](pqxx::work& tx) {
+  // A deployment of `sha` to production recorded `days_ago` days ago (a rollback of
+  // `rolled_back_from` when given); its id.
+  std::int64_t deploy(const std::string& sha, double days_ago,
+                      std::optional<std::int64_t> rolled_back_from = std::nullopt) {
+    return in_tx([&](pqxx::work& tx) {
       store::NewDeployment d{.repo_id = repo_a, .environment = "production", .sha = sha};
-      d.kind = kind;
+      if (rolled_back_from) d.kind = "rollback";
+      d.rolled_back_from = rolled_back_from;
       d.actor = "test";
       const auto id = store::insert_deployment(tx, d);
       tx.exec_params(
           "UPDATE deployments SET created_at = now() - make_interval(secs => $2) WHERE id = $1", id,
           days_ago * kDay);
-      return 0;
+      return id;
     });
   }
 
@@ -252,8 +255,8 @@ TEST_F(Observations, LateTruthJoinsKeptPredictionsById) {
 
 TEST_F(Observations, RowsBelongToTheCommitDeployedAtTheirTime) {
   deploy(kShaA, 10);
-  deploy(kShaB, 5);
-  deploy(kShaA, 2, "rollback");  // A is deployed again from two days ago
+  const auto b = deploy(kShaB, 5);
+  deploy(kShaA, 2, b);  // A is deployed again from two days ago
   const double now = now_seconds();
   json named = row("n", now - 3 * kDay, 5, "red");
   named["sha"] = kShaC;

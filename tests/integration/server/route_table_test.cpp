@@ -84,9 +84,9 @@ std::string fill(const std::string& path, const std::map<std::string, std::strin
 }
 
 const std::map<std::string, std::string> kSampleValues = {
-    {"repo", "acme/model"}, {"pipeline", "1"}, {"job", "1"},          {"delivery", "1"},
-    {"token", "1"},         {"runner", "1"},   {"runner-token", "1"}, {"file", "junit.xml"},
-    {"environment", "production"}};
+    {"repo", "acme/model"}, {"pipeline", "1"},     {"job", "1"},
+    {"delivery", "1"},      {"token", "1"},        {"runner", "1"},
+    {"runner-token", "1"},  {"file", "junit.xml"}, {"environment", "production"}};
 
 // The seeded server: repositories acme/model (A) and acme/other (B); a pipeline, a job and a
 // delivery of A; a runner the walk calls the protocol as, and one it disables; tokens of every
@@ -242,8 +242,8 @@ TEST_F(RouteTable, EveryRegisteredRouteHasOneRowAndEveryRowIsARoute) {
   const auto rows = table_rows();
   ASSERT_GT(rows.size(), 40u) << "the table of docs/security.md was not found";
   const auto& routes = env_->app->routes();
-  static const std::set<std::string> who = {"internet", "runner", "runner-register",
-                                            "read",     "deploy", "admin", "observe"};
+  static const std::set<std::string> who = {"internet", "runner", "runner-register", "read",
+                                            "deploy",   "admin",  "observe"};
   static const std::set<std::string> reach = {"one", "lists", "own", "server", "—"};
   std::map<std::size_t, std::string> claimed;  // route index -> the row that reaches it
   for (const auto& row : rows) {
