@@ -327,4 +327,18 @@ void finish_delivery_plan(pqxx::work& tx, std::int64_t id, core::PlanState state
       note.empty() ? std::optional<std::string>() : std::optional<std::string>(note));
 }
 
+void finish_delivery_plans(pqxx::work& tx, const std::vector<DeliveryPlanEnd>& ends) {
+  if (ends.empty()) return;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& e : ends)
+    rows.push_back({{"id", e.id},
+                    {"state", std::string(core::to_string(e.state))},
+                    {"note", e.note.empty() ? nlohmann::json() : nlohmann::json(e.note)}});
+  tx.exec_params(
+      "UPDATE webhook_deliveries d SET plan_state = x.state, planned_at = now(), "
+      "plan_error = x.note FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, state text, "
+      "note text) WHERE d.id = x.id",
+      rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 }  // namespace mlgate::store

@@ -157,4 +157,13 @@ std::vector<std::pair<std::int64_t, PendingDelivery>> lock_pending_of_repo(pqxx:
 void finish_delivery_plan(pqxx::work& tx, std::int64_t id, core::PlanState state,
                           const std::string& note);
 
+// How planning a delivery ended: planned or failed, and its note ("" = none).
+struct DeliveryPlanEnd {
+  std::int64_t id = 0;
+  core::PlanState state = core::PlanState::planned;
+  std::string note;
+};
+// finish_delivery_plan for each of `ends`, in one statement.
+void finish_delivery_plans(pqxx::work& tx, const std::vector<DeliveryPlanEnd>& ends);
+
 }  // namespace mlgate::store

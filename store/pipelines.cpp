@@ -182,43 +182,49 @@ int cancel_pull_request_jobs(pqxx::work& tx, std::int64_t repo_id, std::int64_t 
   return cancel_jobs(tx, rows, "pull request " + std::to_string(pr_number) + " closed");
 }
 
-PipelineState refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
-  auto r = tx.exec_params1(
-      "SELECT p.state, count(j.*), "
-      "count(*) FILTER (WHERE j.state = 'running'), "
-      "count(*) FILTER (WHERE j.state IN ('queued', 'blocked')), "
-      "count(*) FILTER (WHERE j.state IN ('failed', 'timed_out', 'error')), "
-      "count(*) FILTER (WHERE j.state = 'cancelled') "
-      "FROM pipelines p LEFT JOIN jobs j ON j.pipeline_id = p.id WHERE p.id = $1 GROUP BY p.state",
-      pipeline_id);
-  const PipelineState current = pipeline_state_of(r[0]);
-  auto total = r[1].as<long>(), running = r[2].as<long>(), waiting = r[3].as<long>(),
-       failed = r[4].as<long>(), cancelled = r[5].as<long>();
-  if (current == PipelineState::error || total == 0) return current;
-  PipelineState next;
-  if (running > 0) {
-    next = PipelineState::running;
-  } else if (waiting > 0 && current == PipelineState::awaiting_approval) {
-    next = current;  // nothing runs before the approval (approve_pipeline moves it on)
-  } else if (waiting > 0) {
+PipelineState next_pipeline_state(const PipelineCounts& c) {
+  const PipelineState current = c.current;
+  if (current == PipelineState::error || c.total == 0) return current;
+  if (c.running > 0) return PipelineState::running;
+  if (c.waiting > 0 && current == PipelineState::awaiting_approval)
+    return current;  // nothing runs before the approval (approve_pipeline moves it on)
+  if (c.waiting > 0) {
     // Some jobs ran already: the pipeline is under way.
-    next = (current == PipelineState::running || failed + cancelled > 0) ? PipelineState::running
-                                                                         : PipelineState::pending;
-  } else if (failed > 0) {
-    next = PipelineState::failed;
-  } else if (cancelled > 0) {
-    next = PipelineState::cancelled;
-  } else {
-    next = PipelineState::passed;
+    return (current == PipelineState::running || c.failed + c.cancelled > 0)
+               ? PipelineState::running
+               : PipelineState::pending;
   }
-  if (next != current) {
+  if (c.failed > 0) return PipelineState::failed;
+  if (c.cancelled > 0) return PipelineState::cancelled;
+  return PipelineState::passed;
+}
+
+const char* const kPipelineCounts =
+    "SELECT p.id, p.state, count(j.*), "
+    "count(*) FILTER (WHERE j.state = 'running'), "
+    "count(*) FILTER (WHERE j.state IN ('queued', 'blocked')), "
+    "count(*) FILTER (WHERE j.state IN ('failed', 'timed_out', 'error')), "
+    "count(*) FILTER (WHERE j.state = 'cancelled') "
+    "FROM pipelines p LEFT JOIN jobs j ON j.pipeline_id = p.id ";
+
+PipelineCounts pipeline_counts_of(const pqxx::row& r) {
+  return {pipeline_state_of(r[1]), r[2].as<long>(), r[3].as<long>(),
+          r[4].as<long>(),         r[5].as<long>(), r[6].as<long>()};
+}
+
+PipelineState refresh_pipeline_state(pqxx::work& tx, std::int64_t pipeline_id) {
+  auto r = tx.exec_params1(std::string(kPipelineCounts) + "WHERE p.id = $1 GROUP BY p.id, p.state",
+                           pipeline_id);
+  const PipelineCounts counts = pipeline_counts_of(r);
+  const PipelineState next = next_pipeline_state(counts);
+  if (next != counts.current) {
     const bool finished = core::is_finished(next);
     tx.exec_params(
         "UPDATE pipelines SET state = $2, "
         "started_at = coalesce(started_at, CASE WHEN $2 = 'running' THEN now() END), "
         "finished_at = CASE WHEN $3 THEN now() END WHERE id = $1",
         pipeline_id, state_text(next), finished);
-    record_state_change(tx, pipeline_id, current, next, "");
+    record_state_change(tx, pipeline_id, counts.current, next, "");
   }
   return next;
 }

@@ -64,6 +64,18 @@ int cancel_superseded(pqxx::work& tx, std::int64_t repo_id, const std::string& t
 // Cancels every queued or blocked job of a closed pull request's pipelines; returns the count.
 int cancel_pull_request_jobs(pqxx::work& tx, std::int64_t repo_id, std::int64_t pr_number);
 
+// A pipeline's state and how many of its jobs are in which state (refresh_pipeline_state).
+struct PipelineCounts {
+  core::PipelineState current = core::PipelineState::pending;
+  long total = 0, running = 0, waiting = 0, failed = 0, cancelled = 0;
+};
+// The state a pipeline with these jobs is in (no I/O).
+core::PipelineState next_pipeline_state(const PipelineCounts& counts);
+// The query behind PipelineCounts (p.id, p.state and the counts; add WHERE and GROUP BY p.id,
+// p.state), and its row read back.
+extern const char* const kPipelineCounts;
+PipelineCounts pipeline_counts_of(const pqxx::row& r);
+
 // Records a job's state change (from empty: the job was just created), timestamped.
 void record_state_change(pqxx::work& tx, std::int64_t pipeline_id, std::int64_t job_id,
                          std::optional<core::JobState> from, core::JobState to,

@@ -10,6 +10,7 @@
 #include "server/services/protection_rules.h"
 #include "server/services/repo_remote.h"
 #include "store/deliveries.h"
+#include "store/pipeline_batch.h"
 #include "store/pipelines.h"
 #include "store/pq.h"
 #include "store/repos.h"
@@ -59,11 +60,6 @@ std::string trigger_of(EventKind kind) {
     default:
       return "push";
   }
-}
-
-void finish_delivery(pqxx::work& tx, std::int64_t id, core::PlanState state,
-                     const std::string& note) {
-  store::finish_delivery_plan(tx, id, state, note);
 }
 
 // The stored delivery as an event (or why it is none).
@@ -243,37 +239,39 @@ PlanOutcome Planner::plan(std::int64_t id) {
     auto pending = store::lock_pending_delivery(tx, id);
     if (!pending) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
     auto repo = store::find_repo_by_id(tx, pending->repo_id);
-    CommitConfigs configs;
-    auto outcome = plan_pending(tx, id, *pending, repo, configs);
+    Burst burst;
+    plan_pending(tx, id, *pending, repo, burst);
+    flush_burst(tx, pending->repo_id, burst);
     tx.commit();
-    return outcome;
+    return burst.out.front().second;
   });
 }
 
 std::vector<std::pair<std::int64_t, PlanOutcome>> Planner::plan_burst(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    std::vector<std::pair<std::int64_t, PlanOutcome>> out;
     const auto repo_id = store::pending_delivery_repo(tx, id);
-    if (!repo_id) return out;
+    if (!repo_id) return std::vector<std::pair<std::int64_t, PlanOutcome>>{};
     // One planner at a time per repository (a second one waits here, then finds what is left), so
     // its pushes are planned in their order: a later push supersedes an earlier one, never the
     // reverse.
     store::lock_repo_planning(tx, *repo_id);
     // Every pending delivery of the repository no other planner holds, oldest first: planned in
     // order, in this one transaction, each config read once per commit (and the mirror fetched at
-    // most once for the lot: one fetch brings every branch and tag).
+    // most once for the lot: one fetch brings every branch and tag), their pipelines, jobs and
+    // deliveries' ends stored together (flush_burst).
     const auto claimed = store::lock_pending_of_repo(tx, *repo_id, options_.burst_max);
-    if (claimed.empty()) return out;
+    if (claimed.empty()) return std::vector<std::pair<std::int64_t, PlanOutcome>>{};
     const auto repo = store::find_repo_by_id(tx, *repo_id);
-    CommitConfigs configs;
+    Burst burst;
     for (const auto& [delivery, pending] : claimed)
-      out.emplace_back(delivery, plan_pending(tx, delivery, pending, repo, configs));
+      plan_pending(tx, delivery, pending, repo, burst);
+    flush_burst(tx, *repo_id, burst);
     tx.commit();
     bursts_.fetch_add(1);
-    burst_deliveries_.fetch_add(out.size());
-    count_planner_burst(out.size());
-    return out;
+    burst_deliveries_.fetch_add(burst.out.size());
+    count_planner_burst(burst.out.size());
+    return std::move(burst.out);
   });
 }
 
@@ -281,54 +279,53 @@ PlannerStats Planner::stats() const {
   return {bursts_.load(), burst_deliveries_.load()};
 }
 
-PlanOutcome Planner::plan_pending(pqxx::work& tx, std::int64_t id,
-                                  const store::PendingDelivery& pending,
-                                  const std::optional<store::RepoRow>& repo,
-                                  CommitConfigs& configs) {
-  if (!repo) {
-    finish_delivery(tx, id, core::PlanState::failed, "repository no longer registered");
-    return {PlanState::failed, std::nullopt, "repository no longer registered"};
-  }
+namespace {
+
+// A delivery whose planning ended without a pipeline to store: its outcome and its end.
+template <typename Burst>
+void end_delivery(Burst& burst, std::int64_t id, PlanState state, const std::string& note) {
+  burst.ends.push_back({id, state, note});
+  burst.out.push_back({id, {state, std::nullopt, note}});
+}
+
+}  // namespace
+
+void Planner::plan_pending(pqxx::work& tx, std::int64_t id, const store::PendingDelivery& pending,
+                           const std::optional<store::RepoRow>& repo, Burst& burst) {
+  if (!repo) return end_delivery(burst, id, PlanState::failed, "repository no longer registered");
   const auto normalised = normalise_delivery(pending);
-  if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised)) {
-    finish_delivery(tx, id, core::PlanState::failed, err->message);
-    return {PlanState::failed, std::nullopt, err->message};
-  }
+  if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised))
+    return end_delivery(burst, id, PlanState::failed, err->message);
   const auto& event = std::get<webhooks::Event>(normalised);
   switch (event.kind) {
     case EventKind::pull_request_close: {
+      flush_burst(tx, repo->id, burst);  // the pull request's pipelines planned before it
       int n = event.pr_number ? store::cancel_pull_request_jobs(tx, repo->id, *event.pr_number) : 0;
-      std::string note = "pull request closed: " + std::to_string(n) + " queued job(s) cancelled";
-      finish_delivery(tx, id, core::PlanState::planned, note);
-      return {PlanState::planned, std::nullopt, note};
+      return end_delivery(burst, id, PlanState::planned,
+                          "pull request closed: " + std::to_string(n) + " queued job(s) cancelled");
     }
     case EventKind::push:
     case EventKind::tag:
     case EventKind::pull_request_open:
     case EventKind::pull_request_update:
-      return plan_commit_event(tx, id, event, *repo, configs);
+      return plan_commit_event(id, event, *repo, burst);
     case EventKind::deployment_protection_rule: {
+      flush_burst(tx, repo->id, burst);
       auto intake = record_protection_rule(tx, *repo, event, id);
-      const auto state = intake.recorded ? PlanState::planned : PlanState::failed;
-      finish_delivery(tx, id, state, intake.note);
-      return {state, std::nullopt, intake.note};
+      return end_delivery(burst, id, intake.recorded ? PlanState::planned : PlanState::failed,
+                          intake.note);
     }
-    default: {
-      std::string note = "nothing to plan for " + webhooks::to_string(event.kind);
-      finish_delivery(tx, id, core::PlanState::planned, note);
-      return {PlanState::planned, std::nullopt, note};
-    }
+    default:
+      return end_delivery(burst, id, PlanState::planned,
+                          "nothing to plan for " + webhooks::to_string(event.kind));
   }
 }
 
-PlanOutcome Planner::plan_commit_event(pqxx::work& tx, std::int64_t id,
-                                       const webhooks::Event& event, const store::RepoRow& repo,
-                                       CommitConfigs& configs) {
+void Planner::plan_commit_event(std::int64_t id, const webhooks::Event& event,
+                                const store::RepoRow& repo, Burst& burst) {
   const CommitRequest request = commit_request(id, event, repo);
-  if (auto ignored = ignored_fork(repo, request)) {
-    finish_delivery(tx, id, core::PlanState::planned, *ignored);
-    return {PlanState::planned, std::nullopt, *ignored};
-  }
+  if (auto ignored = ignored_fork(repo, request))
+    return end_delivery(burst, id, PlanState::planned, *ignored);
   vcs::RepoRemote remote = repo_remote(repo);
   if (event.pr_number) {
     remote.fetch_ref = event.ref;  // refs/pull/N/head or refs/merge-requests/N/head
@@ -337,22 +334,46 @@ PlanOutcome Planner::plan_commit_event(pqxx::work& tx, std::int64_t id,
   const bool with_info = request.commit_message.empty() || request.author.empty();
   const std::string key = remote.key + '\n' + remote.fetch_ref + '\n' + remote.fetch_url_override +
                           '\n' + request.sha + (with_info ? "\ni" : "");
-  auto cached = configs.find(key);
-  if (cached == configs.end())
+  auto cached = burst.configs.find(key);
+  if (cached == burst.configs.end())
     cached =
-        configs.emplace(key, read_commit_config(mirrors_, remote, request.sha, options_, with_info))
+        burst.configs
+            .emplace(key, read_commit_config(mirrors_, remote, request.sha, options_, with_info))
             .first;
-  const CommitPlan plan = plan_from_config(repo.id, request, cached->second, options_);
-  if (plan.problem == PlanProblem::nothing_to_run) {
-    finish_delivery(tx, id, core::PlanState::planned, plan.message);
-    return {PlanState::planned, std::nullopt, plan.message};
+  CommitPlan plan = plan_from_config(repo.id, request, cached->second, options_);
+  if (plan.problem == PlanProblem::nothing_to_run)
+    return end_delivery(burst, id, PlanState::planned, plan.message);
+  burst.plans.emplace_back(burst.out.size(), std::move(plan));
+  burst.out.push_back({id, {}});  // filled in by flush_burst
+}
+
+void Planner::flush_burst(pqxx::work& tx, std::int64_t repo_id, Burst& burst) {
+  std::vector<const store::NewPipeline*> pipelines;
+  for (const auto& entry : burst.plans) pipelines.push_back(&entry.second.pipeline);
+  const auto ids = store::create_pipelines(tx, pipelines);
+  std::vector<store::Superseding> newer;
+  bool any_jobs = false;
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    const auto& p = burst.plans[k].second.pipeline;
+    if (p.jobs.empty()) continue;
+    any_jobs = true;
+    if (p.trigger != "manual") newer.push_back({ids[k], p.trigger, p.branch, p.pr_number});
   }
-  const StoredPlan stored = store_plan(tx, plan);
-  const bool failed = plan.problem != PlanProblem::none;
-  const std::string note = planned_note(plan, stored);
-  finish_delivery(tx, id, failed ? core::PlanState::failed : core::PlanState::planned,
-                  failed ? note : "");
-  return {failed ? PlanState::failed : PlanState::planned, stored.pipeline_id, note};
+  const auto superseded = store::cancel_superseded_by(tx, repo_id, newer);
+  if (any_jobs) store::notify_jobs(tx);  // once for the lot
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    const auto& [index, plan] = burst.plans[k];
+    const auto cancelled = superseded.find(ids[k]);
+    const StoredPlan stored{ids[k], cancelled == superseded.end() ? 0 : cancelled->second};
+    const bool failed = plan.problem != PlanProblem::none;
+    const std::string note = planned_note(plan, stored);
+    const auto delivery = burst.out[index].first;
+    burst.out[index].second = {failed ? PlanState::failed : PlanState::planned, ids[k], note};
+    burst.ends.push_back({delivery, burst.out[index].second.state.value(), failed ? note : ""});
+  }
+  burst.plans.clear();
+  store::finish_delivery_plans(tx, burst.ends);
+  burst.ends.clear();
 }
 
 CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,

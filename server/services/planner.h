@@ -165,13 +165,21 @@ class Planner {
   // Drops planned deliveries from the queue.
   void forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& planned);
 
-  // Configs read in one transaction, by mirror, fetch and commit.
-  using CommitConfigs = std::map<std::string, CommitConfig>;
-  // Plans a delivery locked in `tx` (no commit).
-  PlanOutcome plan_pending(pqxx::work& tx, std::int64_t id, const store::PendingDelivery& pending,
-                           const std::optional<store::RepoRow>& repo, CommitConfigs& configs);
-  PlanOutcome plan_commit_event(pqxx::work& tx, std::int64_t id, const webhooks::Event& event,
-                                const store::RepoRow& repo, CommitConfigs& configs);
+  // What one transaction plans: configs read (by mirror, fetch and commit), the plans and the
+  // deliveries' ends not stored yet (flush_burst stores them together), the outcomes so far.
+  struct Burst {
+    std::map<std::string, CommitConfig> configs;
+    std::vector<std::pair<std::size_t, CommitPlan>> plans;  // index in `out`, the plan
+    std::vector<store::DeliveryPlanEnd> ends;
+    std::vector<std::pair<std::int64_t, PlanOutcome>> out;
+  };
+  // Plans a delivery locked in `tx` into `burst` (nothing stored before flush_burst; no commit).
+  void plan_pending(pqxx::work& tx, std::int64_t id, const store::PendingDelivery& pending,
+                    const std::optional<store::RepoRow>& repo, Burst& burst);
+  void plan_commit_event(std::int64_t id, const webhooks::Event& event, const store::RepoRow& repo,
+                         Burst& burst);
+  // Stores the burst's plans (pipelines, jobs, what they supersede) and the deliveries' ends.
+  static void flush_burst(pqxx::work& tx, std::int64_t repo_id, Burst& burst);
 
   store::Database& db_;
   vcs::MirrorCache& mirrors_;
