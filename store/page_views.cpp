@@ -1,6 +1,7 @@
 #include "store/page_views.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 #include "core/repeats.h"
@@ -39,6 +40,21 @@ std::vector<TierStateRow> tier_states(pqxx::transaction_base& tx, std::int64_t p
   return out;
 }
 
+// The newest stored decision of each (sha, environment) of the repository's `shas`, in one
+// statement.
+std::map<std::string, std::vector<GateBadge>> gate_badges(pqxx::transaction_base& tx,
+                                                          std::int64_t repo_id,
+                                                          const std::vector<std::string>& shas) {
+  std::map<std::string, std::vector<GateBadge>> out;
+  if (shas.empty()) return out;
+  for (const auto& r : tx.exec_params(
+           "SELECT DISTINCT ON (sha, environment) sha, environment, decision FROM gate_decisions "
+           "WHERE repo_id = $1 AND sha = ANY($2::text[]) ORDER BY sha, environment, id DESC",
+           repo_id, to_pg_array(shas)))
+    out[r[0].as<std::string>()].push_back({r[1].as<std::string>(), r[2].as<std::string>()});
+  return out;
+}
+
 std::optional<DashboardPipeline> branch_head(pqxx::transaction_base& tx, std::int64_t repo_id,
                                              const std::string& branch) {
   auto p = tx.exec_params(std::string("SELECT id, state, sha, commit_message, ") + kIsoCreated +
@@ -50,6 +66,7 @@ std::optional<DashboardPipeline> branch_head(pqxx::transaction_base& tx, std::in
                         p[0][2].as<std::string>(),  p[0][3].as<std::string>(),
                         p[0][4].as<std::string>(),  {}};
   out.tiers = tier_states(tx, out.id);
+  out.gates = gate_badges(tx, repo_id, {out.sha})[out.sha];
   return out;
 }
 
@@ -138,6 +155,10 @@ std::vector<RepoPipelineRow> repo_pipelines(pqxx::transaction_base& tx, std::int
     row.tiers = tier_states(tx, row.id);
     out.push_back(std::move(row));
   }
+  std::vector<std::string> shas;
+  for (const auto& p : out) shas.push_back(p.sha);
+  auto badges = gate_badges(tx, repo_id, shas);
+  for (auto& p : out) p.gates = badges[p.sha];
   return out;
 }
 

@@ -27,6 +27,12 @@ struct TierStateRow {
 
 // ---- Dashboard
 
+// The newest stored gate decision of a commit for one environment (allow, deny, pending).
+struct GateBadge {
+  std::string environment;
+  std::string decision;
+};
+
 struct DashboardPipeline {
   std::int64_t id = 0;
   core::PipelineState state = core::PipelineState::pending;
@@ -34,6 +40,7 @@ struct DashboardPipeline {
   std::string commit_message;
   std::string created_at;           // ISO 8601 UTC
   std::vector<TierStateRow> tiers;  // in tier order
+  std::vector<GateBadge> gates;     // by environment
 };
 struct DashboardRepo {
   RepoSummary repo;
@@ -71,6 +78,7 @@ struct RepoPipelineRow {
   std::string branch;
   std::optional<double> duration_seconds;  // up to now while it runs
   std::vector<TierStateRow> tiers;
+  std::vector<GateBadge> gates;  // by environment
 };
 struct RepoPageView {
   std::vector<DeploymentRow> deployments;  // newest first

@@ -33,6 +33,7 @@ void add_repos(ctemplate::TemplateDictionary& c, const std::vector<store::Dashbo
     pd->SetValue("MESSAGE", first_line(head->commit_message));
     pd->SetValue("CREATED", format_time(head->created_at));
     add_tiers(pd, head->tiers);
+    add_gate_badges(pd, head->gates, pipeline_url(head->id));
   }
   c.ShowSection(repos.empty() ? "NO_REPOS" : "HAS_REPOS");
 }

@@ -17,6 +17,10 @@
 #include "server/http/router.h"
 #include "util/strings.h"
 
+namespace mlgate::store {
+struct GateBadge;
+}  // namespace mlgate::store
+
 namespace mlgate::server::pages {
 
 // A file of templates/web, embedded at build time (templates/web/embed.cmake).
@@ -90,6 +94,10 @@ std::string format_time(const std::string& iso);
 std::string format_value(std::optional<double> value);
 std::string repo_url(const std::string& full_name);
 std::string pipeline_url(std::int64_t id);
+// A GATE section per environment's newest stored decision (linking to the decision on the
+// pipeline's page), or NO_GATE without one.
+void add_gate_badges(ctemplate::TemplateDictionary* d, const std::vector<store::GateBadge>& gates,
+                     const std::string& pipeline_page);
 std::string job_url(std::int64_t id);
 
 // The page routes, one file each (pages/routes.cpp registers them with the login/logout routes and

@@ -42,6 +42,7 @@ void add_header(ctemplate::TemplateDictionary& c, const store::PipelineStatus& p
   c.SetValue("REPO", p.repo_name);
   c.SetValue("REPO_URL", repo_url(p.repo_name));
   c.SetValue("SHA", p.sha);
+  c.SetValue("SHORT_SHA", util::short_sha(p.sha));
   c.SetValue("BRANCH", p.branch.empty() ? p.ref : p.branch);
   c.SetValue("TRIGGER", p.trigger);
   if (p.pr_number) c.AddSectionDictionary("PR")->SetIntValue("NUMBER", *p.pr_number);
@@ -120,8 +121,43 @@ void add_rules_in_force(ctemplate::TemplateDictionary* d, const core::StoredDeci
     list->AddSectionDictionary("DIFFERENCE")->SetValue("TEXT", line);
 }
 
+// The answer the page exists for, first: each environment's decision, its blocking checks in one
+// short list (at most 5), and whether the rules in force differ.
+void add_verdicts(ctemplate::TemplateDictionary& c,
+                  const std::vector<core::StoredDecision>& decisions) {
+  constexpr std::size_t kShown = 5;
+  for (const auto& dec : decisions) {
+    auto* v = c.AddSectionDictionary("VERDICT");
+    v->SetValue("ENVIRONMENT", dec.environment);
+    v->SetValue("DECISION", dec.decision);
+    v->SetValue("SUMMARY", dec.summary);
+    std::vector<const core::StoredCheck*> blocking;
+    for (const auto* ch : core::blocking_first(dec.checks))
+      if (ch->blocks) blocking.push_back(ch);
+    if (!blocking.empty()) {
+      auto* b = v->AddSectionDictionary("BLOCKING");
+      for (std::size_t i = 0; i < blocking.size() && i < kShown; ++i) {
+        auto* item = b->AddSectionDictionary("ITEM");
+        item->SetValue("NAME", blocking[i]->kind + " " + blocking[i]->name);
+        item->SetValue("REASON", blocking[i]->reason);
+      }
+      if (blocking.size() > kShown) {
+        auto* more = b->AddSectionDictionary("MORE");
+        more->SetIntValue("COUNT", static_cast<long>(blocking.size() - kShown));
+        more->SetValue("ENVIRONMENT", dec.environment);
+      }
+    }
+    if (!dec.rule_differences.empty()) {
+      auto* r = v->AddSectionDictionary("RULES_DIFFER");
+      r->SetIntValue("COUNT", static_cast<long>(dec.rule_differences.size()));
+      r->SetValue("ENVIRONMENT", dec.environment);
+    }
+  }
+}
+
 void add_decisions(ctemplate::TemplateDictionary& c,
                    const std::vector<core::StoredDecision>& decisions) {
+  add_verdicts(c, decisions);
   if (decisions.empty()) c.ShowSection("NO_DECISIONS");
   for (const auto& dec : decisions) {
     auto* d = c.AddSectionDictionary("DECISION");

@@ -7,6 +7,7 @@
 
 #include "core/trend_svg.h"
 #include "server/pages/pages.h"
+#include "store/page_views.h"
 
 namespace mlgate::server::pages {
 namespace {
@@ -134,6 +135,17 @@ std::string format_value(std::optional<double> value) {
 std::string repo_url(const std::string& full_name) {
   return "/repos/" + full_name;
 }
+void add_gate_badges(ctemplate::TemplateDictionary* d, const std::vector<store::GateBadge>& gates,
+                     const std::string& pipeline_page) {
+  if (gates.empty()) d->ShowSection("NO_GATE");
+  for (const auto& g : gates) {
+    auto* b = d->AddSectionDictionary("GATE");
+    b->SetValue("ENVIRONMENT", g.environment);
+    b->SetValue("DECISION", g.decision);
+    b->SetValue("URL", pipeline_page + "#gate-" + g.environment);
+  }
+}
+
 std::string pipeline_url(std::int64_t id) {
   return "/pipelines/" + std::to_string(id);
 }

@@ -107,6 +107,7 @@ void add_pipelines(ctemplate::TemplateDictionary& c,
       t->SetValue("TIER", j.tier);
       t->SetValue("STATE", std::string(core::to_string(j.state)));
     }
+    add_gate_badges(d, p.gates, pipeline_url(p.id));
   }
   c.ShowSection(pipelines.empty() ? "NO_PIPELINES" : "HAS_PIPELINES");
 }

@@ -2,16 +2,17 @@
 <h2>Repositories</h2>
 {{#NO_REPOS}}<p class="muted">No repository is registered yet: <code>mlgate repo add</code>.</p>
 {{/NO_REPOS}}{{#HAS_REPOS}}<div class="scroll"><table id="repos">
-<thead><tr><th>Repository</th><th>Default branch</th><th>Latest pipeline</th><th>Commit</th><th>Tiers</th><th class="hide-narrow">Created</th></tr></thead>
+<thead><tr><th>Repository</th><th>Default branch</th><th>Latest pipeline</th><th>Gate</th><th>Commit</th><th>Tiers</th><th class="hide-narrow">Created</th></tr></thead>
 <tbody>
 {{#REPO}}<tr data-repo="{{NAME}}">
 <td><a href="{{URL}}">{{NAME}}</a> <span class="muted">{{FORGE}}</span></td>
 <td>{{BRANCH}}</td>
 {{#PIPELINE}}<td><a href="{{URL}}">#{{ID}}</a> <span class="state {{STATE}}">{{STATE}}</span></td>
+<td class="gates">{{#GATE}}<a class="state {{DECISION}}" href="{{URL}}" data-gate="{{ENVIRONMENT}}">{{ENVIRONMENT}}: {{DECISION}}</a> {{/GATE}}{{#NO_GATE}}<span class="muted">-</span>{{/NO_GATE}}</td>
 <td><code>{{SHORT_SHA}}</code> {{MESSAGE}}</td>
 <td>{{#TIER}}<span class="state {{STATE}}" title="{{TIER}}: {{STATE}}">{{TIER}}</span> {{/TIER}}</td>
 <td class="hide-narrow">{{CREATED}}</td>
-{{/PIPELINE}}{{#NO_PIPELINE}}<td colspan="4" class="muted">no pipeline on {{BRANCH}} yet</td>
+{{/PIPELINE}}{{#NO_PIPELINE}}<td colspan="5" class="muted">no pipeline on {{BRANCH}} yet</td>
 {{/NO_PIPELINE}}</tr>
 {{/REPO}}</tbody></table></div>
 {{/HAS_REPOS}}

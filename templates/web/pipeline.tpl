@@ -1,4 +1,14 @@
-{{%AUTOESCAPE context="HTML"}}<h1>Pipeline #{{ID}} <span class="state {{STATE}}" id="pipeline-state">{{STATE}}</span></h1>
+{{%AUTOESCAPE context="HTML"}}<h1>Pipeline #{{ID}} <span class="muted">of</span> <code>{{SHORT_SHA}}</code></h1>
+<section id="verdict">
+{{#NO_DECISIONS}}<p class="verdict none">No gate decision yet for this commit: a gate decides when asked, once its required tiers have run.</p>
+{{/NO_DECISIONS}}{{#VERDICT}}<div class="verdict {{DECISION}}" data-environment="{{ENVIRONMENT}}" data-decision="{{DECISION}}">
+<p class="verdict-line"><a href="#gate-{{ENVIRONMENT}}">{{ENVIRONMENT}}</a>: <span class="state {{DECISION}}">{{DECISION}}</span> <span class="muted">{{SUMMARY}}</span></p>
+{{#BLOCKING}}<ul class="blocking">{{#ITEM}}<li><strong>{{NAME}}</strong> {{REASON}}</li>
+{{/ITEM}}{{#MORE}}<li class="muted"><a href="#gate-{{ENVIRONMENT}}">and {{COUNT}} more</a></li>{{/MORE}}</ul>
+{{/BLOCKING}}{{#RULES_DIFFER}}<p class="muted">The candidate's gate rules differ from the deployed commit's ({{COUNT}}); a check fails when either rule fails it: <a href="#gate-{{ENVIRONMENT}}">the differences</a>.</p>
+{{/RULES_DIFFER}}</div>
+{{/VERDICT}}<p class="tiers-line">Tiers: <span class="state {{STATE}}" id="pipeline-state">{{STATE}}</span></p>
+</section>
 <dl class="facts">
 <dt>Repository</dt><dd><a href="{{REPO_URL}}">{{REPO}}</a></dd>
 <dt>Commit</dt><dd><code id="sha">{{SHA}}</code></dd>
@@ -65,7 +75,7 @@
 {{/RUBRIC}}
 <h2>Gate decisions</h2>
 {{#NO_DECISIONS}}<p class="muted">No gate decision stored for this commit. Deploy pipelines ask <code>GET /api/v1/repos/{{REPO}}/gate?sha={{SHA}}&amp;environment=ENV</code> or run <code>mlgate gate</code>.</p>
-{{/NO_DECISIONS}}{{#DECISION}}<div class="card decision" data-environment="{{ENVIRONMENT}}" data-decision="{{DECISION}}">
+{{/NO_DECISIONS}}{{#DECISION}}<div class="card decision" id="gate-{{ENVIRONMENT}}" data-environment="{{ENVIRONMENT}}" data-decision="{{DECISION}}">
 <h3>{{ENVIRONMENT}}: <span class="state {{DECISION}}">{{DECISION}}</span></h3>
 <p class="muted">Decision {{ID}}, {{CREATED}} ({{SOURCE}}); baseline {{#BASE}}<code>{{SHORT_SHA}}</code>{{/BASE}}{{#NO_BASE}}none (only absolute thresholds){{/NO_BASE}}</p>
 <p>{{SUMMARY}}</p>

@@ -23,7 +23,7 @@
 <h2>Pipelines</h2>
 {{#NO_PIPELINES}}<p class="muted">No pipeline yet: push to a branch whose webhook points at mlgate.</p>
 {{/NO_PIPELINES}}{{#HAS_PIPELINES}}<div class="scroll"><table id="pipelines">
-<thead><tr><th>#</th><th>State</th><th>Commit</th><th>Message</th><th class="hide-narrow">Author</th><th>Branch</th><th>Tiers</th><th class="num">Duration</th></tr></thead>
-<tbody>{{#PIPELINE}}<tr data-pipeline="{{ID}}"><td><a href="{{URL}}">#{{ID}}</a></td><td><span class="state {{STATE}}">{{STATE}}</span></td><td><code>{{SHORT_SHA}}</code></td><td>{{MESSAGE}}</td><td class="hide-narrow">{{AUTHOR}}</td><td>{{BRANCH}}</td><td>{{#TIER}}<span class="state {{STATE}}" title="{{TIER}}: {{STATE}}">{{TIER}}</span> {{/TIER}}</td><td class="num">{{DURATION}}</td></tr>
+<thead><tr><th>#</th><th>State</th><th>Gate</th><th>Commit</th><th>Message</th><th class="hide-narrow">Author</th><th>Branch</th><th>Tiers</th><th class="num">Duration</th></tr></thead>
+<tbody>{{#PIPELINE}}<tr data-pipeline="{{ID}}"><td><a href="{{URL}}">#{{ID}}</a></td><td><span class="state {{STATE}}">{{STATE}}</span></td><td class="gates">{{#GATE}}<a class="state {{DECISION}}" href="{{URL}}" data-gate="{{ENVIRONMENT}}">{{ENVIRONMENT}}: {{DECISION}}</a> {{/GATE}}{{#NO_GATE}}<span class="muted">-</span>{{/NO_GATE}}</td><td><code>{{SHORT_SHA}}</code></td><td>{{MESSAGE}}</td><td class="hide-narrow">{{AUTHOR}}</td><td>{{BRANCH}}</td><td>{{#TIER}}<span class="state {{STATE}}" title="{{TIER}}: {{STATE}}">{{TIER}}</span> {{/TIER}}</td><td class="num">{{DURATION}}</td></tr>
 {{/PIPELINE}}</tbody></table></div>
 {{/HAS_PIPELINES}}

@@ -358,6 +358,11 @@ async function main() {
     }
     check('repo: the <script> message shows as text in the pipeline list',
       (await page.locator(`tr[data-pipeline="${p2.id}"]`).textContent()).includes(XSS));
+    {
+      const gate = (await api(`/api/v1/repos/acme/model/gate?sha=${sha2}&environment=production`)).json;
+      check('repo: the pipeline list shows the gate decision',
+        (await page.textContent(`tr[data-pipeline="${p2.id}"] [data-gate="production"]`)).includes(gate.decision));
+    }
     const trend = page.locator('[data-trend="accuracy"] svg.trend');
     check('repo: an accuracy trend plot', (await trend.count()) === 1);
     check('repo: the trend has one point per commit', (await trend.locator('circle.point').count()) === 2);
@@ -429,6 +434,18 @@ async function main() {
     }
     check('pipeline: the deny names the failing slice',
       (await page.textContent('.decision[data-environment="production"]')).includes('recall[age_group=<30]'));
+    // The verdict first: each environment's decision, with the blocking checks, above the evidence.
+    for (const env of ['production', 'staging']) {
+      const gate = (await api(`/api/v1/repos/acme/model/gate?sha=${sha2}&environment=${env}`)).json;
+      check(`pipeline: the ${env} verdict at the top matches the API`,
+        (await page.getAttribute(`#verdict .verdict[data-environment="${env}"]`, 'data-decision')) === gate.decision);
+    }
+    check('pipeline: the production verdict lists the failing slice',
+      (await page.textContent('#verdict .verdict[data-environment="production"] ul.blocking')).includes('recall[age_group=<30]'));
+    const verdictTop = (await page.locator('#verdict').boundingBox()).y;
+    const jobsTop = (await page.locator('#jobs').boundingBox()).y;
+    check('pipeline: the verdict comes before the tiers', verdictTop < jobsTop, `${verdictTop} vs ${jobsTop}`);
+    check('pipeline: the verdict is on the first screen', verdictTop < 700, `${verdictTop}`);
     await page.screenshot({ path: path.join(outDir, 'pipeline.png'), fullPage: true });
     fs.writeFileSync(path.join(outDir, 'pipeline.html'), await page.content());
 
