@@ -262,6 +262,16 @@ DatasetProfile merge_profiles(const DatasetProfile& a, const DatasetProfile& b,
   return out;
 }
 
+std::string profile_number_text(double x) {
+  return number_category(x);
+}
+
+std::map<std::string, std::uint64_t> category_counts(const FeatureProfile& f) {
+  FeatureProfile copy = f;
+  make_categorical(copy);
+  return std::move(copy.counts);
+}
+
 std::vector<double> profile_quantiles(const FeatureProfile& f, const std::vector<double>& qs) {
   std::vector<double> sorted = f.kind == FeatureKind::numeric ? f.sample : std::vector<double>{};
   std::sort(sorted.begin(), sorted.end());

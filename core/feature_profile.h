@@ -95,6 +95,14 @@ nlohmann::json profile_to_json(const DatasetProfile&);
 // a sample larger than count).
 DatasetProfile profile_from_json(const nlohmann::json&);
 
+// A number as a category: its shortest round-trip text ("3", "2.5", "1e+20").
+std::string profile_number_text(double x);
+
+// A feature's values as categories: a categorical feature's counts; a numeric feature's sample by
+// profile_number_text, the values the sample did not keep as
+// kProfileNumberCategory (none while count <= kProfileSampleSize).
+std::map<std::string, std::uint64_t> category_counts(const FeatureProfile&);
+
 // Quantiles of a numeric feature's sample, linear interpolation between order statistics
 // (numpy's default, Hyndman & Fan type 7); each q in [0, 1]. NaN for each q when the feature has
 // no sample or is categorical, or for a q outside [0, 1].

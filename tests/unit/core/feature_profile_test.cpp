@@ -205,6 +205,22 @@ TEST(FeatureProfile, MergeCapsCategoriesKeepingTheMostFrequent) {
   EXPECT_EQ(c.count, 450u);
 }
 
+TEST(FeatureProfile, CategoryCountsOfANumericFeature) {
+  EXPECT_EQ(profile_number_text(3), "3");
+  EXPECT_EQ(profile_number_text(0.1), "0.1");
+  EXPECT_EQ(profile_number_text(1e20), "1e+20");
+  const DatasetProfile small = build({{{"features", {{"x", 1}}}}, {{"features", {{"x", 1.5}}}}});
+  EXPECT_EQ(category_counts(small.features.at("x")),
+            (std::map<std::string, std::uint64_t>{{"1", 1}, {"1.5", 1}}));
+  ProfileBuilder b(1);
+  for (int i = 0; i < 1200; ++i) b.add_row({{"x", i % 3}}, nullptr);
+  const auto big = category_counts(std::move(b).finish().features.at("x"));
+  EXPECT_EQ(big.at(kProfileNumberCategory), 200u);  // the values the sample did not keep
+  EXPECT_EQ(big.at("0") + big.at("1") + big.at("2"), 1000u);
+  const FeatureProfile cat = build({{{"features", {{"c", "u"}}}}}).features.at("c");
+  EXPECT_EQ(category_counts(cat), cat.counts);
+}
+
 TEST(FeatureProfile, JsonRoundTrip) {
   const DatasetProfile p = merge_profiles(
       numbers(0, 2000), build({{{"features", {{"c", "u"}}}, {"prediction", {{"label", "y"}}}}}), 2);
