@@ -111,8 +111,7 @@ void check_metric_computed_repeats(const MetricCheck& c, ComputedInput& in,
 void check_slice_computed_repeats(const SliceCheck& c, ComputedInput& in,
                                   std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
 void check_fairness_computed_repeats(const FairnessCheck& c, ComputedInput& in,
-                                     std::vector<CheckResult>& out,
-                                     std::vector<IntervalJob>& jobs);
+                                     std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
 // A slice check on a tier's repeats, after its point results on the means were pushed at
 // out[first..]: each group's result names the repeats (slice_repeat_values of `cand`); with a
 // confidence (resolved), a job judges each group's mean by its Student-t interval, and the gap by

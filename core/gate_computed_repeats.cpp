@@ -53,10 +53,10 @@ Judged judged_results(const std::string& metric, const std::string& by, const Ch
   out.candidate = &in.kept.emplace_back(std::get<JobResults>(std::move(cand)));
   if (!in.input.baseline) return out;
   const JobResults& b = *in.input.baseline;
-  auto base = computed_results(
-      metric, by, s, in,
-      b.repeat_predictions.size() >= 2 ? b.repeat_predictions
-                                       : std::vector<std::vector<Prediction>>{b.predictions});
+  auto base = computed_results(metric, by, s, in,
+                               b.repeat_predictions.size() >= 2
+                                   ? b.repeat_predictions
+                                   : std::vector<std::vector<Prediction>>{b.predictions});
   if (auto* problem = std::get_if<std::string>(&base)) {
     out.base_problem = "the deployed baseline's " + metric + " cannot be computed (" + *problem +
                        "): change not checked";
@@ -79,7 +79,8 @@ GateInput input_of(const ComputedInput& in, const Judged& j) {
 void explain_baseline(const Judged& j, std::size_t first, std::vector<CheckResult>& out) {
   if (j.base_problem.empty()) return;
   for (std::size_t i = first; i < out.size(); ++i)
-    if (out[i].status == CheckStatus::skipped && out[i].reason.find("baseline") != std::string::npos)
+    if (out[i].status == CheckStatus::skipped &&
+        out[i].reason.find("baseline") != std::string::npos)
       out[i].reason = j.base_problem;
 }
 
@@ -131,10 +132,10 @@ void check_slice_computed_repeats(const SliceCheck& c, ComputedInput& in,
                                         j.problem, c.optional, c.line));
   const std::vector<const Metric*> entries = slice_entries_of(*j.candidate, c.metric, c.by);
   if (entries.empty())
-    return out.push_back(missing_result(CheckKind::slice, key_name, slice_threshold_text(c),
-                                        c.metric + " is not defined for any group of " + c.by +
-                                            " in any repeat",
-                                        c.optional, c.line));
+    return out.push_back(
+        missing_result(CheckKind::slice, key_name, slice_threshold_text(c),
+                       c.metric + " is not defined for any group of " + c.by + " in any repeat",
+                       c.optional, c.line));
   const std::size_t first = out.size();
   std::vector<const Metric*> base_entries;
   if (j.baseline) base_entries = slice_entries_of(*j.baseline, c.metric, c.by);
@@ -150,14 +151,14 @@ void check_fairness_computed_repeats(const FairnessCheck& c, ComputedInput& in,
   const Judged j = judged_results(c.metric, c.by, rc.stats, in);
   const std::string key_name = c.metric + "[" + c.by + "]";
   if (!j.problem.empty())
-    return out.push_back(missing_result(CheckKind::fairness, key_name, disparity_text(c),
-                                        j.problem, c.optional, c.line));
+    return out.push_back(missing_result(CheckKind::fairness, key_name, disparity_text(c), j.problem,
+                                        c.optional, c.line));
   const std::vector<const Metric*> groups = slice_entries_of(*j.candidate, c.metric, c.by);
   if (groups.empty())
-    return out.push_back(missing_result(CheckKind::fairness, key_name, disparity_text(c),
-                                        c.metric + " is not defined for any group of " + c.by +
-                                            " in any repeat",
-                                        c.optional, c.line));
+    return out.push_back(
+        missing_result(CheckKind::fairness, key_name, disparity_text(c),
+                       c.metric + " is not defined for any group of " + c.by + " in any repeat",
+                       c.optional, c.line));
   const std::size_t first = out.size();
   std::vector<const Metric*> base_groups;
   if (j.baseline) base_groups = slice_entries_of(*j.baseline, c.metric, c.by);

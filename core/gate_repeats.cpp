@@ -107,8 +107,8 @@ void judge_change(const MetricCheck& c, const std::vector<double>* base_values, 
 }
 
 // What max_spread says of one metric's (or one slice's) values over the repeats.
-CheckResult spread_result(CheckKind kind, const std::string& name, double max_spread,
-                          bool optional, int line, const std::vector<double>* values) {
+CheckResult spread_result(CheckKind kind, const std::string& name, double max_spread, bool optional,
+                          int line, const std::vector<double>* values) {
   CheckResult r{.kind = kind,
                 .name = name,
                 .threshold = "max_spread " + number_text(max_spread),
@@ -134,9 +134,8 @@ CheckResult spread_result(CheckKind kind, const std::string& name, double max_sp
   std::string values_text;
   for (double v : *values) values_text += (values_text.empty() ? "" : ", ") + number_text(v);
   r.reason = "spread " + number_text(spread) + (ok ? " <= " : " > ") + "max_spread " +
-             number_text(max_spread) + " (max " + number_text(*hi) + " - min " +
-             number_text(*lo) + " over " + std::to_string(values->size()) +
-             " repeats: " + values_text + ")";
+             number_text(max_spread) + " (max " + number_text(*hi) + " - min " + number_text(*lo) +
+             " over " + std::to_string(values->size()) + " repeats: " + values_text + ")";
   return r;
 }
 
@@ -188,9 +187,8 @@ IntervalJob gap_job(std::size_t index, const SliceCheck& c, std::vector<double> 
                        e.estimate = sample_mean(gaps);
                        e.interval = student_t_mean_interval(gaps, level);
                        const Verdict v = bounds_verdict(e.interval, std::nullopt, max_gap);
-                       std::string text =
-                           "mean gap " +
-                           bounds_verdict_text(e.estimate, e, v, std::nullopt, max_gap);
+                       std::string text = "mean gap " + bounds_verdict_text(e.estimate, e, v,
+                                                                            std::nullopt, max_gap);
                        const auto at = text.find(" max ");
                        if (at != std::string::npos) text.replace(at, 5, " max_gap ");
                        judge(r, v, e, false, level, confidence, when, text);
@@ -209,9 +207,8 @@ void slice_spreads(const SliceCheck& c, const JobResults& cand, std::vector<Chec
         spread_result(CheckKind::slice, key, *c.max_spread, c.optional, c.line, nullptr));
   for (const Metric* m : entries)
     out.push_back(spread_result(CheckKind::slice,
-                                c.metric + "[" + c.by + "=" + m->slice_value + "]",
-                                *c.max_spread, c.optional, c.line,
-                                slice_values_of(cand, c, m->slice_value)));
+                                c.metric + "[" + c.by + "=" + m->slice_value + "]", *c.max_spread,
+                                c.optional, c.line, slice_values_of(cand, c, m->slice_value)));
 }
 
 }  // namespace
@@ -294,15 +291,14 @@ void check_slice_repeats(const SliceCheck& c, const JobResults& cand, int repeat
       continue;
     }
     if (!r.name.starts_with(prefix) || !r.name.ends_with("]")) continue;
-    const std::vector<double>* values = slice_values_of(
-        cand, c, r.name.substr(prefix.size(), r.name.size() - prefix.size() - 1));
-    if (values == nullptr || values->size() < 2 || (r.value && !std::isfinite(*r.value)))
-      continue;
+    const std::vector<double>* values =
+        slice_values_of(cand, c, r.name.substr(prefix.size(), r.name.size() - prefix.size() - 1));
+    if (values == nullptr || values->size() < 2 || (r.value && !std::isfinite(*r.value))) continue;
     annotate(r, *values);
     if (!c.stats.confidence || !judged) continue;
     jobs.push_back(IntervalJob{i, *c.stats.confidence,
-                               [min = c.min, max = c.max, confidence = *c.stats.confidence,
-                                when](double level, CheckResult& res) {
+                               [min = c.min, max = c.max, confidence = *c.stats.confidence, when](
+                                   double level, CheckResult& res) {
                                  judge_bounds(min, max, level, confidence, when, res);
                                }});
   }

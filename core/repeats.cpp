@@ -75,7 +75,8 @@ void append_tier_results(JobResults& merged, JobResults tier) {
       merged.slice_repeat_values.erase(key_of(m));
   }
   for (auto& [name, values] : tier.repeat_values) merged.repeat_values[name] = std::move(values);
-  for (auto& [k, values] : tier.slice_repeat_values) merged.slice_repeat_values[k] = std::move(values);
+  for (auto& [k, values] : tier.slice_repeat_values)
+    merged.slice_repeat_values[k] = std::move(values);
   if (!tier.repeat_predictions.empty()) {
     // Each repeat sees the earlier tiers' lines, then its own.
     for (std::vector<Prediction>& own : tier.repeat_predictions)

@@ -107,8 +107,8 @@ TEST(RepeatPredictions, AMetricIsTheMeanOfTheRepeatsWithItsStudentTInterval) {
   EXPECT_EQ(evaluate(check + "max: 0.5, confidence: 0.95}\n", cand).checks.at(0).status,
             CheckStatus::fail);
   // The gate's statistics.confidence applies as well.
-  const GateResult gate_level = evaluate(
-      "    statistics: {confidence: 0.95}\n" + check + "min: 0.5}\n", cand);
+  const GateResult gate_level =
+      evaluate("    statistics: {confidence: 0.95}\n" + check + "min: 0.5}\n", cand);
   EXPECT_EQ(gate_level.checks.at(0).evidence->method, "student_t");
 }
 
@@ -134,7 +134,8 @@ TEST(RepeatPredictions, MaxSpreadOnAMetricFromPredictions) {
 TEST(RepeatPredictions, AChangeAgainstABaselineRunOnceOrRepeated) {
   const JobResults cand = three_repeats();
   const std::string check =
-      "    metrics:\n      - {name: accuracy, from: predictions, max_drop: 0.3, confidence: 0.95}\n";
+      "    metrics:\n      - {name: accuracy, from: predictions, max_drop: 0.3, confidence: "
+      "0.95}\n";
   // Baseline run once, accuracy 0.8: the candidate's interval minus 0.8, [-0.2484, 0.2484].
   const JobResults once = repeat_run(4, 4);
   const CheckResult minus = evaluate(check, cand, &once).checks.at(0);
@@ -220,10 +221,8 @@ TEST(RepeatPredictions, TheTierCheckNamesARepeatFromOne) {
   const std::vector<TierState> tiers{
       {.tier = "validation", .state = JobState::failed, .repeats = 3, .repeat = 1}};
   const JobResults none;
-  const GateResult r = evaluate_gate(GateInput{.gate = gate,
-                                               .rubric = rubric,
-                                               .candidate = none,
-                                               .tiers = &tiers});
+  const GateResult r =
+      evaluate_gate(GateInput{.gate = gate, .rubric = rubric, .candidate = none, .tiers = &tiers});
   EXPECT_EQ(r.checks.at(0).reason, "failed (repeat 2 of 3)");
 }
 
