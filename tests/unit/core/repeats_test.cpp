@@ -94,8 +94,9 @@ TEST(RepeatsConfig, MaxSpreadGoesWithFromPredictionsAndOnSlices) {
   EXPECT_EQ(slice.config->gates.at(0).slices.at(0).max_spread, 0.05);  // alone, a threshold
   const ConfigError e = only_error(slices + "-1}\n");
   EXPECT_EQ(e.line, 8);
-  EXPECT_TRUE(contains(e.message, "'max_spread' in slices[0] of gate 'production' must not be "
-                                  "negative"))
+  EXPECT_TRUE(contains(e.message,
+                       "'max_spread' in slices[0] of gate 'production' must not be "
+                       "negative"))
       << e.message;
 }
 
