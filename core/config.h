@@ -152,7 +152,10 @@ struct SliceCheck {
   std::optional<double> min;
   std::optional<double> max;
   std::optional<double> max_gap;  // best slice minus worst slice
-  std::int64_t min_n = 30;        // slices with a reported n below this are not judged
+  // The largest max - min of each slice's metric over the repeats of its tier (docs/gate.md
+  // "Repeats"); a slice reported by one run only is missing for it.
+  std::optional<double> max_spread;
+  std::int64_t min_n = 30;  // slices with a reported n below this are not judged
   bool optional = false;
   int line = 0;
   int column = 0;

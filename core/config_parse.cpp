@@ -645,6 +645,7 @@ class Parser {
   void slice_metric(const Entry& e, SliceFields& f);
   void slice_by(const Entry& e, SliceFields& f);
   void slice_max_gap(const Entry& e, SliceFields& f);
+  void slice_max_spread(const Entry& e, SliceFields& f);
 
   std::optional<FairnessCheck> parse_fairness(const YAML::Node& node, Pos at,
                                               const std::string& where);
@@ -1728,11 +1729,6 @@ void Parser::check_metric(Pos at, const MetricFields& f) {
     error(at, "metric check " + show(check.name) + " (" + where +
                   ") has no threshold: give it min, max, max_drop, max_increase or max_spread");
   }
-  if (f.spread != nullptr && check.stats.from == MetricSource::predictions) {
-    error(f.spread->key_pos, "'max_spread' in " + where +
-                                 " judges the values of repeats from metrics.json; a check "
-                                 "'from: predictions' is computed from one run's examples");
-  }
   if (check.min && check.max && *check.min > *check.max) {
     error(f.max_pos, "metric check " + show(check.name) + " can never pass: min " +
                          format_number(*check.min) + " is above max " + format_number(*check.max));
@@ -1794,12 +1790,13 @@ void Parser::metric_lower_is_better(const Entry& e, MetricFields& f) {
 
 std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
                                               const std::string& where) {
-  static constexpr std::array<KeyHandler<SliceFields>, 11> kKeys{{
+  static constexpr std::array<KeyHandler<SliceFields>, 12> kKeys{{
       {"metric", &Parser::slice_metric},
       {"by", &Parser::slice_by},
       {"min", &Parser::check_min<SliceFields>},
       {"max", &Parser::check_max<SliceFields>},
       {"max_gap", &Parser::slice_max_gap},
+      {"max_spread", &Parser::slice_max_spread},
       {"min_n", &Parser::check_min_n<SliceFields>},
       {"optional", &Parser::check_optional<SliceFields>},
       {"from", &Parser::check_from<SliceFields>},
@@ -1819,9 +1816,9 @@ std::optional<SliceCheck> Parser::parse_slice(const YAML::Node& node, Pos at,
   if (!f.has_by) error(at, where + " has no 'by' (the slicing attribute, e.g. age_group)");
   if (errors_.size() != errors_before) return std::nullopt;
   check_statistics(f.stats, check.stats, where, "slice check " + show(check.metric));
-  if (!check.min && !check.max && !check.max_gap) {
+  if (!check.min && !check.max && !check.max_gap && !check.max_spread) {
     error(at, "slice check " + show(check.metric) + " by " + show(check.by) +
-                  " has no threshold: give it min, max or max_gap");
+                  " has no threshold: give it min, max, max_gap or max_spread");
   }
   if (check.min && check.max && *check.min > *check.max) {
     error(f.max_pos, "slice check " + show(check.metric) + " can never pass: min " +
@@ -1844,6 +1841,10 @@ void Parser::slice_by(const Entry& e, SliceFields& f) {
 
 void Parser::slice_max_gap(const Entry& e, SliceFields& f) {
   if (auto v = non_negative_number(e, f.where)) f.check.max_gap = *v;
+}
+
+void Parser::slice_max_spread(const Entry& e, SliceFields& f) {
+  if (auto v = non_negative_number(e, f.where)) f.check.max_spread = *v;
 }
 
 std::optional<FairnessCheck> Parser::parse_fairness(const YAML::Node& node, Pos at,

@@ -164,7 +164,7 @@ void check_tiers(const GateInput& in, std::vector<CheckResult>& out) {
       r.status = running ? CheckStatus::pending : CheckStatus::fail;
       r.reason = (running ? "is " : "") + std::string(to_string(latest->state));
       if (latest->repeats > 1)
-        r.reason += " (repeat " + std::to_string(latest->repeat) + " of " +
+        r.reason += " (repeat " + std::to_string(latest->repeat + 1) + " of " +
                     std::to_string(latest->repeats) + ")";
     }
     out.push_back(std::move(r));
@@ -363,6 +363,7 @@ std::string slice_threshold_text(const SliceCheck& c) {
   std::vector<std::string> all;
   if (c.min || c.max) all.push_back(bounds_text(c.min, c.max));
   if (c.max_gap) all.push_back("max_gap " + number_text(*c.max_gap));
+  if (c.max_spread) all.push_back("max_spread " + number_text(*c.max_spread));
   return join(all, ", ");
 }
 
@@ -768,7 +769,10 @@ void check_values(const GateInput& in, std::vector<CheckResult>& out) {
     if (base) base_index = global_metrics(base->metrics);
     for (const MetricCheck& c : in.gate.metrics) {
       if (ComputedInput* ci = from_predictions(c.stats)) {
-        check_metric_computed(c, *ci, out, jobs);
+        if (cand.repeat_predictions.size() >= 2)
+          check_metric_computed_repeats(c, *ci, out, jobs);
+        else
+          check_metric_computed(c, *ci, out, jobs);
       } else {
         const std::size_t first = out.size();
         check_metric(c, cand_index, base_index ? &*base_index : nullptr, out);
@@ -776,17 +780,29 @@ void check_values(const GateInput& in, std::vector<CheckResult>& out) {
       }
     }
   }
+  const bool repeated = cand.repeat_predictions.size() >= 2;
   for (const SliceCheck& c : in.gate.slices) {
-    if (ComputedInput* ci = from_predictions(c.stats))
-      check_slice_computed(c, *ci, out, jobs);
-    else
+    const std::size_t first = out.size();
+    if (ComputedInput* ci = from_predictions(c.stats)) {
+      if (repeated)
+        check_slice_computed_repeats(c, *ci, out, jobs);
+      else
+        check_slice_computed(c, *ci, out, jobs);
+    } else {
       check_slice(c, cand, base, out);
+      if (out.size() != first + 1 || out[first].status != CheckStatus::missing)
+        check_slice_repeats(c, cand, 0, first, out, jobs);
+    }
   }
   for (const FairnessCheck& c : in.gate.fairness) {
-    if (ComputedInput* ci = from_predictions(c.stats))
-      check_fairness_computed(c, *ci, out, jobs);
-    else
+    if (ComputedInput* ci = from_predictions(c.stats)) {
+      if (repeated)
+        check_fairness_computed_repeats(c, *ci, out, jobs);
+      else
+        check_fairness_computed(c, *ci, out, jobs);
+    } else {
       check_fairness(c, cand, base, out);
+    }
   }
   run_interval_jobs(in.gate, jobs, out);
 }

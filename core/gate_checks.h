@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "core/config.h"
@@ -71,6 +73,9 @@ struct ComputedInput {
   ExampleRows baseline_rows;        // with a truth; empty without a baseline
   std::optional<MetricTask> task;   // inferred from the candidate's rows; nullopt without rows
   std::optional<PairedRows> pairs;  // the ids both have, made when first needed
+  // The values computed per repeat (core/gate_computed_repeats.cpp), kept until the interval
+  // jobs that read them have run.
+  std::deque<JobResults> kept;
 
   explicit ComputedInput(const GateInput& in);
   const PairedRows& paired();
@@ -84,6 +89,43 @@ void check_slice_computed(const SliceCheck& c, ComputedInput& in, std::vector<Ch
                           std::vector<IntervalJob>& jobs);
 void check_fairness_computed(const FairnessCheck& c, ComputedInput& in,
                              std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
+
+// A check's statistics with its confidence and when_inconclusive resolved: its own, else the
+// gate's `statistics:`.
+CheckStatistics resolved_statistics(const CheckStatistics& s, const ComputedInput& in);
+// The metric of a check `from: predictions` computed on one set of predictions (one repeat's),
+// with the task and positive label of the candidate as a whole (`in`), as metrics.json would
+// report it: the global metric (`by` empty), or one per group of slices.<by> (n = the group's
+// examples). A value that is not defined on the rows (or the group) is left out. A problem
+// ("not computed: ...") when the metric cannot be computed on them at all.
+std::variant<std::vector<Metric>, std::string> metrics_from_predictions(
+    const std::string& metric, const std::string& by, const CheckStatistics& s,
+    const ComputedInput& in, const std::vector<Prediction>& predictions);
+// The checks `from: predictions` when the candidate's predictions come from a tier run with
+// `repeat: N` (JobResults::repeat_predictions, docs/gate.md "Repeats"): the metric computed on
+// each repeat's predictions, then judged as metrics.json repeats are (the mean; with a confidence
+// the Student-t interval over the repeats, a change Welch's when the baseline has repeats too;
+// max_spread), per group for slice and fairness checks.
+void check_metric_computed_repeats(const MetricCheck& c, ComputedInput& in,
+                                   std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
+void check_slice_computed_repeats(const SliceCheck& c, ComputedInput& in,
+                                  std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
+void check_fairness_computed_repeats(const FairnessCheck& c, ComputedInput& in,
+                                     std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs);
+// A slice check on a tier's repeats, after its point results on the means were pushed at
+// out[first..]: each group's result names the repeats (slice_repeat_values of `cand`); with a
+// confidence (resolved), a job judges each group's mean by its Student-t interval, and the gap by
+// the interval of the per-repeat gaps when every judged group has a value in each of `repeats`
+// repeats (0: not known, the gap stays a point check); `max_spread` adds a result per group.
+void check_slice_repeats(const SliceCheck& c, const JobResults& cand, int repeats,
+                         std::size_t first, std::vector<CheckResult>& out,
+                         std::vector<IntervalJob>& jobs);
+// A fairness check on a tier's repeats (its point results on the groups' means at out[first..]):
+// each group's result names its ratio to the reference in each of `repeats` repeats; with a
+// confidence (resolved), a job judges the mean of those ratios by its Student-t interval.
+void check_fairness_repeats(const FairnessCheck& c, const JobResults& cand, int repeats,
+                            std::size_t first, std::vector<CheckResult>& out,
+                            std::vector<IntervalJob>& jobs);
 
 // A metric check from metrics.json whose tier ran with repeats (docs/gate.md "Repeats"), after
 // check_metric pushed its point results at out[first..] for the repeats' mean: each names the

@@ -452,6 +452,42 @@ IntervalJob gap_job(std::size_t index, const SliceCheck& c, const std::vector<Co
 
 }  // namespace
 
+CheckStatistics resolved_statistics(const CheckStatistics& s, const ComputedInput& in) {
+  const Settings st = settings_of(s, in);
+  CheckStatistics out = s;
+  out.confidence = st.confidence;
+  out.when_inconclusive = st.when;
+  return out;
+}
+
+std::variant<std::vector<Metric>, std::string> metrics_from_predictions(
+    const std::string& metric, const std::string& by, const CheckStatistics& s,
+    const ComputedInput& in, const std::vector<Prediction>& predictions) {
+  const auto m = example_metric_from_string(metric);
+  if (auto why = not_computable(m, metric, in)) return *why;
+  const Settings st = settings_of(s, in);
+  if (predictions.empty()) return std::string("not computed: no predictions.jsonl");
+  const ExampleRows rows = rows_with_truth(predictions);
+  if (rows.empty())
+    return "not computed: no line of predictions.jsonl has a truth (" +
+           std::to_string(predictions.size()) + " lines)";
+  std::vector<Metric> out;
+  if (by.empty()) {
+    Prepared p = prepare_on(*m, rows, st);
+    if (const auto* problem = std::get_if<std::string>(&p)) return "not computed: " + *problem;
+    const MetricValue v = std::get<PreparedMetric>(p).evaluate();
+    if (v.defined) out.push_back(Metric{.name = metric, .value = v.value});
+    return out;
+  }
+  const std::vector<SliceGroup> groups = group_by_slice(rows, by);
+  if (groups.empty()) return "no example with a truth has slices." + by;
+  auto computed = compute_groups(*m, groups, metric, by, st);
+  if (auto* problem = std::get_if<std::string>(&computed)) return *problem;
+  for (ComputedGroup& g : std::get<std::vector<ComputedGroup>>(computed))
+    if (g.defined) out.push_back(std::move(g.metric));
+  return out;
+}
+
 void check_slice_computed(const SliceCheck& c, ComputedInput& in, std::vector<CheckResult>& out,
                           std::vector<IntervalJob>& jobs) {
   const std::string key_name = c.metric + "[" + c.by + "]";

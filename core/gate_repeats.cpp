@@ -65,14 +65,13 @@ Evidence repeats_evidence(const std::vector<double>& values, const std::string& 
 }
 
 // The mean against min/max by its Student-t interval.
-void judge_bounds(const MetricCheck& c, double level, double confidence, WhenInconclusive when,
-                  CheckResult& r) {
+void judge_bounds(std::optional<double> min, std::optional<double> max, double level,
+                  double confidence, WhenInconclusive when, CheckResult& r) {
   Evidence e = repeats_evidence(r.repeats, "student_t");
   e.estimate = sample_mean(r.repeats);
   e.interval = student_t_mean_interval(r.repeats, level);
-  const Verdict v = bounds_verdict(e.interval, c.min, c.max);
-  judge(r, v, e, false, level, confidence, when,
-        bounds_verdict_text(e.estimate, e, v, c.min, c.max));
+  const Verdict v = bounds_verdict(e.interval, min, max);
+  judge(r, v, e, false, level, confidence, when, bounds_verdict_text(e.estimate, e, v, min, max));
 }
 
 // The change against the baseline: Welch's interval over both sets of repeats, or, when the
@@ -107,12 +106,14 @@ void judge_change(const MetricCheck& c, const std::vector<double>* base_values, 
   judge(r, v, e, true, level, confidence, when, text);
 }
 
-CheckResult spread_result(const MetricCheck& c, const std::vector<double>* values) {
-  CheckResult r{.kind = CheckKind::metric,
-                .name = c.name,
-                .threshold = "max_spread " + number_text(*c.max_spread),
-                .optional = c.optional,
-                .line = c.line};
+// What max_spread says of one metric's (or one slice's) values over the repeats.
+CheckResult spread_result(CheckKind kind, const std::string& name, double max_spread, bool optional,
+                          int line, const std::vector<double>* values) {
+  CheckResult r{.kind = kind,
+                .name = name,
+                .threshold = "max_spread " + number_text(max_spread),
+                .optional = optional,
+                .line = line};
   if (values == nullptr || values->size() < 2) {
     r.status = CheckStatus::missing;
     r.reason = std::string(values == nullptr ? "reported by one run only"
@@ -127,16 +128,87 @@ CheckResult spread_result(const MetricCheck& c, const std::vector<double>* value
   e.method = "spread of repeats";
   e.n = static_cast<std::int64_t>(values->size());
   e.n_of = "repeats";
-  const bool ok = std::isfinite(spread) && spread <= *c.max_spread + tol(spread, *c.max_spread);
+  const bool ok = std::isfinite(spread) && spread <= max_spread + tol(spread, max_spread);
   r.status = ok ? CheckStatus::pass : CheckStatus::fail;
   const auto [lo, hi] = std::minmax_element(values->begin(), values->end());
   std::string values_text;
   for (double v : *values) values_text += (values_text.empty() ? "" : ", ") + number_text(v);
   r.reason = "spread " + number_text(spread) + (ok ? " <= " : " > ") + "max_spread " +
-             number_text(*c.max_spread) + " (max " + number_text(*hi) + " - min " +
-             number_text(*lo) + " over " + std::to_string(values->size()) +
-             " repeats: " + values_text + ")";
+             number_text(max_spread) + " (max " + number_text(*hi) + " - min " + number_text(*lo) +
+             " over " + std::to_string(values->size()) + " repeats: " + values_text + ")";
   return r;
+}
+
+const std::vector<double>* slice_values_of(const JobResults& results, const SliceCheck& c,
+                                           const std::string& group) {
+  auto it = results.slice_repeat_values.find({c.metric, c.by, group});
+  return it == results.slice_repeat_values.end() ? nullptr : &it->second;
+}
+
+// The slice values of the check reported in `cand` (each once: the results are a merge).
+std::vector<const Metric*> slice_metrics(const SliceCheck& c, const JobResults& cand) {
+  std::vector<const Metric*> out;
+  for (const Metric& m : cand.metrics)
+    if (m.name == c.metric && m.slice_key == c.by) out.push_back(&m);
+  return out;
+}
+
+// Per repeat, the best judged group minus the worst; empty unless every judged group has a
+// value in each of the `repeats` repeats.
+std::vector<double> gaps_per_repeat(const SliceCheck& c, const JobResults& cand, int repeats) {
+  std::vector<const std::vector<double>*> groups;
+  for (const Metric* m : slice_metrics(c, cand)) {
+    if (m->n && *m->n < c.min_n) continue;
+    const std::vector<double>* values = slice_values_of(cand, c, m->slice_value);
+    if (values == nullptr || values->size() != static_cast<std::size_t>(repeats)) return {};
+    groups.push_back(values);
+  }
+  if (groups.size() < 2 || repeats < 2) return {};
+  std::vector<double> gaps;
+  for (int k = 0; k < repeats; ++k) {
+    double lo = (*groups[0])[k], hi = lo;
+    for (const auto* g : groups) {
+      lo = std::min(lo, (*g)[k]);
+      hi = std::max(hi, (*g)[k]);
+    }
+    gaps.push_back(hi - lo);
+  }
+  return gaps;
+}
+
+IntervalJob gap_job(std::size_t index, const SliceCheck& c, std::vector<double> gaps) {
+  const double confidence = *c.stats.confidence;
+  const WhenInconclusive when = c.stats.when_inconclusive.value_or(WhenInconclusive::fail);
+  return IntervalJob{index, confidence,
+                     [gaps = std::move(gaps), max_gap = *c.max_gap, confidence, when](
+                         double level, CheckResult& r) {
+                       r.repeats = gaps;
+                       Evidence e = repeats_evidence(gaps, "student_t");
+                       e.estimate = sample_mean(gaps);
+                       e.interval = student_t_mean_interval(gaps, level);
+                       const Verdict v = bounds_verdict(e.interval, std::nullopt, max_gap);
+                       std::string text = "mean gap " + bounds_verdict_text(e.estimate, e, v,
+                                                                            std::nullopt, max_gap);
+                       const auto at = text.find(" max ");
+                       if (at != std::string::npos) text.replace(at, 5, " max_gap ");
+                       judge(r, v, e, false, level, confidence, when, text);
+                     }};
+}
+
+// max_spread of each slice; one missing result when no slice was reported by repeats.
+void slice_spreads(const SliceCheck& c, const JobResults& cand, std::vector<CheckResult>& out) {
+  const std::string key = c.metric + "[" + c.by + "]";
+  const std::vector<const Metric*> entries = slice_metrics(c, cand);
+  const bool any = std::any_of(entries.begin(), entries.end(), [&](const Metric* m) {
+    return slice_values_of(cand, c, m->slice_value) != nullptr;
+  });
+  if (!any)
+    return out.push_back(
+        spread_result(CheckKind::slice, key, *c.max_spread, c.optional, c.line, nullptr));
+  for (const Metric* m : entries)
+    out.push_back(spread_result(CheckKind::slice,
+                                c.metric + "[" + c.by + "=" + m->slice_value + "]", *c.max_spread,
+                                c.optional, c.line, slice_values_of(cand, c, m->slice_value)));
 }
 
 }  // namespace
@@ -150,7 +222,8 @@ void credit_reproducibility(RubricScore& score, const std::vector<CheckResult>& 
     if (item.id != "infra-1" || item.points >= 1) continue;
     const double gained = 1 - item.points;
     item.points = 1;
-    item.evidence = "metric " + spread->name + " " + spread->reason + "; " + item.evidence;
+    item.evidence = std::string(to_string(spread->kind)) + " " + spread->name + " " +
+                    spread->reason + "; " + item.evidence;
     score.sections["infra"] += gained;
   }
   bool first = true;
@@ -193,11 +266,80 @@ void check_metric_repeats(const MetricCheck& c, const GateInput& in, std::size_t
             if (is_change)
               judge_change(c, base_values, level, confidence, when, res);
             else
-              judge_bounds(c, level, confidence, when, res);
+              judge_bounds(c.min, c.max, level, confidence, when, res);
           }});
     }
   }
-  if (c.max_spread) out.push_back(spread_result(c, values));
+  if (c.max_spread)
+    out.push_back(
+        spread_result(CheckKind::metric, c.name, *c.max_spread, c.optional, c.line, values));
+}
+
+void check_slice_repeats(const SliceCheck& c, const JobResults& cand, int repeats,
+                         std::size_t first, std::vector<CheckResult>& out,
+                         std::vector<IntervalJob>& jobs) {
+  const std::string gap_name = c.metric + "[" + c.by + "] gap";
+  const std::string prefix = c.metric + "[" + c.by + "=";
+  const WhenInconclusive when = c.stats.when_inconclusive.value_or(WhenInconclusive::fail);
+  for (std::size_t i = first; i < out.size(); ++i) {
+    CheckResult& r = out[i];
+    const bool judged = r.status == CheckStatus::pass || r.status == CheckStatus::fail;
+    if (r.name == gap_name) {
+      if (!c.stats.confidence || !judged) continue;
+      std::vector<double> gaps = gaps_per_repeat(c, cand, repeats);
+      if (!gaps.empty()) jobs.push_back(gap_job(i, c, std::move(gaps)));
+      continue;
+    }
+    if (!r.name.starts_with(prefix) || !r.name.ends_with("]")) continue;
+    const std::vector<double>* values =
+        slice_values_of(cand, c, r.name.substr(prefix.size(), r.name.size() - prefix.size() - 1));
+    if (values == nullptr || values->size() < 2 || (r.value && !std::isfinite(*r.value))) continue;
+    annotate(r, *values);
+    if (!c.stats.confidence || !judged) continue;
+    jobs.push_back(IntervalJob{i, *c.stats.confidence,
+                               [min = c.min, max = c.max, confidence = *c.stats.confidence, when](
+                                   double level, CheckResult& res) {
+                                 judge_bounds(min, max, level, confidence, when, res);
+                               }});
+  }
+  if (c.max_spread) slice_spreads(c, cand, out);
+}
+
+void check_fairness_repeats(const FairnessCheck& c, const JobResults& cand, int repeats,
+                            std::size_t first, std::vector<CheckResult>& out,
+                            std::vector<IntervalJob>& jobs) {
+  const std::string prefix = c.metric + "[" + c.by + "=";
+  const WhenInconclusive when = c.stats.when_inconclusive.value_or(WhenInconclusive::fail);
+  auto values_of = [&](const std::string& group) -> const std::vector<double>* {
+    auto it = cand.slice_repeat_values.find({c.metric, c.by, group});
+    return it == cand.slice_repeat_values.end() ||
+                   it->second.size() != static_cast<std::size_t>(repeats)
+               ? nullptr
+               : &it->second;
+  };
+  for (std::size_t i = first; i < out.size(); ++i) {
+    CheckResult& r = out[i];
+    const auto vs = r.name.rfind(" vs ");
+    if (!r.name.starts_with(prefix) || vs == std::string::npos || !r.value ||
+        !std::isfinite(*r.value) || repeats < 2)
+      continue;
+    const auto* g = values_of(r.name.substr(prefix.size(), vs - prefix.size()));
+    const auto* ref = values_of(r.name.substr(vs + 4, r.name.size() - vs - 5));
+    if (g == nullptr || ref == nullptr) continue;
+    std::vector<double> ratios;
+    for (int k = 0; k < repeats; ++k) ratios.push_back((*g)[k] / (*ref)[k]);
+    if (!std::all_of(ratios.begin(), ratios.end(), [](double x) { return std::isfinite(x); }))
+      continue;
+    annotate(r, ratios);
+    r.reason.replace(r.reason.rfind(" (mean of "), 10, " (ratio to the reference in ");
+    if (!c.stats.confidence || (r.status != CheckStatus::pass && r.status != CheckStatus::fail))
+      continue;
+    jobs.push_back(IntervalJob{i, *c.stats.confidence,
+                               [lo = c.lo, hi = c.hi, confidence = *c.stats.confidence, when](
+                                   double level, CheckResult& res) {
+                                 judge_bounds(lo, hi, level, confidence, when, res);
+                               }});
+  }
 }
 
 }  // namespace mlgate::core::gate_detail

@@ -143,7 +143,8 @@ std::vector<Rule> slice_rules(const GateConfig& g) {
   for (const SliceCheck& c : g.slices) {
     Rule r{c.metric + "[" + c.by + "]",
            {number("min", c.min), number("max", c.max), number("max_gap", c.max_gap),
-            number("min_n", static_cast<double>(c.min_n)), flag("optional", c.optional)}};
+            number("max_spread", c.max_spread), number("min_n", static_cast<double>(c.min_n)),
+            flag("optional", c.optional)}};
     add_statistics(r.settings, c.stats);
     out.push_back(std::move(r));
   }
@@ -321,6 +322,7 @@ Json gate_json(const GateConfig& g) {
                       {"min", opt(c.min)},
                       {"max", opt(c.max)},
                       {"max_gap", opt(c.max_gap)},
+                      {"max_spread", opt(c.max_spread)},
                       {"min_n", c.min_n},
                       {"optional", c.optional},
                       {"line", c.line},
@@ -444,6 +446,8 @@ SliceCheck slice_of(const Json& j) {
           .min = opt_number(j, "min"),
           .max = opt_number(j, "max"),
           .max_gap = opt_number(j, "max_gap"),
+          // Absent in the rules deployments recorded before slices had it.
+          .max_spread = j.contains("max_spread") ? opt_number(j, "max_spread") : std::nullopt,
           .min_n = j.at("min_n").get<std::int64_t>(),
           .optional = j.at("optional").get<bool>(),
           .line = j.at("line").get<int>(),

@@ -1,5 +1,6 @@
 #include "core/repeats.h"
 
+#include <algorithm>
 #include <tuple>
 #include <utility>
 
@@ -50,27 +51,48 @@ JobResults merge_repeats(std::vector<JobResults> runs) {
     for (const Metric* m : ms) values.push_back(m->value);
     Metric mean = *ms.back();
     mean.value = sample_mean(values);
-    if (mean.slice_key.empty()) out.repeat_values[mean.name] = std::move(values);
+    if (mean.slice_key.empty())
+      out.repeat_values[mean.name] = std::move(values);
+    else
+      out.slice_repeat_values[k] = std::move(values);
     out.metrics.push_back(std::move(mean));
   }
+  const bool predicted = std::any_of(runs.begin(), runs.end(),
+                                     [](const JobResults& r) { return !r.predictions.empty(); });
   for (JobResults& run : runs) {
     for (TestCase& t : run.tests) out.tests.push_back(std::move(t));
-    for (Prediction& p : run.predictions) out.predictions.push_back(std::move(p));
+    for (const Prediction& p : run.predictions) out.predictions.push_back(p);
+    if (predicted) out.repeat_predictions.push_back(std::move(run.predictions));
   }
   return out;
 }
 
 void append_tier_results(JobResults& merged, JobResults tier) {
-  for (const Metric& m : tier.metrics)
-    if (m.slice_key.empty()) merged.repeat_values.erase(m.name);
+  for (const Metric& m : tier.metrics) {
+    if (m.slice_key.empty())
+      merged.repeat_values.erase(m.name);
+    else
+      merged.slice_repeat_values.erase(key_of(m));
+  }
   for (auto& [name, values] : tier.repeat_values) merged.repeat_values[name] = std::move(values);
+  for (auto& [k, values] : tier.slice_repeat_values)
+    merged.slice_repeat_values[k] = std::move(values);
+  if (!tier.repeat_predictions.empty()) {
+    // Each repeat sees the earlier tiers' lines, then its own.
+    for (std::vector<Prediction>& own : tier.repeat_predictions)
+      own.insert(own.begin(), merged.predictions.begin(), merged.predictions.end());
+    merged.repeat_predictions = std::move(tier.repeat_predictions);
+  } else {
+    for (std::vector<Prediction>& view : merged.repeat_predictions)
+      view.insert(view.end(), tier.predictions.begin(), tier.predictions.end());
+  }
   for (TestCase& t : tier.tests) merged.tests.push_back(std::move(t));
   for (Metric& m : tier.metrics) merged.metrics.push_back(std::move(m));
   for (Prediction& p : tier.predictions) merged.predictions.push_back(std::move(p));
 }
 
 std::string tier_label(const std::string& tier, int repeat, int repeats) {
-  return repeats > 1 ? tier + " #" + std::to_string(repeat) : tier;
+  return repeats > 1 ? tier + " #" + std::to_string(repeat + 1) : tier;
 }
 
 std::vector<TierState> tier_states_of_repeats(const std::vector<TierState>& jobs) {

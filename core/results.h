@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,13 @@ struct JobResults {
   // A global metric reported by a tier run with `repeat: N` (core/repeats.h): its value in each
   // repeat that reported it, in repeat order; `metrics` then holds their mean. Empty otherwise.
   std::map<std::string, std::vector<double>> repeat_values = {};
+  // The same for a slice metric, by (name, slice key, slice value).
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>>
+      slice_repeat_values = {};
+  // When the predictions come from a tier run with `repeat: N`: each repeat's own view of them (the
+  // earlier tiers' lines, then that repeat's), in repeat order; `predictions` then holds them all
+  // (for an id, the last repeat's line counts). Empty otherwise.
+  std::vector<std::vector<Prediction>> repeat_predictions = {};
 };
 
 std::string to_string(TestStatus s);

@@ -224,7 +224,8 @@ std::optional<JobPageView> load_job_page(pqxx::transaction_base& tx, std::int64_
       "to_char(j.logs_deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "(SELECT count(*) FROM test_cases WHERE job_id = j.id), "
       "(SELECT count(*) FROM metrics WHERE job_id = j.id), "
-      "(SELECT count(*) FROM predictions WHERE job_id = j.id) "
+      "(SELECT count(*) FROM predictions WHERE job_id = j.id), j.repeat, "
+      "(SELECT count(*) FROM jobs o WHERE o.pipeline_id = j.pipeline_id AND o.tier = j.tier) "
       "FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repos rp ON rp.id = p.repo_id "
       "LEFT JOIN runners rn ON rn.id = coalesce(j.runner_id, (SELECT a.runner_id FROM "
       "  job_attempts a WHERE a.job_id = j.id ORDER BY a.attempt DESC LIMIT 1)) "
@@ -256,6 +257,8 @@ std::optional<JobPageView> load_job_page(pqxx::transaction_base& tx, std::int64_
   v.tests = row[19].as<long>();
   v.metrics = row[20].as<long>();
   v.predictions = row[21].as<long>();
+  v.repeat = row[22].as<int>();
+  v.repeats = row[23].as<int>();
   v.attempts = job_page_attempts(tx, job_id);
   return v;
 }

@@ -125,6 +125,8 @@ struct JobPageView {
   long tests = 0;  // stored result rows
   long metrics = 0;
   long predictions = 0;
+  int repeat = 0;   // MLGATE_REPEAT of a tier with `repeat: N`
+  int repeats = 1;  // the pipeline's jobs of this tier
   std::vector<JobPageAttempt> attempts;
 };
 std::optional<JobPageView> load_job_page(pqxx::transaction_base& tx, std::int64_t job_id);

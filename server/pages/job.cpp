@@ -1,6 +1,7 @@
 // A job's page (GET /jobs/{id}): state, attempts, results files, and the log of its latest
 // attempt (the last 256 KiB; the page refreshes every 3 s while the job waits or runs). The raw
 // log is GET /jobs/{id}/log.txt, with the page's auth (cookies work there, unlike the API).
+#include "core/repeats.h"
 #include "core/repo_view.h"
 #include "server/pages/pages.h"
 #include "store/job_queue.h"
@@ -42,7 +43,7 @@ void add_attempts(ctemplate::TemplateDictionary& c,
 void fill_job(Page& page, const store::JobPageView& j, const std::string& log) {
   auto& c = page.content();
   c.SetIntValue("ID", j.id);
-  c.SetValue("TIER", j.tier);
+  c.SetValue("TIER", core::tier_label(j.tier, j.repeat, j.repeats));
   c.SetValue("STATE", std::string(core::to_string(j.state)));
   if (core::job_page_refreshes(j.state)) {
     page.refresh_every(kRefreshSeconds);
@@ -85,8 +86,10 @@ void job_page(const PageDeps& deps, const httplib::Request& req, httplib::Respon
     pqxx::read_transaction tx(conn);
     auto job = store::load_job_page(tx, id);
     if (!job) return nullptr;
-    auto out =
-        std::make_unique<Page>(&*caller, "Job #" + std::to_string(id) + " " + job->tier, "job.tpl");
+    auto out = std::make_unique<Page>(
+        &*caller,
+        "Job #" + std::to_string(id) + " " + core::tier_label(job->tier, job->repeat, job->repeats),
+        "job.tpl");
     fill_job(*out, *job, store::read_log(tx, id));
     return out;
   });

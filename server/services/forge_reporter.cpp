@@ -55,7 +55,7 @@ std::vector<store::FeedbackJob> tier_jobs(const std::vector<store::FeedbackJob>&
     if (t.repeats > 1 && t.state == core::JobState::passed)
       j.message = "all " + std::to_string(t.repeats) + " repeats passed";
     else if (t.repeats > 1)
-      j.message = "repeat " + std::to_string(t.repeat) + " of " + std::to_string(t.repeats) +
+      j.message = "repeat " + std::to_string(t.repeat + 1) + " of " + std::to_string(t.repeats) +
                   (j.message.empty() ? "" : ": " + j.message);
     out.push_back(std::move(j));
     begin += static_cast<std::size_t>(t.repeats);

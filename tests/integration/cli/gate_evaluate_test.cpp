@@ -253,5 +253,47 @@ gates:
   EXPECT_EQ(j["checks"][1]["status"], "fail");
 }
 
+// Each repeat directory's predictions.jsonl is that repeat's: a check from predictions computes
+// its metric per directory and judges the mean (0.5 and 1: 0.75, not the last directory's 1).
+TEST_F(GateEvaluate, RepeatDirectoriesPredictionsAreComputedPerRepeat) {
+  testing::write_file(dir_.path() / "predicted.yml", R"(version: 1
+image: x
+tiers:
+  validation: {run: train, repeat: 2}
+gates:
+  production:
+    metrics:
+      - {name: accuracy, from: predictions, min: 0.7, max_spread: 0.4}
+)");
+  for (const auto& [name, second] : {std::pair{"p0", "1"}, std::pair{"p1", "0"}}) {
+    fs::create_directories(dir_.path() / name);
+    testing::write_file(dir_.path() / name / "predictions.jsonl",
+                        std::string(R"({"id": "a", "label": 1, "truth": 1})") + "\n" +
+                            R"({"id": "b", "label": )" + second + R"(, "truth": 0})" + "\n");
+  }
+  std::vector<std::string> argv = {MLGATE_BINARY,
+                                   "gate",
+                                   "evaluate",
+                                   "--config",
+                                   (dir_.path() / "predicted.yml").string(),
+                                   "--environment",
+                                   "production",
+                                   "--candidate",
+                                   (dir_.path() / "p0").string(),
+                                   (dir_.path() / "p1").string(),
+                                   "--json"};
+  std::string output;
+  const int status = util::run_capture(argv, output);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << output;  // spread 0.5 > 0.4
+  auto j = nlohmann::json::parse(output);
+  ASSERT_EQ(j["checks"].size(), 2u) << output;
+  EXPECT_EQ(j["checks"][0]["status"], "pass") << output;
+  EXPECT_NEAR(j["checks"][0]["value"].get<double>(), 0.75, 1e-12);
+  EXPECT_EQ(j["checks"][0]["repeats"]["values"], (nlohmann::json{0.5, 1}));
+  EXPECT_EQ(j["checks"][1]["threshold"], "max_spread 0.4");
+  EXPECT_EQ(j["checks"][1]["status"], "fail");
+}
+
 }  // namespace
 }  // namespace mlgate

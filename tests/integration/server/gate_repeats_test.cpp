@@ -1,7 +1,9 @@
 // Repeats for seed variance, end to end: a tier with `repeat: 2` runs as two jobs of one pipeline,
 // each with its MLGATE_REPEAT, on a real `mlgate runner`; each reports a different accuracy, and
 // the real `mlgate serve` judges their mean by its Student-t interval and their spread by
-// max_spread, in the API's JSON, the CLI's job listing and the pipeline page.
+// max_spread, in the API's JSON, the CLI's job listing, the pipeline page and the job page (which
+// number repeats from 1). The checks `from: predictions` compute their metric on each repeat's own
+// predictions.jsonl and judge the mean, and max_spread on a slice names the slice.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -15,7 +17,8 @@ namespace {
 
 using nlohmann::json;
 
-// Repeat 0 reports accuracy 0.92, repeat 1 reports 0.921.
+// Repeat 0 reports accuracy 0.92, repeat 1 reports 0.921. Their predictions: repeat 0 gets 3 of
+// 4 examples right (accuracy 0.75; band a 1, band b 0.5), repeat 1 all 4 (1; 1 and 1).
 const char* const kConfig = R"(version: 1
 image: mlgate/busybox:test
 tiers:
@@ -30,11 +33,22 @@ gates:
   strict:
     metrics:
       - {name: accuracy, max_spread: 0.0005}
+  predicted:
+    metrics:
+      - {name: accuracy, from: predictions, min: 0.8}
+    slices:
+      - {metric: accuracy, by: band, from: predictions, min_n: 1, max_spread: 0.2}
 )";
 
 const char* const kScript =
     "if [ \"$MLGATE_REPEAT\" = 0 ]; then a=0.92; else a=0.921; fi\n"
-    "echo \"{\\\"metrics\\\": {\\\"accuracy\\\": $a}}\" > \"$MLGATE_RESULTS/metrics.json\"\n";
+    "echo \"{\\\"metrics\\\": {\\\"accuracy\\\": $a}}\" > \"$MLGATE_RESULTS/metrics.json\"\n"
+    R"SH(w=$((1 - MLGATE_REPEAT))
+printf '{"id":"e1","label":1,"truth":1,"slices":{"band":"a"}}\n' > "$MLGATE_RESULTS/predictions.jsonl"
+printf '{"id":"e2","label":1,"truth":1,"slices":{"band":"a"}}\n' >> "$MLGATE_RESULTS/predictions.jsonl"
+printf '{"id":"e3","label":0,"truth":0,"slices":{"band":"b"}}\n' >> "$MLGATE_RESULTS/predictions.jsonl"
+printf '{"id":"e4","label":%s,"truth":0,"slices":{"band":"b"}}\n' "$w" >> "$MLGATE_RESULTS/predictions.jsonl"
+)SH";
 
 const json& check(const json& gate, const std::string& threshold) {
   for (const auto& c : gate["checks"])
@@ -87,15 +101,41 @@ TEST(GateRepeats, TwoRepeatsAreJudgedByTheirMeanIntervalAndSpread) {
   EXPECT_EQ(check(denied, "max_spread")["reason"],
             "spread 0.001 > max_spread 0.0005 (max 0.921 - min 0.92 over 2 repeats: 0.92, 0.921)");
 
-  // The CLI lists the jobs with their repeat; the page too.
+  // The checks from predictions use both repeats' predictions: the mean of 0.75 and 1, not the
+  // last repeat's 1; band b's spread 0.5 exceeds 0.2.
+  auto predicted = env.gate(sha, "predicted");
+  ASSERT_EQ(predicted.status, 200) << predicted.body;
+  const json from_predictions = json::parse(predicted.body);
+  const json& accuracy = check(from_predictions, "min 0.8");
+  EXPECT_EQ(accuracy["status"], "pass") << accuracy.dump(2);
+  EXPECT_NEAR(accuracy["value"].get<double>(), 0.875, 1e-12);
+  EXPECT_EQ(accuracy["repeats"]["values"], (json{0.75, 1}));
+  EXPECT_EQ(accuracy["method"], "mean of repeats");
+  EXPECT_EQ(from_predictions["decision"], "deny") << from_predictions.dump(2);
+  std::vector<std::string> spreads;
+  for (const auto& c : from_predictions["checks"])
+    if (c["threshold"] == "max_spread 0.2")
+      spreads.push_back(c["name"].get<std::string>() + " " + c["status"].get<std::string>() + ": " +
+                        c["reason"].get<std::string>());
+  EXPECT_EQ(spreads, (std::vector<std::string>{
+                         "accuracy[band=a] pass: spread 0 <= max_spread 0.2 (max 1 - min 1 over "
+                         "2 repeats: 1, 1)",
+                         "accuracy[band=b] fail: spread 0.5 > max_spread 0.2 (max 1 - min 0.5 "
+                         "over 2 repeats: 0.5, 1)"}));
+
+  // The CLI lists the jobs with their repeat, numbered from 1; the pages too.
   auto [code, out] = env.cli({"pipeline", std::to_string(pipeline["id"].get<long>())});
   EXPECT_EQ(code, 0) << out;
-  EXPECT_NE(out.find("validation #0"), std::string::npos) << out;
   EXPECT_NE(out.find("validation #1"), std::string::npos) << out;
+  EXPECT_NE(out.find("validation #2"), std::string::npos) << out;
   auto page = testing::http_get(
       env.host(), "/pipelines/" + std::to_string(pipeline["id"].get<long>()), env.admin());
   EXPECT_EQ(page.status, 200);
-  EXPECT_NE(page.body.find("validation #1"), std::string::npos);
+  EXPECT_NE(page.body.find("validation #2"), std::string::npos);
+  auto job_page = testing::http_get(
+      env.host(), "/jobs/" + std::to_string(pipeline["jobs"][1]["id"].get<long>()), env.admin());
+  EXPECT_EQ(job_page.status, 200);
+  EXPECT_NE(job_page.body.find("validation #2"), std::string::npos) << job_page.body;
 }
 
 }  // namespace

@@ -76,14 +76,28 @@ TEST(RepeatsConfig, MaxSpreadErrorsAtTheirPosition) {
                        "'max_spread' in metrics[0] of gate 'production' must not be "
                        "negative"))
       << e.message;
-  e = only_error(config_with(
-      ", repeat: 2", "      - {name: accuracy, from: predictions, min: 0.8, max_spread: 0.1}\n"));
-  EXPECT_EQ(e.line, 8);
-  EXPECT_EQ(e.column, 55);
-  EXPECT_TRUE(contains(e.message, "a check 'from: predictions' is computed from one run"))
-      << e.message;
   e = only_error(config_with(", repeat: 2", "      - {name: a, max_spread: lots}\n"));
   EXPECT_EQ(e.column, 31);
+}
+
+TEST(RepeatsConfig, MaxSpreadGoesWithFromPredictionsAndOnSlices) {
+  // Computed per repeat, a metric from predictions has a spread like one from metrics.json.
+  auto parsed = parse_config(config_with(
+      ", repeat: 2", "      - {name: accuracy, from: predictions, min: 0.8, max_spread: 0.1}\n"));
+  ASSERT_TRUE(parsed.ok()) << format_errors(parsed.errors);
+  EXPECT_EQ(parsed.config->gates.at(0).metrics.at(0).max_spread, 0.1);
+  const std::string slices =
+      "version: 1\nimage: img\ntiers:\n  validation: {run: eval, repeat: 2}\ngates:\n"
+      "  production:\n    slices:\n      - {metric: recall, by: band, max_spread: ";
+  auto slice = parse_config(slices + "0.05}\n");
+  ASSERT_TRUE(slice.ok()) << format_errors(slice.errors);
+  EXPECT_EQ(slice.config->gates.at(0).slices.at(0).max_spread, 0.05);  // alone, a threshold
+  const ConfigError e = only_error(slices + "-1}\n");
+  EXPECT_EQ(e.line, 8);
+  EXPECT_TRUE(contains(e.message,
+                       "'max_spread' in slices[0] of gate 'production' must not be "
+                       "negative"))
+      << e.message;
 }
 
 TEST(RepeatsConfig, ConfidenceOnAMetricsJsonCheckNeedsARepeatedTier) {
@@ -171,6 +185,12 @@ TEST(RepeatsResults, ALaterTiersValueReplacesTheRepeats) {
   append_tier_results(merged, run({{.name = "accuracy", .value = 0.7}}));
   EXPECT_EQ(merged.repeat_values.count("accuracy"), 0u);
   EXPECT_EQ(merged.metrics.back().value, 0.7);
+}
+
+TEST(RepeatsResults, PeopleSeeRepeatsNumberedFromOne) {
+  EXPECT_EQ(tier_label("validation", 1, 3), "validation #2");
+  EXPECT_EQ(tier_label("validation", 0, 3), "validation #1");
+  EXPECT_EQ(tier_label("validation", 0, 1), "validation");
 }
 
 TEST(RepeatsResults, ATiersStateIsItsRepeatsTogether) {
