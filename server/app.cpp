@@ -34,6 +34,8 @@ void forget_local_write(ChangeFeed& changes, const httplib::Request& req,
       (path.ends_with("/heartbeat") || path.ends_with("/log")))
     return;
   for (const char* topic : {"gate:*", "tokens", "repos"}) changes.changed(topic);
+  // The runner protocol's own calls change no runner row (registering adds one nobody cached).
+  if (!path.starts_with("/api/v1/runner/")) changes.changed("runners");
 }
 
 }  // namespace
@@ -46,6 +48,7 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   intake_ = std::make_unique<Intake>(db_, *spool_, planner_.get(), config_.unverified_deliveries);
   wakeup_ = std::make_unique<JobWakeup>(db_);
   changes_ = std::make_unique<ChangeFeed>(db_);
+  notices_ = std::make_unique<ChangeNotices>(db_);
   scheduler_ = std::make_unique<Scheduler>(db_, *mirrors_, config_.planner, config_.scheduler);
   gate_ =
       std::make_unique<GateService>(db_, *mirrors_, config_.planner.config_path, changes_.get());
@@ -136,7 +139,7 @@ void App::register_routes() {
   register_health_routes(http, {db, auth, migrations_, config_.test_endpoints});
   register_webhook_routes(http, {*intake_, config_.webhook_max_bytes});
   register_repo_routes(http, {db, auth, *intake_});
-  register_runner_routes(http, {db, auth, *wakeup_, config_.runners});
+  register_runner_routes(http, {db, auth, *wakeup_, *notices_, config_.runners});
   register_job_routes(http, {db, auth});
   register_runner_admin_routes(http, {db, auth});
   register_gate_routes(http,
@@ -157,6 +160,7 @@ App::~App() {
 
 void App::start_background() {
   changes_->start();
+  notices_->start();
   planner_->start();
   wakeup_->start();
   scheduler_->start();
@@ -170,6 +174,7 @@ void App::stop_background() {
   if (feedback_) feedback_->stop();
   if (planner_) planner_->stop();
   if (wakeup_) wakeup_->stop();
+  if (notices_) notices_->stop();
   if (changes_) changes_->stop();
 }
 

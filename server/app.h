@@ -112,6 +112,7 @@ class App {
   std::unique_ptr<Intake> intake_;
   std::unique_ptr<JobWakeup> wakeup_;
   std::unique_ptr<ChangeFeed> changes_;
+  std::unique_ptr<ChangeNotices> notices_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<ForgeFeedback> feedback_;

@@ -89,7 +89,9 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
 // pipeline moves to running unless it is in error (refresh_pipeline_state's rule for a running
 // job); its row lock makes a concurrent claim in the same pipeline see it running already.
 constexpr const char* kClaimSql =
-    "WITH next AS (SELECT id FROM jobs WHERE state = 'queued' AND tier = ANY ($2::text[]) "
+    "WITH me AS (SELECT id FROM runners WHERE id = $1::bigint AND disabled_at IS NULL FOR SHARE), "
+    "next AS (SELECT id FROM jobs WHERE state = 'queued' AND tier = ANY ($2::text[]) "
+    "  AND EXISTS (SELECT 1 FROM me) "
     "  AND ($4::boolean OR NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.id = jobs.pipeline_id "
     "    AND p.from_fork)) "
     "  ORDER BY priority, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
@@ -125,7 +127,9 @@ constexpr const char* kClaimSql =
     "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork, repeat "
     "FROM info";
 
-constexpr const char* kPlanByIndex = "SELECT set_config('enable_bitmapscan', 'off', true)";
+constexpr const char* kPlanByIndex =
+    "SELECT set_config('enable_bitmapscan', 'off', true), "
+    "set_config('mlgate.quiet_changes', 'on', true)";
 constexpr const char* kPlanAsUsual = "SELECT set_config('enable_bitmapscan', 'on', true)";
 
 // One statement for the attempt's end: the job (when runner $2 still holds attempt $3), its
@@ -145,9 +149,11 @@ constexpr const char* kFinishSql =
     "ended AS (UPDATE job_attempts a SET ended_at = now(), outcome = job.state FROM job "
     "  WHERE a.job_id = job.id AND a.attempt = $3::integer), "
     "change AS (INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
-    "  SELECT pipeline_id, id, 'running', state, message FROM job) "
+    "  SELECT pipeline_id, id, 'running', state, message FROM job), "
+    "quiet AS (SELECT set_config('mlgate.quiet_changes', 'on', true) AS q) "
     "SELECT pipeline_id, state, EXISTS (SELECT 1 FROM jobs b WHERE b.pipeline_id = job.pipeline_id "
-    "  AND b.state = 'blocked') FROM job";
+    "  AND b.state = 'blocked'), (SELECT repo_id FROM pipelines p WHERE p.id = job.pipeline_id), "
+    "  (SELECT q FROM quiet) FROM job";
 
 }  // namespace
 
@@ -283,6 +289,7 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
     return out;
   }
   out.held = true;
+  out.repo_id = r[0][3].as<std::int64_t>();
   const auto pipeline_id = r[0][0].as<std::int64_t>();
   out.state = job_state_of(r[0][1]);
   // Jobs are blocked only from planning on: a pipeline with none has no dependant to move.

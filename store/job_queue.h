@@ -44,7 +44,10 @@ struct ClaimedJob {
 // Claims the oldest queued job of the highest priority among `tiers` for `runner_id`: attempt+1,
 // state running, lease now + lease. Without `isolated` (a runner whose executor cannot take the
 // network away, `local`), a fork pull request's jobs are left for other runners. Returns nothing
-// when no job is queued (or every one is locked by a concurrent claim).
+// when no job is queued (or every one is locked by a concurrent claim), and when the runner is
+// disabled or gone (its row is share-locked: a disable waits for the claim, then re-queues it).
+// The rest of `tx` sends no gate notification (store::quiet_change_notifications): the caller
+// sends "gate:<repo_id>" after the commit.
 std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated = true);
@@ -91,11 +94,13 @@ struct Finish {
 struct FinishResult {
   bool held = false;  // false: the attempt was not this runner's any more; nothing changed
   std::optional<core::JobState> state;  // the job's state after the call (none: no such job)
+  std::int64_t repo_id = 0;             // of the job's pipeline, when held
 };
 
 // Ends a held attempt: exit 0 → passed (failed when a results file was malformed), non-zero →
 // failed, timed_out, cancelled, error. Then dependants whose needs all passed are queued, and
-// those with a need that did not pass are skipped; the pipeline state follows.
+// those with a need that did not pass are skipped; the pipeline state follows. When held, the
+// rest of `tx` sends no gate notification: the caller sends "gate:<repo_id>" after the commit.
 FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
                         const Finish& finish);
 

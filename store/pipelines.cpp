@@ -276,4 +276,14 @@ void notify_jobs(pqxx::work& tx) {
   tx.exec(std::string("NOTIFY ") + kJobsChannel);
 }
 
+void quiet_change_notifications(pqxx::work& tx) {
+  tx.exec("SELECT set_config('mlgate.quiet_changes', 'on', true)");
+}
+
+void notify_changes(pqxx::work& tx, const std::vector<std::string>& topics) {
+  if (topics.empty()) return;
+  tx.exec_params("SELECT pg_notify('mlgate_changes', t) FROM unnest($1::text[]) AS t",
+                 to_pg_array(topics));
+}
+
 }  // namespace mlgate::store

@@ -118,6 +118,12 @@ bool commit_known_from_repository(pqxx::transaction_base& tx, std::int64_t repo_
 
 // Wakes runners waiting for jobs (delivered when the transaction commits).
 void notify_jobs(pqxx::work& tx);
+
+// The rest of `tx` sends no gate notification of its own (migrations/0017_quiet_claims.sql): its
+// caller sends the topics after the commit (server/services/change_notices.h).
+void quiet_change_notifications(pqxx::work& tx);
+// Notifies each topic on the change feed's channel (delivered when the transaction commits).
+void notify_changes(pqxx::work& tx, const std::vector<std::string>& topics);
 inline constexpr const char* kJobsChannel = "mlgate_jobs";
 
 }  // namespace mlgate::store

@@ -11,6 +11,7 @@
 
 #include "server/http/auth.h"
 #include "server/http/router.h"
+#include "server/services/change_notices.h"
 #include "server/services/gate_service.h"
 #include "server/services/intake.h"
 #include "server/services/job_wakeup.h"
@@ -68,6 +69,7 @@ struct RunnerRoutes {
   store::Database& db;
   const Authorizer& auth;
   JobWakeup& wakeup;
+  ChangeNotices& notices;  // the claims' and finishes' gate topics, sent after their commits
   const RunnerProtocolConfig& runners;
 };
 void register_runner_routes(Router& http, const RunnerRoutes& deps);

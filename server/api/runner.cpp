@@ -14,6 +14,7 @@
 #include "server/http/http_util.h"
 #include "server/http/json_log.h"
 #include "server/http/metrics.h"
+#include "server/services/change_notices.h"
 #include "server/services/job_wakeup.h"
 #include "store/job_queue.h"
 #include "store/observations.h"
@@ -27,27 +28,23 @@ namespace {
 const std::vector<std::string> kTiers = {"functionality", "validation", "training"};
 
 // Runs fn(tx, runner) in one transaction when the request carries the credential of an enabled
-// runner (Authorizer::authorize_runner); answers 401 or 403 otherwise. fn commits.
+// runner (Authorizer::authorize_runner, from memory when it can); answers 401 or 403 otherwise.
+// fn commits.
 template <typename F>
 void with_runner(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
                  F&& fn) {
+  auto runner = deps.auth.authorize_runner(req, res);
+  if (!runner) return;
   deps.db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto runner = deps.auth.authorize_runner(tx, req, res);
-    if (!runner) return;
     fn(tx, *runner);
   });
 }
 
 // True when the request carries an enabled runner's credential; answers 401 or 403 otherwise.
-// Checked before a body is read; with_runner checks again inside the transaction that acts.
+// Checked before a body is read.
 bool runner_known(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  bool known = false;
-  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow&) {
-    tx.commit();
-    known = true;
-  });
-  return known;
+  return deps.auth.authorize_runner(req, res).has_value();
 }
 
 // The body of a runner's JSON call (at most kSmallJsonMaxBytes, nesting bounded); nullopt after
@@ -200,6 +197,7 @@ bool claim_once(const RunnerRoutes& deps, const httplib::Request& req, httplib::
                            forks);
     tx.commit();
     if (job) {
+      deps.notices.add("gate:" + std::to_string(job->repo_id));
       log_event(spdlog::level::info, "job claimed",
                 {{"job", job->job_id}, {"attempt", job->attempt}, {"runner", runner.id}});
     }
@@ -480,6 +478,7 @@ void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httpli
     const auto ended = r.held ? job_end(tx, path_job_id(req)) : std::nullopt;
     tx.commit();
     if (!r.held) return lease_lost(res);
+    deps.notices.add("gate:" + std::to_string(r.repo_id));
     if (ended) observe_job_end(*ended);
     deps.wakeup.bump();  // dependants may have become claimable
     log_event(

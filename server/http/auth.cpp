@@ -35,6 +35,7 @@ bool is_read(const httplib::Request& req) {
 struct Authorizer::Caches {
   StampedCache<store::ApiToken> tokens{kMemoryMaxEntries, kMemoryMaxAge};  // by the token's hash
   StampedCache<std::vector<store::RepoRow>> repos{kMemoryMaxEntries, kMemoryMaxAge};
+  StampedCache<store::RunnerRow> runners{kMemoryMaxEntries, kMemoryMaxAge};  // by the hash
 };
 
 Authorizer::Authorizer(store::Database& db, bool public_read, const ChangeFeed* feed)
@@ -190,15 +191,26 @@ std::optional<Caller> Authorizer::authorize_server(const httplib::Request& req,
   return caller;
 }
 
-std::optional<store::RunnerRow> Authorizer::authorize_runner(pqxx::work& tx,
-                                                             const httplib::Request& req,
+std::optional<store::RunnerRow> Authorizer::authorize_runner(const httplib::Request& req,
                                                              httplib::Response& res) const {
   auto credential = bearer(req);
   if (!credential) {
     send_error(res, 401, "unauthorized", "missing runner credential (Authorization: Bearer ...)");
     return std::nullopt;
   }
-  auto runner = store::authenticate_runner(tx, *credential);
+  // The stamp is taken before the database is read: a change committed after it bumps it.
+  const auto stamp = feed_ ? feed_->stamp("runners") : std::optional<ChangeStamp>();
+  const std::string hash = util::sha256_hex(*credential);
+  auto runner = caches_->runners.get(hash, stamp);
+  if (!runner) {
+    runner = db_.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      auto row = store::authenticate_runner(tx, *credential);
+      tx.commit();
+      return row;
+    });
+    if (runner) caches_->runners.put(hash, stamp, *runner);
+  }
   if (!runner) {
     log_event(spdlog::level::warn, "rejected runner credential",
               {{"path", req.path}, {"remote", req.remote_addr}});

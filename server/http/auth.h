@@ -89,10 +89,14 @@ class Authorizer {
   // repository): the same as authorize, and a token restricted to a repository is refused (403).
   std::optional<Caller> authorize_server(const httplib::Request& req, httplib::Response& res,
                                          const std::string& scope) const;
-  // A runner protocol call: the runner whose credential the request carries, read in `tx` and
-  // locked against a concurrent disable until `tx` ends. Answers 401 (no or an unknown
-  // credential) or 403 (the runner is disabled) and returns nullopt.
-  std::optional<store::RunnerRow> authorize_runner(pqxx::work& tx, const httplib::Request& req,
+  // A runner protocol call: the runner whose credential the request carries. With a change feed
+  // the row comes from memory while the "runners" topic is unchanged (a runner added, disabled,
+  // enabled or changed notifies it) and for a few seconds at most; reading it from the database
+  // also marks the runner seen. Answers 401 (no or an unknown credential) or 403 (the runner is
+  // disabled) and returns nullopt. What a call then changes is checked against the database in
+  // its own statement (a claim needs the runner enabled, the rest an attempt it holds), so a
+  // disable that committed meanwhile still wins.
+  std::optional<store::RunnerRow> authorize_runner(const httplib::Request& req,
                                                    httplib::Response& res) const;
 
   // Whether the request carries a valid bearer token with `scope`. Answers nothing, never throws

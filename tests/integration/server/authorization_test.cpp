@@ -6,8 +6,11 @@
 // route_table_test.cpp walks every route; this file tells the same story route by route.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "store/pipelines.h"
 #include "store/results.h"
@@ -273,6 +276,61 @@ TEST_F(AuthorizationTest, ADisabledRunnerIsRefusedAndHandedNoJobItsJobIsRequeued
   EXPECT_EQ(env_.sql_long("SELECT count(*) FROM audit_log WHERE action IN ('runner.disable', "
                           "'runner.enable')"),
             2);
+}
+
+// A runner's protocol calls are authenticated from memory (no transaction of their own) until
+// its row changes, whoever changes it: an operator's SQL disabling it is refused within moments.
+TEST_F(AuthorizationTest, ARunnerIsAuthenticatedFromMemoryUntilItsRowChanges) {
+  const auto runner = env_.register_runner("remembered");
+  const std::string id =
+      std::to_string(env_.sql_long("SELECT id FROM runners WHERE name = 'remembered'"));
+  const std::string lease = "/api/v1/runner/jobs/" + std::to_string(job_) + "/lease?attempt=1";
+  ASSERT_EQ(http_get(env_.host(), lease, runner).status, 409);  // known, holds nothing
+  // Marking a runner seen notifies nobody: the next call comes from memory and leaves it as is.
+  env_.sql("UPDATE runners SET last_seen_at = '2001-01-01Z' WHERE id = " + id);
+  ASSERT_EQ(http_get(env_.host(), lease, runner).status, 409);
+  EXPECT_EQ(env_.sql_text("SELECT last_seen_at < '2002-01-01Z' FROM runners WHERE id = " + id),
+            "t");
+
+  env_.sql("UPDATE runners SET disabled_at = now() WHERE id = " + id);
+  int status = 0;
+  for (int i = 0; i < 50 && status != 403; ++i) {
+    status = http_get(env_.host(), lease, runner).status;
+    if (status != 403) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, 403);
+}
+
+// A claim and a finish commit without notifying; the server sends their repository's topic right
+// after, so the caches of other replicas (and this listener) still learn of the change.
+TEST_F(AuthorizationTest, AClaimAndAFinishStillReachTheChangeFeed) {
+  struct Heard : pqxx::notification_receiver {
+    explicit Heard(pqxx::connection& c) : pqxx::notification_receiver(c, "mlgate_changes") {}
+    void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+    std::vector<std::string> payloads;
+  };
+  const auto runner = env_.register_runner("heard");
+  pqxx::connection listening(env_.conninfo());
+  Heard heard(listening);
+  const std::string topic = "gate:" + std::to_string(model_);
+  auto wait_for_topic = [&] {
+    heard.payloads.clear();
+    for (int i = 0; i < 40; ++i) {
+      listening.await_notification(0, 50000);
+      if (std::find(heard.payloads.begin(), heard.payloads.end(), topic) != heard.payloads.end())
+        return true;
+    }
+    return false;
+  };
+  auto claim = http_post(env_.host(), "/api/v1/runner/jobs/request", R"({"wait_seconds":0})",
+                         "application/json", runner);
+  ASSERT_EQ(claim.status, 200) << claim.body;
+  EXPECT_TRUE(wait_for_topic());
+  auto finish =
+      http_post(env_.host(), "/api/v1/runner/jobs/" + std::to_string(job_) + "/finish",
+                R"({"attempt":1,"outcome":"exited","exit_code":0})", "application/json", runner);
+  ASSERT_EQ(finish.status, 200) << finish.body;
+  EXPECT_TRUE(wait_for_topic());
 }
 
 TEST_F(AuthorizationTest, AnExpiredOrRevokedRegistrationTokenRegistersNoRunner) {

@@ -445,6 +445,54 @@ TEST_F(JobQueueTest, AClaimLeavesTheTransactionsPlannerSettingsAsTheyWere) {
   EXPECT_EQ(setting, "on");
 }
 
+// Collects what arrives on the change feed's channel.
+class ChangesListener : public pqxx::notification_receiver {
+ public:
+  explicit ChangesListener(pqxx::connection& c)
+      : pqxx::notification_receiver(c, "mlgate_changes") {}
+  void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+  std::vector<std::string> payloads;
+};
+
+// A claim and a finish commit without a notification of their own (a notifying commit is
+// serialised with every other one); their caller sends the repository's topic after, and other
+// writes still notify.
+TEST_F(JobQueueTest, AClaimAndAFinishCommitWithoutNotifying) {
+  const auto planned = pipeline({{"functionality", {}}, {"validation", {}}});
+  pqxx::connection listening(conninfo());
+  ChangesListener heard(listening);
+  auto job = claim(runner_a_, {"functionality"});
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->repo_id, repo_);
+  Finish ok;
+  auto done = finish(job->job_id, runner_a_, job->attempt, ok);
+  ASSERT_TRUE(done.held);
+  EXPECT_EQ(done.repo_id, repo_);
+  std::this_thread::sleep_for(200ms);
+  listening.get_notifs();
+  EXPECT_TRUE(heard.payloads.empty()) << heard.payloads.front();
+
+  tx([&](pqxx::work& t) {
+    store::notify_changes(t, {"gate:" + std::to_string(repo_)});
+    return 0;
+  });
+  ASSERT_TRUE(cancel(planned.job.at("validation")));
+  for (int i = 0; i < 50 && heard.payloads.size() < 2; ++i) {
+    listening.await_notification(0, 100000);
+  }
+  ASSERT_EQ(heard.payloads.size(), 2u);
+  EXPECT_EQ(heard.payloads[0], "gate:" + std::to_string(repo_));
+  EXPECT_EQ(heard.payloads[1], "gate:" + std::to_string(repo_));  // the cancel's own trigger
+}
+
+// A runner authenticated from memory may have been disabled since: its claim gets nothing.
+TEST_F(JobQueueTest, ADisabledRunnerClaimsNothing) {
+  pipeline({{"functionality", {}}});
+  exec("UPDATE runners SET disabled_at = now() WHERE id = " + std::to_string(runner_a_));
+  EXPECT_FALSE(claim(runner_a_).has_value());
+  EXPECT_TRUE(claim(runner_b_).has_value());
+}
+
 TEST_F(JobQueueTest, QueueDepthCountsQueuedJobsPerTier) {
   pipeline({{"functionality", {}}, {"validation", {}}, {"training", {"validation"}}});
   pipeline({{"functionality", {}}});
