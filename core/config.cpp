@@ -59,6 +59,13 @@ const GateConfig* find_gate(const Config& config, std::string_view name) {
   return nullptr;
 }
 
+const RolloutConfig* find_rollout(const Config& config, std::string_view environment) {
+  for (const RolloutConfig& rollout : config.rollouts) {
+    if (rollout.environment == environment) return &rollout;
+  }
+  return nullptr;
+}
+
 bool is_environment_name(std::string_view name) {
   if (name.empty() || name.size() > 100) return false;
   for (char c : name) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/cron.h"
+#include "core/rollout_config.h"
 
 namespace mlgate::core {
 
@@ -235,6 +236,7 @@ struct Config {
   std::vector<TierConfig> tiers;  // functionality, validation, training order; only those declared
   std::vector<GateConfig> gates;  // file order
   RubricMapping rubric;
+  std::vector<RolloutConfig> rollouts;  // file order (docs/rollouts.md)
 };
 
 struct ConfigError {
@@ -265,6 +267,7 @@ std::string format_errors(const std::vector<ConfigError>& errors,
 
 const TierConfig* find_tier(const Config& config, std::string_view name);
 const GateConfig* find_gate(const Config& config, std::string_view name);
+const RolloutConfig* find_rollout(const Config& config, std::string_view environment);
 
 // What a gate (environment) name may be: 1 to 100 of [A-Za-z0-9_.-], as the API's paths and
 // the deployments table take it.
