@@ -2256,9 +2256,9 @@ void Parser::rollout_stages(const Entry& e, const std::string& where, RolloutCon
 std::optional<RolloutStage> Parser::parse_stage(const YAML::Node& node, Pos at,
                                                 const std::string& where) {
   static constexpr std::array<std::string_view, 4> kKeys{"name", "traffic", "mirror", "for"};
+  const std::size_t errors_before = errors_.size();  // an unknown key explains a missing one
   auto fields = entries(node, at, where, kKeys);
   if (!fields) return std::nullopt;
-  const std::size_t errors_before = errors_.size();
   RolloutStage s;
   s.line = at.line;
   s.column = at.column;
@@ -2285,7 +2285,8 @@ std::optional<RolloutStage> Parser::parse_stage(const YAML::Node& node, Pos at,
     error(at, where +
                   " sets both 'traffic' and 'mirror': a stage either serves a share of the "
                   "traffic or mirrors it");
-  if (!traffic && !mirror) error(at, where + " needs 'traffic' (e.g. 5%) or 'mirror' (e.g. 100%)");
+  if (!traffic && !mirror && errors_.size() == errors_before)
+    error(at, where + " needs 'traffic' (e.g. 5%) or 'mirror' (e.g. 100%)");
   if (errors_.size() != errors_before) return std::nullopt;
   return s;
 }
@@ -2374,9 +2375,9 @@ std::optional<RolloutMetric> Parser::parse_rollout_metric(const YAML::Node& node
                                                           const std::string& where) {
   static constexpr std::array<std::string_view, 5> kKeys{"name", "lower_is_better", "critical",
                                                          "allowed_increase", "allowed_decrease"};
+  const std::size_t errors_before = errors_.size();
   auto fields = entries(node, at, where, kKeys);
   if (!fields) return std::nullopt;
-  const std::size_t errors_before = errors_.size();
   RolloutMetric m;
   m.line = at.line;
   m.column = at.column;

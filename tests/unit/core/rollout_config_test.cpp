@@ -163,6 +163,9 @@ TEST(RolloutConfig, AnalysisErrors) {
   e = only_error(spec_with("allowed_decrease: 0.95", "allowed_decrease: 1.5"));
   EXPECT_TRUE(contains(e.message, "in (0, 1]")) << e.message;
 
+  e = only_error(spec_with("{name: accuracy, ", "{nam: accuracy, "));
+  EXPECT_TRUE(contains(e.message, "unknown key 'nam'")) << e.message;
+
   e = only_error(spec_with("{name: accuracy, ", "{"));
   EXPECT_TRUE(contains(e.message, "has no 'name'")) << e.message;
 
