@@ -66,6 +66,13 @@ const MonitorConfig* find_monitor(const Config& config, std::string_view environ
   return nullptr;
 }
 
+const RolloutConfig* find_rollout(const Config& config, std::string_view environment) {
+  for (const RolloutConfig& rollout : config.rollouts) {
+    if (rollout.environment == environment) return &rollout;
+  }
+  return nullptr;
+}
+
 std::string_view to_string(MonitorAction a) {
   return a == MonitorAction::notify ? "notify" : "retrain";
 }

@@ -12,6 +12,7 @@
 
 #include "core/cron.h"
 #include "core/drift_test_names.h"
+#include "core/rollout_config.h"
 
 namespace mlgate::core {
 
@@ -293,6 +294,7 @@ struct Config {
   std::vector<GateConfig> gates;  // file order
   RubricMapping rubric;
   std::vector<MonitorConfig> monitors;  // file order
+  std::vector<RolloutConfig> rollouts;  // file order (docs/rollouts.md)
 };
 
 struct ConfigError {
@@ -324,6 +326,7 @@ std::string format_errors(const std::vector<ConfigError>& errors,
 const TierConfig* find_tier(const Config& config, std::string_view name);
 const GateConfig* find_gate(const Config& config, std::string_view name);
 const MonitorConfig* find_monitor(const Config& config, std::string_view environment);
+const RolloutConfig* find_rollout(const Config& config, std::string_view environment);
 
 // What a gate (environment) name may be: 1 to 100 of [A-Za-z0-9_.-], as the API's paths and
 // the deployments table take it.

@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/duration.h"
 #include "core/example_metrics.h"
+#include "core/number_text.h"
 #include "core/rubric.h"
 
 namespace mlgate::core {
@@ -265,6 +266,7 @@ struct TopFields {
   const Entry* gates = nullptr;
   const Entry* rubric = nullptr;
   const Entry* monitors = nullptr;
+  const Entry* rollouts = nullptr;
   bool has_version = false;
 };
 
@@ -569,6 +571,7 @@ class Parser {
   void top_gates(const Entry& e, TopFields& f) { f.gates = &e; }
   void top_rubric(const Entry& e, TopFields& f) { f.rubric = &e; }
   void top_monitors(const Entry& e, TopFields& f) { f.monitors = &e; }
+  void top_rollouts(const Entry& e, TopFields& f) { f.rollouts = &e; }
 
   void parse_tiers(const Entry& tiers_entry);
   std::optional<TierConfig> parse_tier(const Entry& e,
@@ -739,6 +742,19 @@ class Parser {
   // "'<key>' <value> in <where> is over this server's ceiling of <ceiling> (serve <flag>)".
   void over_ceiling(const Entry& e, const ResourceFields& f, const std::string& ceiling,
                     const char* flag);
+
+  // `rollouts:` (docs/rollouts.md), read by the functions at the end of this file.
+  void parse_rollouts(const Entry& rollouts_entry);
+  std::optional<RolloutConfig> parse_rollout(const Entry& e);
+  void rollout_stages(const Entry& e, const std::string& where, RolloutConfig& out);
+  std::optional<RolloutStage> parse_stage(const YAML::Node& node, Pos at, const std::string& where);
+  void check_stages(const RolloutConfig& r, const std::string& where);
+  void rollout_analysis(const Entry& e, const std::string& where, RolloutConfig& out);
+  void analysis_key(const Entry& e, const std::string& where, RolloutAnalysis& out);
+  std::optional<RolloutMetric> parse_rollout_metric(const YAML::Node& node, Pos at,
+                                                    const std::string& where);
+  std::optional<double> percent_value(const Entry& e, const std::string& where);
+  std::optional<std::int64_t> duration_value(const Entry& e, const std::string& where);
 
   template <typename Check, typename Fn>
   void parse_check_list(const Entry& e, const std::string& where, std::vector<Check>& out, Fn fn);
@@ -1134,6 +1150,7 @@ void Parser::parse_top(const YAML::Node& root) {
       {"gates", &Parser::top_gates},
       {"rubric", &Parser::top_rubric},
       {"monitors", &Parser::top_monitors},
+      {"rollouts", &Parser::top_rollouts},
   }};
   if (!root.IsMap()) {
     error(pos(root, Pos{}),
@@ -1155,6 +1172,7 @@ void Parser::parse_top(const YAML::Node& root) {
   if (f.gates != nullptr) parse_gates(*f.gates);
   if (f.rubric != nullptr) parse_rubric(*f.rubric);
   if (f.monitors != nullptr) parse_monitors(*f.monitors);
+  if (f.rollouts != nullptr) parse_rollouts(*f.rollouts);
 }
 
 void Parser::top_version(const Entry& e, TopFields& f) {
@@ -2567,6 +2585,254 @@ void Parser::manual_item(const Entry& e, const std::string& where) {
   config_.rubric.manual[e.key] = *path;
 }
 
+// --- rollouts: (docs/rollouts.md) ---
+
+void Parser::parse_rollouts(const Entry& rollouts_entry) {
+  if (rollouts_entry.value.IsNull()) return;
+  auto list = entries(rollouts_entry.value, rollouts_entry.value_pos, "'rollouts'", std::nullopt);
+  if (!list) return;
+  for (const Entry& e : *list) {
+    if (!is_environment_name(e.key)) {
+      error(e.key_pos, "bad rollout environment name " + show(e.key) +
+                           ": use 1 to 100 letters, digits, '_', '.' or '-'");
+      continue;
+    }
+    const auto same = std::find_if(
+        config_.rollouts.begin(), config_.rollouts.end(),
+        [&](const RolloutConfig& r) { return equal_ignoring_case(r.environment, e.key); });
+    if (same != config_.rollouts.end()) {
+      error(e.key_pos, "rollout " + show(e.key) + " differs from rollout " +
+                           show(same->environment) +
+                           " only by case (environment names are not case-sensitive)");
+      continue;
+    }
+    if (auto rollout = parse_rollout(e)) config_.rollouts.push_back(std::move(*rollout));
+  }
+}
+
+std::optional<RolloutConfig> Parser::parse_rollout(const Entry& rollout_entry) {
+  static constexpr std::array<std::string_view, 2> kKeys{"stages", "analysis"};
+  const std::string where = "rollout " + show(rollout_entry.key);
+  RolloutConfig r;
+  r.environment = rollout_entry.key;
+  r.line = rollout_entry.key_pos.line;
+  auto fields = entries(rollout_entry.value, rollout_entry.value_pos, where, kKeys);
+  if (!fields) return std::nullopt;
+  const std::size_t errors_before = errors_.size();
+  const Entry* stages = nullptr;
+  const Entry* analysis = nullptr;
+  for (const Entry& e : *fields) {
+    if (e.key == "stages") stages = &e;
+    if (e.key == "analysis") analysis = &e;
+  }
+  if (stages == nullptr) error(rollout_entry.key_pos, where + " has no 'stages'");
+  if (analysis == nullptr) error(rollout_entry.key_pos, where + " has no 'analysis'");
+  if (stages != nullptr) rollout_stages(*stages, where, r);
+  if (analysis != nullptr) rollout_analysis(*analysis, where, r);
+  if (errors_.size() != errors_before) return std::nullopt;
+  check_stages(r, where);
+  if (errors_.size() != errors_before) return std::nullopt;
+  return r;
+}
+
+void Parser::rollout_stages(const Entry& e, const std::string& where, RolloutConfig& out) {
+  if (!e.value.IsSequence() || e.value.size() == 0) {
+    error(e.value_pos,
+          "'stages' in " + where + " must be a non-empty list of stages, not " + describe(e.value));
+    return;
+  }
+  std::size_t i = 0;
+  for (const YAML::Node& item : e.value) {
+    const std::string item_where = "stages[" + std::to_string(i++) + "] of " + where;
+    if (auto stage = parse_stage(item, pos(item, e.value_pos), item_where)) {
+      if (stage->name.empty()) stage->name = "stage" + std::to_string(i);
+      out.stages.push_back(std::move(*stage));
+    }
+  }
+}
+
+std::optional<RolloutStage> Parser::parse_stage(const YAML::Node& node, Pos at,
+                                                const std::string& where) {
+  static constexpr std::array<std::string_view, 4> kKeys{"name", "traffic", "mirror", "for"};
+  const std::size_t errors_before = errors_.size();  // an unknown key explains a missing one
+  auto fields = entries(node, at, where, kKeys);
+  if (!fields) return std::nullopt;
+  RolloutStage s;
+  s.line = at.line;
+  s.column = at.column;
+  for (const Entry& e : *fields) {
+    if (e.key == "name") {
+      auto name = nonempty_string(e, where);
+      if (name && !is_environment_name(*name))
+        error(e.value_pos, "bad stage name " + show(*name) + " in " + where +
+                               ": use 1 to 100 letters, digits, '_', '.' or '-'");
+      if (name) s.name = *name;
+    } else if (e.key == "traffic") {
+      s.traffic_percent = percent_value(e, where);
+    } else if (e.key == "mirror") {
+      s.mirror_percent = percent_value(e, where);
+    } else {
+      s.for_seconds = duration_value(e, where);
+    }
+  }
+  const bool traffic = std::any_of(fields->begin(), fields->end(),
+                                   [](const Entry& e) { return e.key == "traffic"; });
+  const bool mirror =
+      std::any_of(fields->begin(), fields->end(), [](const Entry& e) { return e.key == "mirror"; });
+  if (traffic && mirror)
+    error(at, where +
+                  " sets both 'traffic' and 'mirror': a stage either serves a share of the "
+                  "traffic or mirrors it");
+  if (!traffic && !mirror && errors_.size() == errors_before)
+    error(at, where + " needs 'traffic' (e.g. 5%) or 'mirror' (e.g. 100%)");
+  if (errors_.size() != errors_before) return std::nullopt;
+  return s;
+}
+
+void Parser::check_stages(const RolloutConfig& r, const std::string& where) {
+  std::set<std::string> names;
+  double traffic = 0;
+  for (std::size_t i = 0; i < r.stages.size(); ++i) {
+    const RolloutStage& s = r.stages[i];
+    const Pos at{s.line, s.column};
+    const bool last = i + 1 == r.stages.size();
+    const std::string what = "stage " + show(s.name) + " of " + where;
+    if (!names.insert(s.name).second) error(at, "duplicate " + what);
+    if (!last && !s.for_seconds)
+      error(at, what +
+                    " needs 'for' (how long it runs before it is judged); only the last "
+                    "stage runs without one");
+    if (last && s.for_seconds)
+      error(at, what + " is the last stage and runs until the next rollout: it takes no 'for'");
+    if (s.for_seconds && *s.for_seconds < r.analysis.every_seconds)
+      error(at, what + " runs " + format_duration(*s.for_seconds) +
+                    ", less than the analysis interval 'every' " +
+                    format_duration(r.analysis.every_seconds));
+    if (s.traffic_percent && *s.traffic_percent < traffic)
+      error(at, what + " lowers the candidate's traffic to " + number_text(*s.traffic_percent) +
+                    "% from " + number_text(traffic) + "%; stages only raise it");
+    if (s.mirror() && traffic > 0)
+      error(at, what +
+                    " mirrors traffic after a stage that served the candidate; mirror stages "
+                    "come first");
+    if (s.traffic_percent) traffic = std::max(traffic, *s.traffic_percent);
+    if (last && s.traffic_percent != 100.0)
+      error(at, what + " is the last stage: it must serve 'traffic: 100%'");
+  }
+}
+
+void Parser::rollout_analysis(const Entry& e, const std::string& where, RolloutConfig& out) {
+  static constexpr std::array<std::string_view, 4> kKeys{"every", "metrics", "pass", "marginal"};
+  const std::string analysis_where = "'analysis' of " + where;
+  auto fields = entries(e.value, e.value_pos, analysis_where, kKeys);
+  if (!fields) return;
+  for (const Entry& f : *fields) analysis_key(f, analysis_where, out.analysis);
+  const bool has_metrics = std::any_of(fields->begin(), fields->end(),
+                                       [](const Entry& f) { return f.key == "metrics"; });
+  if (!has_metrics) {
+    error(e.key_pos, analysis_where + " has no 'metrics' to judge the candidate by");
+  }
+  if (out.analysis.marginal > out.analysis.pass)
+    error(e.value_pos, "'marginal' " + number_text(out.analysis.marginal) + " in " +
+                           analysis_where + " is over 'pass' " + number_text(out.analysis.pass) +
+                           " (0 <= marginal <= pass <= 100)");
+}
+
+void Parser::analysis_key(const Entry& e, const std::string& where, RolloutAnalysis& out) {
+  if (e.key == "every") {
+    if (auto d = duration_value(e, where)) out.every_seconds = *d;
+  } else if (e.key == "pass" || e.key == "marginal") {
+    auto v = number_value(e, where);
+    if (v && (*v < 0 || *v > 100)) {
+      error(e.value_pos,
+            "'" + e.key + "' in " + where + " is a score from 0 to 100, not " + number_text(*v));
+    } else if (v) {
+      (e.key == "pass" ? out.pass : out.marginal) = *v;
+    }
+  } else if (!e.value.IsSequence() || e.value.size() == 0) {
+    error(e.value_pos, "'metrics' in " + where + " must be a non-empty list of metrics, not " +
+                           describe(e.value));
+  } else {
+    std::size_t i = 0;
+    for (const YAML::Node& item : e.value) {
+      const std::string item_where = "metrics[" + std::to_string(i++) + "] of " + where;
+      auto m = parse_rollout_metric(item, pos(item, e.value_pos), item_where);
+      if (!m) continue;
+      const bool duplicate = std::any_of(out.metrics.begin(), out.metrics.end(),
+                                         [&](const RolloutMetric& o) { return o.name == m->name; });
+      if (duplicate) {
+        error(Pos{m->line, m->column}, "duplicate metric " + show(m->name) + " in " + where);
+        continue;
+      }
+      out.metrics.push_back(std::move(*m));
+    }
+  }
+}
+
+std::optional<RolloutMetric> Parser::parse_rollout_metric(const YAML::Node& node, Pos at,
+                                                          const std::string& where) {
+  static constexpr std::array<std::string_view, 5> kKeys{"name", "lower_is_better", "critical",
+                                                         "allowed_increase", "allowed_decrease"};
+  const std::size_t errors_before = errors_.size();
+  auto fields = entries(node, at, where, kKeys);
+  if (!fields) return std::nullopt;
+  RolloutMetric m;
+  m.line = at.line;
+  m.column = at.column;
+  for (const Entry& e : *fields) {
+    if (e.key == "name") {
+      if (auto name = nonempty_string(e, where)) m.name = *name;
+    } else if (e.key == "lower_is_better" || e.key == "critical") {
+      if (auto b = bool_value(e, where))
+        (e.key == "critical" ? m.critical : m.lower_is_better) = *b;
+    } else if (auto v = number_value(e, where)) {
+      const bool increase = e.key == "allowed_increase";
+      if (increase ? *v < 1 : (*v <= 0 || *v > 1)) {
+        error(e.value_pos,
+              "'" + e.key + "' in " + where + " is a ratio of the means " +
+                  (increase ? "of at least 1 (1.1: 10% higher)" : "in (0, 1] (0.9: 10% lower)") +
+                  ", not " + number_text(*v));
+      } else {
+        (increase ? m.allowed_increase : m.allowed_decrease) = *v;
+      }
+    }
+  }
+  if (m.name.empty() && errors_.size() == errors_before)
+    error(at, where + " has no 'name' (the metric to judge)");
+  if (errors_.size() != errors_before) return std::nullopt;
+  return m;
+}
+
+// "5%", "100%": a share of traffic, 0% to 100%.
+std::optional<double> Parser::percent_value(const Entry& e, const std::string& where) {
+  const std::string prefix = "'" + e.key + "' in " + where;
+  std::optional<double> v;
+  if (e.value.IsScalar() && !e.value.Scalar().empty() && e.value.Scalar().back() == '%')
+    v = to_double(std::string_view(e.value.Scalar()).substr(0, e.value.Scalar().size() - 1));
+  if (!v) {
+    error(e.value_pos, prefix + " must be a percentage like 5%, not " + describe(e.value));
+    return std::nullopt;
+  }
+  if (*v < 0 || *v > 100) {
+    error(e.value_pos, prefix + " must be between 0% and 100%, not " + e.value.Scalar());
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<std::int64_t> Parser::duration_value(const Entry& e, const std::string& where) {
+  if (!e.value.IsScalar()) {
+    error(e.value_pos,
+          "'" + e.key + "' in " + where + " must be a duration like 2h, not " + describe(e.value));
+    return std::nullopt;
+  }
+  auto d = parse_duration(e.value.Scalar());
+  if (!d) {
+    error(e.value_pos, "bad '" + e.key + "' in " + where + ": " + d.error);
+    return std::nullopt;
+  }
+  return d.seconds;
+}
 }  // namespace
 
 std::optional<std::int64_t> parse_memory_size(std::string_view text) {
