@@ -59,6 +59,14 @@ Interval student_t_mean_interval(std::span<const double> values, double confiden
 Interval welch_difference_interval(std::span<const double> a, std::span<const double> b,
                                    double confidence);
 
+// The regularized upper incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a) for a > 0,
+// x >= 0 (the series for x < a + 1, else Lentz's continued fraction; Numerical Recipes 6.2).
+// NaN outside its domain; x = +inf gives 0.
+double regularized_gamma_q(double a, double x);
+
+// P(X >= x) for X ~ chi-square with df > 0 degrees of freedom: Q(df / 2, x / 2).
+double chi_square_sf(double x, double df);
+
 // P(X <= k) for X ~ Binomial(m, 1/2).
 double binomial_half_cdf(std::uint64_t k, std::uint64_t m);
 
