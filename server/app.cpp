@@ -141,6 +141,7 @@ void App::register_routes() {
                        {db, auth, *gate_, config_.forge.notify_urls, config_.forge.public_url});
   register_trigger_routes(http, {db, auth, *mirrors_, config_.planner});
   register_metrics_routes(http, {db, auth, config_.runners});
+  register_monitor_routes(http, {db, auth});
   register_badge_routes(http, {db, auth});
   register_status_routes(http, {db, auth});
   register_token_routes(http, {db, auth});
