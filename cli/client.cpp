@@ -33,8 +33,12 @@ std::string resolve_token(const ClientOptions& o) {
 
 }  // namespace
 
-ApiResponse api_request(const ClientOptions& options, const std::string& method,
-                        const std::string& path, const nlohmann::json* body, bool allow_error) {
+namespace {
+
+// GET when `payload` is null, otherwise POST of it as `content_type`.
+ApiResponse send_request(const ClientOptions& options, const std::string& path,
+                         const std::string* payload, const std::string& content_type,
+                         bool allow_error) {
   std::string url =
       options.url.empty() ? env_or("MLGATE_URL", "http://127.0.0.1:8080") : options.url;
   static const std::regex url_re("^(https?://[^/]+)(/.*)?$");
@@ -51,12 +55,10 @@ ApiResponse api_request(const ClientOptions& options, const std::string& method,
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
   std::string full = base_path + path;
   httplib::Result r{nullptr, httplib::Error::Unknown};
-  if (method == "GET") {
+  if (!payload)
     r = client.Get(full.c_str(), headers);
-  } else {
-    std::string payload = body ? body->dump() : "{}";
-    r = client.Post(full.c_str(), headers, payload, "application/json");
-  }
+  else
+    r = client.Post(full.c_str(), headers, *payload, content_type.c_str());
   if (!r) {
     throw ClientError("cannot reach mlgate at " + url + " (" + httplib::to_string(r.error()) +
                           "); is the server running, and is MLGATE_URL right?",
@@ -75,6 +77,21 @@ ApiResponse api_request(const ClientOptions& options, const std::string& method,
   if (r->status >= 400 && !allow_error)
     throw ClientError(message + " (HTTP " + std::to_string(r->status) + ")", 1);
   return out;
+}
+
+}  // namespace
+
+ApiResponse api_request(const ClientOptions& options, const std::string& method,
+                        const std::string& path, const nlohmann::json* body, bool allow_error) {
+  if (method == "GET") return send_request(options, path, nullptr, "", allow_error);
+  const std::string payload = body ? body->dump() : "{}";
+  return send_request(options, path, &payload, "application/json", allow_error);
+}
+
+ApiResponse api_post_text(const ClientOptions& options, const std::string& path,
+                          const std::string& payload, const std::string& content_type,
+                          bool allow_error) {
+  return send_request(options, path, &payload, content_type, allow_error);
 }
 
 void print_table(const std::vector<std::string>& header,

@@ -41,6 +41,11 @@ ApiResponse api_request(const ClientOptions& options, const std::string& method,
                         const std::string& path, const nlohmann::json* body = nullptr,
                         bool allow_error = false);
 
+// POST of a text body (e.g. JSON lines) as `content_type`; errors as api_request.
+ApiResponse api_post_text(const ClientOptions& options, const std::string& path,
+                          const std::string& payload, const std::string& content_type,
+                          bool allow_error = false);
+
 // Prints rows as an aligned table with a header line.
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);

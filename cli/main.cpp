@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   mlgate::cli::add_deploy_commands(app, exit_code);
   mlgate::cli::add_token_commands(app, exit_code);
   mlgate::cli::add_trigger_command(app, exit_code);
+  mlgate::cli::add_observe_command(app, exit_code);
   mlgate::cli::add_status_commands(app, exit_code);
   mlgate::cli::add_repo_commands(app, exit_code.value);
   mlgate::cli::add_webhook_commands(app, exit_code.value);

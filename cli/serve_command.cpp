@@ -107,6 +107,25 @@ void add_retention_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
       ->check(CLI::Range(0, 36500));
 }
 
+// Serving observations (docs/observations.md): a batch's limits and how long windows are kept.
+void add_observation_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
+  auto& o = opts->app.observations;
+  cmd->add_option("--observation-max-bytes", o.max_bytes, "Largest observation batch body")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  cmd->add_option("--observation-max-rows", o.max_rows, "Most rows in one observation batch")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  cmd->add_option("--observation-max-features", o.max_features,
+                  "Most features (and prediction keys) in one observed row")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{500}));
+  cmd->add_option("--observation-retention-days", opts->app.observation_retention_days,
+                  "Days observation windows and their kept rows are kept; 0: for ever")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 36500));
+}
+
 // The planner and the tiers' budget ceilings (the other ceilings: add_job_ceiling_options).
 void add_planner_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--planner-workers", opts->app.planner.workers, "Threads planning deliveries")
@@ -154,6 +173,13 @@ void add_runner_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--max-predictions-bytes", opts->app.runners.predictions_max_bytes,
                   "Largest predictions.jsonl a job may hand back")
       ->capture_default_str();
+  cmd->add_option("--reference-max-bytes", opts->app.runners.reference_max_bytes,
+                  "Largest reference.jsonl a job may hand back")
+      ->capture_default_str();
+  cmd->add_option("--reference-max-rows", opts->app.runners.reference_max_rows,
+                  "Rows of a reference.jsonl profiled (later rows are skipped)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   cmd->add_option("--default-job-cpus", opts->app.runners.default_cpus,
                   "CPUs a job gets when its tier sets none")
       ->capture_default_str()
@@ -236,6 +262,7 @@ void add_serve_command(CLI::App& app, ExitCode& exit_code) {
   auto* cmd = app.add_subcommand("serve", "Run the mlgate server (HTTP API, webhooks, scheduler)");
   add_server_options(cmd, opts);
   add_retention_options(cmd, opts);
+  add_observation_options(cmd, opts);
   add_planner_options(cmd, opts);
   add_runner_options(cmd, opts);
   add_job_ceiling_options(cmd, opts->app.planner.job_ceilings, "Job ceilings");

@@ -24,9 +24,9 @@ void add_create_command(CLI::App* tokens, ExitCode& exit_code) {
       tokens->add_subcommand("create", "Create a token (printed once; only its hash is kept)");
   add_client_options(create_cmd, create->client);
   create_cmd->add_option("--name", create->name, "What or who the token is for")->required();
-  create_cmd->add_option("--scope", create->scopes, "read, deploy or admin (repeatable)")
+  create_cmd->add_option("--scope", create->scopes, "read, deploy, admin or observe (repeatable)")
       ->required()
-      ->check(CLI::IsMember({"read", "deploy", "admin"}));
+      ->check(CLI::IsMember({"read", "deploy", "admin", "observe"}));
   create_cmd->add_option("--repo", create->repo, "Restrict the token to this repository");
   create_cmd->add_option("--expires-days", create->expires_days, "Expire after this many days")
       ->check(CLI::Range(1, 3650));

@@ -507,7 +507,8 @@ class Agent {
   }
 
   void upload_results(const JobSpec& job, const Claim& claim, const fs::path& results) {
-    for (const std::string file : {"junit.xml", "metrics.json", "predictions.jsonl"}) {
+    for (const std::string file : {"junit.xml", "metrics.json", "predictions.jsonl",
+                                   "reference.jsonl"}) {
       const std::uint64_t cap = claim.results_max_bytes.value(file, std::uint64_t{64} << 20);
       auto content = read_results_file(results / file, cap);
       if (!content) continue;

@@ -52,7 +52,8 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   auth_ = std::make_unique<Authorizer>(db_, config_.public_read, changes_.get());
   maintenance_ = std::make_unique<Maintenance>(
       db_, *spool_, *intake_, *planner_,
-      MaintenanceOptions{config_.delivery_retention_days, config_.retention});
+      MaintenanceOptions{config_.delivery_retention_days, config_.retention,
+                         config_.observation_retention_days});
   feedback_ = std::make_unique<ForgeFeedback>(db_, *gate_, config_.forge);
   register_routes();
   http_ = std::make_unique<AsyncServer>(router_, config_.http, hooks());
@@ -107,6 +108,7 @@ ServerHooks App::hooks() {
   // its own limit; every other route is held to kDefaultBodyMaxBytes before its body is read.
   h.pre_routing = [](const httplib::Request& req, httplib::Response& res) {
     static const std::vector<std::string> self_reading = {"/webhooks/", "/api/v1/runner/"};
+    if (is_observation_path(req.path)) return false;  // its own limit, after the token
     return refuse_other_body(req, res, self_reading);
   };
   // A write through this replica is seen by its own caches before its answer is written; the
@@ -139,6 +141,7 @@ void App::register_routes() {
   register_runner_admin_routes(http, {db, auth});
   register_gate_routes(http,
                        {db, auth, *gate_, config_.forge.notify_urls, config_.forge.public_url});
+  register_observation_routes(http, {db, auth, config_.observations, config_.test_endpoints});
   register_trigger_routes(http, {db, auth, *mirrors_, config_.planner});
   register_metrics_routes(http, {db, auth, config_.runners});
   register_monitor_routes(http, {db, auth});

@@ -40,11 +40,13 @@ struct AppConfig {
   size_t webhook_max_bytes = 25u << 20;  // larger deliveries get 413
   std::uint64_t spool_max_bytes = 1ull << 30;
   int delivery_retention_days = 14;
+  int observation_retention_days = 90;  // serving observations' windows (0: for ever)
   // What deliveries whose signature was not verified may keep, overall and per repository.
   store::UnverifiedBound unverified_deliveries;
   store::RetentionPolicy retention;  // pipelines, logs, gate decisions: kept for ever by default
   PlannerOptions planner;
   RunnerProtocolConfig runners;
+  ObservationConfig observations;  // serving observations' limits (docs/observations.md)
   // The nightly scheduler (docs/schedules.md); tests inject its clock.
   SchedulerOptions scheduler;
   // Commit statuses and protection-rule answers (docs/forge-feedback.md). An empty public_url

@@ -31,6 +31,8 @@ struct RunnerProtocolConfig {
   std::size_t junit_max_bytes = std::size_t{16} << 20;
   std::size_t metrics_max_bytes = std::size_t{4} << 20;
   std::size_t predictions_max_bytes = std::size_t{64} << 20;
+  std::size_t reference_max_bytes = std::size_t{64} << 20;  // reference.jsonl
+  std::size_t reference_max_rows = 100000;                  // rows of it profiled; more: refused
   // Limits a job gets when its tier sets none (sent with every claim; a tier's own value wins).
   double default_cpus = 2.0;
   std::int64_t default_memory_bytes = std::int64_t{4} << 30;
@@ -93,6 +95,22 @@ struct GateRoutes {
   const std::string& public_url;                // set before the server serves
 };
 void register_gate_routes(Router& http, const GateRoutes& deps);
+
+// Serving observations and late truth (docs/observations.md, "Observations").
+struct ObservationConfig {
+  std::size_t max_bytes = std::size_t{16} << 20;  // one batch's body
+  std::size_t max_rows = 10000;                   // rows per batch
+  std::size_t max_features = 500;                 // features per row (core::kProfileMaxFeatures)
+};
+struct ObservationRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  const ObservationConfig& config;
+  bool test_endpoints = false;  // adds …/observations/parse, the benchmark's floor
+};
+void register_observation_routes(Router& http, const ObservationRoutes& deps);
+// Whether `path` is one of those routes: they read their own body (after the token is checked).
+bool is_observation_path(const std::string& path);
 
 // On-demand runs of a tier.
 struct TriggerRoutes {

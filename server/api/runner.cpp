@@ -6,6 +6,7 @@
 
 #include "core/junit.h"
 #include "core/metrics_json.h"
+#include "core/observations.h"
 #include "core/predictions.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
@@ -15,8 +16,10 @@
 #include "server/http/metrics.h"
 #include "server/services/job_wakeup.h"
 #include "store/job_queue.h"
+#include "store/observations.h"
 #include "store/results.h"
 #include "store/runners.h"
+#include "util/hash.h"
 
 namespace mlgate::server {
 namespace {
@@ -170,7 +173,8 @@ void send_claimed(const RunnerProtocolConfig& cfg, const store::ClaimedJob& job,
              {"results_max_bytes",
               {{"junit.xml", cfg.junit_max_bytes},
                {"metrics.json", cfg.metrics_max_bytes},
-               {"predictions.jsonl", cfg.predictions_max_bytes}}}});
+               {"predictions.jsonl", cfg.predictions_max_bytes},
+               {"reference.jsonl", cfg.reference_max_bytes}}}});
 }
 
 // One claim attempt: true when it answered (200 with a job, or 401/403 for a runner no longer
@@ -341,6 +345,25 @@ std::optional<core::ParseError> parse_results_file(const std::string& file, cons
   return std::nullopt;
 }
 
+// reference.jsonl profiled (seeded by the job's repository, commit and tier: the same file gives
+// the same profile); the parser's error when it is malformed.
+std::optional<core::ParseError> parse_reference_file(const RunnerRoutes& deps, std::int64_t job,
+                                                     const std::string& body,
+                                                     std::optional<core::DatasetProfile>& out) {
+  auto commit = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::job_commit(tx, job);
+  });
+  if (!commit) return core::ParseError{"reference.jsonl", 0, 0, "the job no longer exists"};
+  const auto digest =
+      util::sha256_hex(std::to_string(commit->repo_id) + "/" + commit->sha + "/" + commit->tier);
+  auto r = core::parse_reference_jsonl(body, deps.runners.reference_max_rows,
+                                       std::stoull(digest.substr(0, 15), nullptr, 16));
+  if (!r) return r.error();
+  out = std::move(r->profile);
+  return std::nullopt;
+}
+
 // Replaces the job's rows of one results file with `parsed`; how many were stored.
 std::size_t store_results_file(pqxx::work& tx, std::int64_t job, const std::string& file,
                                const core::JobResults& parsed) {
@@ -377,9 +400,12 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
     cap = cfg.metrics_max_bytes;
   else if (file == "predictions.jsonl")
     cap = cfg.predictions_max_bytes;
+  else if (file == "reference.jsonl")
+    cap = cfg.reference_max_bytes;
   else {
     send_error(res, 404, "unknown_results_file",
-               "results files are junit.xml, metrics.json and predictions.jsonl");
+               "results files are junit.xml, metrics.json, predictions.jsonl and "
+               "reference.jsonl");
     return;
   }
   // The runner sends at most cap + 1 bytes of a larger file and its real size in a header.
@@ -393,12 +419,15 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
   }
   std::optional<core::ParseError> error;
   core::JobResults parsed;
+  std::optional<core::DatasetProfile> reference;
   int status = 200;
   if (size > cap) {
     error = core::ParseError{
         file, 0, 0,
         "is " + std::to_string(size) + " bytes, over the " + std::to_string(cap) + "-byte cap"};
     status = 413;
+  } else if (file == "reference.jsonl") {
+    error = parse_reference_file(deps, path_job_id(req), *body, reference);
   } else {
     error = parse_results_file(file, *body, cap, parsed);
   }
@@ -418,7 +447,11 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
                  error->to_string());
       return;
     }
-    const std::size_t stored = store_results_file(tx, job, file, parsed);
+    std::size_t stored = reference ? reference->rows : 0;
+    if (reference)
+      store::store_reference_profile(tx, job, *reference);
+    else
+      stored = store_results_file(tx, job, file, parsed);
     tx.commit();
     send_json(res, 200, {{"file", file}, {"stored", stored}});
   });

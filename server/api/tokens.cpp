@@ -48,13 +48,13 @@ std::optional<TokenRequest> parse_token_request(const json& body, httplib::Respo
     return std::nullopt;
   }
   if (!body.contains("scopes") || !body["scopes"].is_array() || body["scopes"].empty()) {
-    send_error(res, 400, "bad_request", "scopes: a non-empty list of read, deploy, admin");
+    send_error(res, 400, "bad_request", "scopes: a non-empty list of read, deploy, admin, observe");
     return std::nullopt;
   }
   for (const auto& s : body["scopes"]) {
-    if (!s.is_string() || (s != "read" && s != "deploy" && s != "admin")) {
+    if (!s.is_string() || (s != "read" && s != "deploy" && s != "admin" && s != "observe")) {
       send_error(res, 400, "bad_request",
-                 "scopes: each one of read, deploy, admin (got " + s.dump() + ")");
+                 "scopes: each one of read, deploy, admin, observe (got " + s.dump() + ")");
       return std::nullopt;
     }
     if (std::find(r.scopes.begin(), r.scopes.end(), s.get<std::string>()) == r.scopes.end())

@@ -1,5 +1,5 @@
 // Authorisation of the API and the pages: `Authorization: Bearer <token>`, scopes read < deploy,
-// admin (admin implies all), an optional restriction to one repository; runners with their own
+// admin (admin implies all), observe (serving observations only), an optional restriction to one repository; runners with their own
 // credential. With --public-read, anonymous callers get `read` on every repository. The rules, and
 // every route with who may call it, are in docs/security.md ("Routes and who may call them").
 #pragma once

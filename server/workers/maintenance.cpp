@@ -4,6 +4,7 @@
 #include "server/http/metrics.h"
 #include "store/deliveries.h"
 #include "store/job_queue.h"
+#include "store/observations.h"
 
 namespace mlgate::server {
 
@@ -24,7 +25,34 @@ void Maintenance::expire_leases() {
   if (expired) log_event(spdlog::level::warn, "job leases expired", {{"jobs", expired}});
 }
 
+// Merges finished windows' partial profiles and deletes windows past their retention, in batches.
+void Maintenance::maintain_observations() {
+  std::int64_t compacted = 0, deleted = 0;
+  for (std::int64_t n = 1; n > 0;) {
+    n = db_.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      auto done = store::compact_observation_windows(tx, 100);
+      tx.commit();
+      return done;
+    });
+    compacted += n;
+  }
+  for (std::int64_t n = 1; n > 0;) {
+    n = db_.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      auto done = store::delete_old_observations(tx, options_.observation_retention_days, 1000);
+      tx.commit();
+      return done;
+    });
+    deleted += n;
+  }
+  if (compacted || deleted)
+    log_event(spdlog::level::info, "observations maintained",
+              {{"windows_compacted", compacted}, {"rows_deleted", deleted}});
+}
+
 void Maintenance::apply_retention() {
+  maintain_observations();
   auto deleted = db_.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto n = store::delete_old_deliveries(tx, options_.delivery_retention_days);

@@ -1,7 +1,8 @@
 // The maintenance loop of every replica, once a second: drain the spool into PostgreSQL, expire
 // lost runners' leases (their jobs are re-queued), enqueue deliveries still waiting to be planned,
 // and hourly apply the retention of deliveries, pipelines, logs and gate decisions
-// (docs/operations.md, "Retention"). Every step is safe on several replicas at once.
+// (docs/operations.md, "Retention") and compact and age serving observations (docs/observations.md).
+// Every step is safe on several replicas at once.
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@ namespace mlgate::server {
 struct MaintenanceOptions {
   int delivery_retention_days = 14;
   store::RetentionPolicy retention;
+  int observation_retention_days = 90;  // 0 keeps observation windows for ever
 };
 
 class Maintenance {
@@ -37,6 +39,7 @@ class Maintenance {
   using Clock = std::chrono::steady_clock;
   void expire_leases();
   void apply_retention();
+  void maintain_observations();
 
   store::Database& db_;
   Spool& spool_;

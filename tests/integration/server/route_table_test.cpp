@@ -85,7 +85,8 @@ std::string fill(const std::string& path, const std::map<std::string, std::strin
 
 const std::map<std::string, std::string> kSampleValues = {
     {"repo", "acme/model"}, {"pipeline", "1"}, {"job", "1"},          {"delivery", "1"},
-    {"token", "1"},         {"runner", "1"},   {"runner-token", "1"}, {"file", "junit.xml"}};
+    {"token", "1"},         {"runner", "1"},   {"runner-token", "1"}, {"file", "junit.xml"},
+    {"environment", "production"}};
 
 // The seeded server: repositories acme/model (A) and acme/other (B); a pipeline, a job and a
 // delivery of A; a runner the walk calls the protocol as, and one it disables; tokens of every
@@ -182,12 +183,14 @@ class RouteTable : public ::testing::Test {
         for (const std::string scope : {"read", "deploy", "admin"})
           tokens[scope][key] = token({scope}, repo, scope + " token " + key);
         tokens["runner-register"][key] = tokens["admin"][key];  // admin implies the scope
+        tokens["observe"][key] = token({"observe"}, repo, "observe token " + key);
       }
       tokens["runner-register"][""] = token({"runner-register"}, std::nullopt, "registration");
       tokens["below read"][""] = tokens["runner-register"][""];
       tokens["below deploy"][""] = tokens["read"][""];
       tokens["below admin"][""] = token({"read", "deploy"}, std::nullopt, "deployer");
       tokens["below runner-register"][""] = tokens["read"][""];
+      tokens["below observe"][""] = token({"read", "deploy"}, std::nullopt, "no observer");
     }
 
     // Fresh values for the placeholders of one call: a new victim token of A and a new
@@ -200,7 +203,8 @@ class RouteTable : public ::testing::Test {
               {"token", victim({"read"}, repo_a)},
               {"runner", std::to_string(victim_runner)},
               {"runner-token", victim({"runner-register"}, std::nullopt)},
-              {"file", "junit.xml"}};
+              {"file", "junit.xml"},
+              {"environment", "production"}};
     }
     // A new token's id.
     std::string victim(const std::vector<std::string>& scopes, std::optional<std::int64_t> repo) {
@@ -239,7 +243,7 @@ TEST_F(RouteTable, EveryRegisteredRouteHasOneRowAndEveryRowIsARoute) {
   ASSERT_GT(rows.size(), 40u) << "the table of docs/security.md was not found";
   const auto& routes = env_->app->routes();
   static const std::set<std::string> who = {"internet", "runner", "runner-register",
-                                            "read",     "deploy", "admin"};
+                                            "read",     "deploy", "admin", "observe"};
   static const std::set<std::string> reach = {"one", "lists", "own", "server", "—"};
   std::map<std::size_t, std::string> claimed;  // route index -> the row that reaches it
   for (const auto& row : rows) {

@@ -1,0 +1,167 @@
+// Serving observations (docs/observations.md, "Observations"): POST
+// /api/v1/repos/{repo}/environments/{env}/observations?batch_id=… takes a batch of JSON lines from
+// a token with the `observe` scope, folds it into per-(window, commit) partial profiles and keeps
+// a bounded sample of its predictions, all in one transaction, and answers 202 once that commits.
+// …/observations/truth attaches late labels to kept rows by id. A batch id seen before answers
+// 202 again and stores nothing. The body is read only after the token is checked.
+#include "core/observations.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/config.h"
+#include "server/api/routes.h"
+#include "server/http/auth.h"
+#include "server/http/body.h"
+#include "server/http/http_util.h"
+#include "server/http/repo_lookup.h"
+#include "store/observations.h"
+#include "util/hash.h"
+
+namespace mlgate::server {
+namespace {
+
+using nlohmann::json;
+
+const std::string kEnvPattern = R"(/environments/([A-Za-z0-9_.-]{1,100})/observations)";
+
+bool is_batch_id(const std::string& id) {
+  return !id.empty() && id.size() <= 200 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' ||
+           c == '-';
+  });
+}
+
+// What every observation route checks before it parses anything: the caller (observe), the
+// repository, the environment, the batch id and the body.
+struct Admitted {
+  store::RepoRow repo;
+  std::string environment;
+  std::string batch_id;
+  std::string body;
+};
+
+std::optional<Admitted> admit(const ObservationRoutes& deps, const httplib::Request& req,
+                              httplib::Response& res, const httplib::ContentReader& reader,
+                              bool needs_batch_id) {
+  auto caller = deps.auth.authorize(req, res, "observe");
+  if (!caller) return std::nullopt;
+  auto repo = find_repo_in_path(deps.auth, req, res, *caller);
+  if (!repo) return std::nullopt;
+  Admitted in{*repo, req.matches[2].str(), req.get_param_value("batch_id"), {}};
+  if (!core::is_environment_name(in.environment)) {
+    send_error(res, 400, "bad_request", "environment: 1 to 100 of A-Z a-z 0-9 _ . -");
+    return std::nullopt;
+  }
+  if (needs_batch_id && !is_batch_id(in.batch_id)) {
+    send_error(res, 400, "bad_request",
+               "batch_id (query parameter): 1 to 200 of A-Z a-z 0-9 _ . : - is required");
+    return std::nullopt;
+  }
+  auto body = read_body(req, res, reader, deps.config.max_bytes);
+  if (!body) return std::nullopt;
+  in.body = std::move(*body);
+  return in;
+}
+
+core::ObservationLimits limits_of(const ObservationConfig& config) {
+  return {config.max_rows, config.max_features, 8};
+}
+
+void send_refusal(httplib::Response& res, const core::ObservationError& e) {
+  send_error(res, e.status, e.status == 413 ? "too_many_rows" : "malformed_observations",
+             e.message);
+}
+
+std::uint64_t seed_of(const std::string& batch_id) {
+  return std::stoull(util::sha256_hex(batch_id).substr(0, 15), nullptr, 16);
+}
+
+void post_observations(const ObservationRoutes& deps, const httplib::Request& req,
+                       httplib::Response& res, const httplib::ContentReader& reader) {
+  auto in = admit(deps, req, res, reader, true);
+  if (!in) return;
+  auto parsed = core::parse_observation_lines(in->body, limits_of(deps.config));
+  if (parsed.error) return send_refusal(res, *parsed.error);
+  auto history = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::deployment_history(tx, in->repo.id, in->environment);
+  });
+  auto windows = core::fold_observations(parsed.rows, history, seed_of(in->batch_id));
+  std::size_t kept = 0;
+  const bool fresh = deps.db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    if (!store::claim_observation_batch(tx, in->repo.id, in->environment, store::BatchKind::rows,
+                                        in->batch_id, parsed.rows.size()))
+      return false;
+    store::insert_observation_partials(tx, in->repo.id, in->environment, windows);
+    kept = store::insert_observation_samples(tx, in->repo.id, in->environment, parsed.rows);
+    tx.commit();
+    return true;
+  });
+  send_json(res, 202,
+            {{"batch_id", in->batch_id},
+             {"duplicate", !fresh},
+             {"rows", fresh ? parsed.rows.size() : 0},
+             {"windows", fresh ? windows.size() : 0},
+             {"sampled", kept}});
+}
+
+void post_truth(const ObservationRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) {
+  auto in = admit(deps, req, res, reader, true);
+  if (!in) return;
+  auto parsed = core::parse_truth_lines(in->body, limits_of(deps.config));
+  if (parsed.error) return send_refusal(res, *parsed.error);
+  std::optional<std::size_t> matched;
+  deps.db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    if (!store::claim_observation_batch(tx, in->repo.id, in->environment, store::BatchKind::truth,
+                                        in->batch_id, parsed.rows.size()))
+      return;
+    matched = store::attach_truth(tx, in->repo.id, in->environment, parsed.rows);
+    tx.commit();
+  });
+  send_json(res, 202,
+            {{"batch_id", in->batch_id},
+             {"duplicate", !matched},
+             {"rows", matched ? parsed.rows.size() : 0},
+             {"matched", matched.value_or(0)}});
+}
+
+// The benchmark's floor: the same caller check, body reading and parsing, nothing stored.
+void parse_only(const ObservationRoutes& deps, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) {
+  auto in = admit(deps, req, res, reader, false);
+  if (!in) return;
+  auto parsed = core::parse_observation_lines(in->body, limits_of(deps.config));
+  if (parsed.error) return send_refusal(res, *parsed.error);
+  send_json(res, 200, {{"rows", parsed.rows.size()}});
+}
+
+}  // namespace
+
+bool is_observation_path(const std::string& path) {
+  static const std::regex pattern(std::string(kApiRepoPattern) + kEnvPattern + "(/.*)?");
+  return path.rfind("/api/v1/repos/", 0) == 0 && path.find("/observations") != std::string::npos &&
+         std::regex_match(path, pattern);
+}
+
+void register_observation_routes(Router& http, const ObservationRoutes& deps) {
+  const std::string base = std::string(kApiRepoPattern) + kEnvPattern;
+  http.post(base + "/truth",
+            ReaderHandler([deps](const httplib::Request& q, httplib::Response& s,
+                                 const httplib::ContentReader& r) { post_truth(deps, q, s, r); }));
+  if (deps.test_endpoints)
+    http.post(base + "/parse", ReaderHandler([deps](const httplib::Request& q, httplib::Response& s,
+                                                    const httplib::ContentReader& r) {
+                parse_only(deps, q, s, r);
+              }));
+  http.post(base, ReaderHandler([deps](const httplib::Request& q, httplib::Response& s,
+                                       const httplib::ContentReader& r) {
+              post_observations(deps, q, s, r);
+            }));
+}
+
+}  // namespace mlgate::server
