@@ -59,6 +59,17 @@ const GateConfig* find_gate(const Config& config, std::string_view name) {
   return nullptr;
 }
 
+const MonitorConfig* find_monitor(const Config& config, std::string_view environment) {
+  for (const MonitorConfig& monitor : config.monitors) {
+    if (monitor.environment == environment) return &monitor;
+  }
+  return nullptr;
+}
+
+std::string_view to_string(MonitorAction a) {
+  return a == MonitorAction::notify ? "notify" : "retrain";
+}
+
 bool is_environment_name(std::string_view name) {
   if (name.empty() || name.size() > 100) return false;
   for (char c : name) {

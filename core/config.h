@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/cron.h"
+#include "core/drift_test_names.h"
 
 namespace mlgate::core {
 
@@ -229,12 +230,66 @@ struct RubricMapping {
   std::map<std::string, std::string> manual;
 };
 
+// Production monitoring (docs/monitoring.md): `monitors:`, one per environment, read at the
+// deployed commit.
+enum class MonitorAction : std::uint8_t { notify, retrain };
+std::string_view to_string(MonitorAction a);
+
+inline constexpr std::string_view kEveryFeature = "*";
+
+// Input drift of a feature (or of every feature: kEveryFeature) against the reference. test:
+// nullopt for Evidently's default choice; threshold: the test's default when not given (a
+// p-value for ks, chi2 and z, a distance for the others).
+struct DriftRule {
+  std::string feature;
+  std::optional<DriftTest> test;
+  std::optional<double> threshold;
+  int line = 0;
+  int column = 0;
+
+  friend bool operator==(const DriftRule&, const DriftRule&) = default;
+};
+
+// A quality metric computed from the window's predictions that carry their truth (a binary
+// metric of core/example_metrics.h); judged only with at least min_n of them. With confidence,
+// the metric's Wilson interval is judged instead of its value (as the gate does).
+struct QualityRule {
+  std::string metric;
+  std::optional<double> min;
+  std::optional<double> max;
+  std::int64_t min_n = 30;
+  std::optional<double> confidence;
+  int line = 0;
+  int column = 0;
+
+  friend bool operator==(const QualityRule&, const QualityRule&) = default;
+};
+
+struct MonitorConfig {
+  std::string environment;
+  std::int64_t window_seconds = 3600;  // `window`: the observations one evaluation looks at
+  std::int64_t every_seconds = 600;    // `every`: how often (at most the window)
+  std::vector<DriftRule> drift;        // inputs against the reference, and against past windows
+  std::optional<DriftRule> prediction_drift;  // "prediction.*" against the reference; feature ""
+  std::optional<double> missing_max_share;    // `missing: {max_share}`: per feature, 0..1
+  std::vector<QualityRule> quality;
+  std::optional<std::int64_t> staleness_max_age_seconds;  // since the deployed commit's training
+  std::vector<MonitorAction> on_alert = {MonitorAction::notify};
+  std::int64_t retrain_every_seconds = 24 * 3600;  // at most one retraining per this
+  double share = 0.5;  // dataset drift when at least this share of the features drift
+  int line = 0;
+  int column = 0;
+
+  friend bool operator==(const MonitorConfig&, const MonitorConfig&) = default;
+};
+
 struct Config {
   int version = 1;
   std::string image;              // top-level default image; may be empty
   std::vector<TierConfig> tiers;  // functionality, validation, training order; only those declared
   std::vector<GateConfig> gates;  // file order
   RubricMapping rubric;
+  std::vector<MonitorConfig> monitors;  // file order
 };
 
 struct ConfigError {
@@ -265,6 +320,7 @@ std::string format_errors(const std::vector<ConfigError>& errors,
 
 const TierConfig* find_tier(const Config& config, std::string_view name);
 const GateConfig* find_gate(const Config& config, std::string_view name);
+const MonitorConfig* find_monitor(const Config& config, std::string_view environment);
 
 // What a gate (environment) name may be: 1 to 100 of [A-Za-z0-9_.-], as the API's paths and
 // the deployments table take it.

@@ -264,6 +264,7 @@ struct TopFields {
   const Entry* tiers = nullptr;
   const Entry* gates = nullptr;
   const Entry* rubric = nullptr;
+  const Entry* monitors = nullptr;
   bool has_version = false;
 };
 
@@ -338,6 +339,34 @@ struct PendingWhen {
   std::string where;
   bool has_confidence = false;
   bool from_predictions = false;
+};
+
+struct MonitorFields {
+  MonitorConfig& monitor;
+  const std::string& where;
+  const Entry* every = nullptr;
+};
+
+struct DriftRuleFields {
+  DriftRule& rule;
+  const std::string& where;
+  const Entry* test = nullptr;
+  const Entry* threshold = nullptr;
+  const Entry* max = nullptr;
+  bool has_feature = false;
+};
+
+struct QualityFields {
+  QualityRule& check;
+  const std::string& where;
+  Pos max_pos;
+  bool has_metric = false;
+};
+
+// `missing:` and `staleness:` of a monitor.
+struct MonitorSectionFields {
+  MonitorConfig& monitor;
+  const std::string& where;
 };
 
 // Every metric `from: predictions` can compute, in the order the error lists them.
@@ -538,6 +567,7 @@ class Parser {
   void top_tiers(const Entry& e, TopFields& f) { f.tiers = &e; }
   void top_gates(const Entry& e, TopFields& f) { f.gates = &e; }
   void top_rubric(const Entry& e, TopFields& f) { f.rubric = &e; }
+  void top_monitors(const Entry& e, TopFields& f) { f.monitors = &e; }
 
   void parse_tiers(const Entry& tiers_entry);
   std::optional<TierConfig> parse_tier(const Entry& e,
@@ -649,6 +679,42 @@ class Parser {
   void check_optional(const Entry& e, Fields& f);
   // A string that must not be empty; an empty one is reported and still returned.
   std::optional<std::string> nonempty_string(const Entry& e, const std::string& where);
+
+  void parse_monitors(const Entry& e);
+  std::optional<MonitorConfig> parse_monitor(const Entry& e);
+  void check_monitor(const Entry& monitor_entry, const MonitorFields& f);
+  std::optional<std::int64_t> duration_value(const Entry& e, const std::string& where);
+  void monitor_window(const Entry& e, MonitorFields& f);
+  void monitor_every(const Entry& e, MonitorFields& f);
+  void monitor_drift(const Entry& e, MonitorFields& f) {
+    parse_check_list(e, f.where, f.monitor.drift, &Parser::parse_drift_rule);
+  }
+  void monitor_prediction_drift(const Entry& e, MonitorFields& f);
+  void monitor_missing(const Entry& e, MonitorFields& f);
+  void monitor_quality(const Entry& e, MonitorFields& f) {
+    parse_check_list(e, f.where, f.monitor.quality, &Parser::parse_quality);
+  }
+  void monitor_staleness(const Entry& e, MonitorFields& f);
+  void monitor_on_alert(const Entry& e, MonitorFields& f);
+  void monitor_retrain_every(const Entry& e, MonitorFields& f);
+  void monitor_share(const Entry& e, MonitorFields& f);
+  std::optional<DriftRule> parse_drift_rule(const YAML::Node& node, Pos at,
+                                            const std::string& where);
+  std::optional<DriftRule> drift_rule_fields(const YAML::Node& node, Pos at,
+                                             const std::string& where, bool with_feature);
+  void check_drift_rule(const DriftRuleFields& f);
+  void drift_feature(const Entry& e, DriftRuleFields& f);
+  void drift_test(const Entry& e, DriftRuleFields& f);
+  void drift_threshold(const Entry& e, DriftRuleFields& f) { f.threshold = &e; }
+  void drift_max(const Entry& e, DriftRuleFields& f) { f.max = &e; }
+  std::optional<QualityRule> parse_quality(const YAML::Node& node, Pos at,
+                                           const std::string& where);
+  void quality_metric(const Entry& e, QualityFields& f);
+  void quality_confidence(const Entry& e, QualityFields& f) {
+    f.check.confidence = confidence_value(e, f.where);
+  }
+  void missing_max_share(const Entry& e, MonitorSectionFields& f);
+  void staleness_max_age(const Entry& e, MonitorSectionFields& f);
 
   std::optional<RubricGate> parse_rubric_gate(const Entry& e, const std::string& where);
   void parse_rubric(const Entry& e);
@@ -1059,12 +1125,13 @@ void Parser::dispatch(const std::vector<Entry>& fields,
 }
 
 void Parser::parse_top(const YAML::Node& root) {
-  static constexpr std::array<KeyHandler<TopFields>, 5> kKeys{{
+  static constexpr std::array<KeyHandler<TopFields>, 6> kKeys{{
       {"version", &Parser::top_version},
       {"image", &Parser::top_image},
       {"tiers", &Parser::top_tiers},
       {"gates", &Parser::top_gates},
       {"rubric", &Parser::top_rubric},
+      {"monitors", &Parser::top_monitors},
   }};
   if (!root.IsMap()) {
     error(pos(root, Pos{}),
@@ -1085,6 +1152,7 @@ void Parser::parse_top(const YAML::Node& root) {
   }
   if (f.gates != nullptr) parse_gates(*f.gates);
   if (f.rubric != nullptr) parse_rubric(*f.rubric);
+  if (f.monitors != nullptr) parse_monitors(*f.monitors);
 }
 
 void Parser::top_version(const Entry& e, TopFields& f) {
@@ -1847,6 +1915,332 @@ void Parser::fairness_disparity(const Entry& e, FairnessFields& f) {
     f.check.lo = *bounds[0];
     f.check.hi = *bounds[1];
   }
+}
+
+void Parser::parse_monitors(const Entry& monitors_entry) {
+  if (monitors_entry.value.IsNull()) return;
+  auto list = entries(monitors_entry.value, monitors_entry.value_pos, "'monitors'", std::nullopt);
+  if (!list) return;
+  for (const Entry& e : *list) {
+    if (!is_environment_name(e.key)) {
+      error(e.key_pos, "bad monitor (environment) name " + show(e.key) +
+                           ": use 1 to 100 letters, digits, '_', '.' or '-'");
+      continue;
+    }
+    bool duplicate = false;
+    for (const auto& m : config_.monitors) {
+      if (equal_ignoring_case(m.environment, e.key)) {
+        error(e.key_pos, "monitor " + show(e.key) + " differs from monitor " + show(m.environment) +
+                             " only by case (environment names are not case-sensitive)");
+        duplicate = true;
+      }
+    }
+    if (duplicate) continue;
+    if (auto monitor = parse_monitor(e)) config_.monitors.push_back(std::move(*monitor));
+  }
+}
+
+std::optional<MonitorConfig> Parser::parse_monitor(const Entry& monitor_entry) {
+  static constexpr std::array<KeyHandler<MonitorFields>, 10> kKeys{{
+      {"window", &Parser::monitor_window},
+      {"every", &Parser::monitor_every},
+      {"drift", &Parser::monitor_drift},
+      {"prediction_drift", &Parser::monitor_prediction_drift},
+      {"missing", &Parser::monitor_missing},
+      {"quality", &Parser::monitor_quality},
+      {"staleness", &Parser::monitor_staleness},
+      {"on_alert", &Parser::monitor_on_alert},
+      {"retrain_every", &Parser::monitor_retrain_every},
+      {"share", &Parser::monitor_share},
+  }};
+  const std::string where = "monitor " + show(monitor_entry.key);
+  MonitorConfig monitor;
+  monitor.environment = monitor_entry.key;
+  monitor.line = monitor_entry.key_pos.line;
+  monitor.column = monitor_entry.key_pos.column;
+  if (monitor_entry.value.IsNull()) {
+    error(monitor_entry.key_pos, where + " checks nothing");
+    return std::nullopt;
+  }
+  auto fields = entries(monitor_entry.value, monitor_entry.value_pos, where, keys_of(kKeys));
+  if (!fields) return std::nullopt;
+  const std::size_t errors_before = errors_.size();
+  MonitorFields f{monitor, where};
+  dispatch(*fields, kKeys, f);
+  check_monitor(monitor_entry, f);
+  if (errors_.size() != errors_before) return std::nullopt;
+  return monitor;
+}
+
+// Once a monitor is read: `every` fits in the window, it checks something, one rule per feature.
+void Parser::check_monitor(const Entry& monitor_entry, const MonitorFields& f) {
+  MonitorConfig& m = f.monitor;
+  if (f.every == nullptr) {
+    m.every_seconds = std::min(m.every_seconds, m.window_seconds);
+  } else if (m.every_seconds > m.window_seconds) {
+    error(f.every->value_pos, "'every' " + format_duration(m.every_seconds) + " of " + f.where +
+                                  " is longer than its 'window' " +
+                                  format_duration(m.window_seconds) +
+                                  ": observations between two windows would never be judged");
+  }
+  if (m.drift.empty() && !m.prediction_drift && !m.missing_max_share && m.quality.empty() &&
+      !m.staleness_max_age_seconds) {
+    error(monitor_entry.key_pos, f.where +
+                                     " checks nothing: give it at least one of drift, "
+                                     "prediction_drift, missing, quality, staleness");
+  }
+  for (std::size_t i = 0; i < m.drift.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (m.drift[i].feature != m.drift[j].feature) continue;
+      error(Pos{m.drift[i].line, m.drift[i].column},
+            "feature " + show(m.drift[i].feature) + " has a second drift rule in " + f.where +
+                " (the first at line " + std::to_string(m.drift[j].line) + ")");
+      break;
+    }
+  }
+}
+
+std::optional<std::int64_t> Parser::duration_value(const Entry& e, const std::string& where) {
+  if (!e.value.IsScalar()) {
+    error(e.value_pos, "'" + e.key + "' in " + where + " must be a duration like 1h or 30d, not " +
+                           describe(e.value));
+    return std::nullopt;
+  }
+  auto d = parse_duration(e.value.Scalar());
+  if (!d) {
+    error(e.value_pos, "bad '" + e.key + "' in " + where + ": " + d.error);
+    return std::nullopt;
+  }
+  return d.seconds;
+}
+
+void Parser::monitor_window(const Entry& e, MonitorFields& f) {
+  if (auto v = duration_value(e, f.where)) f.monitor.window_seconds = *v;
+}
+
+void Parser::monitor_every(const Entry& e, MonitorFields& f) {
+  f.every = &e;
+  if (auto v = duration_value(e, f.where)) f.monitor.every_seconds = *v;
+}
+
+void Parser::monitor_retrain_every(const Entry& e, MonitorFields& f) {
+  if (auto v = duration_value(e, f.where)) f.monitor.retrain_every_seconds = *v;
+}
+
+void Parser::monitor_share(const Entry& e, MonitorFields& f) {
+  auto v = fraction_value(e, f.where);
+  if (!v) return;
+  if (*v == 0) {
+    error(e.value_pos, "'share' in " + f.where +
+                           " must be above 0 (the share of drifting "
+                           "features that makes the data set drift)");
+    return;
+  }
+  f.monitor.share = *v;
+}
+
+void Parser::monitor_on_alert(const Entry& e, MonitorFields& f) {
+  auto items = string_items(e, f.where);
+  if (!items) return;
+  static constexpr std::array<std::string_view, 2> kActions{"notify", "retrain"};
+  std::vector<MonitorAction> actions;
+  for (const auto& [text, at] : *items) {
+    const auto known = std::find(kActions.begin(), kActions.end(), text);
+    if (known == kActions.end()) {
+      error(at, "unknown action " + show(text) + " in 'on_alert' of " + f.where +
+                    did_you_mean(text, kActions) + "; actions: " + join(kActions));
+      continue;
+    }
+    const auto action = known == kActions.begin() ? MonitorAction::notify : MonitorAction::retrain;
+    if (std::find(actions.begin(), actions.end(), action) != actions.end()) {
+      error(at, "action " + show(text) + " is listed twice in 'on_alert' of " + f.where);
+      continue;
+    }
+    actions.push_back(action);
+  }
+  f.monitor.on_alert = std::move(actions);
+}
+
+void Parser::monitor_prediction_drift(const Entry& e, MonitorFields& f) {
+  const std::string where = "'prediction_drift' of " + f.where;
+  if (e.value.IsNull()) {
+    f.monitor.prediction_drift =
+        DriftRule{"", std::nullopt, std::nullopt, e.key_pos.line, e.key_pos.column};
+    return;
+  }
+  f.monitor.prediction_drift = drift_rule_fields(e.value, e.key_pos, where, false);
+}
+
+std::optional<DriftRule> Parser::parse_drift_rule(const YAML::Node& node, Pos at,
+                                                  const std::string& where) {
+  return drift_rule_fields(node, at, where, true);
+}
+
+std::optional<DriftRule> Parser::drift_rule_fields(const YAML::Node& node, Pos at,
+                                                   const std::string& where, bool with_feature) {
+  static constexpr std::array<KeyHandler<DriftRuleFields>, 4> kKeys{{
+      {"feature", &Parser::drift_feature},
+      {"test", &Parser::drift_test},
+      {"threshold", &Parser::drift_threshold},
+      {"max", &Parser::drift_max},
+  }};
+  static constexpr std::array<std::string_view, 3> kPredictionKeys{"test", "threshold", "max"};
+  auto fields = with_feature ? entries(node, at, where, keys_of(kKeys))
+                             : entries(node, at, where, kPredictionKeys);
+  if (!fields) return std::nullopt;
+  const std::size_t errors_before = errors_.size();
+  DriftRule rule;
+  rule.line = at.line;
+  rule.column = at.column;
+  DriftRuleFields f{rule, where};
+  dispatch(*fields, kKeys, f);
+  if (with_feature && !f.has_feature) {
+    error(at, where + " needs 'feature': a feature's name, or \"*\" for every feature");
+  }
+  check_drift_rule(f);
+  if (errors_.size() != errors_before) return std::nullopt;
+  return rule;
+}
+
+void Parser::drift_feature(const Entry& e, DriftRuleFields& f) {
+  f.has_feature = true;
+  if (auto s = nonempty_string(e, f.where)) f.rule.feature = *s;
+}
+
+void Parser::drift_test(const Entry& e, DriftRuleFields& f) {
+  f.test = &e;
+  auto s = string_value(e, f.where);
+  if (!s) return;
+  if (auto t = drift_test_from_string(*s)) {
+    f.rule.test = *t;
+    return;
+  }
+  static constexpr std::array<std::string_view, 6> kTests{"ks",          "chi2",          "z",
+                                                          "wasserstein", "jensenshannon", "psi"};
+  error(e.value_pos, "unknown drift test " + show(*s) + " in " + f.where +
+                         did_you_mean(*s, kTests) + "; tests: " + join(kTests));
+}
+
+// Once a rule is read: a limit fits its test (a p-value in (0, 1), a distance above 0; `max` only
+// for a distance).
+void Parser::check_drift_rule(const DriftRuleFields& f) {
+  if (f.threshold != nullptr && f.max != nullptr) {
+    error(f.max->key_pos, "give 'threshold' or 'max' in " + f.where + ", not both");
+    return;
+  }
+  const Entry* limit = f.threshold != nullptr ? f.threshold : f.max;
+  if (limit == nullptr || (f.test != nullptr && !f.rule.test)) return;
+  if (!f.rule.test) {
+    error(limit->key_pos, "'" + limit->key + "' in " + f.where +
+                              " needs a 'test': the default test is a p-value test or a "
+                              "distance depending on the data");
+    return;
+  }
+  const DriftTest test = *f.rule.test;
+  if (limit == f.max && gives_p_value(test)) {
+    error(limit->key_pos, "'max' in " + f.where + " bounds a distance, and test '" +
+                              to_string(test) +
+                              "' gives a p-value: use 'threshold' (drift when p falls below it)");
+    return;
+  }
+  auto v = number_value(*limit, f.where);
+  if (!v) return;
+  if (gives_p_value(test) && !(*v > 0 && *v < 1)) {
+    error(limit->value_pos, "'" + limit->key + "' in " + f.where + " is a p-value for test '" +
+                                to_string(test) + "', between 0 and 1, not " + format_number(*v));
+  } else if (!gives_p_value(test) && !(*v > 0)) {
+    error(limit->value_pos, "'" + limit->key + "' in " + f.where + " is a distance for test '" +
+                                to_string(test) + "' and must be above 0, not " +
+                                format_number(*v));
+  } else {
+    f.rule.threshold = *v;
+  }
+}
+
+std::optional<QualityRule> Parser::parse_quality(const YAML::Node& node, Pos at,
+                                                 const std::string& where) {
+  static constexpr std::array<KeyHandler<QualityFields>, 5> kKeys{{
+      {"metric", &Parser::quality_metric},
+      {"min", &Parser::check_min<QualityFields>},
+      {"max", &Parser::check_max<QualityFields>},
+      {"min_n", &Parser::check_min_n<QualityFields>},
+      {"confidence", &Parser::quality_confidence},
+  }};
+  auto fields = entries(node, at, where, keys_of(kKeys));
+  if (!fields) return std::nullopt;
+  const std::size_t errors_before = errors_.size();
+  QualityRule check;
+  check.line = at.line;
+  check.column = at.column;
+  QualityFields f{check, where};
+  dispatch(*fields, kKeys, f);
+  if (!f.has_metric) error(at, where + " needs 'metric'");
+  if (!check.min && !check.max) {
+    error(at, where + " has no threshold: give it min or max");
+  } else if (check.min && check.max && *check.min > *check.max) {
+    error(f.max_pos, "'max' " + format_number(*check.max) + " in " + where +
+                         " is below its 'min' " + format_number(*check.min));
+  }
+  static constexpr std::array<std::string_view, 9> kProportions{
+      "accuracy", "error_rate", "precision", "recall", "tpr", "fpr", "tnr", "fnr", "positive_rate"};
+  if (check.confidence && !check.metric.empty() &&
+      std::find(kProportions.begin(), kProportions.end(), check.metric) == kProportions.end()) {
+    error(at, "'confidence' in " + where +
+                  " needs a proportion metric (its Wilson interval): " + join(kProportions));
+  }
+  if (errors_.size() != errors_before) return std::nullopt;
+  return check;
+}
+
+void Parser::quality_metric(const Entry& e, QualityFields& f) {
+  f.has_metric = true;
+  auto s = string_value(e, f.where);
+  if (!s) return;
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (ExampleMetric m : metrics_of(MetricTask::binary)) out.push_back(to_string(m));
+    return out;
+  }();
+  const std::vector<std::string_view> known(names.begin(), names.end());
+  const auto m = example_metric_from_string(*s);
+  if (!m || !metric_applies(*m, MetricTask::binary)) {
+    error(e.value_pos, "unknown metric " + show(*s) + " in " + f.where + did_you_mean(*s, known) +
+                           "; monitors compute the binary metrics " + join(known));
+    return;
+  }
+  f.check.metric = *s;
+}
+
+void Parser::missing_max_share(const Entry& e, MonitorSectionFields& f) {
+  f.monitor.missing_max_share = fraction_value(e, f.where);
+}
+
+void Parser::staleness_max_age(const Entry& e, MonitorSectionFields& f) {
+  f.monitor.staleness_max_age_seconds = duration_value(e, f.where);
+}
+
+void Parser::monitor_missing(const Entry& e, MonitorFields& f) {
+  static constexpr std::array<KeyHandler<MonitorSectionFields>, 1> kKeys{{
+      {"max_share", &Parser::missing_max_share},
+  }};
+  const std::string where = "'missing' of " + f.where;
+  auto fields = entries(e.value, e.value_pos, where, keys_of(kKeys));
+  if (!fields) return;
+  MonitorSectionFields section{f.monitor, where};
+  dispatch(*fields, kKeys, section);
+  if (fields->empty()) error(e.value_pos, where + " needs 'max_share'");
+}
+
+void Parser::monitor_staleness(const Entry& e, MonitorFields& f) {
+  static constexpr std::array<KeyHandler<MonitorSectionFields>, 1> kKeys{{
+      {"max_age", &Parser::staleness_max_age},
+  }};
+  const std::string where = "'staleness' of " + f.where;
+  auto fields = entries(e.value, e.value_pos, where, keys_of(kKeys));
+  if (!fields) return;
+  MonitorSectionFields section{f.monitor, where};
+  dispatch(*fields, kKeys, section);
+  if (fields->empty()) error(e.value_pos, where + " needs 'max_age'");
 }
 
 std::optional<PredictionsCheck> Parser::parse_predictions(const Entry& pe,

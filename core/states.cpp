@@ -47,6 +47,10 @@ constexpr Names<PlanState, 4> plan_names{{{PlanState::none, "none"},
                                           {PlanState::planned, "planned"},
                                           {PlanState::failed, "failed"}}};
 
+constexpr Names<MonitorState, 3> monitor_names{{{MonitorState::ok, "ok"},
+                                                {MonitorState::alerting, "alerting"},
+                                                {MonitorState::no_data, "no_data"}}};
+
 template <typename E, std::size_t N>
 std::string_view name_of(const Names<E, N>& names, E value) {
   for (const auto& [e, name] : names)
@@ -79,6 +83,10 @@ std::string_view to_string(PlanState s) {
   return name_of(plan_names, s);
 }
 
+std::string_view to_string(MonitorState s) {
+  return name_of(monitor_names, s);
+}
+
 std::optional<PipelineState> parse_pipeline_state(std::string_view s) {
   return value_of(pipeline_names, s);
 }
@@ -93,6 +101,10 @@ std::optional<DeliveryVerdict> parse_delivery_verdict(std::string_view s) {
 }
 std::optional<PlanState> parse_plan_state(std::string_view s) {
   return value_of(plan_names, s);
+}
+
+std::optional<MonitorState> parse_monitor_state(std::string_view s) {
+  return value_of(monitor_names, s);
 }
 
 bool is_finished(PipelineState s) {

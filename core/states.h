@@ -36,11 +36,16 @@ enum class DeliveryVerdict { accepted, duplicate, rejected, ignored, invalid };
 // How far a delivery got towards a pipeline (webhook_deliveries.plan_state).
 enum class PlanState { none, pending, planned, failed };
 
+// A production monitor's state after an evaluation (docs/monitoring.md): every check within its
+// threshold, at least one beyond it, or no data to judge (an empty window, too few truths).
+enum class MonitorState { ok, alerting, no_data };
+
 std::string_view to_string(PipelineState s);
 std::string_view to_string(JobState s);
 std::string_view to_string(AttemptOutcome s);
 std::string_view to_string(DeliveryVerdict s);
 std::string_view to_string(PlanState s);
+std::string_view to_string(MonitorState s);
 
 // The inverse: nullopt for a string that is not a state of that kind.
 std::optional<PipelineState> parse_pipeline_state(std::string_view s);
@@ -48,6 +53,7 @@ std::optional<JobState> parse_job_state(std::string_view s);
 std::optional<AttemptOutcome> parse_attempt_outcome(std::string_view s);
 std::optional<DeliveryVerdict> parse_delivery_verdict(std::string_view s);
 std::optional<PlanState> parse_plan_state(std::string_view s);
+std::optional<MonitorState> parse_monitor_state(std::string_view s);
 
 // A finished pipeline or job no longer changes (a pipeline awaiting approval is not finished).
 bool is_finished(PipelineState s);
@@ -60,10 +66,12 @@ void to_json(nlohmann::json&, JobState) = delete;
 void to_json(nlohmann::json&, AttemptOutcome) = delete;
 void to_json(nlohmann::json&, DeliveryVerdict) = delete;
 void to_json(nlohmann::json&, PlanState) = delete;
+void to_json(nlohmann::json&, MonitorState) = delete;
 void from_json(const nlohmann::json&, PipelineState&) = delete;
 void from_json(const nlohmann::json&, JobState&) = delete;
 void from_json(const nlohmann::json&, AttemptOutcome&) = delete;
 void from_json(const nlohmann::json&, DeliveryVerdict&) = delete;
 void from_json(const nlohmann::json&, PlanState&) = delete;
+void from_json(const nlohmann::json&, MonitorState&) = delete;
 
 }  // namespace mlgate::core

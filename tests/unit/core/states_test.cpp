@@ -22,6 +22,8 @@ TEST(States, EveryDatabaseSpellingRoundTrips) {
     EXPECT_EQ(to_string(*parse_delivery_verdict(s)), s);
   for (const char* s : {"none", "pending", "planned", "failed"})
     EXPECT_EQ(to_string(*parse_plan_state(s)), s);
+  for (const char* s : {"ok", "alerting", "no_data"})
+    EXPECT_EQ(to_string(*parse_monitor_state(s)), s);
 }
 
 TEST(States, UnknownSpellingsAreRefused) {
@@ -30,6 +32,7 @@ TEST(States, UnknownSpellingsAreRefused) {
   EXPECT_FALSE(parse_attempt_outcome(""));
   EXPECT_FALSE(parse_delivery_verdict("accept"));
   EXPECT_FALSE(parse_plan_state("done"));
+  EXPECT_FALSE(parse_monitor_state("no data"));
 }
 
 TEST(States, FinishedStates) {
