@@ -16,7 +16,8 @@ const std::string kStateColumns =
     iso("s.evaluated_at") +
     ", extract(epoch FROM s.evaluated_at)::float8, s.sha, s.transitions, s.kinds, "
     "s.alerting_kinds, s.evidence::text, " +
-    iso("s.last_retrain_at") + ", s.retrain_pipeline_id ";
+    iso("s.last_retrain_at") +
+    ", s.retrain_pipeline_id, extract(epoch FROM s.last_retrain_at)::float8 ";
 
 const std::string kEvaluationColumns =
     "id, sha, state, previous_state, changed, transition, kinds, alerting_kinds, evidence::text, " +
@@ -43,6 +44,7 @@ MonitorStateRow state_of(const pqxx::row& r) {
   s.evidence = json_of(r[11]);
   s.last_retrain_at = get_optional<std::string>(r[12]);
   s.retrain_pipeline_id = get_optional<std::int64_t>(r[13]);
+  s.last_retrain_epoch = get_optional<double>(r[14]);
   return s;
 }
 

@@ -41,6 +41,7 @@ struct MonitorStateRow {
   std::vector<std::string> alerting_kinds;  // those that alerted (state alerting only)
   nlohmann::json evidence;
   std::optional<std::string> last_retrain_at;  // ISO 8601, UTC
+  std::optional<double> last_retrain_epoch;
   std::optional<std::int64_t> retrain_pipeline_id;
 };
 

@@ -1,6 +1,8 @@
 // Production monitors seen through the API (docs/api.md, docs/monitoring.md "Alerts, retraining
 // and status"): GET /api/v1/repos/{owner}/{name}/monitors (every environment's state) and
 // GET …/environments/{env}/monitors (one environment's state, evidence and history). Scope read.
+#include "store/monitors.h"
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -9,7 +11,6 @@
 #include "server/http/auth.h"
 #include "server/http/http_util.h"
 #include "server/http/repo_lookup.h"
-#include "store/monitors.h"
 
 namespace mlgate::server {
 namespace {
@@ -61,8 +62,7 @@ std::optional<int> history_limit(const httplib::Request& req, httplib::Response&
   return std::nullopt;
 }
 
-void list_monitors(const MonitorRoutes& deps, const httplib::Request& req,
-                   httplib::Response& res) {
+void list_monitors(const MonitorRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "read");
   if (!caller) return;
   auto repo = find_repo_in_path(deps.auth, req, res, *caller);
@@ -114,13 +114,11 @@ void register_monitor_routes(Router& http, const MonitorRoutes& deps) {
   const std::string repo = kApiRepoPattern;
   // The environment's route first: the list's pattern would take "environments/x" as part of a
   // GitLab group path.
-  http.get(repo + R"(/environments/([A-Za-z0-9_.-]{1,100})/monitors)",
-           [deps](const httplib::Request& q, httplib::Response& s) {
-             environment_monitor(deps, q, s);
-           });
-  http.get(repo + "/monitors", [deps](const httplib::Request& q, httplib::Response& s) {
-    list_monitors(deps, q, s);
-  });
+  http.get(
+      repo + R"(/environments/([A-Za-z0-9_.-]{1,100})/monitors)",
+      [deps](const httplib::Request& q, httplib::Response& s) { environment_monitor(deps, q, s); });
+  http.get(repo + "/monitors",
+           [deps](const httplib::Request& q, httplib::Response& s) { list_monitors(deps, q, s); });
 }
 
 }  // namespace mlgate::server
