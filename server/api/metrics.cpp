@@ -23,8 +23,8 @@ std::vector<MonitorGauge> monitor_gauges(const std::vector<store::MonitorStateRo
   std::vector<MonitorGauge> out;
   for (const auto& row : rows) {
     for (const auto& kind : row.kinds) {
-      const bool alerting = std::find(row.alerting_kinds.begin(), row.alerting_kinds.end(),
-                                      kind) != row.alerting_kinds.end();
+      const bool alerting = std::find(row.alerting_kinds.begin(), row.alerting_kinds.end(), kind) !=
+                            row.alerting_kinds.end();
       out.push_back({row.repo, row.environment, kind, alerting});
     }
   }

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/config.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/http_util.h"

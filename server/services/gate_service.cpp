@@ -76,6 +76,16 @@ std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::s
          "\n" + (s.baseline ? s.baseline->marker : "-") + "\n" + monitored;
 }
 
+// The rubric's production items: the candidate's monitor for env, and what the environment's
+// monitor evaluated lately.
+core::MonitoredProduction monitored_production(const core::Config& cfg, const std::string& env,
+                                               const Snapshot& snap) {
+  core::MonitoredProduction out{env, {}, snap.monitored_kinds};
+  for (const auto& m : cfg.monitors)
+    if (m.environment == env) out.configured = core::monitor_kinds(m);
+  return out;
+}
+
 // No pipeline yet: nothing to judge but the (pending) required tiers.
 void judge_as_pending(core::GateResult& result, const std::string& sha) {
   std::vector<core::CheckResult> kept;
@@ -384,10 +394,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   // The shas seed the bootstrap of interval checks: the same commits give the same intervals.
   input.candidate_sha = sha;
   if (snap.deployment.current_sha) input.baseline_sha = *snap.deployment.current_sha;
-  // The rubric's production items: the candidate's monitor for env, evaluated there lately.
-  core::MonitoredProduction monitored{env, {}, snap.monitored_kinds};
-  for (const auto& m : cfg.monitors)
-    if (m.environment == env) monitored.configured = core::monitor_kinds(m);
+  const core::MonitoredProduction monitored = monitored_production(cfg, env, snap);
   input.monitored = &monitored;
   auto result = core::evaluate_in_force(input, deployed.view());
   judge_provenance(result, snap, sha);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/monitor_eval.h"
 #include "server/services/planner.h"
 #include "server/workers/forge_feedback.h"
 #include "store/database.h"
