@@ -231,10 +231,11 @@ void MonitorWorker::evaluate(const store::DeployedEnvironment& env, double now,
 
 void MonitorWorker::act_on(pqxx::work& tx, const Target& t, const core::MonitorEvaluation& e,
                            const store::RecordedEvaluation& recorded, MonitorRun& run) {
-  const std::string page =
-      forge_.public_url.empty()
-          ? ""
-          : forge_.public_url + "/repos/" + t.repo.full_name + "/environments/" + t.environment;
+  // The monitor's state, evidence and history (the API: there is no environment page yet).
+  const std::string page = forge_.public_url.empty()
+                               ? ""
+                               : forge_.public_url + "/api/v1/repos/" + t.repo.full_name +
+                                     "/environments/" + t.environment + "/monitors";
   if (recorded.changed) {
     const bool alerting = e.state == core::MonitorState::alerting;
     const bool recovered =
