@@ -186,10 +186,12 @@ TEST_F(MonitorsTest, DriftAlertsNotifiesRetrainsOnceAndRecovers) {
   // The rubric sees production watched: skew (monitor-3) and missing (monitor-2).
   const json gate = json::parse(env_.gate(sha).body);
   for (const auto& item : gate["rubric"]["items"]) {
-    if (item["id"] == "monitor-2" || item["id"] == "monitor-3")
+    if (item["id"] == "monitor-2" || item["id"] == "monitor-3") {
       EXPECT_EQ(item["points"], 1.0) << item.dump();
-    if (item["id"] == "monitor-4" || item["id"] == "monitor-7")
+    }
+    if (item["id"] == "monitor-4" || item["id"] == "monitor-7") {
       EXPECT_EQ(item["points"], 0.0) << item.dump();
+    }
   }
 
   // The CLI fails while one alerts.

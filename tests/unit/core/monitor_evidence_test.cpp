@@ -137,9 +137,11 @@ TEST(MonitorEvidence, TheRubricCreditsKindsConfiguredAndEvaluated) {
   EXPECT_EQ(points(s, "monitor-4"), 0);
   EXPECT_EQ(s.sections["monitor"], 2);
   EXPECT_EQ(s.score, 0);  // the other sections still score 0
-  for (const auto& i : s.items)
-    if (i.id == "monitor-3")
+  for (const auto& i : s.items) {
+    if (i.id == "monitor-3") {
       EXPECT_EQ(i.evidence.rfind("monitor production checks skew in production", 0), 0U);
+    }
+  }
 }
 
 TEST(MonitorEvidence, EvaluatedButNotConfiguredByTheCandidateEarnsNothing) {
