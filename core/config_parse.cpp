@@ -344,6 +344,7 @@ struct PendingWhen {
 struct MonitorFields {
   MonitorConfig& monitor;
   const std::string& where;
+  std::size_t errors_before = 0;
   const Entry* every = nullptr;
 };
 
@@ -1965,7 +1966,7 @@ std::optional<MonitorConfig> Parser::parse_monitor(const Entry& monitor_entry) {
   auto fields = entries(monitor_entry.value, monitor_entry.value_pos, where, keys_of(kKeys));
   if (!fields) return std::nullopt;
   const std::size_t errors_before = errors_.size();
-  MonitorFields f{monitor, where};
+  MonitorFields f{monitor, where, errors_before};
   dispatch(*fields, kKeys, f);
   check_monitor(monitor_entry, f);
   if (errors_.size() != errors_before) return std::nullopt;
@@ -1983,8 +1984,10 @@ void Parser::check_monitor(const Entry& monitor_entry, const MonitorFields& f) {
                                   format_duration(m.window_seconds) +
                                   ": observations between two windows would never be judged");
   }
-  if (m.drift.empty() && !m.prediction_drift && !m.missing_max_share && m.quality.empty() &&
-      !m.staleness_max_age_seconds) {
+  const bool nothing = m.drift.empty() && !m.prediction_drift && !m.missing_max_share &&
+                       m.quality.empty() && !m.staleness_max_age_seconds;
+  // A monitor whose only checks were refused has had its error.
+  if (nothing && errors_.size() == f.errors_before) {
     error(monitor_entry.key_pos, f.where +
                                      " checks nothing: give it at least one of drift, "
                                      "prediction_drift, missing, quality, staleness");

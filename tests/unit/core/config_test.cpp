@@ -391,7 +391,7 @@ TEST(ConfigErrors, UnknownKeyFarFromAnyListsTheAllowedKeys) {
   auto e = find_error(parse_errors(with_base("colour: blue\n")), "unknown key 'colour'");
   EXPECT_EQ(e.line, 5);
   EXPECT_EQ(e.column, 1);
-  EXPECT_NE(e.message.find("allowed keys: version, image, tiers, gates, rubric"),
+  EXPECT_NE(e.message.find("allowed keys: version, image, tiers, gates, rubric, monitors"),
             std::string::npos);
 }
 

@@ -105,21 +105,21 @@ TEST(MonitorConfig, ErrorsAtTheirLineAndColumn) {
   expect_error("    drift: [{feature: a, test: kolmogorov}]\n", 7, 32, "unknown drift test");
   expect_error("    drift: [{test: ks}]\n", 7, 13, "needs 'feature'");
   expect_error("    drift: [{feature: a, test: ks, max: 0.2}]\n", 7, 36, "use 'threshold'");
-  expect_error("    drift: [{feature: a, threshold: 0.2}]\n", 7, 25, "needs a 'test'");
+  expect_error("    drift: [{feature: a, threshold: 0.2}]\n", 7, 26, "needs a 'test'");
   expect_error("    drift: [{feature: a, test: ks, threshold: 5}]\n", 7, 47, "between 0 and 1");
   expect_error("    drift: [{feature: a, test: psi, max: -1}]\n", 7, 42, "must be above 0");
   expect_error("    drift: [{feature: a, test: psi, max: 1, threshold: 1}]\n", 7, 37, "not both");
-  expect_error("    drift: [{feature: a}, {feature: a}]\n", 7, 30, "second drift rule");
+  expect_error("    drift: [{feature: a}, {feature: a}]\n", 7, 27, "second drift rule");
   expect_error("    prediction_drift: {feature: a}\n", 7, 24, "unknown key 'feature'");
-  expect_error("    missing: {max_share: 5}\n", 7, 29, "is over 1");
+  expect_error("    missing: {max_share: 5}\n", 7, 26, "is over 1");
   expect_error("    missing: {}\n", 7, 14, "needs 'max_share'");
-  expect_error("    quality: [{metric: rmse, min: 1}]\n", 7, 28, "monitors compute the binary");
+  expect_error("    quality: [{metric: rmse, min: 1}]\n", 7, 24, "monitors compute the binary");
   expect_error("    quality: [{metric: accuracy}]\n", 7, 15, "has no threshold");
-  expect_error("    quality: [{metric: accuracy, min: 0.9, max: 0.8}]\n", 7, 52, "below its 'min'");
+  expect_error("    quality: [{metric: accuracy, min: 0.9, max: 0.8}]\n", 7, 49, "below its 'min'");
   expect_error("    quality: [{metric: f1, min: 0.9, confidence: 0.95}]\n", 7, 15,
                "needs a proportion metric");
-  expect_error("    staleness: {max_age: soon}\n", 7, 30, "bad 'max_age'");
-  expect_error("    drift: [{feature: a}]\n    on_alert: [notify, page]\n", 8, 25,
+  expect_error("    staleness: {max_age: soon}\n", 7, 26, "bad 'max_age'");
+  expect_error("    drift: [{feature: a}]\n    on_alert: [notify, page]\n", 8, 24,
                "unknown action 'page'");
   expect_error("    drift: [{feature: a}]\n    share: 0\n", 8, 12, "must be above 0");
   auto parsed = parse_config(

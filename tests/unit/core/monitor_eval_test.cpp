@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/example_rows.h"
+
 namespace mlgate::core {
 namespace {
 
