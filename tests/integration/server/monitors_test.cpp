@@ -30,6 +30,7 @@ tiers:
   functionality:
     run: sh reference.sh
   training:
+    on: [tag]
     run: echo "retrain reason=[$MLGATE_TRIGGER_REASON]"
 gates:
   production:
