@@ -2,7 +2,8 @@
 // `mlgate serve` with a fast monitor loop and a real runner, a pushed commit whose tier writes
 // reference.jsonl, deployed; serving observations posted through the API. A shifted batch turns
 // the monitor alerting with the drifted feature in its evidence: the notification reaches a local
-// receiver, /metrics shows the gauge, the training tier runs with trigger `monitor` and
+// receiver, the deployed commit gets the status mlgate/monitor/production, /metrics shows the
+// gauge, the training tier runs with trigger `monitor` and
 // MLGATE_TRIGGER_REASON, once within retrain_every, audited; the rubric credits the watched
 // production; back to ok sends monitor.ok; an environment without observations is no_data; the
 // CLI's exit code follows.
@@ -93,6 +94,8 @@ class MonitorsTest : public ::testing::Test {
 
   static GateEnvOptions options(RecordingForge& hook) {
     GateEnvOptions o;
+    o.forge_token = "ghs_monitortoken";  // commit statuses go to the same local receiver
+    o.api_base_url = hook.base();
     o.serve_args = {"--public-url",          "http://mlgate.example",
                     "--notify-url",          hook.base() + "/hooks/team",
                     "--monitor-period",      "0.2",
@@ -153,6 +156,11 @@ TEST_F(MonitorsTest, DriftAlertsNotifiesRetrainsOnceAndRecovers) {
   EXPECT_NE(alert.body["reasons"].dump().find("skew x"), std::string::npos) << alert.raw;
   EXPECT_NE(alert.body["text"].get<std::string>().find("acme/model"), std::string::npos);
 
+  // The commit status of the deployed commit.
+  ASSERT_TRUE(eventually_long([&] {
+    return hook_.last_state("mlgate/monitor/production") == "failure";
+  })) << hook_.dump();
+
   // The gauge.
   EXPECT_NE(metrics().find("mlgate_monitor_alerting{repo=\"acme/model\",environment=\"production\","
                            "monitor=\"skew\"} 1"),
@@ -210,6 +218,9 @@ TEST_F(MonitorsTest, DriftAlertsNotifiesRetrainsOnceAndRecovers) {
   EXPECT_NE(metrics().find("mlgate_monitor_alerting{repo=\"acme/model\",environment=\"production\","
                            "monitor=\"skew\"} 0"),
             std::string::npos);
+  ASSERT_TRUE(eventually_long([&] {
+    return hook_.last_state("mlgate/monitor/production") == "success";
+  })) << hook_.dump();
   auto [ok_code, ok_out] =
       env_.cli({"monitor", "status", "--repo", "acme/model", "--environment", "production"});
   EXPECT_EQ(ok_code, 0) << ok_out;
