@@ -227,6 +227,15 @@ void add_forge_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
         opts->app.forge.notify_secret = *secret;
       },
       "File holding the secret notifications are signed with (X-Mlgate-Signature-256)");
+  cmd->add_option_function<double>(
+         "--monitor-period",
+         [opts](double s) {
+           opts->app.monitors.period =
+               std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+         },
+         "Seconds between looks for production monitors that are due (docs/monitoring.md; "
+         "default 30)")
+      ->check(CLI::Range(0.05, 3600.0));
 }
 
 // Runs the server until SIGINT or SIGTERM.

@@ -10,6 +10,7 @@
 #include "core/gate_evidence.h"
 #include "core/glob.h"
 #include "core/metric_merge.h"
+#include "core/monitor_evidence.h"
 #include "core/number_text.h"
 #include "core/rubric.h"
 
@@ -1106,6 +1107,9 @@ GateResult evaluate_gate(const GateInput& in) {
 
   g.rubric = score_rubric(in.rubric, cand.tests, in.path_exists);
   credit_reproducibility(g.rubric, g.checks);
+  if (in.monitored)
+    credit_monitored_production(g.rubric, in.monitored->environment, in.monitored->configured,
+                                in.monitored->evaluated);
   if (in.gate.rubric) g.checks.push_back(check_rubric(*in.gate.rubric, g.rubric));
 
   const bool pending = std::any_of(g.checks.begin(), g.checks.end(), [](const CheckResult& c) {

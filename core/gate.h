@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,6 +107,15 @@ struct RubricScore {
 // tree available": manual rubric items then score 0 and say so.
 using PathExists = std::function<bool(std::string_view path)>;
 
+// A watched production, for the rubric (core/monitor_evidence.h, credit_monitored_production):
+// the kinds of checks the candidate's monitor for the environment has, and those the
+// environment's monitor evaluated with data within the last 24 hours.
+struct MonitoredProduction {
+  std::string environment;
+  std::vector<std::string> configured;
+  std::set<std::string> evaluated;
+};
+
 // A non-owning view of everything one evaluation needs; the referenced objects must outlive the
 // call.
 struct GateInput {
@@ -121,6 +131,7 @@ struct GateInput {
   // give the same interval); empty offline unless given.
   std::string_view candidate_sha = {};
   std::string_view baseline_sha = {};
+  const MonitoredProduction* monitored = nullptr;  // nullptr: production not looked at (offline)
 };
 
 // Which rules judged the candidate (docs/gate.md, "The rules in force").

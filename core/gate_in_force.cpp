@@ -107,6 +107,7 @@ GateResult evaluate_in_force(const GateInput& input, const DeployedRules& deploy
                     input.tiers,          input.path_exists};
     other.candidate_sha = input.candidate_sha;  // the same seeds: alike rules, alike intervals
     other.baseline_sha = input.baseline_sha;
+    other.monitored = input.monitored;
     theirs = evaluate_gate(other);
     out.rules.differences = diff_gate_rules(*deployed.rules, GateRules{input.gate, input.rubric});
     if (!out.rules.differences.empty())

@@ -58,6 +58,8 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
       MaintenanceOptions{config_.delivery_retention_days, config_.retention,
                          config_.observation_retention_days});
   feedback_ = std::make_unique<ForgeFeedback>(db_, *gate_, config_.forge);
+  monitors_ = std::make_unique<MonitorWorker>(db_, *mirrors_, config_.planner, config_.forge,
+                                              config_.monitors);
   register_routes();
   http_ = std::make_unique<AsyncServer>(router_, config_.http, hooks());
   // A job that may have become claimable wakes the parked claims (server/http/router.h, Park).
@@ -147,6 +149,7 @@ void App::register_routes() {
   register_observation_routes(http, {db, auth, config_.observations, config_.test_endpoints});
   register_trigger_routes(http, {db, auth, *mirrors_, config_.planner});
   register_metrics_routes(http, {db, auth, config_.runners});
+  register_monitor_routes(http, {db, auth});
   register_badge_routes(http, {db, auth});
   register_status_routes(http, {db, auth});
   register_token_routes(http, {db, auth});
@@ -164,6 +167,7 @@ void App::start_background() {
   planner_->start();
   wakeup_->start();
   scheduler_->start();
+  monitors_->start();
   feedback_->start();
   maintenance_->start();
 }
@@ -171,6 +175,7 @@ void App::start_background() {
 void App::stop_background() {
   if (maintenance_) maintenance_->stop();
   if (scheduler_) scheduler_->stop();
+  if (monitors_) monitors_->stop();
   if (feedback_) feedback_->stop();
   if (planner_) planner_->stop();
   if (wakeup_) wakeup_->stop();

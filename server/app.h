@@ -22,6 +22,7 @@
 #include "server/http/router.h"
 #include "server/services/planner.h"
 #include "server/workers/forge_feedback.h"
+#include "server/workers/monitors.h"
 #include "server/workers/scheduler.h"
 #include "store/database.h"
 #include "store/deliveries.h"
@@ -52,6 +53,8 @@ struct AppConfig {
   // Commit statuses and protection-rule answers (docs/forge-feedback.md). An empty public_url
   // becomes http://<listen address> once bound.
   ForgeFeedbackOptions forge;
+  // Production monitors (docs/monitoring.md): how often they are looked at; tests inject a clock.
+  MonitorWorkerOptions monitors;
 };
 
 class ForgeFeedback;
@@ -97,6 +100,7 @@ class App {
   JobWakeup& job_wakeup() { return *wakeup_; }
   ChangeFeed& changes() { return *changes_; }
   Scheduler& scheduler() { return *scheduler_; }
+  MonitorWorker& monitors() { return *monitors_; }
   GateService& gate() { return *gate_; }
   ForgeFeedback& forge_feedback() { return *feedback_; }
 
@@ -114,6 +118,7 @@ class App {
   std::unique_ptr<ChangeFeed> changes_;
   std::unique_ptr<ChangeNotices> notices_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<MonitorWorker> monitors_;
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<ForgeFeedback> feedback_;
   std::unique_ptr<Authorizer> auth_;

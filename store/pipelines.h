@@ -29,7 +29,7 @@ struct NewJob {
 struct NewPipeline {
   std::int64_t repo_id = 0;
   std::optional<std::int64_t> delivery_row_id;
-  std::string trigger;  // push | tag | pull_request | schedule | manual
+  std::string trigger;  // push | tag | pull_request | schedule | manual | monitor
   std::string ref;
   std::string branch;
   std::string sha;

@@ -3,6 +3,8 @@
 #include <functional>
 #include <string>
 
+#include "store/monitors.h"
+
 namespace mlgate::store {
 namespace {
 
@@ -78,7 +80,9 @@ RetentionCounts apply_retention(Database& db, const RetentionPolicy& policy, int
     if (!drain(out.pipelines,
                [&](pqxx::work& tx) { return delete_old_pipelines(tx, days, batch); }) ||
         !drain(out.gate_decisions,
-               [&](pqxx::work& tx) { return delete_old_gate_decisions(tx, days, batch); })) {
+               [&](pqxx::work& tx) { return delete_old_gate_decisions(tx, days, batch); }) ||
+        !drain(out.monitor_evaluations,
+               [&](pqxx::work& tx) { return delete_old_monitor_evaluations(tx, days, batch); })) {
       return out;
     }
   }

@@ -7,7 +7,8 @@
 //     each branch names it: branch statuses, badges and the gate of open work stay as they are);
 //   - a pipeline that has not finished;
 //   - a gate decision a deployment or a deployment protection request points at;
-//   - the audit log.
+//   - the audit log;
+//   - a monitor's changes of state (its alert history; other evaluations go by pipeline_days).
 // Deleting a pipeline deletes its jobs, attempts, state changes, logs, test cases, metrics and
 // predictions (ON DELETE CASCADE). Each call deletes at most `limit` rows of its kind, in one
 // transaction, so that a large backlog goes in short transactions.
@@ -30,7 +31,9 @@ struct RetentionCounts {
   std::int64_t pipelines = 0;       // deleted with everything they hold
   std::int64_t jobs_emptied = 0;    // jobs whose log and predictions were deleted
   std::int64_t gate_decisions = 0;  // deleted
-  bool any() const { return pipelines || jobs_emptied || gate_decisions; }
+  // monitor evaluations that did not change the state (store/monitors.h), by pipeline_days
+  std::int64_t monitor_evaluations = 0;
+  bool any() const { return pipelines || jobs_emptied || gate_decisions || monitor_evaluations; }
 };
 
 // Finished pipelines older than `days` (by finished_at) that are not kept (above).

@@ -27,5 +27,8 @@ core::DeliveryVerdict delivery_verdict_of(const pqxx::field& f) {
 core::PlanState plan_state_of(const pqxx::field& f) {
   return parsed(f, core::parse_plan_state, "plan state");
 }
+core::MonitorState monitor_state_of(const pqxx::field& f) {
+  return parsed(f, core::parse_monitor_state, "monitor state");
+}
 
 }  // namespace mlgate::store

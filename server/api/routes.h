@@ -131,6 +131,13 @@ struct MetricsRoutes {
 };
 void register_metrics_routes(Router& http, const MetricsRoutes& deps);
 
+// Production monitors: their states, evidence and history (read).
+struct MonitorRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+};
+void register_monitor_routes(Router& http, const MonitorRoutes& deps);
+
 // The pipeline and gate badges.
 struct BadgeRoutes {
   store::Database& db;

@@ -76,6 +76,18 @@ core::MetricFamily gauge(std::string name, std::string help, core::MetricLabels 
   return f;
 }
 
+core::MetricFamily monitor_family(const std::vector<MonitorGauge>& gauges) {
+  core::MetricFamily f{"mlgate_monitor_alerting",
+                       "1 while the check of an environment's production monitor alerts, else 0, "
+                       "as of its last evaluation (from PostgreSQL).",
+                       core::MetricType::gauge};
+  for (const auto& m : gauges) {
+    f.samples.push_back({{{"repo", m.repo}, {"environment", m.environment}, {"monitor", m.monitor}},
+                         m.alerting ? 1.0 : 0.0});
+  }
+  return f;
+}
+
 JobEnd job_end_of(const store::EndedJob& e) {
   return {e.tier, std::string(core::to_string(e.state)), e.seconds};
 }
@@ -269,6 +281,7 @@ std::vector<core::MetricFamily> metric_families(const ScrapeGauges& gauges) {
   if (gauges.database_up)
     online.samples.push_back({{}, static_cast<double>(gauges.runners_online)});
   out.push_back(std::move(online));
+  out.push_back(monitor_family(gauges.monitors));
   out.push_back(gauge("mlgate_database_up",
                       "1 when PostgreSQL answered this scrape's queries, else 0.", {},
                       gauges.database_up ? 1 : 0));

@@ -79,10 +79,19 @@ std::vector<JobEnd> jobs_lost_in_this_transaction(pqxx::transaction_base& tx);
 
 // Gauges read at scrape time; database_up false (and the rest empty) when PostgreSQL did not
 // answer.
+// One check of an environment's production monitor (docs/monitoring.md): 1 while it alerts.
+struct MonitorGauge {
+  std::string repo;  // owner/name
+  std::string environment;
+  std::string monitor;  // the check: drift, skew, prediction_drift, missing, quality, staleness
+  bool alerting = false;
+};
+
 struct ScrapeGauges {
   bool database_up = false;
   std::vector<std::pair<std::string, long>> queue_depth;  // tier → queued jobs
   long runners_online = 0;
+  std::vector<MonitorGauge> monitors;
 };
 
 // Every metric family, counters and histogram from this process and the gauges given.

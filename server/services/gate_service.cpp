@@ -1,6 +1,7 @@
 #include "server/services/gate_service.h"
 
 #include <mutex>
+#include <set>
 #include <unordered_map>
 #include <variant>
 
@@ -9,6 +10,7 @@
 #include "core/gate.h"
 #include "core/gate_in_force.h"
 #include "core/gate_rules.h"
+#include "core/monitor_evidence.h"
 #include "core/pipeline_view.h"
 #include "server/http/http_util.h"
 #include "server/http/metrics.h"
@@ -17,6 +19,7 @@
 #include "store/deployments.h"
 #include "store/gate_decisions.h"
 #include "store/gate_inputs.h"
+#include "store/monitors.h"
 #include "store/pipelines.h"
 #include "util/strings.h"
 
@@ -103,6 +106,9 @@ struct Snapshot {
   std::shared_ptr<const core::JobResults> baseline_results = kNoResults;
   std::optional<std::string> deployed_rules_json;
   bool fork_only = false;  // the commit is known only from fork pull requests
+  // The kinds of checks the environment's production monitor evaluated in the last 24 h (the
+  // rubric's monitor items): part of the cache key.
+  std::set<std::string> monitored_kinds;
 };
 
 // The rules of the deployed commit, and where they were read ("deployment", "mirror"; "" when
@@ -118,10 +124,22 @@ struct DeployedRulesRead {
 
 std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::string& env,
                       const Snapshot& s) {
+  std::string monitored;
+  for (const auto& kind : s.monitored_kinds) monitored += kind + ",";
   return std::to_string(repo_id) + "\n" + sha + "\n" + env + "\n" + (s.fork_only ? "fork\n" : "") +
          (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
          s.deployment.current_sha.value_or("-") + "\n" + (s.candidate ? s.candidate->marker : "-") +
-         "\n" + (s.baseline ? s.baseline->marker : "-");
+         "\n" + (s.baseline ? s.baseline->marker : "-") + "\n" + monitored;
+}
+
+// The rubric's production items: the candidate's monitor for env, and what the environment's
+// monitor evaluated lately.
+core::MonitoredProduction monitored_production(const core::Config& cfg, const std::string& env,
+                                               const Snapshot& snap) {
+  core::MonitoredProduction out{env, {}, snap.monitored_kinds};
+  for (const auto& m : cfg.monitors)
+    if (m.environment == env) out.configured = core::monitor_kinds(m);
+  return out;
 }
 
 // No pipeline yet: nothing to judge but the (pending) required tiers.
@@ -261,6 +279,7 @@ Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::str
     s.fork_only = store::commit_only_from_forks(tx, repo_id, sha);
     if (s.deployment.current_sha)
       s.baseline = store::gate_view_of_commit(tx, repo_id, *s.deployment.current_sha);
+    s.monitored_kinds = store::monitor_kinds_evaluated(tx, repo_id, env);
     s.key = cache_key(repo_id, sha, env, s);
     s.hit = cached(s.key);
     if (s.hit) return s;
@@ -462,6 +481,8 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   // The shas seed the bootstrap of interval checks: the same commits give the same intervals.
   input.candidate_sha = sha;
   if (snap.deployment.current_sha) input.baseline_sha = *snap.deployment.current_sha;
+  const core::MonitoredProduction monitored = monitored_production(cfg, env, snap);
+  input.monitored = &monitored;
   auto result = core::evaluate_in_force(input, deployed.view());
   judge_provenance(result, snap, sha);
 

@@ -508,7 +508,8 @@ StoredPlan store_plan(pqxx::work& tx, const CommitPlan& plan) {
   StoredPlan out;
   out.pipeline_id = store::create_pipeline(tx, p);
   if (!p.jobs.empty()) {
-    if (p.trigger != "manual")
+    // A person asked for a manual run; a monitor's retraining must not cancel a push's jobs.
+    if (p.trigger != "manual" && p.trigger != "monitor")
       out.superseded = store::cancel_superseded(tx, p.repo_id, p.trigger, p.branch, p.pr_number,
                                                 out.pipeline_id);
     store::notify_jobs(tx);

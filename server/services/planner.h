@@ -45,7 +45,7 @@ struct PlannerOptions {
 // What a pipeline is planned for: one commit, the event that asks for it, and which tiers run.
 // Shared by the three ways a pipeline starts: a webhook delivery, a schedule and a trigger.
 struct CommitRequest {
-  std::string trigger;  // push | tag | pull_request | schedule | manual
+  std::string trigger;  // push | tag | pull_request | schedule | manual | monitor
   std::string ref;
   std::string branch;  // "" for a tag or a bare sha
   std::string sha;
