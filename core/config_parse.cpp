@@ -754,7 +754,6 @@ class Parser {
   std::optional<RolloutMetric> parse_rollout_metric(const YAML::Node& node, Pos at,
                                                     const std::string& where);
   std::optional<double> percent_value(const Entry& e, const std::string& where);
-  std::optional<std::int64_t> duration_value(const Entry& e, const std::string& where);
 
   template <typename Check, typename Fn>
   void parse_check_list(const Entry& e, const std::string& where, std::vector<Check>& out, Fn fn);
@@ -1143,7 +1142,7 @@ void Parser::dispatch(const std::vector<Entry>& fields,
 }
 
 void Parser::parse_top(const YAML::Node& root) {
-  static constexpr std::array<KeyHandler<TopFields>, 6> kKeys{{
+  static constexpr std::array<KeyHandler<TopFields>, 7> kKeys{{
       {"version", &Parser::top_version},
       {"image", &Parser::top_image},
       {"tiers", &Parser::top_tiers},
@@ -2820,19 +2819,6 @@ std::optional<double> Parser::percent_value(const Entry& e, const std::string& w
   return v;
 }
 
-std::optional<std::int64_t> Parser::duration_value(const Entry& e, const std::string& where) {
-  if (!e.value.IsScalar()) {
-    error(e.value_pos,
-          "'" + e.key + "' in " + where + " must be a duration like 2h, not " + describe(e.value));
-    return std::nullopt;
-  }
-  auto d = parse_duration(e.value.Scalar());
-  if (!d) {
-    error(e.value_pos, "bad '" + e.key + "' in " + where + ": " + d.error);
-    return std::nullopt;
-  }
-  return d.seconds;
-}
 }  // namespace
 
 std::optional<std::int64_t> parse_memory_size(std::string_view text) {
