@@ -128,6 +128,7 @@ TEST(RepeatPredictions, MaxSpreadOnAMetricFromPredictions) {
       << bad.checks[0].reason;
   // Predictions of one run: the spread is missing.
   const GateResult once = evaluate(check + "max_spread: 0.15}\n", repeat_run(5, 4));
+  ASSERT_FALSE(once.checks.empty()) << "a max_spread check on one run must not vanish";
   EXPECT_EQ(once.checks.back().status, CheckStatus::missing);
 }
 
