@@ -770,10 +770,14 @@ void check_values(const GateInput& in, std::vector<CheckResult>& out) {
     if (base) base_index = global_metrics(base->metrics);
     for (const MetricCheck& c : in.gate.metrics) {
       if (ComputedInput* ci = from_predictions(c.stats)) {
-        if (cand.repeat_predictions.size() >= 2)
+        if (cand.repeat_predictions.size() >= 2) {
           check_metric_computed_repeats(c, *ci, out, jobs);
-        else
+        } else {
+          const std::size_t first = out.size();
           check_metric_computed(c, *ci, out, jobs);
+          // One run: max_spread has no repeats to measure, and says so (missing).
+          if (c.max_spread) check_metric_repeats(c, in, first, out, jobs);
+        }
       } else {
         const std::size_t first = out.size();
         check_metric(c, cand_index, base_index ? &*base_index : nullptr, out);
