@@ -179,7 +179,13 @@ TEST_F(RulesInForce, APushCannotLoosenTheGateUntilItIsDeployed) {
 
   // Recorded rules that cannot be read deny (the gate fails closed).
   env.sql(R"(UPDATE deployments SET gate_rules = '{"gate": 1}' WHERE sha = ')" + loose + "'");
-  auto unreadable = gate(loose);  // the deployed commit itself, not asked since it was deployed
+  // A change made in SQL reaches serve's caches through its notification (milliseconds): ask until
+  // the answer is no longer the one from before the change.
+  json unreadable;
+  testing::eventually([&] {
+    unreadable = gate(loose);  // the deployed commit itself, not asked since it was deployed
+    return !unreadable.value("cached", false);
+  });
   EXPECT_EQ(unreadable["decision"], "deny") << unreadable.dump(2);
   ASSERT_FALSE(unreadable["checks"].empty());
   EXPECT_EQ(unreadable["checks"].back()["kind"], "rules");
