@@ -259,6 +259,15 @@ struct PipelineOptions {
   std::string id;
 };
 
+// A job's or a failing test's tier, with its repeat when the tier ran more than once
+// ("validation #2").
+std::string tier_cell(const json& j) {
+  const auto number = [&](const char* key, int fallback) {
+    return field(j, key).is_number() ? j[key].get<int>() : fallback;
+  };
+  return core::tier_label(str(j, "tier"), number("repeat", 0), number("repeats", 1));
+}
+
 void print_pipeline(const json& p) {
   std::cout << "pipeline " << str(p, "id") << "  " << str(p, "repo") << "  " << str(p, "branch")
             << "  " << short_sha(p) << "  " << str(p, "state") << "\n";
@@ -275,13 +284,10 @@ void print_pipeline(const json& p) {
     const auto total = field(tests, "total").is_number() ? tests["total"].get<int>() : 0;
     std::string test_cell =
         total == 0 ? "-" : str(tests, "passed") + "/" + std::to_string(total) + " passed";
-    jobs.push_back({core::tier_label(str(j, "tier"),
-                                     field(j, "repeat").is_number() ? j["repeat"].get<int>() : 0,
-                                     field(j, "repeats").is_number() ? j["repeats"].get<int>() : 1),
-                    str(j, "id"), str(j, "state"), duration(field(j, "duration_seconds")),
-                    str(j, "attempt") + "/" + str(j, "max_attempts"),
-                    str(field(j, "runner"), "name"), test_cell, str(j, "exit_code"),
-                    first_line(str(j, "message", ""), 60)});
+    jobs.push_back(
+        {tier_cell(j), str(j, "id"), str(j, "state"), duration(field(j, "duration_seconds")),
+         str(j, "attempt") + "/" + str(j, "max_attempts"), str(field(j, "runner"), "name"),
+         test_cell, str(j, "exit_code"), first_line(str(j, "message", ""), 60)});
   }
   std::cout << "\n";
   print_table(
@@ -294,8 +300,7 @@ void print_pipeline(const json& p) {
     for (const auto& t : failing) {
       std::string name = str(t, "classname", "");
       name += (name.empty() ? "" : "::") + str(t, "name");
-      rows.push_back(
-          {str(t, "tier"), name, str(t, "status"), first_line(str(t, "message", ""), 60)});
+      rows.push_back({tier_cell(t), name, str(t, "status"), first_line(str(t, "message", ""), 60)});
     }
     print_table({"TIER", "TEST", "STATUS", "MESSAGE"}, rows);
   }

@@ -152,13 +152,16 @@ std::vector<FailingTest> failing_tests(pqxx::transaction_base& tx, std::int64_t 
                                        int limit) {
   std::vector<FailingTest> out;
   for (const auto& r :
-       tx.exec_params("SELECT j.id, j.tier, t.name, t.classname, t.status, t.message "
+       tx.exec_params("SELECT j.id, j.tier, t.name, t.classname, t.status, t.message, j.repeat, "
+                      "(SELECT count(*) FROM jobs s WHERE s.pipeline_id = j.pipeline_id "
+                      "AND s.tier = j.tier) "
                       "FROM test_cases t JOIN jobs j ON j.id = t.job_id "
                       "WHERE j.pipeline_id = $1 AND t.status IN ('failed', 'error') "
-                      "ORDER BY j.priority, t.id LIMIT $2",
+                      "ORDER BY j.priority, j.repeat, t.id LIMIT $2",
                       pipeline_id, limit)) {
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                   r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>()});
+                   r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
+                   r[6].as<int>(), r[7].as<int>()});
   }
   return out;
 }

@@ -92,6 +92,8 @@ struct FailingTest {
   std::string classname;
   std::string status;  // failed | error
   std::string message;
+  int repeat = 0;   // 0-based; which of the tier's `repeats` jobs ran it
+  int repeats = 1;  // the tier's jobs in this pipeline
 };
 // At most `limit` failed or errored test cases of the pipeline's jobs, in tier order.
 std::vector<FailingTest> failing_tests(pqxx::transaction_base& tx, std::int64_t pipeline_id,

@@ -206,6 +206,8 @@ void get_pipeline(const StatusRoutes& deps, const httplib::Request& req, httplib
     for (const auto& t : store::failing_tests(tx, id, kFailingTestsMax)) {
       failing.push_back({{"job", t.job_id},
                          {"tier", t.tier},
+                         {"repeat", t.repeat},
+                         {"repeats", t.repeats},
                          {"name", t.name},
                          {"classname", t.classname},
                          {"status", t.status},

@@ -103,7 +103,7 @@ void add_tests(ctemplate::TemplateDictionary& c, const store::PipelinePageView& 
   auto* f = c.AddSectionDictionary("FAILING");
   for (const auto& t : v.failing) {
     auto* d = f->AddSectionDictionary("TEST");
-    d->SetValue("TIER", t.tier);
+    d->SetValue("TIER", core::tier_label(t.tier, t.repeat, t.repeats));
     d->SetValue("NAME", t.classname.empty() ? t.name : t.classname + "::" + t.name);
     d->SetValue("STATUS", t.status);
     d->SetValue("MESSAGE", t.message.substr(0, 2000));

@@ -138,5 +138,44 @@ TEST(GateRepeats, TwoRepeatsAreJudgedByTheirMeanIntervalAndSpread) {
   EXPECT_NE(job_page.body.find("validation #2"), std::string::npos) << job_page.body;
 }
 
+// A test that fails in one repeat only is listed with that repeat (numbered from 1) in the API,
+// the CLI's failing-tests table and the pipeline page: which seed broke it is the first question.
+TEST(GateRepeats, AFailingTestNamesTheRepeatThatFailedIt) {
+  testing::GateEnv env;
+  env.start_runner("r1");
+  const char* const config = R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  validation:
+    repeat: 2
+    run: sh tests.sh
+)";
+  const char* const script = R"SH(if [ "$MLGATE_REPEAT" = 1 ]; then
+  f='<failure message="seed-dependent">boom</failure>'
+fi
+printf '<testsuite><testcase classname="seeds" name="test_stable">%s</testcase></testsuite>' "$f" > "$MLGATE_RESULTS/junit.xml"
+)SH";
+  const std::string sha = env.push(config, {{"tests.sh", script}});
+  const json pipeline = env.wait_pipeline_end(sha);
+  const std::string id = std::to_string(pipeline["id"].get<long>());
+  auto status = testing::http_get(env.host(), "/api/v1/pipelines/" + id, env.admin());
+  ASSERT_EQ(status.status, 200) << status.body;
+  const json failing = json::parse(status.body)["failing_tests"];
+  ASSERT_EQ(failing.size(), 1u) << status.body;
+  EXPECT_EQ(failing[0]["name"], "test_stable");
+  EXPECT_EQ(failing[0]["repeat"], 1);
+  EXPECT_EQ(failing[0]["repeats"], 2);
+
+  auto [code, out] = env.cli({"pipeline", id});
+  const auto table = out.find("failing tests:");
+  ASSERT_NE(table, std::string::npos) << out;
+  EXPECT_NE(out.find("validation #2  seeds::test_stable", table), std::string::npos) << out;
+  auto page = testing::http_get(env.host(), "/pipelines/" + id, env.admin());
+  EXPECT_EQ(page.status, 200);
+  const auto listed = page.body.find("seeds::test_stable");
+  ASSERT_NE(listed, std::string::npos);
+  EXPECT_NE(page.body.rfind("validation #2", listed), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mlgate
