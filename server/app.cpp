@@ -45,9 +45,10 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   mirrors_ = std::make_unique<vcs::MirrorCache>(config_.data_dir / "mirrors");
   spool_ = std::make_unique<Spool>(config_.data_dir / "spool", config_.spool_max_bytes);
   planner_ = std::make_unique<Planner>(db_, *mirrors_, config_.planner);
-  intake_ = std::make_unique<Intake>(db_, *spool_, planner_.get(), config_.unverified_deliveries);
-  wakeup_ = std::make_unique<JobWakeup>(db_);
   changes_ = std::make_unique<ChangeFeed>(db_);
+  intake_ = std::make_unique<Intake>(db_, *spool_, planner_.get(), config_.unverified_deliveries,
+                                     changes_.get());
+  wakeup_ = std::make_unique<JobWakeup>(db_);
   notices_ = std::make_unique<ChangeNotices>(db_);
   scheduler_ = std::make_unique<Scheduler>(db_, *mirrors_, config_.planner, config_.scheduler);
   gate_ =

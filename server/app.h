@@ -113,9 +113,9 @@ class App {
   std::unique_ptr<vcs::MirrorCache> mirrors_;
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<Planner> planner_;
+  std::unique_ptr<ChangeFeed> changes_;  // before its users: destroyed after them
   std::unique_ptr<Intake> intake_;
   std::unique_ptr<JobWakeup> wakeup_;
-  std::unique_ptr<ChangeFeed> changes_;
   std::unique_ptr<ChangeNotices> notices_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<MonitorWorker> monitors_;

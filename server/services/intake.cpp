@@ -161,8 +161,27 @@ std::map<std::string, std::string> storable_headers(const webhooks::Headers& hea
 }
 
 Intake::Intake(store::Database& db, Spool& spool, Planner* planner,
-               store::UnverifiedBound unverified)
-    : db_(db), spool_(spool), planner_(planner), unverified_(unverified), accept_group_(db) {}
+               store::UnverifiedBound unverified, ChangeFeed* changes)
+    : db_(db),
+      spool_(spool),
+      planner_(planner),
+      unverified_(unverified),
+      accept_group_(db),
+      changes_(changes) {}
+
+std::optional<store::RepoRow> Intake::find_repo(webhooks::Forge forge, const std::string& name) {
+  // The stamp is taken before the database is read: a change committed after it bumps it.
+  const auto stamp = changes_ ? changes_->stamp("repos") : std::optional<ChangeStamp>();
+  const std::string key = cache_key(forge, name);
+  if (auto kept = repos_.get(key, stamp)) return *kept;
+  // One statement, no BEGIN/COMMIT around it: a round trip instead of three per delivery.
+  auto repo = db_.with([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    return store::find_repo(tx, webhooks::to_string(forge), name);
+  });
+  repos_.put(key, stamp, repo);
+  return repo;
+}
 
 IntakeAnswer Intake::receive(const IntakeRequest& request) {
   try {
@@ -224,11 +243,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
                               : "payload names no repository";
     return recorder.reject(400, Verdict::invalid, "bad_payload", message);
   }
-  // One statement, no BEGIN/COMMIT around it: a round trip instead of three per delivery.
-  auto repo = db_.with([&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
-    return store::find_repo(tx, forge_name, name);
-  });
+  auto repo = find_repo(forge, name);
   if (!repo)
     return recorder.reject(404, Verdict::rejected, "unknown_repo",
                            "repository " + name + " is not registered");

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "server/http/change_feed.h"
+#include "server/http/stamped_cache.h"
 #include "server/services/accept_group.h"
 #include "server/services/planner.h"
 #include "server/services/spool.h"
@@ -37,8 +39,10 @@ struct IntakeAnswer {
 class Intake {
  public:
   // `unverified` bounds what deliveries whose signature was not verified keep (docs/intake.md).
+  // With `changes`, the repository a delivery names is read from memory while the "repos" topic
+  // is unchanged (a repository added, edited or removed anywhere is seen by the next delivery).
   Intake(store::Database& db, Spool& spool, Planner* planner,
-         store::UnverifiedBound unverified = {});
+         store::UnverifiedBound unverified = {}, ChangeFeed* changes = nullptr);
 
   // The whole intake for one delivery. With the database down, a delivery is spooled (answered
   // 202) unless a cached secret proves its signature wrong (401).
@@ -58,6 +62,7 @@ class Intake {
   // Throws store::DatabaseUnavailable when PostgreSQL cannot be reached.
   IntakeAnswer process(const IntakeRequest& request, bool trusted);
   IntakeAnswer spool_or_reject(const IntakeRequest& request, const std::string& why);
+  std::optional<store::RepoRow> find_repo(webhooks::Forge forge, const std::string& name);
 
   store::Database& db_;
   Spool& spool_;
@@ -68,6 +73,9 @@ class Intake {
   // while PostgreSQL is down.
   std::mutex cache_mu_;
   std::map<std::string, std::string> secret_cache_;
+  ChangeFeed* changes_;
+  // forge/name -> the repository row (or its absence), while the "repos" topic is unchanged.
+  StampedCache<std::optional<store::RepoRow>> repos_{4096, std::chrono::seconds(30)};
 };
 
 // The headers worth storing with a delivery: all of them, with X-Gitlab-Token (the secret itself)

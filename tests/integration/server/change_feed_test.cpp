@@ -11,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include "tests/integration/server/gate_env.h"
+#include "util/hash.h"
 
 namespace mlgate::testing {
 namespace {
@@ -128,6 +129,54 @@ TEST(ChangeFeed, AnotherReplicaForgetsWhatChangedAsSoonAsItIsNotified) {
       kWellBeforeMaxAge))
       << answer.dump();
   EXPECT_LT(steady_clock::now() - changed_at, kWellBeforeMaxAge);
+}
+
+// Webhook intake reads the repository a delivery names from memory: a secret rotated or a
+// repository registered by an operator's SQL (another process) is in force for the next deliveries
+// as soon as the notification arrives, long before an entry's 30 s age limit.
+TEST(ChangeFeed, IntakeSeesARotatedSecretAndANewRepositoryAsSoonAsNotified) {
+  GateEnv env;
+  const std::string sha = env.push(kGateTestConfig, {{"validate.sh", "true\n"}});
+  ASSERT_EQ(env.send_github_push(sha, "main", "again-1").status, 202);  // from memory now
+  pqxx::connection c(env.conninfo());
+  {
+    pqxx::work tx(c);
+    tx.exec("UPDATE repos SET webhook_secret = 'rotated-secret' WHERE full_name = 'acme/model'");
+    tx.commit();
+  }
+  int n = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        return env.send_github_push(sha, "main", "rotated-" + std::to_string(++n), "rotated-secret")
+                   .status == 202;
+      },
+      kWellBeforeMaxAge))
+      << "the rotated secret was not in force";
+  EXPECT_EQ(env.send_github_push(sha, "main", "old-secret").status, 401);
+
+  json p = GateEnv::fixture("github/push.json");
+  p["after"] = sha;
+  p["repository"]["full_name"] = "acme/newcomer";
+  const std::string body = p.dump();
+  const auto deliver = [&](const std::string& id) {
+    return http_post(
+        env.host(), "/webhooks/github", body, "application/json",
+        {{"X-GitHub-Event", "push"},
+         {"X-GitHub-Delivery", id},
+         {"X-Hub-Signature-256", "sha256=" + util::hmac_sha256_hex("newcomer-secret", body)}});
+  };
+  ASSERT_EQ(deliver("before-1").status, 404);
+  ASSERT_EQ(deliver("before-2").status, 404);  // its absence is remembered too
+  {
+    pqxx::work tx(c);
+    tx.exec(
+        "INSERT INTO repos (forge, full_name, clone_url, webhook_secret) VALUES "
+        "('github', 'acme/newcomer', 'http://127.0.0.1:1/none.git', 'newcomer-secret')");
+    tx.commit();
+  }
+  EXPECT_TRUE(eventually([&] { return deliver("after-" + std::to_string(++n)).status == 202; },
+                         kWellBeforeMaxAge))
+      << "the new repository's deliveries were still refused";
 }
 
 }  // namespace
