@@ -38,16 +38,18 @@ DeploymentState deployment_state(pqxx::transaction_base& tx, std::int64_t repo_i
   struct Entry {
     std::int64_t id;
     std::string sha;
+    std::string rules_digest;
   };
   std::vector<Entry> stack;
   auto rows = tx.exec_params(std::string("SELECT ") + kColumns +
+                                 ", md5(coalesce(gate_rules::text, '')) "
                                  "FROM deployments WHERE repo_id = $1 AND environment = $2 "
                                  "ORDER BY id",
                              repo_id, environment);
   for (const auto& r : rows) {
     auto d = row_of(r);
     if (d.kind == "deploy") {
-      stack.push_back({d.id, d.sha});
+      stack.push_back({d.id, d.sha, r[r.size() - 1].as<std::string>()});
     } else if (!stack.empty()) {
       stack.pop_back();
     }
@@ -56,6 +58,7 @@ DeploymentState deployment_state(pqxx::transaction_base& tx, std::int64_t repo_i
   if (!stack.empty()) {
     state.current_sha = stack.back().sha;
     state.top_deploy_id = stack.back().id;
+    state.top_rules_digest = stack.back().rules_digest;
   }
   if (stack.size() >= 2) state.rollback_sha = stack[stack.size() - 2].sha;
   return state;

@@ -55,6 +55,9 @@ struct DeploymentState {
   // The deploy row on top of the stack, and the sha a rollback would restore (below it).
   std::optional<std::int64_t> top_deploy_id;
   std::optional<std::string> rollback_sha;
+  // The MD5 of the gate rules the top deploy row recorded (of '' when none): an answer that used
+  // them is stale once they are edited, even by hand.
+  std::string top_rules_digest;
 };
 
 // Serialises deployments of one repo (row lock on the repo) until the transaction ends.

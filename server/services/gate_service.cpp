@@ -128,8 +128,9 @@ std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::s
   for (const auto& kind : s.monitored_kinds) monitored += kind + ",";
   return std::to_string(repo_id) + "\n" + sha + "\n" + env + "\n" + (s.fork_only ? "fork\n" : "") +
          (s.deployment.latest ? std::to_string(s.deployment.latest->id) : "-") + "\n" +
-         s.deployment.current_sha.value_or("-") + "\n" + (s.candidate ? s.candidate->marker : "-") +
-         "\n" + (s.baseline ? s.baseline->marker : "-") + "\n" + monitored;
+         s.deployment.current_sha.value_or("-") + "\n" + s.deployment.top_rules_digest + "\n" +
+         (s.candidate ? s.candidate->marker : "-") + "\n" +
+         (s.baseline ? s.baseline->marker : "-") + "\n" + monitored;
 }
 
 // The rubric's production items: the candidate's monitor for env, and what the environment's

@@ -33,6 +33,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kDeliveries = 48;  // pushes sent under load
 constexpr int kSenders = 8;      // threads sending them, each one delivery after the other
 constexpr int kKillAfter = 16;   // acknowledged deliveries before replica 0 is SIGKILLed
+constexpr int kHeldBack = 16;    // the last deliveries, sent only once the database is locked
 
 struct Delivery {
   int n = 0;
@@ -165,10 +166,11 @@ long claim_never_answered(testing::ReplicasEnv& env) {
 // SHARE locks on webhook_deliveries and jobs until deliveries wait inside replica 0 (its sessions
 // are named), SIGKILLs it, then lets go. Returns how many deliveries were waiting in it: each of
 // them must reach its sender as an error (502), never be sent to the other replica by HAProxy.
-long kill_with_deliveries_in_flight(testing::ReplicasEnv& env) {
+long kill_with_deliveries_in_flight(testing::ReplicasEnv& env, std::atomic<bool>& locked) {
   pqxx::connection c(env.conninfo());
   pqxx::work tx(c);
   tx.exec0("LOCK TABLE webhook_deliveries, jobs IN SHARE MODE");
+  locked = true;
   long waiting = 0;
   testing::eventually(
       [&] {
@@ -228,8 +230,11 @@ TEST(Replicas, OneReplicaSigkilledUnderLoadLosesNothingAndDoesNothingTwice) {
 
   const auto load = Clock::now();
   std::atomic<int> next{0}, acknowledged{0};
+  std::atomic<bool> locked{false};
   auto sender = [&] {
     for (int i; (i = next++) < kDeliveries;) {
+      // However slow the machine, some deliveries are inside the replica when it is killed.
+      while (i >= kDeliveries - kHeldBack && !locked) std::this_thread::sleep_for(10ms);
       send_until_acknowledged(env, ds[static_cast<size_t>(i)]);
       if (ds[static_cast<size_t>(i)].acknowledged) ++acknowledged;
       std::this_thread::sleep_for(200ms);
@@ -244,7 +249,7 @@ TEST(Replicas, OneReplicaSigkilledUnderLoadLosesNothingAndDoesNothingTwice) {
       },
       60s);
   const long unanswered = claim_never_answered(env);
-  const long in_flight = kill_with_deliveries_in_flight(env);
+  const long in_flight = kill_with_deliveries_in_flight(env, locked);
   const auto killed = Clock::now();
   const long last_job_before_kill = env.sql_long("SELECT coalesce(max(id), 0) FROM jobs");
   for (auto& s : senders) s.join();

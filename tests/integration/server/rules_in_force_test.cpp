@@ -182,10 +182,10 @@ TEST_F(RulesInForce, APushCannotLoosenTheGateUntilItIsDeployed) {
   // A change made in SQL reaches serve's caches through its notification (milliseconds): ask until
   // the answer is no longer the one from before the change.
   json unreadable;
-  testing::eventually([&] {
-    unreadable = gate(loose);  // the deployed commit itself, not asked since it was deployed
+  EXPECT_TRUE(testing::eventually([&] {
+    unreadable = gate(loose);  // the deployed commit itself
     return !unreadable.value("cached", false);
-  });
+  })) << "an answer decided on the rules before the edit was still served";
   EXPECT_EQ(unreadable["decision"], "deny") << unreadable.dump(2);
   ASSERT_FALSE(unreadable["checks"].empty());
   EXPECT_EQ(unreadable["checks"].back()["kind"], "rules");
