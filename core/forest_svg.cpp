@@ -73,7 +73,7 @@ std::string vline(const char* cls, double x, double y0, double y1) {
 
 // The number at a row's right end.
 std::string value_text(const PlotOptions& o, double y, double v) {
-  return "<text class=\"value\" x=\"" + coord(o.width - 4.0) + "\" y=\"" + coord(y + 4) +
+  return "<text class=\"num\" x=\"" + coord(o.width - 4.0) + "\" y=\"" + coord(y + 4) +
          "\" text-anchor=\"end\">" + xml_escape(format_number(v)) + "</text>";
 }
 
