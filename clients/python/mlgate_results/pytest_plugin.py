@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 MARKER = "mltest"
-_ID = re.compile(r"^(data|model|infra|monitor)-[0-9]+$")
+_ID = re.compile(r"^(data|model|infra|monitor)-[1-7]$")
 
 
 def mltest(*ids: str):

@@ -60,7 +60,7 @@ def test_the_installed_package_loads_its_plugin_by_itself(pytester):
     assert _properties(xml)["test_schema"] == ["data-1"]
 
 
-@pytest.mark.parametrize("bad", [(), ("data",), ("data-1,model-6",), ("Data-1",), (1,)])
+@pytest.mark.parametrize("bad", [(), ("data",), ("data-8",), ("model-0",), ("data-1,model-6",), ("Data-1",), (1,)])
 def test_refuses_ids_that_are_not_rubric_items(bad):
     with pytest.raises(ValueError, match="mltest"):
         mltest(*bad)
