@@ -33,10 +33,21 @@ std::string interval_of(const json& c, const char* key) {
   return "[" + bound((*it)[0]) + ", " + bound((*it)[1]) + "]";
 }
 
+// [lower, upper] when both are numbers.
+std::optional<std::pair<double, double>> bounds_of(const json& c, const char* key) {
+  auto it = c.find(key);
+  if (it == c.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_number() ||
+      !(*it)[1].is_number())
+    return std::nullopt;
+  return std::pair((*it)[0].get<double>(), (*it)[1].get<double>());
+}
+
 // The interval and the evidence of a check computed from predictions.
 void read_evidence(StoredCheck& out, const json& c) {
   const std::string method = text_of(c, "method");
   if (method.empty()) return;
+  out.value_bounds = bounds_of(c, "interval");
+  out.change_bounds = bounds_of(c, "delta_interval");
   const std::string delta = interval_of(c, "delta_interval");
   out.interval = delta.empty() ? interval_of(c, "interval") : "change " + delta;
   std::string evidence = method;

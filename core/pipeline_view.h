@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/results.h"
@@ -32,6 +33,10 @@ struct StoredCheck {
   // Wilson, n=85 positives", "point, n=228 examples", "...; McNemar p=0.0625"; "" without).
   std::string interval;
   std::string evidence;
+  // The same intervals as numbers, for the page's plot: the value's and the change's (candidate
+  // minus baseline), each set only when both its bounds are numbers.
+  std::optional<std::pair<double, double>> value_bounds;
+  std::optional<std::pair<double, double>> change_bounds;
 };
 
 struct StoredRubricItem {

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <map>
 
+#include "core/forest_rows.h"
+#include "core/forest_svg.h"
 #include "core/pipeline_view.h"
 #include "core/repeats.h"
 #include "core/rubric.h"
@@ -320,13 +322,31 @@ void add_fairness(ctemplate::TemplateDictionary& c,
   c.ShowSection(rows.empty() ? "NO_FAIRNESS" : "HAS_FAIRNESS");
 }
 
+// The metric changes drawn (core/forest_svg.h): the checks of the decision for the baseline's
+// environment as a forest plot, and the slices as bars with their min.
+void add_plots(ctemplate::TemplateDictionary& c, const Loaded& l,
+               const core::MetricComparisons& m) {
+  const core::StoredDecision* d = core::plotted_decision(l.decisions, l.environment);
+  const auto rows = d ? core::forest_rows(d->checks) : std::vector<core::ForestRow>{};
+  if (!rows.empty()) {
+    auto* f = c.AddSectionDictionary("FOREST");
+    f->SetValue("SVG", core::forest_svg(rows));
+    f->SetValue("ENVIRONMENT", d->environment);
+  }
+  if (!m.slices.empty())
+    c.AddSectionDictionary("SLICE_BARS")
+        ->SetValue("SVG", core::slice_bars_svg(core::slice_bars(m.slices)));
+}
+
 // The comparison with the baseline: metrics and slices, fairness, flips, the scorecard and the
 // decisions themselves.
 void add_comparison(ctemplate::TemplateDictionary& c, std::int64_t id, const Loaded& l) {
   add_baseline(c, id, l);
   const core::JobResults* baseline = core::baseline_of(l.baseline.sha, l.baseline.results);
   const core::CheckIndex checks(l.decisions, l.environment);
-  add_metrics(c, core::compare_metrics(l.view.results, baseline, checks));
+  const core::MetricComparisons metrics = core::compare_metrics(l.view.results, baseline, checks);
+  add_plots(c, l, metrics);
+  add_metrics(c, metrics);
   add_fairness(c, l.decisions);
   const auto* flip = checks.find("predictions", "flip_rate");
   c.SetValue("FLIP_TEXT",

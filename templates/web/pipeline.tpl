@@ -41,7 +41,8 @@
 <h2>Metrics</h2>
 {{#BASELINE}}<p>Baseline: <code>{{SHORT_SHA}}</code>, deployed to <strong>{{ENVIRONMENT}}</strong> now{{#PIPELINE}} (<a href="{{URL}}">pipeline #{{ID}}</a>){{/PIPELINE}}.{{#OTHER_ENV}} Compare with: {{#ENV}}<a href="{{URL}}">{{NAME}}</a> {{/ENV}}{{/OTHER_ENV}}</p>
 {{/BASELINE}}{{#NO_BASELINE}}<p class="muted">No baseline: nothing of this repository is deployed{{#ENVIRONMENT}} to {{NAME}}{{/ENVIRONMENT}} yet, so there are no deltas.</p>
-{{/NO_BASELINE}}{{#NO_METRICS}}<p class="muted">No metric reported (metrics.json).</p>
+{{/NO_BASELINE}}{{#FOREST}}<figure class="plot" id="metric-changes">{{SVG:none}}<figcaption class="muted">Each checked metric's change against the baseline ({{ENVIRONMENT}} decision): the point is the change, the line its interval, the dashed marks the thresholds, the grey line zero. Circle: pass, square: fail, diamond: inconclusive.</figcaption></figure>
+{{/FOREST}}{{#NO_METRICS}}<p class="muted">No metric reported (metrics.json).</p>
 {{/NO_METRICS}}{{#HAS_METRICS}}<div class="scroll"><table id="metrics">
 <thead><tr><th>Metric</th><th class="num">Value</th><th class="num">Baseline</th><th class="num">Delta</th><th>Gate</th></tr></thead>
 <tbody>{{#METRIC}}<tr data-metric="{{NAME}}"><td>{{NAME}}</td><td class="num" data-value>{{VALUE}}</td><td class="num">{{BASELINE}}</td><td class="num"><span class="delta {{DELTA_CLASS}}">{{DELTA}}</span></td><td>{{#CHECK}}<span class="state {{STATUS}}" title="{{REASON}}">{{STATUS}}</span> <span class="muted">{{THRESHOLD}}</span>{{/CHECK}}</td></tr>
@@ -49,7 +50,8 @@
 {{/HAS_METRICS}}
 <h3>Slices</h3>
 {{#NO_SLICES}}<p class="muted">No slice metric reported.</p>
-{{/NO_SLICES}}{{#HAS_SLICES}}<div class="scroll"><table id="slices">
+{{/NO_SLICES}}{{#SLICE_BARS}}<figure class="plot" id="slice-values">{{SVG:none}}<figcaption class="muted">Each slice's value; the dark tick is the gate's <code>min</code>.</figcaption></figure>
+{{/SLICE_BARS}}{{#HAS_SLICES}}<div class="scroll"><table id="slices">
 <thead><tr><th>Slice</th><th>Group</th><th>Metric</th><th class="num">n</th><th class="num">Value</th><th class="num">Baseline</th><th class="num">Delta</th><th>Gate</th></tr></thead>
 <tbody>{{#SLICE}}<tr data-slice="{{KEY}}={{GROUP}}" data-metric="{{NAME}}"><td>{{KEY}}</td><td>{{GROUP}}</td><td>{{NAME}}</td><td class="num">{{N}}</td><td class="num" data-value>{{VALUE}}</td><td class="num">{{BASELINE}}</td><td class="num"><span class="delta {{DELTA_CLASS}}">{{DELTA}}</span></td><td>{{#CHECK}}<span class="state {{STATUS}}" title="{{REASON}}">{{STATUS}}</span>{{/CHECK}}</td></tr>
 {{/SLICE}}</tbody></table></div>

@@ -2,13 +2,17 @@
 
     python -m screening.validate --out DIR [--model FILE]
 
-writes into DIR (the validation tier passes $MLGATE_RESULTS):
+writes into DIR (the validation tier passes $MLGATE_RESULTS), with mlgate's Python helper
+(mlgate_results, installed in the image; docs/python-helper.md in mlgate):
 
-- metrics.json: global metrics, the `size_band` slices and the `texture_group` groups, each with
-  its size `n` (docs/results.md in mlgate);
+- metrics.json: global metrics, the `size_band` slices and the `texture_group` groups (a pandas
+  group-by), each with its size `n` (docs/results.md in mlgate);
 - predictions.jsonl: one {"id", "label", "score", "truth", "slices"} per row of the evaluation
   set, so the gate can count the labels that flip against the deployed model and compute the
-  metrics itself, with their intervals (`from: predictions` in .mlgate.yml).
+  metrics itself, with their intervals (`from: predictions` in .mlgate.yml);
+- reference.jsonl: a seeded sample of the training rows as the service sees them (the model's
+  features by name) with the model's label and score and the truth: what production monitoring
+  compares serving traffic with (docs/observations.md in mlgate).
 
 Without --model the model is fitted from the code at this commit (a second or two; the model is
 deterministic, see model.py). The training tier passes the model it has just trained.
@@ -17,13 +21,14 @@ deterministic, see model.py). The training tier passes the model it has just tra
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from mlgate_results import slice_metrics, write_metrics, write_predictions, write_reference
 from sklearn import metrics as skm
 
 from screening import data as ds
@@ -59,6 +64,15 @@ def latency_p95_ms(model, evaluation: ds.Dataset, rows: int = 200) -> float:
     return float(np.percentile(times, 95))
 
 
+REFERENCE_ROWS = 200  # training rows written to reference.jsonl (a seeded sample)
+
+
+def _slice_entry(group: pd.DataFrame) -> dict:
+    entry = classification_metrics(group.y.to_numpy(), group.label.to_numpy())
+    entry["positives"] = int(group.y.sum())
+    return entry
+
+
 def evaluate(model, evaluation: ds.Dataset) -> dict:
     """metrics.json's content for `model` on `evaluation`."""
     score = mdl.scores(model, evaluation)
@@ -73,23 +87,21 @@ def evaluate(model, evaluation: ds.Dataset) -> dict:
             "latency_p95_ms": latency_p95_ms(model, evaluation),
         }
     )
-
-    def by(attribute: np.ndarray, values) -> dict:
-        out = {}
-        for value in values:
-            rows = attribute == value
-            entry = classification_metrics(y[rows], label[rows])
-            entry["positives"] = int(np.sum(y[rows]))
-            entry["n"] = int(np.sum(rows))
-            out[value] = entry
-        return out
-
+    # The slices: a group-by on the attributes, in their fixed order (categories).
+    frame = pd.DataFrame(
+        {
+            "y": y,
+            "label": label,
+            "size_band": pd.Categorical(evaluation.size_band, categories=ds.SIZE_BANDS),
+            "texture_group": pd.Categorical(evaluation.texture_group, categories=ds.TEXTURE_GROUPS),
+        }
+    )
+    names = ("recall", "fpr", "precision", "accuracy")
+    per_group = {m: (lambda g, m=m: round(_slice_entry(g)[m], 6)) for m in names}
+    per_group["positives"] = lambda g: int(g.y.sum())
     return {
         "metrics": {k: round(v, 6) for k, v in global_metrics.items()},
-        "slices": {
-            "size_band": _rounded(by(evaluation.size_band, ds.SIZE_BANDS)),
-            "texture_group": _rounded(by(evaluation.texture_group, ds.TEXTURE_GROUPS)),
-        },
+        "slices": slice_metrics(frame, ["size_band", "texture_group"], per_group),
         "meta": {
             "dataset": "sklearn.datasets.load_breast_cancer (WDBC)",
             "evaluation_rows": len(evaluation),
@@ -99,37 +111,29 @@ def evaluate(model, evaluation: ds.Dataset) -> dict:
     }
 
 
-def _rounded(slices: dict) -> dict:
-    return {
-        v: {k: (x if k in ("n", "positives") else round(x, 6)) for k, x in m.items()}
-        for v, m in slices.items()
-    }
-
-
-def predictions(model, evaluation: ds.Dataset) -> list[dict]:
-    score = mdl.scores(model, evaluation)
-    label = mdl.labels(score)
-    return [
-        {
-            "id": str(i),
-            "label": int(l),
-            "score": round(float(s), 6),
-            "truth": int(t),
-            "slices": {"size_band": str(b), "texture_group": str(g)},
-        }
-        for i, l, s, t, b, g in zip(
-            evaluation.ids, label, score, evaluation.y, evaluation.size_band, evaluation.texture_group
-        )
-    ]
-
-
-def write_results(model, evaluation: ds.Dataset, out: Path) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
+def write_results(model, evaluation: ds.Dataset, out: Path, reference: ds.Dataset | None = None) -> dict:
     report = evaluate(model, evaluation)
-    (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
-    with open(out / "predictions.jsonl", "w") as f:
-        for p in predictions(model, evaluation):
-            f.write(json.dumps(p) + "\n")
+    write_metrics(report["metrics"], report["slices"], report["meta"], directory=out)
+    score = mdl.scores(model, evaluation)
+    write_predictions(
+        ids=evaluation.ids,
+        labels=mdl.labels(score),
+        scores=[round(float(s), 6) for s in score],
+        truth=evaluation.y,
+        slices={"size_band": evaluation.size_band, "texture_group": evaluation.texture_group},
+        directory=out,
+    )
+    if reference is not None:
+        ref_score = mdl.scores(model, reference)
+        write_reference(
+            pd.DataFrame(reference.columns(mdl.features.FEATURES), columns=mdl.features.FEATURES),
+            labels=mdl.labels(ref_score),
+            scores=[round(float(s), 6) for s in ref_score],
+            truth=reference.y,
+            max_rows=REFERENCE_ROWS,
+            seed=ds.SEED,
+            directory=out,
+        )
     return report
 
 
@@ -145,7 +149,7 @@ def main(argv=None) -> int:
             model = pickle.load(f)
     else:
         model = mdl.fit(train)
-    report = write_results(model, evaluation, args.out)
+    report = write_results(model, evaluation, args.out, reference=train)
 
     m = report["metrics"]
     print(
@@ -158,7 +162,7 @@ def main(argv=None) -> int:
                 f"  {key}={value}: n={s['n']} positives={s['positives']} "
                 f"recall={s['recall']:.4f} fpr={s['fpr']:.4f} accuracy={s['accuracy']:.4f}"
             )
-    print(f"wrote {args.out / 'metrics.json'} and {args.out / 'predictions.jsonl'}")
+    print(f"wrote metrics.json, predictions.jsonl and reference.jsonl into {args.out}")
     return 0
 
 

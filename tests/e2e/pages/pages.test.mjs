@@ -446,6 +446,30 @@ async function main() {
     const jobsTop = (await page.locator('#jobs').boundingBox()).y;
     check('pipeline: the verdict comes before the tiers', verdictTop < jobsTop, `${verdictTop} vs ${jobsTop}`);
     check('pipeline: the verdict is on the first screen', verdictTop < 700, `${verdictTop}`);
+    // The metric changes drawn: a forest row per checked metric with a baseline, the slices as bars.
+    const forest = page.locator('#metric-changes svg.forest');
+    check('pipeline: the forest plot is drawn', (await forest.count()) === 1);
+    const accTitles = await forest.locator('g.row title').allTextContents();
+    check('pipeline: the forest has the accuracy checks with their thresholds',
+      accTitles.some((t) => t.startsWith('accuracy') && t.includes('max_drop 0.01')) &&
+        accTitles.some((t) => t.startsWith('accuracy') && t.includes('min 0.9')), JSON.stringify(accTitles));
+    const drawnChecks = g2.json.checks.filter((c) => c.kind === 'metric' && c.value !== null && c.baseline !== null);
+    check('pipeline: one forest row per metric check with a baseline',
+      (await forest.locator('g.row').count()) === drawnChecks.length, `${drawnChecks.length}`);
+    for (const status of ['pass', 'fail']) {
+      const n = drawnChecks.filter((c) => c.status === status).length;
+      const shape = status === 'fail' ? 'rect' : 'circle';
+      check(`pipeline: each ${status} metric check is a ${shape}`,
+        (await forest.locator(`g.row.${status} ${shape}.point`).count()) === n, `${n}`);
+    }
+    check('pipeline: thresholds and zero are marked',
+      (await forest.locator('line.threshold').count()) >= 2 && (await forest.locator('line.zero').count()) === 1);
+    const bars = page.locator('#slice-values svg.slice-bars');
+    check('pipeline: the slice bars mark min', (await bars.locator('g.bar line.min').count()) >= 1);
+    check('pipeline: the <30 bar fails',
+      (await bars.locator('g.bar.fail title').allTextContents()).some((t) => t.includes('age_group=<30')));
+    check('pipeline: the plot comes after the verdict',
+      (await page.locator('#metric-changes').boundingBox()).y > verdictTop);
     await page.screenshot({ path: path.join(outDir, 'pipeline.png'), fullPage: true });
     fs.writeFileSync(path.join(outDir, 'pipeline.html'), await page.content());
 
@@ -517,6 +541,11 @@ async function main() {
       check(`phone: ${p} fits the screen`, scroll <= width + 1, `${scroll} > ${width}`);
     }
     await pp.goto(`${base}/pipelines/${p2.id}`);
+    for (const id of ['metric-changes', 'slice-values']) {
+      const box = await pp.locator(`#${id} svg`).boundingBox();
+      check(`phone: the ${id} plot is shown within the screen`, box && box.width > 200 && box.x >= 0 && box.x + box.width <= 391,
+        JSON.stringify(box));
+    }
     await pp.screenshot({ path: path.join(outDir, 'pipeline-phone.png'), fullPage: true });
     await pp.close();
 

@@ -77,8 +77,8 @@ Seeded seed(const std::string& conninfo) {
                                                   {"name", "acc<u>racy"},
                                                   {"status", "fail"},
                                                   {"value", 0.93},
-                                                  {"baseline", nullptr},
-                                                  {"threshold", "min 0.95"},
+                                                  {"baseline", 0.96},
+                                                  {"threshold", "min 0.95, max_drop 0.01"},
                                                   {"reason", kXss},
                                                   {"blocks", true}}});
   nlohmann::json inputs = {{"summary", "deny: " + kXss}};
@@ -240,6 +240,13 @@ TEST_F(PagesTest, EverythingAWebhookOrAJobWroteIsEscaped) {
       << "the message, escaped, its line break kept:\n"
       << pipeline;
   EXPECT_NE(pipeline.find("<dd>&quot;&gt;&lt;img src=x onerror=alert(2)&gt;</dd>"),
+            std::string::npos)
+      << pipeline;
+  // The plots drawn from the job's names: the forest row and the slice bar, escaped.
+  EXPECT_NE(pipeline.find("<g class=\"row fail\"><title>acc&lt;u&gt;racy: change -0.03"),
+            std::string::npos)
+      << pipeline;
+  EXPECT_NE(pipeline.find("<title>recall age=&lt;script&gt;alert(1)&lt;/script&gt;: 0.8</title>"),
             std::string::npos)
       << pipeline;
   auto job = http_get(host, "/jobs/" + std::to_string(seeded_->job_id)).body;

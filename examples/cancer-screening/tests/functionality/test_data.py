@@ -1,13 +1,14 @@
 """The data and the feature code (ML Test Score: data-1, data-7, infra-1)."""
 
 import numpy as np
+from mlgate_results import mltest
 
 from screening import data as ds
 from screening import features
 
 
-def test_schema(record_property, dataset):
-    record_property("mltest", "data-1")
+@mltest("data-1")
+def test_schema(dataset):
     assert len(dataset) == 569
     assert len(dataset.feature_names) == 30
     assert set(np.unique(dataset.y)) == {0, 1}
@@ -18,8 +19,8 @@ def test_schema(record_property, dataset):
     assert 5 < radius.min() and radius.max() < 30
 
 
-def test_feature_columns_exist(record_property, dataset):
-    record_property("mltest", "data-7")
+@mltest("data-7")
+def test_feature_columns_exist(dataset):
     assert len(features.FEATURES) >= 10
     assert len(set(features.FEATURES)) == len(features.FEATURES)
     assert len(features.columns(features.MEASUREMENTS)) == 30
@@ -32,20 +33,20 @@ def test_feature_columns_exist(record_property, dataset):
     )
 
 
-def test_size_band_cuts(record_property):
-    record_property("mltest", "data-7")
+@mltest("data-7")
+def test_size_band_cuts():
     radius = np.array([6.0, 13.499, 13.5, 16.999, 17.0, 28.0])
     assert list(ds.size_band(radius)) == ["small", "small", "medium", "medium", "large", "large"]
 
 
-def test_texture_group_cuts(record_property):
-    record_property("mltest", "data-7")
+@mltest("data-7")
+def test_texture_group_cuts():
     texture = np.array([9.7, 19.999, 20.0, 39.3])
     assert list(ds.texture_group(texture)) == ["smooth", "smooth", "coarse", "coarse"]
 
 
-def test_split_is_fixed_and_disjoint(record_property, dataset):
-    record_property("mltest", "infra-1")
+@mltest("infra-1")
+def test_split_is_fixed_and_disjoint(dataset):
     train_a, eval_a = ds.split(dataset)
     train_b, eval_b = ds.split(dataset)
     assert list(eval_a.ids) == list(eval_b.ids)

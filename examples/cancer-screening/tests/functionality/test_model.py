@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from mlgate_results import mltest
 
 from screening import data as ds
 from screening import features
@@ -19,8 +20,8 @@ def record(dataset, case_id):
     return {name: float(dataset.X[row, dataset.feature_names.index(name)]) for name in features.FEATURES}
 
 
-def test_model_spec(record_property, model):
-    record_property("mltest", "infra-2")
+@mltest("infra-2")
+def test_model_spec(model):
     assert [name for name, _ in model.steps] == ["scale", "classify"]
     classify = model.named_steps["classify"]
     assert classify.C == mdl.C
@@ -28,8 +29,8 @@ def test_model_spec(record_property, model):
     assert list(classify.classes_) == [0, 1]
 
 
-def test_scores_are_probabilities(record_property, model, split):
-    record_property("mltest", "infra-2")
+@mltest("infra-2")
+def test_scores_are_probabilities(model, split):
     _, evaluation = split
     score = mdl.scores(model, evaluation)
     assert np.all((0 <= score) & (score <= 1))
@@ -46,21 +47,21 @@ IMPORTANT_CASES = {
 
 
 @pytest.mark.parametrize("case_id,expected", sorted(IMPORTANT_CASES.items()))
-def test_important_cases(record_property, model, dataset, case_id, expected):
-    record_property("mltest", "infra-2")
+@mltest("infra-2")
+def test_important_cases(model, dataset, case_id, expected):
     label, score = serve.predict(model, record(dataset, case_id))
     assert label == expected, f"{case_id}: score {score:.3f}"
 
 
-def test_training_is_reproducible(record_property, split):
-    record_property("mltest", "infra-1")
+@mltest("infra-1")
+def test_training_is_reproducible(split):
     train, evaluation = split
     a, b = mdl.fit(train), mdl.fit(train)
     assert np.array_equal(mdl.scores(a, evaluation), mdl.scores(b, evaluation))
 
 
-def test_serving_matches_batch_scoring(record_property, model, split, dataset):
-    record_property("mltest", "monitor-3")
+@mltest("monitor-3")
+def test_serving_matches_batch_scoring(model, split, dataset):
     _, evaluation = split
     batch = mdl.scores(model, evaluation)
     for i in range(0, len(evaluation), 10):
@@ -76,8 +77,8 @@ def test_serving_matches_batch_scoring(record_property, model, split, dataset):
         ("mean area", "12", "must be a number"),
     ],
 )
-def test_invalid_inputs_are_refused(record_property, model, dataset, field, value, message):
-    record_property("mltest", "monitor-2")
+@mltest("monitor-2")
+def test_invalid_inputs_are_refused(model, dataset, field, value, message):
     r = record(dataset, "wdbc-000")
     r[field] = value
     with pytest.raises(serve.InvalidInput, match=message):
@@ -87,16 +88,16 @@ def test_invalid_inputs_are_refused(record_property, model, dataset, field, valu
         serve.predict(model, r)
 
 
-def test_extreme_inputs_are_numerically_stable(record_property, model, dataset):
-    record_property("mltest", "monitor-5")
+@mltest("monitor-5")
+def test_extreme_inputs_are_numerically_stable(model, dataset):
     base = record(dataset, "wdbc-019")
     for factor in (0.0, 1e-6, 100.0, 1e6):
         _, score = serve.predict(model, {k: v * factor for k, v in base.items()})
         assert math.isfinite(score) and 0.0 <= score <= 1.0
 
 
-def test_validation_writes_result_files(record_property, tmp_path):
-    record_property("mltest", "infra-3")
+@mltest("infra-3")
+def test_validation_writes_result_files(tmp_path):
     assert validate.main(["--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "metrics.json").read_text())
     assert set(report) == {"metrics", "slices", "meta"}
@@ -112,3 +113,8 @@ def test_validation_writes_result_files(record_property, tmp_path):
         "size_band": str(evaluation.size_band[0]),
         "texture_group": str(evaluation.texture_group[0]),
     }
+    reference = [json.loads(line) for line in (tmp_path / "reference.jsonl").read_text().splitlines()]
+    assert len(reference) == validate.REFERENCE_ROWS
+    assert set(reference[0]) == {"features", "prediction", "truth"}
+    assert list(reference[0]["features"]) == list(features.FEATURES)
+    assert set(reference[0]["prediction"]) == {"label", "score"}

@@ -10,14 +10,15 @@ and the gate denies it with the reason.
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from mlgate_results import mltest
 
 from screening import data as ds
 from screening import model as mdl
 from screening import validate
 
 
+@mltest("model-5")
 def test_a_simpler_model_is_not_better(record_property, model, split):
-    record_property("mltest", "model-5")
     train, evaluation = split
     # The simplest model a pathologist would propose: one feature, the worst concave points.
     one = ["worst concave points"]
@@ -29,8 +30,8 @@ def test_a_simpler_model_is_not_better(record_property, model, split):
     assert model_auc >= simple_auc, f"one feature gives {simple_auc:.4f}, the model {model_auc:.4f}"
 
 
-def test_every_size_band_is_measured(record_property, model, split):
-    record_property("mltest", "model-6")
+@mltest("model-6")
+def test_every_size_band_is_measured(model, split):
     _, evaluation = split
     report = validate.evaluate(model, evaluation)
     bands = report["slices"]["size_band"]
@@ -41,8 +42,8 @@ def test_every_size_band_is_measured(record_property, model, split):
         assert 0.0 <= entry["recall"] <= 1.0
 
 
-def test_every_texture_group_is_measured(record_property, model, split):
-    record_property("mltest", "model-7")
+@mltest("model-7")
+def test_every_texture_group_is_measured(model, split):
     _, evaluation = split
     report = validate.evaluate(model, evaluation)
     groups = report["slices"]["texture_group"]

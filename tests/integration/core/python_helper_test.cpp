@@ -1,0 +1,127 @@
+// mlgate's Python helper (clients/python, docs/python-helper.md) in the image jobs run in: its
+// pytest suite runs in mlgate/python-ml:bookworm against the installed package (which must be this
+// source tree's: scripts/images python rebuilds the layer), and the files one of its tests writes
+// (metrics.json with slices from a pandas group-by, predictions.jsonl, reference.jsonl) and the
+// suite's own junit.xml (a test marked @mltest) are read by mlgate's parsers.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/junit.h"
+#include "core/metrics_json.h"
+#include "core/observations.h"
+#include "core/predictions.h"
+#include "tests/support/temp_dir.h"
+#include "util/child_process.h"
+
+namespace mlgate::core {
+namespace {
+
+constexpr const char* kImage = "mlgate/python-ml:bookworm";
+
+// What is wrong with Docker, or "" when it answers. An absent Docker skips; a missing image fails.
+std::string docker_missing() {
+  if (util::find_program("docker").empty()) return "the docker CLI is not installed";
+  std::string out;
+  const int status = util::run_capture({"docker", "info", "--format", "{{.ServerVersion}}"}, out);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "Docker does not answer: " + out;
+  return "";
+}
+
+const TestCase* find_case(const std::vector<TestCase>& cases, const std::string& name) {
+  auto it =
+      std::find_if(cases.begin(), cases.end(), [&](const TestCase& t) { return t.name == name; });
+  return it == cases.end() ? nullptr : &*it;
+}
+
+TEST(PythonHelper, ItsSuitePassesInTheImageAndMlgateReadsWhatItWrites) {
+  if (auto why = docker_missing(); !why.empty()) GTEST_SKIP() << "Docker is absent (" << why << ")";
+  testing::TempDir out("mlgate-python-helper");
+  chmod(out.str().c_str(), 0777);
+  const std::string user = std::to_string(getuid()) + ":" + std::to_string(getgid());
+  std::string log;
+  const int status = util::run_capture({"docker",
+                                        "run",
+                                        "--rm",
+                                        "--network",
+                                        "none",
+                                        "--user",
+                                        user,
+                                        "-e",
+                                        "HOME=/tmp",
+                                        "-e",
+                                        "PYTHONDONTWRITEBYTECODE=1",
+                                        "-e",
+                                        "MLGATE_HELPER_INSTALLED=1",
+                                        "-e",
+                                        "MLGATE_HELPER_SOURCE=/src",
+                                        "-e",
+                                        "MLGATE_HELPER_OUT=/out",
+                                        "-v",
+                                        MLGATE_SOURCE_DIR "/clients/python:/src:ro",
+                                        "-v",
+                                        out.str() + ":/out",
+                                        "-w",
+                                        "/tmp",
+                                        kImage,
+                                        "python3",
+                                        "-m",
+                                        "pytest",
+                                        "-q",
+                                        "-p",
+                                        "no:cacheprovider",
+                                        "-o",
+                                        "junit_family=xunit1",
+                                        "--junitxml=/out/junit.xml",
+                                        "/src/tests"},
+                                       log);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << util::describe_wait_status(status) << " (is " << kImage
+      << " built with this helper? scripts/images python):\n"
+      << log;
+
+  auto junit = parse_junit(testing::read_file(out.path() / "junit.xml"));
+  ASSERT_TRUE(junit.ok()) << junit.error().to_string();
+  for (const auto& t : junit.value())
+    EXPECT_EQ(t.status, TestStatus::passed) << t.name << ": " << t.message;
+  for (const char* name : {"test_the_installed_package_is_this_source",
+                           "test_the_installed_package_loads_its_plugin_by_itself"})
+    ASSERT_NE(find_case(junit.value(), name), nullptr) << name;
+  const TestCase* marked = find_case(junit.value(), "test_writes_every_file_for_mlgate");
+  ASSERT_NE(marked, nullptr);
+  EXPECT_EQ(marked->mltest, (std::vector<std::string>{"data-1", "monitor-3"}));
+
+  auto metrics = parse_metrics_json(testing::read_file(out.path() / "metrics.json"));
+  ASSERT_TRUE(metrics.ok()) << metrics.error().to_string();
+  std::vector<std::string> rows;
+  for (const auto& m : metrics.value())
+    rows.push_back(m.name + "[" + m.slice_key + "=" + m.slice_value +
+                   "] n=" + (m.n ? std::to_string(*m.n) : "-"));
+  EXPECT_EQ(rows, (std::vector<std::string>{"recall[=] n=-", "accuracy[=] n=-",
+                                            "recall[band=large] n=30", "recall[band=small] n=10"}));
+
+  auto predictions = parse_predictions_jsonl(testing::read_file(out.path() / "predictions.jsonl"));
+  ASSERT_TRUE(predictions.ok()) << predictions.error().to_string();
+  ASSERT_EQ(predictions.value().size(), 40u);
+  const Prediction& first = predictions.value().front();
+  EXPECT_EQ(first.id, "case-000");
+  EXPECT_EQ(first.truth, "1");
+  EXPECT_EQ(first.label, "1");
+  EXPECT_TRUE(first.score.has_value());
+  EXPECT_EQ(first.slices, (std::vector<std::pair<std::string, std::string>>{{"band", "small"}}));
+
+  auto reference =
+      parse_reference_jsonl(testing::read_file(out.path() / "reference.jsonl"), 100000, 1);
+  ASSERT_TRUE(reference.ok()) << reference.error().to_string();
+  EXPECT_EQ(reference.value().profile.rows, 25u);  // the seeded sample's cap
+  for (const char* feature : {"radius", "band", "prediction.label", "prediction.score"})
+    EXPECT_TRUE(reference.value().profile.features.contains(feature)) << feature;
+}
+
+}  // namespace
+}  // namespace mlgate::core
