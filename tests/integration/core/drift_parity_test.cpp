@@ -19,6 +19,7 @@
 #include "core/feature_profile.h"
 #include "core/seeded_rng.h"
 #include "core/stats.h"
+#include "tests/support/python_image.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
 
@@ -26,7 +27,6 @@ namespace mlgate::core {
 namespace {
 
 using nlohmann::json;
-constexpr const char* kImage = "mlgate/python-ml:bookworm";
 
 struct Case {
   bool numeric = true;
@@ -117,17 +117,8 @@ json chi2_points() {
   return out;
 }
 
-std::string docker_missing() {
-  if (util::find_program("docker").empty()) return "the docker CLI is not installed";
-  std::string out;
-  const int status = util::run_capture({"docker", "info", "--format", "{{.ServerVersion}}"}, out);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "Docker does not answer: " + out;
-  return "";
-}
-
 json run_reference(const std::vector<Case>& cases) {
   testing::TempDir dir("mlgate-drift");
-  chmod(dir.str().c_str(), 0755);
   json request = {{"cases", json::array()}, {"chi2_sf", chi2_points()}};
   for (const Case& c : cases) {
     json tests = json::array();
@@ -138,26 +129,11 @@ json run_reference(const std::vector<Case>& cases) {
                                 {"tests", tests}});
   }
   testing::write_file(dir.path() / "request.json", request.dump());
-  testing::write_file(
-      dir.path() / "check.py",
-      testing::read_file(MLGATE_SOURCE_DIR "/tests/integration/core/drift_check.py"));
-  std::string out;
-  const int status =
-      util::run_capture({"docker", "run", "--rm", "--network", "none", "-v",
-                         dir.str() + ":/data:ro", kImage, "python3", "/data/check.py"},
-                        out);
-  const auto at = out.find("RESULT ");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || at == std::string::npos) {
-    ADD_FAILURE() << "the reference failed (" << util::describe_wait_status(status)
-                  << "; is the image " << kImage << " built? scripts/images python):\n"
-                  << out;
-    return json();
-  }
-  return json::parse(out.substr(at + 7, out.find('\n', at) - at - 7));
+  return testing::run_python_reference(dir, "drift_check.py");
 }
 
 TEST(DriftParity, EveryTestAndTheDefaultChoiceAgainstScipy) {
-  if (const std::string why = docker_missing(); !why.empty()) {
+  if (const std::string why = testing::docker_missing(); !why.empty()) {
     GTEST_SKIP() << "Docker is absent (" << why << ")";
   }
   const std::vector<Case> cases = make_cases();

@@ -17,6 +17,7 @@
 
 #include "core/online_judge.h"
 #include "core/seeded_rng.h"
+#include "tests/support/python_image.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
 
@@ -24,7 +25,6 @@ namespace mlgate::core {
 namespace {
 
 using nlohmann::json;
-constexpr const char* kImage = "mlgate/python-ml:bookworm";
 
 struct Case {
   std::vector<double> x;
@@ -56,40 +56,16 @@ std::vector<Case> cases() {
   return out;
 }
 
-std::string docker_missing() {
-  if (util::find_program("docker").empty()) return "the docker CLI is not installed";
-  std::string out;
-  const int status = util::run_capture({"docker", "info", "--format", "{{.ServerVersion}}"}, out);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "Docker does not answer: " + out;
-  return "";
-}
-
 json run_reference(const std::vector<Case>& all) {
   testing::TempDir dir("mlgate-mannwhitney");
-  chmod(dir.str().c_str(), 0755);
   json request = {{"cases", json::array()}};
   for (const Case& c : all) request["cases"].push_back({{"x", c.x}, {"y", c.y}});
   testing::write_file(dir.path() / "request.json", request.dump());
-  testing::write_file(
-      dir.path() / "check.py",
-      testing::read_file(MLGATE_SOURCE_DIR "/tests/integration/core/mannwhitney_check.py"));
-  std::string out;
-  const int status =
-      util::run_capture({"docker", "run", "--rm", "--network", "none", "-v",
-                         dir.str() + ":/data:ro", kImage, "python3", "/data/check.py"},
-                        out);
-  const auto at = out.find("RESULT ");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || at == std::string::npos) {
-    ADD_FAILURE() << "the reference failed (" << util::describe_wait_status(status)
-                  << "; is the image " << kImage << " built? scripts/images python):\n"
-                  << out;
-    return json();
-  }
-  return json::parse(out.substr(at + 7, out.find('\n', at) - at - 7));
+  return testing::run_python_reference(dir, "mannwhitney_check.py");
 }
 
 TEST(OnlineJudgeParity, MannWhitneyAndHodgesLehmannMatchSciPy) {
-  if (const std::string skip = docker_missing(); !skip.empty())
+  if (const std::string skip = testing::docker_missing(); !skip.empty())
     GTEST_SKIP() << "Docker is absent (" << skip << ")";
   const std::vector<Case> all = cases();
   const json ref = run_reference(all);

@@ -16,22 +16,12 @@
 #include "core/metrics_json.h"
 #include "core/observations.h"
 #include "core/predictions.h"
+#include "tests/support/python_image.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
 
 namespace mlgate::core {
 namespace {
-
-constexpr const char* kImage = "mlgate/python-ml:bookworm";
-
-// What is wrong with Docker, or "" when it answers. An absent Docker skips; a missing image fails.
-std::string docker_missing() {
-  if (util::find_program("docker").empty()) return "the docker CLI is not installed";
-  std::string out;
-  const int status = util::run_capture({"docker", "info", "--format", "{{.ServerVersion}}"}, out);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "Docker does not answer: " + out;
-  return "";
-}
 
 const TestCase* find_case(const std::vector<TestCase>& cases, const std::string& name) {
   auto it =
@@ -40,7 +30,8 @@ const TestCase* find_case(const std::vector<TestCase>& cases, const std::string&
 }
 
 TEST(PythonHelper, ItsSuitePassesInTheImageAndMlgateReadsWhatItWrites) {
-  if (auto why = docker_missing(); !why.empty()) GTEST_SKIP() << "Docker is absent (" << why << ")";
+  if (auto why = testing::docker_missing(); !why.empty())
+    GTEST_SKIP() << "Docker is absent (" << why << ")";
   testing::TempDir out("mlgate-python-helper");
   chmod(out.str().c_str(), 0777);
   const std::string user = std::to_string(getuid()) + ":" + std::to_string(getgid());
@@ -68,7 +59,7 @@ TEST(PythonHelper, ItsSuitePassesInTheImageAndMlgateReadsWhatItWrites) {
                                         out.str() + ":/out",
                                         "-w",
                                         "/tmp",
-                                        kImage,
+                                        testing::kPythonImage,
                                         "python3",
                                         "-m",
                                         "pytest",
@@ -81,7 +72,7 @@ TEST(PythonHelper, ItsSuitePassesInTheImageAndMlgateReadsWhatItWrites) {
                                         "/src/tests"},
                                        log);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << util::describe_wait_status(status) << " (is " << kImage
+      << util::describe_wait_status(status) << " (is " << testing::kPythonImage
       << " built with this helper? scripts/images python):\n"
       << log;
 

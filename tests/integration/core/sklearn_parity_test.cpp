@@ -23,6 +23,7 @@
 #include "core/predictions.h"
 #include "core/seeded_rng.h"
 #include "core/stats.h"
+#include "tests/support/python_image.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
 
@@ -30,7 +31,6 @@ namespace mlgate::core {
 namespace {
 
 using nlohmann::json;
-constexpr const char* kImage = "mlgate/python-ml:bookworm";
 
 double round2(double v) {
   return std::round(v * 100) / 100;
@@ -152,21 +152,12 @@ json stats_request() {
           {"quantile", quantiles}};
 }
 
-// What is wrong with Docker, or "" when it answers. An absent Docker skips; a missing image fails.
-std::string docker_missing() {
-  if (util::find_program("docker").empty()) return "the docker CLI is not installed";
-  std::string out;
-  const int status = util::run_capture({"docker", "info", "--format", "{{.ServerVersion}}"}, out);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "Docker does not answer: " + out;
-  return "";
-}
-
 double worst_difference = 0;  // over every metric compared, printed at the end
 
 class SklearnParity : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    skip_ = docker_missing();
+    skip_ = testing::docker_missing();
     if (!skip_.empty()) return;
     datasets_ = new std::map<std::string, Dataset>();
     add("binary", binary_file(), MetricTask::binary, "1", "band", 21);
@@ -204,7 +195,6 @@ class SklearnParity : public ::testing::Test {
 
   static json run_reference() {
     testing::TempDir dir("mlgate-sklearn");
-    chmod(dir.str().c_str(), 0755);
     json request = {{"datasets", json::object()}, {"stats", stats_request()}};
     for (const auto& [name, d] : *datasets_) {
       request["datasets"][name] = {
@@ -216,22 +206,7 @@ class SklearnParity : public ::testing::Test {
     }
     for (const auto& [file, text] : files_) testing::write_file(dir.path() / file, text);
     testing::write_file(dir.path() / "request.json", request.dump());
-    testing::write_file(
-        dir.path() / "check.py",
-        testing::read_file(MLGATE_SOURCE_DIR "/tests/integration/core/sklearn_check.py"));
-    std::string out;
-    const int status =
-        util::run_capture({"docker", "run", "--rm", "--network", "none", "-v",
-                           dir.str() + ":/data:ro", kImage, "python3", "/data/check.py"},
-                          out);
-    const auto at = out.find("RESULT ");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || at == std::string::npos) {
-      ADD_FAILURE() << "the reference failed (" << util::describe_wait_status(status)
-                    << "; is the image " << kImage << " built? scripts/images python):\n"
-                    << out;
-      return json();
-    }
-    return json::parse(out.substr(at + 7, out.find('\n', at) - at - 7));
+    return testing::run_python_reference(dir, "sklearn_check.py");
   }
 
   static inline std::string skip_;
