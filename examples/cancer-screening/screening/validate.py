@@ -8,7 +8,10 @@ writes into DIR (the validation tier passes $MLGATE_RESULTS):
   its size `n` (docs/results.md in mlgate);
 - predictions.jsonl: one {"id", "label", "score", "truth", "slices"} per row of the evaluation
   set, so the gate can count the labels that flip against the deployed model and compute the
-  metrics itself, with their intervals (`from: predictions` in .mlgate.yml).
+  metrics itself, with their intervals (`from: predictions` in .mlgate.yml);
+- reference.jsonl: one {"features", "prediction", "truth"} per row of the evaluation set, every
+  raw measurement by name: what production monitoring compares serving traffic with (`monitors:`
+  in .mlgate.yml; docs/observations.md in mlgate).
 
 Without --model the model is fitted from the code at this commit (a second or two; the model is
 deterministic, see model.py). The training tier passes the model it has just trained.
@@ -123,13 +126,28 @@ def predictions(model, evaluation: ds.Dataset) -> list[dict]:
     ]
 
 
+def reference_rows(evaluation: ds.Dataset, predicted: list[dict]) -> list[dict]:
+    return [
+        {
+            "features": {n: round(float(v), 6) for n, v in zip(evaluation.feature_names, row)},
+            "prediction": {"label": p["label"], "score": p["score"]},
+            "truth": p["truth"],
+        }
+        for row, p in zip(evaluation.X, predicted)
+    ]
+
+
 def write_results(model, evaluation: ds.Dataset, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     report = evaluate(model, evaluation)
     (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    predicted = predictions(model, evaluation)
     with open(out / "predictions.jsonl", "w") as f:
-        for p in predictions(model, evaluation):
+        for p in predicted:
             f.write(json.dumps(p) + "\n")
+    with open(out / "reference.jsonl", "w") as f:
+        for r in reference_rows(evaluation, predicted):
+            f.write(json.dumps(r) + "\n")
     return report
 
 
@@ -158,7 +176,7 @@ def main(argv=None) -> int:
                 f"  {key}={value}: n={s['n']} positives={s['positives']} "
                 f"recall={s['recall']:.4f} fpr={s['fpr']:.4f} accuracy={s['accuracy']:.4f}"
             )
-    print(f"wrote {args.out / 'metrics.json'} and {args.out / 'predictions.jsonl'}")
+    print(f"wrote metrics.json, predictions.jsonl and reference.jsonl into {args.out}")
     return 0
 
 
