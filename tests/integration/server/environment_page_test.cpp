@@ -163,6 +163,12 @@ TEST_F(EnvironmentPageTest, ShowsTheMonitorAndForgetsItWhenRemoved) {
   EXPECT_FALSE(has(metrics, "mlgate_monitor_alerting{repo=\"acme/model\"")) << metrics;
   auto [code, out] = env_.cli({"monitor", "status", "--repo", "acme/model"});
   EXPECT_EQ(code, 0) << out;
+  auto [env_code, env_out] =
+      env_.cli({"monitor", "status", "--repo", "acme/model", "--environment", "production"});
+  EXPECT_EQ(env_code, 1) << env_out;  // asked for by name: there is no state to show
+  EXPECT_NE(env_out.find("no monitor in the deployed commit's .mlgate.yml"), std::string::npos)
+      << env_out;
+  EXPECT_EQ(env_out.find("alerting"), std::string::npos) << env_out;
   EXPECT_EQ(env_.sql_long("SELECT count(*) FROM audit_log WHERE action = 'monitor.removed'"), 1);
   const auto after = page(env_.admin());
   EXPECT_TRUE(has(after.body, "id=\"no-monitor\"")) << after.body;
