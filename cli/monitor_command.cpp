@@ -45,7 +45,8 @@ int status(const ClientOptions& client, const std::string& repo, const std::stri
     if (client.json) std::cout << r.body.dump(2) << "\n";
     if (!r.body.contains("monitor") || r.body["monitor"].is_null()) {
       if (!client.json)
-        std::cerr << "no monitor of " << repo << " in " << env << " was evaluated yet\n";
+        std::cerr << "no monitor state of " << repo << " in " << env
+                  << " (not evaluated yet, or no monitor in the deployed commit's .mlgate.yml)\n";
       return 1;
     }
     monitors.push_back(r.body["monitor"]);

@@ -199,6 +199,26 @@ std::optional<double> commit_trained_at(pqxx::transaction_base& tx, std::int64_t
   return get_optional<double>(r[0]);
 }
 
+bool retire_monitor_state(pqxx::work& tx, std::int64_t repo_id, const std::string& environment) {
+  auto r = tx.exec_params("DELETE FROM monitor_states WHERE repo_id = $1 AND environment = $2",
+                          repo_id, environment);
+  return r.affected_rows() > 0;
+}
+
+std::optional<ReferenceSource> reference_source(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                                const std::string& sha) {
+  auto r = tx.exec_params(
+      "SELECT j.pipeline_id, rp.job_id, rp.tier, rp.rows, " + iso("rp.created_at") +
+          " FROM reference_profiles rp JOIN jobs j ON j.id = rp.job_id "
+          "WHERE rp.repo_id = $1 AND rp.sha = $2 ORDER BY rp.created_at DESC, rp.job_id DESC "
+          "LIMIT 1",
+      repo_id, sha);
+  if (r.empty()) return std::nullopt;
+  return ReferenceSource{r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>(),
+                         r[0][2].as<std::string>(), r[0][3].as<std::int64_t>(),
+                         r[0][4].as<std::string>()};
+}
+
 std::int64_t delete_old_monitor_evaluations(pqxx::work& tx, int days, int limit) {
   auto r = tx.exec_params(
       "DELETE FROM monitor_evaluations WHERE id IN (SELECT id FROM monitor_evaluations "

@@ -113,6 +113,22 @@ std::set<std::string> monitor_kinds_evaluated(pqxx::transaction_base& tx, std::i
 std::optional<double> commit_trained_at(pqxx::transaction_base& tx, std::int64_t repo_id,
                                         const std::string& sha);
 
+// The monitor no longer exists (removed from `.mlgate.yml` at the deployed commit, or nothing is
+// deployed): deletes its state row, so no gauge, API answer or CLI shows a stale state; the
+// evaluations (the alert history) stay. False when there was no state row.
+bool retire_monitor_state(pqxx::work& tx, std::int64_t repo_id, const std::string& environment);
+
+// Where a commit's reference profile came from (the newest one, as reference_profile reads it).
+struct ReferenceSource {
+  std::int64_t pipeline_id = 0;
+  std::int64_t job_id = 0;
+  std::string tier;
+  std::int64_t rows = 0;
+  std::string created_at;  // ISO 8601, UTC
+};
+std::optional<ReferenceSource> reference_source(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                                const std::string& sha);
+
 // Evaluations older than `days` that did not change the state; the changes (the alert history)
 // stay. Returns how many were deleted (at most `limit`).
 std::int64_t delete_old_monitor_evaluations(pqxx::work& tx, int days, int limit);

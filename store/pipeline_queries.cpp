@@ -234,4 +234,13 @@ std::optional<BranchHead> latest_branch_head(pqxx::transaction_base& tx, std::in
   if (!parsed) throw std::runtime_error("unknown pipeline state '" + state + "'");
   return BranchHead{*parsed, p[0][1].as<std::string>()};
 }
+std::optional<std::int64_t> newest_pipeline_of_commit(pqxx::transaction_base& tx,
+                                                      std::int64_t repo_id,
+                                                      const std::string& sha) {
+  auto r =
+      tx.exec_params("SELECT max(id) FROM pipelines WHERE repo_id = $1 AND sha = $2", repo_id, sha);
+  if (r.empty() || r[0][0].is_null()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
 }  // namespace mlgate::store

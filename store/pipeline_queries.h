@@ -126,6 +126,10 @@ struct BranchHead {
 std::optional<BranchHead> latest_branch_head(pqxx::transaction_base& tx, std::int64_t repo_id,
                                              const std::string& branch);
 
+// The newest pipeline of a commit (by id); nullopt when it has none.
+std::optional<std::int64_t> newest_pipeline_of_commit(pqxx::transaction_base& tx,
+                                                      std::int64_t repo_id, const std::string& sha);
+
 struct LogChunk {
   bool found = false;                             // the job exists
   core::JobState state = core::JobState::queued;  // the job's state, read before the log

@@ -93,6 +93,7 @@ std::string format_time(const std::string& iso);
 // The number as pages print it (core::format_number); "-" when absent.
 std::string format_value(std::optional<double> value);
 std::string repo_url(const std::string& full_name);
+std::string environment_url(const std::string& full_name, const std::string& environment);
 std::string pipeline_url(std::int64_t id);
 // A GATE section per environment's newest stored decision (linking to the decision on the
 // pipeline's page), or NO_GATE without one.
@@ -104,6 +105,7 @@ std::string job_url(std::int64_t id);
 // the stylesheet).
 void dashboard_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
+void environment_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::Response& res);
 void approve_pipeline_form(const PageDeps& deps, const httplib::Request& req,
                            httplib::Response& res);

@@ -135,6 +135,9 @@ std::string format_value(std::optional<double> value) {
 std::string repo_url(const std::string& full_name) {
   return "/repos/" + full_name;
 }
+std::string environment_url(const std::string& full_name, const std::string& environment) {
+  return repo_url(full_name) + "/environments/" + environment;
+}
 void add_gate_badges(ctemplate::TemplateDictionary* d, const std::vector<store::GateBadge>& gates,
                      const std::string& pipeline_page) {
   if (gates.empty()) d->ShowSection("NO_GATE");

@@ -42,7 +42,8 @@ void add_trends(ctemplate::TemplateDictionary& c, const store::RepoPageView& v,
 
 // The current deployment of each environment, and the marks they put on the trend plots.
 std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
-                                               const store::RepoPageView& v) {
+                                               const store::RepoPageView& v,
+                                               const std::string& repo) {
   std::vector<std::string> environments;
   for (const auto& d : v.deployments) environments.push_back(d.environment);
   std::vector<core::DeployedCommit> current;
@@ -51,6 +52,7 @@ std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
     current.push_back({d.environment, d.sha});
     auto* cd = c.AddSectionDictionary("CURRENT");
     cd->SetValue("ENVIRONMENT", d.environment);
+    cd->SetValue("ENV_URL", environment_url(repo, d.environment));
     cd->SetValue("SHA", d.sha);
     cd->SetValue("SHORT_SHA", util::short_sha(d.sha));
     cd->SetValue("CREATED", format_time(d.created_at));
@@ -140,7 +142,7 @@ void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Respo
     pqxx::read_transaction tx(conn);
     return store::load_repo_page(tx, repo->id, branch, n, kPipelinesShown);
   });
-  const auto marks = add_current(c, view);
+  const auto marks = add_current(c, view, repo->full_name);
   add_history(c, view.deployments);
   add_branches(c, repo->full_name, view.branches);
   add_trends(c, view, marks);

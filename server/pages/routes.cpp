@@ -15,6 +15,10 @@ void register_page_routes(Router& http, const PageDeps& deps) {
   Page probe(nullptr, "probe", "message.tpl");
 
   http.get("/", bind(dashboard_page));
+  // An environment's page before the repository's: that pattern would take
+  // "environments/{env}" as part of a GitLab group path.
+  http.get(R"(/repos/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+)/environments/([A-Za-z0-9_.-]{1,100}))",
+           bind(environment_page));
   http.get(R"(/repos/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+))", bind(repo_page));
   http.get(R"(/pipelines/(\d{1,18}))", bind(pipeline_page));
   http.post(R"(/pipelines/(\d{1,18})/approve)", bind(approve_pipeline_form));

@@ -193,9 +193,14 @@ void MonitorWorker::evaluate(const store::DeployedEnvironment& env, double now,
                 store::deployment_state(tx, env.repo_id, env.environment).current_sha,
                 store::monitor_state(tx, env.repo_id, env.environment)};
   });
-  if (!seen.repo || !seen.sha) return;
-  auto config = monitor_at(*seen.repo, *seen.sha, env.environment);
-  if (!config || !due(seen.state, *seen.sha, *config, now)) return;
+  if (!seen.repo) return;
+  std::optional<core::MonitorConfig> config;
+  if (seen.sha) config = monitor_at(*seen.repo, *seen.sha, env.environment);
+  if (!config) {
+    if (seen.state) retire(env, seen.sha, report);
+    return;
+  }
+  if (!due(seen.state, *seen.sha, *config, now)) return;
   const Target target{*seen.repo, env.environment, *seen.sha, *config};
   db_.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -229,13 +234,34 @@ void MonitorWorker::evaluate(const store::DeployedEnvironment& env, double now,
   });
 }
 
+// A monitor that no longer exists stops showing its last state: its state row is deleted (the
+// gauge, the API and `mlgate monitor status` forget it) and the retirement is audited; its
+// evaluations stay as the alert history.
+void MonitorWorker::retire(const store::DeployedEnvironment& env,
+                           const std::optional<std::string>& sha, MonitorTickReport& report) {
+  db_.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    if (!store::try_lock_monitor(tx, env.repo_id, env.environment)) return;
+    if (!store::retire_monitor_state(tx, env.repo_id, env.environment)) return;
+    const nlohmann::json details = {
+        {"environment", env.environment},
+        {"deployed_sha", sha ? nlohmann::json(*sha) : nlohmann::json(nullptr)},
+        {"reason", sha ? "no monitor for the environment in the deployed commit's .mlgate.yml"
+                       : "nothing deployed"}};
+    store::insert_audit_entry(tx, "monitor:" + env.environment, "monitor.removed", env.repo_id,
+                              details.dump());
+    tx.commit();
+    report.retired.push_back(std::to_string(env.repo_id) + " " + env.environment);
+  });
+}
+
 void MonitorWorker::act_on(pqxx::work& tx, const Target& t, const core::MonitorEvaluation& e,
                            const store::RecordedEvaluation& recorded, MonitorRun& run) {
-  // The monitor's state, evidence and history (the API: there is no environment page yet).
-  const std::string page = forge_.public_url.empty()
-                               ? ""
-                               : forge_.public_url + "/api/v1/repos/" + t.repo.full_name +
-                                     "/environments/" + t.environment + "/monitors";
+  // The environment's page: the monitor's state, evidence and history (docs/pages.md).
+  const std::string page =
+      forge_.public_url.empty()
+          ? ""
+          : forge_.public_url + "/repos/" + t.repo.full_name + "/environments/" + t.environment;
   if (recorded.changed) {
     const bool alerting = e.state == core::MonitorState::alerting;
     const bool recovered =

@@ -52,6 +52,9 @@ struct MonitorRun {
 struct MonitorTickReport {
   std::vector<MonitorRun> evaluated;
   std::vector<std::string> problems;  // environments skipped, with why
+  // Monitors retired ("<repo id> <environment>"): removed from the deployed commit's config, or
+  // nothing deployed any more; their state rows are gone, their history stays.
+  std::vector<std::string> retired;
 };
 
 class MonitorWorker {
@@ -77,6 +80,8 @@ class MonitorWorker {
   std::optional<core::MonitorConfig> monitor_at(const store::RepoRow& repo, const std::string& sha,
                                                 const std::string& environment);
   void evaluate(const store::DeployedEnvironment& env, double now, MonitorTickReport& report);
+  void retire(const store::DeployedEnvironment& env, const std::optional<std::string>& sha,
+              MonitorTickReport& report);
   void act_on(pqxx::work& tx, const Target& t, const core::MonitorEvaluation& e,
               const store::RecordedEvaluation& recorded, MonitorRun& run);
   std::optional<std::int64_t> retrain(pqxx::work& tx, const Target& t,

@@ -5,7 +5,7 @@
 {{#NO_DEPLOYMENTS}}<p class="muted">Nothing deployed yet: <code>mlgate deploy</code> records a deployment.</p>
 {{/NO_DEPLOYMENTS}}{{#HAS_DEPLOYMENTS}}<div class="scroll"><table id="current-deployments">
 <thead><tr><th>Environment</th><th>Deployed commit</th><th>Since</th><th>By</th></tr></thead>
-<tbody>{{#CURRENT}}<tr data-environment="{{ENVIRONMENT}}"><td>{{ENVIRONMENT}}</td><td><code data-sha="{{SHA}}">{{SHORT_SHA}}</code>{{#PIPELINE}} <a href="{{URL}}">pipeline #{{ID}}</a>{{/PIPELINE}}</td><td>{{CREATED}}</td><td>{{ACTOR}}</td></tr>
+<tbody>{{#CURRENT}}<tr data-environment="{{ENVIRONMENT}}"><td><a href="{{ENV_URL}}">{{ENVIRONMENT}}</a></td><td><code data-sha="{{SHA}}">{{SHORT_SHA}}</code>{{#PIPELINE}} <a href="{{URL}}">pipeline #{{ID}}</a>{{/PIPELINE}}</td><td>{{CREATED}}</td><td>{{ACTOR}}</td></tr>
 {{/CURRENT}}</tbody></table></div>
 <details><summary>History ({{HISTORY_COUNT}})</summary><div class="scroll"><table id="deployment-history">
 <thead><tr><th>#</th><th>Environment</th><th>Kind</th><th>Commit</th><th>By</th><th>When</th><th>Forced</th></tr></thead>

@@ -7,6 +7,8 @@
 #   - commit 2 (demo/regression.patch) is denied against it on evidence: recall's paired drop
 #     interval inconclusive (it fails), brier's increase failing, each with its interval; the small
 #     and medium size bands inconclusive with their Wilson intervals (they do not block);
+#   - commit 1 in production: a day of normal traffic keeps its monitor ok, a batch with the mean
+#     radius 1.5x makes it alert (skew, psi) and fires a retraining pipeline (trigger monitor);
 #   - nothing is left running afterwards.
 # Needs Docker and the image mlgate/python-ml:bookworm (scripts/test builds both).
 # Prints 'demo: N passed, 0 failed' or exits non-zero with the reasons and the demo's output.
@@ -135,6 +137,26 @@ check "the deploy was printed" grep -q "^deployed ${sha1:0:12} to production" "$
 check "the pages' URLs are printed" grep -q "http://127.0.0.1:$port/repos/demo/cancer-screening" "$out"
 check "the admin token's path is printed" grep -q "admin token: $demo/server/admin-token" "$out"
 check "the admin token exists" test -s "$demo/server/admin-token"
+
+# Production: a day of normal traffic is ok, the shifted radius alerts and retrains.
+check "the monitor was ok on the day's traffic" grep -q 'monitor production: ok$' "$out"
+check "the monitor alerts on the shifted radius" grep -q 'monitor production: alerting$' "$out"
+monitor_checks() {
+  node - "$demo/results/monitor.json" "$sha1" <<'EOF'
+const fs = require('fs');
+const [file, sha1] = process.argv.slice(2);
+const m = (JSON.parse(fs.readFileSync(file, 'utf8')).monitors || []).find((x) => x.environment === 'production');
+const radius = (m?.evidence?.findings || []).filter((f) => f.feature === 'mean radius' && f.state === 'alerting');
+const ok = m && m.state === 'alerting' && m.sha === sha1 && radius.some((f) => f.kind === 'skew' && f.test === 'psi');
+if (!ok) console.log(JSON.stringify(m, null, 1));
+process.exit(ok ? 0 : 1);
+EOF
+}
+check "monitor.json: commit 1's monitor alerts on mean radius (skew, psi)" monitor_checks
+check "the retraining pipeline (trigger monitor) is shown" \
+  grep -Eq "^retraining: pipeline [0-9]+ \(trigger monitor\) trains ${sha2:0:12}" "$out"
+check "the environment's page URL is printed" \
+  grep -q "http://127.0.0.1:$port/repos/demo/cancer-screening/environments/production" "$out"
 
 # Nothing left running: serve, its PostgreSQL, the runner and lighttpd all name the demo dir.
 sleep 1

@@ -142,6 +142,12 @@ gates:
 rubric:
   automated: {data-1: "*schema*", model-6: "*slice*"}
   manual: {model-1: docs/model_card.md}
+monitors:
+  production:
+    window: 1h
+    every: 1s
+    drift: [{feature: x, test: psi, max: 0.2}, {feature: "*"}]
+    missing: {max_share: 0.5}
 `;
 
 function functionalityScript(failing) {
@@ -179,6 +185,9 @@ JSON
 cat > "$MLGATE_RESULTS/predictions.jsonl" <<'JSONL'
 ${preds.join('\n')}
 JSONL
+i=0; while [ $i -lt 200 ]; do
+  echo "{\\"features\\": {\\"x\\": $((i % 100)), \\"y\\": $((i % 50))}, \\"prediction\\": {\\"label\\": 1}}"
+  i=$((i+1)); done > "$MLGATE_RESULTS/reference.jsonl"
 `;
 }
 
@@ -239,7 +248,8 @@ async function linksOf(page) {
 
 async function main() {
   start(
-    [mlgate, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--public-read'],
+    [mlgate, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--public-read',
+      '--monitor-period', '0.5'],
     'serve.log',
   );
   const addrFile = path.join(dataDir, 'listen-address');
@@ -297,6 +307,19 @@ async function main() {
   );
   check('push 2 accepted', (await push(sha2, msg2)).status === 202);
   const p2 = await waitEnded(sha2);
+
+  // Production traffic far from commit 1's reference in x: the monitor alerts.
+  const observer = await request('POST', '/api/v1/tokens', { body: { name: 'observer', scopes: ['observe'] } });
+  const now = Date.now() / 1000;
+  const rows = [];
+  for (let i = 0; i < 200; i++)
+    rows.push(JSON.stringify({ id: `o${i}`, ts: now, features: { x: 1000 + (i % 100), y: i % 50 }, prediction: { label: 1 } }));
+  const observed = await request('POST', '/api/v1/repos/acme/model/environments/production/observations?batch_id=e2e', {
+    body: rows.join('\n') + '\n', token: observer.json?.token, headers: { 'Content-Type': 'application/x-ndjson' },
+  });
+  check('observations accepted', observed.status === 202, observed.text);
+  const monitorOf = async () => (await api('/api/v1/repos/acme/model/environments/production/monitors')).json;
+  await eventually(async () => (await monitorOf())?.monitor?.state === 'alerting', 60000, 'the monitor to alert');
   const g2 = await api(`/api/v1/repos/acme/model/gate?sha=${sha2}&environment=production`);
   check('gate denies commit 2', g2.json?.decision === 'deny', g2.text);
   const g2s = await api(`/api/v1/repos/acme/model/gate?sha=${sha2}&environment=staging`);
@@ -371,6 +394,31 @@ async function main() {
     check('repo: the ring names commit 1 and production',
       markTitle.startsWith(sha1.slice(0, 12)) && markTitle.includes('production'), markTitle);
     await page.screenshot({ path: path.join(outDir, 'repo.png'), fullPage: true });
+
+    // The environment's page, linked from the repository's deployments.
+    const envPath = '/repos/acme/model/environments/production';
+    await visit('/repos/acme/model');
+    check('repo: the deployment links to its environment',
+      (await page.getAttribute('tr[data-environment="production"] a', 'href')) === envPath);
+    await visit(envPath);
+    const m = await monitorOf();
+    check('environment: the state matches the API',
+      (await page.getAttribute('#monitor [data-state]', 'data-state')) === m.monitor.state);
+    check('environment: one evidence row per finding of the API',
+      (await page.locator('#findings tbody tr').count()) === m.monitor.evidence.findings.length);
+    check('environment: x drifted in the evidence',
+      (await page.locator('#findings tr[data-kind="skew"][data-feature="x"] .state.fail').count()) === 1);
+    const xPlot = page.locator('[data-series="skew x · psi distance"] svg');
+    check('environment: a plot of x\'s drift', (await xPlot.count()) === 1);
+    check('environment: the plot rings the points beyond the threshold', (await xPlot.locator('circle.mark').count()) >= 1);
+    check('environment: the alert history shows the alert',
+      (await page.locator('#alert-history tr[data-state="alerting"]').count()) >= 1);
+    check('environment: the deployed commit matches the API',
+      (await page.getAttribute('#deployed code[data-sha]', 'data-sha')) === deployments.current.production);
+    check('environment: the reference links to commit 1\'s pipeline',
+      (await page.getAttribute('#reference a', 'href')) === `/pipelines/${p1.id}`);
+    await page.screenshot({ path: path.join(outDir, 'environment.png'), fullPage: true });
+    fs.writeFileSync(path.join(outDir, 'environment.html'), await page.content());
 
     // Pipeline page of the regressing commit.
     await visit(`/pipelines/${p2.id}`);
@@ -521,7 +569,7 @@ async function main() {
         if (!seen.has(key)) queue.push(key);
       }
     }
-    for (const must of ['/', '/repos/acme/model', `/pipelines/${p1.id}`, `/pipelines/${p2.id}`,
+    for (const must of ['/', '/repos/acme/model', envPath, `/pipelines/${p1.id}`, `/pipelines/${p2.id}`,
       `/jobs/${vjob.id}`, `/jobs/${vjob.id}/log.txt`, '/deliveries']) {
       check(`crawl reached ${must}`, seen.has(must));
     }
@@ -535,7 +583,7 @@ async function main() {
       dialogs.push(d.message());
       await d.dismiss();
     });
-    for (const p of ['/', '/repos/acme/model', `/pipelines/${p2.id}`, `/jobs/${vjob.id}`]) {
+    for (const p of ['/', '/repos/acme/model', envPath, `/pipelines/${p2.id}`, `/jobs/${vjob.id}`]) {
       await pp.goto(base + p);
       const [scroll, width] = await pp.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
       check(`phone: ${p} fits the screen`, scroll <= width + 1, `${scroll} > ${width}`);
@@ -547,6 +595,8 @@ async function main() {
         JSON.stringify(box));
     }
     await pp.screenshot({ path: path.join(outDir, 'pipeline-phone.png'), fullPage: true });
+    await pp.goto(base + envPath);
+    await pp.screenshot({ path: path.join(outDir, 'environment-phone.png'), fullPage: true });
     await pp.close();
 
     // Signing out drops the cookie: the admin-only page asks to sign in again.

@@ -124,6 +124,19 @@ TEST_F(SchemaTest, TokensHaveKnownScopesOnly) {
       exec("INSERT INTO api_tokens (name, token_hash, scopes) VALUES ('t', 'h', '{read,deploy}')"));
 }
 
+// Observation partials are compressed with lz4, not pglz (docs/observations.md, migration 0023).
+TEST_F(SchemaTest, ObservationPartialsAreCompressedWithLz4) {
+  const std::string method = db().with([](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return tx
+        .exec1(
+            "SELECT attcompression::text FROM pg_attribute "
+            "WHERE attrelid = 'observation_partials'::regclass AND attname = 'profile'")[0]
+        .as<std::string>();
+  });
+  EXPECT_EQ(method, "l");
+}
+
 // Registration tokens serve the whole server: no other scope, no repository.
 TEST_F(SchemaTest, RunnerRegistrationTokensAreAloneAndUnrestricted) {
   const std::string insert = "INSERT INTO api_tokens (name, token_hash, scopes, repo_id) VALUES ";
