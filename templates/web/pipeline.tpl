@@ -68,7 +68,7 @@
 
 <h2>ML Test Score</h2>
 {{#NO_RUBRIC}}<p class="muted">No gate decision is stored for this commit yet, so there is no scorecard: <code>mlgate gate --repo {{REPO}} --sha {{SHA}} --environment ENV</code> evaluates one.</p>
-{{/NO_RUBRIC}}{{#RUBRIC}}<p><span class="score" id="rubric-score">Score {{SCORE}}</span> <span class="muted">(the minimum of the four section sums; from the {{ENVIRONMENT}} decision of {{DECIDED}})</span><br>{{BAND}}</p>
+{{/NO_RUBRIC}}{{#RUBRIC}}<p><span class="score" id="rubric-score">Score {{SCORE}}</span> <span class="muted">(the minimum of the four section sums; from the <span id="rubric-environment">{{ENVIRONMENT}}</span> decision of {{DECIDED}})</span><br>{{BAND}}</p>
 <div class="cards">
 {{#SECTION}}<div class="card" data-section="{{ID}}"><h3>{{TITLE}}: <span data-sum>{{SUM}}</span></h3>
 <table class="rubric"><tbody>{{#ITEM}}<tr data-item="{{ID}}"><td><code>{{ID}}</code></td><td>{{TITLE}}<br><span class="muted">{{EVIDENCE}}</span></td><td class="num"><span class="state {{CLASS}}">{{POINTS}}</span></td></tr>

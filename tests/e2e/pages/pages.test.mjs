@@ -467,7 +467,11 @@ async function main() {
     check('pipeline: fairness rows', (await page.locator('#fairness tbody tr').count()) >= 1);
     check('pipeline: flip rate shown', /Flip rate 10\.00%/.test(await page.textContent('#flip-rate')),
       await page.textContent('#flip-rate'));
-    const rubric = g2.json.rubric;
+    // The scorecard is the latest decision's, and names its environment: the rubric's monitoring
+    // items differ between environments (production's monitor is evaluated, staging has none).
+    const rubricEnv = (await page.textContent('#rubric-environment')).trim();
+    check('pipeline: the scorecard is the decision asked last (staging)', rubricEnv === 'staging', rubricEnv);
+    const rubric = (rubricEnv === 'production' ? g2 : g2s).json.rubric;
     check('pipeline: rubric score matches the gate API',
       near(parseFloat((await page.textContent('#rubric-score')).replace('Score', '')), rubric.score));
     check('pipeline: 28 rubric items', (await page.locator('tr[data-item]').count()) === 28);
