@@ -178,6 +178,7 @@ std::string whole_report(const PrReport& r) {
     out += "\n";
   }
   if (!r.tiers.empty()) out += "\n";
+  if (!r.error.empty()) out += "⚠️ " + markdown_inline(r.error, 600) + "\n\n";
   if (r.gates.empty()) out += "No gate has decided on this commit yet.\n\n";
   for (const auto& g : r.gates) gate_section(g, out);
   if (!r.link.empty()) out += "[The whole report in mlgate](" + r.link + ")\n";

@@ -36,6 +36,7 @@ struct PrReportGate {
 struct PrReport {
   std::string sha;
   std::string pipeline_state;  // pending, running, passed, failed, ...
+  std::string error;           // the pipeline's error (an unusable config), "" when none
   std::vector<PrReportTier> tiers;
   std::vector<PrReportGate> gates;
   std::string link;  // the pipeline's page, "" when the server has no public URL
