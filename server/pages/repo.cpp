@@ -42,7 +42,8 @@ void add_trends(ctemplate::TemplateDictionary& c, const store::RepoPageView& v,
 
 // The current deployment of each environment, and the marks they put on the trend plots.
 std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
-                                               const store::RepoPageView& v) {
+                                               const store::RepoPageView& v,
+                                               const std::string& repo) {
   std::vector<std::string> environments;
   for (const auto& d : v.deployments) environments.push_back(d.environment);
   std::vector<core::DeployedCommit> current;
@@ -55,6 +56,7 @@ std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
     cd->SetValue("SHORT_SHA", util::short_sha(d.sha));
     cd->SetValue("CREATED", format_time(d.created_at));
     cd->SetValue("ACTOR", d.actor);
+    cd->SetValue("CARD_URL", model_card_url(repo, d.sha));
     if (auto p = v.current_pipelines.find(d.sha); p != v.current_pipelines.end()) {
       auto* pd = cd->AddSectionDictionary("PIPELINE");
       pd->SetIntValue("ID", p->second);
@@ -64,7 +66,8 @@ std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
   return core::deployment_marks(current);
 }
 
-void add_history(ctemplate::TemplateDictionary& c, const std::vector<store::DeploymentRow>& rows) {
+void add_history(ctemplate::TemplateDictionary& c, const std::vector<store::DeploymentRow>& rows,
+                 const std::string& repo) {
   for (const auto& d : rows) {
     auto* h = c.AddSectionDictionary("HISTORY");
     h->SetIntValue("ID", d.id);
@@ -72,6 +75,7 @@ void add_history(ctemplate::TemplateDictionary& c, const std::vector<store::Depl
     h->SetValue("KIND", d.kind);
     h->SetValue("SHORT_SHA", util::short_sha(d.sha));
     h->SetValue("ACTOR", d.actor);
+    h->SetValue("CARD_URL", model_card_url(repo, d.sha));
     h->SetValue("CREATED", format_time(d.created_at));
     if (d.forced) h->AddSectionDictionary("FORCED")->SetValue("REASON", d.reason);
   }
@@ -140,8 +144,8 @@ void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Respo
     pqxx::read_transaction tx(conn);
     return store::load_repo_page(tx, repo->id, branch, n, kPipelinesShown);
   });
-  const auto marks = add_current(c, view);
-  add_history(c, view.deployments);
+  const auto marks = add_current(c, view, repo->full_name);
+  add_history(c, view.deployments, repo->full_name);
   add_branches(c, repo->full_name, view.branches);
   add_trends(c, view, marks);
   add_pipelines(c, view.pipelines);
