@@ -66,6 +66,7 @@ class CardEvents : public YAML::EventHandler {
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
     if (!usable(mark, anchor)) return;
+    if (depth_ == 2) return fail(mark, "an item of " + *key_ + " must be text, not a list");
     if (depth_ != 1 || !key_ || !list_field(card, *key_))
       return fail(mark, key_ ? *key_ + " must be text, not a list" : "a list is not allowed here");
     depth_ = 2;
@@ -78,6 +79,7 @@ class CardEvents : public YAML::EventHandler {
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
     if (!usable(mark, anchor)) return;
+    if (depth_ == 2) return fail(mark, "an item of " + *key_ + " must be text, not a mapping");
     if (depth_ != 0)
       return fail(mark,
                   key_ ? *key_ + " must be text, not a mapping" : "a mapping is not allowed here");

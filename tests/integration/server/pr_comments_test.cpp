@@ -115,7 +115,9 @@ TEST(PrComments, GitHubPostsOnceThenEditsTheSameComment) {
   EXPECT_EQ(rs.front().method, "POST");
   EXPECT_EQ(rs.front().path, "/repos/acme/model/issues/5/comments");
   for (const auto& r : rs) {
-    if (r.method == "PATCH") EXPECT_EQ(r.path, "/repos/acme/model/issues/comments/4242");
+    if (r.method == "PATCH") {
+      EXPECT_EQ(r.path, "/repos/acme/model/issues/comments/4242");
+    }
     EXPECT_EQ(r.header("Authorization"), "Bearer tok_prcomments");
     std::set<std::string> keys;
     for (auto it = r.body.begin(); it != r.body.end(); ++it) keys.insert(it.key());
@@ -165,8 +167,12 @@ TEST(PrComments, ARetriedPostWhoseAnswerWasLostEditsTheCommentItMade) {
   EXPECT_EQ(count(rs, "POST"), 1) << forge.dump();
   ASSERT_GE(count(rs, "GET"), 1) << forge.dump();
   for (const auto& r : rs) {
-    if (r.method == "GET") EXPECT_NE(r.target.find("since="), std::string::npos) << r.target;
-    if (r.method == "PATCH") EXPECT_EQ(r.path, "/repos/acme/model/issues/comments/77");
+    if (r.method == "GET") {
+      EXPECT_NE(r.target.find("since="), std::string::npos) << r.target;
+    }
+    if (r.method == "PATCH") {
+      EXPECT_EQ(r.path, "/repos/acme/model/issues/comments/77");
+    }
   }
 }
 
