@@ -14,11 +14,11 @@ using testing::GateEnv;
 const char* kConfig = R"(version: 1
 image: mlgate/busybox:test
 tiers:
-  evaluation:
+  validation:
     run: sh results.sh
 gates:
   production:
-    require: [evaluation]
+    require: [validation]
     metrics:
       - {name: accuracy, min: 0.90}
 )";
@@ -57,7 +57,7 @@ TEST(ModelCards, ApiPageCliAndDeploymentLink) {
   EXPECT_EQ(card["metrics"][0]["name"], "accuracy");
   EXPECT_DOUBLE_EQ(card["metrics"][0]["value"].get<double>(), 0.95);
   EXPECT_EQ(card["run"]["state"], "passed");
-  EXPECT_EQ(card["run"]["tiers"][0][0], "evaluation");
+  EXPECT_EQ(card["run"]["tiers"][0][0], "validation");
   ASSERT_EQ(card["deployments"].size(), 1u);
   EXPECT_EQ(card["deployments"][0]["environment"], "production");
   EXPECT_FALSE(card["rubric"].is_null());
@@ -95,6 +95,8 @@ TEST(ModelCards, RefusedFileUnknownCommitAndAuthorization) {
   GateEnv env;
   const std::string sha =
       env.push(kConfig, {{"results.sh", kResults}, {"model_card.yml", "name: a\ncolour: blue\n"}});
+  ASSERT_TRUE(testing::eventually([&] { return !env.pipeline_of(sha).is_null(); },
+                                  std::chrono::seconds(30)));
   const json card = env.get(card_path(sha));
   EXPECT_EQ(card["file_present"], true);
   EXPECT_EQ(card["file_error"].get<std::string>().rfind("model_card.yml:2:1: unknown key", 0), 0u)

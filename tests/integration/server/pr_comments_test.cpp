@@ -104,6 +104,10 @@ TEST(PrComments, GitHubPostsOnceThenEditsTheSameComment) {
   GateEnv env(options(forge, "github"));
   const std::string sha = commit(env, "pr");
   open_github_pr(env, 5, sha);
+  // The first report (tiers queued, no runner yet) is posted...
+  ASSERT_TRUE(eventually_long([&] { return count(comment_requests(forge), "POST") == 1; }))
+      << forge.dump() << env.serve().log();
+  // ...and the final one edits it.
   env.start_runner("r1");
   ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed") << env.serve().log();
   ASSERT_TRUE(eventually_long([&] { return final_report_sent(forge, "PATCH"); }))
@@ -193,6 +197,8 @@ TEST(PrComments, GitLabPostsANoteThenPutsIt) {
                                {"X-Gitlab-Token", testing::kGateEnvSecret},
                                {"X-Gitlab-Event-UUID", "mr-3"}});
   ASSERT_EQ(r.status, 202) << r.body;
+  ASSERT_TRUE(eventually_long([&] { return count(comment_requests(forge), "POST") == 1; }))
+      << forge.dump() << env.serve().log();
   env.start_runner("r1");
   ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed") << env.serve().log();
   ASSERT_TRUE(eventually_long([&] { return final_report_sent(forge, "PUT"); }))
