@@ -387,6 +387,7 @@ TEST_F(RouteTable, AnotherRepositorysResourceIsAnsweredLikeANonexistentOne) {
     std::string real, missing;
     for (const auto& [name, value] : values) {
       if (row.path.find("{" + name + "}") == std::string::npos) continue;
+      if (name == "sha") continue;  // a commit is its repository's: the repository is missing
       real = value;
       missing = name == "repo" ? "acme/nowhere" : "987654321";
       values[name] = missing;
