@@ -29,6 +29,7 @@ void add_trigger_command(CLI::App& app, ExitCode& exit_code);
 void add_observe_command(CLI::App& app, ExitCode& exit_code);
 void add_monitor_commands(CLI::App& app, ExitCode& exit_code);
 void add_status_commands(CLI::App& app, ExitCode& exit_code);
+void add_model_card_command(CLI::App& app, ExitCode& exit_code);
 
 // --max-job-cpus, --max-job-memory, --max-job-pids, --max-job-gpus, --allowed-images and
 // --allowed-networks, read into `ceilings` (which must outlive the app), under `group` in --help.

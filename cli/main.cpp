@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   mlgate::cli::add_observe_command(app, exit_code);
   mlgate::cli::add_monitor_commands(app, exit_code);
   mlgate::cli::add_status_commands(app, exit_code);
+  mlgate::cli::add_model_card_command(app, exit_code);
   mlgate::cli::add_repo_commands(app, exit_code.value);
   mlgate::cli::add_webhook_commands(app, exit_code.value);
   try {

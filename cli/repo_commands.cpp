@@ -53,14 +53,15 @@ void add_repo_notify_command(CLI::App* repo, int& exit_code) {
 
 }  // namespace
 
-void add_repo_commands(CLI::App& app, int& exit_code) {
-  auto* repo = app.add_subcommand("repo", "Register and list repositories");
-  repo->require_subcommand(1);
+namespace {
 
+// mlgate repo add ...: registers a repository (admin token).
+void add_repo_add_command(CLI::App* repo, int& exit_code) {
   struct AddOptions {
     ClientOptions client;
     std::string forge, name, clone_url, secret_file, token_file, default_branch, api_base_url;
     std::string fork_pull_requests;
+    std::string pr_comments;
     std::vector<std::string> notify_urls;
   };
   auto add = std::make_shared<AddOptions>();
@@ -87,6 +88,11 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
   add_cmd->add_option("--notify-url", add->notify_urls,
                       "Where this repository's events are POSTed (docs/notifications.md); "
                       "repeatable");
+  add_cmd
+      ->add_option("--pr-comments", add->pr_comments,
+                   "on (default): keep one report comment on each pull/merge request, edited as "
+                   "tiers finish and gates decide (needs a forge token); off: none")
+      ->check(CLI::IsMember({"on", "off"}));
   add_cmd->callback([add, &exit_code] {
     exit_code = run_client([&] {
       nlohmann::json body = {{"forge", add->forge},
@@ -98,17 +104,27 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
       if (!add->api_base_url.empty()) body["api_base_url"] = add->api_base_url;
       if (!add->fork_pull_requests.empty()) body["fork_pull_requests"] = add->fork_pull_requests;
       if (!add->notify_urls.empty()) body["notify_urls"] = add->notify_urls;
+      if (!add->pr_comments.empty()) body["pr_comments"] = add->pr_comments == "on";
       auto r = api_request(add->client, "POST", "/api/v1/repos", &body);
       if (add->client.json) {
         std::cout << r.body.dump(2) << "\n";
       } else {
         std::cout << "registered " << str(r.body, "forge") << " repository " << str(r.body, "name")
                   << " (id " << str(r.body, "id")
-                  << "; fork pull requests: " << str(r.body, "fork_pull_requests") << ")\n";
+                  << "; fork pull requests: " << str(r.body, "fork_pull_requests")
+                  << "; pull-request comments: "
+                  << (r.body.value("pr_comments", true) ? "on" : "off") << ")\n";
       }
     });
   });
+}
 
+}  // namespace
+
+void add_repo_commands(CLI::App& app, int& exit_code) {
+  auto* repo = app.add_subcommand("repo", "Register and list repositories");
+  repo->require_subcommand(1);
+  add_repo_add_command(repo, exit_code);
   add_repo_notify_command(repo, exit_code);
 
   auto list = std::make_shared<ClientOptions>();

@@ -10,6 +10,7 @@
 #include "core/gate_evidence.h"
 #include "core/glob.h"
 #include "core/metric_merge.h"
+#include "core/model_card.h"
 #include "core/monitor_evidence.h"
 #include "core/number_text.h"
 #include "core/rubric.h"
@@ -966,6 +967,32 @@ std::vector<std::string> rubric_test_ids(const TestCase& test) {
   return ids;
 }
 
+namespace {
+
+// Rubric points from evidence files: 0.5 when the item's `manual` file exists, or for model-1 when
+// the commit has a model card (docs/model-cards.md); what was found goes into `evidence`.
+double manual_evidence(const RubricMapping& mapping, const std::string& id,
+                       const PathExists& path_exists, std::vector<std::string>& evidence) {
+  double manual = 0;
+  if (auto m = mapping.manual.find(id); m != mapping.manual.end()) {
+    if (!path_exists) {
+      evidence.push_back("no repository tree to look for " + m->second);
+    } else if (path_exists(m->second)) {
+      manual = 0.5;
+      evidence.push_back(m->second + " exists");
+    } else {
+      evidence.push_back(m->second + " not found");
+    }
+  }
+  if (id == "model-1" && manual == 0 && path_exists && path_exists(kModelCardPath)) {
+    manual = 0.5;
+    evidence.push_back(std::string(kModelCardPath) + " exists (a model card)");
+  }
+  return manual;
+}
+
+}  // namespace
+
 RubricScore score_rubric(const RubricMapping& mapping, const std::vector<TestCase>& tests,
                          const PathExists& path_exists) {
   RubricScore out;
@@ -1019,17 +1046,7 @@ RubricScore score_rubric(const RubricMapping& mapping, const std::vector<TestCas
                          std::to_string(mapped - passed) + " of " +
                          plural(mapped, "mapped test", "mapped tests") + " did not pass)");
     }
-    double manual = 0;
-    if (auto m = mapping.manual.find(s.id); m != mapping.manual.end()) {
-      if (!path_exists) {
-        evidence.push_back("no repository tree to look for " + m->second);
-      } else if (path_exists(m->second)) {
-        manual = 0.5;
-        evidence.push_back(m->second + " exists");
-      } else {
-        evidence.push_back(m->second + " not found");
-      }
-    }
+    const double manual = manual_evidence(mapping, s.id, path_exists, evidence);
     s.points = std::max(automated, manual);
     s.evidence = join(evidence, "; ");
     out.sections[std::string(section_id(item.section))] += s.points;

@@ -7,6 +7,7 @@
 #include "server/http/body.h"
 #include "server/http/json_log.h"
 #include "server/http/metrics.h"
+#include "server/pages/model_card.h"
 #include "server/pages/pages.h"
 #include "server/services/gate_service.h"
 #include "server/services/intake.h"
@@ -147,6 +148,7 @@ void App::register_routes() {
   register_runner_admin_routes(http, {db, auth});
   register_gate_routes(http,
                        {db, auth, *gate_, config_.forge.notify_urls, config_.forge.public_url});
+  register_model_card_routes(http, {db, auth, *gate_, *mirrors_});
   register_observation_routes(http, {db, auth, config_.observations, config_.test_endpoints});
   register_trigger_routes(http, {db, auth, *mirrors_, config_.planner});
   register_metrics_routes(http, {db, auth, config_.runners});
@@ -154,6 +156,8 @@ void App::register_routes() {
   register_badge_routes(http, {db, auth});
   register_status_routes(http, {db, auth});
   register_token_routes(http, {db, auth});
+  // Before the pages: the repository page's route would take the card's path for a repo name.
+  pages::register_model_card_page(http, {db, auth, *gate_, *mirrors_});
   pages::register_page_routes(http, {db, auth});
 }
 

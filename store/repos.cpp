@@ -10,7 +10,7 @@ namespace {
 constexpr const char* kColumns =
     "id, forge, full_name, clone_url, default_branch, coalesce(api_base_url, ''), "
     "forge_token IS NOT NULL, webhook_secret, coalesce(forge_token, ''), fork_pull_requests, "
-    "array_to_string(notify_urls, E'\\n')";
+    "array_to_string(notify_urls, E'\\n'), pr_comments";
 
 RepoRow to_row(const pqxx::row& r) {
   RepoRow row;
@@ -35,6 +35,7 @@ RepoRow to_row(const pqxx::row& r) {
     row.notify_urls.push_back(urls.substr(at, end - at));
     at = end + 1;
   }
+  row.pr_comments = r[11].as<bool>();
   return row;
 }
 
@@ -49,12 +50,13 @@ std::int64_t insert_repo(pqxx::work& tx, const NewRepo& repo) {
   return tx
       .exec_params1(
           "INSERT INTO repos (forge, full_name, clone_url, webhook_secret, forge_token, "
-          "default_branch, api_base_url, fork_pull_requests) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+          "default_branch, api_base_url, fork_pull_requests, pr_comments) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
           repo.forge, repo.full_name, repo.clone_url, repo.webhook_secret,
           non_empty(repo.forge_token),
           repo.default_branch.empty() ? std::string("main") : repo.default_branch,
-          non_empty(repo.api_base_url), std::string(core::to_string(repo.fork_pull_requests)))[0]
+          non_empty(repo.api_base_url), std::string(core::to_string(repo.fork_pull_requests)),
+          repo.pr_comments)[0]
       .as<std::int64_t>();
 }
 

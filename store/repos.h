@@ -22,6 +22,7 @@ struct RepoSummary {
   bool has_forge_token = false;
   core::ForkPullRequests fork_pull_requests = core::ForkPullRequests::approve;
   std::vector<std::string> notify_urls;  // the repository's own notification targets
+  bool pr_comments = true;  // a report comment on each pull request (docs/forge-feedback.md)
 };
 
 struct RepoRow : RepoSummary {
@@ -43,6 +44,7 @@ struct NewRepo {
   std::string default_branch = "main";
   std::string api_base_url;  // empty: the forge's public API
   core::ForkPullRequests fork_pull_requests = core::ForkPullRequests::approve;
+  bool pr_comments = true;
 };
 
 // Throws pqxx::unique_violation when (forge, full_name) exists, pqxx::check_violation for

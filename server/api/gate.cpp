@@ -35,7 +35,7 @@ void send_outcome_refusal(httplib::Response& res, const GateRefusal& r) {
   send_error(res, r.status, r.code, r.message);
 }
 
-json deployment_json(const store::DeploymentRow& d, bool current) {
+json deployment_json(const store::DeploymentRow& d, bool current, const std::string& repo) {
   auto opt = [](const std::optional<std::int64_t>& v) { return v ? json(*v) : json(); };
   return {{"id", d.id},
           {"environment", d.environment},
@@ -47,7 +47,8 @@ json deployment_json(const store::DeploymentRow& d, bool current) {
           {"reason", d.reason.empty() ? json() : json(d.reason)},
           {"actor", d.actor},
           {"created_at", d.created_at},
-          {"current", current}};
+          {"current", current},
+          {"model_card", "/repos/" + repo + "/commits/" + d.sha + "/model-card"}};
 }
 
 void get_gate(const GateRoutes& deps, const httplib::Request& req, httplib::Response& res) {
@@ -206,7 +207,7 @@ void create_deployment(const GateRoutes& deps, const httplib::Request& req,
   if (!inserted)
     return send_error(res, 409, "deployment_changed",
                       "another deployment to " + env + " happened meanwhile; evaluate again");
-  auto out = deployment_json(*inserted, true);
+  auto out = deployment_json(*inserted, true, repo->full_name);
   out["decision"] = decision;
   out["summary"] = outcome.body["summary"];
   out["rule_differences"] = rule_difference_texts(outcome.body);
@@ -257,7 +258,7 @@ void rollback(const GateRoutes& deps, const httplib::Request& req, httplib::Resp
     return send_error(
         res, 409, "nothing_to_roll_back",
         "no previous deployment of " + repo->full_name + " to " + env + " to roll back to");
-  auto out = deployment_json(*row, true);
+  auto out = deployment_json(*row, true, repo->full_name);
   send_json(res, 201, out);
 }
 
@@ -278,7 +279,7 @@ void list(const GateRoutes& deps, const httplib::Request& req, httplib::Response
   for (const auto& d : rows) {
     const bool is_current = !current.contains(d.environment);  // newest first
     if (is_current) current[d.environment] = d.sha;
-    out.push_back(deployment_json(d, is_current));
+    out.push_back(deployment_json(d, is_current, repo->full_name));
   }
   send_json(res, 200, {{"repo", repo->full_name}, {"deployments", out}, {"current", current}});
 }

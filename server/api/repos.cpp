@@ -62,7 +62,8 @@ nlohmann::json repo_json(const store::RepoSummary& r) {
           {"api_base_url", r.api_base_url},
           {"has_forge_token", r.has_forge_token},
           {"fork_pull_requests", core::to_string(r.fork_pull_requests)},
-          {"notify_targets", notify_targets(r.notify_urls)}};
+          {"notify_targets", notify_targets(r.notify_urls)},
+          {"pr_comments", r.pr_comments}};
 }
 
 nlohmann::json delivery_json(const store::DeliveryRow& d) {
@@ -130,6 +131,12 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
   repo.api_base_url = read_string(body, "api_base_url", false, error);
   const std::string forks = read_string(body, "fork_pull_requests", false, error);
   const auto notify_urls = read_notify_urls(body, error);
+  if (body.contains("pr_comments") && !body["pr_comments"].is_null()) {
+    if (body["pr_comments"].is_boolean())
+      repo.pr_comments = body["pr_comments"].get<bool>();
+    else if (error.empty())
+      error = "field 'pr_comments' must be true or false";
+  }
   if (error.empty() && repo.forge != "github" && repo.forge != "gitlab") {
     error = "forge must be 'github' or 'gitlab'";
   }

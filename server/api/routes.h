@@ -98,6 +98,16 @@ struct GateRoutes {
 };
 void register_gate_routes(Router& http, const GateRoutes& deps);
 
+// A commit's model card (docs/model-cards.md): GET …/commits/{sha}/model-card, JSON with the
+// Markdown in "markdown" (`mlgate model-card`), or text/markdown with ?format=markdown.
+struct ModelCardRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  GateService& gate;
+  vcs::MirrorCache& mirrors;
+};
+void register_model_card_routes(Router& http, const ModelCardRoutes& deps);
+
 // Serving observations and late truth (docs/observations.md, "Observations").
 struct ObservationConfig {
   std::size_t max_bytes = std::size_t{16} << 20;  // one batch's body

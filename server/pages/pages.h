@@ -95,6 +95,8 @@ std::string format_value(std::optional<double> value);
 std::string repo_url(const std::string& full_name);
 std::string environment_url(const std::string& full_name, const std::string& environment);
 std::string pipeline_url(std::int64_t id);
+// /repos/{full_name}/commits/{sha}/model-card (docs/model-cards.md).
+std::string model_card_url(const std::string& full_name, const std::string& sha);
 // A GATE section per environment's newest stored decision (linking to the decision on the
 // pipeline's page), or NO_GATE without one.
 void add_gate_badges(ctemplate::TemplateDictionary* d, const std::vector<store::GateBadge>& gates,

@@ -152,6 +152,9 @@ void add_gate_badges(ctemplate::TemplateDictionary* d, const std::vector<store::
 std::string pipeline_url(std::int64_t id) {
   return "/pipelines/" + std::to_string(id);
 }
+std::string model_card_url(const std::string& full_name, const std::string& sha) {
+  return repo_url(full_name) + "/commits/" + sha + "/model-card";
+}
 std::string job_url(std::int64_t id) {
   return "/jobs/" + std::to_string(id);
 }

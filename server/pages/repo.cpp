@@ -57,6 +57,7 @@ std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
     cd->SetValue("SHORT_SHA", util::short_sha(d.sha));
     cd->SetValue("CREATED", format_time(d.created_at));
     cd->SetValue("ACTOR", d.actor);
+    cd->SetValue("CARD_URL", model_card_url(repo, d.sha));
     if (auto p = v.current_pipelines.find(d.sha); p != v.current_pipelines.end()) {
       auto* pd = cd->AddSectionDictionary("PIPELINE");
       pd->SetIntValue("ID", p->second);
@@ -66,7 +67,8 @@ std::map<std::string, std::string> add_current(ctemplate::TemplateDictionary& c,
   return core::deployment_marks(current);
 }
 
-void add_history(ctemplate::TemplateDictionary& c, const std::vector<store::DeploymentRow>& rows) {
+void add_history(ctemplate::TemplateDictionary& c, const std::vector<store::DeploymentRow>& rows,
+                 const std::string& repo) {
   for (const auto& d : rows) {
     auto* h = c.AddSectionDictionary("HISTORY");
     h->SetIntValue("ID", d.id);
@@ -74,6 +76,7 @@ void add_history(ctemplate::TemplateDictionary& c, const std::vector<store::Depl
     h->SetValue("KIND", d.kind);
     h->SetValue("SHORT_SHA", util::short_sha(d.sha));
     h->SetValue("ACTOR", d.actor);
+    h->SetValue("CARD_URL", model_card_url(repo, d.sha));
     h->SetValue("CREATED", format_time(d.created_at));
     if (d.forced) h->AddSectionDictionary("FORCED")->SetValue("REASON", d.reason);
   }
@@ -143,7 +146,7 @@ void repo_page(const PageDeps& deps, const httplib::Request& req, httplib::Respo
     return store::load_repo_page(tx, repo->id, branch, n, kPipelinesShown);
   });
   const auto marks = add_current(c, view, repo->full_name);
-  add_history(c, view.deployments);
+  add_history(c, view.deployments, repo->full_name);
   add_branches(c, repo->full_name, view.branches);
   add_trends(c, view, marks);
   add_pipelines(c, view.pipelines);

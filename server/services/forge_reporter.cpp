@@ -3,13 +3,16 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
+#include "core/pr_report.h"
 #include "core/repeats.h"
 #include "server/http/json_log.h"
 #include "server/services/forge_requests.h"
 #include "server/services/gate_service.h"
 #include "server/services/notifications.h"
+#include "server/services/pr_comment_sender.h"
 #include "store/feedback.h"
 #include "store/forge_outbox.h"
+#include "store/pr_comments.h"
 #include "store/repos.h"
 
 namespace mlgate::server {
@@ -112,6 +115,36 @@ std::vector<store::NewOutboxRequest> pipeline_statuses(const store::FeedbackPipe
   return out;
 }
 
+// The pull request's report (docs/forge-feedback.md, "Pull-request reports"): the tiers, every
+// gate's answer, a link; queued in the pull request's one context so that reports go out in order
+// and a newer one replaces one still waiting.
+store::NewOutboxRequest pr_report_request(const store::FeedbackPipeline& p, const RepoTarget& t,
+                                          std::int64_t pr_number,
+                                          const std::vector<GateOutcome>& gates,
+                                          const std::string& link) {
+  core::PrReport report;
+  report.sha = p.sha;
+  report.pipeline_state = std::string(core::to_string(p.state));
+  report.error = p.error;
+  report.link = link;
+  for (const auto& j : tier_jobs(p.jobs))
+    report.tiers.push_back({j.tier, std::string(core::to_string(j.state)), j.message});
+  for (const auto& [env, answer] : gates)
+    report.gates.push_back({env, answer.refusal ? nlohmann::json() : answer.body,
+                            answer.refusal ? answer.refusal->message : ""});
+  auto req = pr_comment_create_request(
+      t.repo.forge, forge_api_base(t.repo.forge, t.repo.api_base_url), t.repo.full_name,
+      t.project_id, pr_number, core::pr_report_markdown(report));
+  store::NewOutboxRequest out;
+  out.repo_id = t.repo.id;
+  out.kind = "pr_comment";
+  out.context = pr_comment_context(pr_number);
+  out.method = req.method;
+  out.url = req.url;
+  out.body_json = req.body.dump();
+  return out;
+}
+
 // A finished pipeline of the repository's default branch (pushes, schedules, manual runs; not
 // pull requests or tags) tells people when it failed and when a gate denies its commit.
 bool notifies(const store::FeedbackPipeline& p, const store::RepoRow& repo) {
@@ -162,12 +195,14 @@ int report_due_pipelines(store::Database& db, GateService& gate, const ReportOpt
       struct Loaded {
         std::optional<store::FeedbackPipeline> pipeline;
         std::optional<RepoTarget> target;
+        std::optional<std::int64_t> pr;  // the pull request it reports to
       };
       auto loaded = db.with([&](pqxx::connection& c) {
         pqxx::read_transaction tx(c);
         Loaded l;
         l.pipeline = store::feedback_pipeline(tx, d.pipeline_id);
         if (l.pipeline) l.target = repo_target(tx, l.pipeline->repo_id);
+        if (l.pipeline) l.pr = store::pr_to_report(tx, d.pipeline_id);
         return l;
       });
       std::vector<store::NewOutboxRequest> requests;
@@ -183,6 +218,8 @@ int report_due_pipelines(store::Database& db, GateService& gate, const ReportOpt
         std::vector<GateOutcome> gates;
         if (statuses || notify) gates = gate_outcomes(p, repo, gate);
         if (statuses) requests = pipeline_statuses(p, *loaded.target, gates, link);
+        if (statuses && loaded.pr)
+          requests.push_back(pr_report_request(p, *loaded.target, *loaded.pr, gates, link));
         if (notify) notifications = pipeline_notifications(p, repo, gates, link);
       }
       int queued = 0;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <regex>
 
+#include "core/pr_report.h"
 #include "server/services/gate_service.h"
 #include "util/strings.h"
 
@@ -277,6 +278,55 @@ ForgeRequest commit_status_request(std::string_view forge, const std::string& ap
   }
   if (!status.target_url.empty()) r.body["target_url"] = status.target_url;
   return r;
+}
+
+ForgeRequest pr_comment_create_request(std::string_view forge, const std::string& api_base,
+                                       const std::string& full_name, const std::string& project_id,
+                                       std::int64_t pr_number, const std::string& markdown) {
+  ForgeRequest r;
+  const std::string n = std::to_string(pr_number);
+  if (forge == "gitlab") {
+    const std::string id = project_id.empty() ? url_encode(full_name) : url_encode(project_id);
+    r.url = api_base + "/projects/" + id + "/merge_requests/" + n + "/notes";
+  } else {
+    r.url = api_base + "/repos/" + full_name + "/issues/" + n + "/comments";
+  }
+  r.body = {{"body", cut_utf8(markdown, core::kPrReportLimit)}};
+  return r;
+}
+
+ForgeRequest pr_comment_edit_request(std::string_view forge, const std::string& create_url,
+                                     const std::string& comment_id, const nlohmann::json& body) {
+  ForgeRequest r;
+  r.body = body;
+  if (forge == "gitlab") {
+    r.method = "PUT";
+    r.url = create_url + "/" + comment_id;
+  } else {
+    r.method = "PATCH";
+    // …/issues/{n}/comments -> …/issues/comments/{id}
+    const auto issues = create_url.rfind("/issues/");
+    r.url = create_url.substr(0, issues == std::string::npos ? create_url.size() : issues) +
+            "/issues/comments/" + comment_id;
+  }
+  return r;
+}
+
+std::string pr_comment_list_url(std::string_view forge, const std::string& create_url,
+                                const std::string& since) {
+  if (forge == "gitlab") return create_url + "?sort=desc&order_by=created_at&per_page=100";
+  return create_url + "?since=" + url_encode(since) + "&per_page=100";
+}
+
+std::string find_pr_report_comment(const nlohmann::json& list) {
+  if (!list.is_array()) return "";
+  for (const auto& c : list) {
+    if (!c.is_object() || !c.contains("body") || !c["body"].is_string()) continue;
+    if (c["body"].get<std::string>().rfind(std::string(core::kPrReportMarker), 0) != 0) continue;
+    const auto& id = c.value("id", nlohmann::json());
+    if (id.is_number_integer()) return std::to_string(id.get<std::int64_t>());
+  }
+  return "";
 }
 
 ForgeRequest protection_callback_request(const std::string& callback_url,

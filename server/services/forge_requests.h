@@ -80,6 +80,25 @@ ForgeRequest protection_callback_request(const std::string& callback_url,
                                          const std::string& environment, bool approved,
                                          const std::string& comment);
 
+// Pull-request reports (docs/forge-feedback.md, "Pull-request reports"): the request that creates
+// mlgate's comment, GitHub POST {api}/repos/{owner}/{repo}/issues/{n}/comments {body}; GitLab POST
+// {api}/projects/{id}/merge_requests/{iid}/notes {body}. `markdown` is cut to 65,536 bytes.
+ForgeRequest pr_comment_create_request(std::string_view forge, const std::string& api_base,
+                                       const std::string& full_name, const std::string& project_id,
+                                       std::int64_t pr_number, const std::string& markdown);
+// The request that edits it, from the create request's URL and the comment's id: GitHub PATCH
+// {api}/repos/{owner}/{repo}/issues/comments/{id}; GitLab PUT …/merge_requests/{iid}/notes/{id}.
+ForgeRequest pr_comment_edit_request(std::string_view forge, const std::string& create_url,
+                                     const std::string& comment_id, const nlohmann::json& body);
+// The comments made on the pull request since `since` (ISO 8601), newest last on GitHub
+// (?since=…&per_page=100) and first on GitLab (?sort=desc&order_by=created_at&per_page=100): where
+// a retried POST looks for the comment an unanswered POST may have made.
+std::string pr_comment_list_url(std::string_view forge, const std::string& create_url,
+                                const std::string& since);
+// The id (as text) of the comment in `list` (a JSON array of comments) whose body starts with
+// mlgate's marker; "" when none does.
+std::string find_pr_report_comment(const nlohmann::json& list);
+
 // The comment of a protection rule answer: the decision, then every check that blocks it
 // ("kind name: reason"), then how the candidate's gate rules differ from the deployed commit's, cut
 // to at most `limit` bytes (GitHub's limit is 1024) on a UTF-8 boundary, ending in "…" when cut.

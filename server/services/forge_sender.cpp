@@ -1,54 +1,21 @@
 #include "server/services/forge_sender.h"
 
-#include <httplib.h>
-
 #include <map>
-#include <regex>
 
 #include "server/http/json_log.h"
+#include "server/services/forge_http.h"
 #include "server/services/notifications.h"
+#include "server/services/pr_comment_sender.h"
 #include "store/forge_outbox.h"
 #include "store/repos.h"
 
 namespace mlgate::server {
 namespace {
 
-struct Attempt {
-  int status = 0;
-  std::string error;  // the forge's answer (cut) or why there was none
-  std::optional<std::string> retry_after;
-  std::optional<std::string> ratelimit_remaining;
-};
-
-Attempt send(const store::OutboxItem& item, const HeaderList& headers,
-             const SenderOptions& options) {
-  Attempt a;
-  static const std::regex re(R"(^(https?://[^/?#]+)(.*)$)");
-  std::smatch m;
-  if (!std::regex_match(item.url, m, re)) {
-    a.error = "not an http(s) URL";
-    return a;
-  }
-  httplib::Client client(m[1].str());
-  client.set_connection_timeout(options.connect_timeout_seconds);
-  client.set_read_timeout(options.read_timeout_seconds);
-  client.set_write_timeout(options.read_timeout_seconds);
-  httplib::Headers h;
-  for (const auto& [k, v] : headers) h.emplace(k, v);
-  const std::string path = m[2].str().empty() ? "/" : m[2].str();
-  auto res = item.method == "PATCH"
-                 ? client.Patch(path.c_str(), h, item.body_json, "application/json")
-                 : client.Post(path.c_str(), h, item.body_json, "application/json");
-  if (!res) {
-    a.error = httplib::to_string(res.error());
-    return a;
-  }
-  a.status = res->status;
-  if (a.status < 200 || a.status >= 300) a.error = res->body.substr(0, 500);
-  if (res->has_header("Retry-After")) a.retry_after = res->get_header_value("Retry-After");
-  if (res->has_header("X-RateLimit-Remaining"))
-    a.ratelimit_remaining = res->get_header_value("X-RateLimit-Remaining");
-  return a;
+ForgeAnswer send(const store::OutboxItem& item, const HeaderList& headers,
+                 const SenderOptions& options) {
+  return forge_http(item.method, item.url, item.body_json, headers, options.connect_timeout_seconds,
+                    options.read_timeout_seconds);
 }
 
 // "gate.denied" from the context "notify/gate.denied/pipeline/42/production".
@@ -96,6 +63,11 @@ int send_due_forge_requests(store::Database& db, const SenderOptions& options, i
       verdict.kind = SendVerdict::Kind::give_up;
       verdict.error = "not sent: the URL is not on the forge API's origin " +
                       forge_api_base(repo->forge, repo->api_base_url);
+    } else if (item.kind == "pr_comment") {
+      auto a = send_pr_comment(db, item, *repo, options);
+      status = a.status;
+      verdict = judge_attempt(a.status, a.error, a.retry_after, a.ratelimit_remaining,
+                              item.attempts, options.retry);
     } else {
       auto a = send(item, forge_headers(repo->forge, repo->forge_token), options);
       status = a.status;

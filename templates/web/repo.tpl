@@ -5,11 +5,11 @@
 {{#NO_DEPLOYMENTS}}<p class="muted">Nothing deployed yet: <code>mlgate deploy</code> records a deployment.</p>
 {{/NO_DEPLOYMENTS}}{{#HAS_DEPLOYMENTS}}<div class="scroll"><table id="current-deployments">
 <thead><tr><th>Environment</th><th>Deployed commit</th><th>Since</th><th>By</th></tr></thead>
-<tbody>{{#CURRENT}}<tr data-environment="{{ENVIRONMENT}}"><td><a href="{{ENV_URL}}">{{ENVIRONMENT}}</a></td><td><code data-sha="{{SHA}}">{{SHORT_SHA}}</code>{{#PIPELINE}} <a href="{{URL}}">pipeline #{{ID}}</a>{{/PIPELINE}}</td><td>{{CREATED}}</td><td>{{ACTOR}}</td></tr>
+<tbody>{{#CURRENT}}<tr data-environment="{{ENVIRONMENT}}"><td><a href="{{ENV_URL}}">{{ENVIRONMENT}}</a></td><td><code data-sha="{{SHA}}">{{SHORT_SHA}}</code>{{#PIPELINE}} <a href="{{URL}}">pipeline #{{ID}}</a>{{/PIPELINE}} <a class="model-card" href="{{CARD_URL}}">model card</a></td><td>{{CREATED}}</td><td>{{ACTOR}}</td></tr>
 {{/CURRENT}}</tbody></table></div>
 <details><summary>History ({{HISTORY_COUNT}})</summary><div class="scroll"><table id="deployment-history">
 <thead><tr><th>#</th><th>Environment</th><th>Kind</th><th>Commit</th><th>By</th><th>When</th><th>Forced</th></tr></thead>
-<tbody>{{#HISTORY}}<tr><td>{{ID}}</td><td>{{ENVIRONMENT}}</td><td>{{KIND}}</td><td><code>{{SHORT_SHA}}</code></td><td>{{ACTOR}}</td><td>{{CREATED}}</td><td>{{#FORCED}}<span class="state fail">forced</span> {{REASON}}{{/FORCED}}</td></tr>
+<tbody>{{#HISTORY}}<tr><td>{{ID}}</td><td>{{ENVIRONMENT}}</td><td>{{KIND}}</td><td><code>{{SHORT_SHA}}</code> <a class="model-card" href="{{CARD_URL}}">model card</a></td><td>{{ACTOR}}</td><td>{{CREATED}}</td><td>{{#FORCED}}<span class="state fail">forced</span> {{REASON}}{{/FORCED}}</td></tr>
 {{/HISTORY}}</tbody></table></div></details>
 {{/HAS_DEPLOYMENTS}}
 <h2>Metric trends on {{BRANCH}}</h2>

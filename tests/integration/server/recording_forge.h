@@ -36,8 +36,11 @@ class RecordingForge {
  public:
   using Policy = std::function<int(const Recorded&, int index)>;
 
+  // The body of a 2xx answer (pull-request reports read the comment's id from it).
+  using Answer = std::function<std::string(const Recorded&, int index)>;
+
   RecordingForge() {
-    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
       Recorded r{req.method,
                  req.target,
                  req.path,
@@ -45,15 +48,21 @@ class RecordingForge {
                  nlohmann::json::parse(req.body, nullptr, false),
                  req.body};
       int status = 201;
+      std::string body = req.method == "GET" ? "[]" : R"({"id": 1})";
       {
         std::lock_guard lock(mu_);
         const int index = static_cast<int>(requests_.size());
         if (policy_) status = policy_(r, index);
+        if (answer_ && status < 300) body = answer_(r, index);
         requests_.push_back(r);
       }
       res.status = status;
-      res.set_content(status < 300 ? R"({"id": 1})" : R"({"message": "nope"})", "application/json");
-    });
+      res.set_content(status < 300 ? body : R"({"message": "nope"})", "application/json");
+    };
+    server_.Post(".*", handler);
+    server_.Patch(".*", handler);
+    server_.Put(".*", handler);
+    server_.Get(".*", handler);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
@@ -66,6 +75,10 @@ class RecordingForge {
   void set_policy(Policy p) {
     std::lock_guard lock(mu_);
     policy_ = std::move(p);
+  }
+  void set_answer(Answer a) {
+    std::lock_guard lock(mu_);
+    answer_ = std::move(a);
   }
   std::vector<Recorded> requests() {
     std::lock_guard lock(mu_);
@@ -96,6 +109,7 @@ class RecordingForge {
   std::thread thread_;
   std::mutex mu_;
   Policy policy_;
+  Answer answer_;
   std::vector<Recorded> requests_;
 };
 

@@ -1568,3 +1568,24 @@ TEST(GateJson, EveryStatusAndKindSerialises) {
 
 }  // namespace
 }  // namespace mlgate::core
+
+namespace mlgate::core {
+namespace {
+
+TEST(GateRubric, AModelCardIsEvidenceForModel1) {
+  PathExists tree = [](std::string_view p) { return p == "model_card.yml"; };
+  auto s = score_rubric(RubricMapping{}, {}, tree);
+  EXPECT_EQ(s.items[7].id, "model-1");
+  EXPECT_EQ(s.items[7].points, 0.5);
+  EXPECT_EQ(s.items[7].evidence, "no mapped test; model_card.yml exists (a model card)");
+  EXPECT_EQ(
+      score_rubric(RubricMapping{}, {}, [](std::string_view) { return false; }).items[7].points,
+      0.0);
+  // A mapped evidence file that is missing: the model card still counts.
+  RubricMapping m{.manual = {{"model-1", "docs/spec.md"}}};
+  EXPECT_EQ(score_rubric(m, {}, tree).items[7].evidence,
+            "no mapped test; docs/spec.md not found; model_card.yml exists (a model card)");
+}
+
+}  // namespace
+}  // namespace mlgate::core

@@ -385,3 +385,54 @@ TEST(JudgeAttempt, SentRetriedWithBackoffOrGivenUp) {
 
 }  // namespace
 }  // namespace mlgate::server
+
+namespace mlgate::server {
+namespace {
+
+TEST(PrCommentRequests, GitHubCreateThenEditUrls) {
+  auto create =
+      pr_comment_create_request("github", "https://api.github.com", "acme/model", "", 12, "hello");
+  EXPECT_EQ(create.method, "POST");
+  EXPECT_EQ(create.url, "https://api.github.com/repos/acme/model/issues/12/comments");
+  EXPECT_EQ(create.body, (nlohmann::json{{"body", "hello"}}));
+  auto edit = pr_comment_edit_request("github", create.url, "987", create.body);
+  EXPECT_EQ(edit.method, "PATCH");
+  EXPECT_EQ(edit.url, "https://api.github.com/repos/acme/model/issues/comments/987");
+  EXPECT_EQ(edit.body, create.body);
+  EXPECT_EQ(pr_comment_list_url("github", create.url, "2026-01-02T03:04:05Z"),
+            create.url + "?since=2026-01-02T03%3A04%3A05Z&per_page=100");
+}
+
+TEST(PrCommentRequests, GitLabCreateThenEditUrls) {
+  auto create = pr_comment_create_request("gitlab", "https://gitlab.com/api/v4", "grp/sub/model",
+                                          "", 4, "hi");
+  EXPECT_EQ(create.url,
+            "https://gitlab.com/api/v4/projects/grp%2Fsub%2Fmodel/merge_requests/4/notes");
+  auto by_id =
+      pr_comment_create_request("gitlab", "https://gitlab.com/api/v4", "grp/model", "77", 4, "hi");
+  EXPECT_EQ(by_id.url, "https://gitlab.com/api/v4/projects/77/merge_requests/4/notes");
+  auto edit = pr_comment_edit_request("gitlab", by_id.url, "5", by_id.body);
+  EXPECT_EQ(edit.method, "PUT");
+  EXPECT_EQ(edit.url, "https://gitlab.com/api/v4/projects/77/merge_requests/4/notes/5");
+  EXPECT_EQ(pr_comment_list_url("gitlab", by_id.url, "x"),
+            by_id.url + "?sort=desc&order_by=created_at&per_page=100");
+}
+
+TEST(PrCommentRequests, TheBodyIsCutToGitHubsLimit) {
+  auto create = pr_comment_create_request("github", "https://api.github.com", "acme/model", "", 1,
+                                          std::string(100000, 'x'));
+  EXPECT_LE(create.body["body"].get<std::string>().size(), 65536u);
+}
+
+TEST(PrCommentRequests, FindsMlgatesCommentByItsMarkerOnly) {
+  const auto list =
+      nlohmann::json::array({{{"id", 1}, {"body", "looks good <!-- mlgate:pr-report -->"}},
+                             {{"id", 2}, {"body", 5}},
+                             {{"id", 3}, {"body", "<!-- mlgate:pr-report -->\n## mlgate"}}});
+  EXPECT_EQ(find_pr_report_comment(list), "3");
+  EXPECT_EQ(find_pr_report_comment(nlohmann::json::array()), "");
+  EXPECT_EQ(find_pr_report_comment(nlohmann::json::object()), "");
+}
+
+}  // namespace
+}  // namespace mlgate::server
