@@ -1,9 +1,10 @@
 // Staged rollouts (docs/rollouts.md, "On the server"; docs/api.md): POST …/rollouts starts one
 // (deploy scope) when the gate allows the candidate and its `.mlgate.yml` has a `rollouts:` entry
 // for the environment; GET …/environments/{env}/rollout shows it (stage, split, history, the
-// verdict an Argo AnalysisTemplate reads; `rollout` null when there never was one); GET …/environments/{env}/routing is what a router polls;
-// POST …/environments/{env}/rollout/{promote|pause|resume|abort} are people's commands (deploy
-// scope, audited with their reason).
+// verdict an Argo AnalysisTemplate reads; `rollout` null when there never was one); GET
+// …/environments/{env}/routing is what a router polls; POST
+// …/environments/{env}/rollout/{promote|pause|resume|abort} are people's commands (deploy scope,
+// audited with their reason).
 #include "store/rollouts.h"
 
 #include <algorithm>
@@ -99,9 +100,8 @@ json rollout_body(const store::RolloutRow& r, const std::vector<store::RolloutEv
 
 // Every answer about a rollout: {repo, environment, rollout} (rollout null when there never was
 // one).
-json rollout_json(const store::RepoRow& repo, const std::string& env,
-                  const store::RolloutRow* r, const std::vector<store::RolloutEvent>& events,
-                  std::size_t verdict_stage) {
+json rollout_json(const store::RepoRow& repo, const std::string& env, const store::RolloutRow* r,
+                  const std::vector<store::RolloutEvent>& events, std::size_t verdict_stage) {
   return {{"repo", repo.full_name},
           {"environment", env},
           {"rollout", r ? rollout_body(*r, events, verdict_stage) : json()}};
@@ -312,10 +312,9 @@ void register_rollout_routes(Router& http, const RolloutRoutes& deps) {
   const std::string repo = kApiRepoPattern;
   for (const auto cmd : {core::RolloutCommand::promote, core::RolloutCommand::pause,
                          core::RolloutCommand::resume, core::RolloutCommand::abort})
-    http.post(repo + kEnvPattern + "/rollout/" + std::string(core::to_string(cmd)),
-              [deps, cmd](const httplib::Request& q, httplib::Response& s) {
-                command(deps, cmd, q, s);
-              });
+    http.post(
+        repo + kEnvPattern + "/rollout/" + std::string(core::to_string(cmd)),
+        [deps, cmd](const httplib::Request& q, httplib::Response& s) { command(deps, cmd, q, s); });
   http.get(repo + kEnvPattern + "/rollout",
            [deps](const httplib::Request& q, httplib::Response& s) { show(deps, q, s); });
   http.get(repo + kEnvPattern + "/routing",
