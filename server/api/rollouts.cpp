@@ -238,9 +238,7 @@ void show(const RolloutRoutes& deps, const httplib::Request& req, httplib::Respo
       out.emplace(*r, store::rollout_events(tx, r->id));
     return out;
   });
-  if (!found)
-    return send_error(res, 404, "not_found",
-                      "no rollout of " + t->repo.full_name + " to " + t->env);
+  if (!found) return send_json(res, 200, rollout_json(t->repo, t->env, nullptr, {}, 0));
   const auto& r = found->first;
   std::size_t verdict_stage = r.stage;
   if (req.has_param("stage")) {
