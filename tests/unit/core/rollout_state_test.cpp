@@ -155,5 +155,30 @@ TEST(RolloutState, SamplesDeriveAccuracyAndFeedTheJudgeBySide) {
   EXPECT_EQ(cmp.flip_rate, 1.0);
 }
 
+TEST(RolloutState, ObservationRowsCarryBoundedNumericMetrics) {
+  const ObservationLimits limits;
+  auto ok = parse_observation_lines(
+      R"({"id": "a", "ts": 1, "features": {}, "metrics": {"error_rate": 1, "latency_ms": 12.5}})",
+      limits);
+  ASSERT_FALSE(ok.error);
+  EXPECT_EQ(ok.rows[0].metrics.at("latency_ms"), 12.5);
+  EXPECT_EQ(ok.rows[0].metrics.at("error_rate"), 1.0);
+  auto text = parse_observation_lines(
+      R"({"id": "a", "ts": 1, "features": {}, "metrics": {"error_rate": "high"}})", limits);
+  ASSERT_TRUE(text.error);
+  EXPECT_EQ(text.error->message, "line 1: metrics.error_rate: a number");
+  nlohmann::json many = {{"id", "a"}, {"ts", 1}, {"features", nlohmann::json::object()}};
+  for (std::size_t i = 0; i <= kObservationMaxMetrics; ++i)
+    many["metrics"]["m" + std::to_string(i)] = 1;
+  auto too_many = parse_observation_lines(many.dump(), limits);
+  ASSERT_TRUE(too_many.error);
+  EXPECT_NE(too_many.error->message.find("at most 32"), std::string::npos);
+  nlohmann::json long_name = {{"id", "a"},
+                              {"ts", 1},
+                              {"features", nlohmann::json::object()},
+                              {"metrics", {{std::string(101, 'x'), 1}}}};
+  EXPECT_TRUE(parse_observation_lines(long_name.dump(), limits).error);
+}
+
 }  // namespace
 }  // namespace mlgate::core
