@@ -123,6 +123,9 @@ void move_rollout(pqxx::work& tx, std::int64_t rollout_id, core::RolloutPosition
       "deployment_id = COALESCE($6, deployment_id) WHERE id = $1",
       rollout_id, state_text(next.state), static_cast<int>(next.stage), stage_started,
       core::is_finished(next.state), deployment_id);
+  // Only the current stage's samples are ever read: the others go (all of them once it ended).
+  tx.exec_params("DELETE FROM rollout_samples WHERE rollout_id = $1 AND (stage <> $2 OR $3)",
+                 rollout_id, static_cast<int>(next.stage), core::is_finished(next.state));
 }
 
 void mark_rollout_judged(pqxx::work& tx, std::int64_t rollout_id) {

@@ -68,7 +68,7 @@ std::vector<RolloutRow> running_rollouts(pqxx::transaction_base& tx);
 bool try_lock_rollout_judge(pqxx::work& tx, std::int64_t rollout_id);
 
 // Moves the rollout to `next`; `stage_started`: its stage's clock restarts now; a finished state
-// sets finished_at.
+// sets finished_at. The samples of other stages (all, once finished) are deleted.
 void move_rollout(pqxx::work& tx, std::int64_t rollout_id, core::RolloutPosition next,
                   bool stage_started, std::optional<std::int64_t> deployment_id = std::nullopt);
 void mark_rollout_judged(pqxx::work& tx, std::int64_t rollout_id);

@@ -249,6 +249,8 @@ TEST_F(RolloutsTest, AGoodCandidateIsPromotedThroughEveryStageAndDeployed) {
   EXPECT_EQ(routing("production")["stable"], candidate_);
   EXPECT_TRUE(routing("production")["candidate"].is_null());
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'rollout.complete'"), 1);
+  // The samples went with the stages that used them.
+  EXPECT_EQ(count("SELECT count(*) FROM rollout_samples"), 0);
   // Each judgement scored the canary from both commits' samples.
   EXPECT_GT(count("SELECT count(*) FROM rollout_events WHERE kind = 'judgement' AND stage = 0 "
                   "AND score = 100"),
