@@ -28,6 +28,7 @@ void add_token_commands(CLI::App& app, ExitCode& exit_code);
 void add_trigger_command(CLI::App& app, ExitCode& exit_code);
 void add_observe_command(CLI::App& app, ExitCode& exit_code);
 void add_monitor_commands(CLI::App& app, ExitCode& exit_code);
+void add_rollout_commands(CLI::App& app, ExitCode& exit_code);
 void add_status_commands(CLI::App& app, ExitCode& exit_code);
 void add_model_card_command(CLI::App& app, ExitCode& exit_code);
 

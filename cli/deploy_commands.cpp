@@ -19,6 +19,25 @@ void print_rule_differences(const nlohmann::json& body) {
     if (line.is_string()) std::cout << "    " << line.get<std::string>() << "\n";
 }
 
+// mlgate deploy --rollout: POST …/rollouts; a refusal (the gate, no `rollouts:`, one under way)
+// exits 1.
+void start_rollout(const ClientOptions& client, const std::string& repo, const std::string& sha,
+                   const std::string& environment, const std::string& reason) {
+  nlohmann::json body = {{"sha", sha}, {"environment", environment}};
+  if (!reason.empty()) body["reason"] = reason;
+  auto r = api_request(client, "POST", "/api/v1/repos/" + repo + "/rollouts", &body);
+  if (client.json) {
+    std::cout << r.body.dump(2) << "\n";
+    return;
+  }
+  const nlohmann::json& started = r.body["rollout"];
+  std::cout << "rollout " << json_text(started, "id") << " of "
+            << util::short_sha(json_text(started, "candidate_sha")) << " to "
+            << json_text(started, "environment") << " started at stage "
+            << json_text(started, "stage") << " (stable "
+            << util::short_sha(json_text(started, "stable_sha")) << ")\n";
+}
+
 // mlgate deploy: exits 1 when the gate refuses, printing the checks that block.
 void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
   struct DeployOptions {
@@ -27,6 +46,7 @@ void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
     std::string sha;
     std::string environment;
     bool force = false;
+    bool rollout = false;
     std::string reason;
   };
   auto d = std::make_shared<DeployOptions>();
@@ -39,9 +59,15 @@ void add_deploy_command(CLI::App& app, ExitCode& exit_code) {
   deploy->add_option("--environment", d->environment, "e.g. production")->required();
   deploy->add_flag("--force", d->force, "Record it although the gate denies or is pending");
   deploy->add_option("--reason", d->reason, "Why it is forced (required with --force)");
+  deploy
+      ->add_flag("--rollout", d->rollout,
+                 "Start a staged rollout (the candidate's `rollouts:` stages) instead; only "
+                 "when the gate allows")
+      ->excludes("--force");
   add_client_options(deploy, d->client);
   deploy->callback([d, &exit_code] {
     exit_code.value = run_client([&] {
+      if (d->rollout) return start_rollout(d->client, d->repo, d->sha, d->environment, d->reason);
       nlohmann::json body = {{"sha", d->sha}, {"environment", d->environment}};
       if (d->force) body["force"] = true;
       if (!d->reason.empty()) body["reason"] = d->reason;

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   mlgate::cli::add_trigger_command(app, exit_code);
   mlgate::cli::add_observe_command(app, exit_code);
   mlgate::cli::add_monitor_commands(app, exit_code);
+  mlgate::cli::add_rollout_commands(app, exit_code);
   mlgate::cli::add_status_commands(app, exit_code);
   mlgate::cli::add_model_card_command(app, exit_code);
   mlgate::cli::add_repo_commands(app, exit_code.value);

@@ -236,6 +236,15 @@ void add_forge_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
          "Seconds between looks for production monitors that are due (docs/monitoring.md; "
          "default 30)")
       ->check(CLI::Range(0.05, 3600.0));
+  cmd->add_option_function<double>(
+         "--rollout-period",
+         [opts](double s) {
+           opts->app.rollouts.period =
+               std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+         },
+         "Seconds between looks for staged rollouts whose analysis interval is due "
+         "(docs/rollouts.md; default 5)")
+      ->check(CLI::Range(0.05, 3600.0));
 }
 
 // Runs the server until SIGINT or SIGTERM.

@@ -87,6 +87,12 @@ std::string_view to_string(NotificationEvent e) {
       return "monitor.alerting";
     case NotificationEvent::monitor_ok:
       return "monitor.ok";
+    case NotificationEvent::rollout_paused:
+      return "rollout.paused";
+    case NotificationEvent::rollout_rolled_back:
+      return "rollout.rolled_back";
+    case NotificationEvent::rollout_aborted:
+      return "rollout.aborted";
   }
   return "unknown";
 }
@@ -174,6 +180,24 @@ Notification monitor_notification(const NotificationSubject& s, const std::strin
                {"state", alerting ? "alerting" : "ok"},
                {"reasons", reasons_json(findings)}},
               std::move(text));
+}
+
+Notification rollout_notification(const NotificationSubject& s, NotificationEvent event,
+                                  std::int64_t rollout_id, std::int64_t event_id,
+                                  const std::string& stage, const std::string& actor,
+                                  const std::string& reason) {
+  const char* what = event == NotificationEvent::rollout_paused        ? "*paused*"
+                     : event == NotificationEvent::rollout_rolled_back ? "*rolled back*"
+                                                                       : "*aborted*";
+  std::string text = ":traffic_light: mlgate: the rollout of " + commit_text(s) + " to " +
+                     slack_escape(s.environment) + " is " + what + " at stage " +
+                     slack_escape(stage) + " (" + slack_escape(actor) + ")" +
+                     (reason.empty() ? "" : ": " + slack_escape(cut(reason, 300))) +
+                     link_text(s, "rollout");
+  return make(
+      event, s, std::to_string(rollout_id) + "/" + std::to_string(event_id),
+      {{"rollout", rollout_id}, {"stage", stage}, {"actor", actor}, {"reason", cut(reason, 1000)}},
+      std::move(text));
 }
 
 }  // namespace mlgate::core

@@ -15,12 +15,15 @@ enum class NotificationEvent {
   pipeline_failed,    // a pipeline of a default branch ended failed or error
   deployment_forced,  // a deployment past a deny or a pending gate
   deployment_rolled_back,
-  monitor_alerting,  // a production monitor started alerting
-  monitor_ok,        // ... and stopped
+  monitor_alerting,     // a production monitor started alerting
+  monitor_ok,           // ... and stopped
+  rollout_paused,       // a staged rollout held: a marginal score, or a person
+  rollout_rolled_back,  // a staged rollout ended by the judge: stable serves again
+  rollout_aborted,      // a staged rollout ended by a person
 };
 
 // "gate.denied", "pipeline.failed", "deployment.forced", "deployment.rolled_back",
-// "monitor.alerting", "monitor.ok".
+// "monitor.alerting", "monitor.ok", "rollout.paused", "rollout.rolled_back", "rollout.aborted".
 std::string_view to_string(NotificationEvent e);
 
 struct Notification {
@@ -67,6 +70,13 @@ Notification rollback_notification(const NotificationSubject& s, const std::stri
 Notification monitor_notification(const NotificationSubject& s, const std::string& monitor,
                                   bool alerting, std::int64_t transition,
                                   const std::vector<NotificationReason>& findings);
+
+// A staged rollout of `s.sha` paused, rolled back or aborted at `stage`, by `actor`, with why;
+// `rollout_id` and `event_id` make it one event.
+Notification rollout_notification(const NotificationSubject& s, NotificationEvent event,
+                                  std::int64_t rollout_id, std::int64_t event_id,
+                                  const std::string& stage, const std::string& actor,
+                                  const std::string& reason);
 
 // Slack's mrkdwn escapes (&, <, >) for text from users and jobs.
 std::string slack_escape(std::string_view text);

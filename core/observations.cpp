@@ -58,6 +58,24 @@ std::optional<ObservationError> take_id(std::size_t number, json& row, std::stri
   return std::nullopt;
 }
 
+// "metrics": an object of numbers, bounded in count and name length.
+std::optional<ObservationError> take_metrics(std::size_t number, const json& row,
+                                             std::map<std::string, double>& out) {
+  auto m = row.find("metrics");
+  if (m == row.end() || m->is_null()) return std::nullopt;
+  if (!m->is_object()) return line_error(number, "metrics: an object of numbers");
+  if (m->size() > kObservationMaxMetrics)
+    return line_error(number, "metrics: at most " + std::to_string(kObservationMaxMetrics));
+  for (const auto& [name, value] : m->items()) {
+    if (name.empty() || name.size() > kObservationMaxMetricNameBytes)
+      return line_error(number, "metrics: a name is 1 to " +
+                                    std::to_string(kObservationMaxMetricNameBytes) + " bytes");
+    if (!value.is_number()) return line_error(number, "metrics." + name + ": a number");
+    out[name] = value.get<double>();
+  }
+  return std::nullopt;
+}
+
 std::optional<ObservationError> fill_row(std::size_t number, json& row,
                                          const ObservationLimits& limits, ObservationRow& out) {
   if (auto e = take_id(number, row, out.id)) return e;
@@ -79,6 +97,7 @@ std::optional<ObservationError> fill_row(std::size_t number, json& row,
     out.prediction = std::move(*p);
   }
   if (auto t = row.find("truth"); t != row.end()) out.truth = std::move(*t);
+  if (auto e = take_metrics(number, row, out.metrics)) return e;
   if (auto s = row.find("sha"); s != row.end() && !s->is_null()) {
     if (!s->is_string() || !is_sha(s->get<std::string>()))
       return line_error(number, "sha: a full 40 (or 64) lower-case hex digit commit id");

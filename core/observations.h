@@ -28,6 +28,10 @@ inline constexpr std::int64_t kObservationWindowSeconds = 300;
 // Rows per (environment, window) kept with their id and prediction for late truth.
 inline constexpr std::size_t kObservationSamplePerWindow = 1000;
 inline constexpr std::size_t kObservationMaxIdBytes = 200;
+// A row's `metrics` (what a staged rollout's judge compares: docs/rollouts.md): at most this many
+// numbers, each name at most this many bytes.
+inline constexpr std::size_t kObservationMaxMetrics = 32;
+inline constexpr std::size_t kObservationMaxMetricNameBytes = 100;
 
 struct ObservationLimits {
   std::size_t max_rows = 10000;                    // per batch
@@ -40,8 +44,9 @@ struct ObservationRow {
   double ts = 0;    // seconds since the epoch, UTC
   std::string sha;  // "" unless the row named one
   nlohmann::json features;
-  nlohmann::json prediction;  // null when the row had none
-  nlohmann::json truth;       // null when the row had none
+  nlohmann::json prediction;              // null when the row had none
+  nlohmann::json truth;                   // null when the row had none
+  std::map<std::string, double> metrics;  // the row's "metrics": {"error_rate": 0, ...}
 };
 
 struct TruthRow {

@@ -51,6 +51,12 @@ constexpr Names<MonitorState, 3> monitor_names{{{MonitorState::ok, "ok"},
                                                 {MonitorState::alerting, "alerting"},
                                                 {MonitorState::no_data, "no_data"}}};
 
+constexpr Names<RolloutState, 5> rollout_names{{{RolloutState::running, "running"},
+                                                {RolloutState::paused, "paused"},
+                                                {RolloutState::completed, "completed"},
+                                                {RolloutState::rolled_back, "rolled_back"},
+                                                {RolloutState::aborted, "aborted"}}};
+
 template <typename E, std::size_t N>
 std::string_view name_of(const Names<E, N>& names, E value) {
   for (const auto& [e, name] : names)
@@ -87,6 +93,10 @@ std::string_view to_string(MonitorState s) {
   return name_of(monitor_names, s);
 }
 
+std::string_view to_string(RolloutState s) {
+  return name_of(rollout_names, s);
+}
+
 std::optional<PipelineState> parse_pipeline_state(std::string_view s) {
   return value_of(pipeline_names, s);
 }
@@ -107,9 +117,17 @@ std::optional<MonitorState> parse_monitor_state(std::string_view s) {
   return value_of(monitor_names, s);
 }
 
+std::optional<RolloutState> parse_rollout_state(std::string_view s) {
+  return value_of(rollout_names, s);
+}
+
 bool is_finished(PipelineState s) {
   return s != PipelineState::pending && s != PipelineState::running &&
          s != PipelineState::awaiting_approval;
+}
+
+bool is_finished(RolloutState s) {
+  return s != RolloutState::running && s != RolloutState::paused;
 }
 
 bool is_finished(JobState s) {

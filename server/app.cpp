@@ -62,6 +62,7 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   feedback_ = std::make_unique<ForgeFeedback>(db_, *gate_, config_.forge);
   monitors_ = std::make_unique<MonitorWorker>(db_, *mirrors_, config_.planner, config_.forge,
                                               config_.monitors);
+  rollouts_ = std::make_unique<RolloutWorker>(db_, config_.forge, config_.rollouts);
   register_routes();
   http_ = std::make_unique<AsyncServer>(router_, config_.http, hooks());
   // A job that may have become claimable wakes the parked claims (server/http/router.h, Park).
@@ -153,6 +154,9 @@ void App::register_routes() {
   register_trigger_routes(http, {db, auth, *mirrors_, config_.planner});
   register_metrics_routes(http, {db, auth, config_.runners});
   register_monitor_routes(http, {db, auth});
+  register_rollout_routes(http,
+                          {db, auth, *gate_, *mirrors_, config_.planner, config_.forge.notify_urls,
+                           config_.forge.public_url, config_.forge.enabled});
   register_badge_routes(http, {db, auth});
   register_status_routes(http, {db, auth});
   register_token_routes(http, {db, auth});
@@ -173,6 +177,7 @@ void App::start_background() {
   wakeup_->start();
   scheduler_->start();
   monitors_->start();
+  rollouts_->start();
   feedback_->start();
   maintenance_->start();
 }
@@ -181,6 +186,7 @@ void App::stop_background() {
   if (maintenance_) maintenance_->stop();
   if (scheduler_) scheduler_->stop();
   if (monitors_) monitors_->stop();
+  if (rollouts_) rollouts_->stop();
   if (feedback_) feedback_->stop();
   if (planner_) planner_->stop();
   if (wakeup_) wakeup_->stop();

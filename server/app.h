@@ -23,6 +23,7 @@
 #include "server/services/planner.h"
 #include "server/workers/forge_feedback.h"
 #include "server/workers/monitors.h"
+#include "server/workers/rollouts.h"
 #include "server/workers/scheduler.h"
 #include "store/database.h"
 #include "store/deliveries.h"
@@ -55,6 +56,8 @@ struct AppConfig {
   ForgeFeedbackOptions forge;
   // Production monitors (docs/monitoring.md): how often they are looked at; tests inject a clock.
   MonitorWorkerOptions monitors;
+  // Staged rollouts (docs/rollouts.md): how often running rollouts are looked at.
+  RolloutWorkerOptions rollouts;
 };
 
 class ForgeFeedback;
@@ -101,6 +104,7 @@ class App {
   ChangeFeed& changes() { return *changes_; }
   Scheduler& scheduler() { return *scheduler_; }
   MonitorWorker& monitors() { return *monitors_; }
+  RolloutWorker& rollouts() { return *rollouts_; }
   GateService& gate() { return *gate_; }
   ForgeFeedback& forge_feedback() { return *feedback_; }
 
@@ -119,6 +123,7 @@ class App {
   std::unique_ptr<ChangeNotices> notices_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<MonitorWorker> monitors_;
+  std::unique_ptr<RolloutWorker> rollouts_;
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<ForgeFeedback> feedback_;
   std::unique_ptr<Authorizer> auth_;

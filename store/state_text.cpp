@@ -31,4 +31,8 @@ core::MonitorState monitor_state_of(const pqxx::field& f) {
   return parsed(f, core::parse_monitor_state, "monitor state");
 }
 
+core::RolloutState rollout_state_of(const pqxx::field& f) {
+  return parsed(f, core::parse_rollout_state, "rollout state");
+}
+
 }  // namespace mlgate::store

@@ -15,6 +15,7 @@ core::JobState job_state_of(const pqxx::field& f);
 core::DeliveryVerdict delivery_verdict_of(const pqxx::field& f);
 core::PlanState plan_state_of(const pqxx::field& f);
 core::MonitorState monitor_state_of(const pqxx::field& f);
+core::RolloutState rollout_state_of(const pqxx::field& f);
 
 // The text of a state, as a query parameter.
 template <typename State>

@@ -17,6 +17,7 @@
 #include "server/http/http_util.h"
 #include "server/http/repo_lookup.h"
 #include "store/observations.h"
+#include "store/rollouts.h"
 #include "util/hash.h"
 
 namespace mlgate::server {
@@ -90,6 +91,7 @@ void post_observations(const ObservationRoutes& deps, const httplib::Request& re
   });
   auto windows = core::fold_observations(parsed.rows, history, seed_of(in->batch_id));
   std::size_t kept = 0;
+  std::size_t rollout_kept = 0;
   const bool fresh = deps.db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
     if (!store::claim_observation_batch(tx, in->repo.id, in->environment, store::BatchKind::rows,
@@ -97,6 +99,7 @@ void post_observations(const ObservationRoutes& deps, const httplib::Request& re
       return false;
     store::insert_observation_partials(tx, in->repo.id, in->environment, windows);
     kept = store::insert_observation_samples(tx, in->repo.id, in->environment, parsed.rows);
+    rollout_kept = store::keep_rollout_observations(tx, in->repo.id, in->environment, parsed.rows);
     tx.commit();
     return true;
   });
@@ -105,7 +108,8 @@ void post_observations(const ObservationRoutes& deps, const httplib::Request& re
              {"duplicate", !fresh},
              {"rows", fresh ? parsed.rows.size() : 0},
              {"windows", fresh ? windows.size() : 0},
-             {"sampled", kept}});
+             {"sampled", kept},
+             {"rollout_samples", rollout_kept}});
 }
 
 void post_truth(const ObservationRoutes& deps, const httplib::Request& req, httplib::Response& res,

@@ -148,6 +148,19 @@ struct MonitorRoutes {
 };
 void register_monitor_routes(Router& http, const MonitorRoutes& deps);
 
+// Staged rollouts: start (deploy --rollout), show, routing, promote/pause/resume/abort.
+struct RolloutRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  GateService& gate;
+  vcs::MirrorCache& mirrors;  // the candidate's `rollouts:` read at its sha
+  const PlannerOptions& planner;
+  const std::vector<std::string>& notify_urls;  // pauses, rollbacks and aborts are told there
+  const std::string& public_url;                // set before the server serves
+  bool commit_statuses = true;                  // mlgate/rollout/<env> on the candidate
+};
+void register_rollout_routes(Router& http, const RolloutRoutes& deps);
+
 // The pipeline and gate badges.
 struct BadgeRoutes {
   store::Database& db;

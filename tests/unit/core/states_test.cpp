@@ -24,6 +24,8 @@ TEST(States, EveryDatabaseSpellingRoundTrips) {
     EXPECT_EQ(to_string(*parse_plan_state(s)), s);
   for (const char* s : {"ok", "alerting", "no_data"})
     EXPECT_EQ(to_string(*parse_monitor_state(s)), s);
+  for (const char* s : {"running", "paused", "completed", "rolled_back", "aborted"})
+    EXPECT_EQ(to_string(*parse_rollout_state(s)), s);
 }
 
 TEST(States, UnknownSpellingsAreRefused) {
@@ -33,6 +35,7 @@ TEST(States, UnknownSpellingsAreRefused) {
   EXPECT_FALSE(parse_delivery_verdict("accept"));
   EXPECT_FALSE(parse_plan_state("done"));
   EXPECT_FALSE(parse_monitor_state("no data"));
+  EXPECT_FALSE(parse_rollout_state("rolled back"));
 }
 
 TEST(States, FinishedStates) {
