@@ -9,6 +9,7 @@
 #include "core/trend_svg.h"
 #include "server/http/repo_lookup.h"
 #include "server/pages/pages.h"
+#include "server/pages/rollout_section.h"
 #include "store/deployments.h"
 #include "store/monitors.h"
 #include "store/pipeline_queries.h"
@@ -30,6 +31,8 @@ struct EnvironmentView {
   std::optional<store::MonitorStateRow> state;
   std::vector<store::MonitorEvaluationRow> evaluations;  // newest first
   std::vector<store::MonitorEvaluationRow> changes;      // newest first
+  std::optional<store::RolloutRow> rollout;              // the newest, under way or ended
+  std::vector<store::RolloutEvent> rollout_events;
 };
 
 EnvironmentView load_view(pqxx::transaction_base& tx, std::int64_t repo_id,
@@ -44,6 +47,8 @@ EnvironmentView load_view(pqxx::transaction_base& tx, std::int64_t repo_id,
   v.state = store::monitor_state(tx, repo_id, env);
   v.evaluations = store::monitor_history(tx, repo_id, env, kPlotEvaluations);
   v.changes = store::monitor_history(tx, repo_id, env, kAlertHistory, true);
+  v.rollout = store::latest_rollout(tx, repo_id, env);
+  if (v.rollout) v.rollout_events = store::rollout_events(tx, v.rollout->id);
   return v;
 }
 
@@ -207,8 +212,10 @@ void environment_page(const PageDeps& deps, const httplib::Request& req, httplib
   c.SetValue("REPO", repo->full_name);
   c.SetValue("REPO_URL", repo_url(repo->full_name));
   add_deployed(c, view);
-  // ROLLOUT HOOK: the rollout timeline (server/pages/rollout_section.h) is wired in here: set
-  // ROLLOUT_HTML to its escaped markup and c.ShowSection("ROLLOUT").
+  if (view.rollout) {
+    c.SetValue("ROLLOUT_HTML", rollout_section_html(*view.rollout, view.rollout_events));
+    c.ShowSection("ROLLOUT");
+  }
   add_monitor(c, view);
   add_series(c, view);
   add_changes(c, view);

@@ -11,7 +11,7 @@
 <tbody>{{#HISTORY}}<tr><td>{{ID}}</td><td>{{KIND}}</td><td><code>{{SHORT_SHA}}</code></td><td>{{ACTOR}}</td><td>{{CREATED}}</td><td>{{#FORCED}}<span class="state fail">forced</span> {{REASON}}{{/FORCED}}</td></tr>
 {{/HISTORY}}</tbody></table></div></details>
 {{/HAS_DEPLOYMENTS}}
-{{! ROLLOUT HOOK: the rollout timeline goes here (environment.cpp sets ROLLOUT_HTML, escaped markup) }}{{#ROLLOUT}}<section id="rollout">{{ROLLOUT_HTML:none}}</section>
+{{! The rollout timeline: server/pages/rollout_section.h, every text in it escaped. }}{{#ROLLOUT}}<section id="rollout">{{ROLLOUT_HTML:none}}</section>
 {{/ROLLOUT}}
 <h2>Monitor</h2>
 {{#NO_MONITOR}}<p class="muted" id="no-monitor">No monitor state: the <code>.mlgate.yml</code> of the deployed commit has no <code>monitors: {{ENVIRONMENT}}</code>, or it was not evaluated yet.</p>

@@ -249,6 +249,15 @@ TEST_F(RolloutsTest, AGoodCandidateIsPromotedThroughEveryStageAndDeployed) {
   EXPECT_EQ(routing("production")["stable"], candidate_);
   EXPECT_TRUE(routing("production")["candidate"].is_null());
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'rollout.complete'"), 1);
+  // The environment page shows the rollout's timeline: its state, stages and score plot.
+  auto page =
+      testing::http_get(env_.host(), "/repos/acme/model/environments/production", env_.admin());
+  ASSERT_EQ(page.status, 200);
+  const auto timeline = page.body.find("<section id=\"rollout\">");
+  ASSERT_NE(timeline, std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("completed</h2>", timeline), std::string::npos);
+  EXPECT_NE(page.body.find("rollout-scores", timeline), std::string::npos);
+  EXPECT_NE(page.body.find("canary", timeline), std::string::npos);
   // The samples went with the stages that used them.
   EXPECT_EQ(count("SELECT count(*) FROM rollout_samples"), 0);
   // Each judgement scored the canary from both commits' samples.
