@@ -41,11 +41,11 @@ DeploymentState deployment_state(pqxx::transaction_base& tx, std::int64_t repo_i
     std::string rules_digest;
   };
   std::vector<Entry> stack;
-  auto rows = tx.exec_params(std::string("SELECT ") + kColumns +
+  static const std::string sql = std::string("SELECT ") + kColumns +
                                  ", md5(coalesce(gate_rules::text, '')) "
                                  "FROM deployments WHERE repo_id = $1 AND environment = $2 "
-                                 "ORDER BY id",
-                             repo_id, environment);
+                                 "ORDER BY id";
+  auto rows = tx.exec_prepared(prepared(tx, "deployment_state", sql), repo_id, environment);
   for (const auto& r : rows) {
     auto d = row_of(r);
     if (d.kind == "deploy") {
@@ -97,7 +97,9 @@ std::optional<DeploymentRow> get_deployment(pqxx::transaction_base& tx, std::int
 }
 
 std::optional<std::string> deployment_gate_rules(pqxx::transaction_base& tx, std::int64_t id) {
-  auto rows = tx.exec_params("SELECT gate_rules::text FROM deployments WHERE id = $1", id);
+  auto rows = tx.exec_prepared(prepared(tx, "deployment_gate_rules",
+                                        "SELECT gate_rules::text FROM deployments WHERE id = $1"),
+                               id);
   if (rows.empty()) return std::nullopt;
   return get_optional<std::string>(rows[0][0]);
 }

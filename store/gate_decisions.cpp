@@ -1,12 +1,15 @@
 #include "store/gate_decisions.h"
 
+#include "store/pq.h"
+
 namespace mlgate::store {
 
 std::int64_t insert_gate_decision(pqxx::work& tx, const NewGateDecision& d) {
-  auto r = tx.exec_params1(
-      "INSERT INTO gate_decisions (repo_id, sha, environment, decision, baseline_sha, "
-      "baseline_deployment_id, checks, inputs, source) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9) RETURNING id",
+  auto r = tx.exec_prepared1(
+      prepared(tx, "insert_gate_decision",
+               "INSERT INTO gate_decisions (repo_id, sha, environment, decision, baseline_sha, "
+               "baseline_deployment_id, checks, inputs, source) "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9) RETURNING id"),
       d.repo_id, d.sha, d.environment, d.decision, d.baseline_sha, d.baseline_deployment_id,
       d.checks_json, d.inputs_json, d.source);
   return r[0].as<std::int64_t>();

@@ -1,6 +1,7 @@
 #include "store/gate_inputs.h"
 
 #include "core/repeats.h"
+#include "store/pq.h"
 #include "store/results.h"
 #include "store/state_text.h"
 
@@ -8,9 +9,11 @@ namespace mlgate::store {
 
 std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std::int64_t repo_id,
                                                 const std::string& sha) {
-  auto p = tx.exec_params(
-      "SELECT id, state FROM pipelines WHERE repo_id = $1 AND sha = $2 ORDER BY id DESC LIMIT 1",
-      repo_id, sha);
+  auto p =
+      tx.exec_prepared(prepared(tx, "gate_view_pipeline",
+                                "SELECT id, state FROM pipelines WHERE repo_id = $1 AND sha = $2 "
+                                "ORDER BY id DESC LIMIT 1"),
+                       repo_id, sha);
   if (p.empty()) return std::nullopt;
   GatePipeline out;
   out.id = p[0][0].as<std::int64_t>();
@@ -20,16 +23,18 @@ std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std:
   // when the tier has nothing else (a run that never happened does not hide one that did); and
   // with it the tier's other repeats in its pipeline.
   std::vector<core::TierState> jobs;
-  for (const auto& j : tx.exec_params(
-           "WITH chosen AS ("
-           "  SELECT DISTINCT ON (j.tier) j.tier, j.pipeline_id "
-           "  FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
-           "  WHERE p.repo_id = $1 AND p.sha = $2 "
-           "  ORDER BY j.tier, j.state IN ('cancelled', 'skipped'), j.id DESC) "
-           "SELECT j.id, j.tier, j.state, j.attempt, j.results_files::text, "
-           "  j.xmin::text, j.repeat "
-           "FROM jobs j JOIN chosen c ON c.tier = j.tier AND c.pipeline_id = j.pipeline_id "
-           "ORDER BY j.priority, j.repeat, j.id",
+  for (const auto& j : tx.exec_prepared(
+           prepared(
+               tx, "gate_view_jobs",
+               "WITH chosen AS ("
+               "  SELECT DISTINCT ON (j.tier) j.tier, j.pipeline_id "
+               "  FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
+               "  WHERE p.repo_id = $1 AND p.sha = $2 "
+               "  ORDER BY j.tier, j.state IN ('cancelled', 'skipped'), j.id DESC) "
+               "SELECT j.id, j.tier, j.state, j.attempt, j.results_files::text, "
+               "  j.xmin::text, j.repeat "
+               "FROM jobs j JOIN chosen c ON c.tier = j.tier AND c.pipeline_id = j.pipeline_id "
+               "ORDER BY j.priority, j.repeat, j.id"),
            repo_id, sha)) {
     out.job_ids.push_back(j[0].as<std::int64_t>());
     out.job_tiers.push_back(j[1].as<std::string>());
@@ -41,13 +46,14 @@ std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std:
   // Result rows get new ids whenever a kind is replaced (store/results.h); the state changes
   // cover retries and ends; a job row's xmin changes with every update of it, and every result
   // upload updates it (results_files) in the transaction that stores the results.
-  auto m = tx.exec_params1(
-      "SELECT (SELECT coalesce(max(s.id), 0) FROM state_changes s JOIN pipelines p "
-      "        ON p.id = s.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
-      "(SELECT coalesce(max(m.id), 0) FROM metrics m JOIN jobs j ON j.id = m.job_id "
-      " JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
-      "(SELECT coalesce(max(t.id), 0) FROM test_cases t JOIN jobs j ON j.id = t.job_id "
-      " JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2)",
+  auto m = tx.exec_prepared1(
+      prepared(tx, "gate_view_marker",
+               "SELECT (SELECT coalesce(max(s.id), 0) FROM state_changes s JOIN pipelines p "
+               "        ON p.id = s.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
+               "(SELECT coalesce(max(m.id), 0) FROM metrics m JOIN jobs j ON j.id = m.job_id "
+               " JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
+               "(SELECT coalesce(max(t.id), 0) FROM test_cases t JOIN jobs j ON j.id = t.job_id "
+               " JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2)"),
       repo_id, sha);
   marker +=
       "|s" + m[0].as<std::string>() + "|m" + m[1].as<std::string>() + "|t" + m[2].as<std::string>();

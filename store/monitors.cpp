@@ -178,10 +178,11 @@ void set_monitor_retrain_pipeline(pqxx::work& tx, std::int64_t repo_id,
 std::set<std::string> monitor_kinds_evaluated(pqxx::transaction_base& tx, std::int64_t repo_id,
                                               const std::string& environment,
                                               std::int64_t seconds) {
-  auto rows = tx.exec_params(
-      "SELECT DISTINCT unnest(kinds) FROM monitor_evaluations WHERE repo_id = $1 "
-      "AND environment = $2 AND state <> 'no_data' "
-      "AND evaluated_at > now() - make_interval(secs => $3)",
+  auto rows = tx.exec_prepared(
+      prepared(tx, "monitor_kinds_evaluated",
+               "SELECT DISTINCT unnest(kinds) FROM monitor_evaluations WHERE repo_id = $1 "
+               "AND environment = $2 AND state <> 'no_data' "
+               "AND evaluated_at > now() - make_interval(secs => $3)"),
       repo_id, environment, static_cast<double>(seconds));
   std::set<std::string> out;
   for (const auto& r : rows) out.insert(r[0].as<std::string>());

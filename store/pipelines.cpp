@@ -255,10 +255,10 @@ Approval approve_pipeline(pqxx::work& tx, std::int64_t pipeline_id, const std::s
 bool commit_only_from_forks(pqxx::transaction_base& tx, std::int64_t repo_id,
                             const std::string& sha) {
   return tx
-      .exec_params1(
-          "SELECT coalesce(bool_and(from_fork), false) FROM pipelines "
-          "WHERE repo_id = $1 AND sha = $2",
-          repo_id, sha)[0]
+      .exec_prepared1(prepared(tx, "commit_only_from_forks",
+                               "SELECT coalesce(bool_and(from_fork), false) FROM pipelines "
+                               "WHERE repo_id = $1 AND sha = $2"),
+                      repo_id, sha)[0]
       .as<bool>();
 }
 

@@ -38,4 +38,10 @@ std::string from_bytea(const pqxx::field& f) {
   return b.str();
 }
 
+const std::string& prepared(pqxx::transaction_base& tx, const std::string& name,
+                            const std::string& sql) {
+  tx.conn().prepare(name, sql);  // only remembered: prepared on the server when first executed
+  return name;
+}
+
 }  // namespace mlgate::store

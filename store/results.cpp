@@ -197,21 +197,25 @@ std::map<std::int64_t, core::JobResults> load_results_of_jobs(
   const std::string array = to_pg_array(ids);
   // Three statements for all the jobs, not three per job.
   for_each_job_row(
-      tx.exec_params("SELECT job_id, name, classname, status, time_seconds, message, mltest "
-                     "FROM test_cases WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, id",
-                     array),
+      tx.exec_prepared(
+          prepared(tx, "results_tests",
+                   "SELECT job_id, name, classname, status, time_seconds, message, mltest "
+                   "FROM test_cases WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, id"),
+          array),
       out, [](core::JobResults& j, const pqxx::row& r) { j.tests.push_back(test_case_of(r)); });
   for_each_job_row(
-      tx.exec_params("SELECT job_id, name, slice_key, slice_value, n, value FROM metrics "
-                     "WHERE job_id = ANY($1::bigint[]) "
-                     "ORDER BY job_id, slice_key, slice_value, name",
-                     array),
+      tx.exec_prepared(prepared(tx, "results_metrics",
+                                "SELECT job_id, name, slice_key, slice_value, n, value FROM "
+                                "metrics WHERE job_id = ANY($1::bigint[]) "
+                                "ORDER BY job_id, slice_key, slice_value, name"),
+                       array),
       out, [](core::JobResults& j, const pqxx::row& r) { j.metrics.push_back(metric_of(r)); });
   for_each_job_row(
-      tx.exec_params("SELECT job_id, example_id, label, score, truth, value, slices, scores "
-                     "FROM predictions WHERE job_id = ANY($1::bigint[]) "
-                     "ORDER BY job_id, example_id",
-                     array),
+      tx.exec_prepared(
+          prepared(tx, "results_predictions",
+                   "SELECT job_id, example_id, label, score, truth, value, slices, scores "
+                   "FROM predictions WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, example_id"),
+          array),
       out,
       [](core::JobResults& j, const pqxx::row& r) { j.predictions.push_back(prediction_of(r)); });
   return out;

@@ -583,22 +583,23 @@ void MirrorCache::ensure_commit(const RepoRemote& remote, std::string_view sha) 
   throw GitError(msg, GIT_ENOTFOUND);
 }
 
-struct MirrorCache::Opened {
-  RepositoryPtr repo;  // declared first: destroyed last
-  CommitPtr commit;
-  TreePtr tree;
-};
-
-MirrorCache::Opened MirrorCache::open_at(const RepoRemote& remote, std::string_view sha) {
-  ensure_commit(remote, sha);
-  Opened oc;
+CommitTree MirrorCache::open_at(const RepoRemote& remote, std::string_view sha) {
+  parse_oid(sha);  // validates before anything touches the disk
+  CommitTree oc;
+  // Fast path: the mirror opened once when it holds the commit (objects are only ever added).
   oc.repo = open_existing(remote);
-  if (!oc.repo) throw GitError("mirror for " + remote.key + " vanished");
-  oc.commit = lookup_commit(oc.repo.get(), sha);
-  if (!oc.commit) throw GitError("commit " + std::string(sha) + " vanished from the mirror");
+  if (oc.repo) oc.commit = lookup_commit(oc.repo.get(), sha);
+  if (!oc.commit) {
+    ensure_commit(remote, sha);
+    oc.repo = open_existing(remote);
+    if (!oc.repo) throw GitError("mirror for " + remote.key + " vanished");
+    oc.commit = lookup_commit(oc.repo.get(), sha);
+    if (!oc.commit) throw GitError("commit " + std::string(sha) + " vanished from the mirror");
+  }
   git_tree* tree = nullptr;
   check(git_commit_tree(&tree, oc.commit.get()), "read tree of " + std::string(sha));
   oc.tree.reset(tree);
+  oc.sha_ = std::string(sha);
   return oc;
 }
 
@@ -675,16 +676,14 @@ std::string MirrorCache::resolve(const RepoRemote& remote, std::string_view ref_
                  GIT_ENOTFOUND);
 }
 
-std::optional<std::string> MirrorCache::read_file(const RepoRemote& remote, std::string_view sha,
-                                                  std::string_view path, std::size_t max_bytes) {
+TreeEntryPtr CommitTree::file_entry(std::string_view path, std::size_t max_bytes) const {
   std::string p = normalise_tree_path(path);
-  Opened oc = open_at(remote, sha);
-  std::string what = "read " + p + " at " + std::string(sha);
+  std::string what = "read " + p + " at " + sha_;
   git_tree_entry* raw = nullptr;
-  int rc = git_tree_entry_bypath(&raw, oc.tree.get(), p.c_str());
+  int rc = git_tree_entry_bypath(&raw, tree.get(), p.c_str());
   if (rc == GIT_ENOTFOUND) {
     git_error_clear();
-    return std::nullopt;
+    return nullptr;
   }
   check(rc, what);
   TreeEntryPtr entry(raw);
@@ -693,7 +692,7 @@ std::optional<std::string> MirrorCache::read_file(const RepoRemote& remote, std:
   if (mode == GIT_FILEMODE_LINK) throw GitError(what + ": is a symlink (not followed)");
   if (mode == GIT_FILEMODE_COMMIT) throw GitError(what + ": is a submodule");
   git_odb* odb_raw = nullptr;
-  check(git_repository_odb(&odb_raw, oc.repo.get()), what);
+  check(git_repository_odb(&odb_raw, repo.get()), what);
   OdbPtr odb(odb_raw);
   std::size_t size = 0;
   git_object_t type = GIT_OBJECT_INVALID;
@@ -702,33 +701,57 @@ std::optional<std::string> MirrorCache::read_file(const RepoRemote& remote, std:
     throw GitError(what + ": " + std::to_string(size) + " bytes, over the limit of " +
                    std::to_string(max_bytes));
   }
+  return entry;
+}
+
+std::optional<std::string> CommitTree::read_file(std::string_view path,
+                                                 std::size_t max_bytes) const {
+  TreeEntryPtr entry = file_entry(path, max_bytes);
+  if (!entry) return std::nullopt;
   git_blob* blob_raw = nullptr;
-  check(git_blob_lookup(&blob_raw, oc.repo.get(), git_tree_entry_id(entry.get())), what);
+  check(git_blob_lookup(&blob_raw, repo.get(), git_tree_entry_id(entry.get())),
+        "read " + normalise_tree_path(path) + " at " + sha_);
   BlobPtr blob(blob_raw);
   auto len = static_cast<std::size_t>(git_blob_rawsize(blob.get()));
   return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), len);
 }
 
-bool MirrorCache::path_exists(const RepoRemote& remote, std::string_view sha,
-                              std::string_view path) {
+std::optional<std::string> CommitTree::file_id(std::string_view path, std::size_t max_bytes) const {
+  TreeEntryPtr entry = file_entry(path, max_bytes);
+  if (!entry) return std::nullopt;
+  return oid_str(git_tree_entry_id(entry.get()));
+}
+
+bool CommitTree::path_exists(std::string_view path) const {
   std::string p = normalise_tree_path(path);
-  Opened oc = open_at(remote, sha);
   git_tree_entry* raw = nullptr;
-  int rc = git_tree_entry_bypath(&raw, oc.tree.get(), p.c_str());
+  int rc = git_tree_entry_bypath(&raw, tree.get(), p.c_str());
   if (rc == GIT_ENOTFOUND) {
     git_error_clear();
     return false;
   }
-  check(rc, "look up " + p + " at " + std::string(sha));
+  check(rc, "look up " + p + " at " + sha_);
   TreeEntryPtr entry(raw);
   return true;
+}
+
+std::optional<std::string> MirrorCache::read_file(const RepoRemote& remote, std::string_view sha,
+                                                  std::string_view path, std::size_t max_bytes) {
+  normalise_tree_path(path);  // an invalid path is refused before the mirror is opened
+  return open_at(remote, sha).read_file(path, max_bytes);
+}
+
+bool MirrorCache::path_exists(const RepoRemote& remote, std::string_view sha,
+                              std::string_view path) {
+  normalise_tree_path(path);
+  return open_at(remote, sha).path_exists(path);
 }
 
 std::vector<std::string> MirrorCache::list_paths(const RepoRemote& remote, std::string_view sha,
                                                  std::string_view prefix, std::size_t max_entries) {
   std::string base;
   if (!prefix.empty() && prefix != "/") base = normalise_tree_path(prefix);
-  Opened oc = open_at(remote, sha);
+  CommitTree oc = open_at(remote, sha);
   std::string what = "list " + (base.empty() ? std::string("/") : base) + " at " + std::string(sha);
   std::vector<std::string> out;
   TreePtr sub;
@@ -765,7 +788,7 @@ std::vector<std::string> MirrorCache::list_paths(const RepoRemote& remote, std::
 
 CheckoutResult MirrorCache::checkout(const RepoRemote& remote, std::string_view sha,
                                      const fs::path& dest_in) {
-  Opened oc = open_at(remote, sha);
+  CommitTree oc = open_at(remote, sha);
   fs::path dest = fs::absolute(dest_in).lexically_normal();
   std::string what = "checkout " + std::string(sha) + " into " + dest.string();
 
@@ -822,7 +845,7 @@ CheckoutResult MirrorCache::checkout(const RepoRemote& remote, std::string_view 
 }
 
 CommitInfo MirrorCache::commit_info(const RepoRemote& remote, std::string_view sha) {
-  Opened oc = open_at(remote, sha);
+  CommitTree oc = open_at(remote, sha);
   CommitInfo info;
   info.sha = std::string(sha);
   const char* message = git_commit_message(oc.commit.get());

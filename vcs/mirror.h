@@ -70,6 +70,40 @@ struct MirrorOptions {
 inline constexpr std::size_t kDefaultMaxFileBytes = 1024 * 1024;
 inline constexpr std::size_t kDefaultMaxListedPaths = 100'000;
 
+// One commit's tree in a mirror, opened once (MirrorCache::open_commit): several reads at the same
+// commit without opening the mirror for each (the gate reads a config and evidence paths). Objects
+// are only ever added to a mirror, so an open tree never goes stale. Not for several threads at
+// once: libgit2's objects are not.
+class CommitTree {
+ public:
+  CommitTree(CommitTree&&) noexcept = default;
+  CommitTree& operator=(CommitTree&&) noexcept = default;
+  ~CommitTree() = default;
+
+  const std::string& sha() const { return sha_; }
+  // As MirrorCache::read_file, at this commit.
+  std::optional<std::string> read_file(std::string_view path,
+                                       std::size_t max_bytes = kDefaultMaxFileBytes) const;
+  // The blob id (40 hex digits) of the file read_file would read, with its checks (no directory,
+  // symlink or submodule; at most max_bytes), without reading the blob; nullopt when nothing is at
+  // `path`. The same id is always the same content.
+  std::optional<std::string> file_id(std::string_view path,
+                                     std::size_t max_bytes = kDefaultMaxFileBytes) const;
+  // As MirrorCache::path_exists, at this commit.
+  bool path_exists(std::string_view path) const;
+
+ private:
+  friend class MirrorCache;
+  CommitTree() = default;
+  // Opens the blob entry at `path` after read_file's checks; null when nothing is there.
+  TreeEntryPtr file_entry(std::string_view path, std::size_t max_bytes) const;
+
+  RepositoryPtr repo;  // declared first: destroyed last
+  CommitPtr commit;
+  TreePtr tree;
+  std::string sha_;
+};
+
 // Every method is safe to call from many threads at once, and from several processes sharing
 // `root`. Every `sha` parameter must be a full lowercase hex commit id (is_valid_sha), else
 // GitError; methods that take one fetch the commit first when the mirror lacks it.
@@ -116,18 +150,23 @@ class MirrorCache {
 
   CommitInfo commit_info(const RepoRemote& remote, std::string_view sha);
 
+  // The tree of commit `sha` (fetched first when missing), for several reads at that commit with
+  // one opening of the mirror.
+  CommitTree open_commit(const RepoRemote& remote, std::string_view sha) {
+    return open_at(remote, sha);
+  }
+
   // Fetches this object has started (for metrics and tests).
   std::uint64_t fetch_count() const { return fetches_.load(); }
 
  private:
   struct FetchSpec;
-  struct Opened;
   RepositoryPtr open_or_create(const RepoRemote& remote);
   RepositoryPtr open_existing(const RepoRemote& remote) const;
   CommitPtr lookup_commit(git_repository* repo, std::string_view sha) const;
   void fetch(git_repository* repo, const RepoRemote& remote, const FetchSpec& spec);
-  // ensure_commit, then the mirror opened at that commit and its tree.
-  Opened open_at(const RepoRemote& remote, std::string_view sha);
+  // The mirror opened at that commit and its tree; ensure_commit first when it lacks the commit.
+  CommitTree open_at(const RepoRemote& remote, std::string_view sha);
 
   Libgit2 libgit2_;  // first: outlives every libgit2 object below
   std::filesystem::path root_;

@@ -71,21 +71,21 @@ class PipelineResultsCache {
   Entries entries_;
 };
 
-// Valid configs by their text: most commits do not change .mlgate.yml, and the same text always
-// parses to the same config.
+// Valid configs by the id of their blob in the mirror: most commits do not change .mlgate.yml, and
+// the same blob is always the same text, parsed to the same config (without reading it again).
 class ParsedConfigs {
  public:
-  std::optional<core::Config> get(const std::string& text) {
+  std::optional<core::Config> get(const std::string& blob_id) {
     std::lock_guard lock(mu_);
-    auto it = entries_.find(text);
+    auto it = entries_.find(blob_id);
     if (it == entries_.end()) return std::nullopt;
     return *it->second;
   }
-  void put(const std::string& text, const core::Config& config) {
+  void put(const std::string& blob_id, const core::Config& config) {
     auto kept = std::make_shared<const core::Config>(config);
     std::lock_guard lock(mu_);
     if (entries_.size() >= kMaxEntries) entries_.clear();
-    entries_.insert_or_assign(text, std::move(kept));
+    entries_.insert_or_assign(blob_id, std::move(kept));
   }
 
  private:
@@ -222,15 +222,27 @@ json response_body(const core::GateResult& result, const std::string& repo, cons
   return body;
 }
 
-// Whether a path exists in the commit's tree (false when the mirror cannot tell).
-core::PathExists path_exists_in(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
-                                const std::string& sha) {
-  return [&mirrors, remote, sha](std::string_view path) {
+// Whether a path exists in the commit's tree (false when the mirror cannot tell), looked up in the
+// tree opened once for the decision, each path once: both rule sets' rubrics ask for the same
+// evidence paths.
+core::PathExists path_exists_in(std::shared_ptr<const vcs::CommitTree> tree) {
+  struct Looked {
+    std::mutex mu;  // a tree's libgit2 objects are for one thread at a time
+    std::unordered_map<std::string, bool> found;
+  };
+  auto looked = std::make_shared<Looked>();
+  return [tree = std::move(tree), looked](std::string_view path) {
+    std::lock_guard lock(looked->mu);
+    const std::string key(path);
+    if (auto it = looked->found.find(key); it != looked->found.end()) return it->second;
+    bool found = false;
     try {
-      return mirrors.path_exists(remote, sha, path);
+      found = tree->path_exists(path);
     } catch (const std::exception&) {
-      return false;
+      found = false;
     }
+    looked->found.emplace(key, found);
+    return found;
   };
 }
 
@@ -399,25 +411,47 @@ std::shared_ptr<const std::string> GateService::api_answer_bytes(const store::Re
   return remembered ? remembered->api_bytes : nullptr;
 }
 
-std::variant<core::Config, GateRefusal> GateService::read_config(const store::RepoRow& repo,
-                                                                 const std::string& sha) {
-  const vcs::RepoRemote remote = repo_remote(repo);
+std::variant<core::Config, GateRefusal> GateService::read_config(
+    const store::RepoRow& repo, const std::string& sha,
+    std::shared_ptr<const vcs::CommitTree>* opened) {
+  std::shared_ptr<const vcs::CommitTree> tree;
+  try {
+    tree = std::make_shared<const vcs::CommitTree>(mirrors_.open_commit(repo_remote(repo), sha));
+  } catch (const std::exception& e) {  // fetching the commit failed
+    return unreadable_commit(repo, sha, e);
+  }
+  if (opened) *opened = tree;
+  return config_at(*tree, repo, sha);
+}
+
+GateRefusal GateService::unreadable_commit(const store::RepoRow& repo, const std::string& sha,
+                                           const std::exception& e) {
+  return GateRefusal{404, "unknown_commit",
+                     "cannot read commit " + sha + " of " + repo.full_name + ": " + e.what()};
+}
+
+std::variant<core::Config, GateRefusal> GateService::config_at(const vcs::CommitTree& tree,
+                                                               const store::RepoRow& repo,
+                                                               const std::string& sha) {
+  std::optional<std::string> blob_id;
   std::optional<std::string> text;
   try {
-    text = mirrors_.read_file(remote, sha, config_path_, core::kMaxConfigBytes + 1);  // fetches
+    blob_id = tree.file_id(config_path_, core::kMaxConfigBytes + 1);
+    if (!blob_id)
+      return GateRefusal{422, "no_config", "no " + config_path_ + " at " + util::short_sha(sha)};
+    if (auto known = cache_->configs.get(*blob_id)) return *known;
+    text = tree.read_file(config_path_, core::kMaxConfigBytes + 1);
   } catch (const std::exception& e) {
-    return GateRefusal{404, "unknown_commit",
-                       "cannot read commit " + sha + " of " + repo.full_name + ": " + e.what()};
+    return unreadable_commit(repo, sha, e);
   }
   if (!text)
     return GateRefusal{422, "no_config", "no " + config_path_ + " at " + util::short_sha(sha)};
-  if (auto known = cache_->configs.get(*text)) return *known;
   auto parsed = core::parse_config(*text);
   if (!parsed)
     return GateRefusal{422, "invalid_config",
                        config_path_ + " at " + util::short_sha(sha) + " is invalid:\n" +
                            core::format_errors(parsed.errors, config_path_)};
-  cache_->configs.put(*text, *parsed.config);
+  cache_->configs.put(*blob_id, *parsed.config);
   return std::move(*parsed.config);
 }
 
@@ -453,9 +487,10 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     return answer_of(kept);
   }
 
-  // The candidate's own rules are its .mlgate.yml's; the deployed commit's rules apply too.
-  const vcs::RepoRemote remote = repo_remote(repo);
-  auto config = read_config(repo, sha);
+  // The candidate's own rules are its .mlgate.yml's; the deployed commit's rules apply too. Its
+  // tree is opened once for the config and every evidence path.
+  std::shared_ptr<const vcs::CommitTree> tree;
+  auto config = read_config(repo, sha, &tree);
   if (auto* refusal = std::get_if<GateRefusal>(&config)) {
     out.refusal = std::move(*refusal);
     return out;
@@ -472,7 +507,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
 
   std::vector<core::TierState> tiers;
   if (snap.candidate) tiers = snap.candidate->tiers;
-  core::PathExists exists = path_exists_in(mirrors_, remote, sha);
+  core::PathExists exists = path_exists_in(std::move(tree));
   core::GateInput input{own.gate,
                         own.rubric,
                         *snap.candidate_results,

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -87,8 +88,15 @@ class GateService {
  private:
   struct Cache;
   std::optional<ChangeStamp> repo_stamp(const store::RepoRow& repo) const;
-  std::variant<core::Config, GateRefusal> read_config(const store::RepoRow& repo,
-                                                      const std::string& sha);
+  // The config at `sha`; the commit's tree, opened for it, in `opened` when given (for more reads).
+  std::variant<core::Config, GateRefusal> read_config(
+      const store::RepoRow& repo, const std::string& sha,
+      std::shared_ptr<const vcs::CommitTree>* opened = nullptr);
+  std::variant<core::Config, GateRefusal> config_at(const vcs::CommitTree& tree,
+                                                    const store::RepoRow& repo,
+                                                    const std::string& sha);
+  static GateRefusal unreadable_commit(const store::RepoRow& repo, const std::string& sha,
+                                       const std::exception& e);
   store::Database& db_;
   vcs::MirrorCache& mirrors_;
   std::string config_path_;

@@ -233,6 +233,29 @@ TEST_F(ResultsStoreTest, TestCasesRoundTripWithTheirRubricIdsAndStatuses) {
   EXPECT_TRUE(again.tests[0].mltest.empty());
 }
 
+// The gate's reads are prepared statements: parsed and planned once per connection, not per call.
+TEST_F(ResultsStoreTest, ReadsArePreparedOncePerConnection) {
+  TestCase in;
+  in.name = "test_a";
+  in.status = TestStatus::passed;
+  tx([&](pqxx::work& t) { store::replace_test_cases(t, job_, {in}); });
+  const auto names = db().with([&](pqxx::connection& c) {
+    for (int i = 0; i < 2; ++i) {
+      pqxx::nontransaction t(c);
+      auto r = store::load_results(t, job_);
+      EXPECT_EQ(r.tests.size(), 1u);
+    }
+    pqxx::nontransaction t(c);
+    std::vector<std::string> out;
+    for (const auto& r : t.exec("SELECT name FROM pg_prepared_statements "
+                                "WHERE name LIKE 'results\\_%' ORDER BY name"))
+      out.push_back(r[0].as<std::string>());
+    return out;
+  });
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"results_metrics", "results_predictions", "results_tests"}));
+}
+
 TEST_F(ResultsStoreTest, PredictionsRoundTripWithAndWithoutScore) {
   std::vector<Prediction> in = {
       {"ex-1", "1", 0.93},

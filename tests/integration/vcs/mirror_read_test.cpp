@@ -78,6 +78,30 @@ TEST_F(MirrorRead, ReadFileRefusesDirectoriesSymlinksAndBigBlobs) {
   }
 }
 
+TEST_F(MirrorRead, OpenCommitReadsManyPathsWithOneOpening) {
+  repo.symlink("link.yml", ".mlgate.yml");
+  std::string old_sha = repo.commit({{".mlgate.yml", "version: 1\n"}, {"docs/card.md", "c"}});
+  std::string sha = repo.commit({{".mlgate.yml", "version: 1\ntiers: {}\n"}, {"dir/f", "f"}});
+  const mlgate::vcs::CommitTree tree = cache.open_commit(r, sha);
+  EXPECT_EQ(tree.sha(), sha);
+  EXPECT_EQ(tree.read_file(".mlgate.yml"), std::optional<std::string>("version: 1\ntiers: {}\n"));
+  // The blob's id is git's, and it names the content: the same text has the same id at any commit.
+  EXPECT_EQ(tree.file_id(".mlgate.yml"), repo.write_blob("version: 1\ntiers: {}\n"));
+  EXPECT_EQ(tree.file_id("docs/card.md"), cache.open_commit(r, old_sha).file_id("docs/card.md"));
+  EXPECT_NE(tree.file_id(".mlgate.yml"), cache.open_commit(r, old_sha).file_id(".mlgate.yml"));
+  EXPECT_EQ(tree.file_id("missing.yml"), std::nullopt);
+  EXPECT_TRUE(tree.path_exists("dir"));
+  EXPECT_TRUE(tree.path_exists("docs/card.md"));
+  EXPECT_FALSE(tree.path_exists("docs/missing.md"));
+  // file_id refuses what read_file refuses, without reading the blob.
+  EXPECT_THAT(git_error_of([&] { tree.file_id("dir"); }), HasSubstr("is a directory"));
+  EXPECT_THAT(git_error_of([&] { tree.file_id("link.yml"); }), HasSubstr("is a symlink"));
+  EXPECT_THAT(git_error_of([&] { tree.file_id(".mlgate.yml", 5); }),
+              HasSubstr("over the limit of 5"));
+  EXPECT_THAT(git_error_of([&] { tree.file_id("../x"); }), HasSubstr("invalid path in tree"));
+  EXPECT_EQ(cache.fetch_count(), 1u);
+}
+
 TEST_F(MirrorRead, PathExistsAndListPaths) {
   repo.symlink("docs/current", "v2");
   std::string sha = repo.commit({{"docs/model_card.md", "card"},
