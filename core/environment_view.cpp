@@ -4,36 +4,27 @@
 #include <limits>
 #include <map>
 
+#include "core/json_fields.h"
+
 namespace mlgate::core {
 namespace {
 
 using nlohmann::json;
 
-std::optional<double> number_at(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
-}
-
-std::string text_at(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 long long count_at(const json& o, const char* key) {
-  auto v = number_at(o, key);
+  auto v = json_number(o, key);
   return v ? static_cast<long long>(*v) : 0;
 }
 
 FindingView finding_view(const json& f) {
   FindingView v;
-  v.kind = text_at(f, "kind");
-  v.feature = text_at(f, "feature");
-  v.test = text_at(f, "test");
-  v.statistic = number_at(f, "statistic");
-  v.p_value = number_at(f, "p_value");
-  v.distance = number_at(f, "distance");
-  v.threshold = number_at(f, "threshold");
+  v.kind = json_string(f, "kind");
+  v.feature = json_string(f, "feature");
+  v.test = json_string(f, "test");
+  v.statistic = json_number(f, "statistic");
+  v.p_value = json_number(f, "p_value");
+  v.distance = json_number(f, "distance");
+  v.threshold = json_number(f, "threshold");
   if (v.p_value) {
     v.value = v.p_value;
     v.measure = v.test + " p-value";
@@ -48,8 +39,8 @@ FindingView finding_view(const json& f) {
   v.reference_n = count_at(f, "reference_n");
   auto d = f.find("drifted");
   v.drifted = d != f.end() && d->is_boolean() && d->get<bool>();
-  v.state = text_at(f, "state");
-  v.reason = text_at(f, "reason");
+  v.state = json_string(f, "state");
+  v.reason = json_string(f, "reason");
   return v;
 }
 

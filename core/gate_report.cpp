@@ -3,24 +3,13 @@
 #include <cstdint>
 #include <sstream>
 
+#include "core/json_fields.h"
 #include "core/prometheus_text.h"
 
 namespace mlgate::core {
 namespace {
 
 using nlohmann::json;
-
-const json& field(const json& o, const char* key) {
-  static const json null_value;
-  if (!o.is_object()) return null_value;
-  auto it = o.find(key);
-  return it == o.end() ? null_value : *it;
-}
-
-std::string text(const json& o, const char* key) {
-  const auto& v = field(o, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
 
 std::string number(const json& v) {
   if (!v.is_number()) return "";
@@ -31,26 +20,26 @@ std::string number(const json& v) {
 }
 
 bool blocks(const json& c) {
-  const auto& b = field(c, "blocks");
+  const auto& b = json_field(c, "blocks");
   if (b.is_boolean()) return b.get<bool>();
-  const auto status = text(c, "status");
-  if (status == "inconclusive") return text(c, "inconclusive") != "pass";
+  const auto status = json_string(c, "status");
+  if (status == "inconclusive") return json_string(c, "inconclusive") != "pass";
   return status == "fail" || status == "missing";
 }
 
 std::string interval_text(const json& c) {
   auto pair = [](const json& i) { return "[" + number(i.at(0)) + ", " + number(i.at(1)) + "]"; };
-  const auto& delta = field(c, "delta_interval");
+  const auto& delta = json_field(c, "delta_interval");
   if (delta.is_array() && delta.size() == 2) return "Δ " + pair(delta);
-  const auto& value = field(c, "interval");
+  const auto& value = json_field(c, "interval");
   if (value.is_array() && value.size() == 2) return pair(value);
   return "";
 }
 
 std::string n_text(const json& c) {
-  const auto& n = field(c, "n");
+  const auto& n = json_field(c, "n");
   if (!n.is_number_integer()) return "";
-  const auto of = text(c, "n_of");
+  const auto of = json_string(c, "n_of");
   return std::to_string(n.get<std::int64_t>()) + (of.empty() ? "" : " " + of);
 }
 
@@ -80,13 +69,13 @@ void checks_table(const json& checks, std::string& out) {
   for (int pass = 0; pass < 2; ++pass) {
     for (const auto& c : checks) {
       if ((pass == 0) != blocks(c)) continue;
-      out += "| " + markdown_cell(status_mark(text(c, "status"))) + " | " +
-             markdown_cell(text(c, "kind") + " " + text(c, "name")) + " | " +
-             number(field(c, "value")) + " | " + number(field(c, "baseline")) + " | ";
+      out += "| " + markdown_cell(status_mark(json_string(c, "status"))) + " | " +
+             markdown_cell(json_string(c, "kind") + " " + json_string(c, "name")) + " | " +
+             number(json_field(c, "value")) + " | " + number(json_field(c, "baseline")) + " | ";
       if (evidence)
         out += markdown_cell(interval_text(c)) + " | " + markdown_cell(n_text(c)) + " | ";
-      out +=
-          markdown_cell(text(c, "threshold")) + " | " + markdown_cell(text(c, "reason")) + " |\n";
+      out += markdown_cell(json_string(c, "threshold")) + " | " +
+             markdown_cell(json_string(c, "reason")) + " |\n";
     }
   }
 }
@@ -136,36 +125,37 @@ std::string markdown_cell(const std::string& input) {
 
 std::string gate_markdown(const json& result, const std::string& environment,
                           const std::string& link) {
-  const std::string decision = text(result, "decision");
+  const std::string decision = json_string(result, "decision");
   std::string out = "### " + decision_mark(decision) + " mlgate: " + markdown_cell(environment) +
                     " — " + markdown_cell(decision.empty() ? "error" : decision) + "\n\n";
-  const std::string summary = text(result, "summary");
+  const std::string summary = json_string(result, "summary");
   if (!summary.empty()) out += markdown_cell(summary) + "\n\n";
-  const auto& checks = field(result, "checks");
+  const auto& checks = json_field(result, "checks");
   if (checks.is_array() && !checks.empty()) {
     checks_table(checks, out);
     out += "\n";
   }
-  const auto& rules = field(result, "rules");
-  const auto& differences = field(rules, "differences");
+  const auto& rules = json_field(result, "rules");
+  const auto& differences = json_field(rules, "differences");
   if (differences.is_array() && !differences.empty()) {
     out += "Rules that differ (deployed → candidate):\n";
-    for (const auto& d : differences) out += "- " + markdown_cell(text(d, "text")) + "\n";
+    for (const auto& d : differences) out += "- " + markdown_cell(json_string(d, "text")) + "\n";
     out += "\n";
-  } else if (!text(rules, "note").empty()) {
-    out += "Rules: " + markdown_cell(text(rules, "note")) + "\n\n";
+  } else if (!json_string(rules, "note").empty()) {
+    out += "Rules: " + markdown_cell(json_string(rules, "note")) + "\n\n";
   }
-  const auto& rubric = field(result, "rubric");
-  if (field(rubric, "score").is_number()) {
-    out += "ML Test Score: **" + number(field(rubric, "score")) + "**";
-    const auto& sections = field(rubric, "sections");
+  const auto& rubric = json_field(result, "rubric");
+  if (json_field(rubric, "score").is_number()) {
+    out += "ML Test Score: **" + number(json_field(rubric, "score")) + "**";
+    const auto& sections = json_field(rubric, "sections");
     if (sections.is_object()) {
       std::string parts;
       for (auto it = sections.begin(); it != sections.end(); ++it)
         parts += (parts.empty() ? "" : ", ") + markdown_cell(it.key()) + " " + number(it.value());
       out += " (" + parts + ")";
     }
-    if (!text(rubric, "band").empty()) out += " — " + markdown_cell(text(rubric, "band"));
+    if (!json_string(rubric, "band").empty())
+      out += " — " + markdown_cell(json_string(rubric, "band"));
     out += "\n\n";
   }
   if (!link.empty()) out += "[The pipeline in mlgate](" + markdown_cell(link) + ")\n";
@@ -177,22 +167,23 @@ std::string gate_openmetrics(const json& result, const std::string& environment)
   MetricFamily allowed{"mlgate_gate_allowed", "1 when the gate allows the commit",
                        MetricType::gauge};
   allowed.samples.push_back(
-      {{{"environment", env}}, text(result, "decision") == "allow" ? 1.0 : 0.0});
+      {{{"environment", env}}, json_string(result, "decision") == "allow" ? 1.0 : 0.0});
   MetricFamily passed{"mlgate_check_passed", "1 when the check passed", MetricType::gauge};
   MetricFamily value{"mlgate_check_value", "the candidate's value", MetricType::gauge};
   MetricFamily baseline{"mlgate_check_baseline", "the deployed commit's value", MetricType::gauge};
-  const auto& checks = field(result, "checks");
+  const auto& checks = json_field(result, "checks");
   for (const auto& c : checks.is_array() ? checks : json::array()) {
-    MetricLabels l = {
-        {"environment", env}, {"kind", label(text(c, "kind"))}, {"check", label(text(c, "name"))}};
-    passed.samples.push_back({l, text(c, "status") == "pass" ? 1.0 : 0.0});
-    if (field(c, "value").is_number())
-      value.samples.push_back({l, field(c, "value").get<double>()});
-    if (field(c, "baseline").is_number())
-      baseline.samples.push_back({l, field(c, "baseline").get<double>()});
+    MetricLabels l = {{"environment", env},
+                      {"kind", label(json_string(c, "kind"))},
+                      {"check", label(json_string(c, "name"))}};
+    passed.samples.push_back({l, json_string(c, "status") == "pass" ? 1.0 : 0.0});
+    if (json_field(c, "value").is_number())
+      value.samples.push_back({l, json_field(c, "value").get<double>()});
+    if (json_field(c, "baseline").is_number())
+      baseline.samples.push_back({l, json_field(c, "baseline").get<double>()});
   }
   std::vector<MetricFamily> families = {allowed, passed, value, baseline};
-  const auto& score = field(field(result, "rubric"), "score");
+  const auto& score = json_field(json_field(result, "rubric"), "score");
   if (score.is_number()) {
     MetricFamily rubric{"mlgate_rubric_score", "the ML Test Score", MetricType::gauge};
     rubric.samples.push_back({{{"environment", env}}, score.get<double>()});

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/json_fields.h"
 #include "core/pr_report.h"
 #include "util/strings.h"
 
@@ -10,16 +11,6 @@ namespace mlgate::core {
 namespace {
 
 using nlohmann::json;
-
-std::string text(const json& o, const char* key) {
-  if (!o.is_object() || !o.contains(key) || !o[key].is_string()) return "";
-  return o[key].get<std::string>();
-}
-
-std::optional<double> number(const json& o, const char* key) {
-  if (!o.is_object() || !o.contains(key) || !o[key].is_number()) return std::nullopt;
-  return o[key].get<double>();
-}
 
 std::string show(std::optional<double> v) {
   if (!v) return "-";
@@ -37,11 +28,11 @@ std::string interval_text(const ModelCardMetric& m) {
 
 ModelCardMetric metric_of(const json& c) {
   ModelCardMetric m;
-  m.kind = text(c, "kind");
-  m.name = text(c, "name");
-  m.value = number(c, "value");
-  m.baseline = number(c, "baseline");
-  m.status = text(c, "status");
+  m.kind = json_string(c, "kind");
+  m.name = json_string(c, "name");
+  m.value = json_number(c, "value");
+  m.baseline = json_number(c, "baseline");
+  m.status = json_string(c, "status");
   if (c.contains("interval") && c["interval"].is_array() && c["interval"].size() == 2 &&
       c["interval"][0].is_number() && c["interval"][1].is_number())
     m.interval = {c["interval"][0].get<double>(), c["interval"][1].get<double>()};
@@ -165,10 +156,11 @@ void add_gate_answer(ModelCard& card, const std::string& environment, const json
     card.gates.push_back({environment, "error", error});
     return;
   }
-  card.gates.push_back({environment, text(answer, "decision"), text(answer, "summary")});
+  card.gates.push_back(
+      {environment, json_string(answer, "decision"), json_string(answer, "summary")});
   if (answer.contains("checks") && answer["checks"].is_array()) {
     for (const auto& c : answer["checks"]) {
-      const auto kind = text(c, "kind");
+      const auto kind = json_string(c, "kind");
       if (kind != "metric" && kind != "slice" && kind != "fairness") continue;
       auto m = metric_of(c);
       bool seen = false;
@@ -180,7 +172,7 @@ void add_gate_answer(ModelCard& card, const std::string& environment, const json
   if (!card.rubric_score && rubric.is_object() && rubric.contains("score") &&
       rubric["score"].is_number()) {
     card.rubric_score = rubric["score"].get<double>();
-    card.rubric_band = text(rubric, "band");
+    card.rubric_band = json_string(rubric, "band");
     if (rubric.contains("sections") && rubric["sections"].is_object())
       for (auto it = rubric["sections"].begin(); it != rubric["sections"].end(); ++it)
         if (it.value().is_number()) card.rubric_sections.push_back({it.key(), it.value()});

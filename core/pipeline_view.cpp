@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "core/json_fields.h"
 #include "core/metric_merge.h"
 #include "core/trend_svg.h"
 
@@ -13,17 +14,6 @@ namespace mlgate::core {
 namespace {
 
 using nlohmann::json;
-
-std::optional<double> number_of(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
-}
-
-std::string text_of(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 // "[0.885, 0.981]" from [0.8851627, 0.9814735]; "" when not a pair of numbers.
 std::string interval_of(const json& c, const char* key) {
@@ -44,61 +34,62 @@ std::optional<std::pair<double, double>> bounds_of(const json& c, const char* ke
 
 // The interval and the evidence of a check computed from predictions.
 void read_evidence(StoredCheck& out, const json& c) {
-  const std::string method = text_of(c, "method");
+  const std::string method = json_string(c, "method");
   if (method.empty()) return;
   out.value_bounds = bounds_of(c, "interval");
   out.change_bounds = bounds_of(c, "delta_interval");
   const std::string delta = interval_of(c, "delta_interval");
   out.interval = delta.empty() ? interval_of(c, "interval") : "change " + delta;
   std::string evidence = method;
-  if (auto level = number_of(c, "confidence"))
+  if (auto level = json_number(c, "confidence"))
     evidence = format_number(*level * 100) + "% " + (method == "wilson" ? "Wilson" : method);
   auto n = c.find("n");
   if (n != c.end() && n->is_number_integer())
     evidence += ", n=" + std::to_string(n->get<std::int64_t>()) +
-                (text_of(c, "n_of").empty() ? "" : " " + text_of(c, "n_of"));
-  if (auto p = number_of(c, "p_value")) evidence += "; McNemar p=" + format_number(*p);
+                (json_string(c, "n_of").empty() ? "" : " " + json_string(c, "n_of"));
+  if (auto p = json_number(c, "p_value")) evidence += "; McNemar p=" + format_number(*p);
   if (c.value("status", "") == "inconclusive" && c.contains("inconclusive"))
-    evidence += "; inconclusive counts as " + text_of(c, "inconclusive");
+    evidence += "; inconclusive counts as " + json_string(c, "inconclusive");
   out.evidence = std::move(evidence);
 }
 
 StoredCheck read_check(const json& c) {
   StoredCheck out;
   if (!c.is_object()) return out;
-  out.kind = text_of(c, "kind");
-  out.name = text_of(c, "name");
-  out.status = text_of(c, "status");
-  out.value = number_of(c, "value");
-  out.baseline = number_of(c, "baseline");
-  out.threshold = text_of(c, "threshold");
-  out.reason = text_of(c, "reason");
+  out.kind = json_string(c, "kind");
+  out.name = json_string(c, "name");
+  out.status = json_string(c, "status");
+  out.value = json_number(c, "value");
+  out.baseline = json_number(c, "baseline");
+  out.threshold = json_string(c, "threshold");
+  out.reason = json_string(c, "reason");
   auto blocks = c.find("blocks");
   out.blocks = blocks != c.end() && blocks->is_boolean() && blocks->get<bool>();
-  out.rule_set = text_of(c, "rule_set");
+  out.rule_set = json_string(c, "rule_set");
   read_evidence(out, c);
   return out;
 }
 
 // The rules in force a decision recorded: its note and the differences' lines.
 void read_rules(StoredDecision& d, const json& rules) {
-  d.rules_note = text_of(rules, "note");
+  d.rules_note = json_string(rules, "note");
   if (auto diffs = rules.find("differences"); diffs != rules.end() && diffs->is_array())
     for (const auto& diff : *diffs)
-      if (diff.is_object()) d.rule_differences.push_back(text_of(diff, "text"));
+      if (diff.is_object()) d.rule_differences.push_back(json_string(diff, "text"));
 }
 
 StoredRubric read_rubric(const json& r) {
   StoredRubric out;
-  out.score = number_of(r, "score");
-  out.band = text_of(r, "band");
+  out.score = json_number(r, "score");
+  out.band = json_string(r, "band");
   if (auto s = r.find("sections"); s != r.end() && s->is_object())
     for (auto it = s->begin(); it != s->end(); ++it)
       out.sections[it.key()] = it->is_number() ? std::optional(it->get<double>()) : std::nullopt;
   if (auto items = r.find("items"); items != r.end() && items->is_array())
     for (const auto& it : *items) {
       if (!it.is_object()) continue;
-      out.items[text_of(it, "id")] = {number_of(it, "points").value_or(0), text_of(it, "evidence")};
+      out.items[json_string(it, "id")] = {json_number(it, "points").value_or(0),
+                                          json_string(it, "evidence")};
     }
   return out;
 }
@@ -121,7 +112,7 @@ void read_decision_json(StoredDecision& d, const std::string& checks_json,
   d.rules_note.clear();
   d.rule_differences.clear();
   if (!inputs.is_object()) return;
-  d.summary = text_of(inputs, "summary");
+  d.summary = json_string(inputs, "summary");
   if (auto r = inputs.find("rubric"); r != inputs.end() && r->is_object())
     d.rubric = read_rubric(*r);
   if (auto r = inputs.find("rules"); r != inputs.end() && r->is_object()) read_rules(d, *r);

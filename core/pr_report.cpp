@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/json_fields.h"
 #include "util/strings.h"
 
 namespace mlgate::core {
@@ -11,18 +12,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kRowsPerGate = 40;  // the page has the rest
-
-const json& field(const json& o, const char* key) {
-  static const json null_value;
-  if (!o.is_object()) return null_value;
-  auto it = o.find(key);
-  return it == o.end() ? null_value : *it;
-}
-
-std::string text(const json& o, const char* key) {
-  const auto& v = field(o, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
 
 std::string number(double v) {
   if (!std::isfinite(v)) return std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf");
@@ -37,9 +26,9 @@ std::string number(const json& v) {
 }
 
 bool blocks(const json& c) {
-  const auto& b = field(c, "blocks");
+  const auto& b = json_field(c, "blocks");
   if (b.is_boolean()) return b.get<bool>();
-  const auto status = text(c, "status");
+  const auto status = json_string(c, "status");
   return status == "fail" || status == "missing";
 }
 
@@ -69,14 +58,14 @@ std::string state_mark(const std::string& state) {
 
 // "-0.04 [-0.06, -0.02]": the candidate's change from the baseline, with its paired interval.
 std::string change_text(const json& c) {
-  const auto& value = field(c, "value");
-  const auto& baseline = field(c, "baseline");
+  const auto& value = json_field(c, "value");
+  const auto& baseline = json_field(c, "baseline");
   std::string out = "-";
   if (value.is_number() && baseline.is_number()) {
     const double d = value.get<double>() - baseline.get<double>();
     out = (d > 0 ? "+" : "") + number(d);
   }
-  const auto& interval = field(c, "delta_interval");
+  const auto& interval = json_field(c, "delta_interval");
   if (interval.is_array() && interval.size() == 2)
     out += " [" + number(interval[0]) + ", " + number(interval[1]) + "]";
   return out;
@@ -88,19 +77,19 @@ bool is_metric_kind(const std::string& kind) {
 
 void metrics_table(const json& checks, std::string& out) {
   std::size_t rows = 0, total = 0;
-  for (const auto& c : checks) total += is_metric_kind(text(c, "kind")) ? 1 : 0;
+  for (const auto& c : checks) total += is_metric_kind(json_string(c, "kind")) ? 1 : 0;
   if (total == 0) return;
   out +=
       "| status | check | baseline | candidate | change [interval] | threshold |\n"
       "|---|---|---|---|---|---|\n";
   for (int pass = 0; pass < 2; ++pass) {  // blocking checks first
     for (const auto& c : checks) {
-      if (!is_metric_kind(text(c, "kind")) || (pass == 0) != blocks(c)) continue;
+      if (!is_metric_kind(json_string(c, "kind")) || (pass == 0) != blocks(c)) continue;
       if (rows++ == kRowsPerGate) break;
-      out += "| " + status_mark(text(c, "status")) + " | " +
-             markdown_inline(text(c, "kind") + " " + text(c, "name")) + " | " +
-             number(field(c, "baseline")) + " | " + number(field(c, "value")) + " | " +
-             change_text(c) + " | " + markdown_inline(text(c, "threshold"), 80) + " |\n";
+      out += "| " + status_mark(json_string(c, "status")) + " | " +
+             markdown_inline(json_string(c, "kind") + " " + json_string(c, "name")) + " | " +
+             number(json_field(c, "baseline")) + " | " + number(json_field(c, "value")) + " | " +
+             change_text(c) + " | " + markdown_inline(json_string(c, "threshold"), 80) + " |\n";
     }
   }
   if (total > kRowsPerGate)
@@ -116,9 +105,9 @@ void check_list(const json& checks, const std::string& heading, Pick pick, std::
   std::size_t n = 0;
   for (const auto& c : checks) {
     if (!pick(c) || n++ >= 10) continue;
-    items += "- " + status_mark(text(c, "status")) + " " +
-             markdown_inline(text(c, "kind") + " " + text(c, "name")) + ": " +
-             markdown_inline(text(c, "reason")) + "\n";
+    items += "- " + status_mark(json_string(c, "status")) + " " +
+             markdown_inline(json_string(c, "kind") + " " + json_string(c, "name")) + ": " +
+             markdown_inline(json_string(c, "reason")) + "\n";
   }
   if (items.empty()) return;
   out += "**" + heading + "**\n\n" + items;
@@ -127,11 +116,11 @@ void check_list(const json& checks, const std::string& heading, Pick pick, std::
 }
 
 void rule_changes(const json& answer, std::string& out) {
-  const auto& rules = field(answer, "rules");
-  const auto& differences = field(rules, "differences");
+  const auto& rules = json_field(answer, "rules");
+  const auto& differences = json_field(rules, "differences");
   if (!differences.is_array() || differences.empty()) return;
   out += "**Rules that differ from the deployed commit's** (deployed → this pull request):\n\n";
-  for (const auto& d : differences) out += "- " + markdown_inline(text(d, "text")) + "\n";
+  for (const auto& d : differences) out += "- " + markdown_inline(json_string(d, "text")) + "\n";
   out += "\n";
 }
 
@@ -141,27 +130,28 @@ void gate_section(const PrReportGate& g, std::string& out) {
            markdown_inline(g.error) + "\n\n";
     return;
   }
-  const std::string decision = text(g.answer, "decision");
+  const std::string decision = json_string(g.answer, "decision");
   out += "### " + decision_mark(decision) + " " + markdown_inline(g.environment, 100) + " — " +
          markdown_inline(decision.empty() ? "error" : decision, 40) + "\n\n";
-  if (const auto summary = text(g.answer, "summary"); !summary.empty())
+  if (const auto summary = json_string(g.answer, "summary"); !summary.empty())
     out += markdown_inline(summary, 600) + "\n\n";
-  const auto& checks = field(g.answer, "checks");
+  const auto& checks = json_field(g.answer, "checks");
   if (!checks.is_array()) return;
   metrics_table(checks, out);
   check_list(
       checks, "Failing slices",
       [](const json& c) {
-        return (text(c, "kind") == "slice" || text(c, "kind") == "fairness") && blocks(c);
+        return (json_string(c, "kind") == "slice" || json_string(c, "kind") == "fairness") &&
+               blocks(c);
       },
       out);
   check_list(
       checks, "Predictions (flipped examples)",
-      [](const json& c) { return text(c, "kind") == "predictions"; }, out);
+      [](const json& c) { return json_string(c, "kind") == "predictions"; }, out);
   check_list(
       checks, "Other blocking checks",
       [](const json& c) {
-        const auto kind = text(c, "kind");
+        const auto kind = json_string(c, "kind");
         return !is_metric_kind(kind) && kind != "predictions" && blocks(c);
       },
       out);
