@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "tests/integration/server/gate_env.h"
@@ -399,6 +400,24 @@ TEST_F(RolloutsTest, ARolloutNeedsTheGateAndARolloutsEntryAndAReadTokenForRoutin
 }
 
 // A second replica on the same database judges too (every 0.05 s).
+// The judge's lock, deterministically: while another replica judges a rollout (here the test holds
+// the advisory lock that replica's transaction takes: store::try_lock_rollout_judge), this serve
+// leaves the rollout alone however due it is; once the lock is released, it judges it.
+TEST_F(RolloutsTest, WhileAnotherReplicaJudgesARolloutThisOneLeavesItAlone) {
+  ASSERT_EQ(start("production").status, 201);
+  const std::string id = std::to_string(rollout("production")["id"].get<long>());
+  const std::string judgements = "SELECT count(*) FROM rollout_events WHERE kind = 'judgement'";
+  pqxx::connection c(env_.conninfo());
+  pqxx::work held(c);
+  held.exec("SELECT pg_advisory_xact_lock(hashtextextended('rollout/' || '" + id + "', 21))");
+  feed("production", Candidate::good);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // three intervals (every: 1s) go by
+  EXPECT_EQ(count(judgements), 0) << "a rollout another replica held was judged";
+  held.abort();
+  EXPECT_TRUE(eventually_long([&] { return count(judgements) > 0; }));
+  stop_feeding();
+}
+
 TEST_F(RolloutsTest, TwoReplicasJudgeOneRolloutAndOnlyOneActs) {
   testing::TempDir dir{"mlgate-replica"};
   testing::ServeProcess second(testing::ServeProcessOptions{
