@@ -89,6 +89,17 @@ std::optional<RolloutRow> latest_rollout(pqxx::transaction_base& tx, std::int64_
                             repo_id, environment));
 }
 
+std::vector<RolloutRow> rollouts_of_commit(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                           const std::string& sha) {
+  std::vector<RolloutRow> out;
+  for (const auto& r : tx.exec_params("SELECT " + kColumns +
+                                          "FROM rollouts WHERE repo_id = $1 AND candidate_sha = $2 "
+                                          "ORDER BY id DESC LIMIT 20",
+                                      repo_id, sha))
+    out.push_back(row_of(r));
+  return out;
+}
+
 std::optional<RolloutRow> lock_active_rollout(pqxx::work& tx, std::int64_t repo_id,
                                               const std::string& environment) {
   return one(tx.exec_params("SELECT " + kColumns +

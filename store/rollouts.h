@@ -58,6 +58,9 @@ std::optional<RolloutRow> get_rollout(pqxx::transaction_base& tx, std::int64_t i
 // The environment's newest rollout (running, paused or ended).
 std::optional<RolloutRow> latest_rollout(pqxx::transaction_base& tx, std::int64_t repo_id,
                                          const std::string& environment);
+// The rollouts whose candidate is `sha`, newest first (at most 20): what its pipeline page shows.
+std::vector<RolloutRow> rollouts_of_commit(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                           const std::string& sha);
 // The environment's running or paused rollout, its row locked until the transaction ends.
 std::optional<RolloutRow> lock_active_rollout(pqxx::work& tx, std::int64_t repo_id,
                                               const std::string& environment);

@@ -12,12 +12,14 @@
 #include "core/forest_svg.h"
 #include "core/pipeline_view.h"
 #include "core/repeats.h"
+#include "core/rollout_state.h"
 #include "core/rubric.h"
 #include "core/trend_svg.h"
 #include "server/pages/pages.h"
 #include "server/services/approval.h"
 #include "store/page_views.h"
 #include "store/pipeline_queries.h"
+#include "store/rollouts.h"
 
 namespace mlgate::server::pages {
 namespace {
@@ -241,6 +243,7 @@ struct Loaded {
   std::vector<core::StoredDecision> decisions;
   std::string environment;  // the baseline's; "" when there is none to choose
   store::PageBaseline baseline;
+  std::vector<store::RolloutRow> rollouts;  // of this commit, newest first
 };
 
 std::vector<core::StoredDecision> stored_decisions(
@@ -258,6 +261,23 @@ std::vector<core::StoredDecision> stored_decisions(
     out.push_back(std::move(d));
   }
   return out;
+}
+
+// The commit's staged rollouts, under the verdict: the environment (its page has the timeline),
+// the state and the stage with its split.
+void add_rollouts(ctemplate::TemplateDictionary& c, const std::vector<store::RolloutRow>& rollouts,
+                  const std::string& repo) {
+  for (const auto& r : rollouts) {
+    auto* d = c.AddSectionDictionary("ROLLOUT");
+    d->SetValue("ENVIRONMENT", r.environment);
+    d->SetValue("URL", environment_url(repo, r.environment) + "#rollout");
+    d->SetValue("STATE", std::string(core::to_string(r.state)));
+    if (r.stage < r.config.stages.size()) {
+      const auto& stage = r.config.stages[r.stage];
+      d->SetValue("STAGE", stage.name);
+      d->SetValue("STAGE_TEXT", core::stage_text(stage));
+    }
+  }
 }
 
 void add_baseline(ctemplate::TemplateDictionary& c, std::int64_t id, const Loaded& l) {
@@ -382,8 +402,10 @@ void pipeline_page(const PageDeps& deps, const httplib::Request& req, httplib::R
     l.environment =
         core::baseline_environment(wanted_env, l.decisions, l.view.deployed_environments);
     l.baseline = store::load_page_baseline(tx, p.repo_id, l.environment);
+    l.rollouts = store::rollouts_of_commit(tx, p.repo_id, p.sha);
     return l;
   });
+  add_rollouts(c, loaded.rollouts, p.repo_name);
   add_jobs(c, loaded.view.jobs);
   add_tests(c, loaded.view);
   add_comparison(c, id, loaded);

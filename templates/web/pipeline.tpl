@@ -7,7 +7,8 @@
 {{/ITEM}}{{#MORE}}<li class="muted"><a href="#gate-{{ENVIRONMENT}}">and {{COUNT}} more</a></li>{{/MORE}}</ul>
 {{/BLOCKING}}{{#RULES_DIFFER}}<p class="muted">The candidate's gate rules differ from the deployed commit's ({{COUNT}}); a check fails when either rule fails it: <a href="#gate-{{ENVIRONMENT}}">the differences</a>.</p>
 {{/RULES_DIFFER}}</div>
-{{/VERDICT}}<p class="tiers-line">Tiers: <span class="state {{STATE}}" id="pipeline-state">{{STATE}}</span></p>
+{{/VERDICT}}{{#ROLLOUT}}<p class="rollout-line" data-environment="{{ENVIRONMENT}}">Rollout to <a href="{{URL}}">{{ENVIRONMENT}}</a>: <span class="state {{STATE}}">{{STATE}}</span>, stage <strong>{{STAGE}}</strong> <span class="muted">{{STAGE_TEXT}}</span></p>
+{{/ROLLOUT}}<p class="tiers-line">Tiers: <span class="state {{STATE}}" id="pipeline-state">{{STATE}}</span></p>
 </section>
 <dl class="facts">
 <dt>Repository</dt><dd><a href="{{REPO_URL}}">{{REPO}}</a></dd>

@@ -259,6 +259,18 @@ TEST_F(RolloutsTest, AGoodCandidateIsPromotedThroughEveryStageAndDeployed) {
   EXPECT_NE(page.body.find("completed</h2>", timeline), std::string::npos);
   EXPECT_NE(page.body.find("rollout-scores", timeline), std::string::npos);
   EXPECT_NE(page.body.find("canary", timeline), std::string::npos);
+  // The candidate's pipeline page names the rollout, its state and its stage, under the verdict.
+  auto pipeline_page = testing::http_get(
+      env_.host(), "/pipelines/" + std::to_string(env_.pipeline_of(candidate_)["id"].get<long>()),
+      env_.admin());
+  ASSERT_EQ(pipeline_page.status, 200);
+  const auto line =
+      pipeline_page.body.find("class=\"rollout-line\" data-environment=\"production\"");
+  ASSERT_NE(line, std::string::npos) << pipeline_page.body;
+  EXPECT_NE(pipeline_page.body.find("completed</span>, stage <strong>full</strong>", line),
+            std::string::npos)
+      << pipeline_page.body.substr(line, 400);
+  EXPECT_LT(pipeline_page.body.find("id=\"verdict\""), line);
   // The samples went with the stages that used them.
   EXPECT_EQ(count("SELECT count(*) FROM rollout_samples"), 0);
   // Each judgement scored the canary from both commits' samples.
