@@ -145,4 +145,8 @@ std::vector<pid_t> processes_matching(const std::string& needle) {
   return out;
 }
 
+bool eventually_long(const std::function<bool()>& pred) {
+  return eventually(pred, std::chrono::seconds(90));
+}
+
 }  // namespace mlgate::testing

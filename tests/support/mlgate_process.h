@@ -60,6 +60,8 @@ int free_port();
 // Polls until pred() is true or the timeout passes.
 bool eventually(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
+// The same with 90 s: for waits on pipelines, workers' loops and the forge outbox's retries.
+bool eventually_long(const std::function<bool()>& pred);
 
 // Processes whose command line contains `needle` (from /proc), for "no process left behind" checks.
 std::vector<pid_t> processes_matching(const std::string& needle);

@@ -17,6 +17,7 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::eventually_long;
 using testing::GateEnv;
 using testing::GateEnvOptions;
 
@@ -61,10 +62,6 @@ std::string shifted_observations() {
                .dump() +
            "\n";
   return out;
-}
-
-bool eventually_long(const std::function<bool()>& pred) {
-  return eventually(pred, std::chrono::seconds(90));
 }
 
 bool has(const std::string& text, const std::string& part) {

@@ -18,6 +18,7 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::eventually_long;
 using testing::GateEnv;
 using testing::GateEnvOptions;
 using testing::Recorded;
@@ -53,10 +54,6 @@ GateEnvOptions github_options(const RecordingForge& forge) {
   o.api_base_url = forge.base();
   o.serve_args = {"--public-url", "http://mlgate.example/", "--forge-retry-seconds", "0.2"};
   return o;
-}
-
-bool eventually_long(const std::function<bool()>& pred) {
-  return eventually(pred, std::chrono::seconds(90));
 }
 
 TEST(ForgeFeedback, GitHubStatusesPerTierAndPerGateWithTheDocumentedShape) {

@@ -20,6 +20,7 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::eventually_long;
 using testing::GateEnv;
 using testing::GateEnvOptions;
 using testing::Recorded;
@@ -75,10 +76,6 @@ std::string observations(int offset, const std::string& prefix) {
            "\n";
   }
   return out;
-}
-
-bool eventually_long(const std::function<bool()>& pred) {
-  return eventually(pred, std::chrono::seconds(90));
 }
 
 std::vector<Recorded> events(RecordingForge& hook, const std::string& event) {

@@ -14,6 +14,7 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::eventually_long;
 using testing::GateEnv;
 using testing::GateEnvOptions;
 using testing::Recorded;
@@ -36,10 +37,6 @@ gates:
 std::string results(double accuracy, bool fail = false) {
   return "printf '{\"metrics\": {\"accuracy\": " + std::to_string(accuracy) +
          "}}' > \"$MLGATE_RESULTS/metrics.json\"\n" + (fail ? "exit 3\n" : "");
-}
-
-bool eventually_long(const std::function<bool()>& pred) {
-  return eventually(pred, std::chrono::seconds(90));
 }
 
 // The receiver's requests of one event, in order.

@@ -17,6 +17,7 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::eventually_long;
 using testing::GateEnv;
 using testing::GateEnvOptions;
 using testing::Recorded;
@@ -36,10 +37,6 @@ gates:
 
 const char* kResults =
     "printf '{\"metrics\": {\"accuracy\": 0.95}}' > \"$MLGATE_RESULTS/metrics.json\"\n";
-
-bool eventually_long(const std::function<bool()>& pred) {
-  return eventually(pred, std::chrono::seconds(90));
-}
 
 GateEnvOptions options(const RecordingForge& forge, const std::string& kind) {
   GateEnvOptions o;

@@ -23,6 +23,7 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::eventually_long;
 using testing::GateEnv;
 using testing::GateEnvOptions;
 using testing::RecordingForge;
@@ -143,10 +144,6 @@ std::string argo_measurement(GateEnv& env, const std::string& environment,
   if (holds("failureCondition")) return "Failed";
   if (holds("successCondition")) return "Successful";
   return "Inconclusive";
-}
-
-bool eventually_long(const std::function<bool()>& pred) {
-  return eventually(pred, std::chrono::seconds(60));
 }
 
 class RolloutsTest : public ::testing::Test {
