@@ -4,6 +4,7 @@
 // (core/gate_repeats.cpp): the mean, its Student-t interval with a confidence, Welch's for a change
 // against a baseline with repeats, max_spread. The per-example intervals (Wilson, bootstrap) are
 // not used then: the seed variance the repeats show is the noise that matters.
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -121,26 +122,47 @@ void check_metric_computed_repeats(const MetricCheck& c, ComputedInput& in,
   check_metric_repeats(rc, input_of(in, j), first, out, jobs);
 }
 
+namespace {
+
+// A slice or fairness check's groups, the candidate's and the baseline's, once both are computed;
+// nullopt after the missing result that replaces them was added to `out`.
+struct Groups {
+  const JobResults* results = nullptr;  // the candidate's, merged over its repeats
+  std::vector<const Metric*> candidate, baseline;
+};
+
+template <class GroupCheck>
+std::optional<Groups> computed_groups(const GroupCheck& rc, CheckKind kind,
+                                      const std::string& threshold, ComputedInput& in,
+                                      std::vector<CheckResult>& out) {
+  const Judged j = judged_results(rc.metric, rc.by, rc.stats, in);
+  std::string problem = j.problem;
+  Groups g{.results = j.candidate};
+  if (problem.empty()) {
+    g.candidate = slice_entries_of(*j.candidate, rc.metric, rc.by);
+    if (g.candidate.empty())
+      problem = rc.metric + " is not defined for any group of " + rc.by + " in any repeat";
+  }
+  if (!problem.empty()) {
+    out.push_back(missing_result(kind, rc.metric + "[" + rc.by + "]", threshold, problem,
+                                 rc.optional, rc.line));
+    return std::nullopt;
+  }
+  if (j.baseline) g.baseline = slice_entries_of(*j.baseline, rc.metric, rc.by);
+  return g;
+}
+
+}  // namespace
+
 void check_slice_computed_repeats(const SliceCheck& c, ComputedInput& in,
                                   std::vector<CheckResult>& out, std::vector<IntervalJob>& jobs) {
   SliceCheck rc = c;
   rc.stats = resolved_statistics(c.stats, in);
-  const Judged j = judged_results(c.metric, c.by, rc.stats, in);
-  const std::string key_name = c.metric + "[" + c.by + "]";
-  if (!j.problem.empty())
-    return out.push_back(missing_result(CheckKind::slice, key_name, slice_threshold_text(c),
-                                        j.problem, c.optional, c.line));
-  const std::vector<const Metric*> entries = slice_entries_of(*j.candidate, c.metric, c.by);
-  if (entries.empty())
-    return out.push_back(
-        missing_result(CheckKind::slice, key_name, slice_threshold_text(c),
-                       c.metric + " is not defined for any group of " + c.by + " in any repeat",
-                       c.optional, c.line));
+  const auto g = computed_groups(rc, CheckKind::slice, slice_threshold_text(c), in, out);
+  if (!g) return;
   const std::size_t first = out.size();
-  std::vector<const Metric*> base_entries;
-  if (j.baseline) base_entries = slice_entries_of(*j.baseline, c.metric, c.by);
-  check_slice_entries(rc, entries, base_entries, out);
-  check_slice_repeats(rc, *j.candidate, repeat_count(in), first, out, jobs);
+  check_slice_entries(rc, g->candidate, g->baseline, out);
+  check_slice_repeats(rc, *g->results, repeat_count(in), first, out, jobs);
 }
 
 void check_fairness_computed_repeats(const FairnessCheck& c, ComputedInput& in,
@@ -148,22 +170,11 @@ void check_fairness_computed_repeats(const FairnessCheck& c, ComputedInput& in,
                                      std::vector<IntervalJob>& jobs) {
   FairnessCheck rc = c;
   rc.stats = resolved_statistics(c.stats, in);
-  const Judged j = judged_results(c.metric, c.by, rc.stats, in);
-  const std::string key_name = c.metric + "[" + c.by + "]";
-  if (!j.problem.empty())
-    return out.push_back(missing_result(CheckKind::fairness, key_name, disparity_text(c), j.problem,
-                                        c.optional, c.line));
-  const std::vector<const Metric*> groups = slice_entries_of(*j.candidate, c.metric, c.by);
-  if (groups.empty())
-    return out.push_back(
-        missing_result(CheckKind::fairness, key_name, disparity_text(c),
-                       c.metric + " is not defined for any group of " + c.by + " in any repeat",
-                       c.optional, c.line));
+  const auto g = computed_groups(rc, CheckKind::fairness, disparity_text(c), in, out);
+  if (!g) return;
   const std::size_t first = out.size();
-  std::vector<const Metric*> base_groups;
-  if (j.baseline) base_groups = slice_entries_of(*j.baseline, c.metric, c.by);
-  check_fairness_groups(rc, groups, base_groups, out);
-  check_fairness_repeats(rc, *j.candidate, repeat_count(in), first, out, jobs);
+  check_fairness_groups(rc, g->candidate, g->baseline, out);
+  check_fairness_repeats(rc, *g->results, repeat_count(in), first, out, jobs);
 }
 
 }  // namespace mlgate::core::gate_detail
