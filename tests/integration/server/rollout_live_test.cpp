@@ -156,8 +156,10 @@ TEST_F(RolloutLiveTest, TruthAttachedLaterReachesTheJudgeAndRollsABadCanaryBack)
       << rollout().dump(2);
   const json r = rollout();
   EXPECT_EQ(r["stage"], "canary");
-  EXPECT_NE(r["last_judgement"]["reason"].get<std::string>().find("accuracy"), std::string::npos)
-      << r.dump(2);
+  // Judged on accuracy: error_rate the same on both sides, accuracy low on the candidate.
+  EXPECT_EQ(r["last_judgement"]["score"], 50.0) << r.dump(2);
+  for (const auto& m : r["last_judgement"]["metrics"])
+    EXPECT_EQ(m["verdict"], m["name"] == "accuracy" ? "low" : "pass") << m.dump();
   // Once the rollout ended its samples are gone: later truth touches nothing.
   auto late = post("observations/truth?batch_id=truth-2", truth_lines());
   EXPECT_EQ(json::parse(late.body)["rollout_samples"], 0) << late.body;
