@@ -90,6 +90,17 @@ core::MetricFamily monitor_family(const std::vector<MonitorGauge>& gauges) {
   return f;
 }
 
+// mlgate_cache_hits_total and mlgate_cache_misses_total (the caller holds the registry's lock).
+void add_cache_families(std::vector<core::MetricFamily>& out, const Registry& r) {
+  out.push_back(counter("mlgate_cache_hits_total",
+                        "Answers this process served from an in-memory cache, by cache.", {"cache"},
+                        r.cache_hits));
+  out.push_back(counter("mlgate_cache_misses_total",
+                        "Answers of an in-memory cache this process read from the database, by "
+                        "cache.",
+                        {"cache"}, r.cache_misses));
+}
+
 JobEnd job_end_of(const store::EndedJob& e) {
   return {e.tier, std::string(core::to_string(e.state)), e.seconds};
 }
@@ -252,13 +263,7 @@ std::vector<core::MetricFamily> metric_families(const ScrapeGauges& gauges) {
     out.push_back(counter("mlgate_http_requests_total",
                           "HTTP requests answered by this process, by route pattern and status.",
                           {"route", "status"}, r.http));
-    out.push_back(counter("mlgate_cache_hits_total",
-                          "Answers this process served from an in-memory cache, by cache.",
-                          {"cache"}, r.cache_hits));
-    out.push_back(counter("mlgate_cache_misses_total",
-                          "Answers of an in-memory cache this process read from the database, "
-                          "by cache.",
-                          {"cache"}, r.cache_misses));
+    add_cache_families(out, r);
     out.push_back(counter("mlgate_http_refused_connections_total",
                           "Connections this process refused at accept, over the total or the "
                           "per-peer cap.",
