@@ -206,6 +206,11 @@ TEST_F(RolloutLiveTest, RoutingIsAnsweredFromMemoryAndFollowsAnAbortOnAnotherRep
                                   {"candidate", nullptr},
                                   {"candidate_weight", 0.0},
                                   {"mirror", 0.0}}));
+  // A deployment without a rollout (through A) changes stable on B too.
+  ASSERT_EQ(env_.deploy({{"sha", candidate_}, {"environment", "production"}}).status, 201);
+  EXPECT_TRUE(
+      eventually([&] { return routing_on_b()["stable"] == candidate_; }, std::chrono::seconds(2)))
+      << routing_on_b().dump();
   // A's own answer changed at once (its write bumped its cache before the answer was sent).
   EXPECT_TRUE(testing::http_get(env_.host(), path, env_.admin()).body.find("\"candidate\":null") !=
               std::string::npos);
