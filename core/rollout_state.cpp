@@ -50,10 +50,6 @@ RolloutStep refused(RolloutPosition at, std::string why) {
   return s;
 }
 
-std::string label_text(const json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 json stage_json(const RolloutStage& s) {
   json j = {{"name", s.name}};
   if (s.traffic_percent) j["traffic"] = *s.traffic_percent;
@@ -208,6 +204,10 @@ std::string stage_text(const RolloutStage& stage) {
   return out + ")";
 }
 
+std::string rollout_label_text(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
 RolloutSample rollout_sample(const ObservationRow& row, bool candidate) {
   RolloutSample s;
   s.id = row.id;
@@ -215,12 +215,13 @@ RolloutSample rollout_sample(const ObservationRow& row, bool candidate) {
   s.metrics = row.metrics;
   if (row.prediction.is_object()) {
     if (auto l = row.prediction.find("label"); l != row.prediction.end() && !l->is_null())
-      s.label = label_text(*l);
+      s.label = rollout_label_text(*l);
     if (auto sc = row.prediction.find("score"); sc != row.prediction.end() && sc->is_number())
       s.score = sc->get<double>();
   }
-  if (s.label && !row.truth.is_null() && !s.metrics.contains("accuracy"))
-    s.metrics["accuracy"] = *s.label == label_text(row.truth) ? 1.0 : 0.0;
+  s.own_accuracy = s.metrics.contains("accuracy");
+  if (s.label && !row.truth.is_null() && !s.own_accuracy)
+    s.metrics["accuracy"] = *s.label == rollout_label_text(row.truth) ? 1.0 : 0.0;
   return s;
 }
 

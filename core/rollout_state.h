@@ -81,10 +81,13 @@ struct RolloutSample {
   std::map<std::string, double> metrics;
   std::optional<std::string> label;  // prediction.label as text (shadow comparison)
   std::optional<double> score;       // prediction.score
+  bool own_accuracy = false;  // the row's own `accuracy` metric: truth attached later leaves it
 };
 // What the judge compares for a row: its `metrics`, and `accuracy` (1 or 0) when it carries a
 // prediction.label and a truth (a row's own accuracy metric wins).
 RolloutSample rollout_sample(const ObservationRow& row, bool candidate);
+// A label or a truth as the samples compare them: a string as it is, any other value as JSON text.
+std::string rollout_label_text(const nlohmann::json& v);
 // The judge's input: per metric of the analysis, the candidate's and stable's values; on a mirror
 // stage, both sides' answers by id.
 StageInput stage_input(const RolloutConfig& config, const RolloutStage& stage,

@@ -34,7 +34,7 @@ void forget_local_write(ChangeFeed& changes, const httplib::Request& req,
   if (path.starts_with("/api/v1/runner/jobs/") &&
       (path.ends_with("/heartbeat") || path.ends_with("/log")))
     return;
-  for (const char* topic : {"gate:*", "tokens", "repos"}) changes.changed(topic);
+  for (const char* topic : {"gate:*", "routing:*", "tokens", "repos"}) changes.changed(topic);
   // The runner protocol's own calls change no runner row (registering adds one nobody cached).
   if (!path.starts_with("/api/v1/runner/")) changes.changed("runners");
 }
@@ -157,6 +157,7 @@ void App::register_routes() {
   register_rollout_routes(http,
                           {db, auth, *gate_, *mirrors_, config_.planner, config_.forge.notify_urls,
                            config_.forge.public_url, config_.forge.enabled});
+  register_routing_routes(http, {db, auth, changes_.get()});
   register_badge_routes(http, {db, auth});
   register_status_routes(http, {db, auth});
   register_token_routes(http, {db, auth});

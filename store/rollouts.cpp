@@ -196,13 +196,15 @@ std::size_t insert_rollout_samples(pqxx::work& tx, std::int64_t rollout_id, std:
                     {"id", s.id},
                     {"metrics", s.metrics},
                     {"label", s.label ? json(*s.label) : json()},
-                    {"score", s.score ? json(*s.score) : json()}});
+                    {"score", s.score ? json(*s.score) : json()},
+                    {"own_accuracy", s.own_accuracy}});
   }
   if (rows.empty()) return 0;
   return tx
       .exec_params(
-          "INSERT INTO rollout_samples (rollout_id, stage, side, obs_id, metrics, label, score) "
-          "SELECT $1, $2, e->>'side', e->>'id', e->'metrics', e->>'label', (e->>'score')::float8 "
+          "INSERT INTO rollout_samples (rollout_id, stage, side, obs_id, metrics, label, score, "
+          "own_accuracy) SELECT $1, $2, e->>'side', e->>'id', e->'metrics', e->>'label', "
+          "(e->>'score')::float8, (e->>'own_accuracy')::boolean "
           "FROM jsonb_array_elements($3::jsonb) e ON CONFLICT DO NOTHING",
           rollout_id, static_cast<int>(stage), rows.dump())
       .affected_rows();
@@ -226,11 +228,33 @@ std::size_t keep_rollout_observations(pqxx::work& tx, std::int64_t repo_id,
   return insert_rollout_samples(tx, r->id, r->stage, samples);
 }
 
+std::size_t attach_rollout_truth(pqxx::work& tx, std::int64_t repo_id,
+                                 const std::string& environment,
+                                 const std::vector<core::TruthRow>& rows) {
+  json items = json::array();
+  for (const auto& row : rows)
+    if (!row.truth.is_null())
+      items.push_back({{"id", row.id}, {"truth", core::rollout_label_text(row.truth)}});
+  if (items.empty()) return 0;
+  // Both sides' samples of the current stage (the only ones kept) of the environment's running or
+  // paused rollout; a sample without a label, or with its own accuracy, is left as it is.
+  return tx
+      .exec_params(
+          "UPDATE rollout_samples s SET metrics = s.metrics || jsonb_build_object('accuracy', "
+          "CASE WHEN s.label = t.truth THEN 1 ELSE 0 END) "
+          "FROM rollouts r, jsonb_to_recordset($3::jsonb) AS t(id text, truth text) "
+          "WHERE r.repo_id = $1 AND r.environment = $2 AND r.state IN ('running', 'paused') "
+          "AND s.rollout_id = r.id AND s.stage = r.stage AND s.obs_id = t.id "
+          "AND s.label IS NOT NULL AND NOT s.own_accuracy",
+          repo_id, environment, items.dump())
+      .affected_rows();
+}
+
 std::vector<core::RolloutSample> rollout_samples(pqxx::transaction_base& tx,
                                                  std::int64_t rollout_id, std::size_t stage) {
   std::vector<core::RolloutSample> out;
   const auto rows = tx.exec_params(
-      "SELECT obs_id, side, metrics::text, label, score FROM rollout_samples "
+      "SELECT obs_id, side, metrics::text, label, score, own_accuracy FROM rollout_samples "
       "WHERE rollout_id = $1 AND stage = $2",
       rollout_id, static_cast<int>(stage));
   for (const auto& r : rows) {
@@ -243,6 +267,7 @@ std::vector<core::RolloutSample> rollout_samples(pqxx::transaction_base& tx,
         if (v.is_number()) s.metrics[name] = v.get<double>();
     s.label = get_optional<std::string>(r[3]);
     s.score = get_optional<double>(r[4]);
+    s.own_accuracy = r[5].as<bool>();
     out.push_back(std::move(s));
   }
   return out;

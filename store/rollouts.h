@@ -106,6 +106,12 @@ std::size_t insert_rollout_samples(pqxx::work& tx, std::int64_t rollout_id, std:
 std::size_t keep_rollout_observations(pqxx::work& tx, std::int64_t repo_id,
                                       const std::string& environment,
                                       const std::vector<core::ObservationRow>& rows);
+// Truth attached later (…/observations/truth) for the environment's running or paused rollout:
+// each sample of its current stage with that id and a label gets `accuracy` 1 or 0 (label ==
+// truth), unless the row carried its own accuracy. Returns the samples updated.
+std::size_t attach_rollout_truth(pqxx::work& tx, std::int64_t repo_id,
+                                 const std::string& environment,
+                                 const std::vector<core::TruthRow>& rows);
 std::vector<core::RolloutSample> rollout_samples(pqxx::transaction_base& tx,
                                                  std::int64_t rollout_id, std::size_t stage);
 

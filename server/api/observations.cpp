@@ -2,8 +2,9 @@
 // /api/v1/repos/{repo}/environments/{env}/observations?batch_id=… takes a batch of JSON lines from
 // a token with the `observe` scope, folds it into per-(window, commit) partial profiles and keeps
 // a bounded sample of its predictions, all in one transaction, and answers 202 once that commits.
-// …/observations/truth attaches late labels to kept rows by id. A batch id seen before answers
-// 202 again and stores nothing. The body is read only after the token is checked.
+// …/observations/truth attaches late labels to kept rows by id, and to a rollout's samples (the
+// judge's accuracy) in the same transaction. A batch id seen before answers 202 again and stores
+// nothing. The body is read only after the token is checked.
 #include "core/observations.h"
 
 #include <algorithm>
@@ -119,19 +120,22 @@ void post_truth(const ObservationRoutes& deps, const httplib::Request& req, http
   auto parsed = core::parse_truth_lines(in->body, limits_of(deps.config));
   if (parsed.error) return send_refusal(res, *parsed.error);
   std::optional<std::size_t> matched;
+  std::size_t rollout_matched = 0;
   deps.db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
     if (!store::claim_observation_batch(tx, in->repo.id, in->environment, store::BatchKind::truth,
                                         in->batch_id, parsed.rows.size()))
       return;
     matched = store::attach_truth(tx, in->repo.id, in->environment, parsed.rows);
+    rollout_matched = store::attach_rollout_truth(tx, in->repo.id, in->environment, parsed.rows);
     tx.commit();
   });
   send_json(res, 202,
             {{"batch_id", in->batch_id},
              {"duplicate", !matched},
              {"rows", matched ? parsed.rows.size() : 0},
-             {"matched", matched.value_or(0)}});
+             {"matched", matched.value_or(0)},
+             {"rollout_samples", rollout_matched}});
 }
 
 // The benchmark's floor: the same caller check, body reading and parsing, nothing stored.

@@ -1,10 +1,9 @@
 // Staged rollouts (docs/rollouts.md, "On the server"; docs/api.md): POST …/rollouts starts one
 // (deploy scope) when the gate allows the candidate and its `.mlgate.yml` has a `rollouts:` entry
 // for the environment; GET …/environments/{env}/rollout shows it (stage, split, history, the
-// verdict an Argo AnalysisTemplate reads; `rollout` null when there never was one); GET
-// …/environments/{env}/routing is what a router polls; POST
+// verdict an Argo AnalysisTemplate reads; `rollout` null when there never was one); POST
 // …/environments/{env}/rollout/{promote|pause|resume|abort} are people's commands (deploy scope,
-// audited with their reason).
+// audited with their reason). What routers poll is server/api/routing.cpp.
 #include "store/rollouts.h"
 
 #include <algorithm>
@@ -252,22 +251,6 @@ void show(const RolloutRoutes& deps, const httplib::Request& req, httplib::Respo
   send_json(res, 200, rollout_json(t->repo, t->env, &r, found->second, verdict_stage));
 }
 
-void routing(const RolloutRoutes& deps, const httplib::Request& req, httplib::Response& res) {
-  auto t = env_target(deps, req, res, "read");
-  if (!t) return;
-  auto split = deps.db.with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    auto r = store::latest_rollout(tx, t->repo.id, t->env);
-    if (r && !core::is_finished(r->state))
-      return core::routing_split(r->config, r->position(), r->stable_sha, r->candidate_sha);
-    core::RoutingSplit s;
-    s.stable = store::deployment_state(tx, t->repo.id, t->env).current_sha.value_or("");
-    return s;
-  });
-  res.set_header("Cache-Control", "private, max-age=1");
-  send_json(res, 200, core::routing_json(split));
-}
-
 void command(const RolloutRoutes& deps, core::RolloutCommand cmd, const httplib::Request& req,
              httplib::Response& res) {
   auto t = env_target(deps, req, res, "deploy");
@@ -315,8 +298,6 @@ void register_rollout_routes(Router& http, const RolloutRoutes& deps) {
         [deps, cmd](const httplib::Request& q, httplib::Response& s) { command(deps, cmd, q, s); });
   http.get(repo + kEnvPattern + "/rollout",
            [deps](const httplib::Request& q, httplib::Response& s) { show(deps, q, s); });
-  http.get(repo + kEnvPattern + "/routing",
-           [deps](const httplib::Request& q, httplib::Response& s) { routing(deps, q, s); });
   http.post(repo + "/rollouts",
             [deps](const httplib::Request& q, httplib::Response& s) { start(deps, q, s); });
 }

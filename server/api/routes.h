@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/http/auth.h"
+#include "server/http/change_feed.h"
 #include "server/http/router.h"
 #include "server/services/change_notices.h"
 #include "server/services/gate_service.h"
@@ -148,7 +149,7 @@ struct MonitorRoutes {
 };
 void register_monitor_routes(Router& http, const MonitorRoutes& deps);
 
-// Staged rollouts: start (deploy --rollout), show, routing, promote/pause/resume/abort.
+// Staged rollouts: start (deploy --rollout), show, promote/pause/resume/abort.
 struct RolloutRoutes {
   store::Database& db;
   const Authorizer& auth;
@@ -160,6 +161,15 @@ struct RolloutRoutes {
   bool commit_statuses = true;                  // mlgate/rollout/<env> on the candidate
 };
 void register_rollout_routes(Router& http, const RolloutRoutes& deps);
+
+// GET …/environments/{env}/routing (what routers poll), answered from memory while the change
+// feed says nothing changed (server/api/routing.cpp).
+struct RoutingRoutes {
+  store::Database& db;
+  const Authorizer& auth;
+  const ChangeFeed* changes = nullptr;  // null: every poll reads the database
+};
+void register_routing_routes(Router& http, const RoutingRoutes& deps);
 
 // The pipeline and gate badges.
 struct BadgeRoutes {

@@ -36,6 +36,8 @@ struct Registry {
   std::map<Key, double> bursts;         // (none): planner transactions over a repository's burst
   std::map<Key, double> burst_planned;  // (none): the deliveries they planned
   std::map<Key, double> http;           // route, status
+  std::map<Key, double> cache_hits;     // cache
+  std::map<Key, double> cache_misses;   // cache
   std::map<Key, JobHistogram> jobs;     // tier, outcome
   std::set<std::string> routes;         // route labels seen (bounded by kMaxRoutes)
   std::map<Key, double> refused;        // reason (connections refused over a cap)
@@ -88,6 +90,17 @@ core::MetricFamily monitor_family(const std::vector<MonitorGauge>& gauges) {
   return f;
 }
 
+// mlgate_cache_hits_total and mlgate_cache_misses_total (the caller holds the registry's lock).
+void add_cache_families(std::vector<core::MetricFamily>& out, const Registry& r) {
+  out.push_back(counter("mlgate_cache_hits_total",
+                        "Answers this process served from an in-memory cache, by cache.", {"cache"},
+                        r.cache_hits));
+  out.push_back(counter("mlgate_cache_misses_total",
+                        "Answers of an in-memory cache this process read from the database, by "
+                        "cache.",
+                        {"cache"}, r.cache_misses));
+}
+
 JobEnd job_end_of(const store::EndedJob& e) {
   return {e.tier, std::string(core::to_string(e.state)), e.seconds};
 }
@@ -127,6 +140,10 @@ void count_planner_burst(std::size_t deliveries) {
 
 void count_gate_decision(const std::string& environment, const std::string& decision) {
   increment(registry().gate, {environment, decision});
+}
+
+void count_cache_lookup(const std::string& cache, bool hit) {
+  increment(hit ? registry().cache_hits : registry().cache_misses, {cache});
 }
 
 std::string route_label(const httplib::Request& req) {
@@ -246,6 +263,7 @@ std::vector<core::MetricFamily> metric_families(const ScrapeGauges& gauges) {
     out.push_back(counter("mlgate_http_requests_total",
                           "HTTP requests answered by this process, by route pattern and status.",
                           {"route", "status"}, r.http));
+    add_cache_families(out, r);
     out.push_back(counter("mlgate_http_refused_connections_total",
                           "Connections this process refused at accept, over the total or the "
                           "per-peer cap.",

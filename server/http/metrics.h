@@ -37,6 +37,10 @@ void count_planner_burst(std::size_t deliveries);
 // mlgate_gate_decisions_total{environment, decision}: one per decision computed.
 void count_gate_decision(const std::string& environment, const std::string& decision);
 
+// mlgate_cache_hits_total{cache} and mlgate_cache_misses_total{cache}: an answer of an in-memory
+// cache served from memory, or read from the database (cache "routing": the routing answer).
+void count_cache_lookup(const std::string& cache, bool hit);
+
 // mlgate_http_requests_total{route, status}: route is the pattern of the route that answered
 // (see route_label), never the raw path.
 void count_http_request(const httplib::Request& req, int status);

@@ -4,6 +4,8 @@
 //
 //  hit       the same candidate sha again and again: every answer comes from the decision cache
 //            (X-Mlgate-Cache: hit), which still reads its key from the database per request.
+//  routing   GET …/environments/production/routing, what routers poll: from memory
+//            (server/api/routing.cpp) until a rollout or a deployment of the repository changes.
 //  uncached  a new candidate sha per request, each with its own stored pipeline: every answer is a
 //            new evaluation (X-Mlgate-Cache: miss), stored as a new gate_decisions row. Before each
 //            uncached run the deployed baseline is deployed again, which changes every cache key.
@@ -40,7 +42,7 @@ using namespace std::chrono_literals;
 struct Level {
   int clients = 0;
   double pgbench_tps = 0;
-  LoadRun healthz, hit, miss;
+  LoadRun healthz, hit, routing, miss;
   long decisions_stored = 0;  // gate_decisions rows added by the uncached run
 };
 
@@ -211,6 +213,18 @@ void measure(GateBenchEnv& env, const Options& o, const Setup& s,
     spec.check = gate_check("hit");
     l.hit = run_load(spec);
 
+    // What every router polls: the environment's split, from memory (server/api/routing.cpp).
+    progress(with + ": GET …/routing (" + std::to_string(o.seconds) + " s)");
+    const std::string routing_path =
+        std::string("/api/v1/repos/") + kRepoName + "/environments/production/routing";
+    const std::string stable = "\"stable\":\"" + s.baseline_sha + "\"";
+    spec.path = [routing_path](long) { return std::optional<std::string>(routing_path); };
+    spec.check = [stable](const Answer& a) {
+      if (a.status != 200) return "HTTP " + std::to_string(a.status);
+      return a.body->find(stable) == std::string::npos ? "not " + stable : std::string();
+    };
+    l.routing = run_load(spec);
+
     // A deployment changes every cache key: deploying the deployed commit again leaves the
     // baseline as it is and empties the cache for all the copies.
     std::string body;
@@ -229,8 +243,11 @@ void measure(GateBenchEnv& env, const Options& o, const Setup& s,
     l.decisions_stored = count_decisions(env.db()) - before;
     check_interrupted();
 
-    for (const auto* r : {&l.healthz, &l.hit, &l.miss}) {
-      const char* what = r == &l.healthz ? "GET /healthz" : r == &l.hit ? "gate hit" : "gate miss";
+    for (const auto* r : {&l.healthz, &l.hit, &l.routing, &l.miss}) {
+      const char* what = r == &l.healthz   ? "GET /healthz"
+                         : r == &l.hit     ? "gate hit"
+                         : r == &l.routing ? "routing"
+                                           : "gate miss";
       if (r->failures > 0)
         failures.push_back(with + ", " + what + ": " + std::to_string(r->failures) +
                            " unexpected answer(s); the first: " + r->first_failure);
@@ -282,6 +299,7 @@ void report(const Options& o, const Setup& s, const std::vector<Level>& levels,
     };
     row("GET /healthz", l.healthz, false);
     row("GET .../gate, cache hit", l.hit, false);
+    row("GET .../routing (polled)", l.routing, false);
     row("GET .../gate, uncached", l.miss, true);
   }
   std::cout << "(vs: req/s divided by the baseline's transactions or requests per second at the "

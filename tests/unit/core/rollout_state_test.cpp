@@ -180,5 +180,24 @@ TEST(RolloutState, ObservationRowsCarryBoundedNumericMetrics) {
   EXPECT_TRUE(parse_observation_lines(long_name.dump(), limits).error);
 }
 
+// Truth attached later derives accuracy on the server from the stored label and the truth's text
+// (store::attach_rollout_truth); a row's own accuracy is marked so that it stays.
+TEST(RolloutState, ASampleKnowsWhetherItsAccuracyIsItsOwn) {
+  ObservationRow row;
+  row.id = "r1";
+  row.prediction = {{"label", 1}};
+  row.truth = "0";
+  EXPECT_FALSE(rollout_sample(row, true).own_accuracy);
+  EXPECT_EQ(rollout_sample(row, true).metrics.at("accuracy"), 0.0);
+  row.metrics = {{"accuracy", 1}};
+  EXPECT_TRUE(rollout_sample(row, true).own_accuracy);
+  EXPECT_EQ(rollout_sample(row, true).metrics.at("accuracy"), 1.0);
+  // Labels and truths compare as text: a string as it is, anything else as JSON.
+  EXPECT_EQ(rollout_label_text("yes"), "yes");
+  EXPECT_EQ(rollout_label_text(1), "1");
+  EXPECT_EQ(rollout_label_text(true), "true");
+  EXPECT_EQ(*rollout_sample(row, true).label, rollout_label_text(1));
+}
+
 }  // namespace
 }  // namespace mlgate::core
