@@ -263,13 +263,17 @@ TEST_F(RolloutsInForceTest, TheRolloutStatusIsPendingPerStageThenSuccess) {
   feed(false);
   ASSERT_TRUE(eventually_long([&] { return state() == "completed"; })) << rollout().dump(2);
   stop_feeding();
-  ASSERT_TRUE(eventually_long([&] { return statuses().size() >= 4; })) << forge_.dump();
-  EXPECT_EQ(statuses(), (std::vector<std::string>{
-                            "pending: rolling out: stage 1/3 canary (5% traffic, 2s)",
-                            "pending: rolling out: stage 2/3 half (50% traffic, 2s)",
-                            "pending: rolling out: stage 3/3 full (100% traffic)",
-                            "success: rolled out to every stage",
-                        }));
+  ASSERT_TRUE(eventually_long([&] { return last_status_is("success: rolled out to every stage"); }))
+      << forge_.dump();
+  // The last stage has no `for`: it completes at its first judgement, and a status still queued
+  // is superseded by the newer one (docs/forge-feedback.md), so its pending may not be sent.
+  auto seen = statuses();
+  std::erase(seen, "pending: rolling out: stage 3/3 full (100% traffic)");
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "pending: rolling out: stage 1/3 canary (5% traffic, 2s)",
+                      "pending: rolling out: stage 2/3 half (50% traffic, 2s)",
+                      "success: rolled out to every stage",
+                  }));
   for (const auto& r : forge_.requests()) {
     if (!r.body.is_object() || r.body.value("context", "") != kContext) continue;
     EXPECT_EQ(r.method, "POST");
