@@ -22,6 +22,18 @@ std::string rollout_path(const RolloutOptions& o) {
   return "/api/v1/repos/" + o.repo + "/environments/" + o.environment + "/rollout";
 }
 
+// The rules the rollout runs under (docs/rollouts.md, "The rules in force"): the note and how the
+// candidate's `rollouts:` entry differs from the stable commit's, one line per rule.
+void print_rules(const nlohmann::json& rules) {
+  if (!rules.is_object()) return;
+  const std::string note = json_text(rules, "note");
+  if (!note.empty()) std::cout << "  rules: " << note << "\n";
+  const auto& differences = rules.value("differences", nlohmann::json::array());
+  if (differences.empty()) return;
+  std::cout << "  rules that differ (stable → candidate):\n";
+  for (const auto& d : differences) std::cout << "    " << json_text(d, "text") << "\n";
+}
+
 void print_rollout(const nlohmann::json& body) {
   const nlohmann::json& r = body["rollout"];
   if (!r.is_object()) {
@@ -35,6 +47,7 @@ void print_rollout(const nlohmann::json& body) {
             << json_text(r, "environment") << ": " << json_text(r, "state") << " at stage "
             << json_text(r, "stage") << " (stable " << util::short_sha(json_text(r, "stable_sha"))
             << ")\n";
+  print_rules(r["rules"]);
   std::cout << "  split: candidate " << json_text(routing, "candidate_weight") << "% traffic, "
             << json_text(routing, "mirror") << "% mirrored\n";
   if (r.contains("stages"))

@@ -21,12 +21,23 @@ const std::string kColumns =
     ", extract(epoch FROM now() - stage_started_at)::float8, "
     "extract(epoch FROM now() - last_judged_at)::float8, actor, " +
     iso("created_at") + ", " + iso("finished_at") +
-    ", deployment_id, gate_decision_id, gate_rules ";
+    ", deployment_id, gate_decision_id, gate_rules, candidate_config::text, "
+    "deployed_config::text ";
 
 json json_of(const pqxx::field& f) {
   if (f.is_null()) return json();
   auto v = json::parse(f.as<std::string>(), nullptr, false);
   return v.is_discarded() ? json() : v;
+}
+
+// A stored `rollouts:` entry; NULL stays unset, a value that is not one fails (never read as none:
+// an unreadable stable entry must not loosen a rollout).
+std::optional<core::RolloutConfig> stored_config(const pqxx::field& f, std::int64_t id,
+                                                 const char* column) {
+  if (f.is_null()) return std::nullopt;
+  auto config = core::rollout_config_from_json(json_of(f));
+  if (!config) throw std::runtime_error("rollout " + std::to_string(id) + ": bad " + column);
+  return config;
 }
 
 RolloutRow row_of(const pqxx::row& r) {
@@ -50,6 +61,8 @@ RolloutRow row_of(const pqxx::row& r) {
   out.deployment_id = get_optional<std::int64_t>(r[14]);
   out.gate_decision_id = get_optional<std::int64_t>(r[15]);
   out.gate_rules = r[16].as<std::string>();
+  out.candidate_config = stored_config(r[17], out.id, "candidate_config");
+  out.deployed_config = stored_config(r[18], out.id, "deployed_config");
   return out;
 }
 
@@ -67,12 +80,16 @@ const char* side_of(bool candidate) {
 std::optional<std::int64_t> insert_rollout(pqxx::work& tx, const NewRollout& r) {
   auto res = tx.exec_params(
       "INSERT INTO rollouts (repo_id, environment, candidate_sha, stable_sha, config, state, "
-      "actor, gate_decision_id, gate_rules) VALUES ($1, $2, $3, $4, $5::jsonb, 'running', $6, $7, "
-      "$8) "
+      "actor, gate_decision_id, gate_rules, candidate_config, deployed_config) VALUES ($1, $2, $3, "
+      "$4, $5::jsonb, 'running', $6, $7, $8, $9::jsonb, $10::jsonb) "
       "ON CONFLICT (repo_id, environment) WHERE state IN ('running', 'paused') DO NOTHING "
       "RETURNING id",
       r.repo_id, r.environment, r.candidate_sha, r.stable_sha,
-      core::rollout_config_json(r.config).dump(), r.actor, r.gate_decision_id, r.gate_rules);
+      core::rollout_config_json(r.config).dump(), r.actor, r.gate_decision_id, r.gate_rules,
+      core::rollout_config_json(r.candidate_config).dump(),
+      r.deployed_config
+          ? std::optional<std::string>(core::rollout_config_json(*r.deployed_config).dump())
+          : std::nullopt);
   if (res.empty()) return std::nullopt;
   return res[0][0].as<std::int64_t>();
 }

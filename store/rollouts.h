@@ -24,7 +24,7 @@ struct RolloutRow {
   std::string environment;
   std::string candidate_sha;
   std::string stable_sha;
-  core::RolloutConfig config;
+  core::RolloutConfig config;  // what it runs (core::rollout_in_force): the stages in force
   core::RolloutState state = core::RolloutState::running;
   std::size_t stage = 0;
   std::string stage_started_at;        // ISO 8601, UTC
@@ -36,6 +36,11 @@ struct RolloutRow {
   std::optional<std::int64_t> deployment_id;     // the candidate's deployment, once completed
   std::optional<std::int64_t> gate_decision_id;  // the gate's allow it started on
   std::string gate_rules;                        // the candidate's (core::gate_rules_json)
+  // The candidate's own `rollouts:` entry and the stable commit's (unset: it has none), as they
+  // were at the start. Both unset for a rollout started before rollouts followed the rules in
+  // force (its `config` is the candidate's entry).
+  std::optional<core::RolloutConfig> candidate_config;
+  std::optional<core::RolloutConfig> deployed_config;
 
   core::RolloutPosition position() const { return {state, stage}; }
 };
@@ -45,10 +50,12 @@ struct NewRollout {
   std::string environment;
   std::string candidate_sha;
   std::string stable_sha;
-  core::RolloutConfig config;
+  core::RolloutConfig config;  // what it runs (core::rollout_in_force)
   std::string actor;
   std::optional<std::int64_t> gate_decision_id;
   std::string gate_rules;
+  core::RolloutConfig candidate_config;
+  std::optional<core::RolloutConfig> deployed_config;
 };
 // Inserts a running rollout at its first stage; nullopt when the environment has one running or
 // paused already.

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/gate_in_force.h"
+#include "core/rollout_in_force.h"
 #include "core/rollout_state.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
@@ -49,6 +51,18 @@ json event_json(const store::RolloutEvent& e, const store::RolloutRow& r) {
           {"evidence", e.evidence}};
 }
 
+// The rules the rollout runs under (core/rollout_in_force.h), shaped as the gate's
+// `rules_in_force`: in_force, note, the differences deployed → candidate.
+json rules_json(const store::RolloutRow& r) {
+  core::RulesInForce rules;
+  if (!r.candidate_config)
+    rules.note = "started before rollouts followed the rules in force: the candidate's own entry";
+  else
+    rules = core::rollout_rules_in_force(
+        *r.candidate_config, r.deployed_config ? &*r.deployed_config : nullptr, r.environment);
+  return json::parse(core::rules_in_force_json(rules));
+}
+
 // The verdict on `stage` (by index) that an Argo AnalysisTemplate reads: "passed" once the
 // rollout moved past it (or completed), "failed" after a rollback or an abort, "paused" while held,
 // "running" while the judge has not decided.
@@ -85,6 +99,9 @@ json rollout_body(const store::RolloutRow& r, const std::vector<store::RolloutEv
           {"stages", stages},
           {"routing", core::routing_json(split)},
           {"analysis", core::rollout_config_json(r.config)["analysis"]},
+          {"deployed_analysis",
+           r.deployed_config ? core::rollout_config_json(*r.deployed_config)["analysis"] : json()},
+          {"rules", rules_json(r)},
           {"last_judgement", last_judgement},
           {"verdict",
            {{"stage",
@@ -155,6 +172,73 @@ std::optional<StartRequest> start_request(const httplib::Request& req, httplib::
   return in;
 }
 
+// The stable commit's `rollouts:` entry for the environment (unset: it has none, or no config
+// file), or why its config cannot be read (`problem`).
+struct StableEntry {
+  std::optional<core::RolloutConfig> entry;
+  std::string problem;
+};
+
+StableEntry stable_entry_at(const RolloutRoutes& deps, const store::RepoRow& repo,
+                            const std::string& sha, const std::string& env) {
+  const CommitConfig commit =
+      read_commit_config(deps.mirrors, repo_remote(repo), sha, deps.planner, false);
+  if (commit.problem == PlanProblem::no_config) return {};
+  if (!commit.config) return {std::nullopt, commit.message};
+  for (const auto& r : commit.config->rollouts)
+    if (r.environment == env) return {r, ""};
+  return {};
+}
+
+// The commit deployed to the environment (the rollout's stable), or why a rollout cannot start.
+std::optional<std::string> stable_sha_of(const RolloutRoutes& deps, const store::RepoRow& repo,
+                                         const StartRequest& in, std::string& problem) {
+  auto current = deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::deployment_state(tx, repo.id, in.env).current_sha;
+  });
+  if (!current)
+    problem = "nothing is deployed to " + in.env + ": deploy a stable commit first";
+  else if (*current == in.sha)
+    problem = util::short_sha(in.sha) + " is deployed to " + in.env + " already";
+  return problem.empty() ? current : std::nullopt;
+}
+
+// Inserts the rollout (the stable commit still deployed, no other under way), its first event,
+// audit entry and commit status; nullopt with `problem` set when it cannot start.
+std::optional<store::RolloutRow> insert_started(const RolloutRoutes& deps, const Caller& caller,
+                                                const store::RepoRow& repo, const StartRequest& in,
+                                                store::NewRollout rollout, std::string& problem) {
+  return deps.db.with([&](pqxx::connection& c) -> std::optional<store::RolloutRow> {
+    pqxx::work tx(c);
+    store::lock_deployments(tx, repo.id);
+    if (store::deployment_state(tx, repo.id, in.env).current_sha != rollout.stable_sha) {
+      problem = "the deployment of " + in.env + " changed while the rollout started: try again";
+      return std::nullopt;
+    }
+    const auto id = store::insert_rollout(tx, rollout);
+    if (!id) {
+      problem = "a rollout to " + in.env + " is under way: promote, wait or abort it first";
+      return std::nullopt;
+    }
+    auto r = store::get_rollout(tx, *id);
+    store::insert_rollout_event(tx, {0, *id, "", 0, "transition", "rollout.start", std::nullopt,
+                                     r->state, caller.name(), in.reason, json()});
+    audit(
+        tx, caller, "rollout.start", repo.id,
+        {{"rollout", *id},
+         {"environment", in.env},
+         {"candidate_sha", in.sha},
+         {"stable_sha", rollout.stable_sha},
+         {"gate_decision_id", rollout.gate_decision_id ? json(*rollout.gate_decision_id) : json()},
+         {"rules", rules_json(*r)},
+         {"reason", in.reason}});
+    queue_rollout_status(tx, context_of(deps), repo, *r, r->position());
+    tx.commit();
+    return r;
+  });
+}
+
 void start(const RolloutRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "deploy");
   if (!caller) return;
@@ -174,39 +258,26 @@ void start(const RolloutRoutes& deps, const httplib::Request& req, httplib::Resp
   auto config = rollout_config_at(deps, *repo, in->sha, in->env, res);
   if (!config) return;
   std::string problem;
-  auto row = deps.db.with([&](pqxx::connection& c) -> std::optional<store::RolloutRow> {
-    pqxx::work tx(c);
-    store::lock_deployments(tx, repo->id);
-    const auto state = store::deployment_state(tx, repo->id, in->env);
-    if (!state.current_sha) {
-      problem = "nothing is deployed to " + in->env + ": deploy a stable commit first";
-      return std::nullopt;
-    }
-    if (*state.current_sha == in->sha) {
-      problem = util::short_sha(in->sha) + " is deployed to " + in->env + " already";
-      return std::nullopt;
-    }
-    const auto id = store::insert_rollout(
-        tx, {repo->id, in->env, in->sha, *state.current_sha, *config, caller->name(),
-             outcome.body["decision_id"].get<std::int64_t>(), outcome.candidate_rules_json});
-    if (!id) {
-      problem = "a rollout to " + in->env + " is under way: promote, wait or abort it first";
-      return std::nullopt;
-    }
-    auto r = store::get_rollout(tx, *id);
-    store::insert_rollout_event(tx, {0, *id, "", 0, "transition", "rollout.start", std::nullopt,
-                                     r->state, caller->name(), in->reason, json()});
-    audit(tx, *caller, "rollout.start", repo->id,
-          {{"rollout", *id},
-           {"environment", in->env},
-           {"candidate_sha", in->sha},
-           {"stable_sha", *state.current_sha},
-           {"gate_decision_id", outcome.body["decision_id"]},
-           {"reason", in->reason}});
-    queue_rollout_status(tx, context_of(deps), *repo, *r, r->position());
-    tx.commit();
-    return r;
-  });
+  const auto stable = stable_sha_of(deps, *repo, *in, problem);
+  if (!stable) return send_error(res, 409, "rollout_refused", problem);
+  const StableEntry theirs = stable_entry_at(deps, *repo, *stable, in->env);
+  if (!theirs.problem.empty())
+    return send_error(res, 409, "stable_config_unreadable",
+                      "the stable commit " + util::short_sha(*stable) +
+                          "'s config cannot be read (" + theirs.problem +
+                          "): its `rollouts:` entry is part of the rules in force");
+  const core::RolloutConfig* deployed = theirs.entry ? &*theirs.entry : nullptr;
+  store::NewRollout rollout{repo->id,
+                            in->env,
+                            in->sha,
+                            *stable,
+                            core::rollout_in_force(*config, deployed),
+                            caller->name(),
+                            outcome.body["decision_id"].get<std::int64_t>(),
+                            outcome.candidate_rules_json,
+                            *config,
+                            theirs.entry};
+  auto row = insert_started(deps, *caller, *repo, *in, std::move(rollout), problem);
   if (!row) return send_error(res, 409, "rollout_refused", problem);
   send_json(res, 201, rollout_json(*repo, in->env, &*row, {}, 0));
 }

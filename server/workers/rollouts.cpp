@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/rollout_in_force.h"
 #include "core/rollout_state.h"
 #include "server/http/json_log.h"
 #include "server/services/rollout_actions.h"
@@ -29,21 +30,39 @@ json metric_json(const core::MetricJudgement& m) {
   return j;
 }
 
-// The judge's verdict as recorded with each judgement and read by the API and the page.
-json judgement_json(const core::StageJudgement& j) {
+json shadow_json(const core::ShadowComparison& s) {
+  return {{"paired", s.paired},
+          {"flip_rate", s.flip_rate ? json(*s.flip_rate) : json()},
+          {"scored", s.scored},
+          {"score_change", s.score_change ? json(*s.score_change) : json()}};
+}
+
+// One analysis' verdict: decision, score, reason.
+json verdict_json(const core::StageJudgement& j) {
+  return {{"decision", core::to_string(j.decision)},
+          {"score", j.score ? json(*j.score) : json()},
+          {"reason", j.reason}};
+}
+
+// The judge's verdict as recorded with each judgement and read by the API and the page: the
+// decision under the rules in force, the metrics (each with the analysis that judged it) and,
+// when the stable commit's analysis judged too, each analysis' own verdict.
+json judgement_json(const core::InForceJudgement& j) {
   json metrics = json::array();
-  for (const auto& m : j.metrics) metrics.push_back(metric_json(m));
+  for (const auto& m : j.metrics) {
+    json one = metric_json(m.judgement);
+    one["rule_set"] = core::to_string(m.rule_set);
+    metrics.push_back(std::move(one));
+  }
   json out = {{"decision", core::to_string(j.decision)},
               {"score", j.score ? json(*j.score) : json()},
               {"reason", j.reason},
+              {"decided_by", core::to_string(j.decided_by)},
               {"metrics", metrics}};
-  if (j.shadow) {
-    out["shadow"] = {
-        {"paired", j.shadow->paired},
-        {"flip_rate", j.shadow->flip_rate ? json(*j.shadow->flip_rate) : json()},
-        {"scored", j.shadow->scored},
-        {"score_change", j.shadow->score_change ? json(*j.shadow->score_change) : json()}};
-  }
+  if (j.deployed)
+    out["analyses"] = {{"deployed", verdict_json(*j.deployed)},
+                       {"candidate", verdict_json(j.candidate)}};
+  if (j.shadow) out["shadow"] = shadow_json(*j.shadow);
   return out;
 }
 
@@ -107,9 +126,9 @@ void RolloutWorker::judge(const store::RolloutRow& seen, RolloutTickReport& repo
     if (!repo || r->stage >= r->config.stages.size()) return;
     const core::RolloutStage& stage = r->config.stages[r->stage];
     const auto samples = store::rollout_samples(tx, r->id, r->stage);
-    const auto in = core::stage_input(r->config, stage, samples,
-                                      static_cast<std::int64_t>(r->stage_elapsed_seconds));
-    const core::StageJudgement j = core::judge_stage(r->config, stage, in);
+    const core::InForceJudgement j =
+        core::judge_in_force(r->config, r->deployed_config ? &*r->deployed_config : nullptr, stage,
+                             samples, static_cast<std::int64_t>(r->stage_elapsed_seconds));
     const json evidence = judgement_json(j);
     store::mark_rollout_judged(tx, r->id);
     store::insert_rollout_event(
