@@ -1,4 +1,4 @@
-// mlgate repo add|list, mlgate webhooks list|replay.
+// mlgate repo add|list|notify|set, mlgate webhooks list|replay.
 #include <fstream>
 #include <iostream>
 
@@ -47,6 +47,36 @@ void add_repo_notify_command(CLI::App* repo, int& exit_code) {
                 << " notification target(s)";
       for (const auto& t : r.body["notify_targets"]) std::cout << " " << t.get<std::string>();
       std::cout << "\n";
+    });
+  });
+}
+
+// mlgate repo set --name R --pr-comments on|off: changes a registered repository's settings.
+void add_repo_set_command(CLI::App* repo, int& exit_code) {
+  struct SetOptions {
+    ClientOptions client;
+    std::string name;
+    std::string pr_comments;
+  };
+  auto o = std::make_shared<SetOptions>();
+  auto* cmd = repo->add_subcommand("set", "Change a repository's settings (admin token)");
+  add_client_options(cmd, o->client);
+  cmd->add_option("--name", o->name, "owner/name")->required();
+  cmd->add_option("--pr-comments", o->pr_comments,
+                  "on: keep one report comment on each pull/merge request; off: no further "
+                  "comments (the ones made stay)")
+      ->required()
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd->callback([o, &exit_code] {
+    exit_code = run_client([&] {
+      nlohmann::json body = {{"pr_comments", o->pr_comments == "on"}};
+      auto r = api_request(o->client, "POST", "/api/v1/repos/" + o->name + "/settings", &body);
+      if (o->client.json) {
+        std::cout << r.body.dump(2) << "\n";
+        return;
+      }
+      std::cout << str(r.body, "name") << ": pull-request comments "
+                << (r.body.value("pr_comments", true) ? "on" : "off") << "\n";
     });
   });
 }
@@ -126,6 +156,7 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
   repo->require_subcommand(1);
   add_repo_add_command(repo, exit_code);
   add_repo_notify_command(repo, exit_code);
+  add_repo_set_command(repo, exit_code);
 
   auto list = std::make_shared<ClientOptions>();
   auto* list_cmd = repo->add_subcommand("list", "List registered repositories");

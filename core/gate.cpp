@@ -594,7 +594,8 @@ PredictionIndex index_predictions(const std::vector<Prediction>& preds) {
 struct PredictionComparison {
   std::size_t common = 0, flips = 0, scored = 0;
   const Prediction* first_flip = nullptr;
-  const Prediction* worst = nullptr;  // candidate side of the largest score change
+  std::vector<PredictionPair> flipped;  // every id whose label changed
+  const Prediction* worst = nullptr;    // candidate side of the largest score change
   const Prediction* worst_base = nullptr;
   double max_delta = 0;
   const Prediction* non_finite = nullptr;
@@ -616,6 +617,7 @@ PredictionComparison compare_predictions(const std::vector<Prediction>& candidat
     if (p.label != b.label) {
       ++cmp.flips;
       cmp.first_flip = &p;
+      cmp.flipped.push_back({&p, &b});
     }
     if (p.score && b.score) {
       ++cmp.scored;
@@ -654,6 +656,7 @@ CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparis
                 label_text(base_index.at(cmp.first_flip->id).prediction->label) + " -> " +
                 label_text(cmp.first_flip->label);
   }
+  r.examples = flipped_examples(cmp.flipped);
   return r;
 }
 
@@ -1149,6 +1152,20 @@ GateResult evaluate_gate(const GateInput& in) {
   return g;
 }
 
+namespace {
+
+nlohmann::ordered_json examples_json(const std::vector<FlippedExample>& examples) {
+  auto out = nlohmann::ordered_json::array();
+  for (const FlippedExample& e : examples)
+    out.push_back({{"id", e.id},
+                   {"baseline", e.baseline},
+                   {"candidate", e.candidate},
+                   {"truth", e.truth ? nlohmann::ordered_json(*e.truth) : nullptr}});
+  return out;
+}
+
+}  // namespace
+
 std::string gate_result_json(const GateResult& result, int indent) {
   using Json = nlohmann::ordered_json;
   auto number = [](const std::optional<double>& v) -> Json {
@@ -1189,6 +1206,8 @@ std::string gate_result_json(const GateResult& result, int indent) {
                               {"max", number(*hi)},
                               {"spread", number(*hi - *lo)}};
     }
+    if (c.kind == CheckKind::predictions && c.name == "flip_rate")
+      check["examples"] = examples_json(c.examples);
     checks.push_back(std::move(check));
   }
   Json sections = Json::object();

@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/gate_rules.h"
+#include "core/prediction_flips.h"
 #include "core/results.h"
 #include "core/states.h"
 #include "core/stats.h"
@@ -75,6 +76,9 @@ struct CheckResult {
   // The metric's value in each repeat of its tier (`repeat: N`; `value` is their mean); empty
   // when it was reported once (docs/gate.md "Repeats").
   std::vector<double> repeats;
+  // flip_rate: up to kFlippedExamplesMax of the examples whose label changed, by id
+  // (core/prediction_flips.h).
+  std::vector<FlippedExample> examples;
 };
 
 // True when the check stops the gate: status fail, missing without optional, or inconclusive with
@@ -181,8 +185,9 @@ std::vector<std::string> rubric_test_ids(const TestCase& test);
 //  a check with evidence adds "confidence", "interval": [lo, hi], "delta_interval": [lo, hi], "n",
 //  "n_of", "method", "p_value", "inconclusive" ("fail" | "pass": what an inconclusive verdict
 //  does; null for a point check), each null when absent; a check on repeats adds "repeats":
-//  {"n", "values", "min", "max", "spread"},
-//  "rubric": {"score", "sections": {"data", "model", "infra", "monitor"}, "band",
+//  {"n", "values", "min", "max", "spread"}; the flip_rate check adds "examples": [{"id",
+//  "baseline", "candidate", "truth"}] (truth null when unknown; at most 5, by id), "rubric":
+//  {"score", "sections": {"data", "model", "infra", "monitor"}, "band",
 //             "items": [{"id", "points", "evidence"}]}}
 // value/baseline are numbers, or null when absent or not finite (NaN/inf: the reason says which).
 // indent < 0: one line; otherwise pretty-printed with that indent. Invalid UTF-8 is replaced.

@@ -53,6 +53,23 @@ void read_evidence(StoredCheck& out, const json& c) {
   out.evidence = std::move(evidence);
 }
 
+// The flip_rate check's "examples"; entries that are not objects are skipped.
+std::vector<FlippedExample> read_examples(const json& c) {
+  std::vector<FlippedExample> out;
+  const auto& examples = json_field(c, "examples");
+  if (!examples.is_array()) return out;
+  for (const auto& e : examples) {
+    if (!e.is_object()) continue;
+    const auto& truth = json_field(e, "truth");
+    out.push_back(
+        {.id = json_string(e, "id"),
+         .baseline = json_string(e, "baseline"),
+         .candidate = json_string(e, "candidate"),
+         .truth = truth.is_string() ? std::optional(truth.get<std::string>()) : std::nullopt});
+  }
+  return out;
+}
+
 StoredCheck read_check(const json& c) {
   StoredCheck out;
   if (!c.is_object()) return out;
@@ -67,6 +84,7 @@ StoredCheck read_check(const json& c) {
   out.blocks = blocks != c.end() && blocks->is_boolean() && blocks->get<bool>();
   out.rule_set = json_string(c, "rule_set");
   read_evidence(out, c);
+  out.examples = read_examples(c);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/prediction_flips.h"
 #include "core/results.h"
 
 namespace mlgate::core {
@@ -37,6 +38,9 @@ struct StoredCheck {
   // minus baseline), each set only when both its bounds are numbers.
   std::optional<std::pair<double, double>> value_bounds;
   std::optional<std::pair<double, double>> change_bounds;
+  // flip_rate: the flipped examples the check carries (core/prediction_flips.h); empty in
+  // decisions stored before they were.
+  std::vector<FlippedExample> examples;
 };
 
 struct StoredRubricItem {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/json_fields.h"
+#include "core/prediction_flips.h"
 #include "util/strings.h"
 
 namespace mlgate::core {
@@ -115,6 +116,32 @@ void check_list(const json& checks, const std::string& heading, Pick pick, std::
   out += "\n";
 }
 
+// A label in a table cell: escaped and short; a missing label says so.
+std::string label_cell(const std::string& label) {
+  return label.empty() ? "(no label)" : markdown_inline(label, 60);
+}
+
+// The flipped examples of the (first) flip_rate check, as a table; nothing without any.
+void flipped_examples(const json& checks, std::string& out) {
+  for (const auto& c : checks) {
+    if (json_string(c, "kind") != "predictions" || json_string(c, "name") != "flip_rate") continue;
+    const auto& examples = json_field(c, "examples");
+    if (!examples.is_array() || examples.empty()) continue;
+    out += "| flipped example | baseline | candidate | truth |\n|---|---|---|---|\n";
+    std::size_t n = 0;
+    for (const auto& e : examples) {
+      if (!e.is_object() || n++ == kFlippedExamplesMax) break;
+      const auto& truth = json_field(e, "truth");
+      out += "| " + markdown_inline(json_string(e, "id"), 60) + " | " +
+             label_cell(json_string(e, "baseline")) + " | " +
+             label_cell(json_string(e, "candidate")) + " | " +
+             (truth.is_string() ? label_cell(truth.get<std::string>()) : "-") + " |\n";
+    }
+    out += "\n";
+    return;
+  }
+}
+
 void rule_changes(const json& answer, std::string& out) {
   const auto& rules = json_field(answer, "rules");
   const auto& differences = json_field(rules, "differences");
@@ -148,6 +175,7 @@ void gate_section(const PrReportGate& g, std::string& out) {
   check_list(
       checks, "Predictions (flipped examples)",
       [](const json& c) { return json_string(c, "kind") == "predictions"; }, out);
+  flipped_examples(checks, out);
   check_list(
       checks, "Other blocking checks",
       [](const json& c) {

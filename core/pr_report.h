@@ -1,10 +1,11 @@
 // The report mlgate keeps on a pull request (GitHub) or merge request (GitLab) as one comment that
 // it edits in place (docs/forge-feedback.md, "Pull-request reports"): the tiers' states, then per
 // environment the gate's verdict, its metrics table (baseline, candidate, change with its interval,
-// status), the failing slices, the prediction checks (flips), the rules that differ from the
-// deployed commit's, and a link to the pipeline. Pure: the gate's JSON answers in, Markdown out.
-// Every text that may come from the pull request (tier and check names, job messages, reasons) is
-// escaped so that it cannot add links, images, HTML or @-mentions to a comment mlgate signs.
+// status), the failing slices, the prediction checks (flips, and up to five flipped examples as a
+// table), the rules that differ from the deployed commit's, and a link to the pipeline. Pure: the
+// gate's JSON answers in, Markdown out. Every text that may come from the pull request (tier and
+// check names, job messages, reasons) is escaped so that it cannot add links, images, HTML or
+// @-mentions to a comment mlgate signs.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,5 @@
-// Repositories (POST: an unrestricted admin; GET read) and webhook deliveries (admin: list, show,
+// Repositories (POST: an unrestricted admin; GET read; a repository's notification targets and
+// settings: admin) and webhook deliveries (admin: list, show,
 // replay). A token restricted to a repository lists only that repository and its deliveries, and
 // gets 404 for another one's delivery. Pipelines are read through api/status.cpp.
 #include "store/repos.h"
@@ -16,6 +17,7 @@
 #include "server/services/notifications.h"
 #include "store/deliveries.h"
 #include "store/notifications.h"
+#include "store/pr_comments.h"
 
 namespace mlgate::server {
 namespace {
@@ -206,6 +208,37 @@ void set_notify_urls(const RepoRoutes& deps, const httplib::Request& req, httpli
   send_json(res, 200, repo_json(*row));
 }
 
+// POST /api/v1/repos/{name}/settings {"pr_comments": true|false}: changes the repository's
+// settings (admin; a token restricted to the repository may). Only the fields given change.
+void set_settings(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
+  auto caller = deps.auth.authorize(req, res, "admin");
+  if (!caller) return;
+  auto repo = find_repo_in_path(deps.auth, req, res, *caller);
+  if (!repo) return;
+  auto parsed = json_object_body(req.body, res);
+  if (!parsed) return;
+  std::optional<bool> pr_comments;
+  for (auto it = parsed->begin(); it != parsed->end(); ++it) {
+    if (it.key() != "pr_comments")
+      return send_error(res, 400, "bad_request", "unknown setting '" + it.key() + "'");
+    if (!it->is_boolean())
+      return send_error(res, 400, "bad_request", "field 'pr_comments' must be true or false");
+    pr_comments = it->get<bool>();
+  }
+  if (!pr_comments) return send_error(res, 400, "bad_request", "no setting given (pr_comments)");
+  auto row = deps.db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    store::set_repo_pr_comments(tx, repo->id, *pr_comments);
+    audit(tx, *caller, "repo.settings", repo->id, {{"pr_comments", *pr_comments}});
+    auto out = store::find_repo_by_id(tx, repo->id);
+    tx.commit();
+    return out;
+  });
+  log_event(spdlog::level::info, "repo settings changed",
+            {{"repo", row->full_name}, {"pr_comments", *pr_comments}});
+  send_json(res, 200, repo_json(*row));
+}
+
 void list_repos(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize(req, res, "read");
   if (!caller) return;
@@ -265,6 +298,8 @@ void register_repo_routes(Router& http, const RepoRoutes& deps) {
   http.get("/api/v1/repos", [deps](const Req& q, Res& s) { list_repos(deps, q, s); });
   http.post(std::string(kApiRepoPattern) + "/notify-urls",
             [deps](const Req& q, Res& s) { set_notify_urls(deps, q, s); });
+  http.post(std::string(kApiRepoPattern) + "/settings",
+            [deps](const Req& q, Res& s) { set_settings(deps, q, s); });
   http.get("/api/v1/webhooks/deliveries",
            [deps](const Req& q, Res& s) { list_deliveries(deps, q, s); });
   http.get(R"(/api/v1/webhooks/deliveries/(\d+))",

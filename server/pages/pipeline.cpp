@@ -358,6 +358,21 @@ void add_plots(ctemplate::TemplateDictionary& c, const Loaded& l,
         ->SetValue("SVG", core::slice_bars_svg(core::slice_bars(m.slices)));
 }
 
+// The flipped examples the gate's flip_rate check carries, under "Prediction flips".
+void add_flips(ctemplate::TemplateDictionary& c, const core::StoredCheck* flip) {
+  if (!flip || flip->examples.empty()) return;
+  auto* t = c.AddSectionDictionary("FLIPS");
+  t->SetIntValue("COUNT", static_cast<long>(flip->examples.size()));
+  const auto label = [](const std::string& l) { return l.empty() ? "(no label)" : l; };
+  for (const auto& e : flip->examples) {
+    auto* r = t->AddSectionDictionary("FLIP");
+    r->SetValue("ID", e.id);
+    r->SetValue("BASELINE", label(e.baseline));
+    r->SetValue("CANDIDATE", label(e.candidate));
+    r->SetValue("TRUTH", e.truth ? label(*e.truth) : "-");
+  }
+}
+
 // The comparison with the baseline: metrics and slices, fairness, flips, the scorecard and the
 // decisions themselves.
 void add_comparison(ctemplate::TemplateDictionary& c, std::int64_t id, const Loaded& l) {
@@ -371,6 +386,7 @@ void add_comparison(ctemplate::TemplateDictionary& c, std::int64_t id, const Loa
   const auto* flip = checks.find("predictions", "flip_rate");
   c.SetValue("FLIP_TEXT",
              flip ? core::flip_check_text(*flip) : core::flip_text(l.view.results, baseline));
+  add_flips(c, flip);
   add_rubric(c, l.decisions);
   add_decisions(c, l.decisions);
 }

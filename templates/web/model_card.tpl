@@ -3,7 +3,7 @@
 {{#FILE_ERROR}}<p class="notice error" id="card-error">{{TEXT}}</p>
 {{/FILE_ERROR}}{{#NO_FILE}}<p class="muted" id="no-card-file">No <code>model_card.yml</code> at this commit: what follows is what mlgate knows.</p>
 {{/NO_FILE}}{{#SECTION}}<h2>{{TITLE}}</h2>
-<div class="card-text" style="white-space: pre-wrap">{{TEXT}}</div>
+<div class="card-text">{{TEXT}}</div>
 {{/SECTION}}{{#LIST}}<h2>{{TITLE}}</h2>
 <ul>{{#ITEM}}<li>{{TEXT}}</li>{{/ITEM}}</ul>
 {{/LIST}}

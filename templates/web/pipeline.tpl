@@ -66,7 +66,12 @@
 {{/HAS_FAIRNESS}}
 <h3>Prediction flips</h3>
 <p id="flip-rate">{{FLIP_TEXT}}</p>
-
+{{#FLIPS}}<div class="scroll"><table id="flip-examples">
+<thead><tr><th>Example</th><th>Baseline</th><th>Candidate</th><th>Truth</th></tr></thead>
+<tbody>{{#FLIP}}<tr data-flip-id="{{ID}}"><td><code class="id">{{ID}}</code></td><td>{{BASELINE}}</td><td>{{CANDIDATE}}</td><td>{{TRUTH}}</td></tr>
+{{/FLIP}}</tbody></table></div>
+<p class="muted">The first {{COUNT}} flipped examples by id, from the gate's <code>flip_rate</code> check.</p>
+{{/FLIPS}}
 <h2>ML Test Score</h2>
 {{#NO_RUBRIC}}<p class="muted">No gate decision is stored for this commit yet, so there is no scorecard: <code>mlgate gate --repo {{REPO}} --sha {{SHA}} --environment ENV</code> evaluates one.</p>
 {{/NO_RUBRIC}}{{#RUBRIC}}<p><span class="score" id="rubric-score">Score {{SCORE}}</span> <span class="muted">(the minimum of the four section sums; from the <span id="rubric-environment">{{ENVIRONMENT}}</span> decision of {{DECIDED}})</span><br>{{BAND}}</p>

@@ -8,7 +8,10 @@
 //   - every <a href> on our origin answers 200 (no broken links), signed in as admin;
 //   - the numbers on the pages match the API's JSON;
 //   - the <script> commit message shows as text and no dialog ever opens;
-//   - the pages fit a phone's width; sign-in and the admin-only deliveries page work.
+//   - the pages fit a phone's width; sign-in and the admin-only deliveries page work;
+//   - the deployed commit's model card (its model_card.yml, metrics with intervals, slices, gate
+//     decisions, rubric, deployments) is reached from the deployment's link and matches the API;
+//   - the regressing commit's flipped examples are listed under "Prediction flips".
 // Screenshots go to tests/e2e/out/ (pipeline.png is the README's). Prints "pages e2e: N passed,
 // M failed" and exits non-zero on any failure.
 import { spawn, execFileSync } from 'node:child_process';
@@ -139,6 +142,7 @@ gates:
   staging:
     metrics:
       - {name: accuracy, min: 0.5}
+      - {name: recall, from: predictions, confidence: 0.95, min: 0.5}
 rubric:
   automated: {data-1: "*schema*", model-6: "*slice*"}
   manual: {model-1: docs/model_card.md}
@@ -170,7 +174,7 @@ echo done
 function validateScript(m) {
   const preds = [];
   for (let i = 0; i < 40; i++)
-    preds.push(JSON.stringify({ id: `ex${i}`, label: i < m.flips ? 1 - (i % 2) : i % 2, score: 0.5 }));
+    preds.push(JSON.stringify({ id: `ex${i}`, label: i < m.flips ? 1 - (i % 2) : i % 2, score: 0.5, truth: i % 2 }));
   return `echo "validation: writing metrics"
 for i in 1 2 3; do echo "epoch $i loss 0.$((9 - i))"; done
 cat > "$MLGATE_RESULTS/metrics.json" <<'JSON'
@@ -190,6 +194,20 @@ i=0; while [ $i -lt 200 ]; do
   i=$((i+1)); done > "$MLGATE_RESULTS/reference.jsonl"
 `;
 }
+
+// The deployed commit's model_card.yml: a long unbroken word (a weights digest) in a text must not
+// widen a phone's page.
+const MODEL_CARD = `name: Fraud model
+version: "2.1"
+license: Apache-2.0
+model_details: |
+  Gradient-boosted trees over card transactions.
+  Weights digest 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a089f86d081884c7d659a2feaa0c55ad015
+intended_use: Flagging transactions for review by an analyst.
+intended_users: [fraud analysts, risk team]
+owners: [ml-platform@example.com]
+caveats: Not for credit decisions.
+`;
 
 function commit(files, message) {
   for (const [name, text] of Object.entries(files)) {
@@ -246,6 +264,47 @@ async function linksOf(page) {
   return page.$$eval('a[href]', (as) => as.map((a) => a.href));
 }
 
+// A commit's model card page against the API's card: the sections of its model_card.yml, the
+// metrics with their intervals and the slices, the gate decisions, the rubric, the deployments.
+async function checkModelCard(page, sha, prefix = '') {
+  const card = (await api(`/api/v1/repos/acme/model/commits/${sha}/model-card`)).json;
+  const c = (name, ok, detail) => check(`${prefix}model card: ${name}`, ok, detail);
+  c('the title is model_card.yml\'s name', (await page.textContent('h1')).includes(card.card.name));
+  const facts = await page.textContent('dl.facts');
+  c('version and license', facts.includes(card.card.version) && facts.includes(card.card.license), facts);
+  const headings = await page.locator('main h2').allTextContents();
+  for (const h of ['Model details', 'Intended use', 'Intended users', 'Owners', 'Caveats and recommendations',
+    'Evaluation', 'Gate decisions', 'ML Test Score', 'Training and evaluation run', 'Deployments'])
+    c(`a "${h}" section`, headings.includes(h), JSON.stringify(headings));
+  c('the model details text', (await page.textContent('main')).includes('Gradient-boosted trees'));
+  c('a text keeps its lines (pre-wrap from the stylesheet: the CSP blocks inline styles)',
+    (await page.locator('.card-text').first().evaluate((e) => getComputedStyle(e).whiteSpace)) === 'pre-wrap');
+  c('owners listed', (await page.textContent('main')).includes('ml-platform@example.com'));
+  const rows = page.locator('#card-metrics tbody tr');
+  c('one metric row per metric of the API', card.metrics.length > 0 && (await rows.count()) === card.metrics.length,
+    `${card.metrics.length}`);
+  const withInterval = card.metrics.filter((m) => m.interval);
+  c('a metric computed from predictions has an interval', withInterval.length >= 1, JSON.stringify(card.metrics));
+  for (const m of withInterval) {
+    const row = page.locator(`#card-metrics tr[data-metric="${m.name}"]`).first();
+    const cells = await row.locator('td').allTextContents();
+    const [lo, hi] = cells[3].replace(/[[\]]/g, '').split(',').map(parseFloat);
+    c(`${m.name}'s interval matches the API`, near(lo, m.interval[0]) && near(hi, m.interval[1]), cells[3]);
+  }
+  const slices = card.metrics.filter((m) => m.kind === 'slice').length;
+  c('the slices are rows', slices >= 1 && (await page.locator('#card-metrics tbody td:first-child', { hasText: /^slice$/ }).count()) === slices,
+    `${slices}`);
+  for (const g of card.gates)
+    c(`the ${g.environment} decision matches the API`,
+      (await page.textContent(`#card-gates li[data-environment="${g.environment}"] .state`)) === g.decision);
+  c('the rubric score matches the API', near(parseFloat(await page.textContent('#card-rubric')), card.rubric.score));
+  const deployed = card.deployments.filter((d) => d.environment === 'production').length;
+  c('the production deployment is listed', deployed >= 1 &&
+    (await page.locator('#card-deployments li[data-environment="production"]').count()) === deployed);
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  c('fits the screen', scroll <= width + 1, `${scroll} > ${width}`);
+}
+
 async function main() {
   start(
     [mlgate, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--public-read',
@@ -282,6 +341,7 @@ async function main() {
     {
       '.mlgate.yml': CONFIG,
       'docs/model_card.md': '# Model card\n',
+      'model_card.yml': MODEL_CARD,
       'functionality.sh': functionalityScript(false),
       'validate.sh': validateScript({ accuracy: 0.931, latency: 41, f1: 0.88, young: 0.86, fprF: 0.11, flips: 0 }),
     },
@@ -525,6 +585,33 @@ async function main() {
     await page.screenshot({ path: path.join(outDir, 'pipeline.png'), fullPage: true });
     fs.writeFileSync(path.join(outDir, 'pipeline.html'), await page.content());
 
+    // The flipped examples of the production gate's flip_rate check, by id, under the flip rate.
+    {
+      const flip = g2.json.checks.find((c) => c.name === 'flip_rate');
+      const rows = page.locator('#flip-examples tbody tr');
+      check('pipeline: one row per flipped example of the gate API',
+        flip && flip.examples.length === 4 && (await rows.count()) === flip.examples.length,
+        JSON.stringify(flip?.examples));
+      const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.flipId));
+      check('pipeline: the flipped examples are the API\'s, by id',
+        JSON.stringify(ids) === JSON.stringify(flip.examples.map((e) => e.id)), JSON.stringify(ids));
+      const first = await rows.first().locator('td').allTextContents();
+      check('pipeline: a flipped example shows both labels and the truth',
+        JSON.stringify(first) === JSON.stringify(['ex0', '0', '1', '0']), JSON.stringify(first));
+    }
+
+    // The deployed commit's model card, reached from the deployment on the repository page.
+    const cardPath = `/repos/acme/model/commits/${sha1}/model-card`;
+    await visit('/repos/acme/model');
+    check('repo: the deployment links to its model card',
+      (await page.getAttribute('tr[data-environment="production"] a.model-card', 'href')) === cardPath);
+    const [cardNav] = await Promise.all([page.waitForNavigation(),
+      page.click('tr[data-environment="production"] a.model-card')]);
+    check('model card: the deployment\'s link leads to it',
+      new URL(page.url()).pathname === cardPath && cardNav.status() === 200, page.url());
+    await checkModelCard(page, sha1);
+    await page.screenshot({ path: path.join(outDir, 'model-card.png'), fullPage: true });
+
     // Job page and its raw log.
     const vjob = jobs.validation;
     await visit(`/jobs/${vjob.id}`);
@@ -573,7 +660,7 @@ async function main() {
         if (!seen.has(key)) queue.push(key);
       }
     }
-    for (const must of ['/', '/repos/acme/model', envPath, `/pipelines/${p1.id}`, `/pipelines/${p2.id}`,
+    for (const must of ['/', '/repos/acme/model', envPath, cardPath, `/pipelines/${p1.id}`, `/pipelines/${p2.id}`,
       `/jobs/${vjob.id}`, `/jobs/${vjob.id}/log.txt`, '/deliveries']) {
       check(`crawl reached ${must}`, seen.has(must));
     }
@@ -587,7 +674,7 @@ async function main() {
       dialogs.push(d.message());
       await d.dismiss();
     });
-    for (const p of ['/', '/repos/acme/model', envPath, `/pipelines/${p2.id}`, `/jobs/${vjob.id}`]) {
+    for (const p of ['/', '/repos/acme/model', envPath, `/pipelines/${p2.id}`, `/jobs/${vjob.id}`, cardPath]) {
       await pp.goto(base + p);
       const [scroll, width] = await pp.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
       check(`phone: ${p} fits the screen`, scroll <= width + 1, `${scroll} > ${width}`);
@@ -601,6 +688,9 @@ async function main() {
     await pp.screenshot({ path: path.join(outDir, 'pipeline-phone.png'), fullPage: true });
     await pp.goto(base + envPath);
     await pp.screenshot({ path: path.join(outDir, 'environment-phone.png'), fullPage: true });
+    await pp.goto(base + cardPath);
+    await checkModelCard(pp, sha1, 'phone: ');
+    await pp.screenshot({ path: path.join(outDir, 'model-card-phone.png'), fullPage: true });
     await pp.close();
 
     // Signing out drops the cookie: the admin-only page asks to sign in again.

@@ -2,7 +2,9 @@
 // pytest suite runs in mlgate/python-ml:bookworm against the installed package (which must be this
 // source tree's: scripts/images python rebuilds the layer), and the files one of its tests writes
 // (metrics.json with slices from a pandas group-by, predictions.jsonl, reference.jsonl) and the
-// suite's own junit.xml (a test marked @mltest) are read by mlgate's parsers.
+// suite's own junit.xml (a test marked @mltest) are read by mlgate's parsers. And `pip install
+// clients/python` as docs/python-helper.md gives it, offline in the same image, into a virtual
+// environment: the installed package (not the source tree) writes files that mlgate reads back.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -112,6 +114,69 @@ TEST(PythonHelper, ItsSuitePassesInTheImageAndMlgateReadsWhatItWrites) {
   EXPECT_EQ(reference.value().profile.rows, 25u);  // the seeded sample's cap
   for (const char* feature : {"radius", "band", "prediction.label", "prediction.score"})
     EXPECT_TRUE(reference.value().profile.features.contains(feature)) << feature;
+}
+
+// Run in the image by `sh -c`: copies the read-only source (pip builds in the tree), installs it
+// with the image's pip and setuptools into a venv that also sees the system's packages, then, from
+// another directory, imports the package and writes two files. Prints the module's path last.
+constexpr const char* kPipInstall = R"(set -e
+cp -r /src /tmp/src
+python3 -m venv --system-site-packages --without-pip /tmp/venv
+/tmp/venv/bin/python -m pip install --no-index --no-build-isolation --no-deps \
+  --disable-pip-version-check --no-cache-dir /tmp/src
+mkdir /tmp/elsewhere && cd /tmp/elsewhere
+/tmp/venv/bin/python - <<'PY'
+import importlib.metadata as md, json, os
+import mlgate_results
+from mlgate_results import write_metrics, write_predictions
+write_metrics({"accuracy": 0.75}, slices={"band": {"small": {"accuracy": 0.5, "n": 2}}}, directory="/out")
+write_predictions(ids=["a", "b", "c", "d"], labels=[1, 0, 1, 1], truth=[1, 1, 1, 0], directory="/out")
+back = json.load(open("/out/metrics.json"))
+assert back["metrics"]["accuracy"] == 0.75, back
+plugins = [e.value for e in md.entry_points(group="pytest11")]
+assert "mlgate_results.pytest_plugin" in plugins, plugins
+print("VERSION", md.version("mlgate-results"))
+print("MODULE", mlgate_results.__file__)
+PY
+)";
+
+TEST(PythonHelper, PipInstallsItOfflineAndTheInstalledPackageWritesWhatMlgateReads) {
+  if (auto why = testing::docker_missing(); !why.empty())
+    GTEST_SKIP() << "Docker is absent (" << why << ")";
+  testing::TempDir out("mlgate-python-pip");
+  chmod(out.str().c_str(), 0777);
+  const std::string user = std::to_string(getuid()) + ":" + std::to_string(getgid());
+  std::string log;
+  const int status = util::run_capture(
+      {"docker", "run", "--rm", "--network", "none", "--user", user, "-e", "HOME=/tmp", "-v",
+       MLGATE_SOURCE_DIR "/clients/python:/src:ro", "-v", out.str() + ":/out", "-w", "/tmp",
+       testing::kPythonImage, "sh", "-c", kPipInstall},
+      log);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << util::describe_wait_status(status) << " (has " << testing::kPythonImage
+      << " pip? scripts/images python):\n"
+      << log;
+  EXPECT_NE(log.find("Successfully installed mlgate-results-0.1.0"), std::string::npos) << log;
+  EXPECT_NE(log.find("VERSION 0.1.0"), std::string::npos) << log;
+  // The installed copy, not the source tree nor the image's own copy, was imported.
+  const auto at = log.find("MODULE ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string module = log.substr(at + 7, log.find('\n', at) - at - 7);
+  EXPECT_TRUE(module.starts_with("/tmp/venv/lib/python3") &&
+              module.ends_with("/site-packages/mlgate_results/__init__.py"))
+      << module;
+
+  auto metrics = parse_metrics_json(testing::read_file(out.path() / "metrics.json"));
+  ASSERT_TRUE(metrics.ok()) << metrics.error().to_string();
+  ASSERT_EQ(metrics.value().size(), 2u);
+  EXPECT_EQ(metrics.value()[0].name, "accuracy");
+  EXPECT_DOUBLE_EQ(metrics.value()[0].value, 0.75);
+  EXPECT_EQ(metrics.value()[1].slice_value, "small");
+  auto predictions = parse_predictions_jsonl(testing::read_file(out.path() / "predictions.jsonl"));
+  ASSERT_TRUE(predictions.ok()) << predictions.error().to_string();
+  ASSERT_EQ(predictions.value().size(), 4u);
+  EXPECT_EQ(predictions.value()[3].id, "d");
+  EXPECT_EQ(predictions.value()[3].truth, "0");
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // `mlgate serve` and runner, real commits served as refs/pull/N/head (GitHub) or
 // refs/merge-requests/N/head (GitLab), and the recording forge (recording_forge.h) standing in for
 // the forges' REST APIs: one comment is posted, then edited in place with the id from the POST's
-// answer; retries never make a second comment; a repository with pr_comments off gets none.
+// answer; retries never make a second comment; a repository with pr_comments off gets none, and
+// `mlgate repo set --pr-comments off` stops them; the flip_rate check's flipped examples reach the
+// comment.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -227,6 +229,105 @@ TEST(PrComments, OffForARepositorySendsNone) {
   })) << forge.dump();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_TRUE(comment_requests(forge).empty()) << forge.dump();
+}
+
+// Ten predictions ex0..ex9 with truth 1, labelled 1 except the ids in `flipped` (labelled 0).
+std::string predictions_script(const std::set<int>& flipped) {
+  std::string lines;
+  for (int i = 0; i < 10; ++i)
+    lines += R"({"id": "ex)" + std::to_string(i) + R"(", "label": )" +
+             (flipped.contains(i) ? "0" : "1") + R"(, "truth": 1})" + "\n";
+  return std::string(kResults) + "cat > \"$MLGATE_RESULTS/predictions.jsonl\" <<'EOF'\n" + lines +
+         "EOF\n";
+}
+
+// The last comment request (a POST or an edit) says the gate allowed the commit.
+bool last_report_allows(RecordingForge& forge) {
+  auto rs = comment_requests(forge);
+  return !rs.empty() &&
+         rs.back().body.value("body", "").find("production — allow") != std::string::npos;
+}
+
+TEST(PrComments, FlippedExamplesReachTheComment) {
+  RecordingForge forge;
+  forge.set_answer([](const Recorded&, int) { return std::string(R"({"id": 4243})"); });
+  GateEnv env(options(forge, "github"));
+  const std::string config = std::string(kConfig) + "    predictions: {max_flip_rate: 50%}\n";
+  env.start_runner("r1");
+  // The deployed baseline: every label 1.
+  const std::string base = env.push(config, {{"results.sh", predictions_script({})}});
+  ASSERT_EQ(env.wait_pipeline_end(base)["state"], "passed") << env.serve().log();
+  auto deployed = env.deploy({{"sha", base}, {"environment", "production"}});
+  ASSERT_EQ(deployed.status, 201) << deployed.body;
+  // The pull request flips ex7 and ex3: 20% <= 50%, allowed, with both examples by id.
+  const std::string sha = env.repo().commit(
+      {{".mlgate.yml", config}, {"results.sh", predictions_script({7, 3})}}, "flip two");
+  open_github_pr(env, 11, sha);
+  ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed") << env.serve().log();
+  ASSERT_TRUE(eventually_long([&] { return last_report_allows(forge); }))
+      << forge.dump() << env.serve().log();
+  const std::string last = comment_requests(forge).back().body["body"];
+  const auto heading = last.find("**Predictions (flipped examples)**");
+  const auto table = last.find(
+      "| flipped example | baseline | candidate | truth |\n|---|---|---|---|\n"
+      "| ex3 | 1 | 0 | 1 |\n| ex7 | 1 | 0 | 1 |\n");
+  ASSERT_NE(heading, std::string::npos) << last;
+  ASSERT_NE(table, std::string::npos) << last;
+  EXPECT_LT(heading, table);
+  // The gate API carries the same examples.
+  const auto gate = json::parse(env.gate(sha).body);
+  for (const auto& c : gate["checks"])
+    if (c["name"] == "flip_rate") {
+      ASSERT_EQ(c["examples"].size(), 2u) << c.dump();
+      EXPECT_EQ(c["examples"][0],
+                (json{{"id", "ex3"}, {"baseline", "1"}, {"candidate", "0"}, {"truth", "1"}}));
+    }
+}
+
+// The gate's commit status for `sha` was sent as success.
+bool gate_status_sent(RecordingForge& forge, const std::string& sha) {
+  for (const auto& r : forge.requests())
+    if (r.path.ends_with("/statuses/" + sha) && r.body.is_object() &&
+        r.body.value("context", "") == "mlgate/gate/production" &&
+        r.body.value("state", "") == "success")
+      return true;
+  return false;
+}
+
+TEST(PrComments, RepoSetTurnsThemOffForFurtherReports) {
+  RecordingForge forge;
+  forge.set_answer([](const Recorded&, int) { return std::string(R"({"id": 4244})"); });
+  GateEnv env(options(forge, "github"));
+  env.start_runner("r1");
+  const std::string sha = commit(env, "on");
+  open_github_pr(env, 12, sha);
+  ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed") << env.serve().log();
+  ASSERT_TRUE(eventually_long([&] { return last_report_allows(forge); }))
+      << forge.dump() << env.serve().log();
+
+  const std::string settings = "/api/v1/repos/acme/model/settings";
+  for (const char* bad : {R"({"pr_comments": "no"})", R"({})", R"({"colour": true})"}) {
+    auto r = testing::http_post(env.host(), settings, bad, "application/json", env.admin());
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
+  auto reader = testing::http_post(env.host(), settings, R"({"pr_comments": false})",
+                                   "application/json", env.token({"read"}, "reader"));
+  EXPECT_EQ(reader.status, 403) << reader.body;
+  EXPECT_EQ(env.get("/api/v1/repos")["repos"][0]["pr_comments"], true);
+
+  auto [code, out] = env.cli({"repo", "set", "--name", "acme/model", "--pr-comments", "off"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("acme/model: pull-request comments off"), std::string::npos) << out;
+  EXPECT_EQ(env.get("/api/v1/repos")["repos"][0]["pr_comments"], false);
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM audit_log WHERE action = 'repo.settings'"), 1);
+
+  const auto before = comment_requests(forge).size();
+  const std::string next = commit(env, "off");
+  open_github_pr(env, 12, next);
+  ASSERT_EQ(env.wait_pipeline_end(next)["state"], "passed") << env.serve().log();
+  ASSERT_TRUE(eventually_long([&] { return gate_status_sent(forge, next); })) << forge.dump();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(comment_requests(forge).size(), before) << forge.dump();
 }
 
 TEST(PrComments, RegisteringARepositoryWithPrCommentsOff) {

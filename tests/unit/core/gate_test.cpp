@@ -971,6 +971,71 @@ TEST(GatePredictions, NonFiniteScoreFails) {
   EXPECT_EQ(only(base_inf, CheckKind::predictions).reason, "id a: baseline score is infinite");
 }
 
+TEST(GatePredictions, FlipRateCarriesTheFirstFiveFlippedIdsInByteOrder) {
+  // Seven flips, listed out of id order; the five smallest ids are kept, in byte order
+  // ("id-10" < "id-3"), whatever the candidate's order.
+  auto cand = preds(20);
+  for (int i : {17, 3, 10, 12, 5, 19, 11}) cand[i].label = "0";
+  cand[3].truth = "1";
+  auto base = preds(20);
+  base[5].truth = "0";  // the baseline's truth when the candidate has none
+  auto c = only(predictions_eval({.max_flip_rate = 0.5}, cand, base).run(), CheckKind::predictions);
+  ASSERT_EQ(c.examples.size(), 5u);
+  std::vector<std::string> ids;
+  for (const auto& e : c.examples) ids.push_back(e.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"id-10", "id-11", "id-12", "id-17", "id-19"}));
+  EXPECT_EQ(c.examples[0].baseline, "1");
+  EXPECT_EQ(c.examples[0].candidate, "0");
+  EXPECT_FALSE(c.examples[0].truth);
+
+  std::reverse(cand.begin(), cand.end());
+  auto again =
+      only(predictions_eval({.max_flip_rate = 0.5}, cand, base).run(), CheckKind::predictions);
+  std::vector<std::string> ids_again;
+  for (const auto& e : again.examples) ids_again.push_back(e.id);
+  EXPECT_EQ(ids_again, ids);
+}
+
+TEST(GatePredictions, FlippedExamplesCarryTruthAndCutLongTexts) {
+  std::vector<Prediction> cand{pred("a", "cat"), pred("b", "dog"),
+                               pred(std::string(300, 'x'), "1")};
+  cand[0].truth = "cat";
+  std::vector<Prediction> base{pred("a", "dog"), pred("b", "cat"),
+                               pred(std::string(300, 'x'), "0")};
+  base[1].truth = "dog";
+  auto c = only(predictions_eval({.max_flip_rate = 1}, cand, base).run(), CheckKind::predictions);
+  ASSERT_EQ(c.examples.size(), 3u);
+  EXPECT_EQ(c.examples[0].id, "a");
+  EXPECT_EQ(c.examples[0].truth, "cat");
+  EXPECT_EQ(c.examples[1].truth, "dog");  // from the baseline
+  EXPECT_EQ(c.examples[2].id, std::string(kFlippedTextMax, 'x'));
+}
+
+TEST(GatePredictions, NoFlipNoExamples) {
+  auto c = only(predictions_eval({.max_flip_rate = 0}, preds(10), preds(10)).run(),
+                CheckKind::predictions);
+  EXPECT_TRUE(c.examples.empty());
+}
+
+TEST(GateJson, FlipRateExamples) {
+  auto cand = preds(10);
+  cand[4].label = "0";
+  cand[4].truth = "0";
+  cand[2].label = "0";
+  const auto j = nlohmann::json::parse(
+      gate_result_json(predictions_eval({.max_flip_rate = 0.5}, cand, preds(10)).run()));
+  const auto& examples = j["checks"][0]["examples"];
+  ASSERT_EQ(examples.size(), 2u);
+  EXPECT_EQ(
+      examples[0],
+      (nlohmann::json{{"id", "id-2"}, {"baseline", "1"}, {"candidate", "0"}, {"truth", nullptr}}));
+  EXPECT_EQ(examples[1]["truth"], "0");
+  // No flip: an empty list, still present.
+  const auto none = nlohmann::json::parse(
+      gate_result_json(predictions_eval({.max_flip_rate = 0.5}, preds(10), preds(10)).run()));
+  EXPECT_EQ(none["checks"][0]["examples"], nlohmann::json::array());
+}
+
 TEST(GatePredictions, ScoreOnlyPredictionsNeverFlip) {
   auto r =
       predictions_eval({.max_flip_rate = 0.0}, {pred("a", "", 0.3)}, {{pred("a", "", 0.9)}}).run();

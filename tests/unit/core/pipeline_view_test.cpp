@@ -38,6 +38,24 @@ Prediction pred(std::string id, std::string label) {
 
 // ---- Stored decisions read back
 
+TEST(StoredDecisionJson, FlipRateExamplesAreReadBack) {
+  const auto d = decision(1, "production", R"([
+    {"kind": "predictions", "name": "flip_rate", "status": "pass", "value": 0.1,
+     "examples": [{"id": "a", "baseline": "0", "candidate": "1", "truth": "1"},
+                  "not an object",
+                  {"id": "b", "baseline": "", "candidate": "1", "truth": null}]},
+    {"kind": "metric", "name": "accuracy", "status": "pass"}])");
+  const auto& e = d.checks.at(0).examples;
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].id, "a");
+  EXPECT_EQ(e[0].baseline, "0");
+  EXPECT_EQ(e[0].candidate, "1");
+  EXPECT_EQ(e[0].truth, "1");
+  EXPECT_EQ(e[1].id, "b");
+  EXPECT_FALSE(e[1].truth);
+  EXPECT_TRUE(d.checks.at(1).examples.empty());
+}
+
 TEST(StoredDecisionJson, ChecksAreReadWithTheirNumbers) {
   const auto d = decision(1, "production", R"([
     {"kind": "metric", "name": "accuracy", "status": "fail", "value": 0.71, "baseline": 0.9,

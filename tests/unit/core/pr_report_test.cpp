@@ -79,6 +79,55 @@ TEST(PrReport, UntrustedTextCannotLinkMentionOrInjectHtml) {
   EXPECT_NE(md.find("\\# heading \\| cell"), std::string::npos) << md;
 }
 
+// The sample's flip_rate check with flipped examples, as the gate's answer carries them.
+PrReport with_examples(json examples) {
+  auto r = sample();
+  r.gates[0].answer["checks"][2]["examples"] = std::move(examples);
+  return r;
+}
+
+TEST(PrReport, FlippedExamplesAreATableUnderThePredictionsCheck) {
+  const auto md = pr_report_markdown(with_examples(
+      json::array({{{"id", "ex-1"}, {"baseline", "cat"}, {"candidate", "dog"}, {"truth", "cat"}},
+                   {{"id", "ex-2"}, {"baseline", ""}, {"candidate", "1"}, {"truth", nullptr}}})));
+  const auto heading = md.find("**Predictions (flipped examples)**");
+  const auto table = md.find(
+      "| flipped example | baseline | candidate | truth |\n|---|---|---|---|\n"
+      "| ex-1 | cat | dog | cat |\n"
+      "| ex-2 | (no label) | 1 | - |\n");
+  ASSERT_NE(heading, std::string::npos) << md;
+  ASSERT_NE(table, std::string::npos) << md;
+  EXPECT_LT(heading, table);
+  EXPECT_LT(table, md.find("**Rules that differ"));
+  // Without examples there is no table.
+  EXPECT_EQ(pr_report_markdown(sample()).find("flipped example |"), std::string::npos);
+}
+
+TEST(PrReport, FlippedExamplesAreEscapedAndBounded) {
+  json examples = json::array();
+  examples.push_back({{"id", "|<script>alert(1)</script>\n| injected | row |"},
+                      {"baseline", "[x](https://evil.example)"},
+                      {"candidate", "@octocat"},
+                      {"truth", "a\nb"}});
+  examples.push_back({{"id", std::string(500, 'x')}, {"baseline", "0"}, {"candidate", "1"}});
+  for (int i = 0; i < 6; ++i)
+    examples.push_back(
+        {{"id", "more-" + std::to_string(i)}, {"baseline", "0"}, {"candidate", "1"}});
+  const auto md = pr_report_markdown(with_examples(examples));
+  EXPECT_EQ(md.find("<script>"), std::string::npos) << md;
+  EXPECT_EQ(md.find("](https://evil"), std::string::npos) << md;
+  EXPECT_EQ(md.find("@octocat"), std::string::npos) << md;
+  EXPECT_NE(md.find("| \\|&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\| injected \\| row \\| |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| a b |"), std::string::npos) << md;  // the newline is a space: one row
+  // An id is cut to 60 bytes; at most five rows.
+  EXPECT_NE(md.find("| " + std::string(60, 'x') + "… |"), std::string::npos) << md;
+  EXPECT_EQ(md.find(std::string(61, 'x')), std::string::npos);
+  EXPECT_NE(md.find("| more-2 |"), std::string::npos);
+  EXPECT_EQ(md.find("| more-3 |"), std::string::npos);
+}
+
 TEST(PrReport, AnUnsafeLinkIsLeftOut) {
   auto r = sample();
   r.link = "javascript:alert(1)";
