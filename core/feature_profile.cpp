@@ -201,8 +201,10 @@ double FeatureProfile::variance() const {
 
 ProfileBuilder::ProfileBuilder(std::uint64_t seed) : rng_(seed) {}
 
-void ProfileBuilder::add_value(const std::string& name, const nlohmann::json& value) {
-  auto it = profile_.features.find(name);
+void ProfileBuilder::add_value(const std::string& name, const nlohmann::json& value,
+                               Features::iterator& next) {
+  auto it =
+      next != profile_.features.end() && next->first == name ? next : profile_.features.find(name);
   if (it == profile_.features.end()) {
     if (name.size() > kProfileMaxCategoryBytes || profile_.features.size() >= kProfileMaxFeatures) {
       ++profile_.ignored_values;
@@ -210,6 +212,7 @@ void ProfileBuilder::add_value(const std::string& name, const nlohmann::json& va
     }
     it = profile_.features.emplace(name, FeatureProfile{}).first;
   }
+  next = std::next(it);
   FeatureProfile& f = it->second;
   if (value.is_number()) {
     const double x = value.get<double>();
@@ -225,11 +228,16 @@ void ProfileBuilder::add_value(const std::string& name, const nlohmann::json& va
 }
 
 void ProfileBuilder::add_row(const nlohmann::json& features, const nlohmann::json* prediction) {
+  auto next = profile_.features.begin();
   if (features.is_object()) {
-    for (const auto& [name, value] : features.items()) add_value(name, value);
+    for (const auto& [name, value] : features.items()) add_value(name, value, next);
   }
   if (prediction != nullptr && prediction->is_object()) {
-    for (const auto& [name, value] : prediction->items()) add_value("prediction." + name, value);
+    for (const auto& [name, value] : prediction->items()) {
+      prefixed_.assign("prediction.");
+      prefixed_ += name;
+      add_value(prefixed_, value, next);
+    }
   }
   ++profile_.rows;
 }

@@ -75,9 +75,13 @@ class ProfileBuilder {
   DatasetProfile finish() &&;
 
  private:
-  void add_value(const std::string& name, const nlohmann::json& value);
+  using Features = std::map<std::string, FeatureProfile>;
+  // `next`: where the feature is looked for before a search, moved past the one found (rows of a
+  // batch mostly have the same features, and a row's object is in name order like the profile's).
+  void add_value(const std::string& name, const nlohmann::json& value, Features::iterator& next);
   DatasetProfile profile_;
   SeededRng rng_;
+  std::string prefixed_;  // "prediction.<key>", reused
 };
 
 // The profile of both data sets: counts add, a feature absent from one side is missing in all its

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,10 +57,14 @@ void insert_observation_partials(pqxx::work& tx, std::int64_t repo_id,
                                  const std::map<core::ObservationKey, core::DatasetProfile>& p);
 // Keeps rows of the batch (id, ts, sha, prediction, truth) while their window holds fewer than
 // core::kObservationSamplePerWindow (concurrent batches may overshoot by a batch each); a row id
-// already kept is not replaced. Returns the rows kept.
+// already kept is not replaced. Returns the rows kept. `full` holds windows (of this repository
+// and environment) already known to hold that many: they are neither counted nor kept in, and
+// the windows this call finds full are added to it (a window's kept rows only ever grow until
+// retention deletes the window).
 std::size_t insert_observation_samples(pqxx::work& tx, std::int64_t repo_id,
                                        const std::string& environment,
-                                       const std::vector<core::ObservationRow>& rows);
+                                       const std::vector<core::ObservationRow>& rows,
+                                       std::set<std::int64_t>& full);
 // Sets the truth of kept rows by id; returns how many matched.
 std::size_t attach_truth(pqxx::work& tx, std::int64_t repo_id, const std::string& environment,
                          const std::vector<core::TruthRow>& rows);

@@ -230,10 +230,13 @@ std::size_t insert_rollout_samples(pqxx::work& tx, std::int64_t rollout_id, std:
 std::size_t keep_rollout_observations(pqxx::work& tx, std::int64_t repo_id,
                                       const std::string& environment,
                                       const std::vector<core::ObservationRow>& rows) {
-  const auto r = one(tx.exec_params("SELECT " + kColumns +
+  // Prepared: every observation batch asks.
+  const auto r =
+      one(tx.exec_prepared(prepared(tx, "rollout_under_way",
+                                    "SELECT " + kColumns +
                                         "FROM rollouts WHERE repo_id = $1 AND environment = $2 "
-                                        "AND state IN ('running', 'paused')",
-                                    repo_id, environment));
+                                        "AND state IN ('running', 'paused')"),
+                           repo_id, environment));
   if (!r) return 0;
   std::vector<core::RolloutSample> samples;
   for (const auto& row : rows) {

@@ -8,8 +8,12 @@
 #include "core/observations.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "core/config.h"
 #include "server/api/routes.h"
@@ -76,34 +80,74 @@ void send_refusal(httplib::Response& res, const core::ObservationError& e) {
              e.message);
 }
 
+// Storage windows whose kept rows are known to be full, per (repository, environment): a
+// batch for them neither counts their rows again nor offers rows to keep. Bounded: past
+// kMaxWindows entries it starts afresh (those windows are then counted once more). A window's
+// kept rows only grow until retention deletes the window, so an entry never becomes wrong in a
+// way that keeps too many.
+class FullSampleWindows {
+ public:
+  static constexpr std::size_t kMaxWindows = 8192;
+
+  // The windows of `rows` known full.
+  std::set<std::int64_t> known(std::int64_t repo_id, const std::string& environment,
+                               const std::vector<core::ObservationRow>& rows) const {
+    std::set<std::int64_t> out;
+    std::lock_guard lock(mu_);
+    auto it = full_.find({repo_id, environment});
+    if (it == full_.end()) return out;
+    for (const auto& row : rows)
+      if (const auto w = core::observation_window(row.ts); it->second.contains(w)) out.insert(w);
+    return out;
+  }
+  void remember(std::int64_t repo_id, const std::string& environment,
+                const std::set<std::int64_t>& windows) {
+    std::lock_guard lock(mu_);
+    auto& known = full_[{repo_id, environment}];
+    for (const auto w : windows) size_ += known.insert(w).second ? 1 : 0;
+    if (size_ > kMaxWindows) {
+      full_.clear();
+      size_ = 0;
+    }
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::int64_t, std::string>, std::set<std::int64_t>> full_;
+  std::size_t size_ = 0;
+};
+
 std::uint64_t seed_of(const std::string& batch_id) {
   return std::stoull(util::sha256_hex(batch_id).substr(0, 15), nullptr, 16);
 }
 
-void post_observations(const ObservationRoutes& deps, const httplib::Request& req,
-                       httplib::Response& res, const httplib::ContentReader& reader) {
+void post_observations(const ObservationRoutes& deps, FullSampleWindows& full_windows,
+                       const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader& reader) {
   auto in = admit(deps, req, res, reader, true);
   if (!in) return;
   auto parsed = core::parse_observation_lines(in->body, limits_of(deps.config));
   if (parsed.error) return send_refusal(res, *parsed.error);
-  auto history = deps.db.with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    return store::deployment_history(tx, in->repo.id, in->environment);
-  });
-  auto windows = core::fold_observations(parsed.rows, history, seed_of(in->batch_id));
+  std::map<core::ObservationKey, core::DatasetProfile> windows;
   std::size_t kept = 0;
   std::size_t rollout_kept = 0;
+  auto full = full_windows.known(in->repo.id, in->environment, parsed.rows);
+  // One transaction: the batch id first (a duplicate is neither folded nor stored), then the
+  // deployment history the rows are attributed by, the fold, and the rows.
   const bool fresh = deps.db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
     if (!store::claim_observation_batch(tx, in->repo.id, in->environment, store::BatchKind::rows,
                                         in->batch_id, parsed.rows.size()))
       return false;
+    const auto history = store::deployment_history(tx, in->repo.id, in->environment);
+    windows = core::fold_observations(parsed.rows, history, seed_of(in->batch_id));
     store::insert_observation_partials(tx, in->repo.id, in->environment, windows);
-    kept = store::insert_observation_samples(tx, in->repo.id, in->environment, parsed.rows);
+    kept = store::insert_observation_samples(tx, in->repo.id, in->environment, parsed.rows, full);
     rollout_kept = store::keep_rollout_observations(tx, in->repo.id, in->environment, parsed.rows);
     tx.commit();
     return true;
   });
+  if (fresh) full_windows.remember(in->repo.id, in->environment, full);
   send_json(res, 202,
             {{"batch_id", in->batch_id},
              {"duplicate", !fresh},
@@ -166,9 +210,11 @@ void register_observation_routes(Router& http, const ObservationRoutes& deps) {
                                                     const httplib::ContentReader& r) {
                 parse_only(deps, q, s, r);
               }));
-  http.post(base, ReaderHandler([deps](const httplib::Request& q, httplib::Response& s,
-                                       const httplib::ContentReader& r) {
-              post_observations(deps, q, s, r);
+  auto full_windows = std::make_shared<FullSampleWindows>();
+  http.post(base,
+            ReaderHandler([deps, full_windows](const httplib::Request& q, httplib::Response& s,
+                                               const httplib::ContentReader& r) {
+              post_observations(deps, *full_windows, q, s, r);
             }));
 }
 

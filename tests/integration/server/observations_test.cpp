@@ -200,6 +200,37 @@ TEST_F(Observations, ABatchIsStoredAsWindowProfilesAndCountedOncePerBatchId) {
   EXPECT_EQ(post(lines(rows), "", observe_a).status, 400);
 }
 
+// Kept rows stop at core::kObservationSamplePerWindow per window; a window found full is then
+// skipped (the intake remembers it) while the batch's other windows still keep rows.
+TEST_F(Observations, KeptRowsStopAtTheWindowsLimitAndOtherWindowsStillKeep) {
+  const double full_at = core::observation_window(now_seconds() - 7200) + 10.0;
+  const double other_at = full_at + core::kObservationWindowSeconds;
+  const int batches = static_cast<int>(core::kObservationSamplePerWindow / 50);
+  std::int64_t sampled = 0;
+  for (int b = 0; b <= batches; ++b) {
+    std::vector<json> rows;
+    for (int i = 0; i < 50; ++i)
+      rows.push_back(row("k" + std::to_string(b) + "-" + std::to_string(i), full_at, i, "red"));
+    auto r = post(lines(rows), "keep-" + std::to_string(b), observe_a);
+    ASSERT_EQ(r.status, 202) << r.body;
+    sampled += json::parse(r.body)["sampled"].get<std::int64_t>();
+    if (b == batches) {
+      EXPECT_EQ(json::parse(r.body)["sampled"], 0) << r.body;
+    }
+  }
+  EXPECT_EQ(sampled, static_cast<std::int64_t>(core::kObservationSamplePerWindow));
+  std::vector<json> mixed;
+  for (int i = 0; i < 50; ++i)
+    mixed.push_back(row("m" + std::to_string(i), i % 2 ? full_at : other_at, i, "blue"));
+  auto r = post(lines(mixed), "keep-mixed", observe_a);
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(json::parse(r.body)["sampled"], 25) << r.body;
+  EXPECT_EQ(count("observation_samples"),
+            static_cast<std::int64_t>(core::kObservationSamplePerWindow) + 25);
+  // Every row is still in the profiles.
+  EXPECT_EQ(profile(full_at - 10, other_at).rows, 50u * (batches + 1) + 50u);
+}
+
 TEST_F(Observations, RefusedBodiesSayWhyAndStoreNothing) {
   const double t = now_seconds();
   const std::string good = row("g", t, 1, "red").dump() + "\n";
