@@ -11,7 +11,7 @@ using nlohmann::json;
 // The seed of merges made by readers and compaction: fixed, so a range reads the same twice.
 constexpr std::uint64_t kMergeSeed = 0x6f627365727665ULL;  // "observe"
 
-// A partial's profile: its bytes (profile_bin, migration 0027) or, when written before, its jsonb.
+// A partial's profile: its bytes (profile_bin, migration 0026) or, when written before, its jsonb.
 core::DatasetProfile partial_profile(const pqxx::row& row) {
   if (!row[1].is_null()) return core::profile_from_binary(from_bytea(row[1]));
   return core::profile_from_json(json::parse(row[0].c_str()));

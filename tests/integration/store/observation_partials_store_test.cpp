@@ -1,4 +1,4 @@
-// Observation partials against real PostgreSQL (store/observations.h, migration 0027): the intake
+// Observation partials against real PostgreSQL (store/observations.h, migration 0026): the intake
 // stores each partial profile as bytes (profile_bin), rows written before as jsonb still read,
 // both merge in a range and in compaction (which writes bytes), and a row holds exactly one of
 // the two.
@@ -49,7 +49,7 @@ class ObservationPartialsStoreTest : public testing::DbTest {
     });
   }
 
-  // A partial as migrations before 0027 wrote it: jsonb in `profile`.
+  // A partial as migrations before 0026 wrote it: jsonb in `profile`.
   void insert_legacy(std::int64_t window, const core::DatasetProfile& p) {
     tx([&](pqxx::work& t) {
       t.exec_params(
