@@ -130,7 +130,8 @@ void flipped_examples(const json& checks, std::string& out) {
     out += "| flipped example | baseline | candidate | truth |\n|---|---|---|---|\n";
     std::size_t n = 0;
     for (const auto& e : examples) {
-      if (!e.is_object() || n++ == kFlippedExamplesMax) break;
+      if (!e.is_object()) continue;
+      if (n++ == kFlippedExamplesMax) break;
       const auto& truth = json_field(e, "truth");
       out += "| " + markdown_inline(json_string(e, "id"), 60) + " | " +
              label_cell(json_string(e, "baseline")) + " | " +

@@ -225,6 +225,16 @@ RolloutSample rollout_sample(const ObservationRow& row, bool candidate) {
   return s;
 }
 
+std::vector<RolloutSample> rollout_samples(const std::vector<ObservationRow>& rows,
+                                           const std::string& candidate_sha,
+                                           const std::string& stable_sha) {
+  std::vector<RolloutSample> out;
+  for (const auto& row : rows)
+    if (row.sha == candidate_sha || row.sha == stable_sha)
+      out.push_back(rollout_sample(row, row.sha == candidate_sha));
+  return out;
+}
+
 StageInput stage_input(const RolloutConfig& config, const RolloutStage& stage,
                        const std::vector<RolloutSample>& samples, std::int64_t elapsed_seconds) {
   StageInput in;

@@ -86,6 +86,11 @@ struct RolloutSample {
 // What the judge compares for a row: its `metrics`, and `accuracy` (1 or 0) when it carries a
 // prediction.label and a truth (a row's own accuracy metric wins).
 RolloutSample rollout_sample(const ObservationRow& row, bool candidate);
+// The samples a batch gives a rollout: its rows of the candidate and of stable, in order; the
+// rows of any other commit give none.
+std::vector<RolloutSample> rollout_samples(const std::vector<ObservationRow>& rows,
+                                           const std::string& candidate_sha,
+                                           const std::string& stable_sha);
 // A label or a truth as the samples compare them: a string as it is, any other value as JSON text.
 std::string rollout_label_text(const nlohmann::json& v);
 // The judge's input: per metric of the analysis, the candidate's and stable's values; on a mirror

@@ -22,9 +22,9 @@ namespace mlgate::server {
 namespace {
 
 // A request that may have changed what the caches keep (any call but a read, a runner's heartbeat
-// or log chunk, a claim that got no job, a refusal, and a webhook: intake plans later, and the
-// planner's commits notify) makes this replica's caches read the database again, before the
-// answer is sent.
+// or log chunk, a claim that got no job, a serving observation or its truth, a refusal, and a
+// webhook: intake plans later, and the planner's commits notify) makes this replica's caches read
+// the database again, before the answer is sent.
 void forget_local_write(ChangeFeed& changes, const httplib::Request& req,
                         const httplib::Response& res) {
   if (req.method == "GET" || req.method == "HEAD" || req.path.rfind("/webhooks/", 0) == 0) return;
@@ -33,6 +33,12 @@ void forget_local_write(ChangeFeed& changes, const httplib::Request& req,
   const std::string_view path = req.path;
   if (path.starts_with("/api/v1/runner/jobs/") &&
       (path.ends_with("/heartbeat") || path.ends_with("/log")))
+    return;
+  // Serving observations and their truth change nothing these caches keep (the monitor worker's
+  // and the rollout judge's commits notify through the triggers); a serving fleet posts them all
+  // the time, and would otherwise empty every cache many times a second.
+  if (path.starts_with("/api/v1/repos/") &&
+      (path.ends_with("/observations") || path.ends_with("/observations/truth")))
     return;
   for (const char* topic : {"gate:*", "routing:*", "tokens", "repos"}) changes.changed(topic);
   // The runner protocol's own calls change no runner row (registering adds one nobody cached).

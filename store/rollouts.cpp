@@ -230,22 +230,16 @@ std::size_t insert_rollout_samples(pqxx::work& tx, std::int64_t rollout_id, std:
 std::size_t keep_rollout_observations(pqxx::work& tx, std::int64_t repo_id,
                                       const std::string& environment,
                                       const std::vector<core::ObservationRow>& rows) {
-  // Prepared: every observation batch asks.
-  const auto r =
-      one(tx.exec_prepared(prepared(tx, "rollout_under_way",
-                                    "SELECT " + kColumns +
-                                        "FROM rollouts WHERE repo_id = $1 AND environment = $2 "
-                                        "AND state IN ('running', 'paused')"),
-                           repo_id, environment));
-  if (!r) return 0;
-  std::vector<core::RolloutSample> samples;
-  for (const auto& row : rows) {
-    if (row.sha == r->candidate_sha)
-      samples.push_back(core::rollout_sample(row, true));
-    else if (row.sha == r->stable_sha)
-      samples.push_back(core::rollout_sample(row, false));
-  }
-  return insert_rollout_samples(tx, r->id, r->stage, samples);
+  // Prepared: every observation batch asks. Only what the samples need (no stored config read).
+  const auto r = tx.exec_prepared(
+      prepared(tx, "rollout_under_way",
+               "SELECT id, stage, candidate_sha, stable_sha FROM rollouts WHERE repo_id = $1 "
+               "AND environment = $2 AND state IN ('running', 'paused')"),
+      repo_id, environment);
+  if (r.empty()) return 0;
+  const auto samples =
+      core::rollout_samples(rows, r[0][2].as<std::string>(), r[0][3].as<std::string>());
+  return insert_rollout_samples(tx, r[0][0].as<std::int64_t>(), r[0][1].as<std::size_t>(), samples);
 }
 
 std::size_t attach_rollout_truth(pqxx::work& tx, std::int64_t repo_id,

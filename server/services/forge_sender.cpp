@@ -63,6 +63,9 @@ int send_due_forge_requests(store::Database& db, const SenderOptions& options, i
       verdict.kind = SendVerdict::Kind::give_up;
       verdict.error = "not sent: the URL is not on the forge API's origin " +
                       forge_api_base(repo->forge, repo->api_base_url);
+    } else if (item.kind == "pr_comment" && !repo->pr_comments) {
+      verdict.kind = SendVerdict::Kind::give_up;  // turned off after the report was queued
+      verdict.error = "not sent: pull-request comments are off for this repository";
     } else if (item.kind == "pr_comment") {
       auto a = send_pr_comment(db, item, *repo, options);
       status = a.status;

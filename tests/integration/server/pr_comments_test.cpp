@@ -276,12 +276,15 @@ TEST(PrComments, FlippedExamplesReachTheComment) {
   EXPECT_LT(heading, table);
   // The gate API carries the same examples.
   const auto gate = json::parse(env.gate(sha).body);
+  int flip_checks = 0;
   for (const auto& c : gate["checks"])
     if (c["name"] == "flip_rate") {
+      ++flip_checks;
       ASSERT_EQ(c["examples"].size(), 2u) << c.dump();
       EXPECT_EQ(c["examples"][0],
                 (json{{"id", "ex3"}, {"baseline", "1"}, {"candidate", "0"}, {"truth", "1"}}));
     }
+  EXPECT_EQ(flip_checks, 1) << gate.dump();
 }
 
 // The gate's commit status for `sha` was sent as success.
@@ -322,6 +325,16 @@ TEST(PrComments, RepoSetTurnsThemOffForFurtherReports) {
   EXPECT_EQ(env.sql_long("SELECT count(*) FROM audit_log WHERE action = 'repo.settings'"), 1);
 
   const auto before = comment_requests(forge).size();
+  // A report queued before the switch (its forge was down, say) is not sent after it.
+  env.sql_long(
+      "WITH q AS (INSERT INTO forge_outbox (repo_id, kind, sha, context, method, url, body) "
+      "SELECT repo_id, kind, sha, context, method, url, body FROM forge_outbox WHERE kind = "
+      "'pr_comment' ORDER BY id DESC LIMIT 1 RETURNING id) SELECT count(*) FROM q");
+  ASSERT_TRUE(eventually_long([&] {
+    return env.sql_long(
+               "SELECT count(*) FROM forge_outbox WHERE kind = 'pr_comment' AND "
+               "last_error LIKE '%comments are off%' AND gave_up_at IS NOT NULL") == 1;
+  })) << forge.dump();
   const std::string next = commit(env, "off");
   open_github_pr(env, 12, next);
   ASSERT_EQ(env.wait_pipeline_end(next)["state"], "passed") << env.serve().log();

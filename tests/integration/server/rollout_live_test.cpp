@@ -216,5 +216,32 @@ TEST_F(RolloutLiveTest, RoutingIsAnsweredFromMemoryAndFollowsAnAbortOnAnotherRep
               std::string::npos);
 }
 
+TEST_F(RolloutLiveTest, ServingObservationsDoNotEmptyTheRoutingCache) {
+  // A serving fleet posts observations to the replica its routers poll: each batch is a write,
+  // but changes no routing answer, so the polls between them stay in memory.
+  const std::string path = "/api/v1/repos/acme/model/environments/production/routing";
+  const auto metrics = [&] { return testing::http_get(env_.host(), "/metrics", env_.admin()); };
+  ASSERT_EQ(testing::http_get(env_.host(), path, env_.admin()).status, 200);
+  const std::string before = metrics().body;
+  for (int i = 0; i < 30; ++i) {
+    auto posted = post("observations?batch_id=serve-" + std::to_string(i),
+                       rows_without_truth(stable_, candidate_));
+    ASSERT_EQ(posted.status, 202) << posted.body;
+    // Truth for ids no sample has (truth for the samples would let the judge roll back: a
+    // real change of the answer).
+    auto truth = post("observations/truth?batch_id=truth-" + std::to_string(i),
+                      json{{"id", "unseen-" + std::to_string(i)}, {"truth", "yes"}}.dump() + "\n");
+    ASSERT_EQ(truth.status, 202) << truth.body;
+    ASSERT_EQ(testing::http_get(env_.host(), path, env_.admin()).status, 200);
+  }
+  const std::string after = metrics().body;
+  const double misses = routing_counter(after, "mlgate_cache_misses_total") -
+                        routing_counter(before, "mlgate_cache_misses_total");
+  const double hits = routing_counter(after, "mlgate_cache_hits_total") -
+                      routing_counter(before, "mlgate_cache_hits_total");
+  EXPECT_EQ(hits + misses, 30) << after;
+  EXPECT_LE(misses, 3) << after;  // a kept answer expires after a few seconds, whatever happens
+}
+
 }  // namespace
 }  // namespace mlgate

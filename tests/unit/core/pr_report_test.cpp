@@ -128,6 +128,17 @@ TEST(PrReport, FlippedExamplesAreEscapedAndBounded) {
   EXPECT_EQ(md.find("| more-3 |"), std::string::npos);
 }
 
+TEST(PrReport, AMalformedExampleIsSkippedNotTheRestOfTheTable) {
+  json examples = json::array();
+  examples.push_back({{"id", "first"}, {"baseline", "0"}, {"candidate", "1"}});
+  examples.push_back("not an example");
+  examples.push_back({{"id", "after"}, {"baseline", "1"}, {"candidate", "0"}});
+  const auto md = pr_report_markdown(with_examples(examples));
+  EXPECT_NE(md.find("| first |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| after |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("not an example"), std::string::npos) << md;
+}
+
 TEST(PrReport, AnUnsafeLinkIsLeftOut) {
   auto r = sample();
   r.link = "javascript:alert(1)";
