@@ -26,6 +26,42 @@ std::string notification_event(const std::string& context) {
   return context.substr(prefix.size(), end == std::string::npos ? end : end - prefix.size());
 }
 
+// The attempt's outcome stored (sent, retried later or given up) and logged.
+void record_verdict(store::Database& db, const store::OutboxItem& item, int status,
+                    const SendVerdict& verdict) {
+  db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    switch (verdict.kind) {
+      case SendVerdict::Kind::sent:
+        store::mark_forge_request_sent(tx, item.id, status);
+        break;
+      case SendVerdict::Kind::retry:
+        store::mark_forge_request_retry(tx, item.id, status, verdict.error, verdict.delay);
+        break;
+      case SendVerdict::Kind::give_up:
+        store::mark_forge_request_given_up(tx, item.id, status, verdict.error);
+        break;
+    }
+    tx.commit();
+  });
+  nlohmann::json fields = {{"request", item.id},
+                           {"kind", item.kind},
+                           {"context", item.context},
+                           {"attempt", item.attempts},
+                           {"status", status}};
+  if (verdict.kind == SendVerdict::Kind::sent) {
+    log_event(spdlog::level::info, "forge request sent", fields);
+  } else {
+    fields["error"] = verdict.error;
+    if (verdict.kind == SendVerdict::Kind::retry) {
+      fields["retry_in_ms"] = verdict.delay.count();
+      log_event(spdlog::level::warn, "forge request failed; will retry", fields);
+    } else {
+      log_event(spdlog::level::err, "forge request given up", fields);
+    }
+  }
+}
+
 }  // namespace
 
 int send_due_forge_requests(store::Database& db, const SenderOptions& options, int limit) {
@@ -77,37 +113,7 @@ int send_due_forge_requests(store::Database& db, const SenderOptions& options, i
       verdict = judge_attempt(a.status, a.error, a.retry_after, a.ratelimit_remaining,
                               item.attempts, options.retry);
     }
-    db.with([&](pqxx::connection& c) {
-      pqxx::work tx(c);
-      switch (verdict.kind) {
-        case SendVerdict::Kind::sent:
-          store::mark_forge_request_sent(tx, item.id, status);
-          break;
-        case SendVerdict::Kind::retry:
-          store::mark_forge_request_retry(tx, item.id, status, verdict.error, verdict.delay);
-          break;
-        case SendVerdict::Kind::give_up:
-          store::mark_forge_request_given_up(tx, item.id, status, verdict.error);
-          break;
-      }
-      tx.commit();
-    });
-    nlohmann::json fields = {{"request", item.id},
-                             {"kind", item.kind},
-                             {"context", item.context},
-                             {"attempt", item.attempts},
-                             {"status", status}};
-    if (verdict.kind == SendVerdict::Kind::sent) {
-      log_event(spdlog::level::info, "forge request sent", fields);
-    } else {
-      fields["error"] = verdict.error;
-      if (verdict.kind == SendVerdict::Kind::retry) {
-        fields["retry_in_ms"] = verdict.delay.count();
-        log_event(spdlog::level::warn, "forge request failed; will retry", fields);
-      } else {
-        log_event(spdlog::level::err, "forge request given up", fields);
-      }
-    }
+    record_verdict(db, item, status, verdict);
   }
   return static_cast<int>(items.size());
 }
