@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "store/migrations.h"
+#include "store/repos.h"
 
 namespace mlgate::testing {
 namespace {
@@ -120,6 +121,17 @@ store::Database& PgCluster::pool_for(const std::string& conninfo) {
   if (!pool)
     pool = std::make_unique<store::Database>(conninfo + " application_name=mlgate_test_pool", 8);
   return *pool;
+}
+
+std::int64_t DbTest::insert_test_repo(const std::string& full_name) {
+  return tx([&](pqxx::work& t) {
+    store::NewRepo repo;
+    repo.forge = "github";
+    repo.full_name = full_name;
+    repo.clone_url = "https://github.example.invalid/" + full_name + ".git";
+    repo.webhook_secret = "webhook-secret-123";
+    return store::insert_repo(t, repo);
+  });
 }
 
 void DbTest::SetUp() {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
@@ -57,6 +58,8 @@ class DbTest : public ::testing::Test {
   void TearDown() override;
   store::Database& db() { return *db_; }
   const std::string& conninfo() const { return conninfo_; }
+  // A GitHub repository `full_name` registered (committed); its id.
+  std::int64_t insert_test_repo(const std::string& full_name);
   // fn(pqxx::work&) in one committed transaction; its result.
   template <typename F>
   auto tx(F&& fn) {

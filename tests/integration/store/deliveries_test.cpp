@@ -20,14 +20,7 @@ class DeliveriesStoreTest : public testing::DbTest {
  protected:
   void SetUp() override {
     DbTest::SetUp();
-    repo_ = tx([](pqxx::work& t) {
-      store::NewRepo repo;
-      repo.forge = "github";
-      repo.full_name = "acme/deliveries";
-      repo.clone_url = "https://github.example.invalid/acme/deliveries.git";
-      repo.webhook_secret = "deliveries-secret-123";
-      return store::insert_repo(t, repo);
-    });
+    repo_ = insert_test_repo("acme/deliveries");
   }
   store::NewDelivery row(std::optional<std::int64_t> repo, std::size_t body_bytes, bool verified) {
     store::NewDelivery d;

@@ -28,14 +28,7 @@ class MonitorsStoreTest : public testing::DbTest {
  protected:
   void SetUp() override {
     DbTest::SetUp();
-    repo_ = tx([](pqxx::work& t) {
-      store::NewRepo repo;
-      repo.forge = "github";
-      repo.full_name = "acme/monitored";
-      repo.clone_url = "https://github.example.invalid/acme/monitored.git";
-      repo.webhook_secret = "monitored-secret-123";
-      return store::insert_repo(t, repo);
-    });
+    repo_ = insert_test_repo("acme/monitored");
   }
 
   store::RecordedEvaluation record(MonitorState state, double at = now_epoch()) {

@@ -39,14 +39,7 @@ class ObservationPartialsStoreTest : public testing::DbTest {
  protected:
   void SetUp() override {
     DbTest::SetUp();
-    repo_ = tx([](pqxx::work& t) {
-      store::NewRepo repo;
-      repo.forge = "github";
-      repo.full_name = "acme/observed";
-      repo.clone_url = "https://github.example.invalid/acme/observed.git";
-      repo.webhook_secret = "observed-secret-123";
-      return store::insert_repo(t, repo);
-    });
+    repo_ = insert_test_repo("acme/observed");
   }
 
   // A partial as migrations before 0026 wrote it: jsonb in `profile`.

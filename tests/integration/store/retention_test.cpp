@@ -27,14 +27,7 @@ class RetentionTest : public testing::DbTest {
  protected:
   void SetUp() override {
     DbTest::SetUp();
-    repo_ = tx([](pqxx::work& t) {
-      store::NewRepo repo;
-      repo.forge = "github";
-      repo.full_name = "acme/retention";
-      repo.clone_url = "https://github.example.invalid/acme/retention.git";
-      repo.webhook_secret = "retention-secret-123";
-      return store::insert_repo(t, repo);
-    });
+    repo_ = insert_test_repo("acme/retention");
   }
 
   std::int64_t count(const std::string& sql) {
