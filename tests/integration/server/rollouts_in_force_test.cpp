@@ -5,12 +5,11 @@
 // entry differs from the stable commit's, and observations of both posted over HTTP while it runs.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
 #include <set>
-#include <thread>
 
 #include "tests/integration/server/gate_env.h"
+#include "tests/integration/server/observation_feeder.h"
 #include "tests/integration/server/recording_forge.h"
 
 namespace mlgate {
@@ -122,22 +121,11 @@ class RolloutsInForceTest : public ::testing::Test {
   }
   std::string state() { return rollout().value("state", ""); }
   void feed(bool bad) {
-    feeding_ = true;
-    feeder_ = std::thread([this, bad] {
-      for (int n = 0; feeding_; ++n) {
-        testing::http_post(env_.host(),
-                           "/api/v1/repos/acme/model/environments/production/observations"
-                           "?batch_id=p" +
-                               std::to_string(n),
-                           batch(stable_, candidate_, bad, n), "application/x-ndjson", observer_);
-        std::this_thread::sleep_for(std::chrono::milliseconds(150));
-      }
-    });
+    feeder_.start(
+        env_.host(), "/api/v1/repos/acme/model/environments/production/observations?batch_id=p",
+        [this, bad](int n) { return batch(stable_, candidate_, bad, n); }, observer_);
   }
-  void stop_feeding() {
-    feeding_ = false;
-    if (feeder_.joinable()) feeder_.join();
-  }
+  void stop_feeding() { feeder_.stop(); }
   // The rollout statuses the forge received for the candidate, in order: "state: description".
   std::vector<std::string> statuses() {
     std::vector<std::string> out;
@@ -165,8 +153,7 @@ class RolloutsInForceTest : public ::testing::Test {
   testing::HeaderPairs observer_ = env_.token({"observe"}, "observer");
   std::string stable_;
   std::string candidate_;
-  std::atomic<bool> feeding_{false};
-  std::thread feeder_;
+  testing::ObservationFeeder feeder_;
 };
 
 // A pull request cannot skip the canary: the stable commit's stages are the stages in force, and

@@ -9,13 +9,13 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <pqxx/pqxx>
 #include <thread>
 
 #include "tests/integration/server/gate_env.h"
+#include "tests/integration/server/observation_feeder.h"
 #include "tests/integration/server/recording_forge.h"
 
 namespace mlgate {
@@ -187,22 +187,16 @@ class RolloutsTest : public ::testing::Test {
   }
   // Posts a batch every 150 ms until stopped.
   void feed(const std::string& environment, Candidate how) {
-    feeding_ = true;
-    feeder_ = std::thread([this, environment, how] {
-      for (int n = 0; feeding_; ++n) {
-        testing::http_post(env_.host(),
-                           "/api/v1/repos/acme/model/environments/" + environment +
-                               "/observations?batch_id=" + environment + std::to_string(n),
-                           batch(stable_, candidate_, how, n, environment == "shadowed"),
-                           "application/x-ndjson", observer_);
-        std::this_thread::sleep_for(std::chrono::milliseconds(150));
-      }
-    });
+    feeder_.start(
+        env_.host(),
+        "/api/v1/repos/acme/model/environments/" + environment +
+            "/observations?batch_id=" + environment,
+        [this, how, shadow = environment == "shadowed"](int n) {
+          return batch(stable_, candidate_, how, n, shadow);
+        },
+        observer_);
   }
-  void stop_feeding() {
-    feeding_ = false;
-    if (feeder_.joinable()) feeder_.join();
-  }
+  void stop_feeding() { feeder_.stop(); }
   long count(const std::string& sql) { return env_.sql_long(sql); }
   std::vector<json> notifications(const std::string& event) {
     std::vector<json> out;
@@ -216,8 +210,7 @@ class RolloutsTest : public ::testing::Test {
   testing::HeaderPairs observer_ = env_.token({"observe"}, "observer");
   std::string stable_;
   std::string candidate_;
-  std::atomic<bool> feeding_{false};
-  std::thread feeder_;
+  testing::ObservationFeeder feeder_;
 };
 
 TEST_F(RolloutsTest, AGoodCandidateIsPromotedThroughEveryStageAndDeployed) {
