@@ -6,22 +6,17 @@
 namespace mlgate::store {
 namespace {
 
-// A timestamp column as ISO 8601, UTC, to the second.
-std::string iso(const std::string& column) {
-  return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
-}
-
 const std::string kStateColumns =
-    "s.repo_id, r.full_name, s.environment, s.state, " + iso("s.since") + ", " +
-    iso("s.evaluated_at") +
+    "s.repo_id, r.full_name, s.environment, s.state, " + iso_utc_sql("s.since") + ", " +
+    iso_utc_sql("s.evaluated_at") +
     ", extract(epoch FROM s.evaluated_at)::float8, s.sha, s.transitions, s.kinds, "
     "s.alerting_kinds, s.evidence::text, " +
-    iso("s.last_retrain_at") +
+    iso_utc_sql("s.last_retrain_at") +
     ", s.retrain_pipeline_id, extract(epoch FROM s.last_retrain_at)::float8 ";
 
 const std::string kEvaluationColumns =
     "id, sha, state, previous_state, changed, transition, kinds, alerting_kinds, evidence::text, " +
-    iso("evaluated_at") + ", extract(epoch FROM evaluated_at)::float8 ";
+    iso_utc_sql("evaluated_at") + ", extract(epoch FROM evaluated_at)::float8 ";
 
 nlohmann::json json_of(const pqxx::field& f) {
   auto v = nlohmann::json::parse(f.as<std::string>(), nullptr, false);
@@ -209,7 +204,7 @@ bool retire_monitor_state(pqxx::work& tx, std::int64_t repo_id, const std::strin
 std::optional<ReferenceSource> reference_source(pqxx::transaction_base& tx, std::int64_t repo_id,
                                                 const std::string& sha) {
   auto r = tx.exec_params(
-      "SELECT j.pipeline_id, rp.job_id, rp.tier, rp.rows, " + iso("rp.created_at") +
+      "SELECT j.pipeline_id, rp.job_id, rp.tier, rp.rows, " + iso_utc_sql("rp.created_at") +
           " FROM reference_profiles rp JOIN jobs j ON j.id = rp.job_id "
           "WHERE rp.repo_id = $1 AND rp.sha = $2 ORDER BY rp.created_at DESC, rp.job_id DESC "
           "LIMIT 1",

@@ -44,4 +44,8 @@ const std::string& prepared(pqxx::transaction_base& tx, const std::string& name,
   return name;
 }
 
+std::string iso_utc_sql(const std::string& column) {
+  return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+}
+
 }  // namespace mlgate::store

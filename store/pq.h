@@ -29,6 +29,9 @@ std::vector<std::string> from_pg_array(const pqxx::field& f);
 const std::string& prepared(pqxx::transaction_base& tx, const std::string& name,
                             const std::string& sql);
 
+// `column` (a timestamptz expression) as ISO 8601 text in UTC, to the second: SQL to select.
+std::string iso_utc_sql(const std::string& column);
+
 // bytea in both directions: a binary parameter, and the bytes of a bytea field.
 pqxx::binarystring to_bytea(const std::string& bytes);
 std::string from_bytea(const pqxx::field& f);

@@ -11,16 +11,12 @@ namespace {
 
 using nlohmann::json;
 
-std::string iso(const std::string& column) {
-  return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
-}
-
 const std::string kColumns =
     "id, repo_id, environment, candidate_sha, stable_sha, config::text, state, stage, " +
-    iso("stage_started_at") +
+    iso_utc_sql("stage_started_at") +
     ", extract(epoch FROM now() - stage_started_at)::float8, "
     "extract(epoch FROM now() - last_judged_at)::float8, actor, " +
-    iso("created_at") + ", " + iso("finished_at") +
+    iso_utc_sql("created_at") + ", " + iso_utc_sql("finished_at") +
     ", deployment_id, gate_decision_id, gate_rules, candidate_config::text, "
     "deployed_config::text ";
 
@@ -175,7 +171,7 @@ std::vector<RolloutEvent> rollout_events(pqxx::transaction_base& tx, std::int64_
                                          int limit) {
   std::vector<RolloutEvent> out;
   const auto rows = tx.exec_params(
-      "SELECT * FROM (SELECT id, " + iso("at") +
+      "SELECT * FROM (SELECT id, " + iso_utc_sql("at") +
           ", stage, kind, decision, score, state, actor, reason, evidence::text "
           "FROM rollout_events WHERE rollout_id = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id",
       rollout_id, limit);
