@@ -127,22 +127,40 @@ std::string text_field(const json& body, const char* key) {
   return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
 }
 
+// A commit's `rollouts:` entry for the environment: unset when it has none; `readable` false with
+// the reason in `message` when its config cannot be used (`no_file`: it has no config file).
+struct RolloutEntry {
+  std::optional<core::RolloutConfig> entry;
+  bool readable = true;
+  bool no_file = false;
+  std::string message;
+};
+
+RolloutEntry rollout_entry_at(const RolloutRoutes& deps, const store::RepoRow& repo,
+                              const std::string& sha, const std::string& env) {
+  const CommitConfig commit =
+      read_commit_config(deps.mirrors, repo_remote(repo), sha, deps.planner, false);
+  if (!commit.config)
+    return {std::nullopt, false, commit.problem == PlanProblem::no_config, commit.message};
+  for (const auto& r : commit.config->rollouts)
+    if (r.environment == env) return {r};
+  return {};
+}
+
 // The candidate's `rollouts:` entry for the environment, or why there is none (sent).
 std::optional<core::RolloutConfig> rollout_config_at(const RolloutRoutes& deps,
                                                      const store::RepoRow& repo,
                                                      const std::string& sha, const std::string& env,
                                                      httplib::Response& res) {
-  const CommitConfig commit =
-      read_commit_config(deps.mirrors, repo_remote(repo), sha, deps.planner, false);
-  if (!commit.config) {
-    send_error(res, 409, "no_config", "the candidate's config is not usable: " + commit.message);
+  auto at = rollout_entry_at(deps, repo, sha, env);
+  if (!at.readable) {
+    send_error(res, 409, "no_config", "the candidate's config is not usable: " + at.message);
     return std::nullopt;
   }
-  for (const auto& r : commit.config->rollouts)
-    if (r.environment == env) return r;
-  send_error(res, 409, "no_rollout",
-             "the candidate's .mlgate.yml has no `rollouts:` entry for " + env);
-  return std::nullopt;
+  if (!at.entry)
+    send_error(res, 409, "no_rollout",
+               "the candidate's .mlgate.yml has no `rollouts:` entry for " + env);
+  return at.entry;
 }
 
 // What POST …/rollouts checked before it starts one.
@@ -170,24 +188,6 @@ std::optional<StartRequest> start_request(const httplib::Request& req, httplib::
     return std::nullopt;
   }
   return in;
-}
-
-// The stable commit's `rollouts:` entry for the environment (unset: it has none, or no config
-// file), or why its config cannot be read (`problem`).
-struct StableEntry {
-  std::optional<core::RolloutConfig> entry;
-  std::string problem;
-};
-
-StableEntry stable_entry_at(const RolloutRoutes& deps, const store::RepoRow& repo,
-                            const std::string& sha, const std::string& env) {
-  const CommitConfig commit =
-      read_commit_config(deps.mirrors, repo_remote(repo), sha, deps.planner, false);
-  if (commit.problem == PlanProblem::no_config) return {};
-  if (!commit.config) return {std::nullopt, commit.message};
-  for (const auto& r : commit.config->rollouts)
-    if (r.environment == env) return {r, ""};
-  return {};
 }
 
 // The commit deployed to the environment (the rollout's stable), or why a rollout cannot start.
@@ -260,11 +260,12 @@ void start(const RolloutRoutes& deps, const httplib::Request& req, httplib::Resp
   std::string problem;
   const auto stable = stable_sha_of(deps, *repo, *in, problem);
   if (!stable) return send_error(res, 409, "rollout_refused", problem);
-  const StableEntry theirs = stable_entry_at(deps, *repo, *stable, in->env);
-  if (!theirs.problem.empty())
+  // The stable commit's entry; a stable commit without a config file has none.
+  const RolloutEntry theirs = rollout_entry_at(deps, *repo, *stable, in->env);
+  if (!theirs.readable && !theirs.no_file)
     return send_error(res, 409, "stable_config_unreadable",
                       "the stable commit " + util::short_sha(*stable) +
-                          "'s config cannot be read (" + theirs.problem +
+                          "'s config cannot be read (" + theirs.message +
                           "): its `rollouts:` entry is part of the rules in force");
   const core::RolloutConfig* deployed = theirs.entry ? &*theirs.entry : nullptr;
   store::NewRollout rollout{repo->id,
