@@ -23,13 +23,6 @@ std::string yes_no(bool v) {
   return v ? "true" : "false";
 }
 
-// A stage's settings as one text: "5% traffic, 2h", "100% mirrored, 1h", "100% traffic".
-std::string stage_settings(const RolloutStage& s) {
-  const std::string text = stage_text(s);  // "name (…)"
-  const auto open = text.find(" (");
-  return text.substr(open + 2, text.size() - open - 3);
-}
-
 // A metric's settings as one text: "lower_is_better true, critical true".
 std::string metric_settings(const RolloutMetric& m) {
   std::string out =
@@ -57,7 +50,7 @@ void add(std::vector<RuleDifference>& out, std::string rule, std::vector<RuleCha
 std::vector<RuleChange> stage_changes(const RolloutStage* d, const RolloutStage* c) {
   std::vector<RuleChange> out;
   if (!d || !c) {
-    out.push_back({"", d ? stage_settings(*d) : kNone, c ? stage_settings(*c) : kNone});
+    out.push_back({"", d ? stage_settings_text(*d) : kNone, c ? stage_settings_text(*c) : kNone});
     return out;
   }
   change(out, "traffic", percent(d->traffic_percent), percent(c->traffic_percent));

@@ -194,14 +194,16 @@ std::optional<RolloutConfig> rollout_config_from_json(const json& j) {
   }
 }
 
-std::string stage_text(const RolloutStage& stage) {
-  std::string out = stage.name + " (";
-  if (stage.mirror_percent)
-    out += number_text(*stage.mirror_percent) + "% mirrored";
-  else
-    out += number_text(stage.traffic_percent.value_or(0)) + "% traffic";
+std::string stage_settings_text(const RolloutStage& stage) {
+  std::string out = stage.mirror_percent
+                        ? number_text(*stage.mirror_percent) + "% mirrored"
+                        : number_text(stage.traffic_percent.value_or(0)) + "% traffic";
   if (stage.for_seconds) out += ", " + format_duration(*stage.for_seconds);
-  return out + ")";
+  return out;
+}
+
+std::string stage_text(const RolloutStage& stage) {
+  return stage.name + " (" + stage_settings_text(stage) + ")";
 }
 
 std::string rollout_label_text(const json& v) {

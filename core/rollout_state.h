@@ -71,6 +71,8 @@ nlohmann::json routing_json(const RoutingSplit& split);
 nlohmann::json rollout_config_json(const RolloutConfig& config);
 std::optional<RolloutConfig> rollout_config_from_json(const nlohmann::json& j);
 
+// A stage's split and time alone: "5% traffic, 2h", "100% mirrored, 1h", "100% traffic".
+std::string stage_settings_text(const RolloutStage& stage);
 // A stage as people read it: "canary (5% traffic, 2h)".
 std::string stage_text(const RolloutStage& stage);
 
