@@ -1,6 +1,8 @@
 #include "store/deliveries.h"
 
 #include <nlohmann/json.hpp>
+#include <tuple>
+#include <utility>
 
 #include "store/pq.h"
 #include "store/state_text.h"
@@ -167,21 +169,55 @@ std::optional<AcceptedRef> find_accepted(pqxx::transaction_base& tx, std::int64_
 
 namespace {
 
-template <typename T>
-std::string literal_or_null(const pqxx::transaction_base& tx, const std::optional<T>& v) {
-  return v ? tx.quote(*v) : std::string("NULL");
+// The accepted-once INSERT of `rows` rows, one prepared statement per size: 14 parameters a row,
+// the body a binary parameter (no escaping, no literal for PostgreSQL to scan).
+constexpr int kAcceptParams = 14;
+
+std::string accept_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, event, headers, body, "
+      "http_status, reason, answered_ms, spooled, plan_state, replay_of, body_bytes, "
+      "body_sha256, verdict, body_truncated, verified) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto p = [&](int n) {
+      return "$" + std::to_string(static_cast<int>(i) * kAcceptParams + n);
+    };
+    sql += (i ? ", (" : "(") + p(1) + "::bigint, " + p(2) + ", " + p(3) + ", " + p(4) + ", " +
+           p(5) + "::jsonb, " + p(6) + "::bytea, " + p(7) + "::int, " + p(8) + ", " + p(9) +
+           "::double precision, " + p(10) + "::boolean, " + p(11) + ", " + p(12) + "::bigint, " +
+           p(13) + "::bigint, " + p(14) + ", 'accepted', false, true)";
+  }
+  return sql +
+         " ON CONFLICT (repo_id, delivery_id) WHERE verdict = 'accepted' DO NOTHING "
+         "RETURNING id, repo_id, delivery_id";
 }
 
-// One row of VALUES for an accepted delivery, as literals (the group's one INSERT).
-std::string accepted_values(const pqxx::transaction_base& tx, const NewDelivery& d) {
-  return "(" + literal_or_null(tx, d.repo_id) + ", " + tx.quote(d.forge) + ", " +
-         tx.quote(d.delivery_id) + ", " + tx.quote(d.event) + ", " +
-         tx.quote(headers_json(d.headers)) + "::jsonb, " + tx.quote_raw(d.body) + ", " +
-         tx.quote(d.http_status) + "::int, " + tx.quote(d.reason) + ", " + tx.quote(d.answered_ms) +
-         "::double precision, " + (d.spooled ? "true" : "false") + ", " +
-         tx.quote(std::string(state_text(d.plan_state))) + ", " + literal_or_null(tx, d.replay_of) +
-         "::bigint, " + literal_or_null(tx, body_bytes_of(d)) + "::bigint, " +
-         literal_or_null(tx, body_sha256_of(d)) + ", 'accepted', false, true)";
+auto accept_params(const NewDelivery& d) {
+  return std::make_tuple(d.repo_id, d.forge, d.delivery_id, d.event, headers_json(d.headers),
+                         to_bytea(d.body), d.http_status, d.reason, d.answered_ms, d.spooled,
+                         std::string(state_text(d.plan_state)), d.replay_of, body_bytes_of(d),
+                         body_sha256_of(d));
+}
+
+// Inserts rows[0, N) with the prepared statement for N rows.
+template <std::size_t... I>
+pqxx::result insert_accepted(pqxx::work& tx, const NewDelivery* const* rows,
+                             std::index_sequence<I...>) {
+  constexpr std::size_t n = sizeof...(I);
+  static const std::string name = "accept_deliveries_" + std::to_string(n);
+  const std::string& stmt = prepared(tx, name, accept_sql(n));
+  return std::apply([&](const auto&... p) { return tx.exec_prepared(stmt, p...); },
+                    std::tuple_cat(accept_params(*rows[I])...));
+}
+
+// Statement sizes a group is cut into, largest first: a group of n rows costs at most one
+// statement per set bit of n (below 16) plus one per 16 rows.
+template <std::size_t N>
+std::size_t insert_chunk(pqxx::work& tx, const std::vector<const NewDelivery*>& rows,
+                         std::size_t at, pqxx::result& out) {
+  if (rows.size() - at < N) return at;
+  out = insert_accepted(tx, rows.data() + at, std::make_index_sequence<N>{});
+  return at + N;
 }
 
 // Stores `row` as a duplicate of the accepted delivery with its id.
@@ -202,20 +238,24 @@ std::vector<AcceptOutcome> accept_deliveries(pqxx::work& tx,
                                              const std::vector<const NewDelivery*>& rows) {
   std::vector<AcceptOutcome> out(rows.size());
   if (rows.empty()) return out;
-  // One statement for the group: rows are inserted in the order given (ids ascending); a row
-  // whose (repo, delivery id) is taken — in the table, or by an earlier row of the group — is not.
-  std::string sql =
-      "INSERT INTO webhook_deliveries (repo_id, forge, delivery_id, event, headers, body, "
-      "http_status, reason, answered_ms, spooled, plan_state, replay_of, body_bytes, "
-      "body_sha256, verdict, body_truncated, verified) VALUES ";
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    sql += (i ? ", " : "") + accepted_values(tx, *rows[i]);
-  sql +=
-      " ON CONFLICT (repo_id, delivery_id) WHERE verdict = 'accepted' DO NOTHING "
-      "RETURNING id, repo_id, delivery_id";
+  // Rows are inserted in the order given (ids ascending); a row whose (repo, delivery id) is taken
+  // — in the table, or by an earlier row of the group — is not.
   std::map<std::pair<std::int64_t, std::string>, std::int64_t> inserted;
-  for (const auto& r : tx.exec(sql))
-    inserted[{r[1].as<std::int64_t>(), r[2].as<std::string>()}] = r[0].as<std::int64_t>();
+  const auto keep = [&](const pqxx::result& r) {
+    for (const auto& row : r)
+      inserted.emplace(std::make_pair(row[1].as<std::int64_t>(), row[2].as<std::string>()),
+                       row[0].as<std::int64_t>());
+  };
+  for (std::size_t at = 0; at < rows.size();) {
+    pqxx::result r;
+    std::size_t next = insert_chunk<16>(tx, rows, at, r);
+    if (next == at) next = insert_chunk<8>(tx, rows, at, r);
+    if (next == at) next = insert_chunk<4>(tx, rows, at, r);
+    if (next == at) next = insert_chunk<2>(tx, rows, at, r);
+    if (next == at) next = insert_chunk<1>(tx, rows, at, r);
+    keep(r);
+    at = next;
+  }
   // The first row with each key is the one inserted; the others are duplicates of it.
   for (std::size_t i = 0; i < rows.size(); ++i) {
     auto it = inserted.find({*rows[i]->repo_id, rows[i]->delivery_id});

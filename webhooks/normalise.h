@@ -29,8 +29,10 @@ std::string delivery_id(Forge forge, const Headers& headers, std::string_view bo
 
 // The repository the (not yet verified) body claims to come from: GitHub repository.full_name,
 // GitLab project.path_with_namespace. "" when the body is not JSON, the field is absent or not a
-// string. Parses the body once, keeping only the top-level "repository"/"project" member. Never
-// throws (except std::bad_alloc).
+// string, or when the body is not an object of valid JSON at most kMaxJsonDepth levels deep.
+// Reads the body once as a stream of tokens and keeps that one string: no document is built before
+// the signature is checked. A duplicate member or field counts as a parsed document would count it
+// (the last one). Never throws (except std::bad_alloc).
 std::string peek_repo_name(Forge forge, std::string_view body);
 
 // normalise_github() or normalise_gitlab().

@@ -158,5 +158,59 @@ TEST_F(DeliveriesStoreTest, AGroupAcceptsEachDeliveryIdOnceInTheTableAndInsideTh
             1);
 }
 
+// A group larger than one statement holds (it is cut into statements of 16, 8, 4, 2 and 1 rows):
+// every row stored whole, bytes and fields as given, in order, and a twin in a later statement of
+// the same group is a duplicate.
+TEST_F(DeliveriesStoreTest, ALargeGroupKeepsEveryRowWholeAcrossItsStatements) {
+  std::string every_byte;
+  for (int b = 0; b < 256; ++b) every_byte += static_cast<char>(b);
+  std::vector<store::NewDelivery> rows;
+  for (int i = 0; i < 37; ++i) {
+    auto d = row(repo_, 0, true);
+    d.delivery_id = "big-" + std::to_string(i);
+    d.body = every_byte + std::to_string(i);
+    d.body_bytes = static_cast<std::int64_t>(d.body.size());
+    d.body_sha256 = util::sha256_hex(d.body);
+    d.headers = {{"X-GitHub-Event", "push"}, {"X-Index", std::to_string(i)}};
+    d.answered_ms = 0.5 * i;
+    d.plan_state = core::PlanState::pending;
+    rows.push_back(d);
+  }
+  rows[20].delivery_id = "big-3";  // the twin of a row of the first statement
+  std::vector<const store::NewDelivery*> group;
+  for (const auto& r : rows) group.push_back(&r);
+  const auto out = tx([&](pqxx::work& t) { return store::accept_deliveries(t, group); });
+  ASSERT_EQ(out.size(), rows.size());
+  std::int64_t last = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i == 20) {
+      EXPECT_FALSE(out[i].id);
+      ASSERT_TRUE(out[i].original);
+      EXPECT_EQ(out[i].original->id, *out[3].id);
+      continue;
+    }
+    ASSERT_TRUE(out[i].id) << i;
+    EXPECT_GT(*out[i].id, last) << i;
+    last = *out[i].id;
+    const auto stored = tx([&](pqxx::work& t) { return store::get_delivery(t, *out[i].id); });
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->body, rows[i].body) << i;
+    EXPECT_EQ(stored->body_bytes, rows[i].body_bytes);
+    EXPECT_EQ(stored->body_sha256, rows[i].body_sha256);
+    EXPECT_EQ(stored->headers.at("X-Index"), std::to_string(i));
+    EXPECT_EQ(stored->delivery_id, rows[i].delivery_id);
+    EXPECT_TRUE(stored->verified);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE delivery_id LIKE 'big-%' AND "
+                  "verdict = 'accepted' AND plan_state = 'pending' AND http_status = 202"),
+            36);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE delivery_id = 'big-3' AND "
+                  "verdict = 'duplicate'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE delivery_id = 'big-36' AND "
+                  "answered_ms = 18"),
+            1);
+}
+
 }  // namespace
 }  // namespace mlgate

@@ -137,6 +137,33 @@ TEST_F(SchemaTest, ObservationPartialsAreCompressedWithLz4) {
   EXPECT_EQ(method, "l");
 }
 
+// Webhook bodies are compressed with lz4, not pglz (docs/webhooks.md, migration 0029), and a body
+// stored that way reads back whole.
+TEST_F(SchemaTest, WebhookBodiesAreCompressedWithLz4) {
+  const auto [method, stored] = db().with([](pqxx::connection& c) {
+    pqxx::work tx(c);
+    const auto m = tx.exec1(
+                         "SELECT attcompression::text FROM pg_attribute WHERE attrelid = "
+                         "'webhook_deliveries'::regclass AND attname = 'body'")[0]
+                       .as<std::string>();
+    const auto id = tx.exec1(
+                          "INSERT INTO webhook_deliveries (forge, delivery_id, event, headers, "
+                          "body, verdict, http_status) VALUES ('github', 'lz4', 'push', '{}', "
+                          "convert_to(repeat('{\"a\":1}', 4000), 'UTF8'), 'rejected', 401) "
+                          "RETURNING id")[0]
+                        .as<std::int64_t>();
+    const auto r = tx.exec_params1(
+        "SELECT pg_column_compression(body), octet_length(body), "
+        "body = convert_to(repeat('{\"a\":1}', 4000), 'UTF8') FROM webhook_deliveries "
+        "WHERE id = $1",
+        id);
+    return std::make_pair(
+        m, r[0].as<std::string>() + " " + r[1].as<std::string>() + " " + r[2].as<std::string>());
+  });
+  EXPECT_EQ(method, "l");
+  EXPECT_EQ(stored, "lz4 28000 t");
+}
+
 // Registration tokens serve the whole server: no other scope, no repository.
 TEST_F(SchemaTest, RunnerRegistrationTokensAreAloneAndUnrestricted) {
   const std::string insert = "INSERT INTO api_tokens (name, token_hash, scopes, repo_id) VALUES ";

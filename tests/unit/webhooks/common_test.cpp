@@ -141,6 +141,31 @@ TEST(PeekRepoName, OnlyTopLevelMemberCounts) {
   EXPECT_EQ(peek_repo_name(Forge::github, R"({"repository":{"x":{"full_name":"evil/x"}}})"), "");
 }
 
+TEST(PeekRepoName, ADuplicateCountsAsInAParsedDocument) {
+  // The last member and the last field win, as in the document normalise() reads after the
+  // signature: the peeked name and the normalised one cannot disagree.
+  EXPECT_EQ(
+      peek_repo_name(Forge::github,
+                     R"({"repository":{"full_name":"a/b"},"repository":{"full_name":"c/d"}})"),
+      "c/d");
+  EXPECT_EQ(peek_repo_name(Forge::github, R"({"repository":{"full_name":"a/b"},"repository":5})"),
+            "");
+  EXPECT_EQ(
+      peek_repo_name(Forge::github, R"({"repository":{"full_name":"a/b","full_name":{"x":"y"}}})"),
+      "");
+  EXPECT_EQ(peek_repo_name(Forge::github,
+                           R"({"repository":{"full_name":"a/b","owner":{"full_name":"e/f"}}})"),
+            "a/b");
+}
+
+TEST(PeekRepoName, AnInvalidTailAfterTheNameStillGivesEmpty) {
+  for (const char* body : {R"({"repository":{"full_name":"a/b"}} x)",
+                           R"({"repository":{"full_name":"a/b"},"n":1e999})",
+                           R"({"repository":{"full_name":"a/b"},)"}) {
+    EXPECT_EQ(peek_repo_name(Forge::github, body), "") << body;
+  }
+}
+
 TEST(PeekRepoName, HostileBodiesGiveEmpty) {
   for (const char* body :
        {"", "{", "[]", "null", "\"repository\"", R"({"repository":5})",
