@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -153,6 +154,13 @@ struct ExecPlan {
     if (dup2(1, 2) < 0) child_fail(plan.error_fd, "dup2 stderr");
   } else if (fds.err >= 0 && dup2(fds.err, 2) < 0) {
     child_fail(plan.error_fd, "dup2 stderr");
+  }
+  // Only stdin, stdout and stderr reach the program: the parent's other descriptors (its sockets,
+  // files, the other end of its pipes) close at exec, whether or not they were opened
+  // close-on-exec. The start-failure pipe stays open until then.
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3, top = static_cast<int>(sysconf(_SC_OPEN_MAX)); fd < top; ++fd)
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   if (options.gid && setgid(*options.gid) != 0) child_fail(plan.error_fd, "setgid");
   if (options.uid) {

@@ -30,6 +30,14 @@ std::string num(double v, const char* fmt = "%.0f") {
   return b;
 }
 
+// The kinds of a loaded run's wrk errors, when it had any (a run on fewer connections than asked
+// measures something else).
+std::string wrk_errors(const WrkRun& r) {
+  if (r.errors() == 0) return "";
+  return "loaded: connect " + num(r.connect) + ", read " + num(r.read) + ", write " + num(r.write) +
+         ", timeout " + num(r.timeout);
+}
+
 std::string ratio(double loaded, double unloaded) {
   return unloaded > 0 ? num(loaded / unloaded, "%.3f") : "-";
 }
@@ -46,14 +54,15 @@ void figures(const Result& r) {
       ms(l.healthz.p99_us / 1e3, l.healthz.requests > 0), "", "loaded < 100 ms");
   row("  answered / no answer (wrk errors)",
       num(u.healthz.requests) + "/" + num(u.healthz.errors()),
-      num(l.healthz.requests) + "/" + num(l.healthz.errors()), "", "");
+      num(l.healthz.requests) + "/" + num(l.healthz.errors()), "", wrk_errors(l.healthz).c_str());
   row("webhook acks/s (202)", num(u.webhooks.rate()), num(l.webhooks.rate()),
       ratio(l.webhooks.rate(), u.webhooks.rate()), ">= 0.8");
   row("  p99 ms", ms(u.webhooks.p99_us / 1e3, u.webhooks.requests > 0),
       ms(l.webhooks.p99_us / 1e3, l.webhooks.requests > 0), "", "");
   row("  answered / no answer (wrk errors)",
       num(u.webhooks.requests) + "/" + num(u.webhooks.errors()),
-      num(l.webhooks.requests) + "/" + num(l.webhooks.errors()), "", "");
+      num(l.webhooks.requests) + "/" + num(l.webhooks.errors()), "",
+      wrk_errors(l.webhooks).c_str());
   row("gate checks/s (GET .../gate, cache hit)", num(u.gate.rate()), num(l.gate.rate()),
       ratio(l.gate.rate(), u.gate.rate()), ">= 0.8");
   row("  p99 ms", ms(percentile(u.gate.latency_ms, 0.99), u.gate.requests > 0),

@@ -116,6 +116,21 @@ TEST(ChildProcess, StopSendsTheSignal) {
   EXPECT_NE(describe_wait_status(st).find("killed by signal 15"), std::string::npos);
 }
 
+// A child gets stdin, stdout and stderr only: a descriptor the parent opened without close-on-exec
+// (a socket of a server spawning a tool, say) does not leak into it.
+TEST(ChildProcess, OnlyTheStandardDescriptorsReachTheProgram) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);  // deliberately without O_CLOEXEC
+  std::string out;
+  const std::string probe = "for fd in " + std::to_string(p[0]) + " " + std::to_string(p[1]) +
+                            "; do [ -e /proc/$$/fd/$fd ] && echo open $fd; done; echo done";
+  const int st = run_capture({"sh", "-c", probe}, out);
+  ::close(p[0]);
+  ::close(p[1]);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  EXPECT_EQ(out, "done\n");
+}
+
 TEST(ChildProcess, RlimitsApply) {
   ChildOptions o;
   o.rlimits.emplace_back(RLIMIT_CORE, 0);
