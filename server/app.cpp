@@ -53,14 +53,14 @@ App::App(AppConfig config, store::Database& db, const std::vector<store::Migrati
   spool_ = std::make_unique<Spool>(config_.data_dir / "spool", config_.spool_max_bytes);
   planner_ = std::make_unique<Planner>(db_, *mirrors_, config_.planner);
   changes_ = std::make_unique<ChangeFeed>(db_);
+  auth_ = std::make_unique<Authorizer>(db_, config_.public_read, changes_.get());
   intake_ = std::make_unique<Intake>(db_, *spool_, planner_.get(), config_.unverified_deliveries,
-                                     changes_.get());
+                                     auth_.get());
   wakeup_ = std::make_unique<JobWakeup>(db_);
   notices_ = std::make_unique<ChangeNotices>(db_);
   scheduler_ = std::make_unique<Scheduler>(db_, *mirrors_, config_.planner, config_.scheduler);
   gate_ =
       std::make_unique<GateService>(db_, *mirrors_, config_.planner.config_path, changes_.get());
-  auth_ = std::make_unique<Authorizer>(db_, config_.public_read, changes_.get());
   maintenance_ = std::make_unique<Maintenance>(
       db_, *spool_, *intake_, *planner_,
       MaintenanceOptions{config_.delivery_retention_days, config_.retention,

@@ -118,6 +118,7 @@ class App {
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<Planner> planner_;
   std::unique_ptr<ChangeFeed> changes_;  // before its users: destroyed after them
+  std::unique_ptr<Authorizer> auth_;     // before intake_, which reads its repository rows
   std::unique_ptr<Intake> intake_;
   std::unique_ptr<JobWakeup> wakeup_;
   std::unique_ptr<ChangeNotices> notices_;
@@ -126,7 +127,6 @@ class App {
   std::unique_ptr<RolloutWorker> rollouts_;
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<ForgeFeedback> feedback_;
-  std::unique_ptr<Authorizer> auth_;
   Router router_;
   std::unique_ptr<AsyncServer> http_;
   std::unique_ptr<Maintenance> maintenance_;

@@ -161,26 +161,24 @@ std::map<std::string, std::string> storable_headers(const webhooks::Headers& hea
 }
 
 Intake::Intake(store::Database& db, Spool& spool, Planner* planner,
-               store::UnverifiedBound unverified, ChangeFeed* changes)
+               store::UnverifiedBound unverified, const Authorizer* repos)
     : db_(db),
       spool_(spool),
       planner_(planner),
       unverified_(unverified),
       accept_group_(db),
-      changes_(changes) {}
+      repos_(repos) {}
 
 std::optional<store::RepoRow> Intake::find_repo(webhooks::Forge forge, const std::string& name) {
-  // The stamp is taken before the database is read: a change committed after it bumps it.
-  const auto stamp = changes_ ? changes_->stamp("repos") : std::optional<ChangeStamp>();
-  const std::string key = cache_key(forge, name);
-  if (auto kept = repos_.get(key, stamp)) return *kept;
-  // One statement, no BEGIN/COMMIT around it: a round trip instead of three per delivery.
-  auto repo = db_.with([&](pqxx::connection& c) {
+  if (repos_) {
+    auto rows = repos_->repos_named(name, webhooks::to_string(forge), /*for_read=*/true);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+  }
+  return db_.with([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
     return store::find_repo(tx, webhooks::to_string(forge), name);
   });
-  repos_.put(key, stamp, repo);
-  return repo;
 }
 
 IntakeAnswer Intake::receive(const IntakeRequest& request) {

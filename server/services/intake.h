@@ -10,8 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "server/http/change_feed.h"
-#include "server/http/stamped_cache.h"
+#include "server/http/auth.h"
 #include "server/services/accept_group.h"
 #include "server/services/planner.h"
 #include "server/services/spool.h"
@@ -39,10 +38,11 @@ struct IntakeAnswer {
 class Intake {
  public:
   // `unverified` bounds what deliveries whose signature was not verified keep (docs/intake.md).
-  // With `changes`, the repository a delivery names is read from memory while the "repos" topic
-  // is unchanged (a repository added, edited or removed anywhere is seen by the next delivery).
+  // With `repos`, the repository a delivery names is the Authorizer's row, read from memory while
+  // the "repos" topic is unchanged (a repository added, edited or removed anywhere is seen by the
+  // next delivery): the API and intake share one cache of repository rows.
   Intake(store::Database& db, Spool& spool, Planner* planner,
-         store::UnverifiedBound unverified = {}, ChangeFeed* changes = nullptr);
+         store::UnverifiedBound unverified = {}, const Authorizer* repos = nullptr);
 
   // The whole intake for one delivery. With the database down, a delivery is spooled (answered
   // 202) unless a cached secret proves its signature wrong (401).
@@ -73,9 +73,7 @@ class Intake {
   // while PostgreSQL is down.
   std::mutex cache_mu_;
   std::map<std::string, std::string> secret_cache_;
-  ChangeFeed* changes_;
-  // forge/name -> the repository row (or its absence), while the "repos" topic is unchanged.
-  StampedCache<std::optional<store::RepoRow>> repos_{4096, std::chrono::seconds(30)};
+  const Authorizer* repos_;
 };
 
 // The headers worth storing with a delivery: all of them, with X-Gitlab-Token (the secret itself)
