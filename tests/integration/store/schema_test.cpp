@@ -17,6 +17,22 @@ class SchemaTest : public testing::DbTest {
       tx.commit();
     });
   }
+  // The first row of `sql`'s answer, its columns joined by spaces.
+  std::string first_row(const std::string& sql) {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      const auto r = tx.exec1(sql);
+      std::string out;
+      for (const auto& f : r) out += (out.empty() ? "" : " ") + f.as<std::string>();
+      tx.commit();
+      return out;
+    });
+  }
+  // A column's compression method: "l" for lz4, "" for the default (pglz).
+  std::string compression_of(const std::string& table, const std::string& column) {
+    return first_row("SELECT attcompression::text FROM pg_attribute WHERE attrelid = '" + table +
+                     "'::regclass AND attname = '" + column + "'");
+  }
   void SetUp() override {
     DbTest::SetUp();
     exec(
@@ -126,42 +142,21 @@ TEST_F(SchemaTest, TokensHaveKnownScopesOnly) {
 
 // Observation partials are compressed with lz4, not pglz (docs/observations.md, migration 0023).
 TEST_F(SchemaTest, ObservationPartialsAreCompressedWithLz4) {
-  const std::string method = db().with([](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    return tx
-        .exec1(
-            "SELECT attcompression::text FROM pg_attribute "
-            "WHERE attrelid = 'observation_partials'::regclass AND attname = 'profile'")[0]
-        .as<std::string>();
-  });
-  EXPECT_EQ(method, "l");
+  EXPECT_EQ(compression_of("observation_partials", "profile"), "l");
 }
 
 // Webhook bodies are compressed with lz4, not pglz (docs/webhooks.md, migration 0029), and a body
 // stored that way reads back whole.
 TEST_F(SchemaTest, WebhookBodiesAreCompressedWithLz4) {
-  const auto [method, stored] = db().with([](pqxx::connection& c) {
-    pqxx::work tx(c);
-    const auto m = tx.exec1(
-                         "SELECT attcompression::text FROM pg_attribute WHERE attrelid = "
-                         "'webhook_deliveries'::regclass AND attname = 'body'")[0]
-                       .as<std::string>();
-    const auto id = tx.exec1(
-                          "INSERT INTO webhook_deliveries (forge, delivery_id, event, headers, "
-                          "body, verdict, http_status) VALUES ('github', 'lz4', 'push', '{}', "
-                          "convert_to(repeat('{\"a\":1}', 4000), 'UTF8'), 'rejected', 401) "
-                          "RETURNING id")[0]
-                        .as<std::int64_t>();
-    const auto r = tx.exec_params1(
-        "SELECT pg_column_compression(body), octet_length(body), "
-        "body = convert_to(repeat('{\"a\":1}', 4000), 'UTF8') FROM webhook_deliveries "
-        "WHERE id = $1",
-        id);
-    return std::make_pair(
-        m, r[0].as<std::string>() + " " + r[1].as<std::string>() + " " + r[2].as<std::string>());
-  });
-  EXPECT_EQ(method, "l");
-  EXPECT_EQ(stored, "lz4 28000 t");
+  EXPECT_EQ(compression_of("webhook_deliveries", "body"), "l");
+  const std::string body = "convert_to(repeat('{\"a\":1}', 4000), 'UTF8')";
+  const std::string id = first_row(
+      "INSERT INTO webhook_deliveries (forge, delivery_id, event, headers, body, verdict, "
+      "http_status) VALUES ('github', 'lz4', 'push', '{}', " +
+      body + ", 'rejected', 401) RETURNING id");
+  EXPECT_EQ(first_row("SELECT pg_column_compression(body), octet_length(body), body = " + body +
+                      " FROM webhook_deliveries WHERE id = " + id),
+            "lz4 28000 t");
 }
 
 // Registration tokens serve the whole server: no other scope, no repository.
