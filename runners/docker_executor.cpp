@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -148,14 +149,17 @@ std::string mount_source(const std::filesystem::path& p, const char* what) {
   return s;
 }
 
-// The docker CLI's own complaint in the output ("docker: Error response from daemon: ..."), if
-// the last lines hold one.
-std::optional<std::string> docker_error_line(const std::string& tail) {
+// The daemon's refusal to start the container ("Error response from daemon: ..."), when that is
+// all the output holds: the container's own output, had it started, would come first.
+std::optional<std::string> docker_start_error(const std::string& tail) {
   auto lines = lines_of(tail);
-  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
-    if (it->rfind("docker: ", 0) == 0) return *it;
+  if (lines.empty() || tail.size() >= kTailBytes) return std::nullopt;
+  for (const auto& line : lines) {
+    if (line.rfind("Error response from daemon: ", 0) != 0 && line.rfind("Error: ", 0) != 0) {
+      return std::nullopt;
+    }
   }
-  return std::nullopt;
+  return lines.front();
 }
 
 // Whatever way run() is left once `docker run` was started (a hook that throws included), the
@@ -181,11 +185,12 @@ class ContainerGuard {
 
   // `docker rm -f`: the container is gone afterwards whether it was running, stopped, or never
   // there.
-  void remove() {
-    auto rm = run_docker(docker_, {"rm", "-f", name_});
+  void remove() { remove(docker_, name_); }
+  static void remove(const std::string& docker, const std::string& name) {
+    auto rm = run_docker(docker, {"rm", "-f", name});
     if (rm.exit_code != 0 && rm.output.find("No such container") == std::string::npos &&
         rm.output.find("already in progress") == std::string::npos) {
-      spdlog::warn("docker rm -f {}: {}", name_, last_line(rm.output));
+      spdlog::warn("docker rm -f {}: {}", name, last_line(rm.output));
     }
   }
   void disarm() { armed_ = false; }
@@ -330,16 +335,19 @@ std::string container_name(const std::string& runner_key, const JobSpec& job) {
          std::to_string(job.attempt);
 }
 
-std::vector<std::string> docker_run_argv(const JobSpec& job, const RunPaths& paths,
-                                         const DockerOptions& options,
-                                         const std::string& container_name) {
+namespace {
+
+// `docker <verb> --rm --name <name> ...`: the job's container, for `run` or `create`.
+std::vector<std::string> container_argv(const char* verb, const JobSpec& job, const RunPaths& paths,
+                                        const DockerOptions& options,
+                                        const std::string& container_name) {
   if (!valid_image_reference(job.image)) {
     throw std::invalid_argument("image reference '" + job.image + "' is not valid");
   }
   const JobResources& want = job.resources;
   const JobResources& dflt = options.defaults;
-  std::vector<std::string> argv = {options.docker, "run", "--rm", "--name", container_name};
-  // Runners never pull: an image is built or pulled by the operator (run() checks that it is
+  std::vector<std::string> argv = {options.docker, verb, "--rm", "--name", container_name};
+  // Runners never pull: an image is built or pulled by the operator (prepare() checks that it is
   // present first; this closes the gap if it is removed in between).
   argv.insert(argv.end(), {"--pull", "never"});
   argv.insert(argv.end(), {"--label", "mlgate.job=" + std::to_string(job.job_id)});
@@ -375,6 +383,20 @@ std::vector<std::string> docker_run_argv(const JobSpec& job, const RunPaths& pat
   for (const auto& [k, v] : env) argv.insert(argv.end(), {"-e", k + "=" + v});
   argv.insert(argv.end(), {job.image, "sh", "-c", job.command});
   return argv;
+}
+
+}  // namespace
+
+std::vector<std::string> docker_run_argv(const JobSpec& job, const RunPaths& paths,
+                                         const DockerOptions& options,
+                                         const std::string& container_name) {
+  return container_argv("run", job, paths, options, container_name);
+}
+
+std::vector<std::string> docker_create_argv(const JobSpec& job, const RunPaths& paths,
+                                            const DockerOptions& options,
+                                            const std::string& container_name) {
+  return container_argv("create", job, paths, options, container_name);
 }
 
 std::optional<std::string> docker_unavailable_reason(const std::string& docker) {
@@ -433,32 +455,111 @@ void DockerExecutor::set_image_known(const std::string& image, bool known) {
   }
 }
 
-RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
-  if (!valid_image_reference(job.image)) {
-    return error_result("image reference '" + job.image + "' is not valid");
+// The container prepare() is creating: until run_prepared takes it over (started), it is this
+// object's to remove.
+class DockerExecutor::Created : public PreparedJob {
+ public:
+  Created(std::string exe, std::string name) : exe_(std::move(exe)), name_(std::move(name)) {}
+  ~Created() override {
+    try {
+      if (started_ || !attempted_) return;
+      if (creating_.valid()) creating_.wait();
+      ContainerGuard::remove(exe_, name_);
+    } catch (...) {
+      // Destructor: the orphan sweep at the runner's next start removes what is left.
+    }
   }
-  const std::string exe = resolve_program(options_.docker);
-  if (exe.empty()) return error_result("docker CLI '" + options_.docker + "' not found in PATH");
+  Created(const Created&) = delete;
+  Created& operator=(const Created&) = delete;
+
+  void begin(std::future<std::optional<RunResult>> creating) {
+    attempted_ = true;
+    creating_ = std::move(creating);
+  }
+  void fail(RunResult why) { failed_ = std::move(why); }
+  // nullopt: the container exists, not started; else why the job cannot run.
+  std::optional<RunResult> wait() {
+    if (failed_ || !creating_.valid()) return failed_;
+    failed_ = creating_.get();
+    return failed_;
+  }
+  // `docker start` was asked for: from here its ContainerGuard removes the container.
+  void started() { started_ = true; }
+  const std::string& exe() const { return exe_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string exe_;
+  std::string name_;
+  std::future<std::optional<RunResult>> creating_;
+  std::optional<RunResult> failed_;
+  bool attempted_ = false;  // `docker create` was run: a container may exist
+  bool started_ = false;
+};
+
+std::optional<RunResult> DockerExecutor::create_container(const std::string& exe,
+                                                          const JobSpec& job, const RunPaths& paths,
+                                                          const std::string& name) {
   const bool image_checked = image_known(job.image);
   if (auto why = unrunnable_reason(exe, job, paths, image_checked)) return error_result(*why);
   if (!image_checked) set_image_known(job.image, true);
-  const std::string name = container_name(options_.runner_key, job);
   std::vector<std::string> argv;
   try {
-    argv = docker_run_argv(job, paths, options_, name);
+    argv = docker_create_argv(job, paths, options_, name);
   } catch (const std::exception& e) {
     return error_result(e.what());
   }
+  const auto created = run_docker(exe, std::vector<std::string>(argv.begin() + 1, argv.end()));
+  if (created.exit_code == 0) return std::nullopt;
+  if (created.output.find("No such image") != std::string::npos) {
+    set_image_known(job.image, false);  // removed since it was checked
+    return error_result(image_missing_message(job.image));
+  }
+  const std::string line = last_line(created.output);
+  return error_result("docker create: " +
+                      (line.empty() ? "exited with " + std::to_string(created.exit_code) : line));
+}
+
+std::unique_ptr<PreparedJob> DockerExecutor::prepare(const JobSpec& job, const RunPaths& paths) {
+  const std::string exe = resolve_program(options_.docker);
+  auto created = std::make_unique<Created>(exe, container_name(options_.runner_key, job));
+  if (!valid_image_reference(job.image)) {
+    created->fail(error_result("image reference '" + job.image + "' is not valid"));
+  } else if (exe.empty()) {
+    created->fail(error_result("docker CLI '" + options_.docker + "' not found in PATH"));
+  } else {
+    created->begin(std::async(std::launch::async, [this, exe, job, paths, name = created->name()] {
+      return create_container(exe, job, paths, name);
+    }));
+  }
+  return created;
+}
+
+RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) {
+  return run_prepared(job, paths, hooks, prepare(job, paths));
+}
+
+RunResult DockerExecutor::run_prepared(const JobSpec& job, const RunPaths& paths,
+                                       const RunHooks& hooks,
+                                       std::unique_ptr<PreparedJob> prepared) {
+  auto* created = dynamic_cast<Created*>(prepared.get());
+  if (created == nullptr) {
+    prepared = prepare(job, paths);
+    created = static_cast<Created*>(prepared.get());
+  }
+  if (auto why = created->wait()) return *why;  // `prepared` removes what was created
   if (cancel_requested(hooks)) {
     return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
   }
-
+  const std::string& exe = created->exe();
+  const std::string& name = created->name();
   std::optional<PipedChild> cli;
   try {
-    cli.emplace(exe, std::vector<std::string>(argv.begin() + 1, argv.end()));
+    cli.emplace(exe, std::vector<std::string>{"start", "--attach", name});
   } catch (const std::exception& e) {
     return error_result("could not start " + exe + ": " + e.what());
   }
+  created->started();
   ContainerGuard guard(exe, name, cli->child());
 
   const WatchEnd end =
@@ -468,23 +569,17 @@ RunResult DockerExecutor::run(const JobSpec& job, const RunPaths& paths, const R
     guard.disarm();
     return stopped_result(job, *end.stopped);
   }
-
   const int code = util::exit_code_of(cli->child().wait());
-  // 125: docker itself failed (bad flag, daemon error); 126/127: the command could not be
-  // started in the container. A job's own exit code can be any of these too, so it only counts as
-  // docker's failure when docker said so.
-  if (code >= 125 && code <= 127) {
-    if (auto line = docker_error_line(end.tail)) {
+  // `docker start` that could not start the container exits 1 having printed only the daemon's
+  // error (the job's own output would come before it, had it run).
+  if (code != 0) {
+    if (auto line = docker_start_error(end.tail)) {
       guard.remove();
       guard.disarm();
-      if (line->find("No such image") != std::string::npos) {
-        set_image_known(job.image, false);  // removed since it was checked
-        return error_result(image_missing_message(job.image));
-      }
-      return error_result(*line);
+      return error_result("docker start: " + *line);
     }
   }
-  guard.disarm();  // `docker run --rm` returns only after the container is removed
+  guard.disarm();  // `docker start -a` of a `--rm` container returns only after it is removed
   return RunResult{.outcome = Outcome::exited,
                    .exit_code = code,
                    .message = "exited with " + std::to_string(code)};

@@ -301,6 +301,55 @@ TEST_F(DockerExecutorTest, CancelWhileTheContainerIsStillStartingLeavesNothing) 
   EXPECT_FALSE(container_exists(name));
 }
 
+// prepare() creates the container in the background, with the job's argv; destroyed without a
+// run, it removes the container, which never started.
+TEST_F(DockerExecutorTest, APreparedContainerThatIsNotRunIsRemoved) {
+  auto j = job("touch /results/ran");
+  const std::string name = container_name(options_.runner_key, j);
+  DockerExecutor executor(options_);
+  auto prepared = executor.prepare(j, paths());
+  ASSERT_NE(prepared, nullptr);
+  EXPECT_TRUE(testing::eventually([&] { return container_exists(name); }, 30s));
+  EXPECT_EQ(
+      docker_output({"inspect", "--format", "{{.State.Status}} {{.HostConfig.AutoRemove}}", name}),
+      "created true\n");
+  prepared.reset();
+  EXPECT_FALSE(container_exists(name));
+  EXPECT_FALSE(std::filesystem::exists(results_.path() / "ran"));
+}
+
+// A cancel that lands while the workspace is checked out (after prepare, before run_prepared):
+// nothing is started, and the created container is removed.
+TEST_F(DockerExecutorTest, ACancelBeforeTheStartStartsNothing) {
+  auto j = job("echo it ran; touch /results/ran");
+  const std::string name = container_name(options_.runner_key, j);
+  DockerExecutor executor(options_);
+  auto prepared = executor.prepare(j, paths());
+  Output out;
+  auto result =
+      executor.run_prepared(j, paths(), out.hooks([] { return true; }), std::move(prepared));
+  EXPECT_EQ(result.outcome, Outcome::cancelled) << result.message;
+  EXPECT_EQ(result.message, "cancelled before it started");
+  EXPECT_EQ(out.get(), "");
+  EXPECT_FALSE(container_exists(name));
+  EXPECT_FALSE(std::filesystem::exists(results_.path() / "ran"));
+}
+
+// A workspace filled after prepare() (as the agent's checkout does) is what the container sees.
+TEST_F(DockerExecutorTest, TheWorkspaceIsReadAtTheStartNotAtTheCreate) {
+  auto j = job("cat /workspace/late.txt");
+  DockerExecutor executor(options_);
+  auto prepared = executor.prepare(j, paths());
+  EXPECT_TRUE(testing::eventually(
+      [&] { return container_exists(container_name(options_.runner_key, j)); }, 30s));
+  testing::write_file(workspace_.path() / "late.txt", "written after the create\n");
+  Output out;
+  auto result = executor.run_prepared(j, paths(), out.hooks(), std::move(prepared));
+  EXPECT_EQ(result.outcome, Outcome::exited) << result.message;
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(out.get(), "written after the create\n");
+}
+
 TEST_F(DockerExecutorTest, MissingImageIsAnErrorNamingIt) {
   auto j = job("true");
   j.image = "mlgate/nope:1";
@@ -329,14 +378,14 @@ TEST_F(DockerExecutorTest, MissingDockerCliIsAnError) {
 }
 
 TEST_F(DockerExecutorTest, DockerRefusingTheRunIsAnError) {
-  // Under Docker's 6 MB minimum: docker itself refuses (exit 125) and says why.
+  // Under Docker's 6 MB minimum: `docker create` refuses and says why; nothing is left.
   auto j = job("true");
   j.resources.memory_bytes = 1024 * 1024;
   DockerExecutor executor(options_);
   Output out;
   auto result = executor.run(j, paths(), out.hooks());
   EXPECT_EQ(result.outcome, Outcome::error) << result.message;
-  EXPECT_NE(result.message.find("docker: "), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("docker create: "), std::string::npos) << result.message;
   EXPECT_FALSE(container_exists(container_name(options_.runner_key, j)));
 }
 
@@ -366,7 +415,7 @@ TEST_F(DockerExecutorTest, CliThatIgnoresTheKillIsKilledAndTheContainerRemoved) 
   testing::write_file(cli, R"(#!/bin/sh
 echo "$*" >> "$MLGATE_FAKE_DOCKER_LOG"
 case "$1" in
-  run) echo started; exec sleep "$MLGATE_FAKE_DOCKER_SLEEP" ;;
+  start) echo started; exec sleep "$MLGATE_FAKE_DOCKER_SLEEP" ;;
   *) exit 0 ;;
 esac
 )");
