@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "runners/child_io.h"
+#include "runners/docker_api.h"
 
 namespace mlgate::runners {
 
@@ -166,14 +167,15 @@ std::optional<std::string> docker_start_error(const std::string& tail) {
 // container is killed and removed and the CLI reaped.
 class ContainerGuard {
  public:
-  ContainerGuard(std::string docker, std::string name, util::ChildProcess& cli)
+  // cli: the `docker start -a` process, null when the container was started through the API.
+  ContainerGuard(std::string docker, std::string name, util::ChildProcess* cli)
       : docker_(std::move(docker)), name_(std::move(name)), cli_(cli) {}
   ~ContainerGuard() {
     if (!armed_) return;
     try {
-      if (cli_.running()) {
+      if (cli_ != nullptr && cli_->running()) {
         run_docker(docker_, {"kill", name_}, kKillCommandTimeout);
-        cli_.stop(SIGKILL, std::chrono::milliseconds(0));
+        cli_->stop(SIGKILL, std::chrono::milliseconds(0));
       }
       remove();
     } catch (...) {
@@ -198,7 +200,7 @@ class ContainerGuard {
  private:
   std::string docker_;
   std::string name_;
-  util::ChildProcess& cli_;
+  util::ChildProcess* cli_;
   bool armed_ = true;
 };
 
@@ -230,10 +232,13 @@ std::optional<std::string> unrunnable_reason(const std::string& exe, const JobSp
   return std::nullopt;
 }
 
-// The job's `docker run` as it is being watched: the CLI's process, the CLI's path, the
-// container's name.
+// The job's container as it is being watched: its output comes either from the `docker start -a`
+// CLI (cli; it ends when the CLI exits) or from the API's attach stream (attach, demultiplexed by
+// demux; it ends at the stream's EOF). docker is the CLI's path, name the container's.
 struct RunningContainer {
-  PipedChild& cli;
+  PipedChild* cli = nullptr;
+  DockerApiCall* attach = nullptr;
+  AttachDemux* demux = nullptr;
   const std::string& docker;
   const std::string& name;
 };
@@ -281,12 +286,17 @@ WatchEnd watch_container(const RunningContainer& run, Clock::time_point deadline
         }
       } else if (now - kill_started >= kill_grace) {
         // The CLI did not follow its container: kill it; the container is removed afterwards.
-        run.cli.child().stop(SIGKILL, std::chrono::milliseconds(0));
+        if (run.cli != nullptr) {
+          run.cli->child().stop(SIGKILL, std::chrono::milliseconds(0));
+        } else {
+          run.attach->shut_down();
+        }
         cli_killed = true;
       } else if (now - last_kill >= kKillRetry) {
         kill_container();
       }
-      if (cli_killed || !run.cli.child().running()) exited_at = Clock::now();
+      const bool ended = run.cli != nullptr ? !run.cli->child().running() : eof;
+      if (cli_killed || ended) exited_at = Clock::now();
     }
     if (exited_at && (eof || Clock::now() - *exited_at >= kDrainAfterExit)) break;
 
@@ -296,13 +306,21 @@ WatchEnd watch_container(const RunningContainer& run, Clock::time_point deadline
     }
     buf.clear();
     const auto wait = read_wait(exited_at.has_value(), end.stopped.has_value(), deadline, now);
-    if (read_some(run.cli.fd(), wait, buf) == ReadState::eof) eof = true;
+    const int fd = run.cli != nullptr ? run.cli->fd() : run.attach->fd();
+    if (read_some(fd, wait, buf) == ReadState::eof) eof = true;
+    if (run.demux != nullptr) buf = run.demux->feed(buf);
     if (!buf.empty()) {
       keep_tail(end.tail, buf);
       if (hooks.on_output) hooks.on_output(buf);
     }
   }
   return end;
+}
+
+RunResult exited_result(int code) {
+  return RunResult{.outcome = Outcome::exited,
+                   .exit_code = code,
+                   .message = "exited with " + std::to_string(code)};
 }
 
 RunResult stopped_result(const JobSpec& job, Outcome stopped) {
@@ -439,7 +457,12 @@ int remove_orphan_containers(const std::string& docker, const std::string& runne
   return removed;
 }
 
-DockerExecutor::DockerExecutor(DockerOptions options) : options_(std::move(options)) {}
+DockerExecutor::DockerExecutor(DockerOptions options) : options_(std::move(options)) {
+  if (options_.use_api) {
+    const std::string exe = resolve_program(options_.docker);
+    if (!exe.empty()) api_socket_ = docker_api_socket(exe);
+  }
+}
 
 bool DockerExecutor::image_known(const std::string& image) {
   std::lock_guard lock(images_mu_);
@@ -485,6 +508,7 @@ class DockerExecutor::Created : public PreparedJob {
   }
   // `docker start` was asked for: from here its ContainerGuard removes the container.
   void started() { started_ = true; }
+  bool was_started() const { return started_; }
   const std::string& exe() const { return exe_; }
   const std::string& name() const { return name_; }
 
@@ -548,6 +572,7 @@ RunResult DockerExecutor::run_prepared(const JobSpec& job, const RunPaths& paths
     created = static_cast<Created*>(prepared.get());
   }
   if (auto why = created->wait()) return *why;  // `prepared` removes what was created
+  if (api_socket_) return start_through_api(*created, job, hooks);
   if (cancel_requested(hooks)) {
     return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
   }
@@ -560,10 +585,10 @@ RunResult DockerExecutor::run_prepared(const JobSpec& job, const RunPaths& paths
     return error_result("could not start " + exe + ": " + e.what());
   }
   created->started();
-  ContainerGuard guard(exe, name, cli->child());
+  ContainerGuard guard(exe, name, &cli->child());
 
-  const WatchEnd end =
-      watch_container({*cli, exe, name}, Clock::now() + job.timeout, options_.kill_grace, hooks);
+  const WatchEnd end = watch_container({.cli = &*cli, .docker = exe, .name = name},
+                                       Clock::now() + job.timeout, options_.kill_grace, hooks);
   if (end.stopped) {
     guard.remove();
     guard.disarm();
@@ -580,9 +605,72 @@ RunResult DockerExecutor::run_prepared(const JobSpec& job, const RunPaths& paths
     }
   }
   guard.disarm();  // `docker start -a` of a `--rm` container returns only after it is removed
-  return RunResult{.outcome = Outcome::exited,
-                   .exit_code = code,
-                   .message = "exited with " + std::to_string(code)};
+  return exited_result(code);
+}
+
+RunResult DockerExecutor::start_through_api(Created& created, const JobSpec& job,
+                                            const RunHooks& hooks) {
+  const std::string& socket = *api_socket_;
+  const std::string& name = created.name();
+  std::optional<DockerApiCall> attach;
+  std::optional<DockerApiCall> wait;
+  try {
+    // As `docker start -a`: attached, and waiting for the removal (`--rm`), before the start.
+    attach.emplace(socket, "/containers/" + name + "/attach?stream=1&stdout=1&stderr=1", true,
+                   kShortCommandTimeout);
+    if (attach->status() != 101 && attach->status() != 200) {
+      return error_result("docker attach " + name + ": the daemon answered " +
+                          std::to_string(attach->status()));
+    }
+    wait.emplace(socket, "/containers/" + name + "/wait?condition=removed", false,
+                 kShortCommandTimeout);
+    if (wait->status() != 200) {
+      return error_result("docker wait " + name + ": the daemon answered " +
+                          std::to_string(wait->status()));
+    }
+    if (cancel_requested(hooks)) {
+      return RunResult{.outcome = Outcome::cancelled, .message = "cancelled before it started"};
+    }
+    created.started();  // from here the guard below removes it, whatever the start's answer
+    if (auto why = docker_api_start(socket, name, kShortCommandTimeout)) {
+      ContainerGuard::remove(created.exe(), name);
+      return error_result("docker start: " + *why);
+    }
+  } catch (const std::exception& e) {
+    if (created.was_started()) ContainerGuard::remove(created.exe(), name);
+    return error_result(e.what());
+  }
+  ContainerGuard guard(created.exe(), name, nullptr);
+  AttachDemux demux;
+  if (auto early = demux.feed(attach->take_early_bytes()); !early.empty() && hooks.on_output) {
+    hooks.on_output(early);
+  }
+  const WatchEnd end =
+      watch_container({.attach = &*attach, .demux = &demux, .docker = created.exe(), .name = name},
+                      Clock::now() + job.timeout, options_.kill_grace, hooks);
+  if (end.stopped) {
+    try {
+      wait->read_body(options_.kill_grace);  // the killed container's removal, as `--rm` does it
+    } catch (const std::exception&) {
+      // Not removed in time: `docker rm -f` below.
+    }
+    guard.remove();
+    guard.disarm();
+    return stopped_result(job, *end.stopped);
+  }
+  std::optional<int> code;
+  try {
+    code = wait_status_code(wait->read_body(kShortCommandTimeout));
+  } catch (const std::exception&) {
+    // No exit code: reported below.
+  }
+  if (!code) {
+    guard.remove();
+    guard.disarm();
+    return error_result("the Docker daemon did not say how container " + name + " exited");
+  }
+  guard.disarm();  // the wait for the removal has returned
+  return exited_result(*code);
 }
 
 }  // namespace mlgate::runners

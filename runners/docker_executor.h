@@ -28,6 +28,10 @@ struct DockerOptions {
   // How long the docker CLI may take to exit after `docker kill` before it is killed itself and
   // the container removed with `docker rm -f`.
   std::chrono::milliseconds kill_grace{4000};
+  // Start a created container through the Docker API's unix socket (docker_api.h) when the CLI
+  // talks to one: no CLI process between the checkout and the container running. false: always
+  // `docker start -a`.
+  bool use_api = true;
   // `--user` of the job. Empty: the uid:gid of this process, so that what the job writes into
   // the bind mounts belongs to the runner's user.
   std::string user;
@@ -55,6 +59,8 @@ class DockerExecutor : public Executor {
   // run.
   std::optional<RunResult> create_container(const std::string& exe, const JobSpec& job,
                                             const RunPaths& paths, const std::string& name);
+  // run_prepared's start through the API: attach, wait, start, then the output to its end.
+  RunResult start_through_api(Created& created, const JobSpec& job, const RunHooks& hooks);
 
   // Images `docker image inspect` found on this Docker host: later jobs of the same image skip the
   // check (one Docker round trip on the way to the container). An image removed since is caught
@@ -63,6 +69,7 @@ class DockerExecutor : public Executor {
   void set_image_known(const std::string& image, bool known);
 
   DockerOptions options_;
+  std::optional<std::string> api_socket_;  // docker_api_socket, when options_.use_api
   std::mutex images_mu_;
   std::set<std::string> images_present_;
 };

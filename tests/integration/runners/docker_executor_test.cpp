@@ -492,6 +492,46 @@ TEST_F(DockerExecutorTest, AnImageIsCheckedOnceAndARemovedOneIsNamedAsMissing) {
   EXPECT_EQ(inspections(), 2);  // the second run after the removal checked again
 }
 
+// A docker CLI in front of the real one that records its calls in `log`.
+std::filesystem::path recording_cli(const TempDir& dir, const std::filesystem::path& log) {
+  std::string real;
+  util::run_capture({"sh", "-c", "command -v docker"}, real);
+  while (!real.empty() && (real.back() == '\n' || real.back() == ' ')) real.pop_back();
+  const auto cli = dir.path() / "docker";
+  testing::write_file(
+      cli, "#!/bin/sh\necho \"$*\" >> '" + log.string() + "'\nexec '" + real + "' \"$@\"\n");
+  std::filesystem::permissions(cli, std::filesystem::perms::owner_all);
+  return cli;
+}
+
+// Through the API (the default when the CLI talks to a unix socket) no docker CLI process is
+// started between the create and the container's end; with use_api off, `docker start -a` is.
+// Both give the job's output and exit code.
+TEST_F(DockerExecutorTest, TheContainerStartsThroughTheApiOrTheCli) {
+  for (const bool api : {true, false}) {
+    TempDir fake("mlgate-fake-docker");
+    const auto log = fake.path() / "calls.log";
+    DockerOptions o = options_;
+    o.docker = recording_cli(fake, log).string();
+    o.use_api = api;
+    DockerExecutor executor(o);
+    auto j = job("echo out; echo err >&2; exit 3");
+    j.job_id += api ? 1000 : 2000;
+    Output out;
+    auto result = executor.run(j, paths(), out.hooks());
+    EXPECT_EQ(result.outcome, Outcome::exited) << result.message;
+    EXPECT_EQ(result.exit_code, 3);
+    EXPECT_NE(out.get().find("out\n"), std::string::npos) << out.get();
+    EXPECT_NE(out.get().find("err\n"), std::string::npos) << out.get();
+    const std::string calls = testing::read_file(log);
+    EXPECT_NE(calls.find("create --rm --name " + container_name(o.runner_key, j)),
+              std::string::npos)
+        << calls;
+    EXPECT_EQ(calls.find("start --attach") != std::string::npos, !api) << calls;
+    EXPECT_FALSE(container_exists(container_name(o.runner_key, j)));
+  }
+}
+
 TEST_F(DockerExecutorTest, RemoveOrphanContainersOnlyTouchesItsRunner) {
   // Two runners whose keys share the id part (two servers' runner 4242): only the key counts.
   const std::string mine = "r4242-mine" + std::to_string(getpid());
