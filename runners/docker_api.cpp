@@ -128,13 +128,14 @@ std::optional<std::string> docker_api_socket(const std::string& docker) {
 }
 
 DockerApiCall::DockerApiCall(const std::string& socket, const std::string& target, bool upgrade,
-                             std::chrono::milliseconds timeout) {
+                             std::chrono::milliseconds timeout, const std::string& json_body) {
   const auto deadline = Clock::now() + timeout;
   fd_ = connect_unix(socket);
   try {
     std::string request = "POST " + target + " HTTP/1.1\r\nHost: docker\r\n";
     request += upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "Connection: close\r\n";
-    request += "Content-Length: 0\r\n\r\n";
+    if (!json_body.empty()) request += "Content-Type: application/json\r\n";
+    request += "Content-Length: " + std::to_string(json_body.size()) + "\r\n\r\n" + json_body;
     write_all(fd_, request);
     std::string head;
     std::size_t end = std::string::npos;
@@ -204,10 +205,10 @@ std::string AttachDemux::feed(std::string_view raw) {
   return out;
 }
 
-std::optional<std::string> docker_api_start(const std::string& socket, const std::string& name,
-                                            std::chrono::milliseconds timeout) {
-  DockerApiCall call(socket, "/containers/" + name + "/start", false, timeout);
-  if (call.status() == 204) return std::nullopt;
+namespace {
+
+// The daemon's message after an answer with `status`, or a sentence naming the status.
+std::string failure_of(DockerApiCall& call, std::chrono::milliseconds timeout) {
   std::string body;
   try {
     body = call.read_body(timeout);
@@ -217,6 +218,23 @@ std::optional<std::string> docker_api_start(const std::string& socket, const std
   std::string why = daemon_message(body);
   if (why.empty()) why = "the daemon answered " + std::to_string(call.status());
   return why;
+}
+
+}  // namespace
+
+std::optional<std::string> docker_api_create(const std::string& socket, const std::string& name,
+                                             const std::string& body,
+                                             std::chrono::milliseconds timeout) {
+  DockerApiCall call(socket, "/containers/create?name=" + name, false, timeout, body);
+  if (call.status() == 201) return std::nullopt;
+  return failure_of(call, timeout);
+}
+
+std::optional<std::string> docker_api_start(const std::string& socket, const std::string& name,
+                                            std::chrono::milliseconds timeout) {
+  DockerApiCall call(socket, "/containers/" + name + "/start", false, timeout);
+  if (call.status() == 204) return std::nullopt;
+  return failure_of(call, timeout);
 }
 
 std::optional<int> wait_status_code(const std::string& body) {

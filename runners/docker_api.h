@@ -20,10 +20,11 @@ std::optional<std::string> docker_api_socket(const std::string& docker);
 class DockerApiCall {
  public:
   // Connects to `socket`, sends `POST <target>` (with `Upgrade: tcp` when `upgrade`: the attach
-  // stream), and reads the status line and headers within `timeout`. Throws std::runtime_error
-  // when the daemon cannot be reached or does not answer HTTP.
+  // stream; with `json_body` as its body when not empty), and reads the status line and headers
+  // within `timeout`. Throws std::runtime_error when the daemon cannot be reached or does not
+  // answer HTTP.
   DockerApiCall(const std::string& socket, const std::string& target, bool upgrade,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout, const std::string& json_body = "");
   ~DockerApiCall();
   DockerApiCall(const DockerApiCall&) = delete;
   DockerApiCall& operator=(const DockerApiCall&) = delete;
@@ -63,6 +64,12 @@ class AttachDemux {
 // ("driver failed programming ...", "No such container: ...").
 std::optional<std::string> docker_api_start(const std::string& socket, const std::string& name,
                                             std::chrono::milliseconds timeout);
+
+// `POST /containers/create?name=<name>` with `body` (docker_create_body). nullopt when the daemon
+// created it, else its message ("No such image: ...", "Conflict. The container name ...").
+std::optional<std::string> docker_api_create(const std::string& socket, const std::string& name,
+                                             const std::string& body,
+                                             std::chrono::milliseconds timeout);
 
 // The container's exit code from the body of `POST /containers/<name>/wait`; nullopt when it
 // holds none or an error.

@@ -9,9 +9,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -355,51 +357,78 @@ std::string container_name(const std::string& runner_key, const JobSpec& job) {
 
 namespace {
 
-// `docker <verb> --rm --name <name> ...`: the job's container, for `run` or `create`.
-std::vector<std::string> container_argv(const char* verb, const JobSpec& job, const RunPaths& paths,
-                                        const DockerOptions& options,
-                                        const std::string& container_name) {
+// The job's container, from which both its `docker run`/`docker create` flags and the body of the
+// API's create are made: one description, two spellings.
+struct ContainerSpec {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  std::string network;
+  std::optional<std::int64_t> memory;
+  std::optional<double> cpus;
+  std::optional<std::int64_t> pids;
+  std::optional<int> gpus;
+  std::string user;
+  std::vector<std::string> binds;  // "SRC:DST"
+  std::map<std::string, std::string> env;
+  std::string image;
+  std::vector<std::string> cmd;
+};
+
+ContainerSpec container_spec(const JobSpec& job, const RunPaths& paths,
+                             const DockerOptions& options, const std::string& container_name) {
   if (!valid_image_reference(job.image)) {
     throw std::invalid_argument("image reference '" + job.image + "' is not valid");
   }
   const JobResources& want = job.resources;
   const JobResources& dflt = options.defaults;
-  std::vector<std::string> argv = {options.docker, verb, "--rm", "--name", container_name};
+  ContainerSpec c;
+  c.name = container_name;
+  c.labels = {{"mlgate.job", std::to_string(job.job_id)}, {"mlgate.runner", options.runner_key}};
+  // Network is opt-in: anything but an explicit "bridge" means none.
+  c.network = job.network == "bridge" ? "bridge" : "none";
+  c.memory = want.memory_bytes ? want.memory_bytes : dflt.memory_bytes;
+  c.cpus = want.cpus ? want.cpus : dflt.cpus;
+  c.pids = want.pids ? want.pids : dflt.pids;
+  if (want.gpus && *want.gpus > 0) c.gpus = want.gpus;
+  c.user = options.user.empty() ? std::to_string(::getuid()) + ":" + std::to_string(::getgid())
+                                : options.user;
+  c.binds = {mount_source(paths.workspace, "workspace") + ":/workspace",
+             mount_source(paths.results, "results") + ":/results"};
+  // The job runs as a uid that has no home in the image: HOME=/tmp gives tools (pip, matplotlib,
+  // pytest's cache) somewhere writable. The tier's env may set its own.
+  c.env = {{"HOME", "/tmp"}};
+  for (auto& [k, v] : job_environment(job, "/workspace", "/results")) c.env[k] = v;
+  c.image = job.image;
+  c.cmd = {"sh", "-c", job.command};
+  return c;
+}
+
+// `docker <verb> --rm --name <name> ...`: the job's container, for `run` or `create`.
+std::vector<std::string> container_argv(const char* verb, const JobSpec& job, const RunPaths& paths,
+                                        const DockerOptions& options,
+                                        const std::string& container_name) {
+  const ContainerSpec c = container_spec(job, paths, options, container_name);
+  std::vector<std::string> argv = {options.docker, verb, "--rm", "--name", c.name};
   // Runners never pull: an image is built or pulled by the operator (prepare() checks that it is
   // present first; this closes the gap if it is removed in between).
   argv.insert(argv.end(), {"--pull", "never"});
-  argv.insert(argv.end(), {"--label", "mlgate.job=" + std::to_string(job.job_id)});
-  argv.insert(argv.end(), {"--label", "mlgate.runner=" + options.runner_key});
-  // Network is opt-in: anything but an explicit "bridge" means none.
-  argv.insert(argv.end(), {"--network", job.network == "bridge" ? "bridge" : "none"});
+  for (const auto& [k, v] : c.labels) argv.insert(argv.end(), {"--label", k + "=" + v});
+  argv.insert(argv.end(), {"--network", c.network});
   argv.insert(argv.end(), {"--cap-drop", "ALL", "--security-opt", "no-new-privileges"});
-  if (auto mem = want.memory_bytes ? want.memory_bytes : dflt.memory_bytes) {
-    const std::string bytes = std::to_string(*mem);
+  if (c.memory) {
+    const std::string bytes = std::to_string(*c.memory);
     // --memory-swap equal to --memory: the limit is a hard one, not "memory plus as much swap".
     argv.insert(argv.end(), {"--memory", bytes, "--memory-swap", bytes});
   }
-  if (auto cpus = want.cpus ? want.cpus : dflt.cpus) {
-    argv.insert(argv.end(), {"--cpus", format_cpus(*cpus)});
-  }
-  if (auto pids = want.pids ? want.pids : dflt.pids) {
-    argv.insert(argv.end(), {"--pids-limit", std::to_string(*pids)});
-  }
-  if (want.gpus && *want.gpus > 0) {
-    argv.insert(argv.end(), {"--gpus", std::to_string(*want.gpus)});
-  }
-  const std::string user = options.user.empty()
-                               ? std::to_string(::getuid()) + ":" + std::to_string(::getgid())
-                               : options.user;
-  argv.insert(argv.end(), {"--user", user});
-  argv.insert(argv.end(), {"-v", mount_source(paths.workspace, "workspace") + ":/workspace"});
-  argv.insert(argv.end(), {"-v", mount_source(paths.results, "results") + ":/results"});
+  if (c.cpus) argv.insert(argv.end(), {"--cpus", format_cpus(*c.cpus)});
+  if (c.pids) argv.insert(argv.end(), {"--pids-limit", std::to_string(*c.pids)});
+  if (c.gpus) argv.insert(argv.end(), {"--gpus", std::to_string(*c.gpus)});
+  argv.insert(argv.end(), {"--user", c.user});
+  for (const auto& bind : c.binds) argv.insert(argv.end(), {"-v", bind});
   argv.insert(argv.end(), {"-w", "/workspace"});
-  // The job runs as a uid that has no home in the image: HOME=/tmp gives tools (pip, matplotlib,
-  // pytest's cache) somewhere writable. The tier's env may set its own.
-  std::map<std::string, std::string> env = {{"HOME", "/tmp"}};
-  for (auto& [k, v] : job_environment(job, "/workspace", "/results")) env[k] = v;
-  for (const auto& [k, v] : env) argv.insert(argv.end(), {"-e", k + "=" + v});
-  argv.insert(argv.end(), {job.image, "sh", "-c", job.command});
+  for (const auto& [k, v] : c.env) argv.insert(argv.end(), {"-e", k + "=" + v});
+  argv.push_back(c.image);
+  argv.insert(argv.end(), c.cmd.begin(), c.cmd.end());
   return argv;
 }
 
@@ -415,6 +444,46 @@ std::vector<std::string> docker_create_argv(const JobSpec& job, const RunPaths& 
                                             const DockerOptions& options,
                                             const std::string& container_name) {
   return container_argv("create", job, paths, options, container_name);
+}
+
+std::string docker_create_body(const JobSpec& job, const RunPaths& paths,
+                               const DockerOptions& options, const std::string& container_name) {
+  const ContainerSpec c = container_spec(job, paths, options, container_name);
+  nlohmann::json env = nlohmann::json::array();
+  for (const auto& [k, v] : c.env) env.push_back(k + "=" + v);
+  nlohmann::json host = {
+      {"AutoRemove", true},
+      {"NetworkMode", c.network},
+      {"CapDrop", {"ALL"}},
+      {"SecurityOpt", {"no-new-privileges"}},
+      {"Binds", c.binds},
+      // What the CLI sends for the flags it is not given: the same container
+      // to the last setting (tests/integration/runners/docker_executor_test.cpp).
+      {"PortBindings", nlohmann::json::object()},
+      {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}}};
+  for (const char* empty : {"Dns", "DnsOptions", "DnsSearch", "BlkioWeightDevice",
+                            "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+                            "BlkioDeviceWriteIOps", "Devices", "Ulimits"}) {
+    host[empty] = nlohmann::json::array();
+  }
+  if (c.memory) host["Memory"] = host["MemorySwap"] = *c.memory;
+  // As the CLI reads --cpus: the decimal it is given, in billionths.
+  if (c.cpus) host["NanoCpus"] = std::llround(std::stod(format_cpus(*c.cpus)) * 1e9);
+  if (c.pids) host["PidsLimit"] = *c.pids;
+  if (c.gpus) {
+    host["DeviceRequests"] = {
+        {{"Driver", ""}, {"Count", *c.gpus}, {"Capabilities", {{"gpu"}}}, {"Options", {}}}};
+  }
+  return nlohmann::json{{"Image", c.image},
+                        {"Cmd", c.cmd},
+                        {"Env", env},
+                        {"User", c.user},
+                        {"WorkingDir", "/workspace"},
+                        {"Labels", c.labels},
+                        {"AttachStdout", true},
+                        {"AttachStderr", true},
+                        {"HostConfig", host}}
+      .dump();
 }
 
 std::optional<std::string> docker_unavailable_reason(const std::string& docker) {
@@ -527,21 +596,30 @@ std::optional<RunResult> DockerExecutor::create_container(const std::string& exe
   const bool image_checked = image_known(job.image);
   if (auto why = unrunnable_reason(exe, job, paths, image_checked)) return error_result(*why);
   if (!image_checked) set_image_known(job.image, true);
-  std::vector<std::string> argv;
+  std::optional<std::string> why;  // the CLI's last line, or the daemon's message
   try {
-    argv = docker_create_argv(job, paths, options_, name);
-  } catch (const std::exception& e) {
+    if (api_socket_) {
+      why = docker_api_create(*api_socket_, name, docker_create_body(job, paths, options_, name),
+                              kShortCommandTimeout);
+    } else {
+      const auto argv = docker_create_argv(job, paths, options_, name);
+      const auto created = run_docker(exe, std::vector<std::string>(argv.begin() + 1, argv.end()));
+      if (created.exit_code != 0) {
+        why = last_line(created.output);
+        if (why->empty()) why = "exited with " + std::to_string(created.exit_code);
+      }
+    }
+  } catch (const std::invalid_argument& e) {
     return error_result(e.what());
+  } catch (const std::exception& e) {
+    why = e.what();
   }
-  const auto created = run_docker(exe, std::vector<std::string>(argv.begin() + 1, argv.end()));
-  if (created.exit_code == 0) return std::nullopt;
-  if (created.output.find("No such image") != std::string::npos) {
+  if (!why) return std::nullopt;
+  if (why->find("No such image") != std::string::npos) {
     set_image_known(job.image, false);  // removed since it was checked
     return error_result(image_missing_message(job.image));
   }
-  const std::string line = last_line(created.output);
-  return error_result("docker create: " +
-                      (line.empty() ? "exited with " + std::to_string(created.exit_code) : line));
+  return error_result("docker create: " + *why);
 }
 
 std::unique_ptr<PreparedJob> DockerExecutor::prepare(const JobSpec& job, const RunPaths& paths) {

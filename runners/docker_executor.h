@@ -95,6 +95,13 @@ std::vector<std::string> docker_create_argv(const JobSpec& job, const RunPaths& 
                                             const DockerOptions& options,
                                             const std::string& container_name);
 
+// The body of the Docker API's `POST /containers/create?name=<container_name>` for the same
+// container as docker_create_argv: the same image, command, environment, user, working directory,
+// labels, network, capabilities, security options, limits, GPUs, bind mounts and `--rm`. Throws
+// as docker_run_argv does.
+std::string docker_create_body(const JobSpec& job, const RunPaths& paths,
+                               const DockerOptions& options, const std::string& container_name);
+
 // Whether `image` has the shape of an image reference: [A-Za-z0-9] first, then
 // [A-Za-z0-9._/:@-], at most 255 characters.
 bool valid_image_reference(const std::string& image);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "runners/docker_api.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
@@ -505,7 +507,8 @@ std::filesystem::path recording_cli(const TempDir& dir, const std::filesystem::p
 }
 
 // Through the API (the default when the CLI talks to a unix socket) no docker CLI process is
-// started between the create and the container's end; with use_api off, `docker start -a` is.
+// started from the create to the container's end; with use_api off, `docker create` and
+// `docker start -a` are.
 // Both give the job's output and exit code.
 TEST_F(DockerExecutorTest, TheContainerStartsThroughTheApiOrTheCli) {
   for (const bool api : {true, false}) {
@@ -524,12 +527,62 @@ TEST_F(DockerExecutorTest, TheContainerStartsThroughTheApiOrTheCli) {
     EXPECT_NE(out.get().find("out\n"), std::string::npos) << out.get();
     EXPECT_NE(out.get().find("err\n"), std::string::npos) << out.get();
     const std::string calls = testing::read_file(log);
-    EXPECT_NE(calls.find("create --rm --name " + container_name(o.runner_key, j)),
-              std::string::npos)
+    EXPECT_EQ(
+        calls.find("create --rm --name " + container_name(o.runner_key, j)) != std::string::npos,
+        !api)
         << calls;
     EXPECT_EQ(calls.find("start --attach") != std::string::npos, !api) << calls;
     EXPECT_FALSE(container_exists(container_name(o.runner_key, j)));
   }
+}
+
+// The API's create makes the container `docker create` with the job's argv makes: every setting
+// of its config and host config is the same.
+TEST_F(DockerExecutorTest, TheApiCreatesTheContainerTheCliWould) {
+  auto j = job("echo hi");
+  j.resources = {.cpus = 0.5, .memory_bytes = std::int64_t{64} << 20, .pids = 77};
+  j.env = {{"A", "b c"}};
+  j.network = "bridge";
+  const auto socket = docker_api_socket("docker");
+  ASSERT_TRUE(socket.has_value());
+  const std::string api = "mlgate-" + options_.runner_key + "-by-api";
+  const std::string cli = "mlgate-" + options_.runner_key + "-by-cli";
+  EXPECT_EQ(docker_api_create(*socket, api, docker_create_body(j, paths(), options_, api), 30s),
+            std::nullopt);
+  const auto argv = docker_create_argv(j, paths(), options_, cli);
+  std::string out;
+  ASSERT_EQ(docker(std::vector<std::string>(argv.begin() + 1, argv.end()), out), 0) << out;
+  // The CLI passes the environment and the bind mounts in an order of its own.
+  auto sorted = [](const nlohmann::json& list) {
+    auto items = list.get<std::vector<std::string>>();
+    std::sort(items.begin(), items.end());
+    return items;
+  };
+  auto host_config = [&](const std::string& name) {
+    auto host =
+        nlohmann::json::parse(docker_output({"inspect", "--format", "{{json .HostConfig}}", name}));
+    host["Binds"] = sorted(host["Binds"]);
+    return host;
+  };
+  auto env_of = [&](const std::string& name) {
+    return sorted(nlohmann::json::parse(
+        docker_output({"inspect", "--format", "{{json .Config.Env}}", name})));
+  };
+  EXPECT_EQ(host_config(api), host_config(cli));
+  EXPECT_EQ(env_of(api), env_of(cli));
+  for (const char* format :
+       {"{{json .Config.Image}}", "{{json .Config.Cmd}}", "{{json .Config.Entrypoint}}",
+        "{{json .Config.User}}", "{{json .Config.WorkingDir}}", "{{json .Config.Labels}}",
+        "{{json .Config.Tty}}", "{{json .Config.OpenStdin}}", "{{json .Config.AttachStdout}}",
+        "{{json .Config.AttachStderr}}", "{{json .Config.NetworkDisabled}}"}) {
+    EXPECT_EQ(docker_output({"inspect", "--format", format, api}),
+              docker_output({"inspect", "--format", format, cli}))
+        << format;
+  }
+  EXPECT_NE(docker_output({"inspect", "--format", "{{json .HostConfig}}", api})
+                .find("\"NanoCpus\":500000000"),
+            std::string::npos);
+  docker({"rm", "-f", api, cli}, out);
 }
 
 TEST_F(DockerExecutorTest, RemoveOrphanContainersOnlyTouchesItsRunner) {
