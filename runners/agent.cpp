@@ -464,32 +464,24 @@ class Agent {
     fs::remove_all(dir, ec);
     const RunPaths paths{dir / "workspace", dir / "results"};
     fs::create_directories(paths.results, ec);
+    fs::create_directories(paths.workspace, ec);  // empty until the checkout fills it
+    // Overlaps the checkout (docker: the container is created meanwhile); undone on every way out
+    // that does not run it.
+    std::unique_ptr<PreparedJob> prepared = executor_->prepare(job, paths);
     const auto started = Clock::now();
     AttemptSession session(*client_, job, claim, options_, stop_);
     session.output("[mlgate] job " + std::to_string(job.job_id) + " attempt " +
                    std::to_string(job.attempt) + ": " + job.tier + " of " + job.repo + " at " +
                    job.sha + " on runner " + std::to_string(identity_.id) + " (" + options_.name +
                    ", " + executor_->name() + ")\n");
-    RunResult result;
-    try {
-      vcs::RepoRemote remote;
-      const std::string lower_name = util::lower(job.repo);
-      const std::string forge = claim.job.value("forge", std::string("github"));
-      remote.key = forge + "/" + lower_name;
-      remote.clone_url = claim.job.value("clone_url", std::string());
-      remote.token = claim.job.value("forge_token", std::string());
-      remote.token_user = forge == "gitlab" ? "oauth2" : "x-access-token";
-      remote.fetch_ref = claim.job.value("fetch_ref", std::string());
-      mirrors_.checkout(remote, job.sha, paths.workspace);
-    } catch (const std::exception& e) {
-      result = {Outcome::error, -1, std::string("checkout of ") + job.sha + " failed: " + e.what()};
-    }
+    RunResult result = check_out(claim, job, paths.workspace);
     if (result.message.empty()) {
       RunHooks hooks;
       hooks.on_output = [&](std::string_view chunk) { session.output(chunk); };
       hooks.cancel_requested = [&] { return session.should_stop(); };
-      result = executor_->run(job, paths, hooks);
+      result = executor_->run_prepared(job, paths, hooks, std::move(prepared));
     }
+    prepared.reset();  // not run (the checkout failed): the container is removed
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     session.output("\n[mlgate] " + describe(result, seconds) + "\n");
     session.close();
@@ -504,6 +496,25 @@ class Agent {
     }
     fs::remove_all(dir, ec);
     if (ec) say("cannot remove workspace " + dir.string() + ": " + ec.message());
+  }
+
+  // The job's commit checked out into `workspace` (an empty directory): an error result when that
+  // fails, else one with no message.
+  RunResult check_out(const Claim& claim, const JobSpec& job, const fs::path& workspace) {
+    try {
+      vcs::RepoRemote remote;
+      const std::string lower_name = util::lower(job.repo);
+      const std::string forge = claim.job.value("forge", std::string("github"));
+      remote.key = forge + "/" + lower_name;
+      remote.clone_url = claim.job.value("clone_url", std::string());
+      remote.token = claim.job.value("forge_token", std::string());
+      remote.token_user = forge == "gitlab" ? "oauth2" : "x-access-token";
+      remote.fetch_ref = claim.job.value("fetch_ref", std::string());
+      mirrors_.checkout(remote, job.sha, workspace);
+      return {};
+    } catch (const std::exception& e) {
+      return {Outcome::error, -1, std::string("checkout of ") + job.sha + " failed: " + e.what()};
+    }
   }
 
   void upload_results(const JobSpec& job, const Claim& claim, const fs::path& results) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,12 +77,31 @@ std::map<std::string, std::string> job_environment(const JobSpec& job,
                                                    const std::string& workspace_path,
                                                    const std::string& results_path);
 
+// What an executor did for a job before its workspace was checked out (Executor::prepare), so that
+// the work overlaps the checkout. Destroying one that was not passed to run_prepared undoes it.
+class PreparedJob {
+ public:
+  virtual ~PreparedJob() = default;
+};
+
 class Executor {
  public:
   virtual ~Executor() = default;
   virtual std::string name() const = 0;  // "docker" | "local"
   // Runs one job attempt to its end. Never throws for a job's failure; RunResult says it.
   virtual RunResult run(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks) = 0;
+  // Starts what can be done before paths.workspace holds the tree (it must exist, empty, and
+  // paths.results too): the docker executor checks the image and creates the container, in the
+  // background. Null when there is nothing to do ahead. Never throws for a job's failure:
+  // run_prepared reports it. The executor must outlive what it returns.
+  virtual std::unique_ptr<PreparedJob> prepare(const JobSpec&, const RunPaths&) { return nullptr; }
+  // run() for a job prepare() was called for with the same job and paths, once the workspace is
+  // checked out; `prepared` is what it returned (null: as run()).
+  virtual RunResult run_prepared(const JobSpec& job, const RunPaths& paths, const RunHooks& hooks,
+                                 std::unique_ptr<PreparedJob> prepared) {
+    prepared.reset();
+    return run(job, paths, hooks);
+  }
 };
 
 }  // namespace mlgate::runners

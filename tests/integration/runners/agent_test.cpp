@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -691,6 +692,55 @@ tiers:
   EXPECT_EQ(j["attempt"], 2);
   EXPECT_NE(env.runner_log("phoenix").find("removed 1 container"), std::string::npos)
       << env.runner_log("phoenix");
+}
+
+// What the daemon did to the container of that exact name since `since` (unix seconds), in order:
+// "create", "start", "destroy", ...
+std::vector<std::string> container_actions(const std::string& name, const std::string& since) {
+  std::string out;
+  util::run_capture(
+      {"docker", "events", "--since", since, "--until", std::to_string(std::time(nullptr) + 1),
+       "--filter", "type=container", "--filter", "container=" + name, "--format", "{{.Action}}"},
+      out);
+  std::vector<std::string> actions;
+  std::stringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) actions.push_back(line);
+  return actions;
+}
+
+// The container is created while the commit is checked out. When the checkout fails, the
+// container is removed again, never started, and the job ends saying why.
+TEST(RunnerDocker, AContainerCreatedDuringAFailedCheckoutIsRemovedWithoutStarting) {
+  RunnerEnv env;
+  const std::string since = std::to_string(std::time(nullptr) - 1);
+  auto sha = env.push(R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: echo it ran
+)");
+  // Planned (the server read the config from its mirror); then the runner's fetch cannot work.
+  ASSERT_TRUE(
+      eventually([&] { return !env.pipeline_of(sha).is_null(); }, std::chrono::seconds(30)));
+  const fs::path origin = env.repo().path();
+  const fs::path moved = origin.string() + "-moved";
+  fs::rename(origin, moved);
+  env.start_runner("nocheckout", {"--max-jobs", "1"}, "docker");
+  json job = env.job(env.pipeline_of(sha), "functionality");
+  ASSERT_TRUE(
+      eventually([&] { return env.runner(0).running() == false; }, std::chrono::seconds(60)));
+  fs::rename(moved, origin);
+  const std::string name = "mlgate-" + env.runner_key("nocheckout") + "-j" +
+                           std::to_string(job["id"].get<long>()) + "-a1";
+  const auto actions = container_actions(name, since);
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "create"), actions.end()) << name;
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "destroy"), actions.end()) << name;
+  EXPECT_EQ(std::find(actions.begin(), actions.end(), "start"), actions.end()) << name;
+  EXPECT_TRUE(containers_labelled("mlgate.runner=" + env.runner_key("nocheckout")).empty());
+  const std::string log = env.log_of(job["id"].get<long>());
+  EXPECT_NE(log.find("checkout of " + sha + " failed"), std::string::npos) << log;
+  EXPECT_EQ(log.find("it ran"), std::string::npos) << log;
 }
 
 std::string inspect(const std::string& container, const std::string& format) {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "runners/docker_api.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
@@ -301,6 +303,55 @@ TEST_F(DockerExecutorTest, CancelWhileTheContainerIsStillStartingLeavesNothing) 
   EXPECT_FALSE(container_exists(name));
 }
 
+// prepare() creates the container in the background, with the job's argv; destroyed without a
+// run, it removes the container, which never started.
+TEST_F(DockerExecutorTest, APreparedContainerThatIsNotRunIsRemoved) {
+  auto j = job("touch /results/ran");
+  const std::string name = container_name(options_.runner_key, j);
+  DockerExecutor executor(options_);
+  auto prepared = executor.prepare(j, paths());
+  ASSERT_NE(prepared, nullptr);
+  EXPECT_TRUE(testing::eventually([&] { return container_exists(name); }, 30s));
+  EXPECT_EQ(
+      docker_output({"inspect", "--format", "{{.State.Status}} {{.HostConfig.AutoRemove}}", name}),
+      "created true\n");
+  prepared.reset();
+  EXPECT_FALSE(container_exists(name));
+  EXPECT_FALSE(std::filesystem::exists(results_.path() / "ran"));
+}
+
+// A cancel that lands while the workspace is checked out (after prepare, before run_prepared):
+// nothing is started, and the created container is removed.
+TEST_F(DockerExecutorTest, ACancelBeforeTheStartStartsNothing) {
+  auto j = job("echo it ran; touch /results/ran");
+  const std::string name = container_name(options_.runner_key, j);
+  DockerExecutor executor(options_);
+  auto prepared = executor.prepare(j, paths());
+  Output out;
+  auto result =
+      executor.run_prepared(j, paths(), out.hooks([] { return true; }), std::move(prepared));
+  EXPECT_EQ(result.outcome, Outcome::cancelled) << result.message;
+  EXPECT_EQ(result.message, "cancelled before it started");
+  EXPECT_EQ(out.get(), "");
+  EXPECT_FALSE(container_exists(name));
+  EXPECT_FALSE(std::filesystem::exists(results_.path() / "ran"));
+}
+
+// A workspace filled after prepare() (as the agent's checkout does) is what the container sees.
+TEST_F(DockerExecutorTest, TheWorkspaceIsReadAtTheStartNotAtTheCreate) {
+  auto j = job("cat /workspace/late.txt");
+  DockerExecutor executor(options_);
+  auto prepared = executor.prepare(j, paths());
+  EXPECT_TRUE(testing::eventually(
+      [&] { return container_exists(container_name(options_.runner_key, j)); }, 30s));
+  testing::write_file(workspace_.path() / "late.txt", "written after the create\n");
+  Output out;
+  auto result = executor.run_prepared(j, paths(), out.hooks(), std::move(prepared));
+  EXPECT_EQ(result.outcome, Outcome::exited) << result.message;
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(out.get(), "written after the create\n");
+}
+
 TEST_F(DockerExecutorTest, MissingImageIsAnErrorNamingIt) {
   auto j = job("true");
   j.image = "mlgate/nope:1";
@@ -329,14 +380,14 @@ TEST_F(DockerExecutorTest, MissingDockerCliIsAnError) {
 }
 
 TEST_F(DockerExecutorTest, DockerRefusingTheRunIsAnError) {
-  // Under Docker's 6 MB minimum: docker itself refuses (exit 125) and says why.
+  // Under Docker's 6 MB minimum: `docker create` refuses and says why; nothing is left.
   auto j = job("true");
   j.resources.memory_bytes = 1024 * 1024;
   DockerExecutor executor(options_);
   Output out;
   auto result = executor.run(j, paths(), out.hooks());
   EXPECT_EQ(result.outcome, Outcome::error) << result.message;
-  EXPECT_NE(result.message.find("docker: "), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("docker create: "), std::string::npos) << result.message;
   EXPECT_FALSE(container_exists(container_name(options_.runner_key, j)));
 }
 
@@ -366,7 +417,7 @@ TEST_F(DockerExecutorTest, CliThatIgnoresTheKillIsKilledAndTheContainerRemoved) 
   testing::write_file(cli, R"(#!/bin/sh
 echo "$*" >> "$MLGATE_FAKE_DOCKER_LOG"
 case "$1" in
-  run) echo started; exec sleep "$MLGATE_FAKE_DOCKER_SLEEP" ;;
+  start) echo started; exec sleep "$MLGATE_FAKE_DOCKER_SLEEP" ;;
   *) exit 0 ;;
 esac
 )");
@@ -441,6 +492,97 @@ TEST_F(DockerExecutorTest, AnImageIsCheckedOnceAndARemovedOneIsNamedAsMissing) {
     EXPECT_FALSE(container_exists(container_name(o.runner_key, j)));
   }
   EXPECT_EQ(inspections(), 2);  // the second run after the removal checked again
+}
+
+// A docker CLI in front of the real one that records its calls in `log`.
+std::filesystem::path recording_cli(const TempDir& dir, const std::filesystem::path& log) {
+  std::string real;
+  util::run_capture({"sh", "-c", "command -v docker"}, real);
+  while (!real.empty() && (real.back() == '\n' || real.back() == ' ')) real.pop_back();
+  const auto cli = dir.path() / "docker";
+  testing::write_file(
+      cli, "#!/bin/sh\necho \"$*\" >> '" + log.string() + "'\nexec '" + real + "' \"$@\"\n");
+  std::filesystem::permissions(cli, std::filesystem::perms::owner_all);
+  return cli;
+}
+
+// Through the API (the default when the CLI talks to a unix socket) no docker CLI process is
+// started from the create to the container's end; with use_api off, `docker create` and
+// `docker start -a` are.
+// Both give the job's output and exit code.
+TEST_F(DockerExecutorTest, TheContainerStartsThroughTheApiOrTheCli) {
+  for (const bool api : {true, false}) {
+    TempDir fake("mlgate-fake-docker");
+    const auto log = fake.path() / "calls.log";
+    DockerOptions o = options_;
+    o.docker = recording_cli(fake, log).string();
+    o.use_api = api;
+    DockerExecutor executor(o);
+    auto j = job("echo out; echo err >&2; exit 3");
+    j.job_id += api ? 1000 : 2000;
+    Output out;
+    auto result = executor.run(j, paths(), out.hooks());
+    EXPECT_EQ(result.outcome, Outcome::exited) << result.message;
+    EXPECT_EQ(result.exit_code, 3);
+    EXPECT_NE(out.get().find("out\n"), std::string::npos) << out.get();
+    EXPECT_NE(out.get().find("err\n"), std::string::npos) << out.get();
+    const std::string calls = testing::read_file(log);
+    EXPECT_EQ(
+        calls.find("create --rm --name " + container_name(o.runner_key, j)) != std::string::npos,
+        !api)
+        << calls;
+    EXPECT_EQ(calls.find("start --attach") != std::string::npos, !api) << calls;
+    EXPECT_FALSE(container_exists(container_name(o.runner_key, j)));
+  }
+}
+
+// The API's create makes the container `docker create` with the job's argv makes: every setting
+// of its config and host config is the same.
+TEST_F(DockerExecutorTest, TheApiCreatesTheContainerTheCliWould) {
+  auto j = job("echo hi");
+  j.resources = {.cpus = 0.5, .memory_bytes = std::int64_t{64} << 20, .pids = 77};
+  j.env = {{"A", "b c"}};
+  j.network = "bridge";
+  const auto socket = docker_api_socket("docker");
+  ASSERT_TRUE(socket.has_value());
+  const std::string api = "mlgate-" + options_.runner_key + "-by-api";
+  const std::string cli = "mlgate-" + options_.runner_key + "-by-cli";
+  EXPECT_EQ(docker_api_create(*socket, api, docker_create_body(j, paths(), options_, api), 30s),
+            std::nullopt);
+  const auto argv = docker_create_argv(j, paths(), options_, cli);
+  std::string out;
+  ASSERT_EQ(docker(std::vector<std::string>(argv.begin() + 1, argv.end()), out), 0) << out;
+  // The CLI passes the environment and the bind mounts in an order of its own.
+  auto sorted = [](const nlohmann::json& list) {
+    auto items = list.get<std::vector<std::string>>();
+    std::sort(items.begin(), items.end());
+    return items;
+  };
+  auto host_config = [&](const std::string& name) {
+    auto host =
+        nlohmann::json::parse(docker_output({"inspect", "--format", "{{json .HostConfig}}", name}));
+    host["Binds"] = sorted(host["Binds"]);
+    return host;
+  };
+  auto env_of = [&](const std::string& name) {
+    return sorted(nlohmann::json::parse(
+        docker_output({"inspect", "--format", "{{json .Config.Env}}", name})));
+  };
+  EXPECT_EQ(host_config(api), host_config(cli));
+  EXPECT_EQ(env_of(api), env_of(cli));
+  for (const char* format :
+       {"{{json .Config.Image}}", "{{json .Config.Cmd}}", "{{json .Config.Entrypoint}}",
+        "{{json .Config.User}}", "{{json .Config.WorkingDir}}", "{{json .Config.Labels}}",
+        "{{json .Config.Tty}}", "{{json .Config.OpenStdin}}", "{{json .Config.AttachStdout}}",
+        "{{json .Config.AttachStderr}}", "{{json .Config.NetworkDisabled}}"}) {
+    EXPECT_EQ(docker_output({"inspect", "--format", format, api}),
+              docker_output({"inspect", "--format", format, cli}))
+        << format;
+  }
+  EXPECT_NE(docker_output({"inspect", "--format", "{{json .HostConfig}}", api})
+                .find("\"NanoCpus\":500000000"),
+            std::string::npos);
+  docker({"rm", "-f", api, cli}, out);
 }
 
 TEST_F(DockerExecutorTest, RemoveOrphanContainersOnlyTouchesItsRunner) {

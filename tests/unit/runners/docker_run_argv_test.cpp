@@ -266,5 +266,23 @@ TEST(DockerRunArgv, ImageThatLooksLikeAFlagIsRefused) {
   }
 }
 
+// The runner creates the container ahead (`docker create`) and starts it later: the same flags
+// as `docker run`, `--rm` included, and the same refusal of a bad image.
+TEST(DockerCreateArgv, IsTheRunArgvWithCreateForRun) {
+  const auto o = sample_options();
+  const auto name = container_name(o.runner_key, sample_job());
+  Argv run = docker_run_argv(sample_job(), sample_paths(), o, name);
+  Argv create = docker_create_argv(sample_job(), sample_paths(), o, name);
+  ASSERT_EQ(create.size(), run.size());
+  EXPECT_EQ(run[1], "run");
+  EXPECT_EQ(create[1], "create");
+  EXPECT_EQ(create[2], "--rm");
+  create[1] = "run";
+  EXPECT_EQ(create, run);
+  JobSpec bad = sample_job();
+  bad.image = "--privileged";
+  EXPECT_THROW(docker_create_argv(bad, sample_paths(), o, name), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace mlgate::runners
