@@ -282,7 +282,7 @@ IntakeAnswer Intake::process(const IntakeRequest& request, bool trusted) {
   const Verdict verdict = result.id ? Verdict::accepted : Verdict::duplicate;
   count_webhook_delivery(forge_name, std::string(core::to_string(verdict)));
   if (!result.id) return duplicate_answer(result, forge_name, name, row.delivery_id);
-  if (planner_) planner_->enqueue(*result.id);
+  if (planner_) planner_->enqueue(*result.id, ev);  // planned without parsing the body again
   return {202,
           {{"status", core::to_string(verdict)},
            {"delivery", *result.id},

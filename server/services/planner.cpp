@@ -20,6 +20,10 @@
 namespace mlgate::server {
 namespace {
 
+// Events intake hands over with its deliveries, kept until planned: past this many (a backlog no
+// worker drains), deliveries are queued without theirs and parsed again from the stored body.
+constexpr std::size_t kEventsKept = 4096;
+
 using core::PlanState;
 using webhooks::EventKind;
 
@@ -146,9 +150,10 @@ void Planner::stop() {
   for (auto& w : workers) w->stop();
 }
 
-void Planner::enqueue(std::int64_t id) {
+void Planner::enqueue(std::int64_t id, std::optional<webhooks::Event> event) {
   {
     std::lock_guard lock(mu_);
+    if (event && events_.size() < kEventsKept) events_.insert_or_assign(id, std::move(*event));
     if (!queued_.insert(id).second) return;
     queue_.push_back(id);
     // Every idle worker looks; the first takes it (a busy one looks again when it is done).
@@ -201,7 +206,11 @@ std::chrono::milliseconds Planner::work() {
     // among them yet (a burst that took nothing means someone else holds or planned it).
     const bool took_it = std::any_of(planned.begin(), planned.end(),
                                      [&](const auto& entry) { return entry.first == id; });
-    if (!planned.empty() && !took_it) enqueue(id);
+    if (!planned.empty() && !took_it) {
+      enqueue(id);
+    } else if (planned.empty()) {
+      take_event(id);  // planned elsewhere, or no longer pending: its event is not needed
+    }
   } catch (const std::exception& burst_error) {
     // One delivery of the burst failed the shared transaction: plan this one alone, so that one
     // bad delivery cannot hold the others back (they are planned alone as their turn comes).
@@ -223,9 +232,19 @@ std::chrono::milliseconds Planner::work() {
   return std::chrono::milliseconds::zero();  // the queue may hold more
 }
 
+std::optional<webhooks::Event> Planner::take_event(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = events_.find(id);
+  if (it == events_.end()) return std::nullopt;
+  std::optional<webhooks::Event> event = std::move(it->second);
+  events_.erase(it);
+  return event;
+}
+
 void Planner::forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& planned) {
   std::lock_guard lock(mu_);
   bool any = false;
+  for (const auto& entry : planned) events_.erase(entry.first);
   for (const auto& entry : planned) any = queued_.erase(entry.first) > 0 || any;
   if (!any) return;
   std::erase_if(queue_, [&](std::int64_t queued) { return !queued_.contains(queued); });
@@ -293,7 +312,9 @@ void end_delivery(Burst& burst, std::int64_t id, PlanState state, const std::str
 void Planner::plan_pending(pqxx::work& tx, std::int64_t id, const store::PendingDelivery& pending,
                            const std::optional<store::RepoRow>& repo, Burst& burst) {
   if (!repo) return end_delivery(burst, id, PlanState::failed, "repository no longer registered");
-  const auto normalised = normalise_delivery(pending);
+  auto handed = take_event(id);
+  const auto normalised =
+      handed ? webhooks::NormaliseResult(std::move(*handed)) : normalise_delivery(pending);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised))
     return end_delivery(burst, id, PlanState::failed, err->message);
   const auto& event = std::get<webhooks::Event>(normalised);

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -143,8 +144,10 @@ class Planner {
 
   void start();
   void stop();
-  // Queues a delivery row for planning.
-  void enqueue(std::int64_t delivery_row_id);
+  // Queues a delivery row for planning. With `event` (the delivery as intake normalised it), the
+  // planner does not parse the stored body again; without it (another replica's delivery, the
+  // periodic sweep, a memo full), it does.
+  void enqueue(std::int64_t delivery_row_id, std::optional<webhooks::Event> event = std::nullopt);
   // Queues every pending delivery (at start, and periodically for crashed replicas' leftovers).
   void enqueue_pending();
   // Plans one delivery now, on the calling thread.
@@ -164,6 +167,8 @@ class Planner {
   std::chrono::milliseconds work();
   // Drops planned deliveries from the queue.
   void forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& planned);
+  // The event intake handed over with the delivery, if any (taken: a second call gets none).
+  std::optional<webhooks::Event> take_event(std::int64_t id);
 
   // What one transaction plans: configs read (by mirror, fetch and commit), the plans and the
   // deliveries' ends not stored yet (flush_burst stores them together), the outcomes so far.
@@ -188,6 +193,8 @@ class Planner {
   std::condition_variable idle_cv_;
   std::deque<std::int64_t> queue_;
   std::unordered_set<std::int64_t> queued_;  // what queue_ holds
+  // Events intake normalised, by delivery row, until planned or dropped (at most kEventsKept).
+  std::unordered_map<std::int64_t, webhooks::Event> events_;
   std::atomic<std::uint64_t> bursts_{0};
   std::atomic<std::uint64_t> burst_deliveries_{0};
   int busy_ = 0;

@@ -16,6 +16,7 @@
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "vcs/mirror.h"
+#include "webhooks/normalise.h"
 
 namespace mlgate {
 namespace {
@@ -64,6 +65,13 @@ class PlannerBurstTest : public testing::DbTest {
       ids.push_back(tx([&](pqxx::work& t) { return *store::insert_accepted_once(t, d); }));
     }
     return ids;
+  }
+
+  // The event intake would hand over for delivery `id`: its stored body normalised.
+  webhooks::Event event_of(std::int64_t id) {
+    const auto d = tx([&](pqxx::work& t) { return *store::get_delivery(t, id); });
+    webhooks::Headers headers(d.headers.begin(), d.headers.end());
+    return std::get<webhooks::Event>(webhooks::normalise(webhooks::Forge::github, headers, d.body));
   }
 
   long count(const std::string& sql) {
@@ -136,6 +144,33 @@ TEST_F(PlannerBurstTest, TwoPlannersTakingTheSameBurstPlanEachDeliveryOnce) {
   EXPECT_LE(mirrors_a.fetch_count(), 1u);
   EXPECT_LE(mirrors_b.fetch_count(), 1u);
   expect_each_planned_once(kPushes);
+}
+
+// Intake hands the planner the event it normalised: the planner plans from it and does not parse
+// the stored body again (here the stored bodies are made unreadable after intake; the delivery
+// queued without its event can only fail).
+TEST_F(PlannerBurstTest, AHandedEventIsPlannedWithoutParsingTheStoredBodyAgain) {
+  const auto ids = accept_pushes(2);
+  const auto handed = event_of(ids[0]);
+  tx([&](pqxx::work& t) {
+    t.exec(
+        "UPDATE webhook_deliveries SET body = '\\x7b7d'::bytea, body_bytes = 2, "
+        "body_sha256 = encode(sha256('\\x7b7d'::bytea), 'hex')");
+    return 0;
+  });
+  vcs::MirrorCache mirrors(dir_.path() / "mirrors");
+  server::Planner planner(db(), mirrors);
+  planner.start();
+  planner.enqueue(ids[0], handed);
+  planner.wait_idle();
+  planner.enqueue(ids[1]);
+  planner.wait_idle();
+  planner.stop();
+  EXPECT_EQ(count("SELECT count(*) FROM pipelines WHERE delivery_id = " + std::to_string(ids[0])),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE plan_state = 'failed' AND id = " +
+                  std::to_string(ids[1])),
+            1);
 }
 
 }  // namespace
