@@ -44,6 +44,7 @@ struct Level {
   double pgbench_tps = 0;
   LoadRun healthz, hit, routing, miss;
   long decisions_stored = 0;  // gate_decisions rows added by the uncached run
+  std::map<std::string, long> decisions_by_source;
 };
 
 struct Setup {
@@ -98,9 +99,27 @@ double time_load_results(pqxx::connection& db, const std::string& candidate,
   return percentile(ms, 0.5);
 }
 
-long count_decisions(pqxx::connection& db) {
+long last_decision_id(pqxx::connection& db) {
   pqxx::nontransaction tx(db);
-  return tx.exec1("SELECT count(*) FROM gate_decisions")[0].as<long>();
+  return tx.exec1("SELECT coalesce(max(id), 0) FROM gate_decisions")[0].as<long>();
+}
+
+// The gate_decisions rows stored after `after_id`, by source ("api": the measured requests;
+// "status": the commit statuses serve reports by itself when a pipeline ends).
+std::map<std::string, long> decisions_by_source(pqxx::connection& db, long after_id) {
+  pqxx::nontransaction tx(db);
+  std::map<std::string, long> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT source, count(*) FROM gate_decisions WHERE id > $1 GROUP BY source", after_id))
+    out[r[0].as<std::string>()] = r[1].as<long>();
+  return out;
+}
+
+std::string sources_text(const std::map<std::string, long>& by_source) {
+  std::string out;
+  for (const auto& [source, n] : by_source)
+    out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + source;
+  return out.empty() ? "none" : out;
 }
 
 // The answer the benchmark expects from the gate: 200, the cache header, the decision.
@@ -233,14 +252,15 @@ void measure(GateBenchEnv& env, const Options& o, const Setup& s,
                                ": " + body);
     progress(with + ": GET …/gate, a new sha per request, uncached (" + std::to_string(o.seconds) +
              " s or " + std::to_string(candidates.size()) + " requests)");
-    const long before = count_decisions(env.db());
+    const long before = last_decision_id(env.db());
     spec.path = [&candidates](long i) -> std::optional<std::string> {
       if (i >= static_cast<long>(candidates.size())) return std::nullopt;
       return gate_path(candidates[static_cast<size_t>(i)]);
     };
     spec.check = gate_check("miss");
     l.miss = run_load(spec);
-    l.decisions_stored = count_decisions(env.db()) - before;
+    l.decisions_by_source = decisions_by_source(env.db(), before);
+    for (const auto& [source, n] : l.decisions_by_source) l.decisions_stored += n;
     check_interrupted();
 
     for (const auto* r : {&l.healthz, &l.hit, &l.routing, &l.miss}) {
@@ -257,7 +277,8 @@ void measure(GateBenchEnv& env, const Options& o, const Setup& s,
     if (l.decisions_stored < l.miss.requests ||
         l.decisions_stored > l.miss.requests + l.miss.failures)
       failures.push_back(with + ": " + std::to_string(l.miss.requests) + " uncached answers, but " +
-                         std::to_string(l.decisions_stored) + " gate_decisions rows stored");
+                         std::to_string(l.decisions_stored) + " gate_decisions rows stored (" +
+                         sources_text(l.decisions_by_source) + ")");
     levels.push_back(std::move(l));
   }
 }
