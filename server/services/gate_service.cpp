@@ -94,6 +94,34 @@ class ParsedConfigs {
   std::unordered_map<std::string, std::shared_ptr<const core::Config>> entries_;
 };
 
+// The rules deployments recorded, by their stored text: parsed and written out again
+// (core::gate_rules_json) once, not for every candidate judged against the same deployment.
+class RecordedRules {
+ public:
+  struct Read {
+    std::optional<core::GateRules> rules;  // nullopt: not valid rules
+    std::string text;                      // core::gate_rules_json(*rules)
+  };
+  std::shared_ptr<const Read> get(const std::string& stored) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = entries_.find(stored); it != entries_.end()) return it->second;
+    }
+    Read read{core::parse_gate_rules_json(stored), ""};
+    if (read.rules) read.text = core::gate_rules_json(*read.rules);
+    auto kept = std::make_shared<const Read>(std::move(read));
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.insert_or_assign(stored, kept);
+    return kept;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 64;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const Read>> entries_;
+};
+
 // One snapshot: the deployment state, both pipelines, the cache key and the results, and the rules
 // the deployed commit's deployment recorded.
 struct Snapshot {
@@ -116,6 +144,7 @@ struct Snapshot {
 struct DeployedRulesRead {
   core::DeployedRulesState state = core::DeployedRulesState::nothing_deployed;
   std::optional<core::GateRules> rules;
+  std::string text;  // core::gate_rules_json(*rules); "" without rules
   std::string problem;
   std::string source;
 
@@ -179,14 +208,16 @@ GateRefusal unknown_environment(const core::Config& cfg, const std::string& env,
 // gives them, which denies (fails closed).
 template <typename ReadConfig>
 DeployedRulesRead read_deployed_rules(const Snapshot& snap, const std::string& env,
-                                      ReadConfig&& read_config) {
+                                      RecordedRules& recorded, ReadConfig&& read_config) {
   DeployedRulesRead out;
   if (!snap.deployment.current_sha) return out;
   const std::string& sha = *snap.deployment.current_sha;
   out.state = core::DeployedRulesState::unreadable;
   if (snap.deployed_rules_json) {
     out.source = "deployment";
-    out.rules = core::parse_gate_rules_json(*snap.deployed_rules_json);
+    const auto read = recorded.get(*snap.deployed_rules_json);
+    out.rules = read->rules;
+    out.text = read->text;
     if (!out.rules)
       out.problem =
           "the rules recorded with the deployment of " + util::short_sha(sha) + " are not valid";
@@ -202,6 +233,7 @@ DeployedRulesRead read_deployed_rules(const Snapshot& snap, const std::string& e
     }
   }
   if (out.rules) out.state = core::DeployedRulesState::known;
+  if (out.rules && out.text.empty()) out.text = core::gate_rules_json(*out.rules);
   return out;
 }
 
@@ -395,6 +427,7 @@ struct GateService::Cache {
   StampedCache<RememberedAnswer> memory{kCacheMaxEntries, kMemoryMaxAge};
   PipelineResultsCache results;
   ParsedConfigs configs;
+  RecordedRules recorded_rules;
   std::mutex mu;
   std::unordered_map<std::string, CachedAnswer> entries;  // key -> answer (body without "cached")
 
@@ -524,7 +557,8 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   }
   const core::GateRules own{*gate, cfg.rubric};
   const DeployedRulesRead deployed = read_deployed_rules(
-      snap, env, [&](const std::string& deployed_sha) { return read_config(repo, deployed_sha); });
+      snap, env, cache_->recorded_rules,
+      [&](const std::string& deployed_sha) { return read_config(repo, deployed_sha); });
 
   std::vector<core::TierState> tiers;
   if (snap.candidate) tiers = snap.candidate->tiers;
@@ -540,8 +574,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   if (snap.deployment.current_sha) input.baseline_sha = *snap.deployment.current_sha;
   const core::MonitoredProduction monitored = monitored_production(cfg, env, snap);
   input.monitored = &monitored;
-  RulesTexts rules_texts{"", core::gate_rules_json(own),
-                         deployed.rules ? core::gate_rules_json(*deployed.rules) : ""};
+  RulesTexts rules_texts{"", core::gate_rules_json(own), deployed.text};
   auto result =
       core::evaluate_in_force(input, deployed.view(!rules_texts.deployed.empty() &&
                                                    rules_texts.deployed == rules_texts.candidate));

@@ -251,6 +251,12 @@ std::vector<std::string> GateBenchEnv::clone_candidates(const std::string& templ
       }
       if (store::refresh_pipeline_state(tx, pid) != core::PipelineState::passed)
         throw std::runtime_error("a copied pipeline did not end up passed");
+      // A pipeline's state change queues its commit statuses and notifications, which serve's
+      // forge feedback worker reports with a gate decision of its own (source "status") for each
+      // environment. A copy is not a real end of a pipeline: left queued, those background
+      // evaluations would run during the measured requests, take CPU from them, store decisions
+      // the requests did not make, and answer a request that comes after one from the cache.
+      tx.exec_params("DELETE FROM feedback_due WHERE pipeline_id = $1", pid);
     }
     tx.commit();
   }

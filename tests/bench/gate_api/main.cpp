@@ -39,12 +39,19 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
+// The gate_decisions rows stored after `after_id`, by source ("api": the measured requests;
+// "status": the commit statuses and notifications serve reports by itself when a pipeline ends),
+// and for each row not from the API, its source, environment and commit.
+struct StoredDecisions {
+  std::map<std::string, long> by_source;
+  std::vector<std::string> not_api;  // "status production <sha>"
+};
 struct Level {
   int clients = 0;
   double pgbench_tps = 0;
   LoadRun healthz, hit, routing, miss;
   long decisions_stored = 0;  // gate_decisions rows added by the uncached run
-  std::map<std::string, long> decisions_by_source;
+  StoredDecisions stored;
 };
 
 struct Setup {
@@ -104,15 +111,29 @@ long last_decision_id(pqxx::connection& db) {
   return tx.exec1("SELECT coalesce(max(id), 0) FROM gate_decisions")[0].as<long>();
 }
 
-// The gate_decisions rows stored after `after_id`, by source ("api": the measured requests;
-// "status": the commit statuses serve reports by itself when a pipeline ends).
-std::map<std::string, long> decisions_by_source(pqxx::connection& db, long after_id) {
+StoredDecisions decisions_since(pqxx::connection& db, long after_id) {
   pqxx::nontransaction tx(db);
-  std::map<std::string, long> out;
+  StoredDecisions out;
   for (const auto& r : tx.exec_params(
-           "SELECT source, count(*) FROM gate_decisions WHERE id > $1 GROUP BY source", after_id))
-    out[r[0].as<std::string>()] = r[1].as<long>();
+           "SELECT source, environment, sha FROM gate_decisions WHERE id > $1 ORDER BY id",
+           after_id)) {
+    const auto source = r[0].as<std::string>();
+    ++out.by_source[source];
+    if (source != "api")
+      out.not_api.push_back(source + " " + r[1].as<std::string>() + " " + r[2].as<std::string>());
+  }
   return out;
+}
+
+// Which of the benchmark's commits a sha is.
+std::string commit_label(const std::string& sha, const Setup& s,
+                         const std::vector<std::string>& candidates) {
+  if (sha == s.baseline_sha) return "the baseline";
+  if (sha == s.candidate_sha) return "the candidate";
+  for (size_t i = 0; i < candidates.size(); ++i)
+    if (candidates[i] == sha)
+      return "copy " + std::to_string(i + 1) + " of " + std::to_string(candidates.size());
+  return "another commit";
 }
 
 std::string sources_text(const std::map<std::string, long>& by_source) {
@@ -259,8 +280,8 @@ void measure(GateBenchEnv& env, const Options& o, const Setup& s,
     };
     spec.check = gate_check("miss");
     l.miss = run_load(spec);
-    l.decisions_by_source = decisions_by_source(env.db(), before);
-    for (const auto& [source, n] : l.decisions_by_source) l.decisions_stored += n;
+    l.stored = decisions_since(env.db(), before);
+    for (const auto& [source, n] : l.stored.by_source) l.decisions_stored += n;
     check_interrupted();
 
     for (const auto* r : {&l.healthz, &l.hit, &l.routing, &l.miss}) {
@@ -273,12 +294,17 @@ void measure(GateBenchEnv& env, const Options& o, const Setup& s,
                            " unexpected answer(s); the first: " + r->first_failure);
       if (r->requests == 0) failures.push_back(with + ", " + what + ": no request completed");
     }
-    // Every evaluation is stored once; a failed request may or may not have got that far.
-    if (l.decisions_stored < l.miss.requests ||
-        l.decisions_stored > l.miss.requests + l.miss.failures)
+    // Every evaluation is stored once (source "api"); a failed request may or may not have got
+    // that far. Decisions serve stored by itself meanwhile are listed, not counted.
+    const long api_rows = l.stored.by_source.count("api") ? l.stored.by_source.at("api") : 0;
+    if (api_rows < l.miss.requests || api_rows > l.miss.requests + l.miss.failures)
       failures.push_back(with + ": " + std::to_string(l.miss.requests) + " uncached answers, but " +
-                         std::to_string(l.decisions_stored) + " gate_decisions rows stored (" +
-                         sources_text(l.decisions_by_source) + ")");
+                         std::to_string(api_rows) + " gate_decisions rows stored by them (all: " +
+                         sources_text(l.stored.by_source) + ")");
+    for (const auto& row : l.stored.not_api)
+      std::cerr << "bench_gate_api: " << with
+                << ": stored during the uncached run, not by it: " << row << " ("
+                << commit_label(row.substr(row.rfind(' ') + 1), s, candidates) << ")\n";
     levels.push_back(std::move(l));
   }
 }
