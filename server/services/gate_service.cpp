@@ -582,18 +582,15 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   rules_texts.in_force = core::rules_in_force_json(result.rules);
 
   json body = response_body(result, rules_texts.in_force, repo.full_name, sha, env, snap);
-  const store::NewGateDecision row{
-      repo.id,
-      sha,
-      env,
-      std::string(core::to_string(result.decision)),
-      snap.deployment.current_sha,
-      out.latest_deployment_id,
-      body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
-      decision_inputs_text(gate->name, config_path_, body, snap, tiers, out.latest_deployment_id,
-                           result, rules_inputs_text(rules_texts, deployed)),
-      source};
-  body["decision_id"] = insert_decision(db_, row);
+  const std::int64_t decision_id = insert_decision(
+      db_,
+      {repo.id, sha, env, std::string(core::to_string(result.decision)),
+       snap.deployment.current_sha, out.latest_deployment_id,
+       body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
+       decision_inputs_text(gate->name, config_path_, body, snap, tiers, out.latest_deployment_id,
+                            result, rules_inputs_text(rules_texts, deployed)),
+       source});
+  body["decision_id"] = decision_id;
   count_gate_decision(env, std::string(core::to_string(result.decision)));
   out.candidate_rules_json = std::move(rules_texts.candidate);
   cache_->put(snap.key, CachedAnswer{body, out.candidate_rules_json});
