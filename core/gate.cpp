@@ -8,12 +8,12 @@
 
 #include "core/gate_checks.h"
 #include "core/gate_evidence.h"
-#include "core/glob.h"
 #include "core/metric_merge.h"
 #include "core/model_card.h"
 #include "core/monitor_evidence.h"
 #include "core/number_text.h"
 #include "core/rubric.h"
+#include "core/rubric_globs.h"
 
 namespace mlgate::core {
 namespace gate_detail {
@@ -1008,24 +1008,16 @@ RubricScore score_rubric(const RubricMapping& mapping, const std::vector<TestCas
 
   for (const RubricItem& item : rubric_items()) {
     RubricItemScore s{.id = std::string(item.id)};
-    auto patterns = mapping.automated.find(s.id);
+    std::vector<CompiledGlob> globs;  // this item's, prepared once for all its tests' ids
+    if (auto patterns = mapping.automated.find(s.id); patterns != mapping.automated.end())
+      for (const std::string& p : patterns->second) globs.emplace_back(p);
     std::size_t mapped = 0, passed = 0;
     const TestCase* first_bad = nullptr;
     const TestCase* first_ok = nullptr;
     for (std::size_t i = 0; i < tests.size(); ++i) {
       const TestCase& t = tests[i];
-      bool is_mapped = std::find(t.mltest.begin(), t.mltest.end(), s.id) != t.mltest.end();
-      if (!is_mapped && patterns != mapping.automated.end()) {
-        for (const std::string& p : patterns->second) {
-          for (const std::string& id : ids[i]) {
-            if (glob_match(p, id)) {
-              is_mapped = true;
-              break;
-            }
-          }
-          if (is_mapped) break;
-        }
-      }
+      const bool is_mapped = std::find(t.mltest.begin(), t.mltest.end(), s.id) != t.mltest.end() ||
+                             (!globs.empty() && any_matches(globs, ids[i]));
       if (!is_mapped) continue;
       ++mapped;
       if (t.status == TestStatus::passed) {

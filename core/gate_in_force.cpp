@@ -108,7 +108,7 @@ GateResult evaluate_in_force(const GateInput& input, const DeployedRules& deploy
     other.candidate_sha = input.candidate_sha;  // the same seeds: alike rules, alike intervals
     other.baseline_sha = input.baseline_sha;
     other.monitored = input.monitored;
-    theirs = evaluate_gate(other);
+    theirs = deployed.same_as_candidate ? own : evaluate_gate(other);
     out.rules.differences = diff_gate_rules(*deployed.rules, GateRules{input.gate, input.rubric});
     if (!out.rules.differences.empty())
       out.rules.note = "the candidate's rules differ from the deployed commit's: both apply";

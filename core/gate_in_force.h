@@ -23,6 +23,11 @@ struct DeployedRules {
   DeployedRulesState state = DeployedRulesState::nothing_deployed;
   const GateRules* rules = nullptr;  // known: the deployed commit's rules (outlives the call)
   std::string problem;               // unreadable: why, one line
+  // known: the caller found `rules` to be the candidate's own, setting for setting (their
+  // gate_rules_json texts are equal). Both rule sets then give the same checks, so the candidate is
+  // evaluated once and every check is both's: the same result as evaluating twice, at half the
+  // cost (the usual case: most commits do not change their gate).
+  bool same_as_candidate = false;
 };
 
 // The candidate (`input`, whose gate and rubric mapping are the candidate's own rules) judged by

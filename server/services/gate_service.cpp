@@ -94,6 +94,34 @@ class ParsedConfigs {
   std::unordered_map<std::string, std::shared_ptr<const core::Config>> entries_;
 };
 
+// The rules deployments recorded, by their stored text: parsed and written out again
+// (core::gate_rules_json) once, not for every candidate judged against the same deployment.
+class RecordedRules {
+ public:
+  struct Read {
+    std::optional<core::GateRules> rules;  // nullopt: not valid rules
+    std::string text;                      // core::gate_rules_json(*rules)
+  };
+  std::shared_ptr<const Read> get(const std::string& stored) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = entries_.find(stored); it != entries_.end()) return it->second;
+    }
+    Read read{core::parse_gate_rules_json(stored), ""};
+    if (read.rules) read.text = core::gate_rules_json(*read.rules);
+    auto kept = std::make_shared<const Read>(std::move(read));
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.insert_or_assign(stored, kept);
+    return kept;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 64;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const Read>> entries_;
+};
+
 // One snapshot: the deployment state, both pipelines, the cache key and the results, and the rules
 // the deployed commit's deployment recorded.
 struct Snapshot {
@@ -116,10 +144,14 @@ struct Snapshot {
 struct DeployedRulesRead {
   core::DeployedRulesState state = core::DeployedRulesState::nothing_deployed;
   std::optional<core::GateRules> rules;
+  std::string text;  // core::gate_rules_json(*rules); "" without rules
   std::string problem;
   std::string source;
 
-  core::DeployedRules view() const { return {state, rules ? &*rules : nullptr, problem}; }
+  // `same_as_candidate`: the texts of both rule sets are equal (core/gate_in_force.h).
+  core::DeployedRules view(bool same_as_candidate) const {
+    return {state, rules ? &*rules : nullptr, problem, rules && same_as_candidate};
+  }
 };
 
 std::string cache_key(std::int64_t repo_id, const std::string& sha, const std::string& env,
@@ -176,14 +208,16 @@ GateRefusal unknown_environment(const core::Config& cfg, const std::string& env,
 // gives them, which denies (fails closed).
 template <typename ReadConfig>
 DeployedRulesRead read_deployed_rules(const Snapshot& snap, const std::string& env,
-                                      ReadConfig&& read_config) {
+                                      RecordedRules& recorded, ReadConfig&& read_config) {
   DeployedRulesRead out;
   if (!snap.deployment.current_sha) return out;
   const std::string& sha = *snap.deployment.current_sha;
   out.state = core::DeployedRulesState::unreadable;
   if (snap.deployed_rules_json) {
     out.source = "deployment";
-    out.rules = core::parse_gate_rules_json(*snap.deployed_rules_json);
+    const auto read = recorded.get(*snap.deployed_rules_json);
+    out.rules = read->rules;
+    out.text = read->text;
     if (!out.rules)
       out.problem =
           "the rules recorded with the deployment of " + util::short_sha(sha) + " are not valid";
@@ -199,20 +233,22 @@ DeployedRulesRead read_deployed_rules(const Snapshot& snap, const std::string& e
     }
   }
   if (out.rules) out.state = core::DeployedRulesState::known;
+  if (out.rules && out.text.empty()) out.text = core::gate_rules_json(*out.rules);
   return out;
 }
 
 // The answer: the engine's JSON with which checks block and whose rule each is, the summary, the
 // rules in force and what was judged.
-json response_body(const core::GateResult& result, const std::string& repo, const std::string& sha,
-                   const std::string& env, const Snapshot& snap) {
+json response_body(const core::GateResult& result, const std::string& rules_in_force_text,
+                   const std::string& repo, const std::string& sha, const std::string& env,
+                   const Snapshot& snap) {
   json body = json::parse(core::gate_result_json(result));
   for (std::size_t i = 0; i < result.checks.size(); ++i) {
     body["checks"][i]["blocks"] = core::blocks(result.checks[i]);
     body["checks"][i]["rule_set"] = core::to_string(result.checks[i].rule_set);
   }
   body["summary"] = result.summary;
-  body["rules"] = json::parse(core::rules_in_force_json(result.rules));
+  body["rules"] = json::parse(rules_in_force_text);
   body["repo"] = repo;
   body["sha"] = sha;
   body["environment"] = env;
@@ -246,36 +282,53 @@ core::PathExists path_exists_in(std::shared_ptr<const vcs::CommitTree> tree) {
   };
 }
 
+// The rule sets of a decision as JSON texts, each written once: the rules in force
+// (core::rules_in_force_json), the candidate's own rules and the deployed commit's ("" when none).
+struct RulesTexts {
+  std::string in_force;
+  std::string candidate;
+  std::string deployed;
+};
+
 // Both rule sets a decision was judged by, stored with it: the rules in force as the answer gives
 // them, the candidate's own rules, the deployed commit's (null when none) and where those were
-// read.
-json rules_inputs(const json& body, const core::GateRules& own, const DeployedRulesRead& deployed) {
-  json out = body["rules"];
-  out["candidate"] = json::parse(core::gate_rules_json(own));
-  out["deployed"] = deployed.rules ? json::parse(core::gate_rules_json(*deployed.rules)) : json();
-  out["deployed_from"] = deployed.source.empty() ? json() : json(deployed.source);
+// read. One JSON object's text, put together from the texts written once (the stored column is
+// jsonb: the order of keys does not matter).
+std::string rules_inputs_text(const RulesTexts& texts, const DeployedRulesRead& deployed) {
+  std::string out = texts.in_force;  // an object: {"in_force": …, "note": …, "differences": …}
+  out.pop_back();
+  out += ",\"candidate\":" + texts.candidate;
+  out += ",\"deployed\":" + (texts.deployed.empty() ? std::string("null") : texts.deployed);
+  out += ",\"deployed_from\":" +
+         (deployed.source.empty() ? std::string("null") : json(deployed.source).dump());
+  out += '}';
   return out;
 }
 
-// What the decision was judged from, stored with it.
-json decision_inputs(const std::string& gate, const std::string& config_path, const json& body,
-                     const Snapshot& snap, const std::vector<core::TierState>& tiers,
-                     std::optional<std::int64_t> latest_deployment_id,
-                     const core::GateResult& result, json rules) {
+// What the decision was judged from, stored with it: one JSON object's text, its "rules" put in
+// as a text (rules_inputs_text).
+std::string decision_inputs_text(const std::string& gate, const std::string& config_path,
+                                 const json& body, const Snapshot& snap,
+                                 const std::vector<core::TierState>& tiers,
+                                 std::optional<std::int64_t> latest_deployment_id,
+                                 const core::GateResult& result, const std::string& rules_text) {
   json tiers_json = json::array();
   for (const auto& t : tiers)
     tiers_json.push_back({{"tier", t.tier}, {"state", core::to_string(t.state)}});
-  return {{"gate", gate},
-          {"config_path", config_path},
-          {"candidate_pipeline", body["pipeline_id"]},
-          {"candidate_tiers", tiers_json},
-          {"candidate_marker", snap.candidate ? json(snap.candidate->marker) : json()},
-          {"baseline_sha", body["baseline_sha"]},
-          {"baseline_pipeline", snap.baseline ? json(snap.baseline->id) : json()},
-          {"baseline_deployment_id", latest_deployment_id ? json(*latest_deployment_id) : json()},
-          {"summary", result.summary},
-          {"rubric", body["rubric"]},
-          {"rules", std::move(rules)}};
+  const json inputs{
+      {"gate", gate},
+      {"config_path", config_path},
+      {"candidate_pipeline", body["pipeline_id"]},
+      {"candidate_tiers", tiers_json},
+      {"candidate_marker", snap.candidate ? json(snap.candidate->marker) : json()},
+      {"baseline_sha", body["baseline_sha"]},
+      {"baseline_pipeline", snap.baseline ? json(snap.baseline->id) : json()},
+      {"baseline_deployment_id", latest_deployment_id ? json(*latest_deployment_id) : json()},
+      {"summary", result.summary},
+      {"rubric", body["rubric"]}};
+  std::string out = inputs.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.pop_back();
+  return out + ",\"rules\":" + rules_text + "}";
 }
 
 // The deployment state, both pipelines and the cache key in one snapshot; on a cache miss also
@@ -374,6 +427,7 @@ struct GateService::Cache {
   StampedCache<RememberedAnswer> memory{kCacheMaxEntries, kMemoryMaxAge};
   PipelineResultsCache results;
   ParsedConfigs configs;
+  RecordedRules recorded_rules;
   std::mutex mu;
   std::unordered_map<std::string, CachedAnswer> entries;  // key -> answer (body without "cached")
 
@@ -503,7 +557,8 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   }
   const core::GateRules own{*gate, cfg.rubric};
   const DeployedRulesRead deployed = read_deployed_rules(
-      snap, env, [&](const std::string& deployed_sha) { return read_config(repo, deployed_sha); });
+      snap, env, cache_->recorded_rules,
+      [&](const std::string& deployed_sha) { return read_config(repo, deployed_sha); });
 
   std::vector<core::TierState> tiers;
   if (snap.candidate) tiers = snap.candidate->tiers;
@@ -519,26 +574,25 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   if (snap.deployment.current_sha) input.baseline_sha = *snap.deployment.current_sha;
   const core::MonitoredProduction monitored = monitored_production(cfg, env, snap);
   input.monitored = &monitored;
-  auto result = core::evaluate_in_force(input, deployed.view());
+  RulesTexts rules_texts{"", core::gate_rules_json(own), deployed.text};
+  auto result =
+      core::evaluate_in_force(input, deployed.view(!rules_texts.deployed.empty() &&
+                                                   rules_texts.deployed == rules_texts.candidate));
   judge_provenance(result, snap, sha);
+  rules_texts.in_force = core::rules_in_force_json(result.rules);
 
-  json body = response_body(result, repo.full_name, sha, env, snap);
-  const json inputs =
-      decision_inputs(gate->name, config_path_, body, snap, tiers, out.latest_deployment_id, result,
-                      rules_inputs(body, own, deployed));
-  const store::NewGateDecision row{
-      repo.id,
-      sha,
-      env,
-      std::string(core::to_string(result.decision)),
-      snap.deployment.current_sha,
-      out.latest_deployment_id,
-      body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
-      inputs.dump(-1, ' ', false, json::error_handler_t::replace),
-      source};
-  body["decision_id"] = insert_decision(db_, row);
+  json body = response_body(result, rules_texts.in_force, repo.full_name, sha, env, snap);
+  const std::int64_t decision_id = insert_decision(
+      db_,
+      {repo.id, sha, env, std::string(core::to_string(result.decision)),
+       snap.deployment.current_sha, out.latest_deployment_id,
+       body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
+       decision_inputs_text(gate->name, config_path_, body, snap, tiers, out.latest_deployment_id,
+                            result, rules_inputs_text(rules_texts, deployed)),
+       source});
+  body["decision_id"] = decision_id;
   count_gate_decision(env, std::string(core::to_string(result.decision)));
-  out.candidate_rules_json = core::gate_rules_json(own);
+  out.candidate_rules_json = std::move(rules_texts.candidate);
   cache_->put(snap.key, CachedAnswer{body, out.candidate_rules_json});
   cache_->memory.put(
       memory_key, stamp,

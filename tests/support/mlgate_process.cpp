@@ -27,9 +27,9 @@ ServeProcess::ServeProcess(ServeProcessOptions options) : options_(std::move(opt
   fs::create_directories(options_.data_dir);
   log_path_ = options_.data_dir / "serve.log";
   fs::remove(options_.data_dir / "listen-address");
-  std::vector<std::string> argv = {MLGATE_BINARY, "serve",
-                                   "--data-dir",  options_.data_dir.string(),
-                                   "--listen",    options_.listen};
+  const std::string binary = options_.binary.empty() ? MLGATE_BINARY : options_.binary;
+  std::vector<std::string> argv = {
+      binary, "serve", "--data-dir", options_.data_dir.string(), "--listen", options_.listen};
   if (!options_.database_url.empty()) {
     argv.push_back("--database-url");
     argv.push_back(options_.database_url);

@@ -18,6 +18,7 @@ struct ServeProcessOptions {
   std::vector<std::string> extra_args;  // e.g. {"--test-endpoints"}
   bool wait_ready = true;               // wait for /readyz 200 (else only for the listen address)
   std::string listen = "127.0.0.1:0";   // a fixed port lets a test restart serve where it was
+  std::string binary;                   // empty: the mlgate this build made (MLGATE_BINARY)
 };
 
 class ServeProcess {

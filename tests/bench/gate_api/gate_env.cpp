@@ -28,6 +28,13 @@ std::string strip(std::string s) {
   return s;
 }
 
+// The serve to measure: MLGATE_BENCH_MLGATE (another binary, e.g. main's for a before-run, or a
+// script that runs it under a profiler), else the one this build made.
+std::string serve_binary() {
+  const char* other = std::getenv("MLGATE_BENCH_MLGATE");
+  return other && *other ? std::string(other) : std::string();
+}
+
 }  // namespace
 
 GateBenchEnv::GateBenchEnv(std::vector<std::string> serve_args) {
@@ -37,7 +44,8 @@ GateBenchEnv::GateBenchEnv(std::vector<std::string> serve_args) {
   serve_ = std::make_unique<testing::ServeProcess>(
       testing::ServeProcessOptions{.data_dir = dir_.path() / "server",
                                    .database_url = conninfo_,
-                                   .extra_args = std::move(serve_args)});
+                                   .extra_args = std::move(serve_args),
+                                   .binary = serve_binary()});
   admin_ = strip(testing::read_file(dir_.path() / "server" / "admin-token"));
   progress("mlgate is ready at " + serve_->url());
 
@@ -243,6 +251,12 @@ std::vector<std::string> GateBenchEnv::clone_candidates(const std::string& templ
       }
       if (store::refresh_pipeline_state(tx, pid) != core::PipelineState::passed)
         throw std::runtime_error("a copied pipeline did not end up passed");
+      // A pipeline's state change queues its commit statuses and notifications, which serve's
+      // forge feedback worker reports with a gate decision of its own (source "status") for each
+      // environment. A copy is not a real end of a pipeline: left queued, those background
+      // evaluations would run during the measured requests, take CPU from them, store decisions
+      // the requests did not make, and answer a request that comes after one from the cache.
+      tx.exec_params("DELETE FROM feedback_due WHERE pipeline_id = $1", pid);
     }
     tx.commit();
   }

@@ -42,7 +42,7 @@ Options parse_options(int argc, char** argv) {
     } else if (a == "--seconds") {
       o.seconds = int_arg(a, value(), 1, 60);
     } else if (a == "--candidates") {
-      o.candidates = int_arg(a, value(), 1, 20000);
+      o.candidates = int_arg(a, value(), 2, 20000);  // the last is not measured
     } else if (a == "--predictions") {
       o.predictions = int_arg(a, value(), 1, 100000);
     } else if (a == "--verbose") {

@@ -111,6 +111,25 @@ TEST_F(RulesInForce, APushCannotLoosenTheGateUntilItIsDeployed) {
                          " AND checks->0->>'rule_set' IS NOT NULL"),
             1);
 
+  // The stored inputs, read back: the answer's rules in force, rubric and summary, and both rule
+  // sets (put together as text, without parsing them again).
+  const json inputs =
+      json::parse(env.sql_text("SELECT inputs::text FROM gate_decisions WHERE id = " +
+                               std::to_string(denied["decision_id"].get<long>())));
+  json in_force = inputs["rules"];
+  for (const char* key : {"candidate", "deployed", "deployed_from"}) in_force.erase(key);
+  EXPECT_EQ(in_force, denied["rules"]);
+  EXPECT_EQ(inputs["rubric"], denied["rubric"]);
+  EXPECT_EQ(inputs["summary"], denied["summary"]);
+  EXPECT_EQ(inputs["baseline_sha"], denied["baseline_sha"]);
+  EXPECT_EQ(inputs["candidate_pipeline"], denied["pipeline_id"]);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : inputs.items()) keys.push_back(k);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"baseline_deployment_id", "baseline_pipeline", "baseline_sha",
+                                      "candidate_marker", "candidate_pipeline", "candidate_tiers",
+                                      "config_path", "gate", "rubric", "rules", "summary"}));
+
   // The CLI and the page show the difference.
   auto [code, output] =
       cli({"gate", "--repo", "acme/model", "--sha", loose, "--environment", "production"});

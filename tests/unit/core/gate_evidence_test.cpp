@@ -457,6 +457,28 @@ TEST(GateEvidence, RulesInForceEvaluateBothSetsAndKeepIdenticalIntervalsOnce) {
   EXPECT_EQ(r.rules.differences.size(), 1u);
 }
 
+// Rules the caller found to be the candidate's own are evaluated once: the result is the one
+// evaluating both sets gives, check for check, interval for interval.
+TEST(GateEvidence, RulesKnownToBeTheCandidatesGiveTheSameResultEvaluatedOnce) {
+  for (Eval e :
+       {auc_eval(), recall_min(0.85), recall_min(0.95), recall_change(5, {.value = 0.03})}) {
+    e.gate.metrics.push_back(MetricCheck{.name = "latency", .max = 50});
+    e.candidate.metrics.push_back(Metric{.name = "latency", .value = 60});
+    const GateRules same{e.gate, {}};
+    DeployedRules deployed{DeployedRulesState::known, &same};
+    const GateResult twice = evaluate_in_force(e.input(), deployed);
+    deployed.same_as_candidate = true;
+    const GateResult once = evaluate_in_force(e.input(), deployed);
+    EXPECT_EQ(gate_result_json(once), gate_result_json(twice));
+    EXPECT_EQ(once.decision, twice.decision);
+    EXPECT_EQ(once.summary, twice.summary);
+    EXPECT_EQ(rules_in_force_json(once.rules), rules_in_force_json(twice.rules));
+    ASSERT_EQ(once.checks.size(), twice.checks.size());
+    for (std::size_t i = 0; i < once.checks.size(); ++i)
+      EXPECT_EQ(once.checks[i].rule_set, twice.checks[i].rule_set) << once.checks[i].name;
+  }
+}
+
 TEST(GateEvidence, AnInconclusiveCheckThatBlocksDeniesWhileTiersRun) {
   Eval e = recall_min(0.93);
   e.gate.require = {"training"};
