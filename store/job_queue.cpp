@@ -83,18 +83,15 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
   return static_cast<int>(rows.size());
 }
 
-// One statement, one round trip: pick the job (SKIP LOCKED), start its attempt, clear what an
+// One prepared statement, one round trip: pick the job (mlgate_claim_pick: SKIP LOCKED, planned
+// without bitmap scans), start its attempt, clear what an
 // earlier lost attempt uploaded, record the attempt and the state changes (the job's first, then
 // the pipeline's when it starts running), and read the pipeline and repository fields. The
 // pipeline moves to running unless it is in error (refresh_pipeline_state's rule for a running
 // job); its row lock makes a concurrent claim in the same pipeline see it running already.
 constexpr const char* kClaimSql =
     "WITH me AS (SELECT id FROM runners WHERE id = $1::bigint AND disabled_at IS NULL FOR SHARE), "
-    "next AS (SELECT id FROM jobs WHERE state = 'queued' AND tier = ANY ($2::text[]) "
-    "  AND EXISTS (SELECT 1 FROM me) "
-    "  AND ($4::boolean OR NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.id = jobs.pipeline_id "
-    "    AND p.from_fork)) "
-    "  ORDER BY priority, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "next AS (SELECT mlgate_claim_pick($2::text[], $4::boolean) AS id FROM me), "
     "claimed AS (UPDATE jobs j SET state = 'running', runner_id = $1::bigint, attempt = j.attempt "
     "+ 1, "
     "  lease_expires_at = now() + make_interval(secs => $3::float8), started_at = now(), "
@@ -122,19 +119,19 @@ constexpr const char* kClaimSql =
     "    SELECT 1 AS ord, pipeline_id, id AS job_id, 'queued' AS from_state, 'running' AS "
     "to_state, "
     "      'attempt ' || attempt || ' on runner ' || $1::bigint AS detail FROM claimed "
-    "    UNION ALL SELECT 2, id, NULL, was, 'running', '' FROM pipeline) s ORDER BY ord) "
+    "    UNION ALL SELECT 2, id, NULL, was, 'running', '' FROM pipeline) s ORDER BY ord), "
+    "quiet AS (SELECT set_config('mlgate.quiet_changes', 'on', true) AS q) "
     "SELECT id, pipeline_id, attempt, tier, image, command, network, timeout_seconds, resources, "
-    "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork, repeat "
+    "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork, repeat, "
+    "  (SELECT q FROM quiet) "
     "FROM info";
 
-constexpr const char* kPlanByIndex =
-    "SELECT set_config('enable_bitmapscan', 'off', true), "
-    "set_config('mlgate.quiet_changes', 'on', true)";
-constexpr const char* kPlanAsUsual = "SELECT set_config('enable_bitmapscan', 'on', true)";
-
-// One statement for the attempt's end: the job (when runner $2 still holds attempt $3), its
-// attempt row and its state change; it answers the pipeline, the state, and whether the pipeline
-// has blocked jobs that may move now. $4 is the state without a results error, $6 the message.
+// One prepared statement for the attempt's end: the job (when runner $2 still holds attempt $3),
+// its attempt row and its state change. It answers the pipeline, the job's state, the pipeline's
+// repository and state, its job counts as refresh_pipeline_state reads them (this job with its new
+// state, the others as this statement sees them: kPipelineCounts' columns), whether it has
+// blocked jobs that may move now, and the job's tier and run time for the metrics. $4 is the
+// state without a results error, $6 the message.
 constexpr const char* kFinishSql =
     "WITH job AS (UPDATE jobs SET "
     "  state = CASE WHEN $4::text = 'passed' AND results_error IS NOT NULL THEN 'failed' "
@@ -145,30 +142,50 @@ constexpr const char* kFinishSql =
     "  log_truncated = log_truncated OR $7::boolean "
     "  WHERE id = $1::bigint AND state = 'running' AND runner_id = $2::bigint "
     "    AND attempt = $3::integer "
-    "  RETURNING id, pipeline_id, state, message), "
+    "  RETURNING id, pipeline_id, state, message, tier, "
+    "    extract(epoch FROM finished_at - started_at)::float8 AS seconds), "
     "ended AS (UPDATE job_attempts a SET ended_at = now(), outcome = job.state FROM job "
     "  WHERE a.job_id = job.id AND a.attempt = $3::integer), "
     "change AS (INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
     "  SELECT pipeline_id, id, 'running', state, message FROM job), "
     "quiet AS (SELECT set_config('mlgate.quiet_changes', 'on', true) AS q) "
-    "SELECT pipeline_id, state, EXISTS (SELECT 1 FROM jobs b WHERE b.pipeline_id = job.pipeline_id "
-    "  AND b.state = 'blocked'), (SELECT repo_id FROM pipelines p WHERE p.id = job.pipeline_id), "
-    "  (SELECT q FROM quiet) FROM job";
+    "SELECT job.pipeline_id, job.state, c.blocked > 0, p.repo_id, (SELECT q FROM quiet), "
+    "  p.state, c.total, c.running, c.waiting, c.failed, c.cancelled, job.tier, job.seconds "
+    "FROM job JOIN pipelines p ON p.id = job.pipeline_id, LATERAL (SELECT count(*) AS total, "
+    "  count(*) FILTER (WHERE s.state = 'running') AS running, "
+    "  count(*) FILTER (WHERE s.state IN ('queued', 'blocked')) AS waiting, "
+    "  count(*) FILTER (WHERE s.state IN ('failed', 'timed_out', 'error')) AS failed, "
+    "  count(*) FILTER (WHERE s.state = 'cancelled') AS cancelled, "
+    "  count(*) FILTER (WHERE s.state = 'blocked') AS blocked "
+    "  FROM (SELECT o.state FROM jobs o WHERE o.pipeline_id = job.pipeline_id AND o.id <> job.id "
+    "    UNION ALL SELECT job.state) s) c";
+
+// The pipeline's move to `next` and its state change, in one statement.
+constexpr const char* kMovePipelineSql =
+    "WITH moved AS (UPDATE pipelines SET state = $2::text, "
+    "  started_at = coalesce(started_at, CASE WHEN $2::text = 'running' THEN now() END), "
+    "  finished_at = CASE WHEN $3::boolean THEN now() END WHERE id = $1::bigint RETURNING id) "
+    "INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
+    "SELECT id, NULL, $4::text, $2::text, '' FROM moved";
+
+// refresh_pipeline_state after a finish, from the counts the finish statement read.
+void move_pipeline(pqxx::work& tx, std::int64_t pipeline_id, const PipelineCounts& counts) {
+  const core::PipelineState next = next_pipeline_state(counts);
+  if (next == counts.current) return;
+  tx.exec_prepared(prepared(tx, "mlgate_move_pipeline", kMovePipelineSql), pipeline_id,
+                   state_text(next), core::is_finished(next), state_text(counts.current));
+}
 
 }  // namespace
 
 std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated) {
-  // The pick must walk jobs_claimable in its order and stop at the first free row. Right after a
-  // burst of new jobs the statistics still say the queue is nearly empty, and the planner then
-  // reads every queued row (bitmap scan, the fork check per row, a sort): 200 ms instead of
-  // 0.4 ms with 12,000 queued. These settings only shape the plan of this statement; they are
-  // put back after it.
-  tx.exec(kPlanByIndex);
-  auto r = tx.exec_params(kClaimSql, runner_id, to_pg_array(tiers),
-                          static_cast<double>(lease.count()), isolated);
-  tx.exec(kPlanAsUsual);
+  // The pick walks jobs_claimable in its order and stops at the first free row whatever the
+  // statistics say (migration 0027): the statement needs no plan settings around it, and the
+  // rest of it finds rows by primary key, so its prepared plan stays right.
+  auto r = tx.exec_prepared(prepared(tx, "mlgate_claim_job", kClaimSql), runner_id,
+                            to_pg_array(tiers), static_cast<double>(lease.count()), isolated);
   if (r.empty()) return std::nullopt;
   const auto& row = r[0];
   ClaimedJob job;
@@ -281,20 +298,31 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
   const JobState state = finished_state(finish, std::nullopt);
   std::optional<int> exit_code;
   if (finish.kind == FinishKind::exited) exit_code = finish.exit_code;
-  auto r = tx.exec_params(kFinishSql, job_id, runner_id, attempt, state_text(state), exit_code,
-                          finished_message(finish, std::nullopt), finish.log_truncated);
+  auto r = tx.exec_prepared(prepared(tx, "mlgate_finish_job", kFinishSql), job_id, runner_id,
+                            attempt, state_text(state), exit_code,
+                            finished_message(finish, std::nullopt), finish.log_truncated);
   if (r.empty()) {
     auto s = tx.exec_params("SELECT state FROM jobs WHERE id = $1", job_id);
     if (!s.empty()) out.state = job_state_of(s[0][0]);
     return out;
   }
+  const auto& row = r[0];
   out.held = true;
-  out.repo_id = r[0][3].as<std::int64_t>();
-  const auto pipeline_id = r[0][0].as<std::int64_t>();
-  out.state = job_state_of(r[0][1]);
-  // Jobs are blocked only from planning on: a pipeline with none has no dependant to move.
-  if (r[0][2].as<bool>()) advance_blocked_jobs(tx, pipeline_id);
-  refresh_pipeline_state(tx, pipeline_id);
+  out.repo_id = row[3].as<std::int64_t>();
+  const auto pipeline_id = row[0].as<std::int64_t>();
+  out.state = job_state_of(row[1]);
+  out.tier = row[11].as<std::string>();
+  out.seconds = get_optional<double>(row[12]);
+  // Jobs are blocked only from planning on: a pipeline with none has no dependant to move, and
+  // its counts are the ones the statement read.
+  if (row[2].as<bool>()) {
+    advance_blocked_jobs(tx, pipeline_id);
+    refresh_pipeline_state(tx, pipeline_id);
+  } else {
+    move_pipeline(tx, pipeline_id,
+                  {pipeline_state_of(row[5]), row[6].as<long>(), row[7].as<long>(),
+                   row[8].as<long>(), row[9].as<long>(), row[10].as<long>()});
+  }
   return out;
 }
 

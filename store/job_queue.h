@@ -46,8 +46,9 @@ struct ClaimedJob {
 // network away, `local`), a fork pull request's jobs are left for other runners. Returns nothing
 // when no job is queued (or every one is locked by a concurrent claim), and when the runner is
 // disabled or gone (its row is share-locked: a disable waits for the claim, then re-queues it).
-// The rest of `tx` sends no gate notification (store::quiet_change_notifications): the caller
-// sends "gate:<repo_id>" after the commit.
+// When it claims a job, the rest of `tx` sends no gate notification
+// (store::quiet_change_notifications): the caller sends "gate:<repo_id>" after the commit. One
+// prepared statement (one round trip).
 std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated = true);
@@ -95,6 +96,8 @@ struct FinishResult {
   bool held = false;  // false: the attempt was not this runner's any more; nothing changed
   std::optional<core::JobState> state;  // the job's state after the call (none: no such job)
   std::int64_t repo_id = 0;             // of the job's pipeline, when held
+  std::string tier;                     // of the job, when held
+  std::optional<double> seconds;        // from its start to its end, when held and started
 };
 
 // Ends a held attempt: exit 0 → passed (failed when a results file was malformed), non-zero →

@@ -475,11 +475,10 @@ void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httpli
   f.log_truncated = body->value("log_truncated", false);
   with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
     auto r = store::finish_job(tx, path_job_id(req), runner.id, *attempt, f);
-    const auto ended = r.held ? job_end(tx, path_job_id(req)) : std::nullopt;
     tx.commit();
     if (!r.held) return lease_lost(res);
     deps.notices.add("gate:" + std::to_string(r.repo_id));
-    if (ended) observe_job_end(*ended);
+    if (r.seconds) observe_job_end({r.tier, std::string(core::to_string(*r.state)), *r.seconds});
     deps.wakeup.bump();  // dependants may have become claimable
     log_event(
         spdlog::level::info, "job finished",
