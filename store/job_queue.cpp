@@ -178,7 +178,7 @@ void move_pipeline(pqxx::work& tx, std::int64_t pipeline_id, const PipelineCount
 
 }  // namespace
 
-std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
+std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated) {
   // The pick walks jobs_claimable in its order and stops at the first free row whatever the

@@ -49,7 +49,8 @@ struct ClaimedJob {
 // When it claims a job, the rest of `tx` sends no gate notification
 // (store::quiet_change_notifications): the caller sends "gate:<repo_id>" after the commit. One
 // prepared statement (one round trip).
-std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
+// It is one statement: in a pqxx::nontransaction it commits on its own, in one round trip.
+std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated = true);
 
