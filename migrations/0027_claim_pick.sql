@@ -38,3 +38,21 @@ DROP FUNCTION mlgate_feedback_due();
 CREATE TRIGGER state_changes_feedback_due AFTER INSERT ON state_changes
   REFERENCING NEW TABLE AS new_changes
   FOR EACH STATEMENT EXECUTE FUNCTION mlgate_feedback_due_rows();
+
+-- store::next_pipeline_state in SQL, for the finish's one statement (store::finish_job): the state
+-- a pipeline moves to from its current state and its jobs' counts. The two must agree
+-- (tests/integration/store/job_queue_test.cpp compares them on every combination).
+CREATE FUNCTION mlgate_next_pipeline_state(cur text, total bigint, running bigint, waiting bigint,
+                                           failed bigint, cancelled bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN cur = 'error' OR total = 0 THEN cur
+    WHEN running > 0 THEN 'running'
+    WHEN waiting > 0 AND cur = 'awaiting_approval' THEN cur
+    WHEN waiting > 0 THEN
+      CASE WHEN cur = 'running' OR failed + cancelled > 0 THEN 'running' ELSE 'pending' END
+    WHEN failed > 0 THEN 'failed'
+    WHEN cancelled > 0 THEN 'cancelled'
+    ELSE 'passed'
+  END
+$$;

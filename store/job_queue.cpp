@@ -127,11 +127,12 @@ constexpr const char* kClaimSql =
     "FROM info";
 
 // One prepared statement for the attempt's end: the job (when runner $2 still holds attempt $3),
-// its attempt row and its state change. It answers the pipeline, the job's state, the pipeline's
-// repository and state, its job counts as refresh_pipeline_state reads them (this job with its new
-// state, the others as this statement sees them: kPipelineCounts' columns), whether it has
-// blocked jobs that may move now, and the job's tier and run time for the metrics. $4 is the
-// state without a results error, $6 the message.
+// its attempt row, and, when the pipeline has no blocked job, the pipeline's move
+// (mlgate_next_pipeline_state over its job counts: this job with its new state, the others as the
+// statement sees them), with the state changes of both in that order. It answers the pipeline,
+// the job's state, whether blocked jobs may move now (then the caller settles the pipeline), the
+// repository, and the job's tier and run time for the metrics. $4 is the state without a results
+// error, $6 the message.
 constexpr const char* kFinishSql =
     "WITH job AS (UPDATE jobs SET "
     "  state = CASE WHEN $4::text = 'passed' AND results_error IS NOT NULL THEN 'failed' "
@@ -146,35 +147,31 @@ constexpr const char* kFinishSql =
     "    extract(epoch FROM finished_at - started_at)::float8 AS seconds), "
     "ended AS (UPDATE job_attempts a SET ended_at = now(), outcome = job.state FROM job "
     "  WHERE a.job_id = job.id AND a.attempt = $3::integer), "
+    "counted AS (SELECT job.*, p.repo_id, p.state AS was, c.blocked, "
+    "  mlgate_next_pipeline_state(p.state, c.total, c.running, c.waiting, c.failed, c.cancelled) "
+    "    AS next "
+    "  FROM job JOIN pipelines p ON p.id = job.pipeline_id, LATERAL (SELECT count(*) AS total, "
+    "    count(*) FILTER (WHERE s.state = 'running') AS running, "
+    "    count(*) FILTER (WHERE s.state IN ('queued', 'blocked')) AS waiting, "
+    "    count(*) FILTER (WHERE s.state IN ('failed', 'timed_out', 'error')) AS failed, "
+    "    count(*) FILTER (WHERE s.state = 'cancelled') AS cancelled, "
+    "    count(*) FILTER (WHERE s.state = 'blocked') AS blocked "
+    "    FROM (SELECT o.state FROM jobs o WHERE o.pipeline_id = job.pipeline_id "
+    "      AND o.id <> job.id UNION ALL SELECT job.state) s) c), "
+    "moved AS (UPDATE pipelines p SET state = c.next, "
+    "  started_at = coalesce(p.started_at, CASE WHEN c.next = 'running' THEN now() END), "
+    "  finished_at = CASE WHEN c.next NOT IN ('pending', 'running', 'awaiting_approval') "
+    "    THEN now() END "
+    "  FROM counted c WHERE p.id = c.pipeline_id AND c.blocked = 0 AND c.next <> c.was "
+    "  RETURNING p.id, c.was, c.next), "
     "change AS (INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
-    "  SELECT pipeline_id, id, 'running', state, message FROM job), "
+    "  SELECT pipeline_id, job_id, from_state, to_state, detail FROM ("
+    "    SELECT 1 AS ord, pipeline_id, id AS job_id, 'running' AS from_state, state AS to_state, "
+    "      message AS detail FROM job "
+    "    UNION ALL SELECT 2, id, NULL, was, next, '' FROM moved) s ORDER BY ord), "
     "quiet AS (SELECT set_config('mlgate.quiet_changes', 'on', true) AS q) "
-    "SELECT job.pipeline_id, job.state, c.blocked > 0, p.repo_id, (SELECT q FROM quiet), "
-    "  p.state, c.total, c.running, c.waiting, c.failed, c.cancelled, job.tier, job.seconds "
-    "FROM job JOIN pipelines p ON p.id = job.pipeline_id, LATERAL (SELECT count(*) AS total, "
-    "  count(*) FILTER (WHERE s.state = 'running') AS running, "
-    "  count(*) FILTER (WHERE s.state IN ('queued', 'blocked')) AS waiting, "
-    "  count(*) FILTER (WHERE s.state IN ('failed', 'timed_out', 'error')) AS failed, "
-    "  count(*) FILTER (WHERE s.state = 'cancelled') AS cancelled, "
-    "  count(*) FILTER (WHERE s.state = 'blocked') AS blocked "
-    "  FROM (SELECT o.state FROM jobs o WHERE o.pipeline_id = job.pipeline_id AND o.id <> job.id "
-    "    UNION ALL SELECT job.state) s) c";
-
-// The pipeline's move to `next` and its state change, in one statement.
-constexpr const char* kMovePipelineSql =
-    "WITH moved AS (UPDATE pipelines SET state = $2::text, "
-    "  started_at = coalesce(started_at, CASE WHEN $2::text = 'running' THEN now() END), "
-    "  finished_at = CASE WHEN $3::boolean THEN now() END WHERE id = $1::bigint RETURNING id) "
-    "INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
-    "SELECT id, NULL, $4::text, $2::text, '' FROM moved";
-
-// refresh_pipeline_state after a finish, from the counts the finish statement read.
-void move_pipeline(pqxx::work& tx, std::int64_t pipeline_id, const PipelineCounts& counts) {
-  const core::PipelineState next = next_pipeline_state(counts);
-  if (next == counts.current) return;
-  tx.exec_prepared(prepared(tx, "mlgate_move_pipeline", kMovePipelineSql), pipeline_id,
-                   state_text(next), core::is_finished(next), state_text(counts.current));
-}
+    "SELECT pipeline_id, state, blocked > 0, repo_id, (SELECT q FROM quiet), tier, seconds "
+    "FROM counted";
 
 }  // namespace
 
@@ -311,18 +308,11 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
   out.repo_id = row[3].as<std::int64_t>();
   const auto pipeline_id = row[0].as<std::int64_t>();
   out.state = job_state_of(row[1]);
-  out.tier = row[11].as<std::string>();
-  out.seconds = get_optional<double>(row[12]);
+  out.tier = row[5].as<std::string>();
+  out.seconds = get_optional<double>(row[6]);
   // Jobs are blocked only from planning on: a pipeline with none has no dependant to move, and
-  // its counts are the ones the statement read.
-  if (row[2].as<bool>()) {
-    advance_blocked_jobs(tx, pipeline_id);
-    refresh_pipeline_state(tx, pipeline_id);
-  } else {
-    move_pipeline(tx, pipeline_id,
-                  {pipeline_state_of(row[5]), row[6].as<long>(), row[7].as<long>(),
-                   row[8].as<long>(), row[9].as<long>(), row[10].as<long>()});
-  }
+  // the statement moved it already.
+  if (row[2].as<bool>()) settle_pipeline(tx, pipeline_id);
   return out;
 }
 

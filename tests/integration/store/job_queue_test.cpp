@@ -455,7 +455,7 @@ TEST_F(JobQueueTest, TheClaimsPickIsPlannedWithoutBitmapScans) {
 }
 
 // A claim records the job's and the pipeline's change in one statement: the pipeline is marked due
-// for forge feedback once for it (feedback_due.seq), and once more for each statement of a finish.
+// for forge feedback once for it (feedback_due.seq), and once more for the finish's statement.
 TEST_F(JobQueueTest, FeedbackIsMarkedDueOncePerStatementThatRecordsChanges) {
   const auto p = pipeline({{"functionality", {}}});
   const std::string seq =
@@ -469,7 +469,7 @@ TEST_F(JobQueueTest, FeedbackIsMarkedDueOncePerStatementThatRecordsChanges) {
   EXPECT_EQ(scalar<long>(seq), before + 1);
   ASSERT_TRUE(finish(c->job_id, runner_a_, 1, exited(0)).held);
   EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
-  EXPECT_EQ(scalar<long>(seq), before + 3);  // the job's end, then the pipeline's
+  EXPECT_EQ(scalar<long>(seq), before + 2);  // the job's end and the pipeline's: one statement
 }
 
 // Collects what arrives on the change feed's channel.
@@ -908,6 +908,34 @@ TEST_F(JobQueueTest, AFinishMovesItsPipelineOnlyWhenItsLastRunningJobEnds) {
             ">pending pending>running running>failed");
   EXPECT_TRUE(scalar<bool>("SELECT finished_at IS NOT NULL FROM pipelines WHERE id = " +
                            std::to_string(p.pipeline_id)));
+}
+
+// The finish's statement moves the pipeline with mlgate_next_pipeline_state (migration 0027):
+// it gives store::next_pipeline_state's answer for every state and every shape of counts.
+TEST_F(JobQueueTest, TheFinishsPipelineRuleInSqlIsNextPipelineState) {
+  using core::PipelineState;
+  int compared = 0;
+  db().with([&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    for (auto current : {PipelineState::pending, PipelineState::running, PipelineState::passed,
+                         PipelineState::failed, PipelineState::cancelled, PipelineState::error,
+                         PipelineState::awaiting_approval}) {
+      for (int mask = 0; mask < 32; ++mask) {
+        const long running = mask & 1, waiting = (mask >> 1) & 1, failed = (mask >> 2) & 1,
+                   cancelled = (mask >> 3) & 1, passed = (mask >> 4) & 1;
+        for (const long total : {running + waiting + failed + cancelled + passed, 0L}) {
+          const store::PipelineCounts counts{current, total, running, waiting, failed, cancelled};
+          const auto sql = t.exec_params1(
+              "SELECT mlgate_next_pipeline_state($1, $2, $3, $4, $5, $6)",
+              store::state_text(current), total, running, waiting, failed, cancelled)[0];
+          EXPECT_EQ(sql.as<std::string>(), store::state_text(store::next_pipeline_state(counts)))
+              << store::state_text(current) << " total " << total << " mask " << mask;
+          ++compared;
+        }
+      }
+    }
+  });
+  EXPECT_EQ(compared, 7 * 32 * 2);
 }
 
 // The finish answers what the job-duration metric needs (no read of its own after it).
