@@ -56,3 +56,23 @@ LANGUAGE sql IMMUTABLE AS $$
     ELSE 'passed'
   END
 $$;
+
+-- A transaction that set mlgate.quiet_changes (the claim and the finish, before their first
+-- write) queues no gate trigger event at all: the condition is checked as each row is written,
+-- so the rows of a quiet statement cost no trigger call at its end. The functions still check it
+-- too (migration 0017).
+DROP TRIGGER pipelines_notify_gate ON pipelines;
+CREATE TRIGGER pipelines_notify_gate
+  AFTER INSERT OR DELETE OR UPDATE OF state ON pipelines
+  FOR EACH ROW WHEN (coalesce(current_setting('mlgate.quiet_changes', true), '') <> 'on')
+  EXECUTE FUNCTION mlgate_notify_gate_of_repo();
+DROP TRIGGER jobs_notify_gate ON jobs;
+CREATE TRIGGER jobs_notify_gate
+  AFTER INSERT OR DELETE OR UPDATE OF state, attempt, results_files ON jobs
+  FOR EACH ROW WHEN (coalesce(current_setting('mlgate.quiet_changes', true), '') <> 'on')
+  EXECUTE FUNCTION mlgate_notify_gate_of_pipeline();
+DROP TRIGGER state_changes_notify_gate ON state_changes;
+CREATE TRIGGER state_changes_notify_gate
+  AFTER INSERT ON state_changes
+  FOR EACH ROW WHEN (coalesce(current_setting('mlgate.quiet_changes', true), '') <> 'on')
+  EXECUTE FUNCTION mlgate_notify_gate_of_pipeline();

@@ -90,7 +90,8 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
 // pipeline moves to running unless it is in error (refresh_pipeline_state's rule for a running
 // job); its row lock makes a concurrent claim in the same pipeline see it running already.
 constexpr const char* kClaimSql =
-    "WITH me AS (SELECT id FROM runners WHERE id = $1::bigint AND disabled_at IS NULL FOR SHARE), "
+    "WITH me AS (SELECT id, set_config('mlgate.quiet_changes', 'on', true) AS quiet FROM runners "
+    "  WHERE id = $1::bigint AND disabled_at IS NULL FOR SHARE), "
     "next AS (SELECT mlgate_claim_pick($2::text[], $4::boolean) AS id FROM me), "
     "claimed AS (UPDATE jobs j SET state = 'running', runner_id = $1::bigint, attempt = j.attempt "
     "+ 1, "
@@ -119,11 +120,9 @@ constexpr const char* kClaimSql =
     "    SELECT 1 AS ord, pipeline_id, id AS job_id, 'queued' AS from_state, 'running' AS "
     "to_state, "
     "      'attempt ' || attempt || ' on runner ' || $1::bigint AS detail FROM claimed "
-    "    UNION ALL SELECT 2, id, NULL, was, 'running', '' FROM pipeline) s ORDER BY ord), "
-    "quiet AS (SELECT set_config('mlgate.quiet_changes', 'on', true) AS q) "
+    "    UNION ALL SELECT 2, id, NULL, was, 'running', '' FROM pipeline) s ORDER BY ord) "
     "SELECT id, pipeline_id, attempt, tier, image, command, network, timeout_seconds, resources, "
-    "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork, repeat, "
-    "  (SELECT q FROM quiet) "
+    "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork, repeat "
     "FROM info";
 
 // One prepared statement for the attempt's end: the job (when runner $2 still holds attempt $3),
@@ -143,6 +142,7 @@ constexpr const char* kFinishSql =
     "  log_truncated = log_truncated OR $7::boolean "
     "  WHERE id = $1::bigint AND state = 'running' AND runner_id = $2::bigint "
     "    AND attempt = $3::integer "
+    "    AND (SELECT set_config('mlgate.quiet_changes', 'on', true)) = 'on' "
     "  RETURNING id, pipeline_id, state, message, tier, "
     "    extract(epoch FROM finished_at - started_at)::float8 AS seconds), "
     "ended AS (UPDATE job_attempts a SET ended_at = now(), outcome = job.state FROM job "
@@ -168,10 +168,8 @@ constexpr const char* kFinishSql =
     "  SELECT pipeline_id, job_id, from_state, to_state, detail FROM ("
     "    SELECT 1 AS ord, pipeline_id, id AS job_id, 'running' AS from_state, state AS to_state, "
     "      message AS detail FROM job "
-    "    UNION ALL SELECT 2, id, NULL, was, next, '' FROM moved) s ORDER BY ord), "
-    "quiet AS (SELECT set_config('mlgate.quiet_changes', 'on', true) AS q) "
-    "SELECT pipeline_id, state, blocked > 0, repo_id, (SELECT q FROM quiet), tier, seconds "
-    "FROM counted";
+    "    UNION ALL SELECT 2, id, NULL, was, next, '' FROM moved) s ORDER BY ord) "
+    "SELECT pipeline_id, state, blocked > 0, repo_id, tier, seconds FROM counted";
 
 }  // namespace
 
@@ -308,8 +306,8 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
   out.repo_id = row[3].as<std::int64_t>();
   const auto pipeline_id = row[0].as<std::int64_t>();
   out.state = job_state_of(row[1]);
-  out.tier = row[5].as<std::string>();
-  out.seconds = get_optional<double>(row[6]);
+  out.tier = row[4].as<std::string>();
+  out.seconds = get_optional<double>(row[5]);
   // Jobs are blocked only from planning on: a pipeline with none has no dependant to move, and
   // the statement moved it already.
   if (row[2].as<bool>()) settle_pipeline(tx, pipeline_id);

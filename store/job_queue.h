@@ -46,10 +46,10 @@ struct ClaimedJob {
 // network away, `local`), a fork pull request's jobs are left for other runners. Returns nothing
 // when no job is queued (or every one is locked by a concurrent claim), and when the runner is
 // disabled or gone (its row is share-locked: a disable waits for the claim, then re-queues it).
-// When it claims a job, the rest of `tx` sends no gate notification
-// (store::quiet_change_notifications): the caller sends "gate:<repo_id>" after the commit. One
-// prepared statement (one round trip).
-// It is one statement: in a pqxx::nontransaction it commits on its own, in one round trip.
+// From its start on (for an enabled runner), `tx` sends no gate notification
+// (mlgate.quiet_changes, see store::quiet_change_notifications): the caller sends "gate:<repo_id>"
+// after the commit. One prepared statement: in a pqxx::nontransaction it commits on its own, in
+// one round trip.
 std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated = true);
@@ -103,8 +103,9 @@ struct FinishResult {
 
 // Ends a held attempt: exit 0 → passed (failed when a results file was malformed), non-zero →
 // failed, timed_out, cancelled, error. Then dependants whose needs all passed are queued, and
-// those with a need that did not pass are skipped; the pipeline state follows. When held, the
-// rest of `tx` sends no gate notification: the caller sends "gate:<repo_id>" after the commit.
+// those with a need that did not pass are skipped; the pipeline state follows (in the same
+// statement when the pipeline has no blocked job: one round trip). From its start on, `tx` sends
+// no gate notification: the caller sends "gate:<repo_id>" after the commit.
 FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
                         const Finish& finish);
 
