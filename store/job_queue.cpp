@@ -131,7 +131,7 @@ constexpr const char* kClaimSql =
 // statement sees them), with the state changes of both in that order. It answers the pipeline,
 // the job's state, whether blocked jobs may move now (then the caller settles the pipeline), the
 // repository, and the job's tier and run time for the metrics. $4 is the state without a results
-// error, $6 the message.
+// error, $6 the message. With $8 it changes nothing when the pipeline has blocked jobs.
 constexpr const char* kFinishSql =
     "WITH job AS (UPDATE jobs SET "
     "  state = CASE WHEN $4::text = 'passed' AND results_error IS NOT NULL THEN 'failed' "
@@ -143,6 +143,9 @@ constexpr const char* kFinishSql =
     "  WHERE id = $1::bigint AND state = 'running' AND runner_id = $2::bigint "
     "    AND attempt = $3::integer "
     "    AND (SELECT set_config('mlgate.quiet_changes', 'on', true)) = 'on' "
+    "    AND NOT ($8::boolean AND EXISTS (SELECT 1 FROM jobs b WHERE b.pipeline_id = "
+    "jobs.pipeline_id "
+    "      AND b.state = 'blocked')) "
     "  RETURNING id, pipeline_id, state, message, tier, "
     "    extract(epoch FROM finished_at - started_at)::float8 AS seconds), "
     "ended AS (UPDATE job_attempts a SET ended_at = now(), outcome = job.state FROM job "
@@ -285,33 +288,54 @@ std::optional<FinishKind> finish_kind_from_string(const std::string& s) {
   return std::nullopt;
 }
 
-FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
-                        const Finish& finish) {
+namespace {
+
+// kFinishSql's answer for a held attempt.
+FinishResult finish_answer(const pqxx::row& row) {
   FinishResult out;
+  out.held = true;
+  out.repo_id = row[3].as<std::int64_t>();
+  out.state = job_state_of(row[1]);
+  out.tier = row[4].as<std::string>();
+  out.seconds = get_optional<double>(row[5]);
+  return out;
+}
+
+pqxx::result exec_finish(pqxx::transaction_base& tx, std::int64_t job_id, std::int64_t runner_id,
+                         int attempt, const Finish& finish, bool alone) {
   // No results error: the state and message of finished_state and finished_message; with one, the
   // statement applies their rule for it (a pass becomes a failure, the error leads the message).
   const JobState state = finished_state(finish, std::nullopt);
   std::optional<int> exit_code;
   if (finish.kind == FinishKind::exited) exit_code = finish.exit_code;
-  auto r = tx.exec_prepared(prepared(tx, "mlgate_finish_job", kFinishSql), job_id, runner_id,
-                            attempt, state_text(state), exit_code,
-                            finished_message(finish, std::nullopt), finish.log_truncated);
+  return tx.exec_prepared(prepared(tx, "mlgate_finish_job", kFinishSql), job_id, runner_id, attempt,
+                          state_text(state), exit_code, finished_message(finish, std::nullopt),
+                          finish.log_truncated, alone);
+}
+
+}  // namespace
+
+FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
+                        const Finish& finish) {
+  auto r = exec_finish(tx, job_id, runner_id, attempt, finish, false);
   if (r.empty()) {
+    FinishResult out;
     auto s = tx.exec_params("SELECT state FROM jobs WHERE id = $1", job_id);
     if (!s.empty()) out.state = job_state_of(s[0][0]);
     return out;
   }
-  const auto& row = r[0];
-  out.held = true;
-  out.repo_id = row[3].as<std::int64_t>();
-  const auto pipeline_id = row[0].as<std::int64_t>();
-  out.state = job_state_of(row[1]);
-  out.tier = row[4].as<std::string>();
-  out.seconds = get_optional<double>(row[5]);
   // Jobs are blocked only from planning on: a pipeline with none has no dependant to move, and
   // the statement moved it already.
-  if (row[2].as<bool>()) settle_pipeline(tx, pipeline_id);
-  return out;
+  if (r[0][2].as<bool>()) settle_pipeline(tx, r[0][0].as<std::int64_t>());
+  return finish_answer(r[0]);
+}
+
+std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
+                                             std::int64_t runner_id, int attempt,
+                                             const Finish& finish) {
+  auto r = exec_finish(tx, job_id, runner_id, attempt, finish, true);
+  if (r.empty()) return std::nullopt;
+  return finish_answer(r[0]);
 }
 
 bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,

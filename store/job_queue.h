@@ -109,6 +109,14 @@ struct FinishResult {
 FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
                         const Finish& finish);
 
+// finish_job in its one statement, for a pqxx::nontransaction (committed on its own: one round
+// trip): when the attempt is held and its pipeline has no blocked job (jobs are blocked only from
+// planning on, so none can appear after the check). Nothing changed and nullopt otherwise: then
+// finish_job in a transaction answers.
+std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
+                                             std::int64_t runner_id, int attempt,
+                                             const Finish& finish);
+
 // Marks a held attempt's results as unusable (a malformed or oversized file); finish_job then
 // fails the job with this message even when the command exited 0.
 bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,

@@ -471,18 +471,28 @@ void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httpli
   f.message = body->value("message", std::string());
   if (f.message.size() > 4096) f.message.resize(4096);
   f.log_truncated = body->value("log_truncated", false);
-  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
-    auto r = store::finish_job(tx, path_job_id(req), runner.id, *attempt, f);
+  auto runner = deps.auth.authorize_runner(req, res);
+  if (!runner) return;
+  const auto job = path_job_id(req);
+  auto r = deps.db.with([&](pqxx::connection& c) {
+    // Most finishes are one statement committed on its own (one round trip); a pipeline with
+    // blocked jobs, or an attempt no longer held, takes a transaction.
+    {
+      pqxx::nontransaction quick(c);
+      if (auto done = store::finish_job_alone(quick, job, runner->id, *attempt, f)) return *done;
+    }
+    pqxx::work tx(c);
+    auto out = store::finish_job(tx, job, runner->id, *attempt, f);
     tx.commit();
-    if (!r.held) return lease_lost(res);
-    deps.notices.add("gate:" + std::to_string(r.repo_id));
-    if (r.seconds) observe_job_end({r.tier, std::string(core::to_string(*r.state)), *r.seconds});
-    deps.wakeup.bump();  // dependants may have become claimable
-    log_event(
-        spdlog::level::info, "job finished",
-        {{"job", path_job_id(req)}, {"attempt", *attempt}, {"state", core::to_string(*r.state)}});
-    send_json(res, 200, {{"state", core::to_string(*r.state)}});
+    return out;
   });
+  if (!r.held) return lease_lost(res);
+  deps.notices.add("gate:" + std::to_string(r.repo_id));
+  if (r.seconds) observe_job_end({r.tier, std::string(core::to_string(*r.state)), *r.seconds});
+  deps.wakeup.bump();  // dependants may have become claimable
+  log_event(spdlog::level::info, "job finished",
+            {{"job", job}, {"attempt", *attempt}, {"state", core::to_string(*r.state)}});
+  send_json(res, 200, {{"state", core::to_string(*r.state)}});
 }
 
 void handle_reset(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,

@@ -938,6 +938,35 @@ TEST_F(JobQueueTest, TheFinishsPipelineRuleInSqlIsNextPipelineState) {
   EXPECT_EQ(compared, 7 * 32 * 2);
 }
 
+// The runner protocol's finish first tries finish_job_alone, committed on its own: it ends a held
+// attempt whose pipeline has no blocked job, moving the pipeline in the same statement; otherwise
+// it changes nothing and the transaction's finish_job does the work.
+TEST_F(JobQueueTest, AFinishAloneEndsAJobInOneStatementUnlessItsPipelineHasBlockedJobs) {
+  auto alone = [&](std::int64_t job, std::int64_t runner, int attempt) {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::nontransaction t(c);
+      return store::finish_job_alone(t, job, runner, attempt, exited(0));
+    });
+  };
+  auto single = pipeline({{"functionality", {}}});
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  EXPECT_FALSE(alone(single.job["functionality"], runner_b_, 1).has_value());  // not held
+  auto done = alone(single.job["functionality"], runner_a_, 1);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_TRUE(done->held);
+  EXPECT_EQ(text(done->state), "passed");
+  EXPECT_EQ(pipeline_state(single.pipeline_id), "passed");
+  EXPECT_FALSE(alone(single.job["functionality"], runner_a_, 1).has_value());  // ended already
+
+  auto chain = pipeline({{"functionality", {}}, {"validation", {"functionality"}}});
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  EXPECT_FALSE(alone(chain.job["functionality"], runner_a_, 1).has_value());
+  EXPECT_EQ(job_state(chain.job["functionality"]), "running");  // nothing changed
+  EXPECT_EQ(text(finish(chain.job["functionality"], runner_a_, 1, exited(0)).state), "passed");
+  EXPECT_EQ(job_state(chain.job["validation"]), "queued");
+  EXPECT_EQ(pipeline_state(chain.pipeline_id), "running");
+}
+
 // The finish answers what the job-duration metric needs (no read of its own after it).
 TEST_F(JobQueueTest, AFinishAnswersTheJobsTierAndRunTime) {
   auto job = pipeline({{"validation", {}}}).job["validation"];
