@@ -83,12 +83,13 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
   return static_cast<int>(rows.size());
 }
 
-// One prepared statement, one round trip: pick the job (mlgate_claim_pick: SKIP LOCKED, planned
-// without bitmap scans), start its attempt, clear what an
-// earlier lost attempt uploaded, record the attempt and the state changes (the job's first, then
-// the pipeline's when it starts running), and read the pipeline and repository fields. The
-// pipeline moves to running unless it is in error (refresh_pipeline_state's rule for a running
-// job); its row lock makes a concurrent claim in the same pipeline see it running already.
+// One prepared statement, one round trip: check the runner and set mlgate.quiet_changes before
+// any write, pick the job (mlgate_claim_pick: SKIP LOCKED, planned without bitmap scans), start
+// its attempt, clear what an earlier lost attempt uploaded, record the attempt and the state
+// changes (the job's first, then the pipeline's when it starts running), and read the pipeline
+// and repository fields. The pipeline moves to running unless it is in error
+// (refresh_pipeline_state's rule for a running job); its row lock makes a concurrent claim in the
+// same pipeline see it running already.
 constexpr const char* kClaimSql =
     "WITH me AS (SELECT id, set_config('mlgate.quiet_changes', 'on', true) AS quiet FROM runners "
     "  WHERE id = $1::bigint AND disabled_at IS NULL FOR SHARE), "
@@ -143,9 +144,8 @@ constexpr const char* kFinishSql =
     "  WHERE id = $1::bigint AND state = 'running' AND runner_id = $2::bigint "
     "    AND attempt = $3::integer "
     "    AND (SELECT set_config('mlgate.quiet_changes', 'on', true)) = 'on' "
-    "    AND NOT ($8::boolean AND EXISTS (SELECT 1 FROM jobs b WHERE b.pipeline_id = "
-    "jobs.pipeline_id "
-    "      AND b.state = 'blocked')) "
+    "    AND NOT ($8::boolean AND EXISTS (SELECT 1 FROM jobs b "
+    "      WHERE b.pipeline_id = jobs.pipeline_id AND b.state = 'blocked')) "
     "  RETURNING id, pipeline_id, state, message, tier, "
     "    extract(epoch FROM finished_at - started_at)::float8 AS seconds), "
     "ended AS (UPDATE job_attempts a SET ended_at = now(), outcome = job.state FROM job "
