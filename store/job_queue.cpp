@@ -83,18 +83,17 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
   return static_cast<int>(rows.size());
 }
 
-// One statement, one round trip: pick the job (SKIP LOCKED), start its attempt, clear what an
-// earlier lost attempt uploaded, record the attempt and the state changes (the job's first, then
-// the pipeline's when it starts running), and read the pipeline and repository fields. The
-// pipeline moves to running unless it is in error (refresh_pipeline_state's rule for a running
-// job); its row lock makes a concurrent claim in the same pipeline see it running already.
+// One prepared statement, one round trip: check the runner and set mlgate.quiet_changes before
+// any write, pick the job (mlgate_claim_pick: SKIP LOCKED, planned without bitmap scans), start
+// its attempt, clear what an earlier lost attempt uploaded, record the attempt and the state
+// changes (the job's first, then the pipeline's when it starts running), and read the pipeline
+// and repository fields. The pipeline moves to running unless it is in error
+// (refresh_pipeline_state's rule for a running job); its row lock makes a concurrent claim in the
+// same pipeline see it running already.
 constexpr const char* kClaimSql =
-    "WITH me AS (SELECT id FROM runners WHERE id = $1::bigint AND disabled_at IS NULL FOR SHARE), "
-    "next AS (SELECT id FROM jobs WHERE state = 'queued' AND tier = ANY ($2::text[]) "
-    "  AND EXISTS (SELECT 1 FROM me) "
-    "  AND ($4::boolean OR NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.id = jobs.pipeline_id "
-    "    AND p.from_fork)) "
-    "  ORDER BY priority, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "WITH me AS (SELECT id, set_config('mlgate.quiet_changes', 'on', true) AS quiet FROM runners "
+    "  WHERE id = $1::bigint AND disabled_at IS NULL FOR SHARE), "
+    "next AS (SELECT mlgate_claim_pick($2::text[], $4::boolean) AS id FROM me), "
     "claimed AS (UPDATE jobs j SET state = 'running', runner_id = $1::bigint, attempt = j.attempt "
     "+ 1, "
     "  lease_expires_at = now() + make_interval(secs => $3::float8), started_at = now(), "
@@ -127,14 +126,13 @@ constexpr const char* kClaimSql =
     "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork, repeat "
     "FROM info";
 
-constexpr const char* kPlanByIndex =
-    "SELECT set_config('enable_bitmapscan', 'off', true), "
-    "set_config('mlgate.quiet_changes', 'on', true)";
-constexpr const char* kPlanAsUsual = "SELECT set_config('enable_bitmapscan', 'on', true)";
-
-// One statement for the attempt's end: the job (when runner $2 still holds attempt $3), its
-// attempt row and its state change; it answers the pipeline, the state, and whether the pipeline
-// has blocked jobs that may move now. $4 is the state without a results error, $6 the message.
+// One prepared statement for the attempt's end: the job (when runner $2 still holds attempt $3),
+// its attempt row, and, when the pipeline has no blocked job, the pipeline's move
+// (mlgate_next_pipeline_state over its job counts: this job with its new state, the others as the
+// statement sees them), with the state changes of both in that order. It answers the pipeline,
+// the job's state, whether blocked jobs may move now (then the caller settles the pipeline), the
+// repository, and the job's tier and run time for the metrics. $4 is the state without a results
+// error, $6 the message. With $8 it changes nothing when the pipeline has blocked jobs.
 constexpr const char* kFinishSql =
     "WITH job AS (UPDATE jobs SET "
     "  state = CASE WHEN $4::text = 'passed' AND results_error IS NOT NULL THEN 'failed' "
@@ -145,30 +143,47 @@ constexpr const char* kFinishSql =
     "  log_truncated = log_truncated OR $7::boolean "
     "  WHERE id = $1::bigint AND state = 'running' AND runner_id = $2::bigint "
     "    AND attempt = $3::integer "
-    "  RETURNING id, pipeline_id, state, message), "
+    "    AND (SELECT set_config('mlgate.quiet_changes', 'on', true)) = 'on' "
+    "    AND NOT ($8::boolean AND EXISTS (SELECT 1 FROM jobs b "
+    "      WHERE b.pipeline_id = jobs.pipeline_id AND b.state = 'blocked')) "
+    "  RETURNING id, pipeline_id, state, message, tier, "
+    "    extract(epoch FROM finished_at - started_at)::float8 AS seconds), "
     "ended AS (UPDATE job_attempts a SET ended_at = now(), outcome = job.state FROM job "
     "  WHERE a.job_id = job.id AND a.attempt = $3::integer), "
+    "counted AS (SELECT job.*, p.repo_id, p.state AS was, c.blocked, "
+    "  mlgate_next_pipeline_state(p.state, c.total, c.running, c.waiting, c.failed, c.cancelled) "
+    "    AS next "
+    "  FROM job JOIN pipelines p ON p.id = job.pipeline_id, LATERAL (SELECT count(*) AS total, "
+    "    count(*) FILTER (WHERE s.state = 'running') AS running, "
+    "    count(*) FILTER (WHERE s.state IN ('queued', 'blocked')) AS waiting, "
+    "    count(*) FILTER (WHERE s.state IN ('failed', 'timed_out', 'error')) AS failed, "
+    "    count(*) FILTER (WHERE s.state = 'cancelled') AS cancelled, "
+    "    count(*) FILTER (WHERE s.state = 'blocked') AS blocked "
+    "    FROM (SELECT o.state FROM jobs o WHERE o.pipeline_id = job.pipeline_id "
+    "      AND o.id <> job.id UNION ALL SELECT job.state) s) c), "
+    "moved AS (UPDATE pipelines p SET state = c.next, "
+    "  started_at = coalesce(p.started_at, CASE WHEN c.next = 'running' THEN now() END), "
+    "  finished_at = CASE WHEN c.next NOT IN ('pending', 'running', 'awaiting_approval') "
+    "    THEN now() END "
+    "  FROM counted c WHERE p.id = c.pipeline_id AND c.blocked = 0 AND c.next <> c.was "
+    "  RETURNING p.id, c.was, c.next), "
     "change AS (INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
-    "  SELECT pipeline_id, id, 'running', state, message FROM job), "
-    "quiet AS (SELECT set_config('mlgate.quiet_changes', 'on', true) AS q) "
-    "SELECT pipeline_id, state, EXISTS (SELECT 1 FROM jobs b WHERE b.pipeline_id = job.pipeline_id "
-    "  AND b.state = 'blocked'), (SELECT repo_id FROM pipelines p WHERE p.id = job.pipeline_id), "
-    "  (SELECT q FROM quiet) FROM job";
+    "  SELECT pipeline_id, job_id, from_state, to_state, detail FROM ("
+    "    SELECT 1 AS ord, pipeline_id, id AS job_id, 'running' AS from_state, state AS to_state, "
+    "      message AS detail FROM job "
+    "    UNION ALL SELECT 2, id, NULL, was, next, '' FROM moved) s ORDER BY ord) "
+    "SELECT pipeline_id, state, blocked > 0, repo_id, tier, seconds FROM counted";
 
 }  // namespace
 
-std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
+std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated) {
-  // The pick must walk jobs_claimable in its order and stop at the first free row. Right after a
-  // burst of new jobs the statistics still say the queue is nearly empty, and the planner then
-  // reads every queued row (bitmap scan, the fork check per row, a sort): 200 ms instead of
-  // 0.4 ms with 12,000 queued. These settings only shape the plan of this statement; they are
-  // put back after it.
-  tx.exec(kPlanByIndex);
-  auto r = tx.exec_params(kClaimSql, runner_id, to_pg_array(tiers),
-                          static_cast<double>(lease.count()), isolated);
-  tx.exec(kPlanAsUsual);
+  // The pick walks jobs_claimable in its order and stops at the first free row whatever the
+  // statistics say (migration 0027): the statement needs no plan settings around it, and the
+  // rest of it finds rows by primary key, so its prepared plan stays right.
+  auto r = tx.exec_prepared(prepared(tx, "mlgate_claim_job", kClaimSql), runner_id,
+                            to_pg_array(tiers), static_cast<double>(lease.count()), isolated);
   if (r.empty()) return std::nullopt;
   const auto& row = r[0];
   ClaimedJob job;
@@ -273,29 +288,54 @@ std::optional<FinishKind> finish_kind_from_string(const std::string& s) {
   return std::nullopt;
 }
 
-FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
-                        const Finish& finish) {
+namespace {
+
+// kFinishSql's answer for a held attempt.
+FinishResult finish_answer(const pqxx::row& row) {
   FinishResult out;
+  out.held = true;
+  out.repo_id = row[3].as<std::int64_t>();
+  out.state = job_state_of(row[1]);
+  out.tier = row[4].as<std::string>();
+  out.seconds = get_optional<double>(row[5]);
+  return out;
+}
+
+pqxx::result exec_finish(pqxx::transaction_base& tx, std::int64_t job_id, std::int64_t runner_id,
+                         int attempt, const Finish& finish, bool alone) {
   // No results error: the state and message of finished_state and finished_message; with one, the
   // statement applies their rule for it (a pass becomes a failure, the error leads the message).
   const JobState state = finished_state(finish, std::nullopt);
   std::optional<int> exit_code;
   if (finish.kind == FinishKind::exited) exit_code = finish.exit_code;
-  auto r = tx.exec_params(kFinishSql, job_id, runner_id, attempt, state_text(state), exit_code,
-                          finished_message(finish, std::nullopt), finish.log_truncated);
+  return tx.exec_prepared(prepared(tx, "mlgate_finish_job", kFinishSql), job_id, runner_id, attempt,
+                          state_text(state), exit_code, finished_message(finish, std::nullopt),
+                          finish.log_truncated, alone);
+}
+
+}  // namespace
+
+FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
+                        const Finish& finish) {
+  auto r = exec_finish(tx, job_id, runner_id, attempt, finish, false);
   if (r.empty()) {
+    FinishResult out;
     auto s = tx.exec_params("SELECT state FROM jobs WHERE id = $1", job_id);
     if (!s.empty()) out.state = job_state_of(s[0][0]);
     return out;
   }
-  out.held = true;
-  out.repo_id = r[0][3].as<std::int64_t>();
-  const auto pipeline_id = r[0][0].as<std::int64_t>();
-  out.state = job_state_of(r[0][1]);
-  // Jobs are blocked only from planning on: a pipeline with none has no dependant to move.
-  if (r[0][2].as<bool>()) advance_blocked_jobs(tx, pipeline_id);
-  refresh_pipeline_state(tx, pipeline_id);
-  return out;
+  // Jobs are blocked only from planning on: a pipeline with none has no dependant to move, and
+  // the statement moved it already.
+  if (r[0][2].as<bool>()) settle_pipeline(tx, r[0][0].as<std::int64_t>());
+  return finish_answer(r[0]);
+}
+
+std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
+                                             std::int64_t runner_id, int attempt,
+                                             const Finish& finish) {
+  auto r = exec_finish(tx, job_id, runner_id, attempt, finish, true);
+  if (r.empty()) return std::nullopt;
+  return finish_answer(r[0]);
 }
 
 bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,

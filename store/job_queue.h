@@ -46,9 +46,11 @@ struct ClaimedJob {
 // network away, `local`), a fork pull request's jobs are left for other runners. Returns nothing
 // when no job is queued (or every one is locked by a concurrent claim), and when the runner is
 // disabled or gone (its row is share-locked: a disable waits for the claim, then re-queues it).
-// The rest of `tx` sends no gate notification (store::quiet_change_notifications): the caller
-// sends "gate:<repo_id>" after the commit.
-std::optional<ClaimedJob> claim_job(pqxx::work& tx, std::int64_t runner_id,
+// From its start on (for an enabled runner), `tx` sends no gate notification
+// (mlgate.quiet_changes, see store::quiet_change_notifications): the caller sends "gate:<repo_id>"
+// after the commit. One prepared statement: in a pqxx::nontransaction it commits on its own, in
+// one round trip.
+std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t runner_id,
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated = true);
 
@@ -95,14 +97,25 @@ struct FinishResult {
   bool held = false;  // false: the attempt was not this runner's any more; nothing changed
   std::optional<core::JobState> state;  // the job's state after the call (none: no such job)
   std::int64_t repo_id = 0;             // of the job's pipeline, when held
+  std::string tier;                     // of the job, when held
+  std::optional<double> seconds;        // from its start to its end, when held and started
 };
 
 // Ends a held attempt: exit 0 → passed (failed when a results file was malformed), non-zero →
 // failed, timed_out, cancelled, error. Then dependants whose needs all passed are queued, and
-// those with a need that did not pass are skipped; the pipeline state follows. When held, the
-// rest of `tx` sends no gate notification: the caller sends "gate:<repo_id>" after the commit.
+// those with a need that did not pass are skipped; the pipeline state follows (in the same
+// statement when the pipeline has no blocked job: one round trip). From its start on, `tx` sends
+// no gate notification: the caller sends "gate:<repo_id>" after the commit.
 FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
                         const Finish& finish);
+
+// finish_job in its one statement, for a pqxx::nontransaction (committed on its own: one round
+// trip): when the attempt is held and its pipeline has no blocked job (jobs are blocked only from
+// planning on, so none can appear after the check). Nothing changed and nullopt otherwise: then
+// finish_job in a transaction answers.
+std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
+                                             std::int64_t runner_id, int attempt,
+                                             const Finish& finish);
 
 // Marks a held attempt's results as unusable (a malformed or oversized file); finish_job then
 // fails the job with this message even when the command exited 0.

@@ -179,31 +179,29 @@ void send_claimed(const RunnerProtocolConfig& cfg, const store::ClaimedJob& job,
 // may run a fork's code): runners of one group are woken one at a time (Park).
 bool claim_once(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
                 const std::vector<std::string>& wanted, std::string& group) {
-  std::optional<store::ClaimedJob> job;
-  bool authorised = false;
-  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
-    authorised = true;
-    std::vector<std::string> tiers;
-    for (const auto& t : runner.tiers) {
-      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t) != wanted.end()) {
-        tiers.push_back(t);
-        group += t + ",";
-      }
+  auto runner = deps.auth.authorize_runner(req, res);
+  if (!runner) return true;
+  std::vector<std::string> tiers;
+  for (const auto& t : runner->tiers) {
+    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t) != wanted.end()) {
+      tiers.push_back(t);
+      group += t + ",";
     }
-    // The local executor cannot take the network away: it never runs a fork's code.
-    const bool forks = runner.executor != "local";
-    group += forks ? "forks" : "no forks";
-    job = store::claim_job(tx, runner.id, tiers, std::chrono::seconds(deps.runners.lease_seconds),
-                           forks);
-    tx.commit();
-    if (job) {
-      deps.notices.add("gate:" + std::to_string(job->repo_id));
-      log_event(spdlog::level::info, "job claimed",
-                {{"job", job->job_id}, {"attempt", job->attempt}, {"runner", runner.id}});
-    }
+  }
+  // The local executor cannot take the network away: it never runs a fork's code.
+  const bool forks = runner->executor != "local";
+  group += forks ? "forks" : "no forks";
+  // The claim is one statement, committed on its own (autocommit) before the answer: one round
+  // trip, no BEGIN and COMMIT of their own.
+  auto job = deps.db.with([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    return store::claim_job(tx, runner->id, tiers, std::chrono::seconds(deps.runners.lease_seconds),
+                            forks);
   });
-  if (!authorised) return true;
   if (!job) return false;
+  deps.notices.add("gate:" + std::to_string(job->repo_id));
+  log_event(spdlog::level::info, "job claimed",
+            {{"job", job->job_id}, {"attempt", job->attempt}, {"runner", runner->id}});
   send_claimed(deps.runners, *job, res);
   return true;
 }
@@ -473,19 +471,28 @@ void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httpli
   f.message = body->value("message", std::string());
   if (f.message.size() > 4096) f.message.resize(4096);
   f.log_truncated = body->value("log_truncated", false);
-  with_runner(deps, req, res, [&](pqxx::work& tx, const store::RunnerRow& runner) {
-    auto r = store::finish_job(tx, path_job_id(req), runner.id, *attempt, f);
-    const auto ended = r.held ? job_end(tx, path_job_id(req)) : std::nullopt;
+  auto runner = deps.auth.authorize_runner(req, res);
+  if (!runner) return;
+  const auto job = path_job_id(req);
+  auto r = deps.db.with([&](pqxx::connection& c) {
+    // Most finishes are one statement committed on its own (one round trip); a pipeline with
+    // blocked jobs, or an attempt no longer held, takes a transaction.
+    {
+      pqxx::nontransaction quick(c);
+      if (auto done = store::finish_job_alone(quick, job, runner->id, *attempt, f)) return *done;
+    }
+    pqxx::work tx(c);
+    auto out = store::finish_job(tx, job, runner->id, *attempt, f);
     tx.commit();
-    if (!r.held) return lease_lost(res);
-    deps.notices.add("gate:" + std::to_string(r.repo_id));
-    if (ended) observe_job_end(*ended);
-    deps.wakeup.bump();  // dependants may have become claimable
-    log_event(
-        spdlog::level::info, "job finished",
-        {{"job", path_job_id(req)}, {"attempt", *attempt}, {"state", core::to_string(*r.state)}});
-    send_json(res, 200, {{"state", core::to_string(*r.state)}});
+    return out;
   });
+  if (!r.held) return lease_lost(res);
+  deps.notices.add("gate:" + std::to_string(r.repo_id));
+  if (r.seconds) observe_job_end({r.tier, std::string(core::to_string(*r.state)), *r.seconds});
+  deps.wakeup.bump();  // dependants may have become claimable
+  log_event(spdlog::level::info, "job finished",
+            {{"job", job}, {"attempt", *attempt}, {"state", core::to_string(*r.state)}});
+  send_json(res, 200, {{"state", core::to_string(*r.state)}});
 }
 
 void handle_reset(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,

@@ -445,6 +445,33 @@ TEST_F(JobQueueTest, AClaimLeavesTheTransactionsPlannerSettingsAsTheyWere) {
   EXPECT_EQ(setting, "on");
 }
 
+// The pick (mlgate_claim_pick) carries its own planner setting: it walks jobs_claimable in order
+// whatever the statistics say, so the claim statement can be prepared and needs no settings sent
+// around it.
+TEST_F(JobQueueTest, TheClaimsPickIsPlannedWithoutBitmapScans) {
+  EXPECT_EQ(scalar<std::string>("SELECT array_to_string(proconfig, ',') FROM pg_proc "
+                                "WHERE proname = 'mlgate_claim_pick'"),
+            "enable_bitmapscan=off");
+}
+
+// A claim records the job's and the pipeline's change in one statement: the pipeline is marked due
+// for forge feedback once for it (feedback_due.seq), and once more for the finish's statement.
+TEST_F(JobQueueTest, FeedbackIsMarkedDueOncePerStatementThatRecordsChanges) {
+  const auto p = pipeline({{"functionality", {}}});
+  const std::string seq =
+      "SELECT seq FROM feedback_due WHERE pipeline_id = " + std::to_string(p.pipeline_id);
+  const auto before = scalar<long>(seq);
+  auto c = claim(runner_a_);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(scalar<long>("SELECT count(*) FROM state_changes WHERE pipeline_id = " +
+                         std::to_string(p.pipeline_id) + " AND to_state = 'running'"),
+            2);
+  EXPECT_EQ(scalar<long>(seq), before + 1);
+  ASSERT_TRUE(finish(c->job_id, runner_a_, 1, exited(0)).held);
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
+  EXPECT_EQ(scalar<long>(seq), before + 2);  // the job's end and the pipeline's: one statement
+}
+
 // Collects what arrives on the change feed's channel.
 class ChangesListener : public pqxx::notification_receiver {
  public:
@@ -858,6 +885,101 @@ TEST_F(JobQueueTest, PassingJobsUnblockTheirDependantsAndThePipelinePasses) {
   EXPECT_EQ(
       job_steps[p.job["training"]],
       (std::vector<std::string>{">blocked", "blocked>queued", "queued>running", "running>passed"}));
+}
+
+// Without blocked jobs the finish moves the pipeline from the counts its own statement read: it
+// stays running while another job runs, and ends as the rule says when the last one ends.
+TEST_F(JobQueueTest, AFinishMovesItsPipelineOnlyWhenItsLastRunningJobEnds) {
+  auto p = pipeline({{"functionality", {}}, {"validation", {}}, {"training", {}}});
+  auto first = claim(runner_a_);
+  auto second = claim(runner_b_);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(text(finish(first->job_id, runner_a_, 1, exited(2)).state), "failed");
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "running");  // one job runs, one is queued
+  ASSERT_TRUE(cancel(p.job["training"]));
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "running");
+  EXPECT_EQ(text(finish(second->job_id, runner_b_, 1, exited(0)).state), "passed");
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "failed");
+  EXPECT_EQ(scalar<std::string>("SELECT string_agg(coalesce(from_state, '') || '>' || to_state, "
+                                "' ' ORDER BY id) FROM state_changes WHERE job_id IS NULL AND "
+                                "pipeline_id = " +
+                                std::to_string(p.pipeline_id)),
+            ">pending pending>running running>failed");
+  EXPECT_TRUE(scalar<bool>("SELECT finished_at IS NOT NULL FROM pipelines WHERE id = " +
+                           std::to_string(p.pipeline_id)));
+}
+
+// The finish's statement moves the pipeline with mlgate_next_pipeline_state (migration 0027):
+// it gives store::next_pipeline_state's answer for every state and every shape of counts.
+TEST_F(JobQueueTest, TheFinishsPipelineRuleInSqlIsNextPipelineState) {
+  using core::PipelineState;
+  int compared = 0;
+  db().with([&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    for (auto current : {PipelineState::pending, PipelineState::running, PipelineState::passed,
+                         PipelineState::failed, PipelineState::cancelled, PipelineState::error,
+                         PipelineState::awaiting_approval}) {
+      for (int mask = 0; mask < 32; ++mask) {
+        const long running = mask & 1, waiting = (mask >> 1) & 1, failed = (mask >> 2) & 1,
+                   cancelled = (mask >> 3) & 1, passed = (mask >> 4) & 1;
+        for (const long total : {running + waiting + failed + cancelled + passed, 0L}) {
+          const store::PipelineCounts counts{current, total, running, waiting, failed, cancelled};
+          const auto sql = t.exec_params1(
+              "SELECT mlgate_next_pipeline_state($1, $2, $3, $4, $5, $6)",
+              store::state_text(current), total, running, waiting, failed, cancelled)[0];
+          EXPECT_EQ(sql.as<std::string>(), store::state_text(store::next_pipeline_state(counts)))
+              << store::state_text(current) << " total " << total << " mask " << mask;
+          ++compared;
+        }
+      }
+    }
+  });
+  EXPECT_EQ(compared, 7 * 32 * 2);
+}
+
+// The runner protocol's finish first tries finish_job_alone, committed on its own: it ends a held
+// attempt whose pipeline has no blocked job, moving the pipeline in the same statement; otherwise
+// it changes nothing and the transaction's finish_job does the work.
+TEST_F(JobQueueTest, AFinishAloneEndsAJobInOneStatementUnlessItsPipelineHasBlockedJobs) {
+  auto alone = [&](std::int64_t job, std::int64_t runner, int attempt) {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::nontransaction t(c);
+      return store::finish_job_alone(t, job, runner, attempt, exited(0));
+    });
+  };
+  auto single = pipeline({{"functionality", {}}});
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  EXPECT_FALSE(alone(single.job["functionality"], runner_b_, 1).has_value());  // not held
+  auto done = alone(single.job["functionality"], runner_a_, 1);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_TRUE(done->held);
+  EXPECT_EQ(text(done->state), "passed");
+  EXPECT_EQ(pipeline_state(single.pipeline_id), "passed");
+  EXPECT_FALSE(alone(single.job["functionality"], runner_a_, 1).has_value());  // ended already
+
+  auto chain = pipeline({{"functionality", {}}, {"validation", {"functionality"}}});
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  EXPECT_FALSE(alone(chain.job["functionality"], runner_a_, 1).has_value());
+  EXPECT_EQ(job_state(chain.job["functionality"]), "running");  // nothing changed
+  EXPECT_EQ(text(finish(chain.job["functionality"], runner_a_, 1, exited(0)).state), "passed");
+  EXPECT_EQ(job_state(chain.job["validation"]), "queued");
+  EXPECT_EQ(pipeline_state(chain.pipeline_id), "running");
+}
+
+// The finish answers what the job-duration metric needs (no read of its own after it).
+TEST_F(JobQueueTest, AFinishAnswersTheJobsTierAndRunTime) {
+  auto job = pipeline({{"validation", {}}}).job["validation"];
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  exec("UPDATE jobs SET started_at = now() - interval '90 s' WHERE id = " + std::to_string(job));
+  auto r = finish(job, runner_a_, 1, exited(0));
+  ASSERT_TRUE(r.held);
+  EXPECT_EQ(r.tier, "validation");
+  ASSERT_TRUE(r.seconds.has_value());
+  EXPECT_NEAR(*r.seconds, 90.0, 5.0);
+  auto lost = finish(job, runner_a_, 1, exited(0));
+  EXPECT_FALSE(lost.held);
+  EXPECT_FALSE(lost.seconds.has_value());
 }
 
 TEST_F(JobQueueTest, AFailedJobSkipsItsDependantsTransitivelyAndFailsThePipeline) {
