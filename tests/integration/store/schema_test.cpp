@@ -145,7 +145,7 @@ TEST_F(SchemaTest, ObservationPartialsAreCompressedWithLz4) {
   EXPECT_EQ(compression_of("observation_partials", "profile"), "l");
 }
 
-// Webhook bodies are compressed with lz4, not pglz (docs/webhooks.md, migration 0029), and a body
+// Webhook bodies are compressed with lz4, not pglz (docs/webhooks.md, migration 0028), and a body
 // stored that way reads back whole.
 TEST_F(SchemaTest, WebhookBodiesAreCompressedWithLz4) {
   EXPECT_EQ(compression_of("webhook_deliveries", "body"), "l");
