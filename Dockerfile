@@ -13,7 +13,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # The packages of scripts/deps that building the binary needs (the tests are not configured).
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-      g++ cmake ninja-build pkg-config \
+      g++ cmake ninja-build pkg-config lld \
       libpqxx-dev libpq-dev libgit2-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev \
       libpugixml-dev libboost-dev libboost-filesystem-dev libctemplate-dev libcli11-dev \
       libspdlog-dev libfmt-dev libssl-dev \

@@ -393,14 +393,19 @@ struct MirrorCache::FetchSpec {
 
 MirrorCache::MirrorCache(fs::path root, MirrorOptions options)
     : root_(std::move(root)), options_(options) {
-  // fsync objects, packs and refs: a host crash must not leave a mirror that fails forever.
-  static std::once_flag fsync_once;
-  std::call_once(fsync_once, [] { git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1); });
   if (root_.empty()) throw GitError("mirror cache: empty root directory");
   std::error_code ec;
   fs::create_directories(root_, ec);
   if (ec) throw GitError("mirror cache: create " + root_.string() + ": " + ec.message());
   root_ = fs::absolute(root_);
+}
+
+void MirrorCache::use_libgit2() const {
+  std::call_once(libgit2_once_, [this] {
+    libgit2_.emplace();
+    // fsync objects, packs and refs: a host crash must not leave a mirror that fails forever.
+    check(git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1), "libgit2: enable fsync");
+  });
 }
 
 fs::path MirrorCache::mirror_path(const RepoRemote& remote) const {
@@ -533,6 +538,7 @@ void MirrorCache::fetch(git_repository* repo, const RepoRemote& remote, const Fe
 }
 
 void MirrorCache::ensure_commit(const RepoRemote& remote, std::string_view sha) {
+  use_libgit2();
   parse_oid(sha);  // validates before anything touches the disk or the network
   mirror_path(remote);
   {
@@ -584,6 +590,7 @@ void MirrorCache::ensure_commit(const RepoRemote& remote, std::string_view sha) 
 }
 
 CommitTree MirrorCache::open_at(const RepoRemote& remote, std::string_view sha) {
+  use_libgit2();
   parse_oid(sha);  // validates before anything touches the disk
   CommitTree oc;
   // Fast path: the mirror opened once when it holds the commit (objects are only ever added).
@@ -605,6 +612,7 @@ CommitTree MirrorCache::open_at(const RepoRemote& remote, std::string_view sha) 
 
 std::string MirrorCache::resolve(const RepoRemote& remote, std::string_view ref_or_sha,
                                  bool refresh) {
+  use_libgit2();
   if (is_valid_sha(ref_or_sha)) {
     ensure_commit(remote, ref_or_sha);
     return std::string(ref_or_sha);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -168,7 +169,12 @@ class MirrorCache {
   // The mirror opened at that commit and its tree; ensure_commit first when it lacks the commit.
   CommitTree open_at(const RepoRemote& remote, std::string_view sha);
 
-  Libgit2 libgit2_;  // first: outlives every libgit2 object below
+  // libgit2 is initialised on first use, not when the cache is made: its initialisation loads the
+  // system's CA bundle into its TLS backend, memory that a server fetching nothing yet would carry
+  // from the start. Every public entry point calls use_libgit2() first.
+  void use_libgit2() const;
+  mutable std::once_flag libgit2_once_;
+  mutable std::optional<Libgit2> libgit2_;  // first: outlives every libgit2 object below
   std::filesystem::path root_;
   MirrorOptions options_;
   std::atomic<std::uint64_t> fetches_{0};

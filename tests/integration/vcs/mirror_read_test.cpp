@@ -1,5 +1,6 @@
 // Reading from the mirror at a sha (files, paths, listings, commit info), resolving refs, and
 // refusing hostile shas, keys and paths before anything touches the disk or the network.
+#include <git2.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -60,6 +61,24 @@ TEST_F(MirrorRead, ReadFileAtOldAndNewSha) {
   EXPECT_EQ(cache.read_file(r, new_sha, "src/missing/deeper.py"), std::nullopt);
   EXPECT_EQ(cache.read_file(r, new_sha, "src/a.py/not-a-dir"), std::nullopt);
   EXPECT_EQ(cache.fetch_count(), 1u);  // the first read fetched everything
+}
+
+// git_libgit2_init() answers how many initialisations are active, its own included.
+int active_libgit2_inits() {
+  const int n = git_libgit2_init();
+  git_libgit2_shutdown();
+  return n - 1;
+}
+
+// A cache that has read nothing has not initialised libgit2 (its initialisation loads the CA
+// bundle: memory a server that fetches nothing yet would carry); the first read does, and works.
+TEST_F(MirrorRead, Libgit2IsInitialisedOnFirstUse) {
+  std::string sha = repo.commit({{".mlgate.yml", "version: 1\n"}});
+  EXPECT_EQ(active_libgit2_inits(), 0);
+  EXPECT_EQ(cache.read_file(r, sha, ".mlgate.yml"), std::optional<std::string>("version: 1\n"));
+  EXPECT_EQ(active_libgit2_inits(), 1);
+  EXPECT_EQ(cache.read_file(r, sha, ".mlgate.yml"), std::optional<std::string>("version: 1\n"));
+  EXPECT_EQ(active_libgit2_inits(), 1);  // once per cache
 }
 
 TEST_F(MirrorRead, ReadFileRefusesDirectoriesSymlinksAndBigBlobs) {
