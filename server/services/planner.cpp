@@ -244,8 +244,10 @@ std::optional<webhooks::Event> Planner::take_event(std::int64_t id) {
 void Planner::forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& planned) {
   std::lock_guard lock(mu_);
   bool any = false;
-  for (const auto& entry : planned) events_.erase(entry.first);
-  for (const auto& entry : planned) any = queued_.erase(entry.first) > 0 || any;
+  for (const auto& entry : planned) {
+    events_.erase(entry.first);
+    any = queued_.erase(entry.first) > 0 || any;
+  }
   if (!any) return;
   std::erase_if(queue_, [&](std::int64_t queued) { return !queued_.contains(queued); });
 }

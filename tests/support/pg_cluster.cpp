@@ -128,7 +128,7 @@ std::int64_t DbTest::insert_test_repo(const std::string& full_name) {
     store::NewRepo repo;
     repo.forge = "github";
     repo.full_name = full_name;
-    repo.clone_url = "https://github.example.invalid/" + full_name + ".git";
+    repo.clone_url = "https://git.example.invalid/" + full_name + ".git";
     repo.webhook_secret = "webhook-secret-123";
     return store::insert_repo(t, repo);
   });

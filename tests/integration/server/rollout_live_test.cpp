@@ -87,6 +87,17 @@ double routing_counter(const std::string& metrics, const std::string& name) {
   return 0;
 }
 
+// The routing cache's hits and misses counted between two /metrics texts.
+struct CacheCounts {
+  double hits = 0, misses = 0;
+};
+CacheCounts routing_cache_between(const std::string& before, const std::string& after) {
+  const auto delta = [&](const std::string& name) {
+    return routing_counter(after, name) - routing_counter(before, name);
+  };
+  return {delta("mlgate_cache_hits_total"), delta("mlgate_cache_misses_total")};
+}
+
 class RolloutLiveTest : public ::testing::Test {
  protected:
   RolloutLiveTest() : env_(options()) {}
@@ -185,10 +196,7 @@ TEST_F(RolloutLiveTest, RoutingIsAnsweredFromMemoryAndFollowsAnAbortOnAnotherRep
   const std::string before = metrics().body;
   for (int i = 0; i < 200; ++i) ASSERT_EQ(routing_on_b()["candidate"], candidate_);
   const std::string after = metrics().body;
-  const double hits = routing_counter(after, "mlgate_cache_hits_total") -
-                      routing_counter(before, "mlgate_cache_hits_total");
-  const double misses = routing_counter(after, "mlgate_cache_misses_total") -
-                        routing_counter(before, "mlgate_cache_misses_total");
+  const auto [hits, misses] = routing_cache_between(before, after);
   EXPECT_EQ(hits + misses, 200) << after;
   EXPECT_LE(misses, 3) << after;  // a kept answer expires after a few seconds, whatever happens
 
@@ -235,10 +243,7 @@ TEST_F(RolloutLiveTest, ServingObservationsDoNotEmptyTheRoutingCache) {
     ASSERT_EQ(testing::http_get(env_.host(), path, env_.admin()).status, 200);
   }
   const std::string after = metrics().body;
-  const double misses = routing_counter(after, "mlgate_cache_misses_total") -
-                        routing_counter(before, "mlgate_cache_misses_total");
-  const double hits = routing_counter(after, "mlgate_cache_hits_total") -
-                      routing_counter(before, "mlgate_cache_hits_total");
+  const auto [hits, misses] = routing_cache_between(before, after);
   EXPECT_EQ(hits + misses, 30) << after;
   EXPECT_LE(misses, 3) << after;  // a kept answer expires after a few seconds, whatever happens
 }

@@ -54,15 +54,6 @@ struct Planned {
   std::map<std::string, std::vector<std::int64_t>> repeats;
 };
 
-std::int64_t make_repo(pqxx::work& tx, const std::string& full_name = "acme/model") {
-  store::NewRepo repo;
-  repo.forge = "github";
-  repo.full_name = full_name;
-  repo.clone_url = "https://git.example.invalid/" + full_name + ".git";
-  repo.webhook_secret = "webhook-secret-123";
-  return store::insert_repo(tx, repo);
-}
-
 store::NewJob make_job(const JobSpec& spec) {
   store::NewJob j;
   j.tier = spec.tier;
@@ -150,8 +141,8 @@ class JobQueueTest : public testing::DbTest {
 
   void SetUp() override {
     DbTest::SetUp();
+    repo_ = insert_test_repo("acme/model");
     tx([&](pqxx::work& t) {
-      repo_ = make_repo(t);
       runner_a_ = make_runner(t, "runner-a");
       runner_b_ = make_runner(t, "runner-b");
     });

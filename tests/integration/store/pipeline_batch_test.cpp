@@ -51,16 +51,7 @@ std::vector<store::NewPipeline> pushes(std::int64_t repo_id) {
 
 class PipelineBatchTest : public testing::DbTest {
  protected:
-  std::int64_t repo(const std::string& name) {
-    return tx([&](pqxx::work& t) {
-      store::NewRepo r;
-      r.forge = "github";
-      r.full_name = name;
-      r.clone_url = "https://git.example.invalid/" + name + ".git";
-      r.webhook_secret = "webhook-secret-123";
-      return store::insert_repo(t, r);
-    });
-  }
+  std::int64_t repo(const std::string& name) { return insert_test_repo(name); }
   // Everything the repository's pipelines recorded, pipeline ids written as their order (p0..).
   std::vector<std::string> history(std::int64_t repo_id) {
     return tx([&](pqxx::work& t) {
