@@ -633,14 +633,29 @@ TEST(RunnerAgent, ThreeRunnersAThousandJobsOneKilledHalfwayEveryJobCompletesExac
             << span_ms << " ms\n";
 }
 
-std::vector<std::string> containers_labelled(const std::string& label) {
+// The containers (running or not) that carry every one of `labels`.
+std::vector<std::string> containers_labelled(std::initializer_list<std::string> labels) {
+  std::vector<std::string> argv = {"docker", "ps", "-aq"};
+  for (const auto& label : labels) {
+    argv.push_back("--filter");
+    argv.push_back("label=" + label);
+  }
   std::string out;
-  util::run_capture({"docker", "ps", "-aq", "--filter", "label=" + label}, out);
+  util::run_capture(argv, out);
   std::vector<std::string> ids;
   std::stringstream in(out);
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) ids.push_back(line);
   return ids;
+}
+
+// The containers of `job` started by the runner `runner_name`. Job ids are small and repeat across
+// the tests' clusters running side by side, so the runner's own label (unique per runner) is what
+// tells this test's containers from another test's.
+std::vector<std::string> job_containers(const RunnerEnv& env, const std::string& runner_name,
+                                        const json& job) {
+  return containers_labelled({"mlgate.runner=" + env.runner_key(runner_name),
+                              "mlgate.job=" + std::to_string(job["id"].get<long>())});
 }
 
 TEST(RunnerDocker, ADockerRunnerRunsThePipelineInContainersAndStoresEveryKindOfResult) {
@@ -655,7 +670,7 @@ TEST(RunnerDocker, ADockerRunnerRunsThePipelineInContainersAndStoresEveryKindOfR
   EXPECT_EQ(f["predictions"], 2);
   EXPECT_NE(env.log_of(f["id"]).find("tier functionality"), std::string::npos);
   // Containers are removed after their job.
-  EXPECT_TRUE(containers_labelled("mlgate.job=" + std::to_string(f["id"].get<long>())).empty());
+  EXPECT_TRUE(job_containers(env, "docker-1", f).empty());
 }
 
 TEST(RunnerDocker, ARestartedRunnerRemovesTheContainersOfItsEarlierLifeAndRequeuesItsJobs) {
@@ -668,8 +683,8 @@ tiers:
 )";
   auto sha = env.push(config);
   auto first = env.start_runner("phoenix", {}, "docker");
-  json job = env.wait_functionality_running(sha, [](const json& j) {
-    return !containers_labelled("mlgate.job=" + std::to_string(j["id"].get<long>())).empty();
+  json job = env.wait_functionality_running(sha, [&](const json& j) {
+    return !job_containers(env, "phoenix", j).empty();
   });
   ASSERT_FALSE(job.is_null());
   const std::string key = env.runner_key("phoenix");
@@ -679,14 +694,14 @@ tiers:
   env.runner(first).signal(SIGKILL);
   env.runner(first).wait();
   // The container outlives the runner...
-  EXPECT_EQ(containers_labelled(runner_label).size(), 1u);
+  EXPECT_EQ(containers_labelled({runner_label}).size(), 1u);
   // ...until the same runner (same work dir, same id) starts again: it removes the orphan and
   // hands the job back at once instead of after the lease.
   auto started = std::chrono::steady_clock::now();
   env.start_runner("phoenix", {}, "docker");
   auto p = env.wait_pipeline_end(sha, std::chrono::seconds(60));
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(45));
-  EXPECT_TRUE(containers_labelled(runner_label).empty());
+  EXPECT_TRUE(containers_labelled({runner_label}).empty());
   auto j = env.job(p, "functionality");
   EXPECT_EQ(j["state"], "passed") << j;
   EXPECT_EQ(j["attempt"], 2);
@@ -737,7 +752,7 @@ tiers:
   EXPECT_NE(std::find(actions.begin(), actions.end(), "create"), actions.end()) << name;
   EXPECT_NE(std::find(actions.begin(), actions.end(), "destroy"), actions.end()) << name;
   EXPECT_EQ(std::find(actions.begin(), actions.end(), "start"), actions.end()) << name;
-  EXPECT_TRUE(containers_labelled("mlgate.runner=" + env.runner_key("nocheckout")).empty());
+  EXPECT_TRUE(containers_labelled({"mlgate.runner=" + env.runner_key("nocheckout")}).empty());
   const std::string log = env.log_of(job["id"].get<long>());
   EXPECT_NE(log.find("checkout of " + sha + " failed"), std::string::npos) << log;
   EXPECT_EQ(log.find("it ran"), std::string::npos) << log;
@@ -762,7 +777,7 @@ tiers:
   env.start_runner("iso", {}, "docker");
   std::vector<std::string> ids;
   json job = env.wait_functionality_running(sha, [&](const json& j) {
-    ids = containers_labelled("mlgate.job=" + std::to_string(j["id"].get<long>()));
+    ids = job_containers(env, "iso", j);
     return ids.size() == 1 && inspect(ids[0], "{{.State.Running}}") == "true";
   });
   ASSERT_FALSE(job.is_null());
@@ -787,7 +802,7 @@ tiers:
   ASSERT_EQ(r.status, 202) << r.body;
   ASSERT_TRUE(eventually(
       [&] {
-        return containers_labelled("mlgate.job=" + std::to_string(job["id"].get<long>())).empty();
+        return job_containers(env, "iso", job).empty();
       },
       std::chrono::seconds(10)));
   EXPECT_LT(std::chrono::steady_clock::now() - cancel_at, std::chrono::seconds(5));
