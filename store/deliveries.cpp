@@ -318,43 +318,53 @@ std::int64_t delete_old_deliveries(pqxx::work& tx, int days) {
   return static_cast<std::int64_t>(r.affected_rows());
 }
 
-std::optional<PendingDelivery> lock_pending_delivery(pqxx::work& tx, std::int64_t id) {
-  auto r = tx.exec_params(
-      "SELECT repo_id, forge, headers::text, body FROM webhook_deliveries "
-      "WHERE id = $1 AND plan_state = 'pending' FOR UPDATE SKIP LOCKED",
-      id);
-  if (r.empty()) return std::nullopt;
-  return PendingDelivery{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>(),
-                         r[0][2].as<std::string>(), from_bytea(r[0][3])};
-}
-
-std::optional<std::int64_t> pending_delivery_repo(pqxx::transaction_base& tx, std::int64_t id) {
-  auto r = tx.exec_params(
-      "SELECT repo_id FROM webhook_deliveries WHERE id = $1 AND plan_state = 'pending' "
-      "AND repo_id IS NOT NULL",
+std::optional<std::int64_t> lock_pending_delivery(pqxx::work& tx, std::int64_t id) {
+  auto r = tx.exec_prepared(
+      prepared(tx, "lock_pending_delivery",
+               "SELECT repo_id FROM webhook_deliveries WHERE id = $1 AND plan_state = 'pending' "
+               "AND repo_id IS NOT NULL FOR UPDATE SKIP LOCKED"),
       id);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
 }
 
-void lock_repo_planning(pqxx::work& tx, std::int64_t repo_id) {
-  // Two-key form: "mlgp" in ASCII, and the repository id.
-  tx.exec_params("SELECT pg_advisory_xact_lock(1835820912, ($1 % 2147483647)::int)", repo_id);
+std::optional<std::int64_t> lock_planning_of_delivery(pqxx::work& tx, std::int64_t id) {
+  // The lock's two-key form: "mlgp" in ASCII, and the repository id. Taken for the one row the
+  // WHERE keeps, if any.
+  auto r = tx.exec_prepared(
+      prepared(tx, "lock_planning_of_delivery",
+               "SELECT repo_id, pg_advisory_xact_lock(1835820912, (repo_id % 2147483647)::int) "
+               "FROM webhook_deliveries WHERE id = $1 AND plan_state = 'pending' "
+               "AND repo_id IS NOT NULL"),
+      id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
 }
 
-std::vector<std::pair<std::int64_t, PendingDelivery>> lock_pending_of_repo(pqxx::work& tx,
-                                                                           std::int64_t repo_id,
-                                                                           int limit) {
-  std::vector<std::pair<std::int64_t, PendingDelivery>> out;
+std::vector<std::int64_t> lock_pending_of_repo(pqxx::work& tx, std::int64_t repo_id, int limit) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : tx.exec_prepared(
+           prepared(tx, "lock_pending_of_repo",
+                    "SELECT id FROM webhook_deliveries WHERE repo_id = $1 AND plan_state = "
+                    "'pending' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"),
+           repo_id, limit))
+    out.push_back(r[0].as<std::int64_t>());
+  return out;
+}
+
+std::map<std::int64_t, PendingDelivery> pending_payloads(pqxx::transaction_base& tx,
+                                                         const std::vector<std::int64_t>& ids) {
+  std::map<std::int64_t, PendingDelivery> out;
+  if (ids.empty()) return out;
+  std::vector<std::string> texts;
+  for (const auto id : ids) texts.push_back(std::to_string(id));
   for (const auto& r :
-       tx.exec_params("SELECT id, repo_id, forge, headers::text, body FROM webhook_deliveries "
-                      "WHERE repo_id = $1 AND plan_state = 'pending' ORDER BY id LIMIT $2 "
-                      "FOR UPDATE SKIP LOCKED",
-                      repo_id, limit)) {
-    out.emplace_back(r[0].as<std::int64_t>(),
-                     PendingDelivery{r[1].as<std::int64_t>(), r[2].as<std::string>(),
-                                     r[3].as<std::string>(), from_bytea(r[4])});
-  }
+       tx.exec_prepared(prepared(tx, "pending_payloads",
+                                 "SELECT id, forge, headers::text, body FROM webhook_deliveries "
+                                 "WHERE id = ANY ($1::bigint[])"),
+                        to_pg_array(texts)))
+    out.emplace(r[0].as<std::int64_t>(),
+                PendingDelivery{r[1].as<std::string>(), r[2].as<std::string>(), from_bytea(r[3])});
   return out;
 }
 
@@ -374,10 +384,11 @@ void finish_delivery_plans(pqxx::work& tx, const std::vector<DeliveryPlanEnd>& e
     rows.push_back({{"id", e.id},
                     {"state", std::string(core::to_string(e.state))},
                     {"note", e.note.empty() ? nlohmann::json() : nlohmann::json(e.note)}});
-  tx.exec_params(
-      "UPDATE webhook_deliveries d SET plan_state = x.state, planned_at = now(), "
-      "plan_error = x.note FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, state text, "
-      "note text) WHERE d.id = x.id",
+  tx.exec_prepared(
+      prepared(tx, "finish_delivery_plans",
+               "UPDATE webhook_deliveries d SET plan_state = x.state, planned_at = now(), "
+               "plan_error = x.note FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, "
+               "state text, note text) WHERE d.id = x.id"),
       rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 

@@ -134,25 +134,27 @@ std::vector<std::int64_t> pending_deliveries(pqxx::transaction_base& tx, int lim
 // Deletes deliveries received more than `days` days ago; returns how many.
 std::int64_t delete_old_deliveries(pqxx::work& tx, int days);
 
-// A delivery waiting to be planned, as stored.
+// What a pending delivery stored of its request: enough to normalise it again.
 struct PendingDelivery {
-  std::int64_t repo_id = 0;
   std::string forge;
   std::string headers_json;  // a JSON object of header name -> value
   std::string body;
 };
-// Locks the delivery for planning; nullopt when it is not pending or another planner holds it.
-std::optional<PendingDelivery> lock_pending_delivery(pqxx::work& tx, std::int64_t id);
-// The repository of a pending delivery; nullopt when it is not pending (or names none).
-std::optional<std::int64_t> pending_delivery_repo(pqxx::transaction_base& tx, std::int64_t id);
-// Waits for the transaction-level lock that lets one planner at a time plan a repository's
-// deliveries (on any replica): its pushes are planned in the order they arrived.
-void lock_repo_planning(pqxx::work& tx, std::int64_t repo_id);
+// Locks the delivery for planning and returns its repository; nullopt when it is not pending (or
+// names none) or another planner holds it. Reads no body (pending_payloads does).
+std::optional<std::int64_t> lock_pending_delivery(pqxx::work& tx, std::int64_t id);
+// The repository of a pending delivery, once this transaction holds the lock that lets one planner
+// at a time plan that repository's deliveries (on any replica: its pushes are planned in the order
+// they arrived), waiting for it; nullopt when the delivery is not pending (or names none).
+std::optional<std::int64_t> lock_planning_of_delivery(pqxx::work& tx, std::int64_t id);
 // Locks up to `limit` pending deliveries of one repository for planning, oldest first, skipping
-// those another planner holds (a burst planned together).
-std::vector<std::pair<std::int64_t, PendingDelivery>> lock_pending_of_repo(pqxx::work& tx,
-                                                                           std::int64_t repo_id,
-                                                                           int limit);
+// those another planner holds (a burst planned together); their ids, ascending. Reads no body: a
+// planner that holds a delivery's event in memory never needs it.
+std::vector<std::int64_t> lock_pending_of_repo(pqxx::work& tx, std::int64_t repo_id, int limit);
+// The stored requests of deliveries `ids` (by id; an id with no row is absent): for the ones a
+// planner must normalise again.
+std::map<std::int64_t, PendingDelivery> pending_payloads(pqxx::transaction_base& tx,
+                                                         const std::vector<std::int64_t>& ids);
 // Records how planning ended; an empty note stores none.
 void finish_delivery_plan(pqxx::work& tx, std::int64_t id, core::PlanState state,
                           const std::string& note);

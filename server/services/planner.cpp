@@ -255,15 +255,15 @@ void Planner::forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& pl
 PlanOutcome Planner::plan(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
     pqxx::work tx(conn);
-    if (const auto repo_id = store::pending_delivery_repo(tx, id))
-      store::lock_repo_planning(tx, *repo_id);
-    auto pending = store::lock_pending_delivery(tx, id);
-    if (!pending) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
-    auto repo = store::find_repo_by_id(tx, pending->repo_id);
+    store::lock_planning_of_delivery(tx, id);
+    const auto repo_id = store::lock_pending_delivery(tx, id);
+    if (!repo_id) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
+    store::quiet_change_notifications(tx);
+    auto repo = store::find_repo_by_id(tx, *repo_id);
+    auto events = events_of(tx, {id});
     Burst burst;
-    plan_pending(tx, id, *pending, repo, burst);
-    flush_burst(tx, pending->repo_id, burst);
-    tx.commit();
+    plan_pending(tx, id, events.front(), repo, burst);
+    commit_burst(tx, *repo_id, burst);
     return burst.out.front().second;
   });
 }
@@ -271,24 +271,25 @@ PlanOutcome Planner::plan(std::int64_t id) {
 std::vector<std::pair<std::int64_t, PlanOutcome>> Planner::plan_burst(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    const auto repo_id = store::pending_delivery_repo(tx, id);
-    if (!repo_id) return std::vector<std::pair<std::int64_t, PlanOutcome>>{};
     // One planner at a time per repository (a second one waits here, then finds what is left), so
     // its pushes are planned in their order: a later push supersedes an earlier one, never the
     // reverse.
-    store::lock_repo_planning(tx, *repo_id);
+    const auto repo_id = store::lock_planning_of_delivery(tx, id);
+    if (!repo_id) return std::vector<std::pair<std::int64_t, PlanOutcome>>{};
     // Every pending delivery of the repository no other planner holds, oldest first: planned in
     // order, in this one transaction, each config read once per commit (and the mirror fetched at
     // most once for the lot: one fetch brings every branch and tag), their pipelines, jobs and
-    // deliveries' ends stored together (flush_burst).
+    // deliveries' ends stored together (flush_burst). Only the deliveries whose event is not in
+    // memory have their stored body read.
     const auto claimed = store::lock_pending_of_repo(tx, *repo_id, options_.burst_max);
     if (claimed.empty()) return std::vector<std::pair<std::int64_t, PlanOutcome>>{};
+    store::quiet_change_notifications(tx);
     const auto repo = store::find_repo_by_id(tx, *repo_id);
+    auto events = events_of(tx, claimed);
     Burst burst;
-    for (const auto& [delivery, pending] : claimed)
-      plan_pending(tx, delivery, pending, repo, burst);
-    flush_burst(tx, *repo_id, burst);
-    tx.commit();
+    for (std::size_t i = 0; i < claimed.size(); ++i)
+      plan_pending(tx, claimed[i], events[i], repo, burst);
+    commit_burst(tx, *repo_id, burst);
     bursts_.fetch_add(1);
     burst_deliveries_.fetch_add(burst.out.size());
     count_planner_burst(burst.out.size());
@@ -296,8 +297,33 @@ std::vector<std::pair<std::int64_t, PlanOutcome>> Planner::plan_burst(std::int64
   });
 }
 
+std::vector<webhooks::NormaliseResult> Planner::events_of(pqxx::work& tx,
+                                                          const std::vector<std::int64_t>& ids) {
+  std::vector<std::optional<webhooks::Event>> handed;
+  std::vector<std::int64_t> missing;
+  for (const auto id : ids) {
+    handed.push_back(take_event(id));
+    if (!handed.back()) missing.push_back(id);
+  }
+  const auto stored = store::pending_payloads(tx, missing);
+  payloads_read_.fetch_add(stored.size());
+  std::vector<webhooks::NormaliseResult> out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (handed[i]) {
+      out.emplace_back(std::move(*handed[i]));
+      continue;
+    }
+    const auto row = stored.find(ids[i]);
+    out.push_back(row == stored.end() ? webhooks::NormaliseResult(webhooks::NormaliseError{
+                                            400, "the delivery is no longer stored"})
+                                      : normalise_delivery(row->second));
+  }
+  return out;
+}
+
 PlannerStats Planner::stats() const {
-  return {bursts_.load(), burst_deliveries_.load()};
+  return {bursts_.load(), burst_deliveries_.load(), payloads_read_.load()};
 }
 
 namespace {
@@ -311,12 +337,10 @@ void end_delivery(Burst& burst, std::int64_t id, PlanState state, const std::str
 
 }  // namespace
 
-void Planner::plan_pending(pqxx::work& tx, std::int64_t id, const store::PendingDelivery& pending,
+void Planner::plan_pending(pqxx::work& tx, std::int64_t id,
+                           const webhooks::NormaliseResult& normalised,
                            const std::optional<store::RepoRow>& repo, Burst& burst) {
   if (!repo) return end_delivery(burst, id, PlanState::failed, "repository no longer registered");
-  auto handed = take_event(id);
-  const auto normalised =
-      handed ? webhooks::NormaliseResult(std::move(*handed)) : normalise_delivery(pending);
   if (auto* err = std::get_if<webhooks::NormaliseError>(&normalised))
     return end_delivery(burst, id, PlanState::failed, err->message);
   const auto& event = std::get<webhooks::Event>(normalised);
@@ -399,6 +423,14 @@ void Planner::flush_burst(pqxx::work& tx, std::int64_t repo_id, Burst& burst) {
   burst.ends.clear();
 }
 
+void Planner::commit_burst(pqxx::work& tx, std::int64_t repo_id, Burst& burst) {
+  flush_burst(tx, repo_id, burst);
+  // The triggers were quiet: what the burst changed (pipelines, jobs and state changes, all of this
+  // repository) is one topic for the caches, sent once.
+  store::notify_changes(tx, {"gate:" + std::to_string(repo_id)});
+  tx.commit();
+}
+
 CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote& remote,
                                 const std::string& sha, const PlannerOptions& options,
                                 bool with_commit_info) {
@@ -434,6 +466,7 @@ CommitConfig read_commit_config(vcs::MirrorCache& mirrors, const vcs::RepoRemote
     return out;
   }
   out.config = std::move(parsed.config);
+  out.config_json = config_summary(*out.config);
   return out;
 }
 
@@ -463,7 +496,7 @@ CommitPlan plan_from_config(std::int64_t repo_id, const CommitRequest& request,
     return plan;
   }
   const core::Config& config = *commit.config;
-  p.config_json = config_summary(config);
+  p.config_json = commit.config_json;
 
   const bool by_event = request.tiers.empty();
   if (by_event) {

@@ -81,6 +81,7 @@ struct CommitConfig {
   PlanProblem problem = PlanProblem::none;  // none, unreadable_commit, no_config, invalid_config
   std::string message;                      // the problem, for people
   std::vector<core::ConfigError> errors;    // invalid_config: every error with line and column
+  std::string config_json;  // what a pipeline records of `config` (its tiers and gates by name)
   std::string commit_message;
   std::string author;
 };
@@ -133,6 +134,8 @@ struct PlanOutcome {
 struct PlannerStats {
   std::uint64_t bursts = 0;      // transactions that planned pending deliveries of one repository
   std::uint64_t deliveries = 0;  // deliveries those planned
+  // Deliveries whose stored body was read and normalised again (their event was not in memory).
+  std::uint64_t payloads_read = 0;
 };
 
 class Planner {
@@ -178,13 +181,20 @@ class Planner {
     std::vector<store::DeliveryPlanEnd> ends;
     std::vector<std::pair<std::int64_t, PlanOutcome>> out;
   };
-  // Plans a delivery locked in `tx` into `burst` (nothing stored before flush_burst; no commit).
-  void plan_pending(pqxx::work& tx, std::int64_t id, const store::PendingDelivery& pending,
+  // The events of deliveries `ids` (locked in `tx`), in their order: the ones intake handed over,
+  // else their stored payloads normalised again (read in one statement, only for those).
+  std::vector<webhooks::NormaliseResult> events_of(pqxx::work& tx,
+                                                   const std::vector<std::int64_t>& ids);
+  // Plans a delivery locked in `tx`, as normalised, into `burst` (nothing stored before
+  // flush_burst; no commit).
+  void plan_pending(pqxx::work& tx, std::int64_t id, const webhooks::NormaliseResult& normalised,
                     const std::optional<store::RepoRow>& repo, Burst& burst);
   void plan_commit_event(std::int64_t id, const webhooks::Event& event, const store::RepoRow& repo,
                          Burst& burst);
   // Stores the burst's plans (pipelines, jobs, what they supersede) and the deliveries' ends.
   static void flush_burst(pqxx::work& tx, std::int64_t repo_id, Burst& burst);
+  // flush_burst, the repository's change notification (the burst's triggers were quiet), commit.
+  static void commit_burst(pqxx::work& tx, std::int64_t repo_id, Burst& burst);
 
   store::Database& db_;
   vcs::MirrorCache& mirrors_;
@@ -197,6 +207,7 @@ class Planner {
   std::unordered_map<std::int64_t, webhooks::Event> events_;
   std::atomic<std::uint64_t> bursts_{0};
   std::atomic<std::uint64_t> burst_deliveries_{0};
+  std::atomic<std::uint64_t> payloads_read_{0};
   int busy_ = 0;
   std::vector<std::unique_ptr<util::PeriodicWorker>> workers_;
 };

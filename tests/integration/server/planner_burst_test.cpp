@@ -166,11 +166,52 @@ TEST_F(PlannerBurstTest, AHandedEventIsPlannedWithoutParsingTheStoredBodyAgain) 
   planner.enqueue(ids[1]);
   planner.wait_idle();
   planner.stop();
+  EXPECT_EQ(planner.stats().payloads_read, 1u);  // the second delivery's, and only that one
   EXPECT_EQ(count("SELECT count(*) FROM pipelines WHERE delivery_id = " + std::to_string(ids[0])),
             1);
   EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE plan_state = 'failed' AND id = " +
                   std::to_string(ids[1])),
             1);
+}
+
+// A planner that holds every delivery's event in memory never reads a stored body: here it connects
+// as a role that may read every column of webhook_deliveries but `body`, and still plans them all.
+TEST_F(PlannerBurstTest, HandedEventsArePlannedWithoutReadingTheStoredBodies) {
+  constexpr int kPushes = 5;
+  const auto ids = accept_pushes(kPushes);
+  std::vector<webhooks::Event> events;
+  for (auto id : ids) events.push_back(event_of(id));
+  tx([&](pqxx::work& t) {
+    t.exec(
+        "DO $$ BEGIN CREATE ROLE mlgate_no_bodies LOGIN; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    t.exec(
+        "GRANT ALL ON ALL TABLES IN SCHEMA public TO mlgate_no_bodies; "
+        "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO mlgate_no_bodies; "
+        "REVOKE ALL ON webhook_deliveries FROM mlgate_no_bodies");
+    t.exec(
+        "DO $$ DECLARE cols text; BEGIN SELECT string_agg(quote_ident(column_name), ', ') "
+        "INTO cols FROM information_schema.columns WHERE table_schema = 'public' AND "
+        "table_name = 'webhook_deliveries' AND column_name <> 'body'; EXECUTE 'GRANT SELECT (' "
+        "|| cols || '), UPDATE ON webhook_deliveries TO mlgate_no_bodies'; END $$");
+    return 0;
+  });
+  store::Database no_bodies(conninfo() + " user=mlgate_no_bodies", 4);
+  // The role cannot read a body: a planner that reads one fails, and plans nothing.
+  EXPECT_THROW(no_bodies.with([](pqxx::connection& c) {
+    pqxx::read_transaction t(c);
+    return t.exec("SELECT body FROM webhook_deliveries LIMIT 1").size();
+  }),
+               pqxx::insufficient_privilege);
+  vcs::MirrorCache mirrors(dir_.path() / "mirrors");
+  server::Planner planner(no_bodies, mirrors);
+  planner.start();
+  for (std::size_t i = 0; i < ids.size(); ++i) planner.enqueue(ids[i], events[i]);
+  planner.wait_idle();
+  planner.stop();
+  EXPECT_EQ(planner.stats().payloads_read, 0u);
+  expect_each_planned_once(kPushes);
+  expect_in_order();
 }
 
 }  // namespace

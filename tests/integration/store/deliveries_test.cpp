@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "store/repos.h"
 #include "tests/support/pg_cluster.h"
@@ -210,6 +211,37 @@ TEST_F(DeliveriesStoreTest, ALargeGroupKeepsEveryRowWholeAcrossItsStatements) {
   EXPECT_EQ(count("SELECT count(*) FROM webhook_deliveries WHERE delivery_id = 'big-36' AND "
                   "answered_ms = 18"),
             1);
+}
+
+// A planner's claim: the ids of a repository's pending deliveries, oldest first, skipping those
+// another transaction holds; the stored requests are read apart, for the ids asked only.
+TEST_F(DeliveriesStoreTest, AClaimLocksPendingIdsAndPayloadsAreReadForTheIdsAsked) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto d = row(repo_, 10 + i, true);
+    d.plan_state = core::PlanState::pending;
+    d.headers = {{"X-Index", std::to_string(i)}};
+    ids.push_back(tx([&](pqxx::work& t) { return store::insert_delivery(t, d); }));
+  }
+  auto other = db().acquire();
+  pqxx::work holder(*other);
+  EXPECT_EQ(store::lock_pending_of_repo(holder, repo_, 2),
+            (std::vector<std::int64_t>{ids[0], ids[1]}));
+  tx([&](pqxx::work& t) {
+    EXPECT_EQ(store::lock_planning_of_delivery(t, ids[3]), repo_);
+    EXPECT_EQ(store::lock_pending_of_repo(t, repo_, 10),
+              (std::vector<std::int64_t>{ids[2], ids[3]}));
+    EXPECT_FALSE(store::lock_pending_delivery(t, ids[0]));  // the other transaction holds it
+    EXPECT_EQ(store::lock_pending_delivery(t, ids[2]), repo_);
+    const auto payloads = store::pending_payloads(t, {ids[1], ids[3]});
+    EXPECT_EQ(payloads.size(), 2u);
+    EXPECT_EQ(payloads.at(ids[3]).body, std::string(13, 'x'));
+    EXPECT_EQ(payloads.at(ids[3]).forge, "github");
+    EXPECT_NE(payloads.at(ids[1]).headers_json.find("\"X-Index\": \"1\""), std::string::npos);
+    EXPECT_TRUE(store::pending_payloads(t, {}).empty());
+    return 0;
+  });
+  holder.abort();
 }
 
 }  // namespace
