@@ -54,6 +54,21 @@ std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t run
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated = true);
 
+// One runner's claim in a group (claim_jobs): claim_job's arguments.
+struct ClaimRequest {
+  std::int64_t runner_id = 0;
+  std::vector<std::string> tiers;
+  std::chrono::seconds lease{60};
+  bool isolated = true;
+};
+
+// claim_job for a group of claims in one statement (one commit for all in a
+// pqxx::nontransaction): each request gets a job of its own runner's tiers or nothing, the first
+// request the first pick. A runner may appear more than once (a runner with several slots); two
+// requests never get the same job. Answers in the order of `requests`.
+std::vector<std::optional<ClaimedJob>> claim_jobs(pqxx::transaction_base& tx,
+                                                  const std::vector<ClaimRequest>& requests);
+
 // Whether `runner_id` still holds attempt `attempt` of the job, and whether it was asked to stop.
 struct LeaseState {
   bool held = false;    // false: the lease expired and the job moved on, or the job ended
@@ -116,6 +131,23 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
 std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
                                              std::int64_t runner_id, int attempt,
                                              const Finish& finish);
+
+// One attempt's end in a group (finish_jobs_alone): finish_job's arguments.
+struct FinishRequest {
+  std::int64_t job_id = 0;
+  std::int64_t runner_id = 0;
+  int attempt = 0;
+  Finish finish;
+};
+
+// finish_job_alone for a group of attempts in one statement (one commit for all in a
+// pqxx::nontransaction), each with its own lease check: an attempt no longer held, or whose
+// pipeline has blocked jobs, is left as it is and answered nullopt (then finish_job in a
+// transaction answers it) without holding back the others. Jobs of one pipeline ending in the
+// same group move their pipeline once, counted with all their new states. Answers in the order of
+// `requests`.
+std::vector<std::optional<FinishResult>> finish_jobs_alone(
+    pqxx::transaction_base& tx, const std::vector<FinishRequest>& requests);
 
 // Marks a held attempt's results as unusable (a malformed or oversized file); finish_job then
 // fails the job with this message even when the command exited 0.
