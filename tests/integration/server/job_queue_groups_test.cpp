@@ -35,20 +35,15 @@ class JobQueueGroupsTest : public testing::DbTest {
   // A pipeline of one job per tier in `tiers`, with `needs` for the later ones; its job ids.
   std::vector<std::int64_t> pipeline(pqxx::work& t, const std::vector<std::string>& tiers,
                                      bool chained = false) {
-    store::NewPipeline p;
-    p.repo_id = repo_;
-    p.trigger = "push";
-    p.ref = "refs/heads/main";
-    p.branch = "main";
-    p.sha = std::string(40, 'c');
+    store::NewPipeline p{.repo_id = repo_,
+                         .trigger = "push",
+                         .ref = "refs/heads/main",
+                         .branch = "main",
+                         .sha = std::string(40, 'c')};
     for (const auto& tier : tiers) {
-      store::NewJob j;
-      j.tier = tier;
-      if (chained && !p.jobs.empty()) j.needs = {p.jobs.back().tier};
-      j.image = "none";
-      j.command = "true";
-      j.timeout_seconds = 60;
-      p.jobs.push_back(j);
+      std::vector<std::string> needs;
+      if (chained && !p.jobs.empty()) needs = {p.jobs.back().tier};
+      p.jobs.push_back({.tier = tier, .needs = needs, .image = "none", .command = "true"});
     }
     const auto id = store::create_pipeline(t, p);
     std::vector<std::int64_t> jobs;
