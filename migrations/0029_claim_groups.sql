@@ -8,7 +8,9 @@
 -- `forks` is false. Answers each served runner's position (1-based) and its job. Sets
 -- mlgate.quiet_changes once one runner is known to be enabled, before the caller writes anything.
 -- Bitmap scans stay out of its plans whatever the statistics say (as mlgate_claim_pick's, which it
--- replaces: migration 0027).
+-- replaces: migration 0027). The fork check is a scalar subquery on the pipeline's primary key, run
+-- for the rows the walk reaches (one or a few): written as NOT EXISTS it was planned as a hashed
+-- subplan that read every pipeline on each claim of a `local` runner (8 ms with 30,000 pipelines).
 CREATE FUNCTION mlgate_claim_picks(runner_ids bigint[], tier_lists text[], forks boolean[])
 RETURNS TABLE (slot integer, job_id bigint)
 LANGUAGE plpgsql SET enable_bitmapscan = off AS $$
@@ -24,8 +26,7 @@ BEGIN
     SELECT j.id INTO one FROM jobs j
       WHERE j.state = 'queued' AND j.tier = ANY (string_to_array(tier_lists[i], ','))
         AND j.id <> ALL (picked)
-        AND (forks[i] OR NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.id = j.pipeline_id
-                                       AND p.from_fork))
+        AND (forks[i] OR NOT (SELECT p.from_fork FROM pipelines p WHERE p.id = j.pipeline_id))
       ORDER BY j.priority, j.queued_at, j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED;
     CONTINUE WHEN one IS NULL;
     picked := picked || one;
