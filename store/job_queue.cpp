@@ -378,6 +378,20 @@ pqxx::result exec_finish(pqxx::transaction_base& tx, const std::vector<FinishReq
       pg_array_of(requests, [](const R& f) { return f.finish.log_truncated ? "t" : "f"; }), alone);
 }
 
+// Locks the rows of the pipelines of `job_ids`, in id order, until the transaction ends. Without
+// it, two statements ending the last two running jobs of one pipeline at once would each count the
+// other's job as running (each sees the database as it was at its start) and neither would end
+// the pipeline; with it, the second waits for the first's commit and its statement counts after
+// it. FOR NO KEY UPDATE: rows that only reference the pipeline (state changes, new jobs) are not
+// held up.
+void lock_pipelines_of(pqxx::work& tx, const std::vector<std::int64_t>& job_ids) {
+  tx.exec_prepared(prepared(tx, "mlgate_lock_finish_pipelines",
+                            "SELECT p.id FROM pipelines p WHERE p.id IN (SELECT j.pipeline_id "
+                            "FROM jobs j WHERE j.id = ANY ($1::bigint[])) "
+                            "ORDER BY p.id FOR NO KEY UPDATE OF p"),
+                   pg_array_of(job_ids, [](std::int64_t id) { return std::to_string(id); }));
+}
+
 // The row of `r` answering position `slot` (1-based) of the group, if any.
 std::optional<pqxx::row> row_of_slot(const pqxx::result& r, std::size_t slot) {
   for (const auto& row : r) {
@@ -390,6 +404,7 @@ std::optional<pqxx::row> row_of_slot(const pqxx::result& r, std::size_t slot) {
 
 FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
                         const Finish& finish) {
+  lock_pipelines_of(tx, {job_id});
   auto r = exec_finish(tx, {FinishRequest{job_id, runner_id, attempt, finish}}, false);
   if (r.empty()) {
     FinishResult out;
@@ -404,20 +419,17 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
 }
 
 std::vector<std::optional<FinishResult>> finish_jobs_alone(
-    pqxx::transaction_base& tx, const std::vector<FinishRequest>& requests) {
+    pqxx::work& tx, const std::vector<FinishRequest>& requests) {
   std::vector<std::optional<FinishResult>> out(requests.size());
   if (requests.empty()) return out;
+  std::vector<std::int64_t> jobs;
+  for (const auto& f : requests) jobs.push_back(f.job_id);
+  lock_pipelines_of(tx, jobs);
   auto r = exec_finish(tx, requests, true);
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (auto row = row_of_slot(r, i + 1)) out[i] = finish_answer(*row);
   }
   return out;
-}
-
-std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
-                                             std::int64_t runner_id, int attempt,
-                                             const Finish& finish) {
-  return finish_jobs_alone(tx, {FinishRequest{job_id, runner_id, attempt, finish}}).front();
 }
 
 bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,

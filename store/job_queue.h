@@ -119,18 +119,11 @@ struct FinishResult {
 // Ends a held attempt: exit 0 → passed (failed when a results file was malformed), non-zero →
 // failed, timed_out, cancelled, error. Then dependants whose needs all passed are queued, and
 // those with a need that did not pass are skipped; the pipeline state follows (in the same
-// statement when the pipeline has no blocked job: one round trip). From its start on, `tx` sends
-// no gate notification: the caller sends "gate:<repo_id>" after the commit.
+// statement when the pipeline has no blocked job). The pipeline's row is locked first (see
+// finish_jobs_alone). From its start on, `tx` sends no gate notification: the caller sends
+// "gate:<repo_id>" after the commit.
 FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
                         const Finish& finish);
-
-// finish_job in its one statement, for a pqxx::nontransaction (committed on its own: one round
-// trip): when the attempt is held and its pipeline has no blocked job (jobs are blocked only from
-// planning on, so none can appear after the check). Nothing changed and nullopt otherwise: then
-// finish_job in a transaction answers.
-std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
-                                             std::int64_t runner_id, int attempt,
-                                             const Finish& finish);
 
 // One attempt's end in a group (finish_jobs_alone): finish_job's arguments.
 struct FinishRequest {
@@ -140,14 +133,16 @@ struct FinishRequest {
   Finish finish;
 };
 
-// finish_job_alone for a group of attempts in one statement (one commit for all in a
-// pqxx::nontransaction), each with its own lease check: an attempt no longer held, or whose
-// pipeline has blocked jobs, is left as it is and answered nullopt (then finish_job in a
-// transaction answers it) without holding back the others. Jobs of one pipeline ending in the
-// same group move their pipeline once, counted with all their new states. Answers in the order of
-// `requests`.
+// finish_job for a group of attempts in one statement, each with its own lease check: an attempt
+// no longer held, or whose pipeline has blocked jobs (jobs are blocked only from planning on, so
+// none can appear after the check), is left as it is and answered nullopt (then finish_job in a
+// transaction of its own answers it) without holding back the others. The pipelines of the group's
+// jobs are locked first, in id order, so that a concurrent finish in one of them counts its jobs
+// only after this transaction's end; jobs of one pipeline ending in the same group move it once,
+// counted with all their new states. Answers in the order of `requests`. From its start on, `tx`
+// sends no gate notification: the caller sends "gate:<repo_id>" after the commit.
 std::vector<std::optional<FinishResult>> finish_jobs_alone(
-    pqxx::transaction_base& tx, const std::vector<FinishRequest>& requests);
+    pqxx::work& tx, const std::vector<FinishRequest>& requests);
 
 // Marks a held attempt's results as unusable (a malformed or oversized file); finish_job then
 // fails the job with this message even when the command exited 0.

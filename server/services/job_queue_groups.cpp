@@ -10,18 +10,16 @@ namespace {
 // and it runs again.
 constexpr int kAttempts = 5;
 
-// fn(pqxx::nontransaction&) with `group`'s requests by value: one statement, committed on its own.
+// fn(connection, requests) with `group`'s requests by value, run again when PostgreSQL rolled it
+// back for a deadlock or a serialization failure.
 template <typename In, typename F>
-auto run_alone(store::Database& db, const std::vector<const In*>& group, F&& fn) {
+auto run_group(store::Database& db, const std::vector<const In*>& group, F&& fn) {
   std::vector<In> requests;
   requests.reserve(group.size());
   for (const In* in : group) requests.push_back(*in);
   for (int attempt = 1;; ++attempt) {
     try {
-      return db.with([&](pqxx::connection& c) {
-        pqxx::nontransaction tx(c);
-        return fn(tx, requests);
-      });
+      return db.with([&](pqxx::connection& c) { return fn(c, requests); });
     } catch (const pqxx::transaction_rollback&) {
       if (attempt == kAttempts) throw;
     }
@@ -37,15 +35,21 @@ JobQueueGroups::JobQueueGroups(store::Database& db, GroupOptions options)
 
 std::vector<JobQueueGroups::ClaimAnswer> JobQueueGroups::claim_group(
     const std::vector<const store::ClaimRequest*>& group) {
-  return run_alone(db_, group, [](pqxx::nontransaction& tx, const auto& requests) {
+  // One statement, committed on its own: one round trip.
+  return run_group(db_, group, [](pqxx::connection& c, const auto& requests) {
+    pqxx::nontransaction tx(c);
     return store::claim_jobs(tx, requests);
   });
 }
 
 std::vector<JobQueueGroups::FinishAnswer> JobQueueGroups::finish_group(
     const std::vector<const store::FinishRequest*>& group) {
-  return run_alone(db_, group, [](pqxx::nontransaction& tx, const auto& requests) {
-    return store::finish_jobs_alone(tx, requests);
+  // The pipelines' lock, then the statement, in one transaction.
+  return run_group(db_, group, [](pqxx::connection& c, const auto& requests) {
+    pqxx::work tx(c);
+    auto out = store::finish_jobs_alone(tx, requests);
+    tx.commit();
+    return out;
   });
 }
 

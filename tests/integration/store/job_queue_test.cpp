@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include "store/repos.h"
 #include "store/runners.h"
 #include "store/state_text.h"
+#include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 
 namespace mlgate {
@@ -526,8 +528,10 @@ std::vector<std::optional<ClaimedJob>> claim_group(store::Database& db,
 std::vector<std::optional<store::FinishResult>> finish_group(
     store::Database& db, const std::vector<store::FinishRequest>& group) {
   return db.with([&](pqxx::connection& c) {
-    pqxx::nontransaction t(c);
-    return store::finish_jobs_alone(t, group);
+    pqxx::work t(c);
+    auto out = store::finish_jobs_alone(t, group);
+    t.commit();
+    return out;
   });
 }
 
@@ -629,6 +633,32 @@ TEST_F(JobQueueTest, JobsOfOnePipelineEndingInOneGroupEndThePipelineOnce) {
                                 std::to_string(p.pipeline_id) + " AND from_state IS NOT NULL"),
             "queued>running pending>running queued>running running>passed running>passed "
             "running>passed");
+}
+
+// Two finishes ending the last two running jobs of one pipeline at once, in groups of their own:
+// the second waits for the first's commit (the pipeline's row is locked first) and counts after
+// it, so the pipeline ends. Each statement alone would count the other's job as running.
+TEST_F(JobQueueTest, TwoFinishesInOnePipelineAtOnceEndThePipeline) {
+  auto p = pipeline({{"validation", {}, 2}});
+  const auto jobs = p.repeats["validation"];
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  ASSERT_TRUE(claim(runner_b_).has_value());
+  auto conn = db().connect_dedicated();
+  pqxx::work first(*conn);
+  ASSERT_TRUE(store::finish_jobs_alone(first, {{jobs[0], runner_a_, 1, exited(0)}}).front());
+  auto second = std::async(std::launch::async, [&] {
+    return finish_group(db(), {{jobs[1], runner_b_, 1, exited(0)}}).front();
+  });
+  EXPECT_TRUE(testing::eventually([&] {
+    return scalar<long>(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+               "AND datname = current_database()") == 1;
+  }));
+  first.commit();
+  ASSERT_TRUE(second.get().has_value());
+  EXPECT_EQ(job_state(jobs[0]), "passed");
+  EXPECT_EQ(job_state(jobs[1]), "passed");
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
 }
 
 TEST_F(JobQueueTest, QueueDepthCountsQueuedJobsPerTier) {
@@ -1049,15 +1079,12 @@ TEST_F(JobQueueTest, TheFinishsPipelineRuleInSqlIsNextPipelineState) {
   EXPECT_EQ(compared, 7 * 32 * 2);
 }
 
-// The runner protocol's finish first tries finish_job_alone, committed on its own: it ends a held
-// attempt whose pipeline has no blocked job, moving the pipeline in the same statement; otherwise
-// it changes nothing and the transaction's finish_job does the work.
+// The runner protocol's finish first goes in a group (finish_jobs_alone): it ends a held attempt
+// whose pipeline has no blocked job, moving the pipeline in the same statement; otherwise it
+// changes nothing and a transaction's finish_job does the work.
 TEST_F(JobQueueTest, AFinishAloneEndsAJobInOneStatementUnlessItsPipelineHasBlockedJobs) {
   auto alone = [&](std::int64_t job, std::int64_t runner, int attempt) {
-    return db().with([&](pqxx::connection& c) {
-      pqxx::nontransaction t(c);
-      return store::finish_job_alone(t, job, runner, attempt, exited(0));
-    });
+    return finish_group(db(), {{job, runner, attempt, exited(0)}}).front();
   };
   auto single = pipeline({{"functionality", {}}});
   ASSERT_TRUE(claim(runner_a_).has_value());
