@@ -11,9 +11,12 @@
 -- replaces: migration 0027). The fork check is a scalar subquery on the pipeline's primary key, run
 -- for the rows the walk reaches (one or a few): written as NOT EXISTS it was planned as a hashed
 -- subplan that read every pipeline on each claim of a `local` runner (8 ms with 30,000 pipelines).
+-- ROWS 1: a group is a few claims, and the claim statement (prepared, so planned once for all
+-- groups) then finds the picked jobs and their pipelines by primary key; with the default
+-- estimate of 1,000 rows its plan read the whole of jobs and pipelines for every group.
 CREATE FUNCTION mlgate_claim_picks(runner_ids bigint[], tier_lists text[], forks boolean[])
 RETURNS TABLE (slot integer, job_id bigint)
-LANGUAGE plpgsql SET enable_bitmapscan = off AS $$
+LANGUAGE plpgsql ROWS 1 SET enable_bitmapscan = off AS $$
 DECLARE
   picked bigint[] := '{}';
   one bigint;
