@@ -83,84 +83,99 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
   return static_cast<int>(rows.size());
 }
 
-// One prepared statement, one round trip: check the runner and set mlgate.quiet_changes before
-// any write, pick the job (mlgate_claim_pick: SKIP LOCKED, planned without bitmap scans), start
-// its attempt, clear what an earlier lost attempt uploaded, record the attempt and the state
-// changes (the job's first, then the pipeline's when it starts running), and read the pipeline
-// and repository fields. The pipeline moves to running unless it is in error
-// (refresh_pipeline_state's rule for a running job); its row lock makes a concurrent claim in the
-// same pipeline see it running already.
+// One prepared statement, one round trip, for a group of claims: the picks (mlgate_claim_picks:
+// each runner checked and its job picked in the group's order, SKIP LOCKED, planned without bitmap
+// scans; mlgate.quiet_changes set before any write), each attempt started, what an earlier lost
+// attempt uploaded cleared, the attempts recorded, the state changes (the jobs' first, then the
+// pipelines' that start running), and the pipelines' and repositories' fields. A pipeline moves to
+// running unless it is in error (refresh_pipeline_state's rule for a running job); its row lock
+// makes a concurrent claim in the same pipeline see it running already. $1 the runners, $2 their
+// leases in seconds, $3 their tiers (comma-separated), $4 whether each may run a fork's code.
 constexpr const char* kClaimSql =
-    "WITH me AS (SELECT id, set_config('mlgate.quiet_changes', 'on', true) AS quiet FROM runners "
-    "  WHERE id = $1::bigint AND disabled_at IS NULL FOR SHARE), "
-    "next AS (SELECT mlgate_claim_pick($2::text[], $4::boolean) AS id FROM me), "
-    "claimed AS (UPDATE jobs j SET state = 'running', runner_id = $1::bigint, attempt = j.attempt "
-    "+ 1, "
-    "  lease_expires_at = now() + make_interval(secs => $3::float8), started_at = now(), "
+    "WITH input AS (SELECT runner_id, lease, slot::integer AS slot "
+    "  FROM unnest($1::bigint[], $2::float8[]) WITH ORDINALITY AS i(runner_id, lease, slot)), "
+    "next AS (SELECT n.slot, n.job_id, i.runner_id, i.lease "
+    "  FROM mlgate_claim_picks($1::bigint[], $3::text[], $4::boolean[]) n "
+    "  JOIN input i ON i.slot = n.slot), "
+    "claimed AS (UPDATE jobs j SET state = 'running', runner_id = next.runner_id, "
+    "  attempt = j.attempt + 1, "
+    "  lease_expires_at = now() + make_interval(secs => next.lease), started_at = now(), "
     "  log_bytes = 0, log_truncated = false, exit_code = NULL, message = NULL, "
     "  results_error = NULL, results_files = '{}' "
-    "  FROM next WHERE j.id = next.id "
+    "  FROM next WHERE j.id = next.job_id "
     "  RETURNING j.id, j.pipeline_id, j.attempt, j.tier, j.image, j.command, j.network, "
-    "    j.timeout_seconds, j.resources::text AS resources, j.env::text AS env, j.repeat), "
+    "    j.timeout_seconds, j.resources::text AS resources, j.env::text AS env, j.repeat, "
+    "    next.slot, next.runner_id), "
     "info AS (SELECT c.*, p.sha, p.ref, p.pr_number IS NOT NULL AS is_pr, r.id AS repo_id, "
     "  r.forge, r.full_name, r.clone_url, coalesce(r.forge_token, '') AS token, p.from_fork "
     "  FROM claimed c JOIN pipelines p ON p.id = c.pipeline_id JOIN repos r ON r.id = p.repo_id), "
     "stale AS (SELECT id FROM claimed WHERE attempt > 1), "
-    "clear_cases AS (DELETE FROM test_cases WHERE job_id = (SELECT id FROM stale)), "
-    "clear_metrics AS (DELETE FROM metrics WHERE job_id = (SELECT id FROM stale)), "
-    "clear_predictions AS (DELETE FROM predictions WHERE job_id = (SELECT id FROM stale)), "
+    "clear_cases AS (DELETE FROM test_cases WHERE job_id IN (SELECT id FROM stale)), "
+    "clear_metrics AS (DELETE FROM metrics WHERE job_id IN (SELECT id FROM stale)), "
+    "clear_predictions AS (DELETE FROM predictions WHERE job_id IN (SELECT id FROM stale)), "
     "attempt_row AS (INSERT INTO job_attempts (job_id, attempt, runner_id) "
-    "  SELECT id, attempt, $1::bigint FROM claimed), "
+    "  SELECT id, attempt, runner_id FROM claimed ORDER BY slot), "
     "pipeline AS (UPDATE pipelines p SET state = 'running', "
     "  started_at = coalesce(p.started_at, now()), finished_at = NULL "
-    "  FROM (SELECT pipeline_id FROM claimed) c "
+    "  FROM (SELECT DISTINCT pipeline_id FROM claimed ORDER BY pipeline_id) c "
     "  WHERE p.id = c.pipeline_id AND p.state NOT IN ('running', 'error') "
     "  RETURNING p.id, (SELECT state FROM pipelines o WHERE o.id = p.id) AS was), "
     "changes AS (INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
     "  SELECT pipeline_id, job_id, from_state, to_state, detail FROM ("
-    "    SELECT 1 AS ord, pipeline_id, id AS job_id, 'queued' AS from_state, 'running' AS "
-    "to_state, "
-    "      'attempt ' || attempt || ' on runner ' || $1::bigint AS detail FROM claimed "
-    "    UNION ALL SELECT 2, id, NULL, was, 'running', '' FROM pipeline) s ORDER BY ord) "
+    "    SELECT 1 AS ord, slot::bigint AS sub, pipeline_id, id AS job_id, 'queued' AS from_state, "
+    "      'running' AS to_state, 'attempt ' || attempt || ' on runner ' || runner_id AS detail "
+    "    FROM claimed "
+    "    UNION ALL SELECT 2, id, id, NULL, was, 'running', '' FROM pipeline) s ORDER BY ord, sub) "
     "SELECT id, pipeline_id, attempt, tier, image, command, network, timeout_seconds, resources, "
-    "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork, repeat "
+    "  env, sha, ref, is_pr, repo_id, forge, full_name, clone_url, token, from_fork, repeat, slot "
     "FROM info";
 
-// One prepared statement for the attempt's end: the job (when runner $2 still holds attempt $3),
-// its attempt row, and, when the pipeline has no blocked job, the pipeline's move
-// (mlgate_next_pipeline_state over its job counts: this job with its new state, the others as the
-// statement sees them), with the state changes of both in that order. It answers the pipeline,
-// the job's state, whether blocked jobs may move now (then the caller settles the pipeline), the
-// repository, and the job's tier and run time for the metrics. $4 is the state without a results
-// error, $6 the message. With $8 it changes nothing when the pipeline has blocked jobs.
+// One prepared statement for the ends of a group of attempts: each job (when its runner still
+// holds that attempt), its attempt row, and, for each pipeline without a blocked job, its move
+// (mlgate_next_pipeline_state over its job counts: the group's jobs with their new states, the
+// others as the statement sees them), with the state changes of the jobs, then of the pipelines.
+// It answers, per job ended, its position in the group, the pipeline, the job's state, whether
+// blocked jobs may move now (then the caller settles the pipeline), the repository, and the job's
+// tier and run time for the metrics. Arrays of the group: $1 jobs, $2 runners, $3 attempts, $4 the
+// states without a results error, $5 exit codes ('' for none), $6 messages, $7 whether the runner
+// cut the log. With $8 a job whose pipeline has blocked jobs is left as it is (not answered).
 constexpr const char* kFinishSql =
-    "WITH job AS (UPDATE jobs SET "
-    "  state = CASE WHEN $4::text = 'passed' AND results_error IS NOT NULL THEN 'failed' "
-    "    ELSE $4::text END, "
-    "  message = CASE WHEN results_error IS NULL THEN $6::text WHEN $6::text = '' "
-    "    THEN results_error ELSE results_error || '; ' || $6::text END, "
-    "  exit_code = $5::integer, finished_at = now(), lease_expires_at = NULL, "
-    "  log_truncated = log_truncated OR $7::boolean "
-    "  WHERE id = $1::bigint AND state = 'running' AND runner_id = $2::bigint "
-    "    AND attempt = $3::integer "
+    "WITH input AS (SELECT job_id, runner_id, attempt, state, "
+    "    nullif(exit_code, '')::integer AS exit_code, message, log_truncated, slot::integer AS "
+    "slot "
+    "  FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::text[], $5::text[], $6::text[], "
+    "    $7::boolean[]) WITH ORDINALITY "
+    "    AS i(job_id, runner_id, attempt, state, exit_code, message, log_truncated, slot)), "
+    "job AS (UPDATE jobs j SET "
+    "  state = CASE WHEN i.state = 'passed' AND j.results_error IS NOT NULL THEN 'failed' "
+    "    ELSE i.state END, "
+    "  message = CASE WHEN j.results_error IS NULL THEN i.message WHEN i.message = '' "
+    "    THEN j.results_error ELSE j.results_error || '; ' || i.message END, "
+    "  exit_code = i.exit_code, finished_at = now(), lease_expires_at = NULL, "
+    "  log_truncated = j.log_truncated OR i.log_truncated "
+    "  FROM input i "
+    "  WHERE j.id = i.job_id AND j.state = 'running' AND j.runner_id = i.runner_id "
+    "    AND j.attempt = i.attempt "
     "    AND (SELECT set_config('mlgate.quiet_changes', 'on', true)) = 'on' "
     "    AND NOT ($8::boolean AND EXISTS (SELECT 1 FROM jobs b "
-    "      WHERE b.pipeline_id = jobs.pipeline_id AND b.state = 'blocked')) "
-    "  RETURNING id, pipeline_id, state, message, tier, "
-    "    extract(epoch FROM finished_at - started_at)::float8 AS seconds), "
+    "      WHERE b.pipeline_id = j.pipeline_id AND b.state = 'blocked')) "
+    "  RETURNING j.id, j.pipeline_id, j.state, j.message, j.tier, j.attempt, i.slot, "
+    "    extract(epoch FROM j.finished_at - j.started_at)::float8 AS seconds), "
     "ended AS (UPDATE job_attempts a SET ended_at = now(), outcome = job.state FROM job "
-    "  WHERE a.job_id = job.id AND a.attempt = $3::integer), "
-    "counted AS (SELECT job.*, p.repo_id, p.state AS was, c.blocked, "
+    "  WHERE a.job_id = job.id AND a.attempt = job.attempt), "
+    "counted AS (SELECT p.id AS pipeline_id, p.repo_id, p.state AS was, c.blocked, "
     "  mlgate_next_pipeline_state(p.state, c.total, c.running, c.waiting, c.failed, c.cancelled) "
     "    AS next "
-    "  FROM job JOIN pipelines p ON p.id = job.pipeline_id, LATERAL (SELECT count(*) AS total, "
+    "  FROM pipelines p, LATERAL (SELECT count(*) AS total, "
     "    count(*) FILTER (WHERE s.state = 'running') AS running, "
     "    count(*) FILTER (WHERE s.state IN ('queued', 'blocked')) AS waiting, "
     "    count(*) FILTER (WHERE s.state IN ('failed', 'timed_out', 'error')) AS failed, "
     "    count(*) FILTER (WHERE s.state = 'cancelled') AS cancelled, "
     "    count(*) FILTER (WHERE s.state = 'blocked') AS blocked "
-    "    FROM (SELECT o.state FROM jobs o WHERE o.pipeline_id = job.pipeline_id "
-    "      AND o.id <> job.id UNION ALL SELECT job.state) s) c), "
+    "    FROM (SELECT o.state FROM jobs o WHERE o.pipeline_id = p.id "
+    "      AND NOT EXISTS (SELECT 1 FROM job d WHERE d.id = o.id) "
+    "      UNION ALL SELECT d.state FROM job d WHERE d.pipeline_id = p.id) s) c "
+    "  WHERE p.id IN (SELECT pipeline_id FROM job)), "
     "moved AS (UPDATE pipelines p SET state = c.next, "
     "  started_at = coalesce(p.started_at, CASE WHEN c.next = 'running' THEN now() END), "
     "  finished_at = CASE WHEN c.next NOT IN ('pending', 'running', 'awaiting_approval') "
@@ -169,23 +184,18 @@ constexpr const char* kFinishSql =
     "  RETURNING p.id, c.was, c.next), "
     "change AS (INSERT INTO state_changes (pipeline_id, job_id, from_state, to_state, detail) "
     "  SELECT pipeline_id, job_id, from_state, to_state, detail FROM ("
-    "    SELECT 1 AS ord, pipeline_id, id AS job_id, 'running' AS from_state, state AS to_state, "
-    "      message AS detail FROM job "
-    "    UNION ALL SELECT 2, id, NULL, was, next, '' FROM moved) s ORDER BY ord) "
-    "SELECT pipeline_id, state, blocked > 0, repo_id, tier, seconds FROM counted";
+    "    SELECT 1 AS ord, slot::bigint AS sub, pipeline_id, id AS job_id, "
+    "      'running' AS from_state, state AS to_state, message AS detail FROM job "
+    "    UNION ALL SELECT 2, id, id, NULL, was, next, '' FROM moved) s ORDER BY ord, sub) "
+    "SELECT job.slot, job.pipeline_id, job.state, c.blocked > 0, c.repo_id, job.tier, job.seconds "
+    "FROM job JOIN counted c ON c.pipeline_id = job.pipeline_id";
 
 }  // namespace
 
-std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t runner_id,
-                                    const std::vector<std::string>& tiers,
-                                    std::chrono::seconds lease, bool isolated) {
-  // The pick walks jobs_claimable in its order and stops at the first free row whatever the
-  // statistics say (migration 0027): the statement needs no plan settings around it, and the
-  // rest of it finds rows by primary key, so its prepared plan stays right.
-  auto r = tx.exec_prepared(prepared(tx, "mlgate_claim_job", kClaimSql), runner_id,
-                            to_pg_array(tiers), static_cast<double>(lease.count()), isolated);
-  if (r.empty()) return std::nullopt;
-  const auto& row = r[0];
+namespace {
+
+// kClaimSql's row for one claimed job.
+ClaimedJob claimed_of(const pqxx::row& row) {
   ClaimedJob job;
   job.job_id = row[0].as<std::int64_t>();
   job.pipeline_id = row[1].as<std::int64_t>();
@@ -213,6 +223,52 @@ std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t run
     job.network = std::string(core::kForkJobNetwork);
   }
   return job;
+}
+
+// Each item of `items` as text, for to_pg_array (a number or a boolean reads back from its text).
+template <typename T, typename F>
+std::string pg_array_of(const std::vector<T>& items, F&& text_of) {
+  std::vector<std::string> texts;
+  texts.reserve(items.size());
+  for (const auto& item : items) texts.push_back(text_of(item));
+  return to_pg_array(texts);
+}
+
+std::string joined(const std::vector<std::string>& items, char sep) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::optional<ClaimedJob>> claim_jobs(pqxx::transaction_base& tx,
+                                                  const std::vector<ClaimRequest>& requests) {
+  std::vector<std::optional<ClaimedJob>> out(requests.size());
+  if (requests.empty()) return out;
+  // The picks walk jobs_claimable in its order and stop at the first free row whatever the
+  // statistics say (migration 0029): the statement needs no plan settings around it, and the
+  // rest of it finds rows by primary key, so its prepared plan stays right.
+  auto r = tx.exec_prepared(
+      prepared(tx, "mlgate_claim_jobs", kClaimSql),
+      pg_array_of(requests, [](const ClaimRequest& c) { return std::to_string(c.runner_id); }),
+      pg_array_of(requests, [](const ClaimRequest& c) { return std::to_string(c.lease.count()); }),
+      pg_array_of(requests, [](const ClaimRequest& c) { return joined(c.tiers, ','); }),
+      pg_array_of(requests, [](const ClaimRequest& c) { return c.isolated ? "t" : "f"; }));
+  for (const auto& row : r) {
+    const auto slot = row[20].as<std::size_t>();
+    if (slot >= 1 && slot <= out.size()) out[slot - 1] = claimed_of(row);
+  }
+  return out;
+}
+
+std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t runner_id,
+                                    const std::vector<std::string>& tiers,
+                                    std::chrono::seconds lease, bool isolated) {
+  return claim_jobs(tx, {ClaimRequest{runner_id, tiers, lease, isolated}}).front();
 }
 
 LeaseState heartbeat(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
@@ -294,30 +350,62 @@ namespace {
 FinishResult finish_answer(const pqxx::row& row) {
   FinishResult out;
   out.held = true;
-  out.repo_id = row[3].as<std::int64_t>();
-  out.state = job_state_of(row[1]);
-  out.tier = row[4].as<std::string>();
-  out.seconds = get_optional<double>(row[5]);
+  out.state = job_state_of(row[2]);
+  out.repo_id = row[4].as<std::int64_t>();
+  out.tier = row[5].as<std::string>();
+  out.seconds = get_optional<double>(row[6]);
   return out;
 }
 
-pqxx::result exec_finish(pqxx::transaction_base& tx, std::int64_t job_id, std::int64_t runner_id,
-                         int attempt, const Finish& finish, bool alone) {
+pqxx::result exec_finish(pqxx::transaction_base& tx, const std::vector<FinishRequest>& requests,
+                         bool alone) {
   // No results error: the state and message of finished_state and finished_message; with one, the
   // statement applies their rule for it (a pass becomes a failure, the error leads the message).
-  const JobState state = finished_state(finish, std::nullopt);
-  std::optional<int> exit_code;
-  if (finish.kind == FinishKind::exited) exit_code = finish.exit_code;
-  return tx.exec_prepared(prepared(tx, "mlgate_finish_job", kFinishSql), job_id, runner_id, attempt,
-                          state_text(state), exit_code, finished_message(finish, std::nullopt),
-                          finish.log_truncated, alone);
+  using R = FinishRequest;
+  return tx.exec_prepared(
+      prepared(tx, "mlgate_finish_jobs", kFinishSql),
+      pg_array_of(requests, [](const R& f) { return std::to_string(f.job_id); }),
+      pg_array_of(requests, [](const R& f) { return std::to_string(f.runner_id); }),
+      pg_array_of(requests, [](const R& f) { return std::to_string(f.attempt); }),
+      pg_array_of(requests,
+                  [](const R& f) { return state_text(finished_state(f.finish, std::nullopt)); }),
+      pg_array_of(requests,
+                  [](const R& f) {
+                    return f.finish.kind == FinishKind::exited ? std::to_string(f.finish.exit_code)
+                                                               : std::string();
+                  }),
+      pg_array_of(requests, [](const R& f) { return finished_message(f.finish, std::nullopt); }),
+      pg_array_of(requests, [](const R& f) { return f.finish.log_truncated ? "t" : "f"; }), alone);
+}
+
+// Locks the rows of the pipelines of `job_ids`, in id order, until the transaction ends. Without
+// it, two statements ending the last two running jobs of one pipeline at once would each count the
+// other's job as running (each sees the database as it was at its start) and neither would end
+// the pipeline; with it, the second waits for the first's commit and its statement counts after
+// it. FOR NO KEY UPDATE: rows that only reference the pipeline (state changes, new jobs) are not
+// held up.
+void lock_pipelines_of(pqxx::work& tx, const std::vector<std::int64_t>& job_ids) {
+  tx.exec_prepared(prepared(tx, "mlgate_lock_finish_pipelines",
+                            "SELECT p.id FROM pipelines p WHERE p.id IN (SELECT j.pipeline_id "
+                            "FROM jobs j WHERE j.id = ANY ($1::bigint[])) "
+                            "ORDER BY p.id FOR NO KEY UPDATE OF p"),
+                   pg_array_of(job_ids, [](std::int64_t id) { return std::to_string(id); }));
+}
+
+// The row of `r` answering position `slot` (1-based) of the group, if any.
+std::optional<pqxx::row> row_of_slot(const pqxx::result& r, std::size_t slot) {
+  for (const auto& row : r) {
+    if (row[0].as<std::size_t>() == slot) return pqxx::row(row);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
 FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
                         const Finish& finish) {
-  auto r = exec_finish(tx, job_id, runner_id, attempt, finish, false);
+  lock_pipelines_of(tx, {job_id});
+  auto r = exec_finish(tx, {FinishRequest{job_id, runner_id, attempt, finish}}, false);
   if (r.empty()) {
     FinishResult out;
     auto s = tx.exec_params("SELECT state FROM jobs WHERE id = $1", job_id);
@@ -326,16 +414,22 @@ FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner
   }
   // Jobs are blocked only from planning on: a pipeline with none has no dependant to move, and
   // the statement moved it already.
-  if (r[0][2].as<bool>()) settle_pipeline(tx, r[0][0].as<std::int64_t>());
+  if (r[0][3].as<bool>()) settle_pipeline(tx, r[0][1].as<std::int64_t>());
   return finish_answer(r[0]);
 }
 
-std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
-                                             std::int64_t runner_id, int attempt,
-                                             const Finish& finish) {
-  auto r = exec_finish(tx, job_id, runner_id, attempt, finish, true);
-  if (r.empty()) return std::nullopt;
-  return finish_answer(r[0]);
+std::vector<std::optional<FinishResult>> finish_jobs_alone(
+    pqxx::work& tx, const std::vector<FinishRequest>& requests) {
+  std::vector<std::optional<FinishResult>> out(requests.size());
+  if (requests.empty()) return out;
+  std::vector<std::int64_t> jobs;
+  for (const auto& f : requests) jobs.push_back(f.job_id);
+  lock_pipelines_of(tx, jobs);
+  auto r = exec_finish(tx, requests, true);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (auto row = row_of_slot(r, i + 1)) out[i] = finish_answer(*row);
+  }
+  return out;
 }
 
 bool record_results_error(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,

@@ -54,6 +54,21 @@ std::optional<ClaimedJob> claim_job(pqxx::transaction_base& tx, std::int64_t run
                                     const std::vector<std::string>& tiers,
                                     std::chrono::seconds lease, bool isolated = true);
 
+// One runner's claim in a group (claim_jobs): claim_job's arguments.
+struct ClaimRequest {
+  std::int64_t runner_id = 0;
+  std::vector<std::string> tiers;
+  std::chrono::seconds lease{60};
+  bool isolated = true;
+};
+
+// claim_job for a group of claims in one statement (one commit for all in a
+// pqxx::nontransaction): each request gets a job of its own runner's tiers or nothing, the first
+// request the first pick. A runner may appear more than once (a runner with several slots); two
+// requests never get the same job. Answers in the order of `requests`.
+std::vector<std::optional<ClaimedJob>> claim_jobs(pqxx::transaction_base& tx,
+                                                  const std::vector<ClaimRequest>& requests);
+
 // Whether `runner_id` still holds attempt `attempt` of the job, and whether it was asked to stop.
 struct LeaseState {
   bool held = false;    // false: the lease expired and the job moved on, or the job ended
@@ -104,18 +119,30 @@ struct FinishResult {
 // Ends a held attempt: exit 0 → passed (failed when a results file was malformed), non-zero →
 // failed, timed_out, cancelled, error. Then dependants whose needs all passed are queued, and
 // those with a need that did not pass are skipped; the pipeline state follows (in the same
-// statement when the pipeline has no blocked job: one round trip). From its start on, `tx` sends
-// no gate notification: the caller sends "gate:<repo_id>" after the commit.
+// statement when the pipeline has no blocked job). The pipeline's row is locked first (see
+// finish_jobs_alone). From its start on, `tx` sends no gate notification: the caller sends
+// "gate:<repo_id>" after the commit.
 FinishResult finish_job(pqxx::work& tx, std::int64_t job_id, std::int64_t runner_id, int attempt,
                         const Finish& finish);
 
-// finish_job in its one statement, for a pqxx::nontransaction (committed on its own: one round
-// trip): when the attempt is held and its pipeline has no blocked job (jobs are blocked only from
-// planning on, so none can appear after the check). Nothing changed and nullopt otherwise: then
-// finish_job in a transaction answers.
-std::optional<FinishResult> finish_job_alone(pqxx::transaction_base& tx, std::int64_t job_id,
-                                             std::int64_t runner_id, int attempt,
-                                             const Finish& finish);
+// One attempt's end in a group (finish_jobs_alone): finish_job's arguments.
+struct FinishRequest {
+  std::int64_t job_id = 0;
+  std::int64_t runner_id = 0;
+  int attempt = 0;
+  Finish finish;
+};
+
+// finish_job for a group of attempts in one statement, each with its own lease check: an attempt
+// no longer held, or whose pipeline has blocked jobs (jobs are blocked only from planning on, so
+// none can appear after the check), is left as it is and answered nullopt (then finish_job in a
+// transaction of its own answers it) without holding back the others. The pipelines of the group's
+// jobs are locked first, in id order, so that a concurrent finish in one of them counts its jobs
+// only after this transaction's end; jobs of one pipeline ending in the same group move it once,
+// counted with all their new states. Answers in the order of `requests`. From its start on, `tx`
+// sends no gate notification: the caller sends "gate:<repo_id>" after the commit.
+std::vector<std::optional<FinishResult>> finish_jobs_alone(
+    pqxx::work& tx, const std::vector<FinishRequest>& requests);
 
 // Marks a held attempt's results as unusable (a malformed or oversized file); finish_job then
 // fails the job with this message even when the command exited 0.

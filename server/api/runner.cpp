@@ -2,6 +2,7 @@
 // append, results upload, finish, and reset after a runner restart. Runners authenticate with
 // their own credential (server/http/auth.h: 401 for an unknown one, 403 for a disabled runner);
 // they never see database credentials.
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/junit.h"
@@ -15,6 +16,7 @@
 #include "server/http/json_log.h"
 #include "server/http/metrics.h"
 #include "server/services/change_notices.h"
+#include "server/services/job_queue_groups.h"
 #include "server/services/job_wakeup.h"
 #include "store/job_queue.h"
 #include "store/observations.h"
@@ -177,8 +179,9 @@ void send_claimed(const RunnerProtocolConfig& cfg, const store::ClaimedJob& job,
 // One claim attempt: true when it answered (200 with a job, or 401/403 for a runner no longer
 // known). `group` gets what the runner may claim (its tiers among the wanted ones, and whether it
 // may run a fork's code): runners of one group are woken one at a time (Park).
-bool claim_once(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
-                const std::vector<std::string>& wanted, std::string& group) {
+bool claim_once(const RunnerRoutes& deps, JobQueueGroups& queue, const httplib::Request& req,
+                httplib::Response& res, const std::vector<std::string>& wanted,
+                std::string& group) {
   auto runner = deps.auth.authorize_runner(req, res);
   if (!runner) return true;
   std::vector<std::string> tiers;
@@ -191,13 +194,10 @@ bool claim_once(const RunnerRoutes& deps, const httplib::Request& req, httplib::
   // The local executor cannot take the network away: it never runs a fork's code.
   const bool forks = runner->executor != "local";
   group += forks ? "forks" : "no forks";
-  // The claim is one statement, committed on its own (autocommit) before the answer: one round
-  // trip, no BEGIN and COMMIT of their own.
-  auto job = deps.db.with([&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
-    return store::claim_job(tx, runner->id, tiers, std::chrono::seconds(deps.runners.lease_seconds),
-                            forks);
-  });
+  // The claims that arrive together are one statement and one commit, before their answers
+  // (JobQueueGroups); one alone runs at once.
+  auto job =
+      queue.claim({runner->id, tiers, std::chrono::seconds(deps.runners.lease_seconds), forks});
   if (!job) return false;
   deps.notices.add("gate:" + std::to_string(job->repo_id));
   log_event(spdlog::level::info, "job claimed",
@@ -208,8 +208,10 @@ bool claim_once(const RunnerRoutes& deps, const httplib::Request& req, httplib::
 
 // The claim: a job at once when one is queued; otherwise the server parks the poll (no thread
 // waits) until a job may have become claimable or `wait_seconds` pass (204).
-std::optional<Park> handle_request(const RunnerRoutes& deps, const httplib::Request& req,
-                                   httplib::Response& res, const httplib::ContentReader& reader) {
+std::optional<Park> handle_request(const RunnerRoutes& deps,
+                                   const std::shared_ptr<JobQueueGroups>& queue,
+                                   const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
   if (!runner_known(deps, req, res)) return std::nullopt;
   auto body = json_body(req, res, reader);
   if (!body) return std::nullopt;
@@ -226,16 +228,16 @@ std::optional<Park> handle_request(const RunnerRoutes& deps, const httplib::Requ
   // not missed: the server wakes a poll parked with an older generation.
   const auto seen = deps.wakeup.generation();
   std::string group;
-  if (claim_once(deps, req, res, wanted, group)) return std::nullopt;
+  if (claim_once(deps, *queue, req, res, wanted, group)) return std::nullopt;
   if (wait == 0 || deps.wakeup.stopping()) {
     res.status = 204;
     return std::nullopt;
   }
   // The request outlives its park (the server keeps it until the poll is answered).
-  auto retry = [deps, &req, wanted](httplib::Response& r) -> std::optional<std::uint64_t> {
+  auto retry = [deps, queue, &req, wanted](httplib::Response& r) -> std::optional<std::uint64_t> {
     const auto looked = deps.wakeup.generation();
     std::string ignored;
-    if (claim_once(deps, req, r, wanted, ignored)) return std::nullopt;
+    if (claim_once(deps, *queue, req, r, wanted, ignored)) return std::nullopt;
     return looked;
   };
   return Park{std::chrono::steady_clock::now() + std::chrono::seconds(wait), seen, group, retry};
@@ -453,8 +455,8 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
   });
 }
 
-void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
-                   const httplib::ContentReader& reader) {
+void handle_finish(const RunnerRoutes& deps, JobQueueGroups& queue, const httplib::Request& req,
+                   httplib::Response& res, const httplib::ContentReader& reader) {
   if (!runner_known(deps, req, res)) return;
   auto body = json_body(req, res, reader);
   if (!body) return;
@@ -474,18 +476,9 @@ void handle_finish(const RunnerRoutes& deps, const httplib::Request& req, httpli
   auto runner = deps.auth.authorize_runner(req, res);
   if (!runner) return;
   const auto job = path_job_id(req);
-  auto r = deps.db.with([&](pqxx::connection& c) {
-    // Most finishes are one statement committed on its own (one round trip); a pipeline with
-    // blocked jobs, or an attempt no longer held, takes a transaction.
-    {
-      pqxx::nontransaction quick(c);
-      if (auto done = store::finish_job_alone(quick, job, runner->id, *attempt, f)) return *done;
-    }
-    pqxx::work tx(c);
-    auto out = store::finish_job(tx, job, runner->id, *attempt, f);
-    tx.commit();
-    return out;
-  });
+  // The finishes that arrive together are one statement and one commit (JobQueueGroups); a
+  // pipeline with blocked jobs, or an attempt no longer held, takes a transaction of its own.
+  auto r = queue.finish({job, runner->id, *attempt, f});
   if (!r.held) return lease_lost(res);
   deps.notices.add("gate:" + std::to_string(r.repo_id));
   if (r.seconds) observe_job_end({r.tier, std::string(core::to_string(*r.state)), *r.seconds});
@@ -522,8 +515,10 @@ void register_runner_routes(Router& http, const RunnerRoutes& deps) {
             [deps](const Req& q, Res& s, const Reader& r) { handle_register(deps, q, s, r); });
   http.post(base + "/reset",
             [deps](const Req& q, Res& s, const Reader& r) { handle_reset(deps, q, s, r); });
-  http.post_parking(base + "/jobs/request", [deps](const Req& q, Res& s, const Reader& r) {
-    return handle_request(deps, q, s, r);
+  // Claims and finishes of every runner share one group commit each (JobQueueGroups).
+  auto queue = std::make_shared<JobQueueGroups>(deps.db);
+  http.post_parking(base + "/jobs/request", [deps, queue](const Req& q, Res& s, const Reader& r) {
+    return handle_request(deps, queue, q, s, r);
   });
   http.post(base + R"(/jobs/(\d{1,18})/heartbeat)",
             [deps](const Req& q, Res& s, const Reader& r) { handle_heartbeat(deps, q, s, r); });
@@ -534,7 +529,9 @@ void register_runner_routes(Router& http, const RunnerRoutes& deps) {
   http.put(base + R"(/jobs/(\d{1,18})/results/([A-Za-z0-9._-]{1,64}))",
            [deps](const Req& q, Res& s, const Reader& r) { handle_results(deps, q, s, r); });
   http.post(base + R"(/jobs/(\d{1,18})/finish)",
-            [deps](const Req& q, Res& s, const Reader& r) { handle_finish(deps, q, s, r); });
+            [deps, queue](const Req& q, Res& s, const Reader& r) {
+              handle_finish(deps, *queue, q, s, r);
+            });
 }
 
 }  // namespace mlgate::server

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include "store/repos.h"
 #include "store/runners.h"
 #include "store/state_text.h"
+#include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 
 namespace mlgate {
@@ -436,12 +438,12 @@ TEST_F(JobQueueTest, AClaimLeavesTheTransactionsPlannerSettingsAsTheyWere) {
   EXPECT_EQ(setting, "on");
 }
 
-// The pick (mlgate_claim_pick) carries its own planner setting: it walks jobs_claimable in order
-// whatever the statistics say, so the claim statement can be prepared and needs no settings sent
-// around it.
+// The picks (mlgate_claim_picks) carry their own planner setting: they walk jobs_claimable in
+// order whatever the statistics say, so the claim statement can be prepared and needs no settings
+// sent around it.
 TEST_F(JobQueueTest, TheClaimsPickIsPlannedWithoutBitmapScans) {
   EXPECT_EQ(scalar<std::string>("SELECT array_to_string(proconfig, ',') FROM pg_proc "
-                                "WHERE proname = 'mlgate_claim_pick'"),
+                                "WHERE proname = 'mlgate_claim_picks'"),
             "enable_bitmapscan=off");
 }
 
@@ -509,6 +511,154 @@ TEST_F(JobQueueTest, ADisabledRunnerClaimsNothing) {
   exec("UPDATE runners SET disabled_at = now() WHERE id = " + std::to_string(runner_a_));
   EXPECT_FALSE(claim(runner_a_).has_value());
   EXPECT_TRUE(claim(runner_b_).has_value());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claims and finishes in groups (one statement, one commit for all)
+
+// A group's requests in one autocommitted statement, as JobQueueGroups sends them.
+std::vector<std::optional<ClaimedJob>> claim_group(store::Database& db,
+                                                   const std::vector<store::ClaimRequest>& group) {
+  return db.with([&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    return store::claim_jobs(t, group);
+  });
+}
+
+std::vector<std::optional<store::FinishResult>> finish_group(
+    store::Database& db, const std::vector<store::FinishRequest>& group) {
+  return db.with([&](pqxx::connection& c) {
+    pqxx::work t(c);
+    auto out = store::finish_jobs_alone(t, group);
+    t.commit();
+    return out;
+  });
+}
+
+// Each request of a group gets a job of its own, the first request the first in the queue's order,
+// and a runner with several slots may ask more than once in one group.
+TEST_F(JobQueueTest, AGroupOfClaimsHandsEachRequestItsOwnJobInTheQueuesOrder) {
+  std::vector<std::int64_t> queued;
+  for (int i = 0; i < 4; ++i)
+    queued.push_back(pipeline({{"functionality", {}}}).job["functionality"]);
+  auto got = claim_group(db(), {{runner_a_, kAllTiers, 60s, true},
+                                {runner_b_, kAllTiers, 60s, true},
+                                {runner_a_, kAllTiers, 60s, true}});
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_TRUE(got[0] && got[1] && got[2]);
+  EXPECT_EQ(got[0]->job_id, queued[0]);
+  EXPECT_EQ(got[1]->job_id, queued[1]);
+  EXPECT_EQ(got[2]->job_id, queued[2]);
+  EXPECT_EQ(got[1]->repo_id, repo_);
+  EXPECT_EQ(job_state(queued[3]), "queued");
+  EXPECT_EQ(scalar<std::string>("SELECT string_agg(runner_id::text, ',' ORDER BY id) FROM jobs "
+                                "WHERE state = 'running'"),
+            std::to_string(runner_a_) + "," + std::to_string(runner_b_) + "," +
+                std::to_string(runner_a_));
+  EXPECT_EQ(scalar<int>("SELECT count(*) FROM job_attempts WHERE ended_at IS NULL"), 3);
+  EXPECT_EQ(scalar<int>("SELECT count(*) FROM pipelines WHERE state = 'running'"), 3);
+  // Each job's claim, then each pipeline's start, recorded once.
+  EXPECT_EQ(scalar<std::string>("SELECT string_agg(CASE WHEN job_id IS NULL THEN 'p' ELSE 'j' END, "
+                                "'' ORDER BY id) FROM state_changes WHERE to_state = 'running'"),
+            "jjjppp");
+}
+
+// A runner whose tiers match no queued job, or that was disabled, gets nothing; the others of its
+// group get their jobs.
+TEST_F(JobQueueTest, InAGroupARunnerWhoseTiersMatchNoQueuedJobGetsNothing) {
+  auto f = pipeline({{"functionality", {}}});
+  auto t = pipeline({{"training", {}}});
+  std::int64_t disabled = 0;
+  tx([&](pqxx::work& w) { disabled = make_runner(w, "disabled"); });
+  exec("UPDATE runners SET disabled_at = now() WHERE id = " + std::to_string(disabled));
+  auto got = claim_group(db(), {{runner_a_, {"validation"}, 60s, true},
+                                {disabled, kAllTiers, 60s, true},
+                                {runner_b_, {"training"}, 60s, true},
+                                {runner_a_, {}, 60s, true}});
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_FALSE(got[0].has_value());
+  EXPECT_FALSE(got[1].has_value());
+  ASSERT_TRUE(got[2].has_value());
+  EXPECT_EQ(got[2]->job_id, t.job["training"]);
+  EXPECT_FALSE(got[3].has_value());
+  EXPECT_EQ(job_state(f.job["functionality"]), "queued");
+}
+
+// A finish refused in a group (the attempt is not held: its lease was lost) changes nothing and
+// does not refuse the others of the group.
+TEST_F(JobQueueTest, AGroupOfFinishesEndsEachHeldAttemptAndRefusesOnlyALostOne) {
+  auto one = pipeline({{"functionality", {}}});
+  auto two = pipeline({{"functionality", {}}});
+  auto three = pipeline({{"functionality", {}}});
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  ASSERT_TRUE(claim(runner_b_).has_value());
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  expire_lease_of(two.job["functionality"]);
+  ASSERT_EQ(expire(), 1);
+  ASSERT_TRUE(claim(runner_a_).has_value());  // attempt 2 of the second job, on runner a
+  auto failed = exited(3);
+  auto got = finish_group(db(), {{one.job["functionality"], runner_a_, 1, exited(0)},
+                                 {two.job["functionality"], runner_b_, 1, exited(0)},
+                                 {three.job["functionality"], runner_a_, 1, failed}});
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_TRUE(got[0].has_value());
+  EXPECT_EQ(text(got[0]->state), "passed");
+  EXPECT_EQ(got[0]->repo_id, repo_);
+  EXPECT_FALSE(got[1].has_value());
+  ASSERT_TRUE(got[2].has_value());
+  EXPECT_EQ(text(got[2]->state), "failed");
+  EXPECT_EQ(pipeline_state(one.pipeline_id), "passed");
+  EXPECT_EQ(job_state(two.job["functionality"]), "running");
+  EXPECT_TRUE(heartbeat(two.job["functionality"], runner_a_, 2).held);
+  EXPECT_EQ(pipeline_state(two.pipeline_id), "running");
+  EXPECT_EQ(pipeline_state(three.pipeline_id), "failed");
+  EXPECT_EQ(scalar<std::string>("SELECT message FROM jobs WHERE id = " +
+                                std::to_string(three.job["functionality"])),
+            "exited with 3");
+}
+
+// Two jobs of one pipeline ending in one group: the pipeline is counted with both new states, so
+// it ends (each job's statement alone would see the other still running).
+TEST_F(JobQueueTest, JobsOfOnePipelineEndingInOneGroupEndThePipelineOnce) {
+  auto p = pipeline({{"validation", {}, 2}});
+  const auto& jobs = p.repeats["validation"];
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  ASSERT_TRUE(claim(runner_b_).has_value());
+  auto got =
+      finish_group(db(), {{jobs[0], runner_a_, 1, exited(0)}, {jobs[1], runner_b_, 1, exited(0)}});
+  ASSERT_TRUE(got[0].has_value() && got[1].has_value());
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
+  EXPECT_EQ(scalar<std::string>("SELECT string_agg(coalesce(from_state, '') || '>' || to_state, "
+                                "' ' ORDER BY id) FROM state_changes WHERE pipeline_id = " +
+                                std::to_string(p.pipeline_id) + " AND from_state IS NOT NULL"),
+            "queued>running pending>running queued>running running>passed running>passed "
+            "running>passed");
+}
+
+// Two finishes ending the last two running jobs of one pipeline at once, in groups of their own:
+// the second waits for the first's commit (the pipeline's row is locked first) and counts after
+// it, so the pipeline ends. Each statement alone would count the other's job as running.
+TEST_F(JobQueueTest, TwoFinishesInOnePipelineAtOnceEndThePipeline) {
+  auto p = pipeline({{"validation", {}, 2}});
+  const auto jobs = p.repeats["validation"];
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  ASSERT_TRUE(claim(runner_b_).has_value());
+  auto conn = db().connect_dedicated();
+  pqxx::work first(*conn);
+  ASSERT_TRUE(store::finish_jobs_alone(first, {{jobs[0], runner_a_, 1, exited(0)}}).front());
+  auto second = std::async(std::launch::async, [&] {
+    return finish_group(db(), {{jobs[1], runner_b_, 1, exited(0)}}).front();
+  });
+  EXPECT_TRUE(testing::eventually([&] {
+    return scalar<long>(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+               "AND datname = current_database()") == 1;
+  }));
+  first.commit();
+  ASSERT_TRUE(second.get().has_value());
+  EXPECT_EQ(job_state(jobs[0]), "passed");
+  EXPECT_EQ(job_state(jobs[1]), "passed");
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
 }
 
 TEST_F(JobQueueTest, QueueDepthCountsQueuedJobsPerTier) {
@@ -929,15 +1079,12 @@ TEST_F(JobQueueTest, TheFinishsPipelineRuleInSqlIsNextPipelineState) {
   EXPECT_EQ(compared, 7 * 32 * 2);
 }
 
-// The runner protocol's finish first tries finish_job_alone, committed on its own: it ends a held
-// attempt whose pipeline has no blocked job, moving the pipeline in the same statement; otherwise
-// it changes nothing and the transaction's finish_job does the work.
+// The runner protocol's finish first goes in a group (finish_jobs_alone): it ends a held attempt
+// whose pipeline has no blocked job, moving the pipeline in the same statement; otherwise it
+// changes nothing and a transaction's finish_job does the work.
 TEST_F(JobQueueTest, AFinishAloneEndsAJobInOneStatementUnlessItsPipelineHasBlockedJobs) {
   auto alone = [&](std::int64_t job, std::int64_t runner, int attempt) {
-    return db().with([&](pqxx::connection& c) {
-      pqxx::nontransaction t(c);
-      return store::finish_job_alone(t, job, runner, attempt, exited(0));
-    });
+    return finish_group(db(), {{job, runner, attempt, exited(0)}}).front();
   };
   auto single = pipeline({{"functionality", {}}});
   ASSERT_TRUE(claim(runner_a_).has_value());

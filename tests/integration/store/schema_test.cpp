@@ -159,6 +159,26 @@ TEST_F(SchemaTest, WebhookBodiesAreCompressedWithLz4) {
             "lz4 28000 t");
 }
 
+// The claims' picks take a group of runners (migration 0029; the one-runner pick of 0027 is gone):
+// each runner its own job in order, none for a runner whose tiers match nothing, and the picks
+// share the caller's transaction (they are not claimed until the caller writes them).
+TEST_F(SchemaTest, TheClaimsPicksServeAGroupOfRunnersInOrder) {
+  EXPECT_EQ(first_row("SELECT count(*) FROM pg_proc WHERE proname = 'mlgate_claim_pick'"), "0");
+  exec(job("queued"));
+  exec(
+      "INSERT INTO pipelines (id, repo_id, trigger, ref, branch, sha) VALUES (2, 1, 'push', "
+      "'refs/heads/main', 'main', '" +
+      std::string(40, 'b') + "')");
+  exec(
+      "INSERT INTO jobs (pipeline_id, tier, priority, state, image, command, timeout_seconds) "
+      "VALUES (2, 'functionality', 0, 'queued', 'img', 'true', 300)");
+  EXPECT_EQ(first_row("SELECT string_agg(slot || ':' || (SELECT pipeline_id FROM jobs "
+                      "WHERE id = job_id), ',' ORDER BY slot) FROM mlgate_claim_picks("
+                      "'{1,1,1}', '{training,\"functionality,validation\",functionality}', "
+                      "'{t,t,t}')"),
+            "2:1,3:2");
+}
+
 // Registration tokens serve the whole server: no other scope, no repository.
 TEST_F(SchemaTest, RunnerRegistrationTokensAreAloneAndUnrestricted) {
   const std::string insert = "INSERT INTO api_tokens (name, token_hash, scopes, repo_id) VALUES ";

@@ -1,0 +1,138 @@
+// Runs concurrent requests of one kind in groups, for group commit: a caller that finds fewer than
+// max_in_flight groups running leads one. It takes every request waiting (at most max_group, the
+// oldest first, its own among them), runs them together with one call of `run`, and hands each
+// waiter its answer; a request that arrives while the groups are running goes with a later group.
+// A request that finds nothing running runs at once, alone: grouping adds no wait of its own.
+// Each caller returns only once the group holding its request has run, so an answer sent after
+// submit() returns is never ahead of the group's commit. A group whose `run` throws hands the
+// same error to each of its callers.
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace mlgate::server {
+
+struct GroupOptions {
+  // Groups running at once: while one waits for its commit's WAL flush, the next is executed
+  // (PostgreSQL flushes concurrent commits together).
+  int max_in_flight = 2;
+  std::size_t max_group = 64;  // requests in one group, at most
+};
+
+// What the groups did since the start (tests and measurements).
+struct GroupStats {
+  std::uint64_t groups = 0;
+  std::uint64_t requests = 0;
+  std::size_t largest = 0;
+};
+
+template <typename In, typename Out>
+class GroupRunner {
+ public:
+  // Answers the requests of one group, one answer each, in their order.
+  using Run = std::function<std::vector<Out>(const std::vector<const In*>&)>;
+
+  GroupRunner(Run run, GroupOptions options) : run_(std::move(run)), options_(options) {}
+  GroupRunner(const GroupRunner&) = delete;
+  GroupRunner& operator=(const GroupRunner&) = delete;
+
+  // Runs `in` in the next group and returns its answer; rethrows the group's error.
+  Out submit(const In& in) {
+    Waiter me;
+    me.in = &in;
+    std::unique_lock lock(mu_);
+    queue_.push_back(&me);
+    while (!me.done) {
+      if (leading_ >= options_.max_in_flight || queue_.empty()) {
+        cv_.wait(lock);  // another leader took this request, or enough groups are running
+        continue;
+      }
+      ++leading_;
+      std::vector<Waiter*> group = take_group();
+      lock.unlock();
+      run_group(group);
+      lock.lock();
+      --leading_;
+      cv_.notify_all();
+    }
+    if (me.error) std::rethrow_exception(me.error);
+    return std::move(*me.out);
+  }
+
+  GroupStats stats() const {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+  // Requests queued for a later group.
+  std::size_t waiting() const {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
+
+ private:
+  struct Waiter {
+    const In* in = nullptr;
+    bool done = false;
+    std::optional<Out> out;
+    std::exception_ptr error;
+  };
+
+  // The oldest requests waiting (under mu_).
+  std::vector<Waiter*> take_group() {
+    std::vector<Waiter*> group;
+    while (!queue_.empty() && group.size() < options_.max_group) {
+      group.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    return group;
+  }
+
+  // Runs `group` without mu_ held, then hands each waiter its answer or the error.
+  void run_group(const std::vector<Waiter*>& group) {
+    std::vector<const In*> ins;
+    ins.reserve(group.size());
+    for (const Waiter* w : group) ins.push_back(w->in);
+    std::vector<Out> outs;
+    std::exception_ptr error;
+    try {
+      outs = run_(ins);
+      if (outs.size() != ins.size()) throw std::logic_error("a group's answers do not match it");
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(mu_);
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (error) {
+        group[i]->error = error;
+      } else {
+        group[i]->out = std::move(outs[i]);
+      }
+      group[i]->done = true;
+    }
+    if (error) return;
+    ++stats_.groups;
+    stats_.requests += group.size();
+    stats_.largest = std::max(stats_.largest, group.size());
+  }
+
+  Run run_;
+  GroupOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Waiter*> queue_;
+  int leading_ = 0;  // groups running
+  GroupStats stats_;
+};
+
+}  // namespace mlgate::server

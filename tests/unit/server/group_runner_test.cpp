@@ -1,0 +1,149 @@
+// GroupRunner: concurrent requests run in groups, each caller gets its own answer after its group
+// ran, a request alone runs at once, and a group's error reaches each of its callers.
+#include "server/services/group_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "tests/support/mlgate_process.h"
+
+namespace mlgate::server {
+namespace {
+
+// Runs groups of ints, answering each with ten times itself; records every group. While `hold`
+// is set, a group waits in `run` until release() (so that others queue behind it).
+class Groups {
+ public:
+  explicit Groups(GroupOptions options)
+      : runner_([this](const std::vector<const int*>& group) { return run(group); }, options) {}
+
+  int submit(int in) { return runner_.submit(in); }
+  GroupRunner<int, int>& runner() { return runner_; }
+
+  void hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    cv_.notify_all();
+  }
+  std::size_t running() {
+    std::lock_guard lock(mu_);
+    return running_;
+  }
+  std::vector<std::vector<int>> groups() {
+    std::lock_guard lock(mu_);
+    return groups_;
+  }
+
+ private:
+  std::vector<int> run(const std::vector<const int*>& group) {
+    std::vector<int> ins;
+    for (const int* in : group) ins.push_back(*in);
+    std::unique_lock lock(mu_);
+    groups_.push_back(ins);
+    ++running_;
+    cv_.wait(lock, [&] { return !held_; });
+    --running_;
+    if (ins.front() < 0) throw std::runtime_error("the database went away");
+    std::vector<int> out;
+    for (int in : ins) out.push_back(in * 10);
+    return out;
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  std::size_t running_ = 0;
+  std::vector<std::vector<int>> groups_;
+  GroupRunner<int, int> runner_;
+};
+
+TEST(GroupRunner, ARequestAloneRunsAtOnceInAGroupOfOne) {
+  Groups g({});
+  EXPECT_EQ(g.submit(4), 40);
+  EXPECT_EQ(g.groups(), (std::vector<std::vector<int>>{{4}}));
+  EXPECT_EQ(g.runner().stats().groups, 1u);
+  EXPECT_EQ(g.runner().stats().largest, 1u);
+}
+
+// With one group at a time, the requests that arrive while a group runs go together in the next,
+// and each caller gets its own answer.
+TEST(GroupRunner, RequestsArrivingWhileAGroupRunsGoTogetherInTheNext) {
+  Groups g({.max_in_flight = 1, .max_group = 64});
+  g.hold();
+  auto first = std::async(std::launch::async, [&] { return g.submit(1); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 1; }));
+  std::vector<std::future<int>> later;
+  for (int i = 2; i <= 5; ++i) {
+    later.push_back(std::async(std::launch::async, [&g, i] { return g.submit(i); }));
+    ASSERT_TRUE(testing::eventually([&] { return g.runner().waiting() == later.size(); }));
+  }
+  g.release();
+  EXPECT_EQ(first.get(), 10);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(later[i].get(), (i + 2) * 10);
+  EXPECT_EQ(g.groups(), (std::vector<std::vector<int>>{{1}, {2, 3, 4, 5}}));
+  EXPECT_EQ(g.runner().stats().requests, 5u);
+  EXPECT_EQ(g.runner().stats().largest, 4u);
+}
+
+// While fewer than max_in_flight groups run, a new request does not wait for them.
+TEST(GroupRunner, ARequestDoesNotWaitForAGroupWhenAnotherMayRun) {
+  Groups g({.max_in_flight = 2, .max_group = 64});
+  g.hold();
+  auto first = std::async(std::launch::async, [&] { return g.submit(1); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 1; }));
+  auto second = std::async(std::launch::async, [&] { return g.submit(2); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 2; }));
+  g.release();
+  EXPECT_EQ(first.get(), 10);
+  EXPECT_EQ(second.get(), 20);
+  EXPECT_EQ(g.groups(), (std::vector<std::vector<int>>{{1}, {2}}));
+}
+
+TEST(GroupRunner, AGroupHoldsAtMostMaxGroupRequests) {
+  Groups g({.max_in_flight = 1, .max_group = 2});
+  g.hold();
+  auto first = std::async(std::launch::async, [&] { return g.submit(1); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 1; }));
+  std::vector<std::future<int>> later;
+  for (int i = 2; i <= 4; ++i) {
+    later.push_back(std::async(std::launch::async, [&g, i] { return g.submit(i); }));
+    ASSERT_TRUE(testing::eventually([&] { return g.runner().waiting() == later.size(); }));
+  }
+  g.release();
+  for (auto& f : later) f.get();
+  first.get();
+  EXPECT_EQ(g.groups(), (std::vector<std::vector<int>>{{1}, {2, 3}, {4}}));
+}
+
+// A group that fails hands its error to each of its callers; the next group runs as usual.
+TEST(GroupRunner, AGroupsErrorReachesEachOfItsCallersAndOnlyThem) {
+  Groups g({.max_in_flight = 1, .max_group = 64});
+  g.hold();
+  auto first = std::async(std::launch::async, [&] { return g.submit(1); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 1; }));
+  auto failing = std::async(std::launch::async, [&] { return g.submit(-1); });
+  ASSERT_TRUE(testing::eventually([&] { return g.runner().waiting() == 1; }));
+  auto with_it = std::async(std::launch::async, [&] { return g.submit(7); });
+  ASSERT_TRUE(testing::eventually([&] { return g.runner().waiting() == 2; }));
+  g.release();
+  EXPECT_EQ(first.get(), 10);
+  EXPECT_THROW(failing.get(), std::runtime_error);
+  EXPECT_THROW(with_it.get(), std::runtime_error);
+  EXPECT_EQ(g.submit(3), 30);
+  EXPECT_EQ(g.runner().stats().groups, 2u);  // the failed group is not counted
+}
+
+}  // namespace
+}  // namespace mlgate::server
