@@ -31,6 +31,11 @@ class RoutePattern::Parser {
         out.elements_.push_back(capture(out.group_count_++));
       } else if (c == '\\') {
         literal += escaped();
+      } else if (c == '.') {
+        if (!literal.empty()) out.elements_.push_back({.literal = std::move(literal)});
+        literal.clear();
+        out.elements_.push_back(any_character());
+        ++at_;
       } else if (std::string_view("^$.|?*+)[]{}").find(c) != std::string_view::npos) {
         fail("a special character outside a capture");
       } else {
@@ -85,6 +90,15 @@ class RoutePattern::Parser {
       e.joined_runs = true;
     }
     expect(")");
+    return e;
+  }
+
+  // '.': one character but \n and \r (ECMAScript's line terminators that fit in a char).
+  static Element any_character() {
+    Element e{.repeats = {{1, 1}}, .group = kMaxGroups};
+    e.chars.set();
+    e.chars.reset('\n');
+    e.chars.reset('\r');
     return e;
   }
 
@@ -193,7 +207,7 @@ bool RoutePattern::match_capture(std::size_t element, std::string_view path, std
   for (const Repeat& r : e.repeats) {
     if (run < r.min) continue;
     for (std::size_t length = std::min(run, r.max);; --length) {
-      groups[e.group] = {at, length};
+      if (e.group < kMaxGroups) groups[e.group] = {at, length};
       if (match_from(element + 1, path, at + length, groups)) return true;
       if (length == r.min) break;
     }

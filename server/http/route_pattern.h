@@ -6,8 +6,8 @@
 // first, backtracking in ECMAScript's order. The forms a capture may take:
 //   ([A-Za-z0-9_.-]{1,100})  (\d{1,18})  (\d+)  ([0-9a-f]{40}|[0-9a-f]{64})   one class, repeated
 //   ([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+)    two or more runs of one class joined by '/'
-// Outside captures a pattern is literal text (\. for a dot). Anything else is refused when the
-// route is registered (std::invalid_argument), so a pattern never means something else here.
+// Outside captures: literal text (\. for a dot) and '.', any character but \n and \r. Anything
+// else is refused when the route is registered (std::invalid_argument): never another meaning.
 #pragma once
 
 #include <array>
@@ -44,7 +44,7 @@ class RoutePattern {
     std::bitset<256> chars;       // a capture's class
     std::vector<Repeat> repeats;  // its alternatives, in order
     bool joined_runs = false;     // runs of the class joined by '/' (two or more)
-    std::size_t group = 0;        // a capture's index in Groups
+    std::size_t group = 0;        // a capture's index in Groups; kMaxGroups: '.', not a group
   };
   class Parser;
   bool match_from(std::size_t element, std::string_view path, std::size_t at, Groups& groups) const;

@@ -116,6 +116,17 @@ TEST(RoutePattern, RepositoryNamesBacktrackLikeTheRegularExpression) {
   EXPECT_TRUE(groups_of(badge, "/r/acme.svg").empty());  // one name is not a repository
 }
 
+TEST(RoutePattern, ADotOutsideACaptureIsAnyCharacterButALineBreak) {
+  const std::string css = "/static/style.css";
+  for (const std::string& path : std::vector<std::string>{
+           "/static/style.css", "/static/style-css", "/static/style\ncss", "/static/style\rcss",
+           "/static/stylecss", "/static/style..css", "/static/style.cs"}) {
+    EXPECT_EQ(groups_of(css, path), regex_groups_of(css, path)) << path;
+  }
+  EXPECT_EQ(groups_of(css, "/static/style-css").size(), 1u);
+  EXPECT_TRUE(groups_of(css, "/static/style\ncss").empty());
+}
+
 TEST(RoutePattern, MatchesCarryTheWholePathAndEveryGroupsText) {
   Router router;
   router.get(R"(/r/([a-z]+(?:/[a-z]+)+)/e/([a-z]{1,9}))",
@@ -142,8 +153,8 @@ TEST(RoutePattern, FormsItDoesNotMatchLikeARegularExpressionAreRefused) {
   for (const std::string& pattern : std::vector<std::string>{
            R"(/jobs/(.+))", R"(/a|/b)", R"(/x/(\w+))", R"(/x/([^/]+))", R"(/x(?:/y)+)",
            R"(/x/(\d*))", R"(/x/(\d+?))", R"(/x/([a-z]+(?:/[0-9]+)+))",
-           R"(/x/([a-z/]+(?:/[a-z/]+)+))", R"(/x/(\d{2,1}))", R"(/x/((\d+)))", "/x.y", "/x/(\\d+",
-           "/x/()", "/x/(a)(b)(c)(d)(e)"}) {
+           R"(/x/([a-z/]+(?:/[a-z/]+)+))", R"(/x/(\d{2,1}))", R"(/x/((\d+)))", "/x/(\\d+", "/x/()",
+           "/x/(a)(b)(c)(d)(e)"}) {
     Router router;
     EXPECT_THROW(router.get(pattern, [](const httplib::Request&, httplib::Response&) {}),
                  std::invalid_argument)
