@@ -428,36 +428,14 @@ std::vector<std::string> probe_paths(const std::string& pattern) {
       pieces.back() += pattern[i];
     }
   }
-  static const std::vector<std::string> values = {"1",
-                                                  "42",
-                                                  std::string(18, '9'),
-                                                  std::string(19, '9'),
-                                                  "",
-                                                  "0x",
-                                                  "a",
-                                                  "prod",
-                                                  "a.b-c_d",
-                                                  std::string(100, 'e'),
-                                                  std::string(101, 'e'),
-                                                  "acme/model",
-                                                  "group/sub/model",
-                                                  "acme/model/environments/prod",
-                                                  "acme/model/gate",
-                                                  "acme/",
-                                                  "/model",
-                                                  "acme//model",
-                                                  "acme/mo del",
-                                                  "caf\xc3\xa9",
-                                                  std::string(40, 'f'),
-                                                  std::string(41, 'f'),
-                                                  std::string(63, 'A'),
-                                                  std::string(64, 'A'),
-                                                  std::string(40, 'g'),
-                                                  "junit.xml",
-                                                  "x.svg",
-                                                  "acme/model.svg",
-                                                  "..",
-                                                  "environments"};
+  std::vector<std::string> values = {"", "1", "42", "0x", "a", "prod", "a.b-c_d", "..", "x.svg"};
+  for (std::size_t n : {18, 19, 100, 101}) values.push_back(std::string(n, n < 100 ? '9' : 'e'));
+  for (std::size_t n : {40, 41, 63, 64}) values.push_back(std::string(n, n < 50 ? 'f' : 'A'));
+  for (const char* name : {"acme/model", "group/sub/model", "acme/model/environments/prod",
+                           "acme/model/gate", "acme/", "/model", "acme//model", "acme/mo del",
+                           "caf\xc3\xa9", "junit.xml", "acme/model.svg", "environments"})
+    values.emplace_back(name);
+  values.push_back(std::string(40, 'g'));
   std::vector<std::string> paths{""};
   for (std::size_t p = 0; p < pieces.size(); ++p) {
     std::vector<std::string> longer;
