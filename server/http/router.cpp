@@ -1,10 +1,47 @@
 #include "server/http/router.h"
 
+#include <array>
+#include <regex>
+
 namespace mlgate::server {
 
+namespace {
+
+// Sets req.matches as std::regex_match would for a whole-path match with these groups. Only the
+// regex functions make a match_results of the right size: one matches `count` empty groups
+// against the empty range at the start of the path (one tiny regex per count, made once), then
+// the whole match and each group are pointed at their spans. Those sub_matches are the
+// match_results' own objects, not const ones: assigning them through const_cast is defined.
+void set_matches(httplib::Request& req, std::size_t count, const RoutePattern::Groups& groups) {
+  static const auto shapes = [] {
+    std::array<std::regex, RoutePattern::kMaxGroups + 1> out;
+    std::string empty_groups;
+    for (auto& shape : out) {
+      shape = std::regex(empty_groups);
+      empty_groups += "()";
+    }
+    return out;
+  }();
+  const auto begin = req.path.cbegin();
+  std::regex_match(begin, begin, req.matches, shapes[count]);
+  auto point = [&](const std::ssub_match& sub, std::size_t at, std::size_t length, bool matched) {
+    auto& s = const_cast<std::ssub_match&>(sub);
+    s.first = begin + static_cast<std::ptrdiff_t>(at);
+    s.second = s.first + static_cast<std::ptrdiff_t>(length);
+    s.matched = matched;
+  };
+  point(req.matches[0], 0, req.path.size(), true);
+  for (std::size_t i = 0; i < count; ++i)
+    point(req.matches[i + 1], groups[i].begin, groups[i].length, true);
+  point(req.matches.suffix(), req.path.size(), 0, false);
+}
+
+}  // namespace
+
 Route& Router::add(const std::string& method, const std::string& pattern) {
+  RoutePattern parsed(pattern);  // throws before anything is recorded
   entries_.push_back({method, pattern});
-  table_.push_back({.entry = {method, pattern}, .regex = std::regex(pattern)});
+  table_.push_back({.entry = {method, pattern}, .pattern = std::move(parsed)});
   return table_.back();
 }
 
@@ -30,9 +67,13 @@ void Router::post_parking(const std::string& pattern, ParkingHandler handler) {
 
 const Route* Router::match(const std::string& method, httplib::Request& req) const {
   const std::string& wanted = method == "HEAD" ? std::string("GET") : method;
+  RoutePattern::Groups groups;
   for (const auto& route : table_) {
     if (route.entry.method != wanted) continue;
-    if (std::regex_match(req.path, req.matches, route.regex)) return &route;
+    if (route.pattern.match(req.path, groups)) {
+      set_matches(req, route.pattern.group_count(), groups);
+      return &route;
+    }
   }
   req.matches = httplib::Match();
   return nullptr;

@@ -1,9 +1,10 @@
 // Where every route of the server is registered, and the table the HTTP server dispatches from
 // (server/http/async_server.h). Each route records its method and pattern in registration order;
 // a request is answered by the first route of its method whose pattern matches the whole decoded
-// path (HEAD uses the GET routes). The register function of every room takes a Router, so the
-// list is complete; tests/integration/server/route_table_test.cpp compares it with the table of
-// docs/security.md ("Routes and who may call them").
+// path (HEAD uses the GET routes), as std::regex_match would (server/http/route_pattern.h). The
+// register function of every room takes a Router, so the list is complete;
+// tests/integration/server/route_table_test.cpp compares it with the table of docs/security.md
+// ("Routes and who may call them").
 #pragma once
 
 #include <httplib.h>
@@ -12,15 +13,17 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
+
+#include "server/http/route_pattern.h"
 
 namespace mlgate::server {
 
 struct RouteEntry {
   std::string method;   // GET, POST, PUT
-  std::string pattern;  // the regular expression matched against the whole path
+  std::string pattern;  // the regular expression matched against the whole path (its forms:
+                        // server/http/route_pattern.h)
 };
 
 // What a long-polling handler hands the server when it has nothing to answer yet: the server
@@ -45,7 +48,7 @@ using ParkingHandler = std::function<std::optional<Park>(
 // One registered route: exactly one of the handlers is set.
 struct Route {
   RouteEntry entry;
-  std::regex regex;
+  RoutePattern pattern;
   Handler plain;
   ReaderHandler reader;    // reads its own body, after it knows its caller (server/http/body.h)
   ParkingHandler parking;  // reads its own body too, and may park (the runner's claim)
@@ -58,6 +61,7 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
+  // Each throws std::invalid_argument for a pattern not of the forms of route_pattern.h.
   void get(const std::string& pattern, Handler handler);
   void post(const std::string& pattern, Handler handler);
   // A route that reads its own body (after it knows its caller: server/http/body.h).
@@ -67,7 +71,7 @@ class Router {
   void post_parking(const std::string& pattern, ParkingHandler handler);
 
   // The route answering `method` and `req.path` (HEAD: the GET routes), with req.matches set to
-  // its pattern's groups; nullptr when none matches.
+  // its pattern's groups as std::regex_match would set them; nullptr when none matches.
   const Route* match(const std::string& method, httplib::Request& req) const;
 
   // Every route registered so far, in order.

@@ -2,8 +2,9 @@
 // registered route has exactly one row and every row is a route (server/http/router.h records
 // them), and every row is called without a token, with too low a scope, with a token restricted to
 // another repository, with one restricted to the right repository and with an unrestricted one,
-// and answers as the table says. One in-process App (the code `mlgate serve` runs) on a real
-// PostgreSQL, over real HTTP.
+// and answers as the table says. Every route's pattern matches, with the same groups, exactly what
+// std::regex_match matches (server/http/route_pattern.h), on paths made from it. One in-process App
+// (the code `mlgate serve` runs) on a real PostgreSQL, over real HTTP.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "server/app.h"
+#include "server/http/router.h"
 #include "store/deliveries.h"
 #include "store/pipelines.h"
 #include "store/repos.h"
@@ -402,6 +404,87 @@ TEST_F(RouteTable, AnotherRepositorysResourceIsAnsweredLikeANonexistentOne) {
       expected.replace(at, missing.size(), real);
     EXPECT_EQ(other.body, expected);
   }
+}
+
+// Paths made from a route's pattern: each capture replaced by each of a set of values (ones that
+// fit, ones just too short or too long, of the wrong characters, empty, with slashes), then each
+// such path with a character added or taken away at either end.
+std::vector<std::string> probe_paths(const std::string& pattern) {
+  std::vector<std::string> pieces{""};  // literal, capture, literal, ... (captures: odd indexes)
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      pieces.back() += pattern[++i];
+    } else if (pattern[i] == '(') {
+      int depth = 0;
+      std::size_t j = i;
+      do {
+        if (pattern[j] == '\\') ++j;
+        depth += pattern[j] == '(' ? 1 : pattern[j] == ')' ? -1 : 0;
+      } while (depth > 0 && ++j < pattern.size());
+      pieces.push_back(pattern.substr(i, j - i + 1));
+      pieces.emplace_back();
+      i = j;
+    } else {
+      pieces.back() += pattern[i];
+    }
+  }
+  std::vector<std::string> values = {"", "1", "42", "0x", "a", "prod", "a.b-c_d", "..", "x.svg"};
+  for (std::size_t n : {18, 19, 100, 101}) values.push_back(std::string(n, n < 100 ? '9' : 'e'));
+  for (std::size_t n : {40, 41, 63, 64}) values.push_back(std::string(n, n < 50 ? 'f' : 'A'));
+  for (const char* name : {"acme/model", "group/sub/model", "acme/model/environments/prod",
+                           "acme/model/gate", "acme/", "/model", "acme//model", "acme/mo del",
+                           "caf\xc3\xa9", "junit.xml", "acme/model.svg", "environments"})
+    values.emplace_back(name);
+  values.push_back(std::string(40, 'g'));
+  std::vector<std::string> paths{""};
+  for (std::size_t p = 0; p < pieces.size(); ++p) {
+    std::vector<std::string> longer;
+    for (const auto& head : paths) {
+      if (p % 2 == 0) {
+        longer.push_back(head + pieces[p]);
+      } else {
+        for (const auto& v : values) longer.push_back(head + v);
+      }
+    }
+    paths = std::move(longer);
+  }
+  std::vector<std::string> out;
+  for (const auto& path : paths) {
+    for (const std::string& variant : {path, path + "/", path + "x", "/" + path,
+                                       path.substr(std::min<std::size_t>(1, path.size())),
+                                       path.substr(0, path.empty() ? 0 : path.size() - 1)})
+      out.push_back(variant);
+  }
+  return out;
+}
+
+TEST_F(RouteTable, EveryRouteMatchesWhatItsRegularExpressionMatchesWithTheSameGroups) {
+  std::size_t refused = 0;
+  for (const auto& entry : env_->app->routes()) {
+    std::size_t matched = 0;
+    server::Router router;
+    router.get(entry.pattern, [](const httplib::Request&, httplib::Response&) {});
+    const std::regex regex(entry.pattern);
+    for (const auto& path : probe_paths(entry.pattern)) {
+      std::smatch expected;
+      const bool expect_match = std::regex_match(path, expected, regex);
+      httplib::Request req;
+      req.path = path;
+      const bool got_match = router.match("GET", req) != nullptr;
+      ASSERT_EQ(got_match, expect_match) << entry.pattern << " on " << path;
+      ++(got_match ? matched : refused);
+      if (!got_match) continue;
+      ASSERT_EQ(req.matches.size(), expected.size()) << entry.pattern << " on " << path;
+      for (std::size_t g = 0; g < expected.size(); ++g) {
+        const int i = static_cast<int>(g);
+        EXPECT_EQ(req.matches.position(i), expected.position(i)) << entry.pattern << " " << path;
+        EXPECT_EQ(req.matches.length(i), expected.length(i)) << entry.pattern << " " << path;
+        EXPECT_EQ(req.matches[g].matched, expected[g].matched) << entry.pattern << " " << path;
+      }
+    }
+    EXPECT_GT(matched, 0u) << entry.pattern << " matched none of its paths";
+  }
+  EXPECT_GT(refused, 1000u);
 }
 
 }  // namespace
