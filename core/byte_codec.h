@@ -43,8 +43,7 @@ class ByteWriter {
 class ByteReader {
  public:
   // `document` starts every error message ("profile (binary)").
-  ByteReader(std::string_view in, std::string document)
-      : in_(in), document_(std::move(document)) {}
+  ByteReader(std::string_view in, std::string document) : in_(in), document_(std::move(document)) {}
 
   [[noreturn]] void bad(std::string_view where, const std::string& what) const {
     throw std::invalid_argument(document_ + ": " + std::string(where) + ": " + what);

@@ -98,7 +98,9 @@ Prediction read_prediction(Reader& r) {
   return p;
 }
 
-auto metric_order(const Metric& m) { return std::tie(m.slice_key, m.slice_value, m.name); }
+auto metric_order(const Metric& m) {
+  return std::tie(m.slice_key, m.slice_value, m.name);
+}
 
 }  // namespace
 
@@ -143,7 +145,8 @@ std::vector<TestCase> tests_from_binary(std::string_view bytes) {
     t.name = r.text(where);
     t.classname = r.text(where);
     const auto status = r.uint<std::uint8_t>();
-    if (status > static_cast<std::uint8_t>(TestStatus::skipped)) r.bad_item(where, t.name, "unknown status");
+    if (status > static_cast<std::uint8_t>(TestStatus::skipped))
+      r.bad_item(where, t.name, "unknown status");
     t.status = static_cast<TestStatus>(status);
     t.time_seconds = r.f64();
     t.message = r.text(where);
@@ -167,9 +170,11 @@ std::vector<Metric> metrics_from_binary(std::string_view bytes) {
     if (has_n) m.n = static_cast<std::int64_t>(r.uint<std::uint64_t>());
     m.value = r.f64();
     if (m.name.empty()) r.bad(where, "a metric without a name");
-    if (m.slice_key.empty() && !m.slice_value.empty()) r.bad_item(where, m.name, "a slice value without a key");
+    if (m.slice_key.empty() && !m.slice_value.empty())
+      r.bad_item(where, m.name, "a slice value without a key");
     if (m.n && *m.n < 0) r.bad_item(where, m.name, "a negative n");
-    if (i > 0 && !(metric_order(out[i - 1]) < metric_order(m))) r.bad_item(where, m.name, "out of order");
+    if (i > 0 && !(metric_order(out[i - 1]) < metric_order(m)))
+      r.bad_item(where, m.name, "out of order");
   }
   r.end();
   return out;

@@ -13,8 +13,8 @@
 // The bytes hold the results as the rows read them back (store/results.h): readers of either give
 // the same values in the same order. Reading checks what the rows' constraints and core/results.h
 // promise (a metric has a name, a global metric no slice value, n >= 0; predictions in strictly
-// increasing id order, slices and scores sorted with distinct keys; known status and flags) and that
-// the bytes end where the document does: anything else throws std::invalid_argument naming the
+// increasing id order, slices and scores sorted with distinct keys; known status and flags) and
+// that the bytes end where the document does: anything else throws std::invalid_argument naming the
 // problem, never a partial result.
 #pragma once
 

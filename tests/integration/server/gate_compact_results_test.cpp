@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/server/gate_env.h"
@@ -42,16 +41,16 @@ std::string results_script(const std::string& flipped_label) {
 }
 
 std::string push_and_run(GateEnv& env, const std::string& label, const std::string& tag) {
-  const std::string sha = env.push(config(), {{"results.sh", results_script(label)},
-                                              {"validate.sh", "true\n"},
-                                              {"tag.txt", tag + "\n"}});
+  const std::string sha = env.push(
+      config(),
+      {{"results.sh", results_script(label)}, {"validate.sh", "true\n"}, {"tag.txt", tag + "\n"}});
   EXPECT_EQ(env.wait_pipeline_end(sha)["state"], "passed");
   return sha;
 }
 
 std::string jobs_of(const std::string& sha) {
-  return "(SELECT j.id FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE p.sha = '" +
-         sha + "')";
+  return "(SELECT j.id FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE p.sha = '" + sha +
+         "')";
 }
 
 TEST(GateCompactResults, RowsAndDocumentsDecideTheSameAndACorruptDocumentFails) {
@@ -86,9 +85,10 @@ TEST(GateCompactResults, RowsAndDocumentsDecideTheSameAndACorruptDocumentFails) 
   EXPECT_TRUE(flip_compared) << b.body;
 
   // A cut document: a server error, and no decision stored for it.
-  env.sql("UPDATE job_results_compact SET predictions = substring(predictions from 1 for 9) "
-          "WHERE job_id IN " +
-          jobs_of(corrupt));
+  env.sql(
+      "UPDATE job_results_compact SET predictions = substring(predictions from 1 for 9) "
+      "WHERE job_id IN " +
+      jobs_of(corrupt));
   const auto c = env.gate(corrupt);
   EXPECT_EQ(c.status, 500) << c.body;
   EXPECT_EQ(env.sql_long("SELECT count(*) FROM gate_decisions WHERE source = 'api' AND sha = '" +

@@ -161,10 +161,12 @@ TEST(ResultsBinary, RefusesWhatTheRowsCouldNotHold) {
           "ids not in increasing order");
   predictions = some_predictions();
   std::swap(predictions[0].slices[0], predictions[0].slices[1]);
-  refuses([&] { predictions_from_binary(predictions_to_binary(predictions)); }, "slices not sorted");
+  refuses([&] { predictions_from_binary(predictions_to_binary(predictions)); },
+          "slices not sorted");
   predictions = some_predictions();
   predictions[1].scores[1].first = predictions[1].scores[0].first;
-  refuses([&] { predictions_from_binary(predictions_to_binary(predictions)); }, "scores not sorted");
+  refuses([&] { predictions_from_binary(predictions_to_binary(predictions)); },
+          "scores not sorted");
 
   auto tests = some_tests();
   std::string bytes = tests_to_binary({tests[0]});
