@@ -9,7 +9,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 
+#include "core/results_binary.h"
 #include "store/pq.h"
 
 namespace mlgate::store {
@@ -89,11 +92,68 @@ void read_scores(const pqxx::field& f, core::Prediction& p) {
             [](const auto& a, const auto& b) { return a.first < b.first; });
 }
 
+// NaN as PostgreSQL gives it back (any NaN is stored as NaN and read as the quiet one).
+double stored_double(double v) {
+  return std::isnan(v) ? std::numeric_limits<double>::quiet_NaN() : v;
+}
+
+// The results as the rows read them back (load_results_of_jobs), so that the compact documents
+// give the same values in the same order: times stored as 0 when not finite; metrics in key order;
+// predictions by id; slices and scores through jsonb (the last of a repeated key, sorted; a
+// probability's -0 is numeric's 0).
+std::vector<core::TestCase> tests_as_stored(std::vector<core::TestCase> tests) {
+  for (auto& t : tests)
+    if (!std::isfinite(t.time_seconds)) t.time_seconds = 0.0;
+  return tests;
+}
+
+std::vector<core::Metric> metrics_as_stored(std::vector<core::Metric> metrics) {
+  for (auto& m : metrics) m.value = stored_double(m.value);
+  std::sort(metrics.begin(), metrics.end(), [](const core::Metric& a, const core::Metric& b) {
+    return std::tie(a.slice_key, a.slice_value, a.name) <
+           std::tie(b.slice_key, b.slice_value, b.name);
+  });
+  return metrics;
+}
+
+template <typename Value>
+std::vector<std::pair<std::string, Value>> last_of_each_key(
+    const std::vector<std::pair<std::string, Value>>& pairs) {
+  std::map<std::string, Value> kept;
+  for (const auto& [key, value] : pairs) kept.insert_or_assign(key, value);
+  return {kept.begin(), kept.end()};
+}
+
+std::vector<core::Prediction> predictions_as_stored(std::vector<core::Prediction> predictions) {
+  for (auto& p : predictions) {
+    if (p.score) p.score = stored_double(*p.score);
+    if (p.value) p.value = stored_double(*p.value);
+    p.slices = last_of_each_key(p.slices);
+    p.scores = last_of_each_key(p.scores);
+    for (auto& [label, v] : p.scores) v = v == 0.0 ? 0.0 : stored_double(v);
+  }
+  std::sort(predictions.begin(), predictions.end(),
+            [](const core::Prediction& a, const core::Prediction& b) { return a.id < b.id; });
+  return predictions;
+}
+
+// Stores one kind's compact document for the job (migration 0030), after its rows.
+void store_compact(pqxx::work& tx, std::int64_t job_id, const std::string& column,
+                   const std::string& bytes) {
+  const std::string name = "store_compact_" + column;
+  tx.exec_prepared(prepared(tx, name,
+                            "INSERT INTO job_results_compact (job_id, " + column +
+                                ") VALUES ($1, $2) ON CONFLICT (job_id) DO UPDATE SET " + column +
+                                " = EXCLUDED." + column),
+                   job_id, to_bytea(bytes));
+}
+
 }  // namespace
 
 void replace_test_cases(pqxx::work& tx, std::int64_t job_id,
                         const std::vector<core::TestCase>& tests) {
   tx.exec_params("DELETE FROM test_cases WHERE job_id = $1", job_id);
+  store_compact(tx, job_id, "tests", core::tests_to_binary(tests_as_stored(tests)));
   if (tests.empty()) return;
   pqxx::stream_to out(tx, "test_cases",
                       std::vector<std::string>{"job_id", "name", "classname", "status",
@@ -109,6 +169,7 @@ void replace_test_cases(pqxx::work& tx, std::int64_t job_id,
 void replace_metrics(pqxx::work& tx, std::int64_t job_id,
                      const std::vector<core::Metric>& metrics) {
   tx.exec_params("DELETE FROM metrics WHERE job_id = $1", job_id);
+  store_compact(tx, job_id, "metrics", core::metrics_to_binary(metrics_as_stored(metrics)));
   if (metrics.empty()) return;
   pqxx::stream_to out(
       tx, "metrics",
@@ -122,6 +183,8 @@ void replace_metrics(pqxx::work& tx, std::int64_t job_id,
 void replace_predictions(pqxx::work& tx, std::int64_t job_id,
                          const std::vector<core::Prediction>& predictions) {
   tx.exec_params("DELETE FROM predictions WHERE job_id = $1", job_id);
+  store_compact(tx, job_id, "predictions",
+                core::predictions_to_binary(predictions_as_stored(predictions)));
   if (predictions.empty()) return;
   // stream_to writes an empty std::optional as \N, COPY's NULL.
   pqxx::stream_to out(tx, "predictions",
@@ -187,6 +250,61 @@ void for_each_job_row(const pqxx::result& rows, std::map<std::int64_t, core::Job
 
 }  // namespace
 
+namespace {
+
+// The jobs whose rows of each kind are to be read: those without that kind's compact document.
+struct RowsToRead {
+  std::vector<std::string> tests;
+  std::vector<std::string> metrics;
+  std::vector<std::string> predictions;
+};
+
+// One kind's compact document of a job into `into`; nothing when the document is NULL (then the
+// job's rows of that kind are read: `need` takes its id).
+template <typename Decode, typename Items>
+void read_compact(const pqxx::field& f, std::int64_t job_id, const char* kind, Decode&& decode,
+                  Items& into, std::vector<std::string>& need) {
+  if (f.is_null()) {
+    need.push_back(std::to_string(job_id));
+    return;
+  }
+  try {
+    into = decode(from_bytea(f));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error("the stored " + std::string(kind) + " of job " +
+                             std::to_string(job_id) + " are corrupt: " + e.what());
+  }
+}
+
+// The compact documents of the jobs (migration 0030) into `out`; what is left to read as rows.
+RowsToRead read_compact_results(pqxx::transaction_base& tx, const std::string& job_array,
+                                std::map<std::int64_t, core::JobResults>& out) {
+  RowsToRead rows;
+  std::map<std::int64_t, bool> found;
+  for (const auto& [id, results] : out) found[id] = false;
+  for (const auto& r : tx.exec_prepared(
+           prepared(tx, "results_compact",
+                    "SELECT job_id, tests, metrics, predictions FROM job_results_compact "
+                    "WHERE job_id = ANY($1::bigint[])"),
+           job_array)) {
+    const auto id = r[0].as<std::int64_t>();
+    core::JobResults& j = out[id];
+    found[id] = true;
+    read_compact(r[1], id, "tests", core::tests_from_binary, j.tests, rows.tests);
+    read_compact(r[2], id, "metrics", core::metrics_from_binary, j.metrics, rows.metrics);
+    read_compact(r[3], id, "predictions", core::predictions_from_binary, j.predictions,
+                 rows.predictions);
+  }
+  for (const auto& [id, has_row] : found) {
+    if (has_row) continue;
+    for (auto* need : {&rows.tests, &rows.metrics, &rows.predictions})
+      need->push_back(std::to_string(id));
+  }
+  return rows;
+}
+
+}  // namespace
+
 std::map<std::int64_t, core::JobResults> load_results_of_jobs(
     pqxx::transaction_base& tx, const std::vector<std::int64_t>& job_ids) {
   std::map<std::int64_t, core::JobResults> out;
@@ -194,30 +312,37 @@ std::map<std::int64_t, core::JobResults> load_results_of_jobs(
   if (job_ids.empty()) return out;
   std::vector<std::string> ids;
   for (auto id : job_ids) ids.push_back(std::to_string(id));
-  const std::string array = to_pg_array(ids);
-  // Three statements for all the jobs, not three per job.
-  for_each_job_row(
-      tx.exec_prepared(
-          prepared(tx, "results_tests",
-                   "SELECT job_id, name, classname, status, time_seconds, message, mltest "
-                   "FROM test_cases WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, id"),
-          array),
-      out, [](core::JobResults& j, const pqxx::row& r) { j.tests.push_back(test_case_of(r)); });
-  for_each_job_row(
-      tx.exec_prepared(prepared(tx, "results_metrics",
-                                "SELECT job_id, name, slice_key, slice_value, n, value FROM "
-                                "metrics WHERE job_id = ANY($1::bigint[]) "
-                                "ORDER BY job_id, slice_key, slice_value, name"),
-                       array),
-      out, [](core::JobResults& j, const pqxx::row& r) { j.metrics.push_back(metric_of(r)); });
-  for_each_job_row(
-      tx.exec_prepared(
-          prepared(tx, "results_predictions",
-                   "SELECT job_id, example_id, label, score, truth, value, slices, scores "
-                   "FROM predictions WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, example_id"),
-          array),
-      out,
-      [](core::JobResults& j, const pqxx::row& r) { j.predictions.push_back(prediction_of(r)); });
+  // The compact documents first: one statement for all the jobs; then, only for the kinds of the
+  // jobs that have none (stored before migration 0030, or forgotten by a delete), one statement per
+  // kind. Texts in byte order (COLLATE "C"), as the documents hold them, whatever the database's
+  // collation.
+  const RowsToRead rows = read_compact_results(tx, to_pg_array(ids), out);
+  if (!rows.tests.empty())
+    for_each_job_row(
+        tx.exec_prepared(
+            prepared(tx, "results_tests",
+                     "SELECT job_id, name, classname, status, time_seconds, message, mltest "
+                     "FROM test_cases WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, id"),
+            to_pg_array(rows.tests)),
+        out, [](core::JobResults& j, const pqxx::row& r) { j.tests.push_back(test_case_of(r)); });
+  if (!rows.metrics.empty())
+    for_each_job_row(
+        tx.exec_prepared(prepared(tx, "results_metrics",
+                                  "SELECT job_id, name, slice_key, slice_value, n, value FROM "
+                                  "metrics WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, "
+                                  "slice_key COLLATE \"C\", slice_value COLLATE \"C\", "
+                                  "name COLLATE \"C\""),
+                         to_pg_array(rows.metrics)),
+        out, [](core::JobResults& j, const pqxx::row& r) { j.metrics.push_back(metric_of(r)); });
+  if (!rows.predictions.empty())
+    for_each_job_row(
+        tx.exec_prepared(prepared(tx, "results_predictions",
+                                  "SELECT job_id, example_id, label, score, truth, value, slices, "
+                                  "scores FROM predictions WHERE job_id = ANY($1::bigint[]) "
+                                  "ORDER BY job_id, example_id COLLATE \"C\""),
+                         to_pg_array(rows.predictions)),
+        out,
+        [](core::JobResults& j, const pqxx::row& r) { j.predictions.push_back(prediction_of(r)); });
   return out;
 }
 

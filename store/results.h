@@ -1,6 +1,10 @@
 // A job's parsed results (core/results.h) in `test_cases`, `metrics` and `predictions`. Storing a
 // kind replaces what an earlier attempt of the job stored for it, so a re-run attempt never mixes
-// with the one before.
+// with the one before. Beside the rows, each kind is also stored as one compact document per job
+// (job_results_compact, core/results_binary.h), which is what readers read: the rows are read only
+// for a kind without a document (stored before migration 0030, or whose rows were deleted since).
+// Both give the same values in the same order (texts in byte order); a document that does not
+// read back is an error (std::runtime_error naming the job), never a partial result.
 #pragma once
 
 #include <cstdint>

@@ -69,8 +69,9 @@ void get_gate(const GateRoutes& deps, const httplib::Request& req, httplib::Resp
   }
   auto outcome = deps.gate.evaluate(*repo, sha, env, "api", true);
   if (outcome.refusal) return send_outcome_refusal(res, *outcome.refusal);
-  outcome.body["cached"] = outcome.cached;
   res.set_header("X-Mlgate-Cache", outcome.cached ? "hit" : "miss");
+  if (outcome.api_bytes) return send_json_text(res, 200, *outcome.api_bytes);
+  outcome.body["cached"] = outcome.cached;
   send_json(res, 200, outcome.body);
 }
 

@@ -129,7 +129,7 @@ struct Snapshot {
   std::optional<store::GatePipeline> candidate;
   std::optional<store::GatePipeline> baseline;
   std::string key;
-  std::optional<CachedAnswer> hit;
+  std::shared_ptr<const CachedAnswer> hit;
   std::shared_ptr<const core::JobResults> candidate_results = kNoResults;
   std::shared_ptr<const core::JobResults> baseline_results = kNoResults;
   std::optional<std::string> deployed_rules_json;
@@ -397,12 +397,18 @@ struct RememberedAnswer {
   std::shared_ptr<const std::string> api_bytes;
 };
 
-RememberedAnswer remember(CachedAnswer answer, std::optional<std::int64_t> latest_deployment_id) {
-  json sent = answer.body;
-  sent["cached"] = true;
-  return RememberedAnswer{std::make_shared<const CachedAnswer>(std::move(answer)),
-                          latest_deployment_id,
-                          std::make_shared<const std::string>(json_text(sent))};
+// The gate API's answer as it is sent: "cached", then the decision's fields as `body_text` (the
+// json_text of the answer's body, an object with fields) has them. Each decision's body is written
+// once, for its miss and for its hits.
+std::shared_ptr<const std::string> api_text(const std::string& body_text, bool cached) {
+  return std::make_shared<const std::string>((cached ? "{\"cached\":true," : "{\"cached\":false,") +
+                                             body_text.substr(1));
+}
+
+RememberedAnswer remember(std::shared_ptr<const CachedAnswer> answer,
+                          std::optional<std::int64_t> latest_deployment_id,
+                          const std::string& body_text) {
+  return RememberedAnswer{std::move(answer), latest_deployment_id, api_text(body_text, true)};
 }
 
 GateAnswer answer_of(const RememberedAnswer& kept) {
@@ -411,6 +417,7 @@ GateAnswer answer_of(const RememberedAnswer& kept) {
   out.candidate_rules_json = kept.answer->candidate_rules_json;
   out.latest_deployment_id = kept.latest_deployment_id;
   out.cached = true;
+  out.api_bytes = kept.api_bytes;
   return out;
 }
 
@@ -429,18 +436,32 @@ struct GateService::Cache {
   ParsedConfigs configs;
   RecordedRules recorded_rules;
   std::mutex mu;
-  std::unordered_map<std::string, CachedAnswer> entries;  // key -> answer (body without "cached")
+  // key -> answer (body without "cached")
+  std::unordered_map<std::string, std::shared_ptr<const CachedAnswer>> entries;
 
-  std::optional<CachedAnswer> get(const std::string& key) {
+  std::shared_ptr<const CachedAnswer> get(const std::string& key) {
     std::lock_guard lock(mu);
     auto it = entries.find(key);
-    if (it == entries.end()) return std::nullopt;
+    if (it == entries.end()) return nullptr;
     return it->second;
   }
-  void put(const std::string& key, CachedAnswer answer) {
+  void put(const std::string& key, std::shared_ptr<const CachedAnswer> answer) {
     std::lock_guard lock(mu);
     if (entries.size() >= kCacheMaxEntries) entries.clear();  // keys never come back: no LRU
     entries[key] = std::move(answer);
+  }
+  // A new decision kept under its snapshot's key and in memory (its JSON written once for both);
+  // the gate API's bytes for its miss.
+  std::shared_ptr<const std::string> keep(const std::string& key, const std::string& memory_key,
+                                          const std::optional<ChangeStamp>& stamp,
+                                          const GateAnswer& decided) {
+    const std::string body_text = json_text(decided.body);
+    auto kept = std::make_shared<const CachedAnswer>(
+        CachedAnswer{decided.body, decided.candidate_rules_json});
+    put(key, kept);
+    memory.put(memory_key, stamp,
+               remember(std::move(kept), decided.latest_deployment_id, body_text));
+    return api_text(body_text, false);
   }
 };
 
@@ -536,7 +557,8 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
                                  ? std::optional<std::int64_t>(snap.deployment.latest->id)
                                  : std::nullopt;
   if (snap.hit) {
-    RememberedAnswer kept = remember(std::move(*snap.hit), out.latest_deployment_id);
+    const std::string body_text = json_text(snap.hit->body);
+    RememberedAnswer kept = remember(std::move(snap.hit), out.latest_deployment_id, body_text);
     cache_->memory.put(memory_key, stamp, kept);
     return answer_of(kept);
   }
@@ -593,11 +615,8 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   body["decision_id"] = decision_id;
   count_gate_decision(env, std::string(core::to_string(result.decision)));
   out.candidate_rules_json = std::move(rules_texts.candidate);
-  cache_->put(snap.key, CachedAnswer{body, out.candidate_rules_json});
-  cache_->memory.put(
-      memory_key, stamp,
-      remember(CachedAnswer{body, out.candidate_rules_json}, out.latest_deployment_id));
   out.body = std::move(body);
+  out.api_bytes = cache_->keep(snap.key, memory_key, stamp, out);
   return out;
 }
 

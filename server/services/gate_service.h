@@ -44,6 +44,9 @@ struct GateAnswer {
   // The candidate's own gate rules for the environment (core::gate_rules_json): what a deployment
   // of it records, to be the rules in force from then on.
   std::string candidate_rules_json;
+  // The gate API's answer to GET as it is sent: `body` with "cached" (first), written once per
+  // decision. Null for a refusal.
+  std::shared_ptr<const std::string> api_bytes;
 };
 
 // The gate environments a commit's config declares, or a refusal (unreadable commit, no config,

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "store/pipelines.h"
@@ -233,12 +235,14 @@ TEST_F(ResultsStoreTest, TestCasesRoundTripWithTheirRubricIdsAndStatuses) {
   EXPECT_TRUE(again.tests[0].mltest.empty());
 }
 
-// The gate's reads are prepared statements: parsed and planned once per connection, not per call.
+// The gate's reads are prepared statements: parsed and planned once per connection, not per call
+// (the compact documents', and the rows' of a job stored without them).
 TEST_F(ResultsStoreTest, ReadsArePreparedOncePerConnection) {
   TestCase in;
   in.name = "test_a";
   in.status = TestStatus::passed;
   tx([&](pqxx::work& t) { store::replace_test_cases(t, job_, {in}); });
+  tx([&](pqxx::work& t) { t.exec("DELETE FROM job_results_compact"); });
   const auto names = db().with([&](pqxx::connection& c) {
     for (int i = 0; i < 2; ++i) {
       pqxx::nontransaction t(c);
@@ -252,8 +256,8 @@ TEST_F(ResultsStoreTest, ReadsArePreparedOncePerConnection) {
       out.push_back(r[0].as<std::string>());
     return out;
   });
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"results_metrics", "results_predictions", "results_tests"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"results_compact", "results_metrics",
+                                             "results_predictions", "results_tests"}));
 }
 
 TEST_F(ResultsStoreTest, PredictionsRoundTripWithAndWithoutScore) {
@@ -357,6 +361,159 @@ TEST_F(ResultsStoreTest, PredictionSlicesAndScoresMustBeObjects) {
                                  job_),
                    pqxx::check_violation);
     });
+  }
+}
+
+// Results as they are uploaded (out of order, repeated slice keys, -0 and NaN of every kind), the
+// same results read from their compact documents and from their rows (as a job stored before
+// migration 0030 is read): the same values, bit for bit, in the same order.
+class CompactResultsTest : public ResultsStoreTest {
+ protected:
+  void store_all() {
+    TestCase failed{"test_leak", "tests.data", TestStatus::failed, 1.5, "AssertionError", {}};
+    TestCase timeless{
+        "test_inf",           "", TestStatus::passed, std::numeric_limits<double>::infinity(), "",
+        {"data-1", "model-2"}};
+    Prediction b{"b-10", "\"cat\"", -0.0};
+    b.truth = "\"dog\"";
+    b.slices = {{"region", "EU"}, {"age", "31"}, {"region", "US"}};
+    b.scores = {{"\"dog\"", 0.25}, {"\"cat\"", -0.0}, {"\"dog\"", 0.75}, {"x", nan_}, {"y", -inf_}};
+    Prediction a{"B-2", "1", nan_};
+    a.value = -nan_;
+    Prediction c{"a-1", "0", 0.1 + 0.2};
+    c.truth = "0";
+    tx([&](pqxx::work& t) {
+      store::replace_test_cases(t, job_, {failed, timeless});
+      store::replace_metrics(t, job_,
+                             {metric("recall", 0.8, "region", "EU", 10), metric("accuracy", -nan_),
+                              metric("recall", 0.7, "age", "<30"), metric("Zeta", -0.0),
+                              metric("recall", 0.6, "age", "30-60", 0)});
+      store::replace_predictions(t, job_, {b, a, c});
+    });
+  }
+  core::JobResults load_rows() {
+    tx([&](pqxx::work& t) {
+      t.exec_params("DELETE FROM job_results_compact WHERE job_id = $1", job_);
+    });
+    return load(job_);
+  }
+  std::int64_t compact_rows() {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::nontransaction t(c);
+      return t
+          .exec1(
+              "SELECT count(*) FROM job_results_compact WHERE tests IS NOT NULL AND "
+              "metrics IS NOT NULL AND predictions IS NOT NULL")[0]
+          .as<std::int64_t>();
+    });
+  }
+  const double nan_ = std::numeric_limits<double>::quiet_NaN();
+  const double inf_ = std::numeric_limits<double>::infinity();
+};
+
+bool same_bits(double x, double y) {
+  return std::memcmp(&x, &y, sizeof x) == 0;
+}
+bool same_bits(const std::optional<double>& x, const std::optional<double>& y) {
+  return x.has_value() == y.has_value() && (!x || same_bits(*x, *y));
+}
+
+void expect_same_results(const core::JobResults& a, const core::JobResults& b) {
+  ASSERT_EQ(a.tests.size(), b.tests.size());
+  for (std::size_t i = 0; i < a.tests.size(); ++i) {
+    SCOPED_TRACE(a.tests[i].name);
+    EXPECT_EQ(a.tests[i].name, b.tests[i].name);
+    EXPECT_EQ(a.tests[i].classname, b.tests[i].classname);
+    EXPECT_EQ(a.tests[i].status, b.tests[i].status);
+    EXPECT_TRUE(same_bits(a.tests[i].time_seconds, b.tests[i].time_seconds));
+    EXPECT_EQ(a.tests[i].message, b.tests[i].message);
+    EXPECT_EQ(a.tests[i].mltest, b.tests[i].mltest);
+  }
+  ASSERT_EQ(a.metrics.size(), b.metrics.size());
+  for (std::size_t i = 0; i < a.metrics.size(); ++i) {
+    SCOPED_TRACE(a.metrics[i].name + " " + a.metrics[i].slice_value);
+    EXPECT_EQ(a.metrics[i].name, b.metrics[i].name);
+    EXPECT_EQ(a.metrics[i].slice_key, b.metrics[i].slice_key);
+    EXPECT_EQ(a.metrics[i].slice_value, b.metrics[i].slice_value);
+    EXPECT_EQ(a.metrics[i].n, b.metrics[i].n);
+    EXPECT_TRUE(same_bits(a.metrics[i].value, b.metrics[i].value));
+  }
+  ASSERT_EQ(a.predictions.size(), b.predictions.size());
+  for (std::size_t i = 0; i < a.predictions.size(); ++i) {
+    const Prediction& x = a.predictions[i];
+    const Prediction& y = b.predictions[i];
+    SCOPED_TRACE(x.id);
+    EXPECT_EQ(x.id, y.id);
+    EXPECT_EQ(x.label, y.label);
+    EXPECT_TRUE(same_bits(x.score, y.score));
+    EXPECT_EQ(x.truth, y.truth);
+    EXPECT_TRUE(same_bits(x.value, y.value));
+    EXPECT_EQ(x.slices, y.slices);
+    ASSERT_EQ(x.scores.size(), y.scores.size());
+    for (std::size_t k = 0; k < x.scores.size(); ++k) {
+      EXPECT_EQ(x.scores[k].first, y.scores[k].first);
+      EXPECT_TRUE(same_bits(x.scores[k].second, y.scores[k].second)) << x.scores[k].first;
+    }
+  }
+}
+
+TEST_F(CompactResultsTest, DocumentsAndRowsReadTheSame) {
+  store_all();
+  ASSERT_EQ(compact_rows(), 1);
+  const core::JobResults compact = load(job_);
+  ASSERT_EQ(compact.tests.size(), 2u);
+  ASSERT_EQ(compact.metrics.size(), 5u);
+  ASSERT_EQ(compact.predictions.size(), 3u);
+  EXPECT_EQ(compact.predictions[0].id, "B-2");  // byte order
+  EXPECT_EQ(compact.metrics[0].name, "Zeta");   // global metrics first
+  const core::JobResults rows = load_rows();
+  ASSERT_EQ(compact_rows(), 0);
+  expect_same_results(compact, rows);
+}
+
+// A job stored before the documents, or whose rows of a kind were deleted since (retention drops
+// old predictions): that kind is read from the rows, the others from their documents.
+TEST_F(CompactResultsTest, DeletingRowsForgetsTheirDocument) {
+  store_all();
+  const core::JobResults before = load(job_);
+  tx([&](pqxx::work& t) { t.exec_params("DELETE FROM predictions WHERE job_id = $1", job_); });
+  const auto kept = db().with([&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    const auto r = t.exec_params1(
+        "SELECT tests IS NOT NULL, metrics IS NOT NULL, predictions IS NULL "
+        "FROM job_results_compact WHERE job_id = $1",
+        job_);
+    return std::make_tuple(r[0].as<bool>(), r[1].as<bool>(), r[2].as<bool>());
+  });
+  EXPECT_EQ(kept, std::make_tuple(true, true, true));
+  const core::JobResults after = load(job_);
+  EXPECT_TRUE(after.predictions.empty());
+  EXPECT_EQ(after.tests.size(), before.tests.size());
+  EXPECT_EQ(after.metrics.size(), before.metrics.size());
+  // Deleting the job deletes its documents with its rows.
+  tx([&](pqxx::work& t) { t.exec_params("DELETE FROM jobs WHERE id = $1", job_); });
+  EXPECT_EQ(compact_rows(), 0);
+}
+
+// A document that does not read back is an error naming the job, not results read in part.
+TEST_F(CompactResultsTest, ACorruptDocumentIsAnError) {
+  store_all();
+  for (const char* column : {"tests", "metrics", "predictions"}) {
+    SCOPED_TRACE(column);
+    db().with([&](pqxx::connection& c) {
+      pqxx::work t(c);
+      t.exec_params(std::string("UPDATE job_results_compact SET ") + column + " = substring(" +
+                        column + " from 1 for octet_length(" + column + ") - 1) WHERE job_id = $1",
+                    job_);
+      try {
+        store::load_results(t, job_);
+        ADD_FAILURE() << "a cut document was read";
+      } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("of job " + std::to_string(job_) + " are corrupt"),
+                  std::string::npos)
+            << e.what();
+      }
+    });  // rolled back
   }
 }
 

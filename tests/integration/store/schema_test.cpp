@@ -179,6 +179,38 @@ TEST_F(SchemaTest, TheClaimsPicksServeAGroupOfRunnersInOrder) {
             "2:1,3:2");
 }
 
+// A job's compact results (docs/results.md, migration 0030): compressed with lz4, one row per job,
+// gone with the job; deleting a kind's rows forgets that kind's document and leaves the others.
+TEST_F(SchemaTest, CompactResultsFollowTheirRows) {
+  for (const char* column : {"tests", "metrics", "predictions"})
+    EXPECT_EQ(compression_of("job_results_compact", column), "l") << column;
+  exec(job("passed"));
+  const std::string id = first_row("SELECT id FROM jobs");
+  exec("INSERT INTO job_results_compact (job_id, tests, metrics, predictions) VALUES (" + id +
+       ", 'MGT1', 'MGM1', 'MGR1')");
+  EXPECT_THROW(exec("INSERT INTO job_results_compact (job_id) VALUES (" + id + ")"),
+               pqxx::unique_violation);
+  EXPECT_THROW(exec("INSERT INTO job_results_compact (job_id) VALUES (999999)"),
+               pqxx::foreign_key_violation);
+  exec("INSERT INTO metrics (job_id, name, value) VALUES (" + id + ", 'accuracy', 0.9)");
+  exec("INSERT INTO predictions (job_id, example_id, label) VALUES (" + id + ", 'e1', '1')");
+  exec("DELETE FROM predictions WHERE job_id = " + id);
+  EXPECT_EQ(first_row("SELECT tests IS NULL, metrics IS NULL, predictions IS NULL FROM "
+                      "job_results_compact"),
+            "f f t");
+  exec("DELETE FROM metrics");
+  EXPECT_EQ(first_row("SELECT tests IS NULL, metrics IS NULL FROM job_results_compact"), "f t");
+  exec("DELETE FROM jobs");
+  EXPECT_EQ(first_row("SELECT count(*) FROM job_results_compact"), "0");
+}
+
+// A gate decision's checks and inputs are compressed with lz4, not pglz (docs/gate.md, migration
+// 0030).
+TEST_F(SchemaTest, GateDecisionsAreCompressedWithLz4) {
+  EXPECT_EQ(compression_of("gate_decisions", "checks"), "l");
+  EXPECT_EQ(compression_of("gate_decisions", "inputs"), "l");
+}
+
 // Registration tokens serve the whole server: no other scope, no repository.
 TEST_F(SchemaTest, RunnerRegistrationTokensAreAloneAndUnrestricted) {
   const std::string insert = "INSERT INTO api_tokens (name, token_hash, scopes, repo_id) VALUES ";
