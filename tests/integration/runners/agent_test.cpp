@@ -683,9 +683,8 @@ tiers:
 )";
   auto sha = env.push(config);
   auto first = env.start_runner("phoenix", {}, "docker");
-  json job = env.wait_functionality_running(sha, [&](const json& j) {
-    return !job_containers(env, "phoenix", j).empty();
-  });
+  json job = env.wait_functionality_running(
+      sha, [&](const json& j) { return !job_containers(env, "phoenix", j).empty(); });
   ASSERT_FALSE(job.is_null());
   const std::string key = env.runner_key("phoenix");
   EXPECT_EQ(key.rfind("r" + std::to_string(job["runner"].get<long>()) + "-", 0), 0u) << key;
@@ -800,11 +799,8 @@ tiers:
       env.host(), "/api/v1/pipelines/" + std::to_string(job["pipeline_id"].get<long>()) + "/cancel",
       "{}", "application/json", env.admin());
   ASSERT_EQ(r.status, 202) << r.body;
-  ASSERT_TRUE(eventually(
-      [&] {
-        return job_containers(env, "iso", job).empty();
-      },
-      std::chrono::seconds(10)));
+  ASSERT_TRUE(eventually([&] { return job_containers(env, "iso", job).empty(); },
+                         std::chrono::seconds(10)));
   EXPECT_LT(std::chrono::steady_clock::now() - cancel_at, std::chrono::seconds(5));
   auto p = env.wait_pipeline_end(sha, std::chrono::seconds(20));
   EXPECT_EQ(p["state"], "cancelled");
