@@ -59,7 +59,8 @@ void add_server_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
   cmd->add_option("--admin-token-file", opts->admin_token_file,
                   "File holding the admin token to accept (else one is generated on first start)");
   cmd->add_option("--http-threads", opts->app.http.threads,
-                  "Threads running request handlers (a parked runner claim holds none)")
+                  "Most threads running request handlers, started as needed (a parked runner "
+                  "claim holds none)")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--keep-alive-max", opts->app.http.keep_alive_max,

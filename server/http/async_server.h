@@ -1,16 +1,16 @@
 // The HTTP server of `mlgate serve`, on Boost.Asio and Boost.Beast (docs/architecture.md, "The
 // HTTP server"). One I/O thread accepts, reads headers and buffered bodies, writes answers and
-// keeps every deadline; handlers run on a pool of worker threads; a long poll that parks holds no
-// thread (server/http/router.h, Park). Connections are capped overall and per peer address, a
-// header must arrive whole within its deadline and under its size limit, and a body within its
-// deadline, so slow or idle clients cost a socket and a few kilobytes, never a thread.
+// keeps every deadline; handlers run on worker threads started on demand (worker_pool.h); a long
+// poll that parks holds no thread (server/http/router.h, Park). Connections are capped overall and
+// per peer address, a header must arrive whole within its deadline and under its size limit, and a
+// body within its deadline, so slow or idle clients cost a socket and a few kilobytes, never a
+// thread.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -23,12 +23,14 @@
 
 #include "server/http/http_connection.h"
 #include "server/http/router.h"
+#include "server/http/worker_pool.h"
 
 namespace mlgate::server {
 
 struct HttpTuning {
   bool tcp_nodelay = true;    // Nagle off: otherwise each answer waits ~40 ms for a delayed ACK
-  int threads = 32;           // workers running handlers (a parked long poll holds none)
+  int threads = 32;           // at most this many workers run handlers, started on demand (a
+                              // parked long poll holds none)
   int keep_alive_max = 1000;  // requests per connection
   int header_timeout_seconds = 10;   // a request's header must arrive whole within this (408)
   int keep_alive_idle_seconds = 10;  // a kept-alive connection's next header, likewise
@@ -74,7 +76,7 @@ class AsyncServer : public ConnectionHost {
   const Router& router() const override { return router_; }
   const HttpTuning& tuning() const override { return tuning_; }
   const ServerHooks& hooks() const override { return hooks_; }
-  boost::asio::thread_pool& workers() override { return workers_; }
+  WorkerPool& workers() override { return workers_; }
   bool stopping() const override { return stopping_; }
   void park(const std::shared_ptr<Connection>& c) override;
   void unpark(Connection& c) override;
@@ -103,7 +105,7 @@ class AsyncServer : public ConnectionHost {
   boost::asio::ip::tcp::acceptor acceptor_{io_};
   boost::asio::steady_timer retry_accept_{io_};
   boost::asio::steady_timer recheck_{io_};
-  boost::asio::thread_pool workers_;
+  WorkerPool workers_;
   bool stopping_ = false;
   bool joined_ = false;
   std::uint64_t generation_ = 0;  // the latest job wake-up generation seen

@@ -170,7 +170,7 @@ std::string Connection::body_timeout_message() const {
 
 void Connection::dispatch() {
   phase_ = Phase::handler;
-  net::post(host_.workers(), [self = shared_from_this()] { self->run_handler(); });
+  host_.workers().post([self = shared_from_this()] { self->run_handler(); });
 }
 
 void Connection::fail(std::exception_ptr error) {
@@ -227,7 +227,7 @@ void Connection::wake() {
   ++park_epoch_;
   park_timer_.cancel();
   phase_ = Phase::handler;
-  net::post(host_.workers(), [self = shared_from_this()] {
+  host_.workers().post([self = shared_from_this()] {
     std::optional<std::uint64_t> seen;
     bool failed = false;
     self->res_ = httplib::Response();

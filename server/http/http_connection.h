@@ -11,7 +11,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -27,6 +26,7 @@
 #include <vector>
 
 #include "server/http/router.h"
+#include "server/http/worker_pool.h"
 
 namespace mlgate::server {
 
@@ -41,7 +41,7 @@ class ConnectionHost {
   virtual const Router& router() const = 0;
   virtual const HttpTuning& tuning() const = 0;
   virtual const ServerHooks& hooks() const = 0;
-  virtual boost::asio::thread_pool& workers() = 0;
+  virtual WorkerPool& workers() = 0;
   virtual bool stopping() const = 0;
   // Parks `c` (a poll with nothing yet) among the polls of its group.
   virtual void park(const std::shared_ptr<Connection>& c) = 0;
