@@ -164,8 +164,9 @@ long claim_never_answered(testing::ReplicasEnv& env) {
 
 // A slow moment of the database, so that the kill finds work inside the replica: the test holds
 // SHARE locks on webhook_deliveries and jobs until deliveries wait inside replica 0 (its sessions
-// are named), SIGKILLs it, then lets go. Returns how many deliveries were waiting in it: each of
-// them must reach its sender as an error (502), never be sent to the other replica by HAProxy.
+// are named), SIGKILLs it, then lets go. Returns how many of its group inserts were waiting (each
+// holds one delivery or more): each delivery in them must reach its sender as an error (502),
+// never be sent to the other replica by HAProxy.
 long kill_with_deliveries_in_flight(testing::ReplicasEnv& env, std::atomic<bool>& locked) {
   pqxx::connection c(env.conninfo());
   pqxx::work tx(c);
@@ -174,9 +175,11 @@ long kill_with_deliveries_in_flight(testing::ReplicasEnv& env, std::atomic<bool>
   long waiting = 0;
   testing::eventually(
       [&] {
+        // Intake's group inserts only: the planner's update of a delivery's plan state waits on
+        // the same lock, but no sender waits for it.
         waiting = env.sql_long(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mlgate-replica-0' "
-            "AND wait_event_type = 'Lock' AND query LIKE '%webhook_deliveries%'");
+            "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO webhook_deliveries%'");
         return waiting >= 2;
       },
       5s);
