@@ -461,6 +461,18 @@ struct GateService::Cache {
     if (entries.size() >= kCacheMaxEntries) entries.clear();  // keys never come back: no LRU
     entries[key] = std::move(answer);
   }
+  // The environment's part of a decision: from memory when `from_memory` allows it and it is there
+  // under `stamp`, else read() (and kept for the gate API's next reads).
+  template <typename Read>
+  std::shared_ptr<const EnvironmentPart> environment(const std::string& key,
+                                                     const std::optional<ChangeStamp>& stamp,
+                                                     bool from_memory, const Read& read) {
+    if (from_memory)
+      if (auto kept = environments.get(key, stamp)) return *kept;
+    auto part = std::make_shared<const EnvironmentPart>(read());
+    if (from_memory) environments.put(key, stamp, part);
+    return part;
+  }
   // A new decision kept under its snapshot's key and in memory (its JSON written once for both);
   // the gate API's bytes for its miss.
   std::shared_ptr<const std::string> keep(const std::string& key, const std::string& memory_key,
@@ -561,17 +573,12 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   const auto stamp = repo_stamp(repo);
   if (from_memory)
     if (auto remembered = cache_->memory.get(memory_key, stamp)) return answer_of(*remembered);
-  const std::string environment_key = std::to_string(repo.id) + "\n" + env;
-  auto environment = [&](const auto& read) {
-    if (from_memory)
-      if (auto kept = cache_->environments.get(environment_key, stamp)) return *kept;
-    auto part = std::make_shared<const EnvironmentPart>(read());
-    if (from_memory) cache_->environments.put(environment_key, stamp, part);
-    return part;
-  };
   Snapshot snap = load_snapshot(
       db_, repo.id, sha, env, [&](const std::string& key) { return cache_->get(key); },
-      cache_->results, environment);
+      cache_->results,
+      [&](const auto& read) {
+        return cache_->environment(std::to_string(repo.id) + "\n" + env, stamp, from_memory, read);
+      });
   out.latest_deployment_id = snap.deployment.latest
                                  ? std::optional<std::int64_t>(snap.deployment.latest->id)
                                  : std::nullopt;
@@ -581,7 +588,6 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     cache_->memory.put(memory_key, stamp, kept);
     return answer_of(kept);
   }
-
   // The candidate's own rules are its .mlgate.yml's; the deployed commit's rules apply too. Its
   // tree is opened once for the config and every evidence path.
   std::shared_ptr<const vcs::CommitTree> tree;
