@@ -316,9 +316,7 @@ std::string decision_inputs_text(const std::string& gate, const std::string& con
 // What a decision reads about the environment rather than the candidate: the deployment state, the
 // deployed commit's pipeline (its marker is part of the cache key), the rules its deployment
 // recorded and the kinds of checks its monitor evaluated lately. The same for every candidate
-// judged against the environment: the gate API's reads keep it in memory under the repository's
-// change stamp (a deployment, or any change to the deployed commit's jobs and results, bumps it),
-// as they keep whole answers.
+// judged against the environment.
 struct EnvironmentPart {
   store::DeploymentState deployment;
   std::optional<store::GatePipeline> baseline;
@@ -340,8 +338,8 @@ EnvironmentPart read_environment(pqxx::transaction_base& tx, std::int64_t repo_i
 
 // The deployment state, both pipelines and the cache key in one snapshot; on a cache miss also
 // the results of both pipelines (through `results`: the ones read before under the same marker)
-// and the rules the deployed commit's deployment recorded. `environment`: the environment's part
-// when memory has it (then only the candidate's part is read here), else read and stored there.
+// and the rules the deployed commit's deployment recorded. `environment(read)` gives the
+// environment's part (read() reads it in this snapshot).
 template <typename Lookup, typename Environment>
 Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::string& sha,
                        const std::string& env, Lookup&& cached, GateResultsCache& results,
@@ -440,9 +438,6 @@ std::string memory_key_of(const store::RepoRow& repo, const std::string& sha,
 
 struct GateService::Cache {
   StampedCache<RememberedAnswer> memory{kCacheMaxEntries, kMemoryMaxAge};
-  // (repository id, environment) -> what decisions read about the environment.
-  StampedCache<std::shared_ptr<const EnvironmentPart>> environments{kCacheMaxEntries,
-                                                                    kMemoryMaxAge};
   GateResultsCache results{kResultsCacheBytes};
   ParsedConfigs configs;
   RecordedRules recorded_rules;
@@ -460,18 +455,6 @@ struct GateService::Cache {
     std::lock_guard lock(mu);
     if (entries.size() >= kCacheMaxEntries) entries.clear();  // keys never come back: no LRU
     entries[key] = std::move(answer);
-  }
-  // The environment's part of a decision: from memory when `from_memory` allows it and it is there
-  // under `stamp`, else read() (and kept for the gate API's next reads).
-  template <typename Read>
-  std::shared_ptr<const EnvironmentPart> environment(const std::string& key,
-                                                     const std::optional<ChangeStamp>& stamp,
-                                                     bool from_memory, const Read& read) {
-    if (from_memory)
-      if (auto kept = environments.get(key, stamp)) return *kept;
-    auto part = std::make_shared<const EnvironmentPart>(read());
-    if (from_memory) environments.put(key, stamp, part);
-    return part;
   }
   // A new decision kept under its snapshot's key and in memory (its JSON written once for both);
   // the gate API's bytes for its miss.
@@ -573,12 +556,11 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   const auto stamp = repo_stamp(repo);
   if (from_memory)
     if (auto remembered = cache_->memory.get(memory_key, stamp)) return answer_of(*remembered);
+  // The environment's part is read with the candidate's, in the same snapshot.
   Snapshot snap = load_snapshot(
       db_, repo.id, sha, env, [&](const std::string& key) { return cache_->get(key); },
       cache_->results,
-      [&](const auto& read) {
-        return cache_->environment(std::to_string(repo.id) + "\n" + env, stamp, from_memory, read);
-      });
+      [](const auto& read) { return std::make_shared<const EnvironmentPart>(read()); });
   out.latest_deployment_id = snap.deployment.latest
                                  ? std::optional<std::int64_t>(snap.deployment.latest->id)
                                  : std::nullopt;
