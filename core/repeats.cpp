@@ -67,6 +67,22 @@ JobResults merge_repeats(std::vector<JobResults> runs) {
   return out;
 }
 
+namespace {
+
+// `from`'s items moved to the end of `to`: the whole vector when `to` is empty (the first tier with
+// any: no item moved one by one).
+template <typename T>
+void append_moved(std::vector<T>& to, std::vector<T>& from) {
+  if (to.empty()) {
+    to = std::move(from);
+    return;
+  }
+  to.reserve(to.size() + from.size());
+  for (T& item : from) to.push_back(std::move(item));
+}
+
+}  // namespace
+
 void append_tier_results(JobResults& merged, JobResults tier) {
   for (const Metric& m : tier.metrics) {
     if (m.slice_key.empty())
@@ -86,9 +102,9 @@ void append_tier_results(JobResults& merged, JobResults tier) {
     for (std::vector<Prediction>& view : merged.repeat_predictions)
       view.insert(view.end(), tier.predictions.begin(), tier.predictions.end());
   }
-  for (TestCase& t : tier.tests) merged.tests.push_back(std::move(t));
-  for (Metric& m : tier.metrics) merged.metrics.push_back(std::move(m));
-  for (Prediction& p : tier.predictions) merged.predictions.push_back(std::move(p));
+  append_moved(merged.tests, tier.tests);
+  append_moved(merged.metrics, tier.metrics);
+  append_moved(merged.predictions, tier.predictions);
 }
 
 std::string tier_label(const std::string& tier, int repeat, int repeats) {

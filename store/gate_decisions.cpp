@@ -4,7 +4,7 @@
 
 namespace mlgate::store {
 
-std::int64_t insert_gate_decision(pqxx::work& tx, const NewGateDecision& d) {
+std::int64_t insert_gate_decision(pqxx::transaction_base& tx, const NewGateDecision& d) {
   auto r = tx.exec_prepared1(
       prepared(tx, "insert_gate_decision",
                "INSERT INTO gate_decisions (repo_id, sha, environment, decision, baseline_sha, "

@@ -21,8 +21,9 @@ struct NewGateDecision {
   std::string inputs_json;  // a JSON object
   std::string source;
 };
-// Stores one decision; its id.
-std::int64_t insert_gate_decision(pqxx::work& tx, const NewGateDecision& d);
+// Stores one decision; its id. One statement: in a pqxx::nontransaction it commits by itself (one
+// round trip instead of BEGIN, INSERT, COMMIT), which is all the gate needs.
+std::int64_t insert_gate_decision(pqxx::transaction_base& tx, const NewGateDecision& d);
 
 // The decision last stored for (repo, sha, environment); nullopt when there is none.
 std::optional<std::string> latest_decision(pqxx::transaction_base& tx, std::int64_t repo_id,

@@ -15,6 +15,7 @@
 #include "server/http/http_util.h"
 #include "server/http/metrics.h"
 #include "server/http/stamped_cache.h"
+#include "server/services/gate_results_cache.h"
 #include "server/services/repo_remote.h"
 #include "store/deployments.h"
 #include "store/gate_decisions.h"
@@ -41,35 +42,16 @@ struct CachedAnswer {
   std::string candidate_rules_json;
 };
 
-// The merged results of judged pipelines, keyed by the pipeline's marker, which changes with
-// every state change, upload or retry of its jobs (store/gate_inputs.h): an entry is never stale,
-// so no change notification is needed. The deployed commit's results are read once, not for every
-// candidate judged against them.
-class PipelineResultsCache {
- public:
-  std::shared_ptr<const core::JobResults> read(pqxx::transaction_base& tx,
-                                               const store::GatePipeline& pipeline) {
-    const std::string key = std::to_string(pipeline.id) + "\n" + pipeline.marker;
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = entries_.find(key); it != entries_.end()) return it->second;
-    }
-    auto read =
-        std::make_shared<const core::JobResults>(store::load_pipeline_results(tx, pipeline));
-    Entries dropped;  // destroyed once the lock is released: thousands of rows each
-    std::lock_guard lock(mu_);
-    if (entries_.size() >= kMaxEntries) dropped.swap(entries_);  // markers never come back: no LRU
-    entries_.insert_or_assign(key, read);
-    return read;
-  }
+// The merged results of judged pipelines in memory: 64 MiB hold the deployed commits' results and
+// a few dozen recent candidates' (3,000 predictions are about 1 MB).
+constexpr std::size_t kResultsCacheBytes = 64 * 1024 * 1024;
 
- private:
-  // A few dozen pipelines' results (3,000 predictions are about 1 MB).
-  static constexpr std::size_t kMaxEntries = 32;
-  using Entries = std::unordered_map<std::string, std::shared_ptr<const core::JobResults>>;
-  std::mutex mu_;
-  Entries entries_;
-};
+std::shared_ptr<const core::JobResults> pipeline_results(GateResultsCache& cache,
+                                                         pqxx::transaction_base& tx,
+                                                         const store::GatePipeline& pipeline) {
+  return cache.get_or_load(std::to_string(pipeline.id) + "\n" + pipeline.marker,
+                           [&] { return store::load_pipeline_results(tx, pipeline); });
+}
 
 // Valid configs by the id of their blob in the mirror: most commits do not change .mlgate.yml, and
 // the same blob is always the same text, parsed to the same config (without reading it again).
@@ -331,38 +313,62 @@ std::string decision_inputs_text(const std::string& gate, const std::string& con
   return out + ",\"rules\":" + rules_text + "}";
 }
 
+// What a decision reads about the environment rather than the candidate: the deployment state, the
+// deployed commit's pipeline (its marker is part of the cache key), the rules its deployment
+// recorded and the kinds of checks its monitor evaluated lately. The same for every candidate
+// judged against the environment.
+struct EnvironmentPart {
+  store::DeploymentState deployment;
+  std::optional<store::GatePipeline> baseline;
+  std::optional<std::string> deployed_rules_json;
+  std::set<std::string> monitored_kinds;
+};
+
+EnvironmentPart read_environment(pqxx::transaction_base& tx, std::int64_t repo_id,
+                                 const std::string& env) {
+  EnvironmentPart out;
+  out.deployment = store::deployment_state(tx, repo_id, env);
+  if (out.deployment.current_sha)
+    out.baseline = store::gate_view_of_commit(tx, repo_id, *out.deployment.current_sha);
+  if (out.deployment.top_deploy_id)
+    out.deployed_rules_json = store::deployment_gate_rules(tx, *out.deployment.top_deploy_id);
+  out.monitored_kinds = store::monitor_kinds_evaluated(tx, repo_id, env);
+  return out;
+}
+
 // The deployment state, both pipelines and the cache key in one snapshot; on a cache miss also
 // the results of both pipelines (through `results`: the ones read before under the same marker)
-// and the rules the deployed commit's deployment recorded.
-template <typename Lookup>
+// and the rules the deployed commit's deployment recorded. `environment(read)` gives the
+// environment's part (read() reads it in this snapshot).
+template <typename Lookup, typename Environment>
 Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::string& sha,
-                       const std::string& env, Lookup&& cached, PipelineResultsCache& results) {
+                       const std::string& env, Lookup&& cached, GateResultsCache& results,
+                       Environment&& environment) {
   return db.with([&](pqxx::connection& c) {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     Snapshot s;
-    s.deployment = store::deployment_state(tx, repo_id, env);
+    const std::shared_ptr<const EnvironmentPart> part =
+        environment([&] { return read_environment(tx, repo_id, env); });
+    s.deployment = part->deployment;
+    s.baseline = part->baseline;
+    s.monitored_kinds = part->monitored_kinds;
     s.candidate = store::gate_view_of_commit(tx, repo_id, sha);
     s.fork_only = store::commit_only_from_forks(tx, repo_id, sha);
-    if (s.deployment.current_sha)
-      s.baseline = store::gate_view_of_commit(tx, repo_id, *s.deployment.current_sha);
-    s.monitored_kinds = store::monitor_kinds_evaluated(tx, repo_id, env);
     s.key = cache_key(repo_id, sha, env, s);
     s.hit = cached(s.key);
     if (s.hit) return s;
-    if (s.candidate) s.candidate_results = results.read(tx, *s.candidate);
-    if (s.baseline) s.baseline_results = results.read(tx, *s.baseline);
-    if (s.deployment.top_deploy_id)
-      s.deployed_rules_json = store::deployment_gate_rules(tx, *s.deployment.top_deploy_id);
+    if (s.candidate) s.candidate_results = pipeline_results(results, tx, *s.candidate);
+    if (s.baseline) s.baseline_results = pipeline_results(results, tx, *s.baseline);
+    s.deployed_rules_json = part->deployed_rules_json;
     return s;
   });
 }
 
+// One statement, committed on its own: no BEGIN and COMMIT round trips around it.
 std::int64_t insert_decision(store::Database& db, const store::NewGateDecision& row) {
   return db.with([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    auto id = store::insert_gate_decision(tx, row);
-    tx.commit();
-    return id;
+    pqxx::nontransaction tx(c);
+    return store::insert_gate_decision(tx, row);
   });
 }
 
@@ -432,7 +438,7 @@ std::string memory_key_of(const store::RepoRow& repo, const std::string& sha,
 
 struct GateService::Cache {
   StampedCache<RememberedAnswer> memory{kCacheMaxEntries, kMemoryMaxAge};
-  PipelineResultsCache results;
+  GateResultsCache results{kResultsCacheBytes};
   ParsedConfigs configs;
   RecordedRules recorded_rules;
   std::mutex mu;
@@ -550,9 +556,11 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   const auto stamp = repo_stamp(repo);
   if (from_memory)
     if (auto remembered = cache_->memory.get(memory_key, stamp)) return answer_of(*remembered);
+  // The environment's part is read with the candidate's, in the same snapshot.
   Snapshot snap = load_snapshot(
       db_, repo.id, sha, env, [&](const std::string& key) { return cache_->get(key); },
-      cache_->results);
+      cache_->results,
+      [](const auto& read) { return std::make_shared<const EnvironmentPart>(read()); });
   out.latest_deployment_id = snap.deployment.latest
                                  ? std::optional<std::int64_t>(snap.deployment.latest->id)
                                  : std::nullopt;
@@ -562,7 +570,6 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
     cache_->memory.put(memory_key, stamp, kept);
     return answer_of(kept);
   }
-
   // The candidate's own rules are its .mlgate.yml's; the deployed commit's rules apply too. Its
   // tree is opened once for the config and every evidence path.
   std::shared_ptr<const vcs::CommitTree> tree;

@@ -27,6 +27,7 @@
 
 #include "store/gate_inputs.h"
 #include "tests/bench/gate_api/common.h"
+#include "tests/bench/gate_api/cpu.h"
 #include "tests/bench/gate_api/gate_env.h"
 #include "tests/bench/gate_api/load.h"
 #include "tests/bench/gate_api/model_repo.h"
@@ -51,6 +52,8 @@ struct Level {
   double pgbench_tps = 0;
   LoadRun healthz, hit, routing, miss;
   long decisions_stored = 0;  // gate_decisions rows added by the uncached run
+  CpuUsed miss_cpu;           // serve's and PostgreSQL's CPU during the uncached run
+  std::string miss_load;      // the 1-minute load average before and after the uncached run
   StoredDecisions stored;
 };
 
@@ -283,7 +286,12 @@ void measure(GateBenchEnv& env, const Options& o, const Setup& s,
       return gate_path(candidates[static_cast<size_t>(i)]);
     };
     spec.check = gate_check("miss");
+    const std::string load_at_start = loadavg();
+    const CpuSnapshot cpu_before = cpu_snapshot(env.serve().process().pid(), env.db());
     l.miss = run_load(spec);
+    l.miss_cpu = cpu_used(cpu_before, cpu_snapshot(env.serve().process().pid(), env.db()));
+    l.miss_load = load_at_start.substr(0, load_at_start.find(' ')) + " -> " +
+                  loadavg().substr(0, loadavg().find(' '));
     l.stored = decisions_since(env.db(), before);
     for (const auto& [source, n] : l.stored.by_source) l.decisions_stored += n;
     check_interrupted();
@@ -355,6 +363,14 @@ void report(const Options& o, const Setup& s, const std::vector<Level>& levels,
   }
   std::cout << "(vs: req/s divided by the baseline's transactions or requests per second at the "
                "same concurrency)\n";
+  for (const auto& l : levels) {
+    const double n = static_cast<double>(std::max(1L, l.miss.requests + l.miss.failures));
+    std::printf(
+        "uncached, %d client%s: CPU per request: serve %.2f ms, PostgreSQL (serve's backends) "
+        "%.2f ms; load %s\n",
+        l.clients, l.clients == 1 ? "" : "s", 1000 * l.miss_cpu.serve_seconds / n,
+        1000 * l.miss_cpu.postgres_seconds / n, l.miss_load.c_str());
+  }
   std::printf(
       "reading the candidate's and the baseline's pipelines and results with serve's queries "
       "(store/gate_inputs.h)\nfrom this process, alone: median %.1f ms per decision\n",
