@@ -318,25 +318,30 @@ std::int64_t delete_old_deliveries(pqxx::work& tx, int days) {
   return static_cast<std::int64_t>(r.affected_rows());
 }
 
-std::optional<std::int64_t> lock_pending_delivery(pqxx::work& tx, std::int64_t id) {
-  auto r = tx.exec_prepared(
-      prepared(tx, "lock_pending_delivery",
-               "SELECT repo_id FROM webhook_deliveries WHERE id = $1 AND plan_state = 'pending' "
-               "AND repo_id IS NOT NULL FOR UPDATE SKIP LOCKED"),
-      id);
+namespace {
+
+// The planning lock of the repository of the delivery `$1`, taken for the one row the WHERE keeps,
+// if any: the lock's two-key form, "mlgp" in ASCII and the repository id.
+constexpr const char* kLockPlanningOfDelivery =
+    "SELECT repo_id, pg_advisory_xact_lock(1835820912, (repo_id % 2147483647)::int) "
+    "FROM webhook_deliveries WHERE id = $1 AND plan_state = 'pending' AND repo_id IS NOT NULL";
+
+}  // namespace
+
+std::optional<std::int64_t> lock_delivery_to_plan(pqxx::work& tx, std::int64_t id) {
+  // With the row lock in the same statement: a row another planner planned while this one waited
+  // for the repository's lock is checked again once that planner committed (no longer pending: no
+  // row), as a row it still holds is skipped.
+  auto r =
+      tx.exec_prepared(prepared(tx, "lock_delivery_to_plan",
+                                std::string(kLockPlanningOfDelivery) + " FOR UPDATE SKIP LOCKED"),
+                       id);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
 }
 
 std::optional<std::int64_t> lock_planning_of_delivery(pqxx::work& tx, std::int64_t id) {
-  // The lock's two-key form: "mlgp" in ASCII, and the repository id. Taken for the one row the
-  // WHERE keeps, if any.
-  auto r = tx.exec_prepared(
-      prepared(tx, "lock_planning_of_delivery",
-               "SELECT repo_id, pg_advisory_xact_lock(1835820912, (repo_id % 2147483647)::int) "
-               "FROM webhook_deliveries WHERE id = $1 AND plan_state = 'pending' "
-               "AND repo_id IS NOT NULL"),
-      id);
+  auto r = tx.exec_prepared(prepared(tx, "lock_planning_of_delivery", kLockPlanningOfDelivery), id);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
 }

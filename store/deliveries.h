@@ -140,9 +140,12 @@ struct PendingDelivery {
   std::string headers_json;  // a JSON object of header name -> value
   std::string body;
 };
-// Locks the delivery for planning and returns its repository; nullopt when it is not pending (or
-// names none) or another planner holds it. Reads no body (pending_payloads does).
-std::optional<std::int64_t> lock_pending_delivery(pqxx::work& tx, std::int64_t id);
+// Locks one delivery for planning, in one statement: this transaction takes the lock that lets one
+// planner at a time plan the delivery's repository (waiting for it, as lock_planning_of_delivery)
+// and the delivery's row (skipping it when another planner holds it). Its repository; nullopt when
+// it is not pending (or names none) or another planner holds it. Reads no body (pending_payloads
+// does).
+std::optional<std::int64_t> lock_delivery_to_plan(pqxx::work& tx, std::int64_t id);
 // The repository of a pending delivery, once this transaction holds the lock that lets one planner
 // at a time plan that repository's deliveries (on any replica: its pushes are planned in the order
 // they arrived), waiting for it; nullopt when the delivery is not pending (or names none).

@@ -209,7 +209,7 @@ std::chrono::milliseconds Planner::work() {
     if (!planned.empty() && !took_it) {
       enqueue(id);
     } else if (planned.empty()) {
-      take_event(id);  // planned elsewhere, or no longer pending: its event is not needed
+      drop_events({id});  // planned elsewhere, or no longer pending: its event is not needed
     }
   } catch (const std::exception& burst_error) {
     // One delivery of the burst failed the shared transaction: plan this one alone, so that one
@@ -232,22 +232,22 @@ std::chrono::milliseconds Planner::work() {
   return std::chrono::milliseconds::zero();  // the queue may hold more
 }
 
-std::optional<webhooks::Event> Planner::take_event(std::int64_t id) {
+std::optional<webhooks::Event> Planner::handed_event(std::int64_t id) {
   std::lock_guard lock(mu_);
   auto it = events_.find(id);
   if (it == events_.end()) return std::nullopt;
-  std::optional<webhooks::Event> event = std::move(it->second);
-  events_.erase(it);
-  return event;
+  return it->second;
+}
+
+void Planner::drop_events(const std::vector<std::int64_t>& ids) {
+  std::lock_guard lock(mu_);
+  for (const auto id : ids) events_.erase(id);
 }
 
 void Planner::forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& planned) {
   std::lock_guard lock(mu_);
   bool any = false;
-  for (const auto& entry : planned) {
-    events_.erase(entry.first);
-    any = queued_.erase(entry.first) > 0 || any;
-  }
+  for (const auto& entry : planned) any = queued_.erase(entry.first) > 0 || any;
   if (!any) return;
   std::erase_if(queue_, [&](std::int64_t queued) { return !queued_.contains(queued); });
 }
@@ -255,8 +255,7 @@ void Planner::forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& pl
 PlanOutcome Planner::plan(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
     pqxx::work tx(conn);
-    store::lock_planning_of_delivery(tx, id);
-    const auto repo_id = store::lock_pending_delivery(tx, id);
+    const auto repo_id = store::lock_delivery_to_plan(tx, id);
     if (!repo_id) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
     store::quiet_change_notifications(tx);
     auto repo = store::find_repo_by_id(tx, *repo_id);
@@ -264,6 +263,7 @@ PlanOutcome Planner::plan(std::int64_t id) {
     Burst burst;
     plan_pending(tx, id, events.front(), repo, burst);
     commit_burst(tx, *repo_id, burst);
+    drop_events({id});  // planned: kept until now, so that a rolled-back try still had it
     return burst.out.front().second;
   });
 }
@@ -290,6 +290,10 @@ std::vector<std::pair<std::int64_t, PlanOutcome>> Planner::plan_burst(std::int64
     for (std::size_t i = 0; i < claimed.size(); ++i)
       plan_pending(tx, claimed[i], events[i], repo, burst);
     commit_burst(tx, *repo_id, burst);
+    // Their events were only lent to this transaction: a burst rolled back (a failed statement, a
+    // lost connection) leaves them in memory for the next try, which plans them without reading the
+    // stored bodies.
+    drop_events(claimed);
     bursts_.fetch_add(1);
     burst_deliveries_.fetch_add(burst.out.size());
     count_planner_burst(burst.out.size());
@@ -302,7 +306,7 @@ std::vector<webhooks::NormaliseResult> Planner::events_of(pqxx::work& tx,
   std::vector<std::optional<webhooks::Event>> handed;
   std::vector<std::int64_t> missing;
   for (const auto id : ids) {
-    handed.push_back(take_event(id));
+    handed.push_back(handed_event(id));
     if (!handed.back()) missing.push_back(id);
   }
   const auto stored = store::pending_payloads(tx, missing);

@@ -170,8 +170,12 @@ class Planner {
   std::chrono::milliseconds work();
   // Drops planned deliveries from the queue.
   void forget(const std::vector<std::pair<std::int64_t, PlanOutcome>>& planned);
-  // The event intake handed over with the delivery, if any (taken: a second call gets none).
-  std::optional<webhooks::Event> take_event(std::int64_t id);
+  // A copy of the event intake handed over with the delivery, if any. It stays in memory until the
+  // transaction that plans the delivery has committed (drop_events), so a try that rolls back
+  // leaves it for the next one.
+  std::optional<webhooks::Event> handed_event(std::int64_t id);
+  // Forgets the events of deliveries that are planned (or no longer pending).
+  void drop_events(const std::vector<std::int64_t>& ids);
 
   // What one transaction plans: configs read (by mirror, fetch and commit), the plans and the
   // deliveries' ends not stored yet (flush_burst stores them together), the outcomes so far.

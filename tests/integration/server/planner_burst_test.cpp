@@ -100,6 +100,27 @@ class PlannerBurstTest : public testing::DbTest {
               0);
   }
 
+  // A role that may read every column of webhook_deliveries but `body` (and everything else):
+  // a planner connected as it fails wherever it would read a stored body.
+  std::string role_without_bodies() {
+    tx([&](pqxx::work& t) {
+      t.exec(
+          "DO $$ BEGIN CREATE ROLE mlgate_no_bodies LOGIN; "
+          "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+      t.exec(
+          "GRANT ALL ON ALL TABLES IN SCHEMA public TO mlgate_no_bodies; "
+          "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO mlgate_no_bodies; "
+          "REVOKE ALL ON webhook_deliveries FROM mlgate_no_bodies");
+      t.exec(
+          "DO $$ DECLARE cols text; BEGIN SELECT string_agg(quote_ident(column_name), ', ') "
+          "INTO cols FROM information_schema.columns WHERE table_schema = 'public' AND "
+          "table_name = 'webhook_deliveries' AND column_name <> 'body'; EXECUTE 'GRANT SELECT (' "
+          "|| cols || '), UPDATE ON webhook_deliveries TO mlgate_no_bodies'; END $$");
+      return 0;
+    });
+    return "mlgate_no_bodies";
+  }
+
   testing::TempDir dir_{"mlgate-planner-burst"};
   testing::GitRepoFixture repo_;
   std::int64_t repo_id_ = 0;
@@ -181,22 +202,7 @@ TEST_F(PlannerBurstTest, HandedEventsArePlannedWithoutReadingTheStoredBodies) {
   const auto ids = accept_pushes(kPushes);
   std::vector<webhooks::Event> events;
   for (auto id : ids) events.push_back(event_of(id));
-  tx([&](pqxx::work& t) {
-    t.exec(
-        "DO $$ BEGIN CREATE ROLE mlgate_no_bodies LOGIN; "
-        "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
-    t.exec(
-        "GRANT ALL ON ALL TABLES IN SCHEMA public TO mlgate_no_bodies; "
-        "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO mlgate_no_bodies; "
-        "REVOKE ALL ON webhook_deliveries FROM mlgate_no_bodies");
-    t.exec(
-        "DO $$ DECLARE cols text; BEGIN SELECT string_agg(quote_ident(column_name), ', ') "
-        "INTO cols FROM information_schema.columns WHERE table_schema = 'public' AND "
-        "table_name = 'webhook_deliveries' AND column_name <> 'body'; EXECUTE 'GRANT SELECT (' "
-        "|| cols || '), UPDATE ON webhook_deliveries TO mlgate_no_bodies'; END $$");
-    return 0;
-  });
-  store::Database no_bodies(conninfo() + " user=mlgate_no_bodies", 4);
+  store::Database no_bodies(conninfo() + " user=" + role_without_bodies(), 4);
   // The role cannot read a body: a planner that reads one fails, and plans nothing.
   EXPECT_THROW(no_bodies.with([](pqxx::connection& c) {
     pqxx::read_transaction t(c);
@@ -212,6 +218,47 @@ TEST_F(PlannerBurstTest, HandedEventsArePlannedWithoutReadingTheStoredBodies) {
   EXPECT_EQ(planner.stats().payloads_read, 0u);
   expect_each_planned_once(kPushes);
   expect_in_order();
+}
+
+// The events intake handed over stay with the planner until the transaction that plans their
+// deliveries has committed: a burst whose transaction fails (here its first INSERT of pipelines,
+// once) is planned on the next try from the same events, without reading a stored body (the role
+// cannot read one).
+TEST_F(PlannerBurstTest, ABurstRolledBackIsPlannedOnRetryFromTheHandedEvents) {
+  constexpr int kPushes = 5;
+  const auto ids = accept_pushes(kPushes);
+  std::vector<webhooks::Event> events;
+  for (auto id : ids) events.push_back(event_of(id));
+  tx([&](pqxx::work& t) {
+    t.exec(
+        "CREATE SEQUENCE pipelines_insert_tries; "
+        "CREATE FUNCTION fail_first_pipelines_insert() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN IF nextval('pipelines_insert_tries') = 1 THEN "
+        "RAISE EXCEPTION 'the first burst fails'; END IF; RETURN NULL; END $$; "
+        "CREATE TRIGGER fail_first_pipelines_insert BEFORE INSERT ON pipelines "
+        "FOR EACH STATEMENT EXECUTE FUNCTION fail_first_pipelines_insert()");
+    return 0;
+  });
+  store::Database no_bodies(conninfo() + " user=" + role_without_bodies(), 4);
+  vcs::MirrorCache mirrors(dir_.path() / "mirrors");
+  server::PlannerOptions options;
+  options.workers = 1;  // the failed burst's first delivery planned alone, then the others
+  server::Planner planner(no_bodies, mirrors, options);
+  planner.start();
+  for (std::size_t i = 0; i < ids.size(); ++i) planner.enqueue(ids[i], events[i]);
+  planner.wait_idle();
+  planner.stop();
+  EXPECT_GT(count("SELECT last_value FROM pipelines_insert_tries"), 1);  // it did fail once
+  EXPECT_EQ(planner.stats().payloads_read, 0u);
+  expect_each_planned_once(kPushes);
+  expect_in_order();
+  // The database is recycled for the next test (its sequences restarted): the trigger goes.
+  tx([&](pqxx::work& t) {
+    t.exec(
+        "DROP TRIGGER fail_first_pipelines_insert ON pipelines; "
+        "DROP FUNCTION fail_first_pipelines_insert(); DROP SEQUENCE pipelines_insert_tries");
+    return 0;
+  });
 }
 
 }  // namespace

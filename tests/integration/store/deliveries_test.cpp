@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <future>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
 #include "store/repos.h"
+#include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "util/hash.h"
 
@@ -231,8 +233,8 @@ TEST_F(DeliveriesStoreTest, AClaimLocksPendingIdsAndPayloadsAreReadForTheIdsAske
     EXPECT_EQ(store::lock_planning_of_delivery(t, ids[3]), repo_);
     EXPECT_EQ(store::lock_pending_of_repo(t, repo_, 10),
               (std::vector<std::int64_t>{ids[2], ids[3]}));
-    EXPECT_FALSE(store::lock_pending_delivery(t, ids[0]));  // the other transaction holds it
-    EXPECT_EQ(store::lock_pending_delivery(t, ids[2]), repo_);
+    EXPECT_FALSE(store::lock_delivery_to_plan(t, ids[0]));  // the other transaction holds it
+    EXPECT_EQ(store::lock_delivery_to_plan(t, ids[2]), repo_);
     const auto payloads = store::pending_payloads(t, {ids[1], ids[3]});
     EXPECT_EQ(payloads.size(), 2u);
     EXPECT_EQ(payloads.at(ids[3]).body, std::string(13, 'x'));
@@ -242,6 +244,38 @@ TEST_F(DeliveriesStoreTest, AClaimLocksPendingIdsAndPayloadsAreReadForTheIdsAske
     return 0;
   });
   holder.abort();
+}
+
+// Locking one delivery to plan waits for the planner holding its repository: a delivery that one
+// planned meanwhile is not to plan once it committed; one it rolled back is.
+TEST_F(DeliveriesStoreTest, ADeliveryLockedToPlanWaitsForItsRepositorysPlanner) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto d = row(repo_, 10, true);
+    d.plan_state = core::PlanState::pending;
+    ids.push_back(tx([&](pqxx::work& t) { return store::insert_delivery(t, d); }));
+  }
+  const auto one_waits = [&] {
+    return count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1;
+  };
+  auto other = db().acquire();
+  for (const bool planned : {true, false}) {
+    const auto id = ids[planned ? 0 : 1];
+    pqxx::work holder(*other);
+    EXPECT_EQ(store::lock_planning_of_delivery(holder, id), repo_);
+    if (planned) store::finish_delivery_plans(holder, {{id, core::PlanState::planned, ""}});
+    auto locked = std::async(std::launch::async, [&] {
+      return tx([&](pqxx::work& t) { return store::lock_delivery_to_plan(t, id); });
+    });
+    EXPECT_TRUE(testing::eventually(one_waits)) << planned;
+    if (planned) {
+      holder.commit();
+      EXPECT_FALSE(locked.get());
+    } else {
+      holder.abort();
+      EXPECT_EQ(locked.get(), repo_);
+    }
+  }
 }
 
 }  // namespace
