@@ -3,6 +3,7 @@
 // oldest first, its own among them), runs them together with one call of `run`, and hands each
 // waiter its answer; a request that arrives while the groups are running goes with a later group.
 // A request that finds nothing running runs at once, alone: grouping adds no wait of its own.
+// An optional weight (bytes, say) bounds a group's sum too; a request over it goes alone.
 // Each caller returns only once the group holding its request has run, so an answer sent after
 // submit() returns is never ahead of the group's commit. A group whose `run` throws hands the
 // same error to each of its callers.
@@ -15,6 +16,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -28,6 +30,8 @@ struct GroupOptions {
   // (PostgreSQL flushes concurrent commits together).
   int max_in_flight = 2;
   std::size_t max_group = 64;  // requests in one group, at most
+  // The group's summed weight, at most (with a Weight function; a heavier request goes alone).
+  std::size_t max_weight = std::numeric_limits<std::size_t>::max();
 };
 
 // What the groups did since the start (tests and measurements).
@@ -42,8 +46,11 @@ class GroupRunner {
  public:
   // Answers the requests of one group, one answer each, in their order.
   using Run = std::function<std::vector<Out>(const std::vector<const In*>&)>;
+  // A request's weight towards max_weight.
+  using Weight = std::function<std::size_t(const In&)>;
 
-  GroupRunner(Run run, GroupOptions options) : run_(std::move(run)), options_(options) {}
+  GroupRunner(Run run, GroupOptions options, Weight weight = {})
+      : run_(std::move(run)), options_(options), weight_(std::move(weight)) {}
   GroupRunner(const GroupRunner&) = delete;
   GroupRunner& operator=(const GroupRunner&) = delete;
 
@@ -88,10 +95,14 @@ class GroupRunner {
     std::exception_ptr error;
   };
 
-  // The oldest requests waiting (under mu_).
+  // The oldest requests waiting, within max_group and max_weight (under mu_).
   std::vector<Waiter*> take_group() {
     std::vector<Waiter*> group;
+    std::size_t weight = 0;
     while (!queue_.empty() && group.size() < options_.max_group) {
+      const std::size_t next = weight_ ? weight_(*queue_.front()->in) : 0;
+      if (!group.empty() && next > options_.max_weight - weight) break;
+      weight += std::min(next, options_.max_weight - weight);
       group.push_back(queue_.front());
       queue_.pop_front();
     }
@@ -128,6 +139,7 @@ class GroupRunner {
 
   Run run_;
   GroupOptions options_;
+  Weight weight_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Waiter*> queue_;

@@ -48,9 +48,6 @@ class Intake {
   // 202) unless a cached secret proves its signature wrong (401).
   IntakeAnswer receive(const IntakeRequest& request);
 
-  // What group commits of accepted deliveries did so far.
-  AcceptGroupStats accept_group_stats() const { return accept_group_.stats(); }
-
   // Drains the spool into the database (exactly once); returns how many were taken.
   size_t drain_spool();
 

@@ -2,28 +2,20 @@
 
 #include <pqxx/pqxx>
 
+#include "store/retries.h"
+
 namespace mlgate::server {
 namespace {
 
-// Runs of a group rolled back by a deadlock or a serialization failure (two groups, or a group and
-// another writer, locking the same pipelines in another order): PostgreSQL rolls one back whole,
-// and it runs again.
-constexpr int kAttempts = 5;
-
 // fn(connection, requests) with `group`'s requests by value, run again when PostgreSQL rolled it
-// back for a deadlock or a serialization failure.
+// back for a deadlock or a serialization failure (two groups, or a group and another writer,
+// locking the same pipelines in another order).
 template <typename In, typename F>
 auto run_group(store::Database& db, const std::vector<const In*>& group, F&& fn) {
   std::vector<In> requests;
   requests.reserve(group.size());
   for (const In* in : group) requests.push_back(*in);
-  for (int attempt = 1;; ++attempt) {
-    try {
-      return db.with([&](pqxx::connection& c) { return fn(c, requests); });
-    } catch (const pqxx::transaction_rollback&) {
-      if (attempt == kAttempts) throw;
-    }
-  }
+  return store::with_retries(db, [&](pqxx::connection& c) { return fn(c, requests); });
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/support/mlgate_process.h"
@@ -20,8 +21,9 @@ namespace {
 // is set, a group waits in `run` until release() (so that others queue behind it).
 class Groups {
  public:
-  explicit Groups(GroupOptions options)
-      : runner_([this](const std::vector<const int*>& group) { return run(group); }, options) {}
+  explicit Groups(GroupOptions options, GroupRunner<int, int>::Weight weight = {})
+      : runner_([this](const std::vector<const int*>& group) { return run(group); }, options,
+                std::move(weight)) {}
 
   int submit(int in) { return runner_.submit(in); }
   GroupRunner<int, int>& runner() { return runner_; }
@@ -125,6 +127,27 @@ TEST(GroupRunner, AGroupHoldsAtMostMaxGroupRequests) {
   for (auto& f : later) f.get();
   first.get();
   EXPECT_EQ(g.groups(), (std::vector<std::vector<int>>{{1}, {2, 3}, {4}}));
+}
+
+// With a weight (an intake's body bytes), a group stops before the request that would take it over
+// max_weight; a request heavier than max_weight on its own goes alone.
+TEST(GroupRunner, AGroupsWeightStaysWithinMaxWeightAndAHeavyRequestGoesAlone) {
+  Groups g({.max_in_flight = 1, .max_group = 64, .max_weight = 10},
+           [](const int& in) { return static_cast<std::size_t>(in); });
+  g.hold();
+  auto first = std::async(std::launch::async, [&] { return g.submit(1); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 1; }));
+  std::vector<std::future<int>> later;
+  for (int i : {4, 5, 3, 12, 2}) {
+    later.push_back(std::async(std::launch::async, [&g, i] { return g.submit(i); }));
+    ASSERT_TRUE(testing::eventually([&] { return g.runner().waiting() == later.size(); }));
+  }
+  g.release();
+  std::vector<int> answers;
+  for (auto& f : later) answers.push_back(f.get());
+  EXPECT_EQ(first.get(), 10);
+  EXPECT_EQ(answers, (std::vector<int>{40, 50, 30, 120, 20}));
+  EXPECT_EQ(g.groups(), (std::vector<std::vector<int>>{{1}, {4, 5}, {3}, {12}, {2}}));
 }
 
 // A group that fails hands its error to each of its callers; the next group runs as usual.
