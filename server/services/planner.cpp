@@ -256,7 +256,10 @@ PlanOutcome Planner::plan(std::int64_t id) {
   return db_.with([&](pqxx::connection& conn) -> PlanOutcome {
     pqxx::work tx(conn);
     const auto repo_id = store::lock_delivery_to_plan(tx, id);
-    if (!repo_id) return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
+    if (!repo_id) {
+      drop_events({id});  // planned elsewhere, or no longer pending: its event is not needed
+      return {std::nullopt, std::nullopt, "not pending, or being planned elsewhere"};
+    }
     store::quiet_change_notifications(tx);
     auto repo = store::find_repo_by_id(tx, *repo_id);
     auto events = events_of(tx, {id});
