@@ -301,19 +301,23 @@ TEST(Replicas, OneReplicaSigkilledUnderLoadLosesNothingAndDoesNothingTwice) {
   if (HasFailure()) std::cout << env.logs() << "\n";
 }
 
-// The delivery ids in a spool file (one JSON line per delivery, its headers as received).
+// The delivery ids in a replica's spool (one JSON line per delivery, its headers as received): the
+// spool file and the one a drain took away from it (`<file>.draining`), where a drain that found
+// PostgreSQL still down leaves what it could not deliver.
 std::set<std::string> spooled_ids(const std::filesystem::path& file) {
   std::set<std::string> ids;
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("headers")) continue;
-    for (const auto& [k, v] : j["headers"].items()) {
-      std::string key = k;
-      for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (key == "x-github-delivery" && v.is_string()) ids.insert(v.get<std::string>());
+  std::ifstream spooled(file);
+  std::ifstream draining(file.string() + ".draining");
+  for (std::ifstream* in : {&spooled, &draining})
+    for (std::string line; std::getline(*in, line);) {
+      const auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_object() || !j.contains("headers")) continue;
+      for (const auto& [k, v] : j["headers"].items()) {
+        std::string key = k;
+        for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (key == "x-github-delivery" && v.is_string()) ids.insert(v.get<std::string>());
+      }
     }
-  }
   return ids;
 }
 
