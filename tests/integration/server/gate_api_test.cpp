@@ -89,9 +89,10 @@ TEST(GateApi, DecidesAgainstTheDeployedBaselineDeploysForcesAndRollsBack) {
                          sha1 + "'"),
             1);
 
-  // The deployment invalidated the cache: commit 1 now has itself as baseline.
+  // The deployment invalidated the cache: commit 1 now has itself as baseline. (The answer may be
+  // a decision made since the deployment, by forge feedback in the background: "cached" is not
+  // what tells; the baseline is.)
   auto after = json::parse(env.gate(sha1).body);
-  EXPECT_EQ(after["cached"], false);
   EXPECT_EQ(after["baseline_sha"], sha1);
   EXPECT_TRUE(find_check(after, "metric", "accuracy", "pass") != nullptr) << after.dump(2);
 
