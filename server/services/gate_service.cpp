@@ -313,53 +313,28 @@ std::string decision_inputs_text(const std::string& gate, const std::string& con
   return out + ",\"rules\":" + rules_text + "}";
 }
 
-// What a decision reads about the environment rather than the candidate: the deployment state, the
-// deployed commit's pipeline (its marker is part of the cache key), the rules its deployment
-// recorded and the kinds of checks its monitor evaluated lately. The same for every candidate
-// judged against the environment.
-struct EnvironmentPart {
-  store::DeploymentState deployment;
-  std::optional<store::GatePipeline> baseline;
-  std::optional<std::string> deployed_rules_json;
-  std::set<std::string> monitored_kinds;
-};
-
-EnvironmentPart read_environment(pqxx::transaction_base& tx, std::int64_t repo_id,
-                                 const std::string& env) {
-  EnvironmentPart out;
-  out.deployment = store::deployment_state(tx, repo_id, env);
-  if (out.deployment.current_sha)
-    out.baseline = store::gate_view_of_commit(tx, repo_id, *out.deployment.current_sha);
-  if (out.deployment.top_deploy_id)
-    out.deployed_rules_json = store::deployment_gate_rules(tx, *out.deployment.top_deploy_id);
-  out.monitored_kinds = store::monitor_kinds_evaluated(tx, repo_id, env);
-  return out;
-}
-
 // The deployment state, both pipelines and the cache key in one snapshot; on a cache miss also
 // the results of both pipelines (through `results`: the ones read before under the same marker)
-// and the rules the deployed commit's deployment recorded. `environment(read)` gives the
-// environment's part (read() reads it in this snapshot).
-template <typename Lookup, typename Environment>
+// and the rules the deployed commit's deployment recorded.
+template <typename Lookup>
 Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::string& sha,
-                       const std::string& env, Lookup&& cached, GateResultsCache& results,
-                       Environment&& environment) {
+                       const std::string& env, Lookup&& cached, GateResultsCache& results) {
   return db.with([&](pqxx::connection& c) {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     Snapshot s;
-    const std::shared_ptr<const EnvironmentPart> part =
-        environment([&] { return read_environment(tx, repo_id, env); });
-    s.deployment = part->deployment;
-    s.baseline = part->baseline;
-    s.monitored_kinds = part->monitored_kinds;
+    s.deployment = store::deployment_state(tx, repo_id, env);
     s.candidate = store::gate_view_of_commit(tx, repo_id, sha);
     s.fork_only = store::commit_only_from_forks(tx, repo_id, sha);
+    if (s.deployment.current_sha)
+      s.baseline = store::gate_view_of_commit(tx, repo_id, *s.deployment.current_sha);
+    s.monitored_kinds = store::monitor_kinds_evaluated(tx, repo_id, env);
     s.key = cache_key(repo_id, sha, env, s);
     s.hit = cached(s.key);
     if (s.hit) return s;
     if (s.candidate) s.candidate_results = pipeline_results(results, tx, *s.candidate);
     if (s.baseline) s.baseline_results = pipeline_results(results, tx, *s.baseline);
-    s.deployed_rules_json = part->deployed_rules_json;
+    if (s.deployment.top_deploy_id)
+      s.deployed_rules_json = store::deployment_gate_rules(tx, *s.deployment.top_deploy_id);
     return s;
   });
 }
@@ -556,11 +531,9 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   const auto stamp = repo_stamp(repo);
   if (from_memory)
     if (auto remembered = cache_->memory.get(memory_key, stamp)) return answer_of(*remembered);
-  // The environment's part is read with the candidate's, in the same snapshot.
   Snapshot snap = load_snapshot(
       db_, repo.id, sha, env, [&](const std::string& key) { return cache_->get(key); },
-      cache_->results,
-      [](const auto& read) { return std::make_shared<const EnvironmentPart>(read()); });
+      cache_->results);
   out.latest_deployment_id = snap.deployment.latest
                                  ? std::optional<std::int64_t>(snap.deployment.latest->id)
                                  : std::nullopt;
