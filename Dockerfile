@@ -25,7 +25,7 @@ COPY . .
 # The build tree is removed in the same step: only the stripped binary stays in the layer, so the
 # stage costs the build machine's disk little more than its compilers.
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLGATE_WERROR=OFF \
-      -DMLGATE_BUILD_TESTS=OFF -DMLGATE_PCH=ON \
+      -DMLGATE_BUILD_TESTS=OFF -DMLGATE_PCH=ON -DMLGATE_LINK_ARCHIVES=ON \
  && ninja -C /build -j"${JOBS:-$(nproc)}" mlgate \
  && strip -o /usr/local/bin/mlgate /build/mlgate \
  && rm -rf /build
@@ -33,11 +33,13 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLGATE_WERROR=OFF
 FROM ${BASE_IMAGE} AS runtime
 ENV DEBIAN_FRONTEND=noninteractive
 # Exactly the libraries `ldd mlgate` names (and what they pull in), plus the CA certificates for
-# HTTPS to the forges. No git: vcs/ uses libgit2 only. No PostgreSQL server (see above).
+# HTTPS to the forges. libgit2 (with mbedTLS, libssh2, http-parser), libpqxx, yaml-cpp, pugixml and
+# ctemplate are linked into the binary from their archives (cmake/LinkArchives.cmake). No git: vcs/
+# uses libgit2 only. No PostgreSQL server (see above).
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-      libpqxx-6.4 libpq5 libgit2-1.5 libcpp-httplib0.11 libyaml-cpp0.7 libpugixml1v5 \
-      libctemplate3 libspdlog1.10 libfmt9 libboost-filesystem1.74.0 libssl3 ca-certificates \
+      libpq5 libgssapi-krb5-2 libcpp-httplib0.11 libspdlog1.10 libfmt9 libpcre2-8-0 zlib1g \
+      libboost-filesystem1.74.0 libssl3 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && useradd --system --user-group --home-dir /var/lib/mlgate --shell /usr/sbin/nologin mlgate \
  && install -d -o mlgate -g mlgate -m 0750 /var/lib/mlgate
