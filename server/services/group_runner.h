@@ -39,6 +39,8 @@ struct GroupStats {
   std::uint64_t groups = 0;
   std::uint64_t requests = 0;
   std::size_t largest = 0;
+  // Times a waiting request was woken: by its group's end, or to lead the next group.
+  std::uint64_t wakeups = 0;
 };
 
 template <typename In, typename Out>
@@ -62,16 +64,19 @@ class GroupRunner {
     queue_.push_back(&me);
     while (!me.done) {
       if (leading_ >= options_.max_in_flight || queue_.empty()) {
-        cv_.wait(lock);  // another leader took this request, or enough groups are running
+        // Woken by the group that ran this request, or to lead the next one (hand_on_lead).
+        me.wake.wait(lock);
+        ++stats_.wakeups;
         continue;
       }
       ++leading_;
       std::vector<Waiter*> group = take_group();
+      hand_on_lead();  // a group slot still free and requests left over: another leader
       lock.unlock();
       run_group(group);
       lock.lock();
       --leading_;
-      cv_.notify_all();
+      hand_on_lead();
     }
     if (me.error) std::rethrow_exception(me.error);
     return std::move(*me.out);
@@ -88,8 +93,11 @@ class GroupRunner {
   }
 
  private:
+  // Each waiter sleeps on its own condition: a group's end wakes its members and at most one
+  // waiter to lead next, not every thread waiting (which then contend for mu_ and sleep again).
   struct Waiter {
     const In* in = nullptr;
+    std::condition_variable wake;
     bool done = false;
     std::optional<Out> out;
     std::exception_ptr error;
@@ -107,6 +115,11 @@ class GroupRunner {
       queue_.pop_front();
     }
     return group;
+  }
+
+  // A group ended (under mu_): the oldest request still waiting leads the next one.
+  void hand_on_lead() {
+    if (leading_ < options_.max_in_flight && !queue_.empty()) queue_.front()->wake.notify_one();
   }
 
   // Runs `group` without mu_ held, then hands each waiter its answer or the error.
@@ -130,6 +143,7 @@ class GroupRunner {
         group[i]->out = std::move(outs[i]);
       }
       group[i]->done = true;
+      group[i]->wake.notify_one();
     }
     if (error) return;
     ++stats_.groups;
@@ -141,7 +155,6 @@ class GroupRunner {
   GroupOptions options_;
   Weight weight_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Waiter*> queue_;
   int leading_ = 0;  // groups running
   GroupStats stats_;

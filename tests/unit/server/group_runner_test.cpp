@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -39,6 +42,18 @@ class Groups {
     }
     cv_.notify_all();
   }
+  // A group holding `in` waits in `run` until release_group_with(in), whatever hold() says.
+  void hold_group_with(int in) {
+    std::lock_guard lock(mu_);
+    held_ins_.insert(in);
+  }
+  void release_group_with(int in) {
+    {
+      std::lock_guard lock(mu_);
+      held_ins_.erase(in);
+    }
+    cv_.notify_all();
+  }
   std::size_t running() {
     std::lock_guard lock(mu_);
     return running_;
@@ -55,7 +70,10 @@ class Groups {
     std::unique_lock lock(mu_);
     groups_.push_back(ins);
     ++running_;
-    cv_.wait(lock, [&] { return !held_; });
+    cv_.wait(lock, [&] {
+      return !held_ &&
+             std::none_of(ins.begin(), ins.end(), [&](int in) { return held_ins_.count(in); });
+    });
     --running_;
     if (ins.front() < 0) throw std::runtime_error("the database went away");
     std::vector<int> out;
@@ -66,6 +84,7 @@ class Groups {
   std::mutex mu_;
   std::condition_variable cv_;
   bool held_ = false;
+  std::set<int> held_ins_;
   std::size_t running_ = 0;
   std::vector<std::vector<int>> groups_;
   GroupRunner<int, int> runner_;
@@ -148,6 +167,59 @@ TEST(GroupRunner, AGroupsWeightStaysWithinMaxWeightAndAHeavyRequestGoesAlone) {
   EXPECT_EQ(first.get(), 10);
   EXPECT_EQ(answers, (std::vector<int>{40, 50, 30, 120, 20}));
   EXPECT_EQ(g.groups(), (std::vector<std::vector<int>>{{1}, {4, 5}, {3}, {12}, {2}}));
+}
+
+// A group's end wakes its own members and one request to lead the next group, not every request
+// waiting (which then contend for the lock and mostly sleep again): with fifteen requests queued
+// behind a running group, its end wakes one of them, which leads the other fourteen; that group's
+// end wakes those fourteen.
+TEST(GroupRunner, AGroupsEndWakesItsMembersAndOneNextLeaderOnly) {
+  Groups g({.max_in_flight = 1, .max_group = 64});
+  g.hold();
+  auto first = std::async(std::launch::async, [&] { return g.submit(1); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 1; }));
+  std::vector<std::future<int>> later;
+  for (int i = 2; i <= 16; ++i) {
+    later.push_back(std::async(std::launch::async, [&g, i] { return g.submit(i); }));
+    ASSERT_TRUE(testing::eventually([&] { return g.runner().waiting() == later.size(); }));
+  }
+  g.hold_group_with(2);
+  g.release();
+  EXPECT_EQ(first.get(), 10);
+  ASSERT_TRUE(testing::eventually([&] { return g.runner().waiting() == 0 && g.running() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // time for any other waiter to wake
+  EXPECT_EQ(g.runner().stats().wakeups, 1u);                    // only the next leader
+  g.release_group_with(2);
+  for (int i = 0; i < 15; ++i) EXPECT_EQ(later[i].get(), (i + 2) * 10);
+  EXPECT_EQ(g.groups().size(), 2u);
+  EXPECT_EQ(g.runner().stats().wakeups, 15u);  // and then the fourteen others, once each
+}
+
+// With two groups allowed at once, requests queued behind two running groups fill both slots as
+// the groups end: {5, 6} runs to its end while {3, 4} is still running.
+TEST(GroupRunner, QueuedRequestsFillEveryFreeSlot) {
+  Groups g({.max_in_flight = 2, .max_group = 2});
+  g.hold();
+  auto first = std::async(std::launch::async, [&] { return g.submit(1); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 1; }));
+  auto second = std::async(std::launch::async, [&] { return g.submit(2); });
+  ASSERT_TRUE(testing::eventually([&] { return g.running() == 2; }));
+  std::vector<std::future<int>> later;
+  for (int i = 3; i <= 6; ++i) {
+    later.push_back(std::async(std::launch::async, [&g, i] { return g.submit(i); }));
+    ASSERT_TRUE(testing::eventually([&] { return g.runner().waiting() == later.size(); }));
+  }
+  g.hold_group_with(3);
+  g.release();
+  EXPECT_EQ(first.get(), 10);
+  EXPECT_EQ(second.get(), 20);
+  EXPECT_EQ(later[2].get(), 50);
+  EXPECT_EQ(later[3].get(), 60);
+  EXPECT_EQ(g.running(), 1u);  // {3, 4}, still held
+  g.release_group_with(3);
+  EXPECT_EQ(later[0].get(), 30);
+  EXPECT_EQ(later[1].get(), 40);
+  EXPECT_EQ(g.groups(), (std::vector<std::vector<int>>{{1}, {2}, {3, 4}, {5, 6}}));
 }
 
 // A group that fails hands its error to each of its callers; the next group runs as usual.
