@@ -593,7 +593,9 @@ PredictionIndex index_predictions(const std::vector<Prediction>& preds) {
 // The candidate's predictions compared with the baseline's, id by id.
 struct PredictionComparison {
   std::size_t common = 0, flips = 0, scored = 0;
+  std::size_t baseline_ids = 0;  // distinct ids in the baseline's predictions
   const Prediction* first_flip = nullptr;
+  const Prediction* first_flip_base = nullptr;
   std::vector<PredictionPair> flipped;  // every id whose label changed
   const Prediction* worst = nullptr;    // candidate side of the largest score change
   const Prediction* worst_base = nullptr;
@@ -602,43 +604,82 @@ struct PredictionComparison {
   const Prediction* non_finite_base = nullptr;
 };
 
-PredictionComparison compare_predictions(const std::vector<Prediction>& candidate,
-                                         PredictionIndex& base_index) {
+// One common id, taken in the order of the candidate's predictions from the last to the first:
+// "first" and "largest" keep the earliest candidate position on ties.
+void compare_pair(PredictionComparison& cmp, const Prediction& p, const Prediction& b) {
+  ++cmp.common;
+  if (p.label != b.label) {
+    ++cmp.flips;
+    cmp.first_flip = &p;
+    cmp.first_flip_base = &b;
+    cmp.flipped.push_back({&p, &b});
+  }
+  if (p.score && b.score) {
+    ++cmp.scored;
+    if (!std::isfinite(*p.score) || !std::isfinite(*b.score)) {
+      cmp.non_finite = &p;
+      cmp.non_finite_base = &b;
+      return;
+    }
+    const double d = std::fabs(*p.score - *b.score);
+    if (!cmp.worst || d >= cmp.max_delta) {
+      cmp.max_delta = d;
+      cmp.worst = &p;
+      cmp.worst_base = &b;
+    }
+  }
+}
+
+// Backwards, so that of a repeated candidate id the last one is compared and the earlier ones are
+// skipped.
+PredictionComparison compare_by_index(const std::vector<Prediction>& candidate,
+                                      const std::vector<Prediction>& baseline) {
+  PredictionIndex base_index = index_predictions(baseline);
   PredictionComparison cmp;
-  // Backwards, so that of a repeated candidate id the last one is compared and the earlier ones
-  // are skipped; "first" and "largest" keep the earliest candidate position on ties.
+  cmp.baseline_ids = base_index.size();
   for (auto it = candidate.rbegin(); it != candidate.rend(); ++it) {
-    const Prediction& p = *it;
-    auto bi = base_index.find(p.id);
+    auto bi = base_index.find(it->id);
     if (bi == base_index.end() || bi->second.compared) continue;
     bi->second.compared = true;
-    const Prediction& b = *bi->second.prediction;
-    ++cmp.common;
-    if (p.label != b.label) {
-      ++cmp.flips;
-      cmp.first_flip = &p;
-      cmp.flipped.push_back({&p, &b});
-    }
-    if (p.score && b.score) {
-      ++cmp.scored;
-      if (!std::isfinite(*p.score) || !std::isfinite(*b.score)) {
-        cmp.non_finite = &p;
-        cmp.non_finite_base = &b;
-        continue;
-      }
-      const double d = std::fabs(*p.score - *b.score);
-      if (!cmp.worst || d >= cmp.max_delta) {
-        cmp.max_delta = d;
-        cmp.worst = &p;
-        cmp.worst_base = &b;
-      }
+    compare_pair(cmp, *it, *bi->second.prediction);
+  }
+  return cmp;
+}
+
+bool strictly_by_id(const std::vector<Prediction>& preds) {
+  return std::adjacent_find(preds.begin(), preds.end(), [](const auto& a, const auto& b) {
+           return !(a.id < b.id);
+         }) == preds.end();
+}
+
+// Both sides in strictly increasing id order (as the store reads them back: docs/results.md): the
+// same pairs in the same order as compare_by_index, by walking both from their ends, with no index.
+PredictionComparison compare_sorted(const std::vector<Prediction>& candidate,
+                                    const std::vector<Prediction>& baseline) {
+  PredictionComparison cmp;
+  cmp.baseline_ids = baseline.size();
+  auto c = candidate.rbegin();
+  auto b = baseline.rbegin();
+  while (c != candidate.rend() && b != baseline.rend()) {
+    if (b->id < c->id) {
+      ++c;
+    } else if (c->id < b->id) {
+      ++b;
+    } else {
+      compare_pair(cmp, *c++, *b++);
     }
   }
   return cmp;
 }
 
-CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparison& cmp,
-                             const PredictionIndex& base_index) {
+PredictionComparison compare_predictions(const std::vector<Prediction>& candidate,
+                                         const std::vector<Prediction>& baseline) {
+  return strictly_by_id(candidate) && strictly_by_id(baseline)
+             ? compare_sorted(candidate, baseline)
+             : compare_by_index(candidate, baseline);
+}
+
+CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparison& cmp) {
   const double rate = static_cast<double>(cmp.flips) / static_cast<double>(cmp.common);
   CheckResult r{.kind = CheckKind::predictions,
                 .name = "flip_rate",
@@ -653,8 +694,7 @@ CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparis
              " max_flip_rate " + percent_text(*c.max_flip_rate);
   if (cmp.first_flip) {
     r.reason += ", e.g. id " + clip(cmp.first_flip->id) + ": " +
-                label_text(base_index.at(cmp.first_flip->id).prediction->label) + " -> " +
-                label_text(cmp.first_flip->label);
+                label_text(cmp.first_flip_base->label) + " -> " + label_text(cmp.first_flip->label);
   }
   r.examples = flipped_examples(cmp.flipped);
   return r;
@@ -717,9 +757,8 @@ void check_predictions(const PredictionsCheck& c, const JobResults& cand, const 
     out.push_back(std::move(whole));
     return;
   }
-  PredictionIndex base_index = index_predictions(base->predictions);
-  const PredictionComparison cmp = compare_predictions(cand.predictions, base_index);
-  const std::size_t base_count = base_index.size();
+  const PredictionComparison cmp = compare_predictions(cand.predictions, base->predictions);
+  const std::size_t base_count = cmp.baseline_ids;
   if (cmp.common * 2 < base_count) {
     out.push_back(missing_result(
         CheckKind::predictions, "predictions", whole.threshold,
@@ -728,7 +767,7 @@ void check_predictions(const PredictionsCheck& c, const JobResults& cand, const 
         c.optional, c.line));
     return;
   }
-  if (c.max_flip_rate) out.push_back(flip_rate_result(c, cmp, base_index));
+  if (c.max_flip_rate) out.push_back(flip_rate_result(c, cmp));
   if (c.max_score_delta) out.push_back(score_delta_result(c, cmp));
 }
 
