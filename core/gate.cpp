@@ -8,6 +8,7 @@
 
 #include "core/gate_checks.h"
 #include "core/gate_evidence.h"
+#include "core/gate_result_value.h"
 #include "core/metric_merge.h"
 #include "core/model_card.h"
 #include "core/monitor_evidence.h"
@@ -1185,62 +1186,112 @@ GateResult evaluate_gate(const GateInput& in) {
 
 namespace {
 
-nlohmann::ordered_json examples_json(const std::vector<FlippedExample>& examples) {
-  auto out = nlohmann::ordered_json::array();
+// Well-formed UTF-8 (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing past
+// U+10FFFF): what nlohmann's serializer passes through unchanged.
+bool well_formed_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+    if (b >= 0xC2 && b <= 0xDF) {
+      n = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      n = 2;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      n = 3;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// A text as the answer's JSON holds it after being written with invalid UTF-8 replaced (U+FFFD)
+// and read back: the text itself when it is well formed.
+template <typename Json>
+Json text_value(const std::string& s) {
+  if (well_formed_utf8(s)) return Json(s);
+  return Json::parse(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+template <typename Json>
+Json number_value(const std::optional<double>& v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return *v;
+}
+
+template <typename Json>
+Json interval_value(const std::optional<Interval>& i) {
+  if (!i) return nullptr;
+  return Json::array({number_value<Json>(i->lower), number_value<Json>(i->upper)});
+}
+
+template <typename Json>
+Json examples_value(const std::vector<FlippedExample>& examples) {
+  auto out = Json::array();
   for (const FlippedExample& e : examples)
-    out.push_back({{"id", e.id},
-                   {"baseline", e.baseline},
-                   {"candidate", e.candidate},
-                   {"truth", e.truth ? nlohmann::ordered_json(*e.truth) : nullptr}});
+    out.push_back({{"id", text_value<Json>(e.id)},
+                   {"baseline", text_value<Json>(e.baseline)},
+                   {"candidate", text_value<Json>(e.candidate)},
+                   {"truth", e.truth ? text_value<Json>(*e.truth) : Json()}});
   return out;
 }
 
-}  // namespace
+template <typename Json>
+void add_evidence(Json& check, const CheckEvidence& e) {
+  check["confidence"] = number_value<Json>(e.confidence);
+  check["interval"] = interval_value<Json>(e.interval);
+  check["delta_interval"] = interval_value<Json>(e.delta_interval);
+  check["n"] = e.n ? Json(*e.n) : Json();
+  check["n_of"] = e.n_of.empty() ? Json() : text_value<Json>(e.n_of);
+  check["method"] = text_value<Json>(e.method);
+  check["p_value"] = number_value<Json>(e.p_value);
+  check["inconclusive"] =
+      e.when_inconclusive ? Json(std::string(to_string(*e.when_inconclusive))) : Json();
+}
 
-std::string gate_result_json(const GateResult& result, int indent) {
-  using Json = nlohmann::ordered_json;
-  auto number = [](const std::optional<double>& v) -> Json {
-    if (!v || !std::isfinite(*v)) return nullptr;
-    return *v;
-  };
-  auto interval = [&](const std::optional<Interval>& i) -> Json {
-    if (!i) return nullptr;
-    return Json::array({number(i->lower), number(i->upper)});
-  };
-  Json checks = Json::array();
-  for (const CheckResult& c : result.checks) {
-    Json check{{"kind", std::string(to_string(c.kind))},
-               {"name", c.name},
-               {"status", std::string(to_string(c.status))},
-               {"value", number(c.value)},
-               {"baseline", number(c.baseline)},
-               {"threshold", c.threshold},
-               {"reason", c.reason}};
-    if (const auto& e = c.evidence) {
-      check["confidence"] = number(e->confidence);
-      check["interval"] = interval(e->interval);
-      check["delta_interval"] = interval(e->delta_interval);
-      check["n"] = e->n ? Json(*e->n) : Json();
-      check["n_of"] = e->n_of.empty() ? Json() : Json(e->n_of);
-      check["method"] = e->method;
-      check["p_value"] = number(e->p_value);
-      check["inconclusive"] =
-          e->when_inconclusive ? Json(std::string(to_string(*e->when_inconclusive))) : Json();
-    }
-    if (!c.repeats.empty()) {
-      Json values = Json::array();
-      for (double v : c.repeats) values.push_back(number(v));
-      const auto [lo, hi] = std::minmax_element(c.repeats.begin(), c.repeats.end());
-      check["repeats"] = Json{{"n", c.repeats.size()},
-                              {"values", std::move(values)},
-                              {"min", number(*lo)},
-                              {"max", number(*hi)},
-                              {"spread", number(*hi - *lo)}};
-    }
-    if (c.kind == CheckKind::predictions && c.name == "flip_rate")
-      check["examples"] = examples_json(c.examples);
-    checks.push_back(std::move(check));
+template <typename Json>
+Json check_value(const CheckResult& c) {
+  Json check{
+      {"kind", std::string(to_string(c.kind))},     {"name", text_value<Json>(c.name)},
+      {"status", std::string(to_string(c.status))}, {"value", number_value<Json>(c.value)},
+      {"baseline", number_value<Json>(c.baseline)}, {"threshold", text_value<Json>(c.threshold)},
+      {"reason", text_value<Json>(c.reason)}};
+  if (c.evidence) add_evidence(check, *c.evidence);
+  if (!c.repeats.empty()) {
+    Json values = Json::array();
+    for (double v : c.repeats) values.push_back(number_value<Json>(v));
+    const auto [lo, hi] = std::minmax_element(c.repeats.begin(), c.repeats.end());
+    check["repeats"] = Json{{"n", c.repeats.size()},
+                            {"values", std::move(values)},
+                            {"min", number_value<Json>(*lo)},
+                            {"max", number_value<Json>(*hi)},
+                            {"spread", number_value<Json>(*hi - *lo)}};
   }
+  if (c.kind == CheckKind::predictions && c.name == "flip_rate")
+    check["examples"] = examples_value<Json>(c.examples);
+  return check;
+}
+
+template <typename Json>
+Json result_value(const GateResult& result) {
+  Json checks = Json::array();
+  for (const CheckResult& c : result.checks) checks.push_back(check_value<Json>(c));
   Json sections = Json::object();
   for (RubricSection sec : kRubricSections) {
     const std::string id(section_id(sec));
@@ -1249,15 +1300,27 @@ std::string gate_result_json(const GateResult& result, int indent) {
   }
   Json items = Json::array();
   for (const RubricItemScore& i : result.rubric.items) {
-    items.push_back(Json{{"id", i.id}, {"points", i.points}, {"evidence", i.evidence}});
+    items.push_back(Json{{"id", text_value<Json>(i.id)},
+                         {"points", i.points},
+                         {"evidence", text_value<Json>(i.evidence)}});
   }
-  Json out{{"decision", std::string(to_string(result.decision))},
-           {"checks", std::move(checks)},
-           {"rubric", Json{{"score", number(result.rubric.score)},
-                           {"sections", std::move(sections)},
-                           {"band", result.rubric.band},
-                           {"items", std::move(items)}}}};
-  return out.dump(indent, ' ', false, Json::error_handler_t::replace);
+  return Json{{"decision", std::string(to_string(result.decision))},
+              {"checks", std::move(checks)},
+              {"rubric", Json{{"score", number_value<Json>(result.rubric.score)},
+                              {"sections", std::move(sections)},
+                              {"band", text_value<Json>(result.rubric.band)},
+                              {"items", std::move(items)}}}};
+}
+
+}  // namespace
+
+std::string gate_result_json(const GateResult& result, int indent) {
+  return result_value<nlohmann::ordered_json>(result).dump(
+      indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json gate_result_value(const GateResult& result) {
+  return result_value<nlohmann::json>(result);
 }
 
 }  // namespace mlgate::core

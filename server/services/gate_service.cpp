@@ -9,6 +9,7 @@
 #include "core/fork_policy.h"
 #include "core/gate.h"
 #include "core/gate_in_force.h"
+#include "core/gate_result_value.h"
 #include "core/gate_rules.h"
 #include "core/monitor_evidence.h"
 #include "core/pipeline_view.h"
@@ -224,7 +225,7 @@ DeployedRulesRead read_deployed_rules(const Snapshot& snap, const std::string& e
 json response_body(const core::GateResult& result, const std::string& rules_in_force_text,
                    const std::string& repo, const std::string& sha, const std::string& env,
                    const Snapshot& snap) {
-  json body = json::parse(core::gate_result_json(result));
+  json body = core::gate_result_value(result);
   for (std::size_t i = 0; i < result.checks.size(); ++i) {
     body["checks"][i]["blocks"] = core::blocks(result.checks[i]);
     body["checks"][i]["rule_set"] = core::to_string(result.checks[i].rule_set);
