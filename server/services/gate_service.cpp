@@ -111,15 +111,14 @@ class RecordedRules {
 // environment are always written alike. Written once, not for every candidate of that config.
 class OwnRulesTexts {
  public:
-  template <typename Write>
-  std::string get(const std::string& blob_id, const std::string& env, Write&& write) {
-    if (blob_id.empty()) return write();
+  std::string get(const std::string& blob_id, const std::string& env, const core::GateRules& own) {
+    if (blob_id.empty()) return core::gate_rules_json(own);
     const std::string key = blob_id + "\n" + env;
     {
       std::lock_guard lock(mu_);
       if (auto it = entries_.find(key); it != entries_.end()) return it->second;
     }
-    std::string text = write();
+    std::string text = core::gate_rules_json(own);
     std::lock_guard lock(mu_);
     if (entries_.size() >= kMaxEntries) entries_.clear();
     entries_.insert_or_assign(key, text);
@@ -609,9 +608,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   if (snap.deployment.current_sha) input.baseline_sha = *snap.deployment.current_sha;
   const core::MonitoredProduction monitored = monitored_production(cfg, env, snap);
   input.monitored = &monitored;
-  RulesTexts rules_texts{
-      "", cache_->own_rules.get(blob_id, env, [&] { return core::gate_rules_json(own); }),
-      deployed.text};
+  RulesTexts rules_texts{"", cache_->own_rules.get(blob_id, env, own), deployed.text};
   auto result =
       core::evaluate_in_force(input, deployed.view(!rules_texts.deployed.empty() &&
                                                    rules_texts.deployed == rules_texts.candidate));
