@@ -8,6 +8,7 @@
 
 #include "core/gate_checks.h"
 #include "core/gate_evidence.h"
+#include "core/gate_result_value.h"
 #include "core/metric_merge.h"
 #include "core/model_card.h"
 #include "core/monitor_evidence.h"
@@ -593,7 +594,9 @@ PredictionIndex index_predictions(const std::vector<Prediction>& preds) {
 // The candidate's predictions compared with the baseline's, id by id.
 struct PredictionComparison {
   std::size_t common = 0, flips = 0, scored = 0;
+  std::size_t baseline_ids = 0;  // distinct ids in the baseline's predictions
   const Prediction* first_flip = nullptr;
+  const Prediction* first_flip_base = nullptr;
   std::vector<PredictionPair> flipped;  // every id whose label changed
   const Prediction* worst = nullptr;    // candidate side of the largest score change
   const Prediction* worst_base = nullptr;
@@ -602,43 +605,82 @@ struct PredictionComparison {
   const Prediction* non_finite_base = nullptr;
 };
 
-PredictionComparison compare_predictions(const std::vector<Prediction>& candidate,
-                                         PredictionIndex& base_index) {
+// One common id, taken in the order of the candidate's predictions from the last to the first:
+// "first" and "largest" keep the earliest candidate position on ties.
+void compare_pair(PredictionComparison& cmp, const Prediction& p, const Prediction& b) {
+  ++cmp.common;
+  if (p.label != b.label) {
+    ++cmp.flips;
+    cmp.first_flip = &p;
+    cmp.first_flip_base = &b;
+    cmp.flipped.push_back({&p, &b});
+  }
+  if (p.score && b.score) {
+    ++cmp.scored;
+    if (!std::isfinite(*p.score) || !std::isfinite(*b.score)) {
+      cmp.non_finite = &p;
+      cmp.non_finite_base = &b;
+      return;
+    }
+    const double d = std::fabs(*p.score - *b.score);
+    if (!cmp.worst || d >= cmp.max_delta) {
+      cmp.max_delta = d;
+      cmp.worst = &p;
+      cmp.worst_base = &b;
+    }
+  }
+}
+
+// Backwards, so that of a repeated candidate id the last one is compared and the earlier ones are
+// skipped.
+PredictionComparison compare_by_index(const std::vector<Prediction>& candidate,
+                                      const std::vector<Prediction>& baseline) {
+  PredictionIndex base_index = index_predictions(baseline);
   PredictionComparison cmp;
-  // Backwards, so that of a repeated candidate id the last one is compared and the earlier ones
-  // are skipped; "first" and "largest" keep the earliest candidate position on ties.
+  cmp.baseline_ids = base_index.size();
   for (auto it = candidate.rbegin(); it != candidate.rend(); ++it) {
-    const Prediction& p = *it;
-    auto bi = base_index.find(p.id);
+    auto bi = base_index.find(it->id);
     if (bi == base_index.end() || bi->second.compared) continue;
     bi->second.compared = true;
-    const Prediction& b = *bi->second.prediction;
-    ++cmp.common;
-    if (p.label != b.label) {
-      ++cmp.flips;
-      cmp.first_flip = &p;
-      cmp.flipped.push_back({&p, &b});
-    }
-    if (p.score && b.score) {
-      ++cmp.scored;
-      if (!std::isfinite(*p.score) || !std::isfinite(*b.score)) {
-        cmp.non_finite = &p;
-        cmp.non_finite_base = &b;
-        continue;
-      }
-      const double d = std::fabs(*p.score - *b.score);
-      if (!cmp.worst || d >= cmp.max_delta) {
-        cmp.max_delta = d;
-        cmp.worst = &p;
-        cmp.worst_base = &b;
-      }
+    compare_pair(cmp, *it, *bi->second.prediction);
+  }
+  return cmp;
+}
+
+bool strictly_by_id(const std::vector<Prediction>& preds) {
+  return std::adjacent_find(preds.begin(), preds.end(), [](const auto& a, const auto& b) {
+           return !(a.id < b.id);
+         }) == preds.end();
+}
+
+// Both sides in strictly increasing id order (as the store reads them back: docs/results.md): the
+// same pairs in the same order as compare_by_index, by walking both from their ends, with no index.
+PredictionComparison compare_sorted(const std::vector<Prediction>& candidate,
+                                    const std::vector<Prediction>& baseline) {
+  PredictionComparison cmp;
+  cmp.baseline_ids = baseline.size();
+  auto c = candidate.rbegin();
+  auto b = baseline.rbegin();
+  while (c != candidate.rend() && b != baseline.rend()) {
+    if (b->id < c->id) {
+      ++c;
+    } else if (c->id < b->id) {
+      ++b;
+    } else {
+      compare_pair(cmp, *c++, *b++);
     }
   }
   return cmp;
 }
 
-CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparison& cmp,
-                             const PredictionIndex& base_index) {
+PredictionComparison compare_predictions(const std::vector<Prediction>& candidate,
+                                         const std::vector<Prediction>& baseline) {
+  return strictly_by_id(candidate) && strictly_by_id(baseline)
+             ? compare_sorted(candidate, baseline)
+             : compare_by_index(candidate, baseline);
+}
+
+CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparison& cmp) {
   const double rate = static_cast<double>(cmp.flips) / static_cast<double>(cmp.common);
   CheckResult r{.kind = CheckKind::predictions,
                 .name = "flip_rate",
@@ -653,8 +695,7 @@ CheckResult flip_rate_result(const PredictionsCheck& c, const PredictionComparis
              " max_flip_rate " + percent_text(*c.max_flip_rate);
   if (cmp.first_flip) {
     r.reason += ", e.g. id " + clip(cmp.first_flip->id) + ": " +
-                label_text(base_index.at(cmp.first_flip->id).prediction->label) + " -> " +
-                label_text(cmp.first_flip->label);
+                label_text(cmp.first_flip_base->label) + " -> " + label_text(cmp.first_flip->label);
   }
   r.examples = flipped_examples(cmp.flipped);
   return r;
@@ -717,9 +758,8 @@ void check_predictions(const PredictionsCheck& c, const JobResults& cand, const 
     out.push_back(std::move(whole));
     return;
   }
-  PredictionIndex base_index = index_predictions(base->predictions);
-  const PredictionComparison cmp = compare_predictions(cand.predictions, base_index);
-  const std::size_t base_count = base_index.size();
+  const PredictionComparison cmp = compare_predictions(cand.predictions, base->predictions);
+  const std::size_t base_count = cmp.baseline_ids;
   if (cmp.common * 2 < base_count) {
     out.push_back(missing_result(
         CheckKind::predictions, "predictions", whole.threshold,
@@ -728,7 +768,7 @@ void check_predictions(const PredictionsCheck& c, const JobResults& cand, const 
         c.optional, c.line));
     return;
   }
-  if (c.max_flip_rate) out.push_back(flip_rate_result(c, cmp, base_index));
+  if (c.max_flip_rate) out.push_back(flip_rate_result(c, cmp));
   if (c.max_score_delta) out.push_back(score_delta_result(c, cmp));
 }
 
@@ -1146,62 +1186,112 @@ GateResult evaluate_gate(const GateInput& in) {
 
 namespace {
 
-nlohmann::ordered_json examples_json(const std::vector<FlippedExample>& examples) {
-  auto out = nlohmann::ordered_json::array();
+// Well-formed UTF-8 (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing past
+// U+10FFFF): what nlohmann's serializer passes through unchanged.
+bool well_formed_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+    if (b >= 0xC2 && b <= 0xDF) {
+      n = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      n = 2;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      n = 3;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// A text as the answer's JSON holds it after being written with invalid UTF-8 replaced (U+FFFD)
+// and read back: the text itself when it is well formed.
+template <typename Json>
+Json text_value(const std::string& s) {
+  if (well_formed_utf8(s)) return Json(s);
+  return Json::parse(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+template <typename Json>
+Json number_value(const std::optional<double>& v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return *v;
+}
+
+template <typename Json>
+Json interval_value(const std::optional<Interval>& i) {
+  if (!i) return nullptr;
+  return Json::array({number_value<Json>(i->lower), number_value<Json>(i->upper)});
+}
+
+template <typename Json>
+Json examples_value(const std::vector<FlippedExample>& examples) {
+  auto out = Json::array();
   for (const FlippedExample& e : examples)
-    out.push_back({{"id", e.id},
-                   {"baseline", e.baseline},
-                   {"candidate", e.candidate},
-                   {"truth", e.truth ? nlohmann::ordered_json(*e.truth) : nullptr}});
+    out.push_back({{"id", text_value<Json>(e.id)},
+                   {"baseline", text_value<Json>(e.baseline)},
+                   {"candidate", text_value<Json>(e.candidate)},
+                   {"truth", e.truth ? text_value<Json>(*e.truth) : Json()}});
   return out;
 }
 
-}  // namespace
+template <typename Json>
+void add_evidence(Json& check, const CheckEvidence& e) {
+  check["confidence"] = number_value<Json>(e.confidence);
+  check["interval"] = interval_value<Json>(e.interval);
+  check["delta_interval"] = interval_value<Json>(e.delta_interval);
+  check["n"] = e.n ? Json(*e.n) : Json();
+  check["n_of"] = e.n_of.empty() ? Json() : text_value<Json>(e.n_of);
+  check["method"] = text_value<Json>(e.method);
+  check["p_value"] = number_value<Json>(e.p_value);
+  check["inconclusive"] =
+      e.when_inconclusive ? Json(std::string(to_string(*e.when_inconclusive))) : Json();
+}
 
-std::string gate_result_json(const GateResult& result, int indent) {
-  using Json = nlohmann::ordered_json;
-  auto number = [](const std::optional<double>& v) -> Json {
-    if (!v || !std::isfinite(*v)) return nullptr;
-    return *v;
-  };
-  auto interval = [&](const std::optional<Interval>& i) -> Json {
-    if (!i) return nullptr;
-    return Json::array({number(i->lower), number(i->upper)});
-  };
-  Json checks = Json::array();
-  for (const CheckResult& c : result.checks) {
-    Json check{{"kind", std::string(to_string(c.kind))},
-               {"name", c.name},
-               {"status", std::string(to_string(c.status))},
-               {"value", number(c.value)},
-               {"baseline", number(c.baseline)},
-               {"threshold", c.threshold},
-               {"reason", c.reason}};
-    if (const auto& e = c.evidence) {
-      check["confidence"] = number(e->confidence);
-      check["interval"] = interval(e->interval);
-      check["delta_interval"] = interval(e->delta_interval);
-      check["n"] = e->n ? Json(*e->n) : Json();
-      check["n_of"] = e->n_of.empty() ? Json() : Json(e->n_of);
-      check["method"] = e->method;
-      check["p_value"] = number(e->p_value);
-      check["inconclusive"] =
-          e->when_inconclusive ? Json(std::string(to_string(*e->when_inconclusive))) : Json();
-    }
-    if (!c.repeats.empty()) {
-      Json values = Json::array();
-      for (double v : c.repeats) values.push_back(number(v));
-      const auto [lo, hi] = std::minmax_element(c.repeats.begin(), c.repeats.end());
-      check["repeats"] = Json{{"n", c.repeats.size()},
-                              {"values", std::move(values)},
-                              {"min", number(*lo)},
-                              {"max", number(*hi)},
-                              {"spread", number(*hi - *lo)}};
-    }
-    if (c.kind == CheckKind::predictions && c.name == "flip_rate")
-      check["examples"] = examples_json(c.examples);
-    checks.push_back(std::move(check));
+template <typename Json>
+Json check_value(const CheckResult& c) {
+  Json check{
+      {"kind", std::string(to_string(c.kind))},     {"name", text_value<Json>(c.name)},
+      {"status", std::string(to_string(c.status))}, {"value", number_value<Json>(c.value)},
+      {"baseline", number_value<Json>(c.baseline)}, {"threshold", text_value<Json>(c.threshold)},
+      {"reason", text_value<Json>(c.reason)}};
+  if (c.evidence) add_evidence(check, *c.evidence);
+  if (!c.repeats.empty()) {
+    Json values = Json::array();
+    for (double v : c.repeats) values.push_back(number_value<Json>(v));
+    const auto [lo, hi] = std::minmax_element(c.repeats.begin(), c.repeats.end());
+    check["repeats"] = Json{{"n", c.repeats.size()},
+                            {"values", std::move(values)},
+                            {"min", number_value<Json>(*lo)},
+                            {"max", number_value<Json>(*hi)},
+                            {"spread", number_value<Json>(*hi - *lo)}};
   }
+  if (c.kind == CheckKind::predictions && c.name == "flip_rate")
+    check["examples"] = examples_value<Json>(c.examples);
+  return check;
+}
+
+template <typename Json>
+Json result_value(const GateResult& result) {
+  Json checks = Json::array();
+  for (const CheckResult& c : result.checks) checks.push_back(check_value<Json>(c));
   Json sections = Json::object();
   for (RubricSection sec : kRubricSections) {
     const std::string id(section_id(sec));
@@ -1210,15 +1300,27 @@ std::string gate_result_json(const GateResult& result, int indent) {
   }
   Json items = Json::array();
   for (const RubricItemScore& i : result.rubric.items) {
-    items.push_back(Json{{"id", i.id}, {"points", i.points}, {"evidence", i.evidence}});
+    items.push_back(Json{{"id", text_value<Json>(i.id)},
+                         {"points", i.points},
+                         {"evidence", text_value<Json>(i.evidence)}});
   }
-  Json out{{"decision", std::string(to_string(result.decision))},
-           {"checks", std::move(checks)},
-           {"rubric", Json{{"score", number(result.rubric.score)},
-                           {"sections", std::move(sections)},
-                           {"band", result.rubric.band},
-                           {"items", std::move(items)}}}};
-  return out.dump(indent, ' ', false, Json::error_handler_t::replace);
+  return Json{{"decision", std::string(to_string(result.decision))},
+              {"checks", std::move(checks)},
+              {"rubric", Json{{"score", number_value<Json>(result.rubric.score)},
+                              {"sections", std::move(sections)},
+                              {"band", text_value<Json>(result.rubric.band)},
+                              {"items", std::move(items)}}}};
+}
+
+}  // namespace
+
+std::string gate_result_json(const GateResult& result, int indent) {
+  return result_value<nlohmann::ordered_json>(result).dump(
+      indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json gate_result_value(const GateResult& result) {
+  return result_value<nlohmann::json>(result);
 }
 
 }  // namespace mlgate::core

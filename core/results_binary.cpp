@@ -75,27 +75,33 @@ bool sorted_distinct(const Pairs& pairs) {
   return true;
 }
 
-Prediction read_prediction(Reader& r) {
-  Prediction p;
+// Reads one prediction into `p`, a default-constructed one (no temporary to move from: a document
+// holds thousands).
+void read_prediction(Reader& r, Prediction& p) {
   constexpr const char* where = "prediction";
-  p.id = r.text(where);
-  p.label = r.text(where);
+  p.id = r.text32(where);
+  p.label = r.text32(where);
   const auto present = r.uint<std::uint8_t>();
   if (present & ~(kHasScore | kHasTruth | kHasValue)) r.bad_item(where, p.id, "unknown flags");
   if (present & kHasScore) p.score = r.f64();
   if (present & kHasTruth) p.truth = r.text(where);
   if (present & kHasValue) p.value = r.f64();
-  for (auto n = r.count(where); n > 0; --n) {
-    auto key = r.text(where);
-    p.slices.emplace_back(std::move(key), r.text(where));
+  if (const auto n = r.count(where); n > 0) {
+    p.slices.reserve(n);
+    for (auto i = n; i > 0; --i) {
+      auto key = r.text(where);
+      p.slices.emplace_back(std::move(key), r.text(where));
+    }
+    if (!sorted_distinct(p.slices)) r.bad_item(where, p.id, "slices not sorted by distinct keys");
   }
-  for (auto n = r.count(where); n > 0; --n) {
-    auto label = r.text(where);
-    p.scores.emplace_back(std::move(label), r.f64());
+  if (const auto n = r.count(where); n > 0) {
+    p.scores.reserve(n);
+    for (auto i = n; i > 0; --i) {
+      auto label = r.text(where);
+      p.scores.emplace_back(std::move(label), r.f64());
+    }
+    if (!sorted_distinct(p.scores)) r.bad_item(where, p.id, "scores not sorted by distinct labels");
   }
-  if (!sorted_distinct(p.slices)) r.bad_item(where, p.id, "slices not sorted by distinct keys");
-  if (!sorted_distinct(p.scores)) r.bad_item(where, p.id, "scores not sorted by distinct labels");
-  return p;
 }
 
 auto metric_order(const Metric& m) {
@@ -182,9 +188,11 @@ std::vector<Metric> metrics_from_binary(std::string_view bytes) {
 
 std::vector<Prediction> predictions_from_binary(std::string_view bytes) {
   Reader r(bytes, kPredictionsMagic, "predictions");
-  std::vector<Prediction> out(r.count("document"));
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i] = read_prediction(r);
+  std::vector<Prediction> out;
+  const std::size_t n = r.count("document");
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    read_prediction(r, out.emplace_back());
     if (i > 0 && !(out[i - 1].id < out[i].id))
       r.bad_item("prediction", out[i].id, "ids not in increasing order");
   }

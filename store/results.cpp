@@ -14,6 +14,7 @@
 
 #include "core/results_binary.h"
 #include "store/pq.h"
+#include "store/results_compact_read.h"
 
 namespace mlgate::store {
 namespace {
@@ -262,38 +263,53 @@ struct RowsToRead {
 // One kind's compact document of a job into `into`; nothing when the document is NULL (then the
 // job's rows of that kind are read: `need` takes its id).
 template <typename Decode, typename Items>
-void read_compact(const pqxx::field& f, std::int64_t job_id, const char* kind, Decode&& decode,
-                  Items& into, std::vector<std::string>& need) {
-  if (f.is_null()) {
+void read_compact(const std::optional<std::string_view>& document, std::int64_t job_id,
+                  const char* kind, Decode&& decode, Items& into, std::vector<std::string>& need) {
+  if (!document) {
     need.push_back(std::to_string(job_id));
     return;
   }
   try {
-    into = decode(from_bytea(f));
+    into = decode(*document);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error("the stored " + std::string(kind) + " of job " +
                              std::to_string(job_id) + " are corrupt: " + e.what());
   }
 }
 
+// A bytea field's bytes, nullopt for NULL (kept in `held` while they are decoded).
+std::optional<std::string_view> bytea_of(const pqxx::field& f, std::string& held) {
+  if (f.is_null()) return std::nullopt;
+  held = from_bytea(f);
+  return held;
+}
+
 // The compact documents of the jobs (migration 0030) into `out`; what is left to read as rows.
+// In binary format when the transaction allows it (store/results_compact_read.h), else as text.
 RowsToRead read_compact_results(pqxx::transaction_base& tx, const std::string& job_array,
                                 std::map<std::int64_t, core::JobResults>& out) {
   RowsToRead rows;
   std::map<std::int64_t, bool> found;
   for (const auto& [id, results] : out) found[id] = false;
-  for (const auto& r : tx.exec_prepared(
-           prepared(tx, "results_compact",
-                    "SELECT job_id, tests, metrics, predictions FROM job_results_compact "
-                    "WHERE job_id = ANY($1::bigint[])"),
-           job_array)) {
-    const auto id = r[0].as<std::int64_t>();
-    core::JobResults& j = out[id];
-    found[id] = true;
-    read_compact(r[1], id, "tests", core::tests_from_binary, j.tests, rows.tests);
-    read_compact(r[2], id, "metrics", core::metrics_from_binary, j.metrics, rows.metrics);
-    read_compact(r[3], id, "predictions", core::predictions_from_binary, j.predictions,
-                 rows.predictions);
+  const auto add = [&](const CompactDocumentsView& d) {
+    core::JobResults& j = out[d.job_id];
+    found[d.job_id] = true;
+    read_compact(d.tests, d.job_id, "tests", core::tests_from_binary, j.tests, rows.tests);
+    read_compact(d.metrics, d.job_id, "metrics", core::metrics_from_binary, j.metrics,
+                 rows.metrics);
+    read_compact(d.predictions, d.job_id, "predictions", core::predictions_from_binary,
+                 j.predictions, rows.predictions);
+  };
+  if (!read_compact_documents_binary(tx, job_array, add)) {
+    for (const auto& r : tx.exec_prepared(
+             prepared(tx, "results_compact",
+                      "SELECT job_id, tests, metrics, predictions FROM job_results_compact "
+                      "WHERE job_id = ANY($1::bigint[])"),
+             job_array)) {
+      std::string tests, metrics, predictions;
+      add(CompactDocumentsView{r[0].as<std::int64_t>(), bytea_of(r[1], tests),
+                               bytea_of(r[2], metrics), bytea_of(r[3], predictions)});
+    }
   }
   for (const auto& [id, has_row] : found) {
     if (has_row) continue;

@@ -9,12 +9,14 @@
 #include "core/fork_policy.h"
 #include "core/gate.h"
 #include "core/gate_in_force.h"
+#include "core/gate_result_value.h"
 #include "core/gate_rules.h"
 #include "core/monitor_evidence.h"
 #include "core/pipeline_view.h"
 #include "server/http/http_util.h"
 #include "server/http/metrics.h"
 #include "server/http/stamped_cache.h"
+#include "server/services/gate_answer_text.h"
 #include "server/services/gate_results_cache.h"
 #include "server/services/repo_remote.h"
 #include "store/deployments.h"
@@ -102,6 +104,31 @@ class RecordedRules {
   static constexpr std::size_t kMaxEntries = 64;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const Read>> entries_;
+};
+
+// The candidate's own rules for an environment as written out (core::gate_rules_json), by the id
+// of its config's blob and the environment: the same blob is the same config, whose rules for an
+// environment are always written alike. Written once, not for every candidate of that config.
+class OwnRulesTexts {
+ public:
+  std::string get(const std::string& blob_id, const std::string& env, const core::GateRules& own) {
+    if (blob_id.empty()) return core::gate_rules_json(own);
+    const std::string key = blob_id + "\n" + env;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+    }
+    std::string text = core::gate_rules_json(own);
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.insert_or_assign(key, text);
+    return text;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 64;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> entries_;
 };
 
 // One snapshot: the deployment state, both pipelines, the cache key and the results, and the rules
@@ -224,7 +251,7 @@ DeployedRulesRead read_deployed_rules(const Snapshot& snap, const std::string& e
 json response_body(const core::GateResult& result, const std::string& rules_in_force_text,
                    const std::string& repo, const std::string& sha, const std::string& env,
                    const Snapshot& snap) {
-  json body = json::parse(core::gate_result_json(result));
+  json body = core::gate_result_value(result);
   for (std::size_t i = 0; i < result.checks.size(); ++i) {
     body["checks"][i]["blocks"] = core::blocks(result.checks[i]);
     body["checks"][i]["rule_set"] = core::to_string(result.checks[i].rule_set);
@@ -416,6 +443,7 @@ struct GateService::Cache {
   GateResultsCache results{kResultsCacheBytes};
   ParsedConfigs configs;
   RecordedRules recorded_rules;
+  OwnRulesTexts own_rules;
   std::mutex mu;
   // key -> answer (body without "cached")
   std::unordered_map<std::string, std::shared_ptr<const CachedAnswer>> entries;
@@ -431,12 +459,13 @@ struct GateService::Cache {
     if (entries.size() >= kCacheMaxEntries) entries.clear();  // keys never come back: no LRU
     entries[key] = std::move(answer);
   }
-  // A new decision kept under its snapshot's key and in memory (its JSON written once for both);
-  // the gate API's bytes for its miss.
+  // A new decision kept under its snapshot's key and in memory (its JSON written once for both,
+  // with its checks' text as written for the stored row); the gate API's bytes for its miss.
   std::shared_ptr<const std::string> keep(const std::string& key, const std::string& memory_key,
                                           const std::optional<ChangeStamp>& stamp,
-                                          const GateAnswer& decided) {
-    const std::string body_text = json_text(decided.body);
+                                          const GateAnswer& decided,
+                                          const std::string& checks_text) {
+    const std::string body_text = json_text_with_member(decided.body, "checks", checks_text);
     auto kept = std::make_shared<const CachedAnswer>(
         CachedAnswer{decided.body, decided.candidate_rules_json});
     put(key, kept);
@@ -469,7 +498,7 @@ std::shared_ptr<const std::string> GateService::api_answer_bytes(const store::Re
 
 std::variant<core::Config, GateRefusal> GateService::read_config(
     const store::RepoRow& repo, const std::string& sha,
-    std::shared_ptr<const vcs::CommitTree>* opened) {
+    std::shared_ptr<const vcs::CommitTree>* opened, std::string* blob_id) {
   std::shared_ptr<const vcs::CommitTree> tree;
   try {
     tree = std::make_shared<const vcs::CommitTree>(mirrors_.open_commit(repo_remote(repo), sha));
@@ -477,7 +506,7 @@ std::variant<core::Config, GateRefusal> GateService::read_config(
     return unreadable_commit(repo, sha, e);
   }
   if (opened) *opened = tree;
-  return config_at(*tree, repo, sha);
+  return config_at(*tree, repo, sha, blob_id);
 }
 
 GateRefusal GateService::unreadable_commit(const store::RepoRow& repo, const std::string& sha,
@@ -488,13 +517,15 @@ GateRefusal GateService::unreadable_commit(const store::RepoRow& repo, const std
 
 std::variant<core::Config, GateRefusal> GateService::config_at(const vcs::CommitTree& tree,
                                                                const store::RepoRow& repo,
-                                                               const std::string& sha) {
+                                                               const std::string& sha,
+                                                               std::string* blob_out) {
   std::optional<std::string> blob_id;
   std::optional<std::string> text;
   try {
     blob_id = tree.file_id(config_path_, core::kMaxConfigBytes + 1);
     if (!blob_id)
       return GateRefusal{422, "no_config", "no " + config_path_ + " at " + util::short_sha(sha)};
+    if (blob_out) *blob_out = *blob_id;
     if (auto known = cache_->configs.get(*blob_id)) return *known;
     text = tree.read_file(config_path_, core::kMaxConfigBytes + 1);
   } catch (const std::exception& e) {
@@ -546,7 +577,8 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   // The candidate's own rules are its .mlgate.yml's; the deployed commit's rules apply too. Its
   // tree is opened once for the config and every evidence path.
   std::shared_ptr<const vcs::CommitTree> tree;
-  auto config = read_config(repo, sha, &tree);
+  std::string blob_id;
+  auto config = read_config(repo, sha, &tree, &blob_id);
   if (auto* refusal = std::get_if<GateRefusal>(&config)) {
     out.refusal = std::move(*refusal);
     return out;
@@ -576,7 +608,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   if (snap.deployment.current_sha) input.baseline_sha = *snap.deployment.current_sha;
   const core::MonitoredProduction monitored = monitored_production(cfg, env, snap);
   input.monitored = &monitored;
-  RulesTexts rules_texts{"", core::gate_rules_json(own), deployed.text};
+  RulesTexts rules_texts{"", cache_->own_rules.get(blob_id, env, own), deployed.text};
   auto result =
       core::evaluate_in_force(input, deployed.view(!rules_texts.deployed.empty() &&
                                                    rules_texts.deployed == rules_texts.candidate));
@@ -584,11 +616,12 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   rules_texts.in_force = core::rules_in_force_json(result.rules);
 
   json body = response_body(result, rules_texts.in_force, repo.full_name, sha, env, snap);
+  const std::string checks_text =
+      body["checks"].dump(-1, ' ', false, json::error_handler_t::replace);
   const std::int64_t decision_id = insert_decision(
       db_,
       {repo.id, sha, env, std::string(core::to_string(result.decision)),
-       snap.deployment.current_sha, out.latest_deployment_id,
-       body["checks"].dump(-1, ' ', false, json::error_handler_t::replace),
+       snap.deployment.current_sha, out.latest_deployment_id, checks_text,
        decision_inputs_text(gate->name, config_path_, body, snap, tiers, out.latest_deployment_id,
                             result, rules_inputs_text(rules_texts, deployed)),
        source});
@@ -596,7 +629,7 @@ GateAnswer GateService::evaluate(const store::RepoRow& repo, const std::string& 
   count_gate_decision(env, std::string(core::to_string(result.decision)));
   out.candidate_rules_json = std::move(rules_texts.candidate);
   out.body = std::move(body);
-  out.api_bytes = cache_->keep(snap.key, memory_key, stamp, out);
+  out.api_bytes = cache_->keep(snap.key, memory_key, stamp, out, checks_text);
   return out;
 }
 

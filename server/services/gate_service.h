@@ -91,13 +91,14 @@ class GateService {
  private:
   struct Cache;
   std::optional<ChangeStamp> repo_stamp(const store::RepoRow& repo) const;
-  // The config at `sha`; the commit's tree, opened for it, in `opened` when given (for more reads).
+  // The config at `sha`; the commit's tree, opened for it, in `opened` when given (for more reads);
+  // the id of the config's blob in `blob_id` when given (the same id is the same config).
   std::variant<core::Config, GateRefusal> read_config(
       const store::RepoRow& repo, const std::string& sha,
-      std::shared_ptr<const vcs::CommitTree>* opened = nullptr);
+      std::shared_ptr<const vcs::CommitTree>* opened = nullptr, std::string* blob_id = nullptr);
   std::variant<core::Config, GateRefusal> config_at(const vcs::CommitTree& tree,
                                                     const store::RepoRow& repo,
-                                                    const std::string& sha);
+                                                    const std::string& sha, std::string* blob_id);
   static GateRefusal unreadable_commit(const store::RepoRow& repo, const std::string& sha,
                                        const std::exception& e);
   store::Database& db_;

@@ -217,5 +217,32 @@ TEST_F(RulesInForce, APushCannotLoosenTheGateUntilItIsDeployed) {
   EXPECT_EQ(differences(rolled_back), std::vector<std::string>{"accuracy: min 0.93 → 0.85"});
 }
 
+// The candidate's own rules are written once per config and environment (docs/gate.md, "The rules
+// in force"): one .mlgate.yml with two gates of different thresholds, judged for each environment
+// in turn and again, stores each environment's own rules, never the other's.
+TEST_F(RulesInForce, EachEnvironmentStoresItsOwnRulesOfOneConfig) {
+  env.start_runner("r1");
+  std::string config = config_with_min("0.5");
+  config +=
+      "  staging:\n    require: [functionality]\n    metrics:\n"
+      "      - {name: accuracy, min: 0.25}\n";
+  const auto sha = env.push(config, {{"results.sh", gate_results_script(0.9, 0.85)}});
+  ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed");
+  for (const char* environment : {"staging", "production", "staging"}) {
+    SCOPED_TRACE(environment);
+    const std::string min = std::string(environment) == "staging" ? "0.25" : "0.5";
+    auto r = env.gate(sha, environment);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json answer = json::parse(r.body);
+    ASSERT_NE(with_threshold(answer, "min " + min), nullptr) << r.body;
+    EXPECT_EQ(env.sql_long("SELECT count(*) FROM gate_decisions WHERE id = " +
+                           std::to_string(answer["decision_id"].get<long>()) +
+                           " AND inputs->'rules'->'candidate'->'gate'->>'name' = '" + environment +
+                           "' AND inputs->'rules'->'candidate'->'gate'->'metrics'->0->>'min' = '" +
+                           min + "'"),
+              1);
+  }
+}
+
 }  // namespace
 }  // namespace mlgate

@@ -17,6 +17,7 @@
 #include "store/pipelines.h"
 #include "store/repos.h"
 #include "store/results.h"
+#include "store/results_compact_read.h"
 #include "tests/support/pg_cluster.h"
 
 namespace mlgate {
@@ -493,6 +494,47 @@ TEST_F(CompactResultsTest, DeletingRowsForgetsTheirDocument) {
   // Deleting the job deletes its documents with its rows.
   tx([&](pqxx::work& t) { t.exec_params("DELETE FROM jobs WHERE id = $1", job_); });
   EXPECT_EQ(compact_rows(), 0);
+}
+
+// The gate reads the documents in libpq's binary format inside its transaction
+// (store/results_compact_read.h); without a transaction of their own they are read as hex text.
+// Both give the same results, bit for bit.
+TEST_F(CompactResultsTest, BinaryAndTextFormatsReadTheSame) {
+  store_all();
+  const core::JobResults text = load(job_);
+  const auto binary = db().with([&](pqxx::connection& c) {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> t(c);
+    return store::load_results(t, job_);
+  });
+  ASSERT_EQ(binary.predictions.size(), 3u);
+  expect_same_results(binary, text);
+  const std::string jobs = "{" + std::to_string(job_) + "," + std::to_string(job_ + 1000) + "}";
+  db().with([&](pqxx::connection& c) {
+    std::vector<std::int64_t> seen;
+    std::size_t bytes = 0;
+    const auto each = [&](const store::CompactDocumentsView& d) {
+      seen.push_back(d.job_id);
+      ASSERT_TRUE(d.tests && d.metrics && d.predictions);
+      bytes = d.predictions->size();
+      EXPECT_EQ(d.predictions->substr(0, 4), "MGR1");
+    };
+    {
+      pqxx::nontransaction t(c);
+      EXPECT_FALSE(store::read_compact_documents_binary(t, jobs, each));
+    }
+    EXPECT_TRUE(seen.empty());
+    pqxx::work t(c);
+    ASSERT_TRUE(store::read_compact_documents_binary(t, jobs, each));
+    EXPECT_EQ(seen, std::vector<std::int64_t>{job_});
+    EXPECT_EQ(static_cast<std::int64_t>(bytes),
+              t.exec_params1("SELECT octet_length(predictions) FROM job_results_compact "
+                             "WHERE job_id = $1",
+                             job_)[0]
+                  .as<std::int64_t>());
+    // A failed statement is an error with PostgreSQL's message.
+    EXPECT_THROW(store::read_compact_documents_binary(t, "{not a number}", each),
+                 std::runtime_error);
+  });
 }
 
 // A document that does not read back is an error naming the job, not results read in part.
