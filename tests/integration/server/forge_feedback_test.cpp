@@ -147,6 +147,17 @@ TEST(ForgeFeedback, GitHubStatusesPerTierAndPerGateWithTheDocumentedShape) {
     return false;
   })) << forge.dump()
       << env.serve().log();
+  // On a failure, what the staging decisions were judged from, the jobs and their state changes.
+  auto decided_how = [&] {
+    return env.sql_text(
+               "SELECT string_agg(row_to_json(g)::text, E'\\n' ORDER BY id) FROM "
+               "gate_decisions g WHERE environment = 'staging'") +
+           "\n" +
+           env.sql_text("SELECT string_agg(row_to_json(j)::text, E'\\n' ORDER BY id) FROM jobs j") +
+           "\n" +
+           env.sql_text(
+               "SELECT string_agg(row_to_json(s)::text, E'\\n' ORDER BY id) FROM state_changes s");
+  };
   for (const auto& r : forge.requests()) {
     if (r.path != "/repos/acme/model/statuses/" + bad) continue;
     if (r.body["context"] == "mlgate/gate/production" && r.body["state"] == "failure") {
@@ -154,7 +165,7 @@ TEST(ForgeFeedback, GitHubStatusesPerTierAndPerGateWithTheDocumentedShape) {
           << r.body.dump();
     }
     if (r.body["context"] == "mlgate/gate/staging") {
-      EXPECT_NE(r.body["state"], "failure") << r.body.dump();
+      EXPECT_NE(r.body["state"], "failure") << r.body.dump() << "\n" << decided_how();
     }
   }
   // Every row of the outbox is sent (the last statuses may still be on their way: the sender
