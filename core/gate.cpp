@@ -174,6 +174,21 @@ void check_tiers(const GateInput& in, std::vector<CheckResult>& out) {
   }
 }
 
+// The latest attempt of each of the candidate's tiers that has not finished, in tier order
+// (offline: none).
+std::vector<TierState> unfinished_tiers(const GateInput& in) {
+  std::vector<TierState> out;
+  if (!in.tiers) return out;
+  const auto& tiers = *in.tiers;
+  for (std::size_t i = 0; i < tiers.size(); ++i) {
+    const bool latest =
+        std::none_of(tiers.begin() + static_cast<std::ptrdiff_t>(i) + 1, tiers.end(),
+                     [&](const TierState& t) { return t.tier == tiers[i].tier; });
+    if (latest && !is_finished(tiers[i].state)) out.push_back(tiers[i]);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Metrics
 
@@ -1129,6 +1144,13 @@ std::string gate_summary(const GateResult& g, bool has_baseline) {
     for (const CheckResult& c : g.checks) {
       if (c.status == CheckStatus::pending) waiting.push_back(c.name + " " + c.reason);
     }
+    // Then the unfinished tiers no tier check names (tiers the gate does not require).
+    for (const TierState& t : g.unfinished) {
+      const bool named = std::any_of(g.checks.begin(), g.checks.end(), [&](const CheckResult& c) {
+        return c.kind == CheckKind::tier && c.name == t.tier;
+      });
+      if (!named) waiting.push_back(t.tier + " is " + std::string(to_string(t.state)));
+    }
     out += "waiting for tier " + join(waiting, ", ");
   } else {
     std::size_t passed = 0, skipped = 0, missing = 0, inconclusive = 0;
@@ -1171,15 +1193,23 @@ GateResult evaluate_gate(const GateInput& in) {
   const bool pending = std::any_of(g.checks.begin(), g.checks.end(), [](const CheckResult& c) {
     return c.status == CheckStatus::pending;
   });
-  // While a required tier has not finished, what it has not reported yet (a missing metric, the
-  // rubric's tests) may still come: only a value that already fails, or a failed tier, denies.
+  g.unfinished = unfinished_tiers(in);
+  // While a tier of the candidate has not finished (a required one, or any other: a metric may
+  // come from a tier the gate does not require), what it has not reported yet (a missing metric,
+  // the rubric's tests) may still come: only a value that already fails, or a failed tier, denies.
   // An inconclusive interval that blocks is as final as a failing value.
+  const bool waiting = pending || !g.unfinished.empty();
   const bool deny = std::any_of(g.checks.begin(), g.checks.end(), [&](const CheckResult& c) {
     if (!blocks(c)) return false;
-    return !pending || ((c.status == CheckStatus::fail || c.status == CheckStatus::inconclusive) &&
+    return !waiting || ((c.status == CheckStatus::fail || c.status == CheckStatus::inconclusive) &&
                         c.kind != CheckKind::rubric);
   });
-  g.decision = deny ? Decision::deny : pending ? Decision::pending : Decision::allow;
+  // Waiting only for tiers the gate does not require holds the decision only while something
+  // blocks (what they may still report); with nothing blocking it allows.
+  const bool held =
+      pending || (waiting && std::any_of(g.checks.begin(), g.checks.end(),
+                                         [](const CheckResult& c) { return blocks(c); }));
+  g.decision = deny ? Decision::deny : held ? Decision::pending : Decision::allow;
   g.summary = gate_summary(g, in.baseline != nullptr);
   return g;
 }

@@ -158,6 +158,9 @@ struct GateResult {
   RubricScore rubric;               // always computed, also when the gate has no rubric check
   std::string summary;              // one line: "deny: 2 checks failed: slice recall[...] ...; ..."
   RulesInForce rules;               // set by evaluate_in_force (core/gate_in_force.h)
+  // The latest attempt of each of the candidate's tiers that has not finished, required or not:
+  // what they have not reported yet may still come (docs/gate.md, "Decision"). Empty offline.
+  std::vector<TierState> unfinished;
 };
 
 // The candidate judged by the rules of `input` alone (input.gate, input.rubric).

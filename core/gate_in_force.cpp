@@ -120,6 +120,7 @@ GateResult evaluate_in_force(const GateInput& input, const DeployedRules& deploy
       strictness(theirs.decision) > strictness(own.decision) ? theirs.decision : own.decision;
   out.checks = merge_checks(std::move(own.checks), std::move(theirs.checks));
   out.rubric = std::move(own.rubric);
+  out.unfinished = std::move(own.unfinished);  // both were judged on the same tiers
   out.summary = gate_summary(out, input.baseline != nullptr);
   return out;
 }

@@ -60,11 +60,13 @@ TEST(ForgeFeedback, GitHubStatusesPerTierAndPerGateWithTheDocumentedShape) {
   RecordingForge forge;
   GateEnv env(github_options(forge));
   const std::string good = env.push(kConfig, {{"results.sh", results(0.95)}});
-  // No runner yet: every tier and every gate is pending.
+  // No runner yet: every tier and every gate is pending, also staging's, which requires no tier
+  // (what the tiers have not reported yet may still come: docs/gate.md, "Decision").
   ASSERT_TRUE(eventually_long([&] {
     return forge.last_state("mlgate/functionality") == "pending" &&
            forge.last_state("mlgate/validation") == "pending" &&
-           forge.last_state("mlgate/gate/production") == "pending";
+           forge.last_state("mlgate/gate/production") == "pending" &&
+           forge.last_state("mlgate/gate/staging") == "pending";
   })) << forge.dump()
       << env.serve().log();
   env.start_runner("r1");
@@ -105,8 +107,13 @@ TEST(ForgeFeedback, GitHubStatusesPerTierAndPerGateWithTheDocumentedShape) {
     EXPECT_EQ(s.front(), "pending") << ctx;
     EXPECT_EQ(std::count(s.begin(), s.end(), "success"), 1) << ctx;
   }
-  // The production gate waited for its required tiers.
-  EXPECT_EQ(forge.states("mlgate/gate/production").front(), "pending");
+  // Both gates waited for the tiers: pending, then success, never a failure on the way.
+  for (const std::string ctx : {"mlgate/gate/production", "mlgate/gate/staging"}) {
+    auto s = forge.states(ctx);
+    ASSERT_FALSE(s.empty()) << ctx;
+    EXPECT_EQ(s.front(), "pending") << ctx;
+    EXPECT_EQ(std::count(s.begin(), s.end(), "failure"), 0) << ctx << "\n" << forge.dump();
+  }
 
   // A slightly worse commit passes while nothing is deployed (only absolute thresholds apply)...
   const std::string close = env.push(kConfig, {{"results.sh", results(0.93)}});
@@ -140,6 +147,17 @@ TEST(ForgeFeedback, GitHubStatusesPerTierAndPerGateWithTheDocumentedShape) {
     return false;
   })) << forge.dump()
       << env.serve().log();
+  // On a failure, what the staging decisions were judged from, the jobs and their state changes.
+  auto decided_how = [&] {
+    return env.sql_text(
+               "SELECT string_agg(row_to_json(g)::text, E'\\n' ORDER BY id) FROM "
+               "gate_decisions g WHERE environment = 'staging'") +
+           "\n" +
+           env.sql_text("SELECT string_agg(row_to_json(j)::text, E'\\n' ORDER BY id) FROM jobs j") +
+           "\n" +
+           env.sql_text(
+               "SELECT string_agg(row_to_json(s)::text, E'\\n' ORDER BY id) FROM state_changes s");
+  };
   for (const auto& r : forge.requests()) {
     if (r.path != "/repos/acme/model/statuses/" + bad) continue;
     if (r.body["context"] == "mlgate/gate/production" && r.body["state"] == "failure") {
@@ -147,7 +165,7 @@ TEST(ForgeFeedback, GitHubStatusesPerTierAndPerGateWithTheDocumentedShape) {
           << r.body.dump();
     }
     if (r.body["context"] == "mlgate/gate/staging") {
-      EXPECT_NE(r.body["state"], "failure") << r.body.dump();
+      EXPECT_NE(r.body["state"], "failure") << r.body.dump() << "\n" << decided_how();
     }
   }
   // Every row of the outbox is sent (the last statuses may still be on their way: the sender
@@ -293,24 +311,34 @@ TEST(ForgeFeedback, DeploymentProtectionRulesAreAnsweredWhenTheGateDecides) {
       if (r.path.find("/deployment_protection_rule") != std::string::npos) out.push_back(r);
     return out;
   };
-  // 1. Asked before the commit's tests ran: the gate is pending, nothing is answered yet.
+  auto callback_of_run = [&](int run) {
+    const std::string path =
+        "/repos/acme/model/actions/runs/" + std::to_string(run) + "/deployment_protection_rule";
+    for (const auto& r : callbacks())
+      if (r.path == path) return r;
+    return Recorded{};
+  };
+  // 1. Asked before the commit's tests ran: the gate is pending, nothing is answered yet; also
+  // for staging, which requires no tier (its metric is not reported yet, it is not missing).
   const std::string good = env.push(kConfig, {{"results.sh", results(0.95)}});
   env.deliver_github("deployment_protection_rule", "dpr-1",
                      protection_rule(good, "production", forge.base(), 1).dump());
+  env.deliver_github("deployment_protection_rule", "dpr-6",
+                     protection_rule(good, "staging", forge.base(), 6).dump());
   ASSERT_TRUE(eventually_long([&] {
     // Evaluated, pending: it waits for the commit's pipeline to change (no time set).
     return env.sql_long(
                "SELECT count(*) FROM protection_requests WHERE state = 'waiting' AND "
-               "check_after IS NULL") == 1;
+               "check_after IS NULL") == 2;
   })) << forge.dump()
       << env.serve().log();
-  EXPECT_TRUE(callbacks().empty());
-  EXPECT_EQ(env.sql_text("SELECT state FROM protection_requests"), "waiting");
+  EXPECT_TRUE(callbacks().empty()) << forge.dump();
 
-  // 2. The runner runs the tiers: the gate allows, and the callback approves.
+  // 2. The runner runs the tiers: the gates allow, and the callbacks approve.
   env.start_runner("r1");
-  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 1; })) << env.serve().log();
-  auto approve = callbacks()[0];
+  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 2; })) << env.serve().log();
+  EXPECT_EQ(callback_of_run(6).body["state"], "approved") << forge.dump();
+  auto approve = callback_of_run(1);
   EXPECT_EQ(approve.method, "POST");
   EXPECT_EQ(approve.path, "/repos/acme/model/actions/runs/1/deployment_protection_rule");
   EXPECT_EQ(approve.header("Authorization"), "Bearer ghs_feedbacktoken");
@@ -326,8 +354,8 @@ TEST(ForgeFeedback, DeploymentProtectionRulesAreAnsweredWhenTheGateDecides) {
   ASSERT_EQ(env.wait_pipeline_end(bad)["state"], "passed");
   env.deliver_github("deployment_protection_rule", "dpr-2",
                      protection_rule(bad, "production", forge.base(), 2).dump());
-  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 2; })) << env.serve().log();
-  auto reject = callbacks()[1];
+  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 3; })) << env.serve().log();
+  auto reject = callbacks()[2];
   EXPECT_EQ(reject.path, "/repos/acme/model/actions/runs/2/deployment_protection_rule");
   EXPECT_EQ(reject.body["state"], "rejected");
   const std::string comment = reject.body["comment"];
@@ -342,8 +370,8 @@ TEST(ForgeFeedback, DeploymentProtectionRulesAreAnsweredWhenTheGateDecides) {
                      protection_rule(good, "qa", forge.base(), 3).dump());
   env.deliver_github("deployment_protection_rule", "dpr-4",
                      protection_rule(good, "production", "https://evil.example", 4).dump());
-  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 3; })) << env.serve().log();
-  auto no_gate = callbacks()[2];
+  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 4; })) << env.serve().log();
+  auto no_gate = callbacks()[3];
   EXPECT_EQ(no_gate.path, "/repos/acme/model/actions/runs/3/deployment_protection_rule");
   EXPECT_EQ(no_gate.body["state"], "rejected");
   EXPECT_NE(no_gate.body["comment"].get<std::string>().find("no gate for environment 'qa'"),
@@ -357,15 +385,15 @@ TEST(ForgeFeedback, DeploymentProtectionRulesAreAnsweredWhenTheGateDecides) {
                 .find("callback URL is not on"),
             std::string::npos);
   std::this_thread::sleep_for(std::chrono::seconds(2));  // time for a wrong second answer
-  EXPECT_EQ(callbacks().size(), 3u);
-  EXPECT_EQ(env.sql_long("SELECT count(*) FROM protection_requests"), 3);
+  EXPECT_EQ(callbacks().size(), 4u);
+  EXPECT_EQ(env.sql_long("SELECT count(*) FROM protection_requests"), 4);
 
   // 5. GitHub's environment names are not case-sensitive: "Production" is the gate `production`
   // (the deployed `good` against itself: approved), answered with GitHub's own spelling.
   env.deliver_github("deployment_protection_rule", "dpr-5",
                      protection_rule(good, "Production", forge.base(), 5).dump());
-  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 4; })) << env.serve().log();
-  auto cased = callbacks()[3];
+  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 5; })) << env.serve().log();
+  auto cased = callbacks()[4];
   EXPECT_EQ(cased.path, "/repos/acme/model/actions/runs/5/deployment_protection_rule");
   EXPECT_EQ(cased.body["environment_name"], "Production");
   EXPECT_EQ(cased.body["state"], "approved") << cased.body.dump();

@@ -1396,6 +1396,62 @@ TEST(GateTier, PendingWithOtherwisePassingChecks) {
   EXPECT_EQ(r.summary, "pending: waiting for tier validation is queued");
 }
 
+TEST(GateTier, AMetricFromATierTheGateDoesNotRequireIsWaitedFor) {
+  // A gate without `require` (staging: only a metric) while the tier that reports the metric is
+  // queued or running: pending, not deny "not reported" (a commit status or a protection rule
+  // answered then would say the commit fails).
+  for (std::string state : {"queued", "blocked", "running"}) {
+    Eval e = tier_eval(
+        {}, std::vector<TierState>{tier("functionality", state), tier("validation", "blocked")});
+    e.gate.metrics = {{.name = "accuracy", .min = 0.5}};
+    auto r = e.run();
+    EXPECT_EQ(named(r, "accuracy").status, CheckStatus::missing) << state;
+    EXPECT_EQ(r.decision, Decision::pending) << state;
+    EXPECT_EQ(r.summary, "pending: waiting for tier functionality is " + state +
+                             ", validation is blocked (no deployed baseline: only absolute "
+                             "thresholds apply)");
+  }
+  // The same with a required tier that passed and another still running: the required tier's
+  // check is not named again.
+  Eval e = tier_eval({"functionality"}, std::vector<TierState>{tier("functionality", "passed"),
+                                                               tier("validation", "running")});
+  e.gate.metrics = {{.name = "accuracy", .min = 0.5}};
+  auto r = e.run();
+  EXPECT_EQ(r.decision, Decision::pending);
+  EXPECT_EQ(r.summary,
+            "pending: waiting for tier validation is running (no deployed baseline: only absolute "
+            "thresholds apply)");
+  // Once every tier finished, the metric that never came denies.
+  Eval done = tier_eval(
+      {}, std::vector<TierState>{tier("functionality", "passed"), tier("validation", "passed")});
+  done.gate.metrics = {{.name = "accuracy", .min = 0.5}};
+  EXPECT_EQ(done.run().decision, Decision::deny);
+  // A retried tier counts by its latest attempt.
+  Eval retried = tier_eval({}, std::vector<TierState>{tier("functionality", "running"),
+                                                      tier("functionality", "failed")});
+  retried.gate.metrics = {{.name = "accuracy", .min = 0.5}};
+  EXPECT_EQ(retried.run().decision, Decision::deny);
+}
+
+TEST(GateTier, UnrequiredTiersStillRunningNeitherHoldNorSoftenTheRest) {
+  // Everything the gate checks is there and passes: allow, whatever else still runs.
+  Eval e = tier_eval(
+      {}, std::vector<TierState>{tier("functionality", "passed"), tier("training", "running")});
+  e.gate.metrics = {{.name = "accuracy", .min = 0.5}};
+  e.candidate.metrics = {global("accuracy", 0.8)};
+  auto r = e.run();
+  EXPECT_EQ(r.decision, Decision::allow);
+  EXPECT_EQ(r.summary,
+            "allow: 1 check passed (no deployed baseline: only absolute thresholds apply)");
+  // A value that already fails denies at once, as with a required tier running.
+  e.candidate.metrics = {global("accuracy", 0.3)};
+  EXPECT_EQ(e.run().decision, Decision::deny);
+  // Offline (no tiers known) a missing metric denies as before.
+  Eval offline = tier_eval({}, std::nullopt);
+  offline.gate.metrics = {{.name = "accuracy", .min = 0.5}};
+  EXPECT_EQ(offline.run().decision, Decision::deny);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Whole gates
 
