@@ -10,6 +10,9 @@
 # spdlog, fmt and cpp-httplib stay shared: Debian has no archive of them that links on its own
 # (libpq.a needs PostgreSQL's server-side libpgcommon/libpgport).
 option(MLGATE_LINK_ARCHIVES "Link libgit2, libpqxx, yaml-cpp, pugixml and ctemplate from their static archives" ON)
+# ON while every dependency below comes from its archives (tests/link_archives_test.cmake checks the
+# binary then); mlgate_dependency turns it OFF on a shared fallback.
+set(MLGATE_LINK_ARCHIVES_ALL ${MLGATE_LINK_ARCHIVES})
 
 # mlgate_archive(<var> <file name>): the archive's path in <var>, or empty when it is missing or
 # archives are off.
@@ -53,6 +56,7 @@ function(mlgate_dependency name)
   else()
     target_link_libraries(mlgate_dep_${name} INTERFACE ${ARG_SHARED})
     message(STATUS "mlgate: ${name} linked shared (${ARG_SHARED})")
+    set(MLGATE_LINK_ARCHIVES_ALL OFF PARENT_SCOPE)
   endif()
 endfunction()
 
@@ -73,12 +77,3 @@ mlgate_dependency(pqxx SHARED PkgConfig::PQXX ARCHIVES libpqxx.a WITH PkgConfig:
 mlgate_dependency(yaml_cpp SHARED yaml-cpp ARCHIVES libyaml-cpp.a)
 mlgate_dependency(pugixml SHARED pugixml::pugixml ARCHIVES libpugixml.a)
 mlgate_dependency(ctemplate SHARED PkgConfig::CTEMPLATE ARCHIVES libctemplate.a WITH Threads::Threads)
-
-# Every dependency above came from its archives: tests/link_archives_test.cmake checks the binary.
-set(MLGATE_LINK_ARCHIVES_ALL ON)
-foreach(name git2 pqxx yaml_cpp pugixml ctemplate)
-  get_target_property(links mlgate_dep_${name} INTERFACE_LINK_LIBRARIES)
-  if(NOT links MATCHES "\\.a(;|$)")
-    set(MLGATE_LINK_ARCHIVES_ALL OFF)
-  endif()
-endforeach()

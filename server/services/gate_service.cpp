@@ -55,27 +55,51 @@ std::shared_ptr<const core::JobResults> pipeline_results(GateResultsCache& cache
                            [&] { return store::load_pipeline_results(tx, pipeline); });
 }
 
-// Valid configs by the id of their blob in the mirror: most commits do not change .mlgate.yml, and
-// the same blob is always the same text, parsed to the same config (without reading it again).
-class ParsedConfigs {
+// A small memo of values by key: at most 64 kept, all dropped when full (keys are configs' blobs,
+// recorded rules and environments: few at a time). A value is made outside the lock; two threads
+// making the same one keep the later.
+template <typename Value>
+class SmallMemo {
  public:
-  std::optional<core::Config> get(const std::string& blob_id) {
+  std::optional<Value> find(const std::string& key) {
     std::lock_guard lock(mu_);
-    auto it = entries_.find(blob_id);
+    auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
-    return *it->second;
+    return it->second;
   }
-  void put(const std::string& blob_id, const core::Config& config) {
-    auto kept = std::make_shared<const core::Config>(config);
+  void put(const std::string& key, Value value) {
     std::lock_guard lock(mu_);
     if (entries_.size() >= kMaxEntries) entries_.clear();
-    entries_.insert_or_assign(blob_id, std::move(kept));
+    entries_.insert_or_assign(key, std::move(value));
+  }
+  template <typename Make>
+  Value get(const std::string& key, Make&& make) {
+    if (auto known = find(key)) return std::move(*known);
+    Value value = make();
+    put(key, value);
+    return value;
   }
 
  private:
   static constexpr std::size_t kMaxEntries = 64;
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const core::Config>> entries_;
+  std::unordered_map<std::string, Value> entries_;
+};
+
+// Valid configs by the id of their blob in the mirror: most commits do not change .mlgate.yml, and
+// the same blob is always the same text, parsed to the same config (without reading it again).
+class ParsedConfigs {
+ public:
+  std::optional<core::Config> get(const std::string& blob_id) {
+    if (auto known = memo_.find(blob_id)) return **known;
+    return std::nullopt;
+  }
+  void put(const std::string& blob_id, const core::Config& config) {
+    memo_.put(blob_id, std::make_shared<const core::Config>(config));
+  }
+
+ private:
+  SmallMemo<std::shared_ptr<const core::Config>> memo_;
 };
 
 // The rules deployments recorded, by their stored text: parsed and written out again
@@ -87,23 +111,15 @@ class RecordedRules {
     std::string text;                      // core::gate_rules_json(*rules)
   };
   std::shared_ptr<const Read> get(const std::string& stored) {
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = entries_.find(stored); it != entries_.end()) return it->second;
-    }
-    Read read{core::parse_gate_rules_json(stored), ""};
-    if (read.rules) read.text = core::gate_rules_json(*read.rules);
-    auto kept = std::make_shared<const Read>(std::move(read));
-    std::lock_guard lock(mu_);
-    if (entries_.size() >= kMaxEntries) entries_.clear();
-    entries_.insert_or_assign(stored, kept);
-    return kept;
+    return memo_.get(stored, [&] {
+      Read read{core::parse_gate_rules_json(stored), ""};
+      if (read.rules) read.text = core::gate_rules_json(*read.rules);
+      return std::make_shared<const Read>(std::move(read));
+    });
   }
 
  private:
-  static constexpr std::size_t kMaxEntries = 64;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const Read>> entries_;
+  SmallMemo<std::shared_ptr<const Read>> memo_;
 };
 
 // The candidate's own rules for an environment as written out (core::gate_rules_json), by the id
@@ -113,22 +129,11 @@ class OwnRulesTexts {
  public:
   std::string get(const std::string& blob_id, const std::string& env, const core::GateRules& own) {
     if (blob_id.empty()) return core::gate_rules_json(own);
-    const std::string key = blob_id + "\n" + env;
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = entries_.find(key); it != entries_.end()) return it->second;
-    }
-    std::string text = core::gate_rules_json(own);
-    std::lock_guard lock(mu_);
-    if (entries_.size() >= kMaxEntries) entries_.clear();
-    entries_.insert_or_assign(key, text);
-    return text;
+    return memo_.get(blob_id + "\n" + env, [&] { return core::gate_rules_json(own); });
   }
 
  private:
-  static constexpr std::size_t kMaxEntries = 64;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::string> entries_;
+  SmallMemo<std::string> memo_;
 };
 
 // One snapshot: the deployment state, both pipelines, the cache key and the results, and the rules
