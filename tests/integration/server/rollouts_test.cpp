@@ -412,11 +412,14 @@ TEST_F(RolloutsTest, WhileAnotherReplicaJudgesARolloutThisOneLeavesItAlone) {
   pqxx::connection c(env_.conninfo());
   pqxx::work held(c);
   held.exec("SELECT pg_advisory_xact_lock(hashtextextended('rollout/' || '" + id + "', 21))");
+  // A rollout never judged is due at once: this serve may have judged it before the lock was
+  // taken (a judge holding it makes the lock above wait for its commit). None may follow.
+  const long before = count(judgements);
   feed("production", Candidate::good);
   std::this_thread::sleep_for(std::chrono::seconds(3));  // three intervals (every: 1s) go by
-  EXPECT_EQ(count(judgements), 0) << "a rollout another replica held was judged";
+  EXPECT_EQ(count(judgements), before) << "a rollout another replica held was judged";
   held.abort();
-  EXPECT_TRUE(eventually_long([&] { return count(judgements) > 0; }));
+  EXPECT_TRUE(eventually_long([&] { return count(judgements) > before; }));
   stop_feeding();
 }
 
