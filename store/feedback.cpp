@@ -1,5 +1,8 @@
 #include "store/feedback.h"
 
+#include <map>
+
+#include "store/pq.h"
 #include "store/state_text.h"
 
 namespace mlgate::store {
@@ -22,34 +25,54 @@ std::vector<DuePipeline> due_feedback(pqxx::transaction_base& tx, int limit) {
   return out;
 }
 
-void done_feedback(pqxx::work& tx, const DuePipeline& due) {
-  tx.exec_params("DELETE FROM feedback_due WHERE pipeline_id = $1 AND seq = $2", due.pipeline_id,
-                 due.seq);
+void done_feedback(pqxx::work& tx, const std::vector<DuePipeline>& done) {
+  if (done.empty()) return;
+  std::vector<std::string> ids;
+  std::vector<std::string> seqs;
+  for (const auto& d : done) {
+    ids.push_back(std::to_string(d.pipeline_id));
+    seqs.push_back(std::to_string(d.seq));
+  }
+  tx.exec_params(
+      "DELETE FROM feedback_due f USING unnest($1::bigint[], $2::bigint[]) AS d(id, seq) "
+      "WHERE f.pipeline_id = d.id AND f.seq = d.seq",
+      to_pg_array(ids), to_pg_array(seqs));
 }
 
-std::optional<FeedbackPipeline> feedback_pipeline(pqxx::transaction_base& tx,
-                                                  std::int64_t pipeline_id) {
-  auto p = tx.exec_params(
-      "SELECT id, repo_id, sha, state, coalesce(error, ''), NOT EXISTS (SELECT 1 FROM pipelines n "
-      "WHERE n.repo_id = p.repo_id AND n.sha = p.sha AND n.id > p.id), trigger, branch "
-      "FROM pipelines p "
-      "WHERE id = $1",
-      pipeline_id);
-  if (p.empty()) return std::nullopt;
-  FeedbackPipeline out;
-  out.id = p[0][0].as<std::int64_t>();
-  out.repo_id = p[0][1].as<std::int64_t>();
-  out.sha = p[0][2].as<std::string>();
-  out.state = pipeline_state_of(p[0][3]);
-  out.error = p[0][4].as<std::string>();
-  out.latest_for_sha = p[0][5].as<bool>();
-  out.trigger = p[0][6].as<std::string>();
-  out.branch = p[0][7].as<std::string>();
-  for (const auto& r :
-       tx.exec_params("SELECT tier, state, coalesce(message, '') FROM jobs WHERE pipeline_id = $1 "
-                      "ORDER BY priority, repeat, id",
-                      pipeline_id))
-    out.jobs.push_back({r[0].as<std::string>(), job_state_of(r[1]), r[2].as<std::string>()});
+std::vector<FeedbackPipeline> feedback_pipelines(pqxx::transaction_base& tx,
+                                                 const std::vector<std::int64_t>& ids) {
+  std::vector<FeedbackPipeline> out;
+  if (ids.empty()) return out;
+  std::vector<std::string> texts;
+  for (const auto id : ids) texts.push_back(std::to_string(id));
+  const std::string array = to_pg_array(texts);
+  std::map<std::int64_t, std::size_t> index;
+  for (const auto& r : tx.exec_params(
+           "SELECT id, repo_id, sha, state, coalesce(error, ''), NOT EXISTS (SELECT 1 FROM "
+           "pipelines n WHERE n.repo_id = p.repo_id AND n.sha = p.sha AND n.id > p.id), trigger, "
+           "branch FROM pipelines p WHERE id = ANY ($1::bigint[]) ORDER BY id",
+           array)) {
+    FeedbackPipeline p;
+    p.id = r[0].as<std::int64_t>();
+    p.repo_id = r[1].as<std::int64_t>();
+    p.sha = r[2].as<std::string>();
+    p.state = pipeline_state_of(r[3]);
+    p.error = r[4].as<std::string>();
+    p.latest_for_sha = r[5].as<bool>();
+    p.trigger = r[6].as<std::string>();
+    p.branch = r[7].as<std::string>();
+    index.emplace(p.id, out.size());
+    out.push_back(std::move(p));
+  }
+  for (const auto& r : tx.exec_params(
+           "SELECT pipeline_id, tier, state, coalesce(message, '') FROM jobs "
+           "WHERE pipeline_id = ANY ($1::bigint[]) ORDER BY pipeline_id, priority, repeat, id",
+           array)) {
+    auto it = index.find(r[0].as<std::int64_t>());
+    if (it == index.end()) continue;
+    out[it->second].jobs.push_back(
+        {r[1].as<std::string>(), job_state_of(r[2]), r[3].as<std::string>()});
+  }
   return out;
 }
 

@@ -23,8 +23,8 @@ struct DuePipeline {
   std::int64_t seq = 0;  // changes seen; done_feedback() removes the row only if unchanged
 };
 std::vector<DuePipeline> due_feedback(pqxx::transaction_base& tx, int limit);
-// Removes the pipeline from feedback_due unless it changed again since `seq` was read.
-void done_feedback(pqxx::work& tx, const DuePipeline& due);
+// Removes each pipeline from feedback_due unless it changed again since its `seq` was read.
+void done_feedback(pqxx::work& tx, const std::vector<DuePipeline>& done);
 // Moves the pipeline behind the others due (reporting it failed; it is tried again later).
 void postpone_feedback(pqxx::work& tx, std::int64_t pipeline_id);
 
@@ -45,8 +45,9 @@ struct FeedbackPipeline {
   bool latest_for_sha = true;  // no newer pipeline of the same repo and sha
   std::vector<FeedbackJob> jobs;
 };
-std::optional<FeedbackPipeline> feedback_pipeline(pqxx::transaction_base& tx,
-                                                  std::int64_t pipeline_id);
+// The pipelines of `ids` that exist, by id, with their jobs (two statements for all of them).
+std::vector<FeedbackPipeline> feedback_pipelines(pqxx::transaction_base& tx,
+                                                 const std::vector<std::int64_t>& ids);
 
 struct NewProtectionRequest {
   std::int64_t repo_id = 0;

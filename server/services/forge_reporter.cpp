@@ -1,6 +1,9 @@
 #include "server/services/forge_reporter.h"
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/config.h"
 #include "core/pr_report.h"
@@ -182,6 +185,119 @@ std::vector<core::Notification> pipeline_notifications(const store::FeedbackPipe
   return out;
 }
 
+// What one due pipeline queues (judged outside any transaction). No pipeline: it is gone, and
+// only leaves the queue.
+struct Report {
+  store::DuePipeline due;
+  std::optional<store::FeedbackPipeline> pipeline;
+  std::vector<store::NewOutboxRequest> requests;
+  std::vector<core::Notification> notifications;
+};
+
+struct Postponed {
+  std::int64_t pipeline_id = 0;
+  std::string error;
+};
+
+Report judge_report(const store::DuePipeline& due, std::optional<store::FeedbackPipeline> pipeline,
+                    const RepoTarget& target, std::optional<std::int64_t> pr, GateService& gate,
+                    const ReportOptions& options) {
+  Report out{due, std::move(pipeline), {}, {}};
+  const auto& p = *out.pipeline;
+  const auto& repo = target.repo;
+  const bool statuses = options.statuses && !repo.forge_token.empty() && p.latest_for_sha;
+  const bool notify = notifies(p, repo);
+  const std::string link =
+      options.public_url.empty() ? "" : options.public_url + "/pipelines/" + std::to_string(p.id);
+  std::vector<GateOutcome> gates;
+  if (statuses || notify) gates = gate_outcomes(p, repo, gate);
+  if (statuses) out.requests = pipeline_statuses(p, target, gates, link);
+  if (statuses && pr) out.requests.push_back(pr_report_request(p, target, *pr, gates, link));
+  if (notify) out.notifications = pipeline_notifications(p, repo, gates, link);
+  return out;
+}
+
+// Queues every report's requests and notifications, marks each commit's waiting protection rules
+// for a new look, and takes the pipelines off the queue: one transaction, one commit. Returns how
+// many requests were queued.
+int record_reports(store::Database& db, const std::vector<Report>& reports,
+                   const ReportOptions& options) {
+  return db.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    int queued = 0;
+    std::set<std::pair<std::int64_t, std::string>> rechecked;
+    std::vector<store::DuePipeline> done;
+    for (const auto& r : reports) {
+      for (const auto& request : r.requests)
+        if (store::enqueue_forge_request(tx, request)) ++queued;
+      for (const auto& n : r.notifications)
+        queue_notification(tx, options.notify_urls, r.pipeline->repo_id, n);
+      if (r.pipeline && options.statuses &&
+          rechecked.emplace(r.pipeline->repo_id, r.pipeline->sha).second)
+        store::recheck_protection_requests(tx, r.pipeline->repo_id, r.pipeline->sha);
+      done.push_back(r.due);
+    }
+    store::done_feedback(tx, done);
+    tx.commit();
+    return queued;
+  });
+}
+
+// Reports `due` with one read transaction (the pipelines, each repository once, the pull request
+// a pipeline reports to) and one write (record_reports). A pipeline whose judging throws is left
+// out and added to `postponed`. Throws when the read or the write fails. Returns how many
+// pipelines it reported.
+int report_batch(store::Database& db, GateService& gate, const ReportOptions& options,
+                 const std::vector<store::DuePipeline>& due, std::vector<Postponed>& postponed) {
+  struct Loaded {
+    std::vector<store::FeedbackPipeline> pipelines;
+    std::map<std::int64_t, RepoTarget> targets;          // by repository id
+    std::map<std::int64_t, std::int64_t> pull_requests;  // by pipeline id
+  };
+  std::vector<std::int64_t> ids;
+  for (const auto& d : due) ids.push_back(d.pipeline_id);
+  auto loaded = db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    Loaded l;
+    l.pipelines = store::feedback_pipelines(tx, ids);
+    for (const auto& p : l.pipelines) {
+      if (!l.targets.count(p.repo_id))
+        if (auto t = repo_target(tx, p.repo_id)) l.targets.emplace(p.repo_id, std::move(*t));
+      if (p.trigger != "pull_request") continue;
+      if (auto pr = store::pr_to_report(tx, p.id)) l.pull_requests.emplace(p.id, *pr);
+    }
+    return l;
+  });
+  std::vector<Report> reports;
+  for (const auto& d : due) {
+    auto p = std::find_if(loaded.pipelines.begin(), loaded.pipelines.end(),
+                          [&](const auto& x) { return x.id == d.pipeline_id; });
+    auto target =
+        p == loaded.pipelines.end() ? loaded.targets.end() : loaded.targets.find(p->repo_id);
+    if (target == loaded.targets.end()) {
+      reports.push_back({d, std::nullopt, {}, {}});
+      continue;
+    }
+    auto pr = loaded.pull_requests.find(d.pipeline_id);
+    try {
+      reports.push_back(
+          judge_report(d, std::move(*p), target->second,
+                       pr == loaded.pull_requests.end() ? std::nullopt : std::optional(pr->second),
+                       gate, options));
+    } catch (const store::DatabaseUnavailable&) {
+      throw;
+    } catch (const std::exception& e) {
+      postponed.push_back({d.pipeline_id, e.what()});
+    }
+  }
+  if (reports.empty()) return 0;
+  const int queued = record_reports(db, reports, options);
+  if (queued)
+    log_event(spdlog::level::debug, "forge statuses queued",
+              {{"pipelines", reports.size()}, {"statuses", queued}});
+  return static_cast<int>(reports.size());
+}
+
 }  // namespace
 
 int report_due_pipelines(store::Database& db, GateService& gate, const ReportOptions& options) {
@@ -189,67 +305,38 @@ int report_due_pipelines(store::Database& db, GateService& gate, const ReportOpt
     pqxx::read_transaction tx(c);
     return store::due_feedback(tx, options.limit);
   });
+  if (due.empty()) return 0;
+  std::vector<Postponed> postponed;
   int handled = 0;
-  for (const auto& d : due) {
-    try {
-      struct Loaded {
-        std::optional<store::FeedbackPipeline> pipeline;
-        std::optional<RepoTarget> target;
-        std::optional<std::int64_t> pr;  // the pull request it reports to
-      };
-      auto loaded = db.with([&](pqxx::connection& c) {
-        pqxx::read_transaction tx(c);
-        Loaded l;
-        l.pipeline = store::feedback_pipeline(tx, d.pipeline_id);
-        if (l.pipeline) l.target = repo_target(tx, l.pipeline->repo_id);
-        if (l.pipeline) l.pr = store::pr_to_report(tx, d.pipeline_id);
-        return l;
-      });
-      std::vector<store::NewOutboxRequest> requests;
-      std::vector<core::Notification> notifications;
-      if (loaded.pipeline && loaded.target) {
-        const auto& p = *loaded.pipeline;
-        const auto& repo = loaded.target->repo;
-        const bool statuses = options.statuses && !repo.forge_token.empty() && p.latest_for_sha;
-        const bool notify = notifies(p, repo);
-        const std::string link = options.public_url.empty()
-                                     ? ""
-                                     : options.public_url + "/pipelines/" + std::to_string(p.id);
-        std::vector<GateOutcome> gates;
-        if (statuses || notify) gates = gate_outcomes(p, repo, gate);
-        if (statuses) requests = pipeline_statuses(p, *loaded.target, gates, link);
-        if (statuses && loaded.pr)
-          requests.push_back(pr_report_request(p, *loaded.target, *loaded.pr, gates, link));
-        if (notify) notifications = pipeline_notifications(p, repo, gates, link);
+  try {
+    handled = report_batch(db, gate, options, due, postponed);
+  } catch (const store::DatabaseUnavailable&) {
+    throw;
+  } catch (const std::exception& e) {
+    // One of them spoils the pass (a row that cannot be read or written): each alone, so that
+    // only that one waits.
+    log_event(spdlog::level::debug, "forge feedback pass retried pipeline by pipeline",
+              {{"error", e.what()}});
+    postponed.clear();
+    for (const auto& d : due) {
+      try {
+        handled += report_batch(db, gate, options, {d}, postponed);
+      } catch (const store::DatabaseUnavailable&) {
+        throw;
+      } catch (const std::exception& alone) {
+        postponed.push_back({d.pipeline_id, alone.what()});
       }
-      int queued = 0;
-      db.with([&](pqxx::connection& c) {
-        pqxx::work tx(c);
-        for (const auto& r : requests)
-          if (store::enqueue_forge_request(tx, r)) ++queued;
-        for (const auto& n : notifications)
-          queue_notification(tx, options.notify_urls, loaded.pipeline->repo_id, n);
-        if (loaded.pipeline && options.statuses)
-          store::recheck_protection_requests(tx, loaded.pipeline->repo_id, loaded.pipeline->sha);
-        store::done_feedback(tx, d);
-        tx.commit();
-      });
-      if (queued)
-        log_event(spdlog::level::debug, "forge statuses queued",
-                  {{"pipeline", d.pipeline_id}, {"statuses", queued}});
-      ++handled;
-    } catch (const store::DatabaseUnavailable&) {
-      throw;
-    } catch (const std::exception& e) {
-      // Left due, behind the others, and tried again on a later pass.
-      log_event(spdlog::level::warn, "forge statuses not reported",
-                {{"pipeline", d.pipeline_id}, {"error", e.what()}});
-      db.with([&](pqxx::connection& c) {
-        pqxx::work tx(c);
-        store::postpone_feedback(tx, d.pipeline_id);
-        tx.commit();
-      });
     }
+  }
+  for (const auto& p : postponed) {
+    // Left due, behind the others, and tried again on a later pass.
+    log_event(spdlog::level::warn, "forge statuses not reported",
+              {{"pipeline", p.pipeline_id}, {"error", p.error}});
+    db.with([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      store::postpone_feedback(tx, p.pipeline_id);
+      tx.commit();
+    });
   }
   return handled;
 }

@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "store/feedback.h"
 #include "store/pipelines.h"
 #include "store/repos.h"
 #include "store/runners.h"
@@ -659,6 +660,61 @@ TEST_F(JobQueueTest, TwoFinishesInOnePipelineAtOnceEndThePipeline) {
   EXPECT_EQ(job_state(jobs[0]), "passed");
   EXPECT_EQ(job_state(jobs[1]), "passed");
   EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
+}
+
+// The forge reporter reads its due pipelines together (newest of the commit or not, jobs in their
+// order; a pipeline gone is left out) and takes off only those that did not change meanwhile.
+TEST_F(JobQueueTest, DuePipelinesAreReadTogetherAndTakenOffOnlyWhenUnchanged) {
+  const auto older = pipeline({{"functionality", {}}, {"validation", {"functionality"}}});
+  const auto newer = pipeline({{"functionality", {}}});  // the same commit (kSha)
+  auto read = tx([&](pqxx::work& t) {
+    return store::feedback_pipelines(t, {newer.pipeline_id, 999999999, older.pipeline_id});
+  });
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0].id, older.pipeline_id);
+  EXPECT_FALSE(read[0].latest_for_sha);
+  ASSERT_EQ(read[0].jobs.size(), 2u);
+  EXPECT_EQ(read[0].jobs[0].tier, "functionality");
+  EXPECT_EQ(read[0].jobs[1].tier, "validation");
+  EXPECT_EQ(read[0].jobs[1].state, core::JobState::blocked);
+  EXPECT_EQ(read[1].id, newer.pipeline_id);
+  EXPECT_TRUE(read[1].latest_for_sha);
+  EXPECT_EQ(read[1].jobs.size(), 1u);
+
+  auto due = tx([&](pqxx::work& t) { return store::due_feedback(t, 10); });
+  ASSERT_EQ(due.size(), 2u);
+  // The older pipeline changes after the reporter read it: it stays due.
+  exec("UPDATE feedback_due SET seq = seq + 1 WHERE pipeline_id = " +
+       std::to_string(older.pipeline_id));
+  tx([&](pqxx::work& t) { store::done_feedback(t, due); });
+  EXPECT_EQ(scalar<std::string>("SELECT string_agg(pipeline_id::text, ',') FROM feedback_due"),
+            std::to_string(older.pipeline_id));
+}
+
+// A group's finish is planned once per connection, not on every execution: PostgreSQL's automatic
+// choice kept planning it for each group's values on a long queue (claims benchmark), so the finish
+// asks for the generic plan. Without that, the first five executions are custom plans.
+TEST_F(JobQueueTest, AGroupsFinishIsNeverPlannedForItsValues) {
+  auto conn = db().connect_dedicated();
+  for (int i = 0; i < 7; ++i) {
+    const auto job = pipeline({{"functionality", {}}}).job["functionality"];
+    ASSERT_TRUE(claim(runner_a_).has_value());
+    pqxx::work t(*conn);
+    ASSERT_TRUE(store::finish_jobs_alone(t, {{job, runner_a_, 1, exited(0)}}).front());
+    t.commit();
+    EXPECT_EQ(job_state(job), "passed");
+  }
+  pqxx::nontransaction t(*conn);
+  auto plans = t.exec(
+      "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements "
+      "WHERE name IN ('mlgate_finish_jobs', 'mlgate_lock_finish_pipelines') ORDER BY name");
+  ASSERT_EQ(plans.size(), 2u);
+  for (const auto& row : plans) {
+    EXPECT_EQ(row[1].as<long>(), 7) << row[0].as<std::string>();
+    EXPECT_EQ(row[2].as<long>(), 0) << row[0].as<std::string>();
+  }
+  // The setting stays in the finish's transaction.
+  EXPECT_EQ(t.exec1("SELECT current_setting('plan_cache_mode')")[0].as<std::string>(), "auto");
 }
 
 TEST_F(JobQueueTest, QueueDepthCountsQueuedJobsPerTier) {
