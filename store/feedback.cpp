@@ -1,6 +1,8 @@
 #include "store/feedback.h"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "store/pq.h"
 #include "store/state_text.h"
@@ -17,11 +19,22 @@ int mark_heads_due(pqxx::work& tx, std::int64_t repo_id) {
           .affected_rows());
 }
 
-std::vector<DuePipeline> due_feedback(pqxx::transaction_base& tx, int limit) {
+std::vector<DuePipeline> lease_due_feedback(pqxx::work& tx, int limit, std::chrono::seconds lease) {
+  std::vector<std::pair<double, DuePipeline>> leased;
+  for (const auto& r :
+       tx.exec_params("WITH picked AS (SELECT pipeline_id FROM feedback_due "
+                      "  WHERE leased_until IS NULL OR leased_until < now() "
+                      "  ORDER BY since, pipeline_id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+                      "UPDATE feedback_due f SET leased_until = now() + make_interval(secs => $2) "
+                      "FROM picked WHERE f.pipeline_id = picked.pipeline_id "
+                      "RETURNING extract(epoch FROM f.since)::float8, f.pipeline_id, f.seq",
+                      limit, static_cast<double>(lease.count())))
+    leased.push_back({r[0].as<double>(), {r[1].as<std::int64_t>(), r[2].as<std::int64_t>()}});
+  std::sort(leased.begin(), leased.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.pipeline_id) < std::tie(b.first, b.second.pipeline_id);
+  });
   std::vector<DuePipeline> out;
-  for (const auto& r : tx.exec_params(
-           "SELECT pipeline_id, seq FROM feedback_due ORDER BY since, pipeline_id LIMIT $1", limit))
-    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>()});
+  for (const auto& [since, due] : leased) out.push_back(due);
   return out;
 }
 
@@ -33,10 +46,17 @@ void done_feedback(pqxx::work& tx, const std::vector<DuePipeline>& done) {
     ids.push_back(std::to_string(d.pipeline_id));
     seqs.push_back(std::to_string(d.seq));
   }
+  // Rows locked in id order, as the trigger that marks pipelines due locks them.
   tx.exec_params(
-      "DELETE FROM feedback_due f USING unnest($1::bigint[], $2::bigint[]) AS d(id, seq) "
-      "WHERE f.pipeline_id = d.id AND f.seq = d.seq",
+      "DELETE FROM feedback_due f USING (SELECT g.pipeline_id FROM feedback_due g "
+      "  JOIN unnest($1::bigint[], $2::bigint[]) AS d(id, seq) "
+      "  ON g.pipeline_id = d.id AND g.seq = d.seq ORDER BY g.pipeline_id FOR UPDATE OF g) x "
+      "WHERE f.pipeline_id = x.pipeline_id",
       to_pg_array(ids), to_pg_array(seqs));
+  // What changed during the pass stays due, for the next pass of any replica.
+  tx.exec_params(
+      "UPDATE feedback_due SET leased_until = NULL WHERE pipeline_id = ANY ($1::bigint[])",
+      to_pg_array(ids));
 }
 
 std::vector<FeedbackPipeline> feedback_pipelines(pqxx::transaction_base& tx,
@@ -127,7 +147,9 @@ bool answer_protection_request(pqxx::work& tx, std::int64_t id, bool approved,
 }
 
 void postpone_feedback(pqxx::work& tx, std::int64_t pipeline_id) {
-  tx.exec_params("UPDATE feedback_due SET since = now() WHERE pipeline_id = $1", pipeline_id);
+  tx.exec_params(
+      "UPDATE feedback_due SET since = now(), leased_until = NULL WHERE pipeline_id = $1",
+      pipeline_id);
 }
 
 }  // namespace mlgate::store

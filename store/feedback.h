@@ -3,6 +3,7 @@
 // waiting for the gate (`protection_requests`).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <pqxx/pqxx>
@@ -22,10 +23,14 @@ struct DuePipeline {
   std::int64_t pipeline_id = 0;
   std::int64_t seq = 0;  // changes seen; done_feedback() removes the row only if unchanged
 };
-std::vector<DuePipeline> due_feedback(pqxx::transaction_base& tx, int limit);
-// Removes each pipeline from feedback_due unless it changed again since its `seq` was read.
+// Leases up to `limit` due pipelines, oldest change first, to the caller's pass for `lease`: a pass
+// of another replica skips them until done_feedback, postpone_feedback or the lease's end.
+std::vector<DuePipeline> lease_due_feedback(pqxx::work& tx, int limit, std::chrono::seconds lease);
+// Removes each pipeline from feedback_due unless it changed again since its `seq` was read; those
+// that changed are given back for the next pass.
 void done_feedback(pqxx::work& tx, const std::vector<DuePipeline>& done);
-// Moves the pipeline behind the others due (reporting it failed; it is tried again later).
+// Moves the pipeline behind the others due and gives it back (reporting it failed; it is tried
+// again later).
 void postpone_feedback(pqxx::work& tx, std::int64_t pipeline_id);
 
 // A pipeline's jobs as the reporter needs them.

@@ -15,6 +15,7 @@
 #include "server/services/pr_comment_sender.h"
 #include "store/feedback.h"
 #include "store/forge_outbox.h"
+#include "store/notifications.h"
 #include "store/pr_comments.h"
 #include "store/repos.h"
 
@@ -185,6 +186,10 @@ std::vector<core::Notification> pipeline_notifications(const store::FeedbackPipe
   return out;
 }
 
+// How long a pass holds the pipelines it reports before another replica may take them (a pass of
+// 20 pipelines takes well under a second; a replica that dies mid-pass delays them this long).
+constexpr std::chrono::seconds kReportLease{60};
+
 // What one due pipeline queues (judged outside any transaction). No pipeline: it is gone, and
 // only leaves the queue.
 struct Report {
@@ -199,14 +204,16 @@ struct Postponed {
   std::string error;
 };
 
+// `notify_targets`: the repository has notification targets of its own. Without a target nor a
+// forge token, nothing is judged.
 Report judge_report(const store::DuePipeline& due, std::optional<store::FeedbackPipeline> pipeline,
-                    const RepoTarget& target, std::optional<std::int64_t> pr, GateService& gate,
-                    const ReportOptions& options) {
+                    const RepoTarget& target, bool notify_targets, std::optional<std::int64_t> pr,
+                    GateService& gate, const ReportOptions& options) {
   Report out{due, std::move(pipeline), {}, {}};
   const auto& p = *out.pipeline;
   const auto& repo = target.repo;
   const bool statuses = options.statuses && !repo.forge_token.empty() && p.latest_for_sha;
-  const bool notify = notifies(p, repo);
+  const bool notify = (notify_targets || !options.notify_urls.empty()) && notifies(p, repo);
   const std::string link =
       options.public_url.empty() ? "" : options.public_url + "/pipelines/" + std::to_string(p.id);
   std::vector<GateOutcome> gates;
@@ -252,6 +259,7 @@ int report_batch(store::Database& db, GateService& gate, const ReportOptions& op
   struct Loaded {
     std::vector<store::FeedbackPipeline> pipelines;
     std::map<std::int64_t, RepoTarget> targets;          // by repository id
+    std::set<std::int64_t> notify_targets;               // repositories with targets of their own
     std::map<std::int64_t, std::int64_t> pull_requests;  // by pipeline id
   };
   std::vector<std::int64_t> ids;
@@ -261,8 +269,10 @@ int report_batch(store::Database& db, GateService& gate, const ReportOptions& op
     Loaded l;
     l.pipelines = store::feedback_pipelines(tx, ids);
     for (const auto& p : l.pipelines) {
-      if (!l.targets.count(p.repo_id))
+      if (!l.targets.count(p.repo_id)) {
         if (auto t = repo_target(tx, p.repo_id)) l.targets.emplace(p.repo_id, std::move(*t));
+        if (!store::repo_notify_urls(tx, p.repo_id).empty()) l.notify_targets.insert(p.repo_id);
+      }
       if (p.trigger != "pull_request") continue;
       if (auto pr = store::pr_to_report(tx, p.id)) l.pull_requests.emplace(p.id, *pr);
     }
@@ -279,9 +289,10 @@ int report_batch(store::Database& db, GateService& gate, const ReportOptions& op
       continue;
     }
     auto pr = loaded.pull_requests.find(d.pipeline_id);
+    const bool notify_targets = loaded.notify_targets.count(p->repo_id) > 0;
     try {
       reports.push_back(
-          judge_report(d, std::move(*p), target->second,
+          judge_report(d, std::move(*p), target->second, notify_targets,
                        pr == loaded.pull_requests.end() ? std::nullopt : std::optional(pr->second),
                        gate, options));
     } catch (const store::DatabaseUnavailable&) {
@@ -302,8 +313,10 @@ int report_batch(store::Database& db, GateService& gate, const ReportOptions& op
 
 int report_due_pipelines(store::Database& db, GateService& gate, const ReportOptions& options) {
   auto due = db.with([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    return store::due_feedback(tx, options.limit);
+    pqxx::work tx(c);
+    auto leased = store::lease_due_feedback(tx, options.limit, kReportLease);
+    tx.commit();
+    return leased;
   });
   if (due.empty()) return 0;
   std::vector<Postponed> postponed;

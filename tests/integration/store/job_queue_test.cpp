@@ -662,8 +662,9 @@ TEST_F(JobQueueTest, TwoFinishesInOnePipelineAtOnceEndThePipeline) {
   EXPECT_EQ(pipeline_state(p.pipeline_id), "passed");
 }
 
-// The forge reporter reads its due pipelines together (newest of the commit or not, jobs in their
-// order; a pipeline gone is left out) and takes off only those that did not change meanwhile.
+// The forge reporter leases its due pipelines (two replicas' passes get different ones), reads them
+// together (newest of the commit or not, jobs in their order; a pipeline gone is left out) and
+// takes off only those that did not change meanwhile, giving the others back.
 TEST_F(JobQueueTest, DuePipelinesAreReadTogetherAndTakenOffOnlyWhenUnchanged) {
   const auto older = pipeline({{"functionality", {}}, {"validation", {"functionality"}}});
   const auto newer = pipeline({{"functionality", {}}});  // the same commit (kSha)
@@ -681,14 +682,37 @@ TEST_F(JobQueueTest, DuePipelinesAreReadTogetherAndTakenOffOnlyWhenUnchanged) {
   EXPECT_TRUE(read[1].latest_for_sha);
   EXPECT_EQ(read[1].jobs.size(), 1u);
 
-  auto due = tx([&](pqxx::work& t) { return store::due_feedback(t, 10); });
-  ASSERT_EQ(due.size(), 2u);
-  // The older pipeline changes after the reporter read it: it stays due.
+  auto lease = [&](int limit) {
+    return tx([&](pqxx::work& t) { return store::lease_due_feedback(t, limit, 60s); });
+  };
+  auto ids = [](const std::vector<store::DuePipeline>& due) {
+    std::string out;
+    for (const auto& d : due) out += (out.empty() ? "" : ",") + std::to_string(d.pipeline_id);
+    return out;
+  };
+  const std::string both =
+      std::to_string(older.pipeline_id) + "," + std::to_string(newer.pipeline_id);
+  // Oldest change first; a second pass (another replica's) gets what the first did not lease.
+  auto first = lease(1);
+  auto second = lease(10);
+  EXPECT_EQ(ids(first) + "," + ids(second), both);
+  EXPECT_TRUE(lease(10).empty());
+  // The older pipeline changes after the reporter read it: it stays due, and is given back.
   exec("UPDATE feedback_due SET seq = seq + 1 WHERE pipeline_id = " +
        std::to_string(older.pipeline_id));
-  tx([&](pqxx::work& t) { store::done_feedback(t, due); });
+  tx([&](pqxx::work& t) { store::done_feedback(t, first); });
+  tx([&](pqxx::work& t) { store::done_feedback(t, second); });
   EXPECT_EQ(scalar<std::string>("SELECT string_agg(pipeline_id::text, ',') FROM feedback_due"),
             std::to_string(older.pipeline_id));
+  auto again = lease(10);
+  EXPECT_EQ(ids(again), std::to_string(older.pipeline_id));
+  // A lease that ends (its replica died mid-pass) hands the pipeline out again; a postponed one
+  // is given back at once.
+  EXPECT_TRUE(lease(10).empty());
+  exec("UPDATE feedback_due SET leased_until = now() - interval '1 s'");
+  EXPECT_EQ(ids(lease(10)), std::to_string(older.pipeline_id));
+  tx([&](pqxx::work& t) { store::postpone_feedback(t, older.pipeline_id); });
+  EXPECT_EQ(ids(lease(10)), std::to_string(older.pipeline_id));
 }
 
 // A group's finish is planned once per connection, not on every execution: PostgreSQL's automatic
