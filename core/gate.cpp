@@ -15,6 +15,7 @@
 #include "core/number_text.h"
 #include "core/rubric.h"
 #include "core/rubric_globs.h"
+#include "core/utf8.h"
 
 namespace mlgate::core {
 namespace gate_detail {
@@ -1215,41 +1216,6 @@ GateResult evaluate_gate(const GateInput& in) {
 }
 
 namespace {
-
-// Well-formed UTF-8 (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing past
-// U+10FFFF): what nlohmann's serializer passes through unchanged.
-bool well_formed_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
-    if (b >= 0xC2 && b <= 0xDF) {
-      n = 1;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      n = 2;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      n = 3;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF)) return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
 
 // A text as the answer's JSON holds it after being written with invalid UTF-8 replaced (U+FFFD)
 // and read back: the text itself when it is well formed.

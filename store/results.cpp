@@ -301,11 +301,8 @@ RowsToRead read_compact_results(pqxx::transaction_base& tx, const std::string& j
                  j.predictions, rows.predictions);
   };
   if (!read_compact_documents_binary(tx, job_array, add)) {
-    for (const auto& r : tx.exec_prepared(
-             prepared(tx, "results_compact",
-                      "SELECT job_id, tests, metrics, predictions FROM job_results_compact "
-                      "WHERE job_id = ANY($1::bigint[])"),
-             job_array)) {
+    for (const auto& r :
+         tx.exec_prepared(prepared(tx, "results_compact", kCompactDocumentsSql), job_array)) {
       std::string tests, metrics, predictions;
       add(CompactDocumentsView{r[0].as<std::int64_t>(), bytea_of(r[1], tests),
                                bytea_of(r[2], metrics), bytea_of(r[3], predictions)});

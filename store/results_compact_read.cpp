@@ -18,10 +18,6 @@ struct ClearResult {
   void operator()(PGresult* r) const { PQclear(r); }
 };
 
-constexpr const char* kSql =
-    "SELECT job_id, tests, metrics, predictions FROM job_results_compact "
-    "WHERE job_id = ANY($1::bigint[])";
-
 // An int8 in binary format: 8 bytes, big-endian.
 std::int64_t int8_of(const PGresult* r, int row) {
   if (PQgetlength(r, row, 0) != 8) throw std::runtime_error("job_results_compact: not an int8");
@@ -46,8 +42,8 @@ bool read_compact_documents_binary(pqxx::transaction_base& tx, const std::string
   PGconn* conn = ConnectionOf::of(*db_tx);
   if (!conn) return false;
   const char* values[] = {job_array.c_str()};
-  std::unique_ptr<PGresult, ClearResult> result(
-      PQexecParams(conn, kSql, 1, nullptr, values, nullptr, nullptr, /*resultFormat=*/1));
+  std::unique_ptr<PGresult, ClearResult> result(PQexecParams(
+      conn, kCompactDocumentsSql, 1, nullptr, values, nullptr, nullptr, /*resultFormat=*/1));
   const PGresult* r = result.get();
   if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
     throw std::runtime_error(std::string("reading job_results_compact: ") +

@@ -14,6 +14,11 @@
 
 namespace mlgate::store {
 
+// The statement, in either format: $1 the jobs (a bigint[] literal).
+inline constexpr const char* kCompactDocumentsSql =
+    "SELECT job_id, tests, metrics, predictions FROM job_results_compact "
+    "WHERE job_id = ANY($1::bigint[])";
+
 // One row of job_results_compact: a NULL document is nullopt. The views point into libpq's result
 // and are valid only during the call they are passed to.
 struct CompactDocumentsView {
