@@ -67,9 +67,12 @@ std::vector<FeedbackPipeline> feedback_pipelines(pqxx::transaction_base& tx,
   for (const auto id : ids) texts.push_back(std::to_string(id));
   const std::string array = to_pg_array(texts);
   std::map<std::int64_t, std::size_t> index;
+  // Latest of its commit: the commit's newest id, one step into pipelines_repo_sha_id for each
+  // pipeline (a scalar subquery). "NOT EXISTS a newer one" let the planner hash every pipeline of
+  // the commit once per pass, 7 ms for a commit run 20,000 times (pg_stat_statements).
   for (const auto& r : tx.exec_params(
-           "SELECT id, repo_id, sha, state, coalesce(error, ''), NOT EXISTS (SELECT 1 FROM "
-           "pipelines n WHERE n.repo_id = p.repo_id AND n.sha = p.sha AND n.id > p.id), trigger, "
+           "SELECT id, repo_id, sha, state, coalesce(error, ''), p.id = (SELECT max(n.id) FROM "
+           "pipelines n WHERE n.repo_id = p.repo_id AND n.sha = p.sha), trigger, "
            "branch FROM pipelines p WHERE id = ANY ($1::bigint[]) ORDER BY id",
            array)) {
     FeedbackPipeline p;

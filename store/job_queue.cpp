@@ -44,9 +44,12 @@ void settle_pipeline(pqxx::work& tx, std::int64_t pipeline_id) {
 }
 
 // Ends the running attempts in `rows` (id, pipeline_id, attempt, max_attempts, runner_id): each job
-// is queued again, or fails with "runner lost" once it has used up its attempts.
+// is queued again, or fails with "runner lost" once it has used up its attempts. What a requeued
+// job's lost attempt uploaded is deleted with it, so that the next attempt starts without it (an
+// upload of the lost attempt after this commits finds its attempt not held and stores nothing).
 int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& why) {
   std::vector<std::int64_t> pipelines;
+  std::vector<std::string> requeued;
   for (const auto& r : rows) {
     auto job_id = r[0].as<std::int64_t>();
     auto pipeline_id = r[1].as<std::int64_t>();
@@ -73,8 +76,16 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
           "cancel_requested = false WHERE id = $1",
           job_id);
       record_state_change(tx, pipeline_id, job_id, JobState::running, JobState::queued, why + on);
+      requeued.push_back(std::to_string(job_id));
     }
     pipelines.push_back(pipeline_id);
+  }
+  if (!requeued.empty()) {
+    const auto ids = to_pg_array(requeued);
+    for (const char* table : {"test_cases", "metrics", "predictions"}) {
+      tx.exec_params(std::string("DELETE FROM ") + table + " WHERE job_id = ANY ($1::bigint[])",
+                     ids);
+    }
   }
   std::sort(pipelines.begin(), pipelines.end());
   pipelines.erase(std::unique(pipelines.begin(), pipelines.end()), pipelines.end());
@@ -85,12 +96,13 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
 
 // One prepared statement, one round trip, for a group of claims: the picks (mlgate_claim_picks:
 // each runner checked and its job picked in the group's order, SKIP LOCKED, planned without bitmap
-// scans; mlgate.quiet_changes set before any write), each attempt started, what an earlier lost
-// attempt uploaded cleared, the attempts recorded, the state changes (the jobs' first, then the
-// pipelines' that start running), and the pipelines' and repositories' fields. A pipeline moves to
-// running unless it is in error (refresh_pipeline_state's rule for a running job); its row lock
-// makes a concurrent claim in the same pipeline see it running already. $1 the runners, $2 their
-// leases in seconds, $3 their tiers (comma-separated), $4 whether each may run a fork's code.
+// scans; mlgate.quiet_changes set before any write), each attempt started (what an earlier lost
+// attempt uploaded was deleted when it was queued again: requeue_lost), the attempts recorded, the
+// state changes (the jobs' first, then the pipelines' that start running), and the pipelines' and
+// repositories' fields. A pipeline moves to running unless it is in error (refresh_pipeline_state's
+// rule for a running job); its row lock makes a concurrent claim in the same pipeline see it
+// running already. $1 the runners, $2 their leases in seconds, $3 their tiers (comma-separated), $4
+// whether each may run a fork's code.
 constexpr const char* kClaimSql =
     "WITH input AS (SELECT runner_id, lease, slot::integer AS slot "
     "  FROM unnest($1::bigint[], $2::float8[]) WITH ORDINALITY AS i(runner_id, lease, slot)), "
@@ -109,10 +121,6 @@ constexpr const char* kClaimSql =
     "info AS (SELECT c.*, p.sha, p.ref, p.pr_number IS NOT NULL AS is_pr, r.id AS repo_id, "
     "  r.forge, r.full_name, r.clone_url, coalesce(r.forge_token, '') AS token, p.from_fork "
     "  FROM claimed c JOIN pipelines p ON p.id = c.pipeline_id JOIN repos r ON r.id = p.repo_id), "
-    "stale AS (SELECT id FROM claimed WHERE attempt > 1), "
-    "clear_cases AS (DELETE FROM test_cases WHERE job_id IN (SELECT id FROM stale)), "
-    "clear_metrics AS (DELETE FROM metrics WHERE job_id IN (SELECT id FROM stale)), "
-    "clear_predictions AS (DELETE FROM predictions WHERE job_id IN (SELECT id FROM stale)), "
     "attempt_row AS (INSERT INTO job_attempts (job_id, attempt, runner_id) "
     "  SELECT id, attempt, runner_id FROM claimed ORDER BY slot), "
     "pipeline AS (UPDATE pipelines p SET state = 'running', "
@@ -139,6 +147,9 @@ constexpr const char* kClaimSql =
 // tier and run time for the metrics. Arrays of the group: $1 jobs, $2 runners, $3 attempts, $4 the
 // states without a results error, $5 exit codes ('' for none), $6 messages, $7 whether the runner
 // cut the log. With $8 a job whose pipeline has blocked jobs is left as it is (not answered).
+// The jobs are found by primary key (j.id = ANY ($1)): joined to the unnested input alone, the
+// generic plan read every running job through jobs_running_lease, dead entries included, and
+// hashed them.
 constexpr const char* kFinishSql =
     "WITH input AS (SELECT job_id, runner_id, attempt, state, "
     "    nullif(exit_code, '')::integer AS exit_code, message, log_truncated, slot::integer AS "
@@ -154,8 +165,8 @@ constexpr const char* kFinishSql =
     "  exit_code = i.exit_code, finished_at = now(), lease_expires_at = NULL, "
     "  log_truncated = j.log_truncated OR i.log_truncated "
     "  FROM input i "
-    "  WHERE j.id = i.job_id AND j.state = 'running' AND j.runner_id = i.runner_id "
-    "    AND j.attempt = i.attempt "
+    "  WHERE j.id = ANY ($1::bigint[]) AND j.id = i.job_id AND j.state = 'running' "
+    "    AND j.runner_id = i.runner_id AND j.attempt = i.attempt "
     "    AND (SELECT set_config('mlgate.quiet_changes', 'on', true)) = 'on' "
     "    AND NOT ($8::boolean AND EXISTS (SELECT 1 FROM jobs b "
     "      WHERE b.pipeline_id = j.pipeline_id AND b.state = 'blocked')) "

@@ -1340,9 +1340,10 @@ TEST_F(JobQueueTest, AnExpiredLeaseRequeuesTheJobAndTheOldRunnerLosesIt) {
   EXPECT_EQ(job_state(p.job["validation"]), "queued");
 }
 
-// Results a lost attempt uploaded do not count for the next one: its claim clears them. A first
-// attempt's claim clears nothing (another job's results stay).
-TEST_F(JobQueueTest, ANewAttemptsClaimClearsWhatTheLostAttemptUploaded) {
+// Results a lost attempt uploaded do not count for the next one: queueing the job again deletes
+// them. Claims clear nothing (another job's results stay), and a job that fails for good on a lost
+// runner keeps its last attempt's results.
+TEST_F(JobQueueTest, ALostAttemptsResultsAreGoneOnceItsJobIsQueuedAgain) {
   auto p = pipeline({{"functionality", {}}, {"validation", {}}});
   auto job = p.job["functionality"];
   auto other = p.job["validation"];
@@ -1366,11 +1367,21 @@ TEST_F(JobQueueTest, ANewAttemptsClaimClearsWhatTheLostAttemptUploaded) {
   EXPECT_EQ(results_of(other), 3);
   expire_lease_of(job);
   EXPECT_EQ(expire(), 1);
+  EXPECT_EQ(job_state(job), "queued");
+  EXPECT_EQ(results_of(job), 0);
+  EXPECT_EQ(results_of(other), 3);
   auto again = claim(runner_b_);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->job_id, job);
   EXPECT_EQ(again->attempt, 2);
-  EXPECT_EQ(results_of(job), 0);
+  EXPECT_EQ(results_of(other), 3);
+
+  // The validation job's runner is lost on every attempt: it fails, and its results stay.
+  const std::string o = std::to_string(other);
+  exec("UPDATE jobs SET max_attempts = 1 WHERE id = " + o);
+  expire_lease_of(other);
+  EXPECT_EQ(expire(), 1);
+  EXPECT_EQ(job_state(other), "failed");
   EXPECT_EQ(results_of(other), 3);
 }
 
