@@ -21,14 +21,20 @@ int mark_heads_due(pqxx::work& tx, std::int64_t repo_id) {
 
 std::vector<DuePipeline> lease_due_feedback(pqxx::work& tx, int limit, std::chrono::seconds lease) {
   std::vector<std::pair<double, DuePipeline>> leased;
-  for (const auto& r :
-       tx.exec_params("WITH picked AS (SELECT pipeline_id FROM feedback_due "
-                      "  WHERE leased_until IS NULL OR leased_until < now() "
-                      "  ORDER BY since, pipeline_id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-                      "UPDATE feedback_due f SET leased_until = now() + make_interval(secs => $2) "
-                      "FROM picked WHERE f.pipeline_id = picked.pipeline_id "
-                      "RETURNING extract(epoch FROM f.since)::float8, f.pipeline_id, f.seq",
-                      limit, static_cast<double>(lease.count())))
+  // The limit is written into the statement: with LIMIT $1 the generic plan could not tell a
+  // pass's few rows from the whole table, and each execution was planned anew.
+  const auto n = std::to_string(std::max(limit, 1));
+  const std::string sql =
+      "WITH picked AS (SELECT pipeline_id FROM feedback_due "
+      "  WHERE leased_until IS NULL OR leased_until < now() "
+      "  ORDER BY since, pipeline_id LIMIT " +
+      n +
+      " FOR UPDATE SKIP LOCKED) "
+      "UPDATE feedback_due f SET leased_until = now() + make_interval(secs => $1) "
+      "FROM picked WHERE f.pipeline_id = picked.pipeline_id "
+      "RETURNING extract(epoch FROM f.since)::float8, f.pipeline_id, f.seq";
+  for (const auto& r : tx.exec_prepared(prepared(tx, "mlgate_lease_due_feedback_" + n, sql),
+                                        static_cast<double>(lease.count())))
     leased.push_back({r[0].as<double>(), {r[1].as<std::int64_t>(), r[2].as<std::int64_t>()}});
   std::sort(leased.begin(), leased.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first, a.second.pipeline_id) < std::tie(b.first, b.second.pipeline_id);
@@ -47,15 +53,19 @@ void done_feedback(pqxx::work& tx, const std::vector<DuePipeline>& done) {
     seqs.push_back(std::to_string(d.seq));
   }
   // Rows locked in id order, as the trigger that marks pipelines due locks them.
-  tx.exec_params(
-      "DELETE FROM feedback_due f USING (SELECT g.pipeline_id FROM feedback_due g "
-      "  JOIN unnest($1::bigint[], $2::bigint[]) AS d(id, seq) "
-      "  ON g.pipeline_id = d.id AND g.seq = d.seq ORDER BY g.pipeline_id FOR UPDATE OF g) x "
-      "WHERE f.pipeline_id = x.pipeline_id",
+  tx.exec_prepared(
+      prepared(
+          tx, "mlgate_done_feedback",
+          "DELETE FROM feedback_due f USING (SELECT g.pipeline_id FROM feedback_due g "
+          "  JOIN unnest($1::bigint[], $2::bigint[]) AS d(id, seq) "
+          "  ON g.pipeline_id = d.id AND g.seq = d.seq ORDER BY g.pipeline_id FOR UPDATE OF g) x "
+          "WHERE f.pipeline_id = x.pipeline_id"),
       to_pg_array(ids), to_pg_array(seqs));
   // What changed during the pass stays due, for the next pass of any replica.
-  tx.exec_params(
-      "UPDATE feedback_due SET leased_until = NULL WHERE pipeline_id = ANY ($1::bigint[])",
+  tx.exec_prepared(
+      prepared(
+          tx, "mlgate_give_back_feedback",
+          "UPDATE feedback_due SET leased_until = NULL WHERE pipeline_id = ANY ($1::bigint[])"),
       to_pg_array(ids));
 }
 
@@ -70,10 +80,12 @@ std::vector<FeedbackPipeline> feedback_pipelines(pqxx::transaction_base& tx,
   // Latest of its commit: the commit's newest id, one step into pipelines_repo_sha_id for each
   // pipeline (a scalar subquery). "NOT EXISTS a newer one" let the planner hash every pipeline of
   // the commit once per pass, 7 ms for a commit run 20,000 times (pg_stat_statements).
-  for (const auto& r : tx.exec_params(
-           "SELECT id, repo_id, sha, state, coalesce(error, ''), p.id = (SELECT max(n.id) FROM "
-           "pipelines n WHERE n.repo_id = p.repo_id AND n.sha = p.sha), trigger, "
-           "branch FROM pipelines p WHERE id = ANY ($1::bigint[]) ORDER BY id",
+  for (const auto& r : tx.exec_prepared(
+           prepared(tx, "mlgate_feedback_pipelines",
+                    "SELECT id, repo_id, sha, state, coalesce(error, ''), p.id = (SELECT max(n.id) "
+                    "FROM "
+                    "pipelines n WHERE n.repo_id = p.repo_id AND n.sha = p.sha), trigger, "
+                    "branch FROM pipelines p WHERE id = ANY ($1::bigint[]) ORDER BY id"),
            array)) {
     FeedbackPipeline p;
     p.id = r[0].as<std::int64_t>();
@@ -87,9 +99,10 @@ std::vector<FeedbackPipeline> feedback_pipelines(pqxx::transaction_base& tx,
     index.emplace(p.id, out.size());
     out.push_back(std::move(p));
   }
-  for (const auto& r : tx.exec_params(
-           "SELECT pipeline_id, tier, state, coalesce(message, '') FROM jobs "
-           "WHERE pipeline_id = ANY ($1::bigint[]) ORDER BY pipeline_id, priority, repeat, id",
+  for (const auto& r : tx.exec_prepared(
+           prepared(tx, "mlgate_feedback_jobs",
+                    "SELECT pipeline_id, tier, state, coalesce(message, '') FROM jobs WHERE "
+                    "pipeline_id = ANY ($1::bigint[]) ORDER BY pipeline_id, priority, repeat, id"),
            array)) {
     auto it = index.find(r[0].as<std::int64_t>());
     if (it == index.end()) continue;
@@ -115,19 +128,21 @@ std::int64_t record_protection_request(pqxx::work& tx, const NewProtectionReques
 std::vector<ProtectionRequest> due_protection_requests(pqxx::work& tx, int limit) {
   std::vector<ProtectionRequest> out;
   for (const auto& r :
-       tx.exec_params("SELECT id, repo_id, sha, environment, callback_url FROM protection_requests "
-                      "WHERE state = 'waiting' AND check_after <= now() ORDER BY id LIMIT $1",
-                      limit))
+       tx.exec_prepared(prepared(tx, "mlgate_due_protection_requests",
+                                 "SELECT id, repo_id, sha, environment, callback_url FROM "
+                                 "protection_requests WHERE state = 'waiting' AND check_after <= "
+                                 "now() ORDER BY id LIMIT $1"),
+                        limit))
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
                    r[3].as<std::string>(), r[4].as<std::string>()});
   return out;
 }
 
 void recheck_protection_requests(pqxx::work& tx, std::int64_t repo_id, const std::string& sha) {
-  tx.exec_params(
-      "UPDATE protection_requests SET check_after = now() WHERE repo_id = $1 AND sha = $2 AND "
-      "state = 'waiting'",
-      repo_id, sha);
+  tx.exec_prepared(prepared(tx, "mlgate_recheck_protection_requests",
+                            "UPDATE protection_requests SET check_after = now() WHERE repo_id = "
+                            "$1 AND sha = $2 AND state = 'waiting'"),
+                   repo_id, sha);
 }
 
 void defer_protection_request(pqxx::work& tx, std::int64_t id, std::optional<double> seconds) {
@@ -147,6 +162,14 @@ bool answer_protection_request(pqxx::work& tx, std::int64_t id, bool approved,
                "'waiting'",
                id, approved ? "approved" : "rejected", gate_decision_id, comment)
              .affected_rows() == 1;
+}
+
+void vacuum_feedback_due(pqxx::connection& c) {
+  // A vacuum skipped for a lock warns; the warning would reach serve's stderr past its JSON log.
+  pqxx::nontransaction tx(c);
+  tx.exec("SET client_min_messages = error");
+  tx.exec("VACUUM (SKIP_LOCKED) feedback_due");
+  tx.exec("RESET client_min_messages");
 }
 
 void postpone_feedback(pqxx::work& tx, std::int64_t pipeline_id) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "store/pq.h"
+
 namespace mlgate::store {
 
 std::optional<std::int64_t> enqueue_forge_request(pqxx::work& tx, const NewOutboxRequest& r) {
@@ -26,20 +28,22 @@ std::optional<std::int64_t> enqueue_forge_request(pqxx::work& tx, const NewOutbo
 
 std::vector<OutboxItem> claim_forge_requests(pqxx::work& tx, int limit, std::chrono::seconds lease,
                                              bool notifications_only) {
-  auto rows = tx.exec_params(
-      "WITH due AS ("
-      "  SELECT o.id FROM forge_outbox o"
-      "  WHERE o.sent_at IS NULL AND o.gave_up_at IS NULL AND o.next_attempt_at <= now()"
-      "    AND (o.claimed_until IS NULL OR o.claimed_until < now())"
-      "    AND (NOT $3 OR o.kind = 'notification')"
-      "    AND NOT EXISTS (SELECT 1 FROM forge_outbox p WHERE p.repo_id = o.repo_id"
-      "      AND p.sha = o.sha AND p.context = o.context AND p.id < o.id"
-      "      AND p.sent_at IS NULL AND p.gave_up_at IS NULL)"
-      "  ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-      "UPDATE forge_outbox f SET attempts = f.attempts + 1,"
-      "  claimed_until = now() + make_interval(secs => $2) "
-      "FROM due WHERE f.id = due.id "
-      "RETURNING f.id, f.repo_id, f.kind, f.context, f.method, f.url, f.body::text, f.attempts",
+  auto rows = tx.exec_prepared(
+      prepared(tx, "mlgate_claim_forge_requests",
+               "WITH due AS ("
+               "  SELECT o.id FROM forge_outbox o"
+               "  WHERE o.sent_at IS NULL AND o.gave_up_at IS NULL AND o.next_attempt_at <= now()"
+               "    AND (o.claimed_until IS NULL OR o.claimed_until < now())"
+               "    AND (NOT $3 OR o.kind = 'notification')"
+               "    AND NOT EXISTS (SELECT 1 FROM forge_outbox p WHERE p.repo_id = o.repo_id"
+               "      AND p.sha = o.sha AND p.context = o.context AND p.id < o.id"
+               "      AND p.sent_at IS NULL AND p.gave_up_at IS NULL)"
+               "  ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+               "UPDATE forge_outbox f SET attempts = f.attempts + 1,"
+               "  claimed_until = now() + make_interval(secs => $2) "
+               "FROM due WHERE f.id = due.id "
+               "RETURNING f.id, f.repo_id, f.kind, f.context, f.method, f.url, f.body::text, "
+               "f.attempts"),
       limit, static_cast<double>(lease.count()), notifications_only);
   std::vector<OutboxItem> out;
   for (const auto& r : rows) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "store/pq.h"
+
 namespace mlgate::store {
 
 int enqueue_notification(pqxx::work& tx, const NewNotification& n,
@@ -23,9 +25,10 @@ int enqueue_notification(pqxx::work& tx, const NewNotification& n,
 
 std::vector<std::string> repo_notify_urls(pqxx::transaction_base& tx, std::int64_t repo_id) {
   std::vector<std::string> out;
-  for (const auto& r : tx.exec_params(
-           "SELECT u FROM repos, unnest(notify_urls) WITH ORDINALITY AS t(u, i) WHERE id = $1 "
-           "ORDER BY i",
+  for (const auto& r : tx.exec_prepared(
+           prepared(tx, "mlgate_repo_notify_urls",
+                    "SELECT u FROM repos, unnest(notify_urls) WITH ORDINALITY AS t(u, i) "
+                    "WHERE id = $1 ORDER BY i"),
            repo_id))
     out.push_back(r[0].as<std::string>());
   return out;

@@ -71,7 +71,10 @@ std::optional<RepoRow> find_repo(pqxx::transaction_base& tx, const std::string& 
 }
 
 std::optional<RepoRow> find_repo_by_id(pqxx::transaction_base& tx, std::int64_t id) {
-  auto r = tx.exec_params(std::string("SELECT ") + kColumns + " FROM repos WHERE id = $1", id);
+  auto r =
+      tx.exec_prepared(prepared(tx, "mlgate_repo_by_id",
+                                std::string("SELECT ") + kColumns + " FROM repos WHERE id = $1"),
+                       id);
   if (r.empty()) return std::nullopt;
   return to_row(r[0]);
 }
@@ -87,7 +90,9 @@ std::vector<RepoSummary> list_repos(pqxx::transaction_base& tx) {
 
 std::string forge_project_id(pqxx::transaction_base& tx, std::int64_t repo_id) {
   return tx
-      .exec_params1("SELECT coalesce(forge_project_id, '') FROM repos WHERE id = $1", repo_id)[0]
+      .exec_prepared1(prepared(tx, "mlgate_forge_project_id",
+                               "SELECT coalesce(forge_project_id, '') FROM repos WHERE id = $1"),
+                      repo_id)[0]
       .as<std::string>();
 }
 

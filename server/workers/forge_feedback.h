@@ -53,7 +53,14 @@ class ForgeFeedback {
   ForgeFeedbackOptions options_;
   std::chrono::milliseconds loop_tick();
 
-  std::mutex mu_;  // guards options_.public_url
+  // Vacuums feedback_due once this worker has reported enough pipelines since its last vacuum
+  // (store::vacuum_feedback_due says why).
+  void vacuum_after(int reported);
+
+  std::mutex mu_;         // guards options_.public_url
+  std::mutex vacuum_mu_;  // guards the two below
+  int reported_since_vacuum_ = 0;
+  std::chrono::steady_clock::time_point last_vacuum_{};
   util::PeriodicWorker worker_{"forge feedback", [this] { return loop_tick(); }};
 };
 

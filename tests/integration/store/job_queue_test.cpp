@@ -715,6 +715,34 @@ TEST_F(JobQueueTest, DuePipelinesAreReadTogetherAndTakenOffOnlyWhenUnchanged) {
   EXPECT_EQ(ids(lease(10)), std::to_string(older.pipeline_id));
 }
 
+// Reported pipelines' rows are vacuumed away on request (the reporter asks every 1,000 reports), and
+// a vacuum that finds another one at work on the table skips it instead of waiting for it.
+TEST_F(JobQueueTest, ReportedRowsAreVacuumedAndASecondVacuumDoesNotWait) {
+  for (int i = 0; i < 5; ++i) pipeline({{"functionality", {}}});
+  auto due = tx([&](pqxx::work& t) { return store::lease_due_feedback(t, 100, 60s); });
+  ASSERT_EQ(due.size(), 5u);
+  tx([&](pqxx::work& t) { store::done_feedback(t, due); });
+  auto vacuums = [&] {
+    return scalar<long>(
+        "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'feedback_due'");
+  };
+  const auto before = vacuums();
+  auto conn = db().connect_dedicated();
+  pqxx::nontransaction(*conn).exec("SET statement_timeout = '5s'");
+  store::vacuum_feedback_due(*conn);
+  EXPECT_EQ(vacuums(), before + 1);
+  EXPECT_EQ(scalar<long>("SELECT count(*) FROM feedback_due"), 0);
+
+  // Another session holds the lock a vacuum takes: this one returns at once (without SKIP_LOCKED
+  // it would wait, and the statement timeout would fail it).
+  auto holder = db().connect_dedicated();
+  pqxx::work hold(*holder);
+  hold.exec("LOCK TABLE feedback_due IN SHARE UPDATE EXCLUSIVE MODE");
+  EXPECT_NO_THROW(store::vacuum_feedback_due(*conn));
+  hold.abort();
+  EXPECT_EQ(vacuums(), before + 1);
+}
+
 // A group's finish is planned once per connection, not on every execution: PostgreSQL's automatic
 // choice kept planning it for each group's values on a long queue (claims benchmark), so the finish
 // asks for the generic plan. Without that, the first five executions are custom plans.
