@@ -715,8 +715,8 @@ TEST_F(JobQueueTest, DuePipelinesAreReadTogetherAndTakenOffOnlyWhenUnchanged) {
   EXPECT_EQ(ids(lease(10)), std::to_string(older.pipeline_id));
 }
 
-// Reported pipelines' rows are vacuumed away on request (the reporter asks every 1,000 reports), and
-// a vacuum that finds another one at work on the table skips it instead of waiting for it.
+// Reported pipelines' rows are vacuumed away on request (the reporter asks every 1,000 reports),
+// and a vacuum that finds another one at work on the table skips it instead of waiting for it.
 TEST_F(JobQueueTest, ReportedRowsAreVacuumedAndASecondVacuumDoesNotWait) {
   for (int i = 0; i < 5; ++i) pipeline({{"functionality", {}}});
   auto due = tx([&](pqxx::work& t) { return store::lease_due_feedback(t, 100, 60s); });
