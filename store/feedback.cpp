@@ -82,10 +82,10 @@ std::vector<FeedbackPipeline> feedback_pipelines(pqxx::transaction_base& tx,
   // the commit once per pass, 7 ms for a commit run 20,000 times (pg_stat_statements).
   for (const auto& r : tx.exec_prepared(
            prepared(tx, "mlgate_feedback_pipelines",
-                    "SELECT id, repo_id, sha, state, coalesce(error, ''), p.id = (SELECT max(n.id) "
-                    "FROM "
-                    "pipelines n WHERE n.repo_id = p.repo_id AND n.sha = p.sha), trigger, "
-                    "branch FROM pipelines p WHERE id = ANY ($1::bigint[]) ORDER BY id"),
+                    "SELECT id, repo_id, sha, state, coalesce(error, ''), "
+                    "p.id = (SELECT max(n.id) FROM pipelines n "
+                    "  WHERE n.repo_id = p.repo_id AND n.sha = p.sha), "
+                    "trigger, branch FROM pipelines p WHERE id = ANY ($1::bigint[]) ORDER BY id"),
            array)) {
     FeedbackPipeline p;
     p.id = r[0].as<std::int64_t>();
