@@ -173,9 +173,15 @@ bool answer_protection_request(pqxx::work& tx, std::int64_t id, bool approved,
 
 void vacuum_feedback_due(pqxx::connection& c) {
   // A vacuum skipped for a lock warns; the warning would reach serve's stderr past its JSON log.
+  // The setting goes back whether the vacuum ran or threw: the connection returns to the pool.
   pqxx::nontransaction tx(c);
   tx.exec("SET client_min_messages = error");
-  tx.exec("VACUUM (SKIP_LOCKED) feedback_due");
+  try {
+    tx.exec("VACUUM (SKIP_LOCKED) feedback_due");
+  } catch (const std::exception&) {
+    tx.exec("RESET client_min_messages");
+    throw;
+  }
   tx.exec("RESET client_min_messages");
 }
 

@@ -15,7 +15,6 @@
 #include "server/services/pr_comment_sender.h"
 #include "store/feedback.h"
 #include "store/forge_outbox.h"
-#include "store/notifications.h"
 #include "store/pr_comments.h"
 #include "store/repos.h"
 
@@ -197,6 +196,7 @@ struct Report {
   std::optional<store::FeedbackPipeline> pipeline;
   std::vector<store::NewOutboxRequest> requests;
   std::vector<core::Notification> notifications;
+  std::vector<std::string> notify_targets;  // the server's and the repository's, read with it
 };
 
 struct Postponed {
@@ -204,23 +204,27 @@ struct Postponed {
   std::string error;
 };
 
-// `notify_targets`: the repository has notification targets of its own. Without a target nor a
-// forge token, nothing is judged.
+// `notify_targets`: where the repository's notifications go (notification_targets). Without a
+// target nor a forge token, nothing is judged.
 Report judge_report(const store::DuePipeline& due, std::optional<store::FeedbackPipeline> pipeline,
-                    const RepoTarget& target, bool notify_targets, std::optional<std::int64_t> pr,
-                    GateService& gate, const ReportOptions& options) {
-  Report out{due, std::move(pipeline), {}, {}};
+                    const RepoTarget& target, const std::vector<std::string>& notify_targets,
+                    std::optional<std::int64_t> pr, GateService& gate,
+                    const ReportOptions& options) {
+  Report out{due, std::move(pipeline), {}, {}, {}};
   const auto& p = *out.pipeline;
   const auto& repo = target.repo;
   const bool statuses = options.statuses && !repo.forge_token.empty() && p.latest_for_sha;
-  const bool notify = (notify_targets || !options.notify_urls.empty()) && notifies(p, repo);
+  const bool notify = !notify_targets.empty() && notifies(p, repo);
   const std::string link =
       options.public_url.empty() ? "" : options.public_url + "/pipelines/" + std::to_string(p.id);
   std::vector<GateOutcome> gates;
   if (statuses || notify) gates = gate_outcomes(p, repo, gate);
   if (statuses) out.requests = pipeline_statuses(p, target, gates, link);
   if (statuses && pr) out.requests.push_back(pr_report_request(p, target, *pr, gates, link));
-  if (notify) out.notifications = pipeline_notifications(p, repo, gates, link);
+  if (notify) {
+    out.notifications = pipeline_notifications(p, repo, gates, link);
+    out.notify_targets = notify_targets;
+  }
   return out;
 }
 
@@ -238,7 +242,7 @@ int record_reports(store::Database& db, const std::vector<Report>& reports,
       for (const auto& request : r.requests)
         if (store::enqueue_forge_request(tx, request)) ++queued;
       for (const auto& n : r.notifications)
-        queue_notification(tx, options.notify_urls, r.pipeline->repo_id, n);
+        queue_notification_to(tx, r.notify_targets, r.pipeline->repo_id, n);
       if (r.pipeline && options.statuses &&
           rechecked.emplace(r.pipeline->repo_id, r.pipeline->sha).second)
         store::recheck_protection_requests(tx, r.pipeline->repo_id, r.pipeline->sha);
@@ -258,9 +262,9 @@ int report_batch(store::Database& db, GateService& gate, const ReportOptions& op
                  const std::vector<store::DuePipeline>& due, std::vector<Postponed>& postponed) {
   struct Loaded {
     std::vector<store::FeedbackPipeline> pipelines;
-    std::map<std::int64_t, RepoTarget> targets;          // by repository id
-    std::set<std::int64_t> notify_targets;               // repositories with targets of their own
-    std::map<std::int64_t, std::int64_t> pull_requests;  // by pipeline id
+    std::map<std::int64_t, RepoTarget> targets;                       // by repository id
+    std::map<std::int64_t, std::vector<std::string>> notify_targets;  // by repository id
+    std::map<std::int64_t, std::int64_t> pull_requests;               // by pipeline id
   };
   std::vector<std::int64_t> ids;
   for (const auto& d : due) ids.push_back(d.pipeline_id);
@@ -271,7 +275,8 @@ int report_batch(store::Database& db, GateService& gate, const ReportOptions& op
     for (const auto& p : l.pipelines) {
       if (!l.targets.count(p.repo_id)) {
         if (auto t = repo_target(tx, p.repo_id)) l.targets.emplace(p.repo_id, std::move(*t));
-        if (!store::repo_notify_urls(tx, p.repo_id).empty()) l.notify_targets.insert(p.repo_id);
+        l.notify_targets.emplace(p.repo_id,
+                                 notification_targets(tx, options.notify_urls, p.repo_id));
       }
       if (p.trigger != "pull_request") continue;
       if (auto pr = store::pr_to_report(tx, p.id)) l.pull_requests.emplace(p.id, *pr);
@@ -285,14 +290,13 @@ int report_batch(store::Database& db, GateService& gate, const ReportOptions& op
     auto target =
         p == loaded.pipelines.end() ? loaded.targets.end() : loaded.targets.find(p->repo_id);
     if (target == loaded.targets.end()) {
-      reports.push_back({d, std::nullopt, {}, {}});
+      reports.push_back({d, std::nullopt, {}, {}, {}});
       continue;
     }
     auto pr = loaded.pull_requests.find(d.pipeline_id);
-    const bool notify_targets = loaded.notify_targets.count(p->repo_id) > 0;
     try {
       reports.push_back(
-          judge_report(d, std::move(*p), target->second, notify_targets,
+          judge_report(d, std::move(*p), target->second, loaded.notify_targets[p->repo_id],
                        pr == loaded.pull_requests.end() ? std::nullopt : std::optional(pr->second),
                        gate, options));
     } catch (const store::DatabaseUnavailable&) {

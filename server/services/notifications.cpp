@@ -7,12 +7,23 @@
 
 namespace mlgate::server {
 
-int queue_notification(pqxx::work& tx, const std::vector<std::string>& server_urls,
-                       std::int64_t repo_id, const core::Notification& n) {
+std::vector<std::string> notification_targets(pqxx::transaction_base& tx,
+                                              const std::vector<std::string>& server_urls,
+                                              std::int64_t repo_id) {
   std::vector<std::string> urls = server_urls;
   for (auto& u : store::repo_notify_urls(tx, repo_id)) urls.push_back(std::move(u));
-  if (urls.empty()) return 0;
-  return store::enqueue_notification(tx, {repo_id, n.key, n.sha, n.body.dump()}, urls);
+  return urls;
+}
+
+int queue_notification_to(pqxx::work& tx, const std::vector<std::string>& targets,
+                          std::int64_t repo_id, const core::Notification& n) {
+  if (targets.empty()) return 0;
+  return store::enqueue_notification(tx, {repo_id, n.key, n.sha, n.body.dump()}, targets);
+}
+
+int queue_notification(pqxx::work& tx, const std::vector<std::string>& server_urls,
+                       std::int64_t repo_id, const core::Notification& n) {
+  return queue_notification_to(tx, notification_targets(tx, server_urls, repo_id), repo_id, n);
 }
 
 HeaderList notification_headers(const std::string& event, std::int64_t id,

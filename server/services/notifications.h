@@ -16,6 +16,13 @@ namespace mlgate::server {
 // Returns how many targets it was queued for (0: no targets, or every target had it already).
 int queue_notification(pqxx::work& tx, const std::vector<std::string>& server_urls,
                        std::int64_t repo_id, const core::Notification& n);
+// The same in two steps, for a caller that reads before it writes: the targets (the server's,
+// then the repository's own), then the event queued for them.
+std::vector<std::string> notification_targets(pqxx::transaction_base& tx,
+                                              const std::vector<std::string>& server_urls,
+                                              std::int64_t repo_id);
+int queue_notification_to(pqxx::work& tx, const std::vector<std::string>& targets,
+                          std::int64_t repo_id, const core::Notification& n);
 
 // The headers a notification is sent with: its event, its outbox id (a receiver's dedupe key)
 // and, with a secret, `X-Mlgate-Signature-256: sha256=<HMAC-SHA-256 of the body, hex>`.
