@@ -400,6 +400,10 @@ MirrorCache::MirrorCache(fs::path root, MirrorOptions options)
   root_ = fs::absolute(root_);
 }
 
+MirrorCache::~MirrorCache() {
+  pool_->close();
+}
+
 void MirrorCache::use_libgit2() const {
   std::call_once(libgit2_once_, [this] {
     libgit2_.emplace();
@@ -589,16 +593,23 @@ void MirrorCache::ensure_commit(const RepoRemote& remote, std::string_view sha) 
   throw GitError(msg, GIT_ENOTFOUND);
 }
 
-CommitTree MirrorCache::open_at(const RepoRemote& remote, std::string_view sha) {
+CommitTree MirrorCache::open_at(const RepoRemote& remote, std::string_view sha, bool reuse) {
   use_libgit2();
   parse_oid(sha);  // validates before anything touches the disk
   CommitTree oc;
-  // Fast path: the mirror opened once when it holds the commit (objects are only ever added).
-  oc.repo = open_existing(remote);
+  const std::string path = mirror_path(remote).string();
+  auto opened = [&](RepositoryPtr repo) {
+    return reuse ? pool_->adopt(std::move(repo), path)
+                 : PooledRepository(std::move(repo), nullptr, path, {});
+  };
+  // Fast path: a kept handle, else the mirror opened once, when it holds the commit (objects are
+  // only ever added; a kept handle rereads the pack directory when the commit is not found).
+  if (reuse) oc.repo = pool_->take(path);
+  if (!oc.repo) oc.repo = opened(open_existing(remote));
   if (oc.repo) oc.commit = lookup_commit(oc.repo.get(), sha);
   if (!oc.commit) {
     ensure_commit(remote, sha);
-    oc.repo = open_existing(remote);
+    oc.repo = opened(open_existing(remote));
     if (!oc.repo) throw GitError("mirror for " + remote.key + " vanished");
     oc.commit = lookup_commit(oc.repo.get(), sha);
     if (!oc.commit) throw GitError("commit " + std::string(sha) + " vanished from the mirror");
@@ -796,7 +807,7 @@ std::vector<std::string> MirrorCache::list_paths(const RepoRemote& remote, std::
 
 CheckoutResult MirrorCache::checkout(const RepoRemote& remote, std::string_view sha,
                                      const fs::path& dest_in) {
-  CommitTree oc = open_at(remote, sha);
+  CommitTree oc = open_at(remote, sha, /*reuse=*/false);  // a checkout is no read-only use
   fs::path dest = fs::absolute(dest_in).lexically_normal();
   std::string what = "checkout " + std::string(sha) + " into " + dest.string();
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "vcs/git_handle.h"
+#include "vcs/repository_pool.h"
 
 namespace mlgate::vcs {
 
@@ -99,7 +100,7 @@ class CommitTree {
   // Opens the blob entry at `path` after read_file's checks; null when nothing is there.
   TreeEntryPtr file_entry(std::string_view path, std::size_t max_bytes) const;
 
-  RepositoryPtr repo;  // declared first: destroyed last
+  PooledRepository repo;  // declared first: destroyed (given back) last
   CommitPtr commit;
   TreePtr tree;
   std::string sha_;
@@ -111,6 +112,9 @@ class CommitTree {
 class MirrorCache {
  public:
   explicit MirrorCache(std::filesystem::path root, MirrorOptions options = {});
+  ~MirrorCache();
+  MirrorCache(const MirrorCache&) = delete;
+  MirrorCache& operator=(const MirrorCache&) = delete;
 
   const std::filesystem::path& root() const { return root_; }
   // <root>/<sanitised key>.git and its lock file <root>/<sanitised key>.lock.
@@ -152,10 +156,13 @@ class MirrorCache {
   CommitInfo commit_info(const RepoRemote& remote, std::string_view sha);
 
   // The tree of commit `sha` (fetched first when missing), for several reads at that commit with
-  // one opening of the mirror.
+  // one opening of the mirror. The mirror's handle is kept for the next reader (RepositoryPool).
   CommitTree open_commit(const RepoRemote& remote, std::string_view sha) {
     return open_at(remote, sha);
   }
+
+  // Mirror handles kept idle for reuse (for tests and metrics).
+  std::size_t idle_handles() const { return pool_->idle_count(); }
 
   // Fetches this object has started (for metrics and tests).
   std::uint64_t fetch_count() const { return fetches_.load(); }
@@ -167,7 +174,8 @@ class MirrorCache {
   CommitPtr lookup_commit(git_repository* repo, std::string_view sha) const;
   void fetch(git_repository* repo, const RepoRemote& remote, const FetchSpec& spec);
   // The mirror opened at that commit and its tree; ensure_commit first when it lacks the commit.
-  CommitTree open_at(const RepoRemote& remote, std::string_view sha);
+  // With `reuse`, the mirror's handle comes from and goes back to pool_ (read-only uses only).
+  CommitTree open_at(const RepoRemote& remote, std::string_view sha, bool reuse = true);
 
   // libgit2 is initialised on first use, not when the cache is made: its initialisation loads the
   // system's CA bundle into its TLS backend, memory that a server fetching nothing yet would carry
@@ -178,6 +186,8 @@ class MirrorCache {
   std::filesystem::path root_;
   MirrorOptions options_;
   std::atomic<std::uint64_t> fetches_{0};
+  // After libgit2_: closed (its idle handles freed) before libgit2 is shut down.
+  std::shared_ptr<RepositoryPool> pool_ = std::make_shared<RepositoryPool>();
 };
 
 }  // namespace mlgate::vcs

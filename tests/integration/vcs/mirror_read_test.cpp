@@ -121,6 +121,53 @@ TEST_F(MirrorRead, OpenCommitReadsManyPathsWithOneOpening) {
   EXPECT_EQ(cache.fetch_count(), 1u);
 }
 
+// A reader's mirror handle is kept for the next reader, one reader at a time: two trees open at
+// once hold two handles, and both come back.
+TEST_F(MirrorRead, AMirrorHandleIsKeptForTheNextReader) {
+  std::string sha = repo.commit({{".mlgate.yml", "version: 1\n"}});
+  EXPECT_EQ(cache.idle_handles(), 0u);
+  { EXPECT_TRUE(cache.open_commit(r, sha).path_exists(".mlgate.yml")); }
+  EXPECT_EQ(cache.idle_handles(), 1u);
+  {
+    const auto first = cache.open_commit(r, sha);  // takes the kept handle
+    EXPECT_EQ(cache.idle_handles(), 0u);
+    const auto second = cache.open_commit(r, sha);  // opens another
+    EXPECT_EQ(first.read_file(".mlgate.yml"), second.read_file(".mlgate.yml"));
+  }
+  EXPECT_EQ(cache.idle_handles(), 2u);
+  // A checkout writes through its handle: it neither takes nor keeps one.
+  TempDir ws;
+  cache.checkout(r, sha, ws.path() / "w");
+  EXPECT_EQ(cache.idle_handles(), 2u);
+  EXPECT_EQ(cache.fetch_count(), 1u);
+}
+
+// A kept handle is not stale: a commit that another process (here another cache on the same root)
+// fetched after the handle was opened is read through it, without a fetch of its own.
+TEST_F(MirrorRead, AKeptHandleSeesCommitsFetchedAfterItWasOpened) {
+  std::string first = repo.commit({{".mlgate.yml", "version: 1\n"}});
+  EXPECT_TRUE(cache.open_commit(r, first).path_exists(".mlgate.yml"));
+  ASSERT_EQ(cache.idle_handles(), 1u);
+  std::string later = repo.commit({{".mlgate.yml", "version: 1\ntiers: {}\n"}});
+  MirrorCache other(cache_dir.path());
+  other.ensure_commit(r, later);
+  ASSERT_EQ(other.fetch_count(), 1u);
+  EXPECT_EQ(cache.open_commit(r, later).read_file(".mlgate.yml"),
+            std::optional<std::string>("version: 1\ntiers: {}\n"));
+  EXPECT_EQ(cache.fetch_count(), 1u);  // the first fetch only: the kept handle found the new pack
+  EXPECT_EQ(cache.idle_handles(), 1u);
+}
+
+// At most 16 handles wait, over all mirrors, however many readers there were at once.
+TEST_F(MirrorRead, KeptHandlesAreBounded) {
+  std::string sha = repo.commit({{".mlgate.yml", "version: 1\n"}});
+  {
+    std::vector<mlgate::vcs::CommitTree> open;
+    for (int i = 0; i < 20; ++i) open.push_back(cache.open_commit(r, sha));
+  }
+  EXPECT_EQ(cache.idle_handles(), 16u);
+}
+
 TEST_F(MirrorRead, PathExistsAndListPaths) {
   repo.symlink("docs/current", "v2");
   std::string sha = repo.commit({{"docs/model_card.md", "card"},
