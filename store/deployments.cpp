@@ -42,7 +42,7 @@ DeploymentState deployment_state(pqxx::transaction_base& tx, std::int64_t repo_i
   };
   std::vector<Entry> stack;
   static const std::string sql = std::string("SELECT ") + kColumns +
-                                 ", md5(coalesce(gate_rules::text, '')) "
+                                 ", gate_rules_md5 "
                                  "FROM deployments WHERE repo_id = $1 AND environment = $2 "
                                  "ORDER BY id";
   auto rows = tx.exec_prepared(prepared(tx, "deployment_state", sql), repo_id, environment);
