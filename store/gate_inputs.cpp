@@ -15,7 +15,9 @@ namespace {
 // job among all of the commit's pipelines; a cancelled or skipped one only when the tier has
 // nothing else (a run that never happened does not hide one that did); and with it the tier's other
 // repeats in its pipeline. The maxima (uncorrelated: computed once): result rows get new ids
-// whenever a kind is replaced (store/results.h); the state changes cover retries and ends.
+// whenever a kind is replaced (store/results.h); the state changes cover retries and ends. Each
+// job's newest result row is the last entry of its range in the (job_id, id) indexes (migration
+// 0037), not the maximum of all its rows.
 constexpr const char* kGateViewSql =
     "WITH newest AS ("
     "  SELECT id, state FROM pipelines WHERE repo_id = $1 AND sha = $2 ORDER BY id DESC LIMIT 1), "
@@ -31,10 +33,12 @@ constexpr const char* kGateViewSql =
     "SELECT newest.id, newest.state, "
     "  (SELECT coalesce(max(s.id), 0) FROM state_changes s JOIN pipelines p "
     "   ON p.id = s.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
-    "  (SELECT coalesce(max(m.id), 0) FROM metrics m JOIN jobs j ON j.id = m.job_id "
-    "   JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
-    "  (SELECT coalesce(max(t.id), 0) FROM test_cases t JOIN jobs j ON j.id = t.job_id "
-    "   JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = $1 AND p.sha = $2), "
+    "  (SELECT coalesce(max(m.newest), 0) FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
+    "   CROSS JOIN LATERAL (SELECT max(id) AS newest FROM metrics WHERE job_id = j.id) m "
+    "   WHERE p.repo_id = $1 AND p.sha = $2), "
+    "  (SELECT coalesce(max(t.newest), 0) FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
+    "   CROSS JOIN LATERAL (SELECT max(id) AS newest FROM test_cases WHERE job_id = j.id) t "
+    "   WHERE p.repo_id = $1 AND p.sha = $2), "
     "  judged.id, judged.tier, judged.state, judged.attempt, judged.files, judged.row_version "
     "FROM newest LEFT JOIN judged ON true "
     "ORDER BY judged.priority, judged.repeat, judged.id";

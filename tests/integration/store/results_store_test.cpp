@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "store/gate_inputs.h"
 #include "store/pipelines.h"
 #include "store/repos.h"
 #include "store/results.h"
@@ -259,6 +260,66 @@ TEST_F(ResultsStoreTest, ReadsArePreparedOncePerConnection) {
   });
   EXPECT_EQ(names, (std::vector<std::string>{"results_compact", "results_metrics",
                                              "results_predictions", "results_tests"}));
+}
+
+// The gate's view of a commit names its newest result rows in its cache marker: results stored
+// again, or rows deleted by hand, change the marker of the commit whose jobs they belong to,
+// whichever of its jobs holds them, and nothing else does.
+TEST_F(ResultsStoreTest, TheGateViewsMarkerFollowsEachJobsNewestResultRows) {
+  auto marker = [&] {
+    return db().with([&](pqxx::connection& c) {
+      pqxx::read_transaction t(c);
+      auto view = store::gate_view_of_commit(t, 1, std::string(40, 'c'));
+      EXPECT_TRUE(view.has_value());
+      return view ? view->marker : std::string();
+    });
+  };
+  TestCase tc;
+  tc.name = "test_a";
+  const auto first = jobs_["functionality"];
+  const auto last = jobs_["training"];
+  tx([&](pqxx::work& t) {
+    for (const auto job : {first, job_, last}) {
+      store::replace_test_cases(t, job, {tc, tc});
+      store::replace_metrics(t, job, {metric("accuracy", 0.5), metric("f1", 0.4)});
+    }
+  });
+  const std::string stored = marker();
+  EXPECT_EQ(marker(), stored);
+  // Stored again for the first job: its rows get ids above every other job's.
+  tx([&](pqxx::work& t) { store::replace_test_cases(t, first, {tc}); });
+  const std::string tests_again = marker();
+  EXPECT_NE(tests_again, stored);
+  tx([&](pqxx::work& t) { store::replace_metrics(t, first, {metric("accuracy", 0.6)}); });
+  const std::string metrics_again = marker();
+  EXPECT_NE(metrics_again, tests_again);
+  // The commit's newest rows deleted by hand (no job row is updated): the marker drops back.
+  tx([&](pqxx::work& t) {
+    t.exec_params("DELETE FROM test_cases WHERE job_id = $1", first);
+    t.exec_params("DELETE FROM metrics WHERE job_id = $1", first);
+  });
+  EXPECT_NE(marker(), metrics_again);
+  const std::string after_delete = marker();
+  // Another commit's results leave it as it is.
+  tx([&](pqxx::work& t) {
+    store::NewPipeline p;
+    p.repo_id = 1;
+    p.trigger = "push";
+    p.ref = "refs/heads/main";
+    p.branch = "main";
+    p.sha = std::string(40, 'd');
+    store::NewJob j;
+    j.tier = "functionality";
+    j.image = "mlgate/python-ml:bookworm";
+    j.command = "pytest";
+    p.jobs.push_back(j);
+    const auto other = store::create_pipeline(t, p);
+    const auto other_job =
+        t.exec_params1("SELECT id FROM jobs WHERE pipeline_id = $1", other)[0].as<std::int64_t>();
+    store::replace_test_cases(t, other_job, {tc});
+    store::replace_metrics(t, other_job, {metric("accuracy", 0.7)});
+  });
+  EXPECT_EQ(marker(), after_delete);
 }
 
 TEST_F(ResultsStoreTest, PredictionsRoundTripWithAndWithoutScore) {
