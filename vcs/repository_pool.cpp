@@ -7,7 +7,10 @@ namespace mlgate::vcs {
 PooledRepository::PooledRepository(RepositoryPtr repo, std::shared_ptr<RepositoryPool> pool,
                                    std::string path,
                                    std::chrono::steady_clock::time_point opened_at)
-    : repo_(std::move(repo)), pool_(std::move(pool)), path_(std::move(path)), opened_at_(opened_at) {}
+    : repo_(std::move(repo)),
+      pool_(std::move(pool)),
+      path_(std::move(path)),
+      opened_at_(opened_at) {}
 
 PooledRepository& PooledRepository::operator=(PooledRepository&& other) noexcept {
   if (this != &other) {
@@ -20,7 +23,9 @@ PooledRepository& PooledRepository::operator=(PooledRepository&& other) noexcept
   return *this;
 }
 
-PooledRepository::~PooledRepository() { give_back(); }
+PooledRepository::~PooledRepository() {
+  give_back();
+}
 
 void PooledRepository::give_back() noexcept {
   if (repo_ && pool_) pool_->keep(std::move(path_), std::move(repo_), opened_at_);

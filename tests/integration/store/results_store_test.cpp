@@ -29,20 +29,17 @@ using core::Prediction;
 using core::TestCase;
 using core::TestStatus;
 
-// A repo and a pipeline with one job per tier; returns the job ids by tier.
-std::map<std::string, std::int64_t> make_jobs(pqxx::work& tx) {
-  store::NewRepo repo;
-  repo.forge = "gitlab";
-  repo.full_name = "acme/churn-model";
-  repo.clone_url = "https://gitlab.example.invalid/acme/churn-model.git";
-  repo.webhook_secret = "webhook-secret-123";
+// A pipeline of commit `sha` with one job per tier; returns the job ids by tier.
+std::map<std::string, std::int64_t> add_pipeline(pqxx::work& tx, std::int64_t repo_id,
+                                                 const std::string& sha,
+                                                 const std::vector<std::string>& tiers) {
   store::NewPipeline p;
-  p.repo_id = store::insert_repo(tx, repo);
+  p.repo_id = repo_id;
   p.trigger = "push";
   p.ref = "refs/heads/main";
   p.branch = "main";
-  p.sha = std::string(40, 'c');
-  for (const std::string tier : {"functionality", "validation", "training"}) {
+  p.sha = sha;
+  for (const std::string& tier : tiers) {
     store::NewJob j;
     j.tier = tier;
     j.image = "mlgate/python-ml:bookworm";
@@ -55,6 +52,17 @@ std::map<std::string, std::int64_t> make_jobs(pqxx::work& tx) {
     out[r[0].as<std::string>()] = r[1].as<std::int64_t>();
   }
   return out;
+}
+
+// A repo and a pipeline with one job per tier; returns the job ids by tier.
+std::map<std::string, std::int64_t> make_jobs(pqxx::work& tx) {
+  store::NewRepo repo;
+  repo.forge = "gitlab";
+  repo.full_name = "acme/churn-model";
+  repo.clone_url = "https://gitlab.example.invalid/acme/churn-model.git";
+  repo.webhook_secret = "webhook-secret-123";
+  return add_pipeline(tx, store::insert_repo(tx, repo), std::string(40, 'c'),
+                      {"functionality", "validation", "training"});
 }
 
 Metric metric(const std::string& name, double value, const std::string& key = "",
@@ -302,20 +310,8 @@ TEST_F(ResultsStoreTest, TheGateViewsMarkerFollowsEachJobsNewestResultRows) {
   const std::string after_delete = marker();
   // Another commit's results leave it as it is.
   tx([&](pqxx::work& t) {
-    store::NewPipeline p;
-    p.repo_id = 1;
-    p.trigger = "push";
-    p.ref = "refs/heads/main";
-    p.branch = "main";
-    p.sha = std::string(40, 'd');
-    store::NewJob j;
-    j.tier = "functionality";
-    j.image = "mlgate/python-ml:bookworm";
-    j.command = "pytest";
-    p.jobs.push_back(j);
-    const auto other = store::create_pipeline(t, p);
     const auto other_job =
-        t.exec_params1("SELECT id FROM jobs WHERE pipeline_id = $1", other)[0].as<std::int64_t>();
+        add_pipeline(t, 1, std::string(40, 'd'), {"functionality"}).begin()->second;
     store::replace_test_cases(t, other_job, {tc});
     store::replace_metrics(t, other_job, {metric("accuracy", 0.7)});
   });
