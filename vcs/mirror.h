@@ -161,7 +161,7 @@ class MirrorCache {
     return open_at(remote, sha);
   }
 
-  // Mirror handles kept idle for reuse (for tests and metrics).
+  // Mirror handles kept idle for reuse (for tests).
   std::size_t idle_handles() const { return pool_->idle_count(); }
 
   // Fetches this object has started (for metrics and tests).
