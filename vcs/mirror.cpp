@@ -599,8 +599,7 @@ CommitTree MirrorCache::open_at(const RepoRemote& remote, std::string_view sha, 
   CommitTree oc;
   const std::string path = mirror_path(remote).string();
   auto opened = [&](RepositoryPtr repo) {
-    return reuse ? pool_->adopt(std::move(repo), path)
-                 : PooledRepository(std::move(repo), nullptr, path, {});
+    return reuse ? pool_->adopt(std::move(repo), path) : PooledRepository(std::move(repo));
   };
   // Fast path: a kept handle, else the mirror opened once, when it holds the commit (objects are
   // only ever added; a kept handle rereads the pack directory when the commit is not found).

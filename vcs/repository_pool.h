@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vcs/git_handle.h"
@@ -34,6 +35,8 @@ class RepositoryPool;
 class PooledRepository {
  public:
   PooledRepository() = default;
+  // A handle no pool keeps: freed when destroyed (a checkout's).
+  explicit PooledRepository(RepositoryPtr repo) : repo_(std::move(repo)) {}
   PooledRepository(RepositoryPtr repo, std::shared_ptr<RepositoryPool> pool, std::string path,
                    std::chrono::steady_clock::time_point opened_at);
   PooledRepository(PooledRepository&&) noexcept = default;
