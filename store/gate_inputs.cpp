@@ -17,14 +17,21 @@ namespace {
 // repeats in its pipeline. The maxima (uncorrelated: computed once): result rows get new ids
 // whenever a kind is replaced (store/results.h); the state changes cover retries and ends. Each
 // job's newest result row is the last entry of its range in the (job_id, id) indexes (migration
-// 0037), not the maximum of all its rows.
+// 0037), not the maximum of all its rows. A fork pull request's pipelines count only for a commit
+// the repository has no pipeline of its own for (docs/security.md, "Fork pull requests"): a fork
+// whose head is one of the repository's commits neither holds its gate pending nor judges it by
+// a run without network. The last column says whether the commit is known only from forks.
 constexpr const char* kGateViewSql =
-    "WITH newest AS ("
-    "  SELECT id, state FROM pipelines WHERE repo_id = $1 AND sha = $2 ORDER BY id DESC LIMIT 1), "
+    "WITH own AS ("
+    "  SELECT EXISTS (SELECT 1 FROM pipelines WHERE repo_id = $1 AND sha = $2 AND NOT from_fork) "
+    "    AS known), "
+    "newest AS ("
+    "  SELECT id, state FROM pipelines WHERE repo_id = $1 AND sha = $2 "
+    "    AND (NOT from_fork OR NOT (SELECT known FROM own)) ORDER BY id DESC LIMIT 1), "
     "chosen AS ("
     "  SELECT DISTINCT ON (j.tier) j.tier, j.pipeline_id "
     "  FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
-    "  WHERE p.repo_id = $1 AND p.sha = $2 "
+    "  WHERE p.repo_id = $1 AND p.sha = $2 AND (NOT p.from_fork OR NOT (SELECT known FROM own)) "
     "  ORDER BY j.tier, j.state IN ('cancelled', 'skipped'), j.id DESC), "
     "judged AS ("
     "  SELECT j.id, j.tier, j.state, j.attempt, j.results_files::text AS files, "
@@ -39,7 +46,8 @@ constexpr const char* kGateViewSql =
     "  (SELECT coalesce(max(t.newest), 0) FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
     "   CROSS JOIN LATERAL (SELECT max(id) AS newest FROM test_cases WHERE job_id = j.id) t "
     "   WHERE p.repo_id = $1 AND p.sha = $2), "
-    "  judged.id, judged.tier, judged.state, judged.attempt, judged.files, judged.row_version "
+    "  judged.id, judged.tier, judged.state, judged.attempt, judged.files, judged.row_version, "
+    "  NOT (SELECT known FROM own) "
     "FROM newest LEFT JOIN judged ON true "
     "ORDER BY judged.priority, judged.repeat, judged.id";
 
@@ -53,6 +61,7 @@ std::optional<GatePipeline> gate_view_of_commit(pqxx::transaction_base& tx, std:
   GatePipeline out;
   out.id = rows[0][0].as<std::int64_t>();
   out.state = pipeline_state_of(rows[0][1]);
+  out.only_from_forks = rows[0][11].as<bool>();
   std::string marker = "p" + std::to_string(out.id) + ":" + state_text(out.state);
   std::vector<core::TierState> jobs;
   for (const auto& j : rows) {

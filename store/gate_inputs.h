@@ -27,11 +27,15 @@ struct GatePipeline {
   std::vector<std::string> job_tiers;
   // Changes with any state change, result upload or retry of the pipeline's jobs.
   std::string marker;
+  // The commit is known only from fork pull requests (store::commit_only_from_forks): its
+  // pipelines then are the fork's, and it is never deployable.
+  bool only_from_forks = false;
 };
 
 // The commit as the gate judges it: per tier, the newest job of that tier among all of the
 // commit's pipelines, a cancelled or skipped one only when the tier has no other, with the other
-// repeats of that tier in the same pipeline (`repeat: N`). A nightly run of
+// repeats of that tier in the same pipeline (`repeat: N`). Fork pull requests' pipelines count
+// only when the repository has none of its own for the commit. A nightly run of
 // the training tier alone therefore does not hide the push's functionality and validation results,
 // and a re-run of a tier replaces the earlier run of that tier. nullopt when the commit has no
 // pipeline.

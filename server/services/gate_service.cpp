@@ -356,7 +356,7 @@ Snapshot load_snapshot(store::Database& db, std::int64_t repo_id, const std::str
     Snapshot s;
     s.deployment = store::deployment_state(tx, repo_id, env);
     s.candidate = store::gate_view_of_commit(tx, repo_id, sha);
-    s.fork_only = store::commit_only_from_forks(tx, repo_id, sha);
+    s.fork_only = s.candidate && s.candidate->only_from_forks;
     if (s.deployment.current_sha)
       s.baseline = store::gate_view_of_commit(tx, repo_id, *s.deployment.current_sha);
     s.monitored_kinds = store::monitor_kinds_evaluated(tx, repo_id, env);

@@ -226,6 +226,55 @@ TEST(ForkPullRequests, AwaitApprovalByADeployTokenThenRunContainedAndNeverDeploy
   expect_never_deployable(env, fork.sha);
 }
 
+// A fork's pull request whose head is a commit the repository already ran (a branch of the
+// repository pushed to a fork) does not take that commit's gate over: awaiting approval, its
+// blocked jobs are newer than the push's, yet the gate still judges the push's.
+TEST(ForkPullRequests, AForkOfTheRepositorysOwnCommitDoesNotHoldItsGate) {
+  GateEnv env(fork_options(nullptr, ""));  // the default: approve
+  env.start_runner("r1");
+  const std::string sha = env.push(R"(version: 1
+image: mlgate/busybox:test
+tiers:
+  functionality:
+    run: "true"
+gates:
+  production:
+    require: [functionality]
+)",
+                                   {});
+  ASSERT_EQ(env.wait_pipeline_end(sha)["state"], "passed") << env.serve().log();
+  const long own = env.sql_long("SELECT id FROM pipelines WHERE NOT from_fork");
+  auto before = env.gate(sha);
+  ASSERT_EQ(before.status, 200) << before.body;
+  ASSERT_EQ(json::parse(before.body)["decision"], "allow") << before.body;
+
+  env.repo().update_ref("refs/pull/8/head", sha);
+  json p = GateEnv::fixture("github/pull_request.opened.fork.json");
+  p["number"] = 8;
+  p["pull_request"]["number"] = 8;
+  p["repository"]["full_name"] = "acme/model";
+  p["repository"]["name"] = "model";
+  p["pull_request"]["base"]["ref"] = "main";
+  p["pull_request"]["base"]["repo"]["full_name"] = "acme/model";
+  p["pull_request"]["head"]["sha"] = sha;
+  p["pull_request"]["head"]["repo"]["clone_url"] = env.repo().file_url();
+  env.deliver_github("pull_request", "fork-pr-own-commit", p.dump());
+  ASSERT_TRUE(eventually([&] {
+    return env.sql_long(
+               "SELECT count(*) FROM pipelines WHERE from_fork AND state = "
+               "'awaiting_approval' AND sha = '" +
+               sha + "'") == 1;
+  })) << env.serve().log();
+
+  auto after = env.gate(sha);
+  ASSERT_EQ(after.status, 200) << after.body;
+  const json gate = json::parse(after.body);
+  EXPECT_EQ(gate["decision"], "allow") << after.body;
+  EXPECT_EQ(gate["pipeline_id"], own) << after.body;
+  auto d = env.deploy(json{{"sha", sha}, {"environment", "production"}});
+  EXPECT_EQ(d.status, 201) << d.body;
+}
+
 TEST(ForkPullRequests, ThePipelinePagesButtonApproves) {
   GateEnv env(fork_options(nullptr, "approve"));
   Fork fork(env, 5);
