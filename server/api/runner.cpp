@@ -406,10 +406,13 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
                "reference.jsonl");
     return;
   }
-  // The runner sends at most cap + 1 bytes of a larger file and its real size in a header.
-  const auto body = read_body(req, res, reader, cap + 1);
-  if (!body) return;
-  std::uint64_t size = body->size();
+  // The runner sends at most cap + 1 bytes of a larger file and its real size in a header. A
+  // client that sends a larger file whole is not read past cap + 1 bytes, and the file is
+  // recorded on the job as too large all the same.
+  const auto read = read_body_capped(req, res, reader, cap + 1);
+  if (!read) return;
+  const std::string* body = &read->bytes;
+  std::uint64_t size = read->over ? std::max<std::uint64_t>(read->declared, cap + 1) : body->size();
   try {
     if (req.has_header("X-Mlgate-File-Size"))
       size = std::max<std::uint64_t>(size, std::stoull(req.get_header_value("X-Mlgate-File-Size")));

@@ -35,32 +35,48 @@ bool refuse_declared_over(const httplib::Request& req, httplib::Response& res,
   return true;
 }
 
-std::optional<std::string> read_body(const httplib::Request& req, httplib::Response& res,
-                                     const httplib::ContentReader& reader, std::size_t max_bytes) {
-  if (refuse_declared_over(req, res, max_bytes)) return std::nullopt;
-  std::string body;
-  bool over = false;
+std::optional<CappedBody> read_body_capped(const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& reader,
+                                           std::size_t max_bytes) {
+  CappedBody out;
+  out.declared = declared_length(req).value_or(0);
+  if (out.declared > max_bytes) {
+    out.over = true;
+    res.set_header("Connection", "close");
+    return out;
+  }
   const bool whole = reader([&](const char* data, size_t n) {
-    if (body.size() + n > max_bytes) {
-      over = true;
+    if (out.bytes.size() + n > max_bytes) {
+      out.over = true;
       return false;
     }
-    body.append(data, n);
+    out.bytes.append(data, n);
     return true;
   });
-  if (over) {
-    too_large(req, res, max_bytes, "streamed");
-    return std::nullopt;
+  if (out.over) {
+    res.set_header("Connection", "close");
+    return out;
   }
   if (!whole) {
     // The client stopped sending, or was too slow (the server's body deadline).
     log_event(spdlog::level::info, "request refused: body incomplete",
-              {{"path", req.path}, {"received", body.size()}, {"remote", req.remote_addr}});
+              {{"path", req.path}, {"received", out.bytes.size()}, {"remote", req.remote_addr}});
     res.set_header("Connection", "close");
     send_error(res, 408, "body_timeout", "the request body did not arrive whole in time");
     return std::nullopt;
   }
-  return body;
+  return out;
+}
+
+std::optional<std::string> read_body(const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& reader, std::size_t max_bytes) {
+  auto body = read_body_capped(req, res, reader, max_bytes);
+  if (!body) return std::nullopt;
+  if (body->over) {
+    too_large(req, res, max_bytes, body->declared > max_bytes ? "content-length" : "streamed");
+    return std::nullopt;
+  }
+  return std::move(body->bytes);
 }
 
 std::optional<nlohmann::json> json_object_body(const std::string& body, httplib::Response& res) {

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -28,6 +29,22 @@ bool refuse_declared_over(const httplib::Request& req, httplib::Response& res,
 // server/http/async_server.h passed).
 std::optional<std::string> read_body(const httplib::Request& req, httplib::Response& res,
                                      const httplib::ContentReader& reader, std::size_t max_bytes);
+
+// A body read up to a cap by a route that answers an oversized body itself (a runner's results
+// file, which is recorded on its job): the bytes that were read, and whether the body was longer.
+struct CappedBody {
+  std::string bytes;
+  bool over = false;           // the body is longer than the cap: declared so, or streamed past it
+  std::uint64_t declared = 0;  // its Content-Length, 0 when it had none
+};
+
+// Like read_body, but a body over `max_bytes` is not answered: it comes back with `over` set (a
+// declared Content-Length over the cap before a byte is read, a longer stream cut at the cap),
+// and the connection is closed after the answer (the rest is never read). nullopt after
+// answering 408 as read_body does.
+std::optional<CappedBody> read_body_capped(const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& reader,
+                                           std::size_t max_bytes);
 
 // `body` parsed as a JSON object ({} when empty); nullopt after answering 400 with the reason
 // (malformed, nested too deep, not an object).

@@ -362,6 +362,66 @@ TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent
   EXPECT_EQ(env.job(p, "validation")["state"], "skipped");
 }
 
+// A client that sends a results file over its cap whole (not the agent's cap + 1 bytes with the
+// real size in a header) is refused with 413, and the file is recorded on the job all the same:
+// the job fails although the command exits 0. Declared by Content-Length or streamed in chunks.
+TEST(RunnerProtocol, AResultsFileSentWholeOverItsCapFailsTheJob) {
+  RunnerEnv env({"--max-junit-bytes", "1000", "--max-metrics-bytes", "1000"});
+  auto reg =
+      http_post(env.host(), "/api/v1/runner/register", R"({"name":"p","executor":"local"})",
+                "application/json", {{"Authorization", "Bearer " + env.registration_token()}});
+  ASSERT_EQ(reg.status, 201);
+  const std::string credential = json::parse(reg.body)["token"].get<std::string>();
+  const std::vector<std::pair<std::string, std::string>> auth = {
+      {"Authorization", "Bearer " + credential}};
+  env.push(kResultsConfig, {{"write_results.sh", kWriteResults}});
+  testing::HttpResult claim;
+  ASSERT_TRUE(testing::eventually([&] {
+    claim = http_post(env.host(), "/api/v1/runner/jobs/request", R"({"wait_seconds":1})",
+                      "application/json", auth);
+    return claim.status == 200;
+  })) << claim.body;
+  const long id = json::parse(claim.body)["job"]["id"].get<long>();
+  const std::string base = "/api/v1/runner/jobs/" + std::to_string(id);
+  {
+    httplib::Client cli("127.0.0.1", env.serve().port());
+    httplib::Headers h = {{"Authorization", "Bearer " + credential}};
+    // Declared: 200 kB in one body with its Content-Length.
+    const std::string big = "<testsuite>" + std::string(200000, ' ') + "</testsuite>";
+    auto declared =
+        cli.Put((base + "/results/junit.xml?attempt=1").c_str(), h, big, "application/xml");
+    if (declared) {
+      EXPECT_EQ(declared->status, 413) << declared->body;
+    }
+    // Streamed: chunked, no length, past the cap.
+    httplib::Client chunked("127.0.0.1", env.serve().port());
+    auto streamed = chunked.Put((base + "/results/metrics.json?attempt=1").c_str(), h,
+                                [](size_t offset, httplib::DataSink& sink) {
+                                  if (offset >= 100000) {
+                                    sink.done();
+                                    return true;
+                                  }
+                                  const std::string piece(1000, ' ');
+                                  return sink.write(piece.data(), piece.size());
+                                },
+                                "application/json");
+    if (streamed) {
+      EXPECT_EQ(streamed->status, 413) << streamed->body;
+    }
+  }
+  auto fin =
+      http_post(env.host(), base + "/finish", R"({"attempt":1,"outcome":"exited","exit_code":0})",
+                "application/json", auth);
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  EXPECT_EQ(json::parse(fin.body)["state"], "failed");
+  auto j = env.get("/api/v1/jobs/" + std::to_string(id));
+  EXPECT_EQ(j["state"], "failed");
+  const std::string message = j["message"].get<std::string>();
+  EXPECT_NE(message.find("junit.xml"), std::string::npos) << message;
+  EXPECT_NE(message.find("over the 1000-byte cap"), std::string::npos) << message;
+  EXPECT_NE(message.find("metrics.json"), std::string::npos) << message;
+}
+
 TEST(RunnerAgent, ALocalRunnerRunsThePipelineAndStoresEveryKindOfResult) {
   RunnerEnv env;
   auto sha = env.push(kResultsConfig, {{"write_results.sh", kWriteResults}});
