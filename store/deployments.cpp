@@ -96,6 +96,15 @@ std::optional<DeploymentRow> get_deployment(pqxx::transaction_base& tx, std::int
   return row_of(rows[0]);
 }
 
+std::vector<std::string> deployed_environments(pqxx::transaction_base& tx, std::int64_t repo_id) {
+  std::vector<std::string> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT DISTINCT environment FROM deployments WHERE repo_id = $1 ORDER BY environment",
+           repo_id))
+    out.push_back(r[0].as<std::string>());
+  return out;
+}
+
 std::optional<std::string> deployment_gate_rules(pqxx::transaction_base& tx, std::int64_t id) {
   auto rows = tx.exec_prepared(prepared(tx, "deployment_gate_rules",
                                         "SELECT gate_rules::text FROM deployments WHERE id = $1"),

@@ -74,6 +74,9 @@ std::vector<DeploymentRow> list_deployments(pqxx::transaction_base& tx, std::int
 
 std::optional<DeploymentRow> get_deployment(pqxx::transaction_base& tx, std::int64_t id);
 
+// The environments the repository has deployment rows for, in name order.
+std::vector<std::string> deployed_environments(pqxx::transaction_base& tx, std::int64_t repo_id);
+
 // The gate rules a deploy row recorded (NewDeployment::gate_rules_json); nullopt when it has none
 // (a row from before they were recorded, or no such row).
 std::optional<std::string> deployment_gate_rules(pqxx::transaction_base& tx, std::int64_t id);

@@ -13,6 +13,7 @@
 #include "server/services/gate_service.h"
 #include "server/services/notifications.h"
 #include "server/services/pr_comment_sender.h"
+#include "store/deployments.h"
 #include "store/feedback.h"
 #include "store/forge_outbox.h"
 #include "store/pr_comments.h"
@@ -358,6 +359,27 @@ int report_due_pipelines(store::Database& db, GateService& gate, const ReportOpt
   return handled;
 }
 
+// The gate a protection rule's environment asks. GitHub's environment names are not
+// case-sensitive: "Production" asks the gate `production`. The name the repository's deployments
+// were recorded under comes first, so that the deployed commit's rules stay in force: a candidate
+// that renamed its gate `PRODUCTION` has no gate for the deployed environment and is rejected, not
+// judged as if nothing were deployed. Only an environment never deployed maps through the
+// candidate's own gate names.
+std::string protection_environment(store::Database& db, GateService& gate,
+                                   const store::RepoRow& repo,
+                                   const store::ProtectionRequest& req) {
+  const auto deployed = db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::deployed_environments(tx, req.repo_id);
+  });
+  std::string environment = core::gate_for_environment(deployed, req.environment);
+  if (std::find(deployed.begin(), deployed.end(), environment) != deployed.end())
+    return environment;
+  if (auto gates = gate.environments(repo, req.sha); !gates.refusal)
+    environment = core::gate_for_environment(gates.names, req.environment);
+  return environment;
+}
+
 int answer_due_protection_rules(store::Database& db, GateService& gate, int limit) {
   auto due = db.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -382,10 +404,7 @@ int answer_due_protection_rules(store::Database& db, GateService& gate, int limi
       defer(std::nullopt);  // nothing to answer with; the planner refuses such requests anyway
       continue;
     }
-    // GitHub's environment names are not case-sensitive: "Production" asks the gate `production`.
-    std::string environment = req.environment;
-    if (auto gates = gate.environments(target->repo, req.sha); !gates.refusal)
-      environment = core::gate_for_environment(gates.names, req.environment);
+    const std::string environment = protection_environment(db, gate, target->repo, req);
     auto answer = gate.evaluate(target->repo, req.sha, environment, "protection_rule");
     bool approved = false;
     std::optional<std::int64_t> decision_id;

@@ -397,6 +397,24 @@ TEST(ForgeFeedback, DeploymentProtectionRulesAreAnsweredWhenTheGateDecides) {
   EXPECT_EQ(cased.path, "/repos/acme/model/actions/runs/5/deployment_protection_rule");
   EXPECT_EQ(cased.body["environment_name"], "Production");
   EXPECT_EQ(cased.body["state"], "approved") << cased.body.dump();
+
+  // 6. A commit cannot get out from under the deployed rules by renaming its gate: with
+  // `production` deployed, a candidate whose gate is `PRODUCTION` (looser) has no gate for the
+  // deployed environment, and the protection rule for "production" is rejected.
+  std::string renamed_config = kConfig;
+  renamed_config.replace(renamed_config.find("  production:"), 13, "  PRODUCTION:");
+  renamed_config.replace(renamed_config.find("min: 0.90, max_drop: 0.01"), 25, "min: 0.5");
+  const std::string renamed = env.push(renamed_config, {{"results.sh", results(0.80)}});
+  ASSERT_EQ(env.wait_pipeline_end(renamed)["state"], "passed");
+  env.deliver_github("deployment_protection_rule", "dpr-7",
+                     protection_rule(renamed, "production", forge.base(), 7).dump());
+  ASSERT_TRUE(eventually_long([&] { return callbacks().size() == 6; })) << env.serve().log();
+  auto escaped = callbacks()[5];
+  EXPECT_EQ(escaped.path, "/repos/acme/model/actions/runs/7/deployment_protection_rule");
+  EXPECT_EQ(escaped.body["state"], "rejected") << escaped.body.dump();
+  EXPECT_NE(escaped.body["comment"].get<std::string>().find("no gate for environment 'production'"),
+            std::string::npos)
+      << escaped.body.dump();
 }
 
 }  // namespace
