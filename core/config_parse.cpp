@@ -649,6 +649,7 @@ class Parser {
   void slice_by(const Entry& e, SliceFields& f);
   void slice_max_gap(const Entry& e, SliceFields& f);
   void slice_max_spread(const Entry& e, SliceFields& f);
+  void require_repeated_tier(const Entry& e, const std::string& where);
 
   std::optional<FairnessCheck> parse_fairness(const YAML::Node& node, Pos at,
                                               const std::string& where);
@@ -1798,6 +1799,18 @@ void Parser::metric_max_increase(const Entry& e, MetricFields& f) {
 void Parser::metric_max_spread(const Entry& e, MetricFields& f) {
   f.spread = &e;
   f.check.max_spread = non_negative_number(e, f.where);
+  require_repeated_tier(e, f.where);
+}
+
+// `max_spread` bounds a metric's spread over the repeats of one tier: without a tier run with
+// `repeat: N` every value is reported once, and the check could only ever be missing.
+void Parser::require_repeated_tier(const Entry& e, const std::string& where) {
+  if (std::any_of(config_.tiers.begin(), config_.tiers.end(),
+                  [](const TierConfig& t) { return t.repeat >= 2; }))
+    return;
+  error(e.key_pos, "'max_spread' in " + where +
+                       " can never pass: it bounds the spread of a metric over the repeats of a "
+                       "tier, and no tier runs with 'repeat: N' (N >= 2)");
 }
 
 void Parser::metric_lower_is_better(const Entry& e, MetricFields& f) {
@@ -1862,6 +1875,7 @@ void Parser::slice_max_gap(const Entry& e, SliceFields& f) {
 
 void Parser::slice_max_spread(const Entry& e, SliceFields& f) {
   if (auto v = non_negative_number(e, f.where)) f.check.max_spread = *v;
+  require_repeated_tier(e, f.where);
 }
 
 std::optional<FairnessCheck> Parser::parse_fairness(const YAML::Node& node, Pos at,

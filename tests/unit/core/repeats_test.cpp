@@ -54,6 +54,28 @@ TEST(RepeatsConfig, RepeatAndMaxSpreadAreRead) {
   EXPECT_TRUE(parse_config(config_with(", repeat: 2", "      - {name: loss, max_spread: 0}\n")));
 }
 
+// Without a tier run with `repeat: N` a metric is reported once and has no spread: the check could
+// only ever be missing (and deny), so it is refused at its key, for metrics and slices alike.
+TEST(RepeatsConfig, MaxSpreadWithoutARepeatedTierIsAnErrorAtItsKey) {
+  for (const char* tier : {"", ", repeat: 1"}) {
+    const ConfigError e =
+        only_error(config_with(tier, "      - {name: a, min: 0.5, max_spread: 0.1}\n"));
+    EXPECT_EQ(e.line, 8) << tier;
+    EXPECT_EQ(e.column, 29) << tier;
+    EXPECT_TRUE(
+        contains(e.message, "'max_spread' in metrics[0] of gate 'production' can never pass"))
+        << e.message;
+    EXPECT_TRUE(contains(e.message, "no tier runs with 'repeat: N'")) << e.message;
+  }
+  const ConfigError slice = only_error(
+      "version: 1\nimage: img\ntiers:\n  validation: {run: eval}\ngates:\n"
+      "  production:\n    slices:\n      - {metric: recall, by: band, max_spread: 0.1}\n");
+  EXPECT_EQ(slice.line, 8);
+  EXPECT_EQ(slice.column, 36);
+  EXPECT_TRUE(contains(slice.message, "'max_spread' in slices[0] of gate 'production'"))
+      << slice.message;
+}
+
 TEST(RepeatsConfig, RepeatOutOfRangeIsAnErrorAtTheValue) {
   for (const char* bad : {"0", "11", "-2"}) {
     const ConfigError e =
