@@ -12,6 +12,7 @@
 #include "server/http/http_util.h"
 #include "server/http/repo_lookup.h"
 #include "server/services/audit.h"
+#include "util/time_format.h"
 
 namespace mlgate::server {
 namespace {
@@ -81,10 +82,22 @@ std::optional<TokenRequest> parse_token_request(const json& body, httplib::Respo
 
 // 403: what the caller asked for is more than it may grant.
 bool refuse_grant(const Caller& caller, httplib::Response& res) {
+  const bool expires = caller.token && caller.token->expires_at;
   send_error(res, 403, "forbidden",
              caller.name() + " may grant only scopes it holds" +
-                 (caller.restricted_to() ? ", and only for its own repository (\"repo\")" : ""));
+                 (caller.restricted_to() ? ", only for its own repository (\"repo\")" : "") +
+                 (expires ? ", and only a token that expires no later than itself (" +
+                                util::iso8601(std::chrono::floor<std::chrono::seconds>(
+                                    *caller.token->expires_at)) +
+                                ": set \"expires_in_days\")"
+                          : ""));
   return false;
+}
+
+// When the new token expires: `days` from now, or never.
+std::optional<std::chrono::system_clock::time_point> expiry_of(std::optional<int> days) {
+  if (!days) return std::nullopt;
+  return std::chrono::system_clock::now() + std::chrono::hours(24) * *days;
 }
 
 // The repository the new token is restricted to (nullopt: none), within what the caller may grant
@@ -108,7 +121,8 @@ bool token_repo(const TokenRoutes& deps, const Caller& caller, const TokenReques
     }
     repo_id = found.repo->id;
   }
-  if (!caller.may_grant(request.scopes, repo_id)) return refuse_grant(caller, res);
+  if (!caller.may_grant(request.scopes, repo_id, expiry_of(request.expires_days)))
+    return refuse_grant(caller, res);
   return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,12 +36,16 @@ struct Caller {
     return !restricted_to() || *restricted_to() == repo_id;
   }
   // Whether this caller may create a token with `scopes`, restricted to `repo_id` (nullopt: to
-  // none): only scopes it holds itself, and, when it is restricted, only for its own repository.
-  bool may_grant(const std::vector<std::string>& scopes,
-                 std::optional<std::int64_t> repo_id) const {
+  // none), expiring at `expires_at` (nullopt: never): only scopes it holds itself, when it is
+  // restricted only for its own repository, and when it expires only a token that expires no
+  // later (a token cannot outlive the one that made it).
+  bool may_grant(
+      const std::vector<std::string>& scopes, std::optional<std::int64_t> repo_id,
+      std::optional<std::chrono::system_clock::time_point> expires_at = std::nullopt) const {
     if (!token) return false;
     for (const auto& scope : scopes)
       if (!token->has_scope(scope)) return false;
+    if (token->expires_at && (!expires_at || *expires_at > *token->expires_at)) return false;
     return !restricted_to() || repo_id == restricted_to();
   }
 };

@@ -221,6 +221,37 @@ TEST_F(AuthorizationTest, ARestrictedAdminMintsTokensOnlyForItsRepository) {
   EXPECT_TRUE(json::parse(any.body)["repo"].is_null());
 }
 
+// A token that expires cannot mint one that outlives it: no expiry, or a later one, is 403;
+// one that expires sooner is made.
+TEST_F(AuthorizationTest, AnExpiringAdminMintsOnlyTokensThatExpireNoLater) {
+  const auto t = store::generate_token();
+  {
+    pqxx::connection c(env_.conninfo());
+    pqxx::work tx(c);
+    const auto id = store::insert_api_token(tx, "for a week", t, {"admin"});
+    store::set_token_expiry(tx, id, 7);
+    tx.commit();
+  }
+  const HeaderPairs weekly = {{"Authorization", "Bearer " + t}};
+  auto mint = [&](json body) {
+    body["name"] = "minted";
+    body["scopes"] = {"admin"};
+    return http_post(env_.host(), "/api/v1/tokens", body.dump(), "application/json", weekly);
+  };
+  for (const json& body : {json::object(), json{{"expires_in_days", 30}}}) {
+    auto r = mint(body);
+    EXPECT_EQ(r.status, 403) << body << ": " << r.body;
+    EXPECT_NE(r.body.find("only a token that expires no later than itself"), std::string::npos)
+        << r.body;
+  }
+  EXPECT_EQ(env_.sql_long("SELECT count(*) FROM api_tokens WHERE name = 'minted'"), 0);
+  auto ok = mint({{"expires_in_days", 3}});
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(env_.sql_long("SELECT count(*) FROM api_tokens WHERE name = 'minted' AND expires_at < "
+                          "(SELECT expires_at FROM api_tokens WHERE name = 'for a week')"),
+            1);
+}
+
 TEST_F(AuthorizationTest, ADisabledRunnerIsRefusedAndHandedNoJobItsJobIsRequeued) {
   const auto first = env_.register_runner("first");
   const auto second = env_.register_runner("second");

@@ -122,6 +122,21 @@ TEST(Caller, GrantsOnlyItsScopesAndOnlyForItsRepository) {
   EXPECT_FALSE(anonymous.may_grant({"read"}, std::nullopt));
 }
 
+// A token that expires grants only tokens that expire no later; one that never expires, any.
+TEST(Caller, AnExpiringTokenGrantsOnlyTokensThatExpireNoLater) {
+  const auto now = std::chrono::system_clock::now();
+  const auto day = std::chrono::hours(24);
+  Caller expiring{
+      store::ApiToken{.id = 4, .name = "temp", .scopes = {"admin"}, .expires_at = now + day}};
+  EXPECT_FALSE(expiring.may_grant({"read"}, std::nullopt));
+  EXPECT_FALSE(expiring.may_grant({"read"}, std::nullopt, now + 2 * day));
+  EXPECT_TRUE(expiring.may_grant({"read"}, std::nullopt, now + day / 2));
+  EXPECT_TRUE(expiring.may_grant({"read"}, std::nullopt, now + day));
+  Caller lasting{store::ApiToken{.id = 1, .name = "root", .scopes = {"admin"}}};
+  EXPECT_TRUE(lasting.may_grant({"read"}, std::nullopt));
+  EXPECT_TRUE(lasting.may_grant({"read"}, std::nullopt, now + 2 * day));
+}
+
 // The 404 of another repository's resource names it like a missing one: "no job 5".
 TEST(Authorizer, DescribesResourcesAsTheNotFoundAnswerNamesThem) {
   EXPECT_EQ(describe({ResourceKind::job, 5}), "job 5");
