@@ -33,6 +33,11 @@ void add_connection_options(CLI::App* cmd, const ServeOptionsPtr& opts) {
                   "Largest request header (request line and fields); larger gets 431")
       ->capture_default_str()
       ->check(CLI::Range(1024, 1 << 20));
+  cmd->add_option("--max-buffered-body-bytes", http.buffered_bodies_max_bytes,
+                  "Request bodies the server holds at once, over every connection, while it "
+                  "reads them before their handlers (webhooks, API calls); past it 503")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
   cmd->add_option("--max-connections", http.max_connections,
                   "Open connections; past it new ones are answered 503 and closed")
       ->capture_default_str()

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/write.hpp>
 #include <sstream>
@@ -169,6 +170,18 @@ void AsyncServer::closed(Connection& c) {
 
 void AsyncServer::count_header_timeout() {
   count_http_header_timeout();
+}
+
+bool AsyncServer::reserve_body_bytes(std::size_t n) {
+  if (n > tuning_.buffered_bodies_max_bytes -
+              std::min(bodies_buffered_, tuning_.buffered_bodies_max_bytes))
+    return false;
+  bodies_buffered_ += n;
+  return true;
+}
+
+void AsyncServer::release_body_bytes(std::size_t n) {
+  bodies_buffered_ -= std::min(n, bodies_buffered_);
 }
 
 void AsyncServer::park(const std::shared_ptr<Connection>& c) {

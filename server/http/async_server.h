@@ -37,8 +37,11 @@ struct HttpTuning {
   int body_timeout_seconds = 60;     // a request's body must arrive whole within this
   std::size_t header_max_bytes = 16u << 10;        // a larger header is answered 431
   std::size_t buffered_body_max_bytes = 1u << 20;  // bodies the server reads before a handler
-  int max_connections = 10000;                     // open connections; past it new ones are refused
-  int max_connections_per_peer = 4096;             // the same from one address
+  // All bodies being read by the server at once (of every connection, before their handlers):
+  // a body that would pass it is answered 503 and its connection closed.
+  std::size_t buffered_bodies_max_bytes = std::size_t{256} << 20;
+  int max_connections = 10000;          // open connections; past it new ones are refused
+  int max_connections_per_peer = 4096;  // the same from one address
   int recheck_seconds = 5;  // parked polls look at the queue this often while nothing wakes them
 };
 
@@ -83,6 +86,8 @@ class AsyncServer : public ConnectionHost {
   void pass_baton(const std::string& group) override;
   void closed(Connection& c) override;
   void count_header_timeout() override;
+  bool reserve_body_bytes(std::size_t n) override;
+  void release_body_bytes(std::size_t n) override;
 
  private:
   void accept();
@@ -108,7 +113,8 @@ class AsyncServer : public ConnectionHost {
   WorkerPool workers_;
   bool stopping_ = false;
   bool joined_ = false;
-  std::uint64_t generation_ = 0;  // the latest job wake-up generation seen
+  std::uint64_t generation_ = 0;     // the latest job wake-up generation seen
+  std::size_t bodies_buffered_ = 0;  // bytes of bodies read by the server, not yet answered
   std::unordered_map<Connection*, std::weak_ptr<Connection>> open_;
   std::unordered_map<std::string, int> per_peer_;
   std::map<std::string, std::list<std::shared_ptr<Connection>>> parked_;  // by group, oldest first

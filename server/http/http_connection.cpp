@@ -116,6 +116,10 @@ void Connection::route_request() {
     if (!route_->reads_own_body()) add_form_params(req_);
     return dispatch();
   }
+  if (route_->buffered_max_bytes > 0) {
+    const auto declared = parser_->content_length();
+    if (declared && *declared > route_->buffered_max_bytes) return too_large();
+  }
   phase_ = Phase::body;
   body_armed_ = true;
   arm(Clock::now() + std::chrono::seconds(host_.tuning().body_timeout_seconds));
@@ -148,19 +152,40 @@ void Connection::on_body_chunk(beast::error_code ec) {
     return close();
   }
   const std::size_t got = chunk_.size() - parser_->get().body().size;
-  const std::size_t limit = host_.tuning().buffered_body_max_bytes;
-  if (req_.body.size() + got > limit) {
-    res_.set_header("Connection", "close");
-    send_error(res_, 413, "too_large",
-               "request body over this route's limit of " + std::to_string(limit) + " bytes");
-    return respond();
+  if (req_.body.size() + got > buffered_limit()) return too_large();
+  if (!host_.reserve_body_bytes(got)) {
+    disarm();
+    return send_bare(503, "busy",
+                     "the server is reading too many request bodies at once; try again shortly");
   }
+  body_reserved_ += got;
   req_.body.append(chunk_.data(), got);
   if (!parser_->is_done()) return read_buffered_body();
   disarm();
   chunk_ = std::vector<char>();
-  add_form_params(req_);
+  if (!route_->reader) add_form_params(req_);
   dispatch();
+}
+
+std::size_t Connection::buffered_limit() const {
+  return route_ && route_->buffered_max_bytes > 0 ? route_->buffered_max_bytes
+                                                  : host_.tuning().buffered_body_max_bytes;
+}
+
+void Connection::too_large() {
+  disarm();
+  res_ = httplib::Response();
+  res_.set_header("Connection", "close");
+  send_error(
+      res_, 413, "too_large",
+      "request body over this route's limit of " + std::to_string(buffered_limit()) + " bytes");
+  respond();
+}
+
+void Connection::release_body() {
+  if (body_reserved_ > 0) host_.release_body_bytes(body_reserved_);
+  body_reserved_ = 0;
+  std::string().swap(req_.body);
 }
 
 std::string Connection::body_timeout_message() const {
@@ -289,6 +314,7 @@ void Connection::respond() {
                  std::chrono::duration<double, std::milli>(Clock::now() - start_).count());
   }
   ++served_;
+  release_body();
   const bool header_read = parser_ && parser_->is_header_done();
   const bool keep = header_read && !host_.stopping() && body_done() &&
                     parser_->get().keep_alive() && !asks_close(res_) &&
@@ -322,6 +348,7 @@ void Connection::close() {
   beast::error_code ignored;
   socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   socket_.close(ignored);
+  release_body();
   host_.closed(*this);
 }
 
@@ -353,6 +380,15 @@ long Connection::read_body_blocking(char* into, std::size_t n) {
 
 httplib::ContentReader Connection::content_reader() {
   auto self = shared_from_this();
+  if (route_->buffered_max_bytes > 0) {
+    // The server read the body already (route_request): handed over whole, once.
+    return httplib::ContentReader(
+        [self](httplib::ContentReceiver receiver) {
+          if (self->req_.body.empty()) return true;
+          return receiver(self->req_.body.data(), self->req_.body.size());
+        },
+        [](httplib::MultipartContentHeader, httplib::ContentReceiver) { return false; });
+  }
   return httplib::ContentReader(
       [self](httplib::ContentReceiver receiver) {
         std::vector<char> chunk(kChunkBytes);

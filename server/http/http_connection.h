@@ -51,6 +51,10 @@ class ConnectionHost {
   virtual void pass_baton(const std::string& group) = 0;
   virtual void closed(Connection& c) = 0;
   virtual void count_header_timeout() = 0;
+  // Bytes of request bodies the server holds, over every connection (HttpTuning::
+  // buffered_bodies_max_bytes): false, and nothing reserved, when `n` more would pass the limit.
+  virtual bool reserve_body_bytes(std::size_t n) = 0;
+  virtual void release_body_bytes(std::size_t n) = 0;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -89,6 +93,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void with_continue(std::function<void()> then);
   void read_buffered_body();
   void on_body_chunk(boost::beast::error_code ec);
+  // What the server reads of this request's body before its handler: the route's own limit for a
+  // buffered reader route, else HttpTuning::buffered_body_max_bytes.
+  std::size_t buffered_limit() const;
+  // Answers 413 for a body over buffered_limit() and closes after the answer.
+  void too_large();
+  // Gives back the body's share of the server's budget and its memory (the answer is out).
+  void release_body();
   std::string body_timeout_message() const;
   void dispatch();
   void run_handler();
@@ -121,6 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int served_ = 0;
   bool continue_sent_ = false;
   bool body_armed_ = false;
+  std::size_t body_reserved_ = 0;  // of ConnectionHost's body budget, for req_.body
   // The exchange under way.
   httplib::Request req_;
   httplib::Response res_;

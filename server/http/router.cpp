@@ -61,6 +61,13 @@ void Router::put(const std::string& pattern, ReaderHandler handler) {
   add("PUT", pattern).reader = std::move(handler);
 }
 
+void Router::post_buffered(const std::string& pattern, std::size_t max_bytes,
+                           ReaderHandler handler) {
+  Route& route = add("POST", pattern);
+  route.reader = std::move(handler);
+  route.buffered_max_bytes = max_bytes;
+}
+
 void Router::post_parking(const std::string& pattern, ParkingHandler handler) {
   add("POST", pattern).parking = std::move(handler);
 }

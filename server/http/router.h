@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -52,7 +53,12 @@ struct Route {
   Handler plain;
   ReaderHandler reader;    // reads its own body, after it knows its caller (server/http/body.h)
   ParkingHandler parking;  // reads its own body too, and may park (the runner's claim)
-  bool reads_own_body() const { return !plain; }
+  // A reader route whose callers are not known before its body is read (a webhook: the signature
+  // covers the body): the server reads the whole body first, up to this many bytes, on its I/O
+  // thread, so that a slow sender costs a socket and not a handler thread; the handler's reader
+  // then hands over what was read. 0: the handler reads the body itself.
+  std::size_t buffered_max_bytes = 0;
+  bool reads_own_body() const { return !plain && buffered_max_bytes == 0; }
 };
 
 class Router {
@@ -67,6 +73,9 @@ class Router {
   // A route that reads its own body (after it knows its caller: server/http/body.h).
   void post(const std::string& pattern, ReaderHandler handler);
   void put(const std::string& pattern, ReaderHandler handler);
+  // A route whose body the server reads whole before the handler runs, up to `max_bytes` (413
+  // past it), though the handler gets it through its reader (see Route::buffered_max_bytes).
+  void post_buffered(const std::string& pattern, std::size_t max_bytes, ReaderHandler handler);
   // A long poll: reads its own body and may park (see Park).
   void post_parking(const std::string& pattern, ParkingHandler handler);
 

@@ -279,6 +279,55 @@ TEST_F(FleetTest, ParkedClaimsAndDrippingHeadersLeaveHealthAndWebhooksAnswered) 
   EXPECT_EQ(no_job, kThreads + 200 - 1);
 }
 
+// A webhook's sender is not known until the signature over its body is checked, so the server
+// reads a webhook's body before the handler runs: bodies dripping from anyone hold no handler
+// thread, and /healthz and a signed webhook answer while ten times more of them than threads are
+// under way. The bodies the server holds at once share one budget: past it, 503 and closed.
+TEST_F(FleetTest, DrippingWebhookBodiesHoldNoThreadAndShareABudget) {
+  start({"--http-threads", std::to_string(kThreads), "--max-buffered-body-bytes", "2097152"});
+  const int port = serve_->port();
+  const std::string head =
+      "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n"
+      "Content-Type: application/json\r\nContent-Length: ";
+  std::vector<std::unique_ptr<Raw>> drips;
+  for (int i = 0; i < kThreads * 10; ++i) {
+    drips.push_back(std::make_unique<Raw>(port));
+    ASSERT_TRUE(drips.back()->send(head + "1000\r\n\r\n{"));
+  }
+  for (int second = 0; second < 3; ++second) {
+    for (auto& d : drips) d->send(" ");
+    EXPECT_EQ(get_status(port, "/healthz"), 200);
+    const int hook = signed_webhook("drip-" + std::to_string(second));
+    EXPECT_TRUE(hook >= 200 && hook < 300) << hook;
+    std::this_thread::sleep_for(1s);
+  }
+  for (auto& d : drips) EXPECT_TRUE(d->received().empty()) << d->received();
+
+  // 2 MiB for all bodies: two bodies of 768 KiB under way fit, a third does not.
+  std::vector<std::unique_ptr<Raw>> big;
+  for (int i = 0; i < 3; ++i) {
+    big.push_back(std::make_unique<Raw>(port));
+    big.back()->send(head + "20000000\r\n\r\n" + std::string(768 * 1024, ' '));
+  }
+  auto refused = [&] {
+    int n = 0;
+    for (auto& b : big)
+      if (!b->received().empty() && b->status() == 503) ++n;
+    return n;
+  };
+  ASSERT_TRUE(testing::eventually([&] { return refused() >= 1; }, 20s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(refused(), 1);
+  for (auto& b : big)
+    if (b->status() == 503) {
+      EXPECT_NE(b->received().find("too many request bodies"), std::string::npos) << b->received();
+      EXPECT_TRUE(b->closed_within(5s));
+    }
+  // What the refused body held was given back: a small delivery still fits.
+  const int hook = signed_webhook("after-budget");
+  EXPECT_TRUE(hook >= 200 && hook < 300) << hook;
+}
+
 TEST_F(FleetTest, SlowHeadersOversizedHeadersAndConnectionsOverThePeerCapAreRefused) {
   start({"--header-timeout", "1", "--body-timeout", "2", "--keep-alive-timeout", "120",
          "--max-connections-per-peer", "5"});
