@@ -6,7 +6,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/config_file.h"
 #include "core/config.h"
 
 namespace mlgate::cli {
@@ -21,17 +23,16 @@ void add_config_commands(CLI::App& app, ExitCode& exit_code) {
   auto ceilings = std::make_shared<core::JobCeilings>();
   add_job_ceiling_options(validate, *ceilings, "The server's ceilings (default: serve's)");
   validate->callback([file, ceilings, &exit_code] {
-    std::ifstream in(*file, std::ios::binary);
-    if (!in) {
-      std::cerr << "mlgate: cannot read " << *file << "\n";
-      exit_code.value = 2;
-      return;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
     core::ConfigLimits limits;
     limits.jobs = *ceilings;
-    auto result = core::parse_config(text.str(), limits);
+    core::ConfigParseResult result;
+    try {
+      result = parse_config_file(*file, limits);
+    } catch (const ClientError& e) {
+      std::cerr << "mlgate: " << e.what() << "\n";
+      exit_code.value = e.code();
+      return;
+    }
     if (!result) {
       std::cerr << core::format_errors(result.errors, *file);
       std::cerr << *file << ": " << result.errors.size() << " error"

@@ -11,6 +11,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/config_file.h"
 #include "cli/gate_output.h"
 #include "core/config.h"
 #include "core/gate.h"
@@ -19,6 +20,7 @@
 #include "core/metrics_json.h"
 #include "core/predictions.h"
 #include "core/repeats.h"
+#include "util/capped_file.h"
 #include "util/strings.h"
 #include "vcs/validate.h"
 
@@ -27,12 +29,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::optional<std::string> read_whole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+// A results file as the runner reads it (util/capped_file.h): no more than its cap + 1 bytes,
+// only a regular file, never through a symbolic link (the code under test wrote the directory:
+// a link to a host file must not reach the error messages of a CI log); nullopt when it does not
+// exist. Anything else is an error naming the file.
+std::optional<std::string> read_results_file(const fs::path& path, std::size_t cap) {
+  auto read = util::read_capped_file(path, cap, false);
+  if (!read.problem.empty()) throw ClientError(path.string() + " " + read.problem, 2);
+  if (read.bytes && read.size > cap)
+    throw ClientError(path.string() + ": file is " + std::to_string(read.size) +
+                          " bytes, over the cap of " + std::to_string(cap) + " bytes",
+                      2);
+  return std::move(read.bytes);
 }
 
 // The results files a job hands back, read from a directory; a missing file is no results of that
@@ -46,17 +54,18 @@ core::JobResults read_results_dir(const fs::path& dir) {
     copy.file = (dir / e.file).string();
     throw ClientError(copy.to_string(), 2);
   };
-  if (auto text = read_whole(dir / "junit.xml")) {
+  if (auto text = read_results_file(dir / "junit.xml", core::JunitOptions{}.max_bytes)) {
     auto r = core::parse_junit(*text);
     if (!r) fail(r.error());
     out.tests = std::move(r.value());
   }
-  if (auto text = read_whole(dir / "metrics.json")) {
+  if (auto text = read_results_file(dir / "metrics.json", core::MetricsJsonOptions{}.max_bytes)) {
     auto r = core::parse_metrics_json(*text);
     if (!r) fail(r.error());
     out.metrics = std::move(r.value());
   }
-  if (auto text = read_whole(dir / "predictions.jsonl")) {
+  if (auto text =
+          read_results_file(dir / "predictions.jsonl", core::PredictionsOptions{}.max_bytes)) {
     auto r = core::parse_predictions_jsonl(*text);
     if (!r) fail(r.error());
     out.predictions = std::move(r.value());
@@ -158,9 +167,7 @@ struct OfflineOptions {
 // mlgate gate evaluate: the decision on results directories, printed; throws ClientError with the
 // exit code (1 deny, 2 pending or an error).
 void run_offline(const OfflineOptions& o) {
-  auto text = read_whole(o.config);
-  if (!text) throw ClientError("cannot read " + o.config, 2);
-  auto parsed = core::parse_config(*text);
+  auto parsed = parse_config_file(o.config);
   if (!parsed) {
     std::cerr << core::format_errors(parsed.errors, o.config);
     throw ClientError(o.config + " is not valid", 2);

@@ -18,6 +18,7 @@
 
 #include "runners/log_limit.h"
 #include "runners/runner_client.h"
+#include "util/capped_file.h"
 #include "util/hex.h"
 #include "util/strings.h"
 #include "vcs/mirror.h"
@@ -273,30 +274,6 @@ class AttemptSession {
   std::thread thread_;
 };
 
-// Reads a results file the job wrote, refusing anything but a regular file (a job must not make
-// the runner read a host file through a symlink). At most cap + 1 bytes are read.
-std::optional<std::pair<std::string, std::uint64_t>> read_results_file(const fs::path& path,
-                                                                       std::uint64_t cap) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return std::nullopt;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  std::string data(static_cast<std::size_t>(std::min(size, cap + 1)), '\0');
-  std::size_t got = 0;
-  while (got < data.size()) {
-    auto n = ::read(fd, data.data() + got, data.size() - got);
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  data.resize(got);
-  return std::make_pair(std::move(data), size);
-}
-
 std::string describe(const RunResult& r, double seconds) {
   char took[32];
   std::snprintf(took, sizeof took, "%.1f s", seconds);
@@ -521,12 +498,13 @@ class Agent {
     for (const std::string file :
          {"junit.xml", "metrics.json", "predictions.jsonl", "reference.jsonl"}) {
       const std::uint64_t cap = claim.results_max_bytes.value(file, std::uint64_t{64} << 20);
-      auto content = read_results_file(results / file, cap);
-      if (!content) continue;
+      // What the job wrote: a symbolic link (to a host file, say) or a FIFO is not read.
+      auto content = util::read_capped_file(results / file, cap, false);
+      if (!content.bytes) continue;
       for (int i = 0; i < 5; ++i) {
         try {
-          auto r = client_->upload_results(job.job_id, job.attempt, file, content->first,
-                                           content->second);
+          auto r =
+              client_->upload_results(job.job_id, job.attempt, file, *content.bytes, content.size);
           if (!r.error.empty()) say("job " + std::to_string(job.job_id) + ": " + r.error);
           break;
         } catch (const RunnerClientError& e) {

@@ -1,5 +1,8 @@
 // `mlgate config validate`: the real binary on real files; what a person sees before pushing.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "tests/support/temp_dir.h"
 #include "util/child_process.h"
@@ -109,6 +112,47 @@ TEST(ConfigValidate, AMissingFileIsExitTwoWithItsName) {
   auto r = validate({"/nonexistent/.mlgate.yml"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("cannot read /nonexistent/.mlgate.yml"), std::string::npos) << r.output;
+}
+
+// The file is read without trusting it: never more than the limit whatever its size says, never
+// waiting on a FIFO or a device (each run is bounded by `timeout`, which a hang would hit).
+TEST(ConfigValidate, AHugeFileAFifoAndADeviceAreRefusedWithoutBeingRead) {
+  testing::TempDir dir("mlgate-cfg");
+  const auto huge = dir.path() / "huge.yml";
+  testing::write_file(huge, "version: 1\n");
+  std::filesystem::resize_file(huge, 1ull << 30);
+  const auto fifo = dir.path() / "fifo.yml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto timed = [](const std::string& file) {
+    mlgate::Run r;
+    int status =
+        util::run_capture({"timeout", "20", MLGATE_BINARY, "config", "validate", file}, r.output);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  };
+  auto big = timed(huge.string());
+  EXPECT_EQ(big.exit_code, 1) << big.output;
+  EXPECT_NE(big.output.find(":1:1: the file is 1073741824 bytes; the limit is 262144 bytes"),
+            std::string::npos)
+      << big.output;
+  for (const std::string& file : {fifo.string(), std::string("/dev/zero")}) {
+    auto r = timed(file);
+    EXPECT_EQ(r.exit_code, 2) << file << ": " << r.output;
+    EXPECT_NE(r.output.find("cannot read " + file + ": is not a regular file"), std::string::npos)
+        << r.output;
+  }
+}
+
+// A config is UTF-8: a byte that is not is an error at its line and column, before the text could
+// reach a JSON answer.
+TEST(ConfigValidate, InvalidUtf8IsAnErrorWithItsPosition) {
+  testing::TempDir dir("mlgate-cfg");
+  auto file = (dir.path() / "latin1.yml").string();
+  testing::write_file(file, "version: 1\nimage: x\ntiers:\n  functionality: {run: \"caf\xE9\"}\n");
+  auto r = validate({file});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("latin1.yml:4:28: not UTF-8 text: byte 0xE9"), std::string::npos)
+      << r.output;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // `mlgate gate evaluate`: the offline gate on real result files, through the real binary.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -83,6 +84,44 @@ TEST_F(GateEvaluate, ARegressedSliceDeniesWithExitOneAndIsNamedFirst) {
   EXPECT_NE(first_row.find("fail"), std::string::npos) << r.output;
   EXPECT_NE(first_row.find("recall[age_group=<30]"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("production: deny"), std::string::npos) << r.output;
+}
+
+// The results directory was written by the code under test: a symbolic link to a host file is not
+// followed (its content must not reach a CI log through an error message), a FIFO is not waited
+// on, and a file over its cap is refused from its size without being read.
+TEST_F(GateEvaluate, ResultsFilesAreReadWithoutTrustingTheDirectory) {
+  const auto cand = dir_.path() / "cand";
+  testing::write_file(dir_.path() / "secret.txt", "the host's secret\n");
+  auto timed = [&] {
+    CliRun r;
+    int status = util::run_capture({"timeout", "20", MLGATE_BINARY, "gate", "evaluate", "--config",
+                                    (dir_.path() / ".mlgate.yml").string(), "--environment",
+                                    "production", "--candidate", cand.string()},
+                                   r.output);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  };
+  fs::create_symlink(dir_.path() / "secret.txt", cand / "metrics.json");
+  auto link = timed();
+  EXPECT_EQ(link.exit_code, 2) << link.output;
+  EXPECT_NE(link.output.find("metrics.json is a symbolic link (not followed)"), std::string::npos)
+      << link.output;
+  EXPECT_EQ(link.output.find("secret"), std::string::npos) << link.output;
+  fs::remove(cand / "metrics.json");
+
+  ASSERT_EQ(::mkfifo((cand / "junit.xml").c_str(), 0600), 0);
+  auto fifo = timed();
+  EXPECT_EQ(fifo.exit_code, 2) << fifo.output;
+  EXPECT_NE(fifo.output.find("junit.xml is not a regular file"), std::string::npos) << fifo.output;
+  fs::remove(cand / "junit.xml");
+
+  testing::write_file(cand / "junit.xml", "<testsuite/>");
+  fs::resize_file(cand / "junit.xml", 1ull << 30);
+  auto big = timed();
+  EXPECT_EQ(big.exit_code, 2) << big.output;
+  EXPECT_NE(big.output.find("junit.xml: file is 1073741824 bytes, over the cap of 16777216 bytes"),
+            std::string::npos)
+      << big.output;
 }
 
 TEST_F(GateEvaluate, AGoodCandidateIsAllowedAndTheJsonHasTheDocumentedShape) {
