@@ -11,16 +11,19 @@
 #include <exception>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <set>
 #include <span>
 #include <sstream>
 #include <system_error>
+#include <utility>
 
 #include "core/config.h"
 #include "core/duration.h"
 #include "core/example_metrics.h"
 #include "core/number_text.h"
 #include "core/rubric.h"
+#include "core/utf8.h"
 
 namespace mlgate::core {
 namespace {
@@ -31,6 +34,28 @@ struct Pos {
   int line = 1;
   int column = 1;
 };
+
+// Where `text` stops being UTF-8 (the line and the column, in characters, of the first byte that
+// does not start a well-formed sequence); nullopt when it is UTF-8 throughout. A file that starts
+// with a UTF-16 or UTF-32 byte-order mark is YAML in that encoding, which yaml-cpp decodes itself.
+std::optional<std::pair<Pos, unsigned char>> first_invalid_utf8(std::string_view text) {
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF") ||
+      text.starts_with(std::string_view("\0\0\xFE\xFF", 4)))
+    return std::nullopt;
+  Pos at;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_sequence(text, i);
+    if (n == 0) return std::make_pair(at, static_cast<unsigned char>(text[i]));
+    if (text[i] == '\n') {
+      ++at.line;
+      at.column = 1;
+    } else {
+      ++at.column;
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
 
 Pos pos_of(const YAML::Mark& mark, Pos fallback) {
   if (mark.is_null() || mark.line < 0 || mark.column < 0) return fallback;
@@ -1060,6 +1085,13 @@ ConfigParseResult Parser::run(std::string_view yaml) {
   if (yaml.size() > kMaxConfigBytes) {
     error(Pos{}, "the file is " + std::to_string(yaml.size()) + " bytes; the limit is " +
                      std::to_string(kMaxConfigBytes) + " bytes");
+    return ConfigParseResult{std::nullopt, errors_};
+  }
+  if (const auto bad = first_invalid_utf8(yaml)) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    error(bad->first, std::string("not UTF-8 text: byte 0x") + kHex[bad->second >> 4] +
+                          kHex[bad->second & 0xF] +
+                          " does not start a valid UTF-8 sequence (save the file as UTF-8)");
     return ConfigParseResult{std::nullopt, errors_};
   }
   const std::string text(yaml);

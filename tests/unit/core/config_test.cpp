@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -368,6 +369,28 @@ TEST(Config, RubricMappingAcceptsStringOrList) {
 
 // ---------------------------------------------------------------------------------------------
 // Errors: positions and messages
+
+// A config is UTF-8 text: the first byte that starts no valid sequence is an error at its line and
+// column, in characters (its text would otherwise reach the gate's JSON answers and PostgreSQL's
+// text columns as invalid bytes). A UTF-16 file with its byte-order mark is decoded by yaml-cpp.
+TEST(ConfigErrors, InvalidUtf8IsAnErrorAtItsPosition) {
+  const std::string text = gate(
+      "    metrics:\n      - {name: \"\xC3\xA9"
+      "acc\xFF"
+      "uracy\", min: 0.9}\n");
+  const auto errors = parse_errors(text);
+  ASSERT_EQ(errors.size(), 1u) << format_errors(errors);
+  const std::size_t line_start = text.rfind('\n', text.find('\xFF')) + 1;
+  EXPECT_EQ(errors[0].line,
+            1 + std::count(text.begin(), text.begin() + static_cast<long>(line_start), '\n'));
+  EXPECT_EQ(errors[0].column, 21);  // after `      - {name: "éacc`: é is one character
+  EXPECT_NE(errors[0].message.find("not UTF-8 text: byte 0xFF"), std::string::npos)
+      << errors[0].message;
+  // Overlong forms and surrogates are not UTF-8 either; well-formed text is untouched.
+  EXPECT_TRUE(has_error(with_base("x: \"\xC0\x80\"\n"), "byte 0xC0"));
+  EXPECT_TRUE(has_error(with_base("x: \"\xED\xA0\x80\"\n"), "byte 0xED"));
+  EXPECT_TRUE(parse_config(gate("    metrics:\n      - {name: \"\xC3\xA9\", min: 0.9}\n")).ok());
+}
 
 TEST(ConfigErrors, UnknownKeySuggestsTheNearestWithExactPosition) {
   auto errors = parse_errors(R"(version: 1
