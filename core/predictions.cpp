@@ -355,6 +355,12 @@ Parsed<std::vector<Prediction>> parse_predictions_jsonl(std::string_view text,
           ParseError{options.file_name, to_int(line_no), 1,
                      "more than " + std::to_string(options.max_lines) + " predictions (the cap)"});
     }
+    if (line.size() > options.max_line_bytes) {
+      return fail(ParseError{options.file_name, to_int(line_no), 1,
+                             "line is " + std::to_string(line.size()) + " bytes, over the cap of " +
+                                 std::to_string(options.max_line_bytes) +
+                                 " bytes for one prediction"});
+    }
     Where w;
     auto row = LineReader(line, to_int(line_no), options).read(parser, w);
     if (auto* e = std::get_if<ParseError>(&row)) return fail(std::move(*e));

@@ -31,9 +31,12 @@ struct PredictionsOptions {
   std::string file_name = "predictions.jsonl";  // used in ParseError::file
   std::size_t max_bytes = std::size_t{64} << 20;
   std::size_t max_lines = 1'000'000;  // predictions (non-blank lines)
-  int max_depth = 64;                 // nesting inside one line (ignored members included)
-  std::size_t max_slices = 64;        // members of "slices" on one line
-  std::size_t max_scores = 64;        // members of "scores" on one line
+  // One line: a prediction is a few hundred bytes (64 slices and 64 scores at most); a parsed line
+  // takes many times its size in memory, so a huge one is refused before it is parsed.
+  std::size_t max_line_bytes = std::size_t{1} << 20;
+  int max_depth = 64;           // nesting inside one line (ignored members included)
+  std::size_t max_slices = 64;  // members of "slices" on one line
+  std::size_t max_scores = 64;  // members of "scores" on one line
 };
 
 // Rows in file order. The first error in file order wins, with its line and column.

@@ -429,6 +429,16 @@ TEST(PredictionsJsonl, Caps) {
             "predictions.jsonl: file is 21 bytes, over the cap of 10 bytes");
   EXPECT_EQ(PredictionsOptions{}.max_bytes, 64u * 1024 * 1024);
   EXPECT_EQ(PredictionsOptions{}.max_lines, 1000000u);
+  // One line over its cap is refused before it is parsed (a parsed line takes many times its size:
+  // a 64 MiB line of ignored members took 1.3 GB), at its line; the lines before it are fine.
+  std::string huge = "{\"id\": 2, \"label\": 0";
+  for (int i = 0; huge.size() < (std::size_t{1} << 20); ++i)
+    huge += ", \"k" + std::to_string(i) + "\": 0";
+  huge += "}";
+  EXPECT_EQ(parse_fail("{\"id\": 1, \"label\": 0}\n" + huge + "\n").to_string(),
+            "predictions.jsonl:2:1: line is " + std::to_string(huge.size()) +
+                " bytes, over the cap of 1048576 bytes for one prediction");
+  EXPECT_EQ(PredictionsOptions{}.max_line_bytes, 1024u * 1024);
 }
 
 TEST(PredictionsJsonl, AMillionLines) {
