@@ -338,8 +338,11 @@ TEST(PredictionsHostile, AHugeSlicesObjectIsRefusedBeforeItIsStored) {
     line += (i ? ",\"" : "\"") + std::to_string(i) + "\":1";
   }
   line += "}}";
+  // The line cap would refuse it first; without it, the slices' own cap still holds.
+  PredictionsOptions wide;
+  wide.max_line_bytes = wide.max_bytes;
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_NE(parse_fail(line).message.find("over the cap of 64"), std::string::npos);
+  EXPECT_NE(parse_fail(line, wide).message.find("over the cap of 64"), std::string::npos);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
 }
 
@@ -462,7 +465,9 @@ TEST(PredictionsJsonl, AMillionLines) {
 
 TEST(PredictionsHostile, DeepNestingInALine) {
   const std::string deep = "{\"id\": 1, \"label\": 0, \"f\": " + std::string(10 * 1024 * 1024, '[');
-  const ParseError e = parse_fail(deep);
+  PredictionsOptions wide;  // past the line cap, which would refuse it first
+  wide.max_line_bytes = wide.max_bytes;
+  const ParseError e = parse_fail(deep, wide);
   EXPECT_EQ(e.message, "JSON nested deeper than 64 levels");
   EXPECT_EQ(e.line, 1);
   EXPECT_EQ(e.column, 28 + 63);
@@ -473,8 +478,11 @@ TEST(PredictionsHostile, OneHugeLineIsBounded) {
   std::string line = "{\"id\": 1, \"label\": 0, \"f\": [";
   while (line.size() < 20 * 1024 * 1024) line += "0,0,0,0,0,0,0,0,";
   line += "0]}";
+  EXPECT_NE(parse_fail(line).message.find("over the cap of 1048576 bytes"), std::string::npos);
+  PredictionsOptions wide;  // past the line cap
+  wide.max_line_bytes = wide.max_bytes;
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(parse_ok(line).size(), 1u);
+  EXPECT_EQ(parse_ok(line, wide).size(), 1u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
 }
 
