@@ -8,6 +8,8 @@
 #include <utility>
 #include <variant>
 
+#include "core/utf8.h"
+
 namespace mlgate::core {
 
 // Where and why a file could not be read. line and column are 1-based; 0 means "not known" (e.g.
@@ -30,7 +32,8 @@ struct ParseError {
     }
     if (!out.empty()) out += ": ";
     out += message;
-    return out;
+    // A message may quote the file ("last read: …"), and the file may not be UTF-8.
+    return escape_invalid_utf8(out);
   }
 
   bool operator==(const ParseError&) const = default;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace mlgate::core {
@@ -34,6 +35,28 @@ inline std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
   }
   return len;
+}
+
+// `s` with every byte that starts no well-formed sequence written as "\xNN": text that quotes
+// hostile input (a parser's "last read: …") stays valid UTF-8 for JSON answers and PostgreSQL.
+inline std::string escape_invalid_utf8(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_sequence(s, i);
+    if (len == 0) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+      ++i;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
 }
 
 inline bool well_formed_utf8(std::string_view s) {

@@ -365,24 +365,41 @@ TEST(RunnerProtocol, AWaitingClaimIsWokenByAPushAndTheProtocolStepsAreIdempotent
 // A client that sends a results file over its cap whole (not the agent's cap + 1 bytes with the
 // real size in a header) is refused with 413, and the file is recorded on the job all the same:
 // the job fails although the command exits 0. Declared by Content-Length or streamed in chunks.
-TEST(RunnerProtocol, AResultsFileSentWholeOverItsCapFailsTheJob) {
-  RunnerEnv env({"--max-junit-bytes", "1000", "--max-metrics-bytes", "1000"});
+// A job pushed and claimed through the protocol by a runner registered for it.
+struct ClaimedJob {
+  std::string credential;
+  std::vector<std::pair<std::string, std::string>> auth;
+  long id = 0;
+  std::string base;  // /api/v1/runner/jobs/<id>
+};
+
+ClaimedJob push_and_claim(RunnerEnv& env) {
+  ClaimedJob out;
   auto reg =
       http_post(env.host(), "/api/v1/runner/register", R"({"name":"p","executor":"local"})",
                 "application/json", {{"Authorization", "Bearer " + env.registration_token()}});
-  ASSERT_EQ(reg.status, 201);
-  const std::string credential = json::parse(reg.body)["token"].get<std::string>();
-  const std::vector<std::pair<std::string, std::string>> auth = {
-      {"Authorization", "Bearer " + credential}};
+  EXPECT_EQ(reg.status, 201) << reg.body;
+  out.credential = json::parse(reg.body)["token"].get<std::string>();
+  out.auth = {{"Authorization", "Bearer " + out.credential}};
   env.push(kResultsConfig, {{"write_results.sh", kWriteResults}});
   testing::HttpResult claim;
-  ASSERT_TRUE(testing::eventually([&] {
+  EXPECT_TRUE(testing::eventually([&] {
     claim = http_post(env.host(), "/api/v1/runner/jobs/request", R"({"wait_seconds":1})",
-                      "application/json", auth);
+                      "application/json", out.auth);
     return claim.status == 200;
   })) << claim.body;
-  const long id = json::parse(claim.body)["job"]["id"].get<long>();
-  const std::string base = "/api/v1/runner/jobs/" + std::to_string(id);
+  out.id = json::parse(claim.body)["job"]["id"].get<long>();
+  out.base = "/api/v1/runner/jobs/" + std::to_string(out.id);
+  return out;
+}
+
+TEST(RunnerProtocol, AResultsFileSentWholeOverItsCapFailsTheJob) {
+  RunnerEnv env({"--max-junit-bytes", "1000", "--max-metrics-bytes", "1000"});
+  const ClaimedJob job = push_and_claim(env);
+  const std::string& credential = job.credential;
+  const auto& auth = job.auth;
+  const long id = job.id;
+  const std::string& base = job.base;
   {
     httplib::Client cli("127.0.0.1", env.serve().port());
     httplib::Headers h = {{"Authorization", "Bearer " + credential}};
@@ -420,6 +437,29 @@ TEST(RunnerProtocol, AResultsFileSentWholeOverItsCapFailsTheJob) {
   EXPECT_NE(message.find("junit.xml"), std::string::npos) << message;
   EXPECT_NE(message.find("over the 1000-byte cap"), std::string::npos) << message;
   EXPECT_NE(message.find("metrics.json"), std::string::npos) << message;
+}
+
+// A results file that is not UTF-8 where JSON needs it is refused with its position, and the
+// message stored on the job is UTF-8 (the bad bytes written as \xNN): PostgreSQL takes it, so the
+// job fails although the command exits 0.
+TEST(RunnerProtocol, AMalformedResultsFileWithInvalidUtf8FailsTheJob) {
+  RunnerEnv env;
+  const ClaimedJob job = push_and_claim(env);
+  httplib::Client cli("127.0.0.1", env.serve().port());
+  auto r =
+      cli.Put((job.base + "/results/metrics.json?attempt=1").c_str(),
+              {{"Authorization", "Bearer " + job.credential}},
+              "{\"metrics\": {\"accuracy\": 0.9}, \"meta\": \"\xFF\xFE\"}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 422) << r->body;
+  EXPECT_NE(r->body.find("\\\\xFF"), std::string::npos) << r->body;  // JSON-escaped backslash
+  auto fin =
+      http_post(env.host(), job.base + "/finish",
+                R"({"attempt":1,"outcome":"exited","exit_code":0})", "application/json", job.auth);
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  EXPECT_EQ(json::parse(fin.body)["state"], "failed");
+  const auto j = env.get("/api/v1/jobs/" + std::to_string(job.id));
+  EXPECT_NE(j["message"].get<std::string>().find("metrics.json:1:"), std::string::npos) << j;
 }
 
 TEST(RunnerAgent, ALocalRunnerRunsThePipelineAndStoresEveryKindOfResult) {

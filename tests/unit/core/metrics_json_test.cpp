@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/utf8.h"
 #include "tests/support/temp_dir.h"
 
 namespace mlgate::core {
@@ -451,7 +452,11 @@ TEST(MetricsJsonHostile, InvalidUtf8) {
   for (const std::string bad : {"\xFF", "\xC3", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
     const ParseError e = parse_fail("{\"a" + bad + "\": 1}");
     EXPECT_EQ(e.message.rfind("invalid JSON: ", 0), 0u) << e.message;
+    // The message quotes what was read; the text shown and stored (a job's message, a JSON
+    // answer) is UTF-8 all the same, the bad bytes written out as \xNN.
+    EXPECT_TRUE(well_formed_utf8(e.to_string())) << e.to_string();
   }
+  EXPECT_NE(parse_fail("{\"a\xFF\": 1}").to_string().find("\\xFF"), std::string::npos);
   EXPECT_FALSE(parse_metrics_json("{\"a\": 1}\xFF").ok());
   EXPECT_FALSE(parse_metrics_json(R"({"a\ud800": 1})").ok());  // a lone surrogate escape
 }
