@@ -37,9 +37,10 @@ struct HttpTuning {
   int body_timeout_seconds = 60;     // a request's body must arrive whole within this
   std::size_t header_max_bytes = 16u << 10;        // a larger header is answered 431
   std::size_t buffered_body_max_bytes = 1u << 20;  // bodies the server reads before a handler
-  // All bodies being read by the server at once (of every connection, before their handlers):
-  // a body that would pass it is answered 503 and its connection closed.
-  std::size_t buffered_bodies_max_bytes = std::size_t{256} << 20;
+  // All bodies being read by the server at once (of every connection, until answered): a body
+  // that would pass it is answered 503 and its connection closed. A near-cap webhook costs about
+  // seven times its size while it is handled (docs/operations.md), so this bounds serve's memory.
+  std::size_t buffered_bodies_max_bytes = std::size_t{64} << 20;
   int max_connections = 10000;          // open connections; past it new ones are refused
   int max_connections_per_peer = 4096;  // the same from one address
   int recheck_seconds = 5;  // parked polls look at the queue this often while nothing wakes them
