@@ -158,7 +158,6 @@ void Connection::on_body_chunk(beast::error_code ec) {
     return send_bare(503, "busy",
                      "the server is reading too many request bodies at once; try again shortly");
   }
-  body_reserved_ += got;
   req_.body.append(chunk_.data(), got);
   if (!parser_->is_done()) return read_buffered_body();
   disarm();
@@ -183,8 +182,8 @@ void Connection::too_large() {
 }
 
 void Connection::release_body() {
-  if (body_reserved_ > 0) host_.release_body_bytes(body_reserved_);
-  body_reserved_ = 0;
+  // Only on_body_chunk fills req_.body, reserving each chunk first: its size is the share held.
+  if (!req_.body.empty()) host_.release_body_bytes(req_.body.size());
   std::string().swap(req_.body);
 }
 

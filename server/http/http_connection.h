@@ -132,7 +132,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int served_ = 0;
   bool continue_sent_ = false;
   bool body_armed_ = false;
-  std::size_t body_reserved_ = 0;  // of ConnectionHost's body budget, for req_.body
   // The exchange under way.
   httplib::Request req_;
   httplib::Response res_;
