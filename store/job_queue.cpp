@@ -43,8 +43,10 @@ void settle_pipeline(pqxx::work& tx, std::int64_t pipeline_id) {
   refresh_pipeline_state(tx, pipeline_id);
 }
 
-// Ends the running attempts in `rows` (id, pipeline_id, attempt, max_attempts, runner_id): each job
-// is queued again, or fails with "runner lost" once it has used up its attempts. What a requeued
+// Ends the running attempts in `rows` (id, pipeline_id, attempt, max_attempts, runner_id,
+// cancel_requested, message): a job whose cancel was requested ends cancelled (its runner was lost
+// before it stopped it: the cancel stands, the job does not run again); any other is queued again,
+// or fails with "runner lost" once it has used up its attempts. What a requeued
 // job's lost attempt uploaded is deleted with it, so that the next attempt starts without it (an
 // upload of the lost attempt after this commits finds its attempt not held and stores nothing).
 int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& why) {
@@ -62,7 +64,16 @@ int requeue_lost(pqxx::work& tx, const pqxx::result& rows, const std::string& wh
         "UPDATE job_attempts SET ended_at = now(), outcome = 'lease_expired' "
         "WHERE job_id = $1 AND attempt = $2",
         job_id, attempt);
-    if (attempt >= max_attempts) {
+    if (r[5].as<bool>()) {
+      const auto reason = get_optional<std::string>(r[6]).value_or("");
+      std::string msg = (reason.empty() ? std::string("cancelled") : reason) +
+                        "; runner lost: " + why + on + " before it stopped the job";
+      tx.exec_params(
+          "UPDATE jobs SET state = 'cancelled', lease_expires_at = NULL, finished_at = now(), "
+          "message = $2 WHERE id = $1",
+          job_id, msg);
+      record_state_change(tx, pipeline_id, job_id, JobState::running, JobState::cancelled, msg);
+    } else if (attempt >= max_attempts) {
       std::string msg =
           "runner lost: " + why + " on all " + std::to_string(max_attempts) + " attempts" + on;
       tx.exec_params(
@@ -472,15 +483,16 @@ bool record_results_file(pqxx::work& tx, std::int64_t job_id, std::int64_t runne
 
 int expire_leases(pqxx::work& tx) {
   auto rows = tx.exec(
-      "SELECT id, pipeline_id, attempt, max_attempts, runner_id FROM jobs "
-      "WHERE state = 'running' AND lease_expires_at < now() ORDER BY id FOR UPDATE SKIP LOCKED");
+      "SELECT id, pipeline_id, attempt, max_attempts, runner_id, cancel_requested, message "
+      "FROM jobs WHERE state = 'running' AND lease_expires_at < now() "
+      "ORDER BY id FOR UPDATE SKIP LOCKED");
   return requeue_lost(tx, rows, "lease expired");
 }
 
 int release_runner_jobs(pqxx::work& tx, std::int64_t runner_id, const std::string& why) {
   auto rows = tx.exec_params(
-      "SELECT id, pipeline_id, attempt, max_attempts, runner_id FROM jobs "
-      "WHERE state = 'running' AND runner_id = $1 ORDER BY id FOR UPDATE",
+      "SELECT id, pipeline_id, attempt, max_attempts, runner_id, cancel_requested, message "
+      "FROM jobs WHERE state = 'running' AND runner_id = $1 ORDER BY id FOR UPDATE",
       runner_id);
   return requeue_lost(tx, rows, why);
 }

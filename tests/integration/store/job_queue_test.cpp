@@ -1511,5 +1511,34 @@ TEST_F(JobQueueTest, CancellingAFinishedJobIsRefused) {
             false);
 }
 
+// A cancel requested while the job runs stands when its runner is lost before it stops the job
+// (the lease expires, the runner restarts, is disabled or hands its jobs back): the job ends
+// cancelled, its dependants are skipped, and it is not handed out again.
+TEST_F(JobQueueTest, ACancelledJobWhoseRunnerIsLostEndsCancelledAndDoesNotRunAgain) {
+  auto p = pipeline({{"functionality", {}}, {"validation", {"functionality"}}});
+  auto job = p.job["functionality"];
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  ASSERT_TRUE(cancel(job, "cancelled by alice"));
+  expire_lease_of(job);
+  EXPECT_EQ(expire(), 1);
+  EXPECT_EQ(job_state(job), "cancelled");
+  const auto message =
+      scalar<std::string>("SELECT message FROM jobs WHERE id = " + std::to_string(job));
+  EXPECT_NE(message.find("cancelled by alice"), std::string::npos) << message;
+  EXPECT_NE(message.find("lease expired"), std::string::npos) << message;
+  EXPECT_EQ(job_state(p.job["validation"]), "skipped");
+  EXPECT_EQ(pipeline_state(p.pipeline_id), "cancelled");
+  EXPECT_FALSE(claim(runner_b_).has_value());
+
+  // The same when the runner gives its jobs back (a restart, SIGTERM, a disable).
+  auto q = pipeline({{"functionality", {}}});
+  ASSERT_TRUE(claim(runner_a_).has_value());
+  ASSERT_TRUE(cancel(q.job["functionality"]));
+  EXPECT_EQ(tx([&](pqxx::work& t) { return store::release_runner_jobs(t, runner_a_); }), 1);
+  EXPECT_EQ(job_state(q.job["functionality"]), "cancelled");
+  EXPECT_EQ(pipeline_state(q.pipeline_id), "cancelled");
+  EXPECT_FALSE(claim(runner_b_).has_value());
+}
+
 }  // namespace
 }  // namespace mlgate
