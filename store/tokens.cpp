@@ -8,9 +8,15 @@
 
 namespace mlgate::store {
 
+// read < deploy < admin (docs/api.md, "Conventions"): a deploy token reads what it deploys, and
+// admin implies every scope. `observe` stands apart: a serving system's token posts observations
+// and reads nothing.
 bool ApiToken::has_scope(const std::string& scope) const {
-  return std::find(scopes.begin(), scopes.end(), "admin") != scopes.end() ||
-         std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+  const auto holds = [&](const char* s) {
+    return std::find(scopes.begin(), scopes.end(), s) != scopes.end();
+  };
+  return holds("admin") || std::find(scopes.begin(), scopes.end(), scope) != scopes.end() ||
+         (scope == "read" && holds("deploy"));
 }
 
 std::string generate_token() {

@@ -19,7 +19,7 @@ struct ApiToken {
   std::vector<std::string> scopes;
   std::optional<std::int64_t> repo_id;
   std::optional<std::chrono::system_clock::time_point> expires_at;  // nullopt: never
-  bool has_scope(const std::string& scope) const;                   // admin implies every scope
+  bool has_scope(const std::string& scope) const;  // deploy implies read; admin, every scope
 };
 
 // A new random token ("mlg_" + 64 hex characters); the returned string is the only copy.

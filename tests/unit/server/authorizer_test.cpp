@@ -104,6 +104,23 @@ TEST(Caller, ARestrictedTokenReachesItsRepositoryOnly) {
   EXPECT_EQ(restricted.restricted_to(), 7);
 }
 
+// Scopes are ordered read < deploy < admin (docs/api.md, "Conventions"): a deploy-only token reads
+// (a deploy bot asks the gate before it deploys); `observe` stands apart and reads nothing.
+TEST(ApiTokenScopes, DeployImpliesReadAndObserveImpliesNothing) {
+  const auto holds = [](std::vector<std::string> scopes, const char* scope) {
+    return store::ApiToken{.id = 1, .name = "t", .scopes = std::move(scopes)}.has_scope(scope);
+  };
+  EXPECT_TRUE(holds({"deploy"}, "read"));
+  EXPECT_TRUE(holds({"deploy"}, "deploy"));
+  EXPECT_FALSE(holds({"deploy"}, "admin"));
+  EXPECT_FALSE(holds({"deploy"}, "observe"));
+  EXPECT_FALSE(holds({"read"}, "deploy"));
+  EXPECT_FALSE(holds({"observe"}, "read"));
+  EXPECT_FALSE(holds({"observe"}, "deploy"));
+  for (const char* scope : {"read", "deploy", "admin", "observe"})
+    EXPECT_TRUE(holds({"admin"}, scope)) << scope;
+}
+
 // An admin token grants what it holds; a restricted one only for its own repository.
 TEST(Caller, GrantsOnlyItsScopesAndOnlyForItsRepository) {
   Caller anonymous;
