@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "core/duration.h"
 #include "core/example_metrics.h"
+#include "core/label_text.h"
 #include "core/number_text.h"
 #include "core/rubric.h"
 #include "core/utf8.h"
@@ -2384,8 +2385,7 @@ std::optional<std::string> Parser::label_value(const Entry& e, const std::string
     if (auto i = to_int(text)) return std::to_string(*i);
     if (auto d = to_double(text)) {
       // A whole number written as a decimal is that integer, as predictions.jsonl reads labels.
-      if (std::fabs(*d) < 9.0e15 && *d == std::floor(*d))
-        return std::to_string(static_cast<std::int64_t>(*d));
+      if (auto whole = whole_number(*d)) return std::to_string(*whole);
       return format_number(*d);
     }
   }

@@ -8,6 +8,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/label_text.h"
 #include "core/metrics_json.h"
 
 namespace mlgate::core {
@@ -23,11 +24,8 @@ struct Where {
 // A label's text: its compact JSON, except that a finite whole number written as a decimal (1.0,
 // 1e2, what numpy's float64 labels print as) reads as that integer, so 1 and 1.0 are one label.
 std::string label_text(const Node& label) {
-  if (label.kind == Node::Kind::floating && std::isfinite(label.floating) &&
-      std::trunc(label.floating) == label.floating &&
-      std::fabs(label.floating) < 9.007199254740992e15) {
-    return std::to_string(static_cast<std::int64_t>(label.floating));
-  }
+  if (label.kind == Node::Kind::floating)
+    if (auto whole = whole_number(label.floating)) return std::to_string(*whole);
   return label.scalar_text();
 }
 
@@ -322,9 +320,8 @@ class LineReader {
 Parsed<std::vector<Prediction>> parse_predictions_jsonl(std::string_view text,
                                                         const PredictionsOptions& options) {
   if (text.size() > options.max_bytes) {
-    return error_without_position(
-        options.file_name, "file is " + std::to_string(text.size()) + " bytes, over the cap of " +
-                               std::to_string(options.max_bytes) + " bytes");
+    return error_without_position(options.file_name,
+                                  file_over_cap_message(text.size(), options.max_bytes));
   }
   std::vector<Prediction> rows;
   std::vector<Where> where;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "core/label_text.h"
 #include "core/number_text.h"
 
 namespace mlgate::core {
@@ -207,7 +208,7 @@ std::string stage_text(const RolloutStage& stage) {
 }
 
 std::string rollout_label_text(const json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
+  return observed_label_text(v);
 }
 
 RolloutSample rollout_sample(const ObservationRow& row, bool candidate) {

@@ -93,7 +93,7 @@ RolloutSample rollout_sample(const ObservationRow& row, bool candidate);
 std::vector<RolloutSample> rollout_samples(const std::vector<ObservationRow>& rows,
                                            const std::string& candidate_sha,
                                            const std::string& stable_sha);
-// A label or a truth as the samples compare them: a string as it is, any other value as JSON text.
+// A label or a truth as the samples compare them: observed_label_text (core/label_text.h).
 std::string rollout_label_text(const nlohmann::json& v);
 // The judge's input: per metric of the analysis, the candidate's and stable's values; on a mirror
 // stage, both sides' answers by id.

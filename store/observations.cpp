@@ -209,12 +209,12 @@ core::DatasetProfile observation_profile(pqxx::transaction_base& tx, std::int64_
 std::vector<PredictionTruth> prediction_truth_pairs(pqxx::transaction_base& tx,
                                                     std::int64_t repo_id,
                                                     const std::string& environment, double from,
-                                                    double to) {
+                                                    double to, const std::string& sha) {
   auto r = tx.exec_params(
       "SELECT row_id, extract(epoch FROM ts)::float8, sha, prediction::text, truth::text "
       "FROM observation_samples WHERE repo_id = $1 AND environment = $2 AND truth IS NOT NULL "
-      "AND ts >= to_timestamp($3) AND ts < to_timestamp($4) ORDER BY ts, row_id",
-      repo_id, environment, from, to);
+      "AND ts >= to_timestamp($3) AND ts < to_timestamp($4) AND sha = $5 ORDER BY ts, row_id",
+      repo_id, environment, from, to, sha);
   std::vector<PredictionTruth> pairs;
   for (const auto& row : r)
     pairs.push_back({row[0].as<std::string>(), row[1].as<double>(), row[2].as<std::string>(),

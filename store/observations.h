@@ -84,11 +84,12 @@ struct PredictionTruth {
   nlohmann::json prediction;
   nlohmann::json truth;
 };
-// The kept rows with truth whose ts is in [from, to), by ts.
+// The kept rows of commit `sha` ("": the unattributed ones) with truth whose ts is in [from, to),
+// by ts.
 std::vector<PredictionTruth> prediction_truth_pairs(pqxx::transaction_base& tx,
                                                     std::int64_t repo_id,
                                                     const std::string& environment, double from,
-                                                    double to);
+                                                    double to, const std::string& sha);
 
 // ---- compaction and retention ----
 

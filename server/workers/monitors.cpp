@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/label_text.h"
 #include "core/monitor_eval.h"
 #include "core/monitor_evidence.h"
 #include "core/notification.h"
@@ -32,11 +33,6 @@ struct MonitorWorker::Target {
 
 namespace {
 
-// A label or truth as text: a string without its quotes, anything else as its JSON text.
-std::string label_text(const nlohmann::json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 // The window's predictions that carry their truth, as quality judges them.
 std::vector<core::Prediction> quality_rows(const std::vector<store::PredictionTruth>& pairs) {
   std::vector<core::Prediction> out;
@@ -44,10 +40,10 @@ std::vector<core::Prediction> quality_rows(const std::vector<store::PredictionTr
     if (p.truth.is_null() || !p.prediction.is_object() || !p.prediction.contains("label")) continue;
     core::Prediction row;
     row.id = p.id;
-    row.label = label_text(p.prediction["label"]);
+    row.label = core::observed_label_text(p.prediction["label"]);
     if (auto s = p.prediction.find("score"); s != p.prediction.end() && s->is_number())
       row.score = s->get<double>();
-    row.truth = label_text(p.truth);
+    row.truth = core::observed_label_text(p.truth);
     out.push_back(std::move(row));
   }
   return out;
@@ -82,7 +78,7 @@ Gathered gather(pqxx::work& tx, std::int64_t repo_id, const std::string& env,
   g.current = store::observation_profile(tx, repo_id, env, start, now, sha);
   g.previous =
       store::observation_profile(tx, repo_id, env, start - kPreviousWindowsSeconds, start, sha);
-  g.quality = quality_rows(store::prediction_truth_pairs(tx, repo_id, env, start, now));
+  g.quality = quality_rows(store::prediction_truth_pairs(tx, repo_id, env, start, now, sha));
   for (const auto& p : g.quality) g.quality_ptrs.push_back(&p);
   g.trained_at = store::commit_trained_at(tx, repo_id, sha);
   return g;
@@ -224,6 +220,7 @@ void MonitorWorker::evaluate(const store::DeployedEnvironment& env, double now,
                                 e.state,
                                 core::monitor_kinds(target.config),
                                 core::alerting_kinds(e),
+                                core::data_kinds(e),
                                 core::monitor_evidence_json(e),
                                 now};
     const auto recorded = store::record_monitor_evaluation(tx, record);

@@ -277,7 +277,10 @@ TEST_F(Observations, LateTruthJoinsKeptPredictionsById) {
             true);
   pqxx::connection c(conninfo);
   pqxx::read_transaction tx(c);
-  auto pairs = store::prediction_truth_pairs(tx, repo_a, "production", t - 10, t + 10);
+  // Nothing is deployed: the rows are unattributed (sha ""), and no commit's quality sees them.
+  EXPECT_TRUE(
+      store::prediction_truth_pairs(tx, repo_a, "production", t - 10, t + 10, kShaA).empty());
+  auto pairs = store::prediction_truth_pairs(tx, repo_a, "production", t - 10, t + 10, "");
   ASSERT_EQ(pairs.size(), 1u);
   EXPECT_EQ(pairs[0].id, "b");
   EXPECT_EQ(pairs[0].truth, "dog");

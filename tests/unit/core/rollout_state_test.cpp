@@ -199,5 +199,21 @@ TEST(RolloutState, ASampleKnowsWhetherItsAccuracyIsItsOwn) {
   EXPECT_EQ(*rollout_sample(row, true).label, rollout_label_text(1));
 }
 
+// A whole number written as a decimal is that integer (docs/results.md's label text): a side whose
+// serving code writes numpy's float64 labels (1.0) is not wrong on every row.
+TEST(RolloutState, AWholeNumberWrittenAsADecimalIsThatLabel) {
+  EXPECT_EQ(rollout_label_text(1.0), "1");
+  EXPECT_EQ(rollout_label_text(nlohmann::json::parse("1e2")), "100");
+  EXPECT_EQ(rollout_label_text(-3.0), "-3");
+  EXPECT_EQ(rollout_label_text(0.5), "0.5");
+  ObservationRow row;
+  row.id = "r1";
+  row.prediction = {{"label", 1.0}};
+  row.truth = 1;
+  EXPECT_EQ(rollout_sample(row, true).metrics.at("accuracy"), 1.0);
+  row.truth = 0;
+  EXPECT_EQ(rollout_sample(row, true).metrics.at("accuracy"), 0.0);
+}
+
 }  // namespace
 }  // namespace mlgate::core
