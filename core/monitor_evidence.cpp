@@ -67,15 +67,28 @@ std::vector<std::string> monitor_kinds(const MonitorConfig& config) {
   return out;
 }
 
-std::vector<std::string> alerting_kinds(const MonitorEvaluation& e) {
+namespace {
+
+// The kinds, in FindingKind order and each once, with a finding whose state `keep` accepts.
+template <typename Keep>
+std::vector<std::string> kinds_with(const MonitorEvaluation& e, Keep&& keep) {
   std::vector<std::string> out;
   for (FindingKind kind : kKindOrder) {
-    const bool alerts = std::any_of(e.findings.begin(), e.findings.end(), [&](const auto& f) {
-      return f.kind == kind && f.state == MonitorState::alerting;
-    });
-    if (alerts) out.push_back(to_string(kind));
+    const bool found = std::any_of(e.findings.begin(), e.findings.end(),
+                                   [&](const auto& f) { return f.kind == kind && keep(f.state); });
+    if (found) out.push_back(to_string(kind));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<std::string> alerting_kinds(const MonitorEvaluation& e) {
+  return kinds_with(e, [](MonitorState s) { return s == MonitorState::alerting; });
+}
+
+std::vector<std::string> data_kinds(const MonitorEvaluation& e) {
+  return kinds_with(e, [](MonitorState s) { return s != MonitorState::no_data; });
 }
 
 json monitor_evidence_json(const MonitorEvaluation& e) {

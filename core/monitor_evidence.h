@@ -23,6 +23,10 @@ std::vector<std::string> monitor_kinds(const MonitorConfig& config);
 // The kinds of the findings that alert, in FindingKind order, each once.
 std::vector<std::string> alerting_kinds(const MonitorEvaluation& e);
 
+// The kinds with a finding that rests on data (not no_data), in FindingKind order, each once: what
+// the rubric credits as evaluated (docs/monitoring.md, "The rubric sees production").
+std::vector<std::string> data_kinds(const MonitorEvaluation& e);
+
 // {"state", "dataset_drift_share", "dataset_drift", "findings": [{"kind", "feature", "test",
 // "statistic", "p_value"?, "distance"?, "interval"?: [lo, hi], "threshold", "n", "reference_n",
 // "drifted", "state", "reason"}]}; non-finite numbers as null.

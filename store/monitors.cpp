@@ -131,11 +131,11 @@ RecordedEvaluation record_monitor_evaluation(pqxx::work& tx, const MonitorRecord
   out.evaluation_id =
       tx.exec_params1(
             "INSERT INTO monitor_evaluations (repo_id, environment, sha, state, previous_state, "
-            "changed, transition, kinds, alerting_kinds, evidence, evaluated_at) VALUES ($1, $2, "
-            "$3, $4, $5, $6, $7, $8::text[], $9::text[], $10::jsonb, to_timestamp($11)) "
-            "RETURNING id",
+            "changed, transition, kinds, alerting_kinds, evidence, evaluated_at, data_kinds) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10::jsonb, "
+            "to_timestamp($11), $12::text[]) RETURNING id",
             m.repo_id, m.environment, m.sha, state, previous, out.changed, out.transitions, kinds,
-            alerting, evidence, m.evaluated_at)[0]
+            alerting, evidence, m.evaluated_at, to_pg_array(m.data_kinds))[0]
           .as<std::int64_t>();
   return out;
 }
@@ -175,7 +175,8 @@ std::set<std::string> monitor_kinds_evaluated(pqxx::transaction_base& tx, std::i
                                               std::int64_t seconds) {
   auto rows = tx.exec_prepared(
       prepared(tx, "monitor_kinds_evaluated",
-               "SELECT DISTINCT unnest(kinds) FROM monitor_evaluations WHERE repo_id = $1 "
+               "SELECT DISTINCT unnest(coalesce(data_kinds, kinds)) FROM monitor_evaluations "
+               "WHERE repo_id = $1 "
                "AND environment = $2 AND state <> 'no_data' "
                "AND evaluated_at > now() - make_interval(secs => $3)"),
       repo_id, environment, static_cast<double>(seconds));

@@ -60,6 +60,7 @@ struct MonitorRecord {
   core::MonitorState state = core::MonitorState::ok;
   std::vector<std::string> kinds;
   std::vector<std::string> alerting_kinds;
+  std::vector<std::string> data_kinds;  // the kinds with a finding that rests on data
   nlohmann::json evidence = nlohmann::json::object();
   double evaluated_at = 0;  // seconds since the epoch
 };
@@ -102,8 +103,8 @@ bool claim_monitor_retrain(pqxx::work& tx, std::int64_t repo_id, const std::stri
 void set_monitor_retrain_pipeline(pqxx::work& tx, std::int64_t repo_id,
                                   const std::string& environment, std::int64_t pipeline_id);
 
-// The kinds of checks the environment's monitor evaluated within the last `seconds` (the rubric's
-// evidence that production is watched).
+// The kinds of checks the environment's monitor evaluated with data (a finding that is not
+// no_data) within the last `seconds` (the rubric's evidence that production is watched).
 std::set<std::string> monitor_kinds_evaluated(pqxx::transaction_base& tx, std::int64_t repo_id,
                                               const std::string& environment,
                                               std::int64_t seconds = 24 * 3600);

@@ -226,7 +226,7 @@ std::optional<BranchHead> latest_branch_head(pqxx::transaction_base& tx, std::in
                                              const std::string& branch) {
   auto p = tx.exec_params(
       "SELECT state, sha FROM pipelines WHERE repo_id = $1 AND branch = $2 "
-      "AND trigger <> 'pull_request' ORDER BY id DESC LIMIT 1",
+      "AND trigger IN ('push', 'schedule', 'manual') ORDER BY id DESC LIMIT 1",
       repo_id, branch);
   if (p.empty()) return std::nullopt;
   const auto state = p[0][0].as<std::string>();

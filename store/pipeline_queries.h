@@ -118,7 +118,8 @@ std::vector<GateDecisionRow> latest_gate_decisions(pqxx::transaction_base& tx, s
 std::vector<std::int64_t> repo_ids_by_name(pqxx::transaction_base& tx, const std::string& name,
                                            const std::string& forge);
 
-// The newest pipeline of a branch, pull requests left out (what a branch badge shows).
+// The newest pipeline of a branch started by a push, a schedule or a manual trigger (what a branch
+// badge shows): pull requests and a monitor's retraining left out.
 struct BranchHead {
   core::PipelineState state = core::PipelineState::pending;
   std::string sha;

@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "store/monitors.h"
+#include "store/pipeline_queries.h"
 #include "store/repos.h"
 #include "tests/support/pg_cluster.h"
 
@@ -31,7 +33,10 @@ class MonitorsStoreTest : public testing::DbTest {
     repo_ = insert_test_repo("acme/monitored");
   }
 
-  store::RecordedEvaluation record(MonitorState state, double at = now_epoch()) {
+  // An evaluation of a monitor with skew and missing checks; `data_kinds` those whose findings
+  // rested on data (by default both, none when the window was empty).
+  store::RecordedEvaluation record(MonitorState state, double at = now_epoch(),
+                                   std::optional<std::vector<std::string>> data_kinds = {}) {
     return tx([&](pqxx::work& t) {
       store::MonitorRecord r;
       r.repo_id = repo_;
@@ -39,6 +44,9 @@ class MonitorsStoreTest : public testing::DbTest {
       r.sha = std::string(40, 'a');
       r.state = state;
       r.kinds = {"skew", "missing"};
+      r.data_kinds = data_kinds.value_or(state == MonitorState::no_data
+                                             ? std::vector<std::string>{}
+                                             : std::vector<std::string>{"skew", "missing"});
       if (state == MonitorState::alerting) r.alerting_kinds = {"skew"};
       r.evidence = {{"findings", nlohmann::json::array({{{"kind", "skew"}}})}};
       r.evaluated_at = at;
@@ -145,6 +153,15 @@ TEST_F(MonitorsStoreTest, TheRubricSeesKindsEvaluatedWithDataInTheLastDay) {
     t.exec("UPDATE monitor_evaluations SET evaluated_at = now() - interval '25 hours'");
     return 0;
   });
+  // A kind configured but whose findings had no data (a skew check without a reference) is not
+  // evaluated, although the evaluation as a whole had rows.
+  record(MonitorState::ok, now_epoch(), std::vector<std::string>{"missing"});
+  kinds = tx([&](pqxx::work& t) { return store::monitor_kinds_evaluated(t, repo_, "production"); });
+  EXPECT_EQ(kinds, (std::set<std::string>{"missing"}));
+  tx([&](pqxx::work& t) {
+    t.exec("UPDATE monitor_evaluations SET evaluated_at = now() - interval '25 hours'");
+    return 0;
+  });
   kinds = tx([&](pqxx::work& t) { return store::monitor_kinds_evaluated(t, repo_, "production"); });
   EXPECT_TRUE(kinds.empty());
 }
@@ -181,6 +198,32 @@ TEST_F(MonitorsStoreTest, TheTriggerMonitorIsAllowedOnPipelines) {
                  return 0;
                }),
                pqxx::check_violation);
+}
+
+// A monitor's retraining runs on the default branch, but the branch badge keeps showing the
+// newest push, schedule or manual pipeline (docs/badges.md): a retraining is not the branch's
+// state.
+TEST_F(MonitorsStoreTest, ARetrainingPipelineIsNotTheBranchBadgesPipeline) {
+  const auto insert = [&](const char* trigger, const char* state, char sha) {
+    tx([&](pqxx::work& t) {
+      t.exec_params(
+          "INSERT INTO pipelines (repo_id, trigger, ref, branch, sha, state) VALUES ($1, $2, "
+          "'refs/heads/main', 'main', $3, $4)",
+          repo_, trigger, std::string(40, sha), state);
+      return 0;
+    });
+  };
+  insert("push", "passed", 'a');
+  insert("monitor", "running", 'b');
+  insert("pull_request", "failed", 'c');
+  auto head = tx([&](pqxx::work& t) { return store::latest_branch_head(t, repo_, "main"); });
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->state, core::PipelineState::passed);
+  EXPECT_EQ(head->sha, std::string(40, 'a'));
+  insert("manual", "failed", 'd');
+  head = tx([&](pqxx::work& t) { return store::latest_branch_head(t, repo_, "main"); });
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->sha, std::string(40, 'd'));
 }
 
 }  // namespace

@@ -59,6 +59,19 @@ TEST(MonitorEvidence, AlertingKindsAreEachOnceInOrder) {
   EXPECT_TRUE(alerting_kinds(MonitorEvaluation{}).empty());
 }
 
+// What the rubric credits: a kind with at least one finding that rests on data. A quality check
+// short of min_n truths or a staleness check without a training time is no_data: not credited.
+TEST(MonitorEvidence, DataKindsLeaveOutKindsWhoseFindingsHadNoData) {
+  auto e = alerting_evaluation();
+  e.findings.push_back(finding(FindingKind::quality, "", MonitorState::no_data, "n 3 < min_n 200"));
+  e.findings.push_back(
+      finding(FindingKind::staleness, "", MonitorState::no_data, "training time unknown"));
+  e.findings.push_back(finding(FindingKind::drift, "age", MonitorState::no_data, "no rows"));
+  e.findings.push_back(finding(FindingKind::drift, "income", MonitorState::ok, "psi 0.01 < 0.2"));
+  EXPECT_EQ(data_kinds(e), (std::vector<std::string>{"skew", "drift", "missing"}));
+  EXPECT_TRUE(data_kinds(MonitorEvaluation{}).empty());
+}
+
 TEST(MonitorEvidence, EvidenceJsonCarriesEveryFindingAndNoNonFiniteNumber) {
   auto e = alerting_evaluation();
   e.findings[1].statistic = std::numeric_limits<double>::quiet_NaN();
