@@ -37,9 +37,7 @@ std::optional<std::string> read_results_file(const fs::path& path, std::size_t c
   auto read = util::read_capped_file(path, cap, false);
   if (!read.problem.empty()) throw ClientError(path.string() + " " + read.problem, 2);
   if (read.bytes && read.size > cap)
-    throw ClientError(path.string() + ": file is " + std::to_string(read.size) +
-                          " bytes, over the cap of " + std::to_string(cap) + " bytes",
-                      2);
+    throw ClientError(path.string() + ": " + core::file_over_cap_message(read.size, cap), 2);
   return std::move(read.bytes);
 }
 

@@ -144,9 +144,8 @@ std::string lower_first(std::string s) {
 
 Parsed<std::vector<TestCase>> parse_junit(std::string_view xml, const JunitOptions& options) {
   if (xml.size() > options.max_bytes) {
-    return error_without_position(
-        options.file_name, "file is " + std::to_string(xml.size()) + " bytes, over the cap of " +
-                               std::to_string(options.max_bytes) + " bytes");
+    return error_without_position(options.file_name,
+                                  file_over_cap_message(xml.size(), options.max_bytes));
   }
   std::string_view body = xml;
   if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);

@@ -606,11 +606,6 @@ namespace {
 
 using json_detail::Node;
 
-std::string size_message(std::size_t size, std::size_t cap) {
-  return "file is " + std::to_string(size) + " bytes, over the cap of " + std::to_string(cap) +
-         " bytes";
-}
-
 bool blank(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
@@ -732,7 +727,8 @@ class MetricsReader {
 Parsed<std::vector<Metric>> parse_metrics_json(std::string_view text,
                                                const MetricsJsonOptions& options) {
   if (text.size() > options.max_bytes) {
-    return error_without_position(options.file_name, size_message(text.size(), options.max_bytes));
+    return error_without_position(options.file_name,
+                                  file_over_cap_message(text.size(), options.max_bytes));
   }
   if (blank(text)) return error_without_position(options.file_name, "file is empty");
   // Root (0) -> "slices" (1) -> slice key (2) -> slice value (3) -> metric (4).

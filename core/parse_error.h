@@ -39,6 +39,13 @@ struct ParseError {
   bool operator==(const ParseError&) const = default;
 };
 
+// A results file refused for its size before it is read (docs/results.md): "file is 17000000
+// bytes, over the cap of 16777216 bytes".
+inline std::string file_over_cap_message(std::size_t size, std::size_t cap) {
+  return "file is " + std::to_string(size) + " bytes, over the cap of " + std::to_string(cap) +
+         " bytes";
+}
+
 // Either a value or a ParseError. value() requires ok() (it throws std::bad_variant_access
 // otherwise), error() requires !ok().
 template <class T>

@@ -423,9 +423,7 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
   std::optional<core::DatasetProfile> reference;
   int status = 200;
   if (size > cap) {
-    error = core::ParseError{
-        file, 0, 0,
-        "is " + std::to_string(size) + " bytes, over the " + std::to_string(cap) + "-byte cap"};
+    error = core::ParseError{file, 0, 0, core::file_over_cap_message(size, cap)};
     status = 413;
   } else if (file == "reference.jsonl") {
     error = parse_reference_file(deps, path_job_id(req), *body, reference);

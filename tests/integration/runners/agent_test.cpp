@@ -435,7 +435,7 @@ TEST(RunnerProtocol, AResultsFileSentWholeOverItsCapFailsTheJob) {
   EXPECT_EQ(j["state"], "failed");
   const std::string message = j["message"].get<std::string>();
   EXPECT_NE(message.find("junit.xml"), std::string::npos) << message;
-  EXPECT_NE(message.find("over the 1000-byte cap"), std::string::npos) << message;
+  EXPECT_NE(message.find(", over the cap of 1000 bytes"), std::string::npos) << message;
   EXPECT_NE(message.find("metrics.json"), std::string::npos) << message;
 }
 
