@@ -4,9 +4,9 @@
 
 #include <fstream>
 #include <iostream>
-#include <regex>
 
 #include "cli/commands.h"
+#include "util/url.h"
 
 namespace mlgate::cli {
 
@@ -41,13 +41,12 @@ ApiResponse send_request(const ClientOptions& options, const std::string& path,
                          bool allow_error) {
   std::string url =
       options.url.empty() ? env_or("MLGATE_URL", "http://127.0.0.1:8080") : options.url;
-  static const std::regex url_re("^(https?://[^/]+)(/.*)?$");
-  std::smatch m;
-  if (!std::regex_match(url, m, url_re))
+  const auto split = util::split_http_url(url);
+  if (!split || (!split->rest.empty() && split->rest.front() != '/'))
     throw ClientError("bad server URL '" + url + "' (expected http://host:port)", 2);
-  std::string base_path = m[2].matched ? m[2].str() : "";
+  std::string base_path = split->rest;
   while (!base_path.empty() && base_path.back() == '/') base_path.pop_back();
-  httplib::Client client(m[1].str());
+  httplib::Client client(split->origin);
   client.set_connection_timeout(5);
   client.set_read_timeout(60);
   httplib::Headers headers;

@@ -4,8 +4,9 @@
 
 #include <chrono>
 #include <mutex>
-#include <regex>
 #include <utility>
+
+#include "util/url.h"
 
 namespace mlgate::runners {
 namespace {
@@ -16,12 +17,11 @@ struct Target {
 };
 
 Target parse_url(const std::string& url) {
-  static const std::regex re("^(https?://[^/]+)(/.*)?$");
-  std::smatch m;
-  if (!std::regex_match(url, m, re))
+  const auto split = util::split_http_url(url);
+  if (!split || (!split->rest.empty() && split->rest.front() != '/'))
     throw std::invalid_argument("bad server URL '" + url +
                                 "' (expected http://host:port or https://host:port)");
-  Target t{m[1].str(), m[2].matched ? m[2].str() : ""};
+  Target t{split->origin, split->rest};
   while (!t.base_path.empty() && t.base_path.back() == '/') t.base_path.pop_back();
   return t;
 }

@@ -2,7 +2,7 @@
 
 #include <httplib.h>
 
-#include <regex>
+#include "util/url.h"
 
 namespace mlgate::server {
 
@@ -10,19 +10,18 @@ ForgeAnswer forge_http(const std::string& method, const std::string& url, const 
                        const HeaderList& headers, int connect_timeout_seconds,
                        int read_timeout_seconds) {
   ForgeAnswer a;
-  static const std::regex re(R"(^(https?://[^/?#]+)(.*)$)");
-  std::smatch m;
-  if (!std::regex_match(url, m, re)) {
+  const auto split = util::split_http_url(url);
+  if (!split) {
     a.error = "not an http(s) URL";
     return a;
   }
-  httplib::Client client(m[1].str());
+  httplib::Client client(split->origin);
   client.set_connection_timeout(connect_timeout_seconds);
   client.set_read_timeout(read_timeout_seconds);
   client.set_write_timeout(read_timeout_seconds);
   httplib::Headers h;
   for (const auto& [k, v] : headers) h.emplace(k, v);
-  const std::string path = m[2].str().empty() ? "/" : m[2].str();
+  const std::string path = split->rest.empty() ? "/" : split->rest;
   auto res = [&] {
     if (method == "GET") return client.Get(path.c_str(), h);
     if (method == "PATCH") return client.Patch(path.c_str(), h, body, "application/json");

@@ -4,11 +4,12 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <regex>
 
 #include "core/pr_report.h"
+#include "core/utf8.h"
 #include "server/services/gate_service.h"
 #include "util/strings.h"
+#include "util/url.h"
 
 #ifndef MLGATE_VERSION
 #define MLGATE_VERSION "dev"
@@ -50,31 +51,13 @@ std::string gitlab_state(const std::string& state) {
   return state;  // pending, running, success
 }
 
-struct Origin {
-  std::string scheme, host, port;
-};
-
-std::optional<Origin> origin_of(const std::string& url) {
-  static const std::regex re(
-      R"(^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]+@)?(\[[^\]]+\]|[^/?#:]+)(:(\d+))?([/?#].*)?$)");
-  std::smatch m;
-  if (!std::regex_match(url, m, re)) return std::nullopt;
-  Origin o{util::lower(m[1].str()), util::lower(m[3].str()), m[5].str()};
-  if (o.port.empty()) o.port = o.scheme == "https" ? "443" : o.scheme == "http" ? "80" : "";
-  if (!m[2].str().empty()) return std::nullopt;  // credentials in a URL: never ours
-  return o;
-}
-
 }  // namespace
 
 std::string cut_utf8(const std::string& s, std::size_t limit) {
   if (s.size() <= limit) return s;
   const std::string ellipsis = "\xE2\x80\xA6";  // …
   if (limit < ellipsis.size()) return "";
-  std::size_t end = limit - ellipsis.size();
-  // Step back over continuation bytes so that no character is split.
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return s.substr(0, end) + ellipsis;
+  return std::string(core::utf8_prefix(s, limit - ellipsis.size())) + ellipsis;
 }
 
 std::string forge_api_base(std::string_view forge, std::string_view configured) {
@@ -390,10 +373,10 @@ HeaderList forge_headers(std::string_view forge, const std::string& token) {
 }
 
 bool same_origin(const std::string& url, const std::string& api_base) {
-  auto a = origin_of(url);
-  auto b = origin_of(api_base);
-  return a && b && a->scheme == b->scheme && a->host == b->host && a->port == b->port &&
-         (a->scheme == "https" || a->scheme == "http");
+  // A URL with credentials (user@host) has no origin: never ours.
+  auto a = util::url_origin(url);
+  auto b = util::url_origin(api_base);
+  return a && b && *a == *b && (a->scheme == "https" || a->scheme == "http");
 }
 
 SendVerdict judge_attempt(int status, const std::string& error_text,

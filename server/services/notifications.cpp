@@ -1,9 +1,8 @@
 #include "server/services/notifications.h"
 
-#include <regex>
-
 #include "store/notifications.h"
 #include "util/hash.h"
+#include "util/url.h"
 
 namespace mlgate::server {
 
@@ -39,11 +38,13 @@ HeaderList notification_headers(const std::string& event, std::int64_t id,
 }
 
 std::string notify_url_problem(const std::string& url) {
-  static const std::regex re(R"(^https?://[^/?#\s@]+(/[^\s]*)?$)", std::regex::icase);
   if (url.size() > 2000) return "a notification URL is at most 2,000 bytes";
   for (unsigned char c : url)
     if (c < 0x20 || c == 0x7f) return "a notification URL holds no control character";
-  if (!std::regex_match(url, re))
+  const auto split = util::split_http_url(url);
+  if (!split || split->origin.find_first_of(" @") != std::string::npos ||
+      (!split->rest.empty() && split->rest.front() != '/') ||
+      split->rest.find(' ') != std::string::npos)
     return "a notification URL is http:// or https://, a host and a path, without credentials "
            "or spaces";
   return "";

@@ -351,6 +351,14 @@ TEST(SameOrigin, TheTokenOnlyGoesToTheForgeApi) {
   EXPECT_FALSE(same_origin("https://user@api.github.com/x", "https://api.github.com"));
   EXPECT_FALSE(same_origin("ftp://api.github.com/x", "ftp://api.github.com"));
   EXPECT_FALSE(same_origin("not a url", "https://api.github.com"));
+  EXPECT_TRUE(same_origin("http://[::1]:8000/x", "http://[::1]:8000"));
+  EXPECT_FALSE(same_origin("https://api.github.com:/x", "https://api.github.com"));
+  // A callback URL of a megabyte (a signed deployment_protection_rule delivery) is compared in one
+  // pass: std::regex recursed per character and overflowed the worker's stack near 26,000.
+  const std::string huge = "https://api.github.com/" + std::string(1 << 20, 'a');
+  EXPECT_TRUE(same_origin(huge, "https://api.github.com"));
+  EXPECT_FALSE(
+      same_origin("https://" + std::string(1 << 20, 'a') + "/x", "https://api.github.com"));
 }
 
 TEST(JudgeAttempt, SentRetriedWithBackoffOrGivenUp) {
