@@ -28,6 +28,19 @@ std::optional<std::size_t> json_too_deep_at(std::string_view text, int max_depth
   return std::nullopt;
 }
 
+bool holds_nul(const nlohmann::json& j) {
+  if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos;
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items())
+      if (key.find('\0') != std::string::npos || holds_nul(value)) return true;
+  }
+  if (j.is_array()) {
+    for (const auto& value : j)
+      if (holds_nul(value)) return true;
+  }
+  return false;
+}
+
 nlohmann::json parse_json_bounded(std::string_view text, int max_depth,
                                   const nlohmann::json::parser_callback_t& keep) {
   if (auto at = json_too_deep_at(text, max_depth)) {

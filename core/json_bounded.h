@@ -35,4 +35,10 @@ std::optional<std::size_t> json_too_deep_at(std::string_view text, int max_depth
 nlohmann::json parse_json_bounded(std::string_view text, int max_depth = kMaxJsonDepth,
                                   const nlohmann::json::parser_callback_t& keep = nullptr);
 
+// Whether a string or member name of `j` holds the NUL character (`\u0000`). PostgreSQL takes no
+// NUL in text or jsonb, and libpq's parameters end at one: such a value would be cut short where it
+// is stored (a webhook secret to its first bytes) or refused with a 500. Bodies from outside are
+// refused with it instead.
+bool holds_nul(const nlohmann::json& j);
+
 }  // namespace mlgate::core

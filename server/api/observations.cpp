@@ -8,11 +8,11 @@
 #include "core/observations.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "core/config.h"
@@ -21,6 +21,7 @@
 #include "server/http/body.h"
 #include "server/http/http_util.h"
 #include "server/http/repo_lookup.h"
+#include "server/http/route_pattern.h"
 #include "store/observations.h"
 #include "store/rollouts.h"
 #include "util/hash.h"
@@ -72,7 +73,9 @@ std::optional<Admitted> admit(const ObservationRoutes& deps, const httplib::Requ
 }
 
 core::ObservationLimits limits_of(const ObservationConfig& config) {
-  return {config.max_rows, config.max_features, 8};
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return {config.max_rows, config.max_features, 8, now + core::kObservationMaxAheadSeconds};
 }
 
 void send_refusal(httplib::Response& res, const core::ObservationError& e) {
@@ -194,10 +197,18 @@ void parse_only(const ObservationRoutes& deps, const httplib::Request& req, http
 
 }  // namespace
 
+// The observation routes' paths: an environment's observations, or one segment below them
+// (/truth, /parse). Matched as the routes match theirs (server/http/route_pattern.h), in linear
+// time: std::regex recursed once per character and overflowed the stack on a path of some ten
+// thousand characters, before any token was read.
 bool is_observation_path(const std::string& path) {
-  static const std::regex pattern(std::string(kApiRepoPattern) + kEnvPattern + "(/.*)?");
-  return path.rfind("/api/v1/repos/", 0) == 0 && path.find("/observations") != std::string::npos &&
-         std::regex_match(path, pattern);
+  static const RoutePattern pattern(std::string(kApiRepoPattern) + kEnvPattern);
+  if (path.rfind("/api/v1/repos/", 0) != 0) return false;
+  RoutePattern::Groups groups;
+  const std::string_view whole(path);
+  if (pattern.match(whole, groups)) return true;
+  const auto last = whole.rfind('/');
+  return last != std::string_view::npos && pattern.match(whole.substr(0, last), groups);
 }
 
 void register_observation_routes(Router& http, const ObservationRoutes& deps) {

@@ -4,7 +4,7 @@
 // gets 404 for another one's delivery. Pipelines are read through api/status.cpp.
 #include "store/repos.h"
 
-#include <regex>
+#include <cctype>
 
 #include "server/api/routes.h"
 #include "server/http/auth.h"
@@ -18,6 +18,7 @@
 #include "store/deliveries.h"
 #include "store/notifications.h"
 #include "store/pr_comments.h"
+#include "util/url.h"
 
 namespace mlgate::server {
 namespace {
@@ -115,6 +116,36 @@ int limit_param(const httplib::Request& req, int fallback) {
   }
 }
 
+constexpr std::size_t kMaxRepoNameBytes = 255;
+constexpr std::size_t kMaxRepoUrlBytes = 2048;
+
+// owner/name or group/subgroup/name: two or more non-empty segments of [A-Za-z0-9_.-].
+bool is_repo_name(const std::string& name) {
+  if (name.size() > kMaxRepoNameBytes) return false;
+  std::size_t segments = 0, length = 0;
+  for (char c : name) {
+    if (c == '/') {
+      if (length == 0) return false;
+      ++segments;
+      length = 0;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-') {
+      ++length;
+    } else {
+      return false;
+    }
+  }
+  return segments >= 1 && length > 0;
+}
+
+bool is_clone_url(const std::string& url) {
+  if (url.size() > kMaxRepoUrlBytes) return false;
+  for (const char* scheme : {"https://", "http://", "file://"}) {
+    const std::string_view s(scheme);
+    if (url.size() > s.size() && url.compare(0, s.size(), s) == 0) return true;
+  }
+  return false;
+}
+
 // POST /api/v1/repos: registers a repository (an admin token for the whole server).
 void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   auto caller = deps.auth.authorize_server(req, res, "admin");
@@ -148,13 +179,18 @@ void add_repo(const RepoRoutes& deps, const httplib::Request& req, httplib::Resp
     else
       error = "fork_pull_requests must be 'approve', 'run' or 'ignore'";
   }
-  static const std::regex name_re("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$");
-  if (error.empty() && !std::regex_match(repo.full_name, name_re)) {
-    error = "name must look like owner/name (GitLab: group/subgroup/name)";
+  if (error.empty() && !is_repo_name(repo.full_name)) {
+    error = "name must look like owner/name (GitLab: group/subgroup/name), at most " +
+            std::to_string(kMaxRepoNameBytes) + " bytes";
   }
-  static const std::regex url_re("^(https?|file)://.+");
-  if (error.empty() && !std::regex_match(repo.clone_url, url_re)) {
-    error = "clone_url must be an https://, http:// or file:// URL";
+  if (error.empty() && !is_clone_url(repo.clone_url)) {
+    error = "clone_url must be an https://, http:// or file:// URL of at most " +
+            std::to_string(kMaxRepoUrlBytes) + " bytes";
+  }
+  if (error.empty() && !repo.api_base_url.empty() &&
+      (repo.api_base_url.size() > kMaxRepoUrlBytes || !util::split_http_url(repo.api_base_url))) {
+    error = "api_base_url must be an https:// or http:// URL of at most " +
+            std::to_string(kMaxRepoUrlBytes) + " bytes";
   }
   if (error.empty() && repo.webhook_secret.size() < 8)
     error = "secret must be at least 8 characters";
@@ -302,9 +338,9 @@ void register_repo_routes(Router& http, const RepoRoutes& deps) {
             [deps](const Req& q, Res& s) { set_settings(deps, q, s); });
   http.get("/api/v1/webhooks/deliveries",
            [deps](const Req& q, Res& s) { list_deliveries(deps, q, s); });
-  http.get(R"(/api/v1/webhooks/deliveries/(\d+))",
+  http.get(R"(/api/v1/webhooks/deliveries/(\d{1,18}))",
            [deps](const Req& q, Res& s) { get_delivery(deps, q, s); });
-  http.post(R"(/api/v1/webhooks/deliveries/(\d+)/replay)",
+  http.post(R"(/api/v1/webhooks/deliveries/(\d{1,18})/replay)",
             [deps](const Req& q, Res& s) { replay_delivery(deps, q, s); });
   // The pipeline GET routes are in api/status.cpp.
 }

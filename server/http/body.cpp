@@ -83,8 +83,14 @@ std::optional<nlohmann::json> json_object_body(const std::string& body, httplib:
   if (body.empty()) return nlohmann::json::object();
   try {
     auto j = core::parse_json_bounded(body);
-    if (j.is_object()) return j;
-    send_error(res, 400, "bad_request", "the body must be a JSON object");
+    if (!j.is_object()) {
+      send_error(res, 400, "bad_request", "the body must be a JSON object");
+    } else if (core::holds_nul(j)) {
+      send_error(res, 400, "bad_request",
+                 "a string in the body holds the NUL character (\\u0000), which is not stored");
+    } else {
+      return j;
+    }
   } catch (const core::JsonInputError& e) {
     send_error(res, 400, "bad_request", std::string("the body must be a JSON object: ") + e.what());
   }

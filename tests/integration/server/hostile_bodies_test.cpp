@@ -98,7 +98,9 @@ class HostileBodiesTest : public ::testing::Test {
       tx.commit();
     }
     serve_ = std::make_unique<testing::ServeProcess>(testing::ServeProcessOptions{
-        .data_dir = dir_.path() / "server", .database_url = conninfo_});
+        .data_dir = dir_.path() / "server",
+        .database_url = conninfo_,
+        .extra_args = {"--max-header-bytes", "1048576"}});  // request lines of up to a MiB
     admin_ = testing::read_file(dir_.path() / "server" / "admin-token");
     while (!admin_.empty() && admin_.back() == '\n') admin_.pop_back();
     auto reg = http_post(serve_->host_port(), "/api/v1/runner/register", R"({"name":"r1"})",
@@ -205,6 +207,46 @@ TEST_F(HostileBodiesTest, DeepNestingIs400NotACrash) {
                        deep_call, a);
   EXPECT_EQ(a.status, 400) << a.text;
   EXPECT_NE(a.text.find("nested deeper than 64 levels"), std::string::npos) << a.text;
+  EXPECT_EQ(testing::http_get(serve_->host_port(), "/healthz").status, 200);
+}
+
+// Long inputs that std::regex matched by recursing once per character, which overflowed the stack
+// near 26,000 characters and killed serve (before any token was read, for a path): a registered
+// repository's name and URLs, a path under /api/v1/repos/, a delivery id. They are refused or
+// answered, serve keeps running, and a string with the NUL character is refused, not cut short
+// (a webhook secret stored as its bytes before the NUL would verify signatures made with those).
+TEST_F(HostileBodiesTest, LongNamesUrlsPathsAndIdsAndNulStringsAreRefusedWithoutACrash) {
+  const Headers admin = {{"Authorization", "Bearer " + admin_}};
+  const auto add_repo = [&](const std::string& field, const std::string& value) {
+    json repo = {{"forge", "github"},
+                 {"name", "acme/other"},
+                 {"clone_url", "https://git.example.invalid/acme/other.git"},
+                 {"secret", "0123456789abcdef"}};
+    repo[field] = value;
+    return http_post(serve_->host_port(), "/api/v1/repos", repo.dump(), "application/json", admin);
+  };
+  const std::string long_text(100000, 'a');
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"name", "acme/" + long_text},
+           {"clone_url", "https://" + long_text},
+           {"api_base_url", "https://" + long_text},
+           {"secret", std::string("abcdefgh\0rest", 13)}}) {
+    const auto r = add_repo(field, value);
+    EXPECT_EQ(r.status, 400) << field << ": " << r.body.substr(0, 300);
+  }
+  EXPECT_NE(add_repo("secret", std::string("abcdefgh\0rest", 13)).body.find("NUL"),
+            std::string::npos);
+  EXPECT_EQ(add_repo("name", "acme/other").status, 201);
+
+  const std::string long_id = "/api/v1/webhooks/deliveries/99999999999999999999";
+  EXPECT_EQ(testing::http_get(serve_->host_port(), long_id).status, 404);
+  EXPECT_EQ(testing::http_get(serve_->host_port(), long_id, admin).status, 404);
+
+  std::string path = "/api/v1/repos/a";
+  while (path.size() < 300000) path += "/a";
+  path += "/environments/production/observations";
+  RawAnswer a = raw_post(serve_->port(), path, {}, "{}");
+  EXPECT_EQ(a.status, 401) << a.text.substr(0, 300);
   EXPECT_EQ(testing::http_get(serve_->host_port(), "/healthz").status, 200);
 }
 

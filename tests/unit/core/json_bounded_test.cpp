@@ -55,5 +55,14 @@ TEST(JsonBounded, ANumberOutOfRangeIsAnInputErrorToo) {
   EXPECT_THROW(parse_json_bounded("[1e999]"), JsonInputError);
 }
 
+// The NUL character anywhere in a string or a member name (what PostgreSQL cannot store).
+TEST(JsonBounded, HoldsNulFindsItInStringsAndNamesAtAnyDepth) {
+  EXPECT_FALSE(holds_nul(parse_json_bounded(R"({"a":["b",{"c":"d"}],"n":1,"x":null})")));
+  EXPECT_TRUE(holds_nul(parse_json_bounded(R"("a\u0000")")));
+  EXPECT_TRUE(holds_nul(parse_json_bounded(R"({"a":[1,{"c":"\u0000d"}]})")));
+  EXPECT_TRUE(holds_nul(parse_json_bounded(R"({"a\u0000":1})")));
+  EXPECT_FALSE(holds_nul(parse_json_bounded(R"({"a":"\\u0000"})")));  // a backslash, then text
+}
+
 }  // namespace
 }  // namespace mlgate::core
