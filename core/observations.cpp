@@ -45,6 +45,7 @@ std::optional<ObservationError> parse_object(std::size_t number, std::string_vie
     return line_error(number, e.what());
   }
   if (!out.is_object()) return line_error(number, "not a JSON object");
+  if (holds_nul(out)) return line_error(number, "a string holds the NUL character (\\u0000)");
   return std::nullopt;
 }
 
@@ -82,6 +83,8 @@ std::optional<ObservationError> fill_row(std::size_t number, json& row,
   auto ts = row.contains("ts") ? parse_observation_ts(row["ts"]) : std::nullopt;
   if (!ts)
     return line_error(number, "ts: seconds since the epoch or an ISO 8601 UTC time is required");
+  if (limits.max_ts > 0 && *ts > limits.max_ts)
+    return line_error(number, "ts: more than a day ahead of the server's clock");
   out.ts = *ts;
   auto features = row.find("features");
   if (features == row.end() || !features->is_object())

@@ -37,7 +37,12 @@ struct ObservationLimits {
   std::size_t max_rows = 10000;                    // per batch
   std::size_t max_features = kProfileMaxFeatures;  // per row
   int max_depth = 8;                               // JSON nesting of one line
+  // The latest ts a row may have (seconds since the epoch; 0: any). The server allows its clock
+  // plus kObservationMaxAheadSeconds: a row from the far future would sit in a window that
+  // compaction and retention never reach.
+  double max_ts = 0;
 };
+inline constexpr double kObservationMaxAheadSeconds = 24 * 3600;
 
 struct ObservationRow {
   std::string id;
