@@ -8,6 +8,15 @@
 
 namespace mlgate::core {
 
+// The longest prefix of `s` of at most `max_bytes` that ends between characters (a UTF-8 text cut
+// there stays UTF-8, which PostgreSQL's text columns require).
+inline std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
 // Length of the well-formed UTF-8 sequence at s[i], or 0 when it is not one.
 inline std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };

@@ -9,6 +9,7 @@
 #include "core/metrics_json.h"
 #include "core/observations.h"
 #include "core/predictions.h"
+#include "core/utf8.h"
 #include "server/api/routes.h"
 #include "server/http/auth.h"
 #include "server/http/body.h"
@@ -379,28 +380,42 @@ std::size_t store_results_file(pqxx::work& tx, std::int64_t job, const std::stri
   return stored;
 }
 
+// A results file's cap; 0 for a name that is not a results file.
+std::size_t results_cap(const RunnerProtocolConfig& cfg, const std::string& file) {
+  if (file == "junit.xml") return cfg.junit_max_bytes;
+  if (file == "metrics.json") return cfg.metrics_max_bytes;
+  if (file == "predictions.jsonl") return cfg.predictions_max_bytes;
+  if (file == "reference.jsonl") return cfg.reference_max_bytes;
+  return 0;
+}
+
+bool attempt_held(const RunnerRoutes& deps, std::int64_t job, std::int64_t runner, int attempt) {
+  return deps.db.with([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    return store::lease_state(tx, job, runner, attempt).held;
+  });
+}
+
 // Parses one results file and stores it; a malformed or oversized file is recorded on the job
 // (which then fails) and answered 422/413 with the parser's message and position.
 void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httplib::Response& res,
                     const httplib::ContentReader& reader) {
-  if (!runner_known(deps, req, res)) return;
+  const auto runner = deps.auth.authorize_runner(req, res);
+  if (!runner) return;
   const std::string file = req.matches[2].str();
-  const auto& cfg = deps.runners;
   auto attempt = attempt_of(req, nullptr);
   if (!attempt) {
     send_error(res, 400, "bad_request", "attempt is required");
     return;
   }
-  std::size_t cap = 0;
-  if (file == "junit.xml")
-    cap = cfg.junit_max_bytes;
-  else if (file == "metrics.json")
-    cap = cfg.metrics_max_bytes;
-  else if (file == "predictions.jsonl")
-    cap = cfg.predictions_max_bytes;
-  else if (file == "reference.jsonl")
-    cap = cfg.reference_max_bytes;
-  else {
+  // Whether this runner holds the attempt is asked before the body is read: another runner's
+  // upload is neither read nor parsed (409, the connection closed). Storing checks it again.
+  if (!attempt_held(deps, path_job_id(req), runner->id, *attempt)) {
+    res.set_header("Connection", "close");
+    return lease_lost(res);
+  }
+  const std::size_t cap = results_cap(deps.runners, file);
+  if (cap == 0) {
     send_error(res, 404, "unknown_results_file",
                "results files are junit.xml, metrics.json, predictions.jsonl and "
                "reference.jsonl");
@@ -472,7 +487,7 @@ void handle_finish(const RunnerRoutes& deps, JobQueueGroups& queue, const httpli
   f.kind = *kind;
   f.exit_code = body->value("exit_code", 0);
   f.message = body->value("message", std::string());
-  if (f.message.size() > 4096) f.message.resize(4096);
+  f.message = std::string(core::utf8_prefix(f.message, 4096));  // whole characters
   f.log_truncated = body->value("log_truncated", false);
   auto runner = deps.auth.authorize_runner(req, res);
   if (!runner) return;
