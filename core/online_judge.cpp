@@ -45,9 +45,26 @@ std::string_view to_string(StageDecision d) {
 
 namespace {
 
-// The statistics of two cleaned samples that differ; the verdict by the rule's direction.
-void compare_samples(const RolloutMetric& rule, const std::vector<double>& c,
-                     const std::vector<double>& s, double confidence, MetricJudgement& j) {
+// Values this large have sums and differences that overflow (the Hodges–Lehmann median of two
+// differences near 1e308 is infinite, and an infinite tolerance passes anything).
+constexpr double kLargestUnscaled = 1e150;
+
+// The statistics of two cleaned samples that differ; the verdict by the rule's direction. Samples
+// with a value beyond kLargestUnscaled are judged scaled down by a power of two (exact; the rank
+// test, the verdict and the ratio of the means do not depend on the scale), and the shift and its
+// interval are reported scaled back.
+void compare_samples(const RolloutMetric& rule, std::vector<double> c, std::vector<double> s,
+                     double confidence, MetricJudgement& j) {
+  double largest = 0;
+  for (const auto* side : {&c, &s})
+    for (double v : *side) largest = std::max(largest, std::fabs(v));
+  double scale = 1;
+  if (largest > kLargestUnscaled) {
+    const int exponent = std::ilogb(largest);
+    for (auto* side : {&c, &s})
+      for (double& v : *side) v = std::ldexp(v, -exponent);
+    scale = std::ldexp(1.0, exponent);
+  }
   j.p_value = mann_whitney_u(c, s).p_value;
   j.shift = hodges_lehmann_shift(c, s);
   j.interval = shift_confidence_interval(c, s, confidence);
@@ -62,6 +79,11 @@ void compare_samples(const RolloutMetric& rule, const std::vector<double>& c,
   const bool low = !rule.lower_is_better && j.interval->upper < -tolerance &&
                    (!j.mean_ratio || *j.mean_ratio <= rule.allowed_decrease);
   j.verdict = high ? MetricVerdict::high : (low ? MetricVerdict::low : MetricVerdict::pass);
+  if (scale != 1) {
+    *j.shift *= scale;
+    j.interval->lower *= scale;
+    j.interval->upper *= scale;
+  }
   const std::string interval =
       "[" + number_text(j.interval->lower) + ", " + number_text(j.interval->upper) + "]";
   if (j.verdict == MetricVerdict::pass) {

@@ -126,6 +126,27 @@ TEST(OnlineJudgeMetric, DirectionDecidesWhatFails) {
   EXPECT_EQ(judge_metric(rule("accuracy", true), worse_accuracy).verdict, MetricVerdict::pass);
 }
 
+// Values near the largest double (a broken serving path reporting 1e308) are judged as any other:
+// their sums and differences overflow, so the statistics are taken on the samples scaled down
+// (the rank test and the effect ratio do not change with the scale) and the shift scaled back.
+TEST(OnlineJudgeMetric, HugeValuesAreJudgedNotOverflowed) {
+  const RolloutMetric r = rule("error_rate", true, true);
+  for (double huge : {1e300, 1e308, std::numeric_limits<double>::max()}) {
+    SCOPED_TRACE(huge);
+    std::vector<double> candidate(50, huge);
+    candidate[0] = huge / 2;
+    std::vector<double> stable = around(0.01, 50, 9, 0.001);
+    MetricJudgement j = judge_metric(r, {"error_rate", candidate, stable});
+    EXPECT_EQ(j.verdict, MetricVerdict::high) << j.reason;
+    EXPECT_TRUE(j.critical);
+    // Both sides huge, the candidate lower: better, so it passes; the other way round it fails.
+    std::vector<double> lower(50, huge / 4);
+    lower[0] = huge / 8;
+    EXPECT_EQ(judge_metric(r, {"error_rate", lower, candidate}).verdict, MetricVerdict::pass);
+    EXPECT_EQ(judge_metric(r, {"error_rate", candidate, lower}).verdict, MetricVerdict::high);
+  }
+}
+
 TEST(OnlineJudgeMetric, EffectSizeThresholds) {
   const MetricSamples slower{"latency_ms", around(1.05, 300, 5), around(1.0, 300, 6)};
   RolloutMetric r = rule("latency_ms", true);
