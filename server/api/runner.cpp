@@ -2,6 +2,10 @@
 // append, results upload, finish, and reset after a runner restart. Runners authenticate with
 // their own credential (server/http/auth.h: 401 for an unknown one, 403 for a disabled runner);
 // they never see database credentials.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -59,14 +63,36 @@ std::optional<nlohmann::json> json_body(const httplib::Request& req, httplib::Re
   return json_object_body(*text, res);
 }
 
+// A whole number written in decimal digits (an optional '-'), nothing else ("1e3", "12abc", " 7"
+// and numbers past int64 are none).
+std::optional<std::int64_t> decimal(std::string_view text) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+// body[key] when it is a JSON integer within [min, max]; nullopt otherwise (4294967297 is not 1).
+std::optional<std::int64_t> integer_in(const nlohmann::json& body, const char* key,
+                                       std::int64_t min, std::int64_t max) {
+  const auto it = body.find(key);
+  if (it == body.end() || !it->is_number_integer()) return std::nullopt;
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max))
+    return std::nullopt;
+  const auto v = it->get<std::int64_t>();
+  if (v < min || v > max) return std::nullopt;
+  return v;
+}
+
 std::optional<int> attempt_of(const httplib::Request& req, const nlohmann::json* body) {
-  try {
-    if (body && body->contains("attempt") && (*body)["attempt"].is_number_integer())
-      return (*body)["attempt"].get<int>();
-    if (req.has_param("attempt")) return std::stoi(req.get_param_value("attempt"));
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
+  constexpr std::int64_t kMax = std::numeric_limits<int>::max();
+  std::optional<std::int64_t> v;
+  if (body && body->contains("attempt"))
+    v = integer_in(*body, "attempt", 1, kMax);
+  else if (req.has_param("attempt"))
+    v = decimal(req.get_param_value("attempt"));
+  if (!v || *v < 1 || *v > kMax) return std::nullopt;
+  return static_cast<int>(*v);
 }
 
 void lease_lost(httplib::Response& res) {
@@ -129,11 +155,13 @@ void handle_register(const RunnerRoutes& deps, const httplib::Request& req, http
       r.tiers.push_back(t.get<std::string>());
     }
   }
-  r.capacity = body->value("capacity", 1);
-  if (r.capacity < 1 || r.capacity > 256) {
+  const auto capacity = body->contains("capacity") ? integer_in(*body, "capacity", 1, 256)
+                                                   : std::optional<std::int64_t>(1);
+  if (!capacity) {
     send_error(res, 400, "bad_request", "capacity: 1 to 256");
     return;
   }
+  r.capacity = static_cast<int>(*capacity);
   r.executor = body->value("executor", std::string("docker"));
   if (r.executor != "docker" && r.executor != "local") {
     send_error(res, 400, "bad_request", "executor: docker or local");
@@ -218,8 +246,12 @@ std::optional<Park> handle_request(const RunnerRoutes& deps,
   if (!body) return std::nullopt;
   const auto& cfg = deps.runners;
   int wait = cfg.max_claim_wait_seconds;
-  if (body->contains("wait_seconds") && (*body)["wait_seconds"].is_number())
-    wait = std::clamp((*body)["wait_seconds"].get<int>(), 0, cfg.max_claim_wait_seconds);
+  if (body->contains("wait_seconds") && (*body)["wait_seconds"].is_number()) {
+    const double asked = (*body)["wait_seconds"].get<double>();  // clamped before it is an int
+    wait = std::isnan(asked) ? 0
+                             : static_cast<int>(std::clamp(
+                                   asked, 0.0, static_cast<double>(cfg.max_claim_wait_seconds)));
+  }
   std::vector<std::string> wanted;
   if (body->contains("tiers") && (*body)["tiers"].is_array()) {
     for (const auto& t : (*body)["tiers"])
@@ -285,11 +317,8 @@ void handle_log(const RunnerRoutes& deps, const httplib::Request& req, httplib::
   const auto chunk = read_body(req, res, reader, deps.runners.log_chunk_max_bytes);
   if (!chunk) return;
   auto attempt = attempt_of(req, nullptr);
-  std::int64_t offset = -1;
-  try {
-    if (req.has_param("offset")) offset = std::stoll(req.get_param_value("offset"));
-  } catch (const std::exception&) {
-  }
+  const std::int64_t offset =
+      req.has_param("offset") ? decimal(req.get_param_value("offset")).value_or(-1) : -1;
   if (!attempt || offset < 0) {
     send_error(res, 400, "bad_request", "attempt and offset (bytes, >= 0) are required");
     return;
@@ -428,10 +457,12 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
   if (!read) return;
   const std::string* body = &read->bytes;
   std::uint64_t size = read->over ? std::max<std::uint64_t>(read->declared, cap + 1) : body->size();
-  try {
-    if (req.has_header("X-Mlgate-File-Size"))
-      size = std::max<std::uint64_t>(size, std::stoull(req.get_header_value("X-Mlgate-File-Size")));
-  } catch (const std::exception&) {
+  // The runner's word for the file's whole size, when it is a size (a negative or malformed
+  // value is ignored; more than int64 holds is over any cap).
+  if (req.has_header("X-Mlgate-File-Size")) {
+    const auto declared = decimal(req.get_header_value("X-Mlgate-File-Size"));
+    if (declared && *declared >= 0)
+      size = std::max<std::uint64_t>(size, static_cast<std::uint64_t>(*declared));
   }
   std::optional<core::ParseError> error;
   core::JobResults parsed;
@@ -477,18 +508,36 @@ void handle_finish(const RunnerRoutes& deps, JobQueueGroups& queue, const httpli
   auto body = json_body(req, res, reader);
   if (!body) return;
   auto attempt = attempt_of(req, &*body);
-  auto kind = store::finish_kind_from_string(body->value("outcome", std::string()));
+  const auto text_of = [&](const char* key) -> std::optional<std::string> {
+    const auto it = body->find(key);
+    if (it == body->end() || it->is_null()) return std::string();
+    if (!it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  const auto outcome = text_of("outcome");
+  const auto kind = outcome ? store::finish_kind_from_string(*outcome) : std::nullopt;
   if (!attempt || !kind) {
     send_error(res, 400, "bad_request",
                "attempt and outcome (exited, timed_out, cancelled or error) are required");
     return;
   }
+  // An absent or null exit_code is 0, an absent or null log_truncated false.
+  const auto exit_code = body->value("exit_code", nlohmann::json()).is_null()
+                             ? std::optional<std::int64_t>(0)
+                             : integer_in(*body, "exit_code", std::numeric_limits<int>::min(),
+                                          std::numeric_limits<int>::max());
+  const auto message = text_of("message");
+  const auto cut_value = body->value("log_truncated", nlohmann::json());
+  if (!exit_code || !message || !(cut_value.is_null() || cut_value.is_boolean())) {
+    send_error(res, 400, "bad_request",
+               "exit_code is an integer, message a string and log_truncated true or false");
+    return;
+  }
   store::Finish f;
   f.kind = *kind;
-  f.exit_code = body->value("exit_code", 0);
-  f.message = body->value("message", std::string());
-  f.message = std::string(core::utf8_prefix(f.message, 4096));  // whole characters
-  f.log_truncated = body->value("log_truncated", false);
+  f.exit_code = static_cast<int>(*exit_code);
+  f.message = std::string(core::utf8_prefix(*message, 4096));  // whole characters
+  f.log_truncated = cut_value.is_boolean() && cut_value.get<bool>();
   auto runner = deps.auth.authorize_runner(req, res);
   if (!runner) return;
   const auto job = path_job_id(req);

@@ -462,6 +462,69 @@ TEST(RunnerProtocol, AMalformedResultsFileWithInvalidUtf8FailsTheJob) {
   EXPECT_NE(j["message"].get<std::string>().find("metrics.json:1:"), std::string::npos) << j;
 }
 
+// Numbers in runner calls are read as what they say or refused: attempt 4294967297 is not attempt
+// 1, a log offset of "1e3" is not 1, a capacity past 256 is not 1. Another runner's results upload
+// is refused (409) before it is read, and a finish message of more than 4 KiB of non-ASCII text is
+// cut between characters (a cut inside one was refused by PostgreSQL: a 500, and the attempt
+// could end only by lease expiry).
+TEST(RunnerProtocol, NumbersAreReadAsWrittenAndMessagesCutBetweenCharacters) {
+  RunnerEnv env;
+  const ClaimedJob job = push_and_claim(env);
+  const auto reg = [&](const std::string& body) {
+    return http_post(env.host(), "/api/v1/runner/register", body, "application/json",
+                     {{"Authorization", "Bearer " + env.registration_token()}});
+  };
+  EXPECT_EQ(reg(R"({"name":"big","capacity":4294967297})").status, 400);
+  EXPECT_EQ(reg(R"({"name":"text","capacity":"4"})").status, 400);
+  const auto other = reg(R"({"name":"other","executor":"local"})");
+  ASSERT_EQ(other.status, 201) << other.body;
+  const std::vector<std::pair<std::string, std::string>> other_auth = {
+      {"Authorization", "Bearer " + json::parse(other.body)["token"].get<std::string>()}};
+  const auto none = http_post(env.host(), "/api/v1/runner/jobs/request",
+                              R"({"wait_seconds":-1e300})", "application/json", other_auth);
+  EXPECT_EQ(none.status, 204) << none.body;
+
+  EXPECT_EQ(
+      http_post(env.host(), job.base + "/log?attempt=1&offset=1e3", "x", "text/plain", job.auth)
+          .status,
+      400);
+  EXPECT_EQ(http_post(env.host(), job.base + "/log?attempt=4294967297&offset=0", "x", "text/plain",
+                      job.auth)
+                .status,
+            400);
+  httplib::Client cli("127.0.0.1", env.serve().port());
+  auto foreign = cli.Put((job.base + "/results/junit.xml?attempt=1").c_str(),
+                         {{"Authorization", other_auth[0].second}},
+                         R"(<testsuite><testcase name="t"/></testsuite>)", "application/xml");
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 409) << foreign->body;
+
+  EXPECT_EQ(http_post(env.host(), job.base + "/finish",
+                      R"({"attempt":4294967297,"outcome":"exited","exit_code":0})",
+                      "application/json", job.auth)
+                .status,
+            400);
+  EXPECT_EQ(
+      http_post(env.host(), job.base + "/finish",
+                R"({"attempt":1,"outcome":"exited","exit_code":"0"})", "application/json", job.auth)
+          .status,
+      400);
+  std::string message;
+  while (message.size() < 5000) message += "\u00e9\u20ac";  // é€: 2 and 3 bytes
+  const auto fin =
+      http_post(env.host(), job.base + "/finish",
+                R"({"attempt":1,"outcome":"exited","exit_code":3,"message":")" + message + "\"}",
+                "application/json", job.auth);
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  const auto j = env.get("/api/v1/jobs/" + std::to_string(job.id));
+  EXPECT_EQ(j["state"], "failed");
+  EXPECT_EQ(j["exit_code"], 3);
+  const std::string stored = j["message"].get<std::string>();
+  EXPECT_LE(stored.size(), 4096u);
+  EXPECT_GE(stored.size(), 4092u);
+  EXPECT_EQ(stored.substr(0, 5), "\xC3\xA9\xE2\x82\xAC");
+}
+
 TEST(RunnerAgent, ALocalRunnerRunsThePipelineAndStoresEveryKindOfResult) {
   RunnerEnv env;
   auto sha = env.push(kResultsConfig, {{"write_results.sh", kWriteResults}});
