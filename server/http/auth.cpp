@@ -12,11 +12,12 @@
 namespace mlgate::server {
 namespace {
 
-// The credential of `Authorization: Bearer <credential>`; nullopt for any other header.
+// The credential of `Authorization: Bearer <credential>` (the scheme's name in any case, as
+// RFC 9110 section 11.1 has it); nullopt for any other header.
 std::optional<std::string> bearer(const httplib::Request& req) {
   const std::string header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.size() <= prefix.size() || header.compare(0, prefix.size(), prefix) != 0)
+  const std::string prefix = "bearer ";
+  if (header.size() <= prefix.size() || util::lower(header.substr(0, prefix.size())) != prefix)
     return std::nullopt;
   return header.substr(prefix.size());
 }

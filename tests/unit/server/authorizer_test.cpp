@@ -61,6 +61,19 @@ TEST(Authorizer, AHeaderThatIsNotABearerTokenIs401) {
   }
 }
 
+// The scheme's name is case-insensitive (RFC 9110, 11.1): "bearer" and "BEARER" carry a token,
+// which is then checked (here: the database is unreachable, so the check throws).
+TEST(Authorizer, TheBearerSchemeIsReadInAnyCase) {
+  auto db = unreachable_db();
+  Authorizer auth(db, false);
+  for (const char* header : {"bearer mlg_0123456789abcdef", "BEARER mlg_0123456789abcdef"}) {
+    httplib::Request req;
+    req.headers.emplace("Authorization", header);
+    httplib::Response res;
+    EXPECT_THROW(auth.authorize(req, res, "read"), store::DatabaseUnavailable) << header;
+  }
+}
+
 TEST(Authorizer, ATokenThatCannotBeCheckedIsNeverGranted) {
   auto db = unreachable_db();
   Authorizer auth(db, true);
