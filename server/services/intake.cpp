@@ -152,10 +152,14 @@ std::string unsigned_message(webhooks::Forge forge) {
 }  // namespace
 
 std::map<std::string, std::string> storable_headers(const webhooks::Headers& headers) {
-  std::map<std::string, std::string> out(headers.begin(), headers.end());
-  // The GitLab token is the secret itself.
-  if (auto it = headers.find(webhooks::kGitlabTokenHeader); it != headers.end()) {
-    out[it->first] = "[redacted]";
+  // The GitLab token is the secret itself; credentials a proxy or a sender adds are no one's to
+  // read back from the delivery's record (a repository's admins list its deliveries).
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : headers) {
+    const std::string key = util::lower(name);
+    const bool secret = key == util::lower(webhooks::kGitlabTokenHeader) ||
+                        key == "authorization" || key == "proxy-authorization" || key == "cookie";
+    out.emplace(name, secret ? "[redacted]" : value);
   }
   return out;
 }

@@ -73,8 +73,8 @@ class Intake {
   const Authorizer* repos_;
 };
 
-// The headers worth storing with a delivery: all of them, with X-Gitlab-Token (the secret itself)
-// replaced by "[redacted]".
+// The headers worth storing with a delivery: all of them, with X-Gitlab-Token (the secret itself),
+// Authorization, Proxy-Authorization and Cookie (in any case) replaced by "[redacted]".
 std::map<std::string, std::string> storable_headers(const webhooks::Headers& headers);
 
 }  // namespace mlgate::server
