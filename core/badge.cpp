@@ -1,9 +1,10 @@
 #include "core/badge.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
-#include <regex>
 
 namespace mlgate::core {
 namespace {
@@ -102,8 +103,10 @@ std::string badge_text(std::string_view text) {
 }
 
 bool valid_color(const std::string& color) {
-  static const std::regex re("^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$");
-  return std::regex_match(color, re);
+  if (color.size() != 4 && color.size() != 7) return false;
+  if (color[0] != '#') return false;
+  return std::all_of(color.begin() + 1, color.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
 }  // namespace

@@ -98,6 +98,13 @@ TEST(Badge, AColourThatIsNotHexIsDrawnLightGrey) {
   it = doc.child("svg").child("g").children("rect").begin();
   ++it;
   EXPECT_STREQ(it->attribute("fill").value(), "#E05D44");
+  for (const char* colour : {"#abc", "#12345g", "#1234", "abc", "#", "#abcdef0"}) {
+    doc = parse(render_badge_svg({"a", "b", colour}));
+    it = doc.child("svg").child("g").children("rect").begin();
+    ++it;
+    const bool hex = std::string(colour) == "#abc";
+    EXPECT_STREQ(it->attribute("fill").value(), hex ? colour : "#9f9f9f") << colour;
+  }
 }
 
 TEST(Badge, PipelineStatesMapToShieldsColours) {
