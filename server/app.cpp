@@ -136,6 +136,9 @@ ServerHooks App::hooks() {
   h.error = [](const httplib::Request&, httplib::Response& res) {
     if (res.status == 404)
       send_error(res, 404, "not_found", "no such route");
+    else if (res.status == 405)
+      send_error(res, 405, "method_not_allowed",
+                 "this route takes " + res.get_header_value("Allow"));
     else if (res.status == 413)
       send_error(res, 413, "too_large", "request body too large");
   };

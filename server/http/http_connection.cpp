@@ -109,7 +109,11 @@ void Connection::route_request() {
   if (hooks.pre_routing && hooks.pre_routing(req_, res_)) return respond();
   route_ = host_.router().match(req_.method, req_);
   if (!route_) {
-    res_.status = 404;
+    // A path some route answers with another method: 405 and the methods it takes (RFC 9110,
+    // 15.5.6); a path no route answers: 404.
+    const std::string allowed = host_.router().allowed_methods(req_.path);
+    res_.status = allowed.empty() ? 404 : 405;
+    if (!allowed.empty()) res_.set_header("Allow", allowed);
     return respond();
   }
   if (route_->reads_own_body() || body_done()) {

@@ -1,5 +1,6 @@
 #include "server/http/router.h"
 
+#include <algorithm>
 #include <array>
 #include <regex>
 
@@ -84,6 +85,22 @@ const Route* Router::match(const std::string& method, httplib::Request& req) con
   }
   req.matches = httplib::Match();
   return nullptr;
+}
+
+std::string Router::allowed_methods(const std::string& path) const {
+  std::vector<std::string> methods;
+  RoutePattern::Groups groups;
+  for (const auto& route : table_) {
+    const std::string& m = route.entry.method;
+    if (std::find(methods.begin(), methods.end(), m) != methods.end()) continue;
+    if (!route.pattern.match(path, groups)) continue;
+    methods.push_back(m);
+    if (m == "GET") methods.push_back("HEAD");
+  }
+  std::sort(methods.begin(), methods.end());
+  std::string out;
+  for (const auto& m : methods) out += (out.empty() ? "" : ", ") + m;
+  return out;
 }
 
 }  // namespace mlgate::server

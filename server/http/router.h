@@ -82,6 +82,9 @@ class Router {
   // The route answering `method` and `req.path` (HEAD: the GET routes), with req.matches set to
   // its pattern's groups as std::regex_match would set them; nullptr when none matches.
   const Route* match(const std::string& method, httplib::Request& req) const;
+  // The methods some route answers `path` with ("GET, HEAD, POST"; HEAD with GET), for a 405's
+  // Allow header; "" when none does (a 404).
+  std::string allowed_methods(const std::string& path) const;
 
   // Every route registered so far, in order.
   const std::vector<RouteEntry>& routes() const { return entries_; }

@@ -1,6 +1,7 @@
 // `mlgate serve` as a real process: embedded PostgreSQL (started as root in CI), readiness,
 // the admin token, graceful shutdown, and no stray postgres left behind.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -56,6 +57,18 @@ TEST(Serve, EmbeddedPostgresAnswersReadyAndStopsCleanly) {
     EXPECT_EQ(ready.status, 200) << ready.body;
     EXPECT_NE(ready.body.find("\"ready\""), std::string::npos);
     EXPECT_EQ(http_get(serve.host_port(), "/healthz").status, 200);
+    // A route's path asked with a method it does not take: 405 with the methods it takes.
+    httplib::Client cli("127.0.0.1", serve.port());
+    auto wrong = cli.Get("/webhooks/github");
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 405);
+    EXPECT_EQ(wrong->get_header_value("Allow"), "POST");
+    EXPECT_NE(wrong->body.find("method_not_allowed"), std::string::npos) << wrong->body;
+    auto deleted = cli.Delete("/healthz");
+    ASSERT_TRUE(deleted);
+    EXPECT_EQ(deleted->status, 405);
+    EXPECT_EQ(deleted->get_header_value("Allow"), "GET, HEAD");
+    EXPECT_EQ(cli.Get("/no/such/route")->status, 404);
     pg_pid = postmaster_pid(dir.path());
     ASSERT_TRUE(alive(pg_pid));
     // As root, the cluster must run as an unprivileged user (initdb and postgres refuse root).

@@ -49,6 +49,22 @@ TEST(Router, TheFirstMatchingRouteOfTheMethodAnswersWithItsGroups) {
   EXPECT_EQ(router.routes()[2].method, "POST");
 }
 
+// What a 405 names in its Allow header: every method some route answers the path with, HEAD with
+// GET; nothing for a path no route answers (a 404).
+TEST(Router, AllowedMethodsAreThoseOfEveryRouteMatchingThePath) {
+  Router router;
+  const auto none = [](const httplib::Request&, httplib::Response&) {};
+  router.get(R"(/jobs/(\d+))", none);
+  router.post(R"(/jobs/(\d+))", none);
+  router.post(R"(/jobs/(\d+)/cancel)", none);
+  router.get("/healthz", none);
+  EXPECT_EQ(router.allowed_methods("/jobs/42"), "GET, HEAD, POST");
+  EXPECT_EQ(router.allowed_methods("/jobs/42/cancel"), "POST");
+  EXPECT_EQ(router.allowed_methods("/healthz"), "GET, HEAD");
+  EXPECT_EQ(router.allowed_methods("/jobs/x"), "");
+  EXPECT_EQ(router.allowed_methods("/nowhere"), "");
+}
+
 // The groups of `pattern` on `path` through a Router, as (position, length); empty: no match.
 std::vector<std::pair<long, long>> groups_of(const std::string& pattern, const std::string& path) {
   Router router;
