@@ -8,12 +8,15 @@
 #include "core/observations.h"
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
 #include "core/config.h"
 #include "server/api/routes.h"
@@ -40,13 +43,57 @@ bool is_batch_id(const std::string& id) {
   });
 }
 
+// The observation bodies being read, parsed and stored at once, over every connection: a batch
+// costs about 12 times its size in memory while it is parsed and folded (16 MiB: ~200 MB), so
+// eight maximal batches at once took serve to 1.6 GB. A batch that would take the bytes in flight
+// past ObservationConfig::bytes_at_once is answered 503 before its body is read; one batch is
+// always let in.
+std::atomic<std::size_t> observation_bytes_in_flight{0};
+
+// A batch's share of that budget, given back when the request ends.
+class BudgetShare {
+ public:
+  explicit BudgetShare(std::size_t bytes) : bytes_(bytes) {}
+  BudgetShare(BudgetShare&& other) noexcept : bytes_(std::exchange(other.bytes_, 0)) {}
+  BudgetShare& operator=(BudgetShare&& other) noexcept {
+    if (this != &other) {
+      observation_bytes_in_flight -= bytes_;
+      bytes_ = std::exchange(other.bytes_, 0);
+    }
+    return *this;
+  }
+  ~BudgetShare() { observation_bytes_in_flight -= bytes_; }
+
+ private:
+  std::size_t bytes_;
+};
+
+// The budget's share for a body of at most `max_bytes` (its Content-Length when declared), or
+// nullopt when the bytes in flight leave no room for it.
+std::optional<BudgetShare> take_share(const httplib::Request& req, std::size_t max_bytes,
+                                      std::size_t at_once) {
+  std::size_t bytes = max_bytes;
+  const std::string length = req.get_header_value("Content-Length");
+  std::size_t declared = 0;
+  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
+  if (!length.empty() && ec == std::errc() && end == length.data() + length.size() &&
+      declared < max_bytes)
+    bytes = declared;
+  std::size_t held = observation_bytes_in_flight.load();
+  do {
+    if (held > 0 && held + bytes > at_once) return std::nullopt;
+  } while (!observation_bytes_in_flight.compare_exchange_weak(held, held + bytes));
+  return BudgetShare(bytes);
+}
+
 // What every observation route checks before it parses anything: the caller (observe), the
-// repository, the environment, the batch id and the body.
+// repository, the environment, the batch id, room in the budget, and the body.
 struct Admitted {
   store::RepoRow repo;
   std::string environment;
   std::string batch_id;
   std::string body;
+  std::optional<BudgetShare> share;
 };
 
 std::optional<Admitted> admit(const ObservationRoutes& deps, const httplib::Request& req,
@@ -64,6 +111,14 @@ std::optional<Admitted> admit(const ObservationRoutes& deps, const httplib::Requ
   if (needs_batch_id && !is_batch_id(in.batch_id)) {
     send_error(res, 400, "bad_request",
                "batch_id (query parameter): 1 to 200 of A-Z a-z 0-9 _ . : - is required");
+    return std::nullopt;
+  }
+  in.share = take_share(req, deps.config.max_bytes, deps.config.bytes_at_once);
+  if (!in.share) {
+    res.set_header("Retry-After", "1");
+    res.set_header("Connection", "close");
+    send_error(res, 503, "busy",
+               "other observation batches are being stored; send this one again in a moment");
     return std::nullopt;
   }
   auto body = read_body(req, res, reader, deps.config.max_bytes);

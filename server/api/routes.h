@@ -114,6 +114,9 @@ struct ObservationConfig {
   std::size_t max_bytes = std::size_t{16} << 20;  // one batch's body
   std::size_t max_rows = 10000;                   // rows per batch
   std::size_t max_features = 500;                 // features per row (core::kProfileMaxFeatures)
+  // Observation bodies read, parsed and stored at once over every connection (each costs about 12
+  // times its size while it is parsed); past it 503 before the body is read. One is always let in.
+  std::size_t bytes_at_once = std::size_t{32} << 20;
 };
 struct ObservationRoutes {
   store::Database& db;

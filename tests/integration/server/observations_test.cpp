@@ -5,7 +5,11 @@
 // runner's reference.jsonl stored as its commit's profile.
 #include "store/observations.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -69,6 +73,7 @@ class Observations : public ::testing::Test {
     config.observations.max_bytes = 64 << 10;
     config.observations.max_rows = 50;
     config.observations.max_features = 10;
+    config.observations.bytes_at_once = 128 << 10;  // two maximal batches
     app = std::make_unique<server::App>(config, db);
     host = "127.0.0.1:" + std::to_string(app->bind({"127.0.0.1", 0}));
     serving = std::thread([this] { app->run(); });
@@ -159,6 +164,61 @@ class Observations : public ::testing::Test {
     return tx.exec1("SELECT count(*) FROM " + table)[0].as<std::int64_t>();
   }
 };
+
+// Opens a connection to `host_port` and sends a request's head (no body) that declares
+// `content_length` bytes; the connection stays open, its body unsent, until the fd is closed.
+int send_head_only(const std::string& host_port, const std::string& path, const std::string& token,
+                   std::size_t content_length) {
+  const int port = std::stoi(host_port.substr(host_port.find(':') + 1));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  const std::string head = "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                           token + "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
+                           std::to_string(content_length) + "\r\n\r\n";
+  if (::send(fd, head.data(), head.size(), MSG_NOSIGNAL) < 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Observation bodies read and parsed at once share one budget (a batch costs about 12 times its
+// size while it is parsed): with two maximal batches' bodies still arriving, a third batch is
+// answered 503 busy, with Retry-After, before its body is read; once they are gone it is taken.
+TEST_F(Observations, BatchesBeyondTheBytesInFlightAreAskedToComeBackLater) {
+  const std::string path =
+      "/api/v1/repos/acme/model/environments/production/observations?batch_id=slow-";
+  std::vector<int> slow;
+  for (int i = 0; i < 2; ++i)
+    slow.push_back(send_head_only(host, path + std::to_string(i), observe_a, 64 << 10));
+  for (int fd : slow) ASSERT_GE(fd, 0);
+  const std::string body = lines({row("r1", now_seconds() - 60, 1, "red")});
+  // The two heads reach their handlers in a moment; until then a probe may still be let in.
+  testing::HttpResult busy;
+  int probe = 0;
+  ASSERT_TRUE(testing::eventually([&] {
+    busy = post(body, "probe-" + std::to_string(++probe), observe_a);
+    return busy.status == 503;
+  })) << busy.status
+      << " " << busy.body;
+  EXPECT_NE(busy.body.find("\"busy\""), std::string::npos) << busy.body;
+  const auto before = count("observation_batches");
+  for (int fd : slow) ::close(fd);
+  testing::HttpResult taken;
+  ASSERT_TRUE(testing::eventually([&] {
+    taken = post(body, "third", observe_a);
+    return taken.status == 202;
+  })) << taken.status
+      << " " << taken.body;
+  EXPECT_EQ(count("observation_batches"), before + 1);
+}
 
 TEST_F(Observations, OnlyAnObserveTokenOfTheRepositoryMaySend) {
   const std::string body = lines({row("r1", now_seconds(), 1, "red")});
