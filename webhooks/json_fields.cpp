@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/json_bounded.h"
+#include "core/utf8.h"
 
 namespace mlgate::webhooks::detail {
 
@@ -176,7 +177,9 @@ std::string req_sha(const Json& root, std::string_view path, std::string_view pr
 
 std::string printable(std::string_view s) {
   constexpr std::size_t kMax = 100;
-  std::string out(s.substr(0, kMax));
+  // Whole characters, and bytes that are not UTF-8 written as \xNN: the text is stored (a
+  // delivery's reason) in a column PostgreSQL keeps as UTF-8, and comes from a header unsigned.
+  std::string out = core::escape_invalid_utf8(std::string(core::utf8_prefix(s, kMax)));
   for (char& c : out) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) c = '?';

@@ -75,8 +75,9 @@ void read_repo(const Json& root, const RepoFields& fields, bool required, Event&
 // Marks ev as an event mlgate acknowledges and does nothing with, saying why.
 void ignore(Event& ev, std::string reason);
 
-// s made safe to put into a log line or an ignored_reason: control characters become '?', and
-// anything past 100 bytes is cut with "...".
+// s made safe to put into a log line or an ignored_reason (stored as UTF-8 text): control
+// characters become '?', anything past 100 bytes is cut between characters with "...", and bytes
+// that are not UTF-8 are written as \xNN.
 std::string printable(std::string_view s);
 bool is_sha(std::string_view s);
 

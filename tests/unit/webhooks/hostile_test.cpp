@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/support/temp_dir.h"
+#include "webhooks/json_fields.h"
 #include "webhooks/normalise.h"
 
 namespace mlgate::webhooks {
@@ -33,6 +34,20 @@ NormaliseError error_of(const NormaliseResult& r) {
   if (const auto* e = std::get_if<NormaliseError>(&r)) return *e;
   ADD_FAILURE() << "expected a 400, got an event of kind " << to_string(std::get<Event>(r).kind);
   return {};
+}
+
+// What an ignored event's reason quotes from outside (an event name from an unsigned header, a
+// ref) is stored in a UTF-8 text column: cut between characters, its invalid bytes escaped.
+TEST(Hostile, AQuotedNameIsCutBetweenCharactersAndEscaped) {
+  std::string long_name;
+  while (long_name.size() < 300) long_name += "\xE2\x82\xAC";  // €, 3 bytes
+  const std::string cut = detail::printable(long_name);
+  EXPECT_EQ(cut.substr(cut.size() - 3), "...");
+  EXPECT_EQ((cut.size() - 3) % 3, 0u) << cut.size();
+  EXPECT_LE(cut.size(), 103u);
+  EXPECT_EQ(detail::printable("a\xFF\x01"
+                              "b"),
+            "a\\xFF?b");
 }
 
 TEST(Hostile, MalformedJsonIs400) {
