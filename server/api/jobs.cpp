@@ -107,11 +107,9 @@ void get_job(const JobRoutes& deps, const httplib::Request& req, httplib::Respon
 void get_job_log(const JobRoutes& deps, const httplib::Request& req, httplib::Response& res) {
   const auto id = path_id(req);
   if (!deps.auth.authorize(req, res, "read", {ResourceKind::job, id})) return;
-  int attempt = 0;
-  try {
-    if (req.has_param("attempt")) attempt = std::stoi(req.get_param_value("attempt"));
-  } catch (const std::exception&) {
-  }
+  const auto attempt_param = int_param(req, res, "attempt", 0, 0, 1000);
+  if (!attempt_param) return;
+  const int attempt = static_cast<int>(*attempt_param);
   auto log = deps.db.with([&](pqxx::connection& c) -> std::optional<std::string> {
     pqxx::read_transaction tx(c);
     if (!store::job_exists(tx, id)) return std::nullopt;

@@ -121,25 +121,6 @@ std::string base64(const std::string& bytes) {
   return out;
 }
 
-// A non-negative integer query parameter; nullopt (and a 400 answer) when it is not one.
-std::optional<std::int64_t> int_param(const httplib::Request& req, httplib::Response& res,
-                                      const char* name, std::int64_t fallback, std::int64_t min,
-                                      std::int64_t max) {
-  if (!req.has_param(name)) return fallback;
-  const std::string text = req.get_param_value(name);
-  std::int64_t v = 0;
-  bool ok = !text.empty() && text.size() <= 18 &&
-            text.find_first_not_of("0123456789") == std::string::npos;
-  if (ok) v = std::stoll(text);
-  if (!ok || v < min || v > max) {
-    send_error(res, 400, "bad_request",
-               std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
-                   std::to_string(max));
-    return std::nullopt;
-  }
-  return v;
-}
-
 // Which repository a listing is about: ?repo= (and ?forge= when the name exists on both forges),
 // else the token's repository for a restricted token (else every one). A repository the caller may
 // not access is answered 404 like an unknown one (server/http/repo_lookup.h).

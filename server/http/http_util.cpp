@@ -25,6 +25,25 @@ void send_error(httplib::Response& res, int status, const std::string& code,
   send_json(res, status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
+// A non-negative integer query parameter; nullopt (and a 400 answer) when it is not one.
+std::optional<std::int64_t> int_param(const httplib::Request& req, httplib::Response& res,
+                                      const char* name, std::int64_t fallback, std::int64_t min,
+                                      std::int64_t max) {
+  if (!req.has_param(name)) return fallback;
+  const std::string text = req.get_param_value(name);
+  std::int64_t v = 0;
+  bool ok = !text.empty() && text.size() <= 18 &&
+            text.find_first_not_of("0123456789") == std::string::npos;
+  if (ok) v = std::stoll(text);
+  if (!ok || v < min || v > max) {
+    send_error(res, 400, "bad_request",
+               std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
+                   std::to_string(max));
+    return std::nullopt;
+  }
+  return v;
+}
+
 std::string new_error_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return util::hex_u64(rng());

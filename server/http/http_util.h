@@ -3,7 +3,9 @@
 
 #include <httplib.h>
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace mlgate::server {
@@ -18,6 +20,12 @@ void send_error(httplib::Response& res, int status, const std::string& code,
                 const std::string& message);
 // A fresh id for one failed request (16 hex digits): the 500 answer and the log line both carry it.
 std::string new_error_id();
+
+// The query parameter `name` as an integer in [min, max] written in decimal digits (`fallback`
+// when absent); nullopt after answering 400 naming the range ("1e3" and "-1" are not integers).
+std::optional<std::int64_t> int_param(const httplib::Request& req, httplib::Response& res,
+                                      const char* name, std::int64_t fallback, std::int64_t min,
+                                      std::int64_t max);
 
 struct ListenAddress {
   std::string host;
