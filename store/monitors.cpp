@@ -177,7 +177,7 @@ std::set<std::string> monitor_kinds_evaluated(pqxx::transaction_base& tx, std::i
       prepared(tx, "monitor_kinds_evaluated",
                "SELECT DISTINCT unnest(coalesce(data_kinds, kinds)) FROM monitor_evaluations "
                "WHERE repo_id = $1 "
-               "AND environment = $2 AND state <> 'no_data' "
+               "AND environment = $2 AND (data_kinds IS NOT NULL OR state <> 'no_data') "
                "AND evaluated_at > now() - make_interval(secs => $3)"),
       repo_id, environment, static_cast<double>(seconds));
   std::set<std::string> out;
