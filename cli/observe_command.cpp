@@ -4,8 +4,10 @@
 // the command again on the same file stores nothing twice. Exit 0 when every batch was accepted;
 // 1 when the server refused one (its message names the line within the batch); 2 bad usage or an
 // unreadable file; 3 server unreachable; 4 bad token.
+#include <chrono>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "cli/client.h"
 #include "cli/commands.h"
@@ -33,7 +35,13 @@ void send_batch(const ObserveOptions& o, const std::string& lines, std::size_t f
       util::sha256_hex(lines).substr(0, 32) + "-" + std::to_string(first_line);
   const std::string path = "/api/v1/repos/" + o.repo + "/environments/" + o.environment +
                            "/observations" + (o.truth ? "/truth" : "") + "?batch_id=" + batch_id;
+  // 503 busy: the server is storing other batches (docs/observations.md); the same batch id makes
+  // sending it again safe. At most a minute of that, a second apart (its Retry-After).
   auto r = api_post_text(o.client, path, lines, "application/x-ndjson", true);
+  for (int retry = 0; r.status == 503 && retry < 60; ++retry) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    r = api_post_text(o.client, path, lines, "application/x-ndjson", true);
+  }
   if (r.status >= 400) {
     const std::string message = r.body.is_object() && r.body.contains("error")
                                     ? json_text(r.body["error"], "message")

@@ -8,7 +8,6 @@
 #include "core/observations.h"
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <map>
@@ -46,32 +45,51 @@ bool is_batch_id(const std::string& id) {
 // The observation bodies being read, parsed and stored at once, over every connection: a batch
 // costs about 12 times its size in memory while it is parsed and folded (16 MiB: ~200 MB), so
 // eight maximal batches at once took serve to 1.6 GB. A batch that would take the bytes in flight
-// past ObservationConfig::bytes_at_once is answered 503 before its body is read; one batch is
-// always let in.
-std::atomic<std::size_t> observation_bytes_in_flight{0};
+// past ObservationConfig::bytes_at_once is answered 503 before its body is read, and so is one
+// that would take its repository's past half of it when the repository already has one in flight
+// (one repository's slow senders cannot hold every other repository's batches out). A batch is
+// always let in when nothing else is in flight.
+struct BytesInFlight {
+  std::mutex mu;
+  std::size_t total = 0;
+  std::map<std::int64_t, std::size_t> by_repo;
+};
+BytesInFlight observation_bytes;
 
 // A batch's share of that budget, given back when the request ends.
 class BudgetShare {
  public:
-  explicit BudgetShare(std::size_t bytes) : bytes_(bytes) {}
-  BudgetShare(BudgetShare&& other) noexcept : bytes_(std::exchange(other.bytes_, 0)) {}
+  BudgetShare(std::int64_t repo, std::size_t bytes) : repo_(repo), bytes_(bytes) {}
+  BudgetShare(BudgetShare&& other) noexcept
+      : repo_(other.repo_), bytes_(std::exchange(other.bytes_, 0)) {}
   BudgetShare& operator=(BudgetShare&& other) noexcept {
     if (this != &other) {
-      observation_bytes_in_flight -= bytes_;
+      give_back();
+      repo_ = other.repo_;
       bytes_ = std::exchange(other.bytes_, 0);
     }
     return *this;
   }
-  ~BudgetShare() { observation_bytes_in_flight -= bytes_; }
+  ~BudgetShare() { give_back(); }
 
  private:
+  void give_back() {
+    if (bytes_ == 0) return;
+    std::lock_guard lock(observation_bytes.mu);
+    observation_bytes.total -= bytes_;
+    auto it = observation_bytes.by_repo.find(repo_);
+    if (it != observation_bytes.by_repo.end() && (it->second -= bytes_) == 0)
+      observation_bytes.by_repo.erase(it);
+    bytes_ = 0;
+  }
+  std::int64_t repo_;
   std::size_t bytes_;
 };
 
-// The budget's share for a body of at most `max_bytes` (its Content-Length when declared), or
-// nullopt when the bytes in flight leave no room for it.
-std::optional<BudgetShare> take_share(const httplib::Request& req, std::size_t max_bytes,
-                                      std::size_t at_once) {
+// The budget's share for repository `repo`'s body of at most `max_bytes` (its Content-Length when
+// declared), or nullopt when the bytes in flight leave no room for it.
+std::optional<BudgetShare> take_share(const httplib::Request& req, std::int64_t repo,
+                                      std::size_t max_bytes, std::size_t at_once) {
   std::size_t bytes = max_bytes;
   const std::string length = req.get_header_value("Content-Length");
   std::size_t declared = 0;
@@ -79,11 +97,17 @@ std::optional<BudgetShare> take_share(const httplib::Request& req, std::size_t m
   if (!length.empty() && ec == std::errc() && end == length.data() + length.size() &&
       declared < max_bytes)
     bytes = declared;
-  std::size_t held = observation_bytes_in_flight.load();
-  do {
-    if (held > 0 && held + bytes > at_once) return std::nullopt;
-  } while (!observation_bytes_in_flight.compare_exchange_weak(held, held + bytes));
-  return BudgetShare(bytes);
+  std::lock_guard lock(observation_bytes.mu);
+  auto& mine = observation_bytes.by_repo[repo];
+  const bool room = observation_bytes.total + bytes <= at_once && mine + bytes <= at_once / 2;
+  if (mine > 0 && !room) return std::nullopt;
+  if (mine == 0 && observation_bytes.total > 0 && observation_bytes.total + bytes > at_once) {
+    observation_bytes.by_repo.erase(repo);
+    return std::nullopt;
+  }
+  mine += bytes;
+  observation_bytes.total += bytes;
+  return BudgetShare(repo, bytes);
 }
 
 // What every observation route checks before it parses anything: the caller (observe), the
@@ -113,7 +137,7 @@ std::optional<Admitted> admit(const ObservationRoutes& deps, const httplib::Requ
                "batch_id (query parameter): 1 to 200 of A-Z a-z 0-9 _ . : - is required");
     return std::nullopt;
   }
-  in.share = take_share(req, deps.config.max_bytes, deps.config.bytes_at_once);
+  in.share = take_share(req, in.repo.id, deps.config.max_bytes, deps.config.bytes_at_once);
   if (!in.share) {
     res.set_header("Retry-After", "1");
     res.set_header("Connection", "close");

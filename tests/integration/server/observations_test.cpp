@@ -5,9 +5,7 @@
 // runner's reference.jsonl stored as its commit's profile.
 #include "store/observations.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include "store/repos.h"
 #include "store/runners.h"
 #include "store/tokens.h"
+#include "tests/support/loopback.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
@@ -169,16 +168,8 @@ class Observations : public ::testing::Test {
 // `content_length` bytes; the connection stays open, its body unsent, until the fd is closed.
 int send_head_only(const std::string& host_port, const std::string& path, const std::string& token,
                    std::size_t content_length) {
-  const int port = std::stoi(host_port.substr(host_port.find(':') + 1));
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  const int fd = testing::connect_loopback(std::stoi(host_port.substr(host_port.find(':') + 1)));
+  if (fd < 0) return -1;
   const std::string head = "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                            token + "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
                            std::to_string(content_length) + "\r\n\r\n";
@@ -190,8 +181,10 @@ int send_head_only(const std::string& host_port, const std::string& path, const 
 }
 
 // Observation bodies read and parsed at once share one budget (a batch costs about 12 times its
-// size while it is parsed): with two maximal batches' bodies still arriving, a third batch is
-// answered 503 busy, with Retry-After, before its body is read; once they are gone it is taken.
+// size while it is parsed), of which one repository holds at most half while it has a batch in
+// flight: with a maximal batch's body still arriving, the same repository's next batch is answered
+// 503 busy, with Retry-After, before its body is read, while another repository's is taken; once
+// the slow one is gone the first repository's is taken too.
 TEST_F(Observations, BatchesBeyondTheBytesInFlightAreAskedToComeBackLater) {
   const std::string path =
       "/api/v1/repos/acme/model/environments/production/observations?batch_id=slow-";
@@ -209,6 +202,8 @@ TEST_F(Observations, BatchesBeyondTheBytesInFlightAreAskedToComeBackLater) {
   })) << busy.status
       << " " << busy.body;
   EXPECT_NE(busy.body.find("\"busy\""), std::string::npos) << busy.body;
+  const auto other = post(body, "other-repo", observe_b, "", "acme/other");
+  EXPECT_EQ(other.status, 202) << other.body;
   const auto before = count("observation_batches");
   for (int fd : slow) ::close(fd);
   testing::HttpResult taken;
