@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "store/repos.h"
+#include "tests/support/loopback.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
@@ -46,15 +47,8 @@ struct RawAnswer {
 };
 RawAnswer raw_post(int port, const std::string& path, const Headers& headers,
                    const std::string& body) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {};
-  }
+  const int fd = testing::connect_loopback(port);
+  if (fd < 0) return {};
   timeval tv{60, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string head = "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";

@@ -14,6 +14,7 @@
 #include "store/crypto.h"
 #include "store/embedded_postgres.h"
 #include "tests/support/git_fixture.h"
+#include "tests/support/loopback.h"
 #include "tests/support/mlgate_process.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
@@ -46,15 +47,8 @@ json fixture(const std::string& name) {
 
 // Sends raw bytes and reads what comes back until the server closes or 5 s pass.
 std::string raw_request(int port, const std::string& bytes) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
+  const int fd = testing::connect_loopback(port);
+  if (fd < 0) return "connect failed";
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   (void)!::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
