@@ -1,7 +1,9 @@
 // Label text (docs/results.md, predictions.jsonl's `label`): how a label or a truth is compared.
-// One rule for the gate's predictions, the quality monitor and the rollout judge: a finite whole
-// number written as a decimal (1.0, 1e2: what numpy's float64 labels print as) is that integer,
-// so a model that starts writing 1.0 for 1 is not wrong on every row.
+// One whole-number rule for the gate's predictions, the quality monitor and the rollout judge: a
+// finite whole number written as a decimal (1.0, 1e2: what numpy's float64 labels print as) is
+// that integer, so a model that starts writing 1.0 for 1 is not wrong on every row. (Strings
+// differ: the gate keeps a string label's quotes, so "1" and 1 are two labels there; observations
+// compare a string as it is.)
 #pragma once
 
 #include <cstdint>

@@ -457,8 +457,8 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
   if (!read) return;
   const std::string* body = &read->bytes;
   std::uint64_t size = read->over ? std::max<std::uint64_t>(read->declared, cap + 1) : body->size();
-  // The runner's word for the file's whole size, when it is a size (a negative or malformed
-  // value is ignored; more than int64 holds is over any cap).
+  // The runner's word for the file's whole size, when it is a size (a negative, malformed or
+  // out-of-range value is ignored: the bytes read still count).
   if (req.has_header("X-Mlgate-File-Size")) {
     const auto declared = decimal(req.get_header_value("X-Mlgate-File-Size"));
     if (declared && *declared >= 0)

@@ -56,6 +56,8 @@ TEST(ObservationLines, ATimestampMoreThanADayAheadIsRefused) {
   auto text =
       parse_observation_lines(R"({"id":"a","ts":"2999-01-01T00:00:00Z","features":{}})", limits());
   ASSERT_TRUE(text.error);
+  EXPECT_NE(text.error->message.find("ts: more than a day ahead"), std::string::npos)
+      << text.error->message;
   // Without a clock (max_ts 0) any valid time is taken, as before.
   EXPECT_FALSE(parse_observation_lines(line(kNow + 10 * 365 * 86400.0), ObservationLimits{}).error);
 }
