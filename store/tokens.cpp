@@ -1,6 +1,7 @@
 #include "store/tokens.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "store/crypto.h"
 #include "store/pq.h"
@@ -12,11 +13,10 @@ namespace mlgate::store {
 // admin implies every scope. `observe` stands apart: a serving system's token posts observations
 // and reads nothing.
 bool ApiToken::has_scope(const std::string& scope) const {
-  const auto holds = [&](const char* s) {
+  const auto holds = [&](std::string_view s) {
     return std::find(scopes.begin(), scopes.end(), s) != scopes.end();
   };
-  return holds("admin") || std::find(scopes.begin(), scopes.end(), scope) != scopes.end() ||
-         (scope == "read" && holds("deploy"));
+  return holds("admin") || holds(scope) || (scope == "read" && holds("deploy"));
 }
 
 std::string generate_token() {

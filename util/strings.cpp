@@ -1,6 +1,7 @@
 #include "util/strings.h"
 
 #include <cctype>
+#include <charconv>
 
 namespace mlgate::util {
 
@@ -15,6 +16,13 @@ std::string_view trim(std::string_view s, std::string_view chars) {
   if (b == std::string_view::npos) return {};
   const auto e = s.find_last_not_of(chars);
   return s.substr(b, e - b + 1);
+}
+
+std::optional<std::int64_t> parse_int64(std::string_view s) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
 }
 
 std::string short_sha(std::string_view sha) {

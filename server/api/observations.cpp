@@ -8,7 +8,6 @@
 #include "core/observations.h"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -90,23 +89,17 @@ class BudgetShare {
 // declared), or nullopt when the bytes in flight leave no room for it.
 std::optional<BudgetShare> take_share(const httplib::Request& req, std::int64_t repo,
                                       std::size_t max_bytes, std::size_t at_once) {
-  std::size_t bytes = max_bytes;
-  const std::string length = req.get_header_value("Content-Length");
-  std::size_t declared = 0;
-  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
-  if (!length.empty() && ec == std::errc() && end == length.data() + length.size() &&
-      declared < max_bytes)
-    bytes = declared;
+  const std::size_t bytes = static_cast<std::size_t>(
+      std::min<std::uint64_t>(declared_length(req).value_or(max_bytes), max_bytes));
   std::lock_guard lock(observation_bytes.mu);
-  auto& mine = observation_bytes.by_repo[repo];
-  const bool room = observation_bytes.total + bytes <= at_once && mine + bytes <= at_once / 2;
-  if (mine > 0 && !room) return std::nullopt;
-  if (mine == 0 && observation_bytes.total > 0 && observation_bytes.total + bytes > at_once) {
-    observation_bytes.by_repo.erase(repo);
-    return std::nullopt;
-  }
-  mine += bytes;
-  observation_bytes.total += bytes;
+  auto& held = observation_bytes;
+  const auto mine = held.by_repo.find(repo);
+  const bool fits =
+      held.total == 0 || (held.total + bytes <= at_once &&
+                          (mine == held.by_repo.end() || mine->second + bytes <= at_once / 2));
+  if (!fits) return std::nullopt;
+  held.by_repo[repo] += bytes;
+  held.total += bytes;
   return BudgetShare(repo, bytes);
 }
 

@@ -3,7 +3,6 @@
 // their own credential (server/http/auth.h: 401 for an unknown one, 403 for a disabled runner);
 // they never see database credentials.
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -28,6 +27,7 @@
 #include "store/results.h"
 #include "store/runners.h"
 #include "util/hash.h"
+#include "util/strings.h"
 
 namespace mlgate::server {
 namespace {
@@ -63,15 +63,6 @@ std::optional<nlohmann::json> json_body(const httplib::Request& req, httplib::Re
   return json_object_body(*text, res);
 }
 
-// A whole number written in decimal digits (an optional '-'), nothing else ("1e3", "12abc", " 7"
-// and numbers past int64 are none).
-std::optional<std::int64_t> decimal(std::string_view text) {
-  std::int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
 // body[key] when it is a JSON integer within [min, max]; nullopt otherwise (4294967297 is not 1).
 std::optional<std::int64_t> integer_in(const nlohmann::json& body, const char* key,
                                        std::int64_t min, std::int64_t max) {
@@ -90,7 +81,7 @@ std::optional<int> attempt_of(const httplib::Request& req, const nlohmann::json*
   if (body && body->contains("attempt"))
     v = integer_in(*body, "attempt", 1, kMax);
   else if (req.has_param("attempt"))
-    v = decimal(req.get_param_value("attempt"));
+    v = util::parse_int64(req.get_param_value("attempt"));
   if (!v || *v < 1 || *v > kMax) return std::nullopt;
   return static_cast<int>(*v);
 }
@@ -318,7 +309,7 @@ void handle_log(const RunnerRoutes& deps, const httplib::Request& req, httplib::
   if (!chunk) return;
   auto attempt = attempt_of(req, nullptr);
   const std::int64_t offset =
-      req.has_param("offset") ? decimal(req.get_param_value("offset")).value_or(-1) : -1;
+      req.has_param("offset") ? util::parse_int64(req.get_param_value("offset")).value_or(-1) : -1;
   if (!attempt || offset < 0) {
     send_error(res, 400, "bad_request", "attempt and offset (bytes, >= 0) are required");
     return;
@@ -460,7 +451,7 @@ void handle_results(const RunnerRoutes& deps, const httplib::Request& req, httpl
   // The runner's word for the file's whole size, when it is a size (a negative, malformed or
   // out-of-range value is ignored: the bytes read still count).
   if (req.has_header("X-Mlgate-File-Size")) {
-    const auto declared = decimal(req.get_header_value("X-Mlgate-File-Size"));
+    const auto declared = util::parse_int64(req.get_header_value("X-Mlgate-File-Size"));
     if (declared && *declared >= 0)
       size = std::max<std::uint64_t>(size, static_cast<std::uint64_t>(*declared));
   }

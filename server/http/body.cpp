@@ -20,12 +20,12 @@ void too_large(const httplib::Request& req, httplib::Response& res, std::size_t 
              "request body over this route's limit of " + std::to_string(max_bytes) + " bytes");
 }
 
+}  // namespace
+
 std::optional<std::uint64_t> declared_length(const httplib::Request& req) {
   if (!req.has_header("Content-Length")) return std::nullopt;
   return std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
 }
-
-}  // namespace
 
 bool refuse_declared_over(const httplib::Request& req, httplib::Response& res,
                           std::size_t max_bytes) {

@@ -46,6 +46,10 @@ std::optional<CappedBody> read_body_capped(const httplib::Request& req, httplib:
                                            const httplib::ContentReader& reader,
                                            std::size_t max_bytes);
 
+// The request's Content-Length (the server checked it is a number before any handler); nullopt for
+// a chunked body.
+std::optional<std::uint64_t> declared_length(const httplib::Request& req);
+
 // `body` parsed as a JSON object ({} when empty); nullopt after answering 400 with the reason
 // (malformed, nested too deep, not an object).
 std::optional<nlohmann::json> json_object_body(const std::string& body, httplib::Response& res);

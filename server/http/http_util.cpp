@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "util/hex.h"
+#include "util/strings.h"
 
 namespace mlgate::server {
 
@@ -31,17 +32,15 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, httplib::Resp
                                       std::int64_t max) {
   if (!req.has_param(name)) return fallback;
   const std::string text = req.get_param_value(name);
-  std::int64_t v = 0;
-  bool ok = !text.empty() && text.size() <= 18 &&
-            text.find_first_not_of("0123456789") == std::string::npos;
-  if (ok) v = std::stoll(text);
-  if (!ok || v < min || v > max) {
+  const auto v = text.find_first_not_of("0123456789") == std::string::npos ? util::parse_int64(text)
+                                                                           : std::nullopt;
+  if (!v || *v < min || *v > max) {
     send_error(res, 400, "bad_request",
                std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
                    std::to_string(max));
     return std::nullopt;
   }
-  return v;
+  return *v;
 }
 
 std::string new_error_id() {

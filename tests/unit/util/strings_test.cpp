@@ -18,6 +18,14 @@ TEST(Strings, TrimDefaultsToWhitespace) {
   EXPECT_EQ(trim("x"), "x");
 }
 
+TEST(Strings, ParseInt64TakesDecimalDigitsAndNothingElse) {
+  EXPECT_EQ(parse_int64("0"), 0);
+  EXPECT_EQ(parse_int64("-12"), -12);
+  EXPECT_EQ(parse_int64("9223372036854775807"), INT64_MAX);
+  for (const char* bad : {"", "1e3", "12abc", " 7", "7 ", "+1", "9223372036854775808", "0x10"})
+    EXPECT_FALSE(parse_int64(bad)) << bad;
+}
+
 TEST(Strings, TrimTakesTheCharacters) {
   EXPECT_EQ(trim(" \ttoken\t ", " \t"), "token");
   EXPECT_EQ(trim(" token\r\n", " \t"), "token\r\n");
